@@ -1,0 +1,65 @@
+# Cascade — every workflow a person runs is a target here.
+#
+#   make run     set up, then start the bundled example node (UI on http://127.0.0.1:8080)
+#   make test    set up, then run the whole test suite (unit + integration + browser)
+#   make bench   set up, then run the benchmarks and print their figures
+#   make demo    set up, then start national → province → city on this machine
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+PIP       := $(VENV)/bin/pip
+BIN       := bin
+FERRETDB  := $(BIN)/ferretdb
+NODE      ?= deploy/nodes/example.yaml
+
+# Newest Python >= 3.12 we can find: python3.13 on PATH, then pyenv's builds.
+PYTHON ?= $(shell for c in python3.13 python3.12 \
+	$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -1) \
+	$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin/python3.12 2>/dev/null | sort -V | tail -1); do \
+	  if [ -n "$$c" ] && "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then echo "$$c"; break; fi; \
+	done)
+
+.PHONY: help setup run test test-unit test-integration bench demo clean
+
+help:
+	@sed -n '2,8p' Makefile
+
+setup: $(VENV)/.installed $(FERRETDB)
+
+$(VENV)/.installed: pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "Python >= 3.12 not found (tried python3.13, python3.12, pyenv)"; exit 1; fi
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e ".[test]"
+	@touch $@
+
+# FerretDB v1.24.2 embedded in a small program of ours (see deploy/ferretdb/main.go
+# for why not `go install .../cmd/ferretdb`). Built once; later runs reuse it.
+$(FERRETDB): deploy/ferretdb/main.go deploy/ferretdb/go.mod deploy/ferretdb/go.sum
+	@mkdir -p $(BIN)
+	cd deploy/ferretdb && go build -trimpath -o ../../$(FERRETDB) .
+
+run: setup
+	$(VENV)/bin/cascade up --config $(NODE)
+
+test: setup
+	$(PY) tests/browser_setup.py
+	$(PY) -m pytest
+
+test-unit: setup
+	$(PY) -m pytest -m unit
+
+test-integration: setup
+	$(PY) -m pytest -m integration
+
+bench: setup
+	$(PY) -m bench
+
+demo: setup
+	$(VENV)/bin/cascade demo
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,1 @@
+"""Cascade's services: each its own process, database and FastStream app."""

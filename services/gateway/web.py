@@ -1,0 +1,27 @@
+"""Rendering: one Jinja2 environment, autoescaped, strict about undefined names."""
+
+from datetime import datetime
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from shared.clock import local_text
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def templates(timezone: str) -> Jinja2Templates:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+    )
+    env.filters["local"] = lambda value, fmt="%Y-%m-%d %H:%M": local_text(_as_datetime(value), timezone, fmt) if value else ""
+    return Jinja2Templates(env=env)
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    # Replies from services arrive as JSON, so instants are ISO strings.
+    return datetime.fromisoformat(value) if isinstance(value, str) else value

@@ -1,0 +1,1 @@
+"""Notifications: contacts' channel preferences, the delivery log, templates; alerts triggered by events."""

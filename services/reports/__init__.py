@@ -1,0 +1,1 @@
+"""Reports: read models (completeness, timeliness, aggregates) and compiled reports."""

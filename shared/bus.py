@@ -1,0 +1,214 @@
+"""NATS helpers: stream topology, event publishing, request/reply, dead letters.
+
+Two middlewares give every handler the same contract:
+
+- ``EventConsumer`` (JetStream subscribers): a message that cannot be parsed or
+  validated is a poison message — it goes to the node's dead-letter stream with
+  the error and is acked, so the consumer keeps running. Any other error is
+  taken as transient: the message is redelivered with backoff, and dead-lettered
+  only after ``MAX_ATTEMPTS``.
+- ``RpcReplies`` (core request/reply): the handler's result becomes
+  ``Reply(ok=True, data=…)``; a validation error or ``DomainError`` becomes
+  ``Reply(ok=False, error=Problem)`` so the caller gets a 4xx, never a timeout.
+"""
+
+import json
+import logging
+from typing import Any
+
+import nats.js.api as js_api
+from faststream.middlewares import BaseMiddleware
+from faststream.nats import NatsBroker
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+from pydantic import BaseModel, ValidationError
+
+from . import subjects
+from .commands import Reply
+from .errors import DomainError, Problem, Unavailable, from_problem
+from .events import Event
+
+log = logging.getLogger("cascade.bus")
+
+MAX_ATTEMPTS = 8
+DUPLICATE_WINDOW_S = 300.0
+EVENTS_MAX_AGE_S = 400 * 24 * 3600.0
+DEADLETTER_MAX_AGE_S = 90 * 24 * 3600.0
+
+
+# ---------------------------------------------------------------- streams
+
+
+def _stream_config(name: str, subject_list: list[str], max_age: float, **extra: Any) -> js_api.StreamConfig:
+    return js_api.StreamConfig(
+        name=name,
+        subjects=subject_list,
+        retention=js_api.RetentionPolicy.LIMITS,
+        storage=js_api.StorageType.FILE,
+        max_age=max_age,
+        duplicate_window=DUPLICATE_WINDOW_S,
+        **extra,
+    )
+
+
+def node_stream_configs(node: str) -> list[js_api.StreamConfig]:
+    """The streams every node has, whatever its links."""
+    return [
+        _stream_config(
+            subjects.events_stream(node),
+            subjects.events_stream_subjects(node),
+            EVENTS_MAX_AGE_S,
+            description=f"Facts of node {node}, and copies linked nodes address to it",
+        ),
+        _stream_config(
+            subjects.deadletter_stream(node),
+            subjects.deadletter_stream_subjects(node),
+            DEADLETTER_MAX_AGE_S,
+            description=f"Messages the consumers of node {node} could not parse",
+        ),
+    ]
+
+
+async def ensure_streams(js: JetStreamContext, configs: list[js_api.StreamConfig]) -> None:
+    """Create missing streams; leave existing ones alone.
+
+    Services call this at start-up so that each can run on its own; the node
+    runtime owns the full topology (federation sources) and reconciles it with
+    ``reconcile_stream``.
+    """
+    for cfg in configs:
+        try:
+            await js.stream_info(cfg.name)
+        except NotFoundError:
+            try:
+                await js.add_stream(cfg)
+            except Exception:  # another replica created it between our two calls
+                await js.stream_info(cfg.name)
+
+
+async def reconcile_stream(js: JetStreamContext, cfg: js_api.StreamConfig) -> None:
+    """Create the stream, or update its subjects and sources to match ``cfg``."""
+    try:
+        await js.stream_info(cfg.name)
+    except NotFoundError:
+        await js.add_stream(cfg)
+        return
+    await js.update_stream(cfg)
+
+
+# ---------------------------------------------------------------- publishing
+
+
+async def publish_event(broker: NatsBroker, event: Event, dest: str | None = None) -> None:
+    """Publish an event to the stream that must hold it, deduplicated by ``event_id``.
+
+    ``dest`` is the node the event is addressed to; ``None`` (or the origin
+    itself) keeps it on this node.
+    """
+    node = event.origin_node
+    stream = subjects.events_stream(node) if dest in (None, node) else subjects.outbox_stream(node)
+    await broker.publish(
+        event,
+        event.subject(dest),
+        headers={"Nats-Msg-Id": event.event_id if dest in (None, node) else f"{event.event_id}:{dest}"},
+        stream=stream,
+    )
+
+
+async def request(broker: NatsBroker, subject: str, command: BaseModel | dict, timeout: float = 10.0) -> Any:
+    """Send a command or query; return the reply's data or raise its ``DomainError``."""
+    try:
+        msg = await broker.request(command, subject, timeout=timeout)
+    except TimeoutError as exc:
+        raise Unavailable(f"服务无响应（{subject}）", code="timeout") from exc
+    except Exception as exc:  # no responders, connection closed
+        if "no responders" in str(exc).lower() or exc.__class__.__name__ == "NoRespondersError":
+            raise Unavailable(f"服务不可用（{subject}）", code="no_responders") from exc
+        raise
+    reply = Reply.model_validate(await msg.decode())
+    if not reply.ok:
+        raise from_problem(reply.error or Problem(status=500, code="internal", message="unknown error"))
+    return reply.data
+
+
+# ---------------------------------------------------------------- middlewares
+
+
+def problem_from_validation(exc: ValidationError, skip_locs: int = 1) -> Problem:
+    """The first error, with its location as a dotted field name (``asks.0.deadline``)."""
+    err = exc.errors(include_url=False)[0]
+    loc = [str(p) for p in err.get("loc", ())][skip_locs:]
+    return Problem(status=422, code=err.get("type", "invalid"), message=err.get("msg", "invalid"), field=".".join(loc) or None)
+
+
+def _header_safe(text: str, limit: int = 2000) -> str:
+    return " ".join(text.split())[:limit]
+
+
+def event_consumer_middleware(broker: NatsBroker, node: str, service: str) -> type[BaseMiddleware]:
+    class EventConsumer(BaseMiddleware):
+        async def consume_scope(self, call_next, msg):  # type: ignore[override]
+            raw = msg.raw_message
+            try:
+                result = await call_next(msg)
+            except (ValidationError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+                await _dead_letter(raw, f"{type(exc).__name__}: {exc}")
+                await msg.ack()
+                return None
+            except Exception as exc:
+                attempts = raw.metadata.num_delivered if raw.metadata else 1
+                if attempts >= MAX_ATTEMPTS:
+                    log.exception("%s: giving up on %s after %d attempts", service, raw.subject, attempts)
+                    await _dead_letter(raw, f"gave up after {attempts} attempts: {type(exc).__name__}: {exc}")
+                    await msg.ack()
+                    return None
+                log.warning("%s: %s failed (attempt %d), will retry: %r", service, raw.subject, attempts, exc)
+                await msg.nack(delay=min(2.0**attempts, 30.0))
+                return None
+            await msg.ack()
+            return result
+
+    async def _dead_letter(raw, error: str) -> None:
+        consumer = raw.metadata.consumer if raw.metadata else "unknown"
+        seq = raw.metadata.sequence.stream if raw.metadata else 0
+        log.error("%s: dead-lettering %s (%s): %s", service, raw.subject, consumer, error[:300])
+        await broker.publish(
+            raw.data,
+            subjects.dead_letter(node, service, consumer),
+            headers={
+                # One dead letter per stream message, however often it was redelivered.
+                "Nats-Msg-Id": f"{consumer}:{seq}",
+                "Cascade-Error": _header_safe(error),
+                "Cascade-Subject": raw.subject,
+                "Cascade-Consumer": consumer,
+                "Cascade-Stream-Seq": str(seq),
+                "Content-Type": "application/octet-stream",
+            },
+            stream=subjects.deadletter_stream(node),
+        )
+
+    return EventConsumer
+
+
+def _jsonable(data: Any) -> Any:
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json")
+    if isinstance(data, list):
+        return [_jsonable(d) for d in data]
+    return data
+
+
+class RpcReplies(BaseMiddleware):
+    async def consume_scope(self, call_next, msg):  # type: ignore[override]
+        try:
+            result = await call_next(msg)
+        except ValidationError as exc:
+            return Reply(ok=False, error=problem_from_validation(exc))
+        except DomainError as exc:
+            return Reply(ok=False, error=exc.problem())
+        except Exception as exc:
+            log.exception("request on %s failed", msg.raw_message.subject)
+            return Reply(ok=False, error=Problem(status=500, code="internal", message=type(exc).__name__))
+        if isinstance(result, Reply):
+            return result
+        return Reply(ok=True, data=_jsonable(result))

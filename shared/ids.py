@@ -1,0 +1,18 @@
+"""Identifiers. ULIDs sort by creation time, which keeps listings in issue order."""
+
+import re
+
+from ulid import ULID
+
+# Node ids and unit ids appear inside NATS subjects, stream names and MongoDB
+# field paths, so they may not contain '.', '*', '>', '$' or spaces.
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+_SLUG = re.compile(SLUG_PATTERN)
+
+
+def new_id() -> str:
+    return str(ULID())
+
+
+def is_slug(value: str) -> bool:
+    return bool(_SLUG.match(value))

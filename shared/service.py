@@ -1,0 +1,168 @@
+"""The composition root every service shares.
+
+``Service`` builds the broker, the Mongo client (in the app's lifespan, never
+at import time), the routers and the health endpoint. A service's ``app.py``
+creates one, registers its handlers on it and returns ``service.build()``; tests
+call the same factory.
+"""
+
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from faststream import FastStream
+from faststream.middlewares import AckPolicy
+from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
+from nats.js import api as js_api
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from . import subjects
+from .bus import RpcReplies, ensure_streams, event_consumer_middleware, node_stream_configs, publish_event
+from .clock import Clock, SystemClock
+from .events import Event
+from .settings import ServiceSettings
+from .storage import Index, connect, database, ensure_indexes
+
+# Redelivery is driven by our middleware (nak with backoff); ack_wait only
+# bounds how long a crashed worker holds a message.
+ACK_WAIT_S = 30.0
+
+
+def configure_logging(settings: ServiceSettings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format=f"%(asctime)s {settings.node_id}/{settings.service} %(levelname)s %(name)s: %(message)s",
+    )
+    # FastStream logs every message received/processed; keep that out of INFO.
+    logging.getLogger("faststream").setLevel(logging.WARNING)
+
+
+class Service:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        indexes: Iterable[Index] = (),
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.node = settings.node_id
+        self.name = settings.service
+        self.clock = clock or SystemClock()
+        self.indexes = list(indexes)
+        self.started_at = datetime.now(UTC)
+        self.log = logging.getLogger(f"cascade.{self.name}")
+
+        self.broker = NatsBroker(
+            settings.nats_url,
+            logger=logging.getLogger(f"faststream.{self.name}"),
+            log_level=logging.DEBUG,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=1,
+        )
+        self.events = NatsRouter(middlewares=[event_consumer_middleware(self.broker, self.node, self.name)])
+        self.rpc = NatsRouter(middlewares=[RpcReplies])
+        self._client: AsyncMongoClient | None = None
+        self._db: AsyncDatabase | None = None
+        self._startup: list[Callable[[], Awaitable[None]]] = []
+        self._background: list[Callable[[], Awaitable[None]]] = []
+        self._tasks: list[asyncio.Task] = []
+
+        self.app = FastStream(self.broker)
+        self.app.on_startup(self._start)
+        self.app.after_startup(self._after_start)
+        self.app.after_shutdown(self._stop)
+        self.on_rpc("health", "Liveness: answers when the service is connected and consuming")(self._health)
+
+    # ------------------------------------------------------------ resources
+
+    @property
+    def db(self) -> AsyncDatabase:
+        if self._db is None:
+            raise RuntimeError(f"{self.name}: database used before start-up")
+        return self._db
+
+    def on_startup(self, fn: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """Run after Mongo and the streams are ready, before consuming starts."""
+        self._startup.append(fn)
+        return fn
+
+    def background(self, fn: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """A long-running task started once consuming has begun, cancelled at shutdown."""
+        self._background.append(fn)
+        return fn
+
+    def build(self) -> FastStream:
+        """Finish wiring once every handler is registered; returns the app to run."""
+        self.broker.include_router(self.events)
+        self.broker.include_router(self.rpc)
+        return self.app
+
+    async def _start(self) -> None:
+        self._client = connect(self.settings)
+        self._db = database(self._client, self.settings)
+        await ensure_indexes(self._db, self.indexes)
+        await self.broker.connect()
+        await ensure_streams(self.broker.connection.jetstream(), node_stream_configs(self.node))
+        for fn in self._startup:
+            await fn()
+
+    async def _after_start(self) -> None:
+        self._tasks = [asyncio.create_task(fn(), name=f"{self.name}:{fn.__name__}") for fn in self._background]
+
+    async def _stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._client is not None:
+            await self._client.close()
+
+    async def _health(self) -> dict:
+        return {"service": self.name, "node": self.node, "pid": os.getpid(), "started_at": self.started_at.isoformat()}
+
+    # ------------------------------------------------------------ wiring
+
+    def on_event(self, event_type: str, name: str, description: str, *, batch_size: int = 50):
+        """Subscribe a handler to an event type arriving on this node, as a durable pull consumer.
+
+        Every replica of the service shares the durable, so each event is
+        handled by one of them (they scale out as pull consumers).
+        """
+        return self.events.subscriber(
+            subjects.incoming(event_type, self.node),
+            stream=JStream(subjects.events_stream(self.node), declare=False),
+            durable=subjects.durable(self.node, self.name, name),
+            pull_sub=PullSub(batch_size=batch_size, timeout=1.0),
+            config=js_api.ConsumerConfig(ack_wait=ACK_WAIT_S, max_deliver=-1, deliver_policy=js_api.DeliverPolicy.ALL),
+            ack_policy=AckPolicy.MANUAL,
+            description=description,
+        )
+
+    def on_rpc(self, action: str, description: str):
+        return self.rpc.subscriber(subjects.rpc(self.node, self.name, action), queue=self.name, description=description)
+
+    async def publish(self, event: Event, dest: str | None = None) -> None:
+        await publish_event(self.broker, event, dest)
+
+
+def run(create_app: Callable[[Any], FastStream], settings_cls: type[ServiceSettings]) -> None:
+    """Entry point of ``python -m services.<name>``: settings from the environment, run until SIGTERM."""
+    settings = settings_cls()  # fails fast, naming any missing variable
+    configure_logging(settings)
+    app = create_app(settings)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await app.start()
+        await stop.wait()
+        await app.stop()
+
+    asyncio.run(main())

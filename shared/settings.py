@@ -1,0 +1,99 @@
+"""Settings, one class per service. Nothing else reads ``os.environ``.
+
+Every value comes from ``CASCADE_*`` environment variables (the runtime sets
+them for each process it starts). Required values have no default, so a
+service started without them fails at once with the name of what is missing.
+``MONGO_URL`` overrides ``CASCADE_MONGO_URL`` so one variable points a whole
+node at a real MongoDB.
+"""
+
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .ids import is_slug
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CASCADE_", extra="ignore", frozen=True)
+
+    service: ClassVar[str]
+
+    node_id: str = Field(description="this node's id; also its JetStream domain")
+    nats_url: str
+    mongo_url: str = Field(validation_alias=AliasChoices("MONGO_URL", "CASCADE_MONGO_URL"))
+    data_dir: Path = Path("data")
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+
+    @field_validator("node_id")
+    @classmethod
+    def _node_id(cls, v: str) -> str:
+        if not is_slug(v):
+            raise ValueError("node id must be a lowercase slug: a-z, 0-9, - and _")
+        return v
+
+    @property
+    def database(self) -> str:
+        """One database per service and node: ``<node>_<service>``."""
+        return f"{self.node_id}_{self.service}"
+
+
+class NoticesSettings(ServiceSettings):
+    service: ClassVar[str] = "notices"
+    min_forward_slack_days: int = Field(default=3, ge=0, description="warn when a forwarded deadline leaves less")
+    max_attachment_bytes: int = 20 * 1024 * 1024
+    allowed_attachment_types: list[str] = [
+        "application/pdf",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "image/jpeg",
+        "image/png",
+        "text/plain",
+        "application/zip",
+    ]
+
+
+class SubmissionsSettings(ServiceSettings):
+    service: ClassVar[str] = "submissions"
+    reminder_days_before: list[int] = [3, 1]
+    schedule_tick_seconds: float = 30.0
+
+
+class NotificationsSettings(ServiceSettings):
+    service: ClassVar[str] = "notifications"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "cascade@localhost"
+
+
+class ReportsSettings(ServiceSettings):
+    service: ClassVar[str] = "reports"
+
+
+class GatewaySettings(ServiceSettings):
+    service: ClassVar[str] = "gateway"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    secret_key: SecretStr = Field(min_length=16, description="signs sessions and CSRF tokens; no default on purpose")
+    request_timeout: float = 10.0
+    max_upload_bytes: int = 20 * 1024 * 1024
+    secure_cookies: bool = False
+
+
+SETTINGS_BY_SERVICE: dict[str, type[ServiceSettings]] = {
+    cls.service: cls
+    for cls in (NoticesSettings, SubmissionsSettings, NotificationsSettings, ReportsSettings, GatewaySettings)
+}
+
+
+class RuntimeSettings(BaseSettings):
+    """What the node runtime (``cascade up``) takes from the environment."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    mongo_url: str | None = Field(default=None, validation_alias=AliasChoices("MONGO_URL", "CASCADE_MONGO_URL"))

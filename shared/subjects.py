@@ -1,0 +1,92 @@
+"""Every NATS subject and stream name Cascade uses. Nothing else builds one.
+
+Event subjects read namespace first, identifiers last:
+
+    evt.<aggregate>.<origin-node>.<destination-node>.<event>
+
+A fact that stays on its node has destination == origin
+(``evt.notice.gd.gd.issued``). A copy addressed to a linked node names that
+node (``evt.notice.gd.sz.issued`` travels from gd down to sz;
+``evt.notice.sz.gd.acknowledged`` travels up). Consumers on node N filter
+``evt.<aggregate>.*.N.<event>`` and so see local facts and copies from linked
+nodes alike. (The leading literal token is required: a stream subject that
+starts with a wildcard overlaps the JetStream API.)
+
+Streams on node N (each node has its own JetStream domain, so names only need
+to be unique per node; the node id is in them so that several nodes can share
+one nats-server in tests):
+
+- ``EVENTS_N``   captures ``evt.*.N.N.*`` (local facts) and *sources* the copies
+                 that linked nodes address to N;
+- ``OUTBOX_N``   captures ``evt.*.N.<neighbour>.*`` (copies for linked nodes) and
+                 is what the neighbours source from;
+- ``DEADLETTER_N`` captures ``dlq.N.>``: messages a consumer could not parse.
+
+Requests (commands and queries, core NATS request/reply) are
+``rpc.N.<service>.<action>``.
+"""
+
+from typing import Final
+
+SERVICES: Final = ("notices", "submissions", "notifications", "reports", "gateway")
+
+
+def split_type(event_type: str) -> tuple[str, str]:
+    aggregate, _, name = event_type.partition(".")
+    if not aggregate or not name or "." in name:
+        raise ValueError(f"event type must be '<aggregate>.<event>', got {event_type!r}")
+    return aggregate, name
+
+
+def event(event_type: str, origin: str, dest: str | None = None) -> str:
+    """Subject of an event published at ``origin`` for ``dest`` (default: stays local)."""
+    aggregate, name = split_type(event_type)
+    return f"evt.{aggregate}.{origin}.{dest or origin}.{name}"
+
+
+def incoming(event_type: str, node: str) -> str:
+    """Filter for consumers on ``node``: local facts and copies from linked nodes."""
+    aggregate, name = split_type(event_type)
+    return f"evt.{aggregate}.*.{node}.{name}"
+
+
+def from_node_to(origin: str, dest: str) -> str:
+    """Filter for everything ``origin`` addresses to ``dest`` (what ``dest`` sources)."""
+    return f"evt.*.{origin}.{dest}.*"
+
+
+def events_stream(node: str) -> str:
+    return f"EVENTS_{node}"
+
+
+def events_stream_subjects(node: str) -> list[str]:
+    return [from_node_to(node, node)]
+
+
+def outbox_stream(node: str) -> str:
+    return f"OUTBOX_{node}"
+
+
+def outbox_stream_subjects(node: str, neighbours: list[str]) -> list[str]:
+    return [from_node_to(node, n) for n in neighbours]
+
+
+def deadletter_stream(node: str) -> str:
+    return f"DEADLETTER_{node}"
+
+
+def deadletter_stream_subjects(node: str) -> list[str]:
+    return [f"dlq.{node}.>"]
+
+
+def dead_letter(node: str, service: str, consumer: str) -> str:
+    return f"dlq.{node}.{service}.{consumer}"
+
+
+def rpc(node: str, service: str, action: str) -> str:
+    return f"rpc.{node}.{service}.{action}"
+
+
+def durable(node: str, service: str, name: str) -> str:
+    """Durable consumer name: one per (service, handler), shared by every replica of the service."""
+    return f"{node}_{service}_{name}"
