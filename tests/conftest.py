@@ -1,0 +1,40 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from .harness import Servers, ServiceProcesses, TestNode, start_servers
+
+
+def pytest_collection_modifyitems(items):
+    # Tests are marked by the folder they live in: unit (no I/O), integration
+    # (real servers), e2e (browser).
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        if "unit" in parts:
+            item.add_marker(pytest.mark.unit)
+        elif "integration" in parts:
+            item.add_marker(pytest.mark.integration)
+        elif "e2e" in parts:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory) -> Servers:
+    s = start_servers(tmp_path_factory.mktemp("servers"), os.environ.get("MONGO_URL") or None)
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+async def node(servers) -> TestNode:
+    n = TestNode(servers)
+    yield n
+    await n.cleanup()
+
+
+@pytest.fixture
+def processes(node):
+    p = ServiceProcesses(node)
+    yield p
+    p.stop_all()

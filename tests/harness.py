@@ -1,0 +1,208 @@
+"""Test harness: real servers on free loopback ports, services in-process or as processes.
+
+Session scope: one nats-server (JetStream) and one FerretDB for the whole run
+(or a real MongoDB when MONGO_URL is set). Each test gets its own node id, so
+its databases (``<node>_<service>``) and streams (``EVENTS_<node>``…) are its
+own; they are dropped afterwards.
+"""
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import nats
+from fastapi import FastAPI
+from faststream.nats import NatsBroker
+from pymongo import AsyncMongoClient
+
+from shared import subjects
+from shared.bus import request
+from shared.errors import Unavailable
+from shared.clock import Clock
+from shared.processes import Proc, free_port, nats_server_binary, start_ferretdb, start_service, wait_port
+from shared.settings import SETTINGS_BY_SERVICE, GatewaySettings, ServiceSettings
+
+BACKEND = ("notices", "submissions", "notifications", "reports")
+
+
+@dataclass
+class Servers:
+    nats_url: str
+    mongo_url: str
+    workdir: Path
+    procs: list[Proc] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for p in reversed(self.procs):
+            p.stop()
+
+
+def start_servers(workdir: Path, mongo_url: str | None) -> Servers:
+    host = "127.0.0.1"
+    nats_port = free_port()
+    nats_proc = Proc(
+        "nats-server",
+        [nats_server_binary(), "-js", "-a", host, "-p", str(nats_port), "-sd", str(workdir / "nats")],
+        workdir / "nats-server.log",
+    )
+    wait_port(host, nats_port, proc=nats_proc)
+    procs = [nats_proc]
+    if mongo_url is None:
+        mongo_port = free_port()
+        procs.append(start_ferretdb(host, mongo_port, workdir / "ferretdb", workdir / "ferretdb.log"))
+        mongo_url = f"mongodb://{host}:{mongo_port}/"
+    return Servers(nats_url=f"nats://{host}:{nats_port}", mongo_url=mongo_url, workdir=workdir, procs=procs)
+
+
+def new_node_id() -> str:
+    return "t" + secrets.token_hex(4)
+
+
+@dataclass
+class TestNode:
+    """One node's worth of names on the shared servers."""
+
+    servers: Servers
+    node_id: str = field(default_factory=new_node_id)
+
+    def env(self, service: str) -> dict[str, str]:
+        env = {
+            "CASCADE_NODE_ID": self.node_id,
+            "CASCADE_NATS_URL": self.servers.nats_url,
+            "CASCADE_MONGO_URL": self.servers.mongo_url,
+            "MONGO_URL": self.servers.mongo_url,
+            "CASCADE_DATA_DIR": str(self.servers.workdir / self.node_id / "files"),
+            "CASCADE_LOG_LEVEL": "WARNING",
+        }
+        if service == "gateway":
+            env["CASCADE_SECRET_KEY"] = "test-secret-key-" + self.node_id
+            env["CASCADE_PORT"] = str(free_port())
+        return env
+
+    def settings(self, service: str, **overrides) -> ServiceSettings:
+        cls = SETTINGS_BY_SERVICE[service]
+        values = {
+            "node_id": self.node_id,
+            "nats_url": self.servers.nats_url,
+            "mongo_url": self.servers.mongo_url,
+            "data_dir": self.servers.workdir / self.node_id / "files",
+            "log_level": "WARNING",
+        }
+        if service == "gateway":
+            values["secret_key"] = "test-secret-key-" + self.node_id
+        return cls(**{**values, **overrides})
+
+    async def cleanup(self) -> None:
+        client = AsyncMongoClient(self.servers.mongo_url)
+        try:
+            for service in (*BACKEND, "gateway"):
+                await client.drop_database(f"{self.node_id}_{service}")
+        finally:
+            await client.close()
+        nc = await nats.connect(self.servers.nats_url)
+        try:
+            js = nc.jetstream()
+            for name in (subjects.events_stream(self.node_id), subjects.deadletter_stream(self.node_id),
+                         subjects.outbox_stream(self.node_id)):
+                with contextlib.suppress(Exception):
+                    await js.delete_stream(name)
+        finally:
+            await nc.close()
+
+
+def create_service_app(service: str, settings: ServiceSettings, clock: Clock | None = None):
+    module = __import__(f"services.{service}.app", fromlist=["create_app"])
+    return module.create_app(settings, clock=clock)
+
+
+@contextlib.asynccontextmanager
+async def running(node: TestNode, services: Iterable[str] = BACKEND, clock: Clock | None = None) -> AsyncIterator[dict]:
+    """Run services in this process (same code as the real processes, no subprocess start-up cost)."""
+    apps = {s: create_service_app(s, node.settings(s), clock) for s in services}
+    started = []
+    try:
+        for name, app in apps.items():
+            await app.start()
+            started.append(app)
+        yield apps
+    finally:
+        for app in reversed(started):
+            await app.stop()
+
+
+@contextlib.asynccontextmanager
+async def gateway(node: TestNode, **overrides) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway app in-process behind an httpx client, with its lifespan run."""
+    from services.gateway.app import create_app
+
+    app: FastAPI = create_app(node.settings("gateway", **overrides))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            client.app = app  # type: ignore[attr-defined]
+            yield client
+
+
+class ServiceProcesses:
+    """Services of a node as real processes, for crash-and-restart tests."""
+
+    def __init__(self, node: TestNode) -> None:
+        self.node = node
+        self.procs: dict[str, Proc] = {}
+
+    def start(self, *services: str) -> None:
+        for s in services:
+            log = self.node.servers.workdir / self.node.node_id / "logs" / f"{s}.log"
+            if s in self.procs:
+                self.procs[s].start()
+            else:
+                self.procs[s] = start_service(s, self.node.env(s), log)
+
+    def kill(self, service: str) -> None:
+        self.procs[service].kill()
+
+    def stop_all(self) -> None:
+        for p in self.procs.values():
+            p.stop()
+
+    async def wait_healthy(self, *services: str, timeout: float = 30.0) -> None:
+        broker = NatsBroker(self.node.servers.nats_url)
+        await broker.connect()
+        try:
+            deadline = asyncio.get_running_loop().time() + timeout
+            for s in services or tuple(self.procs):
+                while True:
+                    if not self.procs[s].alive:
+                        raise RuntimeError(f"{s} exited:\n{self.procs[s].tail()}")
+                    try:
+                        await request(broker, subjects.rpc(self.node.node_id, s, "health"), {}, timeout=1.0)
+                        break
+                    except Unavailable:
+                        if asyncio.get_running_loop().time() > deadline:
+                            raise
+                        await asyncio.sleep(0.2)
+        finally:
+            await broker.stop()
+
+
+async def eventually(check, timeout: float = 10.0, interval: float = 0.05):
+    """Poll an async ``check`` until it returns a truthy value; return that value."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last_exc: Exception | None = None
+    value = None
+    while True:
+        try:
+            value = await check()
+            if value:
+                return value
+        except AssertionError as exc:
+            last_exc = exc
+        if asyncio.get_running_loop().time() > deadline:
+            if last_exc:
+                raise last_exc
+            raise AssertionError(f"condition not met within {timeout}s (last value: {value!r})")
+        await asyncio.sleep(interval)
