@@ -81,6 +81,7 @@ class NodeRuntime:
     # ------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
+        self._stopping = False
         self.cfg.root.mkdir(parents=True, exist_ok=True)
         conf = self.cfg.path("nats.conf")
         conf.write_text(nats_config(self.cfg), encoding="utf-8")
@@ -151,3 +152,5 @@ class NodeRuntime:
         for name in ("ferretdb", "nats"):
             if name in self.infra:
                 self.infra[name].stop()
+        self.services.clear()
+        self.infra.clear()
