@@ -15,6 +15,7 @@ from .schemas import (
     Attachment,
     Contact,
     LongText,
+    Role,
     ShortText,
     Slug,
     UnitKind,
@@ -34,7 +35,7 @@ class Actor(Wire):
     user_id: str
     display_name: str
     unit_id: Slug
-    roles: list[str] = []
+    roles: list[Role] = []
 
 
 class UpsertUnit(Wire):

@@ -22,6 +22,15 @@ class Wire(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Role(StrEnum):
+    """What a user may do; a user holds one or more, always within its own unit."""
+
+    admin = "admin"  # node admin: directory, users, channels, templates
+    issuer = "issuer"  # compose, issue, forward, chase (催办)
+    reviewer = "reviewer"  # accept/return submissions, select, compile (汇总)
+    submitter = "submitter"  # acknowledge (签收), submit for its own unit only
+
+
 class UnitKind(StrEnum):
     """Kinds of org units, as the notices address them ("各地级以上市科协、科技局…")."""
 

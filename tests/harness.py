@@ -189,7 +189,7 @@ class ServiceProcesses:
             await broker.stop()
 
 
-async def eventually(check, timeout: float = 10.0, interval: float = 0.05):
+async def eventually(check, timeout: float = 20.0, interval: float = 0.05):
     """Poll an async ``check`` until it returns a truthy value; return that value."""
     deadline = asyncio.get_running_loop().time() + timeout
     last_exc: Exception | None = None
