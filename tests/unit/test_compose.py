@@ -1,0 +1,198 @@
+"""docker-compose.yml and deploy/Dockerfile, checked without a Docker engine.
+
+The file is parsed as compose would read it (YAML with merge keys, then
+``${VAR}`` interpolation) and held against what the node runtime starts and
+what the services' settings classes read.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from shared import healthcheck
+from shared.runtime import BACKEND_SERVICES
+from shared.settings import SETTINGS_BY_SERVICE
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "deploy" / "Dockerfile"
+CASCADE_SERVICES = (*BACKEND_SERVICES, "gateway")
+
+# ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}
+VAR = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
+REQUIRED = {"CASCADE_NODE_ID", "CASCADE_SECRET_KEY", "MONGO_ROOT_PASSWORD"}
+
+
+def strings(node) -> list[str]:
+    """Every string in the parsed file (keys and values; comments are gone)."""
+    if isinstance(node, dict):
+        return [s for k, v in node.items() for s in (*strings(k), *strings(v))]
+    if isinstance(node, list):
+        return [s for v in node for s in strings(v)]
+    return [node] if isinstance(node, str) else []
+
+
+def interpolate(node, env: dict[str, str]):
+    """Compose's variable substitution, applied like compose does: after parsing, to values."""
+    if isinstance(node, dict):
+        return {k: interpolate(v, env) for k, v in node.items()}
+    if isinstance(node, list):
+        return [interpolate(v, env) for v in node]
+    if not isinstance(node, str):
+        return node
+
+    def sub(m: re.Match) -> str:
+        name, op, arg = m["name"], m["op"], m["arg"]
+        value = env.get(name)
+        if op and op.endswith("?") and not value:
+            raise KeyError(f"{name}: {arg}")
+        if op and op.endswith("-") and not value:
+            return arg
+        return value or ""
+
+    return VAR.sub(sub, node)
+
+
+def raw() -> dict:
+    return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+
+
+def sample_env() -> dict[str, str]:
+    return {
+        "CASCADE_NODE_ID": "gd",
+        "CASCADE_SECRET_KEY": "s" * 48,
+        "MONGO_ROOT_PASSWORD": "0123456789abcdef",
+    }
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return interpolate(raw(), sample_env())
+
+
+def test_every_process_the_runtime_starts_is_a_compose_service(compose):
+    services = compose["services"]
+    for name in CASCADE_SERVICES:
+        assert name in services, f"{name} missing from docker-compose.yml"
+        assert services[name]["command"] == ["python", "-m", f"services.{name}"]
+    assert set(services) == {*CASCADE_SERVICES, "nats", "mongo"}
+
+
+def test_one_image_built_from_the_dockerfile_for_every_cascade_service(compose):
+    services = compose["services"]
+    images = {services[n]["image"] for n in CASCADE_SERVICES}
+    assert len(images) == 1
+    for name in CASCADE_SERVICES:
+        build = services[name]["build"]
+        assert (ROOT / build["context"] / build["dockerfile"]).resolve() == DOCKERFILE
+
+
+def test_infrastructure_uses_the_official_images_with_volumes(compose):
+    services, volumes = compose["services"], compose["volumes"]
+    nats_image, mongo_image = services["nats"]["image"], services["mongo"]["image"]
+    # Official images have no namespace: "nats:…", not "someone/nats:…".
+    assert nats_image.split(":")[0] == "nats"
+    assert mongo_image.split(":")[0] == "mongo"
+    for name, target in (("nats", "/data"), ("mongo", "/data/db")):
+        mounts = dict(v.split(":")[:2][::-1] for v in services[name]["volumes"])
+        assert target in mounts, f"{name} keeps no data at {target}"
+        assert mounts[target] in volumes, f"{name}'s {target} is not a named volume"
+
+
+def test_nats_runs_jetstream_with_the_node_id_as_domain_from_the_mounted_config(compose):
+    nats = compose["services"]["nats"]
+    config_arg = nats["command"][nats["command"].index("--config") + 1]
+    mounts = {target: source for source, target, *_ in (v.split(":") for v in nats["volumes"])}
+    source = ROOT / mounts[config_arg]
+    assert source.parent == ROOT / "deploy" and source.exists()
+    conf = source.read_text(encoding="utf-8")
+    assert re.search(r"^jetstream\s*\{", conf, re.M)
+    assert re.search(r"^\s*domain:\s*\$CASCADE_NODE_ID\s*$", conf, re.M)
+    store_dir = re.search(r'store_dir:\s*"([^"]+)"', conf)[1]
+    assert store_dir in mounts, "JetStream's store_dir must be on the volume"
+    assert nats["environment"]["CASCADE_NODE_ID"] == "gd"
+    # The healthcheck asks the monitoring port the config opens.
+    monitor_port = re.search(r'^http:\s*"[^:]*:(\d+)"', conf, re.M)[1]
+    assert f"http://127.0.0.1:{monitor_port}/healthz" in nats["healthcheck"]["test"]
+
+
+def test_every_service_has_a_healthcheck(compose):
+    services = compose["services"]
+    for name, svc in services.items():
+        test = svc.get("healthcheck", {}).get("test")
+        assert test and test[0] == "CMD", f"{name} has no healthcheck"
+    for name in CASCADE_SERVICES:
+        assert services[name]["healthcheck"]["test"] == ["CMD", "python", "-m", "shared.healthcheck", name]
+    assert "ping" in " ".join(services["mongo"]["healthcheck"]["test"])
+
+
+def test_cascade_services_wait_for_healthy_nats_and_mongo(compose):
+    for name in CASCADE_SERVICES:
+        depends = compose["services"][name]["depends_on"]
+        assert depends == {"nats": {"condition": "service_healthy"}, "mongo": {"condition": "service_healthy"}}
+
+
+def test_required_variables_use_colon_question_mark_with_a_message():
+    text = "\n".join(strings(raw()))
+    required = set()
+    for m in VAR.finditer(text):
+        op = m["op"]
+        assert op in (":?", ":-"), f"${{{m['name']}}} needs a default (:-) or must be required with :? and a message"
+        if op == ":?":
+            assert m["arg"].strip(), f"${{{m['name']}:?}} needs a message saying what to set"
+            required.add(m["name"])
+    assert REQUIRED <= required
+    # No stray $NAME (compose would substitute it silently, or empty).
+    assert not re.search(r"\$(?![{$])", VAR.sub("", text))
+
+
+@pytest.mark.parametrize("missing", sorted(REQUIRED))
+def test_compose_refuses_to_start_without_a_required_variable(missing):
+    env = {k: v for k, v in sample_env().items() if k != missing}
+    with pytest.raises(KeyError, match=missing):
+        interpolate(raw(), env)
+
+
+def test_each_service_environment_is_exactly_what_its_settings_read(compose):
+    for name in CASCADE_SERVICES:
+        cls = SETTINGS_BY_SERVICE[name]
+        env = {k: str(v) for k, v in compose["services"][name]["environment"].items()}
+        for key in env:
+            known = key == "MONGO_URL" or (key.startswith("CASCADE_") and key[8:].lower() in cls.model_fields)
+            assert known, f"{name}: {key} is not read by {cls.__name__}"
+        settings = cls(**{k[8:].lower(): v for k, v in env.items() if k.startswith("CASCADE_")},
+                       mongo_url=env["MONGO_URL"])
+        assert settings.node_id == "gd"
+        assert settings.mongo_url.startswith("mongodb://cascade:0123456789abcdef@mongo:27017/")
+        assert settings.nats_url == "nats://nats:4222"
+    gateway = SETTINGS_BY_SERVICE["gateway"](
+        **{k[8:].lower(): v for k, v in compose["services"]["gateway"]["environment"].items() if k.startswith("CASCADE_")},
+        mongo_url="mongodb://x/",
+    )
+    assert gateway.host == "0.0.0.0" and gateway.port == 8080
+    published = compose["services"]["gateway"]["ports"][0]
+    assert published.endswith(f":{gateway.port}")
+
+
+def test_dockerfile_builds_a_non_root_python_313_image_from_files_that_exist():
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    assert re.search(r"^FROM python:3\.13-slim\b", text, re.M)
+    users = re.findall(r"^USER\s+(\S+)", text, re.M)
+    assert users and users[-1] not in ("root", "0")
+    ignored = [line.strip().rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")]
+    copies = re.findall(r"^COPY\s+(.+?)\s+\S+\s*$", text, re.M)
+    assert copies
+    for sources in copies:
+        for src in sources.split():
+            assert (ROOT / src).exists(), f"Dockerfile copies {src}, which does not exist"
+            assert src not in ignored, f"{src} is excluded by .dockerignore"
+    # The pinned dependencies come from pyproject.toml, not a second list.
+    assert "pyproject.toml" in text and "requirements" not in text
+
+
+def test_healthcheck_entry_refuses_an_unknown_service(capsys):
+    assert healthcheck.main(["bogus"]) == 1
+    assert "usage" in capsys.readouterr().err
