@@ -9,8 +9,10 @@ from .harness import Servers, ServiceProcesses, TestNode, start_servers
 def pytest_collection_modifyitems(items):
     # Tests are marked by the folder they live in: unit (no I/O), integration
     # (real servers), e2e (browser).
+    # Only the folder under tests/ counts, not where the checkout lives.
+    tests_dir = Path(__file__).resolve().parent
     for item in items:
-        parts = Path(str(item.fspath)).parts
+        parts = Path(str(item.fspath)).resolve().relative_to(tests_dir).parts[:1]
         if "unit" in parts:
             item.add_marker(pytest.mark.unit)
         elif "integration" in parts:
