@@ -55,8 +55,9 @@ test-unit: setup
 test-integration: setup
 	$(PY) -m pytest -m integration
 
+# `make bench BENCH=issue_throughput` runs one; `python -m bench <name> -h` shows its options.
 bench: setup
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH)
 
 demo: setup
 	$(VENV)/bin/cascade demo

@@ -1,0 +1,29 @@
+"""The benchmarks keep working as the code changes: a tiny run of each, checking output, never speed."""
+
+import subprocess
+import sys
+
+from shared.processes import REPO_ROOT
+
+
+def test_bench_lists_its_benchmarks():
+    out = subprocess.run([sys.executable, "-m", "bench", "--list"], cwd=REPO_ROOT, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert "issue_throughput" in out
+    assert not any(name.startswith("_") for name in out)
+
+
+def test_issue_throughput_runs_end_to_end_on_a_tiny_load():
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "issue_throughput",
+         "--notices", "6", "--warmup", "2", "--single", "2", "--rounds", "1", "--concurrency", "3"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=180,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for line in ("end to end:", "accepted by HTTP:", "raw baseline", "ratio slice / raw:", "CPU seconds"):
+        assert line in proc.stdout, proc.stdout
+
+
+def test_unknown_benchmark_is_refused():
+    proc = subprocess.run([sys.executable, "-m", "bench", "nope"], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2 and "issue_throughput" in proc.stderr
