@@ -2,35 +2,64 @@
 
 FerretDB v1 has no multi-document transactions, so a state change and the
 events it must emit are written in ONE document: the aggregate carries an
-``_outbox`` list. After the write we publish each entry (JetStream drops
-repeats by ``Nats-Msg-Id``) and clear the list. If the process dies in
-between, ``flush_pending`` republishes at the next start-up: nothing is lost,
-and consumers are idempotent on ``event_id`` so nothing is applied twice.
+``_outbox`` list (append to it with ``$push``, never replace it). After the
+write we publish each entry (JetStream drops repeats by ``Nats-Msg-Id``) and
+record that it went out by *inserting* a marker, one per entry, into the
+service's ``outbox_published`` collection. We insert rather than clear the
+list because on FerretDB v1 an update scans the whole collection while an
+insert does not (docs/benchmarks.md, store_ops): the entries stay on the
+aggregate as the record of what it emitted.
+
+If the process dies between the write and the markers, ``flush_pending``
+republishes at the next start-up whatever has no marker: nothing is lost, and
+consumers are idempotent on ``event_id`` so nothing is applied twice.
 """
+
+import logging
 
 from pymongo.asynchronous.collection import AsyncCollection
 
 from .events import Event, parse_event
+from .storage import insert_many_idempotent
 
 FIELD = "_outbox"
+MARKERS = "outbox_published"
+
+log = logging.getLogger("cascade.outbox")
 
 
 def entries(*pairs: tuple[Event, str | None]) -> list[dict]:
     """Outbox entries for (event, destination node or None for local) pairs."""
-    return [{"dest": dest, "event": event.model_dump(mode="json")} for event, dest in pairs]
+    return [
+        {"id": event.event_id if dest is None else f"{event.event_id}:{dest}", "dest": dest,
+         "event": event.model_dump(mode="json")}
+        for event, dest in pairs
+    ]
 
 
 async def flush(service, collection: AsyncCollection, doc_id: str, pending: list[dict]) -> None:
+    """Publish the entries the aggregate ``collection/doc_id`` carries, then mark them published."""
     for entry in pending:
         await service.publish(parse_event(entry["event"]), entry["dest"])
     if pending:
-        await collection.update_one({"_id": doc_id}, {"$set": {FIELD: []}})
+        await insert_many_idempotent(service.db[MARKERS], [{"_id": entry["id"]} for entry in pending])
+        log.debug("published %d event(s) of %s/%s", len(pending), collection.name, doc_id)
 
 
 async def flush_pending(service, collection: AsyncCollection) -> int:
-    """Republish what a crash left behind. A scan, so run it at start-up only."""
+    """Republish what a crash left unmarked. Scans, so run it at start-up only.
+
+    Returns how many entries were published.
+    """
+    carriers = [doc async for doc in collection.find({f"{FIELD}.0": {"$exists": True}}, {FIELD: 1})]
+    ids = [entry["id"] for doc in carriers for entry in doc[FIELD]]
+    if not ids:
+        return 0
+    done = {m["_id"] async for m in service.db[MARKERS].find({"_id": {"$in": ids}}, {"_id": 1})}
     count = 0
-    async for doc in collection.find({f"{FIELD}.0": {"$exists": True}}, {FIELD: 1}):
-        await flush(service, collection, doc["_id"], doc[FIELD])
-        count += 1
+    for doc in carriers:
+        left = [entry for entry in doc[FIELD] if entry["id"] not in done]
+        if left:
+            await flush(service, collection, doc["_id"], left)
+            count += len(left)
     return count

@@ -1,0 +1,46 @@
+"""A crash between storing a state change and publishing its events loses nothing."""
+
+from datetime import UTC, datetime
+
+from pymongo import AsyncMongoClient
+
+from shared import outbox
+from shared.events import NoticeAcknowledged
+
+from ..harness import eventually, running
+
+
+def ack_event(node_id: str, unit: str) -> NoticeAcknowledged:
+    now = datetime.now(UTC)
+    return NoticeAcknowledged(
+        occurred_at=now, origin_node=node_id, notice_id="n-crash", issuer_node=node_id,
+        unit_id=unit, unit_name=unit, acknowledged_by="测试", acknowledged_at=now,
+    )
+
+
+async def test_unpublished_entries_are_published_at_start_up_and_only_those(node):
+    # What an earlier life of the notices service left: one aggregate whose
+    # event went out (marked), one whose process died before publishing.
+    published = ack_event(node.node_id, "u-published")
+    lost = ack_event(node.node_id, "u-lost")
+
+    async with running(node, ["reports"]):
+        client = AsyncMongoClient(node.servers.mongo_url)
+        db = client[f"{node.node_id}_notices"]
+        await db["inbox"].insert_many([
+            {"_id": "a", outbox.FIELD: outbox.entries((published, None))},
+            {"_id": "b", outbox.FIELD: outbox.entries((lost, None))},
+        ])
+        await db[outbox.MARKERS].insert_one({"_id": published.event_id})
+
+        # Second life: start-up republishes only the unmarked entry.
+        async with running(node, ["notices"]):
+            async def receipt_seen():
+                status = await client[f"{node.node_id}_reports"]["notice_status"].find_one({"_id": "n-crash"})
+                return status if status and "u-lost" in status.get("acks", {}) else None
+
+            status = await eventually(receipt_seen)
+            assert "u-published" not in status["acks"]
+            markers = {m["_id"] async for m in db[outbox.MARKERS].find({})}
+            assert markers == {published.event_id, lost.event_id}
+        await client.close()
