@@ -81,8 +81,13 @@ class GatewaySettings(ServiceSettings):
     port: int = 8080
     secret_key: SecretStr = Field(min_length=16, description="signs sessions and CSRF tokens; no default on purpose")
     request_timeout: float = 10.0
-    max_upload_bytes: int = 20 * 1024 * 1024
-    secure_cookies: bool = False
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, description="largest request body; more is 413")
+    secure_cookies: bool = Field(default=False, description="HTTPS only: Secure cookies (__Host- names) and HSTS")
+    session_idle_minutes: int = Field(default=120, ge=1, description="a session unused this long ends")
+    session_max_hours: int = Field(default=12, ge=1, description="a session ends this long after login, used or not")
+    login_max_failures: int = Field(default=5, ge=1, description="failed logins in a row that lock the account")
+    login_lockout_minutes: int = Field(default=15, ge=1, description="how long a locked account stays locked")
+    password_min_length: int = Field(default=10, ge=8)
 
 
 SETTINGS_BY_SERVICE: dict[str, type[ServiceSettings]] = {

@@ -8,6 +8,7 @@ own; they are dropped afterwards.
 
 import asyncio
 import contextlib
+import re
 import secrets
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -135,16 +136,102 @@ async def running(node: TestNode, services: Iterable[str] = BACKEND, clock: Cloc
 
 
 @contextlib.asynccontextmanager
-async def gateway(node: TestNode, **overrides) -> AsyncIterator[httpx.AsyncClient]:
-    """The gateway app in-process behind an httpx client, with its lifespan run."""
+async def gateway(node: TestNode, clock: Clock | None = None, **overrides) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway app in-process behind an httpx client (anonymous), with its lifespan run.
+
+    ``as_role`` and ``login`` give more clients of the same app, authenticated.
+    """
     from services.gateway.app import create_app
 
-    app: FastAPI = create_app(node.settings("gateway", **overrides))
+    app: FastAPI = create_app(node.settings("gateway", **overrides), clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        async with httpx.AsyncClient(transport=transport, base_url=GATEWAY_BASE) as client:
             client.app = app  # type: ignore[attr-defined]
-            yield client
+            client.others = []  # type: ignore[attr-defined]
+            try:
+                yield client
+            finally:
+                for other in client.others:  # type: ignore[attr-defined]
+                    await other.aclose()
+
+
+GATEWAY_BASE = "http://127.0.0.1"
+
+
+def _sibling(http: httpx.AsyncClient, **kwargs) -> httpx.AsyncClient:
+    """Another client of the same in-process gateway, closed with it."""
+    root = getattr(http, "root", http)
+    client = httpx.AsyncClient(transport=root._transport, base_url=GATEWAY_BASE, **kwargs)
+    client.app, client.root = root.app, root  # type: ignore[attr-defined]
+    root.others.append(client)  # type: ignore[attr-defined]
+    return client
+
+
+async def api_token(http: httpx.AsyncClient, unit_id: str, *roles: str, name: str | None = None) -> str:
+    """An API token of the in-process gateway, as an admin would create it."""
+    from shared.schemas import Role
+
+    app = http.app  # type: ignore[attr-defined]
+    _, raw = await app.state.tokens.create(
+        name=name or f"测试 {unit_id} {'/'.join(roles)}", unit_id=unit_id, roles=[Role(r) for r in roles],
+        created_by="test", now=app.state.clock.now(),
+    )
+    return raw
+
+
+async def as_role(http: httpx.AsyncClient, unit_id: str, *roles: str) -> httpx.AsyncClient:
+    """A client calling the gateway with an API token for ``unit_id`` holding ``roles``."""
+    token = await api_token(http, unit_id, *roles)
+    return _sibling(http, headers={"Authorization": f"Bearer {token}"})
+
+
+async def create_user(http: httpx.AsyncClient, username: str, unit_id: str, *roles: str,
+                      password: str = "correct horse battery", display_name: str | None = None,
+                      must_change_password: bool = False) -> dict:
+    app = http.app  # type: ignore[attr-defined]
+    user, _ = await app.state.accounts.create(
+        None, username=username, display_name=display_name or username, unit_id=unit_id, roles=list(roles),
+        password=password, must_change_password=must_change_password,
+    )
+    return user
+
+
+async def stored_api_token(mongo_url: str, node_id: str, unit_id: str, *roles: str) -> str:
+    """An API token written straight into a node's gateway database (for gateways in other processes)."""
+    from services.gateway.tokens import TokenStore
+    from shared.clock import SystemClock
+    from shared.schemas import Role
+
+    client = AsyncMongoClient(mongo_url, tz_aware=True)
+    try:
+        _, raw = await TokenStore(client[f"{node_id}_gateway"]).create(
+            name=f"测试 {unit_id}", unit_id=unit_id, roles=[Role(r) for r in roles], created_by="test",
+            now=SystemClock().now(),
+        )
+    finally:
+        await client.close()
+    return raw
+
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF_META.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+async def login(http: httpx.AsyncClient, username: str, password: str = "correct horse battery") -> httpx.AsyncClient:
+    """A browser-like client logged in with a session cookie; ``client.csrf`` is its CSRF token."""
+    client = _sibling(http)
+    form = await client.get("/login")
+    r = await client.post("/login", data={"username": username, "password": password, "csrf_token": csrf_of(form.text)})
+    assert r.status_code == 303, r.text
+    page = await client.get("/account")
+    client.csrf = csrf_of(page.text)  # type: ignore[attr-defined]
+    return client
 
 
 class ServiceProcesses:

@@ -1,55 +1,93 @@
-"""The gateway's composition root: FastAPI app, NATS backend, error mapping, security headers."""
+"""The gateway's composition root: FastAPI app, NATS backend, its own store, auth, error mapping, security."""
 
 from contextlib import asynccontextmanager
+from datetime import timedelta
+from urllib.parse import quote
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from shared.clock import Clock, SystemClock
 from shared.errors import DomainError
 from shared.settings import GatewaySettings
+from shared.storage import connect, database, ensure_indexes
 
-from . import api, pages
+from . import account, api, audit, pages, security, sessions, tokens, users
+from .audit import AuditLog
+from .auth import LoginRequired, PasswordChangeRequired, UnitNames, login_required, template_context
 from .backend import Backend
+from .sessions import SessionStore
+from .tokens import TokenStore
+from .users import Accounts, Policy
 from .web import STATIC_DIR, templates
 
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
-}
+INDEXES = [*users.INDEXES, *sessions.INDEXES, *tokens.INDEXES, *audit.INDEXES]
+
+# Routers whose every route needs a login (a route adds its role with ``require``).
+PROTECTED_ROUTERS = (api.router, pages.router)
+# The public ones: /login (account.router serves it and checks the rest itself), /healthz, /static.
+MULTIPART_SLACK = 64 * 1024  # form boundaries and fields around an upload of max_upload_bytes
 
 
-def create_app(settings: GatewaySettings, backend: Backend | None = None) -> FastAPI:
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", "")
+
+
+def create_app(settings: GatewaySettings, backend: Backend | None = None, clock: Clock | None = None) -> FastAPI:
+    clock = clock or SystemClock()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        await app.state.backend.start()
-        yield
-        await app.state.backend.stop()
+        client = connect(settings)
+        db = database(client, settings)
+        await ensure_indexes(db, INDEXES)
+        s = app.state
+        s.audit = AuditLog(db, clock)
+        s.sessions = SessionStore(db, idle=timedelta(minutes=settings.session_idle_minutes),
+                                  max_age=timedelta(hours=settings.session_max_hours))
+        s.tokens = TokenStore(db)
+        s.accounts = Accounts(db, clock=clock, audit=s.audit, policy=Policy.of(settings), sessions=s.sessions)
+        await s.backend.start()
+        try:
+            yield
+        finally:
+            await s.backend.stop()
+            await client.close()
 
-    app = FastAPI(title="Cascade", version="0.1.0", lifespan=lifespan, description="级联通知系统 HTTP API")
+    app = FastAPI(
+        title="Cascade", version="0.1.0", lifespan=lifespan, description="级联通知系统 HTTP API",
+        docs_url=None, redoc_url=None, openapi_url=None,  # served below, behind a login
+    )
     app.state.settings = settings
+    app.state.clock = clock
     app.state.backend = backend or Backend(settings)
-    app.state.templates = templates(settings.timezone)
+    app.state.unit_names = UnitNames(app.state.backend)
+    app.state.templates = templates(settings.timezone, context_processors=[template_context])
+
+    @app.exception_handler(LoginRequired)
+    async def login_required_handler(request: Request, exc: LoginRequired):
+        if wants_json(request):
+            return problem(exc, headers={"WWW-Authenticate": 'Bearer realm="cascade"'})
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def password_change_handler(request: Request, exc: PasswordChangeRequired):
+        return problem(exc) if wants_json(request) else RedirectResponse("/account?first=1", status_code=303)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError):
-        if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
-            loc = ["body", *exc.field.split(".")] if exc.field else ["body"]
-            return JSONResponse(
-                {"detail": [{"loc": loc, "msg": exc.message, "type": exc.code}]}, status_code=exc.status
-            )
+        if wants_json(request):
+            return problem(exc)
         return app.state.templates.TemplateResponse(
             request, "error.html", {"node_id": settings.node_id, "error": exc}, status_code=exc.status
         )
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        for k, v in SECURITY_HEADERS.items():
-            response.headers.setdefault(k, v)
-        return response
+    # Plain ASGI middlewares: BaseHTTPMiddleware would wrap the body stream and hide the 413.
+    app.add_middleware(security.SecurityHeaders, secure=settings.secure_cookies)
+    app.add_middleware(security.BodyLimit, limit=settings.max_upload_bytes + MULTIPART_SLACK)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness of the gateway and the node's services")
     async def healthz() -> JSONResponse:
@@ -57,8 +95,24 @@ def create_app(settings: GatewaySettings, backend: Backend | None = None) -> Fas
         ok = all(v == "ok" for v in services.values())
         return JSONResponse({"status": "ok" if ok else "degraded", "services": services}, status_code=200 if ok else 503)
 
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(login_required)])
+    async def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(login_required)])
+    async def docs():
+        response = get_swagger_ui_html(openapi_url="/openapi.json", title="Cascade API")
+        response.headers["Content-Security-Policy"] = security.DOCS_CSP
+        return response
+
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(api.router)
-    app.include_router(pages.router)
+    app.include_router(account.router)
+    for router in PROTECTED_ROUTERS:
+        app.include_router(router, dependencies=[Depends(login_required)])
     return app
 
+
+def problem(exc: DomainError, headers: dict | None = None) -> JSONResponse:
+    loc = ["body", *exc.field.split(".")] if exc.field else ["body"]
+    return JSONResponse({"detail": [{"loc": loc, "msg": exc.message, "type": exc.code}]}, status_code=exc.status,
+                        headers=headers)

@@ -1,8 +1,10 @@
 """Rendering: one Jinja2 environment, autoescaped, strict about undefined names."""
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -12,14 +14,14 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def templates(timezone: str) -> Jinja2Templates:
+def templates(timezone: str, context_processors: Sequence[Callable[[Request], dict]] = ()) -> Jinja2Templates:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
     )
     env.filters["local"] = lambda value, fmt="%Y-%m-%d %H:%M": local_text(_as_datetime(value), timezone, fmt) if value else ""
-    return Jinja2Templates(env=env)
+    return Jinja2Templates(env=env, context_processors=list(context_processors))
 
 
 def _as_datetime(value: datetime | str) -> datetime:

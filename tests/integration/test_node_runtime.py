@@ -11,7 +11,7 @@ from shared.processes import free_port
 from shared.runtime import BACKEND_SERVICES, NodeRuntime
 
 from ..fixtures import GD_UNITS, seed000_notice
-from ..harness import eventually
+from ..harness import eventually, stored_api_token
 
 
 @pytest.fixture
@@ -31,7 +31,9 @@ def runtime(tmp_path, servers):
 
 async def test_node_starts_all_processes_and_survives_a_service_crash(runtime):
     base = runtime.cfg.gateway_url
-    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+    token = await stored_api_token(runtime.store_url, runtime.cfg.node_id, "gd-kx", "admin", "issuer")
+    auth = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base, timeout=10, headers=auth) as http:
         health = (await http.get("/healthz")).json()
         assert health == {"status": "ok", "services": {s: "ok" for s in BACKEND_SERVICES}}
         for unit in GD_UNITS:
@@ -61,7 +63,7 @@ async def test_node_starts_all_processes_and_survives_a_service_crash(runtime):
 
         await eventually(all_arrived, timeout=60)
 
-        # The UI lists what was issued.
+        # The UI lists what was issued (for a token too: pages take the same credentials).
         page = await http.get("/")
         assert page.status_code == 200
         assert "发文" in page.text and "全国科技工作者日" in page.text
@@ -69,6 +71,6 @@ async def test_node_starts_all_processes_and_survives_a_service_crash(runtime):
     # Data survives a restart of the whole node.
     runtime.stop()
     await asyncio.to_thread(runtime.start)
-    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=10, headers=auth) as http:
         s = await http.get(f"/api/notices/{issued[0]}/status")
         assert s.status_code == 200 and s.json()["total"] == 4

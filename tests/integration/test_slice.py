@@ -10,13 +10,20 @@ from shared import subjects
 from shared.events import NoticeIssued, parse_event
 
 from ..fixtures import GD_UNITS, future, seed000_notice
-from ..harness import eventually, gateway, running
+from ..harness import as_role, eventually, gateway, running
 
 
-async def load_directory(client) -> None:
+async def load_directory(http) -> None:
+    """The directory, entered by the node's admin (``http``: the anonymous client of the gateway)."""
+    admin = await as_role(http, "gd-kx", "admin")
     for unit in GD_UNITS:
-        r = await client.put(f"/api/units/{unit.unit_id}", json=unit.model_dump(mode="json"))
+        r = await admin.put(f"/api/units/{unit.unit_id}", json=unit.model_dump(mode="json"))
         assert r.status_code == 200, r.text
+
+
+async def issuer(http):
+    """The issuer of 广东省科协, which leads the joint issue of seed 000."""
+    return await as_role(http, "gd-kx", "issuer")
 
 
 async def stream_count(node, stream: str) -> int:
@@ -35,7 +42,9 @@ async def db(node, service: str):
 async def test_issued_notice_reaches_status_deliveries_inbox_and_schedule(node):
     async with running(node), gateway(node) as http:
         await load_directory(http)
-        r = await http.post("/api/notices", json=seed000_notice())
+        gd, sz_kx = await issuer(http), await as_role(http, "sz-kx", "submitter")
+        http = gd  # reads below are the issuer's
+        r = await gd.post("/api/notices", json=seed000_notice())
         assert r.status_code == 201, r.text
         created = r.json()
         assert created["doc_number"].startswith("粤科协联〔")
@@ -58,7 +67,8 @@ async def test_issued_notice_reaches_status_deliveries_inbox_and_schedule(node):
             ("gd-jxxh", "email"), ("sz-kjj", "sms"), ("sz-kx", "email"), ("sz-kx", "sms"),
         ]
 
-        inbox = await eventually(lambda: _json_nonempty(http, "/api/units/sz-kjj/inbox"))
+        sz_kjj = await as_role(http, "sz-kjj", "submitter")
+        inbox = await eventually(lambda: _json_nonempty(sz_kjj, "/api/units/sz-kjj/inbox"))
         assert inbox[0]["notice_id"] == nid
 
         # Routing from seed 000: the city 科技局 reports to the 科技厅's 引进智力管理处.
@@ -68,7 +78,7 @@ async def test_issued_notice_reaches_status_deliveries_inbox_and_schedule(node):
         assert route["sz-kx"] == ("gd-kx", "组织联络部")
 
         # 签收 shows up in the issuer's status read model.
-        ack = await http.post(f"/api/units/sz-kx/inbox/{nid}/acknowledge")
+        ack = await sz_kx.post(f"/api/units/sz-kx/inbox/{nid}/acknowledge")
         assert ack.status_code == 200, ack.text
 
         async def acknowledged():
@@ -79,13 +89,14 @@ async def test_issued_notice_reaches_status_deliveries_inbox_and_schedule(node):
         row = next(r for r in s["recipients"] if r["unit_id"] == "sz-kx")
         assert row["acknowledged_at"] is not None
 
-        again = await http.post(f"/api/units/sz-kx/inbox/{nid}/acknowledge")
+        again = await sz_kx.post(f"/api/units/sz-kx/inbox/{nid}/acknowledge")
         assert again.status_code == 409
 
 
 async def test_doc_numbers_follow_the_issuer_sequence(node):
-    async with running(node, ["notices"]), gateway(node) as http:
-        await load_directory(http)
+    async with running(node, ["notices"]), gateway(node) as anonymous:
+        await load_directory(anonymous)
+        http = await issuer(anonymous)
         numbers = []
         for _ in range(3):
             r = await http.post("/api/notices", json=seed000_notice(["sz-kx"]))
@@ -121,8 +132,9 @@ async def test_doc_numbers_follow_the_issuer_sequence(node):
     ],
 )
 async def test_invalid_notice_is_refused_and_nothing_is_stored_or_published(node, patch, field):
-    async with running(node, ["notices"]), gateway(node) as http:
-        await load_directory(http)
+    async with running(node, ["notices"]), gateway(node) as anonymous:
+        await load_directory(anonymous)
+        http = await issuer(anonymous)
         before = await stream_count(node, subjects.events_stream(node.node_id))
         r = await http.post("/api/notices", json={**seed000_notice(), **patch})
         assert r.status_code == 422, r.text
@@ -138,8 +150,9 @@ async def test_invalid_notice_is_refused_and_nothing_is_stored_or_published(node
 
 
 async def test_same_event_delivered_twice_changes_nothing(node):
-    async with running(node), gateway(node) as http:
-        await load_directory(http)
+    async with running(node), gateway(node) as anonymous:
+        await load_directory(anonymous)
+        http, sz_kx = await issuer(anonymous), await as_role(anonymous, "sz-kx", "submitter")
         nid = (await http.post("/api/notices", json=seed000_notice())).json()["notice_id"]
         await eventually(lambda: _len_at_least(lambda: _get_json(http, f"/api/notices/{nid}/deliveries"), 4))
         await eventually(lambda: _len_at_least(lambda: _get_json(http, f"/api/notices/{nid}/expected"), 4))
@@ -161,13 +174,14 @@ async def test_same_event_delivered_twice_changes_nothing(node):
         await _consumers_caught_up(node, seq_marker.seq)
         assert len(await _get_json(http, f"/api/notices/{nid}/deliveries")) == 4
         assert len(await _get_json(http, f"/api/notices/{nid}/expected")) == 4
-        assert len(await _get_json(http, "/api/units/sz-kx/inbox")) == 1
+        assert len(await _get_json(sz_kx, "/api/units/sz-kx/inbox")) == 1
         assert (await http.get(f"/api/notices/{nid}/status")).json() == status_before
 
 
 async def test_unparseable_message_is_dead_lettered_and_consumer_keeps_running(node):
-    async with running(node, ["reports", "notices"]), gateway(node) as http:
-        await load_directory(http)
+    async with running(node, ["reports", "notices"]), gateway(node) as anonymous:
+        await load_directory(anonymous)
+        http = await issuer(anonymous)
         nc = await nats.connect(node.servers.nats_url)
         js = nc.jetstream()
         subject = subjects.event("notice.issued", node.node_id)

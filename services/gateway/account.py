@@ -1,0 +1,142 @@
+"""Pages of one's own account: login, logout, password change (zh-CN)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from shared.errors import DomainError, Forbidden
+
+from . import auth
+from .audit import client_ip
+from .auth import Identity, authenticate
+from .users import LoginRefused, public_user
+
+router = APIRouter(include_in_schema=False)
+
+IdentityDep = Annotated[Identity, Depends(authenticate)]
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never an open redirect to another host."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")) or "\\" in target:
+        return "/"
+    return target
+
+
+def page(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
+    return request.app.state.templates.TemplateResponse(
+        request, name, {"node_id": request.app.state.settings.node_id, **context}, status_code=status_code
+    )
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# ---------------------------------------------------------------- login
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request, next: str = "/") -> Response:
+    try:
+        await authenticate(request)
+        return redirect(safe_next(next))
+    except DomainError:
+        pass
+    auth.ensure_prelogin(request)
+    response = page(request, "login.html", next=safe_next(next), username="", error=None)
+    auth.set_prelogin(request, response)
+    return response
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    await auth.check_prelogin_csrf(request)
+    state = request.app.state
+    target = safe_next(next)
+
+    def refused(message: str, status: int, headers: dict | None = None) -> Response:
+        auth.ensure_prelogin(request)
+        response = page(request, "login.html", status_code=status, next=target, username=username[:64], error=message)
+        response.headers.update(headers or {})
+        return response
+
+    if not username.strip() or not password:
+        return refused("请输入用户名和密码", 422)
+    try:
+        user = await state.accounts.login(username, password, ip=client_ip(request))
+    except LoginRefused as exc:
+        if exc.locked_until:
+            retry = max(1, int((exc.locked_until - state.clock.now()).total_seconds()))
+            return refused(exc.message, 429, {"Retry-After": str(retry)})
+        return refused(exc.message, 401)
+    now = state.clock.now()
+    await state.sessions.sweep(now)
+    session = await state.sessions.create(user["_id"], now)
+    response = redirect("/account?first=1" if user.get("must_change_password") else target)
+    response.set_cookie(auth.session_cookie(request), session.token,
+                        **auth.cookie_options(request, max_age=int(state.sessions.max_age.total_seconds())))
+    response.delete_cookie(auth.prelogin_cookie(request), path="/", secure=state.settings.secure_cookies,
+                           httponly=True, samesite="lax")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, identity: IdentityDep) -> Response:
+    if identity.session is not None:
+        await request.app.state.sessions.delete(identity.session.token)
+        await request.app.state.audit.append("logout", by=identity.actor, target=identity.actor.user_id,
+                                             via="session", ip=client_ip(request))
+    response = redirect("/login")
+    response.delete_cookie(auth.session_cookie(request), path="/", secure=request.app.state.settings.secure_cookies,
+                           httponly=True, samesite="lax")
+    return response
+
+
+# ---------------------------------------------------------------- own account
+
+
+def _session_only(identity: Identity) -> None:
+    if identity.via != "session":
+        raise Forbidden("接口令牌没有账户页面", code="session_required")
+
+
+@router.get("/account", response_class=HTMLResponse)
+async def account(request: Request, identity: IdentityDep, first: int = 0) -> Response:
+    _session_only(identity)
+    user = public_user(await request.app.state.accounts.get(identity.actor.user_id))
+    return page(request, "account.html", user=user, error=None, saved=False,
+                first=bool(first) or identity.must_change_password,
+                min_length=request.app.state.settings.password_min_length)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+async def change_password(
+    request: Request,
+    identity: IdentityDep,
+    current_password: Annotated[str, Form(max_length=1000)] = "",
+    new_password: Annotated[str, Form(max_length=1000)] = "",
+    confirm_password: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    _session_only(identity)
+    state = request.app.state
+    error = None
+    try:
+        if new_password != confirm_password:
+            raise DomainError("两次输入的新密码不一致", field="confirm_password")
+        await state.accounts.change_password(identity.actor, current_password, new_password,
+                                             keep_session=identity.session.token)
+    except DomainError as exc:
+        error = exc
+    if error is None:
+        identity.must_change_password = False
+    user = public_user(await state.accounts.get(identity.actor.user_id))
+    return page(request, "account.html", status_code=422 if error else 200, user=user, error=error,
+                saved=error is None, first=identity.must_change_password,
+                min_length=state.settings.password_min_length)

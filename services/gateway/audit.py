@@ -1,0 +1,213 @@
+"""The audit log: who did what, when, and through what (a login session, an API token, the CLI).
+
+Append-only: this module is the only code that touches the ``audit``
+collection, and it only inserts and reads. Entries are written
+
+- by ``command()``, the one way gateway routes send a command to a service:
+  when the service accepts it (issue, forward, acknowledge, submit, return,
+  accept, compile, chase…), the entry names the command and its target;
+- by the account use cases (users.py, tokens): logins, user and token changes.
+"""
+
+import csv
+import io
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.clock import Clock, local_text
+from shared.commands import Actor
+from shared.ids import new_id
+from shared.storage import Index
+
+log = logging.getLogger("cascade.gateway.audit")
+
+INDEXES = [
+    Index("audit", [("at", DESCENDING)]),
+    Index("audit", [("user_id", ASCENDING), ("at", DESCENDING)]),
+    Index("audit", [("action", ASCENDING), ("at", DESCENDING)]),
+    Index("audit", [("unit_id", ASCENDING), ("at", DESCENDING)]),
+]
+
+# What the audit page calls each action; an action missing here shows as its name.
+ACTION_LABELS = {
+    "notices.issue": "发文",
+    "notices.forward": "转发",
+    "notices.acknowledge": "签收",
+    "notices.correct": "更正通知",
+    "notices.withdraw": "撤回通知",
+    "notices.chase": "催办",
+    "submissions.submit": "报送",
+    "submissions.return": "退回",
+    "submissions.accept": "采用",
+    "submissions.chase": "催办",
+    "reports.compile": "汇总",
+    "notices.directory.upsert": "修改单位",
+    "notices.directory.delete": "删除单位",
+    "notices.directory.import": "导入单位",
+    "login": "登录",
+    "login.failed": "登录失败",
+    "logout": "退出登录",
+    "user.created": "新建用户",
+    "user.updated": "修改用户",
+    "user.disabled": "停用用户",
+    "user.enabled": "启用用户",
+    "user.password_reset": "重置密码",
+    "user.password_changed": "修改密码",
+    "token.created": "创建接口令牌",
+    "token.revoked": "吊销接口令牌",
+}
+
+# Fields of a command copied into its entry: what it was about, not its whole text.
+SUMMARY_FIELDS = ("notice_id", "unit_id", "ask_id", "submission_id", "report_id", "doc_number", "title", "reason",
+                  "format")
+RESULT_FIELDS = ("notice_id", "doc_number", "submission_id", "report_id", "recipients")
+MAX_QUERY = 500
+MAX_EXPORT = 100_000
+
+
+@dataclass
+class AuditLog:
+    db: AsyncDatabase
+    clock: Clock
+
+    @property
+    def entries(self):
+        return self.db["audit"]
+
+    async def append(
+        self, action: str, *, by: Actor | None, target: str | None = None, via: str | None = None,
+        ip: str | None = None, details: dict | None = None,
+    ) -> dict:
+        entry = {
+            "_id": new_id(),
+            "at": self.clock.now(),
+            "action": action,
+            "user_id": by.user_id if by else None,
+            "display_name": by.display_name if by else None,
+            "unit_id": by.unit_id if by else None,
+            "roles": [r.value for r in by.roles] if by else [],
+            "via": via or ("session" if by and not by.user_id.startswith("token:") else "token" if by else None),
+            "ip": ip,
+            "target": target,
+            "details": details or {},
+        }
+        await self.entries.insert_one(entry)
+        return entry
+
+    def _filter(self, *, user_id: str | None = None, action: str | None = None, unit_id: str | None = None,
+                since: datetime | None = None, until: datetime | None = None) -> dict:
+        query: dict[str, Any] = {}
+        if user_id:
+            query["user_id"] = user_id
+        if action:
+            # "notices" finds every notices.* action; "login" finds login and login.failed.
+            query["$or"] = [{"action": action}, {"action": {"$regex": f"^{_re_escape(action)}\\."}}]
+        if unit_id:
+            query["unit_id"] = unit_id
+        if since or until:
+            query["at"] = {**({"$gte": since} if since else {}), **({"$lt": until} if until else {})}
+        return query
+
+    async def query(self, *, limit: int = 100, before: str | None = None, **filters: Any) -> list[dict]:
+        """Newest first; ``before`` (an entry id) pages back."""
+        query = self._filter(**filters)
+        if before:
+            query["_id"] = {"$lt": before}
+        cursor = self.entries.find(query).sort("_id", DESCENDING).limit(min(max(limit, 1), MAX_QUERY))
+        return [e async for e in cursor]
+
+    async def export_csv(self, timezone: str, **filters: Any) -> AsyncIterator[str]:
+        """The matching entries as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese)."""
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(["时间", "操作", "操作代码", "用户", "姓名", "单位", "角色", "方式", "对象", "详情", "IP"])
+        yield "\ufeff" + _drain(buf)
+        cursor = self.entries.find(self._filter(**filters)).sort("_id", DESCENDING).limit(MAX_EXPORT)
+        async for e in cursor:
+            writer.writerow([_cell(v) for v in (
+                local_text(e["at"], timezone, "%Y-%m-%d %H:%M:%S"), label(e["action"]), e["action"],
+                e.get("user_id") or "", e.get("display_name") or "", e.get("unit_id") or "",
+                " ".join(e.get("roles") or []), e.get("via") or "", e.get("target") or "",
+                details_text(e.get("details") or {}), e.get("ip") or "",
+            )])
+            yield _drain(buf)
+
+
+def label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
+
+
+def details_text(details: dict) -> str:
+    return "; ".join(f"{k}={_plain(v)}" for k, v in details.items())
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_plain(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_plain(v) for v in value) + "]"
+    return str(value)
+
+
+def _cell(value: str) -> str:
+    # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _drain(buf: io.StringIO) -> str:
+    text = buf.getvalue()
+    buf.seek(0)
+    buf.truncate()
+    return text
+
+
+def _re_escape(text: str) -> str:
+    return "".join("\\" + c if not c.isalnum() and c != "_" else c for c in text)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _summary(command: Any, result: Any) -> dict:
+    fields = command.model_dump(mode="json") if hasattr(command, "model_dump") else dict(command or {})
+    out = {k: fields[k] for k in SUMMARY_FIELDS if isinstance(fields.get(k), str | int) and fields.get(k) != ""}
+    if isinstance(result, dict):
+        for k in RESULT_FIELDS:
+            if isinstance(result.get(k), str | int):
+                out.setdefault(k, result[k])
+    return out
+
+
+async def command(request: Request, service: str, action: str, cmd: Any, *, target: str | None = None) -> Any:
+    """Send a command to a service and, once it succeeded, record it in the audit log.
+
+    Routes send every command (anything that changes state) through here, with
+    the authenticated actor inside ``cmd``; queries go to ``backend.call``
+    directly. A refused command raises before anything is recorded.
+    """
+    result = await request.app.state.backend.call(service, action, cmd)
+    details = _summary(cmd, result)
+    identity = getattr(request.state, "identity", None)
+    actor = getattr(cmd, "actor", None) or (identity.actor if identity else None)
+    try:
+        await request.app.state.audit.append(
+            f"{service}.{action}", by=actor,
+            target=target or details.get("notice_id") or details.get("unit_id"),
+            via=identity.via if identity else None, ip=client_ip(request), details=details,
+        )
+    except Exception:  # the command took effect; losing its entry must not turn success into an error
+        log.exception("could not record %s.%s by %s in the audit log", service, action, actor)
+    return result
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None

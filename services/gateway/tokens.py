@@ -1,0 +1,126 @@
+"""API tokens for other systems: scoped to one unit and one or more roles, revocable.
+
+A token reads ``cas_<token id>_<secret>``. The document (``_id`` = token id)
+keeps the secret's SHA-256, so the token is shown once, when it is created,
+and a copy of the database cannot be used to call the API. A request with a
+token is one lookup by ``_id`` and a constant-time comparison.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.commands import Actor
+from shared.errors import Invalid, NotFound
+from shared.ids import new_id
+from shared.schemas import Role
+from shared.storage import Index
+
+from .security import digest, new_secret, same
+from .users import check_roles, check_unit
+
+INDEXES = [
+    Index("tokens", [("unit_id", ASCENDING)]),
+]
+
+PREFIX = "cas_"
+ID_LENGTH = 26  # a ULID
+NAME_MAX = 60
+# Writing "last used" on every call would make each API request a write.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def token_actor(doc: dict) -> Actor:
+    """Who a token acts as: the token itself, within its unit and roles."""
+    return Actor(user_id=f"token:{doc['_id']}", display_name=doc["name"], unit_id=doc["unit_id"],
+                 roles=[Role(r) for r in doc["roles"]])
+
+
+def split(raw: str) -> tuple[str, str] | None:
+    if not raw.startswith(PREFIX) or len(raw) < len(PREFIX) + ID_LENGTH + 2:
+        return None
+    token_id, sep, secret = raw[len(PREFIX):].partition("_")
+    if len(token_id) != ID_LENGTH or not sep or not secret:
+        return None
+    return token_id, secret
+
+
+def public_token(doc: dict) -> dict:
+    return {
+        "id": doc["_id"],
+        "name": doc["name"],
+        "unit_id": doc["unit_id"],
+        "roles": list(doc["roles"]),
+        "created_at": doc["created_at"],
+        "created_by": doc["created_by"],
+        "expires_at": doc.get("expires_at"),
+        "last_used_at": doc.get("last_used_at"),
+        "revoked_at": doc.get("revoked_at"),
+        "revoked_by": doc.get("revoked_by"),
+    }
+
+
+@dataclass
+class TokenStore:
+    db: AsyncDatabase
+
+    @property
+    def tokens(self):
+        return self.db["tokens"]
+
+    async def create(
+        self, *, name: str, unit_id: str, roles: list[str], created_by: str, now: datetime,
+        expires_at: datetime | None = None,
+    ) -> tuple[dict, str]:
+        """A new token; returns its document and the token itself (the only time it is seen)."""
+        name = " ".join(name.split())
+        check_unit(unit_id)
+        if not name or len(name) > NAME_MAX:
+            raise Invalid(f"令牌名称须为 1–{NAME_MAX} 个字符", field="name")
+        if expires_at is not None and expires_at <= now:
+            raise Invalid("到期时间须在将来", field="expires_at")
+        token_id, secret = new_id(), new_secret()
+        doc = {
+            "_id": token_id,
+            "name": name,
+            "unit_id": unit_id,
+            "roles": [r.value for r in check_roles(roles)],
+            "secret_sha256": digest(secret),
+            "created_at": now,
+            "created_by": created_by,
+            "expires_at": expires_at,
+            "last_used_at": None,
+            "revoked_at": None,
+            "revoked_by": None,
+        }
+        await self.tokens.insert_one(doc)
+        return doc, f"{PREFIX}{token_id}_{secret}"
+
+    async def verify(self, raw: str, now: datetime) -> dict | None:
+        """The token's document if the token is genuine, unrevoked and unexpired."""
+        parts = split(raw)
+        if parts is None:
+            return None
+        doc = await self.tokens.find_one({"_id": parts[0]})
+        if doc is None or not same(doc["secret_sha256"], digest(parts[1])):
+            return None
+        if doc.get("revoked_at") or (doc.get("expires_at") and doc["expires_at"] <= now):
+            return None
+        if doc.get("last_used_at") is None or now - doc["last_used_at"] >= TOUCH_EVERY:
+            await self.tokens.update_one({"_id": doc["_id"]}, {"$set": {"last_used_at": now}})
+        return doc
+
+    async def revoke(self, token_id: str, *, by: str, now: datetime) -> dict:
+        doc = await self.tokens.find_one({"_id": token_id})
+        if doc is None:
+            raise NotFound("令牌不存在", field="token_id")
+        if doc.get("revoked_at"):
+            return doc
+        await self.tokens.update_one({"_id": token_id, "revoked_at": None},
+                                     {"$set": {"revoked_at": now, "revoked_by": by}})
+        return {**doc, "revoked_at": now, "revoked_by": by}
+
+    async def all(self) -> list[dict]:
+        return [t async for t in self.tokens.find({}).sort("_id", -1)]

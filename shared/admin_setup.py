@@ -1,0 +1,52 @@
+"""``cascade create-admin``: write a node admin into the gateway's database, starting the store if needed."""
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+
+from pymongo import AsyncMongoClient
+
+from .clock import SystemClock
+from .node import NodeConfig
+from .processes import port_open, start_ferretdb
+from .storage import ensure_indexes
+
+
+@contextlib.contextmanager
+def node_store(cfg: NodeConfig, mongo_url: str | None) -> Iterator[str]:
+    """The URL of the node's store; the node's FerretDB is started for the duration when it is not running."""
+    if mongo_url:
+        yield mongo_url
+        return
+    if port_open(cfg.host, cfg.ports.ferretdb):
+        yield cfg.ferretdb_url  # the node is up (`cascade up`): use its store
+        return
+    proc = start_ferretdb(cfg.host, cfg.ports.ferretdb, cfg.path("ferretdb"), cfg.path("logs", "ferretdb.log"))
+    try:
+        yield cfg.ferretdb_url
+    finally:
+        proc.stop()
+
+
+def create_admin(cfg: NodeConfig, mongo_url: str | None, *, username: str, unit_id: str, display_name: str,
+                 password: str) -> dict:
+    with node_store(cfg, mongo_url) as url:
+        return asyncio.run(_create(url, cfg.node_id, username=username, unit_id=unit_id,
+                                   display_name=display_name, password=password))
+
+
+async def _create(url: str, node_id: str, **fields: str) -> dict:
+    from services.gateway.app import INDEXES
+    from services.gateway.audit import AuditLog
+    from services.gateway.users import Accounts
+
+    client = AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=10_000)
+    try:
+        db = client[f"{node_id}_gateway"]
+        await ensure_indexes(db, INDEXES)
+        clock = SystemClock()
+        accounts = Accounts(db, clock=clock, audit=AuditLog(db, clock))
+        user, _ = await accounts.create(None, roles=["admin"], must_change_password=False, **fields)
+        return user
+    finally:
+        await client.close()
