@@ -32,6 +32,7 @@ from pymongo import AsyncMongoClient
 
 from services.notifications.domain import channels_for
 from shared import subjects
+from shared.admin_setup import create_api_token
 from shared.commands import Reply, UpsertUnit
 from shared.schemas import Contact, UnitKind
 from shared.runtime import NodeRuntime
@@ -178,7 +179,9 @@ async def run_slice(rt: NodeRuntime, n: int, concurrency: int, warmup: int, sing
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     nc = await nats.connect(rt.cfg.nats_url)
     try:
-        async with httpx.AsyncClient(base_url=rt.cfg.gateway_url, timeout=60.0, limits=limits) as http:
+        token = await create_api_token(rt.store_url, rt.cfg.node_id, "gd-kx", "admin", "issuer", name="bench")
+        async with httpx.AsyncClient(base_url=rt.cfg.gateway_url, timeout=60.0, limits=limits,
+                                     headers={"Authorization": f"Bearer {token}"}) as http:
             for unit in ISSUERS + RECIPIENTS:
                 r = await http.put(f"/api/units/{unit.unit_id}", json=unit.model_dump(mode="json"))
                 r.raise_for_status()

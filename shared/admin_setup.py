@@ -1,4 +1,8 @@
-"""``cascade create-admin``: write a node admin into the gateway's database, starting the store if needed."""
+"""Writing into a node's gateway database from outside the gateway.
+
+``cascade create-admin`` (starting the node's store if it is down), and API
+tokens for tools that drive a whole node over HTTP (benchmarks, tests).
+"""
 
 import asyncio
 import contextlib
@@ -48,5 +52,19 @@ async def _create(url: str, node_id: str, **fields: str) -> dict:
         accounts = Accounts(db, clock=clock, audit=AuditLog(db, clock))
         user, _ = await accounts.create(None, roles=["admin"], must_change_password=False, **fields)
         return user
+    finally:
+        await client.close()
+
+
+async def create_api_token(mongo_url: str, node_id: str, unit_id: str, *roles: str, name: str = "tool") -> str:
+    """An API token for ``unit_id`` with ``roles``, written straight into the node's gateway database."""
+    from services.gateway.tokens import TokenStore
+
+    client = AsyncMongoClient(mongo_url, tz_aware=True, serverSelectionTimeoutMS=10_000)
+    try:
+        _, raw = await TokenStore(client[f"{node_id}_gateway"]).create(
+            name=name, unit_id=unit_id, roles=list(roles), created_by="cli", now=SystemClock().now()
+        )
+        return raw
     finally:
         await client.close()

@@ -199,19 +199,9 @@ async def create_user(http: httpx.AsyncClient, username: str, unit_id: str, *rol
 
 async def stored_api_token(mongo_url: str, node_id: str, unit_id: str, *roles: str) -> str:
     """An API token written straight into a node's gateway database (for gateways in other processes)."""
-    from services.gateway.tokens import TokenStore
-    from shared.clock import SystemClock
-    from shared.schemas import Role
+    from shared.admin_setup import create_api_token
 
-    client = AsyncMongoClient(mongo_url, tz_aware=True)
-    try:
-        _, raw = await TokenStore(client[f"{node_id}_gateway"]).create(
-            name=f"测试 {unit_id}", unit_id=unit_id, roles=[Role(r) for r in roles], created_by="test",
-            now=SystemClock().now(),
-        )
-    finally:
-        await client.close()
-    return raw
+    return await create_api_token(mongo_url, node_id, unit_id, *roles, name=f"测试 {unit_id}")
 
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
