@@ -35,21 +35,21 @@ def node_store(cfg: NodeConfig, mongo_url: str | None) -> Iterator[str]:
 def create_admin(cfg: NodeConfig, mongo_url: str | None, *, username: str, unit_id: str, display_name: str,
                  password: str) -> dict:
     with node_store(cfg, mongo_url) as url:
-        return asyncio.run(_create(url, cfg.node_id, username=username, unit_id=unit_id,
+        return asyncio.run(_create(url, cfg.node_id, cfg.org_unit_id, username=username, unit_id=unit_id,
                                    display_name=display_name, password=password))
 
 
-async def _create(url: str, node_id: str, **fields: str) -> dict:
+async def _create(url: str, node_id: str, admin_unit: str | None, **fields: str) -> dict:
     from services.gateway.app import INDEXES
     from services.gateway.audit import AuditLog
-    from services.gateway.users import Accounts
+    from services.gateway.users import Accounts, Policy
 
     client = AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=10_000)
     try:
         db = client[f"{node_id}_gateway"]
         await ensure_indexes(db, INDEXES)
         clock = SystemClock()
-        accounts = Accounts(db, clock=clock, audit=AuditLog(db, clock))
+        accounts = Accounts(db, clock=clock, audit=AuditLog(db, clock), policy=Policy(admin_unit=admin_unit))
         user, _ = await accounts.create(None, roles=["admin"], must_change_password=False, **fields)
         return user
     finally:

@@ -76,6 +76,8 @@ class NodeRuntime:
                 CASCADE_PORT=str(self.cfg.ports.gateway),
                 CASCADE_SECRET_KEY=self.secret_key(),
             )
+            if self.cfg.org_unit_id:
+                env["CASCADE_ORG_UNIT_ID"] = self.cfg.org_unit_id
         return env
 
     # ------------------------------------------------------------ lifecycle

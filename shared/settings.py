@@ -82,12 +82,25 @@ class GatewaySettings(ServiceSettings):
     secret_key: SecretStr = Field(min_length=16, description="signs sessions and CSRF tokens; no default on purpose")
     request_timeout: float = 10.0
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, description="largest request body; more is 413")
+    org_unit_id: str | None = Field(
+        default=None, description="the node's own org unit: only its users can be node admins (empty: not enforced)"
+    )
     secure_cookies: bool = Field(default=False, description="HTTPS only: Secure cookies (__Host- names) and HSTS")
     session_idle_minutes: int = Field(default=120, ge=1, description="a session unused this long ends")
     session_max_hours: int = Field(default=12, ge=1, description="a session ends this long after login, used or not")
     login_max_failures: int = Field(default=5, ge=1, description="failed logins in a row that lock the account")
     login_lockout_minutes: int = Field(default=15, ge=1, description="how long a locked account stays locked")
     password_min_length: int = Field(default=10, ge=8)
+
+
+    @field_validator("org_unit_id")
+    @classmethod
+    def _org_unit_id(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        if not is_slug(v):
+            raise ValueError("org unit id must be a lowercase slug")
+        return v
 
 
 SETTINGS_BY_SERVICE: dict[str, type[ServiceSettings]] = {

@@ -212,14 +212,22 @@ def require(*roles: Role):
         raise ValueError("require() needs at least one role")
     wanted = set(roles)
 
-    async def dependency(identity: Annotated[Identity, Depends(login_required)]) -> Actor:
-        if not wanted & set(identity.actor.roles):
+    async def dependency(request: Request, identity: Annotated[Identity, Depends(login_required)]) -> Actor:
+        if not wanted & effective_roles(identity.actor, request.app.state.settings.org_unit_id):
             names = "、".join(ROLE_LABELS[r] for r in roles)
             raise Forbidden(f"没有权限：需要“{names}”角色", code="forbidden_role")
         return identity.actor
 
     dependency.__name__ = "require_" + "_".join(r.value for r in roles)
     return dependency
+
+
+def effective_roles(actor: Actor, node_unit: str | None) -> set[Role]:
+    """The roles that count: node admin only within the node's own org unit (when configured)."""
+    roles = set(actor.roles)
+    if node_unit and actor.unit_id != node_unit:
+        roles.discard(Role.admin)
+    return roles
 
 
 def own_unit(actor: Actor, unit_id: str, field: str = "unit_id") -> None:

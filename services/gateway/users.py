@@ -171,11 +171,17 @@ class Policy:
     password_min_length: int = _default("password_min_length")
     max_failures: int = _default("login_max_failures")
     lockout: timedelta = timedelta(minutes=_default("login_lockout_minutes"))
+    admin_unit: str | None = None  # the node's own org unit: node admins belong to it
 
     @classmethod
     def of(cls, settings: GatewaySettings) -> "Policy":
         return cls(password_min_length=settings.password_min_length, max_failures=settings.login_max_failures,
-                   lockout=timedelta(minutes=settings.login_lockout_minutes))
+                   lockout=timedelta(minutes=settings.login_lockout_minutes), admin_unit=settings.org_unit_id)
+
+    def check_admin_unit(self, unit_id: str, roles: list[Role]) -> None:
+        """Node admins run the whole node, so they belong to the node's own organisation, not a hosted unit."""
+        if Role.admin in roles and self.admin_unit and unit_id != self.admin_unit:
+            raise Invalid(f"管理员须属于本节点单位（{self.admin_unit}）", field="roles", code="admin_outside_node_unit")
 
 
 class Accounts:
@@ -261,12 +267,14 @@ class Accounts:
             password = generated = security.generate_password()
         else:
             self.check_password(password, name)
+        checked_roles = check_roles(roles)
+        self.policy.check_admin_unit(check_unit(unit_id), checked_roles)
         now = self.clock.now()
         doc = {
             "_id": name,
             "display_name": check_display_name(display_name),
-            "unit_id": check_unit(unit_id),
-            "roles": [r.value for r in check_roles(roles)],
+            "unit_id": unit_id,
+            "roles": [r.value for r in checked_roles],
             "password_hash": await asyncio.to_thread(security.hash_password, password),
             "must_change_password": must_change_password,
             "disabled": False,
@@ -282,7 +290,9 @@ class Accounts:
 
     async def update(self, by: Actor, username: str, *, display_name: str, unit_id: str, roles: list[str]) -> dict:
         user = await self._existing(username)
-        new_roles = [r.value for r in check_roles(roles)]
+        checked_roles = check_roles(roles)
+        self.policy.check_admin_unit(check_unit(unit_id), checked_roles)
+        new_roles = [r.value for r in checked_roles]
         if Role.admin.value in user["roles"] and Role.admin.value not in new_roles:
             await self._keep_an_admin(user["_id"], "不能移除最后一位管理员的管理员角色")
         fields = {

@@ -35,8 +35,8 @@ def create_app(settings: NoticesSettings, clock: Clock | None = None) -> FastStr
         return await h.issue_notice(cmd, d)
 
     @svc.on_rpc("list", "Notices issued on this node (发文), newest first")
-    async def list_issued() -> list[dict]:
-        return await h.list_issued(d)
+    async def list_issued(q: h.IssuedQuery) -> list[dict]:
+        return await h.list_issued(q, d)
 
     @svc.on_rpc("get", "One notice by id")
     async def get(q: h.NoticeRef) -> dict:

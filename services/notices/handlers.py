@@ -11,8 +11,8 @@ from pydantic import BaseModel
 
 from shared import outbox
 from shared.clock import Clock
-from shared.commands import AcknowledgeNotice, IssueNotice, UpsertUnit
-from shared.errors import Conflict, NotFound
+from shared.commands import AcknowledgeNotice, Actor, IssueNotice, UpsertUnit
+from shared.errors import Conflict, Forbidden, NotFound
 from shared.events import NoticeAcknowledged, NoticeForwarded, NoticeIssued
 from shared.schemas import UnitRef
 from shared.service import Service
@@ -35,12 +35,31 @@ class Deps:
         return self.settings.node_id
 
 
+# ``actor`` is who asks, as the gateway authenticated them; None is a trusted
+# internal caller. A unit sees only notices it issued or received.
+
+
 class NoticeRef(BaseModel):
     notice_id: str
+    actor: Actor | None = None
 
 
 class UnitQuery(BaseModel):
     unit_id: str
+    actor: Actor | None = None
+
+
+class IssuedQuery(BaseModel):
+    actor: Actor | None = None
+
+
+def act_for(actor: Actor | None, unit_id: str, field: str = "unit_id") -> None:
+    if actor is not None and actor.unit_id != unit_id:
+        raise Forbidden("只能处理本单位的收文", field=field, code="other_unit")
+
+
+def issuer_ids(doc: dict) -> set[str]:
+    return {i["unit_id"] for i in doc.get("issuers", [])}
 
 
 def unit_ref(doc: dict, node: str) -> UnitRef:
@@ -76,6 +95,9 @@ async def list_units(d: Deps) -> list[dict]:
 
 
 async def issue_notice(cmd: IssueNotice, d: Deps) -> dict:
+    # The lead issuer's 文号 sequence is used: only the lead unit's own issuers may issue.
+    if cmd.actor is not None and cmd.actor.unit_id != cmd.issuer_unit_ids[0]:
+        raise Forbidden("只能以本单位为主办单位发文", field="issuer_unit_ids.0", code="other_unit")
     now = d.clock.now()
     domain.check_asks(cmd.asks, now)
     units = await d.repo.units_by_id(cmd.issuer_unit_ids + cmd.recipient_unit_ids)
@@ -110,7 +132,7 @@ async def issue_notice(cmd: IssueNotice, d: Deps) -> dict:
     return {"notice_id": doc["_id"], "doc_number": doc["doc_number"], "recipients": len(recipients)}
 
 
-async def list_issued(d: Deps) -> list[dict]:
+async def list_issued(q: IssuedQuery, d: Deps) -> list[dict]:
     return [
         {
             "id": doc["_id"],
@@ -122,12 +144,18 @@ async def list_issued(d: Deps) -> list[dict]:
             "recipients": len(doc["recipients"]),
         }
         for doc in await d.repo.issued_here()
+        if q.actor is None or q.actor.unit_id in issuer_ids(doc)
     ]
 
 
 async def get_notice(q: NoticeRef, d: Deps) -> dict:
     doc = await d.repo.get_notice(q.notice_id)
-    if doc is None:
+    visible = doc is not None and (
+        q.actor is None
+        or q.actor.unit_id in issuer_ids(doc)
+        or await d.repo.inbox_entry(q.notice_id, q.actor.unit_id) is not None
+    )
+    if not visible:  # another unit's notice does not exist for this actor
         raise NotFound("通知不存在", field="notice_id")
     return public(doc)
 
@@ -136,10 +164,12 @@ async def get_notice(q: NoticeRef, d: Deps) -> dict:
 
 
 async def inbox(q: UnitQuery, d: Deps) -> list[dict]:
+    act_for(q.actor, q.unit_id)
     return [public(e) for e in await d.repo.inbox_for(q.unit_id)]
 
 
 async def acknowledge(cmd: AcknowledgeNotice, d: Deps) -> dict:
+    act_for(cmd.actor, cmd.unit_id)
     entry = await d.repo.inbox_entry(cmd.notice_id, cmd.unit_id)
     if entry is None:
         raise NotFound("收文中没有该通知", field="notice_id")

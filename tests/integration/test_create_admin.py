@@ -70,6 +70,7 @@ async def test_create_admin_refuses_bad_input_and_stores_nothing(node, tmp_path)
         (("--username", "bad name!", "--password-stdin"), PASSWORD + "\n", "用户名"),
         (("--username", "root", "--unit", "Not A Slug", "--password-stdin"), PASSWORD + "\n", "单位"),
         (("--username", "root"), PASSWORD + "\n", "--password-stdin"),  # not a terminal: never guess
+        (("--username", "root", "--unit", "sz-kx", "--password-stdin"), PASSWORD + "\n", "本节点单位（gd-kx）"),
     ]
     for args, stdin, message in cases:
         code, _, err = await create_admin(path, *args, stdin=stdin, mongo_url=url)

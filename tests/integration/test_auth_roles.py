@@ -1,0 +1,214 @@
+"""Every role boundary of the JSON API and pages, tried from the wrong role and from the wrong unit.
+
+The world: node gd (its own org unit gd-kx), the directory of seed 000, and
+one notice issued by gd-kx + gd-kjt to sz-kx, sz-kjj, gd-jxxh and scut-kx.
+Each refused call answers 403 or 404 and changes nothing.
+"""
+
+import contextlib
+from dataclasses import dataclass
+
+import httpx
+import nats
+import pytest
+
+from shared import subjects
+
+from ..fixtures import GD_UNITS, seed000_notice
+from ..harness import as_role, eventually, gateway, running
+
+NEW_UNIT = {"unit_id": "zh-kx", "name": "珠海市科学技术协会", "kind": "科协", "parent_id": "gd-kx"}
+
+
+@dataclass
+class World:
+    http: httpx.AsyncClient
+    notice_id: str
+    admin: httpx.AsyncClient  # gd-kx, admin
+    issuer: httpx.AsyncClient  # gd-kx, issuer
+    reviewer: httpx.AsyncClient  # gd-kx, reviewer
+    gd_submitter: httpx.AsyncClient  # gd-kx, submitter
+    sz_submitter: httpx.AsyncClient  # sz-kx (a recipient), submitter
+    sz_issuer: httpx.AsyncClient  # sz-kx, issuer
+    sz_reviewer: httpx.AsyncClient  # sz-kx, reviewer
+    sz_admin: httpx.AsyncClient  # sz-kx holding the admin role: a hosted unit, so it does not count
+    kjj_submitter: httpx.AsyncClient  # sz-kjj, another recipient
+    outsider: httpx.AsyncClient  # zh-kx: every role, neither issuer nor recipient
+
+
+@contextlib.asynccontextmanager
+async def world(node):
+    async with running(node), gateway(node, org_unit_id="gd-kx") as http:
+        admin = await as_role(http, "gd-kx", "admin")
+        for unit in GD_UNITS:
+            assert (await admin.put(f"/api/units/{unit.unit_id}", json=unit.model_dump(mode="json"))).status_code == 200
+        assert (await admin.put("/api/units/zh-kx", json=NEW_UNIT)).status_code == 200
+        issuer = await as_role(http, "gd-kx", "issuer")
+        r = await issuer.post("/api/notices", json=seed000_notice())
+        assert r.status_code == 201, r.text
+        w = World(
+            http=http, notice_id=r.json()["notice_id"], admin=admin, issuer=issuer,
+            reviewer=await as_role(http, "gd-kx", "reviewer"),
+            gd_submitter=await as_role(http, "gd-kx", "submitter"),
+            sz_submitter=await as_role(http, "sz-kx", "submitter"),
+            sz_issuer=await as_role(http, "sz-kx", "issuer"),
+            sz_reviewer=await as_role(http, "sz-kx", "reviewer"),
+            sz_admin=await as_role(http, "sz-kx", "admin"),
+            kjj_submitter=await as_role(http, "sz-kjj", "submitter"),
+            outsider=await as_role(http, "zh-kx", "admin", "issuer", "reviewer", "submitter"),
+        )
+        # The inboxes are filled by an event consumer: wait for them before probing.
+        await eventually(lambda: _nonempty(w.sz_submitter, "/api/units/sz-kx/inbox"))
+        await eventually(lambda: _ok(w.issuer, f"/api/notices/{w.notice_id}/status"))
+        yield w
+
+
+async def _nonempty(client, url):
+    r = await client.get(url)
+    return r.status_code == 200 and r.json()
+
+
+async def _ok(client, url):
+    return (await client.get(url)).status_code == 200
+
+
+async def events_count(node) -> int:
+    nc = await nats.connect(node.servers.nats_url)
+    try:
+        return (await nc.jetstream().stream_info(subjects.events_stream(node.node_id))).state.messages
+    finally:
+        await nc.close()
+
+
+def refused(r: httpx.Response, *codes: int) -> None:
+    assert r.status_code in (codes or (403, 404)), (r.request.method, r.request.url, r.status_code, r.text)
+
+
+# ---------------------------------------------------------------- directory: node admin
+
+
+async def test_only_the_node_admin_writes_the_directory(node):
+    async with world(node) as w:
+        before = (await w.admin.get("/api/units")).json()
+        change = {**NEW_UNIT, "name": "改名的科协"}
+        wrong_role = [w.issuer, w.reviewer, w.gd_submitter]
+        wrong_unit = [w.sz_admin, w.outsider]  # admin role, but of a hosted unit
+        for client in wrong_role + wrong_unit:
+            r = await client.put("/api/units/zh-kx", json=change)
+            refused(r, 403)
+            assert r.json()["detail"][0]["type"] == "forbidden_role"
+            refused(await client.put("/api/units/evil", json={**NEW_UNIT, "unit_id": "evil"}), 403)
+        assert (await w.admin.get("/api/units")).json() == before
+        assert (await w.admin.put("/api/units/zh-kx", json=change)).status_code == 200
+        assert [u["name"] for u in (await w.admin.get("/api/units")).json() if u["id"] == "zh-kx"] == ["改名的科协"]
+
+
+# ---------------------------------------------------------------- issue: issuer of its own unit
+
+
+async def test_only_an_issuer_issues_and_only_for_its_own_unit(node):
+    async with world(node) as w:
+        events = await events_count(node)
+        wrong_role = [w.admin, w.reviewer, w.gd_submitter]
+        for client in wrong_role:
+            refused(await client.post("/api/notices", json=seed000_notice()), 403)
+        # An issuer of another unit cannot issue in gd-kx's name, jointly or alone.
+        for client in (w.sz_issuer, w.outsider):
+            for issuers in (["gd-kx", "gd-kjt"], ["gd-kx"], ["gd-kjt", client_unit(client, w)]):
+                r = await client.post("/api/notices", json={**seed000_notice(), "issuer_unit_ids": issuers})
+                refused(r, 403)
+        # A body cannot smuggle in another actor either.
+        forged = {**seed000_notice(), "issuer_unit_ids": ["gd-kx"],
+                  "actor": {"user_id": "x", "display_name": "x", "unit_id": "gd-kx", "roles": ["issuer"]}}
+        refused(await w.sz_issuer.post("/api/notices", json=forged), 403)
+        assert len((await w.issuer.get("/api/notices")).json()) == 1
+        assert await events_count(node) == events
+        r = await w.sz_issuer.post("/api/notices", json={**seed000_notice(["gd-jxxh"]), "issuer_unit_ids": ["sz-kx"]})
+        assert r.status_code == 201, r.text  # its own unit's notice is fine
+
+
+def client_unit(client, w: World) -> str:
+    return "sz-kx" if client is w.sz_issuer else "zh-kx"
+
+
+# ---------------------------------------------------------------- acknowledge: submitter of that unit
+
+
+async def test_only_a_submitter_of_the_recipient_unit_acknowledges(node):
+    async with world(node) as w:
+        url = f"/api/units/sz-kx/inbox/{w.notice_id}/acknowledge"
+        for client in (w.sz_issuer, w.sz_reviewer, w.sz_admin):  # right unit, wrong role
+            refused(await client.post(url), 403)
+        for client in (w.kjj_submitter, w.gd_submitter, w.outsider):  # right role, wrong unit
+            refused(await client.post(url), 403)
+        # Its own path, but the notice is not in its inbox.
+        refused(await w.outsider.post(f"/api/units/zh-kx/inbox/{w.notice_id}/acknowledge"), 404)
+        status = (await w.issuer.get(f"/api/notices/{w.notice_id}/status")).json()
+        assert status["acknowledged"] == 0
+        inbox = (await w.sz_submitter.get("/api/units/sz-kx/inbox")).json()
+        assert inbox[0]["acknowledged_at"] is None
+        assert (await w.sz_submitter.post(url)).status_code == 200
+
+
+# ---------------------------------------------------------------- reads: scoped to the unit
+
+
+async def test_a_notice_is_seen_only_by_its_issuers_and_recipients(node):
+    async with world(node) as w:
+        url = f"/api/notices/{w.notice_id}"
+        for client in (w.issuer, w.reviewer, w.gd_submitter, w.sz_submitter, w.kjj_submitter, w.sz_issuer):
+            assert (await client.get(url)).status_code == 200
+        r = await w.outsider.get(url)
+        refused(r, 404)  # as if it did not exist
+        assert r.json() == (await w.outsider.get("/api/notices/no-such-notice")).json()
+
+
+async def test_a_unit_reads_only_its_own_inbox(node):
+    async with world(node) as w:
+        for client in (w.kjj_submitter, w.outsider, w.issuer, w.admin):
+            refused(await client.get("/api/units/sz-kx/inbox"), 403)
+        assert len((await w.sz_submitter.get("/api/units/sz-kx/inbox")).json()) == 1
+        assert (await w.outsider.get("/api/units/zh-kx/inbox")).json() == []
+
+
+async def test_tracking_a_notice_is_for_the_issuing_units_issuers_and_reviewers(node):
+    async with world(node) as w:
+        for what in ("status", "deliveries", "expected"):
+            url = f"/api/notices/{w.notice_id}/{what}"
+            for client in (w.gd_submitter, w.admin, w.sz_submitter):  # wrong role
+                refused(await client.get(url), 403)
+            for client in (w.sz_issuer, w.sz_reviewer):  # a recipient unit, not the issuer
+                refused(await client.get(url), 403)
+            refused(await w.outsider.get(url), 404)  # cannot even see the notice
+            for client in (w.issuer, w.reviewer):
+                assert (await client.get(url)).status_code == 200, (what, client)
+
+
+async def test_the_list_of_issued_notices_is_the_units_own(node):
+    async with world(node) as w:
+        assert [n["id"] for n in (await w.issuer.get("/api/notices")).json()] == [w.notice_id]
+        assert [n["id"] for n in (await w.gd_submitter.get("/api/notices")).json()] == [w.notice_id]
+        for client in (w.sz_issuer, w.outsider, w.sz_submitter):
+            assert (await client.get("/api/notices")).json() == []
+
+
+@pytest.mark.parametrize("who, status, sees_receipts", [
+    ("issuer", 200, True), ("reviewer", 200, True), ("gd_submitter", 200, False),
+    ("sz_submitter", 200, False), ("sz_issuer", 200, False), ("outsider", 404, False),
+])
+async def test_notice_pages_follow_the_same_scope(node, who, status, sees_receipts):
+    async with world(node) as w:
+        client = getattr(w, who)
+        page = await client.get(f"/notices/{w.notice_id}", headers={"Accept": "text/html"})
+        assert page.status_code == status
+        assert ('id="receipts"' in page.text) is sees_receipts
+        assert ("全国科技工作者日" in page.text) is (status == 200)
+        home = await client.get("/", headers={"Accept": "text/html"})
+        assert home.status_code == 200
+        assert ("全国科技工作者日" in home.text) is (who in ("issuer", "reviewer", "gd_submitter"))
+
+
+async def test_me_tells_a_token_its_unit_and_roles(node):
+    async with world(node) as w:
+        me = (await w.sz_submitter.get("/api/me")).json()
+        assert me["unit_id"] == "sz-kx" and me["roles"] == ["submitter"] and me["via"] == "token"
