@@ -149,6 +149,11 @@ def event_consumer_middleware(broker: NatsBroker, node: str, service: str) -> ty
     class EventConsumer(BaseMiddleware):
         async def consume_scope(self, call_next, msg):  # type: ignore[override]
             raw = msg.raw_message
+            forged = _forged_origin(raw.subject, raw.data, node)
+            if forged:
+                await _dead_letter(raw, forged)
+                await msg.ack()
+                return None
             try:
                 result = await call_next(msg)
             except (ValidationError, json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -188,6 +193,25 @@ def event_consumer_middleware(broker: NatsBroker, node: str, service: str) -> ty
         )
 
     return EventConsumer
+
+
+def _forged_origin(subject: str, data: bytes, node: str) -> str | None:
+    """Why a copy from another node is not what it claims to be, or None.
+
+    EVENTS stamps the origin token of everything it sources with the linked
+    node it came from (shared/federation.py), so a body naming another origin
+    was forged by that neighbour. Local facts are not parsed twice.
+    """
+    origin = subjects.origin_of(subject)
+    if origin is None or origin == node:
+        return None
+    try:
+        claimed = json.loads(data).get("origin_node")
+    except (ValueError, AttributeError):
+        return None  # unparsable: the handler's validation dead-letters it
+    if claimed != origin:
+        return f"origin mismatch: came from node {origin}, claims {claimed!r}"
+    return None
 
 
 def _jsonable(data: Any) -> Any:

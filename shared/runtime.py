@@ -7,6 +7,7 @@ durable JetStream consumer, it resumes where it stopped.
 """
 
 import asyncio
+import json
 import logging
 import secrets
 import signal
@@ -17,7 +18,6 @@ import httpx
 import nats
 
 from . import federation
-from .bus import node_stream_configs, reconcile_stream
 from .node import NodeConfig, nats_config
 from .processes import Proc, start_ferretdb, start_nats, start_service
 
@@ -67,6 +67,7 @@ class NodeRuntime:
             "CASCADE_DATA_DIR": str(self.cfg.path("files")),
             "CASCADE_TIMEZONE": self.cfg.timezone,
             "CASCADE_LOG_LEVEL": self.cfg.log_level,
+            "CASCADE_LINKED_NODES": json.dumps(self.cfg.neighbours),
         }
         if self.mongo_url:
             env["MONGO_URL"] = self.mongo_url
@@ -100,9 +101,7 @@ class NodeRuntime:
     async def configure_streams(self) -> None:
         nc = await nats.connect(self.cfg.nats_url)
         try:
-            js = nc.jetstream()
-            for stream in node_stream_configs(self.cfg.node_id) + federation.stream_configs(self.cfg):
-                await reconcile_stream(js, stream)
+            await federation.configure(nc.jetstream(), self.cfg)
         finally:
             await nc.close()
 

@@ -27,6 +27,9 @@ class ServiceSettings(BaseSettings):
     data_dir: Path = Path("data")
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
+    linked_nodes: list[str] = Field(
+        default=[], description="nodes this one is linked to (its parent and children): copies may be addressed to them"
+    )
 
     @field_validator("node_id")
     @classmethod

@@ -23,7 +23,14 @@ one nats-server in tests):
 - ``DEADLETTER_N`` captures ``dlq.N.>``: messages a consumer could not parse.
 
 Requests (commands and queries, core NATS request/reply) are
-``rpc.N.<service>.<action>``.
+``rpc.N.<service>.<action>``. They never cross a link between nodes.
+
+Links between nodes (shared/federation.py): ``OUTBOX_N`` holds one durable
+consumer per neighbour M, ``link_M``, filtered to ``evt.*.N.M.*`` and pushing
+to ``link.N.M``; ``EVENTS_M`` sources ``OUTBOX_N`` through that consumer and
+the JetStream API of N's domain (``$JS.N.API``). ``link.N.M`` is the only data
+subject that crosses the leafnode between N and M (plus JetStream's own flow
+control, consumer-reset and reply subjects for that one consumer).
 """
 
 from typing import Final
@@ -90,3 +97,49 @@ def rpc(node: str, service: str, action: str) -> str:
 def durable(node: str, service: str, name: str) -> str:
     """Durable consumer name: one per (service, handler), shared by every replica of the service."""
     return f"{node}_{service}_{name}"
+
+
+# ---------------------------------------------------------------- links between nodes
+
+
+def origin_of(subject: str) -> str | None:
+    """The origin-node token of an event subject (``None`` for anything else)."""
+    parts = subject.split(".")
+    return parts[2] if len(parts) == 5 and parts[0] == "evt" else None
+
+
+def link_consumer(dest: str) -> str:
+    """Durable consumer on the OUTBOX of a node that feeds neighbour ``dest``."""
+    return f"link_{dest}"
+
+
+def link_deliver(origin: str, dest: str) -> str:
+    """Where ``origin``'s link consumer pushes the copies for ``dest`` (crosses the leafnode)."""
+    return f"link.{origin}.{dest}"
+
+
+def stamp_origin(origin: str, dest: str) -> tuple[str, str]:
+    """(source, destination) of a subject transform that rewrites the origin token.
+
+    Applied to what ``dest`` sources from ``origin``: whatever a neighbour
+    sends lands under that neighbour's name, so no node can speak for another.
+    """
+    return f"evt.*.*.{dest}.*", f"evt.{{{{wildcard(1)}}}}.{origin}.{dest}.{{{{wildcard(3)}}}}"
+
+
+def js_api(domain: str) -> str:
+    """The JetStream API prefix of another node's domain."""
+    return f"$JS.{domain}.API"
+
+
+def js_consumer_reset(domain: str, stream: str, consumer: str) -> str:
+    """The API call a sourcing node makes on the node that holds its durable consumer (ADR-58)."""
+    return f"{js_api(domain)}.CONSUMER.RESET.{stream}.{consumer}"
+
+
+def js_flow_control(stream: str, consumer: str) -> str:
+    """Flow-control replies that acknowledge what a durable source consumer delivered."""
+    return f"$JS.FC.{stream}.{consumer}.*"
+
+
+JS_API_REPLIES: Final = "$JSC.R.*"  # replies to JetStream API calls made by a server on behalf of a stream

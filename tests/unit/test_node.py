@@ -53,8 +53,8 @@ def test_bad_config_is_refused(raw):
 
 
 def test_neighbours_parent_first():
-    c = cfg(parent={"node_id": "cn", "url": "nats-leaf://127.0.0.1:7422", "user": "gd", "password": "p"},
-            children=[{"node_id": "sz", "user": "sz", "password": "p"}])
+    c = cfg(parent={"node_id": "cn", "url": "nats-leaf://127.0.0.1:7422", "user": "gd", "password": "p" * 20},
+            children=[{"node_id": "sz", "user": "sz", "password_hash": "$2b$11$" + "x" * 53}])
     assert c.neighbours == ["cn", "sz"]
     assert cfg().neighbours == []
 

@@ -1,0 +1,277 @@
+"""Federation: national → province → two cities, each its own nats-server, linked as leafnodes.
+
+Notices flow down to the node hosting each recipient, receipts flow up to the
+issuer's node, each exactly once; nothing crosses a link that is not
+addressed to the other side; a child cannot speak for anyone but itself.
+"""
+
+import asyncio
+import contextlib
+import json
+
+import nats
+import pytest
+
+from shared import subjects
+from shared.commands import UpsertUnit
+from shared.schemas import UnitKind
+
+from ..federation_harness import FedNode, build, link_consumer_waiting, teardown
+from ..harness import eventually, gateway, running
+
+SHAPE = {"nat": None, "prov": "nat", "city": "prov", "city2": "prov"}
+
+
+@pytest.fixture
+async def fed(servers, tmp_path):
+    nodes = await build(servers, tmp_path, SHAPE)
+    yield nodes
+    await teardown(nodes)
+
+
+def directory(nodes: dict[str, FedNode]) -> dict[str, list[UpsertUnit]]:
+    """Each node's directory: its own organisation and the units it sends to, with the nodes hosting them."""
+    kx = UnitKind.kexie
+    nat, prov, city, city2 = (nodes[k].id for k in ("nat", "prov", "city", "city2"))
+    cast = UpsertUnit(unit_id="cast", name="中国科学技术协会", kind=kx)
+    gd = UpsertUnit(unit_id="gd-kx", name="广东省科学技术协会", kind=kx, doc_number_template="粤科协联〔{year}〕{seq}号")
+    sz = UpsertUnit(unit_id="sz-kx", name="深圳市科学技术协会", kind=kx)
+    gz = UpsertUnit(unit_id="gz-kx", name="广州市科学技术协会", kind=kx)
+
+    def at(unit: UpsertUnit, node: str, **extra) -> UpsertUnit:
+        return unit.model_copy(update={"node_id": node, **extra})
+
+    return {
+        "nat": [at(cast, nat), at(gd, prov, runs_own_node=True)],
+        "prov": [at(gd, prov), at(sz, city, runs_own_node=True), at(gz, city2, runs_own_node=True)],
+        "city": [at(sz, city)],
+        "city2": [at(gz, city2)],
+    }
+
+
+@contextlib.asynccontextmanager
+async def services(nodes: dict[str, FedNode], names=None):
+    """Every backend service of the named nodes in-process, and a gateway client per node."""
+    names = list(names or nodes)
+    async with contextlib.AsyncExitStack() as stack:
+        http = {}
+        for name in names:
+            await stack.enter_async_context(running(nodes[name]))
+            http[name] = await stack.enter_async_context(gateway(nodes[name]))
+        for name in names:
+            for unit in directory(nodes)[name]:
+                r = await http[name].put(f"/api/units/{unit.unit_id}", json=unit.model_dump(mode="json"))
+                assert r.status_code == 200, r.text
+        yield http
+
+
+def notice(issuer: str, recipients: list[str], title: str = "关于开展2021年“全国科技工作者日”活动的通知") -> dict:
+    return {"title": title, "issuer_unit_ids": [issuer], "recipient_unit_ids": recipients,
+            "body": "请各单位于6月10日前报送活动总结。"}
+
+
+async def inbox_ids(http, unit: str) -> set[str]:
+    r = await http.get(f"/api/units/{unit}/inbox")
+    assert r.status_code == 200, r.text
+    return {e["notice_id"] for e in r.json()}
+
+
+def has(http, unit: str, notice_id: str):
+    async def check():
+        return notice_id in await inbox_ids(http, unit)
+    return check
+
+
+def acknowledged(http, notice_id: str, count: int):
+    async def check():
+        r = await http.get(f"/api/notices/{notice_id}/status")
+        return r.json() if r.status_code == 200 and r.json()["acknowledged"] == count else None
+    return check
+
+
+async def test_notices_flow_down_and_receipts_flow_up_exactly_once(fed):
+    nat, prov, city, city2 = (fed[k] for k in ("nat", "prov", "city", "city2"))
+    async with services(fed) as http:
+        # National → the province's organisation, hosted on the province node.
+        r = await http["nat"].post("/api/notices", json=notice("cast", ["gd-kx"]))
+        assert r.status_code == 201, r.text
+        top = r.json()["notice_id"]
+        await eventually(has(http["prov"], "gd-kx", top))
+        copy = (await http["prov"].get(f"/api/notices/{top}")).json()
+        assert [u["unit_id"] for u in copy["recipients"]] == ["gd-kx"]
+        assert copy["issuers"][0]["node_id"] == nat.id
+
+        # Province → its two cities, each on its own node: each gets only its own part.
+        r = await http["prov"].post("/api/notices", json=notice("gd-kx", ["sz-kx", "gz-kx"], "关于转发全国科技工作者日活动的通知"))
+        assert r.status_code == 201, r.text
+        mid = r.json()["notice_id"]
+        assert r.json()["doc_number"].startswith("粤科协联〔")
+        await eventually(has(http["city"], "sz-kx", mid))
+        await eventually(has(http["city2"], "gz-kx", mid))
+        for name, unit in (("city", "sz-kx"), ("city2", "gz-kx")):
+            got = (await http[name].get(f"/api/notices/{mid}")).json()
+            assert [u["unit_id"] for u in got["recipients"]] == [unit]
+
+        # Receipts go up to the issuer's node: province → national, city → province.
+        assert (await http["prov"].post(f"/api/units/gd-kx/inbox/{top}/acknowledge")).status_code == 200
+        assert (await http["city"].post(f"/api/units/sz-kx/inbox/{mid}/acknowledge")).status_code == 200
+        status = await eventually(acknowledged(http["nat"], top, 1))
+        assert status["recipients"][0]["unit_id"] == "gd-kx" and status["recipients"][0]["acknowledged_at"]
+        status = await eventually(acknowledged(http["prov"], mid, 1))
+        assert {row["unit_id"]: bool(row["acknowledged_at"]) for row in status["recipients"]} == {
+            "sz-kx": True, "gz-kx": False}
+
+        # Nothing travels further than it is addressed.
+        assert (await http["nat"].get(f"/api/notices/{mid}")).status_code == 404
+        assert (await http["city"].get(f"/api/notices/{top}")).status_code == 404
+        assert await inbox_ids(http["city2"], "gz-kx") == {mid}
+
+    # Exactly once on every level: one copy per link, and every OUTBOX drained.
+    assert await prov.subjects_in(subjects.events_stream(prov.id)) == {
+        f"evt.notice.{nat.id}.{prov.id}.issued": 1,
+        f"evt.notice.{prov.id}.{prov.id}.issued": 1,
+        f"evt.notice.{prov.id}.{prov.id}.acknowledged": 1,
+        f"evt.notice.{city.id}.{prov.id}.acknowledged": 1,
+    }
+    assert await nat.subjects_in(subjects.events_stream(nat.id)) == {
+        f"evt.notice.{nat.id}.{nat.id}.issued": 1,
+        f"evt.notice.{prov.id}.{nat.id}.acknowledged": 1,
+    }
+    assert await city.subjects_in(subjects.events_stream(city.id)) == {
+        f"evt.notice.{prov.id}.{city.id}.issued": 1,
+        f"evt.notice.{city.id}.{city.id}.acknowledged": 1,
+    }
+    for sender, dest in ((nat, prov), (prov, nat), (prov, city), (prov, city2), (city, prov)):
+        assert await eventually(lambda: _zero(link_consumer_waiting(sender, dest)))
+        assert await sender.stream_messages(subjects.outbox_stream(sender.id)) == 0
+
+
+async def _zero(check) -> bool:
+    return await check() == 0
+
+
+async def test_an_unlinked_leafnode_is_refused(fed):
+    """No credentials (the local no-auth user) or the local ``app`` user: a leafnode cannot use either."""
+    prov = fed["prov"]
+    for connect in ({}, {"user": "app", "pass": "local-" + prov.id}, {"user": fed["city"].id, "pass": "wrong-password"}):
+        reader, writer = await _leaf_connect(prov, connect)
+        try:
+            reply = await _read_until(reader, (b"-ERR", b"+OK"), timeout=5)
+            assert reply.startswith(b"-ERR") and b"Authorization Violation" in reply
+        finally:
+            writer.close()
+    assert await prov.leaf_links() == 3  # still only nat, city and city2
+
+
+async def test_a_child_cannot_publish_for_a_sibling_or_its_parent(fed):
+    """The province's leafnode user for ``city`` admits only city's own link: forged subjects are refused."""
+    prov, city, city2 = fed["prov"], fed["city"], fed["city2"]
+    before = await prov.stream_messages(subjects.events_stream(prov.id))
+    forged = [
+        subjects.link_deliver(city2.id, prov.id),  # city2's upward link
+        subjects.event("notice.acknowledged", city2.id, prov.id),  # city2's copy subject
+        subjects.event("notice.issued", prov.id, prov.id),  # a fact of the province itself
+        subjects.event("notice.issued", prov.id, city2.id),  # a copy for the sibling
+        subjects.rpc(prov.id, "notices", "issue"),  # a request to the province's services
+        subjects.js_consumer_reset(prov.id, subjects.outbox_stream(prov.id), subjects.link_consumer(city2.id)),
+    ]
+    # A well-behaved child server does not even forward them: the parent never
+    # told it there is interest.
+    nc = await nats.connect(city.cfg.nats_url)
+    try:
+        for subject in forged:
+            await nc.publish(subject, b'{"forged": true}')
+        await nc.flush()
+    finally:
+        await nc.close()
+    # A rogue one that speaks the leafnode protocol with city's credentials is refused by the parent.
+    reader, writer = await _leaf_connect(prov, {"user": city.cfg.parent.user, "pass": city.cfg.parent.password})
+    try:
+        await _read_until(reader, (b"PING", b"LS+"), timeout=5)  # authenticated
+        for subject in forged:
+            writer.write(f"LMSG {subject} 16\r\n".encode() + b'{"forged": true}\r\n')
+        await writer.drain()
+        await _read_until(reader, (b"",), timeout=5)  # the parent closes the connection
+    finally:
+        writer.close()
+
+    log = await eventually(lambda: _log_has(prov, f'Publish Violation on "{forged[0]}"'))
+    assert "Protocol Violation" in log
+    await asyncio.sleep(1.0)  # anything that slipped through would have landed by now
+    assert await prov.stream_messages(subjects.events_stream(prov.id)) == before
+    assert await city2.stream_messages(subjects.events_stream(city2.id)) == 0
+    assert await prov.leaf_links() == 3  # the real links are untouched
+
+
+async def _log_has(node: FedNode, text: str) -> str | None:
+    log = node.nats_log()
+    return log if text in log else None
+
+
+async def test_a_child_cannot_speak_for_another_node_through_its_own_link(fed):
+    """A child that widens its own OUTBOX to carry a sibling's subjects: the parent stamps them as the child's,
+    and the parent's consumers dead-letter a body that names another origin."""
+    prov, city, city2 = fed["prov"], fed["city"], fed["city2"]
+    nc = await nats.connect(city.cfg.nats_url)
+    try:
+        js = nc.jetstream()
+        outbox = (await js.stream_info(subjects.outbox_stream(city.id))).config
+        outbox.subjects = [*outbox.subjects, subjects.from_node_to(city2.id, prov.id)]
+        await js.update_stream(outbox)
+        consumer = (await js.consumer_info(outbox.name, subjects.link_consumer(prov.id))).config
+        consumer.filter_subject = None
+        consumer.filter_subjects = [subjects.from_node_to(city.id, prov.id), subjects.from_node_to(city2.id, prov.id)]
+        await js.add_consumer(outbox.name, consumer)
+        body = {"event_id": "01JFORGED0000000000000000", "type": "notice.acknowledged", "version": 1,
+                "occurred_at": "2026-05-30T08:00:00Z", "origin_node": city2.id, "notice_id": "n1",
+                "issuer_node": prov.id, "unit_id": "gz-kx", "unit_name": "广州市科学技术协会",
+                "acknowledged_by": "forger", "acknowledged_at": "2026-05-30T08:00:00Z"}
+        await js.publish(subjects.event("notice.acknowledged", city2.id, prov.id), json.dumps(body).encode())
+    finally:
+        await nc.close()
+
+    stamped = subjects.event("notice.acknowledged", city.id, prov.id)
+    assert await eventually(lambda: _subject_count(prov, stamped, 1))
+    assert subjects.event("notice.acknowledged", city2.id, prov.id) not in await prov.subjects_in(
+        subjects.events_stream(prov.id))
+    async with running(prov, services=["reports"]):
+        letters = await eventually(lambda: _dead_letters(prov))
+    assert any("origin mismatch" in h.get("Cascade-Error", "") and h["Cascade-Subject"] == stamped for h in letters)
+
+
+async def _subject_count(node: FedNode, subject: str, count: int) -> bool:
+    return (await node.subjects_in(subjects.events_stream(node.id))).get(subject) == count
+
+
+async def _dead_letters(node: FedNode) -> list[dict]:
+    nc = await nats.connect(node.cfg.nats_url)
+    try:
+        js = nc.jetstream()
+        stream = subjects.deadletter_stream(node.id)
+        n = (await js.stream_info(stream)).state.messages
+        return [dict((await js.get_msg(stream, seq)).headers or {}) for seq in range(1, n + 1)]
+    finally:
+        await nc.close()
+
+
+# ---------------------------------------------------------------- raw leafnode protocol
+
+
+async def _leaf_connect(node: FedNode, creds: dict):
+    reader, writer = await asyncio.open_connection(node.cfg.host, node.cfg.ports.leafnodes)
+    await reader.readline()  # INFO
+    connect = {"name": "rogue", "server_id": "ROGUE", "headers": True, "protocol": 1,
+               "remote_account": "APP", "compress_mode": "off", **creds}
+    writer.write(b"CONNECT " + json.dumps(connect).encode() + b"\r\nPING\r\n")
+    await writer.drain()
+    return reader, writer
+
+
+async def _read_until(reader: asyncio.StreamReader, prefixes: tuple[bytes, ...], timeout: float) -> bytes:
+    async def scan() -> bytes:
+        while True:
+            line = await reader.readline()
+            if not line or any(line.startswith(p) for p in prefixes if p):
+                return line
+
+    return await asyncio.wait_for(scan(), timeout)
