@@ -187,7 +187,7 @@ async def build(servers: Servers, workdir: Path, shape: dict[str, str | None], *
     return nodes
 
 
-async def wait_linked(nodes, timeout: float = 20.0) -> None:
+async def wait_linked(nodes, timeout: float = 60.0) -> None:
     """Until every parent sees all its children connected as leafnodes."""
     deadline = asyncio.get_running_loop().time() + timeout
     for node in nodes:
