@@ -17,7 +17,7 @@ from shared.commands import UpsertUnit
 from shared.schemas import UnitKind
 
 from ..federation_harness import FedNode, build, link_consumer_waiting, teardown
-from ..harness import eventually, gateway, running
+from ..harness import as_role, eventually, gateway, running
 
 SHAPE = {"nat": None, "prov": "nat", "city": "prov", "city2": "prov"}
 
@@ -49,20 +49,32 @@ def directory(nodes: dict[str, FedNode]) -> dict[str, list[UpsertUnit]]:
     }
 
 
+OWN_UNIT = {"nat": "cast", "prov": "gd-kx", "city": "sz-kx", "city2": "gz-kx"}
+
+
+class Level:
+    """A node's gateway, and API clients of its own organisation: ``issuer`` (发文) and ``clerk`` (签收)."""
+
+    def __init__(self, http, issuer, clerk) -> None:
+        self.http, self.issuer, self.clerk = http, issuer, clerk
+
+
 @contextlib.asynccontextmanager
 async def services(nodes: dict[str, FedNode], names=None):
-    """Every backend service of the named nodes in-process, and a gateway client per node."""
+    """Every backend service of the named nodes in-process, a gateway per node, its directory loaded."""
     names = list(names or nodes)
     async with contextlib.AsyncExitStack() as stack:
-        http = {}
+        levels = {}
         for name in names:
             await stack.enter_async_context(running(nodes[name]))
-            http[name] = await stack.enter_async_context(gateway(nodes[name]))
-        for name in names:
-            for unit in directory(nodes)[name]:
-                r = await http[name].put(f"/api/units/{unit.unit_id}", json=unit.model_dump(mode="json"))
+            http = await stack.enter_async_context(gateway(nodes[name]))
+            unit = OWN_UNIT[name]
+            admin = await as_role(http, unit, "admin")
+            for entry in directory(nodes)[name]:
+                r = await admin.put(f"/api/units/{entry.unit_id}", json=entry.model_dump(mode="json"))
                 assert r.status_code == 200, r.text
-        yield http
+            levels[name] = Level(http, await as_role(http, unit, "issuer"), await as_role(http, unit, "submitter"))
+        yield levels
 
 
 def notice(issuer: str, recipients: list[str], title: str = "关于开展2021年“全国科技工作者日”活动的通知") -> dict:
@@ -91,40 +103,40 @@ def acknowledged(http, notice_id: str, count: int):
 
 async def test_notices_flow_down_and_receipts_flow_up_exactly_once(fed):
     nat, prov, city, city2 = (fed[k] for k in ("nat", "prov", "city", "city2"))
-    async with services(fed) as http:
+    async with services(fed) as lv:
         # National → the province's organisation, hosted on the province node.
-        r = await http["nat"].post("/api/notices", json=notice("cast", ["gd-kx"]))
+        r = await lv["nat"].issuer.post("/api/notices", json=notice("cast", ["gd-kx"]))
         assert r.status_code == 201, r.text
         top = r.json()["notice_id"]
-        await eventually(has(http["prov"], "gd-kx", top))
-        copy = (await http["prov"].get(f"/api/notices/{top}")).json()
+        await eventually(has(lv["prov"].clerk, "gd-kx", top))
+        copy = (await lv["prov"].clerk.get(f"/api/notices/{top}")).json()
         assert [u["unit_id"] for u in copy["recipients"]] == ["gd-kx"]
         assert copy["issuers"][0]["node_id"] == nat.id
 
         # Province → its two cities, each on its own node: each gets only its own part.
-        r = await http["prov"].post("/api/notices", json=notice("gd-kx", ["sz-kx", "gz-kx"], "关于转发全国科技工作者日活动的通知"))
+        r = await lv["prov"].issuer.post("/api/notices", json=notice("gd-kx", ["sz-kx", "gz-kx"], "关于转发全国科技工作者日活动的通知"))
         assert r.status_code == 201, r.text
         mid = r.json()["notice_id"]
         assert r.json()["doc_number"].startswith("粤科协联〔")
-        await eventually(has(http["city"], "sz-kx", mid))
-        await eventually(has(http["city2"], "gz-kx", mid))
+        await eventually(has(lv["city"].clerk, "sz-kx", mid))
+        await eventually(has(lv["city2"].clerk, "gz-kx", mid))
         for name, unit in (("city", "sz-kx"), ("city2", "gz-kx")):
-            got = (await http[name].get(f"/api/notices/{mid}")).json()
+            got = (await lv[name].clerk.get(f"/api/notices/{mid}")).json()
             assert [u["unit_id"] for u in got["recipients"]] == [unit]
 
         # Receipts go up to the issuer's node: province → national, city → province.
-        assert (await http["prov"].post(f"/api/units/gd-kx/inbox/{top}/acknowledge")).status_code == 200
-        assert (await http["city"].post(f"/api/units/sz-kx/inbox/{mid}/acknowledge")).status_code == 200
-        status = await eventually(acknowledged(http["nat"], top, 1))
+        assert (await lv["prov"].clerk.post(f"/api/units/gd-kx/inbox/{top}/acknowledge")).status_code == 200
+        assert (await lv["city"].clerk.post(f"/api/units/sz-kx/inbox/{mid}/acknowledge")).status_code == 200
+        status = await eventually(acknowledged(lv["nat"].issuer, top, 1))
         assert status["recipients"][0]["unit_id"] == "gd-kx" and status["recipients"][0]["acknowledged_at"]
-        status = await eventually(acknowledged(http["prov"], mid, 1))
+        status = await eventually(acknowledged(lv["prov"].issuer, mid, 1))
         assert {row["unit_id"]: bool(row["acknowledged_at"]) for row in status["recipients"]} == {
             "sz-kx": True, "gz-kx": False}
 
         # Nothing travels further than it is addressed.
-        assert (await http["nat"].get(f"/api/notices/{mid}")).status_code == 404
-        assert (await http["city"].get(f"/api/notices/{top}")).status_code == 404
-        assert await inbox_ids(http["city2"], "gz-kx") == {mid}
+        assert (await lv["nat"].issuer.get(f"/api/notices/{mid}")).status_code == 404
+        assert (await lv["city"].clerk.get(f"/api/notices/{top}")).status_code == 404
+        assert await inbox_ids(lv["city2"].clerk, "gz-kx") == {mid}
 
     # Exactly once on every level: one copy per link, and every OUTBOX drained.
     assert await prov.subjects_in(subjects.events_stream(prov.id)) == {
