@@ -39,6 +39,7 @@ $(VENV)/.installed: pyproject.toml
 # FerretDB v1.24.2 embedded in a small program of ours (see deploy/ferretdb/main.go
 # for why not `go install .../cmd/ferretdb`). Built once; later runs reuse it.
 $(FERRETDB): deploy/ferretdb/main.go deploy/ferretdb/go.mod deploy/ferretdb/go.sum
+	@command -v go >/dev/null || { echo "Go >= 1.24 is needed once, to build FerretDB (deploy/ferretdb); install it and run make again"; exit 1; }
 	@mkdir -p $(BIN)
 	cd deploy/ferretdb && go build -trimpath -o ../../$(FERRETDB) .
 
