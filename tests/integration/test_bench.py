@@ -27,3 +27,11 @@ def test_issue_throughput_runs_end_to_end_on_a_tiny_load():
 def test_unknown_benchmark_is_refused():
     proc = subprocess.run([sys.executable, "-m", "bench", "nope"], cwd=REPO_ROOT, capture_output=True, text=True)
     assert proc.returncode == 2 and "issue_throughput" in proc.stderr
+
+
+def test_store_ops_runs_on_tiny_collections():
+    proc = subprocess.run([sys.executable, "-m", "bench", "store_ops", "--sizes", "5,10", "--repeat", "2"],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for op in ("insert_one (baseline)", "update_one {_id} $set", "find_one {number_key}"):
+        assert op in proc.stdout, proc.stdout
