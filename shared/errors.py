@@ -54,12 +54,17 @@ class TooLarge(DomainError):
     code = "too_large"
 
 
+class Unsupported(DomainError):
+    status = 415
+    code = "unsupported_type"
+
+
 class Unavailable(DomainError):
     status = 503
     code = "unavailable"
 
 
-_BY_STATUS = {cls.status: cls for cls in (Invalid, NotFound, Conflict, Forbidden, TooLarge, Unavailable)}
+_BY_STATUS = {cls.status: cls for cls in (Invalid, NotFound, Conflict, Forbidden, TooLarge, Unsupported, Unavailable)}
 
 
 def from_problem(problem: Problem) -> DomainError:

@@ -27,13 +27,27 @@ class Event(Wire):
         return subjects.event(self.type, self.origin_node, dest)
 
 
-class NoticeIssued(Event):
+class RecipientsPart(Event):
+    """A notice event whose ``notice.recipients`` may be one slice of the recipients.
+
+    A notice to thousands of units would not fit in one NATS message, so it is
+    published as ``parts`` events, each carrying ``notice`` with a slice of the
+    recipients (the rest of the snapshot is the same in every part).
+    Consumers work per recipient with deterministic ids, so parts merge in any
+    order and a redelivered part changes nothing.
+    """
+
+    part: int = Field(default=1, ge=1)
+    parts: int = Field(default=1, ge=1)
+
+
+class NoticeIssued(RecipientsPart):
     type: Literal["notice.issued"] = "notice.issued"
     version: Literal[1] = 1
     notice: NoticeSnapshot
 
 
-class NoticeForwarded(Event):
+class NoticeForwarded(RecipientsPart):
     """A recipient re-issued a notice to its own subordinates (转发)."""
 
     type: Literal["notice.forwarded"] = "notice.forwarded"
@@ -54,13 +68,19 @@ class NoticeAcknowledged(Event):
     acknowledged_at: AwareDatetime
 
 
-class NoticeCorrected(Event):
-    """更正: the issuer changed an issued notice; recipients must see what and why."""
+class NoticeCorrected(RecipientsPart):
+    """更正: the issuer changed an issued notice; recipients must see what and why.
+
+    ``notice`` is the corrected snapshot (its ``revision`` went up by one);
+    recipients never change in a correction.
+    """
 
     type: Literal["notice.corrected"] = "notice.corrected"
     version: Literal[1] = 1
     notice: NoticeSnapshot
     reason: str = Field(min_length=1, max_length=2000)
+    changed: list[str] = Field(default=[], description="names of the fields that changed")
+    corrected_by: str = ""
 
 
 class NoticeWithdrawn(Event):
@@ -69,8 +89,10 @@ class NoticeWithdrawn(Event):
     type: Literal["notice.withdrawn"] = "notice.withdrawn"
     version: Literal[1] = 1
     notice_id: str
+    doc_number: str = ""
     recipient_unit_ids: list[Slug]
     reason: str = Field(min_length=1, max_length=2000)
+    withdrawn_by: str = ""
 
 
 class PlanSubmitted(Event):

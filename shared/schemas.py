@@ -90,6 +90,10 @@ class FormField(Wire):
     options: list[ShortText] = []
     min_value: float | None = None
     max_value: float | None = None
+    accept: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,10}$")]] = Field(
+        default=[], description="file fields: allowed extensions, e.g. pdf, docx (盖章PDF版和word版)"
+    )
+    help: str = Field(default="", max_length=500, description="guidance shown under the field")
 
 
 class Route(Wire):
@@ -116,14 +120,20 @@ class Ask(Wire):
     deadline: AwareDatetime
     unit_kinds: list[UnitKind] = Field(default=[], description="kinds that must answer; empty means every recipient")
     routes: list[Route] = []
+    note: str = Field(default="", max_length=2000, description="requirements in words, e.g. 盖章PDF版和word版, 约3项")
 
 
 class Attachment(Wire):
-    attachment_id: str
+    """A file attached to a notice. The bytes live on disk, addressed by ``sha256``."""
+
+    attachment_id: str = Field(min_length=1, max_length=40)
     filename: ShortText
     content_type: str = Field(max_length=100)
     size: int = Field(ge=0)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    original_of: str | None = Field(
+        default=None, description="set on the copy of the forwarded notice that a 转发 carries (its notice id)"
+    )
 
 
 class ChainLink(Wire):
@@ -134,6 +144,8 @@ class ChainLink(Wire):
     issuer_name: str
     node_id: Slug
     issued_at: AwareDatetime
+    title: str = ""
+    issuer_unit_id: str = ""
 
 
 class NoticeSnapshot(Wire):
@@ -154,3 +166,4 @@ class NoticeSnapshot(Wire):
     chain: list[ChainLink] = Field(default=[], description="earlier levels, original first")
     issued_at: AwareDatetime
     issued_by: str = ""
+    revision: int = Field(default=1, ge=1, description="1 as issued; each 更正 adds one")

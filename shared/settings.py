@@ -47,6 +47,13 @@ class ServiceSettings(BaseSettings):
 class NoticesSettings(ServiceSettings):
     service: ClassVar[str] = "notices"
     min_forward_slack_days: int = Field(default=3, ge=0, description="warn when a forwarded deadline leaves less")
+    forward_slack_in_working_days: bool = Field(
+        default=True,
+        description="count the slack in working days (statutory holidays and adjusted weekends), else calendar days",
+    )
+    recipients_per_event: int = Field(
+        default=500, ge=1, le=2000, description="a notice to more recipients is published as several events"
+    )
     max_attachment_bytes: int = 20 * 1024 * 1024
     allowed_attachment_types: list[str] = [
         "application/pdf",

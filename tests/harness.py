@@ -121,9 +121,18 @@ def create_service_app(service: str, settings: ServiceSettings, clock: Clock | N
 
 
 @contextlib.asynccontextmanager
-async def running(node: TestNode, services: Iterable[str] = BACKEND, clock: Clock | None = None) -> AsyncIterator[dict]:
-    """Run services in this process (same code as the real processes, no subprocess start-up cost)."""
-    apps = {s: create_service_app(s, node.settings(s), clock) for s in services}
+async def running(
+    node: TestNode,
+    services: Iterable[str] = BACKEND,
+    clock: Clock | None = None,
+    overrides: dict[str, dict] | None = None,
+) -> AsyncIterator[dict]:
+    """Run services in this process (same code as the real processes, no subprocess start-up cost).
+
+    ``overrides`` changes settings per service, e.g. ``{"notices": {"max_attachment_bytes": 1000}}``.
+    """
+    overrides = overrides or {}
+    apps = {s: create_service_app(s, node.settings(s, **overrides.get(s, {})), clock) for s in services}
     started = []
     try:
         for name, app in apps.items():

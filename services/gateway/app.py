@@ -14,7 +14,7 @@ from shared.errors import DomainError
 from shared.settings import GatewaySettings
 from shared.storage import connect, database, ensure_indexes
 
-from . import account, api, audit, pages, security, sessions, tokens, users
+from . import account, api, audit, notices_api, pages, security, sessions, tokens, users
 from .audit import AuditLog
 from .auth import LoginRequired, PasswordChangeRequired, UnitNames, login_required, template_context
 from .backend import Backend
@@ -26,7 +26,7 @@ from .web import STATIC_DIR, templates
 INDEXES = [*users.INDEXES, *sessions.INDEXES, *tokens.INDEXES, *audit.INDEXES]
 
 # Routers whose every route needs a login (a route adds its role with ``require``).
-PROTECTED_ROUTERS = (api.router, pages.router)
+PROTECTED_ROUTERS = (api.router, notices_api.router, pages.router)
 # The public ones: /login (account.router serves it and checks the rest itself), /healthz, /static.
 MULTIPART_SLACK = 64 * 1024  # form boundaries and fields around an upload of max_upload_bytes
 

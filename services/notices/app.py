@@ -1,10 +1,30 @@
 """Wiring of the notices service: every subscription in one place."""
 
+import asyncio
+
 from faststream import FastStream
 
+from shared.blobs import BlobStore
 from shared.clock import Clock
-from shared.commands import AcknowledgeNotice, IssueNotice, UpsertUnit
-from shared.events import NoticeAcknowledged, NoticeForwarded, NoticeIssued
+from shared.commands import (
+    AcknowledgeNotice,
+    BeginUpload,
+    CorrectNotice,
+    DeleteUnit,
+    ExportUnits,
+    FinishUpload,
+    ForwardNotice,
+    ImportUnits,
+    IssueNotice,
+    NoticeQuery,
+    ReadAttachment,
+    UnitNoticesQuery,
+    UnitQuery,
+    UploadPart,
+    UpsertUnit,
+    WithdrawNotice,
+)
+from shared.events import NoticeAcknowledged, NoticeCorrected, NoticeForwarded, NoticeIssued, NoticeWithdrawn
 from shared.service import Service
 from shared.settings import NoticesSettings
 
@@ -14,45 +34,98 @@ from .repository import INDEXES, NoticesRepository
 
 def create_app(settings: NoticesSettings, clock: Clock | None = None) -> FastStream:
     svc = Service(settings, indexes=INDEXES, clock=clock)
-    d = h.Deps(svc=svc, repo=NoticesRepository(svc), settings=settings, clock=svc.clock)
+    d = h.Deps(svc=svc, repo=NoticesRepository(svc), settings=settings, clock=svc.clock,
+               blobs=BlobStore(settings.data_dir / "blobs"))
 
     @svc.on_startup
-    async def republish_leftovers() -> None:
+    async def finish_interrupted_work() -> None:
         await d.repo.flush_pending()
         await d.repo.flush_pending_inbox()
+        await d.repo.apply_pending_imports()
+        await asyncio.to_thread(d.blobs.discard_stale_uploads, h.STALE_UPLOAD_S)
 
-    # ---- requests
+    # ---- directory
     @svc.on_rpc("directory.upsert", "Create or replace an org unit in the directory")
     async def upsert_unit(cmd: UpsertUnit) -> dict:
         return await h.upsert_unit(cmd, d)
+
+    @svc.on_rpc("directory.delete", "Remove an org unit that has no subordinate units")
+    async def delete_unit(cmd: DeleteUnit) -> dict:
+        return await h.delete_unit(cmd, d)
 
     @svc.on_rpc("directory.list", "All org units in the directory")
     async def list_units() -> list[dict]:
         return await h.list_units(d)
 
+    @svc.on_rpc("directory.get", "One org unit")
+    async def get_unit(q: UnitQuery) -> dict:
+        return await h.get_unit(q, d)
+
+    @svc.on_rpc("directory.import", "Import org units from CSV or YAML: all rows or none, errors with line numbers")
+    async def import_units(cmd: ImportUnits) -> dict:
+        return await h.import_units(cmd, d)
+
+    @svc.on_rpc("directory.export", "The directory as CSV or YAML")
+    async def export_units(cmd: ExportUnits) -> dict:
+        return await h.export_units(cmd, d)
+
+    # ---- attachments
+    @svc.on_rpc("attachment.begin", "Start an upload: size and type limits checked before any byte moves")
+    async def begin_upload(cmd: BeginUpload) -> dict:
+        return await h.begin_upload(cmd, d)
+
+    @svc.on_rpc("attachment.part", "One part of an upload (base64, written at its offset)")
+    async def upload_part(cmd: UploadPart) -> dict:
+        return await h.upload_part(cmd, d)
+
+    @svc.on_rpc("attachment.finish", "Verify an upload's size, SHA-256 and type; store it by its checksum")
+    async def finish_upload(cmd: FinishUpload) -> dict:
+        return await h.finish_upload(cmd, d)
+
+    @svc.on_rpc("attachment.read", "An attachment's metadata, or one chunk of its bytes")
+    async def read_attachment(q: ReadAttachment) -> dict:
+        return await h.read_attachment(q, d)
+
+    # ---- notices
     @svc.on_rpc("issue", "Issue a notice: allocate its 文号, store it, publish notice.issued")
     async def issue(cmd: IssueNotice) -> dict:
         return await h.issue_notice(cmd, d)
 
-    @svc.on_rpc("list", "Notices issued on this node (发文), newest first")
-    async def list_issued(q: h.IssuedQuery) -> list[dict]:
-        return await h.list_issued(q, d)
+    @svc.on_rpc("forward", "转发: re-issue a received notice to subordinates; publish notice.forwarded")
+    async def forward(cmd: ForwardNotice) -> dict:
+        return await h.forward_notice(cmd, d)
 
-    @svc.on_rpc("get", "One notice by id")
-    async def get(q: h.NoticeRef) -> dict:
-        return await h.get_notice(q, d)
+    @svc.on_rpc("correct", "更正: change an issued notice; publish notice.corrected")
+    async def correct(cmd: CorrectNotice) -> dict:
+        return await h.correct_notice(cmd, d)
 
-    @svc.on_rpc("inbox", "A unit's inbox (收文), newest first")
-    async def inbox(q: h.UnitQuery) -> list[dict]:
-        return await h.inbox(q, d)
+    @svc.on_rpc("withdraw", "撤回: withdraw an issued notice; publish notice.withdrawn")
+    async def withdraw(cmd: WithdrawNotice) -> dict:
+        return await h.withdraw_notice(cmd, d)
 
-    @svc.on_rpc("acknowledge", "签收: a recipient acknowledges a notice")
+    @svc.on_rpc("acknowledge", "签收: a recipient acknowledges a notice; publish notice.acknowledged")
     async def acknowledge(cmd: AcknowledgeNotice) -> dict:
         return await h.acknowledge(cmd, d)
 
-    @svc.on_rpc("receipts", "Who has acknowledged a notice issued here")
-    async def receipts(q: h.NoticeRef) -> list[dict]:
-        return await h.receipts(q, d)
+    @svc.on_rpc("list", "发文: notices a unit issued or forwarded, newest first, with acknowledgement counts")
+    async def list_issued(q: UnitNoticesQuery) -> list[dict]:
+        return await h.list_issued(q, d)
+
+    @svc.on_rpc("inbox", "收文: a unit's inbox, newest first")
+    async def inbox(q: UnitNoticesQuery) -> list[dict]:
+        return await h.inbox(q, d)
+
+    @svc.on_rpc("get", "One notice, with its chain and the notices forwarded from it here")
+    async def get(q: NoticeQuery) -> dict:
+        return await h.get_notice(q, d)
+
+    @svc.on_rpc("tracking", "The issuer's view of 签收: who has and has not acknowledged, with times")
+    async def tracking(q: NoticeQuery) -> dict:
+        return await h.tracking(q, d)
+
+    @svc.on_rpc("form_templates", "Form templates offered by the ask editor")
+    async def form_templates() -> list[dict]:
+        return h.form_templates()
 
     # ---- events
     @svc.on_event("notice.issued", "inbox_issued", "Fill the inboxes of recipients hosted on this node")
@@ -66,5 +139,13 @@ def create_app(settings: NoticesSettings, clock: Clock | None = None) -> FastStr
     @svc.on_event("notice.acknowledged", "receipts", "Record 签收 of notices issued on this node")
     async def on_acknowledged(event: NoticeAcknowledged) -> None:
         await h.on_notice_acknowledged(event, d)
+
+    @svc.on_event("notice.corrected", "inbox_corrected", "Show recipients a 更正; flag notices forwarded from it")
+    async def on_corrected(event: NoticeCorrected) -> None:
+        await h.on_notice_corrected(event, d)
+
+    @svc.on_event("notice.withdrawn", "inbox_withdrawn", "Show recipients a 撤回; flag notices forwarded from it")
+    async def on_withdrawn(event: NoticeWithdrawn) -> None:
+        await h.on_notice_withdrawn(event, d)
 
     return svc.build()

@@ -1,14 +1,21 @@
-"""Rules of notices. Pure functions: no I/O, the clock is passed in."""
+"""Rules of notices. Pure functions: no I/O, the clock and settings are passed in."""
 
-from collections.abc import Iterable
-from datetime import datetime
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from shared.commands import IssueNotice
+import chinese_calendar
+
+from shared.clock import local_text
+from shared.commands import CorrectNotice, UpsertUnit
 from shared.errors import Invalid
-from shared.ids import new_id
-from shared.schemas import Ask, ChainLink, NoticeSnapshot, UnitRef
+from shared.events import Event
+from shared.schemas import Ask, Attachment, ChainLink, Contact, FieldType, NoticeSnapshot, Route, UnitRef
 
 DEFAULT_DOC_NUMBER_TEMPLATE = "{prefix}〔{year}〕{seq}号"
+
+# ---------------------------------------------------------------- 文号
 
 
 def format_doc_number(template: str | None, *, prefix: str, year: int, seq: int) -> str:
@@ -26,8 +33,66 @@ def check_doc_number_template(template: str) -> None:
         raise Invalid(f"文号模板无效：{exc}", field="doc_number_template") from exc
 
 
-def check_recipients(requested: list[str], known: dict[str, UnitRef], *, field: str = "recipient_unit_ids") -> list[UnitRef]:
-    """Every recipient must be in the directory; duplicates are dropped, order kept."""
+# ---------------------------------------------------------------- titles
+
+_MARKUP = re.compile(r"<[A-Za-z!/?]")  # how a browser starts a tag
+
+
+def check_title(title: str | None, field: str = "title") -> None:
+    """An official title has no markup; one that looks like HTML (``<script>``) is refused outright.
+
+    (Every page escapes whatever it shows anyway; this keeps such titles out
+    of other systems that read the API, and out of e-mail subjects.)
+    """
+    if title and _MARKUP.search(title):
+        raise Invalid("标题不能包含 HTML 标记（如 <script>）", field=field, code="markup_in_title")
+
+
+# ---------------------------------------------------------------- directory
+
+
+def check_unit(cmd: UpsertUnit) -> None:
+    """Rules of one directory entry that need no other entry."""
+    if cmd.doc_number_template:
+        check_doc_number_template(cmd.doc_number_template)
+    if cmd.parent_id == cmd.unit_id:
+        raise Invalid("上级单位不能是本单位", field="parent_id")
+    if cmd.runs_own_node and not cmd.node_id:
+        raise Invalid("自建节点的单位须填写节点编号", field="node_id")
+    if len(set(cmd.departments)) != len(cmd.departments):
+        raise Invalid("部门名称重复", field="departments")
+
+
+def parent_cycle(unit_id: str, parents: dict[str, str | None]) -> bool:
+    """True if following ``parent_id`` from ``unit_id`` comes back to it."""
+    seen = {unit_id}
+    current = parents.get(unit_id)
+    while current:
+        if current in seen:
+            return True
+        seen.add(current)
+        current = parents.get(current)
+    return False
+
+
+def unit_ref(doc: dict, node: str) -> UnitRef:
+    return UnitRef(
+        unit_id=doc["_id"],
+        name=doc["name"],
+        kind=doc["kind"],
+        node_id=doc.get("node_id") or node,
+        contacts=doc.get("contacts", []),
+    )
+
+
+# ---------------------------------------------------------------- recipients & issuers
+
+
+def check_recipients(
+    requested: list[str], known: dict[str, UnitRef], *, issuers: Iterable[str] = (), field: str = "recipient_unit_ids"
+) -> list[UnitRef]:
+    """Every recipient must be in the directory and not an issuer; duplicates are dropped, order kept."""
+    issuer_ids = set(issuers)
     seen: set[str] = set()
     out: list[UnitRef] = []
     for i, unit_id in enumerate(requested):
@@ -37,69 +102,248 @@ def check_recipients(requested: list[str], known: dict[str, UnitRef], *, field: 
         unit = known.get(unit_id)
         if unit is None:
             raise Invalid(f"收文单位不存在：{unit_id}", field=f"{field}.{i}", code="unknown_recipient")
+        if unit_id in issuer_ids:
+            raise Invalid(f"发文单位不能同时是收文单位：{unit.name}", field=f"{field}.{i}", code="issuer_is_recipient")
         out.append(unit)
     return out
 
 
-def check_issuers(requested: list[str], known: dict[str, UnitRef]) -> list[UnitRef]:
+def check_issuers(requested: list[str], known: dict[str, UnitRef], *, field: str = "issuer_unit_ids") -> list[UnitRef]:
     out = []
     for i, unit_id in enumerate(requested):
         unit = known.get(unit_id)
         if unit is None:
-            raise Invalid(f"发文单位不存在：{unit_id}", field=f"issuer_unit_ids.{i}", code="unknown_issuer")
+            raise Invalid(f"发文单位不存在：{unit_id}", field=f"{field}.{i}", code="unknown_issuer")
+        if unit_id in {u.unit_id for u in out}:
+            raise Invalid(f"发文单位重复：{unit.name}", field=f"{field}.{i}")
         out.append(unit)
     return out
 
 
-def check_asks(asks: list[Ask], now: datetime, *, field: str = "asks") -> None:
-    ids: set[str] = set()
+# ---------------------------------------------------------------- asks
+
+
+def route_unit_ids(asks: Iterable[Ask], routes: Iterable[Route] = ()) -> list[str]:
+    return [r.to_unit_id for a in asks for r in a.routes] + [r.to_unit_id for r in routes]
+
+
+def check_routes(routes: Sequence[Route], units: dict[str, dict], *, field: str) -> None:
+    """Routes send a unit kind to a unit in the directory, to a department it has (if it lists any).
+
+    Usually an issuer (seed 000: the 科技厅 of a joint issue), but not always:
+    a notice of the 中国科协办公厅 is answered to 中国科协 (seed 002).
+    """
+    kinds: set[str] = set()
+    for j, route in enumerate(routes):
+        if route.unit_kind in kinds:
+            raise Invalid(f"同一类单位只能有一个报送对象：{route.unit_kind.value}", field=f"{field}.{j}.unit_kind")
+        kinds.add(route.unit_kind)
+        unit = units.get(route.to_unit_id)
+        if unit is None:
+            raise Invalid(f"报送对象单位不存在：{route.to_unit_id}", field=f"{field}.{j}.to_unit_id",
+                          code="unknown_route_unit")
+        departments = unit.get("departments") or []
+        if departments and route.department not in departments:
+            raise Invalid(
+                f"{unit['name']}没有部门“{route.department}”（已登记：{'、'.join(departments)}）",
+                field=f"{field}.{j}.department",
+                code="unknown_department",
+            )
+
+
+def check_form(ask: Ask, *, field: str) -> None:
+    keys: set[str] = set()
+    for k, f in enumerate(ask.fields):
+        if f.key in keys:
+            raise Invalid(f"表单字段编号重复：{f.key}", field=f"{field}.fields")
+        keys.add(f.key)
+        if f.type in (FieldType.choice, FieldType.multi_choice) and not f.options:
+            raise Invalid("选择题须列出选项", field=f"{field}.fields.{k}.options")
+        if len(set(f.options)) != len(f.options):
+            raise Invalid("选项重复", field=f"{field}.fields.{k}.options")
+        if f.min_value is not None and f.max_value is not None and f.min_value > f.max_value:
+            raise Invalid("最小值不能大于最大值", field=f"{field}.fields.{k}.min_value")
+
+
+def check_asks(
+    asks: Sequence[Ask],
+    now: datetime,
+    units: dict[str, dict] | None = None,
+    *,
+    field: str = "asks",
+    taken_ids: Iterable[str] = (),
+    unchanged: Iterable[Ask] = (),
+) -> None:
+    """Ask rules. ``units``: directory entries the routes may name. ``unchanged`` asks (a correction that
+    kept them) keep their deadline even if it has passed."""
+    ids = set(taken_ids)
+    kept = {a.model_dump_json() for a in unchanged}
     for i, ask in enumerate(asks):
         if ask.ask_id in ids:
             raise Invalid(f"报送要求编号重复：{ask.ask_id}", field=f"{field}.{i}.ask_id")
         ids.add(ask.ask_id)
-        if ask.deadline <= now:
-            raise Invalid("截止时间已过", field=f"{field}.{i}.deadline", code="deadline_in_past")
+        if ask.deadline <= now and ask.model_dump_json() not in kept:
+            raise Invalid(f"“{ask.title}”的截止时间已过", field=f"{field}.{i}.deadline", code="deadline_in_past")
         if ask.min_items > ask.max_items:
             raise Invalid("最少份数不能大于最多份数", field=f"{field}.{i}.min_items")
-        keys = [f.key for f in ask.fields]
-        if len(keys) != len(set(keys)):
-            raise Invalid("表单字段编号重复", field=f"{field}.{i}.fields")
+        check_form(ask, field=f"{field}.{i}")
+        check_routes(ask.routes, units or {}, field=f"{field}.{i}.routes")
 
 
-def new_notice(
-    cmd: IssueNotice,
-    *,
-    issuers: list[UnitRef],
-    recipients: list[UnitRef],
-    doc_number: str,
+# ---------------------------------------------------------------- forwarding deadlines
+
+
+def is_working_day(day: date) -> bool:
+    """China's statutory calendar (holidays and adjusted weekends); Monday–Friday outside the years it knows."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return day.weekday() < 5
+
+
+def slack_days(forwarded: datetime, upstream: datetime, tz: str, *, working: bool) -> int:
+    """Days the forwarder has to compile before its own deadline upstream.
+
+    The rule: count the days d (in the node's zone) with
+    ``forwarded date < d <= upstream date`` — every calendar day, or with
+    ``working`` only working days. A forwarded deadline on the upstream day
+    leaves 0; the day before a Monday deadline leaves 1 working day even
+    across a weekend.
+    """
+    zone = ZoneInfo(tz)
+    start = forwarded.astimezone(zone).date()
+    end = upstream.astimezone(zone).date()
+    if not working:
+        return max((end - start).days, 0)
+    count = 0
+    day = start + timedelta(days=1)
+    while day <= end:
+        count += is_working_day(day)
+        day += timedelta(days=1)
+    return count
+
+
+def forward_asks(
+    upstream: Sequence[Ask],
+    deadlines: dict[str, datetime],
+    routes: Sequence[Route],
     now: datetime,
-    issued_by: str,
-) -> NoticeSnapshot:
-    notice_id = new_id()
-    return NoticeSnapshot(
-        notice_id=notice_id,
-        doc_number=doc_number,
-        title=cmd.title,
-        issuers=issuers,
-        body=cmd.body,
-        asks=cmd.asks,
-        contacts=cmd.contacts,
-        attachments=cmd.attachments,
-        recipients=recipients,
-        root_notice_id=notice_id,
-        chain=[],
-        issued_at=now,
-        issued_by=issued_by,
-    )
+    *,
+    unit_kinds: dict[str, list] | None = None,
+    tz: str,
+    min_slack: int,
+    working_days: bool,
+) -> tuple[list[Ask], list[dict]]:
+    """The inherited asks of a 转发, and warnings about short slack.
+
+    A deadline may only move earlier (the forwarder needs time to compile what
+    comes back); a later one is refused, naming the ask. Downstream units
+    submit to the forwarder, so the upstream routes are replaced by ``routes``.
+    """
+    by_id = {a.ask_id: a for a in upstream}
+    unit_kinds = unit_kinds or {}
+    for name, given in (("deadlines", deadlines), ("unit_kinds", unit_kinds)):
+        for ask_id in given:
+            if ask_id not in by_id:
+                raise Invalid(f"上级通知没有报送要求“{ask_id}”", field=f"{name}.{ask_id}", code="unknown_ask")
+    asks: list[Ask] = []
+    warnings: list[dict] = []
+    unit = "个工作日" if working_days else "天"
+    for ask in upstream:
+        deadline = deadlines.get(ask.ask_id, ask.deadline)
+        field = f"deadlines.{ask.ask_id}"
+        if deadline > ask.deadline:
+            raise Invalid(
+                f"“{ask.title}”的转发截止时间（{local_text(deadline, tz)}）晚于上级要求的截止时间"
+                f"（{local_text(ask.deadline, tz)}），转发时只能提前",
+                field=field,
+                code="deadline_after_upstream",
+            )
+        if deadline <= now:
+            raise Invalid(f"“{ask.title}”的截止时间已过", field=field, code="deadline_in_past")
+        slack = slack_days(deadline, ask.deadline, tz, working=working_days)
+        if slack < min_slack:
+            warnings.append(
+                {
+                    "field": field,
+                    "code": "short_slack",
+                    "ask_id": ask.ask_id,
+                    "slack_days": slack,
+                    "message": f"“{ask.title}”的转发截止时间距上级截止时间仅余{slack}{unit}，"
+                    f"少于{min_slack}{unit}，收齐后可能来不及汇总上报",
+                }
+            )
+        kinds = list(unit_kinds.get(ask.ask_id, ask.unit_kinds))
+        asks.append(ask.model_copy(update={"deadline": deadline, "routes": list(routes), "unit_kinds": kinds}))
+    return asks, warnings
+
+
+def check_against_upstream(asks: Sequence[Ask], upstream: Sequence[Ask], tz: str, *, field: str = "asks") -> None:
+    """A corrected forwarded notice still may not ask later than upstream."""
+    by_id = {a.ask_id: a for a in upstream}
+    for i, ask in enumerate(asks):
+        up = by_id.get(ask.ask_id)
+        if up is not None and ask.deadline > up.deadline:
+            raise Invalid(
+                f"“{ask.title}”的截止时间（{local_text(ask.deadline, tz)}）晚于上级要求的截止时间"
+                f"（{local_text(up.deadline, tz)}）",
+                field=f"{field}.{i}.deadline",
+                code="deadline_after_upstream",
+            )
+
+
+# ---------------------------------------------------------------- notices
 
 
 def chain_link(notice: NoticeSnapshot) -> ChainLink:
     return ChainLink(
         notice_id=notice.notice_id,
         doc_number=notice.doc_number,
-        issuer_name=notice.issuers[0].name,
+        issuer_name="、".join(i.name for i in notice.issuers),
+        issuer_unit_id=notice.issuers[0].unit_id,
         node_id=notice.issuers[0].node_id,
         issued_at=notice.issued_at,
+        title=notice.title,
+    )
+
+
+def forward_title(upstream_title: str) -> str:
+    title = f"关于转发《{upstream_title}》的通知"
+    return title if len(title) <= 200 else upstream_title
+
+
+def forwarded_snapshot(
+    upstream: NoticeSnapshot,
+    *,
+    notice_id: str,
+    doc_number: str,
+    title: str,
+    issuers: list[UnitRef],
+    recipients: list[UnitRef],
+    cover_note: str,
+    asks: list[Ask],
+    contacts: list[Contact],
+    attachments: list[Attachment],
+    now: datetime,
+    issued_by: str,
+) -> NoticeSnapshot:
+    """A 转发 keeps the chain back to the original and carries the original's text as its body."""
+    return NoticeSnapshot(
+        notice_id=notice_id,
+        doc_number=doc_number,
+        title=title,
+        issuers=issuers,
+        body=upstream.body,
+        cover_note=cover_note,
+        asks=asks,
+        contacts=contacts,
+        attachments=attachments,
+        recipients=recipients,
+        parent_notice_id=upstream.notice_id,
+        root_notice_id=upstream.root_notice_id,
+        chain=[*upstream.chain, chain_link(upstream)],
+        issued_at=now,
+        issued_by=issued_by,
     )
 
 
@@ -111,3 +355,129 @@ def recipient_nodes(recipients: Iterable[UnitRef]) -> list[str]:
 def for_node(notice: NoticeSnapshot, node: str) -> NoticeSnapshot:
     """The copy a linked node receives: only the recipients it hosts."""
     return notice.model_copy(update={"recipients": [r for r in notice.recipients if r.node_id == node]})
+
+
+def _slices(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def notice_events(
+    make: Callable[[NoticeSnapshot, int, int], Event], notice: NoticeSnapshot, node: str, per_event: int
+) -> list[tuple[Event, str | None]]:
+    """(event, destination) pairs for a notice: the local fact, then a copy per linked node.
+
+    The local fact names every recipient (the issuer's read models need them
+    all); each linked node gets only the recipients it hosts. Either is split
+    into parts of at most ``per_event`` recipients.
+    """
+    out: list[tuple[Event, str | None]] = []
+    copies = [(notice, None)] + [(for_node(notice, n), n) for n in recipient_nodes(notice.recipients) if n != node]
+    for copy, dest in copies:
+        parts = list(_slices(copy.recipients, per_event))
+        for i, part in enumerate(parts, start=1):
+            out.append((make(copy.model_copy(update={"recipients": part}), i, len(parts)), dest))
+    return out
+
+
+CORRECTABLE = ("title", "body", "cover_note", "asks", "contacts", "attachments")
+
+
+def corrected(notice: NoticeSnapshot, cmd: CorrectNotice) -> tuple[NoticeSnapshot, list[str]]:
+    """The notice after a 更正, and the names of the fields that changed. Recipients never change."""
+    updates = {}
+    for name in CORRECTABLE:
+        value = getattr(cmd, name)
+        if value is not None and value != getattr(notice, name):
+            updates[name] = value
+    if not updates:
+        raise Invalid("更正内容与原通知相同", field="reason", code="no_change")
+    return notice.model_copy(update={**updates, "revision": notice.revision + 1}), list(updates)
+
+
+# ---------------------------------------------------------------- the original, as a file
+
+
+def original_text(notice: NoticeSnapshot, tz: str) -> str:
+    """A plain-text copy of a notice: what a 转发 carries as the original attachment."""
+    lines = [notice.doc_number, "", notice.title, ""]
+    lines.append("发文单位：" + "、".join(i.name for i in notice.issuers))
+    lines.append("发文时间：" + local_text(notice.issued_at, tz, "%Y年%m月%d日"))
+    names = [r.name for r in notice.recipients]
+    shown = "、".join(names[:50]) + (f"等{len(names)}个单位" if len(names) > 50 else "")
+    lines.append("收文单位：" + shown)
+    if notice.revision > 1:
+        lines.append(f"（第{notice.revision - 1}次更正后版本）")
+    lines.append("")
+    if notice.cover_note:
+        lines += [notice.cover_note, ""]
+    if notice.body:
+        lines += [notice.body, ""]
+    if notice.asks:
+        lines.append("报送要求：")
+        for n, ask in enumerate(notice.asks, start=1):
+            count = f"{ask.min_items}-{ask.max_items}项" if ask.min_items != ask.max_items else f"{ask.max_items}项"
+            lines.append(f"{n}. {ask.title}（{count}，截止 {local_text(ask.deadline, tz)}）")
+            if ask.note:
+                lines.append(f"   {ask.note}")
+            for f in ask.fields:
+                limit = f"，{f.max_chars}字以内" if f.max_chars else ""
+                options = f"：{'、'.join(f.options)}" if f.options else ""
+                lines.append(f"   - {f.label}{limit}{options}")
+            for r in ask.routes:
+                lines.append(f"   {r.unit_kind.value}报送{r.department}")
+        lines.append("")
+    if notice.contacts:
+        lines.append("联系方式：")
+        for c in notice.contacts:
+            parts = [c.department, c.name, c.office_phone, c.mobile, c.email, c.address]
+            lines.append("   " + "  ".join(p for p in parts if p))
+        lines.append("")
+    if notice.attachments:
+        lines.append("附件：" + "；".join(a.filename for a in notice.attachments))
+    if notice.chain:
+        lines.append("转发链：" + " → ".join(f"{link.doc_number}（{link.issuer_name}）" for link in notice.chain))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def original_filename(notice: NoticeSnapshot) -> str:
+    name = f"原文-{notice.doc_number}.txt"
+    return name if len(name) <= 200 else "原文.txt"
+
+
+# ---------------------------------------------------------------- attachment types
+
+# First bytes of each allowed type: a declared type must match the content,
+# so a renamed executable or HTML page is refused whatever it claims to be.
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc / .xls
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")  # .docx / .xlsx / .zip
+MAGIC: dict[str, tuple[bytes, ...]] = {
+    "application/pdf": (b"%PDF-",),
+    "application/msword": (_OLE,),
+    "application/vnd.ms-excel": (_OLE,),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": _ZIP,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": _ZIP,
+    "application/zip": _ZIP,
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+}
+
+
+def content_matches_type(content_type: str, head: bytes) -> bool:
+    if content_type == "text/plain":
+        if b"\x00" in head:
+            return False
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                head.decode(encoding)
+                return True
+            except UnicodeDecodeError as exc:
+                if exc.start >= len(head) - 3:  # a character cut by the sample's end
+                    return True
+        return False
+    prefixes = MAGIC.get(content_type)
+    return prefixes is None or head.startswith(prefixes)
+
+
+def base_content_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()

@@ -1,32 +1,38 @@
 """Notices' storage. Documents are looked up by ``_id`` on hot paths.
 
 Collections (database ``<node>_notices``):
-- ``units``     directory entries, ``_id`` = unit id
-- ``notices``   notices issued here and copies received, ``_id`` = notice id;
-                ``number_key`` (lead issuer + 文号) is unique
-- ``counters``  last 文号 sequence per issuer and year, ``_id`` = ``issuer:year``
-- ``inbox``     one entry per notice and recipient hosted here, ``_id`` = ``notice:unit``
-- ``receipts``  acknowledgements of notices issued here, ``_id`` = ``notice:unit``
+- ``units``       directory entries, ``_id`` = unit id
+- ``imports``     a directory import staged whole before it is applied, ``_id`` = import id
+- ``notices``     notices issued here and copies received, ``_id`` = notice id;
+                  ``number_key`` (lead issuer + 文号) is unique
+- ``counters``    last 文号 sequence per issuer and year, ``_id`` = ``issuer:year``
+- ``inbox``       one entry per notice and recipient hosted here, ``_id`` = ``notice:unit``
+- ``tracking``    per notice issued here: who acknowledged (and forwarded) when,
+                  ``_id`` = notice id, maps keyed by unit id
+- ``attachments`` metadata of uploaded files, ``_id`` = attachment id (bytes in the BlobStore)
+- ``uploads``     uploads in progress, ``_id`` = upload id
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, ReplaceOne
 from pymongo.errors import DuplicateKeyError
 
 from shared import outbox
 from shared.errors import Conflict
 from shared.schemas import NoticeSnapshot, UnitRef
 from shared.service import Service
-from shared.storage import Index, insert_if_absent, insert_many_idempotent
+from shared.storage import DocumentLocks, Index, insert_if_absent, insert_many_idempotent
 
 INDEXES = [
     Index("units", [("parent_id", ASCENDING)]),
+    Index("imports", [("status", ASCENDING)]),
     Index("notices", [("number_key", ASCENDING)], unique=True),
-    Index("notices", [("issuer_unit_id", ASCENDING), ("issued_at", DESCENDING)]),
+    Index("notices", [("origin", ASCENDING), ("issued_at", DESCENDING)]),
+    Index("notices", [("issuer_unit_ids", ASCENDING), ("issued_at", DESCENDING)]),
     Index("inbox", [("unit_id", ASCENDING), ("issued_at", DESCENDING)]),
-    Index("receipts", [("notice_id", ASCENDING)]),
+    Index("inbox", [("notice_id", ASCENDING)]),
 ]
 
 MAX_NUMBER_ATTEMPTS = 100
@@ -39,31 +45,22 @@ def inbox_id(notice_id: str, unit_id: str) -> str:
 class NoticesRepository:
     def __init__(self, service: Service) -> None:
         self.svc = service
+        # Updates that merge into one notice or tracking document are serialised (see DocumentLocks).
+        self.locks = DocumentLocks()
 
-    @property
-    def units(self):
-        return self.svc.db["units"]
-
-    @property
-    def notices(self):
-        return self.svc.db["notices"]
-
-    @property
-    def counters(self):
-        return self.svc.db["counters"]
-
-    @property
-    def inbox(self):
-        return self.svc.db["inbox"]
-
-    @property
-    def receipts(self):
-        return self.svc.db["receipts"]
+    def __getattr__(self, name: str):
+        # self.units, self.notices, … are the collections of the same name.
+        if name in ("units", "imports", "notices", "counters", "inbox", "tracking", "attachments", "uploads"):
+            return self.svc.db[name]
+        raise AttributeError(name)
 
     # ------------------------------------------------------------ directory
 
     async def upsert_unit(self, doc: dict) -> None:
         await self.units.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+
+    async def delete_unit(self, unit_id: str) -> bool:
+        return (await self.units.delete_one({"_id": unit_id})).deleted_count == 1
 
     async def get_unit(self, unit_id: str) -> dict | None:
         return await self.units.find_one({"_id": unit_id})
@@ -76,6 +73,35 @@ class NoticesRepository:
     async def list_units(self) -> list[dict]:
         return [d async for d in self.units.find({}).sort("_id", ASCENDING)]
 
+    async def children_of(self, unit_id: str) -> list[str]:
+        return [d["_id"] async for d in self.units.find({"parent_id": unit_id}, {"_id": 1})]
+
+    async def stage_import(self, doc: dict) -> None:
+        await self.imports.insert_one(doc)
+
+    async def apply_import(self, import_doc: dict) -> int:
+        """Write a staged import: new units in one insert_many, changed ones replaced, equal ones left.
+
+        Idempotent, so an import interrupted by a crash is finished at the
+        next start-up (``apply_pending_imports``): all rows or none, in effect.
+        """
+        docs = import_doc["units"]
+        existing = await self.units_by_id([d["_id"] for d in docs])
+        new = [d for d in docs if d["_id"] not in existing]
+        changed = [d for d in docs if d["_id"] in existing and existing[d["_id"]] != d]
+        await insert_many_idempotent(self.units, new)
+        if changed:
+            await self.units.bulk_write([ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in changed], ordered=False)
+        await self.imports.update_one({"_id": import_doc["_id"]}, {"$set": {"status": "applied", "units": []}})
+        return len(new) + len(changed)
+
+    async def apply_pending_imports(self) -> int:
+        count = 0
+        async for doc in self.imports.find({"status": "pending"}):
+            await self.apply_import(doc)
+            count += 1
+        return count
+
     # ------------------------------------------------------------ notices
 
     async def insert_numbered(
@@ -85,7 +111,7 @@ class NoticesRepository:
         year: int,
         manual_number: str | None,
         format_number: Callable[[int], str],
-        build: Callable[[str], Awaitable[tuple[dict, list[dict]]] | tuple[dict, list[dict]]],
+        build: Callable[[str], tuple[dict, list[dict]]],
     ) -> dict:
         """Insert a notice under the next free 文号 of its issuer and year.
 
@@ -119,33 +145,79 @@ class NoticesRepository:
             return doc
         raise Conflict("无法分配文号，请稍后再试", field="doc_number", code="doc_number_exhausted")
 
-    async def store_received(self, notice: NoticeSnapshot, received_at: datetime, kind: str) -> bool:
-        """Keep the copy of a notice that arrived from another node (idempotent)."""
-        doc = notice_document(notice, kind=kind, origin="received")
-        doc["received_at"] = received_at
-        return await insert_if_absent(self.notices, doc)
+    async def store_received(self, notice: NoticeSnapshot, part: int, received_at: datetime, kind: str) -> None:
+        """Keep the copy of a notice that arrived from another node, one recipients part at a time.
 
-    async def issued_here(self, limit: int = 200) -> list[dict]:
-        projection = {"doc_number": 1, "title": 1, "issuers": 1, "issued_at": 1, "recipients.unit_id": 1, "kind": 1}
-        cursor = self.notices.find({"origin": "local"}, projection).sort("issued_at", DESCENDING).limit(limit)
+        The content is written by the first part to arrive (or by a
+        correction); each part then sets its own slice of recipients, so
+        parts merge in any order and a redelivery changes nothing.
+        """
+        doc = notice_document(notice.model_copy(update={"recipients": []}), kind=kind, origin="received")
+        doc["received_at"] = received_at
+        doc.pop("recipients")
+        doc["recipient_unit_ids"] = []
+        async with self.locks.hold(notice.notice_id):
+            await insert_if_absent(self.notices, doc)
+            await self.notices.update_one(
+                {"_id": notice.notice_id},
+                {"$set": {f"recipients_by_part.{part}": [r.model_dump(mode="python") for r in notice.recipients]}},
+            )
+
+    async def apply_correction(self, notice: NoticeSnapshot, fields: dict, part: int, received_at: datetime) -> None:
+        """A received copy takes a correction unless it already has the same or a later revision.
+
+        Parts of a correction slice the recipients as the issue did, so a
+        correction arriving first stores the same parts the issue would.
+        """
+        if await self.notices.find_one({"_id": notice.notice_id}, {"_id": 1}) is None:
+            kind = "forwarded" if notice.parent_notice_id else "issued"
+            await self.store_received(notice, part, received_at, kind)
+        async with self.locks.hold(notice.notice_id):
+            await self.notices.update_one(
+                {"_id": notice.notice_id, "revision": {"$lt": notice.revision}}, {"$set": fields}
+            )
+
+    async def set_fields(
+        self, notice_id: str, fields: dict, *, revision: int | None = None, events: list[dict] | None = None
+    ) -> bool:
+        """``$set`` on a notice, appending ``events`` to its outbox in the same write.
+
+        With ``revision``, only if the notice is still at that revision (a
+        concurrent 更正 makes this one fail instead of overwriting it).
+        """
+        query: dict = {"_id": notice_id}
+        if revision is not None:
+            query["revision"] = revision
+        update: dict = {"$set": fields}
+        if events:
+            update["$push"] = {outbox.FIELD: {"$each": events}}
+        async with self.locks.hold(notice_id):
+            return (await self.notices.update_one(query, update)).matched_count == 1
+
+    async def issued_by(self, unit_id: str | None, limit: int = 500) -> list[dict]:
+        query: dict = {"origin": "local"}
+        if unit_id:
+            query["issuer_unit_ids"] = unit_id
+        projection = {"doc_number": 1, "title": 1, "issuers": 1, "issued_at": 1, "recipient_unit_ids": 1,
+                      "kind": 1, "status": 1, "parent_notice_id": 1, "upstream_change": 1, "revision": 1}
+        cursor = self.notices.find(query, projection).sort("issued_at", DESCENDING).limit(limit)
         return [d async for d in cursor]
 
     async def get_notice(self, notice_id: str) -> dict | None:
-        return await self.notices.find_one({"_id": notice_id}, {outbox.FIELD: 0})
+        doc = await self.notices.find_one({"_id": notice_id}, {outbox.FIELD: 0})
+        return normalise(doc) if doc else None
 
-    async def flush(self, doc: dict) -> None:
-        await outbox.flush(self.svc, self.notices, doc["_id"], doc.get(outbox.FIELD, []))
+    async def flush(self, notice_id: str, events: list[dict]) -> None:
+        await outbox.flush(self.svc, self.notices, notice_id, events)
 
     async def flush_pending(self) -> int:
         return await outbox.flush_pending(self.svc, self.notices)
 
-    async def outbox_of(self, notice_id: str) -> list[dict]:
-        doc = await self.notices.find_one({"_id": notice_id}, {outbox.FIELD: 1})
-        return (doc or {}).get(outbox.FIELD, [])
-
-    # ------------------------------------------------------------ inbox & receipts
+    # ------------------------------------------------------------ inbox
 
     async def deliver_to_inbox(self, notice: NoticeSnapshot, units: list[UnitRef], kind: str, at: datetime) -> int:
+        """One entry per recipient, in one insert_many with deterministic ``_id``s (a redelivery inserts nothing)."""
+        deadlines = [a.deadline for a in notice.asks]
         docs = [
             {
                 "_id": inbox_id(notice.notice_id, u.unit_id),
@@ -154,9 +226,13 @@ class NoticesRepository:
                 "doc_number": notice.doc_number,
                 "title": notice.title,
                 "issuer_name": "、".join(i.name for i in notice.issuers),
+                "issuer_node": notice.issuers[0].node_id,
+                "root_notice_id": notice.root_notice_id,
                 "kind": kind,
                 "issued_at": notice.issued_at,
                 "received_at": at,
+                "next_deadline": min(deadlines) if deadlines else None,
+                "status": "issued",
                 "acknowledged_at": None,
                 "acknowledged_by": None,
             }
@@ -167,46 +243,101 @@ class NoticesRepository:
     async def inbox_entry(self, notice_id: str, unit_id: str) -> dict | None:
         return await self.inbox.find_one({"_id": inbox_id(notice_id, unit_id)})
 
-    async def inbox_for(self, unit_id: str, limit: int = 200) -> list[dict]:
-        cursor = self.inbox.find({"unit_id": unit_id}).sort("issued_at", DESCENDING).limit(limit)
+    async def inbox_for(self, unit_id: str | None, limit: int = 500) -> list[dict]:
+        query = {"unit_id": unit_id} if unit_id else {}
+        cursor = self.inbox.find(query, {outbox.FIELD: 0}).sort("issued_at", DESCENDING).limit(limit)
         return [d async for d in cursor]
 
-    async def mark_acknowledged(self, notice_id: str, unit_id: str, at: datetime, by: str, pending: list[dict]) -> dict:
-        """Set the receipt on the inbox entry, with its events in the same write."""
+    async def mark_inbox(self, notice_id: str, fields: dict) -> None:
+        """Every entry of a notice on this node (a correction or withdrawal): one update, no per-unit writes."""
+        await self.inbox.update_many({"notice_id": notice_id}, {"$set": fields})
+
+    async def mark_acknowledged(self, notice_id: str, unit_id: str, at: datetime, by: str, pending: list[dict]) -> dict | None:
+        """Set the receipt on the inbox entry, with its events in the same write; None if it was already set."""
         entry_id = inbox_id(notice_id, unit_id)
-        await self.inbox.update_one(
+        result = await self.inbox.update_one(
             {"_id": entry_id, "acknowledged_at": None},
-            {"$set": {"acknowledged_at": at, "acknowledged_by": by, outbox.FIELD: pending}},
+            {"$set": {"acknowledged_at": at, "acknowledged_by": by}, "$push": {outbox.FIELD: {"$each": pending}}},
         )
+        if result.modified_count != 1:
+            return None
         return await self.inbox.find_one({"_id": entry_id})
 
-    async def flush_inbox(self, entry: dict) -> None:
-        await outbox.flush(self.svc, self.inbox, entry["_id"], entry.get(outbox.FIELD, []))
+    async def set_inbox_fields(self, notice_id: str, unit_id: str, fields: dict) -> None:
+        await self.inbox.update_one({"_id": inbox_id(notice_id, unit_id)}, {"$set": fields})
+
+    async def flush_inbox(self, entry_id: str, events: list[dict]) -> None:
+        await outbox.flush(self.svc, self.inbox, entry_id, events)
 
     async def flush_pending_inbox(self) -> int:
         return await outbox.flush_pending(self.svc, self.inbox)
 
-    async def record_receipt(self, notice_id: str, unit_id: str, unit_name: str, at: datetime, by: str) -> bool:
-        return await insert_if_absent(
-            self.receipts,
-            {"_id": inbox_id(notice_id, unit_id), "notice_id": notice_id, "unit_id": unit_id,
-             "unit_name": unit_name, "acknowledged_at": at, "acknowledged_by": by},
-        )
+    # ------------------------------------------------------------ tracking (the issuer's side)
 
-    async def receipts_for(self, notice_id: str) -> list[dict]:
-        return [d async for d in self.receipts.find({"notice_id": notice_id})]
+    async def merge_tracking(self, notice_id: str, fields: dict) -> None:
+        """``$set`` keyed by unit id: commutes with itself and with other units' receipts."""
+        async with self.locks.hold(f"tracking:{notice_id}"):
+            try:
+                await self.tracking.update_one({"_id": notice_id}, {"$set": fields}, upsert=True)
+            except DuplicateKeyError:
+                # Another process created the document between our find and insert: now it is an update.
+                await self.tracking.update_one({"_id": notice_id}, {"$set": fields}, upsert=True)
+
+    async def tracking_of(self, notice_id: str) -> dict:
+        return await self.tracking.find_one({"_id": notice_id}) or {"_id": notice_id}
+
+    async def tracking_many(self, notice_ids: list[str]) -> dict[str, dict]:
+        if not notice_ids:
+            return {}
+        return {d["_id"]: d async for d in self.tracking.find({"_id": {"$in": notice_ids}})}
+
+    # ------------------------------------------------------------ attachments
+
+    async def start_upload(self, doc: dict) -> None:
+        await self.uploads.insert_one(doc)
+
+    async def get_upload(self, upload_id: str) -> dict | None:
+        return await self.uploads.find_one({"_id": upload_id})
+
+    async def end_upload(self, upload_id: str) -> None:
+        await self.uploads.delete_one({"_id": upload_id})
+
+    async def add_attachment(self, doc: dict) -> None:
+        await self.attachments.insert_one(doc)
+
+    async def get_attachment(self, attachment_id: str) -> dict | None:
+        return await self.attachments.find_one({"_id": attachment_id})
+
+    async def attachments_by_id(self, ids: list[str]) -> dict[str, dict]:
+        if not ids:
+            return {}
+        return {d["_id"]: d async for d in self.attachments.find({"_id": {"$in": ids}})}
 
 
-def notice_document(notice: NoticeSnapshot, *, kind: str, origin: str) -> dict:
+def notice_document(notice: NoticeSnapshot, *, kind: str, origin: str, **extra) -> dict:
     doc = notice.model_dump(mode="python")
     doc["_id"] = doc.pop("notice_id")
     doc.update(
         kind=kind,
         origin=origin,
         issuer_unit_id=notice.issuers[0].unit_id,
+        issuer_unit_ids=[i.unit_id for i in notice.issuers],
+        recipient_unit_ids=[r.unit_id for r in notice.recipients],
         number_key=f"{notice.issuers[0].unit_id}:{notice.doc_number}",
         status="issued",
+        history=[],
+        forwards={},
+        **extra,
     )
+    return doc
+
+
+def normalise(doc: dict) -> dict:
+    """A received copy keeps its recipients in parts; join them so every notice reads the same."""
+    parts = doc.pop("recipients_by_part", None)
+    if parts is not None:
+        doc["recipients"] = [r for key in sorted(parts, key=int) for r in parts[key]]
+        doc["recipient_unit_ids"] = [r["unit_id"] for r in doc["recipients"]]
     return doc
 
 

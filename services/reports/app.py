@@ -5,7 +5,7 @@ from pydantic import BaseModel
 
 from shared.clock import Clock
 from shared.errors import NotFound
-from shared.events import NoticeAcknowledged, NoticeForwarded, NoticeIssued
+from shared.events import NoticeAcknowledged, NoticeCorrected, NoticeForwarded, NoticeIssued, NoticeWithdrawn
 from shared.service import Service
 from shared.settings import ReportsSettings
 
@@ -32,6 +32,14 @@ def create_app(settings: ReportsSettings, clock: Clock | None = None) -> FastStr
     @svc.on_event("notice.acknowledged", "status_acknowledged", "Record a receipt in the notice's status")
     async def on_acknowledged(event: NoticeAcknowledged) -> None:
         await repo.merge_status(event.notice_id, domain.receipt_fields(event))
+
+    @svc.on_event("notice.corrected", "status_corrected", "Show a 更正 (title, deadlines) in the notice's status")
+    async def on_corrected(event: NoticeCorrected) -> None:
+        await repo.merge_if_newer(event.notice.notice_id, event.notice.revision, domain.correction_fields(event))
+
+    @svc.on_event("notice.withdrawn", "status_withdrawn", "Mark a withdrawn notice in its status")
+    async def on_withdrawn(event: NoticeWithdrawn) -> None:
+        await repo.merge_status(event.notice_id, domain.withdrawal_fields(event))
 
     @svc.on_rpc("notice_status", "Per-notice status: who has and has not acknowledged")
     async def notice_status(q: NoticeRef) -> dict:

@@ -1,6 +1,6 @@
 """Shaping read models. Pure functions."""
 
-from shared.events import NoticeAcknowledged
+from shared.events import NoticeAcknowledged, NoticeCorrected, NoticeWithdrawn
 from shared.schemas import NoticeSnapshot
 
 
@@ -26,6 +26,22 @@ def status_from_notice(notice: NoticeSnapshot, kind: str) -> dict:
     for r in notice.recipients:
         fields[f"recipients.{r.unit_id}"] = {"name": r.name, "kind": r.kind.value, "node_id": r.node_id}
     return fields
+
+
+def correction_fields(event: NoticeCorrected) -> dict:
+    """Only the newest revision's title and deadlines count; recipients never change in a 更正."""
+    notice = event.notice
+    return {
+        "title": notice.title,
+        "revision": notice.revision,
+        "status": "corrected",
+        "deadlines": {a.ask_id: a.deadline for a in notice.asks},
+        "change_reason": event.reason,
+    }
+
+
+def withdrawal_fields(event: NoticeWithdrawn) -> dict:
+    return {"status": "withdrawn", "change_reason": event.reason, "withdrawn_at": event.occurred_at}
 
 
 def receipt_fields(event: NoticeAcknowledged) -> dict:
@@ -58,6 +74,8 @@ def status_view(doc: dict) -> dict:
         "issuer_name": doc.get("issuer_name"),
         "issued_at": doc.get("issued_at"),
         "deadlines": doc.get("deadlines", {}),
+        "status": doc.get("status", "issued"),
+        "change_reason": doc.get("change_reason"),
         "total": len(rows),
         "acknowledged": acknowledged,
         "pending": len(rows) - acknowledged,

@@ -3,8 +3,10 @@
 - ``notice_status``: per notice, its recipients and their receipts; ``_id`` = notice id.
 """
 
+from pymongo.errors import DuplicateKeyError
+
 from shared.service import Service
-from shared.storage import Index
+from shared.storage import DocumentLocks, Index
 
 INDEXES: list[Index] = []
 
@@ -12,13 +14,27 @@ INDEXES: list[Index] = []
 class ReportsRepository:
     def __init__(self, service: Service) -> None:
         self.svc = service
+        self.locks = DocumentLocks()  # receipts and parts merge into one status document
 
     @property
     def notice_status(self):
         return self.svc.db["notice_status"]
 
     async def merge_status(self, notice_id: str, fields: dict) -> None:
-        await self.notice_status.update_one({"_id": notice_id}, {"$set": fields}, upsert=True)
+        async with self.locks.hold(notice_id):
+            try:
+                await self.notice_status.update_one({"_id": notice_id}, {"$set": fields}, upsert=True)
+            except DuplicateKeyError:
+                # Another process created the document between our find and insert: now it is an update.
+                await self.notice_status.update_one({"_id": notice_id}, {"$set": fields}, upsert=True)
+
+    async def merge_if_newer(self, notice_id: str, revision: int, fields: dict) -> None:
+        """A 更正 applies only over an older revision, so a late redelivery cannot undo a newer one."""
+        async with self.locks.hold(notice_id):
+            await self.notice_status.update_one(
+                {"_id": notice_id, "$or": [{"revision": {"$lt": revision}}, {"revision": {"$exists": False}}]},
+                {"$set": fields},
+            )
 
     async def status(self, notice_id: str) -> dict | None:
         return await self.notice_status.find_one({"_id": notice_id})
