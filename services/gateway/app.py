@@ -14,19 +14,19 @@ from shared.errors import DomainError
 from shared.settings import GatewaySettings
 from shared.storage import connect, database, ensure_indexes
 
-from . import account, api, audit, notices_api, pages, security, sessions, tokens, users
+from . import account, admin_api, admin_pages, api, audit, notices_api, pages, security, sessions, tokens, users
 from .audit import AuditLog
 from .auth import LoginRequired, PasswordChangeRequired, UnitNames, login_required, template_context
 from .backend import Backend
 from .sessions import SessionStore
-from .tokens import TokenStore
+from .tokens import ApiTokens, TokenStore
 from .users import Accounts, Policy
 from .web import STATIC_DIR, templates
 
 INDEXES = [*users.INDEXES, *sessions.INDEXES, *tokens.INDEXES, *audit.INDEXES]
 
 # Routers whose every route needs a login (a route adds its role with ``require``).
-PROTECTED_ROUTERS = (api.router, notices_api.router, pages.router)
+PROTECTED_ROUTERS = (api.router, notices_api.router, admin_api.router, pages.router, admin_pages.router)
 # The public ones: /login (account.router serves it and checks the rest itself), /healthz, /static.
 MULTIPART_SLACK = 64 * 1024  # form boundaries and fields around an upload of max_upload_bytes
 
@@ -48,7 +48,9 @@ def create_app(settings: GatewaySettings, backend: Backend | None = None, clock:
         s.sessions = SessionStore(db, idle=timedelta(minutes=settings.session_idle_minutes),
                                   max_age=timedelta(hours=settings.session_max_hours))
         s.tokens = TokenStore(db)
-        s.accounts = Accounts(db, clock=clock, audit=s.audit, policy=Policy.of(settings), sessions=s.sessions)
+        policy = Policy.of(settings)
+        s.accounts = Accounts(db, clock=clock, audit=s.audit, policy=policy, sessions=s.sessions)
+        s.api_tokens = ApiTokens(s.tokens, audit=s.audit, clock=clock, policy=policy)
         await s.backend.start()
         try:
             yield

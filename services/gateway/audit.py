@@ -62,6 +62,7 @@ ACTION_LABELS = {
     "user.password_changed": "修改密码",
     "token.created": "创建接口令牌",
     "token.revoked": "吊销接口令牌",
+    "audit.exported": "导出审计日志",
 }
 
 # Fields of a command copied into its entry: what it was about, not its whole text.

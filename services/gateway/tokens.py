@@ -12,14 +12,16 @@ from datetime import datetime, timedelta
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.clock import Clock
 from shared.commands import Actor
 from shared.errors import Invalid, NotFound
 from shared.ids import new_id
 from shared.schemas import Role
 from shared.storage import Index
 
+from .audit import AuditLog
 from .security import digest, new_secret, same
-from .users import check_roles, check_unit
+from .users import Policy, check_roles, check_unit
 
 INDEXES = [
     Index("tokens", [("unit_id", ASCENDING)]),
@@ -122,5 +124,37 @@ class TokenStore:
                                      {"$set": {"revoked_at": now, "revoked_by": by}})
         return {**doc, "revoked_at": now, "revoked_by": by}
 
+    async def get(self, token_id: str) -> dict | None:
+        return await self.tokens.find_one({"_id": token_id})
+
     async def all(self) -> list[dict]:
         return [t async for t in self.tokens.find({}).sort("_id", -1)]
+
+
+class ApiTokens:
+    """What admins do with tokens (create, revoke, list); each change goes to the audit log."""
+
+    def __init__(self, store: TokenStore, *, audit: AuditLog, clock: Clock, policy: Policy) -> None:
+        self.store = store
+        self.audit = audit
+        self.clock = clock
+        self.policy = policy
+
+    async def create(self, by: Actor, *, name: str, unit_id: str, roles: list[str],
+                     expires_at: datetime | None = None) -> tuple[dict, str]:
+        self.policy.check_admin_unit(check_unit(unit_id), check_roles(roles))
+        doc, raw = await self.store.create(name=name, unit_id=unit_id, roles=roles, created_by=by.user_id,
+                                           now=self.clock.now(), expires_at=expires_at)
+        await self.audit.append("token.created", by=by, target=doc["_id"],
+                                details={"name": doc["name"], "unit_id": unit_id, "roles": doc["roles"]})
+        return doc, raw
+
+    async def revoke(self, by: Actor, token_id: str) -> dict:
+        before = await self.store.get(token_id)
+        doc = await self.store.revoke(token_id, by=by.user_id, now=self.clock.now())
+        if before is not None and not before.get("revoked_at"):
+            await self.audit.append("token.revoked", by=by, target=token_id, details={"name": doc["name"]})
+        return doc
+
+    async def list(self) -> list[dict]:
+        return await self.store.all()

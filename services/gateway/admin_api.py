@@ -1,0 +1,200 @@
+"""JSON API of the node admin: users, API tokens, the audit log. The admin pages do the same things."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import StreamingResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from shared.commands import Actor
+from shared.errors import Invalid, NotFound
+from shared.schemas import Role, Slug
+
+from .audit import MAX_QUERY, client_ip, label
+from .auth import require
+from .tokens import NAME_MAX, public_token
+from .users import DISPLAY_NAME_MAX, USERNAME_PATTERN, public_user
+
+router = APIRouter(prefix="/api/admin", tags=["admin"])
+
+Admin = Annotated[Actor, Depends(require(Role.admin))]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NewUser(Body):
+    username: str = Field(pattern=USERNAME_PATTERN, description="login name, lower-case")
+    display_name: str = Field(min_length=1, max_length=DISPLAY_NAME_MAX)
+    unit_id: Slug = Field(description="a unit of the directory hosted on this node")
+    roles: list[Role] = Field(min_length=1)
+    password: str | None = Field(default=None, max_length=256, description="empty: a one-time password is generated")
+
+
+class UserChange(Body):
+    display_name: str = Field(min_length=1, max_length=DISPLAY_NAME_MAX)
+    unit_id: Slug
+    roles: list[Role] = Field(min_length=1)
+
+
+class NewToken(Body):
+    name: str = Field(min_length=1, max_length=NAME_MAX, description="which system uses it")
+    unit_id: Slug
+    roles: list[Role] = Field(min_length=1)
+    expires_at: AwareDatetime | None = None
+
+
+class AuditFilters(BaseModel):
+    """What the audit log page and API filter on; dates are days in the node's time zone."""
+
+    user_id: str | None = Field(default=None, max_length=100)
+    action: str | None = Field(default=None, max_length=100)
+    unit_id: str | None = Field(default=None, max_length=100)
+    since: date | None = Field(default=None, description="from this day on")
+    until: date | None = Field(default=None, description="up to and including this day")
+
+    def query(self, timezone: str) -> dict[str, Any]:
+        if self.since and self.until and self.until < self.since:
+            raise Invalid("结束日期早于开始日期", field="until")
+        tz = ZoneInfo(timezone)
+
+        def start(day: date) -> datetime:
+            return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+        return {
+            "user_id": (self.user_id or "").strip() or None,
+            "action": (self.action or "").strip() or None,
+            "unit_id": (self.unit_id or "").strip() or None,
+            "since": start(self.since) if self.since else None,
+            "until": start(self.until + timedelta(days=1)) if self.until else None,
+        }
+
+
+async def hosted_unit(request: Request, unit_id: str) -> dict:
+    """Users and tokens belong to a unit of the directory hosted on this node."""
+    units = await request.app.state.backend.call("notices", "directory.list")
+    unit = next((u for u in units if u["id"] == unit_id), None)
+    node = request.app.state.settings.node_id
+    if unit is None:
+        raise Invalid(f"目录中没有该单位：{unit_id}", field="unit_id", code="unknown_unit")
+    if (unit.get("node_id") or node) != node:
+        raise Invalid(f"该单位由其他节点承载（{unit['node_id']}），其用户在那里登录", field="unit_id",
+                      code="unit_on_other_node")
+    return unit
+
+
+def _entry(e: dict) -> dict:
+    return {k: v for k, v in e.items() if k != "_id"} | {"id": e["_id"], "label": label(e["action"])}
+
+
+# ---------------------------------------------------------------- users
+
+
+@router.get("/users", summary="Users of this node")
+async def list_users(request: Request, actor: Admin) -> list[dict[str, Any]]:
+    return [public_user(u) for u in await request.app.state.accounts.list()]
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED,
+             summary="Create a user; the answer holds the one-time password when none was given")
+async def create_user(body: NewUser, request: Request, actor: Admin) -> dict[str, Any]:
+    await hosted_unit(request, body.unit_id)
+    user, generated = await request.app.state.accounts.create(
+        actor, username=body.username, display_name=body.display_name, unit_id=body.unit_id,
+        roles=[r.value for r in body.roles], password=body.password,
+    )
+    return {"user": public_user(user), "one_time_password": generated}
+
+
+@router.get("/users/{username}", summary="One user")
+async def get_user(username: str, request: Request, actor: Admin) -> dict[str, Any]:
+    return public_user(await request.app.state.accounts.get(username))
+
+
+@router.put("/users/{username}", summary="Change a user's name, unit and roles")
+async def update_user(username: str, body: UserChange, request: Request, actor: Admin) -> dict[str, Any]:
+    await request.app.state.accounts.get(username)  # 404 before asking the directory
+    await hosted_unit(request, body.unit_id)
+    user = await request.app.state.accounts.update(
+        actor, username, display_name=body.display_name, unit_id=body.unit_id, roles=[r.value for r in body.roles]
+    )
+    return public_user(user)
+
+
+@router.post("/users/{username}/disable", summary="Disable a user: their sessions end at once")
+async def disable_user(username: str, request: Request, actor: Admin) -> dict[str, Any]:
+    return public_user(await request.app.state.accounts.set_disabled(actor, username, True))
+
+
+@router.post("/users/{username}/enable", summary="Enable a disabled user")
+async def enable_user(username: str, request: Request, actor: Admin) -> dict[str, Any]:
+    return public_user(await request.app.state.accounts.set_disabled(actor, username, False))
+
+
+@router.post("/users/{username}/reset-password",
+             summary="Give a user a new one-time password (shown once); they must change it at login")
+async def reset_password(username: str, request: Request, actor: Admin) -> dict[str, Any]:
+    return {"username": username, "one_time_password": await request.app.state.accounts.reset_password(actor, username)}
+
+
+# ---------------------------------------------------------------- tokens
+
+
+@router.get("/tokens", summary="API tokens (never their secrets)")
+async def list_tokens(request: Request, actor: Admin) -> list[dict[str, Any]]:
+    return [public_token(t) for t in await request.app.state.api_tokens.list()]
+
+
+@router.post("/tokens", status_code=status.HTTP_201_CREATED,
+             summary="Create an API token for a unit and roles; the token is in this answer only")
+async def create_token(body: NewToken, request: Request, actor: Admin) -> dict[str, Any]:
+    await hosted_unit(request, body.unit_id)
+    doc, raw = await request.app.state.api_tokens.create(
+        actor, name=body.name, unit_id=body.unit_id, roles=[r.value for r in body.roles], expires_at=body.expires_at
+    )
+    return {**public_token(doc), "token": raw}
+
+
+@router.post("/tokens/{token_id}/revoke", summary="Revoke an API token: it stops working at once")
+async def revoke_token(token_id: str, request: Request, actor: Admin) -> dict[str, Any]:
+    if len(token_id) > 40:
+        raise NotFound("令牌不存在", field="token_id")
+    return public_token(await request.app.state.api_tokens.revoke(actor, token_id))
+
+
+# ---------------------------------------------------------------- audit
+
+
+@router.get("/audit", summary="The audit log, newest first; `before` (an entry id) pages back")
+async def audit_log(
+    request: Request, actor: Admin, filters: Annotated[AuditFilters, Query()],
+    before: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_QUERY)] = 100,
+) -> list[dict[str, Any]]:
+    entries = await request.app.state.audit.query(
+        limit=limit, before=before, **filters.query(request.app.state.settings.timezone)
+    )
+    return [_entry(e) for e in entries]
+
+
+@router.get("/audit.csv", summary="The audit log as CSV (UTF-8 with BOM), same filters",
+            response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
+async def audit_csv(request: Request, actor: Admin, filters: Annotated[AuditFilters, Query()]) -> StreamingResponse:
+    return await csv_response(request, actor, filters)
+
+
+async def csv_response(request: Request, actor: Actor, filters: AuditFilters) -> StreamingResponse:
+    tz = request.app.state.settings.timezone
+    query = filters.query(tz)
+    # Reading the whole log out is itself worth a line in it.
+    await request.app.state.audit.append("audit.exported", by=actor, ip=client_ip(request),
+                                         details={k: v for k, v in query.items() if v is not None})
+    stamp = request.app.state.clock.now().astimezone(ZoneInfo(tz)).strftime("%Y%m%d-%H%M")
+    return StreamingResponse(
+        request.app.state.audit.export_csv(tz, **query),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'},
+    )

@@ -1,0 +1,242 @@
+"""The node admin's pages (zh-CN): users, API tokens, the audit log."""
+
+from datetime import datetime, timedelta
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+
+from shared.commands import Actor
+from shared.errors import DomainError, Invalid
+from shared.schemas import Role
+
+from .admin_api import AuditFilters, csv_response, hosted_unit
+from .audit import ACTION_LABELS, details_text, label
+from .auth import ROLE_LABELS, require
+from .tokens import public_token
+from .users import public_user
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+Admin = Annotated[Actor, Depends(require(Role.admin))]
+PAGE_SIZE = 100
+TOKEN_LIFETIMES = {"": "永不过期", "30": "30 天", "90": "90 天", "365": "1 年"}
+
+
+def render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
+    return request.app.state.templates.TemplateResponse(
+        request, name, {"node_id": request.app.state.settings.node_id, **context}, status_code=status_code
+    )
+
+
+async def units_here(request: Request) -> list[dict]:
+    """Units a user or token can belong to: those of the directory hosted on this node."""
+    node = request.app.state.settings.node_id
+    units = await request.app.state.backend.call("notices", "directory.list")
+    return [u for u in units if (u.get("node_id") or node) == node]
+
+
+def names_of(units: list[dict]) -> dict[str, str]:
+    return {u["id"]: u["name"] for u in units}
+
+
+# ---------------------------------------------------------------- users
+
+
+async def users_page(request: Request, status_code: int = 200, *, error: DomainError | None = None,
+                     form: dict | None = None, created: dict | None = None) -> HTMLResponse:
+    units = await units_here(request)
+    users = [public_user(u) for u in await request.app.state.accounts.list()]
+    return render(request, "admin/users.html", status_code, users=users, units=units, unit_names=names_of(units),
+                  roles=list(Role), error=error, form=form or {"roles": []}, created=created)
+
+
+@router.get("/users", response_class=HTMLResponse)
+async def users(request: Request, actor: Admin) -> HTMLResponse:
+    return await users_page(request)
+
+
+@router.post("/users", response_class=HTMLResponse)
+async def create_user(
+    request: Request, actor: Admin,
+    username: Annotated[str, Form(max_length=200)] = "",
+    display_name: Annotated[str, Form(max_length=200)] = "",
+    unit_id: Annotated[str, Form(max_length=100)] = "",
+    roles: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
+    password: Annotated[str, Form(max_length=1000)] = "",
+) -> HTMLResponse:
+    form = {"username": username, "display_name": display_name, "unit_id": unit_id, "roles": roles}
+    try:
+        await hosted_unit(request, unit_id)
+        user, generated = await request.app.state.accounts.create(
+            actor, username=username, display_name=display_name, unit_id=unit_id, roles=roles,
+            password=password or None,
+        )
+    except DomainError as exc:
+        return await users_page(request, 422, error=exc, form=form)
+    return await users_page(request, created={"user": public_user(user), "password": generated})
+
+
+async def user_page(request: Request, username: str, status_code: int = 200, *, error: DomainError | None = None,
+                    saved: str | None = None, password: str | None = None) -> HTMLResponse:
+    user = public_user(await request.app.state.accounts.get(username))
+    units = await units_here(request)
+    return render(request, "admin/user.html", status_code, user=user, units=units, unit_names=names_of(units),
+                  roles=list(Role), error=error, saved=saved, password=password)
+
+
+@router.get("/users/{username}", response_class=HTMLResponse)
+async def user(request: Request, username: str, actor: Admin, saved: str | None = None) -> HTMLResponse:
+    return await user_page(request, username, saved=SAVED_MESSAGES.get(saved or ""))
+
+
+SAVED_MESSAGES = {"updated": "已保存。", "disabled": "账户已停用，其登录已全部退出。", "enabled": "账户已启用。"}
+
+
+@router.post("/users/{username}", response_class=HTMLResponse)
+async def update_user(
+    request: Request, username: str, actor: Admin,
+    display_name: Annotated[str, Form(max_length=200)] = "",
+    unit_id: Annotated[str, Form(max_length=100)] = "",
+    roles: Annotated[list[str], Form()] = [],  # noqa: B006
+) -> Response:
+    accounts = request.app.state.accounts
+    try:
+        await accounts.get(username)
+        await hosted_unit(request, unit_id)
+        await accounts.update(actor, username, display_name=display_name, unit_id=unit_id, roles=roles)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return await user_page(request, username, 422, error=exc)
+    return RedirectResponse(f"/admin/users/{username}?saved=updated", status_code=303)
+
+
+@router.post("/users/{username}/disable", response_class=HTMLResponse)
+async def disable_user(request: Request, username: str, actor: Admin) -> Response:
+    return await _set_disabled(request, username, actor, True)
+
+
+@router.post("/users/{username}/enable", response_class=HTMLResponse)
+async def enable_user(request: Request, username: str, actor: Admin) -> Response:
+    return await _set_disabled(request, username, actor, False)
+
+
+async def _set_disabled(request: Request, username: str, actor: Actor, disabled: bool) -> Response:
+    try:
+        await request.app.state.accounts.set_disabled(actor, username, disabled)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return await user_page(request, username, exc.status, error=exc)
+    return RedirectResponse(f"/admin/users/{username}?saved={'disabled' if disabled else 'enabled'}", status_code=303)
+
+
+@router.post("/users/{username}/reset-password", response_class=HTMLResponse)
+async def reset_password(request: Request, username: str, actor: Admin) -> HTMLResponse:
+    password = await request.app.state.accounts.reset_password(actor, username)
+    return await user_page(request, username, password=password)
+
+
+# ---------------------------------------------------------------- tokens
+
+
+async def tokens_page(request: Request, status_code: int = 200, *, error: DomainError | None = None,
+                      form: dict | None = None, created: dict | None = None) -> HTMLResponse:
+    units = await units_here(request)
+    tokens = [public_token(t) for t in await request.app.state.api_tokens.list()]
+    return render(request, "admin/tokens.html", status_code, tokens=tokens, units=units, unit_names=names_of(units),
+                  roles=list(Role), lifetimes=TOKEN_LIFETIMES, error=error,
+                  form=form or {"roles": [], "lifetime": "90"}, created=created)
+
+
+@router.get("/tokens", response_class=HTMLResponse)
+async def tokens(request: Request, actor: Admin) -> HTMLResponse:
+    return await tokens_page(request)
+
+
+@router.post("/tokens", response_class=HTMLResponse)
+async def create_token(
+    request: Request, actor: Admin,
+    name: Annotated[str, Form(max_length=200)] = "",
+    unit_id: Annotated[str, Form(max_length=100)] = "",
+    roles: Annotated[list[str], Form()] = [],  # noqa: B006
+    lifetime: Annotated[str, Form(max_length=10)] = "",
+) -> HTMLResponse:
+    form = {"name": name, "unit_id": unit_id, "roles": roles, "lifetime": lifetime}
+    try:
+        if lifetime not in TOKEN_LIFETIMES:
+            raise Invalid("有效期无效", field="lifetime")
+        expires_at = request.app.state.clock.now() + timedelta(days=int(lifetime)) if lifetime else None
+        await hosted_unit(request, unit_id)
+        doc, raw = await request.app.state.api_tokens.create(actor, name=name, unit_id=unit_id, roles=roles,
+                                                              expires_at=expires_at)
+    except DomainError as exc:
+        return await tokens_page(request, 422, error=exc, form=form)
+    return await tokens_page(request, created={"token": public_token(doc), "secret": raw})
+
+
+@router.post("/tokens/{token_id}/revoke")
+async def revoke_token(request: Request, token_id: str, actor: Admin) -> Response:
+    await request.app.state.api_tokens.revoke(actor, token_id[:40])
+    return RedirectResponse("/admin/tokens", status_code=303)
+
+
+# ---------------------------------------------------------------- audit
+
+
+def _day(value: str | None, field: str):
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError as exc:
+        raise Invalid("日期格式应为 年-月-日", field=field) from exc
+
+
+def audit_filters(user_id: str | None, action: str | None, unit_id: str | None, since: str | None,
+                  until: str | None) -> AuditFilters:
+    return AuditFilters(user_id=user_id, action=action, unit_id=unit_id,
+                        since=_day(since, "since"), until=_day(until, "until"))
+
+
+@router.get("/audit", response_class=HTMLResponse)
+async def audit(
+    request: Request, actor: Admin,
+    user_id: Annotated[str | None, Query(max_length=100)] = None,
+    action: Annotated[str | None, Query(max_length=100)] = None,
+    unit_id: Annotated[str | None, Query(max_length=100)] = None,
+    since: Annotated[str | None, Query(max_length=10)] = None,
+    until: Annotated[str | None, Query(max_length=10)] = None,
+    before: Annotated[str | None, Query(max_length=40)] = None,
+) -> HTMLResponse:
+    raw = {"user_id": user_id or "", "action": action or "", "unit_id": unit_id or "", "since": since or "",
+           "until": until or ""}
+    error, entries = None, []
+    try:
+        filters = audit_filters(user_id, action, unit_id, since, until)
+        query = filters.query(request.app.state.settings.timezone)
+        entries = await request.app.state.audit.query(limit=PAGE_SIZE + 1, before=before, **query)
+    except DomainError as exc:
+        error = exc
+    more = len(entries) > PAGE_SIZE
+    entries = entries[:PAGE_SIZE]
+    params = {k: v for k, v in raw.items() if v}
+    older = "?" + urlencode({**params, "before": entries[-1]["_id"]}) if more else None
+    rows = [{**e, "label": label(e["action"]), "details_text": details_text(e.get("details") or {})} for e in entries]
+    return render(request, "admin/audit.html", 422 if error else 200, entries=rows, filters=raw, error=error,
+                  older=older, export="/admin/audit.csv" + ("?" + urlencode(params) if params else ""),
+                  actions=ACTION_LABELS)
+
+
+@router.get("/audit.csv")
+async def audit_csv(
+    request: Request, actor: Admin,
+    user_id: Annotated[str | None, Query(max_length=100)] = None,
+    action: Annotated[str | None, Query(max_length=100)] = None,
+    unit_id: Annotated[str | None, Query(max_length=100)] = None,
+    since: Annotated[str | None, Query(max_length=10)] = None,
+    until: Annotated[str | None, Query(max_length=10)] = None,
+) -> StreamingResponse:
+    return await csv_response(request, actor, audit_filters(user_id, action, unit_id, since, until))
