@@ -14,7 +14,10 @@ from shared.errors import DomainError
 from shared.settings import GatewaySettings
 from shared.storage import connect, database, ensure_indexes
 
-from . import account, admin_api, admin_pages, api, audit, notices_api, pages, security, sessions, tokens, users
+from . import (
+    account, admin_api, admin_pages, api, audit, directory_pages, notices_api, notices_pages, pages, security,
+    sessions, tokens, users,
+)
 from .audit import AuditLog
 from .auth import LoginRequired, PasswordChangeRequired, UnitNames, login_required, template_context
 from .backend import Backend
@@ -26,7 +29,8 @@ from .web import STATIC_DIR, templates
 INDEXES = [*users.INDEXES, *sessions.INDEXES, *tokens.INDEXES, *audit.INDEXES]
 
 # Routers whose every route needs a login (a route adds its role with ``require``).
-PROTECTED_ROUTERS = (api.router, notices_api.router, admin_api.router, pages.router, admin_pages.router)
+PROTECTED_ROUTERS = (api.router, notices_api.router, admin_api.router, pages.router, admin_pages.router,
+                     notices_pages.router, directory_pages.router)
 # The public ones: /login (account.router serves it and checks the rest itself), /healthz, /static.
 MULTIPART_SLACK = 64 * 1024  # form boundaries and fields around an upload of max_upload_bytes
 

@@ -1,0 +1,124 @@
+"""Directory admin pages (zh-CN, node admin): the org units, one unit's form, CSV/YAML import and export."""
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from shared.commands import Actor, DeleteUnit, UpsertUnit
+from shared.errors import DomainError
+from shared.schemas import Role, UnitKind
+
+from . import notice_forms as forms
+from .audit import command
+from .auth import require
+from .notices_api import run_import
+
+router = APIRouter(include_in_schema=False)
+
+Admin = Annotated[Actor, Depends(require(Role.admin))]
+
+
+def render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
+    return request.app.state.templates.TemplateResponse(
+        request, name, {"node_id": request.app.state.settings.node_id, "unit_kinds": [k.value for k in UnitKind],
+                        **context},
+        status_code=status_code,
+    )
+
+
+async def _units(request: Request) -> list[dict]:
+    return await request.app.state.backend.call("notices", "directory.list")
+
+
+async def _directory_page(request: Request, status_code: int = 200, **context) -> HTMLResponse:
+    context.setdefault("import_errors", [])
+    context.setdefault("imported", None)
+    context.setdefault("error", None)
+    return render(request, "directory.html", status_code=status_code, units=await _units(request), **context)
+
+
+@router.get("/directory", response_class=HTMLResponse)
+async def directory(request: Request, actor: Admin, imported: int | None = None) -> HTMLResponse:
+    return await _directory_page(request, imported=imported)
+
+
+async def _unit_page(request: Request, values: dict, errors: list[dict], *, new: bool, status_code: int = 200):
+    return render(request, "unit_form.html", status_code=status_code, values=values, errors=errors, new=new,
+                  units=await _units(request))
+
+
+@router.get("/directory/new", response_class=HTMLResponse)
+async def new_unit(request: Request, actor: Admin) -> HTMLResponse:
+    return await _unit_page(request, {"contacts": [{}, {}], "departments": []}, [], new=True)
+
+
+@router.get("/directory/{unit_id}", response_class=HTMLResponse)
+async def edit_unit(request: Request, unit_id: str, actor: Admin) -> HTMLResponse:
+    unit = await request.app.state.backend.call("notices", "directory.get", {"unit_id": unit_id})
+    values = {**unit, "unit_id": unit["id"], "contacts": [*(unit.get("contacts") or []), {}]}
+    return await _unit_page(request, values, [], new=False)
+
+
+@router.post("/directory/save", response_class=HTMLResponse)
+async def save_unit(request: Request, actor: Admin) -> Response:
+    data = forms.nested(await request.form())
+    departments = data.get("departments")
+    values = {**data, "contacts": data.get("contacts") or [{}],
+              "departments": forms.words(departments) if isinstance(departments, str) else departments or []}
+    new = data.get("new") == "1"
+    try:
+        cmd = UpsertUnit(
+            unit_id=forms.text(data.get("unit_id")),
+            name=forms.text(data.get("name")),
+            kind=forms.text(data.get("kind")),
+            parent_id=forms.text(data.get("parent_id")) or None,
+            node_id=forms.text(data.get("node_id")) or None,
+            runs_own_node=bool(data.get("runs_own_node")),
+            departments=values["departments"],
+            doc_number_template=forms.text(data.get("doc_number_template")) or None,
+            contacts=forms.contacts_of(data.get("contacts")),
+        )
+        await command(request, "notices", "directory.upsert", cmd)
+    except (ValidationError, DomainError) as exc:
+        if isinstance(exc, DomainError) and exc.status in (401, 403):
+            raise
+        status = exc.status if isinstance(exc, DomainError) else 422
+        return await _unit_page(request, values, forms.problems(exc), new=new, status_code=status)
+    return RedirectResponse("/directory", status_code=303)
+
+
+@router.post("/directory/{unit_id}/delete", response_class=HTMLResponse)
+async def delete_unit(request: Request, unit_id: str, actor: Admin) -> Response:
+    try:
+        await command(request, "notices", "directory.delete", DeleteUnit(unit_id=unit_id, actor=actor))
+    except DomainError as exc:
+        if exc.status in (401, 403):
+            raise
+        return await _directory_page(request, status_code=exc.status, error=exc.message)
+    return RedirectResponse("/directory", status_code=303)
+
+
+@router.post("/directory/import", response_class=HTMLResponse)
+async def import_units(request: Request, actor: Admin) -> Response:
+    form = await request.form()
+    upload = form.get("file")
+    fmt = form.get("format") if form.get("format") in ("csv", "yaml") else "csv"
+    if not getattr(upload, "filename", None):
+        return await _directory_page(request, status_code=422, error="请选择要导入的文件")
+    if upload.filename.lower().endswith((".yaml", ".yml")):
+        fmt = "yaml"
+    try:
+        result = await run_import(request, actor, fmt, await upload.read())
+    except DomainError as exc:
+        if exc.status in (401, 403):
+            raise
+        return await _directory_page(request, status_code=exc.status, error=exc.message)
+    if isinstance(result, JSONResponse):  # bad rows: show each with its line
+        rows = json.loads(result.body)["detail"]
+        errors = [{"line": r["line"], "field": forms.field_label(".".join(str(p) for p in r["loc"][3:])),
+                   "message": r["msg"]} for r in rows]
+        return await _directory_page(request, status_code=422, import_errors=errors, filename=upload.filename)
+    return RedirectResponse(f"/directory?imported={result['imported']}", status_code=303)

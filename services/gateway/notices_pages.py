@@ -1,0 +1,314 @@
+"""The notice pages (zh-CN): 发文, 收文, compose and 转发 with the ask editor, detail with its chain, 更正/撤回.
+
+Plain HTML forms with a CSRF token; each POST answers with a redirect
+(post/redirect/get) or, when refused, the same form again with the errors
+and what was typed. The notices service decides what a unit may see and do;
+the roles are checked here.
+"""
+
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from shared.commands import (
+    AcknowledgeNotice,
+    Actor,
+    CorrectNotice,
+    ForwardNotice,
+    IssueNotice,
+    NoticeQuery,
+    UnitNoticesQuery,
+    WithdrawNotice,
+)
+from shared.clock import local_text
+from shared.errors import DomainError, Forbidden
+from shared.schemas import Role, UnitKind
+
+from . import notice_forms as forms
+from .audit import command
+from .auth import CurrentActor, require
+from .notices_api import upload
+
+router = APIRouter(include_in_schema=False)
+
+Issuer = Annotated[Actor, Depends(require(Role.issuer))]
+Submitter = Annotated[Actor, Depends(require(Role.submitter))]
+
+ASK_KINDS = {"plan": "活动筹备方案", "liaison_form": "联络员回执表", "summary_report": "总结报告", "media": "影像资料",
+             "other": "其他"}
+FIELD_TYPES = {"text": "文本", "choice": "单选", "multi_choice": "多选", "date": "日期", "number": "数字",
+               "contact": "联系人", "file": "文件"}
+UNIT_KINDS = [k.value for k in UnitKind]
+BLANK_ASK = {"fields": [{}, {}, {}], "routes": [{}, {}], "unit_kinds": []}
+
+
+def render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
+    app = request.app
+    return app.state.templates.TemplateResponse(
+        request, name,
+        {"node_id": app.state.settings.node_id, "ask_kinds": ASK_KINDS, "field_types": FIELD_TYPES,
+         "unit_kinds": UNIT_KINDS, **context},
+        status_code=status_code,
+    )
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def has(actor: Actor, role: str) -> bool:
+    return role in {r.value for r in actor.roles}
+
+
+# ---------------------------------------------------------------- 发文 / 收文
+
+
+@router.get("/", response_class=HTMLResponse)
+async def outbox(request: Request, actor: CurrentActor) -> HTMLResponse:
+    notices = await request.app.state.backend.call("notices", "list", UnitNoticesQuery(actor=actor))
+    return render(request, "outbox.html", notices=notices, can_issue=has(actor, "issuer"))
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+async def inbox(request: Request, actor: CurrentActor) -> HTMLResponse:
+    entries = await request.app.state.backend.call("notices", "inbox", UnitNoticesQuery(actor=actor))
+    return render(request, "inbox.html", entries=entries, can_sign=has(actor, "submitter"),
+                  can_forward=has(actor, "issuer"))
+
+
+@router.post("/inbox/{notice_id}/acknowledge")
+async def acknowledge(request: Request, notice_id: str, actor: Submitter) -> Response:
+    await command(request, "notices", "acknowledge",
+                  AcknowledgeNotice(notice_id=notice_id, unit_id=actor.unit_id, actor=actor))
+    back = (await request.form()).get("next")
+    return see_other(back if back in ("/inbox", f"/notices/{notice_id}") else "/inbox")
+
+
+# ---------------------------------------------------------------- compose (发文)
+
+
+async def _directory(request: Request) -> list[dict]:
+    return await request.app.state.backend.call("notices", "directory.list")
+
+
+async def _templates(request: Request) -> list[dict]:
+    return await request.app.state.backend.call("notices", "form_templates")
+
+
+async def _compose(request: Request, actor: Actor, values: dict, errors: list[dict], status_code: int = 200):
+    units = await _directory(request)
+    return render(request, "compose.html", status_code=status_code, mode="issue", actor=actor, units=units,
+                  me_unit=next((u for u in units if u["id"] == actor.unit_id), None), values=values,
+                  errors=errors, presets=await _templates(request), upstream=None)
+
+
+@router.get("/notices/new", response_class=HTMLResponse)
+async def compose_form(request: Request, actor: Issuer) -> HTMLResponse:
+    values = {"asks": [BLANK_ASK], "contacts": [{}, {}], "recipients": [], "co_issuers": [], "uploaded": []}
+    return await _compose(request, actor, values, [])
+
+
+async def _attachments(request: Request, form, actor: Actor) -> list[dict]:
+    """Files chosen in this try, uploaded now; plus those uploaded by an earlier try of the form."""
+    files = [f for f in form.getlist("files") if getattr(f, "filename", None)]
+    out = forms.uploaded_of([v for v in form.getlist("uploaded") if isinstance(v, str)])
+    for f in files:
+        out.append(await upload(request.app.state.backend, f, actor, request.app.state.settings.max_upload_bytes))
+    return out
+
+
+@router.post("/notices/new", response_class=HTMLResponse)
+async def compose(request: Request, actor: Issuer) -> Response:
+    form = await request.form()
+    data = forms.nested(form)
+    tz = request.app.state.settings.timezone
+    values = {**data, "asks": data.get("asks") or [BLANK_ASK], "contacts": data.get("contacts") or [{}],
+              "recipients": data.get("recipients") or [], "co_issuers": data.get("co_issuers") or [], "uploaded": []}
+    try:
+        values["uploaded"] = await _attachments(request, form, actor)
+        cmd = IssueNotice(
+            title=forms.text(data.get("title")),
+            issuer_unit_ids=[actor.unit_id, *[u for u in data.get("co_issuers") or [] if u != actor.unit_id]],
+            recipient_unit_ids=data.get("recipients") or [],
+            body=forms.text(data.get("body")),
+            doc_number=forms.text(data.get("doc_number")) or None,
+            asks=forms.asks_of(data.get("asks"), tz),
+            contacts=forms.contacts_of(data.get("contacts")),
+            attachments=values["uploaded"],
+            actor=actor,
+        )
+        created = await command(request, "notices", "issue", cmd)
+    except (ValidationError, DomainError) as exc:
+        if isinstance(exc, DomainError) and exc.status in (401, 403):
+            raise
+        return await _compose(request, actor, values, forms.problems(exc), status_code=_status(exc))
+    return see_other(f"/notices/{created['notice_id']}")
+
+
+def _status(exc: Exception) -> int:
+    return exc.status if isinstance(exc, DomainError) else 422
+
+
+# ---------------------------------------------------------------- 转发
+
+
+def _forward_defaults(upstream: dict, units: list[dict], actor: Actor, tz: str) -> dict:
+    """A 转发 starts from the upstream asks (same deadlines, to be moved earlier), the forwarder as the
+    destination of every kind the upstream routed, and the forwarder's own subordinates as recipients."""
+    me = next((u for u in units if u["id"] == actor.unit_id), {})
+    department = (me.get("departments") or [""])[0]
+    kinds = [k for k in UNIT_KINDS if any(r["unit_kind"] == k for a in upstream["asks"] for r in a["routes"])]
+    return {
+        "title": "",
+        "inherit": [{"ask_id": a["ask_id"], "deadline": _local_date(a["deadline"], tz),
+                     "unit_kinds": a["unit_kinds"]} for a in upstream["asks"]],
+        "routes": [{"unit_kind": k, "to_unit_id": actor.unit_id, "department": department} for k in kinds] or [{}],
+        "recipients": [u["id"] for u in units if u.get("parent_id") == actor.unit_id],
+        "co_issuers": [],
+        "extra": [BLANK_ASK],
+        "contacts": [c for c in me.get("contacts", [])] or [{}],
+        "uploaded": [],
+    }
+
+
+async def _forward_page(request: Request, actor: Actor, upstream: dict, values: dict, errors: list[dict],
+                        status_code: int = 200) -> HTMLResponse:
+    units = await _directory(request)
+    return render(request, "compose.html", status_code=status_code, mode="forward", actor=actor, units=units,
+                  me_unit=next((u for u in units if u["id"] == actor.unit_id), None), values=values, errors=errors,
+                  presets=await _templates(request), upstream=upstream)
+
+
+@router.get("/notices/{notice_id}/forward", response_class=HTMLResponse)
+async def forward_form(request: Request, notice_id: str, actor: Issuer) -> HTMLResponse:
+    upstream = await _visible(request, notice_id, actor)
+    units = await _directory(request)
+    defaults = _forward_defaults(upstream, units, actor, request.app.state.settings.timezone)
+    return await _forward_page(request, actor, upstream, defaults, [])
+
+
+@router.post("/notices/{notice_id}/forward", response_class=HTMLResponse)
+async def forward(request: Request, notice_id: str, actor: Issuer) -> Response:
+    upstream = await _visible(request, notice_id, actor)
+    form = await request.form()
+    data = forms.nested(form)
+    tz = request.app.state.settings.timezone
+    inherit = data.get("inherit") or []
+    values = {**data, "inherit": inherit, "routes": data.get("routes") or [{}], "extra": data.get("extra") or [BLANK_ASK],
+              "contacts": data.get("contacts") or [{}], "recipients": data.get("recipients") or [],
+              "co_issuers": data.get("co_issuers") or [], "uploaded": []}
+    try:
+        values["uploaded"] = await _attachments(request, form, actor)
+        deadlines = {i["ask_id"]: forms.deadline(i.get("deadline"), tz) for i in inherit if forms.text(i.get("deadline"))}
+        cmd = ForwardNotice(
+            notice_id=notice_id,
+            unit_id=actor.unit_id,
+            co_issuer_unit_ids=[u for u in data.get("co_issuers") or [] if u != actor.unit_id],
+            title=forms.text(data.get("title")) or None,
+            cover_note=forms.text(data.get("cover_note")),
+            recipient_unit_ids=data.get("recipients") or [],
+            doc_number=forms.text(data.get("doc_number")) or None,
+            deadlines=deadlines,
+            unit_kinds={i["ask_id"]: i.get("unit_kinds") or [] for i in inherit if i.get("kinds_set")},
+            routes=forms.routes_of(data.get("routes")),
+            extra_asks=forms.asks_of(data.get("extra"), tz, prefix="extra"),
+            contacts=forms.contacts_of(data.get("contacts")),
+            attachments=values["uploaded"],
+            actor=actor,
+        )
+        created = await command(request, "notices", "forward", cmd)
+    except (ValidationError, DomainError) as exc:
+        if isinstance(exc, DomainError) and exc.status in (401, 403):
+            raise
+        return await _forward_page(request, actor, upstream, values, forms.problems(exc), status_code=_status(exc))
+    return see_other(f"/notices/{created['notice_id']}")
+
+
+# ---------------------------------------------------------------- detail
+
+
+async def _visible(request: Request, notice_id: str, actor: Actor) -> dict:
+    return await request.app.state.backend.call("notices", "get", NoticeQuery(notice_id=notice_id, actor=actor))
+
+
+@router.get("/notices/{notice_id}", response_class=HTMLResponse)
+async def notice_page(request: Request, notice_id: str, actor: CurrentActor) -> HTMLResponse:
+    b = request.app.state.backend
+    notice = await _visible(request, notice_id, actor)
+    viewer = notice.get("viewer") or {}
+    tracking = None
+    if viewer.get("is_issuer") and (has(actor, "issuer") or has(actor, "reviewer")):
+        try:
+            tracking = await b.call("notices", "tracking", NoticeQuery(notice_id=notice_id, actor=actor))
+        except Forbidden:
+            tracking = None
+    names = request.app.state.unit_names
+    route_names = {r["to_unit_id"]: await names.name(r["to_unit_id"]) for a in notice["asks"] for r in a["routes"]}
+    return render(
+        request, "notice.html", notice=notice, viewer=viewer, tracking=tracking, route_names=route_names,
+        can_sign=has(actor, "submitter"), can_issue=has(actor, "issuer"),
+        error=request.query_params.get("error"),
+    )
+
+
+# ---------------------------------------------------------------- 更正 / 撤回
+
+
+async def _correct_page(request: Request, notice: dict, values: dict, errors: list[dict], status_code: int = 200):
+    return render(request, "correct.html", status_code=status_code, notice=notice, values=values, errors=errors)
+
+
+@router.get("/notices/{notice_id}/correct", response_class=HTMLResponse)
+async def correct_form(request: Request, notice_id: str, actor: Issuer) -> HTMLResponse:
+    notice = await _visible(request, notice_id, actor)
+    tz = request.app.state.settings.timezone
+    values = {"title": notice["title"], "body": notice["body"], "cover_note": notice["cover_note"], "reason": "",
+              "asks": [{"deadline": _local_date(a["deadline"], tz)} for a in notice["asks"]]}
+    return await _correct_page(request, notice, values, [])
+
+
+def _local_date(iso: str, tz: str) -> str:
+    return local_text(datetime.fromisoformat(iso), tz, "%Y-%m-%d")
+
+
+@router.post("/notices/{notice_id}/correct", response_class=HTMLResponse)
+async def correct(request: Request, notice_id: str, actor: Issuer) -> Response:
+    notice = await _visible(request, notice_id, actor)
+    data = forms.nested(await request.form())
+    tz = request.app.state.settings.timezone
+    rows = data.get("asks") or []
+    asks = []
+    for n, ask in enumerate(notice["asks"]):
+        given = forms.text(rows[n].get("deadline")) if n < len(rows) else ""
+        same_day = given == _local_date(ask["deadline"], tz)
+        asks.append({**ask, "deadline": ask["deadline"] if not given or same_day else forms.deadline(given, tz)})
+    try:
+        cmd = CorrectNotice(
+            notice_id=notice_id,
+            reason=forms.text(data.get("reason")),
+            title=forms.text(data.get("title")) or None,
+            body=data.get("body") if notice["kind"] == "issued" else None,
+            cover_note=data.get("cover_note") if notice["kind"] == "forwarded" else None,
+            asks=asks,
+            actor=actor,
+        )
+        await command(request, "notices", "correct", cmd)
+    except (ValidationError, DomainError) as exc:
+        if isinstance(exc, DomainError) and exc.status in (401, 403):
+            raise
+        return await _correct_page(request, notice, {**data, "asks": rows}, forms.problems(exc), _status(exc))
+    return see_other(f"/notices/{notice_id}")
+
+
+@router.post("/notices/{notice_id}/withdraw", response_class=HTMLResponse)
+async def withdraw(request: Request, notice_id: str, actor: Issuer) -> Response:
+    reason = forms.text((await request.form()).get("reason"))
+    try:
+        await command(request, "notices", "withdraw", WithdrawNotice(notice_id=notice_id, reason=reason, actor=actor))
+    except ValidationError:
+        return see_other(f"/notices/{notice_id}?error=" + quote("撤回须填写原因"))
+    return see_other(f"/notices/{notice_id}")
