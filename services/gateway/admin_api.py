@@ -1,5 +1,6 @@
 """JSON API of the node admin: users, API tokens, the audit log. The admin pages do the same things."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -47,16 +48,26 @@ class NewToken(Body):
     expires_at: AwareDatetime | None = None
 
 
+ACTION_CODE = re.compile(r"^[a-z][a-z_]*(\.[a-z_]+)*$")
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
+
 class AuditFilters(BaseModel):
     """What the audit log page and API filter on; dates are days in the node's time zone."""
 
     user_id: str | None = Field(default=None, max_length=100)
-    action: str | None = Field(default=None, max_length=100)
+    action: str | None = Field(default=None, max_length=100, description="an action code, or a prefix: `notices`")
     unit_id: str | None = Field(default=None, max_length=100)
     since: date | None = Field(default=None, description="from this day on")
     until: date | None = Field(default=None, description="up to and including this day")
 
     def query(self, timezone: str) -> dict[str, Any]:
+        if self.action and not ACTION_CODE.match(self.action.strip()):
+            raise Invalid("操作代码无效（如 notices.issue 或 notices）", field="action")
+        for name in ("since", "until"):
+            day = getattr(self, name)
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+                raise Invalid(f"日期须在 {FIRST_DAY} 与 {LAST_DAY} 之间", field=name)
         if self.since and self.until and self.until < self.since:
             raise Invalid("结束日期早于开始日期", field="until")
         tz = ZoneInfo(timezone)

@@ -8,9 +8,11 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
 
+from shared.bus import problem_from_validation
 from shared.clock import Clock, SystemClock
-from shared.errors import DomainError
+from shared.errors import DomainError, Invalid
 from shared.settings import GatewaySettings
 from shared.storage import connect, database, ensure_indexes
 
@@ -90,6 +92,13 @@ def create_app(settings: GatewaySettings, backend: Backend | None = None, clock:
         return app.state.templates.TemplateResponse(
             request, "error.html", {"node_id": settings.node_id, "error": exc}, status_code=exc.status
         )
+
+    @app.exception_handler(ValidationError)
+    async def invalid_value(request: Request, exc: ValidationError):
+        # A command built in a route from path or query values it could not hold (``DeleteUnit(unit_id=…)``):
+        # bad input, so 422 naming the field, like any other.
+        p = problem_from_validation(exc, skip_locs=0)
+        return await domain_error(request, Invalid(p.message, field=p.field, code=p.code))
 
     # Plain ASGI middlewares: BaseHTTPMiddleware would wrap the body stream and hide the 413.
     app.add_middleware(security.SecurityHeaders, secure=settings.secure_cookies)

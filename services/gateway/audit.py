@@ -12,6 +12,7 @@ collection, and it only inserts and reads. Entries are written
 import csv
 import io
 import logging
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -109,7 +110,7 @@ class AuditLog:
             query["user_id"] = user_id
         if action:
             # "notices" finds every notices.* action; "login" finds login and login.failed.
-            query["$or"] = [{"action": action}, {"action": {"$regex": f"^{_re_escape(action)}\\."}}]
+            query["$or"] = [{"action": action}, {"action": {"$regex": f"^{re.escape(action)}\\."}}]
         if unit_id:
             query["unit_id"] = unit_id
         if since or until:
@@ -171,8 +172,6 @@ def _drain(buf: io.StringIO) -> str:
     return text
 
 
-def _re_escape(text: str) -> str:
-    return "".join("\\" + c if not c.isalnum() and c != "_" else c for c in text)
 
 
 # ---------------------------------------------------------------- commands

@@ -178,15 +178,17 @@ def parse_csv(text: str) -> tuple[list[ParsedRow], list[RowError]]:
 
 
 def parse_yaml(text: str) -> tuple[list[ParsedRow], list[RowError]]:
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)  # refuses unprintable characters already here
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         return [], [RowError(mark.line + 1 if mark else 1, None, f"YAML 格式错误：{getattr(exc, 'problem', exc)}")]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if root is None:
         return [], [RowError(1, None, "文件为空")]
     items_node = root
