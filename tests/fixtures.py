@@ -102,12 +102,15 @@ WN_UNITS = [
           contacts=[Contact(name="白茹", department="学会部", office_phone="0913-2126498", email="wnskxxhb@126.com",
                             address="渭南市朝阳大街东段市委")]),
     _unit("wn-kjj", "渭南市科学技术局", UnitKind.keji),
-    _unit("wn-lw-kx", "渭南市临渭区科学技术协会", UnitKind.kexie, "wn-kx",
+    _unit("wn-lw-kx", "渭南市临渭区科学技术协会", UnitKind.kexie, "wn-kx", departments=["办公室"],
           contacts=[Contact(name="张华", mobile="13700000001")]),
     _unit("wn-lw-kjj", "渭南市临渭区科学技术局", UnitKind.keji, "wn-kjj"),
     _unit("wn-nxh", "渭南市农学会", UnitKind.society, "wn-kx"),
     _unit("wnnu-kx", "渭南师范学院科协", UnitKind.university, "wn-kx"),
     _unit("wn-shgs-kx", "陕西陕化煤化工集团有限公司科协", UnitKind.enterprise, "wn-kx"),
+    # Below the county: where 临渭区科协 forwards seed 001 to.
+    _unit("wn-lw-nxh", "临渭区农学会", UnitKind.society, "wn-lw-kx"),
+    _unit("wn-lw-qy-kx", "临渭区葡萄研究所科协", UnitKind.enterprise, "wn-lw-kx"),
 ]
 
 # Seed 003: 青海省科协 forwards to its societies, prefecture 科协, universities,
@@ -327,6 +330,19 @@ def seed001_notice() -> dict:
     }
 
 
+def seed001_forward() -> dict:
+    """One level down: 临渭区科协 forwards the city's notice to its societies and enterprises, 5 days earlier."""
+    return {
+        "unit_id": "wn-lw-kx",
+        "recipient_unit_ids": ["wn-lw-nxh", "wn-lw-qy-kx"],
+        "cover_note": "现将《渭南市科学技术协会 渭南市科学技术局关于开展2020年“全国科技工作者日”活动的通知》转发给你们，"
+                      "请于6月5日前将活动总结报区科协。",
+        "deadlines": {"summary": deadline(2020, 6, 5)},
+        "routes": [{"unit_kind": kind, "to_unit_id": "wn-lw-kx", "department": "办公室"}
+                   for kind in ["学会/协会/研究会", "企业科协"]],
+    }
+
+
 # ---------------------------------------------------------------- seed 002
 
 
@@ -365,6 +381,18 @@ def seed002_notice() -> dict:
             },
         ],
         "contacts": [c.model_dump(mode="json") for c in NATIONAL_UNITS[1].contacts],
+    }
+
+
+def seed002_forward() -> dict:
+    """One level down: 广东省科协 forwards the 实施方案 to its cities, societies and universities, earlier."""
+    return {
+        "unit_id": "gd-kx",
+        "recipient_unit_ids": ["sz-kx", "gd-jxxh", "scut-kx"],
+        "cover_note": "现将《中国科协办公厅关于印发〈2020年“全国科技工作者日”活动实施方案〉的通知》转发给你们，"
+                      "请于4月17日前报送特色亮点活动筹备方案。",
+        "deadlines": {"plan": deadline(2020, 4, 17), "summary": deadline(2020, 6, 12)},
+        "routes": [{"unit_kind": kind, "to_unit_id": "gd-kx", "department": "组织联络部"} for kind in ORG_KINDS],
     }
 
 

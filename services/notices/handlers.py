@@ -124,7 +124,7 @@ async def upsert_unit(cmd: UpsertUnit, d: Deps) -> dict:
 
 
 def unit_document(cmd: UpsertUnit, node: str) -> dict:
-    doc = cmd.model_dump(mode="python", exclude={"actor"})
+    doc = cmd.model_dump(mode="python")
     doc["_id"] = doc.pop("unit_id")
     doc["node_id"] = cmd.node_id or node
     return doc
