@@ -45,7 +45,8 @@ async def login_form(request: Request, next: str = "/") -> Response:
     except DomainError:
         pass
     auth.ensure_prelogin(request)
-    response = page(request, "login.html", next=safe_next(next), username="", error=None)
+    response = page(request, "login.html", next=safe_next(next), username="", error=None,
+                    first_run=not await request.app.state.accounts.has_users())
     auth.set_prelogin(request, response)
     return response
 
@@ -63,7 +64,8 @@ async def login(
 
     def refused(message: str, status: int, headers: dict | None = None) -> Response:
         auth.ensure_prelogin(request)
-        response = page(request, "login.html", status_code=status, next=target, username=username[:64], error=message)
+        response = page(request, "login.html", status_code=status, next=target, username=username[:64], error=message,
+                        first_run=False)
         response.headers.update(headers or {})
         return response
 

@@ -31,7 +31,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.commands import Actor
-from shared.errors import DomainError, Forbidden, Unavailable
+from shared.errors import DomainError, Forbidden, NotFound, Unavailable
 from shared.schemas import Role
 
 from .security import csrf_token, csrf_valid, new_secret
@@ -240,29 +240,26 @@ def own_unit(actor: Actor, unit_id: str, field: str = "unit_id") -> None:
 
 
 class UnitNames:
-    """Unit names for page headers, from the directory, refreshed at most once a minute."""
+    """Unit names for page headers, asked of the directory one unit at a time and kept a minute."""
 
     TTL_S = 60.0
 
     def __init__(self, backend) -> None:
         self.backend = backend
-        self._names: dict[str, str] = {}
-        self._loaded_at = float("-inf")
+        self._cache: dict[str, tuple[float, str]] = {}
 
     async def name(self, unit_id: str) -> str:
-        if time.monotonic() - self._loaded_at > self.TTL_S or unit_id not in self._names:
-            await self.refresh()
-        return self._names.get(unit_id, unit_id)
-
-    async def refresh(self) -> None:
-        if time.monotonic() - self._loaded_at < 1.0:
-            return  # a unit missing from the directory must not cost a request per page
-        self._loaded_at = time.monotonic()
+        hit = self._cache.get(unit_id)
+        if hit is not None and time.monotonic() - hit[0] < self.TTL_S:
+            return hit[1]
         try:
-            units = await self.backend.call("notices", "directory.list")
+            name = (await self.backend.call("notices", "directory.get", {"unit_id": unit_id}))["name"]
+        except NotFound:
+            name = unit_id
         except Unavailable:
-            return
-        self._names = {u["id"]: u["name"] for u in units}
+            return hit[1] if hit is not None else unit_id  # the header must not fail with the directory
+        self._cache[unit_id] = (time.monotonic(), name)
+        return name
 
 
 def template_context(request: Request) -> dict:

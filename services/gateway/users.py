@@ -234,6 +234,9 @@ class Accounts:
         await self.audit.append("login", by=actor_of(user), target=name, ip=ip)
         return user
 
+    async def has_users(self) -> bool:
+        return await self.store.users.find_one({}, {"_id": 1}) is not None
+
     async def active_user(self, username: str) -> dict | None:
         user = await self.store.get(username)
         return None if user is None or user.get("disabled") else user

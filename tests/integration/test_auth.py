@@ -364,3 +364,26 @@ async def test_request_bodies_over_the_limit_are_refused_with_413(node):
         assert r.status_code == 413
         r = await http.post("/login", content=big, headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert r.status_code == 413
+
+
+async def test_the_login_page_says_how_to_create_the_first_admin_until_someone_exists(node):
+    async with gateway(node) as http:
+        first = await http.get("/login")
+        assert 'id="first-run"' in first.text and "cascade create-admin" in first.text
+        await create_user(http, "root", "gd-kx", "admin")
+        assert 'id="first-run"' not in (await http.get("/login")).text
+
+
+async def test_api_docs_and_schema_need_a_login_and_declare_the_bearer_scheme(node):
+    async with gateway(node) as http:
+        assert (await http.get("/openapi.json")).status_code == 401
+        token = await api_token(http, "gd-kx", "issuer")
+        schema = (await http.get("/openapi.json", headers={"Authorization": f"Bearer {token}"})).json()
+        assert schema["components"]["securitySchemes"]["apiToken"]["scheme"] == "bearer"
+        assert all(not path.startswith(("/admin", "/login", "/account")) for path in schema["paths"])
+        await create_user(http, "wangmin", "sz-kx", "submitter")
+        browser = await login(http, "wangmin")
+        docs = await browser.get("/docs")
+        assert docs.status_code == 200 and "swagger" in docs.text.lower()
+        assert "cdn.jsdelivr.net" in docs.headers["content-security-policy"]  # only this page loads the CDN
+        assert "cdn.jsdelivr.net" not in (await browser.get("/account")).headers["content-security-policy"]

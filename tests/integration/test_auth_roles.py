@@ -18,6 +18,7 @@ from ..fixtures import GD_UNITS, seed000_notice
 from ..harness import as_role, eventually, gateway, running
 
 NEW_UNIT = {"unit_id": "zh-kx", "name": "珠海市科学技术协会", "kind": "科协", "parent_id": "gd-kx"}
+SZ_CHILD = {"unit_id": "ns-kx", "name": "南山区科学技术协会", "kind": "科协", "parent_id": "sz-kx"}
 
 
 @dataclass
@@ -43,6 +44,7 @@ async def world(node):
         for unit in GD_UNITS:
             assert (await admin.put(f"/api/units/{unit.unit_id}", json=unit.model_dump(mode="json"))).status_code == 200
         assert (await admin.put("/api/units/zh-kx", json=NEW_UNIT)).status_code == 200
+        assert (await admin.put("/api/units/ns-kx", json=SZ_CHILD)).status_code == 200
         issuer = await as_role(http, "gd-kx", "issuer")
         r = await issuer.post("/api/notices", json=seed000_notice())
         assert r.status_code == 201, r.text
@@ -212,3 +214,104 @@ async def test_me_tells_a_token_its_unit_and_roles(node):
     async with world(node) as w:
         me = (await w.sz_submitter.get("/api/me")).json()
         assert me["unit_id"] == "sz-kx" and me["roles"] == ["submitter"] and me["via"] == "token"
+
+
+# ---------------------------------------------------------------- the whole matrix
+
+
+CLIENTS = ["admin", "issuer", "reviewer", "gd_submitter", "sz_submitter", "sz_issuer", "sz_reviewer", "sz_admin",
+           "kjj_submitter", "outsider"]
+HTML_ACCEPT = {"Accept": "text/html"}
+
+
+def operations(nid: str) -> list[tuple[str, str, dict, set[str]]]:
+    """Every state-changing request of the API and the pages: (method, path, request kwargs, who may).
+
+    Listed in an order where each success leaves the next operation possible.
+    """
+    csv_import = "unit_id,name,kind,parent_id\nfs-kx,佛山市科学技术协会,科协,gd-kx\n".encode()
+    page = {"headers": HTML_ACCEPT}
+    return [
+        # Reads that belong to a role (the unit-scoped reads of everyone are tested above).
+        ("GET", "/api/units/export?format=csv", {}, {"admin"}),
+        ("GET", "/directory", page, {"admin"}),
+        ("GET", "/directory/zh-kx", page, {"admin"}),
+        ("GET", "/notices/new", page, {"issuer", "sz_issuer", "outsider"}),
+        ("GET", f"/notices/{nid}/forward", page, {"sz_issuer", "issuer"}),  # the form; posting it is scoped
+        ("GET", f"/notices/{nid}/correct", page, {"issuer", "sz_issuer"}),  # the form; posting it is scoped
+        *[("GET", f"/api/notices/{nid}/{what}", {}, {"issuer", "reviewer"})
+          for what in ("tracking", "status", "deliveries", "expected")],
+        ("POST", "/api/units/import?format=csv", {"content": csv_import, "headers": {"Content-Type": "text/csv"}},
+         {"admin"}),
+        ("PUT", "/api/units/zh-kx", {"json": {**NEW_UNIT, "name": "珠海市科协"}}, {"admin"}),
+        ("DELETE", "/api/units/fs-kx", {}, {"admin"}),
+        ("POST", "/directory/save", {"data": {**NEW_UNIT, "name": "珠海市科协（页）"}, "headers": HTML_ACCEPT},
+         {"admin"}),
+        ("POST", "/api/notices", {"json": seed000_notice(["gd-jxxh"])}, {"issuer"}),
+        ("POST", "/api/attachments", {"files": {"file": ("plan.txt", "方案".encode(), "text/plain")}},
+         {"issuer", "sz_issuer", "outsider"}),  # any issuer uploads; who may read it is scoped
+        ("POST", f"/api/units/sz-kx/inbox/{nid}/acknowledge", {}, {"sz_submitter"}),
+        # 签收 on the page is for the submitter's own unit (sz-kx has just signed: 409 for it now).
+        ("POST", f"/inbox/{nid}/acknowledge", {"headers": HTML_ACCEPT}, {"kjj_submitter", "sz_submitter"}),
+        ("POST", f"/api/notices/{nid}/forward", {"json": {"unit_id": "sz-kx", "recipient_unit_ids": ["ns-kx"]}},
+         {"sz_issuer"}),
+        ("POST", f"/notices/{nid}/forward", {"data": {"recipients": "gd-jxxh"}, "headers": HTML_ACCEPT},
+         {"sz_issuer"}),  # the page forwards for the actor's own unit: only a recipient's issuer
+        ("POST", f"/api/notices/{nid}/correct", {"json": {"reason": "更正联系人", "title": "关于更正的通知"}},
+         {"issuer"}),
+        ("POST", f"/notices/{nid}/correct", {"data": {"reason": "再次更正", "title": "关于再次更正的通知"},
+                                             "headers": HTML_ACCEPT}, {"issuer"}),
+        ("POST", f"/notices/{nid}/withdraw", {"data": {"reason": "重复发文"}, "headers": HTML_ACCEPT}, {"issuer"}),
+        ("POST", "/directory/ns-kx/delete", page, {"admin"}),
+    ]
+
+
+async def snapshot(w: World, node) -> dict:
+    """What any of the operations would change."""
+    async def body(client, url):
+        r = await client.get(url)
+        assert r.status_code == 200, (url, r.text)
+        return r.json()
+
+    return {
+        "units": await body(w.admin, "/api/units"),
+        "notice": await body(w.issuer, f"/api/notices/{w.notice_id}"),
+        "tracking": await body(w.issuer, f"/api/notices/{w.notice_id}/tracking"),
+        "issued": [await body(c, "/api/notices") for c in (w.issuer, w.sz_issuer, w.outsider)],
+        "inboxes": [await body(c, "/api/inbox") for c in (w.sz_submitter, w.kjj_submitter)],
+        "events": await events_count(node),
+        "audit": len(await w.http.app.state.audit.query(limit=500)),
+    }
+
+
+async def quiet(node) -> None:
+    """Wait until every consumer has handled every event: what the last success set off has settled."""
+    nc = await nats.connect(node.servers.nats_url)
+    js = nc.jetstream()
+
+    async def idle():
+        consumers = await js.consumers_info(subjects.events_stream(node.node_id))
+        return all(c.num_pending == 0 and c.num_ack_pending == 0 for c in consumers)
+
+    try:
+        await eventually(idle)
+    finally:
+        await nc.close()
+
+
+async def test_every_state_changing_request_is_refused_to_everyone_but_its_role_in_its_unit(node):
+    async with world(node) as w:
+        for method, path, kwargs, allowed in operations(w.notice_id):
+            await quiet(node)
+            before = await snapshot(w, node)
+            for who in CLIENTS:
+                if who in allowed:
+                    continue
+                r = await getattr(w, who).request(method, path, **kwargs)
+                assert r.status_code in (403, 404), (who, method, path, r.status_code, r.text[:300])
+            await quiet(node)  # anything a refused request had set off would show now
+            assert await snapshot(w, node) == before, (method, path)
+            for who in sorted(allowed):  # and it is the job of the ones allowed
+                r = await getattr(w, who).request(method, path, **kwargs)
+                done_before = r.status_code == 409 and "已签收" in r.text
+                assert r.status_code < 400 or done_before, (who, method, path, r.status_code, r.text[:300])
