@@ -13,7 +13,7 @@ from shared.schemas import Role
 
 from .admin_api import AuditFilters, csv_response, hosted_unit
 from .audit import ACTION_LABELS, details_text, label
-from .auth import ROLE_LABELS, require
+from .auth import require
 from .tokens import public_token
 from .users import public_user
 

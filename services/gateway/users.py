@@ -33,6 +33,8 @@ INDEXES = [
     Index("users", [("unit_id", ASCENDING)]),
 ]
 
+# Failed logins a day old no longer count: the count starts again after a quiet day.
+FAILURE_MEMORY = timedelta(days=1)
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._@-]{1,63}$"
 _USERNAME = re.compile(USERNAME_PATTERN)
 DISPLAY_NAME_MAX = 60
@@ -144,6 +146,8 @@ class UserStore:
 
     async def record_failure(self, username: str, now: datetime, max_failures: int, lockout: timedelta) -> datetime | None:
         """Count a failed login; returns when the account is locked until, if this failure locked it."""
+        await self.logins.update_one({"_id": username, "last_failure_at": {"$lt": now - FAILURE_MEMORY}},
+                                     {"$set": {"failures": 0}})
         doc = await self.logins.find_one_and_update(
             {"_id": username},
             {"$inc": {"failures": 1}, "$set": {"last_failure_at": now}},
@@ -158,6 +162,11 @@ class UserStore:
 
     async def clear_failures(self, username: str) -> None:
         await self.logins.delete_one({"_id": username})
+
+    async def forget_old_failures(self, now: datetime) -> None:
+        """Names tried once and never again (guessed ones too) do not pile up."""
+        await self.logins.delete_many({"last_failure_at": {"$lt": now - FAILURE_MEMORY},
+                                       "locked_until": {"$not": {"$gt": now}}})
 
 
 def _default(name: str):
@@ -227,6 +236,7 @@ class Accounts:
                 raise LoginRefused(_locked_message(until, now), locked_until=until)
             raise LoginRefused("用户名或密码错误，或账户已停用")
         await self.store.clear_failures(name)
+        await self.store.forget_old_failures(now)
         fields = {"last_login_at": now}
         if security.needs_rehash(user["password_hash"]):
             fields["password_hash"] = await asyncio.to_thread(security.hash_password, password)

@@ -387,3 +387,18 @@ async def test_api_docs_and_schema_need_a_login_and_declare_the_bearer_scheme(no
         assert docs.status_code == 200 and "swagger" in docs.text.lower()
         assert "cdn.jsdelivr.net" in docs.headers["content-security-policy"]  # only this page loads the CDN
         assert "cdn.jsdelivr.net" not in (await browser.get("/account")).headers["content-security-policy"]
+
+
+async def test_failures_a_day_old_do_not_add_up_and_are_forgotten(node):
+    clock = started()
+    async with gateway(node, clock=clock) as http:
+        await create_user(http, "wangmin", "sz-kx", "submitter")
+        for _ in range(4):
+            assert (await try_login(http, "wangmin", "wrong password!")).status_code == 401
+            assert (await try_login(http, "guessed-name", "wrong password!")).status_code == 401
+        clock.advance(timedelta(hours=25))
+        for _ in range(4):
+            assert (await try_login(http, "wangmin", "wrong password!")).status_code == 401
+        assert (await try_login(http, "wangmin", PASSWORD)).status_code == 303
+        logins = http.app.state.accounts.store.logins
+        assert await logins.count_documents({}) == 0  # wangmin cleared, the day-old guess swept
