@@ -60,18 +60,27 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
 
     Works whether or not the node is running: with ``cascade up`` running (or
     MONGO_URL set) it uses that store; otherwise it starts the node's FerretDB
-    on its configured port just long enough to write the user.
+    on its configured port just long enough to write the user. Without
+    ``--config``, a container's environment names the node (CASCADE_NODE_ID,
+    CASCADE_ORG_UNIT_ID, MONGO_URL), else the example node is meant.
     """
     from .admin_setup import create_admin
 
-    cfg = node_config.load(args.config)
+    env = RuntimeSettings()
+    if args.config is None and env.node_id:
+        if not env.mongo_url:
+            print("CASCADE_NODE_ID 已设置但没有 MONGO_URL：请指定 --config 节点配置文件或 MONGO_URL", file=sys.stderr)
+            return 1
+        cfg = node_config.NodeConfig(node_id=env.node_id, name=env.node_id, org_unit_id=env.org_unit_id or None)
+    else:
+        cfg = node_config.load(args.config or EXAMPLE_NODE)
     unit = args.unit or cfg.org_unit_id
     if not unit:
         print("请用 --unit 指定管理员所属单位（节点配置中没有 org_unit_id）", file=sys.stderr)
         return 1
     try:
         password = read_new_password(args.password_stdin)
-        create_admin(cfg, RuntimeSettings().mongo_url, username=args.username, unit_id=unit,
+        create_admin(cfg, env.mongo_url, username=args.username, unit_id=unit,
                      display_name=args.display_name or args.username, password=password)
     except Exception as exc:  # a refused value or an unreachable store: say what, exit non-zero
         message = getattr(exc, "message", None) or str(exc)
@@ -91,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(func=cmd_up)
 
     admin = sub.add_parser("create-admin", help="create a node admin user (the first one, or another)")
-    admin.add_argument("--config", type=Path, default=EXAMPLE_NODE, help="node config file (YAML)")
+    admin.add_argument("--config", type=Path, help="node config file (YAML); default: the node named by "
+                       "CASCADE_NODE_ID (in a container), else the example node")
     admin.add_argument("--username", required=True, help="login name: lower-case letters, digits, . _ @ -")
     admin.add_argument("--unit", help="the admin's org unit (default: the node's org_unit_id)")
     admin.add_argument("--display-name", help="name shown in the UI (default: the username)")

@@ -125,3 +125,6 @@ class RuntimeSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     mongo_url: str | None = Field(default=None, validation_alias=AliasChoices("MONGO_URL", "CASCADE_MONGO_URL"))
+    # A container has no node config file: `cascade create-admin` there takes the node from its environment.
+    node_id: str | None = Field(default=None, validation_alias="CASCADE_NODE_ID")
+    org_unit_id: str | None = Field(default=None, validation_alias="CASCADE_ORG_UNIT_ID")

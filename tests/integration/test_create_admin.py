@@ -15,12 +15,15 @@ from ..harness import gateway, login
 PASSWORD = "an admin secret 2026"
 
 
-async def create_admin(config, *args: str, stdin: str | None = PASSWORD + "\n", mongo_url: str | None = None):
-    env = {k: v for k, v in os.environ.items() if k not in ("MONGO_URL", "CASCADE_MONGO_URL")}
+async def create_admin(config, *args: str, stdin: str | None = PASSWORD + "\n", mongo_url: str | None = None,
+                       env_extra: dict | None = None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASCADE_") and k != "MONGO_URL"}
     if mongo_url:
         env["MONGO_URL"] = mongo_url
+    env.update(env_extra or {})
+    config_args = ["--config", str(config)] if config else []
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "shared.cli", "create-admin", "--config", str(config), *args,
+        sys.executable, "-m", "shared.cli", "create-admin", *config_args, *args,
         env=env, cwd=REPO_ROOT, stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
@@ -94,5 +97,24 @@ async def test_create_admin_starts_the_node_store_when_the_node_is_down(tmp_path
     try:
         [user] = await users_of(cfg.ferretdb_url, cfg.node_id)
         assert user["_id"] == "root" and user["roles"] == ["admin"]
+        # With the node's store running (as under `cascade up`), it is used and left running.
+        code, _, err = await create_admin(path, "--username", "root2", "--password-stdin")
+        assert code == 0, err
+        assert port_open(cfg.host, cfg.ports.ferretdb)
+        assert {u["_id"] for u in await users_of(cfg.ferretdb_url, cfg.node_id)} == {"root", "root2"}
     finally:
         proc.stop()
+
+
+async def test_create_admin_in_a_container_takes_the_node_from_the_environment(node):
+    url = node.servers.mongo_url
+    env = {"CASCADE_NODE_ID": node.node_id, "CASCADE_ORG_UNIT_ID": "gd-kx"}
+    code, _, err = await create_admin(None, "--username", "root", "--unit", "sz-kx", "--password-stdin",
+                                      mongo_url=url, env_extra=env)
+    assert code == 1 and "本节点单位（gd-kx）" in err
+    code, _, err = await create_admin(None, "--username", "root", "--password-stdin", env_extra=env)
+    assert code == 1 and "MONGO_URL" in err
+    code, out, err = await create_admin(None, "--username", "root", "--password-stdin", mongo_url=url, env_extra=env)
+    assert code == 0, err
+    [user] = await users_of(url, node.node_id)
+    assert user["unit_id"] == "gd-kx" and user["roles"] == ["admin"]
