@@ -62,13 +62,14 @@ class LinkProxy:
         self._writers -= {writer, up_writer}
 
     async def cut(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()  # no new connections
         for w in list(self._writers):
-            w.transport.abort()
+            w.transport.abort()  # and the open ones drop, as on a pulled cable
         self._writers.clear()
+        if server is not None:
+            await server.wait_closed()
 
     async def restore(self) -> None:
         if self._server is None:

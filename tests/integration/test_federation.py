@@ -32,20 +32,21 @@ async def fed(servers, tmp_path):
 def directory(nodes: dict[str, FedNode]) -> dict[str, list[UpsertUnit]]:
     """Each node's directory: its own organisation and the units it sends to, with the nodes hosting them."""
     kx = UnitKind.kexie
-    nat, prov, city, city2 = (nodes[k].id for k in ("nat", "prov", "city", "city2"))
     cast = UpsertUnit(unit_id="cast", name="中国科学技术协会", kind=kx)
     gd = UpsertUnit(unit_id="gd-kx", name="广东省科学技术协会", kind=kx, doc_number_template="粤科协联〔{year}〕{seq}号")
     sz = UpsertUnit(unit_id="sz-kx", name="深圳市科学技术协会", kind=kx)
     gz = UpsertUnit(unit_id="gz-kx", name="广州市科学技术协会", kind=kx)
 
-    def at(unit: UpsertUnit, node: str, **extra) -> UpsertUnit:
-        return unit.model_copy(update={"node_id": node, **extra})
+    def at(unit: UpsertUnit, name: str, **extra) -> list[UpsertUnit]:
+        if name not in nodes:
+            return []
+        return [unit.model_copy(update={"node_id": nodes[name].id, **extra})]
 
     return {
-        "nat": [at(cast, nat), at(gd, prov, runs_own_node=True)],
-        "prov": [at(gd, prov), at(sz, city, runs_own_node=True), at(gz, city2, runs_own_node=True)],
-        "city": [at(sz, city)],
-        "city2": [at(gz, city2)],
+        "nat": at(cast, "nat") + at(gd, "prov", runs_own_node=True),
+        "prov": at(gd, "prov") + at(sz, "city", runs_own_node=True) + at(gz, "city2", runs_own_node=True),
+        "city": at(sz, "city"),
+        "city2": at(gz, "city2"),
     }
 
 
