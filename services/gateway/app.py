@@ -5,10 +5,12 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.bus import problem_from_validation
 from shared.clock import Clock, SystemClock
@@ -34,6 +36,7 @@ INDEXES = [*users.INDEXES, *sessions.INDEXES, *tokens.INDEXES, *audit.INDEXES]
 PROTECTED_ROUTERS = (api.router, notices_api.router, admin_api.router, pages.router, admin_pages.router,
                      notices_pages.router, directory_pages.router)
 # The public ones: /login (account.router serves it and checks the rest itself), /healthz, /static.
+HTTP_MESSAGES = {404: "页面不存在", 405: "不支持该请求方法"}
 MULTIPART_SLACK = 64 * 1024  # form boundaries and fields around an upload of max_upload_bytes
 
 
@@ -91,6 +94,18 @@ def create_app(settings: GatewaySettings, backend: Backend | None = None, clock:
             return problem(exc)
         return app.state.templates.TemplateResponse(
             request, "error.html", {"node_id": settings.node_id, "error": exc}, status_code=exc.status
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        # Unknown paths and methods: JSON for the API, a page for people.
+        if wants_json(request):
+            return await http_exception_handler(request, exc)
+        message = HTTP_MESSAGES.get(exc.status_code, "请求无法处理")
+        error = DomainError(message, code=str(exc.status_code))
+        return app.state.templates.TemplateResponse(
+            request, "error.html", {"node_id": settings.node_id, "error": error}, status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
         )
 
     @app.exception_handler(ValidationError)
