@@ -89,10 +89,16 @@ def unit_ref(doc: dict, node: str) -> UnitRef:
 
 
 def check_recipients(
-    requested: list[str], known: dict[str, UnitRef], *, issuers: Iterable[str] = (), field: str = "recipient_unit_ids"
+    requested: list[str], known: dict[str, UnitRef], *, issuers: Iterable[str] = (), field: str = "recipient_unit_ids",
+    reachable_nodes: Iterable[str] | None = None,
 ) -> list[UnitRef]:
-    """Every recipient must be in the directory and not an issuer; duplicates are dropped, order kept."""
+    """Every recipient must be in the directory and not an issuer; duplicates are dropped, order kept.
+
+    With ``reachable_nodes`` (this node and the nodes linked to it), a
+    recipient hosted anywhere else is refused: a copy travels over one link only.
+    """
     issuer_ids = set(issuers)
+    reachable = set(reachable_nodes) if reachable_nodes is not None else None
     seen: set[str] = set()
     out: list[UnitRef] = []
     for i, unit_id in enumerate(requested):
@@ -104,6 +110,9 @@ def check_recipients(
             raise Invalid(f"收文单位不存在：{unit_id}", field=f"{field}.{i}", code="unknown_recipient")
         if unit_id in issuer_ids:
             raise Invalid(f"发文单位不能同时是收文单位：{unit.name}", field=f"{field}.{i}", code="issuer_is_recipient")
+        if reachable is not None and unit.node_id not in reachable:
+            raise Invalid(f"收文单位所在节点（{unit.node_id}）未与本节点连接：{unit.name}", field=f"{field}.{i}",
+                          code="unlinked_node")
         out.append(unit)
     return out
 

@@ -72,6 +72,11 @@ class Deps:
     def tz(self) -> str:
         return self.settings.timezone
 
+    @property
+    def reachable_nodes(self) -> set[str]:
+        """Where a copy can go: this node and those linked to it (parent and children)."""
+        return {self.node, *self.settings.linked_nodes}
+
 
 def actor_name(actor: Actor | None) -> str:
     return actor.display_name if actor else ""
@@ -330,7 +335,8 @@ async def issue_notice(cmd: IssueNotice, d: Deps) -> dict:
     issuers = domain.check_issuers(cmd.issuer_unit_ids, refs)
     issuer_docs = {u.unit_id: units[u.unit_id] for u in issuers}
     domain.check_asks(cmd.asks, now, units)
-    recipients = domain.check_recipients(cmd.recipient_unit_ids, refs, issuers=cmd.issuer_unit_ids)
+    recipients = domain.check_recipients(cmd.recipient_unit_ids, refs, issuers=cmd.issuer_unit_ids,
+                                         reachable_nodes=d.reachable_nodes)
     attachments = await checked_attachments(cmd.attachments, d)
     lead = issuer_docs[issuers[0].unit_id]
     notice_id = new_id()
@@ -397,7 +403,8 @@ async def forward_notice(cmd: ForwardNotice, d: Deps) -> dict:
         tz=d.tz, min_slack=d.settings.min_forward_slack_days, working_days=d.settings.forward_slack_in_working_days,
     )
     domain.check_asks(cmd.extra_asks, now, units, field="extra_asks", taken_ids=[a.ask_id for a in asks])
-    recipients = domain.check_recipients(cmd.recipient_unit_ids, refs, issuers=issuer_ids)
+    recipients = domain.check_recipients(cmd.recipient_unit_ids, refs, issuers=issuer_ids,
+                                         reachable_nodes=d.reachable_nodes)
     extra_files = await checked_attachments(cmd.attachments, d)
 
     # The original travels with the 转发 as a file, so every level can read

@@ -114,8 +114,9 @@ async def test_notices_flow_down_and_receipts_flow_up_exactly_once(fed):
         assert [u["unit_id"] for u in copy["recipients"]] == ["gd-kx"]
         assert copy["issuers"][0]["node_id"] == nat.id
 
-        # Province → its two cities, each on its own node: each gets only its own part.
-        r = await lv["prov"].issuer.post("/api/notices", json=notice("gd-kx", ["sz-kx", "gz-kx"], "关于转发全国科技工作者日活动的通知"))
+        # The province forwards it (转发) to its two cities, each on its own node: each gets only its own part.
+        r = await lv["prov"].issuer.post(f"/api/notices/{top}/forward", json={
+            "unit_id": "gd-kx", "recipient_unit_ids": ["sz-kx", "gz-kx"], "cover_note": "请各市科协认真组织实施。"})
         assert r.status_code == 201, r.text
         mid = r.json()["notice_id"]
         assert r.json()["doc_number"].startswith("粤科协联〔")
@@ -124,6 +125,7 @@ async def test_notices_flow_down_and_receipts_flow_up_exactly_once(fed):
         for name, unit in (("city", "sz-kx"), ("city2", "gz-kx")):
             got = (await lv[name].clerk.get(f"/api/notices/{mid}")).json()
             assert [u["unit_id"] for u in got["recipients"]] == [unit]
+            assert got["root_notice_id"] == top and got["cover_note"] == "请各市科协认真组织实施。"
 
         # Receipts go up to the issuer's node: province → national, city → province.
         assert (await lv["prov"].clerk.post(f"/api/units/gd-kx/inbox/{top}/acknowledge")).status_code == 200
@@ -142,7 +144,7 @@ async def test_notices_flow_down_and_receipts_flow_up_exactly_once(fed):
     # Exactly once on every level: one copy per link, and every OUTBOX drained.
     assert await prov.subjects_in(subjects.events_stream(prov.id)) == {
         f"evt.notice.{nat.id}.{prov.id}.issued": 1,
-        f"evt.notice.{prov.id}.{prov.id}.issued": 1,
+        f"evt.notice.{prov.id}.{prov.id}.forwarded": 1,
         f"evt.notice.{prov.id}.{prov.id}.acknowledged": 1,
         f"evt.notice.{city.id}.{prov.id}.acknowledged": 1,
     }
@@ -151,7 +153,7 @@ async def test_notices_flow_down_and_receipts_flow_up_exactly_once(fed):
         f"evt.notice.{prov.id}.{nat.id}.acknowledged": 1,
     }
     assert await city.subjects_in(subjects.events_stream(city.id)) == {
-        f"evt.notice.{prov.id}.{city.id}.issued": 1,
+        f"evt.notice.{prov.id}.{city.id}.forwarded": 1,
         f"evt.notice.{city.id}.{city.id}.acknowledged": 1,
     }
     for sender, dest in ((nat, prov), (prov, nat), (prov, city), (prov, city2), (city, prov)):
@@ -161,6 +163,24 @@ async def test_notices_flow_down_and_receipts_flow_up_exactly_once(fed):
 
 async def _zero(check) -> bool:
     return await check() == 0
+
+
+async def test_a_recipient_on_a_node_that_is_not_linked_is_refused(fed):
+    """National is linked to the province only: a city's unit cannot be reached from there in one hop."""
+    nat, city = fed["nat"], fed["city"]
+    async with services(fed, ["nat"]) as lv:
+        admin = await as_role(lv["nat"].http, "cast", "admin")
+        far = UpsertUnit(unit_id="sz-kx", name="深圳市科学技术协会", kind=UnitKind.kexie, node_id=city.id, runs_own_node=True)
+        assert (await admin.put("/api/units/sz-kx", json=far.model_dump(mode="json"))).status_code == 200
+        before = await nat.stream_messages(subjects.events_stream(nat.id))
+        r = await lv["nat"].issuer.post("/api/notices", json=notice("cast", ["gd-kx", "sz-kx"]))
+        assert r.status_code == 422, r.text
+        [error] = r.json()["detail"]
+        assert error["loc"] == ["body", "recipient_unit_ids", "1"] and error["type"] == "unlinked_node"
+        assert city.id in error["msg"]
+        assert (await lv["nat"].issuer.get("/api/notices")).json() == []
+        assert await nat.stream_messages(subjects.events_stream(nat.id)) == before
+        assert await nat.stream_messages(subjects.outbox_stream(nat.id)) == 0
 
 
 async def test_an_unlinked_leafnode_is_refused(fed):

@@ -40,10 +40,12 @@ async def test_remote_recipients_get_their_copy_acknowledge_upward_and_forward_b
     try:
         await link(node, city)
         clock = FixedClock(SEED000_NOW)
-        per_event = {"notices": {"recipients_per_event": 1}}  # every recipient its own part
+        def settings(other: Node) -> dict:  # every recipient its own part; copies may go to the linked node
+            return {"notices": {"recipients_per_event": 1, "linked_nodes": [other.node_id]}}
+
         async with (
-            running(node, clock=clock, overrides=per_event),
-            running(city, clock=clock, overrides=per_event),
+            running(node, clock=clock, overrides=settings(city)),
+            running(city, clock=clock, overrides=settings(node)),
             gateway(node) as top,
             gateway(city) as below,
         ):
