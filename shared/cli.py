@@ -17,7 +17,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from .runtime import NodeRuntime
 
     cfg = node_config.load(args.config)
-    runtime = NodeRuntime(cfg, mongo_url=RuntimeSettings().mongo_url)
+    runtime = NodeRuntime(cfg, mongo_url=RuntimeSettings().mongo_url, config_path=args.config)
     print(f"Cascade: 正在启动节点 {cfg.node_id}（{cfg.name}）…", flush=True)
     try:
         runtime.start()
@@ -91,6 +91,50 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_provision(args: argparse.Namespace) -> int:
+    """Write the bundle a child level needs to run its own node, and admit it in the parent's config."""
+    from .node import Ports
+    from .provision import ProvisionError, provision
+
+    ports = None
+    if args.port_base:
+        b = args.port_base
+        ports = Ports(nats=b, nats_http=b + 1, leafnodes=b + 2, ferretdb=b + 3, gateway=b + 4)
+    try:
+        bundle = provision(args.parent, args.org, node_id=args.node_id, name=args.name, out=args.out,
+                           parent_url=args.parent_url, ports=ports)
+    except (ProvisionError, FileNotFoundError, ValueError) as exc:
+        print(f"未生成：{exc}", file=sys.stderr)
+        return 1
+    child = bundle.child
+    print(
+        f"已为下级节点 {child.node_id}（{child.name}）生成部署包：{bundle.path}\n"
+        f"  上级 {bundle.parent.node_id} 的配置已更新（{args.parent}）：新增 leafnode 用户 {child.parent.user}。\n"
+        "  上级节点若正在运行（cascade up），会自动应用；否则下次启动时生效。\n"
+        f"  在下级机器上：cascade up --config {bundle.path / 'node.yaml'}\n"
+        f"  或：cd {bundle.path} && docker compose up -d\n"
+        "  部署包含有密码，请通过安全渠道传递。"
+    )
+    return 0
+
+
+def cmd_validate_bundle(args: argparse.Namespace) -> int:
+    from .provision import validate_bundle
+
+    problems = validate_bundle(args.bundle, args.parent)
+    for p in problems:
+        print(f"✗ {p}", file=sys.stderr)
+    if not problems:
+        print(f"✓ 部署包 {args.bundle} 完整一致" + (f"，与上级配置 {args.parent} 相符" if args.parent else ""))
+    return 1 if problems else 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(args.dir, check=args.check)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cascade", description="Cascade: 级联通知 — notices down, submissions up")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -107,6 +151,27 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--display-name", help="name shown in the UI (default: the username)")
     admin.add_argument("--password-stdin", action="store_true", help="read the password from stdin (one line)")
     admin.set_defaults(func=cmd_create_admin)
+
+    prov = sub.add_parser("provision", help="make the bundle a child level needs to run its own node")
+    prov.add_argument("--parent", type=Path, required=True, help="the parent node's config file (YAML); updated")
+    prov.add_argument("--org", required=True, help="the child's organisation (unit id in the parent's directory)")
+    prov.add_argument("--node-id", help="the child's node id (default: the org id)")
+    prov.add_argument("--name", help="display name of the child's organisation")
+    prov.add_argument("--out", type=Path, help="bundle folder (default: ./cascade-<node-id>)")
+    prov.add_argument("--parent-url", help="nats-leaf://host:port the child reaches the parent at "
+                      "(default: the parent's host and leafnode port)")
+    prov.add_argument("--port-base", type=int, help="child's ports: nats, monitoring, leafnodes, store, UI from here")
+    prov.set_defaults(func=cmd_provision)
+
+    check = sub.add_parser("validate-bundle", help="check a bundle made by `cascade provision`")
+    check.add_argument("bundle", type=Path)
+    check.add_argument("--parent", type=Path, help="also check it against the parent's config")
+    check.set_defaults(func=cmd_validate_bundle)
+
+    demo = sub.add_parser("demo", help="national → province → city on this machine, each its own node")
+    demo.add_argument("--check", action="store_true", help="run the flow headless and exit non-zero if anything is missing")
+    demo.add_argument("--dir", type=Path, default=REPO_ROOT / "var" / "demo", help="where the three nodes keep their data")
+    demo.set_defaults(func=cmd_demo)
     return parser
 
 

@@ -18,8 +18,8 @@ import httpx
 import nats
 
 from . import federation
-from .node import NodeConfig, nats_config
-from .processes import Proc, start_ferretdb, start_nats, start_service
+from .node import NodeConfig, load, nats_config
+from .processes import Proc, start_ferretdb, start_nats, start_service, wait_port
 
 log = logging.getLogger("cascade.runtime")
 
@@ -32,9 +32,18 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _leafnode_shape(conf: str) -> tuple[bool, str]:
+    """Whether the config listens for leafnodes, and its remote: what SIGHUP cannot change."""
+    remote = next((line for line in conf.splitlines() if "remotes:" in line), "")
+    return ("  listen:" in conf and "no_advertise" in conf, remote)
+
+
 class NodeRuntime:
-    def __init__(self, cfg: NodeConfig, *, mongo_url: str | None = None) -> None:
+    def __init__(self, cfg: NodeConfig, *, mongo_url: str | None = None, config_path: Path | None = None) -> None:
         self.cfg = cfg
+        # When given, a change to the file (`cascade provision` admitting a child) is applied while running.
+        self.config_path = config_path
+        self._config_mtime = config_path.stat().st_mtime if config_path else None
         self.mongo_url = mongo_url
         self.infra: dict[str, Proc] = {}
         self.services: dict[str, Proc] = {}
@@ -133,12 +142,47 @@ class NodeRuntime:
                 restarted.append(name)
         return restarted
 
+    def reload_if_changed(self) -> bool:
+        """Apply a changed config file: links and their users, streams, the services' linked nodes.
+
+        nats-server reloads users and permissions on SIGHUP; a new leafnode
+        listener or remote needs a restart (children reconnect by themselves).
+        The services restart so they see the new list of linked nodes.
+        """
+        if self.config_path is None or self.config_path.stat().st_mtime == self._config_mtime:
+            return False
+        self._config_mtime = self.config_path.stat().st_mtime
+        new = load(self.config_path)
+        if new.model_dump(exclude={"children", "parent"}) != self.cfg.model_dump(exclude={"children", "parent"}):
+            log.warning("%s changed beyond its links; restart the node to apply it", self.config_path)
+            return False
+        old_conf = nats_config(self.cfg)
+        self.cfg = new
+        new_conf = nats_config(new)
+        if new_conf == old_conf:
+            return False
+        self.cfg.path("nats.conf").write_text(new_conf, encoding="utf-8")
+        nats_proc = self.infra["nats"]
+        if _leafnode_shape(old_conf) == _leafnode_shape(new_conf):
+            nats_proc.popen.send_signal(signal.SIGHUP)
+        else:
+            nats_proc.restart()
+            wait_port(self.cfg.host, self.cfg.ports.nats, proc=nats_proc)
+        asyncio.run(self.configure_streams())
+        for name in (*BACKEND_SERVICES, "gateway"):
+            proc = self.services[name]
+            proc.env = self.service_env(name)
+            proc.restart()
+        log.warning("%s: links now %s", self.cfg.node_id, ", ".join(self.cfg.neighbours) or "none")
+        return True
+
     def run_forever(self) -> None:
         # SIGTERM (docker stop, systemd, `kill`) stops the node as cleanly as Ctrl-C.
         signal.signal(signal.SIGTERM, _interrupt)
         try:
             while True:
                 self.supervise_once()
+                self.reload_if_changed()
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass
