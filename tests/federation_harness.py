@@ -181,7 +181,7 @@ async def build(servers: Servers, workdir: Path, shape: dict[str, str | None], *
     for node in nodes.values():
         if node.proxy:
             await node.proxy.start()
-        await asyncio.to_thread(node.start_nats)
+        node.start_nats()  # not in a worker thread: the kernel ends a child when the thread that started it exits
     for node in nodes.values():
         await node.configure()
     await wait_linked(nodes.values())

@@ -138,7 +138,7 @@ async def test_a_middle_node_that_dies_catches_up_and_relays_again(fed, servers)
             assert await nat.stream_messages(subjects.outbox_stream(nat.id)) == 3
             assert await city.stream_messages(subjects.outbox_stream(city.id)) == 1
 
-            await asyncio.to_thread(prov.start_nats)
+            prov.start_nats()
             procs.start(*procs.procs)
             await procs.wait_healthy(timeout=90)
             async with level(fed, "prov", with_services=False, load=False) as mid:
