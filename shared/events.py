@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, Field, TypeAdapter
 
 from . import subjects
 from .ids import new_id
-from .schemas import AskKind, NoticeSnapshot, Slug, Wire
+from .schemas import AskKind, Contribution, NoticeSnapshot, Slug, Wire
 
 
 class Event(Wire):
@@ -96,45 +96,57 @@ class NoticeWithdrawn(Event):
 
 
 class PlanSubmitted(Event):
-    """A unit submitted against an ask (any kind: plan, liaison form, summary, media)."""
+    """报送: a unit submitted (or resubmitted) its answer to an ask (any kind: plan, liaison form, summary, media).
+
+    Published on the submitter's node; a copy goes to ``issuer_node`` when the
+    notice came from elsewhere, so the unit it is routed to can review it.
+    """
 
     type: Literal["plan.submitted"] = "plan.submitted"
     version: Literal[1] = 1
-    submission_id: str
+    submission_id: str = Field(description="notice:ask:unit — one submission per unit and ask, with revisions")
     notice_id: str
     ask_id: Slug
     kind: AskKind
     unit_id: Slug
     unit_name: str
-    to_unit_id: Slug
+    unit_node: Slug = Field(description="the node hosting the submitting unit, where review decisions go back to")
+    issuer_node: Slug = Field(description="the node of the notice's issuer, where the submission is reviewed")
+    to_unit_id: Slug = Field(description="the unit it is routed to (seed 000: 科技局 → 科技厅, others → 科协)")
     department: str | None = None
     revision: int = Field(ge=1)
     items: list[dict] = Field(description="one object per item, keyed by the ask's form fields")
+    late: bool = Field(default=False, description="submitted after the ask's deadline")
     submitted_by: str
     submitted_at: AwareDatetime
 
 
-class SubmissionReturned(Event):
+class SubmissionReviewed(Event):
+    """Base of a reviewer's decision on one revision; a copy goes back to the submitter's node."""
+
+    submission_id: str
+    notice_id: str
+    ask_id: Slug
+    unit_id: Slug
+    to_unit_id: Slug
+    revision: int = Field(ge=1)
+    reviewed_by: str
+    reviewed_at: AwareDatetime
+
+
+class SubmissionReturned(SubmissionReviewed):
+    """退回: the reviewer sent a revision back with the reason; the unit may submit again."""
+
     type: Literal["submission.returned"] = "submission.returned"
     version: Literal[1] = 1
-    submission_id: str
-    notice_id: str
-    ask_id: Slug
-    unit_id: Slug
-    revision: int
-    reason: str
-    returned_by: str
+    reason: str = Field(min_length=1, max_length=2000)
 
 
-class SubmissionAccepted(Event):
+class SubmissionAccepted(SubmissionReviewed):
+    """采用: the reviewer accepted a revision; it can be compiled (汇总) upward."""
+
     type: Literal["submission.accepted"] = "submission.accepted"
     version: Literal[1] = 1
-    submission_id: str
-    notice_id: str
-    ask_id: Slug
-    unit_id: Slug
-    revision: int
-    accepted_by: str
 
 
 class DeadlineApproaching(Event):
@@ -147,29 +159,54 @@ class DeadlineApproaching(Event):
     deadline: AwareDatetime
     pending_unit_ids: list[Slug]
     manual: bool = False
+    doc_number: str = ""
+    title: str = Field(default="", description="the notice's title, for the reminder's text")
+    ask_title: str = ""
+    note: str = Field(default="", max_length=500, description="what the issuer wrote when chasing by hand")
+    chased_by: str = ""
 
 
 class DeadlineMissed(Event):
+    """The deadline passed and these units had not submitted (逾期未报)."""
+
     type: Literal["deadline.missed"] = "deadline.missed"
     version: Literal[1] = 1
     notice_id: str
     ask_id: Slug
     deadline: AwareDatetime
     pending_unit_ids: list[Slug]
+    doc_number: str = ""
+    title: str = ""
+    ask_title: str = ""
 
 
 class ReportCompiled(Event):
-    """汇总: a level compiled what its subordinates sent, for the next level up."""
+    """汇总: a level compiled what its subordinates sent into its own submission for the next level up.
+
+    The report answers ask ``ask_id`` of notice ``notice_id`` (the upstream
+    notice) for ``unit_id``; ``source_notice_id`` is the 转发 whose accepted
+    submissions it includes. A copy goes to ``issuer_node``.
+    """
 
     type: Literal["report.compiled"] = "report.compiled"
     version: Literal[1] = 1
     report_id: str
+    submission_id: str = Field(description="the compiling unit's submission on the upstream notice")
     notice_id: str
+    source_notice_id: str
     ask_id: Slug
+    kind: AskKind
     unit_id: Slug = Field(description="the compiling unit")
+    unit_name: str
+    unit_node: Slug
+    issuer_node: Slug
     to_unit_id: Slug
-    submission_ids: list[str]
-    summary: str = ""
+    department: str | None = None
+    revision: int = Field(ge=1)
+    items: list[dict] = Field(description="the compiling unit's own items, then those of the included submissions")
+    contributions: list[Contribution] = Field(description="which submissions the items came from, in order")
+    note: str = ""
+    late: bool = False
     compiled_by: str
     compiled_at: AwareDatetime
 
@@ -193,6 +230,53 @@ class NotificationFailed(Event):
     error: str
 
 
+class NoticeForwardReported(Event):
+    """A recipient forwarded (转发) a notice: the upstream issuer's node learns who, under which 文号, when, to how many.
+
+    Published where the 转发 was made, with a copy to ``issuer_node`` when the
+    forwarded notice came from another node, so the issuer's 签收 table and the
+    notice's 下级转发 list show forwards made on every node. Merged keyed by
+    ``forward_notice_id``: a redelivery changes nothing.
+    """
+
+    type: Literal["notice.forward_reported"] = "notice.forward_reported"
+    version: Literal[1] = 1
+    notice_id: str = Field(description="the notice that was forwarded")
+    issuer_node: Slug = Field(description="node of that notice's issuer, where the report must arrive")
+    forward_notice_id: str
+    doc_number: str = Field(description="the 转发's own 文号")
+    unit_id: Slug = Field(description="the forwarding unit (the lead one of a joint 转发)")
+    unit_name: str
+    node_id: Slug = Field(description="the node where the 转发 was made and lives")
+    recipients: int = Field(ge=0, description="how many units it was forwarded to")
+    forwarded_at: AwareDatetime
+
+
+class NoticeUpstreamChanged(Event):
+    """A notice this 转发 forwards — directly or further up its chain — was corrected or withdrawn (更正/撤回).
+
+    The node holding a 转发 of a changed notice publishes one per such 转发,
+    locally and to each node hosting its recipients; every node receiving it
+    flags the 转发 for its readers and does the same for the forwards made of
+    it there, level by level. ``change_id`` names the change at the top
+    (notice and revision, or the withdrawal) and the ``event_id`` is derived
+    from it and ``notice_id``, so a redelivered cause republishes the same
+    event and nothing is flagged twice.
+    """
+
+    type: Literal["notice.upstream_changed"] = "notice.upstream_changed"
+    version: Literal[1] = 1
+    notice_id: str = Field(description="the 转发 being flagged")
+    change_id: str = Field(min_length=1, max_length=80)
+    kind: Literal["corrected", "withdrawn"]
+    upstream_notice_id: str = Field(description="the notice that changed")
+    upstream_doc_number: str
+    reason: str = Field(min_length=1, max_length=2000)
+    changed_at: AwareDatetime
+    changed_by: str = ""
+    revision: int | None = Field(default=None, description="a correction: the changed notice's new revision")
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     NoticeIssued,
     NoticeForwarded,
@@ -207,6 +291,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ReportCompiled,
     NotificationSent,
     NotificationFailed,
+    NoticeForwardReported,
+    NoticeUpstreamChanged,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in ALL_EVENTS}
 

@@ -16,3 +16,8 @@ def new_id() -> str:
 
 def is_slug(value: str) -> bool:
     return bool(_SLUG.match(value))
+
+
+def submission_id(notice_id: str, ask_id: str, unit_id: str) -> str:
+    """One submission per unit and ask of a notice, on every node that keeps it: deterministic."""
+    return f"{notice_id}:{ask_id}:{unit_id}"

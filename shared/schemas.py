@@ -167,3 +167,13 @@ class NoticeSnapshot(Wire):
     issued_at: AwareDatetime
     issued_by: str = ""
     revision: int = Field(default=1, ge=1, description="1 as issued; each 更正 adds one")
+
+
+class Contribution(Wire):
+    """One subordinate's accepted submission included in a compiled report (汇总)."""
+
+    submission_id: str
+    unit_id: Slug
+    unit_name: str
+    revision: int = Field(ge=1)
+    items: int = Field(ge=0, description="how many of the report's items came from it")

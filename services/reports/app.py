@@ -5,7 +5,19 @@ from pydantic import BaseModel
 
 from shared.clock import Clock
 from shared.errors import NotFound
-from shared.events import NoticeAcknowledged, NoticeCorrected, NoticeForwarded, NoticeIssued, NoticeWithdrawn
+from shared.events import (
+    DeadlineApproaching,
+    NoticeAcknowledged,
+    NoticeCorrected,
+    NoticeForwarded,
+    NoticeIssued,
+    NoticeWithdrawn,
+    PlanSubmitted,
+    ReportCompiled,
+    SubmissionAccepted,
+    SubmissionReturned,
+    SubmissionReviewed,
+)
 from shared.service import Service
 from shared.settings import ReportsSettings
 
@@ -40,6 +52,42 @@ def create_app(settings: ReportsSettings, clock: Clock | None = None) -> FastStr
     @svc.on_event("notice.withdrawn", "status_withdrawn", "Mark a withdrawn notice in its status")
     async def on_withdrawn(event: NoticeWithdrawn) -> None:
         await repo.merge_status(event.notice_id, domain.withdrawal_fields(event))
+
+    # Completeness is the issuer's view: kept on the issuer's node, where submissions are reviewed.
+    async def record_submission(event: PlanSubmitted | ReportCompiled | SubmissionReviewed) -> None:
+        issuer_node = event.origin_node if isinstance(event, SubmissionReviewed) else event.issuer_node
+        if issuer_node != svc.node:
+            return
+        pos, fields = domain.submission_state(event)
+        await repo.merge_submission(event.notice_id, event.ask_id, event.unit_id, pos, fields)
+
+    @svc.on_event("plan.submitted", "completeness_submitted", "Count a submission in its notice's completeness")
+    async def on_submitted(event: PlanSubmitted) -> None:
+        await record_submission(event)
+
+    @svc.on_event("report.compiled", "completeness_compiled", "Count a level's 汇总 in the upstream completeness")
+    async def on_compiled(event: ReportCompiled) -> None:
+        await record_submission(event)
+
+    @svc.on_event("submission.accepted", "completeness_accepted", "Count an acceptance")
+    async def on_accepted(event: SubmissionAccepted) -> None:
+        await record_submission(event)
+
+    @svc.on_event("submission.returned", "completeness_returned", "Count a 退回")
+    async def on_returned(event: SubmissionReturned) -> None:
+        await record_submission(event)
+
+    @svc.on_event("deadline.approaching", "completeness_chased", "Record reminders and 催办 sent for an ask")
+    async def on_chased(event: DeadlineApproaching) -> None:
+        if event.origin_node == svc.node:
+            await repo.merge_status(event.notice_id, domain.chase_fields(event))
+
+    @svc.on_rpc("completeness", "Per ask: who owes, submitted (on time or late), accepted, returned")
+    async def completeness(q: NoticeRef) -> dict:
+        doc = await repo.status(q.notice_id)
+        if doc is None or "recipients" not in doc:
+            raise NotFound("该通知尚无状态记录", field="notice_id")
+        return domain.completeness_view(doc)
 
     @svc.on_rpc("notice_status", "Per-notice status: who has and has not acknowledged")
     async def notice_status(q: NoticeRef) -> dict:

@@ -1,7 +1,20 @@
 """Shaping read models. Pure functions."""
 
-from shared.events import NoticeAcknowledged, NoticeCorrected, NoticeWithdrawn
-from shared.schemas import NoticeSnapshot
+from shared.events import (
+    DeadlineApproaching,
+    NoticeAcknowledged,
+    NoticeCorrected,
+    NoticeWithdrawn,
+    PlanSubmitted,
+    ReportCompiled,
+    SubmissionAccepted,
+    SubmissionReviewed,
+)
+from shared.schemas import Ask, NoticeSnapshot
+
+# Where a submission is: (revision, stage), stage 1 submitted, 2 reviewed. A change
+# applies only past it, so events arriving late or twice leave the newest state.
+SUBMITTED, REVIEWED = 1, 2
 
 
 def status_from_notice(notice: NoticeSnapshot, kind: str) -> dict:
@@ -22,6 +35,7 @@ def status_from_notice(notice: NoticeSnapshot, kind: str) -> dict:
         "root_notice_id": notice.root_notice_id,
         "parent_notice_id": notice.parent_notice_id,
         "deadlines": {a.ask_id: a.deadline for a in notice.asks},
+        "asks": asks_fields(notice.asks),
     }
     for r in notice.recipients:
         fields[f"recipients.{r.unit_id}"] = {"name": r.name, "kind": r.kind.value, "node_id": r.node_id}
@@ -36,6 +50,7 @@ def correction_fields(event: NoticeCorrected) -> dict:
         "revision": notice.revision,
         "status": "corrected",
         "deadlines": {a.ask_id: a.deadline for a in notice.asks},
+        "asks": asks_fields(notice.asks),
         "change_reason": event.reason,
     }
 
@@ -81,3 +96,61 @@ def status_view(doc: dict) -> dict:
         "pending": len(rows) - acknowledged,
         "recipients": rows,
     }
+
+
+# ---------------------------------------------------------------- completeness (报送情况)
+
+
+def asks_fields(asks: list[Ask]) -> dict:
+    return {a.ask_id: {"title": a.title, "kind": a.kind.value, "deadline": a.deadline,
+                       "unit_kinds": [k.value for k in a.unit_kinds]} for a in asks}
+
+
+def submission_state(event: PlanSubmitted | ReportCompiled | SubmissionReviewed) -> tuple[tuple[int, int], dict]:
+    """The position and the fields one event gives a unit's entry under ``subs.<ask>.<unit>``."""
+    if isinstance(event, PlanSubmitted | ReportCompiled):
+        at = event.submitted_at if isinstance(event, PlanSubmitted) else event.compiled_at
+        return (event.revision, SUBMITTED), {
+            "status": "submitted", "revision": event.revision, "submitted_at": at, "late": event.late,
+            "items": len(event.items), "compiled": isinstance(event, ReportCompiled), "to_unit_id": event.to_unit_id,
+            "department": event.department,
+        }
+    status = "accepted" if isinstance(event, SubmissionAccepted) else "returned"
+    return (event.revision, REVIEWED), {"status": status, "reviewed_at": event.reviewed_at,
+                                        "reason": getattr(event, "reason", None)}
+
+
+def chase_fields(event: DeadlineApproaching) -> dict:
+    return {f"chases.{event.ask_id}.{event.event_id}": {"at": event.occurred_at, "manual": event.manual,
+                                                        "units": len(event.pending_unit_ids)}}
+
+
+def owes(ask: dict, recipient: dict) -> bool:
+    return not ask.get("unit_kinds") or recipient["kind"] in ask["unit_kinds"]
+
+
+def completeness_view(doc: dict) -> dict:
+    """Per ask, every unit that owes it: not yet, submitted (on time or late), accepted, returned."""
+    recipients = doc.get("recipients", {})
+    subs = doc.get("subs", {})
+    asks = []
+    for ask_id, ask in doc.get("asks", {}).items():
+        rows = []
+        for unit_id, r in recipients.items():
+            if not owes(ask, r):
+                continue
+            s = subs.get(ask_id, {}).get(unit_id, {})
+            rows.append({"unit_id": unit_id, "name": r["name"], "kind": r["kind"], "node_id": r["node_id"],
+                         "status": s.get("status", "pending"), "revision": s.get("revision", 0),
+                         "submitted_at": s.get("submitted_at"), "late": s.get("late", False),
+                         "compiled": s.get("compiled", False), "items": s.get("items", 0),
+                         "reviewed_at": s.get("reviewed_at"), "reason": s.get("reason")})
+        order = {"pending": 0, "returned": 1, "submitted": 2, "accepted": 3}
+        rows.sort(key=lambda row: (order[row["status"]], row["unit_id"]))
+        counts = {k: sum(1 for row in rows if row["status"] == k) for k in order}
+        chases = sorted(doc.get("chases", {}).get(ask_id, {}).values(), key=lambda c: c["at"])
+        asks.append({"ask_id": ask_id, **ask, "owed": len(rows), **counts,
+                     "late": sum(1 for row in rows if row["late"]), "chases": chases, "units": rows})
+    asks.sort(key=lambda a: (a["deadline"], a["ask_id"]))
+    return {"notice_id": doc["_id"], "doc_number": doc.get("doc_number"), "title": doc.get("title"),
+            "status": doc.get("status", "issued"), "asks": asks}

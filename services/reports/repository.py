@@ -36,5 +36,19 @@ class ReportsRepository:
                 {"$set": fields},
             )
 
+    async def merge_submission(self, notice_id: str, ask_id: str, unit_id: str, pos: tuple[int, int],
+                               fields: dict) -> bool:
+        """Set a unit's entry for an ask if ``pos`` is past the one it has (read and write under the lock)."""
+        key = f"subs.{ask_id}.{unit_id}"
+        async with self.locks.hold(notice_id):
+            doc = await self.notice_status.find_one({"_id": notice_id}, {"subs": 1})
+            current = ((doc or {}).get("subs", {}).get(ask_id, {}).get(unit_id) or {}).get("pos", [0, 0])
+            if tuple(pos) <= tuple(current):
+                return False
+            sets = {f"{key}.{k}": v for k, v in fields.items()}
+            sets[f"{key}.pos"] = list(pos)
+            await self.notice_status.update_one({"_id": notice_id}, {"$set": sets}, upsert=True)
+            return True
+
     async def status(self, notice_id: str) -> dict | None:
         return await self.notice_status.find_one({"_id": notice_id})

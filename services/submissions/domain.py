@@ -1,6 +1,22 @@
-"""Who owes what to whom, by when. Pure functions."""
+"""Who owes what to whom, by when, and how a submission moves. Pure functions.
 
+A submission is one document per (notice, ask, unit), ``_id`` = ``notice:ask:unit``,
+on the submitter's node and, when the notice came from elsewhere, a copy on
+the issuer's node. Both apply the same events, so a state only moves forward:
+each change has a position (revision, stage) and an older one arriving late
+(redelivery, a link that was down) changes nothing.
+"""
+
+from datetime import datetime, timedelta
+
+from shared.errors import Conflict, Invalid
+from shared.ids import submission_id
 from shared.schemas import Ask, NoticeSnapshot, UnitRef
+
+# Stages of one revision: submitted, then reviewed (accepted or returned).
+PENDING, SUBMITTED, REVIEWED = 0, 1, 2
+OPEN = ("pending", "returned")  # still owed: chased, counted as missing at the deadline
+STATUS_TEXT = {"pending": "未报送", "submitted": "已报送", "returned": "已退回", "accepted": "已采用"}
 
 
 def must_answer(ask: Ask, unit: UnitRef) -> bool:
@@ -15,31 +31,139 @@ def route_for(ask: Ask, unit: UnitRef, default_unit_id: str) -> tuple[str, str |
     return default_unit_id, None
 
 
-def expectation_id(notice_id: str, ask_id: str, unit_id: str) -> str:
-    return f"{notice_id}:{ask_id}:{unit_id}"
+expectation_id = submission_id
 
 
-def expectations(notice: NoticeSnapshot, node: str) -> list[dict]:
-    """One document per (ask, recipient hosted on ``node`` that must answer it)."""
+def keeps_all(origin_node: str, node: str) -> bool:
+    """The issuer's node tracks every recipient (who is late, whom to chase); others only the units they host."""
+    return origin_node == node
+
+
+def expectations(notice: NoticeSnapshot, node: str, origin_node: str) -> list[dict]:
+    """One document per (ask, recipient that must answer it) that this node keeps."""
     lead = notice.issuers[0].unit_id
     docs = []
     for ask in notice.asks:
         for unit in notice.recipients:
-            if unit.node_id != node or not must_answer(ask, unit):
+            if not (keeps_all(origin_node, node) or unit.node_id == node) or not must_answer(ask, unit):
                 continue
             to_unit, department = route_for(ask, unit, lead)
             docs.append(
                 {
                     "_id": expectation_id(notice.notice_id, ask.ask_id, unit.unit_id),
                     "notice_id": notice.notice_id,
+                    "doc_number": notice.doc_number,
+                    "title": notice.title,
                     "ask_id": ask.ask_id,
                     "ask_kind": ask.kind.value,
+                    "ask_title": ask.title,
                     "unit_id": unit.unit_id,
                     "unit_name": unit.name,
+                    "unit_kind": unit.kind.value,
+                    "unit_node": unit.node_id,
+                    "issuer_node": origin_node,
                     "to_unit_id": to_unit,
                     "department": department,
                     "deadline": ask.deadline,
                     "status": "pending",
+                    "revision": 0,
+                    "stage": PENDING,
                 }
             )
     return docs
+
+
+def notice_record(notice: NoticeSnapshot, origin_node: str) -> dict:
+    """What this service keeps of a notice: its asks (to check items) and where its issuer is."""
+    return {
+        "_id": notice.notice_id,
+        "doc_number": notice.doc_number,
+        "title": notice.title,
+        "issuer_unit_ids": [i.unit_id for i in notice.issuers],
+        "issuer_node": origin_node,
+        "parent_notice_id": notice.parent_notice_id,
+        "root_notice_id": notice.root_notice_id,
+        "asks": [a.model_dump(mode="python") for a in notice.asks],
+        "revision": notice.revision,
+        "status": "issued",
+    }
+
+
+def ask_of(notice_doc: dict, ask_id: str, *, field: str = "ask_id") -> Ask:
+    for raw in notice_doc.get("asks", []):
+        if raw["ask_id"] == ask_id:
+            return Ask.model_validate(raw)
+    raise Invalid("该通知没有这项报送要求", field=field, code="unknown_ask")
+
+
+# ---------------------------------------------------------------- moving a submission
+
+
+def position(doc: dict) -> tuple[int, int]:
+    return doc.get("revision", 0), doc.get("stage", PENDING)
+
+
+def applies(doc: dict | None, revision: int, stage: int) -> bool:
+    """A change applies only past where the document is: late and repeated events change nothing."""
+    return doc is None or (revision, stage) > position(doc)
+
+
+def can_submit(doc: dict, notice_status: str) -> int:
+    """The revision a new submission gets, or ``Conflict`` if the unit cannot submit now."""
+    if notice_status == "withdrawn":
+        raise Conflict("该通知已撤回，不能报送", field="notice_id", code="withdrawn")
+    if doc["status"] == "accepted":
+        raise Conflict("已被采用，不能再修改", field="ask_id", code="already_accepted")
+    return doc.get("revision", 0) + 1
+
+
+def check_review(doc: dict, revision: int) -> None:
+    if doc["status"] == "pending":
+        raise Conflict("该单位尚未报送", field="submission_id", code="not_submitted")
+    if revision != doc.get("revision"):
+        raise Conflict(f"该单位已报送第{doc.get('revision')}版，请刷新后审核", field="revision", code="stale_revision")
+    if doc["status"] != "submitted":
+        raise Conflict(f"第{revision}版已{STATUS_TEXT[doc['status']]}", field="revision", code="already_reviewed")
+
+
+def is_late(at: datetime, deadline: datetime) -> bool:
+    return at > deadline
+
+
+def submitted_fields(*, revision: int, at: datetime, by: str, late: bool, items: int, compiled: bool) -> dict:
+    return {"status": "submitted", "revision": revision, "stage": SUBMITTED, "submitted_at": at,
+            "submitted_by": by, "late": late, "item_count": items, "compiled": compiled,
+            "reviewed_at": None, "reviewed_by": None, "return_reason": None}
+
+
+def reviewed_fields(*, status: str, revision: int, at: datetime, by: str, reason: str | None = None) -> dict:
+    return {"status": status, "revision": revision, "stage": REVIEWED, "reviewed_at": at, "reviewed_by": by,
+            "return_reason": reason}
+
+
+# ---------------------------------------------------------------- reminders (催办)
+
+
+def still_owed(docs: list[dict], ask_id: str | None = None) -> dict[str, list[dict]]:
+    """Open submissions by ask: pending, or returned and not yet submitted again."""
+    out: dict[str, list[dict]] = {}
+    for doc in docs:
+        if doc["status"] in OPEN and (ask_id is None or doc["ask_id"] == ask_id):
+            out.setdefault(doc["ask_id"], []).append(doc)
+    return out
+
+
+def reminder_due(deadline: datetime, now: datetime, days_before: list[int], sent: set[str]) -> str | None:
+    """The automatic reminder of an ask due at ``now`` and not yet sent, if any.
+
+    ``before-<n>`` from n days before the deadline, ``missed`` once it passed.
+    Only the latest due one goes out: a node that was down over several
+    offsets sends one reminder, not a burst.
+    """
+    if now >= deadline:
+        return None if "missed" in sent else "missed"
+    due = [n for n in set(days_before) if deadline - timedelta(days=n) <= now]
+    if not due:
+        return None
+    key = f"before-{min(due)}"
+    return None if key in sent else key

@@ -104,6 +104,7 @@ def test_plan_submitted_needs_a_positive_revision_and_known_kind():
     base = {
         "occurred_at": NOW, "origin_node": "sz", "submission_id": "s1", "notice_id": "n1", "ask_id": "summary",
         "kind": "summary_report", "unit_id": "sz-kx", "unit_name": "深圳市科协", "to_unit_id": "gd-kx",
+        "unit_node": "sz", "issuer_node": "gd",
         "revision": 1, "items": [{"title": "x"}], "submitted_by": "王敏", "submitted_at": NOW,
     }
     assert PlanSubmitted(**base).revision == 1

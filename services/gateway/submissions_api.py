@@ -1,0 +1,129 @@
+"""JSON API of submissions: 报送, 审核 (采用/退回), 汇总, 催办, and the completeness of a notice.
+
+Roles are checked here; the submissions service checks the unit scope (a unit
+submits only for itself; a submission is seen by its unit and by the
+reviewers of the unit it is routed to).
+"""
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile, status
+from fastapi.responses import Response, StreamingResponse
+
+from shared.commands import (
+    AcceptSubmission,
+    Actor,
+    ChaseSubmissions,
+    CompileReport,
+    ReadAttachment,
+    ReturnSubmission,
+    ReviewQuery,
+    SubmissionQuery,
+    SubmitItems,
+    UnitNoticesQuery,
+)
+from shared.errors import NotFound
+from shared.schemas import Attachment, Role
+
+from .api import issued_by_own_unit
+from .audit import command
+from .auth import CurrentActor, require
+from .backend import Backend
+from .notices_api import as_command, body_of, download, upload
+
+router = APIRouter(prefix="/api", tags=["submissions"])
+
+Submitter = Annotated[Actor, Depends(require(Role.submitter))]
+Reviewer = Annotated[Actor, Depends(require(Role.reviewer))]
+Issuer = Annotated[Actor, Depends(require(Role.issuer))]
+Tracker = Annotated[Actor, Depends(require(Role.issuer, Role.reviewer))]
+Filer = Annotated[Actor, Depends(require(Role.submitter, Role.reviewer))]
+
+SubmitBody = body_of(SubmitItems, "notice_id", "ask_id", "unit_id")
+CompileBody = body_of(CompileReport, "notice_id", "ask_id", "unit_id")
+ChaseBody = body_of(ChaseSubmissions, "notice_id")
+AcceptBody = body_of(AcceptSubmission, "submission_id")
+ReturnBody = body_of(ReturnSubmission, "submission_id")
+
+
+def backend(request: Request) -> Backend:
+    return request.app.state.backend
+
+
+BackendDep = Annotated[Backend, Depends(backend)]
+
+
+async def get_submission(b: Backend, submission_id: str, actor: Actor) -> dict[str, Any]:
+    return await b.call("submissions", "get", SubmissionQuery(submission_id=submission_id, actor=actor))
+
+
+@router.get("/submissions", summary="What my unit owes and has submitted (报送), soonest deadline first")
+async def my_submissions(b: BackendDep, actor: CurrentActor) -> list[dict[str, Any]]:
+    return await b.call("submissions", "mine", UnitNoticesQuery(actor=actor))
+
+
+@router.get("/submissions/{submission_id}", summary="One submission with its revisions")
+async def submission(submission_id: str, b: BackendDep, actor: CurrentActor) -> dict[str, Any]:
+    return await get_submission(b, submission_id, actor)
+
+
+@router.post("/submission-files", status_code=status.HTTP_201_CREATED,
+             summary="Upload a file for a submission (a file field: 盖章PDF, photos…)")
+async def post_submission_file(request: Request, b: BackendDep, actor: Filer, file: UploadFile = File(...)) -> Attachment:
+    return Attachment.model_validate(await upload(b, file, actor, request.app.state.settings.max_upload_bytes))
+
+
+@router.get("/submissions/{submission_id}/files/{attachment_id}", response_class=Response,
+            summary="Download a file of a submission")
+async def submission_file(submission_id: str, attachment_id: str, b: BackendDep, actor: CurrentActor) -> StreamingResponse:
+    sub = await get_submission(b, submission_id, actor)
+    named = {f["attachment_id"] for rev in sub.get("revisions", []) for item in rev["items"]
+             for value in item.values() if isinstance(value, list) for f in value if isinstance(f, dict)}
+    if attachment_id not in named:
+        raise NotFound("附件不存在", field="attachment_id")
+    # The submission is visible to the caller, so its files are: read them as the node.
+    return await download(b, ReadAttachment(attachment_id=attachment_id))
+
+
+@router.post("/notices/{notice_id}/asks/{ask_id}/submission", status_code=status.HTTP_201_CREATED,
+             summary="报送: submit my unit's items for an ask (again after a 退回)")
+async def submit(notice_id: str, ask_id: str, body: SubmitBody, request: Request, actor: Submitter) -> dict[str, Any]:  # type: ignore[valid-type]
+    cmd = as_command(SubmitItems, body, actor, notice_id=notice_id, ask_id=ask_id, unit_id=actor.unit_id)
+    return await command(request, "submissions", "submit", cmd)
+
+
+@router.get("/review", summary="审核: submissions routed to my unit, newest first")
+async def review_queue(b: BackendDep, actor: Reviewer, notice_id: str | None = None,
+                       status: Literal["submitted", "returned", "accepted"] | None = None) -> list[dict[str, Any]]:
+    return await b.call("submissions", "review", ReviewQuery(notice_id=notice_id, status=status, actor=actor))
+
+
+@router.post("/submissions/{submission_id}/accept", summary="采用: accept the latest revision")
+async def accept(submission_id: str, body: AcceptBody, request: Request, actor: Reviewer) -> dict[str, Any]:  # type: ignore[valid-type]
+    cmd = as_command(AcceptSubmission, body, actor, submission_id=submission_id)
+    return await command(request, "submissions", "accept", cmd)
+
+
+@router.post("/submissions/{submission_id}/return", summary="退回: return the latest revision, with the reason")
+async def return_(submission_id: str, body: ReturnBody, request: Request, actor: Reviewer) -> dict[str, Any]:  # type: ignore[valid-type]
+    cmd = as_command(ReturnSubmission, body, actor, submission_id=submission_id)
+    return await command(request, "submissions", "return", cmd)
+
+
+@router.post("/notices/{notice_id}/asks/{ask_id}/compile", status_code=status.HTTP_201_CREATED,
+             summary="汇总: compile accepted submissions of a notice I forwarded into my answer upstream")
+async def compile_report(notice_id: str, ask_id: str, body: CompileBody, request: Request, actor: Reviewer) -> dict[str, Any]:  # type: ignore[valid-type]
+    cmd = as_command(CompileReport, body, actor, notice_id=notice_id, ask_id=ask_id, unit_id=actor.unit_id)
+    return await command(request, "submissions", "compile", cmd)
+
+
+@router.post("/notices/{notice_id}/chase", summary="催办: remind the units that still owe an ask (or every ask)")
+async def chase(notice_id: str, body: ChaseBody, request: Request, actor: Issuer) -> dict[str, Any]:  # type: ignore[valid-type]
+    return await command(request, "submissions", "chase", as_command(ChaseSubmissions, body, actor, notice_id=notice_id))
+
+
+@router.get("/notices/{notice_id}/completeness",
+            summary="Per ask: who owes, who submitted (on time or late), what was accepted or returned")
+async def completeness(notice_id: str, b: BackendDep, actor: Tracker) -> dict[str, Any]:
+    await issued_by_own_unit(b, notice_id, actor)
+    return await b.call("reports", "completeness", {"notice_id": notice_id})

@@ -1,0 +1,145 @@
+"""报送, 审核 (采用/退回), 汇总 and 催办 through the HTTP API on one node, with seed 000.
+
+中国科协 + 科技部 issue; 广东省科协 forwards (with 科技厅) to a city 科协, a city
+科技局, a society and a university; the city 科协 reports to 省科协组织联络部,
+the city 科技局 to 省科技厅引进智力管理处; the province compiles (汇总) what it
+accepted into its own answer to the national notice.
+"""
+
+from datetime import timedelta
+
+from shared.clock import FixedClock
+
+from ..fixtures import SEED000_NOW, as_unit, load_directory, seed000_forward, seed000_national
+from ..harness import as_role, eventually, gateway, running
+
+SUMMARY = "深圳市科协于5月30日组织开展“科技为民、奋斗有我”主题活动，走访慰问一线科技工作者120人。"
+
+
+async def ok(response, status: int = 200):
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+async def issue_and_forward(http):
+    """The national notice and the province's 转发 of it; returns (national id, forwarded id)."""
+    await load_directory(http)
+    cast, gd = await as_unit(http, "cast"), await as_unit(http, "gd-kx")
+    national = (await ok(await cast.post("/api/notices", json=seed000_national()), 201))["notice_id"]
+    await eventually(lambda: inbox_has(gd, national))
+    forwarded = (await ok(await gd.post(f"/api/notices/{national}/forward", json=seed000_forward()), 201))["notice_id"]
+    return national, forwarded
+
+
+async def inbox_has(client, notice_id):
+    return any(r["notice_id"] == notice_id for r in (await client.get("/api/inbox")).json())
+
+
+async def owed(client, notice_id, ask_id="summary"):
+    """The caller's unit's submission for an ask, once the submissions service has scheduled it."""
+    rows = (await client.get("/api/submissions")).json()
+    return next((r for r in rows if r["notice_id"] == notice_id and r["ask_id"] == ask_id), None)
+
+
+async def test_submit_return_resubmit_accept_compile_and_chase(node):
+    clock = FixedClock(SEED000_NOW)
+    async with running(node, clock=clock), gateway(node, clock=clock) as http:
+        national, forwarded = await issue_and_forward(http)
+        sz = await as_role(http, "sz-kx", "submitter")
+        sz_kjj = await as_role(http, "sz-kjj", "submitter")
+        gd_review = await as_role(http, "gd-kx", "reviewer")
+        kjt_review = await as_role(http, "gd-kjt", "reviewer")
+
+        # What the city 科协 owes, routed as the province's 转发 says.
+        entry = await eventually(lambda: owed(sz, forwarded))
+        assert (entry["status"], entry["to_unit_id"], entry["department"]) == ("pending", "gd-kx", "组织联络部")
+        assert entry["deadline"].startswith("2020-06-10T15:59:59")  # end of 6月10日 in Asia/Shanghai
+
+        clock.advance(timedelta(days=5))
+        first = await ok(await sz.post(f"/api/notices/{forwarded}/asks/summary/submission",
+                                       json={"items": [{"summary": "初稿"}]}), 201)
+        sid = first["id"]
+        assert (first["status"], first["revision"], first["late"]) == ("submitted", 1, False)
+        assert first["revisions"][0]["items"] == [{"summary": "初稿"}]
+        await ok(await sz_kjj.post(f"/api/notices/{forwarded}/asks/summary/submission",
+                                   json={"items": [{"summary": "深圳市科技创新局活动总结"}]}), 201)
+
+        # Each reviewer sees only what is routed to its unit (seed 000: 科技局 → 科技厅).
+        queue = await ok(await gd_review.get("/api/review", params={"notice_id": forwarded}))
+        assert [r["unit_id"] for r in queue] == ["sz-kx"]
+        assert [r["unit_id"] for r in await ok(await kjt_review.get("/api/review"))] == ["sz-kjj"]
+
+        # 退回 with a reason; the unit sees it and submits a second revision.
+        returned = await ok(await gd_review.post(f"/api/submissions/{sid}/return",
+                                                 json={"revision": 1, "reason": "请补充活动规模和成效"}))
+        assert returned["status"] == "returned"
+        mine = await ok(await sz.get(f"/api/submissions/{sid}"))
+        assert (mine["status"], mine["return_reason"]) == ("returned", "请补充活动规模和成效")
+        second = await ok(await sz.post(f"/api/notices/{forwarded}/asks/summary/submission",
+                                        json={"items": [{"summary": SUMMARY}]}), 201)
+        assert second["revision"] == 2
+
+        # A decision on the old revision is a conflict; on the new one it is taken.
+        stale = await gd_review.post(f"/api/submissions/{sid}/accept", json={"revision": 1})
+        assert stale.status_code == 409 and stale.json()["detail"][0]["loc"][-1] == "revision"
+        accepted = await ok(await gd_review.post(f"/api/submissions/{sid}/accept", json={"revision": 2}))
+        assert accepted["status"] == "accepted"
+        again = await sz.post(f"/api/notices/{forwarded}/asks/summary/submission", json={"items": [{"summary": "x"}]})
+        assert again.status_code == 409
+
+        detail = await ok(await sz.get(f"/api/submissions/{sid}"))
+        assert [r["revision"] for r in detail["revisions"]] == [1, 2]
+        assert detail["revisions"][1]["items"] == [{"summary": SUMMARY}]
+
+        # The province's completeness: who owes, who submitted, who was accepted.
+        gd_issuer = await as_role(http, "gd-kx", "issuer", "reviewer")
+
+        async def province_view():
+            c = (await gd_issuer.get(f"/api/notices/{forwarded}/completeness")).json()
+            ask = c["asks"][0]
+            return c if ask["accepted"] == 1 and ask["submitted"] == 1 else None
+
+        c = await eventually(province_view)
+        ask = c["asks"][0]
+        assert (ask["owed"], ask["pending"]) == (4, 2)
+        assert {u["unit_id"]: u["status"] for u in ask["units"]} == {
+            "sz-kx": "accepted", "sz-kjj": "submitted", "gd-jxxh": "pending", "scut-kx": "pending"}
+
+        # 催办 reaches the two that have not submitted; they see it on their entry.
+        chased = await ok(await gd_issuer.post(f"/api/notices/{forwarded}/chase", json={"note": "请于6月10日前报送"}))
+        assert (chased["units"], chased["asks"]) == (2, {"summary": 2})
+        jxxh = await as_role(http, "gd-jxxh", "submitter")
+
+        async def reminded():
+            e = await owed(jxxh, forwarded)
+            return e if e.get("last_reminder") else None
+
+        assert (await eventually(reminded))["last_reminder"]["note"] == "请于6月10日前报送"
+        assert (await owed(sz, forwarded)).get("last_reminder") is None
+
+        # 汇总: the province's own summary plus the accepted city one, as its answer to the national notice.
+        compiled = await ok(await gd_review.post(
+            f"/api/notices/{forwarded}/asks/summary/compile",
+            json={"submission_ids": [sid], "items": [{"summary": "广东省活动总结：全省共开展活动36场。"}],
+                  "note": "广东省科协汇总"}), 201)
+        assert compiled["notice_id"] == national and compiled["compiled"] is True
+        cast_review = await as_role(http, "cast", "reviewer")
+
+        async def national_queue():
+            rows = (await cast_review.get("/api/review", params={"notice_id": national})).json()
+            return rows if rows else None
+
+        [row] = await eventually(national_queue)
+        assert (row["unit_id"], row["status"], row["compiled"]) == ("gd-kx", "submitted", True)
+        report = await ok(await cast_review.get(f"/api/submissions/{row['id']}"))
+        rev = report["revisions"][-1]
+        assert [i["summary"] for i in rev["items"]] == ["广东省活动总结：全省共开展活动36场。", SUMMARY]
+        assert [(c["unit_id"], c["revision"], c["items"]) for c in rev["contributions"]] == [("sz-kx", 2, 1)]
+        assert rev["source_notice_id"] == forwarded and rev["note"] == "广东省科协汇总"
+        # The city's submission records that it went into the province's report.
+        assert (await ok(await sz.get(f"/api/submissions/{sid}")))["compiled_in"]["submission_id"] == row["id"]
+
+        # Every step is in the audit log.
+        actions = {e["action"] for e in await http.app.state.audit.query(limit=500)}
+        assert {"submissions.submit", "submissions.return", "submissions.accept", "submissions.compile",
+                "submissions.chase"} <= actions
