@@ -145,7 +145,7 @@ def _files(f: FormField, value: Any, field: str) -> list[dict]:
         if f.accept and ext not in f.accept:
             raise Invalid(f"“{f.label}”只接受 {'、'.join(f.accept)} 文件（“{att.filename}”不是）", field=f"{field}.{i}",
                           code="file_type")
-        out.append(att.model_dump(mode="json"))
+        out.append(att.model_dump(mode="json", exclude={"original_of"}))
     return out
 
 

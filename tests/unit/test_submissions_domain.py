@@ -52,7 +52,7 @@ def test_only_the_named_kinds_must_answer():
     assert domain.must_answer(ask(), unit("b", UnitKind.keji))  # no kinds named: everyone
 
 
-def test_expectations_cover_recipients_hosted_here_that_must_answer():
+def test_expectations_a_recipient_node_keeps_its_own_units_and_the_issuer_node_keeps_all():
     notice = NoticeSnapshot(
         notice_id="n1", doc_number="x", title="t", root_notice_id="n1", issued_at=DEADLINE,
         issuers=[unit("gd-kx", UnitKind.kexie), unit("gd-kjt", UnitKind.keji)],
@@ -60,14 +60,62 @@ def test_expectations_cover_recipients_hosted_here_that_must_answer():
                     unit("fs-kx", UnitKind.kexie, node="fs")],  # hosted on another node
         asks=[ask(), ask(ask_id="liaison", kind="liaison_form", unit_kinds=[UnitKind.kexie])],
     )
-    docs = domain.expectations(notice, "gd")
+    # Received from node "nat": the node keeps only the units it hosts.
+    docs = domain.expectations(notice, "gd", origin_node="nat")
     assert sorted((d["ask_id"], d["unit_id"], d["to_unit_id"], d["department"]) for d in docs) == [
         ("liaison", "sz-kx", "gd-kx", "组织联络部"),
         ("summary", "sz-kjj", "gd-kjt", "引进智力管理处"),
         ("summary", "sz-kx", "gd-kx", "组织联络部"),
     ]
-    assert all(d["status"] == "pending" and d["deadline"] == DEADLINE for d in docs)
+    assert all(d["status"] == "pending" and d["deadline"] == DEADLINE and d["issuer_node"] == "nat" for d in docs)
     # Deterministic ids: a redelivered notice maps onto the same expectations.
-    assert [d["_id"] for d in docs] == [d["_id"] for d in domain.expectations(notice, "gd")]
+    assert [d["_id"] for d in docs] == [d["_id"] for d in domain.expectations(notice, "gd", origin_node="nat")]
     assert docs[0]["_id"] == domain.expectation_id("n1", docs[0]["ask_id"], docs[0]["unit_id"])
-    assert [d["unit_id"] for d in domain.expectations(notice, "fs")] == ["fs-kx", "fs-kx"]
+    assert [d["unit_id"] for d in domain.expectations(notice, "fs", origin_node="nat")] == ["fs-kx", "fs-kx"]
+    # Issued here: every recipient, wherever hosted, so the issuer knows who is late and whom to chase.
+    mine = domain.expectations(notice, "gd", origin_node="gd")
+    assert {(d["unit_id"], d["unit_node"]) for d in mine} == {("sz-kx", "gd"), ("sz-kjj", "gd"), ("fs-kx", "fs")}
+
+
+def test_a_submission_only_moves_forward():
+    pending = {"revision": 0, "stage": domain.PENDING}
+    assert domain.applies(None, 1, domain.SUBMITTED)
+    assert domain.applies(pending, 1, domain.SUBMITTED)
+    submitted = {"revision": 1, "stage": domain.SUBMITTED}
+    assert domain.applies(submitted, 1, domain.REVIEWED)
+    assert not domain.applies(submitted, 1, domain.SUBMITTED)  # the same event again
+    reviewed = {"revision": 1, "stage": domain.REVIEWED}
+    assert domain.applies(reviewed, 2, domain.SUBMITTED)  # resubmitted after a 退回
+    resubmitted = {"revision": 2, "stage": domain.SUBMITTED}
+    assert not domain.applies(resubmitted, 1, domain.REVIEWED)  # a late decision on the old revision
+
+
+def test_who_can_submit_and_review_when():
+    from shared.errors import Conflict
+
+    assert domain.can_submit({"status": "pending"}, "issued") == 1
+    assert domain.can_submit({"status": "returned", "revision": 1}, "corrected") == 2
+    assert domain.can_submit({"status": "submitted", "revision": 1}, "issued") == 2  # a fix before review
+    with pytest.raises(Conflict, match="采用"):
+        domain.can_submit({"status": "accepted", "revision": 1}, "issued")
+    with pytest.raises(Conflict, match="撤回"):
+        domain.can_submit({"status": "pending"}, "withdrawn")
+    domain.check_review({"status": "submitted", "revision": 2}, 2)
+    with pytest.raises(Conflict) as stale:
+        domain.check_review({"status": "submitted", "revision": 2}, 1)
+    assert stale.value.field == "revision"
+    with pytest.raises(Conflict, match="尚未报送"):
+        domain.check_review({"status": "pending", "revision": 0}, 1)
+
+
+def test_one_reminder_at_a_time_before_the_deadline_and_one_when_missed():
+    from datetime import timedelta
+
+    days = [3, 1]
+    assert domain.reminder_due(DEADLINE, DEADLINE - timedelta(days=4), days, set()) is None
+    assert domain.reminder_due(DEADLINE, DEADLINE - timedelta(days=3), days, set()) == "before-3"
+    assert domain.reminder_due(DEADLINE, DEADLINE - timedelta(days=2), days, {"before-3"}) is None
+    # A node that was down through both offsets sends only the nearer one.
+    assert domain.reminder_due(DEADLINE, DEADLINE - timedelta(hours=1), days, set()) == "before-1"
+    assert domain.reminder_due(DEADLINE, DEADLINE, days, {"before-3", "before-1"}) == "missed"
+    assert domain.reminder_due(DEADLINE, DEADLINE + timedelta(days=9), days, {"missed"}) is None
