@@ -6,7 +6,9 @@ the city 科技局 to 省科技厅引进智力管理处; the province compiles (
 accepted into its own answer to the national notice.
 """
 
-from datetime import timedelta
+import asyncio
+import json
+from datetime import datetime, timedelta
 
 from shared.clock import FixedClock
 
@@ -143,3 +145,68 @@ async def test_submit_return_resubmit_accept_compile_and_chase(node):
         actions = {e["action"] for e in await http.app.state.audit.query(limit=500)}
         assert {"submissions.submit", "submissions.return", "submissions.accept", "submissions.compile",
                 "submissions.chase"} <= actions
+
+
+async def events_of(node, event_type: str) -> list[dict]:
+    """Bodies of the events of one type in the node's EVENTS stream, in order."""
+    import nats
+
+    from shared import subjects
+
+    nc = await nats.connect(node.servers.nats_url)
+    try:
+        js = nc.jetstream()
+        stream = subjects.events_stream(node.node_id)
+        last = (await js.stream_info(stream)).state.last_seq
+        out = []
+        for seq in range(1, last + 1):
+            try:
+                msg = await js.get_msg(stream, seq)
+            except Exception:  # a deleted sequence
+                continue
+            body = json.loads(msg.data)
+            if body.get("type") == event_type:
+                out.append(body)
+        return out
+    finally:
+        await nc.close()
+
+
+async def test_reminders_before_the_deadline_and_when_it_passed_go_out_once(node):
+    clock = FixedClock(SEED000_NOW)
+    fast = {"submissions": {"schedule_tick_seconds": 0.05, "reminder_days_before": [3, 1]}}
+    async with running(node, clock=clock, overrides=fast), gateway(node, clock=clock) as http:
+        national, forwarded = await issue_and_forward(http)
+        sz = await as_role(http, "sz-kx", "submitter")
+        await eventually(lambda: owed(sz, forwarded))
+        await ok(await sz.post(f"/api/notices/{forwarded}/asks/summary/submission",
+                               json={"items": [{"summary": SUMMARY}]}), 201)
+        due = datetime.fromisoformat((await owed(sz, forwarded))["deadline"])
+
+        async def reminders(kind):
+            found = [e for e in await events_of(node, kind) if e["notice_id"] == forwarded]
+            return found or None
+
+        clock.set(due - timedelta(days=2))  # inside the 3-day window
+        [before] = await eventually(lambda: reminders("deadline.approaching"))
+        assert before["manual"] is False and before["ask_title"] == "活动总结（文字信息、影像资料）"
+        assert set(before["pending_unit_ids"]) == {"sz-kjj", "gd-jxxh", "scut-kx"}  # sz-kx has submitted
+
+        clock.set(due + timedelta(hours=1))
+        [missed] = await eventually(lambda: reminders("deadline.missed"))
+        assert set(missed["pending_unit_ids"]) == {"sz-kjj", "gd-jxxh", "scut-kx"}
+        jxxh = await as_role(http, "gd-jxxh", "submitter")
+
+        async def marked():
+            e = await owed(jxxh, forwarded)
+            return e if (e.get("last_reminder") or {}).get("kind") == "missed" else None
+
+        await eventually(marked)
+        # The national notice's deadline (6月20日) is not due yet: nothing sent for it.
+        assert not [e for e in await events_of(node, "deadline.approaching") if e["notice_id"] == national]
+
+    # Restarted, the schedule remembers what it sent: nothing goes out twice.
+    async with running(node, clock=clock, overrides=fast):
+        await asyncio.sleep(0.5)  # several ticks
+    assert len([e for e in await events_of(node, "deadline.approaching") if e["notice_id"] == forwarded]) == 1
+    assert len([e for e in await events_of(node, "deadline.missed") if e["notice_id"] == forwarded]) == 1
