@@ -64,11 +64,14 @@ ACTION_LABELS = {
     "token.created": "创建接口令牌",
     "token.revoked": "吊销接口令牌",
     "audit.exported": "导出审计日志",
+    "notifications.channels.update": "修改通知渠道",
+    "notifications.templates.update": "修改消息模板",
+    "notifications.templates.reset": "恢复默认消息模板",
 }
 
 # Fields of a command copied into its entry: what it was about, not its whole text.
 SUMMARY_FIELDS = ("notice_id", "unit_id", "ask_id", "submission_id", "report_id", "doc_number", "title", "reason",
-                  "format")
+                  "format", "cause", "channel")
 RESULT_FIELDS = ("notice_id", "doc_number", "submission_id", "report_id", "recipients")
 MAX_QUERY = 500
 MAX_EXPORT = 100_000

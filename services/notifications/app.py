@@ -1,15 +1,24 @@
-"""Wiring of the notifications service."""
+"""Wiring of the notifications service: every subscription in one place."""
 
 from faststream import FastStream
 from pydantic import BaseModel
 
 from shared.clock import Clock
-from shared.events import NoticeForwarded, NoticeIssued
+from shared.commands import PreviewTemplate, ResetTemplate, TemplateQuery, UpdateChannels, UpdateTemplate
+from shared.events import (
+    DeadlineApproaching,
+    DeadlineMissed,
+    NoticeCorrected,
+    NoticeForwarded,
+    NoticeIssued,
+    NoticeWithdrawn,
+    SubmissionReturned,
+)
 from shared.service import Service
 from shared.settings import NotificationsSettings
 from shared.storage import public
 
-from . import domain
+from . import handlers as h
 from .repository import INDEXES, DeliveriesRepository
 
 
@@ -19,25 +28,64 @@ class NoticeRef(BaseModel):
 
 def create_app(settings: NotificationsSettings, clock: Clock | None = None) -> FastStream:
     svc = Service(settings, indexes=INDEXES, clock=clock)
-    repo = DeliveriesRepository(svc)
+    d = h.Deps(repo=DeliveriesRepository(svc), settings=settings, clock=svc.clock)
 
-    async def record_arrival(event: NoticeIssued | NoticeForwarded, reason: str) -> None:
-        here = [r for r in event.notice.recipients if r.node_id == svc.node]
-        docs = domain.notice_deliveries(event.event_id, event.notice.notice_id, event.notice.title, here, reason)
-        for doc in docs:
-            doc["created_at"] = svc.clock.now()
-        await repo.record(docs)
-
+    # ---- events: who gets told (deliveries recorded as pending)
     @svc.on_event("notice.issued", "deliveries_issued", "Tell each recipient contact hosted here about a new notice")
     async def on_issued(event: NoticeIssued) -> None:
-        await record_arrival(event, "notice.issued")
+        await h.on_notice(event, d)
 
     @svc.on_event("notice.forwarded", "deliveries_forwarded", "Tell each recipient contact about a forwarded notice")
     async def on_forwarded(event: NoticeForwarded) -> None:
-        await record_arrival(event, "notice.forwarded")
+        await h.on_notice(event, d)
 
+    @svc.on_event("notice.corrected", "deliveries_corrected", "Tell the recipients hosted here about a 更正")
+    async def on_corrected(event: NoticeCorrected) -> None:
+        await h.on_notice(event, d)
+
+    @svc.on_event("notice.withdrawn", "deliveries_withdrawn", "Tell the recipients hosted here about a 撤回")
+    async def on_withdrawn(event: NoticeWithdrawn) -> None:
+        await h.on_withdrawn(event, d)
+
+    @svc.on_event("deadline.approaching", "deliveries_approaching", "Remind (or chase) units that have not submitted")
+    async def on_approaching(event: DeadlineApproaching) -> None:
+        await h.on_deadline(event, d)
+
+    @svc.on_event("deadline.missed", "deliveries_missed", "Tell units that missed a deadline")
+    async def on_missed(event: DeadlineMissed) -> None:
+        await h.on_deadline(event, d)
+
+    @svc.on_event("submission.returned", "deliveries_returned", "Tell a unit its submission was returned (退回)")
+    async def on_returned(event: SubmissionReturned) -> None:
+        await h.on_returned(event, d)
+
+    # ---- queries and the node admin's commands
     @svc.on_rpc("deliveries", "The delivery log of one notice")
     async def deliveries(q: NoticeRef) -> list[dict]:
-        return [public(d) for d in await repo.for_notice(q.notice_id)]
+        return [public(x) for x in await d.repo.for_notice(q.notice_id)]
+
+    @svc.on_rpc("channels.get", "The node's notification channels (enabled, parameters)")
+    async def channels_get() -> dict:
+        return await h.channels(d)
+
+    @svc.on_rpc("channels.update", "Enable or disable channels and set their parameters")
+    async def channels_update(cmd: UpdateChannels) -> dict:
+        return await h.update_channels(cmd, d)
+
+    @svc.on_rpc("templates.list", "Message templates per cause and channel, with their variables")
+    async def templates_list(q: TemplateQuery) -> list[dict]:
+        return await h.list_templates(q, d)
+
+    @svc.on_rpc("templates.update", "Change the template of a cause and channel (checked in the sandbox)")
+    async def templates_update(cmd: UpdateTemplate) -> dict:
+        return await h.update_template(cmd, d)
+
+    @svc.on_rpc("templates.reset", "Go back to the built-in template of a cause and channel")
+    async def templates_reset(cmd: ResetTemplate) -> dict:
+        return await h.reset_template(cmd, d)
+
+    @svc.on_rpc("templates.preview", "Render a template with sample values; nothing is stored")
+    async def templates_preview(cmd: PreviewTemplate) -> dict:
+        return await h.preview_template(cmd, d)
 
     return svc.build()

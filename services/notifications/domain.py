@@ -1,42 +1,233 @@
-"""Who gets told what, on which channel. Pure functions."""
+"""Who gets told what, on which channel, in which words. Pure functions.
 
+Channels: ``email`` and ``sms`` reach each contact of a unit that gave an
+e-mail address or a mobile number; ``chat`` posts one message per unit to the
+node's group webhook (e.g. a 企业微信 / 钉钉 group of the liaisons). The node
+admin enables channels and sets their parameters (``ChannelSettings``); a
+disabled channel gets no deliveries. Subjects and bodies come from the
+templates of the cause (templates.py).
+
+Delivery ``_id``s derive from the cause event's id, the unit, the contact and
+the channel, so a redelivered event maps onto the deliveries it already made.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shared.clock import local_text
 from shared.schemas import Contact, UnitRef
 
+from . import templates as tpl
+
 # Channels in order of preference when a contact has several ways to be reached.
-CHANNELS = ("email", "sms")
+CHANNELS = tpl.CHANNELS
+CONTACT_CHANNELS = ("email", "sms")
 
 
-def channels_for(contact: Contact) -> list[str]:
+def channels_for(contact: Contact | Mapping[str, Any], enabled: Iterable[str] = CONTACT_CHANNELS) -> list[str]:
+    """The per-contact channels this contact can be reached on, among those enabled."""
+    get = contact.get if isinstance(contact, Mapping) else lambda k: getattr(contact, k)
+    on = set(enabled)
     out = []
-    if contact.email:
+    if "email" in on and get("email"):
         out.append("email")
-    if contact.mobile:
+    if "sms" in on and get("mobile"):
         out.append("sms")
     return out
 
 
-def delivery_id(cause_event_id: str, unit_id: str, contact_index: int, channel: str) -> str:
+def delivery_id(cause_event_id: str, unit_id: str, contact_index: int | str, channel: str) -> str:
     """Deterministic, so a redelivered event maps onto the same deliveries."""
     return f"{cause_event_id}:{unit_id}:{contact_index}:{channel}"
 
 
-def notice_deliveries(event_id: str, notice_id: str, title: str, units: list[UnitRef], reason: str) -> list[dict]:
-    docs = []
-    for unit in units:
-        for i, contact in enumerate(unit.contacts):
-            for channel in channels_for(contact):
-                docs.append(
-                    {
-                        "_id": delivery_id(event_id, unit.unit_id, i, channel),
-                        "cause_event_id": event_id,
-                        "reason": reason,
-                        "notice_id": notice_id,
-                        "unit_id": unit.unit_id,
-                        "contact_name": contact.name,
-                        "channel": channel,
-                        "address": contact.email if channel == "email" else contact.mobile,
-                        "subject": title,
-                        "status": "pending",
-                    }
-                )
+# ---------------------------------------------------------------- the node's channel settings
+
+
+def default_channels(sender: str = "cascade@localhost") -> dict:
+    """What a node starts with: e-mail and SMS on (as before channels were configurable), chat off."""
+    return {
+        "email": {"enabled": True, "sender": sender, "sender_name": "", "reply_to": None},
+        "sms": {"enabled": True, "signature": ""},
+        "chat": {"enabled": False, "webhook_url": None},
+        "public_url": None,
+    }
+
+
+def enabled_channels(channels: Mapping[str, Any]) -> list[str]:
+    out = [c for c in CHANNELS if (channels.get(c) or {}).get("enabled")]
+    if "chat" in out and not channels["chat"].get("webhook_url"):
+        out.remove("chat")
+    return out
+
+
+def notice_url(channels: Mapping[str, Any], notice_id: str | None) -> str:
+    base = (channels.get("public_url") or "").rstrip("/")
+    return f"{base}/notices/{notice_id}" if base and notice_id else ""
+
+
+# ---------------------------------------------------------------- what a message is about
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A unit to tell, with its contacts (from a notice snapshot or the contacts read model)."""
+
+    unit_id: str
+    name: str
+    contacts: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, unit: UnitRef) -> "Recipient":
+        return cls(unit.unit_id, unit.name, [c.model_dump() for c in unit.contacts])
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> "Recipient":
+        return cls(doc["_id"], doc.get("name") or doc["_id"], list(doc.get("contacts") or []))
+
+
+@dataclass(frozen=True)
+class Cause:
+    """The fact a message tells about: its event, type, notice, and the cause's template variables."""
+
+    event_id: str
+    type: str
+    notice_id: str | None
+    variables: dict[str, Any]
+    ask_id: str | None = None
+
+
+def when(dt: datetime | None, tz: str) -> str:
+    return local_text(dt, tz) if dt else ""
+
+
+def notice_variables(notice: Mapping[str, Any], channels: Mapping[str, Any], tz: str) -> dict[str, Any]:
+    """The variables every cause has, from the notices read model (title, 文号, issuer) of its notice."""
+    deadlines = [a["deadline"] for a in notice.get("asks") or [] if a.get("deadline")]
+    return {
+        "notice_title": notice.get("title") or "",
+        "doc_number": notice.get("doc_number") or "",
+        "issuer_name": notice.get("issuer_name") or "",
+        "notice_url": notice_url(channels, notice.get("_id")),
+        "ask_count": len(notice.get("asks") or []),
+        "earliest_deadline": when(min(deadlines), tz) if deadlines else "",
+        "original_title": notice.get("original_title") or notice.get("title") or "",
+    }
+
+
+def ask_title(notice: Mapping[str, Any], ask_id: str | None) -> str:
+    return next((a.get("title") or "" for a in notice.get("asks") or [] if a.get("ask_id") == ask_id), "")
+
+
+# ---------------------------------------------------------------- deliveries
+
+
+@dataclass
+class Messages:
+    """The templates of one cause per channel, and the node's channel settings: makes the deliveries."""
+
+    channels: Mapping[str, Any]
+    templates: Mapping[str, tuple[str, str]]  # channel -> (subject, body)
+    enabled: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.enabled:
+            self.enabled = enabled_channels(self.channels)
+
+    def render(self, cause: Cause, channel: str, unit_name: str, contact_name: str) -> tuple[str, str]:
+        subject, body = self.templates.get(channel) or tpl.default(cause.type, channel)
+        names = set(tpl.VARIABLES[cause.type])
+        context = {k: v for k, v in cause.variables.items() if k in names}
+        context.update(unit_name=unit_name, contact_name=contact_name)
+        for name in names - set(context):
+            context[name] = ""  # a variable the cause could not fill (an unknown notice): empty, not an error
+        return tpl.render_pair(cause.type, channel, subject, body, context)
+
+    def deliveries(self, cause: Cause, recipients: Iterable[Recipient], now: datetime) -> list[dict]:
+        docs = []
+        contact_channels = [c for c in self.enabled if c in CONTACT_CHANNELS]
+        for unit in recipients:
+            for i, contact in enumerate(unit.contacts):
+                for channel in channels_for(contact, contact_channels):
+                    subject, body = self.render(cause, channel, unit.name, contact.get("name") or "")
+                    docs.append(self._doc(cause, unit, channel, delivery_id(cause.event_id, unit.unit_id, i, channel),
+                                          contact.get("name") or "",
+                                          contact["email"] if channel == "email" else contact["mobile"],
+                                          subject, body, now))
+            if "chat" in self.enabled:
+                subject, body = self.render(cause, "chat", unit.name, "")
+                docs.append(self._doc(cause, unit, "chat", delivery_id(cause.event_id, unit.unit_id, "unit", "chat"),
+                                      "", self.channels["chat"]["webhook_url"], subject, body, now))
+        return docs
+
+    def _doc(self, cause: Cause, unit: Recipient, channel: str, _id: str, contact_name: str, address: str,
+             subject: str, body: str, now: datetime) -> dict:
+        doc = {
+            "_id": _id,
+            "cause_event_id": cause.event_id,
+            "reason": cause.type,
+            "notice_id": cause.notice_id,
+            "ask_id": cause.ask_id,
+            "unit_id": unit.unit_id,
+            "contact_name": contact_name,
+            "channel": channel,
+            "address": address,
+            "subject": subject,
+            "body": body,
+            "status": "pending",
+            "created_at": now,
+        }
+        if channel == "email":
+            email = self.channels.get("email") or {}
+            doc["sender"] = email.get("sender")
+            if email.get("sender_name"):
+                doc["sender_name"] = email["sender_name"]
+            if email.get("reply_to"):
+                doc["reply_to"] = email["reply_to"]
+        elif channel == "sms":
+            signature = (self.channels.get("sms") or {}).get("signature")
+            if signature:
+                doc["body"] = f"【{signature}】{body}"
+        return doc
+
+
+def notice_deliveries(event_id: str, notice_id: str, title: str, units: list[UnitRef], reason: str,
+                      now: datetime | None = None, messages: Messages | None = None) -> list[dict]:
+    """Deliveries of a notice event to its recipients, with the default templates unless ``messages`` says."""
+    messages = messages or Messages(default_channels(), {})
+    variables = {"notice_title": title}
+    cause = Cause(event_id, reason if reason in tpl.CAUSES else "notice.issued", notice_id, variables)
+    docs = messages.deliveries(cause, [Recipient.of(u) for u in units], now or datetime.now().astimezone())
+    for d in docs:
+        d["reason"] = reason
     return docs
+
+
+# ---------------------------------------------------------------- the contacts read model
+
+
+def contact_fingerprint(name: str, node_id: str, contacts: list[dict]) -> tuple:
+    return (name, node_id, tuple(tuple(sorted(c.items())) for c in contacts))
+
+
+def contact_doc(unit: UnitRef, as_of: datetime) -> dict:
+    """A unit's entry in the contacts read model, keyed by the unit's id."""
+    return {"_id": unit.unit_id, "name": unit.name, "node_id": unit.node_id,
+            "contacts": [c.model_dump() for c in unit.contacts], "as_of": as_of}
+
+
+def notice_doc(notice, kind: str) -> dict:
+    """The notices read model: what messages about a notice need, one small document per notice."""
+    lead = notice.issuers[0]
+    return {
+        "_id": notice.notice_id,
+        "kind": kind,
+        "title": notice.title,
+        "doc_number": notice.doc_number,
+        "issuer_name": lead.name,
+        "original_title": notice.chain[0].title if notice.chain and notice.chain[0].title else notice.title,
+        "asks": [{"ask_id": a.ask_id, "title": a.title, "deadline": a.deadline} for a in notice.asks],
+        "revision": notice.revision,
+    }

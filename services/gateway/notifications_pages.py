@@ -1,0 +1,174 @@
+"""The node admin's pages (zh-CN) for notifications: 通知渠道 (channels) and 消息模板 (templates, with a preview)."""
+
+from typing import Annotated, get_args
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from shared.bus import problem_from_validation
+from shared.commands import (
+    Actor,
+    NotificationCause,
+    NotificationChannel,
+    PreviewTemplate,
+    ResetTemplate,
+    TemplateQuery,
+    UpdateChannels,
+    UpdateTemplate,
+)
+from shared.errors import DomainError, Invalid, NotFound
+from shared.schemas import Role
+
+from .admin_pages import render
+from .audit import command
+from .auth import require
+from .notifications_api import template_target
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+Admin = Annotated[Actor, Depends(require(Role.admin))]
+CAUSES = get_args(NotificationCause)
+CHANNELS = get_args(NotificationChannel)
+FIELD_LABELS = {
+    "subject": "主题", "body": "正文", "email.sender": "发件地址", "email.sender_name": "发件人名称",
+    "email.reply_to": "回复地址", "sms.signature": "短信签名", "chat.webhook_url": "Webhook 地址",
+    "public_url": "本节点网址",
+}
+
+
+def invalid(exc: ValidationError) -> Invalid:
+    p = problem_from_validation(exc, skip_locs=0)
+    return Invalid(p.message, field=p.field, code=p.code)
+
+
+# ---------------------------------------------------------------- channels
+
+
+def _checked(value: str) -> bool:
+    return value in ("1", "on", "true")
+
+
+@router.get("/channels", response_class=HTMLResponse)
+async def channels(request: Request, actor: Admin, saved: str | None = None) -> HTMLResponse:
+    current = await request.app.state.backend.call("notifications", "channels.get")
+    return render(request, "admin/channels.html", channels=current, error=None, saved=bool(saved),
+                  field_labels=FIELD_LABELS)
+
+
+@router.post("/channels", response_class=HTMLResponse)
+async def save_channels(
+    request: Request, actor: Admin,
+    email_enabled: Annotated[str, Form(max_length=10)] = "",
+    email_sender: Annotated[str, Form(max_length=300)] = "",
+    email_sender_name: Annotated[str, Form(max_length=300)] = "",
+    email_reply_to: Annotated[str, Form(max_length=300)] = "",
+    sms_enabled: Annotated[str, Form(max_length=10)] = "",
+    sms_signature: Annotated[str, Form(max_length=100)] = "",
+    chat_enabled: Annotated[str, Form(max_length=10)] = "",
+    chat_webhook_url: Annotated[str, Form(max_length=1000)] = "",
+    public_url: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    typed = {
+        "email": {"enabled": _checked(email_enabled), "sender": email_sender.strip(),
+                  "sender_name": email_sender_name.strip(), "reply_to": email_reply_to.strip() or None},
+        "sms": {"enabled": _checked(sms_enabled), "signature": sms_signature.strip()},
+        "chat": {"enabled": _checked(chat_enabled), "webhook_url": chat_webhook_url.strip() or None},
+        "public_url": public_url.strip() or None,
+    }
+    try:
+        try:
+            cmd = UpdateChannels(**typed, actor=actor)
+        except ValidationError as exc:
+            raise invalid(exc) from exc
+        await command(request, "notifications", "channels.update", cmd, target="channels")
+    except DomainError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return render(request, "admin/channels.html", 422, channels=typed, error=exc, saved=False,
+                      field_labels=FIELD_LABELS)
+    return RedirectResponse("/admin/channels?saved=1", status_code=303)
+
+
+# ---------------------------------------------------------------- templates
+
+
+@router.get("/templates", response_class=HTMLResponse)
+async def templates(request: Request, actor: Admin) -> HTMLResponse:
+    entries = await request.app.state.backend.call("notifications", "templates.list", TemplateQuery(actor=actor))
+    current = await request.app.state.backend.call("notifications", "channels.get")
+    return render(request, "admin/templates.html", entries=entries, channels=current)
+
+
+def _pair(cause: str, channel: str) -> None:
+    if cause not in CAUSES or channel not in CHANNELS:
+        raise NotFound("没有这种消息模板", field="cause")
+
+
+async def template_page(request: Request, actor: Actor, cause: str, channel: str, status_code: int = 200, *,
+                        typed: dict | None = None, error: DomainError | None = None, preview: dict | None = None,
+                        saved: str | None = None) -> HTMLResponse:
+    [entry] = await request.app.state.backend.call("notifications", "templates.list",
+                                                   TemplateQuery(cause=cause, channel=channel, actor=actor))
+    form = typed or {"subject": entry["subject"], "body": entry["body"]}
+    return render(request, "admin/template.html", status_code, entry=entry, form=form, error=error, preview=preview,
+                  saved=saved, field_labels=FIELD_LABELS)
+
+
+SAVED = {"1": "已保存。", "reset": "已恢复为默认模板。"}
+
+
+@router.get("/templates/{cause}/{channel}", response_class=HTMLResponse)
+async def template(request: Request, cause: str, channel: str, actor: Admin, saved: str | None = None) -> HTMLResponse:
+    _pair(cause, channel)
+    return await template_page(request, actor, cause, channel, saved=SAVED.get(saved or ""))
+
+
+@router.post("/templates/{cause}/{channel}", response_class=HTMLResponse)
+async def save_template(
+    request: Request, cause: str, channel: str, actor: Admin,
+    subject: Annotated[str, Form(max_length=1000)] = "",
+    body: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    _pair(cause, channel)
+    typed = {"subject": subject, "body": body}
+    try:
+        try:
+            cmd = UpdateTemplate(cause=cause, channel=channel, subject=subject, body=body, actor=actor)
+        except ValidationError as exc:
+            raise invalid(exc) from exc
+        await command(request, "notifications", "templates.update", cmd, target=template_target(cause, channel))
+    except DomainError as exc:
+        if exc.status != 422:
+            raise
+        return await template_page(request, actor, cause, channel, 422, typed=typed, error=exc)
+    return RedirectResponse(f"/admin/templates/{cause}/{channel}?saved=1", status_code=303)
+
+
+@router.post("/templates/{cause}/{channel}/preview", response_class=HTMLResponse)
+async def preview(
+    request: Request, cause: str, channel: str, actor: Admin,
+    subject: Annotated[str, Form(max_length=1000)] = "",
+    body: Annotated[str, Form(max_length=20_000)] = "",
+) -> HTMLResponse:
+    _pair(cause, channel)
+    typed = {"subject": subject, "body": body}
+    try:
+        try:
+            cmd = PreviewTemplate(cause=cause, channel=channel, subject=subject, body=body, actor=actor)
+        except ValidationError as exc:
+            raise invalid(exc) from exc
+        shown = await request.app.state.backend.call("notifications", "templates.preview", cmd)
+    except DomainError as exc:
+        if exc.status != 422:
+            raise
+        return await template_page(request, actor, cause, channel, 422, typed=typed, error=exc)
+    return await template_page(request, actor, cause, channel, typed=typed, preview=shown)
+
+
+@router.post("/templates/{cause}/{channel}/reset")
+async def reset(request: Request, cause: str, channel: str, actor: Admin) -> Response:
+    _pair(cause, channel)
+    await command(request, "notifications", "templates.reset", ResetTemplate(cause=cause, channel=channel, actor=actor),
+                  target=template_target(cause, channel))
+    return RedirectResponse(f"/admin/templates/{cause}/{channel}?saved=reset", status_code=303)

@@ -1,0 +1,231 @@
+"""Use cases of the notifications service: the node admin's channels and templates; deliveries for events.
+
+Real sending (SMTP, an SMS gateway, the webhook) is not done here yet: every
+delivery is recorded with status ``pending`` and its final subject and body,
+ready for a sender to pick up.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from shared.clock import Clock
+from shared.commands import (
+    Actor,
+    PreviewTemplate,
+    ResetTemplate,
+    TemplateQuery,
+    UpdateChannels,
+    UpdateTemplate,
+)
+from shared.errors import Forbidden, Invalid
+from shared.events import (
+    DeadlineApproaching,
+    DeadlineMissed,
+    NoticeCorrected,
+    NoticeForwarded,
+    NoticeIssued,
+    NoticeWithdrawn,
+    SubmissionReturned,
+)
+from shared.schemas import Role
+from shared.settings import NotificationsSettings
+
+from . import domain
+from . import templates as tpl
+from .repository import DeliveriesRepository
+
+CHANGED_LABELS = {"title": "标题", "body": "正文", "cover_note": "转发说明", "asks": "报送要求", "contacts": "联系方式",
+                  "attachments": "附件"}
+
+
+@dataclass
+class Deps:
+    repo: DeliveriesRepository
+    settings: NotificationsSettings
+    clock: Clock
+
+    @property
+    def node(self) -> str:
+        return self.settings.node_id
+
+
+def node_admin(actor: Actor | None) -> Actor:
+    """Channels and templates are the node admin's (the gateway checks it too; internal callers have no actor)."""
+    if actor is None or Role.admin not in actor.roles:
+        raise Forbidden("只有节点管理员可以修改通知渠道和消息模板", code="forbidden_role")
+    return actor
+
+
+def stamp(actor: Actor | None, d: Deps) -> dict:
+    return {"updated_at": d.clock.now(), "updated_by": actor.display_name if actor else "", "updated_by_id":
+            actor.user_id if actor else ""}
+
+
+# ---------------------------------------------------------------- channels
+
+
+async def channels(d: Deps) -> dict:
+    """The node's channel settings, the defaults where nothing was saved."""
+    stored = await d.repo.channels() or {}
+    out = domain.default_channels(d.settings.smtp_sender)
+    for key in ("email", "sms", "chat"):
+        out[key] = {**out[key], **(stored.get(key) or {})}
+    out["public_url"] = stored.get("public_url")
+    out["updated_at"] = stored.get("updated_at")
+    out["updated_by"] = stored.get("updated_by")
+    return out
+
+
+async def update_channels(cmd: UpdateChannels, d: Deps) -> dict:
+    actor = node_admin(cmd.actor)
+    if cmd.chat.enabled and not cmd.chat.webhook_url:
+        raise Invalid("启用群聊机器人须填写 Webhook 地址", field="chat.webhook_url")
+    doc = {**cmd.model_dump(mode="json", exclude={"actor"}), **stamp(actor, d)}
+    await d.repo.save_channels(doc)
+    return {**await channels(d), "enabled": domain.enabled_channels(doc)}
+
+
+# ---------------------------------------------------------------- templates
+
+
+def _entry(cause: str, channel: str, stored: dict | None) -> dict:
+    subject, body = tpl.default(cause, channel)
+    return {
+        "cause": cause,
+        "cause_label": tpl.CAUSE_LABELS[cause],
+        "channel": channel,
+        "channel_label": tpl.CHANNEL_LABELS[channel],
+        "subject": stored["subject"] if stored else subject,
+        "body": stored["body"] if stored else body,
+        "is_default": stored is None,
+        "default_subject": subject,
+        "default_body": body,
+        "variables": tpl.VARIABLES[cause],
+        "updated_at": (stored or {}).get("updated_at"),
+        "updated_by": (stored or {}).get("updated_by"),
+    }
+
+
+async def list_templates(q: TemplateQuery, d: Deps) -> list[dict]:
+    stored = await d.repo.templates()
+    return [_entry(cause, channel, stored.get(f"{cause}:{channel}"))
+            for cause in tpl.CAUSES if q.cause in (None, cause)
+            for channel in tpl.CHANNELS if q.channel in (None, channel)]
+
+
+async def get_template(cause: str, channel: str, d: Deps) -> dict:
+    return _entry(cause, channel, await d.repo.template(cause, channel))
+
+
+async def update_template(cmd: UpdateTemplate, d: Deps) -> dict:
+    actor = node_admin(cmd.actor)
+    tpl.check_pair(cmd.cause, cmd.channel, cmd.subject, cmd.body)
+    await d.repo.save_template({"_id": f"{cmd.cause}:{cmd.channel}", "cause": cmd.cause, "channel": cmd.channel,
+                                "subject": cmd.subject, "body": cmd.body, **stamp(actor, d)})
+    return await get_template(cmd.cause, cmd.channel, d)
+
+
+async def reset_template(cmd: ResetTemplate, d: Deps) -> dict:
+    node_admin(cmd.actor)
+    await d.repo.delete_template(cmd.cause, cmd.channel)
+    return await get_template(cmd.cause, cmd.channel, d)
+
+
+async def preview_template(cmd: PreviewTemplate, d: Deps) -> dict:
+    node_admin(cmd.actor)
+    current = await get_template(cmd.cause, cmd.channel, d)
+    subject = current["subject"] if cmd.subject is None else cmd.subject
+    body = current["body"] if cmd.body is None else cmd.body
+    tpl.check_pair(cmd.cause, cmd.channel, subject, body)
+    sample = tpl.SAMPLES[cmd.cause]
+    messages = domain.Messages(await channels(d), {cmd.channel: (subject, body)}, enabled=list(tpl.CHANNELS))
+    cause = domain.Cause("preview", cmd.cause, None, sample)
+    subject_text, body_text = messages.render(cause, cmd.channel, sample["unit_name"],
+                                              sample["contact_name"] if cmd.channel != "chat" else "")
+    if cmd.channel == "sms":
+        signature = (await channels(d))["sms"].get("signature")
+        body_text = f"【{signature}】{body_text}" if signature else body_text
+    return {"cause": cmd.cause, "channel": cmd.channel, "subject": subject_text if cmd.channel != "sms" else "",
+            "body": body_text, "sample": sample}
+
+
+# ---------------------------------------------------------------- deliveries
+
+
+async def _messages(cause: str, d: Deps) -> tuple[domain.Messages, dict]:
+    chan = await channels(d)
+    stored = await d.repo.templates_of(cause)
+    return domain.Messages(chan, {c: (t["subject"], t["body"]) for c, t in stored.items()}), chan
+
+
+async def _deliver(cause: domain.Cause, recipients: list[domain.Recipient], d: Deps,
+                   messages: domain.Messages) -> int:
+    if not recipients or not messages.enabled:
+        return 0
+    return await d.repo.record(messages.deliveries(cause, recipients, d.clock.now()))
+
+
+def _hosted_here(units, d: Deps):
+    return [u for u in units if u.node_id == d.node]
+
+
+async def on_notice(event: NoticeIssued | NoticeForwarded | NoticeCorrected, d: Deps) -> int:
+    """A notice arrived (issued, forwarded) or was corrected: remember it and its recipients; tell those here."""
+    notice = event.notice
+    kind = "forwarded" if isinstance(event, NoticeForwarded) else "issued"
+    await d.repo.remember_notice(domain.notice_doc(notice, kind))
+    await d.repo.remember_units(list(notice.recipients), notice.issued_at)
+    messages, chan = await _messages(event.type, d)
+    variables = domain.notice_variables(domain.notice_doc(notice, kind), chan, d.settings.timezone)
+    if isinstance(event, NoticeCorrected):
+        variables["reason"] = event.reason
+        variables["changed"] = "、".join(CHANGED_LABELS.get(c, c) for c in event.changed)
+    cause = domain.Cause(event.event_id, event.type, notice.notice_id, variables)
+    here = [domain.Recipient.of(u) for u in _hosted_here(notice.recipients, d)]
+    return await _deliver(cause, here, d, messages)
+
+
+async def _known_units(unit_ids: list[str], d: Deps) -> list[domain.Recipient]:
+    """Units named by an event, with the contacts last seen in a notice to them; those hosted here only."""
+    return [domain.Recipient.from_doc(doc) for doc in await d.repo.units(list(dict.fromkeys(unit_ids)))
+            if doc.get("node_id") == d.node]
+
+
+async def _notice_variables(notice_id: str, event: Any, chan: dict, d: Deps) -> tuple[dict, dict]:
+    notice = await d.repo.notice(notice_id) or {"_id": notice_id}
+    variables = domain.notice_variables(notice, chan, d.settings.timezone)
+    # An event may carry the texts itself (it then wins over what this node has seen).
+    for ours, theirs in (("notice_title", "title"), ("doc_number", "doc_number")):
+        if getattr(event, theirs, ""):
+            variables[ours] = getattr(event, theirs)
+    return variables, notice
+
+
+async def on_withdrawn(event: NoticeWithdrawn, d: Deps) -> int:
+    messages, chan = await _messages(event.type, d)
+    variables, _ = await _notice_variables(event.notice_id, event, chan, d)
+    variables["reason"] = event.reason
+    cause = domain.Cause(event.event_id, event.type, event.notice_id, variables)
+    return await _deliver(cause, await _known_units(event.recipient_unit_ids, d), d, messages)
+
+
+async def on_deadline(event: DeadlineApproaching | DeadlineMissed, d: Deps) -> int:
+    messages, chan = await _messages(event.type, d)
+    variables, notice = await _notice_variables(event.notice_id, event, chan, d)
+    variables["ask_title"] = getattr(event, "ask_title", "") or domain.ask_title(notice, event.ask_id)
+    variables["deadline"] = domain.when(event.deadline, d.settings.timezone)
+    variables["manual"] = bool(getattr(event, "manual", False))
+    variables["note"] = getattr(event, "note", "") or ""
+    cause = domain.Cause(event.event_id, event.type, event.notice_id, variables, ask_id=event.ask_id)
+    return await _deliver(cause, await _known_units(event.pending_unit_ids, d), d, messages)
+
+
+async def on_returned(event: SubmissionReturned, d: Deps) -> int:
+    messages, chan = await _messages(event.type, d)
+    variables, notice = await _notice_variables(event.notice_id, event, chan, d)
+    variables["ask_title"] = getattr(event, "ask_title", "") or domain.ask_title(notice, event.ask_id)
+    variables["reason"] = event.reason
+    variables["revision"] = event.revision
+    variables["returned_by"] = getattr(event, "returned_by", None) or getattr(event, "reviewed_by", "") or ""
+    cause = domain.Cause(event.event_id, event.type, event.notice_id, variables, ask_id=event.ask_id)
+    return await _deliver(cause, await _known_units([event.unit_id], d), d, messages)
