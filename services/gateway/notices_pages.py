@@ -32,6 +32,7 @@ from . import notice_forms as forms
 from .audit import command
 from .auth import CurrentActor, require
 from .notices_api import upload
+from .submissions_api import notice_panel
 
 router = APIRouter(include_in_schema=False)
 
@@ -251,7 +252,8 @@ async def notice_page(request: Request, notice_id: str, actor: CurrentActor) -> 
     return render(
         request, "notice.html", notice=notice, viewer=viewer, tracking=tracking, route_names=route_names,
         can_sign=has(actor, "submitter"), can_issue=has(actor, "issuer"),
-        error=request.query_params.get("error"),
+        error=request.query_params.get("error"), chased=request.query_params.get("chased"),
+        **await notice_panel(b, notice, actor, viewer),
     )
 
 

@@ -23,6 +23,7 @@ from shared.commands import (
     UnitNoticesQuery,
 )
 from shared.errors import NotFound
+from shared.ids import submission_id
 from shared.schemas import Attachment, Role
 
 from .api import issued_by_own_unit
@@ -127,3 +128,25 @@ async def chase(notice_id: str, body: ChaseBody, request: Request, actor: Issuer
 async def completeness(notice_id: str, b: BackendDep, actor: Tracker) -> dict[str, Any]:
     await issued_by_own_unit(b, notice_id, actor)
     return await b.call("reports", "completeness", {"notice_id": notice_id})
+
+
+async def notice_panel(b: Backend, notice: dict, actor: Actor, viewer: dict) -> dict[str, Any]:
+    """What the notice page shows of submissions: the viewer's own per ask, and, for its issuer, completeness."""
+    mine: dict[str, dict] = {}
+    if viewer.get("inbox"):
+        for ask in notice["asks"]:
+            try:
+                mine[ask["ask_id"]] = await get_submission(b, submission_id(notice["id"], ask["ask_id"], actor.unit_id),
+                                                           actor)
+            except NotFound:  # this unit's kind need not answer this ask
+                pass
+    completeness: dict[str, dict] = {}
+    if viewer.get("is_issuer") and {Role.issuer, Role.reviewer} & set(actor.roles):
+        try:
+            view = await b.call("reports", "completeness", {"notice_id": notice["id"]})
+            completeness = {a["ask_id"]: a for a in view["asks"]}
+        except NotFound:  # the read model is not there yet
+            pass
+    return {"my_submissions": mine, "completeness": completeness,
+            "can_submit": Role.submitter in actor.roles, "can_review": Role.reviewer in actor.roles,
+            "is_forward": bool(notice.get("parent_notice_id"))}

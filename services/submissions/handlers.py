@@ -427,8 +427,14 @@ async def send_due_reminders(d: Deps) -> int:
 # ---------------------------------------------------------------- queries
 
 
+# Every submission shows the same keys, whatever it went through.
+VIEW_DEFAULTS = {"late": False, "compiled": False, "item_count": 0, "submitted_at": None, "submitted_by": None,
+                 "reviewed_at": None, "reviewed_by": None, "return_reason": None, "last_reminder": None,
+                 "compiled_in": None, "notice_status": "issued", "department": None}
+
+
 def view(doc: dict, revisions: list[dict | None] = ()) -> dict:
-    out = public({k: v for k, v in doc.items() if k != outbox.FIELD})
+    out = VIEW_DEFAULTS | public({k: v for k, v in doc.items() if k not in (outbox.FIELD, "stage")})
     out["status_text"] = domain.STATUS_TEXT.get(doc["status"], doc["status"])
     if revisions:
         out["revisions"] = [public(r) for r in revisions if r is not None]
