@@ -186,6 +186,8 @@ async def api_token(http: httpx.AsyncClient, unit_id: str, *roles: str, name: st
         name=name or f"测试 {unit_id} {'/'.join(roles)}", unit_id=unit_id, roles=[Role(r) for r in roles],
         created_by="test", now=app.state.clock.now(),
     )
+    if "admin" in roles:  # like `cascade create-admin` on a node without org_unit_id: the first admin's unit is the node's
+        await app.state.node_unit.claim(unit_id, by="test")
     return raw
 
 

@@ -26,6 +26,7 @@ from . import notifications_api, notifications_pages
 from .audit import AuditLog
 from .auth import LoginRequired, PasswordChangeRequired, UnitNames, login_required, template_context
 from .backend import Backend
+from .node_unit import NodeUnit
 from .sessions import SessionStore
 from .tokens import ApiTokens, TokenStore
 from .users import Accounts, Policy
@@ -60,8 +61,9 @@ def create_app(settings: GatewaySettings, backend: Backend | None = None, clock:
                                   max_age=timedelta(hours=settings.session_max_hours))
         s.tokens = TokenStore(db)
         policy = Policy.of(settings)
-        s.accounts = Accounts(db, clock=clock, audit=s.audit, policy=policy, sessions=s.sessions)
-        s.api_tokens = ApiTokens(s.tokens, audit=s.audit, clock=clock, policy=policy)
+        s.node_unit = NodeUnit(db, settings.org_unit_id)
+        s.accounts = Accounts(db, clock=clock, audit=s.audit, policy=policy, sessions=s.sessions, node_unit=s.node_unit)
+        s.api_tokens = ApiTokens(s.tokens, audit=s.audit, clock=clock, policy=policy, node_unit=s.node_unit)
         await s.backend.start()
         try:
             yield

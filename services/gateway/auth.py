@@ -187,6 +187,13 @@ async def authenticate(
         if request.method not in SAFE_METHODS:
             await check_csrf(request, session.token)
         identity.unit_name = await state.unit_names.name(identity.actor.unit_id)
+    # The admin role counts only in the node's own unit: the actor the routes, pages and services see holds
+    # only the roles that count.
+    node_unit = await state.node_unit.get()
+    roles = effective_roles(identity.actor, node_unit)
+    if roles != set(identity.actor.roles):
+        identity.actor = identity.actor.model_copy(update={"roles": [r for r in identity.actor.roles if r in roles]})
+    request.state.node_unit = node_unit
     request.state.identity = identity
     request.state.actor = identity.actor
     return identity
@@ -213,7 +220,7 @@ def require(*roles: Role):
     wanted = set(roles)
 
     async def dependency(request: Request, identity: Annotated[Identity, Depends(login_required)]) -> Actor:
-        if not wanted & effective_roles(identity.actor, request.app.state.settings.org_unit_id):
+        if not wanted & effective_roles(identity.actor, getattr(request.state, "node_unit", None)):
             names = "、".join(ROLE_LABELS[r] for r in roles)
             raise Forbidden(f"没有权限：需要“{names}”角色", code="forbidden_role")
         return identity.actor
@@ -223,9 +230,12 @@ def require(*roles: Role):
 
 
 def effective_roles(actor: Actor, node_unit: str | None) -> set[Role]:
-    """The roles that count: node admin only within the node's own org unit (when configured)."""
+    """The roles that count: node admin only within the node's own org unit (node_unit.py).
+
+    With no node unit known (no ``org_unit_id`` configured and no first admin recorded) nobody is node admin.
+    """
     roles = set(actor.roles)
-    if node_unit and actor.unit_id != node_unit:
+    if not node_unit or actor.unit_id != node_unit:
         roles.discard(Role.admin)
     return roles
 

@@ -20,6 +20,7 @@ from shared.schemas import Role
 from shared.storage import Index
 
 from .audit import AuditLog
+from .node_unit import NodeUnit
 from .security import digest, new_secret, same
 from .users import Policy, check_roles, check_unit
 
@@ -134,15 +135,17 @@ class TokenStore:
 class ApiTokens:
     """What admins do with tokens (create, revoke, list); each change goes to the audit log."""
 
-    def __init__(self, store: TokenStore, *, audit: AuditLog, clock: Clock, policy: Policy) -> None:
+    def __init__(self, store: TokenStore, *, audit: AuditLog, clock: Clock, policy: Policy,
+                 node_unit: NodeUnit | None = None) -> None:
         self.store = store
         self.audit = audit
         self.clock = clock
         self.policy = policy
+        self.node_unit = node_unit or NodeUnit(store.db, policy.admin_unit)
 
     async def create(self, by: Actor, *, name: str, unit_id: str, roles: list[str],
                      expires_at: datetime | None = None) -> tuple[dict, str]:
-        self.policy.check_admin_unit(check_unit(unit_id), check_roles(roles))
+        self.policy.check_admin_unit(check_unit(unit_id), check_roles(roles), await self.node_unit.get())
         doc, raw = await self.store.create(name=name, unit_id=unit_id, roles=roles, created_by=by.user_id,
                                            now=self.clock.now(), expires_at=expires_at)
         await self.audit.append("token.created", by=by, target=doc["_id"],

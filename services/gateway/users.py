@@ -27,6 +27,7 @@ from shared.storage import Index
 
 from . import security
 from .audit import AuditLog
+from .node_unit import NodeUnit
 from .sessions import SessionStore
 
 INDEXES = [
@@ -187,10 +188,20 @@ class Policy:
         return cls(password_min_length=settings.password_min_length, max_failures=settings.login_max_failures,
                    lockout=timedelta(minutes=settings.login_lockout_minutes), admin_unit=settings.org_unit_id)
 
-    def check_admin_unit(self, unit_id: str, roles: list[Role]) -> None:
-        """Node admins run the whole node, so they belong to the node's own organisation, not a hosted unit."""
-        if Role.admin in roles and self.admin_unit and unit_id != self.admin_unit:
-            raise Invalid(f"管理员须属于本节点单位（{self.admin_unit}）", field="roles", code="admin_outside_node_unit")
+    def check_admin_unit(self, unit_id: str, roles: list[Role], node_unit: str | None = None) -> None:
+        """Node admins run the whole node, so they belong to the node's own organisation, not a hosted unit.
+
+        ``node_unit`` is the node's unit as node_unit.py finds it (configured or recorded); with none
+        known, no admin can be given out (the first one comes from ``cascade create-admin``).
+        """
+        if Role.admin not in roles:
+            return
+        unit = node_unit or self.admin_unit
+        if not unit:
+            raise Invalid("本节点尚未确定本单位（节点配置 org_unit_id），不能设置管理员", field="roles",
+                          code="admin_without_node_unit")
+        if unit_id != unit:
+            raise Invalid(f"管理员须属于本节点单位（{unit}）", field="roles", code="admin_outside_node_unit")
 
 
 class Accounts:
@@ -198,10 +209,11 @@ class Accounts:
 
     def __init__(
         self, db: AsyncDatabase, *, clock: Clock, audit: AuditLog, policy: Policy = Policy(),
-        sessions: SessionStore | None = None,
+        sessions: SessionStore | None = None, node_unit: NodeUnit | None = None,
     ) -> None:
         self.store = UserStore(db)
         self.policy = policy
+        self.node_unit = node_unit or NodeUnit(db, policy.admin_unit)
         self.clock = clock
         self.audit = audit
         self.sessions = sessions
@@ -281,7 +293,10 @@ class Accounts:
         else:
             self.check_password(password, name)
         checked_roles = check_roles(roles)
-        self.policy.check_admin_unit(check_unit(unit_id), checked_roles)
+        node_unit = await self.node_unit.get()
+        # On a node without org_unit_id, the first admin made from the command line names the node's unit.
+        bootstrap = by is None and node_unit is None and Role.admin in checked_roles
+        self.policy.check_admin_unit(check_unit(unit_id), checked_roles, unit_id if bootstrap else node_unit)
         now = self.clock.now()
         doc = {
             "_id": name,
@@ -296,6 +311,8 @@ class Accounts:
             "created_by": by.user_id if by else "cli",
         }
         await self.store.insert(doc)
+        if bootstrap:
+            await self.node_unit.claim(unit_id)
         await self.audit.append("user.created", by=by, target=name, via=None if by else "cli",
                                 details={"unit_id": doc["unit_id"], "roles": doc["roles"],
                                          "display_name": doc["display_name"]})
@@ -304,7 +321,7 @@ class Accounts:
     async def update(self, by: Actor, username: str, *, display_name: str, unit_id: str, roles: list[str]) -> dict:
         user = await self._existing(username)
         checked_roles = check_roles(roles)
-        self.policy.check_admin_unit(check_unit(unit_id), checked_roles)
+        self.policy.check_admin_unit(check_unit(unit_id), checked_roles, await self.node_unit.get())
         new_roles = [r.value for r in checked_roles]
         if Role.admin.value in user["roles"] and Role.admin.value not in new_roles:
             await self._keep_an_admin(user["_id"], "不能移除最后一位管理员的管理员角色")
