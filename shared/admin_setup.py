@@ -57,14 +57,22 @@ async def _create(url: str, node_id: str, admin_unit: str | None, **fields: str)
 
 
 async def create_api_token(mongo_url: str, node_id: str, unit_id: str, *roles: str, name: str = "tool") -> str:
-    """An API token for ``unit_id`` with ``roles``, written straight into the node's gateway database."""
+    """An API token for ``unit_id`` with ``roles``, written straight into the node's gateway database.
+
+    An admin token made this way names the node's own unit when none is recorded yet, as ``create-admin``
+    does (a configured ``org_unit_id`` still wins: services/gateway/node_unit.py).
+    """
+    from services.gateway.node_unit import NodeUnit
     from services.gateway.tokens import TokenStore
 
     client = AsyncMongoClient(mongo_url, tz_aware=True, serverSelectionTimeoutMS=10_000)
     try:
-        _, raw = await TokenStore(client[f"{node_id}_gateway"]).create(
+        db = client[f"{node_id}_gateway"]
+        _, raw = await TokenStore(db).create(
             name=name, unit_id=unit_id, roles=list(roles), created_by="cli", now=SystemClock().now()
         )
+        if "admin" in roles:
+            await NodeUnit(db, None).claim(unit_id, by="cli")
         return raw
     finally:
         await client.close()
