@@ -84,5 +84,5 @@ async def test_submit_review_compile_and_chase_on_the_pages(node):
             "note": "请审阅"})
         assert r.status_code == 303, r.text
         report = await province.get(r.headers["location"])
-        assert "汇总报告" in report.text and "汇总自：深圳市科学技术协会" in report.text
+        assert "汇总报告" in report.text and "汇总自：深圳市科学技术协会（第2版，1项）" in report.text
         assert national in r.headers["location"]
