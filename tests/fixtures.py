@@ -10,10 +10,15 @@
   future).
 
 Seed 000 is the 转发 by 广东省科协 + 广东省科技厅 of the national notice by
-中国科协 + 科技部; seed 001 a joint issue by 渭南市科协 + 渭南市科技局; seed 002
-the national 实施方案 with the plan form (five modules, 1-2 items) and a
-3000-character summary; seed 003 the 转发 by 青海省科协 of the 2021 national
-notice, adding a 联络员回执表 and moving deadlines earlier.
+中国科协 + 科技部 (文字信息 and 影像资料, no length limit); seed 001 a joint issue
+by 渭南市科协 + 渭南市科技局; seed 002 the national 实施方案 with the plan form
+(five modules, 1-2 items) and a 3000-character summary; seed 003 the 转发 by
+青海省科协 of the 2021 national notice, adding a 联络员回执表, a brief plan and
+the prefectures' own 3000-character summary, and moving deadlines earlier.
+
+Only what a seed says is written here: a limit, a deadline or a route the
+seed text does not state is not invented (tests/integration/test_notices_seeds.py
+checks these fixtures against facts quoted from the seeds).
 """
 
 from datetime import UTC, date, datetime, timedelta
@@ -48,7 +53,7 @@ def _unit(unit_id: str, name: str, kind: UnitKind, parent: str | None = None, **
 
 NATIONAL_UNITS = [
     _unit("cast", "中国科学技术协会", UnitKind.kexie, doc_number_template="科协发组字〔{year}〕{seq}号",
-          departments=["组织人事部", "培训和人才服务中心"],
+          departments=["组织人事部", "培训和人才服务中心", "“全国科技工作者日”活动办公室"],
           contacts=[Contact(name="马文斌", department="组织人事部", office_phone="(010)68578091",
                             email="rencaichu@cast.org.cn", address="北京市海淀区复兴路3号（100863）"),
                     Contact(name="宋维嘉", department="组织人事部", office_phone="(010)68578091")]),
@@ -91,6 +96,9 @@ GD_UNITS = [
                contacts=[Contact(name="陈思", email="jxxh@example.cn")]),
     UpsertUnit(unit_id="scut-kx", name="华南理工大学科协", kind=UnitKind.university, parent_id="gd-kx",
                contacts=[]),
+    # Seed 000 addresses 企业科协 too ("各高校科协、企业科协").
+    UpsertUnit(unit_id="gd-gs-kx", name="广东省广晟控股集团有限公司科协", kind=UnitKind.enterprise, parent_id="gd-kx",
+               contacts=[Contact(name="黄平", email="kx@gsg.example.cn")]),
 ]
 
 # Seed 001: 渭南市科协 and 渭南市科技局 issue jointly to counties, city societies,
@@ -173,8 +181,12 @@ async def as_unit(http, unit_id: str):
 # ---------------------------------------------------------------- the forms of the seeds
 
 
+AUDIENCES = ["科协系统干部", "科技工作者", "海外同行"]
+STAMPED = {"key": "stamped", "label": "盖章PDF版和word版", "type": "file", "accept": ["pdf", "doc", "docx"]}
+
+
 def plan_form(per_item_chars: int = 500) -> list[dict]:
-    """特色亮点活动筹备方案（样表）, seeds 002 and 003."""
+    """特色亮点活动筹备方案（样表） of 2020, seed 002: 一、基本信息 and 二、工作方案 (每项活动500字以内)."""
     return [
         {"key": "host_unit", "label": "主办单位名称", "type": "text", "max_chars": 100},
         {"key": "activity", "label": "主题活动名称", "type": "text", "max_chars": 100},
@@ -183,7 +195,28 @@ def plan_form(per_item_chars: int = 500) -> list[dict]:
         {"key": "organizer", "label": "承办单位名称", "type": "text", "max_chars": 100, "required": False},
         {"key": "contact", "label": "联系人", "type": "contact"},
         {"key": "plan", "label": "工作方案", "type": "text", "max_chars": per_item_chars},
-        {"key": "stamped", "label": "盖章PDF版和word版", "type": "file", "accept": ["pdf", "doc", "docx"]},
+        STAMPED,
+    ]
+
+
+def plan_form_2021(per_item_chars: int = 500) -> list[dict]:
+    """特色亮点活动筹备方案（样表） of 2021, seed 003: the 2020 form plus time, place, audience, scale and a
+    postal address (优秀组织单位的牌匾 is mailed there)."""
+    return [
+        {"key": "host_unit", "label": "主办单位名称", "type": "text", "max_chars": 100},
+        {"key": "activity", "label": "主题活动名称", "type": "text", "max_chars": 100},
+        {"key": "modules", "label": "主题活动模块", "type": "multi_choice", "options": FIVE_MODULES,
+         "help": "请在相应模块划√，可多选"},
+        {"key": "organizer", "label": "承办单位名称", "type": "text", "max_chars": 100, "required": False},
+        {"key": "planned_date", "label": "拟举办时间", "type": "date"},
+        {"key": "place", "label": "拟举办地点", "type": "text", "max_chars": 100},
+        {"key": "audience", "label": "面向群体", "type": "multi_choice", "options": AUDIENCES},
+        {"key": "scale", "label": "预计活动规模", "type": "text", "max_chars": 100},
+        {"key": "contact", "label": "主办单位联系人", "type": "contact"},
+        {"key": "address", "label": "主办单位邮寄地址", "type": "text", "max_chars": 300,
+         "help": "将根据主办单位联系人和邮寄地址等信息，邮寄优秀组织单位或积极贡献单位牌匾，请务必详实准确"},
+        {"key": "plan", "label": "工作方案", "type": "text", "max_chars": per_item_chars},
+        {**STAMPED, "label": "word版和盖章PDF版"},
     ]
 
 
@@ -196,11 +229,19 @@ def liaison_form() -> list[dict]:
     ]
 
 
-def summary_form(max_chars: int) -> list[dict]:
+def summary_form(max_chars: int | None = None, *, stamped: bool = True) -> list[dict]:
+    """A summary report: a limit only where the seed gives one, the stamped files where it asks for them."""
+    text = {"key": "summary", "label": "总结报告", "type": "text"}
+    if max_chars:
+        text["max_chars"] = max_chars
+    return [text, {**STAMPED, "required": False}] if stamped else [text]
+
+
+def media_form() -> list[dict]:
+    """影像资料: photos and video of the activities."""
     return [
-        {"key": "summary", "label": "总结报告", "type": "text", "max_chars": max_chars},
-        {"key": "stamped", "label": "盖章PDF版和word版", "type": "file", "accept": ["pdf", "doc", "docx"],
-         "required": False},
+        {"key": "media", "label": "影像资料", "type": "file", "accept": ["jpg", "jpeg", "png", "mp4", "mov"]},
+        {"key": "caption", "label": "说明", "type": "text", "required": False},
     ]
 
 
@@ -211,6 +252,16 @@ ORG_KINDS = ["科协", "学会/协会/研究会", "高校科协", "企业科协"
 
 
 SEED000_NOW = at(2020, 5, 6)
+
+# "各省级科协、全国学会、高校科协、企业科协报送中国科协组织人事部，各省级科技厅（委、局）报送科技部
+# 引进国外智力资源管理司" (the seed's contact block names the department 引进国外智力管理司).
+SEED000_NATIONAL_ROUTES = [
+    {"unit_kind": "科协", "to_unit_id": "cast", "department": "组织人事部"},
+    {"unit_kind": "学会/协会/研究会", "to_unit_id": "cast", "department": "组织人事部"},
+    {"unit_kind": "高校科协", "to_unit_id": "cast", "department": "组织人事部"},
+    {"unit_kind": "企业科协", "to_unit_id": "cast", "department": "组织人事部"},
+    {"unit_kind": "科技厅/局", "to_unit_id": "most", "department": "引进国外智力管理司"},
+]
 
 
 def seed000_national(recipients: list[str] | None = None) -> dict:
@@ -228,17 +279,21 @@ def seed000_national(recipients: list[str] | None = None) -> dict:
             {
                 "ask_id": "summary",
                 "kind": "summary_report",
-                "title": "活动总结（文字信息、影像资料）",
+                "title": "活动总结（文字信息）",
+                "note": "认真总结活动开展情况和工作成效，梳理总结典型经验，提出意见建议",
                 "deadline": deadline(2020, 6, 20),
-                "fields": summary_form(3000),
-                "routes": [
-                    {"unit_kind": "科协", "to_unit_id": "cast", "department": "组织人事部"},
-                    {"unit_kind": "学会/协会/研究会", "to_unit_id": "cast", "department": "组织人事部"},
-                    {"unit_kind": "高校科协", "to_unit_id": "cast", "department": "组织人事部"},
-                    {"unit_kind": "企业科协", "to_unit_id": "cast", "department": "组织人事部"},
-                    {"unit_kind": "科技厅/局", "to_unit_id": "most", "department": "引进国外智力管理司"},
-                ],
-            }
+                "fields": summary_form(stamped=False),
+                "routes": SEED000_NATIONAL_ROUTES,
+            },
+            {
+                "ask_id": "media",
+                "kind": "media",
+                "title": "影像资料",
+                "max_items": 20,  # the seed sets no number: room for the photos and videos of a campaign
+                "deadline": deadline(2020, 6, 20),
+                "fields": media_form(),
+                "routes": SEED000_NATIONAL_ROUTES,
+            },
         ],
         "contacts": [c.model_dump(mode="json") for c in NATIONAL_UNITS[0].contacts + NATIONAL_UNITS[2].contacts],
     }
@@ -249,12 +304,14 @@ def seed000_forward(recipients: list[str] | None = None, summary_deadline: str |
     return {
         "unit_id": "gd-kx",
         "co_issuer_unit_ids": ["gd-kjt"],
-        "recipient_unit_ids": recipients or ["sz-kx", "sz-kjj", "gd-jxxh", "scut-kx"],
+        "recipient_unit_ids": recipients or ["sz-kx", "sz-kjj", "gd-jxxh", "scut-kx", "gd-gs-kx"],
         "doc_number": "粤科协联〔2020〕9号",
         "cover_note": "现将《中国科协 科技部关于开展2020年“全国科技工作者日”活动的通知》转发给你们，"
                       "并就有关事项通知如下：\n一、广泛凝聚合力，做好工作预案\n二、突出时代主题，广泛开展宣传\n"
                       "三、梳理典型做法，做好总结评估\n请各有关单位于2020年6月10日前报送文字信息、影像资料等。",
-        "deadlines": {"summary": summary_deadline or deadline(2020, 6, 10)},
+        "deadlines": {"summary": summary_deadline or deadline(2020, 6, 10), "media": deadline(2020, 6, 10)},
+        # "各地级以上市科协、省级学会、高校科协、企业科协报送省科协组织联络部。各地级以上市科技局（委）报送省科技厅
+        # 引进智力管理处。"
         "routes": [
             {"unit_kind": "科协", "to_unit_id": "gd-kx", "department": "组织联络部"},
             {"unit_kind": "学会/协会/研究会", "to_unit_id": "gd-kx", "department": "组织联络部"},
@@ -292,6 +349,7 @@ def seed000_notice(recipients: list[str] | None = None) -> dict:
                     {"unit_kind": "科协", "to_unit_id": "gd-kx", "department": "组织联络部"},
                     {"unit_kind": "学会/协会/研究会", "to_unit_id": "gd-kx", "department": "组织联络部"},
                     {"unit_kind": "高校科协", "to_unit_id": "gd-kx", "department": "组织联络部"},
+                    {"unit_kind": "企业科协", "to_unit_id": "gd-kx", "department": "组织联络部"},
                 ],
             }
         ],
@@ -302,12 +360,16 @@ def seed000_notice(recipients: list[str] | None = None) -> dict:
 
 
 SEED001_NOW = at(2020, 5, 6)
+# "于6月10日前向市科协学会部报送": every kind of recipient.
+SEED001_ROUTES = [{"unit_kind": kind, "to_unit_id": "wn-kx", "department": "学会部"}
+                  for kind in ["科协", "科技厅/局", "学会/协会/研究会", "高校科协", "企业科协"]]
 
 
 def seed001_notice() -> dict:
     """渭科协发〔2020〕12号: joint issue by the city 科协 and 科技局; everything to the 科协's 学会部."""
     return {
         "title": "渭南市科学技术协会 渭南市科学技术局关于开展2020年“全国科技工作者日”活动的通知",
+        "doc_number": "渭科协发〔2020〕12号",
         "issuer_unit_ids": ["wn-kx", "wn-kjj"],
         "recipient_unit_ids": ["wn-lw-kx", "wn-lw-kjj", "wn-nxh", "wnnu-kx", "wn-shgs-kx"],
         "body": "渭南市科协、市科技局决定于5月30日第四个“全国科技工作者日”前后，在全市范围内组织开展系列活动。\n"
@@ -316,15 +378,21 @@ def seed001_notice() -> dict:
             {
                 "ask_id": "summary",
                 "kind": "summary_report",
-                "title": "活动总结（纸质版一份，总结、信息、影像资料电子版）",
+                "title": "活动总结（纸质版一份，总结、信息电子版）",
                 "note": "向市科协学会部报送活动总结纸质版一份，活动总结、信息、影像资料电子版发市科协邮箱",
                 "deadline": deadline(2020, 6, 10),
-                "fields": summary_form(3000),
-                "routes": [
-                    {"unit_kind": kind, "to_unit_id": "wn-kx", "department": "学会部"}
-                    for kind in ["科协", "科技厅/局", "学会/协会/研究会", "高校科协", "企业科协"]
-                ],
-            }
+                "fields": summary_form(stamped=False),
+                "routes": SEED001_ROUTES,
+            },
+            {
+                "ask_id": "media",
+                "kind": "media",
+                "title": "影像资料（电子版）",
+                "max_items": 20,  # the seed sets no number
+                "deadline": deadline(2020, 6, 10),
+                "fields": media_form(),
+                "routes": SEED001_ROUTES,
+            },
         ],
         "contacts": [c.model_dump(mode="json") for c in WN_UNITS[1].contacts],
     }
@@ -337,7 +405,7 @@ def seed001_forward() -> dict:
         "recipient_unit_ids": ["wn-lw-nxh", "wn-lw-qy-kx"],
         "cover_note": "现将《渭南市科学技术协会 渭南市科学技术局关于开展2020年“全国科技工作者日”活动的通知》转发给你们，"
                       "请于6月5日前将活动总结报区科协。",
-        "deadlines": {"summary": deadline(2020, 6, 5)},
+        "deadlines": {"summary": deadline(2020, 6, 5), "media": deadline(2020, 6, 5)},
         "routes": [{"unit_kind": kind, "to_unit_id": "wn-lw-kx", "department": "办公室"}
                    for kind in ["学会/协会/研究会", "企业科协"]],
     }
@@ -347,6 +415,9 @@ def seed001_forward() -> dict:
 
 
 SEED002_NOW = at(2020, 4, 9)
+# "…筹备方案报送中国科协": to 中国科协 (not its 办公厅, the issuer), whose 活动办公室 is the contact.
+SEED002_ROUTES = [{"unit_kind": kind, "to_unit_id": "cast", "department": "“全国科技工作者日”活动办公室"}
+                  for kind in ORG_KINDS]
 
 
 def seed002_notice() -> dict:
@@ -369,6 +440,7 @@ def seed002_notice() -> dict:
                 "deadline": deadline(2020, 4, 22),
                 "unit_kinds": ORG_KINDS,
                 "fields": plan_form(500),
+                "routes": SEED002_ROUTES,
             },
             {
                 "ask_id": "summary",
@@ -378,6 +450,7 @@ def seed002_notice() -> dict:
                 "deadline": deadline(2020, 6, 20),
                 "unit_kinds": ORG_KINDS,
                 "fields": summary_form(3000),
+                "routes": SEED002_ROUTES,
             },
         ],
         "contacts": [c.model_dump(mode="json") for c in NATIONAL_UNITS[1].contacts],
@@ -401,6 +474,10 @@ def seed002_forward() -> dict:
 
 SEED003_NATIONAL_AT = at(2021, 4, 20)
 SEED003_NOW = at(2021, 4, 25)
+# "…筹备方案报送中国科协": the 培训和人才服务中心 is the first contact of the 2021 notice.
+SEED003_ROUTES = [{"unit_kind": kind, "to_unit_id": "cast", "department": "培训和人才服务中心"} for kind in ORG_KINDS]
+QH_ORGS = ["科协", "高校科协", "企业科协"]  # "各市州科协、高校科协、企业科协"
+QH_OFFICE = [{"unit_kind": kind, "to_unit_id": "qh-kx", "department": "办公室"} for kind in QH_ORGS]
 
 
 def seed003_national() -> dict:
@@ -422,7 +499,8 @@ def seed003_national() -> dict:
                 "note": "择优精选约3项（原则上每个阶段1项），word版和盖章PDF版",
                 "deadline": deadline(2021, 5, 10),
                 "unit_kinds": ORG_KINDS,
-                "fields": plan_form(500),
+                "fields": plan_form_2021(500),
+                "routes": SEED003_ROUTES,
             },
             {
                 "ask_id": "summary",
@@ -432,18 +510,30 @@ def seed003_national() -> dict:
                 "deadline": deadline(2021, 6, 30),
                 "unit_kinds": ORG_KINDS,
                 "fields": summary_form(2000),
+                "routes": SEED003_ROUTES,
             },
         ],
-        "contacts": [{"name": "田鹏", "department": "中国科协培训和人才服务中心", "office_phone": "(010)68586651",
-                      "email": "rczx@cast.org.cn"}],
+        "contacts": [
+            {"name": name, "department": "中国科协培训和人才服务中心", "office_phone": "(010)68586651",
+             "email": "rczx@cast.org.cn"} for name in ("田鹏", "郑叶霞")
+        ] + [{"name": name, "department": "中国科协组织人事部", "office_phone": "(010)68578091"}
+             for name in ("付震宇", "宋维嘉")],
     }
 
 
 QH_RECIPIENTS = ["qh-yxh", "xn-kx", "hd-kx", "qhu-kx", "qh-yh-kx", "qh-bgs", "qh-zrb", "qh-dxb", "qh-kjg"]
 
 
-def seed003_forward() -> dict:
-    """青科协发〔2021〕15号: departments' plans by 5月8日, a 联络员回执表 and brief plan by 5月10日, summary by 6月18日."""
+def seed003_forward(attachments: list[dict] | None = None) -> dict:
+    """青科协发〔2021〕15号, as the seed's 有关要求 4 and 5 and its cover note say:
+
+    - 办公室、组人部、调宣部、科技馆 (机关部门): the plan by 5月8日 and its summary (2000 字以内) by 6月18日;
+    - 市州科协、高校科协、企业科协: the 联络员回执表 and a brief plan by 5月10日, and their own
+      活动总结报告 (3000 字以内) by 6月18日;
+    - 省级学会 are addressed but owe nothing; 办公室 compiles everything (汇总上报中国科协).
+
+    ``attachments``: 附件1, the province's own 活动方案 (``seed003_attachment`` uploads it).
+    """
     return {
         "unit_id": "qh-kx",
         "recipient_unit_ids": QH_RECIPIENTS,
@@ -453,28 +543,56 @@ def seed003_forward() -> dict:
                       "请全省各级科协组织结合工作实际，精心谋划，认真制定工作方案，组织开展好节日相关活动。\n"
                       "请各市州科协、高校科协、企业科协5月10日前上报活动联络员回执表和简要活动方案。",
         "deadlines": {"plan": deadline(2021, 5, 8), "summary": deadline(2021, 6, 18)},
-        "unit_kinds": {"plan": ["机关部门"]},
-        "routes": [
-            {"unit_kind": kind, "to_unit_id": "qh-kx", "department": "办公室"}
-            for kind in ["科协", "学会/协会/研究会", "高校科协", "企业科协", "机关部门"]
-        ],
+        "unit_kinds": {"plan": ["机关部门"], "summary": ["机关部门"]},
+        "routes": [{"unit_kind": "机关部门", "to_unit_id": "qh-kx", "department": "办公室"}],
         "extra_asks": [
             {
                 "ask_id": "liaison",
                 "kind": "liaison_form",
                 "title": "活动联络员回执表",
                 "deadline": deadline(2021, 5, 10),
-                "unit_kinds": ["科协", "高校科协", "企业科协"],
+                "unit_kinds": QH_ORGS,
                 "fields": liaison_form(),
+                "routes": QH_OFFICE,
             },
             {
                 "ask_id": "brief-plan",
                 "kind": "plan",
                 "title": "简要活动方案",
                 "deadline": deadline(2021, 5, 10),
-                "unit_kinds": ["科协", "高校科协", "企业科协"],
-                "fields": [{"key": "plan", "label": "简要活动方案", "type": "text", "max_chars": 1000}],
+                "unit_kinds": QH_ORGS,
+                "fields": [{"key": "plan", "label": "简要活动方案", "type": "text"}],
+                "routes": QH_OFFICE,
+            },
+            {
+                "ask_id": "summary-kx",
+                "kind": "summary_report",
+                "title": "活动总结报告",
+                "note": "3000字以内，办公室汇总上报中国科协",
+                "deadline": deadline(2021, 6, 18),
+                "unit_kinds": QH_ORGS,
+                "fields": summary_form(3000, stamped=False),
+                "routes": QH_OFFICE,
             },
         ],
         "contacts": [c.model_dump(mode="json") for c in QH_UNITS[0].contacts],
+        "attachments": attachments or [],
     }
+
+
+QH_PLAN_FILENAME = "附件1 2021年“全国科技工作者日”青海省活动实施方案.txt"
+QH_PLAN_TEXT = (
+    "2021年“全国科技工作者日”青海省活动实施方案\n\n"
+    "一、指导思想\n二、节日主题\n众心向党，自立自强\n三、重点活动\n四、有关要求\n"
+    "4. 请办公室、组人部、调宣部、科技馆在5月8日前填报各自牵头负责的特色亮点活动筹备方案、"
+    "6月18日前提交该特色亮点活动的总结报告（2000字以内），办公室汇总上报中国科协。\n"
+    "5. 各市州科协、高校科协、企业科协6月18日前提交活动总结报告（3000字以内），办公室汇总上报中国科协。\n"
+)
+
+
+async def seed003_attachment(client) -> dict:
+    """Upload 附件1 of 青科协发〔2021〕15号 as the province (``client`` acts for qh-kx); the attachment to send."""
+    r = await client.post("/api/attachments",
+                          files={"file": (QH_PLAN_FILENAME, QH_PLAN_TEXT.encode("utf-8"), "text/plain")})
+    assert r.status_code == 201, r.text
+    return r.json()

@@ -24,7 +24,15 @@ from shared.commands import (
     UpsertUnit,
     WithdrawNotice,
 )
-from shared.events import NoticeAcknowledged, NoticeCorrected, NoticeForwarded, NoticeIssued, NoticeWithdrawn
+from shared.events import (
+    NoticeAcknowledged,
+    NoticeCorrected,
+    NoticeForwarded,
+    NoticeForwardReported,
+    NoticeIssued,
+    NoticeUpstreamChanged,
+    NoticeWithdrawn,
+)
 from shared.service import Service
 from shared.settings import NoticesSettings
 
@@ -139,6 +147,16 @@ def create_app(settings: NoticesSettings, clock: Clock | None = None) -> FastStr
     @svc.on_event("notice.acknowledged", "receipts", "Record 签收 of notices issued on this node")
     async def on_acknowledged(event: NoticeAcknowledged) -> None:
         await h.on_notice_acknowledged(event, d)
+
+    @svc.on_event("notice.forward_reported", "forward_reports",
+                  "Show the issuer a 转发 of its notice, made here or on a linked node")
+    async def on_forward_reported(event: NoticeForwardReported) -> None:
+        await h.on_forward_reported(event, d)
+
+    @svc.on_event("notice.upstream_changed", "upstream_changes",
+                  "Flag a 转发 whose upstream was corrected or withdrawn; pass it on to the forwards made of it")
+    async def on_upstream_changed(event: NoticeUpstreamChanged) -> None:
+        await h.on_upstream_changed(event, d)
 
     @svc.on_event("notice.corrected", "inbox_corrected", "Show recipients a 更正; flag notices forwarded from it")
     async def on_corrected(event: NoticeCorrected) -> None:

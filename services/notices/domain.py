@@ -1,5 +1,6 @@
 """Rules of notices. Pure functions: no I/O, the clock and settings are passed in."""
 
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
@@ -90,14 +91,18 @@ def unit_ref(doc: dict, node: str) -> UnitRef:
 
 def check_recipients(
     requested: list[str], known: dict[str, UnitRef], *, issuers: Iterable[str] = (), field: str = "recipient_unit_ids",
-    reachable_nodes: Iterable[str] | None = None,
+    reachable_nodes: Iterable[str] | None = None, refused: dict[str, tuple[str, str]] | None = None,
 ) -> list[UnitRef]:
     """Every recipient must be in the directory and not an issuer; duplicates are dropped, order kept.
+
+    ``refused``: units this notice may not go to, each with its (code, message)
+    (a 转发's upstream; see ``forward_refusals``).
 
     With ``reachable_nodes`` (this node and the nodes linked to it), a
     recipient hosted anywhere else is refused: a copy travels over one link only.
     """
     issuer_ids = set(issuers)
+    refused = refused or {}
     reachable = set(reachable_nodes) if reachable_nodes is not None else None
     seen: set[str] = set()
     out: list[UnitRef] = []
@@ -108,12 +113,38 @@ def check_recipients(
         unit = known.get(unit_id)
         if unit is None:
             raise Invalid(f"收文单位不存在：{unit_id}", field=f"{field}.{i}", code="unknown_recipient")
+        if unit_id in refused:
+            code, message = refused[unit_id]
+            raise Invalid(message, field=f"{field}.{i}", code=code)
         if unit_id in issuer_ids:
             raise Invalid(f"发文单位不能同时是收文单位：{unit.name}", field=f"{field}.{i}", code="issuer_is_recipient")
         if reachable is not None and unit.node_id not in reachable:
             raise Invalid(f"收文单位所在节点（{unit.node_id}）未与本节点连接：{unit.name}", field=f"{field}.{i}",
                           code="unlinked_node")
         out.append(unit)
+    return out
+
+
+def forward_refusals(
+    forwarders: Iterable[UnitRef], upstream: NoticeSnapshot, ancestors: dict[str, str]
+) -> dict[str, tuple[str, str]]:
+    """Units a 转发 may not go to, each with (code, message): a 转发 goes down to the forwarder's subordinates.
+
+    Refused: the forwarding units themselves, the issuers of the notice being
+    forwarded (and the lead issuers of the levels above it), and the
+    forwarders' ancestors in the directory (``ancestors``: unit id → name).
+    Units with no ``parent_id`` link are not refused: directories imported
+    from other systems and units hosted on other nodes often lack one.
+    """
+    out: dict[str, tuple[str, str]] = {}
+    for unit_id, name in ancestors.items():
+        out[unit_id] = ("forward_to_ancestor", f"{name}是本单位的上级单位，转发只能发给下级单位")
+    upstream_issuers = {i.unit_id: i.name for i in upstream.issuers}
+    upstream_issuers |= {c.issuer_unit_id: c.issuer_name for c in upstream.chain if c.issuer_unit_id}
+    for unit_id, name in upstream_issuers.items():
+        out[unit_id] = ("forward_to_upstream_issuer", f"{name}是上级来文的发文单位，转发只能发给下级单位")
+    for unit in forwarders:
+        out[unit.unit_id] = ("forward_to_self", f"转发不能发给本单位：{unit.name}")
     return out
 
 
@@ -387,6 +418,31 @@ def notice_events(
         for i, part in enumerate(parts, start=1):
             out.append((make(copy.model_copy(update={"recipients": part}), i, len(parts)), dest))
     return out
+
+
+# ---------------------------------------------------------------- 更正/撤回 down the forwarding chains
+
+
+def change_id(notice_id: str, kind: str, revision: int | None = None) -> str:
+    """Names one 更正 (by the revision it made) or the 撤回 of a notice, the same on every node."""
+    return f"{notice_id}-r{revision}" if kind == "corrected" else f"{notice_id}-withdrawn"
+
+
+def derived_event_id(*parts: str) -> str:
+    """A deterministic event id: the same cause publishes the same event, which JetStream and consumers drop."""
+    return hashlib.sha256(":".join(parts).encode()).hexdigest()[:32]
+
+
+def latest_change(changes: dict[str, dict] | None) -> dict | None:
+    """The most recent upstream change recorded for a notice (they arrive in any order).
+
+    At the same instant a 撤回 outranks a 更正 (it is final), and a later revision an earlier one.
+    """
+    return max((changes or {}).values(), key=change_order, default=None)
+
+
+def change_order(change: dict) -> tuple:
+    return change["at"], change["kind"] == "withdrawn", change.get("revision") or 0
 
 
 CORRECTABLE = ("title", "body", "cover_note", "asks", "contacts", "attachments")

@@ -41,7 +41,9 @@ from shared.events import (
     NoticeAcknowledged,
     NoticeCorrected,
     NoticeForwarded,
+    NoticeForwardReported,
     NoticeIssued,
+    NoticeUpstreamChanged,
     NoticeWithdrawn,
 )
 from shared.ids import new_id
@@ -403,8 +405,9 @@ async def forward_notice(cmd: ForwardNotice, d: Deps) -> dict:
         tz=d.tz, min_slack=d.settings.min_forward_slack_days, working_days=d.settings.forward_slack_in_working_days,
     )
     domain.check_asks(cmd.extra_asks, now, units, field="extra_asks", taken_ids=[a.ask_id for a in asks])
+    refused = domain.forward_refusals(issuers, upstream, await _ancestors(issuer_ids, d))
     recipients = domain.check_recipients(cmd.recipient_unit_ids, refs, issuers=issuer_ids,
-                                         reachable_nodes=d.reachable_nodes)
+                                         reachable_nodes=d.reachable_nodes, refused=refused)
     extra_files = await checked_attachments(cmd.attachments, d)
 
     # The original travels with the 转发 as a file, so every level can read
@@ -428,31 +431,78 @@ async def forward_notice(cmd: ForwardNotice, d: Deps) -> dict:
                                                    notice=n, part=part, parts=parts),
             notice, d.node, d.settings.recipients_per_event,
         )
+        # The upstream issuer's node learns of the 转发 too, wherever it was made.
+        report = NoticeForwardReported(
+            occurred_at=now, origin_node=d.node, root_notice_id=upstream.root_notice_id,
+            notice_id=upstream.notice_id, issuer_node=upstream_node, forward_notice_id=notice_id,
+            doc_number=number, unit_id=issuers[0].unit_id, unit_name=issuers[0].name, node_id=d.node,
+            recipients=len(recipients), forwarded_at=now,
+        )
+        events += [(report, None)] + ([(report, upstream_node)] if upstream_node != d.node else [])
         return notice_document(notice, kind="forwarded", origin="local", warnings=warnings), outbox.entries(*events)
 
+    upstream_node = upstream.issuers[0].node_id
     doc = await _insert_numbered(d, issuer_docs[cmd.unit_id], cmd.doc_number, now, build)
     await link_forward(snapshot_of(doc), d)
+    await flag_if_changed_meanwhile(upstream_doc, doc["_id"], d)
     return {"notice_id": doc["_id"], "doc_number": doc["doc_number"], "recipients": len(recipients),
             "warnings": warnings}
 
 
+async def _ancestors(unit_ids: list[str], d: Deps) -> dict[str, str]:
+    """The units above these in the directory (``parent_id`` chains), id → name. Looked up by ``_id``."""
+    out: dict[str, str] = {}
+    seen = set(unit_ids)
+    todo = list(unit_ids)
+    while todo:
+        unit = await d.repo.get_unit(todo.pop())
+        parent_id = (unit or {}).get("parent_id")
+        if parent_id and parent_id not in seen:
+            seen.add(parent_id)
+            parent = await d.repo.get_unit(parent_id)
+            if parent is not None:
+                out[parent_id] = parent["name"]
+                todo.append(parent_id)
+    return out
+
+
+def forward_link(*, notice_id: str, doc_number: str, unit_id: str, unit_name: str, issued_at: datetime,
+                 node_id: str, recipients: int) -> dict:
+    """How a 转发 is listed on the notice it forwards (下级转发) and in its issuer's tracking (已转发)."""
+    return {"notice_id": notice_id, "doc_number": doc_number, "unit_id": unit_id, "unit_name": unit_name,
+            "issued_at": issued_at, "node_id": node_id, "recipients": recipients}
+
+
 async def link_forward(notice: NoticeSnapshot, d: Deps) -> None:
-    """Record the 转发 on the notice it forwards, the forwarder's inbox entry and the issuer's tracking.
+    """Record the 转发 on the notice it forwards, the forwarder's inbox entry and (if local) the issuer's tracking.
 
     Runs after the forward and again when its event is consumed: ``$set``
-    keyed by notice id, so doing it twice changes nothing.
+    keyed by notice id, so doing it twice changes nothing. An issuer on
+    another node learns of it from ``notice.forward_reported``.
     """
     parent_id = notice.parent_notice_id
     if parent_id is None:
         return
     forwarder = notice.issuers[0]
-    link = {"notice_id": notice.notice_id, "doc_number": notice.doc_number, "unit_id": forwarder.unit_id,
-            "unit_name": forwarder.name, "issued_at": notice.issued_at}
+    link = forward_link(notice_id=notice.notice_id, doc_number=notice.doc_number, unit_id=forwarder.unit_id,
+                        unit_name=forwarder.name, issued_at=notice.issued_at, node_id=d.node,
+                        recipients=len(notice.recipients))
     await d.repo.set_fields(parent_id, {f"forwards.{notice.notice_id}": link})
     await d.repo.set_inbox_fields(parent_id, forwarder.unit_id, {f"forwarded.{notice.notice_id}": link})
     parent = await d.repo.get_notice(parent_id)
     if parent is not None and parent.get("origin") == "local":
         await d.repo.merge_tracking(parent_id, {f"forwarded.{forwarder.unit_id}.{notice.notice_id}": link})
+
+
+async def on_forward_reported(event: NoticeForwardReported, d: Deps) -> None:
+    """The issuer's side of a 转发 (made here or on a linked node): 下级转发 on the notice, 已转发 in its tracking."""
+    if event.issuer_node != d.node or await d.repo.get_notice(event.notice_id) is None:
+        return
+    link = forward_link(notice_id=event.forward_notice_id, doc_number=event.doc_number, unit_id=event.unit_id,
+                        unit_name=event.unit_name, issued_at=event.forwarded_at, node_id=event.node_id,
+                        recipients=event.recipients)
+    await d.repo.set_fields(event.notice_id, {f"forwards.{event.forward_notice_id}": link})
+    await d.repo.merge_tracking(event.notice_id, {f"forwarded.{event.unit_id}.{event.forward_notice_id}": link})
 
 
 # ---------------------------------------------------------------- correct / withdraw (更正/撤回)
@@ -533,6 +583,7 @@ async def list_issued(q: UnitNoticesQuery, d: Deps) -> list[dict]:
         act_as(q.actor, unit_id, "unit_id")
     docs = await d.repo.issued_by(unit_id)
     tracking = await d.repo.tracking_many([doc["_id"] for doc in docs])
+    flags = await d.repo.upstream_changes([doc["_id"] for doc in docs if doc.get("parent_notice_id")])
     rows = []
     for doc in docs:
         t = tracking.get(doc["_id"], {})
@@ -548,7 +599,7 @@ async def list_issued(q: UnitNoticesQuery, d: Deps) -> list[dict]:
             "recipients": len(doc.get("recipient_unit_ids", [])),
             "acknowledged": len(t.get("acks", {})),
             "parent_notice_id": doc.get("parent_notice_id"),
-            "upstream_change": doc.get("upstream_change"),
+            "upstream_change": domain.latest_change(flags.get(doc["_id"])),
         })
     return rows
 
@@ -557,6 +608,10 @@ async def get_notice(q: NoticeQuery, d: Deps) -> dict:
     doc = await visible_notice(q.notice_id, q.actor, d)
     out = public(doc)
     out.pop("number_key", None)
+    out.pop("flagged", None)
+    changes = (await d.repo.upstream_changes([q.notice_id])).get(q.notice_id, {})
+    out["upstream_changes"] = sorted(changes.values(), key=domain.change_order)
+    out["upstream_change"] = domain.latest_change(changes)
     if q.actor is not None:
         entry = await d.repo.inbox_entry(q.notice_id, q.actor.unit_id)
         out["viewer"] = {
@@ -591,7 +646,9 @@ async def inbox(q: UnitNoticesQuery, d: Deps) -> list[dict]:
     unit_id = q.unit_id or (q.actor.unit_id if q.actor else None)
     if unit_id:
         act_as(q.actor, unit_id, "unit_id")
-    return [public(e) for e in await d.repo.inbox_for(unit_id)]
+    entries = await d.repo.inbox_for(unit_id)
+    flags = await d.repo.upstream_changes([e["notice_id"] for e in entries if e.get("kind") == "forwarded"])
+    return [{**public(e), "upstream_change": domain.latest_change(flags.get(e["notice_id"]))} for e in entries]
 
 
 def form_templates() -> list[dict]:
@@ -644,7 +701,9 @@ async def on_notice_arrived(event: NoticeIssued | NoticeForwarded, d: Deps) -> N
     here = [r for r in notice.recipients if r.node_id == d.node]
     await d.repo.deliver_to_inbox(notice, here, kind, now)
     if kind == "forwarded" and event.origin_node == d.node and event.part == 1:
-        await link_forward(notice, d)
+        stored = await d.repo.get_notice(notice.notice_id)  # the whole notice: a part holds a slice of recipients
+        if stored is not None:
+            await link_forward(snapshot_of(stored), d)
 
 
 async def on_notice_acknowledged(event: NoticeAcknowledged, d: Deps) -> None:
@@ -674,7 +733,7 @@ async def on_notice_corrected(event: NoticeCorrected, d: Deps) -> None:
             "status": "corrected", "title": notice.title, "change": change,
             "next_deadline": min(deadlines) if deadlines else None,
         })
-        await flag_forwards(notice.notice_id, change, d)
+        await flag_forwards(notice.notice_id, upstream_change(notice.notice_id, notice.doc_number, change), d)
 
 
 async def on_notice_withdrawn(event: NoticeWithdrawn, d: Deps) -> None:
@@ -682,12 +741,80 @@ async def on_notice_withdrawn(event: NoticeWithdrawn, d: Deps) -> None:
     if event.origin_node != d.node:
         await d.repo.set_fields(event.notice_id, {"status": "withdrawn", "last_change": change})
     await d.repo.mark_inbox(event.notice_id, {"status": "withdrawn", "change": change})
-    await flag_forwards(event.notice_id, change, d)
+    await flag_forwards(event.notice_id, upstream_change(event.notice_id, event.doc_number, change), d)
+
+
+# ---------------------------------------------------------------- 更正/撤回 down the forwarding chains
+#
+# A 更正 or 撤回 of notice N reaches every node holding N (its copies). Each
+# node flags the forwards made *there* of N (``flag_forwards``): the flag and
+# a ``notice.upstream_changed`` event per forward go into the forward's
+# document in one write, then out — locally and to each node hosting the
+# forward's recipients. Every node receiving it records the flag for the
+# forward's readers (``on_upstream_changed``) and flags the forwards made
+# there of *that* forward, and so on down the chain. Keyed by the change id
+# (N + revision, or N's withdrawal) and deterministic event ids: a
+# redelivery anywhere republishes the same events and flags nothing twice.
+
+
+def upstream_change(notice_id: str, doc_number: str, change: dict) -> dict:
+    """The flag forwards below a changed notice carry: what changed up there, why, when, and its 文号."""
+    return {"change_id": domain.change_id(notice_id, change["kind"], change.get("revision")),
+            "kind": change["kind"], "reason": change["reason"], "at": change["at"], "by": change.get("by", ""),
+            "revision": change.get("revision") if change["kind"] == "corrected" else None,
+            "notice_id": notice_id, "doc_number": doc_number}
 
 
 async def flag_forwards(notice_id: str, change: dict, d: Deps) -> None:
-    """Notices forwarded here from a corrected or withdrawn one carry a flag: their issuer must look again."""
+    """Flag every 转发 made on this node of ``notice_id`` (those made elsewhere are flagged there)."""
     doc = await d.repo.get_notice(notice_id)
-    for forwarded_id in (doc or {}).get("forwards", {}):
-        await d.repo.set_fields(forwarded_id, {"upstream_change": {**change, "notice_id": notice_id,
-                                                                   "doc_number": doc["doc_number"]}})
+    for forward_id, link in (doc or {}).get("forwards", {}).items():
+        if link.get("node_id", d.node) == d.node:
+            await flag_forward(forward_id, change, d)
+
+
+async def flag_forward(forward_id: str, change: dict, d: Deps) -> None:
+    """One 转发 made here: its flag and the events telling its recipients' nodes, written once, then published."""
+    doc = await d.repo.get_notice(forward_id)
+    if doc is None or doc.get("origin") != "local":
+        return
+    notice = snapshot_of(doc)
+    fact = NoticeUpstreamChanged(
+        event_id=domain.derived_event_id(change["change_id"], forward_id), occurred_at=d.clock.now(),
+        origin_node=d.node, root_notice_id=notice.root_notice_id, notice_id=forward_id,
+        change_id=change["change_id"], kind=change["kind"], upstream_notice_id=change["notice_id"],
+        upstream_doc_number=change["doc_number"], reason=change["reason"], changed_at=change["at"],
+        changed_by=change["by"], revision=change["revision"],
+    )
+    pending = outbox.entries((fact, None), *[(fact, node) for node in domain.recipient_nodes(notice.recipients)
+                                             if node != d.node])
+    if await d.repo.flag_forward(forward_id, change["change_id"], pending):
+        await d.repo.record_upstream_change(forward_id, change)  # the forwarder sees it at once
+        await d.repo.flush(forward_id, pending)
+
+
+async def on_upstream_changed(event: NoticeUpstreamChanged, d: Deps) -> None:
+    """A 转发 held here (made here, or a copy) is flagged for its readers, then the forwards made of it here."""
+    change = {"change_id": event.change_id, "kind": event.kind, "reason": event.reason, "at": event.changed_at,
+              "by": event.changed_by, "revision": event.revision, "notice_id": event.upstream_notice_id,
+              "doc_number": event.upstream_doc_number}
+    await d.repo.record_upstream_change(event.notice_id, change)
+    await flag_forwards(event.notice_id, change, d)
+
+
+async def flag_if_changed_meanwhile(read: dict, forward_id: str, d: Deps) -> None:
+    """A new 转发 is flagged with what changed above it: changes recorded on the notice it forwards, and a
+    更正/撤回 of that notice that arrived after it was read for this 转发.
+
+    ``flag_forwards`` reads a notice's forwards after recording a change; this
+    reads the changes after recording the forward: whichever runs second sees
+    the other, so a change racing a 转发 is never lost.
+    """
+    notice_id = read["_id"]
+    changes = list((await d.repo.upstream_changes([notice_id])).get(notice_id, {}).values())
+    now = await d.repo.get_notice(notice_id) or read
+    moved = now.get("revision", 1) != read.get("revision", 1) or now.get("status") != read.get("status")
+    if moved and now.get("last_change"):
+        changes.append(upstream_change(notice_id, now["doc_number"], now["last_change"]))
+    for change in changes:
+        await flag_forward(forward_id, change, d)

@@ -9,10 +9,13 @@ Collections (database ``<node>_notices``):
 - ``inbox``       one entry per notice and recipient hosted here, ``_id`` = ``notice:unit``
 - ``tracking``    per notice issued here: who acknowledged (and forwarded) when,
                   ``_id`` = notice id, maps keyed by unit id
+- ``upstream``    per notice held here: the 更正/撤回 made above it in its forwarding chain,
+                  ``_id`` = notice id, ``changes`` keyed by change id (see handlers.flag_forwards)
 - ``attachments`` metadata of uploaded files, ``_id`` = attachment id (bytes in the BlobStore)
 - ``uploads``     uploads in progress, ``_id`` = upload id
 """
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -37,6 +40,8 @@ INDEXES = [
 
 MAX_NUMBER_ATTEMPTS = 100
 
+log = logging.getLogger("cascade.notices")
+
 
 def inbox_id(notice_id: str, unit_id: str) -> str:
     return f"{notice_id}:{unit_id}"
@@ -50,7 +55,8 @@ class NoticesRepository:
 
     def __getattr__(self, name: str):
         # self.units, self.notices, … are the collections of the same name.
-        if name in ("units", "imports", "notices", "counters", "inbox", "tracking", "attachments", "uploads"):
+        if name in ("units", "imports", "notices", "counters", "inbox", "tracking", "upstream", "attachments",
+                    "uploads"):
             return self.svc.db[name]
         raise AttributeError(name)
 
@@ -141,9 +147,25 @@ class NoticesRepository:
             except DuplicateKeyError:
                 seq += 1
                 continue
-            await self.counters.update_one({"_id": counter_id}, {"$max": {"last": seq}}, upsert=True)
+            await self._advance_counter(counter_id, seq)
             return doc
         raise Conflict("无法分配文号，请稍后再试", field="doc_number", code="doc_number_exhausted")
+
+    async def _advance_counter(self, counter_id: str, seq: int) -> None:
+        """Move the hint up to ``seq`` (``$max``: never down). The notice is stored already, so this must not fail it.
+
+        The first issues of a year race to create the counter: the upsert of
+        the loser is a duplicate insert, after which the document exists and an
+        update does it. A lost ``$max`` (FerretDB's unisolated updates) only
+        makes the next allocation start lower and step over taken numbers.
+        """
+        for attempt in (1, 2, 3):
+            try:
+                await self.counters.update_one({"_id": counter_id}, {"$max": {"last": seq}}, upsert=True)
+                return
+            except DuplicateKeyError:
+                if attempt == 3:
+                    log.warning("文号 counter %s not advanced to %d (the unique 文号 still holds)", counter_id, seq)
 
     async def store_received(self, notice: NoticeSnapshot, part: int, received_at: datetime, kind: str) -> None:
         """Keep the copy of a notice that arrived from another node, one recipients part at a time.
@@ -290,6 +312,38 @@ class NoticesRepository:
         if not notice_ids:
             return {}
         return {d["_id"]: d async for d in self.tracking.find({"_id": {"$in": notice_ids}})}
+
+    # ------------------------------------------------------------ upstream changes (更正/撤回 above a 转发)
+
+    async def flag_forward(self, notice_id: str, change_id: str, events: list[dict]) -> bool:
+        """Mark a 转发 made here as told of an upstream change, with the events that tell its readers: once.
+
+        False if it was flagged already (its events are in its outbox since
+        then) or is not a notice made here.
+        """
+        async with self.locks.hold(notice_id):
+            result = await self.notices.update_one(
+                {"_id": notice_id, "origin": "local", f"flagged.{change_id}": {"$exists": False}},
+                {"$set": {f"flagged.{change_id}": True}, "$push": {outbox.FIELD: {"$each": events}}},
+            )
+        return result.matched_count == 1
+
+    async def record_upstream_change(self, notice_id: str, change: dict) -> None:
+        """Keyed by change id, in a document of its own: it commutes with other changes, and works whether
+        the notice's copy (and its inbox entries) arrived before or after it."""
+        fields = {f"changes.{change['change_id']}": change}
+        async with self.locks.hold(f"upstream:{notice_id}"):
+            try:
+                await self.upstream.update_one({"_id": notice_id}, {"$set": fields}, upsert=True)
+            except DuplicateKeyError:  # another process created the document between our find and insert
+                await self.upstream.update_one({"_id": notice_id}, {"$set": fields}, upsert=True)
+
+    async def upstream_changes(self, notice_ids: list[str]) -> dict[str, dict[str, dict]]:
+        """notice id → its upstream changes keyed by change id (only notices that have any)."""
+        if not notice_ids:
+            return {}
+        query = {"_id": notice_ids[0]} if len(notice_ids) == 1 else {"_id": {"$in": list(set(notice_ids))}}
+        return {d["_id"]: d.get("changes", {}) async for d in self.upstream.find(query)}
 
     # ------------------------------------------------------------ attachments
 

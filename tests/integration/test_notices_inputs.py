@@ -1,5 +1,6 @@
 """Bad input to notices: a clear 4xx naming the field, and nothing stored or published. Attachments, directory files."""
 
+import asyncio
 import hashlib
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from ..fixtures import (
     load_directory,
     seed000_forward,
     seed000_national,
+    seed001_forward,
     seed001_notice,
 )
 from ..harness import as_role, eventually, gateway, running
@@ -81,6 +83,31 @@ async def test_bad_issue_is_refused_naming_the_field(node, patch, loc, code):
         assert await store.snapshot() == before
 
 
+async def test_concurrent_issues_get_consecutive_numbers_none_reused_none_skipped(node):
+    """8 notices of one issuer at once, and a refused one among them: 文号 1..8, then 9 for the next.
+
+    Two replicas of the notices service answer (one queue group), so the
+    allocations really race in the store, not only inside one process.
+    """
+    clock = FixedClock(SEED000_NOW)
+    async with running(node, ["notices"], clock=clock), running(node, ["notices"], clock=clock), \
+            gateway(node) as http:
+        await load_directory(http)
+        wn = await as_unit(http, "wn-kx")
+        body = {**seed001_notice(), "doc_number": None}
+        bad = {**body, "asks": [{**body["asks"][0], "deadline": deadline(2020, 5, 1)}]}  # already past
+        bodies = [{**body, "title": f"{body['title']}（{k}）"} for k in range(8)]
+        bodies.insert(4, bad)
+        replies = await asyncio.gather(*[wn.post("/api/notices", json=b) for b in bodies])
+        assert [r.status_code for r in replies] == [201] * 4 + [422] + [201] * 4, [r.text for r in replies]
+        numbers = [r.json()["doc_number"] for r in replies if r.status_code == 201]
+        assert len(numbers) == 8 and set(numbers) == {f"渭科协发〔2020〕{n}号" for n in range(1, 9)}
+        listed = {n["doc_number"] for n in (await wn.get("/api/notices")).json()}
+        assert listed == set(numbers)
+        r = await wn.post("/api/notices", json=body)
+        assert r.status_code == 201 and r.json()["doc_number"] == "渭科协发〔2020〕9号"
+
+
 @pytest.mark.parametrize("ask_patch, loc, code", [
     ({"deadline": deadline(2020, 5, 1)}, ["body", "asks", "0", "deadline"], "deadline_in_past"),
     ({"routes": [{"unit_kind": "科协", "to_unit_id": "ghost", "department": "组织联络部"}]},
@@ -112,6 +139,11 @@ async def test_bad_asks_are_refused(node, ask_patch, loc, code):
     ({"deadlines": {"summary": deadline(2020, 5, 5)}}, ["body", "deadlines", "summary"], "deadline_in_past", 422),
     ({"deadlines": {"nosuch": deadline(2020, 6, 1)}}, ["body", "deadlines", "nosuch"], "unknown_ask", 422),
     ({"recipient_unit_ids": ["sz-kx", "ghost"]}, ["body", "recipient_unit_ids", "1"], "unknown_recipient", 422),
+    # A 转发 goes down: not to the forwarders themselves, nor back to the issuers of what it forwards.
+    ({"recipient_unit_ids": ["sz-kx", "gd-kx"]}, ["body", "recipient_unit_ids", "1"], "forward_to_self", 422),
+    ({"recipient_unit_ids": ["gd-kjt"]}, ["body", "recipient_unit_ids", "0"], "forward_to_self", 422),
+    ({"recipient_unit_ids": ["sz-kx", "cast"]}, ["body", "recipient_unit_ids", "1"], "forward_to_upstream_issuer", 422),
+    ({"recipient_unit_ids": ["most", "sz-kx"]}, ["body", "recipient_unit_ids", "0"], "forward_to_upstream_issuer", 422),
     ({"title": "关于转发<img src=x onerror=alert(1)>的通知"}, ["body", "title"], "markup_in_title", 422),
     ({"routes": [{"unit_kind": "科协", "to_unit_id": "gd-kx", "department": "宣传部"}]},
      ["body", "routes", "0", "department"], "unknown_department", 422),
@@ -132,6 +164,30 @@ async def test_bad_forward_is_refused_naming_the_field(node, patch, loc, code, s
         [detail] = r.json()["detail"]
         assert (detail["loc"], detail["type"]) == (loc, code)
         assert await Store(node).snapshot() == before
+
+
+@pytest.mark.parametrize("recipients, index, code, names", [
+    (["wn-lw-nxh", "sn-kx"], 1, "forward_to_ancestor", "陕西省科学技术协会是本单位的上级单位"),  # parent of the city
+    (["wn-kx"], 0, "forward_to_upstream_issuer", "渭南市科学技术协会是上级来文的发文单位"),
+    (["wn-lw-kx"], 0, "forward_to_self", "转发不能发给本单位：渭南市临渭区科学技术协会"),
+])
+async def test_forward_back_up_the_directory_is_refused_naming_the_unit(node, recipients, index, code, names):
+    """临渭区科协 forwards the city's notice: only down, never to itself, the city or the province above."""
+    async with running(node, ["notices"], clock=FixedClock(SEED000_NOW)), gateway(node) as http:
+        await load_directory(http)
+        nid = await issued(http, seed001_notice())
+        await eventually(lambda: _in_inbox(http, "wn-lw-kx", nid))
+        county = await as_unit(http, "wn-lw-kx")
+        before = await Store(node).snapshot()
+        r = await county.post(f"/api/notices/{nid}/forward", json={**seed001_forward(), "recipient_unit_ids": recipients})
+        assert r.status_code == 422, r.text
+        [detail] = r.json()["detail"]
+        assert (detail["loc"], detail["type"]) == (["body", "recipient_unit_ids", str(index)], code)
+        assert names in detail["msg"] and "转发" in detail["msg"]
+        assert await Store(node).snapshot() == before
+        # Down the directory it goes, with the first number of the year: the refusals used none.
+        r = await county.post(f"/api/notices/{nid}/forward", json=seed001_forward())
+        assert r.status_code == 201 and r.json()["doc_number"] == "渭南市临渭区科学技术协会〔2020〕1号"
 
 
 async def test_forward_with_a_taken_doc_number_is_a_conflict(node):

@@ -88,10 +88,11 @@ async def test_seed000_issue_acknowledge_and_forward_with_routing(node):
         assert [(c["notice_id"], c["doc_number"]) for c in forwarded["chain"]] == [(nid, "科协发组字〔2020〕7号")]
         assert forwarded["cover_note"].startswith("现将《中国科协")
         assert forwarded["body"] == seed000_national()["body"]
-        [ask] = forwarded["asks"]
-        assert ask["deadline"].startswith("2020-06-10T15:59:59")  # end of 6月10日 in Beijing
-        assert {r["unit_kind"]: (r["to_unit_id"], r["department"]) for r in ask["routes"]}["科技厅/局"] == (
-            "gd-kjt", "引进智力管理处")
+        assert [a["ask_id"] for a in forwarded["asks"]] == ["summary", "media"]
+        for ask in forwarded["asks"]:
+            assert ask["deadline"].startswith("2020-06-10T15:59:59")  # end of 6月10日 in Beijing
+            assert {r["unit_kind"]: (r["to_unit_id"], r["department"]) for r in ask["routes"]}["科技厅/局"] == (
+                "gd-kjt", "引进智力管理处")
 
         # The original travels as an attachment: its text, downloadable by the recipients below.
         [original] = [a for a in forwarded["attachments"] if a["original_of"] == nid]
@@ -109,6 +110,7 @@ async def test_seed000_issue_acknowledge_and_forward_with_routing(node):
         assert route["sz-kjj"] == ("gd-kjt", "引进智力管理处")
         assert route["sz-kx"] == ("gd-kx", "组织联络部")
         assert route["gd-jxxh"] == ("gd-kx", "组织联络部")
+        assert route["gd-gs-kx"] == ("gd-kx", "组织联络部")
 
         # The upstream notice knows it was forwarded, and by whom; so do the inbox and the issuer's tracking.
         upstream = await ok(await gd.get(f"/api/notices/{nid}"))
@@ -219,7 +221,7 @@ async def test_seed001_joint_issue_routes_everyone_to_the_kexie_department(node)
         await load_directory(http)
         wn = await as_unit(http, "wn-kx")
         created = await ok(await wn.post("/api/notices", json=seed001_notice()), 201)
-        assert created["doc_number"] == "渭科协发〔2020〕1号"  # allocated from the lead issuer's template
+        assert created["doc_number"] == "渭科协发〔2020〕12号"  # the seed's own, given by hand
         nid = created["notice_id"]
         notice = await ok(await wn.get(f"/api/notices/{nid}"))
         assert [i["name"] for i in notice["issuers"]] == ["渭南市科学技术协会", "渭南市科学技术局"]
@@ -279,20 +281,21 @@ async def test_seed003_forward_adds_liaison_form_and_warns_on_short_slack(node):
         forwarded = await ok(await qh.get(f"/api/notices/{fwd['notice_id']}"))
         assert forwarded["warnings"] == [warning]
         asks = {a["ask_id"]: a for a in forwarded["asks"]}
-        assert list(asks) == ["plan", "summary", "liaison", "brief-plan"]
-        assert asks["plan"]["unit_kinds"] == ["机关部门"]
+        assert list(asks) == ["plan", "summary", "liaison", "brief-plan", "summary-kx"]
+        assert asks["plan"]["unit_kinds"] == asks["summary"]["unit_kinds"] == ["机关部门"]
         assert [f["label"] for f in asks["liaison"]["fields"]] == ["姓名", "工作单位及职务", "联系电话"]
         assert asks["summary"]["deadline"].startswith("2021-06-18")
 
-        # Who owes what: departments the plan, prefectures the liaison form, brief plan and summary.
-        expected = await eventually(lambda: _expected(qh, fwd["notice_id"], 4 + 5 + 4 + 4))
+        # Who owes what: departments the plan and its summary; prefectures, universities and enterprises the
+        # liaison form, a brief plan and their own summary; the provincial society nothing.
+        expected = await eventually(lambda: _expected(qh, fwd["notice_id"], 4 * 2 + 4 * 3))
         owed = {}
         for e in expected:
             owed.setdefault(e["unit_id"], set()).add(e["ask_id"])
-        assert owed["qh-bgs"] == {"plan"}
-        assert owed["xn-kx"] == {"liaison", "brief-plan", "summary"}
-        assert owed["qh-yxh"] == {"summary"}
-        assert set(owed) == set(QH_RECIPIENTS)
+        assert owed["qh-bgs"] == {"plan", "summary"}
+        assert owed["xn-kx"] == {"liaison", "brief-plan", "summary-kx"}
+        assert "qh-yxh" not in owed
+        assert set(owed) == set(QH_RECIPIENTS) - {"qh-yxh"}
 
 
 # ---------------------------------------------------------------- 更正 / 撤回
