@@ -1,8 +1,11 @@
 """Every role boundary of the JSON API and pages, tried from the wrong role and from the wrong unit.
 
 The world: node gd (its own org unit gd-kx), the directory of seed 000, and
-one notice issued by gd-kx + gd-kjt to sz-kx, sz-kjj, gd-jxxh and scut-kx.
-Each refused call answers 403 or 404 and changes nothing.
+one notice issued by gd-kx + gd-kjt to sz-kx, sz-kjj, gd-jxxh and scut-kx
+(plus a second one to sz-kjj alone, for 签收 and 撤回 through the API, and a
+user wangmin for the admin's user operations). Each refused call answers 403
+or 404 and changes nothing. The matrix runs with API tokens over every
+request, and with browser logins (session cookie + CSRF token) over the pages.
 """
 
 import contextlib
@@ -12,10 +15,11 @@ import httpx
 import nats
 import pytest
 
+from services.gateway.users import public_user
 from shared import subjects
 
 from ..fixtures import GD_UNITS, seed000_notice
-from ..harness import as_role, eventually, gateway, running
+from ..harness import as_role, create_user, eventually, gateway, login, running
 
 NEW_UNIT = {"unit_id": "zh-kx", "name": "珠海市科学技术协会", "kind": "科协", "parent_id": "gd-kx"}
 SZ_CHILD = {"unit_id": "ns-kx", "name": "南山区科学技术协会", "kind": "科协", "parent_id": "sz-kx"}
@@ -25,6 +29,7 @@ SZ_CHILD = {"unit_id": "ns-kx", "name": "南山区科学技术协会", "kind": "
 class World:
     http: httpx.AsyncClient
     notice_id: str
+    second_id: str  # issued by gd-kx to sz-kjj alone
     admin: httpx.AsyncClient  # gd-kx, admin
     issuer: httpx.AsyncClient  # gd-kx, issuer
     reviewer: httpx.AsyncClient  # gd-kx, reviewer
@@ -37,8 +42,30 @@ class World:
     outsider: httpx.AsyncClient  # zh-kx: every role, neither issuer nor recipient
 
 
+ROLES = {  # who each client of the world is: unit and roles
+    "admin": ("gd-kx", "admin"), "issuer": ("gd-kx", "issuer"), "reviewer": ("gd-kx", "reviewer"),
+    "gd_submitter": ("gd-kx", "submitter"), "sz_submitter": ("sz-kx", "submitter"), "sz_issuer": ("sz-kx", "issuer"),
+    "sz_reviewer": ("sz-kx", "reviewer"), "sz_admin": ("sz-kx", "admin"), "kjj_submitter": ("sz-kjj", "submitter"),
+    "outsider": ("zh-kx", "admin", "issuer", "reviewer", "submitter"),
+}
+
+
+async def person(http, who: str) -> httpx.AsyncClient:
+    """A browser logged in as a user holding ``who``'s unit and roles (``client.csrf`` is its CSRF token).
+
+    The admin forms refuse an admin role outside the node's unit; an account holding one anyway (an old
+    database, a unit changed by hand) is written into the store directly: the role must still not count.
+    """
+    unit, *roles = ROLES[who]
+    username = who.replace("_", "-")
+    await create_user(http, username, unit, *[r for r in roles if r != "admin" or unit == "gd-kx"] or ["submitter"])
+    if "admin" in roles and unit != "gd-kx":
+        await http.app.state.accounts.store.update(username, {"roles": list(roles)})
+    return await login(http, username)
+
+
 @contextlib.asynccontextmanager
-async def world(node):
+async def world(node, via: str = "token"):
     async with running(node), gateway(node, org_unit_id="gd-kx") as http:
         admin = await as_role(http, "gd-kx", "admin")
         for unit in GD_UNITS:
@@ -48,26 +75,31 @@ async def world(node):
         issuer = await as_role(http, "gd-kx", "issuer")
         r = await issuer.post("/api/notices", json=seed000_notice())
         assert r.status_code == 201, r.text
-        w = World(
-            http=http, notice_id=r.json()["notice_id"], admin=admin, issuer=issuer,
-            reviewer=await as_role(http, "gd-kx", "reviewer"),
-            gd_submitter=await as_role(http, "gd-kx", "submitter"),
-            sz_submitter=await as_role(http, "sz-kx", "submitter"),
-            sz_issuer=await as_role(http, "sz-kx", "issuer"),
-            sz_reviewer=await as_role(http, "sz-kx", "reviewer"),
-            sz_admin=await as_role(http, "sz-kx", "admin"),
-            kjj_submitter=await as_role(http, "sz-kjj", "submitter"),
-            outsider=await as_role(http, "zh-kx", "admin", "issuer", "reviewer", "submitter"),
-        )
+        second = await issuer.post("/api/notices", json=seed000_notice(["sz-kjj"]))
+        assert second.status_code == 201, second.text
+        await create_user(http, "wangmin", "sz-kx", "submitter", display_name="王敏")
+        if via == "token":
+            clients = {who: admin if who == "admin" else issuer if who == "issuer" else
+                       await as_role(http, ROLES[who][0], *ROLES[who][1:]) for who in ROLES}
+        else:
+            clients = {who: await person(http, who) for who in ROLES}
+        w = World(http=http, notice_id=r.json()["notice_id"], second_id=second.json()["notice_id"], **clients)
         # The inboxes are filled by an event consumer: wait for them before probing.
-        await eventually(lambda: _nonempty(w.sz_submitter, "/api/units/sz-kx/inbox"))
-        await eventually(lambda: _ok(w.issuer, f"/api/notices/{w.notice_id}/status"))
+        tokens = {who: await as_role(http, ROLES[who][0], *ROLES[who][1:]) for who in ("sz_submitter", "kjj_submitter")}
+        await eventually(lambda: _nonempty(tokens["sz_submitter"], "/api/units/sz-kx/inbox"))
+        await eventually(lambda: _has(tokens["kjj_submitter"], "/api/inbox", w.second_id))
+        await eventually(lambda: _ok(issuer, f"/api/notices/{w.notice_id}/status"))
         yield w
 
 
 async def _nonempty(client, url):
     r = await client.get(url)
     return r.status_code == 200 and r.json()
+
+
+async def _has(client, url, notice_id):
+    r = await client.get(url)
+    return r.status_code == 200 and any(e["notice_id"] == notice_id for e in r.json())
 
 
 async def _ok(client, url):
@@ -123,7 +155,7 @@ async def test_only_an_issuer_issues_and_only_for_its_own_unit(node):
         forged = {**seed000_notice(), "issuer_unit_ids": ["gd-kx"],
                   "actor": {"user_id": "x", "display_name": "x", "unit_id": "gd-kx", "roles": ["issuer"]}}
         refused(await w.sz_issuer.post("/api/notices", json=forged), 403)
-        assert len((await w.issuer.get("/api/notices")).json()) == 1
+        assert len((await w.issuer.get("/api/notices")).json()) == 2  # the world's two
         assert await events_count(node) == events
         r = await w.sz_issuer.post("/api/notices", json={**seed000_notice(["gd-jxxh"]), "issuer_unit_ids": ["sz-kx"]})
         assert r.status_code == 201, r.text  # its own unit's notice is fine
@@ -188,8 +220,9 @@ async def test_tracking_a_notice_is_for_the_issuing_units_issuers_and_reviewers(
 
 async def test_the_list_of_issued_notices_is_the_units_own(node):
     async with world(node) as w:
-        assert [n["id"] for n in (await w.issuer.get("/api/notices")).json()] == [w.notice_id]
-        assert [n["id"] for n in (await w.gd_submitter.get("/api/notices")).json()] == [w.notice_id]
+        both = {w.notice_id, w.second_id}
+        assert {n["id"] for n in (await w.issuer.get("/api/notices")).json()} == both
+        assert {n["id"] for n in (await w.gd_submitter.get("/api/notices")).json()} == both
         for client in (w.sz_issuer, w.outsider, w.sz_submitter):
             assert (await client.get("/api/notices")).json() == []
 
@@ -224,13 +257,18 @@ CLIENTS = ["admin", "issuer", "reviewer", "gd_submitter", "sz_submitter", "sz_is
 HTML_ACCEPT = {"Accept": "text/html"}
 
 
-def operations(nid: str) -> list[tuple[str, str, dict, set[str]]]:
+def operations(nid: str, second: str) -> list[tuple[str, str, dict, set[str]]]:
     """Every state-changing request of the API and the pages: (method, path, request kwargs, who may).
 
-    Listed in an order where each success leaves the next operation possible.
+    Listed in an order where each success leaves the next operation possible. ``second`` is the world's
+    notice to sz-kjj alone.
     """
     csv_import = "unit_id,name,kind,parent_id\nfs-kx,佛山市科学技术协会,科协,gd-kx\n".encode()
+    csv_page = "unit_id,name,kind,parent_id\nhz-kx,惠州市科学技术协会,科协,gd-kx\n".encode()
     page = {"headers": HTML_ACCEPT}
+    compose = {"title": "关于报送活动方案的通知", "recipients": "gd-jxxh", "body": "请报送。"}
+    user_change = {"display_name": "王敏", "unit_id": "sz-kx", "roles": ["submitter", "issuer"]}
+    template = {"subject": "新通知：{{ notice_title }}", "body": "{{ unit_name }}收到{{ doc_number }}"}
     return [
         # Reads that belong to a role (the unit-scoped reads of everyone are tested above).
         ("GET", "/api/units/export?format=csv", {}, {"admin"}),
@@ -248,11 +286,16 @@ def operations(nid: str) -> list[tuple[str, str, dict, set[str]]]:
         ("POST", "/directory/save", {"data": {**NEW_UNIT, "name": "珠海市科协（页）"}, "headers": HTML_ACCEPT},
          {"admin"}),
         ("POST", "/api/notices", {"json": seed000_notice(["gd-jxxh"])}, {"issuer"}),
+        # 拟稿 on the page issues for the actor's own unit: any issuer (the outsider's unit issues its own).
+        ("POST", "/notices/new", {"data": compose, "headers": HTML_ACCEPT}, {"issuer", "sz_issuer", "outsider"}),
+        ("POST", "/directory/import", {"data": {"format": "csv"}, "files": {"file": ("units.csv", csv_page, "text/csv")},
+                                       "headers": HTML_ACCEPT}, {"admin"}),
         ("POST", "/api/attachments", {"files": {"file": ("plan.txt", "方案".encode(), "text/plain")}},
          {"issuer", "sz_issuer", "outsider"}),  # any issuer uploads; who may read it is scoped
         ("POST", f"/api/units/sz-kx/inbox/{nid}/acknowledge", {}, {"sz_submitter"}),
         # 签收 on the page is for the submitter's own unit (sz-kx has just signed: 409 for it now).
         ("POST", f"/inbox/{nid}/acknowledge", {"headers": HTML_ACCEPT}, {"kjj_submitter", "sz_submitter"}),
+        ("POST", f"/api/inbox/{second}/acknowledge", {}, {"kjj_submitter"}),  # its own unit: only sz-kjj has it
         ("POST", f"/api/notices/{nid}/forward", {"json": {"unit_id": "sz-kx", "recipient_unit_ids": ["ns-kx"]}},
          {"sz_issuer"}),
         ("POST", f"/notices/{nid}/forward", {"data": {"recipients": "gd-jxxh"}, "headers": HTML_ACCEPT},
@@ -262,7 +305,33 @@ def operations(nid: str) -> list[tuple[str, str, dict, set[str]]]:
         ("POST", f"/notices/{nid}/correct", {"data": {"reason": "再次更正", "title": "关于再次更正的通知"},
                                              "headers": HTML_ACCEPT}, {"issuer"}),
         ("POST", f"/notices/{nid}/withdraw", {"data": {"reason": "重复发文"}, "headers": HTML_ACCEPT}, {"issuer"}),
+        ("POST", f"/api/notices/{second}/withdraw", {"json": {"reason": "另行通知"}}, {"issuer"}),
         ("POST", "/directory/ns-kx/delete", page, {"admin"}),
+        # The node admin's users (the rest of the admin routes: test_auth_admin.py).
+        ("PUT", "/api/admin/users/wangmin", {"json": user_change}, {"admin"}),
+        ("POST", "/api/admin/users/wangmin/disable", {}, {"admin"}),
+        ("POST", "/api/admin/users/wangmin/enable", {}, {"admin"}),
+        ("POST", "/admin/users/wangmin/disable", page, {"admin"}),
+        ("POST", "/admin/users/wangmin/enable", page, {"admin"}),
+        # Notification channels and message templates: the node admin's.
+        ("GET", "/api/admin/channels", {}, {"admin"}),
+        ("GET", "/api/admin/templates", {}, {"admin"}),
+        ("GET", "/api/admin/templates/notice.issued/email", {}, {"admin"}),
+        ("GET", "/admin/channels", page, {"admin"}),
+        ("GET", "/admin/templates", page, {"admin"}),
+        ("GET", "/admin/templates/notice.issued/email", page, {"admin"}),
+        ("PUT", "/api/admin/channels", {"json": {"sms": {"enabled": True, "signature": "广东省科协"}}}, {"admin"}),
+        ("POST", "/admin/channels", {"data": {"email_enabled": "1", "email_sender": "kx@gdkx.example.cn",
+                                              "sms_enabled": "1", "sms_signature": "省科协"}, "headers": HTML_ACCEPT},
+         {"admin"}),
+        ("PUT", "/api/admin/templates/notice.issued/email", {"json": template}, {"admin"}),
+        ("POST", "/api/admin/templates/notice.issued/email/preview", {"json": {}}, {"admin"}),
+        ("DELETE", "/api/admin/templates/notice.issued/email", {}, {"admin"}),
+        ("POST", "/admin/templates/notice.issued/sms", {"data": {"body": "{{ unit_name }}收到通知"},
+                                                        "headers": HTML_ACCEPT}, {"admin"}),
+        ("POST", "/admin/templates/notice.issued/sms/preview", {"data": {"body": "{{ unit_name }}"},
+                                                                "headers": HTML_ACCEPT}, {"admin"}),
+        ("POST", "/admin/templates/notice.issued/sms/reset", page, {"admin"}),
     ]
 
 
@@ -276,9 +345,13 @@ async def snapshot(w: World, node) -> dict:
     return {
         "units": await body(w.admin, "/api/units"),
         "notice": await body(w.issuer, f"/api/notices/{w.notice_id}"),
+        "second": await body(w.issuer, f"/api/notices/{w.second_id}"),
         "tracking": await body(w.issuer, f"/api/notices/{w.notice_id}/tracking"),
         "issued": [await body(c, "/api/notices") for c in (w.issuer, w.sz_issuer, w.outsider)],
         "inboxes": [await body(c, "/api/inbox") for c in (w.sz_submitter, w.kjj_submitter)],
+        "users": [public_user(u) for u in await w.http.app.state.accounts.list()],
+        "channels": await body(w.admin, "/api/admin/channels"),
+        "templates": await body(w.admin, "/api/admin/templates"),
         "events": await events_count(node),
         "audit": len(await w.http.app.state.audit.query(limit=500)),
     }
@@ -299,19 +372,41 @@ async def quiet(node) -> None:
         await nc.close()
 
 
+async def run_matrix(w: World, node, ops) -> None:
+    for method, path, kwargs, allowed in ops:
+        await quiet(node)
+        before = await snapshot(w, node)
+        for who in CLIENTS:
+            if who in allowed:
+                continue
+            r = await call(getattr(w, who), method, path, kwargs)
+            assert r.status_code in (403, 404), (who, method, path, r.status_code, r.text[:300])
+            assert "CSRF" not in r.text, (who, method, path)  # refused for its role or unit, not a missing token
+        await quiet(node)  # anything a refused request had set off would show now
+        assert await snapshot(w, node) == before, (method, path)
+        for who in sorted(allowed):  # and it is the job of the ones allowed
+            r = await call(getattr(w, who), method, path, kwargs)
+            done_before = r.status_code == 409 and "已签收" in r.text
+            assert r.status_code < 400 or done_before, (who, method, path, r.status_code, r.text[:300])
+
+
+async def call(client: httpx.AsyncClient, method: str, path: str, kwargs: dict) -> httpx.Response:
+    """The request as that client sends it: a browser session adds its CSRF token (a page's form or script would)."""
+    csrf = getattr(client, "csrf", None)
+    if csrf and method not in ("GET", "HEAD"):
+        kwargs = {**kwargs, "headers": {**kwargs.get("headers", {}), "X-CSRF-Token": csrf}}
+    return await client.request(method, path, **kwargs)
+
+
 async def test_every_state_changing_request_is_refused_to_everyone_but_its_role_in_its_unit(node):
     async with world(node) as w:
-        for method, path, kwargs, allowed in operations(w.notice_id):
-            await quiet(node)
-            before = await snapshot(w, node)
-            for who in CLIENTS:
-                if who in allowed:
-                    continue
-                r = await getattr(w, who).request(method, path, **kwargs)
-                assert r.status_code in (403, 404), (who, method, path, r.status_code, r.text[:300])
-            await quiet(node)  # anything a refused request had set off would show now
-            assert await snapshot(w, node) == before, (method, path)
-            for who in sorted(allowed):  # and it is the job of the ones allowed
-                r = await getattr(w, who).request(method, path, **kwargs)
-                done_before = r.status_code == 409 and "已签收" in r.text
-                assert r.status_code < 400 or done_before, (who, method, path, r.status_code, r.text[:300])
+        await run_matrix(w, node, operations(w.notice_id, w.second_id))
+
+
+async def test_with_a_browser_login_every_page_request_is_refused_to_everyone_but_its_role_in_its_unit(node):
+    """The same matrix over the pages, each person logged in with a session cookie and sending its CSRF token."""
+    async with world(node, via="session") as w:
+        assert all(getattr(getattr(w, who), "csrf", None) for who in CLIENTS)
+        pages = [op for op in operations(w.notice_id, w.second_id) if not op[1].startswith("/api/")]
+        assert len(pages) >= 20
+        await run_matrix(w, node, pages)
