@@ -250,6 +250,48 @@ async def _inbox(client):
     return r.status_code == 200 and r.json()
 
 
+async def test_forward_correct_and_withdraw_are_audited_and_refusals_are_not(node):
+    async with node_with_admin(node) as (http, admin):
+        setup = await as_role(http, "gd-kx", "admin")
+        child = {"unit_id": "ns-kx", "name": "南山区科学技术协会", "kind": "科协", "parent_id": "sz-kx"}
+        assert (await setup.put("/api/units/ns-kx", json=child)).status_code == 200
+        issuer = await as_role(http, "gd-kx", "issuer")
+        sz = await as_role(http, "sz-kx", "issuer", "submitter")
+        nid = (await issuer.post("/api/notices", json=seed000_notice())).json()["notice_id"]
+        await eventually(lambda: _inbox(sz))
+        log = http.app.state.audit
+
+        late = {"unit_id": "sz-kx", "recipient_unit_ids": ["ns-kx"], "deadlines": {"summary": "2999-01-01T00:00:00Z"}}
+        assert (await sz.post(f"/api/notices/{nid}/forward", json=late)).status_code == 422
+        r = await sz.post(f"/api/notices/{nid}/forward", json={"unit_id": "sz-kx", "recipient_unit_ids": ["ns-kx"],
+                                                              "title": "关于转发活动通知的通知"})
+        assert r.status_code == 201, r.text
+        [forwarded] = await log.query(action="notices.forward")
+        assert forwarded["unit_id"] == "sz-kx" and forwarded["roles"] == ["issuer", "submitter"]
+        assert forwarded["target"] == nid and forwarded["via"] == "token"
+        assert forwarded["details"]["unit_id"] == "sz-kx" and forwarded["details"]["title"] == "关于转发活动通知的通知"
+        assert forwarded["details"]["doc_number"] == r.json()["doc_number"]
+
+        assert (await sz.post(f"/api/notices/{nid}/correct", json={"reason": "越权更正"})).status_code == 403
+        r = await issuer.post(f"/api/notices/{nid}/correct", json={"reason": "更正联系人", "title": "关于更正的通知"})
+        assert r.status_code == 200, r.text
+        [corrected] = await log.query(action="notices.correct")
+        assert corrected["unit_id"] == "gd-kx" and corrected["target"] == nid
+        assert corrected["details"]["reason"] == "更正联系人" and corrected["details"]["title"] == "关于更正的通知"
+
+        assert (await sz.post(f"/api/notices/{nid}/withdraw", json={"reason": "越权撤回"})).status_code == 403
+        assert (await issuer.post(f"/api/notices/{nid}/withdraw", json={"reason": "重复发文"})).status_code == 200
+        assert (await issuer.post(f"/api/notices/{nid}/withdraw", json={"reason": "再撤一次"})).status_code == 409
+        [withdrawn] = await log.query(action="notices.withdraw")
+        assert withdrawn["unit_id"] == "gd-kx" and withdrawn["target"] == nid
+        assert withdrawn["details"]["reason"] == "重复发文"
+
+        page = (await admin.get("/admin/audit?action=notices")).text.split('id="audit"')[1]
+        for text in ("转发", "更正通知", "撤回通知", "重复发文", "更正联系人"):
+            assert text in page, text
+        assert "越权" not in page and "再撤一次" not in page
+
+
 async def test_audit_filters_page_back_and_export_csv(node):
     clock = FixedClock(datetime(2026, 5, 6, 1, 0, tzinfo=UTC))  # 09:00 in Shanghai
     async with node_with_admin(node, clock=clock) as (http, admin):
@@ -308,8 +350,10 @@ def test_the_audit_log_is_append_only_in_code():
 
 
 ADMIN_GETS = ["/admin/users", "/admin/users/root", "/admin/tokens", "/admin/audit", "/admin/audit.csv",
+              "/admin/channels", "/admin/templates", "/admin/templates/notice.issued/email",
               "/api/admin/users", "/api/admin/users/root", "/api/admin/tokens", "/api/admin/audit",
-              "/api/admin/audit.csv"]
+              "/api/admin/audit.csv", "/api/admin/channels", "/api/admin/templates",
+              "/api/admin/templates/notice.issued/email"]
 
 
 async def test_admin_pages_and_api_refuse_every_other_role_and_hosted_unit_admins(node):
@@ -331,6 +375,11 @@ async def test_admin_pages_and_api_refuse_every_other_role_and_hosted_unit_admin
                 ("/admin/users/root/disable", csrf), ("/admin/users/root/reset-password", csrf),
                 ("/admin/tokens", {**csrf, "name": "x", "unit_id": "gd-kx", "roles": "admin", "lifetime": ""}),
                 (f"/admin/tokens/{token_doc['_id']}/revoke", csrf),
+                ("/admin/users/root/enable", csrf),
+                ("/admin/channels", {**csrf, "chat_enabled": "1", "chat_webhook_url": "https://evil.example/"}),
+                ("/admin/templates/notice.issued/email", {**csrf, "subject": "x", "body": "x"}),
+                ("/admin/templates/notice.issued/email/preview", {**csrf, "subject": "x", "body": "x"}),
+                ("/admin/templates/notice.issued/email/reset", csrf),
             ]
             for url, data in posts:
                 assert (await client.post(url, data=data, headers=HTML)).status_code == 403, url
@@ -343,6 +392,17 @@ async def test_admin_pages_and_api_refuse_every_other_role_and_hosted_unit_admin
             headers = {"X-CSRF-Token": client.csrf} if hasattr(client, "csrf") else {}
             for url, body in api_posts:
                 assert (await client.post(url, json=body, headers=headers)).status_code == 403, url
+            api_other = [
+                ("PUT", "/api/admin/users/root", {"display_name": "x", "unit_id": "gd-kx", "roles": ["submitter"]}),
+                ("POST", "/api/admin/users/root/enable", None),
+                ("PUT", "/api/admin/channels", {"chat": {"enabled": True, "webhook_url": "https://evil.example/"}}),
+                ("PUT", "/api/admin/templates/notice.issued/email", {"subject": "x", "body": "x"}),
+                ("DELETE", "/api/admin/templates/notice.issued/email", None),
+                ("POST", "/api/admin/templates/notice.issued/email/preview", {}),
+            ]
+            for method, url, body in api_other:
+                r = await client.request(method, url, json=body, headers=headers)
+                assert r.status_code == 403 and r.json()["detail"][0]["type"] == "forbidden_role", (method, url)
         assert await users_count(http) == before_users
         root = await http.app.state.accounts.get("root")
         assert root["roles"] == ["admin"] and not root.get("disabled") and not root.get("must_change_password")
