@@ -157,3 +157,35 @@ def test_unit_rules():
         domain.check_unit(UpsertUnit(unit_id="a", name="甲", kind="科协", parent_id="a"))
     assert domain.parent_cycle("a", {"a": "b", "b": "c", "c": "a"})
     assert not domain.parent_cycle("a", {"a": "b", "b": None})
+
+
+# ---------------------------------------------------------------- 转发 recipients, upstream changes
+
+
+def test_forward_refusals_name_the_forwarders_the_upstream_issuers_and_the_ancestors():
+    upstream = snapshot([unit("gd-kx")], chain=[{"notice_id": "N0", "doc_number": "甲〔2021〕0号", "issuer_name": "单位top",
+                                                 "issuer_unit_id": "top", "node_id": "n0", "issued_at": NOW}])
+    upstream = upstream.model_copy(update={"issuers": [unit("cast"), unit("most", kind=UnitKind.keji)]})
+    refused = domain.forward_refusals([unit("sz-kx")], upstream, {"gd-kx": "广东省科学技术协会", "cast": "中国科协"})
+    assert refused["sz-kx"] == ("forward_to_self", "转发不能发给本单位：单位sz-kx")
+    assert refused["most"][0] == refused["top"][0] == "forward_to_upstream_issuer"
+    assert refused["cast"][0] == "forward_to_upstream_issuer"  # an upstream issuer first, though an ancestor too
+    assert refused["gd-kx"] == ("forward_to_ancestor", "广东省科学技术协会是本单位的上级单位，转发只能发给下级单位")
+    known = {u: unit(u) for u in ("sz-ft", "gd-kx")}
+    with pytest.raises(Invalid) as exc:
+        domain.check_recipients(["sz-ft", "gd-kx"], known, refused=refused)
+    assert (exc.value.field, exc.value.code) == ("recipient_unit_ids.1", "forward_to_ancestor")
+    assert [u.unit_id for u in domain.check_recipients(["sz-ft"], known, refused=refused)] == ["sz-ft"]
+
+
+def test_upstream_change_ids_are_the_same_everywhere_and_the_latest_change_wins():
+    assert domain.change_id("N1", "corrected", 2) != domain.change_id("N1", "corrected", 3)
+    assert domain.change_id("N1", "withdrawn", 2) == domain.change_id("N1", "withdrawn")
+    a, b = domain.derived_event_id("N1-r2", "F1"), domain.derived_event_id("N1-r2", "F2")
+    assert a == domain.derived_event_id("N1-r2", "F1") and a != b and 10 <= len(a) <= 40
+    corrected = {"kind": "corrected", "at": NOW, "revision": 2}
+    withdrawn = {"kind": "withdrawn", "at": NOW, "revision": None}
+    later = {"kind": "corrected", "at": NOW.replace(hour=2), "revision": 3}
+    assert domain.latest_change({}) is None
+    assert domain.latest_change({"x": withdrawn, "y": corrected}) is withdrawn  # same instant: 撤回 is final
+    assert domain.latest_change({"x": withdrawn, "y": later}) is later
