@@ -107,6 +107,8 @@ def cmd_provision(args: argparse.Namespace) -> int:
         print(f"未生成：{exc}", file=sys.stderr)
         return 1
     child = bundle.child
+    for warning in bundle.warnings:
+        print(f"⚠ {warning}", file=sys.stderr)
     print(
         f"已为下级节点 {child.node_id}（{child.name}）生成部署包：{bundle.path}\n"
         f"  上级 {bundle.parent.node_id} 的配置已更新（{args.parent}）：新增 leafnode 用户 {child.parent.user}。\n"
@@ -119,14 +121,55 @@ def cmd_provision(args: argparse.Namespace) -> int:
 
 
 def cmd_validate_bundle(args: argparse.Namespace) -> int:
-    from .provision import validate_bundle
+    from .provision import bundle_warnings, validate_bundle
 
     problems = validate_bundle(args.bundle, args.parent)
     for p in problems:
         print(f"✗ {p}", file=sys.stderr)
+    for w in bundle_warnings(args.bundle):
+        print(f"⚠ {w}", file=sys.stderr)
     if not problems:
         print(f"✓ 部署包 {args.bundle} 完整一致" + (f"，与上级配置 {args.parent} 相符" if args.parent else ""))
     return 1 if problems else 0
+
+
+def cmd_configure_streams(args: argparse.Namespace) -> int:
+    """Set up the node's streams and link consumers (EVENTS sourcing its neighbours, OUTBOX, DEADLETTER).
+
+    ``cascade up`` does it itself; under docker compose a one-shot service
+    runs this before the Cascade containers start. With ``--config`` the node
+    and its links come from the node config; without it from the environment
+    (``CASCADE_NODE_ID``, ``CASCADE_NATS_URL``, ``CASCADE_LINKED_NODES``).
+    """
+    import asyncio
+
+    from pydantic import ValidationError
+
+    from .federation import Topology, configure_at
+    from .settings import StreamsSettings
+
+    try:
+        if args.config is not None:
+            cfg = node_config.load(args.config)
+            url = args.nats_url or cfg.nats_url
+        else:
+            env = StreamsSettings(**({"nats_url": args.nats_url} if args.nats_url else {}))
+            cfg, url = Topology(env.node_id, list(env.linked_nodes)), env.nats_url
+    except ValidationError as exc:
+        wrong = ", ".join(f"CASCADE_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        print(f"未配置：{wrong}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
+        print(f"未配置：{exc}", file=sys.stderr)
+        return 1
+    try:
+        streams = asyncio.run(configure_at(url, cfg, timeout=args.timeout))
+    except Exception as exc:  # unreachable, or JetStream refused a stream: say which, exit non-zero
+        print(f"节点 {cfg.node_id} 的流未配置：{exc}", file=sys.stderr)
+        return 1
+    print(f"节点 {cfg.node_id} 的流已配置（{url}）：{', '.join(streams)}；"
+          f"上下级：{', '.join(cfg.neighbours) or '无'}")
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -159,7 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     prov.add_argument("--name", help="display name of the child's organisation")
     prov.add_argument("--out", type=Path, help="bundle folder (default: ./cascade-<node-id>)")
     prov.add_argument("--parent-url", help="nats-leaf://host:port the child reaches the parent at "
-                      "(default: the parent's host and leafnode port)")
+                      "(default: the parent's host and leafnode port; a loopback default only works with "
+                      "`cascade up` on the parent's machine, not in a container: give it for docker compose)")
     prov.add_argument("--port-base", type=int, help="child's ports: nats, monitoring, leafnodes, store, UI from here")
     prov.set_defaults(func=cmd_provision)
 
@@ -167,6 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("bundle", type=Path)
     check.add_argument("--parent", type=Path, help="also check it against the parent's config")
     check.set_defaults(func=cmd_validate_bundle)
+
+    streams = sub.add_parser("configure-streams", help="set up the node's streams and links in its nats-server, "
+                             "then exit (docker compose runs it before the services)")
+    streams.add_argument("--config", type=Path, help="node config file (YAML); default: the environment "
+                         "(CASCADE_NODE_ID, CASCADE_NATS_URL, CASCADE_LINKED_NODES)")
+    streams.add_argument("--nats-url", help="the node's nats-server (default: from the config or CASCADE_NATS_URL)")
+    streams.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for nats-server and JetStream")
+    streams.set_defaults(func=cmd_configure_streams)
 
     demo = sub.add_parser("demo", help="national → province → city on this machine, each its own node")
     demo.add_argument("--check", action="store_true", help="run the flow headless and exit non-zero if anything is missing")

@@ -25,11 +25,18 @@ Verified on nats-server 2.15.1 (../shared/design/ARCHITECTURE.md, Federation):
   consumers dead-letter an event whose body names another origin.
 """
 
+import asyncio
 import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
 import bcrypt
+import nats
+import nats.errors
 import nats.js.api as js_api
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError, ServiceUnavailableError
 
 from . import subjects
 from .bus import DUPLICATE_WINDOW_S, EVENTS_MAX_AGE_S, node_stream_configs, reconcile_stream
@@ -135,7 +142,25 @@ def child_users(cfg: NodeConfig) -> list[str]:
 # ---------------------------------------------------------------- streams and consumers
 
 
-def outbox_config(cfg: NodeConfig) -> js_api.StreamConfig | None:
+class Links(Protocol):
+    """What the streams of a node depend on: its id and the nodes it is linked to (a ``NodeConfig`` has both)."""
+
+    node_id: str
+
+    @property
+    def neighbours(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Topology:
+    """A node's links without their credentials: what a container knows from its environment
+    (``CASCADE_NODE_ID``, ``CASCADE_LINKED_NODES``), enough to set up its streams."""
+
+    node_id: str
+    neighbours: list[str] = field(default_factory=list)
+
+
+def outbox_config(cfg: Links) -> js_api.StreamConfig | None:
     if not cfg.neighbours:
         return None
     return js_api.StreamConfig(
@@ -166,7 +191,7 @@ def link_consumer_config(node: str, dest: str) -> js_api.ConsumerConfig:
     )
 
 
-def events_sources(cfg: NodeConfig) -> list[js_api.StreamSource]:
+def events_sources(cfg: Links) -> list[js_api.StreamSource]:
     """What ``EVENTS_<node>`` sources: each neighbour's OUTBOX, through the consumer kept for this node."""
     node = cfg.node_id
     sources = []
@@ -185,7 +210,7 @@ def events_sources(cfg: NodeConfig) -> list[js_api.StreamSource]:
     return sources
 
 
-def stream_configs(cfg: NodeConfig) -> list[js_api.StreamConfig]:
+def stream_configs(cfg: Links) -> list[js_api.StreamConfig]:
     """Every stream of the node: EVENTS (sourcing its neighbours), DEADLETTER, and OUTBOX if linked."""
     streams = []
     for stream in node_stream_configs(cfg.node_id):
@@ -196,7 +221,7 @@ def stream_configs(cfg: NodeConfig) -> list[js_api.StreamConfig]:
     return streams + ([outbox] if outbox else [])
 
 
-async def configure(js: JetStreamContext, cfg: NodeConfig) -> None:
+async def configure(js: JetStreamContext, cfg: Links) -> None:
     """Bring the node's streams and link consumers in line with its config (idempotent).
 
     OUTBOX and its consumers come first, so a neighbour that sources from us
@@ -233,6 +258,41 @@ async def _ensure_consumer(js: JetStreamContext, stream: str, config: js_api.Con
         # Not updatable in place; its undelivered copies stay in the work queue for the new one.
         await js.delete_consumer(stream, config.durable_name)
         await js.add_consumer(stream, config)
+
+
+async def _quiet(exc: Exception) -> None:
+    """nats-py logs every failed connect with a traceback; configure_at says itself what went wrong."""
+
+
+async def configure_at(nats_url: str, cfg: Links, *, timeout: float = 60.0) -> list[str]:
+    """``configure`` the node's nats-server at ``nats_url``, waiting for it (and JetStream) up to ``timeout``.
+
+    What ``cascade up`` does before it starts the services, and what the
+    one-shot ``configure-streams`` service of docker-compose.yml does before
+    the Cascade containers start. Returns the names of the node's streams.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            # One try per round (nats-py's max_reconnect_attempts=0 would mean "retry forever").
+            nc = await asyncio.wait_for(nats.connect(
+                nats_url, connect_timeout=2, allow_reconnect=False, max_reconnect_attempts=1,
+                reconnect_time_wait=0.1, error_cb=_quiet), timeout=max(1.0, min(5.0, deadline - time.monotonic())))
+            try:
+                await configure(nc.jetstream(), cfg)
+                return [s.name for s in stream_configs(cfg)]
+            finally:
+                await nc.close()
+        except APIError as exc:
+            if not isinstance(exc, ServiceUnavailableError):
+                raise  # JetStream refused the config itself: waiting changes nothing
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"JetStream of {cfg.node_id} at {nats_url} not ready: {exc!r}") from exc
+            await asyncio.sleep(0.5)
+        except (OSError, asyncio.TimeoutError, nats.errors.Error) as exc:  # not listening yet, or JetStream starting
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"could not configure the streams of {cfg.node_id} at {nats_url}: {exc!r}") from exc
+            await asyncio.sleep(0.5)
 
 
 

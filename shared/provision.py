@@ -13,14 +13,24 @@ The child runs it either way: ``cascade up --config node.yaml`` (from a
 checkout) or ``docker compose up -d`` (from the image). Provisioning also
 writes the parent's config: the child's leafnode user (only the password's
 bcrypt hash) and its permissions; a running ``cascade up`` of the parent
-picks that up by itself (shared/runtime.py).
+picks that up by itself (shared/runtime.py). When the parent's config is
+itself a bundle's ``node.yaml`` (a mid level run by docker compose), the
+parent's bundle is rewritten too: its ``nats.conf`` gets the leafnode
+listener and the new child's user, its compose file publishes the leafnode
+port, its ``.env`` lists the new link (``docker compose up -d
+--force-recreate`` there applies it).
+
+The parent URL a bundle uses is ``--parent-url``, else the parent's own
+``host`` and leafnode port. A loopback address only works with ``cascade
+up`` on the parent's machine (a container's 127.0.0.1 is the container):
+provisioning says so (``Bundle.warnings``), and so does ``validate-bundle``.
 """
 
 import json
 import re
 import secrets
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -34,6 +44,7 @@ from .processes import REPO_ROOT, nats_server_binary
 FILES = ("node.yaml", "nats.conf", ".env", "docker-compose.yml")
 COMPOSE_SOURCE = REPO_ROOT / "docker-compose.yml"
 BUNDLE_NATS_CONF = "./nats.conf"
+STREAMS_SERVICE = "configure-streams"
 
 
 class ProvisionError(ValueError):
@@ -45,6 +56,37 @@ class Bundle:
     path: Path
     child: NodeConfig
     parent: NodeConfig
+    # Said to whoever provisions (not fatal): e.g. a parent address a container cannot reach.
+    warnings: list[str] = field(default_factory=list)
+
+
+LOOPBACK_HOSTS = ("localhost", "0.0.0.0", "::", "::1", "[::1]", "[::]")
+
+
+def is_bundle(config_path: Path) -> bool:
+    """Whether a node config is the ``node.yaml`` of a bundle (a node run by its docker-compose.yml, or able to)."""
+    config_path = Path(config_path)
+    return config_path.name == "node.yaml" and all((config_path.parent / f).is_file() for f in FILES)
+
+
+def url_warnings(child: NodeConfig) -> list[str]:
+    """What is wrong with the parent URL of a bundle for its compose route (empty: nothing known).
+
+    ``127.0.0.1`` inside a container is the container itself: a bundle whose
+    parent URL is a loopback address only works with ``cascade up`` on the
+    parent's own machine (the demo, tests). Anywhere else it needs the address
+    at which the child reaches the parent: ``--parent-url``.
+    """
+    if child.parent is None:
+        return []
+    host = child.parent.url.removeprefix("nats-leaf://").rpartition(":")[0]
+    if host.startswith("127.") or host in LOOPBACK_HOSTS:
+        return [
+            f"上级地址 {child.parent.url} 是本机回环地址：只在上级所在的机器上用 `cascade up` 运行时可用；"
+            "在容器中（docker compose）以及在其他机器上都连不上上级。"
+            "请用 --parent-url nats-leaf://<下级能访问到的上级地址>:<端口> 重新 provision。"
+        ]
+    return []
 
 
 def provision(
@@ -87,10 +129,31 @@ def provision(
     for secret in ("node.yaml", "nats.conf", ".env"):
         (out / secret).chmod(0o600)
 
+    parent_is_bundle = is_bundle(parent_path)
     dump(updated_parent, parent_path)
-    if updated_parent.path("nats.conf").exists():
+    if updated_parent.path("nats.conf").exists():  # the config `cascade up` runs
         updated_parent.path("nats.conf").write_text(nats_config(updated_parent), encoding="utf-8")
-    return Bundle(path=out, child=child.model_copy(update={"base_dir": out.resolve()}), parent=updated_parent)
+    if parent_is_bundle:
+        # The parent runs (or may run) from its own bundle: its container nats.conf gets the leafnode
+        # listener and the child's user, its compose file the published leafnode port, and .env the links.
+        write_bundle_files(updated_parent, parent_path.parent)
+    return Bundle(path=out, child=child.model_copy(update={"base_dir": out.resolve()}), parent=updated_parent,
+                  warnings=url_warnings(child))
+
+
+def write_bundle_files(cfg: NodeConfig, folder: Path) -> None:
+    """(Re)write a bundle's nats.conf and docker-compose.yml from its node config, and its links in .env."""
+    (folder / "nats.conf").write_text(nats_config(cfg, container=True), encoding="utf-8")
+    (folder / "docker-compose.yml").write_text(compose_file(cfg), encoding="utf-8")
+    env = folder / ".env"
+    lines = env.read_text(encoding="utf-8").splitlines()
+    linked = f"CASCADE_LINKED_NODES={json.dumps(cfg.neighbours)}"
+    lines = [linked if line.startswith("CASCADE_LINKED_NODES=") else line for line in lines]
+    if linked not in lines:
+        lines.append(linked)
+    env.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for secret in ("nats.conf", ".env"):
+        (folder / secret).chmod(0o600)
 
 
 def env_file(child: NodeConfig) -> str:
@@ -116,6 +179,11 @@ def read_env(path: Path) -> dict[str, str]:
     return out
 
 
+def leafnode_publish(cfg: NodeConfig) -> str:
+    """The nats service's published leafnode port in a bundle's compose file (all interfaces by default)."""
+    return f"${{CASCADE_LEAFNODE_PUBLISH:-{cfg.ports.leafnodes}}}:{CONTAINER_PORTS.leafnodes}"
+
+
 def compose_file(child: NodeConfig) -> str:
     """The project's docker-compose.yml, for a node of the hierarchy.
 
@@ -130,7 +198,8 @@ def compose_file(child: NodeConfig) -> str:
         for v in nats_service["volumes"]
     ]
     if child.children:
-        nats_service["ports"] = [f"{CONTAINER_PORTS.leafnodes}:{CONTAINER_PORTS.leafnodes}"]
+        # Children connect here: the host port is the node config's leafnode port, the one their URL names.
+        nats_service["ports"] = [leafnode_publish(child)]
     compose.get("x-cascade", {}).pop("build", None)
     for name, service in compose["services"].items():
         if name in ("nats", "mongo"):
@@ -191,10 +260,17 @@ def validate_bundle(path: Path, parent_path: Path | None = None) -> list[str]:
 
     try:
         compose = yaml.safe_load((path / "docker-compose.yml").read_text(encoding="utf-8"))
-        volumes = compose["services"]["nats"]["volumes"]
+        services = compose["services"]
+        volumes = services["nats"]["volumes"]
         if f"{BUNDLE_NATS_CONF}:/etc/nats/cascade.conf:ro" not in volumes:
             problems.append("docker-compose.yml 的 nats 服务没有挂载本目录的 nats.conf")
-    except (yaml.YAMLError, KeyError, TypeError) as exc:
+        streams = services.get(STREAMS_SERVICE) or {}
+        if streams.get("command") != ["cascade", "configure-streams"] or \
+                "CASCADE_LINKED_NODES" not in (streams.get("environment") or {}):
+            problems.append(f"docker-compose.yml 没有按上下级配置流的一次性服务 {STREAMS_SERVICE}")
+        if child.children and leafnode_publish(child) not in (services["nats"].get("ports") or []):
+            problems.append(f"docker-compose.yml 没有发布 leafnode 端口（{leafnode_publish(child)}），下级连不上")
+    except (yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
         problems.append(f"docker-compose.yml 无效：{exc!r}")
 
     ports = [child.ports.nats, child.ports.nats_http, child.ports.leafnodes, child.ports.ferretdb, child.ports.gateway]
@@ -204,6 +280,14 @@ def validate_bundle(path: Path, parent_path: Path | None = None) -> list[str]:
     if parent_path is not None:
         problems += _against_parent(child, load(parent_path))
     return problems
+
+
+def bundle_warnings(path: Path) -> list[str]:
+    """What may not work although the bundle is consistent (e.g. a parent URL a container cannot reach)."""
+    try:
+        return url_warnings(load(Path(path) / "node.yaml"))
+    except (OSError, ValidationError, yaml.YAMLError):
+        return []
 
 
 def _against_parent(child: NodeConfig, parent: NodeConfig) -> list[str]:

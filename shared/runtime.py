@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import httpx
-import nats
 
 from . import federation
 from .node import NodeConfig, load, nats_config
@@ -108,11 +107,8 @@ class NodeRuntime:
         self.wait_healthy()
 
     async def configure_streams(self) -> None:
-        nc = await nats.connect(self.cfg.nats_url)
-        try:
-            await federation.configure(nc.jetstream(), self.cfg)
-        finally:
-            await nc.close()
+        # The same call the one-shot `cascade configure-streams` service makes under docker compose.
+        await federation.configure_at(self.cfg.nats_url, self.cfg)
 
     def wait_healthy(self, timeout: float = HEALTH_TIMEOUT_S) -> None:
         deadline = time.monotonic() + timeout

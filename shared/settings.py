@@ -119,6 +119,23 @@ SETTINGS_BY_SERVICE: dict[str, type[ServiceSettings]] = {
 }
 
 
+class StreamsSettings(BaseSettings):
+    """What ``cascade configure-streams`` takes from a container's environment (docker-compose.yml)."""
+
+    model_config = SettingsConfigDict(env_prefix="CASCADE_", extra="ignore", frozen=True)
+
+    node_id: str = Field(description="this node's id; also its JetStream domain")
+    nats_url: str
+    linked_nodes: list[str] = Field(default=[], description="the node's parent and children, as in its nats.conf")
+
+    @field_validator("node_id")
+    @classmethod
+    def _node_id(cls, v: str) -> str:
+        if not is_slug(v):
+            raise ValueError("node id must be a lowercase slug: a-z, 0-9, - and _")
+        return v
+
+
 class RuntimeSettings(BaseSettings):
     """What the node runtime (``cascade up``) takes from the environment."""
 

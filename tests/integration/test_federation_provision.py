@@ -65,6 +65,28 @@ def test_provision_writes_a_consistent_bundle_and_admits_the_child(parent_file, 
                  "--out", str(out)]) == 1
 
 
+def test_a_loopback_parent_url_is_flagged_for_the_compose_route_and_a_reachable_one_is_not(parent_file, tmp_path,
+                                                                                           capsys):
+    """The default URL is the parent's host (127.0.0.1): inside a container that is the container itself."""
+    local = tmp_path / "local"
+    assert main(["provision", "--parent", str(parent_file), "--org", "gd-kx", "--out", str(local)]) == 0
+    err = capsys.readouterr().err
+    assert "⚠" in err and "127.0.0.1" in err and "--parent-url" in err and "docker compose" in err
+    assert main(["validate-bundle", str(local)]) == 0  # consistent, and still usable with `cascade up` here
+    assert "⚠" in capsys.readouterr().err
+
+    remote = tmp_path / "remote"
+    url = "nats-leaf://cast.example.cn:7422"
+    assert main(["provision", "--parent", str(parent_file), "--org", "sz-kx", "--out", str(remote),
+                 "--parent-url", url]) == 0
+    assert "⚠" not in capsys.readouterr().err
+    child = node.load(remote / "node.yaml")
+    assert child.parent.url == url
+    assert f"@cast.example.cn:7422" in (remote / "nats.conf").read_text()  # the URL the container dials
+    assert main(["validate-bundle", str(remote)]) == 0
+    assert "⚠" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("args, message", [
     (["--org", "GD KX"], "--org"),
     (["--org", "cn", "--node-id", "national"], "不能与上级节点相同"),
@@ -80,6 +102,12 @@ def _bundle(parent_file: Path, tmp_path: Path) -> Path:
     return provision(parent_file, "gd-kx", node_id="province", out=tmp_path / "bundle").path
 
 
+def _without_streams_service(bundle: Path) -> None:
+    compose = yaml.safe_load((bundle / "docker-compose.yml").read_text())
+    del compose["services"]["configure-streams"]
+    (bundle / "docker-compose.yml").write_text(yaml.safe_dump(compose, allow_unicode=True, sort_keys=False))
+
+
 @pytest.mark.parametrize("tamper, problem", [
     (lambda b: (b / ".env").unlink(), "缺少文件：.env"),
     (lambda b: (b / ".env").write_text((b / ".env").read_text().replace("CASCADE_NODE_ID=province",
@@ -91,6 +119,7 @@ def _bundle(parent_file: Path, tmp_path: Path) -> Path:
      "node.yaml 无效"),
     (lambda b: (b / "docker-compose.yml").write_text(
         (b / "docker-compose.yml").read_text().replace("./nats.conf:", "./deploy/nats.conf:")), "挂载"),
+    (_without_streams_service, "configure-streams"),
 ])
 def test_validate_bundle_names_what_is_wrong(parent_file, tmp_path, tamper, problem, capsys):
     bundle = _bundle(parent_file, tmp_path)
@@ -146,3 +175,23 @@ async def test_a_provisioned_child_links_to_its_parent_and_events_flow_both_ways
     finally:
         for p in reversed(procs):
             p.stop()
+
+
+def test_a_grandchild_provisioned_from_a_bundle_rewrites_that_bundle_and_validate_checks_its_port(
+        parent_file, tmp_path, capsys):
+    """The province runs from its bundle; the city is provisioned from the bundle's node.yaml (CLI route)."""
+    prov = _bundle(parent_file, tmp_path)
+    assert main(["provision", "--parent", str(prov / "node.yaml"), "--org", "sz-kx", "--node-id", "city",
+                 "--out", str(tmp_path / "city"), "--parent-url", "nats-leaf://gd.example.cn:7422"]) == 0
+    capsys.readouterr()
+    province = node.load(prov / "node.yaml")
+    assert [c.node_id for c in province.children] == ["city"]
+    assert (prov / "nats.conf").read_text() == nats_config(province, container=True)
+    compose = yaml.safe_load((prov / "docker-compose.yml").read_text())
+    assert compose["services"]["nats"]["ports"] == [f"${{CASCADE_LEAFNODE_PUBLISH:-{province.ports.leafnodes}}}:7422"]
+    assert validate_bundle(prov, parent_file) == []
+    assert validate_bundle(tmp_path / "city", prov / "node.yaml") == []
+
+    del compose["services"]["nats"]["ports"]
+    (prov / "docker-compose.yml").write_text(yaml.safe_dump(compose, allow_unicode=True, sort_keys=False))
+    assert any("leafnode 端口" in p for p in validate_bundle(prov))

@@ -12,13 +12,17 @@ import pytest
 import yaml
 
 from shared import healthcheck
+from shared.cli import build_parser
+from shared.node import NodeConfig, ParentLink, Ports
+from shared.provision import STREAMS_SERVICE, compose_file, leafnode_publish
 from shared.runtime import BACKEND_SERVICES
-from shared.settings import SETTINGS_BY_SERVICE
+from shared.settings import SETTINGS_BY_SERVICE, StreamsSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 CASCADE_SERVICES = (*BACKEND_SERVICES, "gateway")
+ONE_SHOTS = (STREAMS_SERVICE,)  # run to completion before the Cascade services start
 
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}
 VAR = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
@@ -77,7 +81,7 @@ def test_every_process_the_runtime_starts_is_a_compose_service(compose):
     for name in CASCADE_SERVICES:
         assert name in services, f"{name} missing from docker-compose.yml"
         assert services[name]["command"] == ["python", "-m", f"services.{name}"]
-    assert set(services) == {*CASCADE_SERVICES, "nats", "mongo"}
+    assert set(services) == {*CASCADE_SERVICES, *ONE_SHOTS, "nats", "mongo"}
 
 
 def test_one_image_built_from_the_dockerfile_for_every_cascade_service(compose):
@@ -121,6 +125,8 @@ def test_nats_runs_jetstream_with_the_node_id_as_domain_from_the_mounted_config(
 def test_every_service_has_a_healthcheck(compose):
     services = compose["services"]
     for name, svc in services.items():
+        if name in ONE_SHOTS:
+            continue  # a container that exits when done: compose waits for its exit code instead
         test = svc.get("healthcheck", {}).get("test")
         assert test and test[0] == "CMD", f"{name} has no healthcheck"
     for name in CASCADE_SERVICES:
@@ -128,10 +134,54 @@ def test_every_service_has_a_healthcheck(compose):
     assert "ping" in " ".join(services["mongo"]["healthcheck"]["test"])
 
 
-def test_cascade_services_wait_for_healthy_nats_and_mongo(compose):
+def test_cascade_services_wait_for_healthy_nats_and_mongo_and_the_configured_streams(compose):
     for name in CASCADE_SERVICES:
         depends = compose["services"][name]["depends_on"]
-        assert depends == {"nats": {"condition": "service_healthy"}, "mongo": {"condition": "service_healthy"}}
+        assert depends == {"nats": {"condition": "service_healthy"}, "mongo": {"condition": "service_healthy"},
+                           STREAMS_SERVICE: {"condition": "service_completed_successfully"}}
+
+
+def test_the_streams_are_configured_once_nats_is_healthy_by_the_command_cascade_up_uses(compose):
+    """Without it a compose node has no OUTBOX and no EVENTS sources: it could not relay to linked nodes."""
+    svc = compose["services"][STREAMS_SERVICE]
+    assert svc["command"] == ["cascade", "configure-streams"]
+    assert build_parser().parse_args(svc["command"][1:]).func.__name__ == "cmd_configure_streams"
+    assert svc["image"] == compose["services"]["gateway"]["image"]
+    assert svc["restart"] == "no"  # a one-shot: restarted, it would never complete
+    assert svc["depends_on"] == {"nats": {"condition": "service_healthy"}}
+    assert "healthcheck" not in svc and svc["volumes"] == []
+    env = {k: str(v) for k, v in svc["environment"].items()}
+    assert all(k.startswith("CASCADE_") and k[8:].lower() in StreamsSettings.model_fields for k in env), env
+    settings = StreamsSettings(**{k[8:].lower(): v for k, v in env.items()})
+    assert settings.node_id == "gd" and settings.nats_url == "nats://nats:4222" and settings.linked_nodes == []
+    # The console script the command names is the project's.
+    assert 'cascade = "shared.cli:main"' in (ROOT / "pyproject.toml").read_text()
+
+
+def _bundle_node(children: bool) -> NodeConfig:
+    cfg = NodeConfig(node_id="gd", name="广东省科协", ports=Ports(leafnodes=17422), parent=ParentLink(
+        node_id="cn", url="nats-leaf://cast.example.cn:7422", user="gd", password="p" * 32))
+    if children:
+        cfg = NodeConfig.model_validate({**cfg.model_dump(exclude={"base_dir"}), "children": [
+            {"node_id": "sz", "user": "sz", "password_hash": "$2b$11$" + "x" * 53}]})
+    return cfg
+
+
+@pytest.mark.parametrize("children", [False, True])
+def test_a_bundle_compose_file_configures_the_links_and_publishes_the_leafnode_port_of_a_parent(children):
+    env = {**sample_env(), "CASCADE_LINKED_NODES": '["cn", "sz"]' if children else '["cn"]'}
+    bundle = interpolate(yaml.safe_load(compose_file(_bundle_node(children))), env)
+    services = bundle["services"]
+    for name in (*CASCADE_SERVICES, STREAMS_SERVICE):
+        assert services[name]["environment"]["CASCADE_LINKED_NODES"] == env["CASCADE_LINKED_NODES"]
+        assert "build" not in services[name]
+    assert services[STREAMS_SERVICE]["command"] == ["cascade", "configure-streams"]
+    if children:
+        # Published on every interface at the node config's leafnode port, into the container's 7422.
+        assert leafnode_publish(_bundle_node(True)) == "${CASCADE_LEAFNODE_PUBLISH:-17422}:7422"
+        assert services["nats"]["ports"] == ["17422:7422"]
+    else:
+        assert "ports" not in services["nats"]
 
 
 def test_required_variables_use_colon_question_mark_with_a_message():
