@@ -8,11 +8,12 @@ addressed to the other side; a child cannot speak for anyone but itself.
 import asyncio
 import contextlib
 import json
+from dataclasses import dataclass, field
 
 import nats
 import pytest
 
-from shared import subjects
+from shared import federation, subjects
 from shared.commands import UpsertUnit
 from shared.schemas import UnitKind
 
@@ -145,11 +146,13 @@ async def test_notices_flow_down_and_receipts_flow_up_exactly_once(fed):
     assert await prov.subjects_in(subjects.events_stream(prov.id)) == {
         f"evt.notice.{nat.id}.{prov.id}.issued": 1,
         f"evt.notice.{prov.id}.{prov.id}.forwarded": 1,
+        f"evt.notice.{prov.id}.{prov.id}.forward_reported": 1,
         f"evt.notice.{prov.id}.{prov.id}.acknowledged": 1,
         f"evt.notice.{city.id}.{prov.id}.acknowledged": 1,
     }
     assert await nat.subjects_in(subjects.events_stream(nat.id)) == {
         f"evt.notice.{nat.id}.{nat.id}.issued": 1,
+        f"evt.notice.{prov.id}.{nat.id}.forward_reported": 1,  # the issuer learns of the 转发 below
         f"evt.notice.{prov.id}.{nat.id}.acknowledged": 1,
     }
     assert await city.subjects_in(subjects.events_stream(city.id)) == {
@@ -197,16 +200,24 @@ async def test_an_unlinked_leafnode_is_refused(fed):
 
 
 async def test_a_child_cannot_publish_for_a_sibling_or_its_parent(fed):
-    """The province's leafnode user for ``city`` admits only city's own link: forged subjects are refused."""
-    prov, city, city2 = fed["prov"], fed["city"], fed["city2"]
-    before = await prov.stream_messages(subjects.events_stream(prov.id))
+    """The province's leafnode user for ``city`` admits only city's own link: each forged subject is refused.
+
+    nats-server closes a leafnode connection at its first violation, so each
+    forged subject gets a rogue connection of its own."""
+    nat, prov, city, city2 = fed["nat"], fed["prov"], fed["city"], fed["city2"]
+    streams = [(nat, subjects.events_stream(nat.id)), (prov, subjects.events_stream(prov.id)),
+               (prov, subjects.outbox_stream(prov.id)), (city2, subjects.events_stream(city2.id))]
+    before = {(n.id, s): await n.stream_messages(s) for n, s in streams}
     forged = [
         subjects.link_deliver(city2.id, prov.id),  # city2's upward link
         subjects.event("notice.acknowledged", city2.id, prov.id),  # city2's copy subject
         subjects.event("notice.issued", prov.id, prov.id),  # a fact of the province itself
         subjects.event("notice.issued", prov.id, city2.id),  # a copy for the sibling
+        subjects.event("notice.issued", prov.id, nat.id),  # a copy for the grandparent
         subjects.rpc(prov.id, "notices", "issue"),  # a request to the province's services
         subjects.js_consumer_reset(prov.id, subjects.outbox_stream(prov.id), subjects.link_consumer(city2.id)),
+        subjects.js_flow_control(subjects.outbox_stream(prov.id), subjects.link_consumer(city2.id)).replace("*", "1"),
+        f"{subjects.js_api(prov.id)}.STREAM.PURGE.{subjects.events_stream(prov.id)}",  # the province's JetStream
     ]
     # A well-behaved child server does not even forward them: the parent never
     # told it there is interest.
@@ -217,23 +228,90 @@ async def test_a_child_cannot_publish_for_a_sibling_or_its_parent(fed):
         await nc.flush()
     finally:
         await nc.close()
-    # A rogue one that speaks the leafnode protocol with city's credentials is refused by the parent.
-    reader, writer = await _leaf_connect(prov, {"user": city.cfg.parent.user, "pass": city.cfg.parent.password})
-    try:
-        await _read_until(reader, (b"PING", b"LS+"), timeout=5)  # authenticated
-        for subject in forged:
-            writer.write(f"LMSG {subject} 16\r\n".encode() + b'{"forged": true}\r\n')
-        await writer.drain()
-        await _read_until(reader, (b"",), timeout=5)  # the parent closes the connection
-    finally:
-        writer.close()
+    # A rogue one that speaks the leafnode protocol with city's credentials is refused by the parent, every time.
+    creds = {"user": city.cfg.parent.user, "pass": city.cfg.parent.password}
+    for subject in forged:
+        # The province maps its own domain's API prefix to the local one before it checks.
+        seen_as = subject.replace(f"{subjects.js_api(prov.id)}.", "$JS.API.")
+        async with rogue_leaf(prov, creds) as leaf:
+            leaf.writer.write(f"LMSG {subject} 16\r\n".encode() + b'{"forged": true}\r\n')
+            await leaf.writer.drain()
+            await asyncio.wait_for(leaf.closed.wait(), 10)  # the parent closes the connection
+            assert any(f'Permissions Violation for Publish to "{seen_as}"'.encode() in e for e in leaf.errors), \
+                (subject, leaf.errors)
+        await eventually(lambda: _log_has(prov, f'Publish Violation on "{seen_as}"'))
 
-    log = await eventually(lambda: _log_has(prov, f'Publish Violation on "{forged[0]}"'))
-    assert "Protocol Violation" in log
     await asyncio.sleep(1.0)  # anything that slipped through would have landed by now
-    assert await prov.stream_messages(subjects.events_stream(prov.id)) == before
-    assert await city2.stream_messages(subjects.events_stream(city2.id)) == 0
+    assert {(n.id, s): await n.stream_messages(s) for n, s in streams} == before
     assert await prov.leaf_links() == 3  # the real links are untouched
+
+
+async def test_a_child_receives_only_what_is_addressed_to_it(fed):
+    """Subscribe side: asking the province for a sibling's (or anyone else's) subjects gets nothing.
+
+    A literal subject outside city's link is refused outright (one rogue
+    connection each); a wildcard is accepted but the province delivers only
+    city's own subjects through it, while the sibling does get its copy."""
+    nat, prov, city, city2 = fed["nat"], fed["prov"], fed["city"], fed["city2"]
+    creds = {"user": city.cfg.parent.user, "pass": city.cfg.parent.password}
+    for subject in (
+        subjects.link_deliver(prov.id, city2.id),  # the sibling's downward link
+        subjects.link_deliver(prov.id, nat.id),  # the province's upward link
+        subjects.event("notice.issued", prov.id, city2.id),  # copies for the sibling, before they are stored
+        subjects.event("notice.issued", prov.id, prov.id),  # the province's own facts
+        subjects.rpc(prov.id, "notices", "issue"),  # requests to the province's services
+    ):
+        async with rogue_leaf(prov, creds) as leaf:
+            leaf.writer.write(f"LS+ {subject}\r\n".encode())
+            await leaf.writer.drain()
+            await asyncio.wait_for(leaf.closed.wait(), 10)
+            assert any(f'Permissions Violation for Subscription to "{subject}"'.encode() in e for e in leaf.errors), \
+                (subject, leaf.errors)
+        await eventually(lambda: _log_has(prov, f'Subscription Violation on "{subject}"'))
+
+    # A well-behaved child's own clients, asking their server for the sibling's subjects.
+    child = await nats.connect(city.cfg.nats_url)
+    got_at_city: list[str] = []
+
+    async def collect(msg) -> None:
+        got_at_city.append(msg.subject)
+
+    for subject in (subjects.link_deliver(prov.id, city2.id), f"evt.*.{prov.id}.{city2.id}.*", "rpc.>"):
+        await child.subscribe(subject, cb=collect)
+    await child.flush()
+    async with rogue_leaf(prov, creds) as leaf:
+        for subject in ("link.>", "evt.>", ">"):
+            leaf.writer.write(f"LS+ {subject}\r\n".encode())
+        leaf.writer.write(b"PING\r\n")
+        await leaf.writer.drain()
+        await asyncio.sleep(0.5)
+        assert not leaf.closed.is_set(), leaf.errors  # wildcards are accepted …
+
+        # … and the province sends the sibling a copy (its link consumer pushes it on link.prov.city2).
+        pnc = await nats.connect(prov.cfg.nats_url)
+        try:
+            await pnc.jetstream().publish(subjects.event("notice.issued", prov.id, city2.id), b'{"for": "city2"}',
+                                          headers={"Nats-Msg-Id": "for-city2-only"})
+            await pnc.publish(subjects.rpc(prov.id, "notices", "health"), b"{}")
+        finally:
+            await pnc.close()
+        assert await eventually(lambda: _subject_count(city2, subjects.event("notice.issued", prov.id, city2.id), 1))
+        await asyncio.sleep(1.0)  # anything delivered to the rogue would have arrived by now
+        allowed = federation.leaf_permissions(prov.id, city.id)["subscribe"]
+        assert leaf.subjects, "the rogue link received nothing at all (not even city's own link traffic)"
+        strays = [s for s in leaf.subjects if not any(_matches(pattern, s) for pattern in allowed)]
+        assert strays == []
+        assert not any(city2.id in s.split(".") for s in leaf.subjects)
+    await child.close()
+    assert got_at_city == []
+    assert await prov.leaf_links() == 3
+
+
+def _matches(pattern: str, subject: str) -> bool:
+    p, s = pattern.split("."), subject.split(".")
+    if p[-1] == ">":
+        return len(s) >= len(p) and all(a in ("*", b) for a, b in zip(p[:-1], s))
+    return len(p) == len(s) and all(a in ("*", b) for a, b in zip(p, s))
 
 
 async def _log_has(node: FedNode, text: str) -> str | None:
@@ -288,6 +366,47 @@ async def _dead_letters(node: FedNode) -> list[dict]:
 
 
 # ---------------------------------------------------------------- raw leafnode protocol
+
+
+@dataclass
+class RogueLeaf:
+    """A leafnode connection spoken by hand: what it was sent (subjects), the errors, whether it was closed."""
+
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    subjects: list[str] = field(default_factory=list)
+    errors: list[bytes] = field(default_factory=list)
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def read_loop(self) -> None:
+        try:
+            while line := await self.reader.readline():
+                if line.startswith((b"LMSG ", b"HMSG ")):
+                    args = line.split()
+                    await self.reader.readexactly(int(args[-1]) + 2)
+                    self.subjects.append(args[1].decode())
+                elif line.startswith(b"PING"):
+                    self.writer.write(b"PONG\r\n")
+                elif line.startswith(b"-ERR"):
+                    self.errors.append(line)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self.closed.set()
+
+
+@contextlib.asynccontextmanager
+async def rogue_leaf(node: FedNode, creds: dict):
+    """Logged in to ``node``'s leafnode port with ``creds`` (it answered), reading in the background."""
+    reader, writer = await _leaf_connect(node, creds)
+    await _read_until(reader, (b"PING", b"LS+"), timeout=5)  # authenticated
+    leaf = RogueLeaf(reader, writer)
+    task = asyncio.create_task(leaf.read_loop())
+    try:
+        yield leaf
+    finally:
+        writer.close()
+        await asyncio.wait_for(task, 10)
 
 
 async def _leaf_connect(node: FedNode, creds: dict):
