@@ -306,3 +306,39 @@ async def test_corrections_withdrawals_reminders_and_returns_reach_the_units_con
         email = next(d for d in gone if d["unit_id"] == "sz-kx" and d["channel"] == "email")
         assert email["subject"] == "【通知撤回】关于更正的通知" and "撤回原因：另行通知" in email["body"]
         assert "粤科协联〔" in email["body"]
+
+
+async def test_reminders_go_to_the_contacts_of_the_latest_notice_even_when_an_older_one_is_replayed(node):
+    async with node_with_admin(node) as (http, admin, issuer):
+        first = (await issuer.post("/api/notices", json=seed000_notice(["sz-kx"]))).json()["notice_id"]
+        await eventually(lambda: count_at_least(node, 2, notice_id=first))
+        sz = next(u for u in GD_UNITS if u.unit_id == "sz-kx").model_dump(mode="json")
+        sz["contacts"] = [{"name": "新联络员", "email": "new@example.cn"}]
+        assert (await admin.put("/api/units/sz-kx", json=sz)).status_code == 200
+        second = (await issuer.post("/api/notices", json=seed000_notice(["sz-kx"]))).json()["notice_id"]
+        await eventually(lambda: count_at_least(node, 1, notice_id=second))
+
+        # The first notice's event again (its snapshot has the old contacts): the newer contacts stay.
+        nc = await nats.connect(node.servers.nats_url)
+        try:
+            js = nc.jetstream()
+            stream = subjects.events_stream(node.node_id)
+            subject = subjects.event("notice.issued", node.node_id)
+            state = (await js.stream_info(stream)).state
+            replayed = 0
+            for seq in range(state.first_seq, state.last_seq + 1):
+                msg = await js.get_msg(stream, seq)
+                if msg.subject == subject and first.encode() in msg.data:
+                    await js.publish(msg.subject, msg.data)
+                    replayed += 1
+            assert replayed == 1
+        finally:
+            await nc.close()
+        await quiet(node)
+        now = datetime.now(UTC)
+        reminder = DeadlineApproaching(occurred_at=now, origin_node=node.node_id, notice_id=second, ask_id="summary",
+                                       deadline=now + timedelta(days=1), pending_unit_ids=["sz-kx"])
+        await publish(node, reminder)
+        [row] = await eventually(lambda: count_at_least(node, 1, cause_event_id=reminder.event_id))
+        assert (row["contact_name"], row["address"]) == ("新联络员", "new@example.cn")
+        assert "将于" in row["body"] and row["subject"].startswith("【报送提醒】")
