@@ -112,7 +112,9 @@ def cmd_provision(args: argparse.Namespace) -> int:
     print(
         f"已为下级节点 {child.node_id}（{child.name}）生成部署包：{bundle.path}\n"
         f"  上级 {bundle.parent.node_id} 的配置已更新（{args.parent}）：新增 leafnode 用户 {child.parent.user}。\n"
-        "  上级节点若正在运行（cascade up），会自动应用；否则下次启动时生效。\n"
+        + (f"  上级的部署包也已更新（nats.conf、docker-compose.yml、.env）：在 {bundle.parent_bundle} 中运行 "
+           "docker compose up -d --force-recreate 以生效；若上级用 cascade up 运行，会自动应用。\n"
+           if bundle.parent_bundle else "  上级节点若正在运行（cascade up），会自动应用；否则下次启动时生效。\n") +
         f"  在下级机器上：cascade up --config {bundle.path / 'node.yaml'}\n"
         f"  或：cd {bundle.path} && docker compose up -d\n"
         "  部署包含有密码，请通过安全渠道传递。"

@@ -300,7 +300,8 @@ async def configure_at(nats_url: str, cfg: Links, *, timeout: float = 60.0) -> l
 
 
 def leaf_url(parent: NodeConfig) -> str:
-    return f"nats-leaf://{parent.host}:{parent.ports.leafnodes}"
+    """The default URL of the parent's leafnode listener (``--parent-url`` overrides it)."""
+    return f"nats-leaf://{parent.leafnode_host or parent.host}:{parent.ports.leafnodes}"
 
 
 def link_child(parent: NodeConfig, child_id: str, *, url: str | None = None) -> tuple[NodeConfig, ParentLink]:

@@ -65,6 +65,11 @@ class NodeConfig(BaseModel):
     org_unit_id: str | None = Field(default=None, description="the directory entry of this node's own organisation")
     timezone: str = "Asia/Shanghai"
     host: str = "127.0.0.1"
+    leafnode_host: str | None = Field(
+        default=None,
+        description="where the leafnode listener for children listens (default: host); e.g. 0.0.0.0 for children "
+                    "on other machines while nats, the store and the UI stay on a loopback host",
+    )
     data_dir: Path = Path("data")
     ports: Ports = Ports()
     parent: ParentLink | None = None
@@ -148,6 +153,7 @@ def nats_config(cfg: NodeConfig, *, container: bool = False) -> str:
     from . import federation  # links are federation's concern; kept in its own module
 
     host, ports = ("0.0.0.0", CONTAINER_PORTS) if container else (cfg.host, cfg.ports)
+    leaf_host = host if container else (cfg.leafnode_host or cfg.host)
     store = CONTAINER_STORE if container else str(cfg.path("nats"))
     lines = [
         f"server_name: {quote(cfg.node_id)}",
@@ -155,7 +161,7 @@ def nats_config(cfg: NodeConfig, *, container: bool = False) -> str:
         f"http: {quote(f'{host}:{ports.nats_http}')}",
         f"jetstream {{ store_dir: {quote(store)}, domain: {quote(cfg.node_id)} }}",
         "max_payload: 8MB",
-        *federation.leafnodes_block(cfg, listen_host=host, leaf_port=ports.leafnodes),
+        *federation.leafnodes_block(cfg, listen_host=leaf_host, leaf_port=ports.leafnodes),
     ]
     users = [
         "{user: app, password: " + quote("local-" + cfg.node_id) + ', allowed_connection_types: ["STANDARD"]}',

@@ -58,6 +58,8 @@ class Bundle:
     parent: NodeConfig
     # Said to whoever provisions (not fatal): e.g. a parent address a container cannot reach.
     warnings: list[str] = field(default_factory=list)
+    # Set when the parent's config is a bundle's node.yaml: that bundle was rewritten too.
+    parent_bundle: Path | None = None
 
 
 LOOPBACK_HOSTS = ("localhost", "0.0.0.0", "::", "::1", "[::1]", "[::]")
@@ -138,7 +140,7 @@ def provision(
         # listener and the child's user, its compose file the published leafnode port, and .env the links.
         write_bundle_files(updated_parent, parent_path.parent)
     return Bundle(path=out, child=child.model_copy(update={"base_dir": out.resolve()}), parent=updated_parent,
-                  warnings=url_warnings(child))
+                  warnings=url_warnings(child), parent_bundle=parent_path.parent if parent_is_bundle else None)
 
 
 def write_bundle_files(cfg: NodeConfig, folder: Path) -> None:

@@ -183,7 +183,8 @@ def test_a_grandchild_provisioned_from_a_bundle_rewrites_that_bundle_and_validat
     prov = _bundle(parent_file, tmp_path)
     assert main(["provision", "--parent", str(prov / "node.yaml"), "--org", "sz-kx", "--node-id", "city",
                  "--out", str(tmp_path / "city"), "--parent-url", "nats-leaf://gd.example.cn:7422"]) == 0
-    capsys.readouterr()
+    out = capsys.readouterr()
+    assert f"在 {prov} 中运行 docker compose up -d --force-recreate" in out.out and "⚠" not in out.err
     province = node.load(prov / "node.yaml")
     assert [c.node_id for c in province.children] == ["city"]
     assert (prov / "nats.conf").read_text() == nats_config(province, container=True)

@@ -59,6 +59,17 @@ def test_a_middle_node_listens_for_its_children_and_connects_to_its_parent():
     assert text.count("{") == text.count("}")
 
 
+def test_the_leafnode_listener_can_face_children_elsewhere_while_the_rest_stays_on_loopback():
+    prov = three_levels()["prov"].model_copy(update={"leafnode_host": "0.0.0.0"})
+    text = nats_config(prov)
+    assert 'listen: "0.0.0.0:7002"' in text and 'listen: "127.0.0.1:4222"' in text
+    assert 'http: "127.0.0.1:8222"' in text
+    _, link = federation.link_child(prov.model_copy(update={"leafnode_host": "10.1.2.3"}), "ft")
+    assert link.url == "nats-leaf://10.1.2.3:7002"
+    # The container config listens on every interface anyway.
+    assert 'listen: "0.0.0.0:7422"' in nats_config(prov, container=True)
+
+
 def test_container_config_listens_on_all_interfaces_on_standard_ports():
     text = nats_config(three_levels()["prov"], container=True)
     assert 'listen: "0.0.0.0:4222"' in text and 'listen: "0.0.0.0:7422"' in text
