@@ -109,6 +109,26 @@ class FedNode(TestNode):
 
             wait_port(self.cfg.host, self.cfg.ports.nats, proc=self.nats)
 
+    def check_own_server(self, timeout: float = 10.0) -> None:
+        """The server answering on our ports is ours (named after the node), not a process that took a port
+        between ``free_port()`` and our bind (other test runs share the machine)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self.nats.alive:
+                raise PortTaken(f"{self.id}: nats-server exited (a port was taken?):\n{self.nats.tail()}")
+            try:
+                varz = httpx.get(f"http://{self.cfg.host}:{self.cfg.ports.nats_http}/varz", timeout=2).json()
+                if varz.get("server_name") == self.id:
+                    return
+                raise PortTaken(f"{self.id}: another server ({varz.get('server_name')}) answers on its ports")
+            except (httpx.HTTPError, ValueError):
+                pass
+            if time.monotonic() > deadline:
+                raise PortTaken(f"{self.id}: no monitoring answer on port {self.cfg.ports.nats_http}")
+            time.sleep(0.1)
+
     def stop_nats(self, *, kill: bool = False) -> None:
         if self.nats is not None:
             self.nats.kill() if kill else self.nats.stop()
@@ -151,15 +171,35 @@ class FedNode(TestNode):
             await client.close()
 
 
+class PortTaken(RuntimeError):
+    pass
+
+
 def _ports() -> Ports:
-    return Ports(nats=free_port(), nats_http=free_port(), leafnodes=free_port(), ferretdb=free_port(), gateway=free_port())
+    taken: set[int] = set()
+    while len(taken) < 5:
+        taken.add(free_port())
+    p = sorted(taken)
+    return Ports(nats=p[0], nats_http=p[1], leafnodes=p[2], ferretdb=p[3], gateway=p[4])
 
 
-async def build(servers: Servers, workdir: Path, shape: dict[str, str | None], *, proxied: bool = False) -> dict[str, FedNode]:
+async def build(servers: Servers, workdir: Path, shape: dict[str, str | None], *, proxied: bool = False,
+                attempts: int = 3) -> dict[str, FedNode]:
     """Nodes named by ``shape`` (name → parent name or None, parents first), started, linked and configured.
 
     With ``proxied`` every child reaches its parent through a ``LinkProxy``.
+    A port taken by another process before a server bound it: built again on new ports.
     """
+    for attempt in range(attempts):
+        try:
+            return await _build(servers, workdir / f"try{attempt}" if attempt else workdir, shape, proxied=proxied)
+        except PortTaken:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _build(servers: Servers, workdir: Path, shape: dict[str, str | None], *, proxied: bool) -> dict[str, FedNode]:
     suffix = secrets.token_hex(2)
     cfgs: dict[str, NodeConfig] = {}
     proxies: dict[str, LinkProxy] = {}
@@ -178,10 +218,18 @@ async def build(servers: Servers, workdir: Path, shape: dict[str, str | None], *
     for name, cfg in cfgs.items():
         node_servers = Servers(nats_url=cfg.nats_url, mongo_url=servers.mongo_url, workdir=workdir / name)
         nodes[name] = FedNode(servers=node_servers, node_id=cfg.node_id, cfg=cfg, proxy=proxies.get(name))
-    for node in nodes.values():
-        if node.proxy:
-            await node.proxy.start()
-        node.start_nats()  # not in a worker thread: the kernel ends a child when the thread that started it exits
+    try:
+        for node in nodes.values():
+            if node.proxy:
+                await node.proxy.start()
+            node.start_nats()  # not in a worker thread: the kernel ends a child when the thread that started it exits
+            node.check_own_server()
+    except (PortTaken, RuntimeError, TimeoutError) as exc:
+        for node in nodes.values():
+            if node.proxy:
+                await node.proxy.cut()
+            node.stop_nats()
+        raise exc if isinstance(exc, PortTaken) else PortTaken(str(exc)) from exc
     for node in nodes.values():
         await node.configure()
     await wait_linked(nodes.values())
