@@ -123,7 +123,7 @@ def check_review(doc: dict, revision: int) -> None:
     if revision != doc.get("revision"):
         raise Conflict(f"该单位已报送第{doc.get('revision')}版，请刷新后审核", field="revision", code="stale_revision")
     if doc["status"] != "submitted":
-        raise Conflict(f"第{revision}版已{STATUS_TEXT[doc['status']]}", field="revision", code="already_reviewed")
+        raise Conflict(f"第{revision}版{STATUS_TEXT[doc['status']]}", field="revision", code="already_reviewed")
 
 
 def is_late(at: datetime, deadline: datetime) -> bool:

@@ -38,7 +38,8 @@ class World:
     sz_issuer: httpx.AsyncClient  # sz-kx, issuer
     sz_reviewer: httpx.AsyncClient  # sz-kx, reviewer
     sz_admin: httpx.AsyncClient  # sz-kx holding the admin role: a hosted unit, so it does not count
-    kjj_submitter: httpx.AsyncClient  # sz-kjj, another recipient
+    kjj_submitter: httpx.AsyncClient  # sz-kjj, another recipient (a 科技局: it reports to gd-kjt)
+    kjt_reviewer: httpx.AsyncClient  # gd-kjt, reviewer: the 科技局's submissions are routed to it
     outsider: httpx.AsyncClient  # zh-kx: every role, neither issuer nor recipient
 
 
@@ -46,6 +47,7 @@ ROLES = {  # who each client of the world is: unit and roles
     "admin": ("gd-kx", "admin"), "issuer": ("gd-kx", "issuer"), "reviewer": ("gd-kx", "reviewer"),
     "gd_submitter": ("gd-kx", "submitter"), "sz_submitter": ("sz-kx", "submitter"), "sz_issuer": ("sz-kx", "issuer"),
     "sz_reviewer": ("sz-kx", "reviewer"), "sz_admin": ("sz-kx", "admin"), "kjj_submitter": ("sz-kjj", "submitter"),
+    "kjt_reviewer": ("gd-kjt", "reviewer"),
     "outsider": ("zh-kx", "admin", "issuer", "reviewer", "submitter"),
 }
 
@@ -253,7 +255,7 @@ async def test_me_tells_a_token_its_unit_and_roles(node):
 
 
 CLIENTS = ["admin", "issuer", "reviewer", "gd_submitter", "sz_submitter", "sz_issuer", "sz_reviewer", "sz_admin",
-           "kjj_submitter", "outsider"]
+           "kjj_submitter", "kjt_reviewer", "outsider"]
 HTML_ACCEPT = {"Accept": "text/html"}
 
 
@@ -277,7 +279,7 @@ def operations(nid: str, second: str) -> list[tuple[str, str, dict, set[str]]]:
         ("GET", "/notices/new", page, {"issuer", "sz_issuer", "outsider"}),
         ("GET", f"/notices/{nid}/forward", page, {"sz_issuer", "issuer"}),  # the form; posting it is scoped
         ("GET", f"/notices/{nid}/correct", page, {"issuer", "sz_issuer"}),  # the form; posting it is scoped
-        *[("GET", f"/api/notices/{nid}/{what}", {}, {"issuer", "reviewer"})
+        *[("GET", f"/api/notices/{nid}/{what}", {}, {"issuer", "reviewer", "kjt_reviewer"})  # gd-kjt: a co-issuer
           for what in ("tracking", "status", "deliveries", "expected")],
         ("POST", "/api/units/import?format=csv", {"content": csv_import, "headers": {"Content-Type": "text/csv"}},
          {"admin"}),
@@ -292,6 +294,9 @@ def operations(nid: str, second: str) -> list[tuple[str, str, dict, set[str]]]:
                                        "headers": HTML_ACCEPT}, {"admin"}),
         ("POST", "/api/attachments", {"files": {"file": ("plan.txt", "方案".encode(), "text/plain")}},
          {"issuer", "sz_issuer", "outsider"}),  # any issuer uploads; who may read it is scoped
+        # 报送 and 审核 (submissions routed by kind: sz-kx → gd-kx, the 科技局 sz-kjj → gd-kjt). The pages
+        # first, then the API on the second notice, so the revisions are the same when only pages run.
+        *submission_operations(nid, second),
         ("POST", f"/api/units/sz-kx/inbox/{nid}/acknowledge", {}, {"sz_submitter"}),
         # 签收 on the page is for the submitter's own unit (sz-kx has just signed: 409 for it now).
         ("POST", f"/inbox/{nid}/acknowledge", {"headers": HTML_ACCEPT}, {"kjj_submitter", "sz_submitter"}),
@@ -335,6 +340,35 @@ def operations(nid: str, second: str) -> list[tuple[str, str, dict, set[str]]]:
     ]
 
 
+def submission_operations(nid: str, second: str) -> list[tuple[str, str, dict, set[str]]]:
+    page = {"headers": HTML_ACCEPT}
+    sz, kjj2 = f"{nid}:summary:sz-kx", f"{second}:summary:sz-kjj"
+    owing = {"sz_submitter", "kjj_submitter"}
+    sz_unit = {"sz_submitter", "sz_issuer", "sz_reviewer", "sz_admin"}
+    reviewers = {"reviewer", "sz_reviewer", "kjt_reviewer", "outsider"}  # each sees its own unit's queue
+    return [
+        ("GET", "/review", page, reviewers),
+        ("GET", "/api/review", {}, reviewers),
+        ("GET", f"/notices/{nid}/asks/summary/submit", page, owing),
+        ("POST", "/api/submission-files", {"files": {"file": ("总结.txt", "总结".encode(), "text/plain")}},
+         {"gd_submitter", "sz_submitter", "kjj_submitter", "reviewer", "sz_reviewer", "kjt_reviewer", "outsider"}),
+        ("POST", f"/notices/{nid}/asks/summary/submit", {"data": {"item-0-text": "活动总结初稿"}, **page}, owing),
+        ("GET", f"/submissions/{sz}", page, sz_unit | {"reviewer"}),
+        ("GET", f"/api/submissions/{sz}", {}, sz_unit | {"reviewer"}),
+        ("POST", f"/submissions/{sz}/return", {"data": {"revision": "1", "reason": "请补充"}, **page}, {"reviewer"}),
+        ("POST", f"/notices/{nid}/asks/summary/submit", {"data": {"item-0-text": "活动总结"}, **page}, owing),
+        ("POST", f"/submissions/{sz}/accept", {"data": {"revision": "2"}, **page}, {"reviewer"}),
+        ("POST", f"/notices/{nid}/chase", {"data": {"ask_id": "summary"}, **page}, {"issuer"}),
+        ("POST", f"/api/notices/{second}/asks/summary/submission", {"json": {"items": [{"text": "总结"}]}},
+         {"kjj_submitter"}),
+        ("POST", f"/api/submissions/{kjj2}/return", {"json": {"revision": 1, "reason": "请补充"}}, {"kjt_reviewer"}),
+        ("POST", f"/api/notices/{second}/asks/summary/submission", {"json": {"items": [{"text": "总结二"}]}},
+         {"kjj_submitter"}),
+        ("POST", f"/api/submissions/{kjj2}/accept", {"json": {"revision": 2}}, {"kjt_reviewer"}),
+        ("POST", f"/api/notices/{nid}/chase", {"json": {"note": "请尽快报送"}}, {"issuer"}),
+    ]
+
+
 async def snapshot(w: World, node) -> dict:
     """What any of the operations would change."""
     async def body(client, url):
@@ -347,6 +381,7 @@ async def snapshot(w: World, node) -> dict:
         "notice": await body(w.issuer, f"/api/notices/{w.notice_id}"),
         "second": await body(w.issuer, f"/api/notices/{w.second_id}"),
         "tracking": await body(w.issuer, f"/api/notices/{w.notice_id}/tracking"),
+        "submissions": [await body(w.issuer, f"/api/notices/{n}/expected") for n in (w.notice_id, w.second_id)],
         "issued": [await body(c, "/api/notices") for c in (w.issuer, w.sz_issuer, w.outsider)],
         "inboxes": [await body(c, "/api/inbox") for c in (w.sz_submitter, w.kjj_submitter)],
         "users": [public_user(u) for u in await w.http.app.state.accounts.list()],
