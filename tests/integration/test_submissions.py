@@ -127,6 +127,18 @@ async def test_submit_return_resubmit_accept_compile_and_chase(node):
         assert (await eventually(reminded))["last_reminder"]["note"] == "请于6月10日前报送"
         assert (await owed(sz, forwarded)).get("last_reminder") is None
 
+        # 汇总 is a reviewer's job at the unit the submissions were routed to; nobody else compiles them.
+        body = {"submission_ids": [sid]}
+        compile_url = f"/api/notices/{forwarded}/asks/summary/compile"
+        assert (await (await as_role(http, "gd-kx", "submitter", "issuer")).post(compile_url, json=body)).status_code == 403
+        assert (await (await as_role(http, "sz-kx", "reviewer")).post(compile_url, json=body)).status_code == 404
+        wrong_route = await kjt_review.post(compile_url, json=body)  # a co-issuer, but sz-kx reports to gd-kx
+        assert wrong_route.status_code == 422 and wrong_route.json()["detail"][0]["loc"] == [
+            "body", "submission_ids", "0"]
+        not_accepted = await kjt_review.post(compile_url, json={"submission_ids": [
+            f"{forwarded}:summary:sz-kjj"]})
+        assert not_accepted.json()["detail"][0]["type"] == "not_accepted"
+
         # 汇总: the province's own summary plus the accepted city one, as its answer to the national notice.
         compiled = await ok(await gd_review.post(
             f"/api/notices/{forwarded}/asks/summary/compile",
