@@ -238,6 +238,7 @@ async def test_a_middle_node_that_dies_catches_up_and_relays_again(fed, servers)
             async with level(fed, "prov", with_services=False) as mid:
                 first = await issue(mid, "gd-kx", ["sz-kx"], "省级通知（宕机前）")
                 await eventually(has(low.clerk, "sz-kx", first))
+                await drained((prov, city))  # it has also left the province's OUTBOX
 
             for service in procs.procs:
                 procs.kill(service)
@@ -291,6 +292,7 @@ async def test_the_top_node_that_dies_gets_everything_its_children_sent_meanwhil
             async with level(fed, "nat", with_services=False) as top:
                 sent = [await issue(top, "cast", ["gd-kx"], f"国家级通知{i}") for i in range(3)]
                 await eventually(all_in(mid.clerk, "gd-kx", set(sent)))
+                await drained((nat, prov))  # they have also left national's OUTBOX
 
             for service in procs.procs:
                 procs.kill(service)
@@ -303,6 +305,7 @@ async def test_the_top_node_that_dies_gets_everything_its_children_sent_meanwhil
             await eventually(has(low.clerk, "sz-kx", forwarded))
             await ack(low, "sz-kx", forwarded)
             assert await eventually(acks(mid.issuer, forwarded)) == 1
+            await drained((prov, city), (city, prov))  # that link works: nothing waits on it
             await asyncio.sleep(1.0)
             assert await prov.subjects_in(subjects.outbox_stream(prov.id)) == {
                 ev("acknowledged", prov, nat): 3, ev("forward_reported", prov, nat): 1}
