@@ -25,7 +25,7 @@ TIMEOUT_S = 3.0
 async def check_backend(settings: ServiceSettings, timeout: float = TIMEOUT_S) -> str | None:
     """None when healthy, else why not."""
     try:
-        nc = await nats.connect(settings.nats_url, connect_timeout=timeout, max_reconnect_attempts=0, allow_reconnect=False)
+        nc = await nats.connect(settings.nats_url, connect_timeout=timeout, max_reconnect_attempts=1, allow_reconnect=False)
     except Exception as exc:  # refused, DNS, timeout: all mean "not healthy"
         return f"cannot reach NATS at {settings.nats_url}: {exc!r}"
     try:

@@ -76,6 +76,15 @@ async def test_healthcheck_exits_0_for_a_running_service_and_1_for_a_missing_one
         assert "notices" in err
 
 
+async def test_healthcheck_fails_at_once_when_nats_is_down(node):
+    """A container whose NATS is away is unhealthy: the check answers 1, it does not hang retrying."""
+    from shared.processes import free_port
+
+    env = {**node.env("reports"), "CASCADE_NATS_URL": f"nats://127.0.0.1:{free_port()}"}
+    code, err = await asyncio.wait_for(healthcheck(env, "reports"), timeout=30)
+    assert code == 1 and "cannot reach NATS" in err
+
+
 async def test_healthcheck_of_the_gateway_asks_its_healthz(node, tmp_path):
     env = node.env("gateway")  # one port for the gateway and its healthcheck
     code, err = await healthcheck(env, "gateway")
