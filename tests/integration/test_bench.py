@@ -35,3 +35,15 @@ def test_store_ops_runs_on_tiny_collections():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for op in ("insert_one (baseline)", "update_one {_id} $set", "find_one {number_key}"):
         assert op in proc.stdout, proc.stdout
+
+
+def test_submission_throughput_runs_end_to_end_on_a_tiny_load():
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "submission_throughput",
+         "--units", "6", "--warmup", "2", "--rounds", "1", "--concurrency", "3"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=180,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for line in ("submissions:", "acceptances:", "slice end to end:", "raw baseline:", "ratio slice / raw:",
+                 "CPU seconds, slice"):
+        assert line in proc.stdout, proc.stdout
