@@ -58,8 +58,8 @@ def create_app(settings: ReportsSettings, clock: Clock | None = None) -> FastStr
         issuer_node = event.origin_node if isinstance(event, SubmissionReviewed) else event.issuer_node
         if issuer_node != svc.node:
             return
-        pos, fields = domain.submission_state(event)
-        await repo.merge_submission(event.notice_id, event.ask_id, event.unit_id, pos, fields)
+        part, revision, fields = domain.submission_state(event)
+        await repo.merge_submission(event.notice_id, event.ask_id, event.unit_id, part, revision, fields)
 
     @svc.on_event("plan.submitted", "completeness_submitted", "Count a submission in its notice's completeness")
     async def on_submitted(event: PlanSubmitted) -> None:

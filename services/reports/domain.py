@@ -12,9 +12,6 @@ from shared.events import (
 )
 from shared.schemas import Ask, NoticeSnapshot
 
-# Where a submission is: (revision, stage), stage 1 submitted, 2 reviewed. A change
-# applies only past it, so events arriving late or twice leave the newest state.
-SUBMITTED, REVIEWED = 1, 2
 
 
 def status_from_notice(notice: NoticeSnapshot, kind: str) -> dict:
@@ -106,18 +103,28 @@ def asks_fields(asks: list[Ask]) -> dict:
                        "unit_kinds": [k.value for k in a.unit_kinds]} for a in asks}
 
 
-def submission_state(event: PlanSubmitted | ReportCompiled | SubmissionReviewed) -> tuple[tuple[int, int], dict]:
-    """The position and the fields one event gives a unit's entry under ``subs.<ask>.<unit>``."""
+def submission_state(event: PlanSubmitted | ReportCompiled | SubmissionReviewed) -> tuple[str, int, dict]:
+    """Which part of a unit's entry (``subs.<ask>.<unit>``) one event sets, for which revision, to what."""
     if isinstance(event, PlanSubmitted | ReportCompiled):
         at = event.submitted_at if isinstance(event, PlanSubmitted) else event.compiled_at
-        return (event.revision, SUBMITTED), {
-            "status": "submitted", "revision": event.revision, "submitted_at": at, "late": event.late,
-            "items": len(event.items), "compiled": isinstance(event, ReportCompiled), "to_unit_id": event.to_unit_id,
+        return "submitted", event.revision, {
+            "submitted_at": at, "late": event.late, "items": len(event.items),
+            "compiled": isinstance(event, ReportCompiled), "to_unit_id": event.to_unit_id,
             "department": event.department,
         }
     status = "accepted" if isinstance(event, SubmissionAccepted) else "returned"
-    return (event.revision, REVIEWED), {"status": status, "reviewed_at": event.reviewed_at,
+    return "reviewed", event.revision, {"status": status, "reviewed_at": event.reviewed_at,
                                         "reason": getattr(event, "reason", None)}
+
+
+def unit_state(entry: dict) -> dict:
+    """A unit's state for an ask: the decision stands if it is about the latest revision submitted."""
+    sub, rev = entry.get("submitted") or {}, entry.get("reviewed") or {}
+    if not sub and not rev:
+        return {"status": "pending", "revision": 0}
+    decided = rev.get("revision", 0) >= sub.get("revision", 0)
+    return {**sub, **(rev if decided else {}), "status": rev["status"] if decided else "submitted",
+            "revision": max(sub.get("revision", 0), rev.get("revision", 0))}
 
 
 def chase_fields(event: DeadlineApproaching) -> dict:
@@ -139,7 +146,7 @@ def completeness_view(doc: dict) -> dict:
         for unit_id, r in recipients.items():
             if not owes(ask, r):
                 continue
-            s = subs.get(ask_id, {}).get(unit_id, {})
+            s = unit_state(subs.get(ask_id, {}).get(unit_id, {}))
             rows.append({"unit_id": unit_id, "name": r["name"], "kind": r["kind"], "node_id": r["node_id"],
                          "status": s.get("status", "pending"), "revision": s.get("revision", 0),
                          "submitted_at": s.get("submitted_at"), "late": s.get("late", False),

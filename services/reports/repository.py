@@ -36,18 +36,22 @@ class ReportsRepository:
                 {"$set": fields},
             )
 
-    async def merge_submission(self, notice_id: str, ask_id: str, unit_id: str, pos: tuple[int, int],
+    async def merge_submission(self, notice_id: str, ask_id: str, unit_id: str, part: str, revision: int,
                                fields: dict) -> bool:
-        """Set a unit's entry for an ask if ``pos`` is past the one it has (read and write under the lock)."""
-        key = f"subs.{ask_id}.{unit_id}"
+        """Set a unit's ``submitted`` or ``reviewed`` part for an ask if ``revision`` is newer than the part's.
+
+        The two parts are kept apart so that they commute: a decision handled
+        before the submission it is about (one fetched batch runs concurrently)
+        loses neither.
+        """
+        key = f"subs.{ask_id}.{unit_id}.{part}"
         async with self.locks.hold(notice_id):
             doc = await self.notice_status.find_one({"_id": notice_id}, {"subs": 1})
-            current = ((doc or {}).get("subs", {}).get(ask_id, {}).get(unit_id) or {}).get("pos", [0, 0])
-            if tuple(pos) <= tuple(current):
+            current = ((doc or {}).get("subs", {}).get(ask_id, {}).get(unit_id) or {}).get(part) or {}
+            if revision <= current.get("revision", 0):
                 return False
-            sets = {f"{key}.{k}": v for k, v in fields.items()}
-            sets[f"{key}.pos"] = list(pos)
-            await self.notice_status.update_one({"_id": notice_id}, {"$set": sets}, upsert=True)
+            await self.notice_status.update_one({"_id": notice_id}, {"$set": {key: {**fields, "revision": revision}}},
+                                                upsert=True)
             return True
 
     async def status(self, notice_id: str) -> dict | None:

@@ -176,18 +176,25 @@ async def submit(cmd: SubmitItems, d: Deps) -> dict:
 
 
 async def _record_submission(doc: dict, fact: PlanSubmitted | ReportCompiled, d: Deps, *, compiled: bool) -> dict:
-    """Write a new revision of ``doc`` and its events in one update, then its items, then publish."""
+    """Insert the new revision carrying its events (outbox), move the submission to it, then publish.
+
+    The events travel in the revision, not in the submission document, so that
+    document stays small (FerretDB updates cost in proportion to it). The
+    revision's deterministic ``_id`` makes a concurrent submit of the same
+    revision a conflict; a crash after the insert loses nothing, since the
+    events published at start-up move the submission when consumed here.
+    """
     pending = outbox.entries((fact, None), *((fact, n) for n in d.copy_to(doc["issuer_node"])))
+    revision = {**_revision_from(fact), outbox.FIELD: pending}
+    if not await d.repo.add_revision(revision):
+        raise Conflict("该项刚被他人报送，请刷新后重试", field="ask_id", code="concurrent_change")
     by = fact.submitted_by if isinstance(fact, PlanSubmitted) else fact.compiled_by
     at = fact.submitted_at if isinstance(fact, PlanSubmitted) else fact.compiled_at
     fields = domain.submitted_fields(revision=fact.revision, at=at, by=by, late=fact.late, items=len(fact.items),
                                      compiled=compiled)
-    updated = await d.repo.advance(doc["_id"], fact.revision, domain.SUBMITTED, fields, events=pending)
-    if updated is None:
-        raise Conflict("该项刚被他人报送或审核，请刷新后重试", field="ask_id", code="concurrent_change")
-    await d.repo.add_revision(_revision_from(fact))
-    await d.repo.flush(d.repo.expected, doc["_id"], pending)
-    return view(updated, [await d.repo.revision(doc["_id"], fact.revision)])
+    updated = await d.repo.advance(doc["_id"], fact.revision, domain.SUBMITTED, fields) or await d.repo.get(doc["_id"])
+    await d.repo.flush(d.repo.revisions, revision["_id"], pending)
+    return view(updated, [revision])
 
 
 def _revision_from(fact: PlanSubmitted | ReportCompiled) -> dict:

@@ -3,8 +3,9 @@
 - ``notices``: what this service keeps of each notice it saw (asks, issuer node, status); ``_id`` = notice id.
 - ``expected``: one document per (notice, ask, unit) that owes a submission — the
   submission itself as it moves (pending → submitted → accepted / returned);
-  ``_id`` = ``notice:ask:unit``. It carries the outbox of the events it emitted.
-- ``revisions``: the items of each revision, insert-only; ``_id`` = ``<submission>:<revision>``.
+  ``_id`` = ``notice:ask:unit``. It carries the outbox of its review events.
+- ``revisions``: the items of each revision, insert-only, with the outbox of the event that
+  submitted it; ``_id`` = ``<submission>:<revision>``.
 - ``schedule``: per (notice, ask) issued here, which automatic reminders went out.
 - ``reminders``: one document per reminder or 催办 sent, carrying its events (outbox).
 
@@ -118,13 +119,13 @@ class SubmissionsRepository:
         await outbox.flush(self.svc, collection, doc_id, events)
 
     async def flush_pending(self) -> int:
-        return (await outbox.flush_pending(self.svc, self.expected)
-                + await outbox.flush_pending(self.svc, self.reminders))
+        return sum([await outbox.flush_pending(self.svc, self.svc.db[name])
+                    for name in ("expected", "revisions", "reminders")])
 
     # ------------------------------------------------------------ revisions
 
-    async def add_revision(self, doc: dict) -> None:
-        await insert_if_absent(self.revisions, doc)
+    async def add_revision(self, doc: dict) -> bool:
+        return await insert_if_absent(self.revisions, doc)
 
     async def revisions_of(self, submission_id: str, upto: int) -> list[dict]:
         """Each revision looked up by ``_id`` (fast on FerretDB); a copy may miss some it never received."""

@@ -249,3 +249,42 @@ async def _consumed(node) -> bool:
         return True
     finally:
         await nc.close()
+
+
+async def test_a_submission_interrupted_after_its_revision_was_written_completes_at_restart(node):
+    """The process died between writing revision 2 (with its event) and moving the submission: nothing is lost."""
+    from datetime import timedelta
+
+    from shared import outbox
+    from shared.events import PlanSubmitted
+    from shared.schemas import AskKind
+
+    clock = FixedClock(SEED002_NOW)
+    async with running(node, clock=clock), gateway(node) as http:
+        nid, gd, pdf = await setup(http)
+        first = (await gd.post(f"/api/notices/{nid}/asks/plan/submission",
+                               json={"items": [plan_item([pdf])]})).json()
+    sid = first["id"]
+    client, d = await db(node, "submissions")
+    try:
+        doc = await d["expected"].find_one({"_id": sid})
+        at = SEED002_NOW + timedelta(hours=1)
+        fact = PlanSubmitted(
+            occurred_at=at, origin_node=node.node_id, submission_id=sid, notice_id=nid, ask_id="plan",
+            kind=AskKind.plan, unit_id="gd-kx", unit_name=doc["unit_name"], unit_node=node.node_id,
+            issuer_node=node.node_id, to_unit_id=doc["to_unit_id"], revision=2,
+            items=[plan_item([pdf], activity="第二版")], submitted_by="雷晶", submitted_at=at)
+        await d["revisions"].insert_one({"_id": f"{sid}:2", "submission_id": sid, "revision": 2,
+                                         "items": fact.items, outbox.FIELD: outbox.entries((fact, None))})
+    finally:
+        await client.close()
+
+    async with running(node, clock=clock), gateway(node) as http:
+        gd = await as_role(http, "gd-kx", "submitter")
+
+        async def moved():
+            s = (await gd.get(f"/api/submissions/{sid}")).json()
+            return s if s["revision"] == 2 else None
+
+        s = await eventually(moved)
+        assert s["status"] == "submitted" and s["revisions"][-1]["items"][0]["activity"] == "第二版"

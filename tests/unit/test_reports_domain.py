@@ -86,3 +86,20 @@ def test_a_later_receipt_of_the_same_unit_replaces_the_earlier_one():
     doc = apply_set({"_id": "n1"}, domain.receipt_fields(ack("sz-kx", 1)))
     doc = apply_set(doc, domain.receipt_fields(ack("sz-kx", 7)))
     assert doc["acks"]["sz-kx"]["at"] == T0 + timedelta(minutes=7)
+
+
+def test_a_units_state_for_an_ask_takes_the_decision_only_about_the_latest_revision():
+    from services.reports.domain import unit_state
+
+    assert unit_state({}) == {"status": "pending", "revision": 0}
+    first = {"submitted": {"revision": 1, "late": False}}
+    assert unit_state(first)["status"] == "submitted"
+    returned = {**first, "reviewed": {"revision": 1, "status": "returned", "reason": "请补充"}}
+    assert (unit_state(returned)["status"], unit_state(returned)["reason"]) == ("returned", "请补充")
+    again = {**returned, "submitted": {"revision": 2, "late": True}}
+    state = unit_state(again)
+    assert (state["status"], state["revision"], state["late"]) == ("submitted", 2, True)
+    assert "reason" not in state  # the 退回 was about revision 1
+    # A decision handled before the submission it is about: the same state either way.
+    early = {"reviewed": {"revision": 2, "status": "accepted"}, "submitted": {"revision": 1}}
+    assert (unit_state(early)["status"], unit_state(early)["revision"]) == ("accepted", 2)
