@@ -25,7 +25,6 @@
 
 import argparse
 import asyncio
-import json
 import secrets
 import shutil
 import tempfile
@@ -41,7 +40,7 @@ from shared import federation, node as node_config, subjects
 from shared.admin_setup import create_api_token
 from shared.events import NoticeAcknowledged
 from shared.node import NodeConfig, Ports, nats_config
-from shared.processes import Proc, free_port, start_nats
+from shared.processes import free_port, start_nats
 from shared.provision import provision
 from shared.runtime import NodeRuntime
 
@@ -86,7 +85,7 @@ def three_levels(root: Path, suffix: str) -> dict[str, Path]:
 
 
 async def latency(cfgs: dict[str, NodeConfig], samples: int) -> dict[str, list[float]]:
-    nat, prov, city = cfgs["national"], cfgs["province"], cfgs["city"]
+    prov, city = cfgs["province"], cfgs["city"]
     tokens = {k: await create_api_token(c.ferretdb_url, c.node_id, UNITS[k][0], "admin", "issuer", "submitter",
                                         name="bench") for k, c in cfgs.items()}
     http = {k: httpx.AsyncClient(base_url=c.gateway_url, timeout=30, headers={"Authorization": f"Bearer {tokens[k]}"})

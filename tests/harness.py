@@ -25,7 +25,7 @@ from shared.bus import request
 from shared.errors import Unavailable
 from shared.clock import Clock
 from shared.processes import Proc, free_port, nats_server_binary, start_ferretdb, start_service, wait_port
-from shared.settings import SETTINGS_BY_SERVICE, GatewaySettings, ServiceSettings
+from shared.settings import SETTINGS_BY_SERVICE, ServiceSettings
 
 BACKEND = ("notices", "submissions", "notifications", "reports")
 

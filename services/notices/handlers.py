@@ -48,6 +48,7 @@ from shared.events import (
 )
 from shared.ids import new_id
 from shared.schemas import Attachment, NoticeSnapshot, UnitRef
+from shared.scope import act_as, actor_name
 from shared.service import Service
 from shared.settings import NoticesSettings
 from shared.storage import public
@@ -78,16 +79,6 @@ class Deps:
     def reachable_nodes(self) -> set[str]:
         """Where a copy can go: this node and those linked to it (parent and children)."""
         return {self.node, *self.settings.linked_nodes}
-
-
-def actor_name(actor: Actor | None) -> str:
-    return actor.display_name if actor else ""
-
-
-def act_as(actor: Actor | None, unit_id: str, field: str) -> None:
-    """A user acts only for its own unit."""
-    if actor is not None and actor.unit_id != unit_id:
-        raise Forbidden("只能处理本单位的事务", field=field, code="other_unit")
 
 
 async def visible_notice(notice_id: str, actor: Actor | None, d: Deps) -> dict:

@@ -45,6 +45,7 @@ from shared.events import (
 )
 from shared.ids import new_id
 from shared.schemas import Ask, Contribution, Role
+from shared.scope import act_as, actor_name
 from shared.service import Service
 from shared.settings import SubmissionsSettings
 from shared.storage import public
@@ -67,15 +68,6 @@ class Deps:
     def copy_to(self, node: str | None) -> list[str]:
         """The other node an event must also reach, if it is one this node is linked to."""
         return [node] if node and node != self.node and node in self.settings.linked_nodes else []
-
-
-def name_of(actor: Actor | None) -> str:
-    return actor.display_name if actor else ""
-
-
-def act_as(actor: Actor | None, unit_id: str, field: str = "unit_id") -> None:
-    if actor is not None and actor.unit_id != unit_id:
-        raise Forbidden("只能处理本单位的事务", field=field, code="other_unit")
 
 
 def reviews(actor: Actor | None, doc: dict, node: str) -> bool:
@@ -170,7 +162,7 @@ async def submit(cmd: SubmitItems, d: Deps) -> dict:
         notice_id=cmd.notice_id, ask_id=cmd.ask_id, kind=ask.kind, unit_id=cmd.unit_id, unit_name=doc["unit_name"],
         unit_node=d.node, issuer_node=doc["issuer_node"], to_unit_id=doc["to_unit_id"],
         department=doc.get("department"), revision=revision, items=items,
-        late=domain.is_late(now, doc["deadline"]), submitted_by=name_of(cmd.actor), submitted_at=now,
+        late=domain.is_late(now, doc["deadline"]), submitted_by=actor_name(cmd.actor), submitted_at=now,
     )
     return await _record_submission(doc, fact, d, compiled=False)
 
@@ -269,7 +261,7 @@ def _review_fields(doc: dict, revision: int, actor: Actor | None, d: Deps) -> di
     now = d.clock.now()
     return dict(occurred_at=now, origin_node=d.node, submission_id=doc["_id"], notice_id=doc["notice_id"],
                 ask_id=doc["ask_id"], unit_id=doc["unit_id"], to_unit_id=doc["to_unit_id"], revision=revision,
-                reviewed_by=name_of(actor), reviewed_at=now)
+                reviewed_by=actor_name(actor), reviewed_at=now)
 
 
 async def _record_review(doc: dict, fact: SubmissionReviewed, status: str, d: Deps, reason: str | None = None) -> dict:
@@ -335,7 +327,7 @@ async def compile_report(cmd: CompileReport, d: Deps) -> dict:
         kind=ask.kind, unit_id=cmd.unit_id, unit_name=target["unit_name"], unit_node=d.node,
         issuer_node=target["issuer_node"], to_unit_id=target["to_unit_id"], department=target.get("department"),
         revision=revision, items=items, contributions=contributions, note=cmd.note,
-        late=domain.is_late(now, target["deadline"]), compiled_by=name_of(cmd.actor), compiled_at=now,
+        late=domain.is_late(now, target["deadline"]), compiled_by=actor_name(cmd.actor), compiled_at=now,
     )
     result = await _record_submission(target, fact, d, compiled=True)
     for c in contributions:
@@ -366,11 +358,11 @@ async def chase(cmd: ChaseSubmissions, d: Deps) -> dict:
             occurred_at=now, origin_node=d.node, root_notice_id=notice.get("root_notice_id"), notice_id=notice["_id"],
             ask_id=ask_id, deadline=docs[0]["deadline"], pending_unit_ids=[x["unit_id"] for x in docs], manual=True,
             doc_number=notice["doc_number"], title=notice["title"], ask_title=domain.ask_of(notice, ask_id).title,
-            note=cmd.note, chased_by=name_of(cmd.actor),
+            note=cmd.note, chased_by=actor_name(cmd.actor),
         )
         for ask_id, docs in sorted(owed.items())
     ]
-    await _send_reminder(reminder_id, notice["_id"], events, owed, d, by=name_of(cmd.actor))
+    await _send_reminder(reminder_id, notice["_id"], events, owed, d, by=actor_name(cmd.actor))
     return {"reminder_id": reminder_id, "notice_id": notice["_id"],
             "asks": {ask_id: len(docs) for ask_id, docs in owed.items()},
             "units": len({x["unit_id"] for docs in owed.values() for x in docs})}

@@ -7,8 +7,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
-
 from shared.clock import FixedClock
 
 from ..fixtures import GD_UNITS, seed000_notice

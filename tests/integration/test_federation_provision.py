@@ -82,7 +82,7 @@ def test_a_loopback_parent_url_is_flagged_for_the_compose_route_and_a_reachable_
     assert "⚠" not in capsys.readouterr().err
     child = node.load(remote / "node.yaml")
     assert child.parent.url == url
-    assert f"@cast.example.cn:7422" in (remote / "nats.conf").read_text()  # the URL the container dials
+    assert "@cast.example.cn:7422" in (remote / "nats.conf").read_text()  # the URL the container dials
     assert main(["validate-bundle", str(remote)]) == 0
     assert "⚠" not in capsys.readouterr().err
 

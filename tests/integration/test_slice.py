@@ -9,7 +9,7 @@ from pymongo import AsyncMongoClient
 from shared import subjects
 from shared.events import NoticeIssued, parse_event
 
-from ..fixtures import GD_UNITS, future, seed000_notice
+from ..fixtures import GD_UNITS, seed000_notice
 from ..harness import as_role, eventually, gateway, running
 
 
