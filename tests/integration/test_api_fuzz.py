@@ -20,7 +20,7 @@ from shared.processes import start_service, wait_port
 from ..fixtures import GD_UNITS
 from ..harness import eventually, running
 
-FUZZ_SECONDS = os.environ.get("CASCADE_FUZZ_SECONDS", "45")  # keeps the suite under 10 minutes
+FUZZ_SECONDS = os.environ.get("CASCADE_FUZZ_SECONDS", "30")  # keeps the suite under 10 minutes
 FUZZ_SEED = os.environ.get("CASCADE_FUZZ_SEED", "20260506")
 
 
