@@ -7,8 +7,9 @@ config, so the demo runs the same links a real deployment does. It loads the
 three directories, issues a notice at the top, forwards it (转发) at the
 province and waits until it is in the city's inbox. ``--check`` also signs
 for it (签收) at the city and at the province, waits until each receipt is
-back at the issuer's node, stops everything and exits non-zero if anything
-did not arrive. Without ``--check`` the nodes keep running until Ctrl-C.
+back at the issuer's node, submits the city's summary (报送), accepts and
+compiles it at the province (采用, 汇总) and waits for the report at the top,
+stops everything and exits non-zero if anything did not arrive. Without ``--check`` the nodes keep running until Ctrl-C.
 """
 
 import asyncio
@@ -96,7 +97,7 @@ async def _tokens(cfgs: dict[str, NodeConfig]) -> dict[str, str]:
 
     return {
         lv.key: await create_api_token(cfgs[lv.key].ferretdb_url, lv.key, lv.unit_id,
-                                       "admin", "issuer", "submitter", name="cascade demo")
+                                       "admin", "issuer", "reviewer", "submitter", name="cascade demo")
         for lv in LEVELS
     }
 
@@ -197,10 +198,38 @@ async def flow(cfgs: dict[str, NodeConfig], tokens: dict[str, str], *, check: bo
             await _eventually(f"{city.name}的签收已回到{prov.name}", lambda: acknowledged(prov, mid_id, city))
             (await clients[prov.key].post(f"/api/inbox/{top_id}/acknowledge")).raise_for_status()
             await _eventually(f"{prov.name}的签收已回到{top.name}", lambda: acknowledged(top, top_id, prov))
+            await submissions_up(clients, top_id, mid_id)
         return {"top": top_id, "forwarded": mid_id}
     finally:
         for c in clients.values():
             await c.aclose()
+
+
+async def submissions_up(clients: dict[str, httpx.AsyncClient], top_id: str, mid_id: str) -> None:
+    """报送 at the city, 采用 and 汇总 at the province, the compiled report at the top."""
+    top, prov, city = LEVELS
+
+    async def owed():
+        r = await clients[city.key].get("/api/submissions")
+        return r.status_code == 200 and any(s["notice_id"] == mid_id for s in r.json())
+
+    await _eventually(f"{city.name}的报送要求已排定", owed)
+    r = await clients[city.key].post(f"/api/notices/{mid_id}/asks/summary/submission",
+                                     json={"items": [{"text": f"{city.name}活动总结：共开展活动12场。"}]})
+    r.raise_for_status()
+    sid = r.json()["id"]
+
+    async def state(level: Level, submission_id: str, status: str):
+        r = await clients[level.key].get(f"/api/submissions/{submission_id}")
+        return r.status_code == 200 and r.json()["status"] == status
+
+    await _eventually(f"{city.name}的报送已到{prov.name}", lambda: state(prov, sid, "submitted"))
+    (await clients[prov.key].post(f"/api/submissions/{sid}/accept", json={"revision": 1})).raise_for_status()
+    await _eventually(f"{prov.name}的采用已回到{city.name}", lambda: state(city, sid, "accepted"))
+    r = await clients[prov.key].post(f"/api/notices/{mid_id}/asks/summary/compile", json={
+        "submission_ids": [sid], "items": [{"text": f"{prov.name}汇总：全省共开展活动36场。"}]})
+    r.raise_for_status()
+    await _eventually(f"{prov.name}的汇总报告已到{top.name}", lambda: state(top, r.json()["id"], "submitted"))
 
 
 def run_demo(root: Path, *, check: bool = False) -> int:

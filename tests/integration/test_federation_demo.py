@@ -29,7 +29,8 @@ def test_demo_check_runs_the_flow_down_and_up_and_cleans_up(tmp_path):
     assert proc.returncode == 0, out
     for step in ("国家级发文", "省级转发", "深圳市科学技术协会收文中已有转发的通知",
                  "深圳市科学技术协会的签收已回到广东省科学技术协会", "广东省科学技术协会的签收已回到中国科学技术协会",
-                 "演示检查通过"):
+                 "深圳市科学技术协会的报送已到广东省科学技术协会", "广东省科学技术协会的采用已回到深圳市科学技术协会",
+                 "广东省科学技术协会的汇总报告已到中国科学技术协会", "演示检查通过"):
         assert step in out, out
     assert "✗" not in out
     assert leftovers(tmp_path / "demo") == []
