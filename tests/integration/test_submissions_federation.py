@@ -7,6 +7,7 @@ has not submitted. A cut link delays all this, and loses or repeats nothing.
 """
 
 import pytest
+from pymongo import AsyncMongoClient
 
 from ..federation_harness import build, link_consumer_waiting, teardown
 from ..fixtures import future
@@ -47,6 +48,12 @@ async def test_submissions_go_up_decisions_come_down_and_the_compiled_report_rea
         for name, unit in (("nat", "cast"), ("prov", "gd-kx"), ("city", "sz-kx"), ("city2", "gz-kx")):
             roles[name] = await as_role(lv[name].http, unit, "issuer", "reviewer", "submitter")
         nat, prov, city, city2 = (roles[k] for k in ("nat", "prov", "city", "city2"))
+        # The province knows a contact at 广州市科协, so a 催办 can reach a person there.
+        admin = await as_role(lv["prov"].http, "gd-kx", "admin")
+        r = await admin.put("/api/units/gz-kx", json={
+            "unit_id": "gz-kx", "name": "广州市科学技术协会", "kind": "科协", "node_id": fed["city2"].id,
+            "runs_own_node": True, "contacts": [{"name": "陈芳", "mobile": "13900000002"}]})
+        assert r.status_code == 200, r.text
 
         top = (await ok(await nat.post("/api/notices", json={
             "title": "关于开展2021年“全国科技工作者日”活动的通知", "issuer_unit_ids": ["cast"],
@@ -88,6 +95,9 @@ async def test_submissions_go_up_decisions_come_down_and_the_compiled_report_rea
             return row if row and row["last_reminder"] else None
 
         assert (await eventually(reminded))["last_reminder"]["note"] == "请尽快报送"
+        # …and the city's own notifications service tells the unit's contacts.
+        contacts = await eventually(lambda: _deliveries(fed["city2"], mid, "deadline.approaching"))
+        assert {d["unit_id"] for d in contacts} == {"gz-kx"}
 
         # 汇总 at the province: it reaches national as gd-kx's submission on the original notice.
         report = await ok(await prov.post(f"/api/notices/{mid}/asks/summary/compile", json={
@@ -142,3 +152,12 @@ async def test_a_submission_made_while_the_link_is_cut_arrives_once_when_it_is_b
 
 async def _zero(check) -> bool:
     return await check() == 0
+
+
+async def _deliveries(node, notice_id: str, reason: str) -> list[dict]:
+    client = AsyncMongoClient(node.servers.mongo_url)
+    try:
+        coll = client[f"{node.node_id}_notifications"]["deliveries"]
+        return [d async for d in coll.find({"notice_id": notice_id, "reason": reason})]
+    finally:
+        await client.close()
