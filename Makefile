@@ -46,15 +46,17 @@ $(FERRETDB): deploy/ferretdb/main.go deploy/ferretdb/go.mod deploy/ferretdb/go.s
 run: setup
 	$(VENV)/bin/cascade up --config $(NODE)
 
+# Two workers: most integration tests wait on servers, so two at a time take about 7 minutes instead of 11.
+# Each worker starts its own nats-server and FerretDB (tests/conftest.py); every test has its own node id.
 test: setup
 	$(PY) tests/browser_setup.py
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 test-unit: setup
 	$(PY) -m pytest -m unit
 
 test-integration: setup
-	$(PY) -m pytest -m integration
+	$(PY) -m pytest -n 2 -m integration
 
 # `make bench BENCH=issue_throughput` runs one; `python -m bench <name> -h` shows its options.
 bench: setup
