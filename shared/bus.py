@@ -34,6 +34,11 @@ MAX_ATTEMPTS = 8
 DUPLICATE_WINDOW_S = 300.0
 EVENTS_MAX_AGE_S = 400 * 24 * 3600.0
 DEADLETTER_MAX_AGE_S = 90 * 24 * 3600.0
+# FastStream waits 0.5 s for a JetStream ack by default; a loaded machine (two
+# test workers, FerretDB and nats-server fsyncing on two cores) misses that.
+# Retrying is safe because every publish carries a Nats-Msg-Id.
+PUBLISH_ACK_TIMEOUT_S = 3.0
+PUBLISH_ATTEMPTS = 3
 
 
 # ---------------------------------------------------------------- streams
@@ -106,13 +111,26 @@ async def publish_event(broker: NatsBroker, event: Event, dest: str | None = Non
     itself) keeps it on this node.
     """
     node = event.origin_node
-    stream = subjects.events_stream(node) if dest in (None, node) else subjects.outbox_stream(node)
-    await broker.publish(
+    local = dest in (None, node)
+    await publish_to_stream(
+        broker,
         event,
         event.subject(dest),
-        headers={"Nats-Msg-Id": event.event_id if dest in (None, node) else f"{event.event_id}:{dest}"},
-        stream=stream,
+        stream=subjects.events_stream(node) if local else subjects.outbox_stream(node),
+        headers={"Nats-Msg-Id": event.event_id if local else f"{event.event_id}:{dest}"},
     )
+
+
+async def publish_to_stream(broker: NatsBroker, body: Any, subject: str, *, stream: str, headers: dict) -> None:
+    """Publish to JetStream and wait for the ack, retrying a slow ack (deduplicated by Nats-Msg-Id)."""
+    for attempt in range(1, PUBLISH_ATTEMPTS + 1):
+        try:
+            await broker.publish(body, subject, headers=headers, stream=stream, timeout=PUBLISH_ACK_TIMEOUT_S)
+            return
+        except TimeoutError:
+            if attempt == PUBLISH_ATTEMPTS:
+                raise
+            log.warning("no ack from %s for %s (attempt %d), publishing again", stream, subject, attempt)
 
 
 async def request(broker: NatsBroker, subject: str, command: BaseModel | dict, timeout: float = 10.0) -> Any:
@@ -177,9 +195,11 @@ def event_consumer_middleware(broker: NatsBroker, node: str, service: str) -> ty
         consumer = raw.metadata.consumer if raw.metadata else "unknown"
         seq = raw.metadata.sequence.stream if raw.metadata else 0
         log.error("%s: dead-lettering %s (%s): %s", service, raw.subject, consumer, error[:300])
-        await broker.publish(
+        await publish_to_stream(
+            broker,
             raw.data,
             subjects.dead_letter(node, service, consumer),
+            stream=subjects.deadletter_stream(node),
             headers={
                 # One dead letter per stream message, however often it was redelivered.
                 "Nats-Msg-Id": f"{consumer}:{seq}",
@@ -189,7 +209,6 @@ def event_consumer_middleware(broker: NatsBroker, node: str, service: str) -> ty
                 "Cascade-Stream-Seq": str(seq),
                 "Content-Type": "application/octet-stream",
             },
-            stream=subjects.deadletter_stream(node),
         )
 
     return EventConsumer

@@ -10,11 +10,14 @@ list because on FerretDB v1 an update scans the whole collection while an
 insert does not (docs/benchmarks.md, store_ops): the entries stay on the
 aggregate as the record of what it emitted.
 
-If the process dies between the write and the markers, ``flush_pending``
+If NATS does not take an entry (down, or too slow to ack), the state change
+still stands — it is written — and ``flush`` keeps trying in the background
+until it goes out. If the process dies before that, ``flush_pending``
 republishes at the next start-up whatever has no marker: nothing is lost, and
 consumers are idempotent on ``event_id`` so nothing is applied twice.
 """
 
+import asyncio
 import logging
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -25,7 +28,11 @@ from .storage import insert_many_idempotent
 FIELD = "_outbox"
 MARKERS = "outbox_published"
 
+RETRY_MAX_DELAY_S = 30.0
+
 log = logging.getLogger("cascade.outbox")
+# Retries in flight; held here so the event loop does not drop them.
+_retries: set[asyncio.Task] = set()
 
 
 def entries(*pairs: tuple[Event, str | None]) -> list[dict]:
@@ -38,7 +45,35 @@ def entries(*pairs: tuple[Event, str | None]) -> list[dict]:
 
 
 async def flush(service, collection: AsyncCollection, doc_id: str, pending: list[dict]) -> None:
-    """Publish the entries the aggregate ``collection/doc_id`` carries, then mark them published."""
+    """Publish the entries the aggregate ``collection/doc_id`` carries, then mark them published.
+
+    The caller's write is already durable, so a failure here does not fail the
+    caller: the entries are retried in the background until they go out.
+    """
+    try:
+        await _publish_and_mark(service, collection, doc_id, pending)
+    except Exception as exc:
+        log.warning("publishing %d event(s) of %s/%s failed (%r); retrying in the background",
+                    len(pending), collection.name, doc_id, exc)
+        task = asyncio.create_task(_retry(service, collection, doc_id, pending))
+        _retries.add(task)
+        task.add_done_callback(_retries.discard)
+
+
+async def _retry(service, collection: AsyncCollection, doc_id: str, pending: list[dict]) -> None:
+    delay = 0.5
+    while True:
+        await asyncio.sleep(delay)
+        try:
+            await _publish_and_mark(service, collection, doc_id, pending)
+            log.info("published %d event(s) of %s/%s after a retry", len(pending), collection.name, doc_id)
+            return
+        except Exception as exc:
+            delay = min(delay * 2, RETRY_MAX_DELAY_S)
+            log.warning("publishing %s/%s still failing (%r); next try in %.1f s", collection.name, doc_id, exc, delay)
+
+
+async def _publish_and_mark(service, collection: AsyncCollection, doc_id: str, pending: list[dict]) -> None:
     for entry in pending:
         await service.publish(parse_event(entry["event"]), entry["dest"])
     if pending:
@@ -60,6 +95,6 @@ async def flush_pending(service, collection: AsyncCollection) -> int:
     for doc in carriers:
         left = [entry for entry in doc[FIELD] if entry["id"] not in done]
         if left:
-            await flush(service, collection, doc["_id"], left)
+            await _publish_and_mark(service, collection, doc["_id"], left)
             count += len(left)
     return count

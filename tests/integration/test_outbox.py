@@ -44,3 +44,35 @@ async def test_unpublished_entries_are_published_at_start_up_and_only_those(node
             markers = {m["_id"] async for m in db[outbox.MARKERS].find({})}
             assert markers == {published.event_id, lost.event_id}
         await client.close()
+
+
+class FlakyBus:
+    """Stands in for a service whose NATS refuses the first ``failures`` publishes."""
+
+    def __init__(self, db, failures: int):
+        self.db, self.failures, self.published = db, failures, []
+
+    async def publish(self, event, dest=None):
+        if self.failures:
+            self.failures -= 1
+            raise TimeoutError("no ack")
+        self.published.append(event.event_id)
+
+
+async def test_a_publish_that_fails_does_not_fail_the_write_and_is_retried_until_it_goes_out(node):
+    client = AsyncMongoClient(node.servers.mongo_url)
+    db = client[f"{node.node_id}_notices"]
+    event = ack_event(node.node_id, "u-slow")
+    pending = outbox.entries((event, None))
+    await db["inbox"].insert_one({"_id": "c", outbox.FIELD: pending})
+    bus = FlakyBus(db, failures=2)
+
+    await outbox.flush(bus, db["inbox"], "c", pending)  # returns although NATS refused
+    assert bus.published == []
+
+    async def marked():
+        return await db[outbox.MARKERS].find_one({"_id": event.event_id})
+
+    assert await eventually(marked)
+    assert bus.published == [event.event_id] and bus.failures == 0
+    await client.close()
