@@ -244,7 +244,7 @@ async def run_raw(rt: NodeRuntime, notice_id: str, concurrency: int, rounds: int
                 while True:
                     try:
                         msgs = await sub.fetch(256, timeout=1)
-                    except nats.errors.TimeoutError:
+                    except TimeoutError:  # nats-py raises either its own subclass or the builtin
                         break
                     for m in msgs:
                         got[json.loads(m.data)["submission_id"]] = m.data
