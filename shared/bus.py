@@ -7,6 +7,8 @@ Two middlewares give every handler the same contract:
   the error and is acked, so the consumer keeps running. Any other error is
   taken as transient: the message is redelivered with backoff, and dead-lettered
   only after ``MAX_ATTEMPTS``.
+  A handler that raises ``RetryLater`` has its message offered again with a
+  growing delay and no attempt limit: it decides itself when to give up.
 - ``RpcReplies`` (core request/reply): the handler's result becomes
   ``Reply(ok=True, data=…)``; a validation error or ``DomainError`` becomes
   ``Reply(ok=False, error=Problem)`` so the caller gets a 4xx, never a timeout.
@@ -34,6 +36,10 @@ MAX_ATTEMPTS = 8
 DUPLICATE_WINDOW_S = 300.0
 EVENTS_MAX_AGE_S = 400 * 24 * 3600.0
 DEADLETTER_MAX_AGE_S = 90 * 24 * 3600.0
+WORK_MAX_AGE_S = 30 * 24 * 3600.0
+# A job that cannot be done yet (a mail server down) is offered again after
+# 2, 4, 8 … seconds, never more than this; the handler decides when to give up.
+RETRY_LATER_MAX_DELAY_S = 300.0
 # FastStream waits 0.5 s for a JetStream ack by default; a loaded machine (two
 # test workers, FerretDB and nats-server fsyncing on two cores) misses that.
 # Retrying is safe because every publish carries a Nats-Msg-Id.
@@ -44,11 +50,12 @@ PUBLISH_ATTEMPTS = 3
 # ---------------------------------------------------------------- streams
 
 
-def _stream_config(name: str, subject_list: list[str], max_age: float, **extra: Any) -> js_api.StreamConfig:
+def _stream_config(name: str, subject_list: list[str], max_age: float,
+                   retention: js_api.RetentionPolicy = js_api.RetentionPolicy.LIMITS, **extra: Any) -> js_api.StreamConfig:
     return js_api.StreamConfig(
         name=name,
         subjects=subject_list,
-        retention=js_api.RetentionPolicy.LIMITS,
+        retention=retention,
         storage=js_api.StorageType.FILE,
         max_age=max_age,
         duplicate_window=DUPLICATE_WINDOW_S,
@@ -70,6 +77,13 @@ def node_stream_configs(node: str) -> list[js_api.StreamConfig]:
             subjects.deadletter_stream_subjects(node),
             DEADLETTER_MAX_AGE_S,
             description=f"Messages the consumers of node {node} could not parse",
+        ),
+        _stream_config(
+            subjects.work_stream(node),
+            subjects.work_stream_subjects(node),
+            WORK_MAX_AGE_S,
+            retention=js_api.RetentionPolicy.WORK_QUEUE,
+            description=f"Jobs the services of node {node} queue for themselves (messages to send)",
         ),
     ]
 
@@ -102,6 +116,10 @@ async def reconcile_stream(js: JetStreamContext, cfg: js_api.StreamConfig) -> No
 
 
 # ---------------------------------------------------------------- publishing
+
+
+class RetryLater(Exception):
+    """The work cannot be done yet (a mail server or gateway is down): offer the message again later."""
 
 
 async def publish_event(broker: NatsBroker, event: Event, dest: str | None = None) -> None:
@@ -177,6 +195,11 @@ def event_consumer_middleware(broker: NatsBroker, node: str, service: str) -> ty
             except (ValidationError, json.JSONDecodeError, UnicodeDecodeError) as exc:
                 await _dead_letter(raw, f"{type(exc).__name__}: {exc}")
                 await msg.ack()
+                return None
+            except RetryLater as exc:
+                attempts = raw.metadata.num_delivered if raw.metadata else 1
+                log.warning("%s: %s cannot be done yet (attempt %d): %s", service, raw.subject, attempts, exc)
+                await msg.nack(delay=min(2.0**attempts, RETRY_LATER_MAX_DELAY_S))
                 return None
             except Exception as exc:
                 attempts = raw.metadata.num_delivered if raw.metadata else 1

@@ -211,25 +211,6 @@ class ReportCompiled(Event):
     compiled_at: AwareDatetime
 
 
-class NotificationSent(Event):
-    type: Literal["notification.sent"] = "notification.sent"
-    version: Literal[1] = 1
-    delivery_id: str
-    channel: str
-    unit_id: Slug
-    cause_event_id: str
-
-
-class NotificationFailed(Event):
-    type: Literal["notification.failed"] = "notification.failed"
-    version: Literal[1] = 1
-    delivery_id: str
-    channel: str
-    unit_id: Slug
-    cause_event_id: str
-    error: str
-
-
 class NoticeForwardReported(Event):
     """A recipient forwarded (转发) a notice: the upstream issuer's node learns who, under which 文号, when, to how many.
 
@@ -289,8 +270,6 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     DeadlineApproaching,
     DeadlineMissed,
     ReportCompiled,
-    NotificationSent,
-    NotificationFailed,
     NoticeForwardReported,
     NoticeUpstreamChanged,
 )

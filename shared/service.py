@@ -18,11 +18,19 @@ from faststream import FastStream
 from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
 from nats.js import api as js_api
+from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from . import subjects
-from .bus import RpcReplies, ensure_streams, event_consumer_middleware, node_stream_configs, publish_event
+from .bus import (
+    RpcReplies,
+    ensure_streams,
+    event_consumer_middleware,
+    node_stream_configs,
+    publish_event,
+    publish_to_stream,
+)
 from .clock import Clock, SystemClock
 from .events import Event
 from .settings import ServiceSettings
@@ -133,12 +141,24 @@ class Service:
         Every replica of the service shares the durable, so each event is
         handled by one of them (they scale out as pull consumers).
         """
+        return self._durable(subjects.incoming(event_type, self.node), subjects.events_stream(self.node), name,
+                             description, batch_size=batch_size, ack_wait=ACK_WAIT_S)
+
+    def on_work(self, job: str, description: str, *, batch_size: int = 4, ack_wait: float = 300.0):
+        """Subscribe a handler to this service's jobs of one kind (``queue_work``), taken once by one replica.
+
+        ``ack_wait`` must cover one job: past it JetStream offers the job to another replica.
+        """
+        return self._durable(subjects.work(self.node, self.name, job), subjects.work_stream(self.node), f"work_{job}",
+                             description, batch_size=batch_size, ack_wait=ack_wait)
+
+    def _durable(self, subject: str, stream: str, name: str, description: str, *, batch_size: int, ack_wait: float):
         return self.events.subscriber(
-            subjects.incoming(event_type, self.node),
-            stream=JStream(subjects.events_stream(self.node), declare=False),
+            subject,
+            stream=JStream(stream, declare=False),
             durable=subjects.durable(self.node, self.name, name),
             pull_sub=PullSub(batch_size=batch_size, timeout=1.0),
-            config=js_api.ConsumerConfig(ack_wait=ACK_WAIT_S, max_deliver=-1, deliver_policy=js_api.DeliverPolicy.ALL),
+            config=js_api.ConsumerConfig(ack_wait=ack_wait, max_deliver=-1, deliver_policy=js_api.DeliverPolicy.ALL),
             ack_policy=AckPolicy.MANUAL,
             description=description,
         )
@@ -148,6 +168,11 @@ class Service:
 
     async def publish(self, event: Event, dest: str | None = None) -> None:
         await publish_event(self.broker, event, dest)
+
+    async def queue_work(self, job: str, payload: BaseModel, job_id: str) -> None:
+        """Queue a job for this service (``on_work``); the same ``job_id`` queued twice is one job."""
+        await publish_to_stream(self.broker, payload, subjects.work(self.node, self.name, job),
+                                stream=subjects.work_stream(self.node), headers={"Nats-Msg-Id": job_id})
 
 
 def run(create_app: Callable[[Any], FastStream], settings_cls: type[ServiceSettings]) -> None:

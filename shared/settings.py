@@ -8,7 +8,7 @@ node at a real MongoDB.
 """
 
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -75,10 +75,30 @@ class SubmissionsSettings(ServiceSettings):
 
 
 class NotificationsSettings(ServiceSettings):
+    """Where messages are sent from. Secrets live here (the environment), never in the database.
+
+    A channel whose server is not set records its deliveries as not sent
+    (``skipped``), so a node without mail or SMS still runs.
+    """
+
     service: ClassVar[str] = "notifications"
-    smtp_host: str | None = None
-    smtp_port: int = 25
-    smtp_sender: str = "cascade@localhost"
+    smtp_host: str | None = Field(default=None, description="mail server; unset: e-mails are not sent")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description="starttls (port 587), tls (implicit, port 465) or none (a trusted relay)"
+    )
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = Field(default="cascade@localhost", description="From address until the admin sets one")
+    sms_gateway_url: str | None = Field(
+        default=None, description="HTTP SMS gateway: POST {id, to, text} as JSON; unset: SMS are not sent"
+    )
+    sms_gateway_token: SecretStr | None = Field(default=None, description="sent as Authorization: Bearer …")
+    send_timeout_seconds: float = Field(default=10.0, gt=0, description="one connection or request to a server")
+    send_batch_size: int = Field(default=50, ge=1, le=500, description="messages per sending job")
+    send_give_up_hours: float = Field(
+        default=24.0, gt=0, description="a message that could not be sent this long after it was due is failed"
+    )
 
 
 class ReportsSettings(ServiceSettings):

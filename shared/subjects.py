@@ -20,7 +20,11 @@ one nats-server in tests):
                  that linked nodes address to N;
 - ``OUTBOX_N``   captures ``evt.*.N.<neighbour>.*`` (copies for linked nodes) and
                  is what the neighbours source from;
-- ``DEADLETTER_N`` captures ``dlq.N.>``: messages a consumer could not parse.
+- ``DEADLETTER_N`` captures ``dlq.N.>``: messages a consumer could not parse;
+- ``WORK_N``     captures ``work.N.>``: a work queue of jobs a service hands to
+                 itself (e.g. messages to send), taken once by whichever replica
+                 is free. Jobs are not facts, so they stay out of ``EVENTS_N``
+                 and never cross a link.
 
 Requests (commands and queries, core NATS request/reply) are
 ``rpc.N.<service>.<action>``. They never cross a link between nodes.
@@ -84,6 +88,19 @@ def deadletter_stream(node: str) -> str:
 
 def deadletter_stream_subjects(node: str) -> list[str]:
     return [f"dlq.{node}.>"]
+
+
+def work_stream(node: str) -> str:
+    return f"WORK_{node}"
+
+
+def work_stream_subjects(node: str) -> list[str]:
+    return [f"work.{node}.>"]
+
+
+def work(node: str, service: str, job: str) -> str:
+    """Subject of a job of ``service`` on ``node`` (consumed by that service alone)."""
+    return f"work.{node}.{service}.{job}"
 
 
 def dead_letter(node: str, service: str, consumer: str) -> str:

@@ -108,7 +108,7 @@ class TestNode:
         try:
             js = nc.jetstream()
             for name in (subjects.events_stream(self.node_id), subjects.deadletter_stream(self.node_id),
-                         subjects.outbox_stream(self.node_id)):
+                         subjects.outbox_stream(self.node_id), subjects.work_stream(self.node_id)):
                 with contextlib.suppress(Exception):
                     await js.delete_stream(name)
         finally:

@@ -20,6 +20,7 @@ from shared.storage import public
 
 from . import handlers as h
 from .repository import INDEXES, DeliveriesRepository
+from .sending import Senders, SendJob
 
 
 class NoticeRef(BaseModel):
@@ -28,7 +29,8 @@ class NoticeRef(BaseModel):
 
 def create_app(settings: NotificationsSettings, clock: Clock | None = None) -> FastStream:
     svc = Service(settings, indexes=INDEXES, clock=clock)
-    d = h.Deps(repo=DeliveriesRepository(svc), settings=settings, clock=svc.clock)
+    d = h.Deps(repo=DeliveriesRepository(svc), settings=settings, clock=svc.clock, senders=Senders(settings),
+               queue_work=svc.queue_work)
 
     # ---- events: who gets told (deliveries recorded as pending)
     @svc.on_event("notice.issued", "deliveries_issued", "Tell each recipient contact hosted here about a new notice")
@@ -58,6 +60,11 @@ def create_app(settings: NotificationsSettings, clock: Clock | None = None) -> F
     @svc.on_event("submission.returned", "deliveries_returned", "Tell a unit its submission was returned (退回)")
     async def on_returned(event: SubmissionReturned) -> None:
         await h.on_returned(event, d)
+
+    # ---- sending: jobs the handlers above queued, taken by one replica each
+    @svc.on_work("send", "Send a job's e-mails, SMS and chat messages; record how each ended")
+    async def on_send(job: SendJob) -> None:
+        await h.send(job, d)
 
     # ---- queries and the node admin's commands
     @svc.on_rpc("deliveries", "The delivery log of one notice")

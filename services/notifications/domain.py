@@ -176,7 +176,6 @@ class Messages:
             "address": address,
             "subject": subject,
             "body": body,
-            "status": "pending",
             "created_at": now,
         }
         if channel == "email":

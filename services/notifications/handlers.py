@@ -1,13 +1,19 @@
 """Use cases of the notifications service: the node admin's channels and templates; deliveries for events.
 
-Real sending (SMTP, an SMS gateway, the webhook) is not done here yet: every
-delivery is recorded with status ``pending`` and its final subject and body,
-ready for a sender to pick up.
+An event that tells units something records its deliveries (final subject
+and body, one per contact and channel) and queues them as sending jobs; the
+sending handler (``send``) hands them to the servers (sending.py) and
+records how each ended.
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from pydantic import BaseModel
+
+from shared.bus import RetryLater
 from shared.clock import Clock
 from shared.commands import (
     Actor,
@@ -33,6 +39,7 @@ from shared.settings import NotificationsSettings
 from . import domain
 from . import templates as tpl
 from .repository import DeliveriesRepository
+from .sending import RETRY, OutgoingMessage, Senders, SendJob
 
 CHANGED_LABELS = {"title": "标题", "body": "正文", "cover_note": "转发说明", "asks": "报送要求", "contacts": "联系方式",
                   "attachments": "附件"}
@@ -43,6 +50,8 @@ class Deps:
     repo: DeliveriesRepository
     settings: NotificationsSettings
     clock: Clock
+    senders: Senders
+    queue_work: Callable[[str, BaseModel, str], Awaitable[None]]
 
     @property
     def node(self) -> str:
@@ -160,9 +169,57 @@ async def _messages(cause: str, d: Deps) -> tuple[domain.Messages, dict]:
 
 async def _deliver(cause: domain.Cause, recipients: list[domain.Recipient], d: Deps,
                    messages: domain.Messages) -> int:
+    """Record the deliveries of a cause and queue them for sending.
+
+    A redelivered event makes the same deliveries and jobs (ids from the
+    event): the records are not written twice, and a job queued again is
+    dropped by JetStream or finds its messages already decided.
+    """
     if not recipients or not messages.enabled:
         return 0
-    return await d.repo.record(messages.deliveries(cause, recipients, d.clock.now()))
+    now = d.clock.now()
+    docs = messages.deliveries(cause, recipients, now)
+    size = d.settings.send_batch_size
+    jobs = [docs[i:i + size] for i in range(0, len(docs), size)]
+    for n, job in enumerate(jobs):
+        for doc in job:
+            doc["job_id"] = f"{cause.event_id}:send:{n}"
+    new = await d.repo.record(docs)
+    for job in jobs:
+        job_id = job[0]["job_id"]
+        await d.queue_work("send", SendJob(job_id=job_id, cause_event_id=cause.event_id, due_at=now,
+                                           messages=[OutgoingMessage.of(doc) for doc in job]), job_id)
+    return new
+
+
+async def send(job: SendJob, d: Deps) -> dict[str, int]:
+    """Send a job's messages and record how each ended; raise ``RetryLater`` while some wait for a server."""
+    todo = job.messages
+    first_time = await d.repo.begin_job(job.job_id)
+    if not first_time:  # a redelivery: some may be decided already
+        done = await d.repo.decided([m.delivery_id for m in todo])
+        todo = [m for m in todo if m.delivery_id not in done]
+    results = await d.senders.send(todo)
+    now = d.clock.now()
+    attempts = 1 if first_time else await d.repo.job_attempts(job.job_id) + 1
+    waiting = {i: r for i, r in results.items() if r.status == RETRY}
+    give_up = bool(waiting) and now - job.due_at >= timedelta(hours=d.settings.send_give_up_hours)
+    await d.repo.record_outcomes([
+        {"_id": i, "job_id": job.job_id, "status": "failed" if r.status == RETRY else r.status,
+         "error": f"{d.settings.send_give_up_hours:g} 小时内未能发送：{r.error}" if r.status == RETRY else r.error,
+         "at": now, "attempts": attempts}
+        for i, r in results.items() if r.status != RETRY or give_up
+    ])
+    if waiting and not give_up:
+        error = next(iter(waiting.values())).error
+        await d.repo.job_waits(job.job_id, attempts, error, now)
+        raise RetryLater(f"{len(waiting)} of {len(job.messages)} message(s) of {job.job_id} wait: {error}")
+    if not first_time:
+        await d.repo.job_done(job.job_id)
+    counts: dict[str, int] = {}
+    for r in results.values():
+        counts[r.status] = counts.get(r.status, 0) + 1
+    return counts
 
 
 def _hosted_here(units, d: Deps):

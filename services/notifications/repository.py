@@ -1,6 +1,10 @@
 """The notifications database (``<node>_notifications``).
 
-- ``deliveries``  the delivery log: one document per message to send, ``_id`` from the cause event
+- ``deliveries``  the delivery log: one document per message to send, ``_id`` from the cause event;
+                  written once (FerretDB v1 scans on every update), so its state lives beside it:
+- ``outcomes``    how a delivery ended (sent, failed, skipped), ``_id`` = delivery id, inserted once
+- ``send_jobs``   sending jobs begun, ``_id`` = job id (a job met again is a redelivery: look at outcomes)
+- ``send_retries`` jobs waiting for a server: attempts and last error, ``_id`` = job id, gone when done
 - ``settings``    the node's channel settings: one document, ``_id`` = ``channels``
 - ``templates``   message templates the admin changed, ``_id`` = ``<cause>:<channel>`` (absent: the default)
 - ``contacts``    read model: a unit's name, node and contacts, ``_id`` = unit id, from the recipients of
@@ -21,7 +25,6 @@ from . import domain
 
 INDEXES = [
     Index("deliveries", [("notice_id", ASCENDING)]),
-    Index("deliveries", [("status", ASCENDING)]),
     Index("deliveries", [("cause_event_id", ASCENDING)]),
 ]
 CHANNELS_ID = "channels"
@@ -48,10 +51,52 @@ class DeliveriesRepository:
         return await insert_many_idempotent(self.deliveries, docs)
 
     async def for_notice(self, notice_id: str) -> list[dict]:
-        return [d async for d in self.deliveries.find({"notice_id": notice_id}).sort("_id", ASCENDING)]
+        return await self._with_state(self.deliveries.find({"notice_id": notice_id}).sort("_id", ASCENDING))
 
     async def for_cause(self, event_id: str) -> list[dict]:
-        return [d async for d in self.deliveries.find({"cause_event_id": event_id}).sort("_id", ASCENDING)]
+        return await self._with_state(self.deliveries.find({"cause_event_id": event_id}).sort("_id", ASCENDING))
+
+    async def _with_state(self, cursor) -> list[dict]:
+        """Deliveries with where each stands: its outcome, else its job's retry, else pending."""
+        docs = [d async for d in cursor]
+        if not docs:
+            return docs
+        outcomes = {o["_id"]: o async for o in self.db["outcomes"].find({"_id": {"$in": [d["_id"] for d in docs]}})}
+        jobs = list({d["job_id"] for d in docs if d.get("job_id") and d["_id"] not in outcomes})
+        retries = {r["_id"]: r async for r in self.db["send_retries"].find({"_id": {"$in": jobs}})} if jobs else {}
+        for d in docs:
+            outcome, retry = outcomes.get(d["_id"]), retries.get(d.get("job_id"))
+            if outcome:
+                d.update(status=outcome["status"], error=outcome.get("error", ""), sent_at=outcome["at"],
+                         attempts=outcome.get("attempts", 1))
+            elif retry:
+                d.update(status="retrying", error=retry["error"], attempts=retry["attempts"])
+            else:
+                d["status"] = "pending"
+        return docs
+
+    # ------------------------------------------------------------ sending
+
+    async def begin_job(self, job_id: str) -> bool:
+        """True the first time a job is met; False on a redelivery (some of it may be done)."""
+        return await insert_if_absent(self.db["send_jobs"], {"_id": job_id})
+
+    async def decided(self, delivery_ids: list[str]) -> set[str]:
+        return {o["_id"] async for o in self.db["outcomes"].find({"_id": {"$in": delivery_ids}}, {"_id": 1})}
+
+    async def record_outcomes(self, docs: list[dict]) -> int:
+        return await insert_many_idempotent(self.db["outcomes"], docs)
+
+    async def job_waits(self, job_id: str, attempts: int, error: str, at: datetime) -> None:
+        await self.db["send_retries"].replace_one(
+            {"_id": job_id}, {"_id": job_id, "attempts": attempts, "error": error, "at": at}, upsert=True)
+
+    async def job_attempts(self, job_id: str) -> int:
+        doc = await self.db["send_retries"].find_one({"_id": job_id})
+        return doc["attempts"] if doc else 0
+
+    async def job_done(self, job_id: str) -> None:
+        await self.db["send_retries"].delete_one({"_id": job_id})
 
     # ------------------------------------------------------------ settings and templates
 

@@ -117,7 +117,7 @@ def attack(tag: str) -> str:
 
 SHORT = "<img src=x onerror=alert(1)>"  # fits a mobile number's 30 characters
 DOC_TEMPLATE = '<svg onload=alert("dn")>〔{year}〕{seq}号'
-HOOK = 'https://hook.example.cn/x?a="><script>alert("hook")</script>'
+HOOK = 'http://127.0.0.1:9/x?a="><script>alert("hook")</script>'
 PUBLIC = 'https://cascade.example.cn/"><svg/onload=alert(1)>'
 SIGNATURE = "<svg onload=1>"
 

@@ -105,7 +105,7 @@ def test_events_sources_each_neighbour_through_the_consumer_kept_for_it_and_stam
 def test_a_node_without_links_has_no_outbox_and_plain_events():
     alone = NodeConfig(node_id="solo", name="x")
     streams = federation.stream_configs(alone)
-    assert [s.name for s in streams] == ["EVENTS_solo", "DEADLETTER_solo"]
+    assert [s.name for s in streams] == ["EVENTS_solo", "DEADLETTER_solo", "WORK_solo"]
     assert not streams[0].sources
     assert "leafnodes" not in nats_config(alone)
 

@@ -1,0 +1,221 @@
+"""Sending: e-mail over SMTP, SMS through an HTTP gateway, chat through the group's webhook.
+
+Deliveries are sent in jobs (``SendJob``: the deliveries of one cause event,
+``send_batch_size`` at a time) that the notifications service queues for
+itself on the node's WORK stream, so the event handler that records them
+stays fast and any replica can send. Every message ends as one ``Result``:
+
+- ``sent``     the server took it;
+- ``failed``   the server refused it for good (no such mailbox, a 4xx from a
+               gateway): trying again cannot help;
+- ``skipped``  no server is configured for its channel (a node without mail);
+- ``retry``    the server was unreachable or asked to try later: the job is
+               offered again with a growing delay until ``send_give_up_hours``.
+
+Servers and their secrets come from the service's settings (the environment);
+what the node admin sets (sender address, SMS signature, webhook URL) is
+already in each delivery.
+"""
+
+import asyncio
+import smtplib
+import ssl
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.errors import MessageError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Literal
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import AwareDatetime, Field
+
+from shared.schemas import Wire
+from shared.settings import NotificationsSettings
+
+SENT, FAILED, SKIPPED, RETRY = "sent", "failed", "skipped", "retry"
+
+# Webhook answers that mean "too many messages, later" (企业微信, 钉钉, 飞书).
+CHAT_RATE_LIMITED = {45009, 130101, 11232}
+
+
+class OutgoingMessage(Wire):
+    """One delivery as a sender needs it."""
+
+    delivery_id: str
+    channel: Literal["email", "sms", "chat"]
+    address: str = Field(description="e-mail address, mobile number or webhook URL")
+    contact_name: str = ""
+    subject: str = ""
+    body: str
+    sender: str | None = None
+    sender_name: str | None = None
+    reply_to: str | None = None
+
+    @classmethod
+    def of(cls, delivery: dict) -> "OutgoingMessage":
+        return cls(**{k: delivery.get(k) for k in cls.model_fields if delivery.get(k) is not None}
+                   | {"delivery_id": delivery["_id"]})
+
+
+class SendJob(Wire):
+    """A job of the notifications service: send these deliveries (all made for one cause event)."""
+
+    job_id: str
+    cause_event_id: str
+    due_at: AwareDatetime = Field(description="when the deliveries were made; past send_give_up_hours they fail")
+    messages: list[OutgoingMessage]
+
+
+@dataclass(frozen=True)
+class Result:
+    status: str
+    error: str = ""
+
+
+def _problem(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+# ---------------------------------------------------------------- e-mail
+
+
+def email_message(m: OutgoingMessage) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = Address(display_name=m.sender_name or "", addr_spec=m.sender or "")
+    msg["To"] = Address(display_name=m.contact_name, addr_spec=m.address)
+    if m.reply_to:
+        msg["Reply-To"] = m.reply_to
+    msg["Subject"] = m.subject
+    msg["Date"] = formatdate()
+    # From the delivery id, so a mail system can tell a repeat after a crash from a new message.
+    msg["Message-ID"] = f"<{m.delivery_id.replace(':', '.')}@cascade>"
+    msg.set_content(m.body)
+    return msg
+
+
+def _smtp_result(code: int, text: bytes | str) -> Result:
+    text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+    return Result(FAILED if code >= 500 else RETRY, f"SMTP {code} {text}"[:500])
+
+
+def send_emails(settings: NotificationsSettings, messages: list[OutgoingMessage]) -> dict[str, Result]:
+    """Send over one SMTP connection (blocking: run it in a thread)."""
+    results: dict[str, Result] = {}
+    timeout = settings.send_timeout_seconds
+    try:
+        if settings.smtp_security == "tls":
+            smtp = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=timeout,
+                                    context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
+        with smtp:
+            if settings.smtp_security == "starttls":
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.smtp_username:
+                password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+                smtp.login(settings.smtp_username, password)
+            for m in messages:
+                try:
+                    message = email_message(m)
+                except (ValueError, MessageError) as exc:
+                    results[m.delivery_id] = Result(FAILED, f"地址无效：{_problem(exc)}")
+                    continue
+                try:
+                    smtp.send_message(message)
+                    results[m.delivery_id] = Result(SENT)
+                except smtplib.SMTPNotSupportedError as exc:  # e.g. a non-ASCII address the server cannot take
+                    results[m.delivery_id] = Result(FAILED, _problem(exc))
+                except smtplib.SMTPRecipientsRefused as exc:
+                    code, text = next(iter(exc.recipients.values()))
+                    results[m.delivery_id] = _smtp_result(code, text)
+                except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+                    results[m.delivery_id] = _smtp_result(exc.smtp_code, exc.smtp_error)
+    except (OSError, smtplib.SMTPException) as exc:
+        # Unreachable, dropped, TLS or login refused: what is not sent yet waits for the next try.
+        for m in messages:
+            results.setdefault(m.delivery_id, Result(RETRY, _problem(exc)))
+    return results
+
+
+# ---------------------------------------------------------------- SMS and chat (HTTP)
+
+
+def chat_payload(url: str, text: str) -> dict:
+    """The text message of the webhook's kind: 飞书 has its own shape, 企业微信 and 钉钉 share one."""
+    host = urlsplit(url).hostname or ""
+    if host.endswith(("feishu.cn", "larksuite.com")):
+        return {"msg_type": "text", "content": {"text": text}}
+    return {"msgtype": "text", "text": {"content": text}}
+
+
+def _http_result(response: httpx.Response) -> Result:
+    if response.status_code == 429 or response.status_code >= 500:
+        return Result(RETRY, f"HTTP {response.status_code}: {response.text[:200]}")
+    if response.status_code >= 400:
+        return Result(FAILED, f"HTTP {response.status_code}: {response.text[:200]}")
+    try:
+        answer = response.json()
+    except ValueError:
+        return Result(SENT)
+    code = answer.get("errcode", answer.get("code", 0)) if isinstance(answer, dict) else 0
+    if code in (0, None, "0"):
+        return Result(SENT)
+    error = f"{code} {answer.get('errmsg') or answer.get('msg') or ''}".strip()[:500]
+    return Result(RETRY if code in CHAT_RATE_LIMITED else FAILED, error)
+
+
+class Senders:
+    """The node's ways out, from its settings."""
+
+    def __init__(self, settings: NotificationsSettings) -> None:
+        self.settings = settings
+
+    def missing(self, channel: str) -> str | None:
+        """Why ``channel`` cannot send on this node, or None."""
+        if channel == "email" and not self.settings.smtp_host:
+            return "未配置邮件服务器（CASCADE_SMTP_HOST），未发送"
+        if channel == "sms" and not self.settings.sms_gateway_url:
+            return "未配置短信网关（CASCADE_SMS_GATEWAY_URL），未发送"
+        return None
+
+    async def send(self, messages: Iterable[OutgoingMessage]) -> dict[str, Result]:
+        results: dict[str, Result] = {}
+        by_channel: dict[str, list[OutgoingMessage]] = {}
+        for m in messages:
+            reason = self.missing(m.channel)
+            if reason:
+                results[m.delivery_id] = Result(SKIPPED, reason)
+            else:
+                by_channel.setdefault(m.channel, []).append(m)
+        if by_channel.get("email"):
+            results |= await asyncio.to_thread(send_emails, self.settings, by_channel["email"])
+        http_messages = by_channel.get("sms", []) + by_channel.get("chat", [])
+        if http_messages:
+            async with httpx.AsyncClient(timeout=self.settings.send_timeout_seconds) as client:
+                results |= await self._post_all(client, http_messages)
+        return results
+
+    async def _post_all(self, client: httpx.AsyncClient, messages: list[OutgoingMessage]) -> dict[str, Result]:
+        results: dict[str, Result] = {}
+        unreachable: dict[str, Result] = {}  # a server that did not answer is not asked again in this job
+        for m in messages:
+            url, payload, headers = self._request(m)
+            if url in unreachable:
+                results[m.delivery_id] = unreachable[url]
+                continue
+            try:
+                results[m.delivery_id] = _http_result(await client.post(url, json=payload, headers=headers))
+            except httpx.HTTPError as exc:
+                unreachable[url] = results[m.delivery_id] = Result(RETRY, _problem(exc))
+        return results
+
+    def _request(self, m: OutgoingMessage) -> tuple[str, dict, dict]:
+        if m.channel == "sms":
+            token = self.settings.sms_gateway_token
+            headers = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}
+            return self.settings.sms_gateway_url or "", {"id": m.delivery_id, "to": m.address, "text": m.body}, headers
+        text = f"{m.subject}\n{m.body}" if m.subject else m.body
+        return m.address, chat_payload(m.address, text), {}
