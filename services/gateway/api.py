@@ -56,6 +56,13 @@ async def notice_deliveries(notice_id: str, b: BackendDep, actor: Tracker) -> li
     return await b.call("notifications", "deliveries", {"notice_id": notice_id})
 
 
+@router.get("/notices/{notice_id}/deliveries/summary",
+            summary="How sending went: counts per cause, channel and status; the messages that did not go")
+async def notice_deliveries_summary(notice_id: str, b: BackendDep, actor: Tracker) -> dict[str, Any]:
+    await issued_by_own_unit(b, notice_id, actor)
+    return await b.call("notifications", "deliveries.summary", {"notice_id": notice_id})
+
+
 @router.get("/notices/{notice_id}/expected", summary="Submissions owed for a notice")
 async def notice_expected(notice_id: str, b: BackendDep, actor: Tracker) -> list[dict[str, Any]]:
     await issued_by_own_unit(b, notice_id, actor)

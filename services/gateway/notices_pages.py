@@ -241,16 +241,18 @@ async def notice_page(request: Request, notice_id: str, actor: CurrentActor) -> 
     b = request.app.state.backend
     notice = await _visible(request, notice_id, actor)
     viewer = notice.get("viewer") or {}
-    tracking = None
+    tracking = sending = None
     if viewer.get("is_issuer") and (has(actor, "issuer") or has(actor, "reviewer")):
         try:
             tracking = await b.call("notices", "tracking", NoticeQuery(notice_id=notice_id, actor=actor))
         except Forbidden:
             tracking = None
+        sending = await b.call("notifications", "deliveries.summary", {"notice_id": notice_id})
     names = request.app.state.unit_names
     route_names = {r["to_unit_id"]: await names.name(r["to_unit_id"]) for a in notice["asks"] for r in a["routes"]}
     return render(
-        request, "notice.html", notice=notice, viewer=viewer, tracking=tracking, route_names=route_names,
+        request, "notice.html", notice=notice, viewer=viewer, tracking=tracking, sending=sending,
+        route_names=route_names,
         can_sign=has(actor, "submitter"), can_issue=has(actor, "issuer"),
         error=request.query_params.get("error"), chased=request.query_params.get("chased"),
         **await notice_panel(b, notice, actor, viewer),

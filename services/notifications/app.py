@@ -18,6 +18,7 @@ from shared.service import Service
 from shared.settings import NotificationsSettings
 from shared.storage import public
 
+from . import domain
 from . import handlers as h
 from .repository import INDEXES, DeliveriesRepository
 from .sending import Senders, SendJob
@@ -69,7 +70,11 @@ def create_app(settings: NotificationsSettings, clock: Clock | None = None) -> F
     # ---- queries and the node admin's commands
     @svc.on_rpc("deliveries", "The delivery log of one notice")
     async def deliveries(q: NoticeRef) -> list[dict]:
-        return [public(x) for x in await d.repo.for_notice(q.notice_id)]
+        return [public(x) | {"address": domain.shown_address(x)} for x in await d.repo.for_notice(q.notice_id)]
+
+    @svc.on_rpc("deliveries.summary", "How sending went for one notice: counts per cause and channel, what did not go")
+    async def deliveries_summary(q: NoticeRef) -> dict:
+        return await h.delivery_summary(q.notice_id, d)
 
     @svc.on_rpc("channels.get", "The node's notification channels (enabled, parameters)")
     async def channels_get() -> dict:

@@ -230,3 +230,51 @@ def notice_doc(notice, kind: str) -> dict:
         "asks": [{"ask_id": a.ask_id, "title": a.title, "deadline": a.deadline} for a in notice.asks],
         "revision": notice.revision,
     }
+
+
+# ---------------------------------------------------------------- how sending went
+
+def shown_address(delivery: Mapping[str, Any]) -> str:
+    """Where a message went, as users may see it: a webhook's key (its query) stays with the admin."""
+    address = delivery.get("address") or ""
+    return address.split("?", 1)[0] if delivery.get("channel") == "chat" else address
+
+
+STATUS_LABELS = {"sent": "已发送", "pending": "待发送", "retrying": "重试中", "failed": "发送失败", "skipped": "未发送"}
+PROBLEMS_SHOWN = 100
+
+
+def delivery_summary(deliveries: Iterable[Mapping[str, Any]], unit_names: Mapping[str, str] | None = None) -> dict:
+    """What the issuer's notice page shows: counts per cause and channel, and the messages that did not go.
+
+    Messages not sent for want of a server are counted under their reason, not
+    listed one by one (a node without mail has thousands).
+    """
+    rows: dict[tuple[str, str], dict] = {}
+    problems: list[dict] = []
+    skipped: dict[str, int] = {}
+    total = sent = 0
+    for d in deliveries:
+        status = d.get("status", "pending")
+        row = rows.setdefault((d["reason"], d["channel"]), {
+            "cause": d["reason"], "cause_label": tpl.CAUSE_LABELS.get(d["reason"], d["reason"]),
+            "channel": d["channel"], "channel_label": tpl.CHANNEL_LABELS.get(d["channel"], d["channel"]),
+            **{s: 0 for s in STATUS_LABELS}})
+        row[status] = row.get(status, 0) + 1
+        total += 1
+        sent += status == "sent"
+        if status == "skipped":
+            skipped[d.get("error") or ""] = skipped.get(d.get("error") or "", 0) + 1
+        elif status in ("failed", "retrying") and len(problems) < PROBLEMS_SHOWN:
+            problems.append({
+                "unit_id": d["unit_id"], "unit_name": (unit_names or {}).get(d["unit_id"], d["unit_id"]),
+                "contact_name": d.get("contact_name", ""), "channel_label": row["channel_label"],
+                "cause_label": row["cause_label"], "address": shown_address(d), "status": status,
+                "status_label": STATUS_LABELS[status], "error": d.get("error", ""), "attempts": d.get("attempts", 0)})
+    order = {c: i for i, c in enumerate(tpl.CAUSES)}
+    return {
+        "total": total, "sent": sent,
+        "rows": sorted(rows.values(), key=lambda r: (order.get(r["cause"], 99), tpl.CHANNELS.index(r["channel"]))),
+        "problems": problems, "skipped": [{"reason": k, "count": v} for k, v in skipped.items()],
+        "status_labels": STATUS_LABELS,
+    }

@@ -192,6 +192,12 @@ async def _deliver(cause: domain.Cause, recipients: list[domain.Recipient], d: D
     return new
 
 
+async def delivery_summary(notice_id: str, d: Deps) -> dict:
+    docs = await d.repo.for_notice(notice_id)
+    units = await d.repo.units(list({doc["unit_id"] for doc in docs}))
+    return domain.delivery_summary(docs, {u["_id"]: u.get("name") or u["_id"] for u in units})
+
+
 async def send(job: SendJob, d: Deps) -> dict[str, int]:
     """Send a job's messages and record how each ended; raise ``RetryLater`` while some wait for a server."""
     todo = job.messages

@@ -209,7 +209,7 @@ async def test_a_unit_reads_only_its_own_inbox(node):
 
 async def test_tracking_a_notice_is_for_the_issuing_units_issuers_and_reviewers(node):
     async with world(node) as w:
-        for what in ("status", "deliveries", "expected"):
+        for what in ("status", "deliveries", "deliveries/summary", "expected"):
             url = f"/api/notices/{w.notice_id}/{what}"
             for client in (w.gd_submitter, w.admin, w.sz_submitter):  # wrong role
                 refused(await client.get(url), 403)
@@ -280,7 +280,7 @@ def operations(nid: str, second: str) -> list[tuple[str, str, dict, set[str]]]:
         ("GET", f"/notices/{nid}/forward", page, {"sz_issuer", "issuer"}),  # the form; posting it is scoped
         ("GET", f"/notices/{nid}/correct", page, {"issuer", "sz_issuer"}),  # the form; posting it is scoped
         *[("GET", f"/api/notices/{nid}/{what}", {}, {"issuer", "reviewer", "kjt_reviewer"})  # gd-kjt: a co-issuer
-          for what in ("tracking", "status", "deliveries", "expected")],
+          for what in ("tracking", "status", "deliveries", "deliveries/summary", "expected")],
         ("POST", "/api/units/import?format=csv", {"content": csv_import, "headers": {"Content-Type": "text/csv"}},
          {"admin"}),
         ("PUT", "/api/units/zh-kx", {"json": {**NEW_UNIT, "name": "珠海市科协"}}, {"admin"}),

@@ -92,7 +92,7 @@ async def node_sending(node, *, smtp_port: int, sms: Endpoint | None = None, **s
     """Node gd with the seed directory; notifications sending to the given servers. Yields (admin, issuer)."""
     overrides = {"smtp_host": "127.0.0.1", "smtp_port": smtp_port, "smtp_security": "none",
                  "sms_gateway_url": f"{sms.url}/send" if sms else None, "sms_gateway_token": TOKEN, **settings}
-    async with running(node, ["notices", "notifications"], overrides={"notifications": overrides}), \
+    async with running(node, ["notices", "notifications", "reports"], overrides={"notifications": overrides}), \
             gateway(node, org_unit_id="gd-kx") as http:
         admin = await as_role(http, "gd-kx", "admin")
         for unit in GD_UNITS:
@@ -243,10 +243,22 @@ async def test_chat_messages_post_to_the_webhook_in_its_format_and_its_error_cod
         [scut] = [req["json"] for req in hook.requests if "华南理工大学科协" in req["json"]["text"]["content"]]
         assert scut["msgtype"] == "text" and scut["text"]["content"].startswith(rows[("scut-kx", "chat")]["subject"])
 
+        # The webhook's key (its query) is not shown to issuers.
+        assert rows[("sz-kx", "chat")]["address"] == f"{hook.url}/robot/send"
+
         # The webhook says no (钉钉: a keyword the robot requires is missing): failed, with its words.
-        hook.answer = {"errcode": 310000, "errmsg": "keywords not in content"}
-        nid2 = (await issuer.post("/api/notices", json=seed000_notice(["sz-kx"]))).json()["notice_id"]
+        hook.answer = {"errcode": 310000, "errmsg": "keywords <b>not</b> in content"}
+        nid2 = (await issuer.post("/api/notices", json=seed000_notice(["sz-kx", "sz-kjj"]))).json()["notice_id"]
         rows = await statuses(issuer, nid2, settled)
         assert rows[("sz-kx", "chat")]["status"] == "failed"
-        assert rows[("sz-kx", "chat")]["error"] == "310000 keywords not in content"
+        assert rows[("sz-kx", "chat")]["error"] == "310000 keywords <b>not</b> in content"
+
+        # The issuer's notice page: counts per cause and channel, and what did not go, escaped.
+        summary = (await issuer.get(f"/api/notices/{nid2}/deliveries/summary")).json()
+        assert (summary["total"], summary["sent"]) == (2, 0)
+        assert [(r["cause"], r["channel"], r["failed"]) for r in summary["rows"]] == [("notice.issued", "chat", 2)]
+        page = (await issuer.get(f"/notices/{nid2}", headers={"Accept": "text/html"})).text
+        assert 'id="sending"' in page and "已发送 0 / 2" in page and "深圳市科技创新局" in page
+        assert "keywords &lt;b&gt;not&lt;/b&gt; in content" in page and "<b>not</b>" not in page
+        assert "access_token" not in page
     hook.close()
