@@ -85,6 +85,9 @@ async def save_channels(
     except DomainError as exc:
         if exc.status not in (409, 422):
             raise
+        current = await request.app.state.backend.call("notifications", "channels.get")
+        for key in ("email", "sms"):  # what the environment set stays as it is
+            typed[key]["server"] = current[key].get("server")
         return render(request, "admin/channels.html", 422, channels=typed, error=exc, saved=False,
                       field_labels=FIELD_LABELS)
     return RedirectResponse("/admin/channels?saved=1", status_code=303)

@@ -80,6 +80,8 @@ async def channels(d: Deps) -> dict:
     for key in ("email", "sms", "chat"):
         out[key] = {**out[key], **(stored.get(key) or {})}
     out["public_url"] = stored.get("public_url")
+    for key, server in d.senders.servers().items():
+        out[key]["server"] = server
     out["updated_at"] = stored.get("updated_at")
     out["updated_by"] = stored.get("updated_by")
     return out

@@ -176,10 +176,19 @@ class Senders:
     def missing(self, channel: str) -> str | None:
         """Why ``channel`` cannot send on this node, or None."""
         if channel == "email" and not self.settings.smtp_host:
-            return "未配置邮件服务器（CASCADE_SMTP_HOST），未发送"
+            return "未配置邮件服务器（CASCADE_SMTP_HOST）"
         if channel == "sms" and not self.settings.sms_gateway_url:
-            return "未配置短信网关（CASCADE_SMS_GATEWAY_URL），未发送"
+            return "未配置短信网关（CASCADE_SMS_GATEWAY_URL）"
         return None
+
+    def servers(self) -> dict[str, str | None]:
+        """Where each channel sends, for the admin's page (no secrets); None: not configured."""
+        s = self.settings
+        sms = urlsplit(s.sms_gateway_url) if s.sms_gateway_url else None
+        return {
+            "email": f"{s.smtp_host}:{s.smtp_port}（{s.smtp_security}）" if s.smtp_host else None,
+            "sms": f"{sms.scheme}://{sms.netloc}{sms.path}" if sms else None,
+        }
 
     async def send(self, messages: Iterable[OutgoingMessage]) -> dict[str, Result]:
         results: dict[str, Result] = {}

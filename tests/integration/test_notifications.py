@@ -197,7 +197,7 @@ async def test_the_admin_pages_set_channels_and_edit_preview_and_reset_a_templat
         r = await root.post("/admin/channels", data={**form, "chat_webhook_url": HOOK}, headers=HTML)
         assert r.status_code == 303 and r.headers["location"] == "/admin/channels?saved=1"
         saved = (await admin.get("/api/admin/channels")).json()
-        assert saved["sms"] == {"enabled": False, "signature": "广东省科协"}  # unchecked: disabled
+        assert saved["sms"] == {"enabled": False, "signature": "广东省科协", "server": None}  # unchecked: disabled
         assert saved["chat"] == {"enabled": True, "webhook_url": HOOK} and saved["updated_by"] == "管理员"
         r = await root.post("/admin/channels", data={k: v for k, v in form.items() if k != "csrf_token"}, headers=HTML)
         assert r.status_code == 403  # no CSRF token

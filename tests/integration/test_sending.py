@@ -262,3 +262,14 @@ async def test_chat_messages_post_to_the_webhook_in_its_format_and_its_error_cod
         assert "keywords &lt;b&gt;not&lt;/b&gt; in content" in page and "<b>not</b>" not in page
         assert "access_token" not in page
     hook.close()
+
+
+async def test_the_admin_sees_where_each_channel_sends_and_what_is_not_configured(node):
+    async with node_sending(node, smtp_port=2525, smtp_password="s3cret-pw", smtp_username="cascade") as (admin, _):
+        channels = (await admin.get("/api/admin/channels")).json()
+        assert channels["email"]["server"] == "127.0.0.1:2525（none）"
+        assert channels["sms"]["server"] is None
+        page = (await admin.get("/admin/channels", headers={"Accept": "text/html"})).text
+        assert "邮件服务器：127.0.0.1:2525（none）" in page
+        assert "未配置（CASCADE_SMS_GATEWAY_URL），短信不会发出" in page
+        assert "s3cret-pw" not in page and "s3cret-pw" not in str(channels)
