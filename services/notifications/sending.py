@@ -223,8 +223,8 @@ class Senders:
 
     def _request(self, m: OutgoingMessage) -> tuple[str, dict, dict]:
         if m.channel == "sms":
-            token = self.settings.sms_gateway_token
-            headers = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}
+            token = self.settings.sms_gateway_token.get_secret_value() if self.settings.sms_gateway_token else ""
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
             return self.settings.sms_gateway_url or "", {"id": m.delivery_id, "to": m.address, "text": m.body}, headers
         text = f"{m.subject}\n{m.body}" if m.subject else m.body
         return m.address, chat_payload(m.address, text), {}

@@ -165,7 +165,7 @@ async def test_configure_streams_waits_for_nats_and_sets_up_the_links_from_the_e
         assert f"EVENTS_{node_id}" in out and "up1, down1" in out
 
         expected = {s.name: s for s in federation.stream_configs(federation.Topology(node_id, links))}
-        assert set(expected) == {f"EVENTS_{node_id}", f"DEADLETTER_{node_id}", f"OUTBOX_{node_id}"}
+        assert set(expected) == {f"EVENTS_{node_id}", f"DEADLETTER_{node_id}", f"OUTBOX_{node_id}", f"WORK_{node_id}"}
         events = await stream_info(url, subjects.events_stream(node_id))
         assert [(s.name, s.external.api, s.consumer.name) for s in events.config.sources] == [
             (subjects.outbox_stream(n), subjects.js_api(n), subjects.link_consumer(node_id)) for n in links]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from services.notifications.sending import Senders
 from shared import healthcheck
 from shared.cli import build_parser
 from shared.node import NodeConfig, ParentLink, Ports
@@ -246,3 +247,18 @@ def test_dockerfile_builds_a_non_root_python_313_image_from_files_that_exist():
 def test_healthcheck_entry_refuses_an_unknown_service(capsys):
     assert healthcheck.main(["bogus"]) == 1
     assert "usage" in capsys.readouterr().err
+
+
+def test_sending_servers_are_optional_and_unset_means_not_configured(compose):
+    env = {k: str(v) for k, v in compose["services"]["notifications"]["environment"].items()}
+    settings = SETTINGS_BY_SERVICE["notifications"](
+        **{k[8:].lower(): v for k, v in env.items() if k.startswith("CASCADE_")}, mongo_url=env["MONGO_URL"])
+    senders = Senders(settings)
+    assert senders.missing("email") and senders.missing("sms")
+    configured = interpolate(raw(), {**sample_env(), "CASCADE_SMTP_HOST": "smtp.gdkx.example.cn",
+                                     "CASCADE_SMS_GATEWAY_URL": "https://sms.gdkx.example.cn/send"})
+    env = {k: str(v) for k, v in configured["services"]["notifications"]["environment"].items()}
+    settings = SETTINGS_BY_SERVICE["notifications"](
+        **{k[8:].lower(): v for k, v in env.items() if k.startswith("CASCADE_")}, mongo_url=env["MONGO_URL"])
+    assert Senders(settings).servers() == {"email": "smtp.gdkx.example.cn:587（starttls）",
+                                           "sms": "https://sms.gdkx.example.cn/send"}
