@@ -25,7 +25,7 @@ from shared.commands import (
     WithdrawNotice,
 )
 from shared.clock import local_text
-from shared.errors import DomainError, Forbidden
+from shared.errors import DomainError, Forbidden, Unavailable
 from shared.schemas import Role, UnitKind
 
 from . import notice_forms as forms
@@ -247,7 +247,10 @@ async def notice_page(request: Request, notice_id: str, actor: CurrentActor) -> 
             tracking = await b.call("notices", "tracking", NoticeQuery(notice_id=notice_id, actor=actor))
         except Forbidden:
             tracking = None
-        sending = await b.call("notifications", "deliveries.summary", {"notice_id": notice_id})
+        try:
+            sending = await b.call("notifications", "deliveries.summary", {"notice_id": notice_id})
+        except Unavailable:  # the page still shows the notice; only this panel waits for the service
+            sending = {"unavailable": True}
     names = request.app.state.unit_names
     route_names = {r["to_unit_id"]: await names.name(r["to_unit_id"]) for a in notice["asks"] for r in a["routes"]}
     return render(
