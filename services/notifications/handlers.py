@@ -181,8 +181,16 @@ async def _deliver(cause: domain.Cause, recipients: list[domain.Recipient], d: D
         return 0
     now = d.clock.now()
     docs = messages.deliveries(cause, recipients, now)
+    sendable = []
+    for doc in docs:
+        # A channel without a server on this node: recorded as not sent, never queued.
+        reason = d.senders.missing(doc["channel"])
+        if reason:
+            doc.update(status="skipped", error=reason)
+        else:
+            sendable.append(doc)
     size = d.settings.send_batch_size
-    jobs = [docs[i:i + size] for i in range(0, len(docs), size)]
+    jobs = [sendable[i:i + size] for i in range(0, len(sendable), size)]
     for n, job in enumerate(jobs):
         for doc in job:
             doc["job_id"] = f"{cause.event_id}:send:{n}"

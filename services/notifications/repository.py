@@ -1,7 +1,8 @@
 """The notifications database (``<node>_notifications``).
 
 - ``deliveries``  the delivery log: one document per message to send, ``_id`` from the cause event;
-                  written once (FerretDB v1 scans on every update), so its state lives beside it:
+                  written once (FerretDB v1 scans on every update), so its state lives beside it
+                  (but for ``skipped``: no server for its channel when it was made, never queued):
 - ``outcomes``    how a delivery ended (sent, failed, skipped), ``_id`` = delivery id, inserted once
 - ``send_jobs``   sending jobs begun, ``_id`` = job id (a job met again is a redelivery: look at outcomes)
 - ``send_retries`` jobs waiting for a server: attempts and last error, ``_id`` = job id, gone when done
@@ -71,7 +72,7 @@ class DeliveriesRepository:
                          attempts=outcome.get("attempts", 1))
             elif retry:
                 d.update(status="retrying", error=retry["error"], attempts=retry["attempts"])
-            else:
+            elif d.get("status") != "skipped":  # skipped: no server for its channel when it was made
                 d["status"] = "pending"
         return docs
 

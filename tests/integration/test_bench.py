@@ -47,3 +47,13 @@ def test_submission_throughput_runs_end_to_end_on_a_tiny_load():
     for line in ("submissions:", "acceptances:", "slice end to end:", "raw baseline:", "ratio slice / raw:",
                  "CPU seconds, slice"):
         assert line in proc.stdout, proc.stdout
+
+
+def test_sending_runs_end_to_end_on_a_tiny_load():
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "sending", "--recipients", "8", "--notices", "1", "--rounds", "1"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=180,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for line in ("8 e-mails per notice", "e-mails/s", "raw baseline (smtplib", "ratio slice / raw:", "CPU seconds"):
+        assert line in proc.stdout, proc.stdout

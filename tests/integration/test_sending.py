@@ -194,7 +194,7 @@ async def test_a_mail_server_that_is_away_is_tried_again_until_it_is_back_and_no
 
 
 def _job_from_log(rows: list[dict], job_id: str) -> SendJob:
-    mine = [r for r in rows if r["job_id"] == job_id]
+    mine = [r for r in rows if r.get("job_id") == job_id]
     return SendJob(job_id=job_id, cause_event_id=mine[0]["cause_event_id"], due_at=mine[0]["created_at"], messages=[
         OutgoingMessage(delivery_id=r["id"], channel=r["channel"], address=r["address"], contact_name=r["contact_name"],
                         subject=r["subject"], body=r["body"], sender=r.get("sender")) for r in mine])
