@@ -262,6 +262,14 @@ class ReviewQuery(Wire):
     actor: Actor | None = None
 
 
+class SubmissionTableQuery(Wire):
+    """汇总表: every submission of one ask routed to the actor's unit, with the items of its latest revision."""
+
+    notice_id: str = Field(min_length=1, max_length=200)
+    ask_id: Slug
+    actor: Actor | None = None
+
+
 # ---------------------------------------------------------------- notifications: channels and templates (node admin)
 
 NotificationChannel = Literal["email", "sms", "chat"]

@@ -27,6 +27,8 @@ from shared.commands import Actor
 from shared.ids import new_id
 from shared.storage import Index
 
+from .spreadsheet import BOM, cell
+
 log = logging.getLogger("cascade.gateway.audit")
 
 INDEXES = [
@@ -132,10 +134,10 @@ class AuditLog:
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(["时间", "操作", "操作代码", "用户", "姓名", "单位", "角色", "方式", "对象", "详情", "IP"])
-        yield "\ufeff" + _drain(buf)
+        yield BOM + _drain(buf)
         cursor = self.entries.find(self._filter(**filters)).sort("_id", DESCENDING).limit(MAX_EXPORT)
         async for e in cursor:
-            writer.writerow([_cell(v) for v in (
+            writer.writerow([cell(v) for v in (
                 local_text(e["at"], timezone, "%Y-%m-%d %H:%M:%S"), label(e["action"]), e["action"],
                 e.get("user_id") or "", e.get("display_name") or "", e.get("unit_id") or "",
                 " ".join(e.get("roles") or []), e.get("via") or "", e.get("target") or "",
@@ -160,11 +162,6 @@ def _plain(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_plain(v) for v in value) + "]"
     return str(value)
-
-
-def _cell(value: str) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _drain(buf: io.StringIO) -> str:

@@ -6,6 +6,7 @@ reviewers of the unit it is routed to).
 """
 
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile, status
 from fastapi.responses import Response, StreamingResponse
@@ -19,6 +20,7 @@ from shared.commands import (
     ReturnSubmission,
     ReviewQuery,
     SubmissionQuery,
+    SubmissionTableQuery,
     SubmitItems,
     UnitNoticesQuery,
 )
@@ -26,11 +28,12 @@ from shared.errors import NotFound
 from shared.ids import submission_id
 from shared.schemas import Attachment, Role
 
-from .api import issued_by_own_unit
+from .api import issued_by_own_unit, visible_notice
 from .audit import command
 from .auth import CurrentActor, require
 from .backend import Backend
 from .notices_api import as_command, body_of, download, upload
+from .spreadsheet import submissions_table as submissions_csv
 
 router = APIRouter(prefix="/api", tags=["submissions"])
 
@@ -121,6 +124,29 @@ async def compile_report(notice_id: str, ask_id: str, body: CompileBody, request
 @router.post("/notices/{notice_id}/chase", summary="催办: remind the units that still owe an ask (or every ask)")
 async def chase(notice_id: str, body: ChaseBody, request: Request, actor: Issuer) -> dict[str, Any]:  # type: ignore[valid-type]
     return await command(request, "submissions", "chase", as_command(ChaseSubmissions, body, actor, notice_id=notice_id))
+
+
+async def submissions_table(b: Backend, notice_id: str, ask_id: str, actor: Actor) -> dict[str, Any]:
+    await visible_notice(b, notice_id, actor)  # a notice the unit cannot see has no table for it either
+    return await b.call("submissions", "table", SubmissionTableQuery(notice_id=notice_id, ask_id=ask_id, actor=actor))
+
+
+@router.get("/notices/{notice_id}/asks/{ask_id}/table",
+            summary="汇总表: each unit that owes the ask and is routed to my unit, its state and latest items")
+async def table_json(notice_id: str, ask_id: str, b: BackendDep, actor: Reviewer) -> dict[str, Any]:
+    return await submissions_table(b, notice_id, ask_id, actor)
+
+
+@router.get("/notices/{notice_id}/asks/{ask_id}/table.csv", response_class=Response,
+            summary="汇总表 as CSV (UTF-8 with BOM): one row per item, the ask's form fields as columns",
+            responses={200: {"content": {"text/csv": {}}}})
+async def table_csv(notice_id: str, ask_id: str, request: Request, b: BackendDep, actor: Reviewer) -> Response:
+    table = await submissions_table(b, notice_id, ask_id, actor)
+    name = f"汇总表-{table['doc_number'] or notice_id}-{table['ask'].get('title') or ask_id}.csv"
+    return Response(
+        submissions_csv(table, request.app.state.settings.timezone), media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f"attachment; filename=\"table-{ask_id}.csv\"; filename*=UTF-8''{quote(name)}"},
+    )
 
 
 @router.get("/notices/{notice_id}/completeness",

@@ -13,6 +13,7 @@ from shared.commands import (
     ReturnSubmission,
     ReviewQuery,
     SubmissionQuery,
+    SubmissionTableQuery,
     SubmitItems,
     UnitNoticesQuery,
 )
@@ -131,6 +132,10 @@ def create_app(settings: SubmissionsSettings, clock: Clock | None = None) -> Fas
     @svc.on_rpc("review", "Submissions routed to the actor's unit for review")
     async def review(q: ReviewQuery) -> list[dict]:
         return await h.review_queue(q, d)
+
+    @svc.on_rpc("table", "汇总表: the submissions of one ask routed to the actor's unit, with their latest items")
+    async def table(q: SubmissionTableQuery) -> dict:
+        return await h.table(q, d)
 
     @svc.on_rpc("expected", "Who owes which submission for a notice, and its state")
     async def expected(q: NoticeRef) -> list[dict]:

@@ -26,6 +26,7 @@ from shared.commands import (
     ReturnSubmission,
     ReviewQuery,
     SubmissionQuery,
+    SubmissionTableQuery,
     SubmitItems,
     UnitNoticesQuery,
 )
@@ -468,6 +469,29 @@ async def review_queue(q: ReviewQuery, d: Deps) -> list[dict]:
         raise Invalid("请指定单位", field="actor")
     docs = await d.repo.routed_to(unit_id, notice_id=q.notice_id, status=q.status)
     return [view(doc) for doc in docs if doc.get("issuer_node") == d.node]
+
+
+async def table(q: SubmissionTableQuery, d: Deps) -> dict:
+    """汇总表 of one ask for the unit it is routed to: each unit that owes it, where it stands, its latest items.
+
+    Units that have not submitted are rows too (status 未报送, no items): the
+    compiling level sees the gaps beside the answers.
+    """
+    if q.actor is not None and Role.reviewer not in q.actor.roles:
+        raise Forbidden("需要审核权限", field="actor", code="role")
+    notice = await notice_of(q.notice_id, d)
+    ask = next((a for a in notice.get("asks", []) if a["ask_id"] == q.ask_id), None)
+    if ask is None:
+        raise NotFound("报送要求不存在", field="ask_id")
+    docs = [doc for doc in await d.repo.for_notice(q.notice_id) if doc["ask_id"] == q.ask_id and reviews(q.actor, doc, d.node)]
+    rows = []
+    for doc in sorted(docs, key=lambda x: (x["unit_name"], x["unit_id"])):
+        latest = await d.repo.revision(doc["_id"], doc["revision"]) if doc.get("revision") else None
+        rows.append(view(doc) | {"items": (latest or {}).get("items", []),
+                                 "submitted_at": (latest or {}).get("submitted_at"),
+                                 "submitted_by": (latest or {}).get("submitted_by", "")})
+    return {"notice_id": q.notice_id, "title": notice.get("title", ""), "doc_number": notice.get("doc_number", ""),
+            "ask": ask, "rows": rows}
 
 
 async def expected(notice_id: str, d: Deps) -> list[dict]:

@@ -71,6 +71,11 @@ async def test_submit_review_compile_and_chase_on_the_pages(node):
         silent = len(FORWARDED_TO) - 1
         assert 'id="completeness-summary"' in notice.text and "已采用 1" in notice.text
         assert f"未报 {silent}" in notice.text
+        # …and gives it the 汇总表 to download, with the session it is logged in with.
+        link = f"/api/notices/{forwarded}/asks/summary/table.csv"
+        assert f'href="{link}"' in notice.text
+        table = await province.get(link)
+        assert table.status_code == 200 and "深圳市科学技术协会" in table.text and "深圳市科协活动总结" in table.text
         r = await province.post(f"/notices/{forwarded}/chase",
                                 data={"csrf_token": province.csrf, "ask_id": "summary", "note": "请抓紧报送"})
         assert r.status_code == 303 and f"chased={silent}" in r.headers["location"]
