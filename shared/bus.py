@@ -199,7 +199,7 @@ def event_consumer_middleware(broker: NatsBroker, node: str, service: str) -> ty
             except RetryLater as exc:
                 attempts = raw.metadata.num_delivered if raw.metadata else 1
                 log.warning("%s: %s cannot be done yet (attempt %d): %s", service, raw.subject, attempts, exc)
-                await msg.nack(delay=min(2.0**attempts, RETRY_LATER_MAX_DELAY_S))
+                await msg.nack(delay=min(2.0 ** min(attempts, 16), RETRY_LATER_MAX_DELAY_S))
                 return None
             except Exception as exc:
                 attempts = raw.metadata.num_delivered if raw.metadata else 1

@@ -208,7 +208,7 @@ async def delivery_summary(notice_id: str, d: Deps) -> dict:
     return domain.delivery_summary(docs, {u["_id"]: u.get("name") or u["_id"] for u in units})
 
 
-async def send(job: SendJob, d: Deps) -> dict[str, int]:
+async def send(job: SendJob, d: Deps) -> None:
     """Send a job's messages and record how each ended; raise ``RetryLater`` while some wait for a server."""
     todo = job.messages
     first_time = await d.repo.begin_job(job.job_id)
@@ -232,10 +232,6 @@ async def send(job: SendJob, d: Deps) -> dict[str, int]:
         raise RetryLater(f"{len(waiting)} of {len(job.messages)} message(s) of {job.job_id} wait: {error}")
     if not first_time:
         await d.repo.job_done(job.job_id)
-    counts: dict[str, int] = {}
-    for r in results.values():
-        counts[r.status] = counts.get(r.status, 0) + 1
-    return counts
 
 
 def _hosted_here(units, d: Deps):
