@@ -4,6 +4,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+import chinese_calendar
+
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
@@ -47,3 +49,19 @@ def end_of_day(day: date, tz: str) -> datetime:
 
 def local_text(dt: datetime, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return utc(dt).astimezone(ZoneInfo(tz)).strftime(fmt)
+
+
+def is_working_day(day: date) -> bool:
+    """China's statutory calendar (holidays and adjusted weekends); Monday–Friday outside the years it knows."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return day.weekday() < 5
+
+
+def working_days_before(day: date, n: int) -> date:
+    """The n-th working day before ``day`` (``day`` itself not counted)."""
+    while n > 0:
+        day -= timedelta(days=1)
+        n -= is_working_day(day)
+    return day

@@ -70,7 +70,10 @@ class NoticesSettings(ServiceSettings):
 
 class SubmissionsSettings(ServiceSettings):
     service: ClassVar[str] = "submissions"
-    reminder_days_before: list[int] = [3, 1]
+    reminder_days_before: list[int] = Field(default=[3, 1], description="automatic reminders this long before a deadline")
+    reminder_in_working_days: bool = Field(
+        default=True, description="count them in working days (9:00 on that day; holidays skipped), else calendar days"
+    )
     schedule_tick_seconds: float = 30.0
 
 

@@ -3,12 +3,11 @@
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
 
-from shared.clock import local_text
+from shared.clock import is_working_day, local_text
 from shared.commands import CorrectNotice, UpsertUnit
 from shared.errors import Invalid
 from shared.events import Event
@@ -231,14 +230,6 @@ def check_asks(
 
 
 # ---------------------------------------------------------------- forwarding deadlines
-
-
-def is_working_day(day: date) -> bool:
-    """China's statutory calendar (holidays and adjusted weekends); Monday–Friday outside the years it knows."""
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        return day.weekday() < 5
 
 
 def slack_days(forwarded: datetime, upstream: datetime, tz: str, *, working: bool) -> int:

@@ -7,8 +7,10 @@ each change has a position (revision, stage) and an older one arriving late
 (redelivery, a link that was down) changes nothing.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from shared.clock import working_days_before
 from shared.errors import Conflict, Invalid
 from shared.ids import submission_id
 from shared.schemas import Ask, NoticeSnapshot, UnitRef
@@ -153,7 +155,25 @@ def still_owed(docs: list[dict], ask_id: str | None = None) -> dict[str, list[di
     return out
 
 
-def reminder_due(deadline: datetime, now: datetime, days_before: list[int], sent: set[str]) -> str | None:
+REMINDER_HOUR = 9  # a reminder counted in working days goes out at the start of that working day
+
+
+def reminder_at(deadline: datetime, days_before: int, tz: str, *, working: bool) -> datetime:
+    """When the reminder ``days_before`` a deadline is due.
+
+    In calendar days: that long before the deadline. In working days: 9:00
+    (node's zone) on the n-th working day before the deadline's day, so a
+    Monday deadline is recalled on Friday, not on Sunday night.
+    """
+    if not working:
+        return deadline - timedelta(days=days_before)
+    zone = ZoneInfo(tz)
+    day = working_days_before(deadline.astimezone(zone).date(), days_before)
+    return datetime.combine(day, time(REMINDER_HOUR), tzinfo=zone)
+
+
+def reminder_due(deadline: datetime, now: datetime, days_before: list[int], sent: set[str], *,
+                 tz: str = "Asia/Shanghai", working: bool = False) -> str | None:
     """The automatic reminder of an ask due at ``now`` and not yet sent, if any.
 
     ``before-<n>`` from n days before the deadline, ``missed`` once it passed.
@@ -162,7 +182,7 @@ def reminder_due(deadline: datetime, now: datetime, days_before: list[int], sent
     """
     if now >= deadline:
         return None if "missed" in sent else "missed"
-    due = [n for n in set(days_before) if deadline - timedelta(days=n) <= now]
+    due = [n for n in set(days_before) if reminder_at(deadline, n, tz, working=working) <= now]
     if not due:
         return None
     key = f"before-{min(due)}"

@@ -404,7 +404,8 @@ async def send_due_reminders(d: Deps) -> int:
     now = d.clock.now()
     sent = 0
     for entry in await d.repo.open_schedule():
-        key = domain.reminder_due(entry["deadline"], now, d.settings.reminder_days_before, set(entry["sent"]))
+        key = domain.reminder_due(entry["deadline"], now, d.settings.reminder_days_before, set(entry["sent"]),
+                                  tz=d.settings.timezone, working=d.settings.reminder_in_working_days)
         if key is None:
             continue
         notice = await d.repo.get_notice(entry["notice_id"])

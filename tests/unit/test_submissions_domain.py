@@ -119,3 +119,21 @@ def test_one_reminder_at_a_time_before_the_deadline_and_one_when_missed():
     assert domain.reminder_due(DEADLINE, DEADLINE - timedelta(hours=1), days, set()) == "before-1"
     assert domain.reminder_due(DEADLINE, DEADLINE, days, {"before-3", "before-1"}) == "missed"
     assert domain.reminder_due(DEADLINE, DEADLINE + timedelta(days=9), days, {"missed"}) is None
+
+
+def test_reminders_in_working_days_skip_weekends_and_holidays_and_go_out_at_nine():
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    monday = datetime(2020, 6, 8, 23, 59, 59, tzinfo=shanghai)  # 于6月8日（星期一）前报送
+    assert domain.reminder_at(monday, 1, "Asia/Shanghai", working=True) == datetime(2020, 6, 5, 9, tzinfo=shanghai)
+    assert domain.reminder_at(monday, 1, "Asia/Shanghai", working=False) == monday - timedelta(days=1)  # Sunday
+    # 2020: 端午节 25–27 June, 28 June (Sunday) a working day. Due Monday 29 June: 1 working day before is
+    # Sunday 28th; 2 before skips the holiday back to Wednesday 24th.
+    after_holiday = datetime(2020, 6, 29, 17, 0, tzinfo=shanghai)
+    assert domain.reminder_at(after_holiday, 1, "Asia/Shanghai", working=True).date().isoformat() == "2020-06-28"
+    assert domain.reminder_at(after_holiday, 2, "Asia/Shanghai", working=True).date().isoformat() == "2020-06-24"
+    friday_evening = datetime(2020, 6, 5, 20, tzinfo=shanghai)
+    assert domain.reminder_due(monday, friday_evening, [3, 1], set(), working=True) == "before-1"
+    assert domain.reminder_due(monday, friday_evening, [3, 1], set(), working=False) is None
