@@ -1,8 +1,9 @@
 """Who gets told what, on which channel, in which words. Pure functions.
 
 Channels: ``email`` and ``sms`` reach each contact of a unit that gave an
-e-mail address or a mobile number; ``chat`` posts one message per unit to the
-node's group webhook (e.g. a 企业微信 / 钉钉 group of the liaisons). The node
+e-mail address or a mobile number; ``chat`` posts one message per cause to
+the node's group webhook (e.g. a 企业微信 / 钉钉 group of the liaisons),
+naming the units concerned. The node
 admin enables channels and sets their parameters (``ChannelSettings``); a
 disabled channel gets no deliveries. Subjects and bodies come from the
 templates of the cause (templates.py).
@@ -36,6 +37,16 @@ def channels_for(contact: Contact | Mapping[str, Any], enabled: Iterable[str] = 
     if "sms" in on and get("mobile"):
         out.append("sms")
     return out
+
+
+GROUP_ID = "group"  # the unit id of a chat message to the group, for every unit concerned
+GROUP_NAMES_SHOWN = 10
+
+
+def group_name(names: list[str]) -> str:
+    """The units a group message is about: ``甲、乙`` or ``甲、乙…等12个单位``."""
+    shown = "、".join(names[:GROUP_NAMES_SHOWN])
+    return shown if len(names) <= GROUP_NAMES_SHOWN else f"{shown}等{len(names)}个单位"
 
 
 def delivery_id(cause_event_id: str, unit_id: str, contact_index: int | str, channel: str) -> str:
@@ -147,8 +158,9 @@ class Messages:
 
     def deliveries(self, cause: Cause, recipients: Iterable[Recipient], now: datetime) -> list[dict]:
         docs = []
+        units = list(recipients)
         contact_channels = [c for c in self.enabled if c in CONTACT_CHANNELS]
-        for unit in recipients:
+        for unit in units:
             for i, contact in enumerate(unit.contacts):
                 for channel in channels_for(contact, contact_channels):
                     subject, body = self.render(cause, channel, unit.name, contact.get("name") or "")
@@ -156,10 +168,13 @@ class Messages:
                                           contact.get("name") or "",
                                           contact["email"] if channel == "email" else contact["mobile"],
                                           subject, body, now))
-            if "chat" in self.enabled:
-                subject, body = self.render(cause, "chat", unit.name, "")
-                docs.append(self._doc(cause, unit, "chat", delivery_id(cause.event_id, unit.unit_id, "unit", "chat"),
-                                      "", self.channels["chat"]["webhook_url"], subject, body, now))
+        if "chat" in self.enabled and units:
+            # One message to the group for all the units concerned, not one per unit: a liaisons' group
+            # would drown (and a webhook allows about 20 messages a minute).
+            group = Recipient(GROUP_ID, group_name([u.name for u in units]))
+            subject, body = self.render(cause, "chat", group.name, "")
+            docs.append(self._doc(cause, group, "chat", delivery_id(cause.event_id, GROUP_ID, "all", "chat"),
+                                  "", self.channels["chat"]["webhook_url"], subject, body, now))
         return docs
 
     def _doc(self, cause: Cause, unit: Recipient, channel: str, _id: str, contact_name: str, address: str,
@@ -171,6 +186,7 @@ class Messages:
             "notice_id": cause.notice_id,
             "ask_id": cause.ask_id,
             "unit_id": unit.unit_id,
+            "unit_name": unit.name,
             "contact_name": contact_name,
             "channel": channel,
             "address": address,
@@ -244,7 +260,7 @@ STATUS_LABELS = {"sent": "已发送", "pending": "待发送", "retrying": "重�
 PROBLEMS_SHOWN = 100
 
 
-def delivery_summary(deliveries: Iterable[Mapping[str, Any]], unit_names: Mapping[str, str] | None = None) -> dict:
+def delivery_summary(deliveries: Iterable[Mapping[str, Any]]) -> dict:
     """What the issuer's notice page shows: counts per cause and channel, and the messages that did not go.
 
     Messages not sent for want of a server are counted under their reason, not
@@ -267,7 +283,7 @@ def delivery_summary(deliveries: Iterable[Mapping[str, Any]], unit_names: Mappin
             skipped[d.get("error") or ""] = skipped.get(d.get("error") or "", 0) + 1
         elif status in ("failed", "retrying") and len(problems) < PROBLEMS_SHOWN:
             problems.append({
-                "unit_id": d["unit_id"], "unit_name": (unit_names or {}).get(d["unit_id"], d["unit_id"]),
+                "unit_id": d["unit_id"], "unit_name": d.get("unit_name") or d["unit_id"],
                 "contact_name": d.get("contact_name", ""), "channel_label": row["channel_label"],
                 "cause_label": row["cause_label"], "address": shown_address(d), "status": status,
                 "status_label": STATUS_LABELS[status], "error": d.get("error", ""), "attempts": d.get("attempts", 0)})

@@ -203,9 +203,7 @@ async def _deliver(cause: domain.Cause, recipients: list[domain.Recipient], d: D
 
 
 async def delivery_summary(notice_id: str, d: Deps) -> dict:
-    docs = await d.repo.for_notice(notice_id)
-    units = await d.repo.units(list({doc["unit_id"] for doc in docs}))
-    return domain.delivery_summary(docs, {u["_id"]: u.get("name") or u["_id"] for u in units})
+    return domain.delivery_summary(await d.repo.for_notice(notice_id))
 
 
 async def send(job: SendJob, d: Deps) -> None:

@@ -238,27 +238,28 @@ async def test_chat_messages_post_to_the_webhook_in_its_format_and_its_error_cod
         assert r.status_code == 200, r.text
         nid = (await issuer.post("/api/notices", json=seed000_notice())).json()["notice_id"]
         rows = await statuses(issuer, nid, settled)
-        assert {r["status"] for r in rows.values()} == {"sent"} and len(rows) == 4  # one per unit
-        assert all(req["path"] == "/robot/send?access_token=abc" for req in hook.requests)
-        [scut] = [req["json"] for req in hook.requests if "华南理工大学科协" in req["json"]["text"]["content"]]
-        assert scut["msgtype"] == "text" and scut["text"]["content"].startswith(rows[("scut-kx", "chat")]["subject"])
+        assert list(rows) == [("group", "chat")] and rows[("group", "chat")]["status"] == "sent"  # one for all
+        [posted] = hook.requests
+        assert posted["path"] == "/robot/send?access_token=abc" and posted["json"]["msgtype"] == "text"
+        text = posted["json"]["text"]["content"]
+        assert text.startswith(rows[("group", "chat")]["subject"]) and "广东省机械工程学会、华南理工大学科协收到" in text
 
         # The webhook's key (its query) is not shown to issuers.
-        assert rows[("sz-kx", "chat")]["address"] == f"{hook.url}/robot/send"
+        assert rows[("group", "chat")]["address"] == f"{hook.url}/robot/send"
 
         # The webhook says no (钉钉: a keyword the robot requires is missing): failed, with its words.
         hook.answer = {"errcode": 310000, "errmsg": "keywords <b>not</b> in content"}
         nid2 = (await issuer.post("/api/notices", json=seed000_notice(["sz-kx", "sz-kjj"]))).json()["notice_id"]
         rows = await statuses(issuer, nid2, settled)
-        assert rows[("sz-kx", "chat")]["status"] == "failed"
-        assert rows[("sz-kx", "chat")]["error"] == "310000 keywords <b>not</b> in content"
+        assert rows[("group", "chat")]["status"] == "failed"
+        assert rows[("group", "chat")]["error"] == "310000 keywords <b>not</b> in content"
 
         # The issuer's notice page: counts per cause and channel, and what did not go, escaped.
         summary = (await issuer.get(f"/api/notices/{nid2}/deliveries/summary")).json()
-        assert (summary["total"], summary["sent"]) == (2, 0)
-        assert [(r["cause"], r["channel"], r["failed"]) for r in summary["rows"]] == [("notice.issued", "chat", 2)]
+        assert (summary["total"], summary["sent"]) == (1, 0)
+        assert [(r["cause"], r["channel"], r["failed"]) for r in summary["rows"]] == [("notice.issued", "chat", 1)]
         page = (await issuer.get(f"/notices/{nid2}", headers={"Accept": "text/html"})).text
-        assert 'id="sending"' in page and "已发送 0 / 2" in page and "深圳市科技创新局" in page
+        assert 'id="sending"' in page and "已发送 0 / 1" in page and "深圳市科学技术协会、深圳市科技创新局" in page
         assert "keywords &lt;b&gt;not&lt;/b&gt; in content" in page and "<b>not</b>" not in page
         assert "access_token" not in page
     hook.close()

@@ -61,7 +61,7 @@ def cause(kind: str = "notice.issued", **variables) -> domain.Cause:
     return domain.Cause("e1", kind, "n1", {**tpl.SAMPLES[kind], **variables})
 
 
-def test_disabled_channels_get_no_deliveries_and_chat_goes_once_per_unit():
+def test_disabled_channels_get_no_deliveries_and_chat_goes_once_for_all_units():
     units = [domain.Recipient("sz-kx", "深圳市科协", [{"name": "王敏", "email": "a@x.cn", "mobile": "138"},
                                                    {"name": "李四", "mobile": "139"}])]
     channels = domain.default_channels()
@@ -72,6 +72,18 @@ def test_disabled_channels_get_no_deliveries_and_chat_goes_once_per_unit():
         ("email", "王敏", "a@x.cn"), ("chat", "", "https://hook.example.cn/x")]
     channels["chat"]["webhook_url"] = None  # enabled without a URL: nowhere to post
     assert [d["channel"] for d in domain.Messages(channels, {}).deliveries(cause(), units, NOW)] == ["email"]
+
+
+def test_one_group_message_names_the_units_concerned_up_to_ten():
+    channels = {**domain.default_channels(), "chat": {"enabled": True, "webhook_url": "https://hook.example.cn/x"}}
+    channels["email"]["enabled"] = channels["sms"]["enabled"] = False
+    few = [domain.Recipient(f"u{i}", f"第{i}科协") for i in range(3)]
+    [msg] = domain.Messages(channels, {}).deliveries(cause("deadline.missed"), few, NOW)
+    assert (msg["unit_id"], msg["unit_name"]) == (domain.GROUP_ID, "第0科协、第1科协、第2科协")
+    assert "第0科协、第1科协、第2科协尚未报送" in msg["body"]
+    many = [domain.Recipient(f"u{i}", f"第{i}科协") for i in range(12)]
+    [msg] = domain.Messages(channels, {}).deliveries(cause("deadline.missed"), many, NOW)
+    assert msg["unit_name"].endswith("第9科协等12个单位") and "第10科协" not in msg["unit_name"]
 
 
 def test_deliveries_take_subject_and_body_from_the_templates_with_the_units_names():
