@@ -6,6 +6,10 @@ attached twice is stored once and a checksum names exactly one content.
 Files arrive in parts into ``<root>/uploads/<upload id>`` and are moved into
 place (an atomic rename) only once their size and checksum are verified.
 
+Files from a linked node (shared/file_sync.py) arrive in pieces, in any
+order and perhaps twice, into ``<root>/incoming/<sha>``, and are moved into
+place once the whole content has its checksum.
+
 Every replica of a service must see the same ``root`` (the node's data dir).
 """
 
@@ -20,6 +24,14 @@ HASH_CHUNK = 1024 * 1024
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+
+    @classmethod
+    def of_node(cls, data_dir: Path) -> "BlobStore":
+        """The node's one store, whichever service opens it."""
+        return cls(Path(data_dir) / "blobs")
+
+    def size(self, sha256: str) -> int:
+        return self.path(sha256).stat().st_size
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
@@ -89,3 +101,36 @@ class BlobStore:
         with open(self.path(sha256), "rb") as f:
             f.seek(offset)
             return f.read(length)
+
+    def receive_part(self, sha256: str, size: int, offset: int, data: bytes) -> bool:
+        """Write a piece of a file coming from another node; True once the file is whole and in place.
+
+        Pieces may come in any order and more than once: each is written at its
+        offset, and the file is checked whenever it has reached its size (a
+        piece still missing leaves a hole, so the checksum tells).
+        """
+        partial = self.root / "incoming" / sha256
+        if self.exists(sha256):
+            partial.unlink(missing_ok=True)  # a late repeat of a piece: nothing left to build
+            return True
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(partial, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            os.pwrite(fd, data, offset)
+            if os.fstat(fd).st_size < size:
+                return False
+        finally:
+            os.close(fd)
+        digest = hashlib.sha256()
+        with open(partial, "rb") as f:
+            while chunk := f.read(HASH_CHUNK):
+                digest.update(chunk)
+        if digest.hexdigest() != sha256:
+            return False
+        target = self.path(sha256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(partial, target)
+        except FileNotFoundError:  # another handler of the same file moved it first
+            pass
+        return self.exists(sha256)

@@ -164,11 +164,19 @@ class FinishUpload(Wire):
 
 
 class ReadAttachment(Wire):
+    """An attachment's metadata, and whether its bytes are on this node, if the actor may see it."""
+
     attachment_id: str = Field(min_length=1, max_length=40)
     notice_id: str | None = Field(default=None, description="read it as listed on this notice (scope: who sees it)")
-    offset: int = Field(default=0, ge=0)
-    length: int = Field(default=0, ge=0, le=512 * 1024, description="0: metadata only")
     actor: Actor | None = None
+
+
+class ReadBlob(Wire):
+    """Bytes of a stored file, by checksum: asked by the gateway once it has decided the caller may see the file."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    offset: int = Field(default=0, ge=0)
+    length: int = Field(default=0, ge=0, le=512 * 1024, description="0: only whether the bytes are here")
 
 
 # ---------------------------------------------------------------- queries

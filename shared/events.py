@@ -6,9 +6,10 @@ Every event carries the envelope (``event_id``, ``type``, ``version``,
 every consumer is idempotent on ``event_id`` because delivery is at least once.
 """
 
+import base64
 from typing import Annotated, Literal, Union
 
-from pydantic import AwareDatetime, Field, TypeAdapter
+from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
 
 from . import subjects
 from .ids import new_id
@@ -258,6 +259,44 @@ class NoticeUpstreamChanged(Event):
     revision: int | None = Field(default=None, description="a correction: the changed notice's new revision")
 
 
+SHA256 = r"^[0-9a-f]{64}$"
+BLOB_CHUNK_BYTES = 192 * 1024  # raw bytes per chunk: about 256 KB of base64, well inside NATS' max payload
+
+
+class BlobWanted(Event):
+    """A node lacks the bytes of a file named in what a linked node sent it (a notice's attachment, a
+    submitted file) and asks that node for them. Knowing the checksum is what entitles one to the bytes."""
+
+    type: Literal["blob.wanted"] = "blob.wanted"
+    version: Literal[1] = 1
+    sha256: str = Field(pattern=SHA256)
+    size: int = Field(ge=1)
+
+
+class BlobChunk(Event):
+    """One piece of a file, sent to the linked node that wanted it (its bytes at ``offset``, base64)."""
+
+    type: Literal["blob.chunk"] = "blob.chunk"
+    version: Literal[1] = 1
+    sha256: str = Field(pattern=SHA256)
+    size: int = Field(ge=1)
+    offset: int = Field(ge=0)
+    data: str = Field(min_length=1, max_length=(BLOB_CHUNK_BYTES * 4) // 3 + 4)
+
+    @model_validator(mode="after")
+    def _inside(self) -> "BlobChunk":
+        try:
+            length = len(base64.b64decode(self.data, validate=True))
+        except ValueError as exc:
+            raise ValueError("data is not base64") from exc
+        if self.offset + length > self.size:
+            raise ValueError("the piece goes beyond the file's size")
+        return self
+
+    def bytes(self) -> bytes:
+        return base64.b64decode(self.data)
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     NoticeIssued,
     NoticeForwarded,
@@ -272,6 +311,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ReportCompiled,
     NoticeForwardReported,
     NoticeUpstreamChanged,
+    BlobWanted,
+    BlobChunk,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in ALL_EVENTS}
 

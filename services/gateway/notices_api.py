@@ -34,13 +34,14 @@ from shared.commands import (
     IssueNotice,
     NoticeQuery,
     ReadAttachment,
+    ReadBlob,
     UnitNoticesQuery,
     UnitQuery,
     UploadPart,
     UpsertUnit,
     WithdrawNotice,
 )
-from shared.errors import Invalid, TooLarge
+from shared.errors import Invalid, NotFound, TooLarge
 from shared.schemas import Attachment, Role
 
 from .audit import client_ip, command
@@ -218,15 +219,15 @@ async def post_attachment(request: Request, b: BackendDep, actor: Issuer, file: 
     return Attachment.model_validate(await upload(b, file, actor, request.app.state.settings.max_upload_bytes))
 
 
-async def download(b: Backend, q: ReadAttachment) -> StreamingResponse:
-    meta = await b.call("notices", "attachment.read", q)
+async def download(b: Backend, meta: dict) -> StreamingResponse:
+    """Stream a file the caller may see (``meta``: filename, content_type, size, sha256, available)."""
     if not meta["available"]:
-        await b.call("notices", "attachment.read", q.model_copy(update={"length": 1}))  # raises content_missing
+        raise NotFound("附件内容尚未同步到本节点，请稍后再试", field="attachment_id", code="content_missing")
 
     async def chunks() -> AsyncIterator[bytes]:
         offset = 0
         while offset < meta["size"]:
-            part = await b.call("notices", "attachment.read", q.model_copy(update={"offset": offset, "length": PART_BYTES}))
+            part = await b.call("notices", "blob.read", ReadBlob(sha256=meta["sha256"], offset=offset, length=PART_BYTES))
             data = base64.b64decode(part["data"])
             if not data:
                 break
@@ -246,13 +247,15 @@ async def download(b: Backend, q: ReadAttachment) -> StreamingResponse:
 
 @router.get("/attachments/{attachment_id}", summary="Download a file your unit uploaded", response_class=Response)
 async def get_attachment(attachment_id: str, b: BackendDep, actor: ActorDep) -> StreamingResponse:
-    return await download(b, ReadAttachment(attachment_id=attachment_id, actor=actor))
+    return await download(b, await b.call("notices", "attachment.read", ReadAttachment(attachment_id=attachment_id,
+                                                                                        actor=actor)))
 
 
 @router.get("/notices/{notice_id}/attachments/{attachment_id}", summary="Download an attachment of a notice",
             response_class=Response)
 async def get_notice_attachment(notice_id: str, attachment_id: str, b: BackendDep, actor: ActorDep) -> StreamingResponse:
-    return await download(b, ReadAttachment(attachment_id=attachment_id, notice_id=notice_id, actor=actor))
+    return await download(b, await b.call("notices", "attachment.read", ReadAttachment(
+        attachment_id=attachment_id, notice_id=notice_id, actor=actor)))
 
 
 # ---------------------------------------------------------------- notices

@@ -16,7 +16,7 @@ from shared.commands import (
     Actor,
     ChaseSubmissions,
     CompileReport,
-    ReadAttachment,
+    ReadBlob,
     ReturnSubmission,
     ReviewQuery,
     SubmissionQuery,
@@ -81,12 +81,14 @@ async def post_submission_file(request: Request, b: BackendDep, actor: Filer, fi
             summary="Download a file of a submission")
 async def submission_file(submission_id: str, attachment_id: str, b: BackendDep, actor: CurrentActor) -> StreamingResponse:
     sub = await get_submission(b, submission_id, actor)
-    named = {f["attachment_id"] for rev in sub.get("revisions", []) for item in rev["items"]
+    named = {f["attachment_id"]: f for rev in sub.get("revisions", []) for item in rev["items"]
              for value in item.values() if isinstance(value, list) for f in value if isinstance(f, dict)}
     if attachment_id not in named:
         raise NotFound("附件不存在", field="attachment_id")
-    # The submission is visible to the caller, so its files are: read them as the node.
-    return await download(b, ReadAttachment(attachment_id=attachment_id))
+    # The submission is visible to the caller, so its files are. Made on another node, the bytes come from there.
+    f = named[attachment_id]
+    here = await b.call("notices", "blob.read", ReadBlob(sha256=f["sha256"]))
+    return await download(b, {**f, "available": here["available"]})
 
 
 @router.post("/notices/{notice_id}/asks/{ask_id}/submission", status_code=status.HTTP_201_CREATED,

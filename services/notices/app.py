@@ -18,6 +18,7 @@ from shared.commands import (
     IssueNotice,
     NoticeQuery,
     ReadAttachment,
+    ReadBlob,
     UnitNoticesQuery,
     UnitQuery,
     UploadPart,
@@ -25,6 +26,8 @@ from shared.commands import (
     WithdrawNotice,
 )
 from shared.events import (
+    BlobChunk,
+    BlobWanted,
     NoticeAcknowledged,
     NoticeCorrected,
     NoticeForwarded,
@@ -36,6 +39,7 @@ from shared.events import (
 from shared.service import Service
 from shared.settings import NoticesSettings
 
+from . import file_sync
 from . import handlers as h
 from .repository import INDEXES, NoticesRepository
 
@@ -43,7 +47,7 @@ from .repository import INDEXES, NoticesRepository
 def create_app(settings: NoticesSettings, clock: Clock | None = None) -> FastStream:
     svc = Service(settings, indexes=INDEXES, clock=clock)
     d = h.Deps(svc=svc, repo=NoticesRepository(svc), settings=settings, clock=svc.clock,
-               blobs=BlobStore(settings.data_dir / "blobs"))
+               blobs=BlobStore.of_node(settings.data_dir))
 
     @svc.on_startup
     async def finish_interrupted_work() -> None:
@@ -90,9 +94,13 @@ def create_app(settings: NoticesSettings, clock: Clock | None = None) -> FastStr
     async def finish_upload(cmd: FinishUpload) -> dict:
         return await h.finish_upload(cmd, d)
 
-    @svc.on_rpc("attachment.read", "An attachment's metadata, or one chunk of its bytes")
+    @svc.on_rpc("attachment.read", "An attachment's metadata, and whether its bytes are here")
     async def read_attachment(q: ReadAttachment) -> dict:
         return await h.read_attachment(q, d)
+
+    @svc.on_rpc("blob.read", "Whether a file's bytes are here, or one piece of them")
+    async def read_blob(q: ReadBlob) -> dict:
+        return await h.read_blob(q, d)
 
     # ---- notices
     @svc.on_rpc("issue", "Issue a notice: allocate its 文号, store it, publish notice.issued")
@@ -165,5 +173,14 @@ def create_app(settings: NoticesSettings, clock: Clock | None = None) -> FastStr
     @svc.on_event("notice.withdrawn", "inbox_withdrawn", "Show recipients a 撤回; flag notices forwarded from it")
     async def on_withdrawn(event: NoticeWithdrawn) -> None:
         await h.on_notice_withdrawn(event, d)
+
+    # ---- files across links (shared/file_sync.py)
+    @svc.on_event("blob.wanted", "files_wanted", "Send a file a linked node lacks, in pieces")
+    async def on_blob_wanted(event: BlobWanted) -> None:
+        await file_sync.on_wanted(event, d)
+
+    @svc.on_event("blob.chunk", "files_received", "Put together a file sent by a linked node", batch_size=8)
+    async def on_blob_chunk(event: BlobChunk) -> None:
+        await file_sync.on_chunk(event, d)
 
     return svc.build()

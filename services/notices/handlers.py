@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from shared import outbox
+from shared import file_sync, outbox
 from shared.blobs import BlobStore
 from shared.clock import Clock
 from shared.commands import (
@@ -30,6 +30,7 @@ from shared.commands import (
     IssueNotice,
     NoticeQuery,
     ReadAttachment,
+    ReadBlob,
     UnitNoticesQuery,
     UnitQuery,
     UploadPart,
@@ -266,7 +267,7 @@ async def _record_attachment(filename: str, content_type: str, size: int, sha: s
 
 
 async def read_attachment(q: ReadAttachment, d: Deps) -> dict:
-    """Metadata (``length=0``) or one chunk of an attachment, base64, as listed on a notice the actor sees."""
+    """An attachment's metadata as listed on a notice the actor sees (or as its unit uploaded it)."""
     if q.notice_id:
         notice = await visible_notice(q.notice_id, q.actor, d)
         meta = next((a for a in notice.get("attachments", []) if a["attachment_id"] == q.attachment_id), None)
@@ -279,10 +280,16 @@ async def read_attachment(q: ReadAttachment, d: Deps) -> dict:
         raise NotFound("附件不存在", field="attachment_id")
     out = {k: meta.get(k) for k in ("attachment_id", "filename", "content_type", "size", "sha256", "original_of")}
     out["available"] = d.blobs.exists(meta["sha256"])
+    return out
+
+
+async def read_blob(q: ReadBlob, d: Deps) -> dict:
+    """Whether a file's bytes are here, or one piece of them (base64). The caller has checked who may read."""
+    out: dict = {"available": d.blobs.exists(q.sha256)}
     if q.length:
         if not out["available"]:
-            raise NotFound("附件内容尚未同步到本节点", field="attachment_id", code="content_missing")
-        data = await asyncio.to_thread(d.blobs.read, meta["sha256"], q.offset, q.length)
+            raise NotFound("附件内容尚未同步到本节点，请稍后再试", field="sha256", code="content_missing")
+        data = await asyncio.to_thread(d.blobs.read, q.sha256, q.offset, q.length)
         out["data"] = base64.b64encode(data).decode("ascii")
     return out
 
@@ -689,12 +696,19 @@ async def on_notice_arrived(event: NoticeIssued | NoticeForwarded, d: Deps) -> N
     now = d.clock.now()
     if event.origin_node != d.node:
         await d.repo.store_received(notice, event.part, now, kind)
+        if event.part == 1:
+            await want_files(notice.attachments, event.origin_node, d)
     here = [r for r in notice.recipients if r.node_id == d.node]
     await d.repo.deliver_to_inbox(notice, here, kind, now)
     if kind == "forwarded" and event.origin_node == d.node and event.part == 1:
         stored = await d.repo.get_notice(notice.notice_id)  # the whole notice: a part holds a slice of recipients
         if stored is not None:
             await link_forward(snapshot_of(stored), d)
+
+
+async def want_files(attachments: list[Attachment], source: str, d: Deps) -> None:
+    """Ask the node a copy came from for the attachments whose bytes are not here (shared/file_sync.py)."""
+    await file_sync.want(d.svc, d.blobs, [a.model_dump() for a in attachments], source, d.clock.now())
 
 
 async def on_notice_acknowledged(event: NoticeAcknowledged, d: Deps) -> None:
@@ -718,6 +732,8 @@ async def on_notice_corrected(event: NoticeCorrected, d: Deps) -> None:
         fields = {name: notice.model_dump(mode="python")[name] for name in domain.CORRECTABLE}
         fields.update(revision=notice.revision, status="corrected", last_change=change)
         await d.repo.apply_correction(notice, fields, event.part, now)
+        if event.part == 1:
+            await want_files(notice.attachments, event.origin_node, d)
     if event.part == 1:
         deadlines = [a.deadline for a in notice.asks]
         await d.repo.mark_inbox(notice.notice_id, {

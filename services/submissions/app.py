@@ -29,6 +29,7 @@ from shared.events import (
     SubmissionAccepted,
     SubmissionReturned,
 )
+from shared.blobs import BlobStore
 from shared.service import Service
 from shared.settings import SubmissionsSettings
 
@@ -42,7 +43,8 @@ class NoticeRef(BaseModel):
 
 def create_app(settings: SubmissionsSettings, clock: Clock | None = None) -> FastStream:
     svc = Service(settings, indexes=INDEXES, clock=clock)
-    d = h.Deps(svc=svc, repo=SubmissionsRepository(svc), settings=settings, clock=svc.clock)
+    d = h.Deps(svc=svc, repo=SubmissionsRepository(svc), settings=settings, clock=svc.clock,
+               blobs=BlobStore.of_node(settings.data_dir))
 
     @svc.on_startup
     async def finish_interrupted_work() -> None:

@@ -15,7 +15,8 @@ is its own or if it is routed to it and the actor reviews.
 
 from dataclasses import dataclass
 
-from shared import outbox, subjects
+from shared import file_sync, outbox, subjects
+from shared.blobs import BlobStore
 from shared.bus import request
 from shared.clock import Clock
 from shared.commands import (
@@ -61,6 +62,7 @@ class Deps:
     repo: SubmissionsRepository
     settings: SubmissionsSettings
     clock: Clock
+    blobs: BlobStore
 
     @property
     def node(self) -> str:
@@ -224,6 +226,9 @@ async def on_compiled(event: ReportCompiled, d: Deps) -> None:
 
 async def _apply_submission(event: PlanSubmitted | ReportCompiled, d: Deps, *, compiled: bool) -> None:
     await d.repo.add_revision(_revision_from(event))
+    # The files it names were uploaded where it was made: ask that node for them (shared/file_sync.py).
+    await file_sync.want(d.svc, d.blobs, [att for _, att in forms.attachments_in(event.items)], event.origin_node,
+                         d.clock.now())
     by = event.submitted_by if isinstance(event, PlanSubmitted) else event.compiled_by
     at = event.submitted_at if isinstance(event, PlanSubmitted) else event.compiled_at
     fields = domain.submitted_fields(revision=event.revision, at=at, by=by, late=event.late,

@@ -123,10 +123,18 @@ async def test_notices_flow_down_and_receipts_flow_up_exactly_once(fed):
         assert r.json()["doc_number"].startswith("粤科协联〔")
         await eventually(has(lv["city"].clerk, "sz-kx", mid))
         await eventually(has(lv["city2"].clerk, "gz-kx", mid))
+        [original] = [a for a in (await lv["prov"].clerk.get(f"/api/notices/{mid}")).json()["attachments"]
+                      if a.get("original_of") == top]
+        url = f"/api/notices/{mid}/attachments/{original['attachment_id']}"
+        at_province = await lv["prov"].clerk.get(url)
+        assert at_province.status_code == 200
         for name, unit in (("city", "sz-kx"), ("city2", "gz-kx")):
             got = (await lv[name].clerk.get(f"/api/notices/{mid}")).json()
             assert [u["unit_id"] for u in got["recipients"]] == [unit]
             assert got["root_notice_id"] == top and got["cover_note"] == "请各市科协认真组织实施。"
+            # The 转发 carries the original as a file made at the province: its bytes follow the notice down.
+            here = await eventually(lambda n=name: _downloaded(lv[n].clerk, url))
+            assert here.content == at_province.content
 
         # Receipts go up to the issuer's node: province → national, city → province.
         assert (await lv["prov"].clerk.post(f"/api/units/gd-kx/inbox/{top}/acknowledge")).status_code == 200
@@ -149,6 +157,8 @@ async def test_notices_flow_down_and_receipts_flow_up_exactly_once(fed):
         f"evt.notice.{prov.id}.{prov.id}.forward_reported": 1,
         f"evt.notice.{prov.id}.{prov.id}.acknowledged": 1,
         f"evt.notice.{city.id}.{prov.id}.acknowledged": 1,
+        f"evt.blob.{city.id}.{prov.id}.wanted": 1,  # each city asked for the original's bytes, once
+        f"evt.blob.{city2.id}.{prov.id}.wanted": 1,
     }
     assert await nat.subjects_in(subjects.events_stream(nat.id)) == {
         f"evt.notice.{nat.id}.{nat.id}.issued": 1,
@@ -158,10 +168,16 @@ async def test_notices_flow_down_and_receipts_flow_up_exactly_once(fed):
     assert await city.subjects_in(subjects.events_stream(city.id)) == {
         f"evt.notice.{prov.id}.{city.id}.forwarded": 1,
         f"evt.notice.{city.id}.{city.id}.acknowledged": 1,
+        f"evt.blob.{prov.id}.{city.id}.chunk": 1,  # and got them, in one piece
     }
     for sender, dest in ((nat, prov), (prov, nat), (prov, city), (prov, city2), (city, prov)):
         assert await eventually(lambda: _zero(link_consumer_waiting(sender, dest)))
         assert await sender.stream_messages(subjects.outbox_stream(sender.id)) == 0
+
+
+async def _downloaded(client, url: str):
+    r = await client.get(url)
+    return r if r.status_code == 200 else None
 
 
 async def _zero(check) -> bool:
