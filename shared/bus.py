@@ -181,7 +181,10 @@ def _header_safe(text: str, limit: int = 2000) -> str:
     return " ".join(text.split())[:limit]
 
 
-def event_consumer_middleware(broker: NatsBroker, node: str, service: str) -> type[BaseMiddleware]:
+def event_consumer_middleware(broker: NatsBroker, node: str, service: str,
+                              transient: set[str] = frozenset()) -> type[BaseMiddleware]:
+    """``transient``: durable names whose messages are removed from the stream once handled (see ``_forget``)."""
+
     class EventConsumer(BaseMiddleware):
         async def consume_scope(self, call_next, msg):  # type: ignore[override]
             raw = msg.raw_message
@@ -212,7 +215,17 @@ def event_consumer_middleware(broker: NatsBroker, node: str, service: str) -> ty
                 await msg.nack(delay=min(2.0**attempts, 30.0))
                 return None
             await msg.ack()
+            if raw.metadata and raw.metadata.consumer in transient:
+                await _forget(raw)
             return result
+
+    async def _forget(raw) -> None:
+        """Remove a handled message that only carried something to this node (a piece of a file, kept
+        elsewhere once whole) rather than a fact to keep. Best effort: one left behind is only space."""
+        try:
+            await broker.connection.jetstream().delete_msg(raw.metadata.stream, raw.metadata.sequence.stream)
+        except Exception as exc:
+            log.warning("%s: could not remove %s #%s: %r", service, raw.metadata.stream, raw.metadata.sequence.stream, exc)
 
     async def _dead_letter(raw, error: str) -> None:
         consumer = raw.metadata.consumer if raw.metadata else "unknown"

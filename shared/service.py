@@ -73,7 +73,9 @@ class Service:
             max_reconnect_attempts=-1,
             reconnect_time_wait=1,
         )
-        self.events = NatsRouter(middlewares=[event_consumer_middleware(self.broker, self.node, self.name)])
+        self._transient: set[str] = set()  # durables whose messages go once handled (on_event(transient=True))
+        self.events = NatsRouter(
+            middlewares=[event_consumer_middleware(self.broker, self.node, self.name, self._transient)])
         self.rpc = NatsRouter(middlewares=[RpcReplies])
         self._client: AsyncMongoClient | None = None
         self._db: AsyncDatabase | None = None
@@ -135,12 +137,17 @@ class Service:
 
     # ------------------------------------------------------------ wiring
 
-    def on_event(self, event_type: str, name: str, description: str, *, batch_size: int = 50):
+    def on_event(self, event_type: str, name: str, description: str, *, batch_size: int = 50,
+                 transient: bool = False):
         """Subscribe a handler to an event type arriving on this node, as a durable pull consumer.
 
         Every replica of the service shares the durable, so each event is
         handled by one of them (they scale out as pull consumers).
+        ``transient``: the event only carries something here and this is its
+        one consumer; it is removed from the stream once handled.
         """
+        if transient:
+            self._transient.add(subjects.durable(self.node, self.name, name))
         return self._durable(subjects.incoming(event_type, self.node), subjects.events_stream(self.node), name,
                              description, batch_size=batch_size, ack_wait=ACK_WAIT_S)
 

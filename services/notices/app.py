@@ -179,7 +179,8 @@ def create_app(settings: NoticesSettings, clock: Clock | None = None) -> FastStr
     async def on_blob_wanted(event: BlobWanted) -> None:
         await file_sync.on_wanted(event, d)
 
-    @svc.on_event("blob.chunk", "files_received", "Put together a file sent by a linked node", batch_size=8)
+    @svc.on_event("blob.chunk", "files_received", "Put together a file sent by a linked node", batch_size=8,
+                  transient=True)
     async def on_blob_chunk(event: BlobChunk) -> None:
         await file_sync.on_chunk(event, d)
 

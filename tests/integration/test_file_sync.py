@@ -96,13 +96,22 @@ async def test_attachments_go_down_two_levels_and_submitted_files_go_up_two_leve
         got = await eventually(downloaded(nat, f"/api/submissions/{report['id']}/files/{f['attachment_id']}"))
         assert got.content == stamped
 
-    # Each file crossed each link once, in its pieces.
-    pieces = lambda data: -(-len(data) // BLOB_CHUNK_BYTES)  # noqa: E731
-    prov_events = await fed["prov"].subjects_in(subjects.events_stream(fed["prov"].id))
-    assert prov_events[f"evt.blob.{fed['nat'].id}.{fed['prov'].id}.chunk"] == pieces(plan)
-    assert prov_events[f"evt.blob.{fed['city'].id}.{fed['prov'].id}.chunk"] == pieces(stamped)
-    nat_events = await fed["nat"].subjects_in(subjects.events_stream(fed["nat"].id))
-    assert nat_events[f"evt.blob.{fed['prov'].id}.{fed['nat'].id}.chunk"] == pieces(stamped)
+    # Each file was asked for once per link; its pieces are gone from the streams once it was kept.
+    for node, source in (("prov", "nat"), ("prov", "city"), ("nat", "prov")):
+        events = await fed[node].subjects_in(subjects.events_stream(fed[node].id))
+        assert f"evt.blob.{fed[node].id}.{fed[source].id}.wanted" not in events  # its own asks went out
+        assert f"evt.blob.{fed[source].id}.{fed[node].id}.chunk" not in events, events
+
+    def wanted(node: str, by: str) -> str:
+        return f"evt.blob.{fed[by].id}.{fed[node].id}.wanted"
+
+    asked = await fed["nat"].subjects_in(subjects.events_stream(fed["nat"].id))
+    assert asked[wanted("nat", by="prov")] == 1  # the plan
+    asked = await fed["prov"].subjects_in(subjects.events_stream(fed["prov"].id))
+    assert asked[wanted("prov", by="city")] == 2  # the plan, and the original the 转发 carries
+    assert asked[wanted("prov", by="nat")] == 1  # the stamped PDF in the 汇总
+    asked = await fed["city"].subjects_in(subjects.events_stream(fed["city"].id))
+    assert asked[wanted("city", by="prov")] == 1  # the stamped PDF
 
 
 async def test_a_file_for_a_node_that_is_cut_off_arrives_whole_when_the_link_is_back(fed):
