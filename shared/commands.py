@@ -270,6 +270,13 @@ class ReviewQuery(Wire):
     actor: Actor | None = None
 
 
+class StatisticsQuery(Wire):
+    """办理情况统计: how the units an issuer addressed handled its notices of one year."""
+
+    unit_id: Slug
+    year: int = Field(ge=2000, le=2100)
+
+
 class SubmissionTableQuery(Wire):
     """汇总表: every submission of one ask routed to the actor's unit, with the items of its latest revision."""
 

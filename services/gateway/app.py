@@ -20,7 +20,7 @@ from shared.storage import connect, database, ensure_indexes
 
 from . import (
     account, admin_api, admin_pages, api, audit, directory_pages, notices_api, notices_pages, pages, security,
-    sessions, submissions_api, submissions_pages, tokens, users,
+    sessions, statistics, submissions_api, submissions_pages, tokens, users,
 )
 from . import notifications_api, notifications_pages
 from .audit import AuditLog
@@ -37,7 +37,8 @@ INDEXES = [*users.INDEXES, *sessions.INDEXES, *tokens.INDEXES, *audit.INDEXES]
 # Routers whose every route needs a login (a route adds its role with ``require``).
 PROTECTED_ROUTERS = (api.router, notices_api.router, admin_api.router, pages.router, admin_pages.router,
                      notices_pages.router, directory_pages.router, submissions_api.router,
-                     submissions_pages.router, notifications_api.router, notifications_pages.router)
+                     submissions_pages.router, notifications_api.router, notifications_pages.router,
+                     statistics.api, statistics.pages)
 # The public ones: /login (account.router serves it and checks the rest itself), /healthz, /static.
 HTTP_MESSAGES = {404: "页面不存在", 405: "不支持该请求方法"}
 MULTIPART_SLACK = 64 * 1024  # form boundaries and fields around an upload of max_upload_bytes

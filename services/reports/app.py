@@ -1,9 +1,13 @@
 """Wiring of the reports service."""
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from faststream import FastStream
 from pydantic import BaseModel
 
 from shared.clock import Clock
+from shared.commands import StatisticsQuery
 from shared.errors import NotFound
 from shared.events import (
     DeadlineApproaching,
@@ -27,6 +31,15 @@ from .repository import INDEXES, ReportsRepository
 
 class NoticeRef(BaseModel):
     notice_id: str
+
+
+async def statistics(q: StatisticsQuery, repo: ReportsRepository, tz: str) -> dict:
+    """The issuer unit's notices issued in the year (in the node's zone), withdrawn ones left out."""
+    zone = ZoneInfo(tz)
+    start = datetime(q.year, 1, 1, tzinfo=zone).astimezone(UTC)
+    end = datetime(q.year + 1, 1, 1, tzinfo=zone).astimezone(UTC)
+    docs = [doc for doc in await repo.issued_by(q.unit_id, start, end) if doc.get("status") != "withdrawn"]
+    return {"unit_id": q.unit_id, "year": q.year, "notices": len(docs), "units": domain.unit_statistics(docs)}
 
 
 def create_app(settings: ReportsSettings, clock: Clock | None = None) -> FastStream:
@@ -88,6 +101,10 @@ def create_app(settings: ReportsSettings, clock: Clock | None = None) -> FastStr
         if doc is None or "recipients" not in doc:
             raise NotFound("该通知尚无状态记录", field="notice_id")
         return domain.completeness_view(doc)
+
+    @svc.on_rpc("unit_statistics", "How each recipient unit handled an issuer's notices of a year")
+    async def unit_statistics(q: StatisticsQuery) -> dict:
+        return await statistics(q, repo, settings.timezone)
 
     @svc.on_rpc("notice_status", "Per-notice status: who has and has not acknowledged")
     async def notice_status(q: NoticeRef) -> dict:

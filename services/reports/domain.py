@@ -161,3 +161,49 @@ def completeness_view(doc: dict) -> dict:
     asks.sort(key=lambda a: (a["deadline"], a["ask_id"]))
     return {"notice_id": doc["_id"], "doc_number": doc.get("doc_number"), "title": doc.get("title"),
             "status": doc.get("status", "issued"), "asks": asks}
+
+
+# ---------------------------------------------------------------- 办理情况统计 (per subordinate unit)
+
+
+def unit_statistics(docs: list[dict]) -> list[dict]:
+    """How each recipient unit handled an issuer's notices: 签收 (how many, how fast) and 报送 (on time or not).
+
+    ``docs`` are the issuer's notice status documents of the period (withdrawn
+    ones left out by the caller). One row per unit, sorted by name.
+    """
+    rows: dict[str, dict] = {}
+    for doc in docs:
+        issued_at = doc.get("issued_at")
+        acks = doc.get("acks", {})
+        subs = doc.get("subs", {})
+        for unit_id, r in doc.get("recipients", {}).items():
+            row = rows.setdefault(unit_id, {"unit_id": unit_id, "name": r["name"], "kind": r["kind"], "notices": 0,
+                                            "acknowledged": 0, "ack_hours": [], "owed": 0, "submitted": 0,
+                                            "on_time": 0, "late": 0, "accepted": 0, "returned": 0, "pending": 0})
+            row["notices"] += 1
+            ack = acks.get(unit_id)
+            if ack:
+                row["acknowledged"] += 1
+                if issued_at and ack.get("at"):
+                    row["ack_hours"].append(max((ack["at"] - issued_at).total_seconds() / 3600, 0.0))
+            for ask_id, ask in doc.get("asks", {}).items():
+                if not owes(ask, r):
+                    continue
+                row["owed"] += 1
+                state = unit_state(subs.get(ask_id, {}).get(unit_id, {}))
+                if state["status"] == "pending":
+                    row["pending"] += 1
+                    continue
+                row["submitted"] += 1
+                row["late" if state.get("late") else "on_time"] += 1
+                if state["status"] in ("accepted", "returned"):
+                    row[state["status"]] += 1
+    out = []
+    for row in rows.values():
+        hours = row.pop("ack_hours")
+        row["ack_rate"] = round(row["acknowledged"] / row["notices"], 3) if row["notices"] else None
+        row["avg_ack_hours"] = round(sum(hours) / len(hours), 1) if hours else None
+        row["on_time_rate"] = round(row["on_time"] / row["owed"], 3) if row["owed"] else None
+        out.append(row)
+    return sorted(out, key=lambda r: (r["name"], r["unit_id"]))

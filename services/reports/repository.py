@@ -3,12 +3,15 @@
 - ``notice_status``: per notice, its recipients and their receipts; ``_id`` = notice id.
 """
 
+from datetime import datetime
+
+from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from shared.service import Service
 from shared.storage import DocumentLocks, Index
 
-INDEXES: list[Index] = []
+INDEXES = [Index("notice_status", [("issuer_unit_id", ASCENDING), ("issued_at", ASCENDING)])]
 
 
 class ReportsRepository:
@@ -53,6 +56,11 @@ class ReportsRepository:
             await self.notice_status.update_one({"_id": notice_id}, {"$set": {key: {**fields, "revision": revision}}},
                                                 upsert=True)
             return True
+
+    async def issued_by(self, unit_id: str, start: datetime, end: datetime) -> list[dict]:
+        """The status documents of the notices a unit issued (as lead) in ``[start, end)``. A scan: a report."""
+        query = {"issuer_unit_id": unit_id, "issued_at": {"$gte": start, "$lt": end}}
+        return [doc async for doc in self.notice_status.find(query).sort("issued_at", ASCENDING)]
 
     async def status(self, notice_id: str) -> dict | None:
         return await self.notice_status.find_one({"_id": notice_id})
