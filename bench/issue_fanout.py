@@ -38,7 +38,7 @@ from shared import subjects
 from shared.admin_setup import create_api_token
 from shared.runtime import NodeRuntime
 
-from ._node import CpuMeter, machine, processes, running_node, store
+from ._node import CpuMeter, cpu_parts, machine, processes, running_node, store
 
 # (service, durable name) of each consumer of notice.issued, and what it writes per recipient.
 CONSUMERS = {
@@ -236,7 +236,7 @@ def report(results: list[Fanout], raw: list[float], parts: int, recipients: int,
     print(f"    slice: {deliveries / total:7.1f} events/s      raw baseline: {deliveries / raw_s:7.1f} events/s")
     print(f"\n  ratio slice / raw:   {raw_s / total:.3f}   (raw is {total / raw_s:.1f}× faster)")
     cpu = results[-1].cpu
-    parts_cpu = ", ".join(f"{k} {v:.1f}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1]) if v >= 0.05)
+    parts_cpu = cpu_parts(cpu)
     print(f"\n  CPU seconds during the last notice ({sum(cpu.values()):.1f} s in {results[-1].seconds:.1f} s wall): "
           f"{parts_cpu}")
 

@@ -37,7 +37,7 @@ from shared.commands import Reply, UpsertUnit
 from shared.schemas import Contact, UnitKind
 from shared.runtime import NodeRuntime
 
-from ._node import CpuMeter, machine, percentile, processes, running_node, store
+from ._node import CpuMeter, cpu_parts, machine, percentile, processes, running_node, store
 
 # A province issuing to its cities, societies and universities, as in seed 000.
 ISSUERS = [
@@ -283,7 +283,7 @@ def report(run: SliceRun, raws: list[Result], concurrency: int) -> None:
     print(f"\n  ratio slice / raw:   {slice_.rate / raw.rate:8.3f}   (raw is {raw.rate / slice_.rate:.1f}× faster)")
     for title, r in (("slice", slice_), ("median raw", raw)):
         total = sum(r.cpu.values())
-        parts = ", ".join(f"{k} {v:.1f}" for k, v in sorted(r.cpu.items(), key=lambda kv: -kv[1]) if v >= 0.05)
+        parts = cpu_parts(r.cpu)
         print(f"\n  CPU seconds during the {title} run ({total:.1f} s in {r.seconds:.1f} s wall): {parts}")
 
 

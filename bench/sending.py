@@ -38,7 +38,7 @@ from shared.admin_setup import create_api_token
 from shared.processes import Proc, free_port, wait_port
 from shared.runtime import NodeRuntime
 
-from ._node import CpuMeter, machine, processes, running_node, store
+from ._node import CpuMeter, cpu_parts, machine, processes, running_node, store
 from .issue_fanout import directory_csv, notice_payload
 
 BATCH = 50
@@ -144,7 +144,7 @@ def report(times: list[float], raw: list[float], recipients: int, cpu: dict) -> 
           f"(rounds: {', '.join(f'{x:.2f}' for x in raw)})")
     print(f"\n  ratio slice / raw:   {raw_s / slice_s:.3f}   (the slice takes {slice_s / raw_s:.2f}× the raw time, "
           "and its time includes issuing the notice and recording the deliveries)")
-    parts = ", ".join(f"{k} {v:.1f}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1]) if v >= 0.05)
+    parts = cpu_parts(cpu)
     print(f"\n  CPU seconds during the last notice ({sum(cpu.values()):.1f} s in {times[-1]:.1f} s wall): {parts}")
 
 

@@ -49,7 +49,7 @@ from shared import outbox, subjects
 from shared.admin_setup import create_api_token
 from shared.runtime import NodeRuntime
 
-from ._node import CpuMeter, machine, percentile, processes, running_node, store
+from ._node import CpuMeter, cpu_parts, machine, percentile, processes, running_node, store
 from .issue_throughput import bounded, deadline_in
 
 ISSUER = "gd-kx"
@@ -317,7 +317,7 @@ def report(run: SliceRun, raws: tuple[list[Phase], list[Phase]], units: int, con
         print(f"    ratio slice / raw: {phase.rate / raw.rate:8.3f}   (raw is {raw.rate / phase.rate:.1f}× faster)")
         for title, p in (("slice", phase), ("median raw", raw)):
             total = sum(p.cpu.values())
-            parts = ", ".join(f"{k} {v:.2f}" for k, v in sorted(p.cpu.items(), key=lambda kv: -kv[1]) if v >= 0.01)
+            parts = cpu_parts(p.cpu, digits=2)
             print(f"    CPU seconds, {title} ({total:.1f} s in {p.seconds:.1f} s wall): {parts}")
 
 
