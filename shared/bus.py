@@ -22,7 +22,7 @@ import nats.js.api as js_api
 from faststream.middlewares import BaseMiddleware
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError
 from pydantic import BaseModel, ValidationError
 
 from . import subjects
@@ -248,6 +248,49 @@ def event_consumer_middleware(broker: NatsBroker, node: str, service: str,
         )
 
     return EventConsumer
+
+
+# ---------------------------------------------------------------- reading dead letters (the node admin's view)
+
+DEAD_LETTER_PREVIEW = 2000  # characters of a message shown with its error
+NO_MESSAGE_FOUND = 10057  # JetStream's error code for a sequence with no message
+
+
+async def dead_letters(js: JetStreamContext, node: str, limit: int = 100) -> list[dict]:
+    """The node's newest dead letters, newest first: when, which consumer, the subject, why, and the message."""
+    stream = subjects.deadletter_stream(node)
+    try:
+        state = (await js.stream_info(stream)).state
+    except NotFoundError:
+        return []
+    out: list[dict] = []
+    seq, tries = state.last_seq, 0
+    while seq >= max(state.first_seq, 1) and len(out) < limit and tries < limit * 10:
+        tries += 1
+        try:
+            msg = await js.get_msg(stream, seq)
+        except NotFoundError:  # dismissed
+            seq -= 1
+            continue
+        headers = msg.headers or {}
+        data = msg.data or b""
+        out.append({
+            "seq": seq, "at": msg.time, "consumer": headers.get("Cascade-Consumer", ""),
+            "subject": headers.get("Cascade-Subject", ""), "error": headers.get("Cascade-Error", ""),
+            "size": len(data), "preview": data[:DEAD_LETTER_PREVIEW * 4].decode("utf-8", "replace")[:DEAD_LETTER_PREVIEW],
+        })
+        seq -= 1
+    return out
+
+
+async def dismiss_dead_letter(js: JetStreamContext, node: str, seq: int) -> bool:
+    """Remove one dead letter the admin has dealt with; False if there is none at ``seq``."""
+    try:
+        return await js.delete_msg(subjects.deadletter_stream(node), seq)
+    except APIError as exc:
+        if isinstance(exc, NotFoundError) or exc.err_code == NO_MESSAGE_FOUND:
+            return False
+        raise
 
 
 def _forged_origin(subject: str, data: bytes, node: str) -> str | None:

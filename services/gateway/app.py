@@ -19,7 +19,8 @@ from shared.settings import GatewaySettings
 from shared.storage import connect, database, ensure_indexes
 
 from . import (
-    account, admin_api, admin_pages, api, audit, directory_pages, notices_api, notices_pages, pages, security,
+    account, admin_api, admin_pages, api, audit, dead_letters, directory_pages, notices_api, notices_pages, pages,
+    security,
     sessions, statistics, submissions_api, submissions_pages, tokens, users,
 )
 from . import notifications_api, notifications_pages
@@ -38,7 +39,7 @@ INDEXES = [*users.INDEXES, *sessions.INDEXES, *tokens.INDEXES, *audit.INDEXES]
 PROTECTED_ROUTERS = (api.router, notices_api.router, admin_api.router, pages.router, admin_pages.router,
                      notices_pages.router, directory_pages.router, submissions_api.router,
                      submissions_pages.router, notifications_api.router, notifications_pages.router,
-                     statistics.api, statistics.pages)
+                     statistics.api, statistics.pages, dead_letters.api, dead_letters.pages)
 # The public ones: /login (account.router serves it and checks the rest itself), /healthz, /static.
 HTTP_MESSAGES = {404: "页面不存在", 405: "不支持该请求方法"}
 MULTIPART_SLACK = 64 * 1024  # form boundaries and fields around an upload of max_upload_bytes

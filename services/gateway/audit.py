@@ -68,6 +68,7 @@ ACTION_LABELS = {
     "notifications.channels.update": "修改通知渠道",
     "notifications.templates.update": "修改消息模板",
     "notifications.templates.reset": "恢复默认消息模板",
+    "dead_letter.dismissed": "移除异常消息",
 }
 
 # Fields of a command copied into its entry: what it was about, not its whole text.
