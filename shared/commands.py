@@ -13,6 +13,7 @@ from .errors import Problem
 from .schemas import (
     Ask,
     Attachment,
+    Commendation,
     Contact,
     LongText,
     Role,
@@ -229,6 +230,15 @@ class ReturnSubmission(Wire):
     submission_id: str = Field(min_length=1, max_length=200)
     revision: int = Field(ge=1)
     reason: str = Field(min_length=1, max_length=2000)
+    actor: Actor | None = None
+
+
+class CommendSubmission(Wire):
+    """评选: the unit an accepted submission is routed to commends it (``category`` None: takes it back)."""
+
+    submission_id: str = Field(min_length=1, max_length=200)
+    category: Commendation | None = None
+    note: str = Field(default="", max_length=500, description="why, for the 通报表扬 (e.g. the activity's name)")
     actor: Actor | None = None
 
 

@@ -71,6 +71,14 @@ class AskKind(StrEnum):
     other = "other"
 
 
+class Commendation(StrEnum):
+    """评选: what the level that asked may commend a unit for, as seeds 002 and 003 say (予以通报表扬)."""
+
+    organisation = "优秀组织单位"
+    case = "优秀活动案例"
+    contribution = "积极贡献单位"
+
+
 class FieldType(StrEnum):
     text = "text"
     choice = "choice"

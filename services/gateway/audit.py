@@ -50,6 +50,7 @@ ACTION_LABELS = {
     "submissions.accept": "采用",
     "submissions.chase": "催办",
     "submissions.compile": "汇总上报",
+    "submissions.commend": "评选",
     "notices.directory.upsert": "修改单位",
     "notices.directory.delete": "删除单位",
     "notices.directory.import": "导入单位",

@@ -197,3 +197,29 @@ def problems(exc: Exception) -> list[dict]:
     if isinstance(exc, DomainError):
         return [{"field": exc.field, "label": field_label(exc.field), "message": exc.message}]
     raise exc
+
+
+# ---------------------------------------------------------------- 通报表扬: a draft from the 评选结果
+
+NUMERALS = "一二三四五六七八九十"
+
+
+def commendation_draft(notice: dict, commended: dict[str, list[dict]]) -> dict:
+    """Compose-form values announcing a notice's 评选结果: title, body by category, the same recipients.
+
+    A draft: the issuer reads, edits and issues it like any notice.
+    """
+    subject = notice["title"].removeprefix("关于").removesuffix("的通知")
+    lines = [f"根据《{notice['title']}》（{notice['doc_number']}）的要求，各单位认真组织、按时报送。"
+             "经评选，现将结果通报如下："]
+    for n, (category, rows) in enumerate(commended.items()):
+        lines += ["", f"{NUMERALS[n % len(NUMERALS)]}、{category}"]
+        named = [f"{r['unit_name']}（{r['commendation']['note']}）" if r["commendation"].get("note") else r["unit_name"]
+                 for r in rows]
+        lines.append("、".join(dict.fromkeys(named)))
+    lines += ["", "希望受到表扬的单位再接再厉，其他单位学习借鉴，共同把工作做得更好。"]
+    return {
+        "title": f"关于{subject}评选结果的通报"[:200],
+        "body": "\n".join(lines),
+        "recipients": [r["unit_id"] for r in notice.get("recipients", [])],
+    }

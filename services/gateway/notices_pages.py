@@ -25,14 +25,14 @@ from shared.commands import (
     WithdrawNotice,
 )
 from shared.clock import local_text
-from shared.errors import DomainError, Forbidden, Unavailable
+from shared.errors import DomainError, Forbidden, NotFound, Unavailable
 from shared.schemas import Role, UnitKind
 
 from . import notice_forms as forms
 from .audit import command
 from .auth import CurrentActor, require
 from .notices_api import upload
-from .submissions_api import notice_panel
+from .submissions_api import commendations, notice_panel
 
 router = APIRouter(include_in_schema=False)
 
@@ -108,8 +108,15 @@ async def _compose(request: Request, actor: Actor, values: dict, errors: list[di
 
 
 @router.get("/notices/new", response_class=HTMLResponse)
-async def compose_form(request: Request, actor: Issuer) -> HTMLResponse:
+async def compose_form(request: Request, actor: Issuer, commend: str | None = None) -> HTMLResponse:
+    """The compose form; ``commend``: a notice of this unit whose 评选结果 the draft announces (通报表扬)."""
     values = {"asks": [BLANK_ASK], "contacts": [{}, {}], "recipients": [], "co_issuers": [], "uploaded": []}
+    if commend:
+        notice = await _visible(request, commend[:40], actor)
+        if not (notice.get("viewer") or {}).get("is_issuer"):
+            raise NotFound("本单位没有发出该通知", field="commend")
+        expected = await request.app.state.backend.call("submissions", "expected", {"notice_id": notice["id"]})
+        values |= forms.commendation_draft(notice, commendations(expected))
     return await _compose(request, actor, values, [])
 
 

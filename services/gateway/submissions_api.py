@@ -15,6 +15,7 @@ from shared.commands import (
     AcceptSubmission,
     Actor,
     ChaseSubmissions,
+    CommendSubmission,
     CompileReport,
     ReadBlob,
     ReturnSubmission,
@@ -26,7 +27,7 @@ from shared.commands import (
 )
 from shared.errors import NotFound
 from shared.ids import submission_id
-from shared.schemas import Attachment, Role
+from shared.schemas import Attachment, Commendation, Role
 
 from .api import issued_by_own_unit, visible_notice
 from .audit import command
@@ -48,6 +49,7 @@ CompileBody = body_of(CompileReport, "notice_id", "ask_id", "unit_id")
 ChaseBody = body_of(ChaseSubmissions, "notice_id")
 AcceptBody = body_of(AcceptSubmission, "submission_id")
 ReturnBody = body_of(ReturnSubmission, "submission_id")
+CommendBody = body_of(CommendSubmission, "submission_id")
 
 
 def backend(request: Request) -> Backend:
@@ -116,6 +118,13 @@ async def return_(submission_id: str, body: ReturnBody, request: Request, actor:
     return await command(request, "submissions", "return", cmd)
 
 
+@router.post("/submissions/{submission_id}/commend",
+             summary="评选: commend an accepted submission for the 通报表扬 (category null: take it back)")
+async def commend(submission_id: str, body: CommendBody, request: Request, actor: Reviewer) -> dict[str, Any]:  # type: ignore[valid-type]
+    return await command(request, "submissions", "commend",
+                         as_command(CommendSubmission, body, actor, submission_id=submission_id))
+
+
 @router.post("/notices/{notice_id}/asks/{ask_id}/compile", status_code=status.HTTP_201_CREATED,
              summary="汇总: compile accepted submissions of a notice I forwarded into my answer upstream")
 async def compile_report(notice_id: str, ask_id: str, body: CompileBody, request: Request, actor: Reviewer) -> dict[str, Any]:  # type: ignore[valid-type]
@@ -158,6 +167,15 @@ async def completeness(notice_id: str, b: BackendDep, actor: Tracker) -> dict[st
     return await b.call("reports", "completeness", {"notice_id": notice_id})
 
 
+def commendations(expected: list[dict]) -> dict[str, list[dict]]:
+    """评选结果: the commended submissions of a notice by category, in the categories' order, units by name."""
+    out: dict[str, list[dict]] = {c.value: [] for c in Commendation}
+    for row in sorted(expected, key=lambda r: (r["unit_name"], r["ask_id"])):
+        if row.get("commendation"):
+            out[row["commendation"]["category"]].append(row)
+    return {category: rows for category, rows in out.items() if rows}
+
+
 async def notice_panel(b: Backend, notice: dict, actor: Actor, viewer: dict) -> dict[str, Any]:
     """What the notice page shows of submissions: the viewer's own per ask, and, for its issuer, completeness."""
     mine: dict[str, dict] = {}
@@ -175,6 +193,9 @@ async def notice_panel(b: Backend, notice: dict, actor: Actor, viewer: dict) -> 
             completeness = {a["ask_id"]: a for a in view["asks"]}
         except NotFound:  # the read model is not there yet
             pass
-    return {"my_submissions": mine, "completeness": completeness,
+    commended: dict[str, list[dict]] = {}
+    if completeness:
+        commended = commendations(await b.call("submissions", "expected", {"notice_id": notice["id"]}))
+    return {"my_submissions": mine, "completeness": completeness, "commended": commended,
             "can_submit": Role.submitter in actor.roles, "can_review": Role.reviewer in actor.roles,
             "is_forward": bool(notice.get("parent_notice_id"))}

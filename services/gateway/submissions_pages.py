@@ -16,6 +16,7 @@ from shared.commands import (
     AcceptSubmission,
     Actor,
     ChaseSubmissions,
+    CommendSubmission,
     CompileReport,
     NoticeQuery,
     ReturnSubmission,
@@ -25,7 +26,7 @@ from shared.commands import (
 )
 from shared.errors import DomainError, NotFound
 from shared.ids import submission_id
-from shared.schemas import Role
+from shared.schemas import Commendation, Role
 
 from . import submission_forms as sf
 from .audit import command
@@ -109,8 +110,30 @@ async def submit(request: Request, notice_id: str, ask_id: str, actor: Submitter
 @router.get("/submissions/{sid}", response_class=HTMLResponse)
 async def submission_page(request: Request, sid: str, actor: CurrentActor) -> HTMLResponse:
     sub = await get_submission(request.app.state.backend, sid, actor)
-    return render(request, "submission.html", sub=sub, can_review=sub["can_review"] and has(actor, "reviewer"),
-                  names=await _names(request, {sub["to_unit_id"]}), error=request.query_params.get("error"))
+    return await _submission_page(request, sub, actor, error=request.query_params.get("error"))
+
+
+async def _submission_page(request: Request, sub: dict, actor: Actor, error: str | None = None,
+                           status_code: int = 200) -> HTMLResponse:
+    return render(request, "submission.html", status_code=status_code, sub=sub,
+                  can_review=sub["can_review"] and has(actor, "reviewer"),
+                  can_commend=sub.get("can_commend") and has(actor, "reviewer"), categories=list(Commendation),
+                  names=await _names(request, {sub["to_unit_id"]}), error=error)
+
+
+@router.post("/submissions/{sid}/commend")
+async def commend(request: Request, sid: str, actor: Reviewer) -> Response:
+    form = await request.form()
+    category = form.get("category") if isinstance(form.get("category"), str) else ""
+    note = form.get("note") if isinstance(form.get("note"), str) else ""
+    try:
+        await command(request, "submissions", "commend",
+                      CommendSubmission(submission_id=sid, category=category or None, note=note, actor=actor))
+    except (ValidationError, DomainError) as exc:
+        status = _refused(exc)
+        sub = await get_submission(request.app.state.backend, sid, actor)
+        return await _submission_page(request, sub, actor, error=problems(exc)[0]["message"], status_code=status)
+    return see_other(f"/submissions/{sid}")
 
 
 # ---------------------------------------------------------------- 审核
@@ -146,9 +169,9 @@ async def _decide(request: Request, sid: str, build, action: str, form) -> Respo
         await command(request, "submissions", action, build(revision))
     except (ValidationError, DomainError) as exc:
         status = _refused(exc)
-        sub = await get_submission(request.app.state.backend, sid, request.state.identity.actor)
-        return render(request, "submission.html", status_code=status, sub=sub, can_review=sub["can_review"],
-                      names=await _names(request, {sub["to_unit_id"]}), error=problems(exc)[0]["message"])
+        actor = request.state.identity.actor
+        sub = await get_submission(request.app.state.backend, sid, actor)
+        return await _submission_page(request, sub, actor, error=problems(exc)[0]["message"], status_code=status)
     return see_other(f"/submissions/{sid}")
 
 

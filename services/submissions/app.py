@@ -9,6 +9,7 @@ from shared.clock import Clock
 from shared.commands import (
     AcceptSubmission,
     ChaseSubmissions,
+    CommendSubmission,
     CompileReport,
     ReturnSubmission,
     ReviewQuery,
@@ -113,6 +114,10 @@ def create_app(settings: SubmissionsSettings, clock: Clock | None = None) -> Fas
     @svc.on_rpc("return", "退回: return the latest revision with a reason; publish submission.returned")
     async def return_(cmd: ReturnSubmission) -> dict:
         return await h.return_(cmd, d)
+
+    @svc.on_rpc("commend", "评选: commend an accepted submission for the 通报表扬, or take it back")
+    async def commend(cmd: CommendSubmission) -> dict:
+        return await h.commend(cmd, d)
 
     @svc.on_rpc("compile", "汇总: compile accepted submissions into the unit's answer upstream; publish report.compiled")
     async def compile_report(cmd: CompileReport) -> dict:

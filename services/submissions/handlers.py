@@ -23,6 +23,7 @@ from shared.commands import (
     AcceptSubmission,
     Actor,
     ChaseSubmissions,
+    CommendSubmission,
     CompileReport,
     ReturnSubmission,
     ReviewQuery,
@@ -281,6 +282,21 @@ async def _record_review(doc: dict, fact: SubmissionReviewed, status: str, d: De
     return view(updated)
 
 
+async def commend(cmd: CommendSubmission, d: Deps) -> dict:
+    """评选 an accepted submission for the 通报表扬, or take it back; only the unit it is routed to, here."""
+    doc = await d.repo.get(cmd.submission_id)
+    if doc is None or not reviews(cmd.actor, doc, d.node):
+        raise NotFound("没有送交本单位审核的这项报送", field="submission_id")
+    if doc["status"] != "accepted":
+        raise Conflict("只能评选已采用的报送", field="submission_id", code="not_accepted")
+    mark = None
+    if cmd.category is not None:
+        mark = {"category": cmd.category.value, "note": cmd.note.strip(), "by": actor_name(cmd.actor),
+                "at": d.clock.now()}
+    await d.repo.set_fields(doc["_id"], {"commendation": mark})
+    return view({**doc, "commendation": mark})
+
+
 async def on_reviewed(event: SubmissionReviewed, d: Deps) -> None:
     status = "accepted" if isinstance(event, SubmissionAccepted) else "returned"
     fields = domain.reviewed_fields(status=status, revision=event.revision, at=event.reviewed_at,
@@ -436,7 +452,7 @@ async def send_due_reminders(d: Deps) -> int:
 # Every submission shows the same keys, whatever it went through.
 VIEW_DEFAULTS = {"late": False, "compiled": False, "item_count": 0, "submitted_at": None, "submitted_by": None,
                  "reviewed_at": None, "reviewed_by": None, "return_reason": None, "last_reminder": None,
-                 "compiled_in": None, "notice_status": "issued", "department": None}
+                 "compiled_in": None, "notice_status": "issued", "department": None, "commendation": None}
 
 
 def view(doc: dict, revisions: list[dict | None] = ()) -> dict:
@@ -454,6 +470,7 @@ async def get(q: SubmissionQuery, d: Deps) -> dict:
     out["ask"] = next((a for a in (notice or {}).get("asks", []) if a["ask_id"] == doc["ask_id"]), None)
     out["notice_status"] = (notice or {}).get("status", "issued")
     out["can_review"] = reviews(q.actor, doc, d.node) and doc["status"] == "submitted"
+    out["can_commend"] = reviews(q.actor, doc, d.node) and doc["status"] == "accepted"
     return out
 
 

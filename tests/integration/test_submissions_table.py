@@ -66,7 +66,7 @@ async def test_the_table_lists_every_unit_routed_here_one_row_per_item_with_the_
         disposition = response.headers["content-disposition"]
         assert unquote(disposition.split("filename*=UTF-8''")[1]).startswith("汇总表-粤科协联〔")
         header, *rows = read_csv(response)
-        assert header == ["序号", "单位", "单位代码", "状态", "报送时间", "报送人", "逾期", "版本", "第几项",
+        assert header == ["序号", "单位", "单位代码", "状态", "报送时间", "报送人", "逾期", "版本", "评选", "第几项",
                           "主办单位名称", "主题活动名称", "主题活动模块", "承办单位名称", "联系人", "工作方案",
                           "盖章PDF版和word版"]
         by_unit = {}
