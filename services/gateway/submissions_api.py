@@ -25,7 +25,7 @@ from shared.commands import (
     SubmitItems,
     UnitNoticesQuery,
 )
-from shared.errors import NotFound
+from shared.errors import NotFound, Unavailable
 from shared.ids import submission_id
 from shared.schemas import Attachment, Commendation, Role
 
@@ -194,8 +194,11 @@ async def notice_panel(b: Backend, notice: dict, actor: Actor, viewer: dict) -> 
         except NotFound:  # the read model is not there yet
             pass
     commended: dict[str, list[dict]] = {}
-    if completeness:
-        commended = commendations(await b.call("submissions", "expected", {"notice_id": notice["id"]}))
+    if any(a.get("accepted") for a in completeness.values()):  # only accepted submissions are commended
+        try:
+            commended = commendations(await b.call("submissions", "expected", {"notice_id": notice["id"]}))
+        except Unavailable:  # the page still shows the notice; the 评选结果 wait for the service
+            pass
     return {"my_submissions": mine, "completeness": completeness, "commended": commended,
             "can_submit": Role.submitter in actor.roles, "can_review": Role.reviewer in actor.roles,
             "is_forward": bool(notice.get("parent_notice_id"))}
