@@ -38,7 +38,9 @@ from shared import subjects
 from shared.admin_setup import create_api_token
 from shared.runtime import NodeRuntime
 
-from ._node import CpuMeter, cpu_parts, machine, processes, running_node, store
+from ._node import CpuMeter, cpu_parts, machine, percentile, processes, running_node, store
+
+INBOX_USERS = 8  # users opening their 收文 at the same moment
 
 # (service, durable name) of each consumer of notice.issued, and what it writes per recipient.
 CONSUMERS = {
@@ -77,6 +79,37 @@ class Fanout:
     per_consumer: dict[str, float] = field(default_factory=dict)
     parts: int = 0
     cpu: dict[str, float] = field(default_factory=dict)
+    lookups: list[float] = field(default_factory=list)  # a directory lookup's latency while the POST ran
+
+
+async def inboxes_at_once(rt: NodeRuntime, users: int) -> tuple[float, list[float]]:
+    """收文 of one unit alone, then of ``users`` units at once (each its own token): the seconds each took."""
+    async def client(unit: str) -> httpx.AsyncClient:
+        token = await create_api_token(rt.store_url, rt.cfg.node_id, unit, "submitter", name=f"bench {unit}")
+        return httpx.AsyncClient(base_url=rt.cfg.gateway_url, timeout=120.0, headers={"Authorization": f"Bearer {token}"})
+
+    async def timed(c: httpx.AsyncClient) -> float:
+        t = time.perf_counter()
+        (await c.get("/api/inbox")).raise_for_status()
+        return time.perf_counter() - t
+
+    clients = [await client(f"u{i:05d}") for i in range(users)]
+    try:
+        alone = await timed(clients[0])
+        return alone, list(await asyncio.gather(*(timed(c) for c in clients)))
+    finally:
+        for c in clients:
+            await c.aclose()
+
+
+async def lookups_while(http: httpx.AsyncClient, running: asyncio.Event, out: list[float]) -> None:
+    """Look a unit up (``GET /api/units/…``, one document by ``_id``) again and again until ``running`` is cleared:
+    what another user's page waits while the notices service is busy issuing."""
+    while running.is_set():
+        t = time.perf_counter()
+        (await http.get("/api/units/u00001")).raise_for_status()
+        out.append(time.perf_counter() - t)
+        await asyncio.sleep(0.02)
 
 
 async def consumers_done(js, node: str, last_seq: int, t0: float, timeout: float = 600.0) -> dict[str, float]:
@@ -97,7 +130,8 @@ async def consumers_done(js, node: str, last_seq: int, t0: float, timeout: float
     return done
 
 
-async def run_slice(rt: NodeRuntime, recipients: int, notices: int) -> tuple[list[Fanout], list[str], float]:
+async def run_slice(rt: NodeRuntime, recipients: int,
+                    notices: int) -> tuple[list[Fanout], list[str], float, list[float]]:
     node = rt.cfg.node_id
     deadline = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 30 * 86400))
     token = await create_api_token(rt.store_url, node, "gd-kx", "admin", "issuer", name="bench fan-out")
@@ -112,22 +146,32 @@ async def run_slice(rt: NodeRuntime, recipients: int, notices: int) -> tuple[lis
                                 content=directory_csv(recipients).encode())
             r.raise_for_status()
             import_seconds = time.perf_counter() - t
+            idle: list[float] = []
+            for _ in range(20):
+                t = time.perf_counter()
+                (await http.get("/api/units/u00001")).raise_for_status()
+                idle.append(time.perf_counter() - t)
             for k in range(notices):
                 meter = CpuMeter({name: p.pid for name, p in processes(rt).items()} | {"bench client": os.getpid()})
                 meter.start()
+                busy, lookups = asyncio.Event(), []
+                busy.set()
                 t0 = time.perf_counter()
+                prober = asyncio.create_task(lookups_while(http, busy, lookups))
                 r = await http.post("/api/notices", json=notice_payload(k, recipients, deadline))
+                busy.clear()
+                await prober
                 if r.status_code != 201:
                     raise RuntimeError(f"POST /api/notices answered {r.status_code}: {r.text[:300]}")
                 accepted = time.perf_counter() - t0
                 ids.append(r.json()["notice_id"])
                 last = (await js.stream_info(subjects.events_stream(node))).state.last_seq
                 per = await consumers_done(js, node, last, t0)
-                results.append(Fanout(max(per.values()), accepted, per, cpu=meter.stop()))
+                results.append(Fanout(max(per.values()), accepted, per, cpu=meter.stop(), lookups=lookups))
     finally:
         await nc.close()
     await check_documents(rt, ids, recipients)
-    return results, ids, import_seconds
+    return results, ids, import_seconds, idle
 
 
 async def check_documents(rt: NodeRuntime, ids: list[str], recipients: int) -> None:
@@ -210,7 +254,8 @@ async def run_raw(rt: NodeRuntime, notice_id: str, rounds: int) -> tuple[list[fl
         await client.close()
 
 
-def report(results: list[Fanout], raw: list[float], parts: int, recipients: int, import_seconds: float) -> None:
+def report(results: list[Fanout], raw: list[float], parts: int, recipients: int, import_seconds: float,
+           idle: list[float]) -> None:
     docs = 4 * recipients + 1  # inbox + expected + 2 deliveries per recipient, and the status document
     median = lambda xs: statistics.median(xs)  # noqa: E731
     total = median([r.seconds for r in results])
@@ -225,6 +270,9 @@ def report(results: list[Fanout], raw: list[float], parts: int, recipients: int,
           f"{parts * len(CONSUMERS) / total:6.1f} events handled/s   {docs / total:8.0f} documents/s")
     for label in CONSUMERS:
         print(f"      {label:28s} done after {median([r.per_consumer[label] for r in results]):.2f} s")
+    busy = [x for r in results for x in r.lookups]
+    print(f"    a directory lookup (GET /api/units/…) meanwhile: p50 {percentile(busy, 50) * 1000:.0f} ms, "
+          f"max {max(busy) * 1000:.0f} ms over {len(busy)} lookups; idle p50 {percentile(idle, 50) * 1000:.0f} ms")
     print("\n  raw baseline (PyMongo insert_one/insert_many/update_one + nats-py publish/fetch, same documents)")
     print(f"    median of {len(raw)} rounds: {raw_s:.2f} s   {recipients / raw_s:8.0f} recipients/s   "
           f"{parts * len(CONSUMERS) / raw_s:6.1f} events/s   {docs / raw_s:8.0f} documents/s   "
@@ -251,9 +299,13 @@ def main(argv: list[str]) -> int:
     print(f"machine: {machine()}", flush=True)
     with running_node() as rt:
         print(f"store: {store(rt)}", flush=True)
-        results, ids, import_seconds = asyncio.run(run_slice(rt, args.recipients, args.notices))
+        results, ids, import_seconds, idle = asyncio.run(run_slice(rt, args.recipients, args.notices))
+        alone, together = asyncio.run(inboxes_at_once(rt, INBOX_USERS))
         raw, parts = asyncio.run(run_raw(rt, ids[-1], args.rounds))
-    report(results, raw, parts, args.recipients, import_seconds)
+    report(results, raw, parts, args.recipients, import_seconds, idle)
+    print(f"\n  收文 (GET /api/inbox, {args.notices * args.recipients} inbox entries stored): one unit alone "
+          f"{alone * 1000:.0f} ms; {INBOX_USERS} units at once: p50 {percentile(together, 50) * 1000:.0f} ms, "
+          f"slowest {max(together) * 1000:.0f} ms")
     return 0
 
 

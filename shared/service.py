@@ -39,6 +39,7 @@ from .storage import Index, connect, database, ensure_indexes
 # Redelivery is driven by our middleware (nak with backoff); ack_wait only
 # bounds how long a crashed worker holds a message.
 ACK_WAIT_S = 30.0
+QUERY_WORKERS = 8
 
 
 def configure_logging(settings: ServiceSettings) -> None:
@@ -87,7 +88,7 @@ class Service:
         self.app.on_startup(self._start)
         self.app.after_startup(self._after_start)
         self.app.after_shutdown(self._stop)
-        self.on_rpc("health", "Liveness: answers when the service is connected and consuming")(self._health)
+        self.on_rpc("health", "Liveness: answers when the service is connected and consuming", query=True)(self._health)
 
     # ------------------------------------------------------------ resources
 
@@ -170,8 +171,16 @@ class Service:
             description=description,
         )
 
-    def on_rpc(self, action: str, description: str):
-        return self.rpc.subscriber(subjects.rpc(self.node, self.name, action), queue=self.name, description=description)
+    def on_rpc(self, action: str, description: str, *, query: bool = False):
+        """Answer requests on ``rpc.<node>.<service>.<action>``, shared by the service's replicas (a queue group).
+
+        Commands are handled one at a time per process (their writes are
+        ordered); a ``query`` reads only, so up to ``QUERY_WORKERS`` run at once
+        and a page is not kept waiting behind a long command (a notice to
+        3,000 units).
+        """
+        return self.rpc.subscriber(subjects.rpc(self.node, self.name, action), queue=self.name, description=description,
+                                   max_workers=QUERY_WORKERS if query else 1)
 
     async def publish(self, event: Event, dest: str | None = None) -> None:
         await publish_event(self.broker, event, dest)

@@ -65,11 +65,11 @@ def create_app(settings: NoticesSettings, clock: Clock | None = None) -> FastStr
     async def delete_unit(cmd: DeleteUnit) -> dict:
         return await h.delete_unit(cmd, d)
 
-    @svc.on_rpc("directory.list", "All org units in the directory")
+    @svc.on_rpc("directory.list", "All org units in the directory", query=True)
     async def list_units() -> list[dict]:
         return await h.list_units(d)
 
-    @svc.on_rpc("directory.get", "One org unit")
+    @svc.on_rpc("directory.get", "One org unit", query=True)
     async def get_unit(q: UnitQuery) -> dict:
         return await h.get_unit(q, d)
 
@@ -77,7 +77,7 @@ def create_app(settings: NoticesSettings, clock: Clock | None = None) -> FastStr
     async def import_units(cmd: ImportUnits) -> dict:
         return await h.import_units(cmd, d)
 
-    @svc.on_rpc("directory.export", "The directory as CSV or YAML")
+    @svc.on_rpc("directory.export", "The directory as CSV or YAML", query=True)
     async def export_units(cmd: ExportUnits) -> dict:
         return await h.export_units(cmd, d)
 
@@ -94,11 +94,11 @@ def create_app(settings: NoticesSettings, clock: Clock | None = None) -> FastStr
     async def finish_upload(cmd: FinishUpload) -> dict:
         return await h.finish_upload(cmd, d)
 
-    @svc.on_rpc("attachment.read", "An attachment's metadata, and whether its bytes are here")
+    @svc.on_rpc("attachment.read", "An attachment's metadata, and whether its bytes are here", query=True)
     async def read_attachment(q: ReadAttachment) -> dict:
         return await h.read_attachment(q, d)
 
-    @svc.on_rpc("blob.read", "Whether a file's bytes are here, or one piece of them")
+    @svc.on_rpc("blob.read", "Whether a file's bytes are here, or one piece of them", query=True)
     async def read_blob(q: ReadBlob) -> dict:
         return await h.read_blob(q, d)
 
@@ -123,23 +123,23 @@ def create_app(settings: NoticesSettings, clock: Clock | None = None) -> FastStr
     async def acknowledge(cmd: AcknowledgeNotice) -> dict:
         return await h.acknowledge(cmd, d)
 
-    @svc.on_rpc("list", "发文: notices a unit issued or forwarded, newest first, with acknowledgement counts")
+    @svc.on_rpc("list", "发文: notices a unit issued or forwarded, newest first, with acknowledgement counts", query=True)
     async def list_issued(q: UnitNoticesQuery) -> list[dict]:
         return await h.list_issued(q, d)
 
-    @svc.on_rpc("inbox", "收文: a unit's inbox, newest first")
+    @svc.on_rpc("inbox", "收文: a unit's inbox, newest first", query=True)
     async def inbox(q: UnitNoticesQuery) -> list[dict]:
         return await h.inbox(q, d)
 
-    @svc.on_rpc("get", "One notice, with its chain and the notices forwarded from it here")
+    @svc.on_rpc("get", "One notice, with its chain and the notices forwarded from it here", query=True)
     async def get(q: NoticeQuery) -> dict:
         return await h.get_notice(q, d)
 
-    @svc.on_rpc("tracking", "The issuer's view of 签收: who has and has not acknowledged, with times")
+    @svc.on_rpc("tracking", "The issuer's view of 签收: who has and has not acknowledged, with times", query=True)
     async def tracking(q: NoticeQuery) -> dict:
         return await h.tracking(q, d)
 
-    @svc.on_rpc("form_templates", "Form templates offered by the ask editor")
+    @svc.on_rpc("form_templates", "Form templates offered by the ask editor", query=True)
     async def form_templates() -> list[dict]:
         return h.form_templates()
 

@@ -68,15 +68,16 @@ def create_app(settings: NotificationsSettings, clock: Clock | None = None) -> F
         await h.send(job, d)
 
     # ---- queries and the node admin's commands
-    @svc.on_rpc("deliveries", "The delivery log of one notice")
+    @svc.on_rpc("deliveries", "The delivery log of one notice", query=True)
     async def deliveries(q: NoticeRef) -> list[dict]:
         return [public(x) | {"address": domain.shown_address(x)} for x in await d.repo.for_notice(q.notice_id)]
 
-    @svc.on_rpc("deliveries.summary", "How sending went for one notice: counts per cause and channel, what did not go")
+    @svc.on_rpc("deliveries.summary", "How sending went for one notice: counts per cause and channel, what did not go",
+                query=True)
     async def deliveries_summary(q: NoticeRef) -> dict:
         return await h.delivery_summary(q.notice_id, d)
 
-    @svc.on_rpc("channels.get", "The node's notification channels (enabled, parameters)")
+    @svc.on_rpc("channels.get", "The node's notification channels (enabled, parameters)", query=True)
     async def channels_get() -> dict:
         return await h.channels(d)
 
@@ -84,7 +85,7 @@ def create_app(settings: NotificationsSettings, clock: Clock | None = None) -> F
     async def channels_update(cmd: UpdateChannels) -> dict:
         return await h.update_channels(cmd, d)
 
-    @svc.on_rpc("templates.list", "Message templates per cause and channel, with their variables")
+    @svc.on_rpc("templates.list", "Message templates per cause and channel, with their variables", query=True)
     async def templates_list(q: TemplateQuery) -> list[dict]:
         return await h.list_templates(q, d)
 
@@ -96,7 +97,7 @@ def create_app(settings: NotificationsSettings, clock: Clock | None = None) -> F
     async def templates_reset(cmd: ResetTemplate) -> dict:
         return await h.reset_template(cmd, d)
 
-    @svc.on_rpc("templates.preview", "Render a template with sample values; nothing is stored")
+    @svc.on_rpc("templates.preview", "Render a template with sample values; nothing is stored", query=True)
     async def templates_preview(cmd: PreviewTemplate) -> dict:
         return await h.preview_template(cmd, d)
 

@@ -95,18 +95,18 @@ def create_app(settings: ReportsSettings, clock: Clock | None = None) -> FastStr
         if event.origin_node == svc.node:
             await repo.merge_status(event.notice_id, domain.chase_fields(event))
 
-    @svc.on_rpc("completeness", "Per ask: who owes, submitted (on time or late), accepted, returned")
+    @svc.on_rpc("completeness", "Per ask: who owes, submitted (on time or late), accepted, returned", query=True)
     async def completeness(q: NoticeRef) -> dict:
         doc = await repo.status(q.notice_id)
         if doc is None or "recipients" not in doc:
             raise NotFound("该通知尚无状态记录", field="notice_id")
         return domain.completeness_view(doc)
 
-    @svc.on_rpc("unit_statistics", "How each recipient unit handled an issuer's notices of a year")
+    @svc.on_rpc("unit_statistics", "How each recipient unit handled an issuer's notices of a year", query=True)
     async def unit_statistics(q: StatisticsQuery) -> dict:
         return await statistics(q, repo, settings.timezone)
 
-    @svc.on_rpc("notice_status", "Per-notice status: who has and has not acknowledged")
+    @svc.on_rpc("notice_status", "Per-notice status: who has and has not acknowledged", query=True)
     async def notice_status(q: NoticeRef) -> dict:
         doc = await repo.status(q.notice_id)
         if doc is None or "recipients" not in doc:

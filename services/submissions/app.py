@@ -128,23 +128,24 @@ def create_app(settings: SubmissionsSettings, clock: Clock | None = None) -> Fas
         return await h.chase(cmd, d)
 
     # ---- queries
-    @svc.on_rpc("get", "One submission with its revisions, for its unit or the unit reviewing it")
+    @svc.on_rpc("get", "One submission with its revisions, for its unit or the unit reviewing it", query=True)
     async def get(q: SubmissionQuery) -> dict:
         return await h.get(q, d)
 
-    @svc.on_rpc("mine", "What a unit owes and has submitted")
+    @svc.on_rpc("mine", "What a unit owes and has submitted", query=True)
     async def mine(q: UnitNoticesQuery) -> list[dict]:
         return await h.mine(q, d)
 
-    @svc.on_rpc("review", "Submissions routed to the actor's unit for review")
+    @svc.on_rpc("review", "Submissions routed to the actor's unit for review", query=True)
     async def review(q: ReviewQuery) -> list[dict]:
         return await h.review_queue(q, d)
 
-    @svc.on_rpc("table", "汇总表: the submissions of one ask routed to the actor's unit, with their latest items")
+    @svc.on_rpc("table", "汇总表: the submissions of one ask routed to the actor's unit, with their latest items",
+                query=True)
     async def table(q: SubmissionTableQuery) -> dict:
         return await h.table(q, d)
 
-    @svc.on_rpc("expected", "Who owes which submission for a notice, and its state")
+    @svc.on_rpc("expected", "Who owes which submission for a notice, and its state", query=True)
     async def expected(q: NoticeRef) -> list[dict]:
         return await h.expected(q.notice_id, d)
 
