@@ -13,7 +13,7 @@ def test_issue_fanout_runs_end_to_end_on_a_tiny_load():
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for line in ("12 recipients per notice", "median end to end:", "inbox (notices)", "status (reports)",
-                 "raw baseline", "ratio slice / raw:", "events/s (", "raw baseline:"):
+                 "raw baseline", "ratio slice / raw:", "events/s (", "raw baseline:", "a directory lookup", "收文 (GET"):
         assert line in proc.stdout, proc.stdout
     [events] = [line for line in proc.stdout.splitlines() if line.strip().startswith("slice:")]
     assert events.count("events/s") == 2  # the slice's and the raw baseline's, side by side
