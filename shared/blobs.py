@@ -13,6 +13,8 @@ place once the whole content has its checksum.
 Every replica of a service must see the same ``root`` (the node's data dir).
 """
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import time
@@ -105,32 +107,40 @@ class BlobStore:
     def receive_part(self, sha256: str, size: int, offset: int, data: bytes) -> bool:
         """Write a piece of a file coming from another node; True once the file is whole and in place.
 
-        Pieces may come in any order and more than once: each is written at its
-        offset, and the file is checked whenever it has reached its size (a
-        piece still missing leaves a hole, so the checksum tells).
+        Pieces may come in any order, more than once, and at the same time (a
+        fetched batch is handled concurrently, replicas share the data dir):
+        each is written at its offset under an exclusive lock on the partial
+        file, and the one that finds it at full size checks the checksum (a
+        piece still missing leaves a hole, so the checksum tells) and moves it
+        into place while still holding the lock.
         """
         partial = self.root / "incoming" / sha256
         if self.exists(sha256):
-            partial.unlink(missing_ok=True)  # a late repeat of a piece: nothing left to build
             return True
         partial.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(partial, os.O_RDWR | os.O_CREAT, 0o644)
         try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if self.exists(sha256):  # finished while this piece waited for the lock
+                with contextlib.suppress(FileNotFoundError):
+                    if os.stat(partial).st_ino == os.fstat(fd).st_ino:
+                        partial.unlink()  # a partial this piece made again after the file was moved: not needed
+                return True
             os.pwrite(fd, data, offset)
-            if os.fstat(fd).st_size < size:
+            if os.fstat(fd).st_size < size or _digest(fd) != sha256:
                 return False
+            target = self.path(sha256)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(partial, target)  # the locked file is the one at ``partial``: movers hold its lock
+            return True
         finally:
-            os.close(fd)
-        digest = hashlib.sha256()
-        with open(partial, "rb") as f:
-            while chunk := f.read(HASH_CHUNK):
-                digest.update(chunk)
-        if digest.hexdigest() != sha256:
-            return False
-        target = self.path(sha256)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.replace(partial, target)
-        except FileNotFoundError:  # another handler of the same file moved it first
-            pass
-        return self.exists(sha256)
+            os.close(fd)  # releases the lock
+
+
+def _digest(fd: int) -> str:
+    digest = hashlib.sha256()
+    offset = 0
+    while chunk := os.pread(fd, HASH_CHUNK, offset):
+        digest.update(chunk)
+        offset += len(chunk)
+    return digest.hexdigest()
