@@ -10,6 +10,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from shared.clock import local_text
 
+from .paging import page_url
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -20,6 +22,7 @@ def templates(timezone: str, context_processors: Sequence[Callable[[Request], di
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
     )
+    env.globals["page_url"] = page_url
     env.filters["local"] = lambda value, fmt="%Y-%m-%d %H:%M": local_text(_as_datetime(value), timezone, fmt) if value else ""
     return Jinja2Templates(env=env, context_processors=list(context_processors))
 
