@@ -95,6 +95,21 @@ def cpu_parts(cpu: dict[str, float], digits: int = 1) -> str:
     return ", ".join(f"{k} {v:.{digits}f}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1]) if v >= least)
 
 
+def disk_usage(root: Path, largest: int = 3) -> tuple[int, list[tuple[int, str]]]:
+    """Bytes on disk under ``root`` as ``du`` counts them (allocated blocks), and the largest files (bytes, path
+    relative to ``root``): on FerretDB a database is a SQLite file with its WAL beside it."""
+    files = []
+    for path in root.rglob("*"):
+        try:
+            st = path.lstat()
+        except FileNotFoundError:  # a WAL or a temporary file went away meanwhile
+            continue
+        if path.is_file():
+            files.append((st.st_blocks * 512, str(path.relative_to(root))))
+    files.sort(reverse=True)
+    return sum(size for size, _ in files), files[:largest]
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")

@@ -37,6 +37,7 @@ from shared.commands import Reply, UpsertUnit
 from shared.schemas import Contact, UnitKind
 from shared.runtime import NodeRuntime
 
+from ._load import bounded, deadline_in
 from ._node import CpuMeter, cpu_parts, machine, percentile, processes, running_node, store
 
 # A province issuing to its cities, societies and universities, as in seed 000.
@@ -99,21 +100,6 @@ class Result:
         return self.notices / self.seconds
 
 
-async def bounded(n: int, concurrency: int, work) -> list[float]:
-    """Run ``work(i)`` for i in range(n), ``concurrency`` at a time; per-call latencies in seconds."""
-    latencies: list[float] = []
-    next_i = iter(range(n))
-
-    async def worker() -> None:
-        for i in next_i:
-            t = time.perf_counter()
-            await work(i)
-            latencies.append(time.perf_counter() - t)
-
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return latencies
-
-
 class ReadModels:
     """The two read models the slice must fill.
 
@@ -160,10 +146,6 @@ class ReadModels:
 
     async def close(self) -> None:
         await self.client.close()
-
-
-def deadline_in(days: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + days * 86400))
 
 
 @dataclass

@@ -49,8 +49,8 @@ from shared import outbox, subjects
 from shared.admin_setup import create_api_token
 from shared.runtime import NodeRuntime
 
+from ._load import bearer, bounded, deadline_in, settled, unit_tokens
 from ._node import CpuMeter, cpu_parts, machine, percentile, processes, running_node, store
-from .issue_throughput import bounded, deadline_in
 
 ISSUER = "gd-kx"
 ASK = "summary"
@@ -93,21 +93,6 @@ def notice_payload(title: str, recipients: list[str], deadline: str) -> dict:
     }
 
 
-async def settled(js, node: str, consumers, timeout: float = 300.0) -> None:
-    """Every event now in the stream that these consumers filter on has been acknowledged."""
-    stream = subjects.events_stream(node)
-    deadline = time.perf_counter() + timeout
-    for service, name in consumers:
-        durable = subjects.durable(node, service, name)
-        while True:
-            info = await js.consumer_info(stream, durable)
-            if info.num_pending == 0 and info.num_ack_pending == 0:
-                break
-            if time.perf_counter() > deadline:
-                raise TimeoutError(f"{durable} still behind: {info}")
-            await asyncio.sleep(0.02)
-
-
 @dataclass
 class Phase:
     count: int
@@ -135,14 +120,7 @@ async def run_slice(rt: NodeRuntime, units: int, concurrency: int, warmup: int) 
     t_setup = time.perf_counter()
     admin = await create_api_token(url, node, ISSUER, "admin", "issuer", name="bench")
     reviewer = await create_api_token(url, node, ISSUER, "issuer", "reviewer", name="bench reviewer")
-    sem = asyncio.Semaphore(8)
-
-    async def unit_token(i: int) -> str:
-        async with sem:
-            return await create_api_token(url, node, unit_id(i), "submitter", name="bench submitter")
-
-    tokens = await asyncio.gather(*(unit_token(i) for i in range(units)))
-    auth = lambda token: {"Authorization": f"Bearer {token}"}  # noqa: E731
+    tokens = await unit_tokens(rt, [unit_id(i) for i in range(units)], "submitter", name="bench submitter")
     pids = {name: p.pid for name, p in processes(rt).items()} | {"bench client": os.getpid()}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     nc = await nats.connect(rt.cfg.nats_url)
@@ -150,31 +128,31 @@ async def run_slice(rt: NodeRuntime, units: int, concurrency: int, warmup: int) 
     deadline = deadline_in(30)
     try:
         async with httpx.AsyncClient(base_url=rt.cfg.gateway_url, timeout=120.0, limits=limits) as http:
-            r = await http.post("/api/units/import", params={"format": "csv"}, headers=auth(admin),
+            r = await http.post("/api/units/import", params={"format": "csv"}, headers=bearer(admin),
                                 content=directory_csv(units).encode())
             r.raise_for_status()
 
             async def issue(title: str, recipients: list[str]) -> str:
-                r = await http.post("/api/notices", headers=auth(admin),
+                r = await http.post("/api/notices", headers=bearer(admin),
                                     json=notice_payload(title, recipients, deadline))
                 if r.status_code != 201:
                     raise RuntimeError(f"POST /api/notices answered {r.status_code}: {r.text[:300]}")
                 return r.json()["notice_id"]
 
             async def submit(notice_id: str, i: int) -> str:
-                r = await http.post(f"/api/notices/{notice_id}/asks/{ASK}/submission", headers=auth(tokens[i]),
+                r = await http.post(f"/api/notices/{notice_id}/asks/{ASK}/submission", headers=bearer(tokens[i]),
                                     json={"items": [{"summary": f"{unit_id(i)}：{SUMMARY}"}]})
                 if r.status_code != 201:
                     raise RuntimeError(f"POST …/submission answered {r.status_code}: {r.text[:300]}")
                 return r.json()["id"]
 
             async def accept(sid: str) -> None:
-                r = await http.post(f"/api/submissions/{sid}/accept", headers=auth(reviewer), json={"revision": 1})
+                r = await http.post(f"/api/submissions/{sid}/accept", headers=bearer(reviewer), json={"revision": 1})
                 if r.status_code != 200:
                     raise RuntimeError(f"POST …/accept answered {r.status_code}: {r.text[:300]}")
 
             async def completeness(notice_id: str) -> dict:
-                r = await http.get(f"/api/notices/{notice_id}/completeness", headers=auth(reviewer))
+                r = await http.get(f"/api/notices/{notice_id}/completeness", headers=bearer(reviewer))
                 r.raise_for_status()
                 return next(a for a in r.json()["asks"] if a["ask_id"] == ASK)
 
@@ -193,7 +171,7 @@ async def run_slice(rt: NodeRuntime, units: int, concurrency: int, warmup: int) 
 
             async def owes(i: int) -> None:
                 nonlocal seen
-                r = await http.get("/api/submissions", headers=auth(tokens[i]))
+                r = await http.get("/api/submissions", headers=bearer(tokens[i]))
                 r.raise_for_status()
                 seen += any(row["notice_id"] == notice_id and row["status"] == "pending" for row in r.json())
 

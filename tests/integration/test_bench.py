@@ -57,3 +57,17 @@ def test_sending_runs_end_to_end_on_a_tiny_load():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for line in ("8 e-mails per notice", "e-mails/s", "raw baseline (smtplib", "ratio slice / raw:", "CPU seconds"):
         assert line in proc.stdout, proc.stdout
+
+
+def test_year_runs_end_to_end_on_a_tiny_load():
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "year", "--notices", "2", "--units", "12", "--mark", "1", "--repeat", "2",
+         "--issue-reps", "1", "--clients", "3"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for line in ("directory: 12 units", "notice 2: 201 after", "=== at 1 notice(s) answered", "=== at 2 notice(s) answered",
+                 "收文 page", "GET /api/inbox", "汇总表 CSV export", "采用", "issue a notice → every inbox written",
+                 "store holds:", "=== load phase", "签收 + 报送 + 采用 of one notice by every unit", "5xx and timeouts:",
+                 "data dir", "CPU seconds", "=== summary at 1 and 2 notices answered", "flagged against issue 10"):
+        assert line in proc.stdout, proc.stdout
