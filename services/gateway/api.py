@@ -5,16 +5,18 @@ Notices and the directory are in notices_api.py. Every route needs a login
 the actor in every command and query.
 """
 
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
-from shared.commands import Actor
-from shared.errors import Forbidden
+from shared.commands import Actor, NotificationCause, NotificationChannel
+from shared.errors import Forbidden, Invalid
+from shared.paging import PageQuery
 from shared.schemas import Role
 
 from .auth import Identity, login_required, require
 from .backend import Backend
+from .paging import PageParams
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -50,10 +52,40 @@ async def notice_status(notice_id: str, b: BackendDep, actor: Tracker) -> dict[s
     return await b.call("reports", "notice_status", {"notice_id": notice_id})
 
 
-@router.get("/notices/{notice_id}/deliveries", summary="Notification deliveries for a notice")
-async def notice_deliveries(notice_id: str, b: BackendDep, actor: Tracker) -> list[dict[str, Any]]:
+DELIVERY_STATUSES = ("pending", "retrying", "sent", "failed", "skipped")
+CHANNELS, CAUSES = get_args(NotificationChannel), get_args(NotificationCause)
+
+
+def delivery_filters(
+    channel: Annotated[str | None, Query(max_length=20, description=f"one of {', '.join(CHANNELS)}")] = None,
+    status: Annotated[str | None, Query(max_length=20, description=f"one of {', '.join(DELIVERY_STATUSES)}")] = None,
+    cause: Annotated[str | None, Query(max_length=40, description="the event that caused it, e.g. notice.issued")] = None,
+    unit_id: Annotated[str | None, Query(max_length=100, description="the unit told")] = None,
+) -> dict[str, str]:
+    """The filters of a delivery log (empty: all); a value that is none of the known ones is a 422 naming it."""
+    for field, value, known, what in (("channel", channel, CHANNELS, "渠道"), ("status", status, DELIVERY_STATUSES, "状态"),
+                                      ("cause", cause, CAUSES, "事由")):
+        if value and value not in known:
+            raise Invalid(f"{what}无效，可选：{'、'.join(known)}", field=field, code="bad_filter")
+    return {k: v.strip() for k, v in (("channel", channel), ("status", status), ("cause", cause),
+                                      ("unit_id", unit_id)) if v and v.strip()}
+
+
+DeliveryFilters = Annotated[dict[str, str], Depends(delivery_filters)]
+
+
+async def deliveries_page(b: Backend, notice_id: str, filters: dict[str, str], page: PageQuery) -> dict[str, Any]:
+    return await b.call("notifications", "deliveries",
+                        {"notice_id": notice_id, **filters, "page": page.model_dump(mode="json")})
+
+
+@router.get("/notices/{notice_id}/deliveries",
+            summary="A page of the delivery log of a notice (`page`, `per_page`), filtered by channel, status, "
+                    "cause and unit; `total` counts the filtered log")
+async def notice_deliveries(notice_id: str, b: BackendDep, actor: Tracker, page: PageParams,
+                            filters: DeliveryFilters) -> dict[str, Any]:
     await issued_by_own_unit(b, notice_id, actor)
-    return await b.call("notifications", "deliveries", {"notice_id": notice_id})
+    return await deliveries_page(b, notice_id, filters, page)
 
 
 @router.get("/notices/{notice_id}/deliveries/summary",

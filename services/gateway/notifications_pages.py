@@ -1,8 +1,9 @@
-"""The node admin's pages (zh-CN) for notifications: 通知渠道 (channels) and 消息模板 (templates, with a preview)."""
+"""Pages (zh-CN) for notifications: the node admin's 通知渠道 (channels) and 消息模板 (templates, with a preview);
+the issuer's 通知发送记录 of a notice (the delivery log, a page at a time)."""
 
 from typing import Annotated, get_args
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -21,11 +22,14 @@ from shared.errors import DomainError, Invalid, NotFound
 from shared.schemas import Role
 
 from .admin_pages import render
+from .api import Tracker, delivery_filters, deliveries_page, issued_by_own_unit
 from .audit import command
 from .auth import require
 from .notifications_api import template_target
+from .paging import PageParams
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+# No prefix: the admin's pages are under /admin, the issuer's delivery log under its notice.
+router = APIRouter(include_in_schema=False)
 
 Admin = Annotated[Actor, Depends(require(Role.admin))]
 CAUSES = get_args(NotificationCause)
@@ -49,14 +53,14 @@ def _checked(value: str) -> bool:
     return value in ("1", "on", "true")
 
 
-@router.get("/channels", response_class=HTMLResponse)
+@router.get("/admin/channels", response_class=HTMLResponse)
 async def channels(request: Request, actor: Admin, saved: str | None = None) -> HTMLResponse:
     current = await request.app.state.backend.call("notifications", "channels.get")
     return render(request, "admin/channels.html", channels=current, error=None, saved=bool(saved),
                   field_labels=FIELD_LABELS)
 
 
-@router.post("/channels", response_class=HTMLResponse)
+@router.post("/admin/channels", response_class=HTMLResponse)
 async def save_channels(
     request: Request, actor: Admin,
     email_enabled: Annotated[str, Form(max_length=10)] = "",
@@ -96,7 +100,7 @@ async def save_channels(
 # ---------------------------------------------------------------- templates
 
 
-@router.get("/templates", response_class=HTMLResponse)
+@router.get("/admin/templates", response_class=HTMLResponse)
 async def templates(request: Request, actor: Admin) -> HTMLResponse:
     entries = await request.app.state.backend.call("notifications", "templates.list", TemplateQuery(actor=actor))
     current = await request.app.state.backend.call("notifications", "channels.get")
@@ -121,13 +125,13 @@ async def template_page(request: Request, actor: Actor, cause: str, channel: str
 SAVED = {"1": "已保存。", "reset": "已恢复为默认模板。"}
 
 
-@router.get("/templates/{cause}/{channel}", response_class=HTMLResponse)
+@router.get("/admin/templates/{cause}/{channel}", response_class=HTMLResponse)
 async def template(request: Request, cause: str, channel: str, actor: Admin, saved: str | None = None) -> HTMLResponse:
     _pair(cause, channel)
     return await template_page(request, actor, cause, channel, saved=SAVED.get(saved or ""))
 
 
-@router.post("/templates/{cause}/{channel}", response_class=HTMLResponse)
+@router.post("/admin/templates/{cause}/{channel}", response_class=HTMLResponse)
 async def save_template(
     request: Request, cause: str, channel: str, actor: Admin,
     subject: Annotated[str, Form(max_length=1000)] = "",
@@ -148,7 +152,7 @@ async def save_template(
     return RedirectResponse(f"/admin/templates/{cause}/{channel}?saved=1", status_code=303)
 
 
-@router.post("/templates/{cause}/{channel}/preview", response_class=HTMLResponse)
+@router.post("/admin/templates/{cause}/{channel}/preview", response_class=HTMLResponse)
 async def preview(
     request: Request, cause: str, channel: str, actor: Admin,
     subject: Annotated[str, Form(max_length=1000)] = "",
@@ -169,9 +173,32 @@ async def preview(
     return await template_page(request, actor, cause, channel, typed=typed, preview=shown)
 
 
-@router.post("/templates/{cause}/{channel}/reset")
+@router.post("/admin/templates/{cause}/{channel}/reset")
 async def reset(request: Request, cause: str, channel: str, actor: Admin) -> Response:
     _pair(cause, channel)
     await command(request, "notifications", "templates.reset", ResetTemplate(cause=cause, channel=channel, actor=actor),
                   target=template_target(cause, channel))
     return RedirectResponse(f"/admin/templates/{cause}/{channel}?saved=reset", status_code=303)
+
+
+# ---------------------------------------------------------------- the delivery log of a notice (its issuer's)
+
+
+@router.get("/notices/{notice_id}/deliveries", response_class=HTMLResponse)
+async def deliveries(
+    request: Request, notice_id: str, actor: Tracker, page: PageParams,
+    channel: Annotated[str | None, Query(max_length=20)] = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    cause: Annotated[str | None, Query(max_length=40)] = None,
+    unit_id: Annotated[str | None, Query(max_length=100)] = None,
+) -> HTMLResponse:
+    b = request.app.state.backend
+    notice = await issued_by_own_unit(b, notice_id, actor)
+    filters = delivery_filters(channel, status, cause, unit_id)
+    found = await deliveries_page(b, notice_id, filters, page)
+    # The counts (a few small documents) say which causes and channels this notice has: the filters offer those.
+    summary = await b.call("notifications", "deliveries.summary", {"notice_id": notice_id})
+    return render(request, "deliveries.html", notice=notice, rows=found["items"], page=found, summary=summary,
+                  filters={k: filters.get(k, "") for k in ("channel", "status", "cause", "unit_id")},
+                  causes={r["cause"]: r["cause_label"] for r in summary["rows"]},
+                  channels={r["channel"]: r["channel_label"] for r in summary["rows"]})

@@ -16,9 +16,8 @@ from shared.events import (
 )
 from shared.service import Service
 from shared.settings import NotificationsSettings
-from shared.storage import public
+from shared.paging import Page
 
-from . import domain
 from . import handlers as h
 from .repository import INDEXES, DeliveriesRepository
 from .sending import Senders, SendJob
@@ -32,6 +31,10 @@ def create_app(settings: NotificationsSettings, clock: Clock | None = None) -> F
     svc = Service(settings, indexes=INDEXES, clock=clock)
     d = h.Deps(repo=DeliveriesRepository(svc), settings=settings, clock=svc.clock, senders=Senders(settings),
                queue_work=svc.queue_work)
+
+    @svc.on_startup
+    async def migrate() -> None:
+        await d.repo.migrate()
 
     # ---- events: who gets told (deliveries recorded as pending)
     @svc.on_event("notice.issued", "deliveries_issued", "Tell each recipient contact hosted here about a new notice")
@@ -68,9 +71,10 @@ def create_app(settings: NotificationsSettings, clock: Clock | None = None) -> F
         await h.send(job, d)
 
     # ---- queries and the node admin's commands
-    @svc.on_rpc("deliveries", "The delivery log of one notice", query=True)
-    async def deliveries(q: NoticeRef) -> list[dict]:
-        return [public(x) | {"address": domain.shown_address(x)} for x in await d.repo.for_notice(q.notice_id)]
+    @svc.on_rpc("deliveries", "A page of the delivery log of one notice, filtered by channel, status, cause, unit",
+                query=True)
+    async def deliveries(q: h.DeliveriesQuery) -> Page[dict]:
+        return await h.deliveries_page(q, d)
 
     @svc.on_rpc("deliveries.summary", "How sending went for one notice: counts per cause and channel, what did not go",
                 query=True)

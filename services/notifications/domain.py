@@ -193,6 +193,7 @@ class Messages:
             "subject": subject,
             "body": body,
             "created_at": now,
+            "status": "pending",  # where it stands: moved on by the sending job (repository.settle)
         }
         if channel == "email":
             email = self.channels.get("email") or {}
@@ -257,40 +258,55 @@ def shown_address(delivery: Mapping[str, Any]) -> str:
 
 
 STATUS_LABELS = {"sent": "已发送", "pending": "待发送", "retrying": "重试中", "failed": "发送失败", "skipped": "未发送"}
-PROBLEMS_SHOWN = 100
+PROBLEMS_SHOWN = 20  # on the notice page; the delivery log has them all, a page at a time
 
 
-def delivery_summary(deliveries: Iterable[Mapping[str, Any]]) -> dict:
-    """What the issuer's notice page shows: counts per cause and channel, and the messages that did not go.
+def delivery_row(d: Mapping[str, Any]) -> dict:
+    """A delivery as the log shows it: its fields, where it went (as users may see it) and the labels."""
+    out = {k: v for k, v in d.items() if not k.startswith("_")}
+    out.update(id=d["_id"], address=shown_address(d), status=d.get("status", "pending"),
+               status_label=STATUS_LABELS.get(d.get("status", "pending"), d.get("status", "")),
+               cause_label=tpl.CAUSE_LABELS.get(d.get("reason", ""), d.get("reason", "")),
+               channel_label=tpl.CHANNEL_LABELS.get(d.get("channel", ""), d.get("channel", "")),
+               error=d.get("error", ""), attempts=d.get("attempts", 0), sent_at=d.get("sent_at"))
+    return out
 
-    Messages not sent for want of a server are counted under their reason, not
-    listed one by one (a node without mail has thousands).
+
+def delivery_summary(counted: Iterable[Mapping[str, Any]], problems: Iterable[Mapping[str, Any]]) -> dict:
+    """What the issuer's notice page shows: counts per cause and channel, and the first messages that did not go.
+
+    ``counted``: the ``delivery_counts`` of the notice (per cause and channel: ``counts`` per status and
+    ``skipped_reason``). Messages not sent for want of a server are counted under their reason, not listed
+    one by one (a node without mail has thousands).
     """
-    rows: dict[tuple[str, str], dict] = {}
-    problems: list[dict] = []
+    rows: list[dict] = []
     skipped: dict[str, int] = {}
     total = sent = 0
-    for d in deliveries:
-        status = d.get("status", "pending")
-        row = rows.setdefault((d["reason"], d["channel"]), {
-            "cause": d["reason"], "cause_label": tpl.CAUSE_LABELS.get(d["reason"], d["reason"]),
-            "channel": d["channel"], "channel_label": tpl.CHANNEL_LABELS.get(d["channel"], d["channel"]),
-            **{s: 0 for s in STATUS_LABELS}})
-        row[status] = row.get(status, 0) + 1
-        total += 1
-        sent += status == "sent"
-        if status == "skipped":
-            skipped[d.get("error") or ""] = skipped.get(d.get("error") or "", 0) + 1
-        elif status in ("failed", "retrying") and len(problems) < PROBLEMS_SHOWN:
-            problems.append({
-                "unit_id": d["unit_id"], "unit_name": d.get("unit_name") or d["unit_id"],
-                "contact_name": d.get("contact_name", ""), "channel_label": row["channel_label"],
-                "cause_label": row["cause_label"], "address": shown_address(d), "status": status,
-                "status_label": STATUS_LABELS[status], "error": d.get("error", ""), "attempts": d.get("attempts", 0)})
+    for c in counted:
+        n = {s: int((c.get("counts") or {}).get(s, 0)) for s in STATUS_LABELS}
+        if not sum(n.values()):
+            continue
+        rows.append({"cause": c["cause"], "cause_label": tpl.CAUSE_LABELS.get(c["cause"], c["cause"]),
+                     "channel": c["channel"], "channel_label": tpl.CHANNEL_LABELS.get(c["channel"], c["channel"]),
+                     **n})
+        total += sum(n.values())
+        sent += n["sent"]
+        if n["skipped"]:
+            reason = c.get("skipped_reason") or ""
+            skipped[reason] = skipped.get(reason, 0) + n["skipped"]
+    shown = [{
+        "unit_id": d["unit_id"], "unit_name": d.get("unit_name") or d["unit_id"],
+        "contact_name": d.get("contact_name", ""), "channel": d["channel"],
+        "channel_label": tpl.CHANNEL_LABELS.get(d["channel"], d["channel"]),
+        "cause_label": tpl.CAUSE_LABELS.get(d["reason"], d["reason"]), "address": shown_address(d),
+        "status": d["status"], "status_label": STATUS_LABELS[d["status"]], "error": d.get("error", ""),
+        "attempts": d.get("attempts", 0)} for d in problems]
     order = {c: i for i, c in enumerate(tpl.CAUSES)}
+    rows.sort(key=lambda r: (order.get(r["cause"], 99), tpl.CHANNELS.index(r["channel"])
+                             if r["channel"] in tpl.CHANNELS else 9))
     return {
-        "total": total, "sent": sent,
-        "rows": sorted(rows.values(), key=lambda r: (order.get(r["cause"], 99), tpl.CHANNELS.index(r["channel"]))),
-        "problems": problems, "skipped": [{"reason": k, "count": v} for k, v in skipped.items()],
+        "total": total, "sent": sent, "rows": rows, "problems": shown,
+        "problems_total": sum(r["failed"] + r["retrying"] for r in rows),
+        "skipped": [{"reason": k, "count": v} for k, v in skipped.items()],
         "status_labels": STATUS_LABELS,
     }

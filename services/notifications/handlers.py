@@ -9,14 +9,16 @@ records how each ended.
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.bus import RetryLater
 from shared.clock import Clock
 from shared.commands import (
     Actor,
+    NotificationCause,
+    NotificationChannel,
     PreviewTemplate,
     ResetTemplate,
     TemplateQuery,
@@ -24,6 +26,7 @@ from shared.commands import (
     UpdateTemplate,
 )
 from shared.errors import Forbidden, Invalid
+from shared.paging import Page, PageQuery, page_of
 from shared.events import (
     DeadlineApproaching,
     DeadlineMissed,
@@ -33,16 +36,27 @@ from shared.events import (
     NoticeWithdrawn,
     SubmissionReturned,
 )
-from shared.schemas import Role
+from shared.schemas import Role, Wire
 from shared.settings import NotificationsSettings
 
 from . import domain
 from . import templates as tpl
-from .repository import DeliveriesRepository
+from .repository import OPEN, DeliveriesRepository
 from .sending import RETRY, OutgoingMessage, Senders, SendJob
 
 CHANGED_LABELS = {"title": "标题", "body": "正文", "cover_note": "转发说明", "asks": "报送要求", "contacts": "联系方式",
                   "attachments": "附件"}
+
+
+class DeliveriesQuery(Wire):
+    """A page of the delivery log of one notice; each filter narrows it (the issuer's page offers them)."""
+
+    notice_id: str
+    channel: NotificationChannel | None = None
+    status: Literal[tuple(domain.STATUS_LABELS)] | None = None  # type: ignore[valid-type]
+    cause: NotificationCause | None = None
+    unit_id: str | None = Field(default=None, max_length=100)
+    page: PageQuery = PageQuery()
 
 
 @dataclass
@@ -198,38 +212,86 @@ async def _deliver(cause: domain.Cause, recipients: list[domain.Recipient], d: D
     for job in jobs:
         job_id = job[0]["job_id"]
         await d.queue_work("send", SendJob(job_id=job_id, cause_event_id=cause.event_id, due_at=now,
+                                           notice_id=cause.notice_id, cause=cause.type,
                                            messages=[OutgoingMessage.of(doc) for doc in job]), job_id)
+    if cause.notice_id:
+        for channel in dict.fromkeys(doc["channel"] for doc in docs):
+            await d.repo.recount(cause.notice_id, cause.type, channel)
     return new
 
 
+# ---------------------------------------------------------------- the delivery log and its summary
+
+
+async def deliveries_page(q: DeliveriesQuery, d: Deps) -> Page[dict]:
+    """A page of a notice's delivery log, in the order the messages were made, with the clerk's filters."""
+    docs, more, total = await d.repo.page(q.notice_id, q.page, channel=q.channel, status=q.status, cause=q.cause,
+                                          unit_id=q.unit_id)
+    return page_of([domain.delivery_row(x) for x in docs], q.page, more, total)
+
+
 async def delivery_summary(notice_id: str, d: Deps) -> dict:
-    return domain.delivery_summary(await d.repo.for_notice(notice_id))
+    """Counts per cause and channel (a few small documents kept as the sending goes), and the first problems.
+
+    Counts that can still move (pending, retrying), or that disagree with the size of the log (the notice
+    is being recorded right now; or, on a store whose updates are not atomic, a recount lost to another),
+    are counted afresh for this view, by indexed counts. Once a notice's sending is settled, a view reads
+    the counts documents, one count and at most ``PROBLEMS_SHOWN`` deliveries, however big the notice.
+    """
+    counted = await d.repo.counted(notice_id)
+    kept = sum(sum(c["counts"].values()) for c in counted)
+    recheck = counted if kept != await d.repo.total(notice_id) else [
+        c for c in counted if any(c["counts"].get(s) for s in OPEN)]
+    for c in recheck:
+        c["counts"], c["skipped_reason"] = await d.repo.count(notice_id, c["cause"], c["channel"])
+    problems = await d.repo.of_status(notice_id, "failed", domain.PROBLEMS_SHOWN)
+    if len(problems) < domain.PROBLEMS_SHOWN:
+        problems += await d.repo.of_status(notice_id, "retrying", domain.PROBLEMS_SHOWN - len(problems))
+    return domain.delivery_summary(counted, problems)
+
+
+# ---------------------------------------------------------------- sending
 
 
 async def send(job: SendJob, d: Deps) -> None:
-    """Send a job's messages and record how each ended; raise ``RetryLater`` while some wait for a server."""
+    """Send a job's messages and record how each ended; raise ``RetryLater`` while some wait for a server.
+
+    Safe to run twice at once (two replicas, a job offered again past its ack wait): what is decided is not
+    sent again, and an outcome once written is never overwritten (``repo.settle``).
+    """
     todo = job.messages
-    first_time = await d.repo.begin_job(job.job_id)
-    if not first_time:  # a redelivery: some may be decided already
+    attempts = await d.repo.attempt(job.job_id)
+    if attempts > 1:  # met before: some may be decided already
         done = await d.repo.decided([m.delivery_id for m in todo])
         todo = [m for m in todo if m.delivery_id not in done]
     results = await d.senders.send(todo)
     now = d.clock.now()
-    attempts = 1 if first_time else await d.repo.job_attempts(job.job_id) + 1
     waiting = {i: r for i, r in results.items() if r.status == RETRY}
     give_up = bool(waiting) and now - job.due_at >= timedelta(hours=d.settings.send_give_up_hours)
-    await d.repo.record_outcomes([
-        {"_id": i, "job_id": job.job_id, "status": "failed" if r.status == RETRY else r.status,
-         "error": f"{d.settings.send_give_up_hours:g} 小时内未能发送：{r.error}" if r.status == RETRY else r.error,
-         "at": now, "attempts": attempts}
-        for i, r in results.items() if r.status != RETRY or give_up
-    ])
+    changes = {}
+    for i, r in results.items():
+        if r.status != RETRY:
+            changes[i] = {"status": r.status, "error": r.error, "sent_at": now, "attempts": attempts}
+        elif give_up:
+            changes[i] = {"status": "failed", "error": f"{d.settings.send_give_up_hours:g} 小时内未能发送：{r.error}",
+                          "sent_at": now, "attempts": attempts}
+        else:
+            changes[i] = {"status": "retrying", "error": r.error, "attempts": attempts}
+    await d.repo.settle(changes)
+    await _recount_job(job, d)
     if waiting and not give_up:
         error = next(iter(waiting.values())).error
-        await d.repo.job_waits(job.job_id, attempts, error, now)
         raise RetryLater(f"{len(waiting)} of {len(job.messages)} message(s) of {job.job_id} wait: {error}")
-    if not first_time:
-        await d.repo.job_done(job.job_id)
+
+
+async def _recount_job(job: SendJob, d: Deps) -> None:
+    notice_id, cause = job.notice_id, job.cause
+    if not cause and job.messages:  # a job queued by an older version names neither: its deliveries do
+        first = await d.repo.first(job.messages[0].delivery_id)
+        notice_id, cause = (first or {}).get("notice_id"), (first or {}).get("reason")
+    if notice_id and cause:
+        for channel in dict.fromkeys(m.channel for m in job.messages):
+            await d.repo.recount(notice_id, cause, channel)
 
 
 def _hosted_here(units, d: Deps):

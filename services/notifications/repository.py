@@ -1,42 +1,63 @@
 """The notifications database (``<node>_notifications``).
 
-- ``deliveries``  the delivery log: one document per message to send, ``_id`` from the cause event;
-                  written once (FerretDB v1 scans on every update), so its state lives beside it
-                  (but for ``skipped``: no server for its channel when it was made, never queued):
-- ``outcomes``    how a delivery ended (sent, failed, skipped), ``_id`` = delivery id, inserted once
-- ``send_jobs``   sending jobs begun, ``_id`` = job id (a job met again is a redelivery: look at outcomes)
-- ``send_retries`` jobs waiting for a server: attempts and last error, ``_id`` = job id, gone when done
+- ``deliveries``  the delivery log: one document per message to send, ``_id`` from the cause event, with where
+                  it stands (``status``: pending, retrying, sent, failed, skipped; ``error``, ``attempts``,
+                  ``sent_at``). Inserted once, then moved on by conditional updates that only ever leave
+                  pending/retrying, so a job handled twice (by two replicas, or after a crash) cannot undo an
+                  outcome.
+- ``delivery_counts`` how many deliveries of one notice, cause and channel are in each status,
+                  ``_id`` = ``<notice>|<cause>|<channel>``: the issuer's notice page reads these few documents,
+                  never the thousands of deliveries of a big notice (see ``recount``)
+- ``send_jobs``   sending jobs met, ``_id`` = job id, with how many times one was attempted
 - ``settings``    the node's channel settings: one document, ``_id`` = ``channels``
 - ``templates``   message templates the admin changed, ``_id`` = ``<cause>:<channel>`` (absent: the default)
 - ``contacts``    read model: a unit's name, node and contacts, ``_id`` = unit id, from the recipients of
                   notice events this node sees (deadline and return events name units, not contacts)
 - ``notices``     read model: title, 文号, lead issuer and asks of each notice, ``_id`` = notice id
+
+Every write here is safe with several replicas of the service on one store: inserts with deterministic
+``_id``s, and updates whose filter says what they replace (a revision, a snapshot time, a status, a version),
+so two processes cannot interleave a read and a write of one document.
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from pymongo import ASCENDING
-from pymongo.errors import BulkWriteError
+from pymongo import ASCENDING, ReturnDocument, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from shared.bus import RetryLater
+from shared.paging import PageQuery, Segment, read_page
 from shared.schemas import UnitRef
 from shared.service import Service
-from shared.storage import DUPLICATE_KEY, DocumentLocks, Index, insert_if_absent, insert_many_idempotent
+from shared.storage import DUPLICATE_KEY, Index, insert_if_absent, insert_many_idempotent
 
 from . import domain
 
+# The log of one notice is read a page at a time by ``_id`` (cause event, then unit), with one of the filters
+# a clerk uses; the counts are taken per notice, cause, channel and status.
 INDEXES = [
-    Index("deliveries", [("notice_id", ASCENDING)]),
-    Index("deliveries", [("cause_event_id", ASCENDING)]),
+    Index("deliveries", [("notice_id", ASCENDING), ("_id", ASCENDING)]),
+    Index("deliveries", [("notice_id", ASCENDING), ("status", ASCENDING), ("_id", ASCENDING)]),
+    Index("deliveries", [("notice_id", ASCENDING), ("channel", ASCENDING), ("_id", ASCENDING)]),
+    Index("deliveries", [("notice_id", ASCENDING), ("reason", ASCENDING), ("_id", ASCENDING)]),
+    Index("deliveries", [("notice_id", ASCENDING), ("unit_id", ASCENDING), ("_id", ASCENDING)]),
+    Index("deliveries", [("notice_id", ASCENDING), ("reason", ASCENDING), ("channel", ASCENDING),
+                         ("status", ASCENDING)]),
+    Index("delivery_counts", [("notice_id", ASCENDING)]),
 ]
 CHANNELS_ID = "channels"
+OPEN = ["pending", "retrying"]  # a delivery in these may still move; the others are its outcome
+RECOUNT_TRIES = 10
+
+
+def counts_id(notice_id: str, cause: str, channel: str) -> str:
+    return f"{notice_id}|{cause}|{channel}"
 
 
 class DeliveriesRepository:
     def __init__(self, service: Service) -> None:
         self.svc = service
-        self.locks = DocumentLocks()
-        # unit id -> fingerprint of what the contacts read model holds, so an unchanged unit costs no write
-        self._known: dict[str, tuple] = {}
 
     @property
     def db(self):
@@ -46,58 +67,106 @@ class DeliveriesRepository:
     def deliveries(self):
         return self.db["deliveries"]
 
+    @property
+    def counts(self):
+        return self.db["delivery_counts"]
+
     # ------------------------------------------------------------ deliveries
 
     async def record(self, docs: list[dict]) -> int:
         return await insert_many_idempotent(self.deliveries, docs)
 
-    async def for_notice(self, notice_id: str) -> list[dict]:
-        return await self._with_state(self.deliveries.find({"notice_id": notice_id}).sort("_id", ASCENDING))
+    async def page(self, notice_id: str, pq: PageQuery, *, channel: str | None = None, status: str | None = None,
+                   cause: str | None = None, unit_id: str | None = None) -> tuple[list[dict], bool, int | None]:
+        """A page of a notice's delivery log in ``_id`` order, filtered; counted (a notice bounds it)."""
+        query = {"notice_id": notice_id}
+        for field, value in (("status", status), ("channel", channel), ("reason", cause), ("unit_id", unit_id)):
+            if value:
+                query[field] = value
+        return await read_page(self.deliveries, [Segment(query, [("_id", ASCENDING)], count=True)], pq)
 
-    async def for_cause(self, event_id: str) -> list[dict]:
-        return await self._with_state(self.deliveries.find({"cause_event_id": event_id}).sort("_id", ASCENDING))
+    async def of_status(self, notice_id: str, status: str, limit: int) -> list[dict]:
+        cursor = self.deliveries.find({"notice_id": notice_id, "status": status}).sort("_id", ASCENDING).limit(limit)
+        return [d async for d in cursor]
 
-    async def _with_state(self, cursor) -> list[dict]:
-        """Deliveries with where each stands: its outcome, else its job's retry, else pending."""
-        docs = [d async for d in cursor]
-        if not docs:
-            return docs
-        outcomes = {o["_id"]: o async for o in self.db["outcomes"].find({"_id": {"$in": [d["_id"] for d in docs]}})}
-        jobs = list({d["job_id"] for d in docs if d.get("job_id") and d["_id"] not in outcomes})
-        retries = {r["_id"]: r async for r in self.db["send_retries"].find({"_id": {"$in": jobs}})} if jobs else {}
-        for d in docs:
-            outcome, retry = outcomes.get(d["_id"]), retries.get(d.get("job_id"))
-            if outcome:
-                d.update(status=outcome["status"], error=outcome.get("error", ""), sent_at=outcome["at"],
-                         attempts=outcome.get("attempts", 1))
-            elif retry:
-                d.update(status="retrying", error=retry["error"], attempts=retry["attempts"])
-            elif d.get("status") != "skipped":  # skipped: no server for its channel when it was made
-                d["status"] = "pending"
-        return docs
+    async def first(self, delivery_id: str) -> dict | None:
+        return await self.deliveries.find_one({"_id": delivery_id}, {"notice_id": 1, "reason": 1, "channel": 1})
 
     # ------------------------------------------------------------ sending
 
-    async def begin_job(self, job_id: str) -> bool:
-        """True the first time a job is met; False on a redelivery (some of it may be done)."""
-        return await insert_if_absent(self.db["send_jobs"], {"_id": job_id})
+    async def attempt(self, job_id: str) -> int:
+        """Count one attempt at a job and return which it is (1: the job is met for the first time).
+
+        ``$inc`` is right here, unlike for events: every run of the handler is an attempt, a redelivery too.
+        """
+        for _ in range(2):
+            try:
+                doc = await self.db["send_jobs"].find_one_and_update(
+                    {"_id": job_id}, {"$inc": {"attempts": 1}}, upsert=True, return_document=ReturnDocument.AFTER)
+                return doc["attempts"]
+            except DuplicateKeyError:  # two replicas made the job's document at once: count on the one made
+                continue
+        raise RetryLater(f"could not count an attempt at {job_id}")
 
     async def decided(self, delivery_ids: list[str]) -> set[str]:
-        return {o["_id"] async for o in self.db["outcomes"].find({"_id": {"$in": delivery_ids}}, {"_id": 1})}
+        return {d["_id"] async for d in self.deliveries.find(
+            {"_id": {"$in": delivery_ids}, "status": {"$nin": OPEN}}, {"_id": 1})}
 
-    async def record_outcomes(self, docs: list[dict]) -> int:
-        return await insert_many_idempotent(self.db["outcomes"], docs)
+    async def settle(self, changes: dict[str, dict]) -> None:
+        """Move deliveries on (delivery id → fields with their new ``status``), each only from pending or
+        retrying: an outcome once recorded stays, whoever handles the job again."""
+        if changes:
+            await self.deliveries.bulk_write(
+                [UpdateOne({"_id": i, "status": {"$in": OPEN}}, {"$set": fields}) for i, fields in changes.items()],
+                ordered=False)
 
-    async def job_waits(self, job_id: str, attempts: int, error: str, at: datetime) -> None:
-        await self.db["send_retries"].replace_one(
-            {"_id": job_id}, {"_id": job_id, "attempts": attempts, "error": error, "at": at}, upsert=True)
+    # ------------------------------------------------------------ counts
 
-    async def job_attempts(self, job_id: str) -> int:
-        doc = await self.db["send_retries"].find_one({"_id": job_id})
-        return doc["attempts"] if doc else 0
+    async def recount(self, notice_id: str, cause: str, channel: str) -> dict:
+        """Count the deliveries of a notice, cause and channel per status into their ``delivery_counts`` document.
 
-    async def job_done(self, job_id: str) -> None:
-        await self.db["send_retries"].delete_one({"_id": job_id})
+        Why counts are kept, and how: the issuer's notice page shows them on every view, and a notice to
+        thousands of units has thousands of deliveries per channel, so the page reads these small documents
+        instead. A number kept with ``$inc`` would count a redelivered job twice, so each write that moves
+        deliveries (recording them, a sending job) recounts what it touched, by ``count_documents`` on an
+        indexed equality (notice, cause, channel, status; cheap on the store and on MongoDB), and writes the
+        counts guarded by the document's ``version``: a write made from counts taken before another write
+        landed finds the version moved on and counts again, so the last write holds counts taken after every
+        change before it. A crash between a change and its recount leaves the handler unacknowledged; it runs
+        again and recounts.
+        """
+        _id = counts_id(notice_id, cause, channel)
+        for _ in range(RECOUNT_TRIES):
+            stored = await self.counts.find_one({"_id": _id}, {"version": 1})
+            version = stored["version"] if stored else 0
+            counts, skipped = await self.count(notice_id, cause, channel)
+            doc = {"notice_id": notice_id, "cause": cause, "channel": channel, "counts": counts,
+                   "skipped_reason": skipped, "version": version + 1}
+            try:
+                if stored is None:
+                    await self.counts.insert_one({"_id": _id, **doc})
+                    return doc
+                if (await self.counts.replace_one({"_id": _id, "version": version}, doc)).matched_count:
+                    return doc
+            except DuplicateKeyError:
+                pass  # another writer made the document first: count again against it
+        raise RetryLater(f"delivery counts {_id} kept changing while being recounted")
+
+    async def count(self, notice_id: str, cause: str, channel: str) -> tuple[dict[str, int], str]:
+        """Deliveries of a notice, cause and channel per status, and why the skipped ones were not sent."""
+        base = {"notice_id": notice_id, "reason": cause, "channel": channel}
+        counts = {s: await self.deliveries.count_documents({**base, "status": s}) for s in domain.STATUS_LABELS}
+        skipped = ""
+        if counts["skipped"]:
+            one = await self.deliveries.find_one({**base, "status": "skipped"}, {"error": 1})
+            skipped = (one or {}).get("error") or ""
+        return counts, skipped
+
+    async def counted(self, notice_id: str) -> list[dict]:
+        return [d async for d in self.counts.find({"notice_id": notice_id})]
+
+    async def total(self, notice_id: str) -> int:
+        return await self.deliveries.count_documents({"notice_id": notice_id})
 
     # ------------------------------------------------------------ settings and templates
 
@@ -128,43 +197,33 @@ class DeliveriesRepository:
     async def remember_units(self, units: list[UnitRef], as_of: datetime) -> None:
         """Keep each unit's latest contacts; an older snapshot arriving late changes nothing.
 
-        Most notices go to units already known with the same contacts: those
-        cost no write. New units are one ``insert_many``; a unit whose
-        contacts changed is replaced under its lock.
+        One read of what is stored (fingerprints only) tells which units are new or changed; most notices
+        go to units already known with the same contacts, and those cost no write. New units are one
+        ``insert_many``; a changed one is replaced only if what is stored is not newer (the filter says so,
+        so two replicas with two snapshots leave the newer, whatever their order). Nothing is remembered in
+        the process: another replica may have changed a unit since.
         """
-        fresh = {}
-        for unit in units:
-            doc = domain.contact_doc(unit, as_of)
-            print_ = domain.contact_fingerprint(doc["name"], doc["node_id"], doc["contacts"])
-            if self._known.get(unit.unit_id) != print_:
-                fresh[unit.unit_id] = (doc, print_)
+        fresh = {u.unit_id: domain.contact_doc(u, as_of) for u in units}
         if not fresh:
             return
         contacts = self.db["contacts"]
-        existing: list[str] = []
-        try:
-            await contacts.insert_many([doc for doc, _ in fresh.values()], ordered=False)
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(e.get("code") != DUPLICATE_KEY for e in errors):
-                raise
-            ids = list(fresh)
-            existing = [ids[e["index"]] for e in errors]
-        newer: set[str] = set()
-        for unit_id in existing:
-            doc, print_ = fresh[unit_id]
-            async with self.locks.hold(f"contacts:{unit_id}"):
-                stored = await contacts.find_one({"_id": unit_id})
-                if stored is None or domain.contact_fingerprint(
-                        stored.get("name"), stored.get("node_id"), stored.get("contacts") or []) == print_:
-                    continue
-                if stored.get("as_of") is not None and stored["as_of"] > as_of:
-                    newer.add(unit_id)  # a newer snapshot is there: leave it
-                    continue
-                await contacts.replace_one({"_id": unit_id}, doc)
-        for unit_id, (_, print_) in fresh.items():
-            if unit_id not in newer:
-                self._known[unit_id] = print_
+        stored = {d["_id"]: d async for d in contacts.find({"_id": {"$in": list(fresh)}},
+                                                          {"name": 1, "node_id": 1, "contacts": 1, "as_of": 1})}
+        new = [doc for unit_id, doc in fresh.items() if unit_id not in stored]
+        if new:
+            try:
+                await contacts.insert_many(new, ordered=False)
+            except BulkWriteError as exc:  # another replica inserted some at the same time: replace those below
+                if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                    raise
+                for e in exc.details.get("writeErrors", []):
+                    stored[new[e["index"]]["_id"]] = {}
+        for unit_id, old in stored.items():
+            doc = fresh[unit_id]
+            if old and domain.contact_fingerprint(old.get("name"), old.get("node_id"), old.get("contacts") or []) \
+                    == domain.contact_fingerprint(doc["name"], doc["node_id"], doc["contacts"]):
+                continue
+            await contacts.replace_one({"_id": unit_id, "$or": [{"as_of": {"$lte": as_of}}, {"as_of": None}]}, doc)
 
     async def units(self, unit_ids: list[str]) -> list[dict]:
         if not unit_ids:
@@ -176,14 +235,58 @@ class DeliveriesRepository:
         return [found[u] for u in unit_ids if u in found]
 
     async def remember_notice(self, doc: dict) -> None:
-        """A notice's title, 文号 and asks; a correction (higher revision) replaces them."""
+        """A notice's title, 文号 and asks; a correction (higher revision) replaces them, an older one does not."""
         notices = self.db["notices"]
         if await insert_if_absent(notices, doc):
             return
-        async with self.locks.hold(f"notice:{doc['_id']}"):
-            stored = await notices.find_one({"_id": doc["_id"]})
-            if stored is None or stored.get("revision", 1) < doc["revision"]:
-                await notices.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+        await notices.replace_one({"_id": doc["_id"], "$or": [{"revision": {"$lt": doc["revision"]}},
+                                                              {"revision": None}]}, doc)
 
     async def notice(self, notice_id: str) -> dict | None:
         return await self.db["notices"].find_one({"_id": notice_id})
+
+    # ------------------------------------------------------------ data of an older version
+
+    async def migrate(self) -> None:
+        """Deliveries written before they carried their status (it was in ``outcomes`` and ``send_retries``):
+        fold it in and count them, once. Idempotent: a crash half-way runs it again."""
+        marks = self.db["migrations"]
+        if await marks.find_one({"_id": "delivery_status"}) is not None:
+            return
+        pairs: set[tuple[str, str, str]] = set()
+        batch: list[dict] = []
+        async for d in self.deliveries.find({"status": {"$exists": False}}, {"notice_id": 1, "reason": 1,
+                                                                            "channel": 1, "job_id": 1}):
+            batch.append(d)
+            if len(batch) == 500:
+                pairs |= await self._fold(batch)
+                batch = []
+        pairs |= await self._fold(batch)
+        async for d in self.deliveries.find({"status": "skipped", "notice_id": {"$ne": None}},
+                                            {"notice_id": 1, "reason": 1, "channel": 1}):
+            pairs.add((d["notice_id"], d["reason"], d["channel"]))
+        for notice_id, cause, channel in pairs:
+            if not await self.counts.find_one({"_id": counts_id(notice_id, cause, channel)}, {"_id": 1}):
+                await self.recount(notice_id, cause, channel)
+        await insert_if_absent(marks, {"_id": "delivery_status"})
+
+    async def _fold(self, docs: Iterable[dict]) -> set[tuple[str, str, str]]:
+        docs = list(docs)
+        if not docs:
+            return set()
+        outcomes = {o["_id"]: o async for o in self.db["outcomes"].find({"_id": {"$in": [d["_id"] for d in docs]}})}
+        jobs = list({d["job_id"] for d in docs if d.get("job_id")})
+        retries = {r["_id"]: r async for r in self.db["send_retries"].find({"_id": {"$in": jobs}})} if jobs else {}
+        changes = []
+        for d in docs:
+            outcome, retry = outcomes.get(d["_id"]), retries.get(d.get("job_id"))
+            if outcome:
+                fields = {"status": outcome["status"], "error": outcome.get("error", ""), "sent_at": outcome["at"],
+                          "attempts": outcome.get("attempts", 1)}
+            elif retry:
+                fields = {"status": "retrying", "error": retry["error"], "attempts": retry["attempts"]}
+            else:
+                fields = {"status": "pending"}
+            changes.append(UpdateOne({"_id": d["_id"], "status": {"$exists": False}}, {"$set": fields}))
+        await self.deliveries.bulk_write(changes, ordered=False)
+        return {(d["notice_id"], d["reason"], d["channel"]) for d in docs if d.get("notice_id")}

@@ -66,6 +66,9 @@ class SendJob(Wire):
     job_id: str
     cause_event_id: str
     due_at: AwareDatetime = Field(description="when the deliveries were made; past send_give_up_hours they fail")
+    notice_id: str | None = Field(default=None, description="the notice and cause of its deliveries, whose counts "
+                                  "it keeps; absent in a job of an older version (then read from a delivery)")
+    cause: str = ""
     messages: list[OutgoingMessage]
 
 

@@ -55,7 +55,7 @@ async def test_node_starts_all_processes_and_survives_a_service_crash(runtime):
                 s = await http.get(f"/api/notices/{nid}/status")
                 if s.status_code != 200 or s.json()["total"] != 4:
                     return None
-                d = (await http.get(f"/api/notices/{nid}/deliveries")).json()
+                d = (await http.get(f"/api/notices/{nid}/deliveries")).json()["items"]
                 e = (await http.get(f"/api/notices/{nid}/expected")).json()
                 if len(d) != 4 or len(e) != 4:
                     return None

@@ -85,7 +85,7 @@ async def test_deliveries_follow_the_channels_and_templates_the_admin_set(node):
         # The issuer's view of the delivery log shows the same, and where each stands: this node has no mail
         # server, so its e-mails are not sent (saying why); the webhook does not answer, so chat waits for a retry.
         async def decided():
-            rows = (await issuer.get(f"/api/notices/{nid}/deliveries")).json()
+            rows = (await issuer.get(f"/api/notices/{nid}/deliveries")).json()["items"]
             return rows if all(r["status"] != "pending" for r in rows) else None
 
         rows = await eventually(decided)

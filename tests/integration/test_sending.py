@@ -103,7 +103,7 @@ async def node_sending(node, *, smtp_port: int, sms: Endpoint | None = None, **s
 async def statuses(issuer, nid: str, until) -> dict[tuple[str, str], dict]:
     """(unit, channel) → delivery, once ``until(deliveries)`` holds."""
     async def check():
-        rows = (await issuer.get(f"/api/notices/{nid}/deliveries")).json()
+        rows = (await issuer.get(f"/api/notices/{nid}/deliveries")).json()["items"]
         return rows if rows and until(rows) else None
 
     return {(r["unit_id"], r["channel"]): r for r in await eventually(check, timeout=30)}

@@ -95,7 +95,7 @@ def test_deliveries_take_subject_and_body_from_the_templates_with_the_units_name
     assert email["subject"] == "通知：" + tpl.SAMPLES["notice.issued"]["notice_title"]
     assert email["body"] == "王敏，深圳市科协" and email["sender"] == "kx@gdkx.cn"
     assert sms["body"].startswith("【广东省科协】深圳市科协收到")  # the default template, signed
-    assert email["created_at"] == NOW and "status" not in email  # where it stands is recorded beside it
+    assert email["created_at"] == NOW and email["status"] == "pending"  # the sending job moves it on
 
 
 @pytest.mark.parametrize("cause_, channel", list(tpl.DEFAULTS))
