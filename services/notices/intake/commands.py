@@ -10,6 +10,7 @@ nothing here issues anything.
 
 from __future__ import annotations
 
+from difflib import SequenceMatcher
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
@@ -111,8 +112,9 @@ def _forward(d: ImportedDraft) -> CommandDraft:
     deadlines: dict[str, str] = {}
     unit_kinds: dict[str, list[str]] = {}
     extra: list[Ask] = []
+    pairs = _pair_asks(own, list(up_asks.values()))
     for a in own:
-        match = next((u for u in up_asks.values() if u.kind.value == a.kind and u.ask_id not in deadlines), None)
+        match = pairs.get(a.ask_id)
         if match is None:
             extra.append(a)
             continue
@@ -132,6 +134,26 @@ def _forward(d: ImportedDraft) -> CommandDraft:
         raw["routes"] = bad_routes
     return CommandDraft(command="forward", values=values, missing=missing, raw=raw, hints=_hints(d),
                         warnings=_unique(warnings), upstream=to_command(up) if up is not None else None)
+
+
+def _pair_asks(own: list[Ask], upstream: list[ImportedAsk]) -> dict[str, ImportedAsk]:
+    """Which of the forwarder's asks restate an upstream ask: same kind, the closest title.
+
+    Seed 003: the upstream 特色亮点活动筹备方案 is the departments' 特色亮点活动筹备方案
+    (5月8日), not the prefectures' 简要活动方案, which is an ask of the forwarder's own.
+    """
+    pairs: dict[str, ImportedAsk] = {}
+    used: set[str] = set()
+    for u in upstream:
+        same = [a for a in own if a.kind == u.kind.value and a.ask_id not in pairs]
+        if not same:
+            continue
+        best = max(same, key=lambda a: SequenceMatcher(None, a.title, u.title.value).ratio())
+        if len(same) > 1 and SequenceMatcher(None, best.title, u.title.value).ratio() < 0.3:
+            continue
+        pairs[best.ask_id] = u
+        used.add(u.ask_id)
+    return pairs
 
 
 def _unique(warnings: list[DraftWarning]) -> list[DraftWarning]:
@@ -228,7 +250,7 @@ def asks_of(d: ImportedDraft, warnings: list[DraftWarning]) -> tuple[list[Ask], 
 
 def _ask_data(d: ImportedDraft, a: ImportedAsk, warnings: list[DraftWarning]) -> dict[str, Any]:
     kinds = [k.kind for k in a.unit_kinds]
-    routes, _ = routes_of(d, a.ask_id, [], kinds or None)
+    routes, _ = routes_of(d, a.ask_id, warnings, kinds or None)
     fields: list[FormField] = []
     chars = a.chars.value.max_chars if a.chars and not a.chars.value.approx else None
     fields.append(FormField(key="content", label=a.title.value[:200] or "报送内容", type=FieldType.text,
