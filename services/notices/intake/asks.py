@@ -36,24 +36,24 @@ from .models import (
     KindMention,
 )
 from .quantities import find_char_limit, find_formats, find_item_limit
-from .routing import VERB, Destination, collector, destination_after, destination_before, resolve as resolve_dest
-from .routing import route_clauses
+from .routing import Destination, collector, destination_after, destination_before, find_verb, route_clauses
+from .routing import resolve as resolve_dest
 from .textview import ENUMERATOR, Flow, split_outside_brackets, strip_brackets
 from .units import department_kinds, kinds_in
 
 _KIND_WORDS = [
-    (AskKind.liaison_form, re.compile(r"回执|联络员|联系人|报名表|登记表|信息表")),
+    (AskKind.liaison_form, re.compile(r"回执|联络员|联络人|联系人|报名表|登记表|信息表")),
     (AskKind.media, re.compile(r"影像|照片|图片|视频|音频|音像|图文|录像|短片")),
     (AskKind.plan, re.compile(r"方案|计划|预案|安排")),
     (AskKind.summary_report, re.compile(r"总结|报告|文字信息|信息|简报|情况")),
 ]
 _ITEM_SEP = "、和及与"
 _DROP = re.compile(
-    r"^(?:请|将|把|并|再|另|同时|及时|认真|择优|精选|遴选|选送|推荐|各自牵头负责的|各自负责的|各自的|各自|该|本单位|本|此|所|有关|相关)+"
+    r"^(?:请|将|把|并|再|另|同时|及时|认真|择优|精选|遴选|选送|各自牵头负责的|各自负责的|各自的|各自|该|本单位|本|此|所|有关|相关)+"
 )
 _QUANT = re.compile(r"约?\s*\d+\s*(?:[-—~～至到]\s*\d+)?\s*(?:项|个|件|篇|条|张|幅|组|部|段)|[一二三四五六七八九十两]+(?:项|个|件|篇)")
 _FORMAT_WORDS = re.compile(r"(?:盖章)?(?:PDF|pdf|word|Word|WORD|wps|WPS|excel|Excel|电子|纸质|扫描|打印)?\s*(?:版|件|稿)?\s*"
-                           r"(?:[一二三四五六七八九十\d]+份)|(?:加盖公章的?|盖章的?)|(?:纸质版|电子版|电子稿|纸质稿|扫描件|原件|"
+                           r"(?:一式)?(?:[一二三四五六七八九十两\d]+份)|(?:加盖公章的?|盖章的?)|(?:纸质版|电子版|电子稿|纸质稿|扫描件|原件|"
                            r"PDF版|pdf版|word版|Word版|WORD版)")
 _TRAILING = re.compile(r"(?:等材料|等相关材料|等资料|等内容|等)$")
 
@@ -117,7 +117,7 @@ def _kind_of(item: str) -> tuple[AskKind, float]:
 def _clean_item(raw: str) -> str:
     s = strip_brackets(raw)
     s = _FORMAT_WORDS.sub("", s)
-    s = _QUANT.sub("", s)
+    s = re.sub(r"(?:择优|精选|遴选|选送|推荐|报送|各)*\s*(?:" + _QUANT.pattern + ")", "", s)
     s = _DROP.sub("", s.strip("，,。；; "))
     s = _TRAILING.sub("", s)
     return s.strip("，,。；;：: ")
@@ -136,7 +136,7 @@ def _items(obj: str) -> list[tuple[str, int, int]]:
 
 def _subject_kinds(subject: str, base: int, flow: Flow) -> list[KindMention]:
     # titles in 《》 name no recipients
-    masked = re.sub(r"《[^》]*》", lambda m: " " * len(m.group(0)), subject)
+    masked = re.sub(r"《[^》]*》|[(（][^()（）]*〔\d{4}〕[^()（）]*[)）]", lambda m: " " * len(m.group(0)), subject)
     kinds = kinds_in(masked)
     if not kinds:
         first = re.split(r"[，,；;]", masked)[0]
@@ -261,7 +261,7 @@ def _is_deadline(text: str, d: DeadlineMention) -> bool:
         return True
     for a, b in split_outside_brackets(text, "，,；;。"):
         if a <= d.start < b:
-            return bool(VERB.search(text[a:b])) or (d.how == "recurring" and bool(VERB.search(text)))
+            return bool(find_verb(text[a:b])) or (d.how == "recurring" and bool(find_verb(text)))
     return False
 
 
@@ -269,17 +269,25 @@ def _asks_of_sentence(sen: Sentence, dls: list[DeadlineMention], flow: Flow) -> 
     text = sen.text
     out: list[_Ask] = []
     subject = text[:dls[0].start]
-    kinds = _subject_kinds(subject, sen.start, flow)
-    owed_by = _owed_by(subject)
+    # who owes it is named from the clause that says 请 ("现将《…》转发给你们，请各市科协…于…")
+    ask_from = 0
+    for a, b in split_outside_brackets(subject, "，,；;"):
+        if subject[a:b].lstrip().startswith(("请", "望", "要求")):
+            ask_from = a
+    kinds = _subject_kinds(subject[ask_from:], sen.start + ask_from, flow)
+    owed_by = _owed_by(subject[ask_from:])
     for i, dl in enumerate(dls):
         end = dls[i + 1].start if i + 1 < len(dls) else len(text)
         tail_start = dl.end
         tail = text[tail_start:end]
         tail = re.sub(r"[，,、]?(?:并|且|同时)?(?:请)?(?:于|在)?$", "", tail)
-        lead = ""
-        if i == 0:
-            parts = split_outside_brackets(subject, "，,；;")
-            lead = subject[parts[-1][0]:parts[-1][1]] if parts else ""
+        # what stands before the deadline, in its own clause ("全年汇总表于1月15日前报送")
+        prev_end = dls[i - 1].end if i else 0
+        before_dl = text[prev_end:dl.start]
+        parts = split_outside_brackets(before_dl, "，,；;")
+        lead, lead_at = "", 0
+        if parts and (i == 0 or not find_verb(before_dl[parts[-1][0]:parts[-1][1]])):
+            lead, lead_at = before_dl[parts[-1][0]:parts[-1][1]], prev_end + parts[-1][0]
         found: list[tuple[str, int, int]] = []  # items with flow offsets of their raw pieces
         dests: list[Destination] = []
         collectors: list[tuple[str, int, int]] = []
@@ -290,7 +298,7 @@ def _asks_of_sentence(sen: Sentence, dls: list[DeadlineMention], flow: Flow) -> 
             if col:
                 collectors.append((col[0], tail_start + a + col[1], tail_start + a + col[2]))
                 continue
-            v = VERB.search(clause)
+            v = find_verb(clause)
             if not v:
                 if a == 0 and not found:
                     # "5月10日前，活动总结…": no verb yet; the next clause carries it
@@ -322,12 +330,9 @@ def _asks_of_sentence(sen: Sentence, dls: list[DeadlineMention], flow: Flow) -> 
                     obj_text, obj_at = before, 0
             items = _items(obj_text)
             if not items and lead:
-                # "请将推荐表于5月10日前报送": the object stands before the deadline
-                m = re.search(r"(?:将|把)(?P<o>.+)$", lead)
-                if m:
-                    lo = subject.rfind(lead) + m.start("o")
-                    items = [(it, s - (tail_start + a) + lo, e - (tail_start + a) + lo)
-                             for it, s, e in _items(m["o"])]
+                # "请将推荐表于5月10日前报送", "活动总结及照片请于6月中旬前报…": the object stands before the deadline
+                o, o_at = _object_before(lead, lead_at)
+                items = [(it, s - (tail_start + a) + o_at, e - (tail_start + a) + o_at) for it, s, e in _items(o)]
             for it, s, e in items:
                 found.append((it, tail_start + a + obj_at + s, tail_start + a + obj_at + e))
         if not found:
@@ -355,10 +360,34 @@ def _asks_of_sentence(sen: Sentence, dls: list[DeadlineMention], flow: Flow) -> 
     return out
 
 
+_UNIT_END = re.compile(r"(?:单位|企业科协|高校科协|科协|学会|协会|研究会|部门|分会|企业|高校|局|委|厅|部|室|处|馆|中心|学院|大学)(?:[(（][^)）]*[)）])?")
+
+
+def _object_before(lead: str, at: int) -> tuple[str, int]:
+    """The object in the clause before a deadline, and its sentence offset."""
+    m = re.search(r"(?:将|把)(?P<o>.+)$", lead)
+    if m:
+        return m["o"], at + m.start("o")
+    owed = _owed_by(lead)
+    cut = lead.find(owed) + len(owed) if owed else 0
+    e = re.match(r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）])?(?:请)?", lead[cut:])
+    cut += e.end()
+    o = re.sub(r"(?:请|务必|须|需|应)?(?:于|在)?$", "", lead[cut:])
+    return o, at + cut
+
+
 def _owed_by(subject: str) -> str:
+    """"请各市州科协、高校科协、企业科协5月10日前…" → "各市州科协、高校科协、企业科协"."""
     s = re.split(r"[，,；;]", subject)[0]
-    m = re.match(r"^(?:请)?(?P<w>各.*?|.*?(?:科协|学会|协会|研究会|单位|部门|部|室|处|馆))(?:认真|按照|于|在|要|务必|结合|根据|统筹|将|$)", s)
-    return m["w"] if m else ""
+    s = re.sub(r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、])?(?:请|由)?", "", s)
+    end = 0
+    for m in _UNIT_END.finditer(s):
+        if m.start() > end + 12 and end:
+            break
+        end = m.end()
+        if end < len(s) and s[end] not in "、和及与":
+            break
+    return s[:end]
 
 
 def _due(dl: DeadlineMention, basis: YearBasis):
@@ -429,7 +458,7 @@ def _build(a: _Ask, ask_id: str, day, conf: float, note: str, flow: Flow, tz: st
     if fm.paper_copies:
         notes.append(f"纸质版{fm.paper_copies}份")
     if a.emails:
-        notes.append("电子版发" + "、".join(a.emails))
+        notes.append("发送至" + "、".join(a.emails))
     clause_span = flow.span(*a.clause)
     confidence = min(a.kind_conf, deadline.confidence if deadline else 0.3)
     return ImportedAsk(

@@ -85,13 +85,15 @@ def forwarded_title(title: str) -> tuple[str, int, int] | None:
     i = title.find("转发")
     if i < 0:
         return None
-    j = title.find("《", i)
-    if j >= 0:
+    opens = [j for j in (title.find("《", i), title.find("〈", i)) if j >= 0]
+    if opens:
+        j = min(opens)
+        o, c = title[j], "》" if title[j] == "《" else "〉"
         depth = 0
         for k in range(j, len(title)):
-            if title[k] == "《":
+            if title[k] == o:
                 depth += 1
-            elif title[k] == "》":
+            elif title[k] == c:
                 depth -= 1
                 if depth == 0:
                     return title[j + 1:k], j + 1, k

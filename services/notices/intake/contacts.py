@@ -190,6 +190,7 @@ def find_contacts(lines: list[Line]) -> list[ContactBlock]:
         cur = None
 
     table_header: dict[str, int] | None = None
+    rows: list[ContactBlock] = []  # from contact tables
     for n, line in enumerate(lines):
         if "\t" in line.text:
             cells = [compact(fold(c)) for c in line.text.split("\t")]
@@ -201,7 +202,7 @@ def find_contacts(lines: list[Line]) -> list[ContactBlock]:
             if table_header is not None:
                 b = _table_row(line, table_header)
                 if b is not None:
-                    blocks.append(b)
+                    rows.append(b)
                 continue
         table_header = None
         fields = _fields_of_line(line)
@@ -239,8 +240,9 @@ def find_contacts(lines: list[Line]) -> list[ContactBlock]:
     close()
     out: list[ContactBlock] = []
     seen = set()
-    for b in blocks:
-        built = b.build()
+    built_blocks = [b.build() for b in blocks] + rows
+    built_blocks.sort(key=lambda b: b.span[0])
+    for built in built_blocks:
         key = (tuple(p.name for p in built.people), tuple(built.office_phones), tuple(built.mobiles),
                tuple(built.emails))
         if key in seen:
@@ -272,6 +274,10 @@ def _add(b: _Block, kind: str, value: str, vs: int, ve: int) -> None:
                 b.mobiles += pm
         for e in EMAIL.findall(value):
             b.emails.append(e)
+        # "赵琳（校科协办公室）": the department in brackets
+        dept = re.search(r"[(（](?P<d>[^()（）]{2,30})[)）]", value)
+        if dept and not b.department and ORG_SUFFIX.search(dept["d"]) and not re.search(r"\d|电话|手机", dept["d"]):
+            b.department = dept["d"]
     elif kind in ("phone", "mobile"):
         b.office += office
         b.mobiles += mobiles

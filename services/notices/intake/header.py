@@ -351,8 +351,10 @@ def _attachment_names(lines: list[Line], n: int, m: re.Match, median: float) -> 
             k += 1
             continue
         # a name wrapped onto the next line: "…特色亮点活动筹备方" / "案" / "（样表）"
+        wrapped = median >= 20 and len(entries[-1][4].text) >= 0.8 * median
         if entries and not _ATTACH.match(f) and not re.match(r"^附\s*件\s*\d*$", f) and len(f) <= 12 and \
-                (len(entries[-1][4].text) >= 0.8 * median or f.startswith(("(", "（"))) and not re.search("[。:：]", f):
+                (wrapped or f.startswith(("(", "（"))) and not re.search("[。:：]", f) and \
+                not looks_like_org(f) and parse_date_line(f) is None:
             entries[-1][1] += compact(ln.text)
             entries[-1][3] = ln.end
             entries[-1][4] = ln

@@ -175,10 +175,14 @@ def _stub(text: str, main: ImportedDraft) -> ImportedDraft | None:
     if inner is None:
         return None
     name, _, _ = inner
+    name = name.replace("〈", "《").replace("〉", "》") if "《" not in name else name
     title = Found[str](value=name, confidence=0.8, span=t.span, how="转发标题")
     issuers = [Issuer(name=n, confidence=0.7, span=t.span, how="转发标题") for n, _, _ in title_issuers(name, 0)]
     body_end = main.fields.body.span[0] + 600 if main.fields.body else t.span[1] + 600
-    cited = cited_doc_number(text, t.span[0], min(len(text), body_end))
+    cited = cited_doc_number(text, t.span[0], min(len(text), body_end)) if not main.stub else None
     doc = Found[str](value=cited[0], confidence=0.8, span=(cited[1], cited[2]), how="引用") if cited else None
     fields = DraftFields(title=title, issuers=issuers, doc_number=doc)
-    return ImportedDraft(segment=t.span, fields=fields, stub=True)
+    stub = ImportedDraft(segment=t.span, fields=fields, stub=True)
+    # a 转发 of a 转发: "关于转发《市科协关于转发〈省科协关于…的通知〉的通知》的通知"
+    deeper = _stub(text, stub) if "转发" in name else None
+    return stub.model_copy(update={"upstream": deeper}) if deeper is not None else stub

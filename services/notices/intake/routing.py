@@ -19,10 +19,20 @@ from .units import destination_parts, match_relative, match_unit
 
 VERB = re.compile(
     r"报送|上报|提交|填报|反馈|报至|报到|寄送|寄至|寄给|发送|发至|发到|送至|送交|递交|上传|报名|申报|交至|交到|报给|传至"
-    r"|(?<![汇通预简情海年周月日])报(?=[省市区县州中国全本]|至|到|给)"
-    r"|(?<![印分下转])发(?=[省市区县州中]|至|到|给)"
-    r"|(?<![提递上])交(?=[省市区县州中]|至|到|给)"
+    r"|(?<![汇通预简情海年周月日电快画学])报(?=[\u4e00-\u9fff])(?![告道名刊纸表])"
+    r"|(?<![印分下转颁开启出])发(?=[\u4e00-\u9fff])(?![布放展现出生挥起文])"
+    r"|(?<![提递上移])交(?=[\u4e00-\u9fff])(?![流通叉付])"
 )
+# 报, 发, 交 alone are verbs of sending only when a destination follows ("报校科协办公室", "发市科协邮箱").
+_BARE = ("报", "发", "交")
+
+
+def find_verb(clause: str, start: int = 0) -> re.Match | None:
+    """The first verb of sending in ``clause``; a bare 报/发/交 counts only before a destination."""
+    for m in VERB.finditer(clause, start):
+        if m.group(0) not in _BARE or destination_after(clause, m.end()) is not None:
+            return m
+    return None
 _TO = re.compile(r"^(?:至|到|给)")
 _DEST_STOP = re.compile(r"[（(，,。；;、：:]|邮箱|电子邮箱|邮件|$")
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -109,7 +119,7 @@ def route_clauses(sentence: str) -> list[tuple[str, int, re.Match, Destination]]
     out = []
     for a, b in split_outside_brackets(sentence, "，,；;"):
         clause = sentence[a:b]
-        v = VERB.search(clause)
+        v = find_verb(clause)
         if not v:
             continue
         d = destination_after(clause, v.end())

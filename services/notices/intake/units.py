@@ -131,12 +131,16 @@ def destination_parts(dest: str) -> tuple[str | None, str | None] | None:
     d = compact(fold(dest))
     if not d or len(d) > 40:
         return None
+    # the last end of an organisation's name that leaves a department ("集团公司科协|秘书处")
+    best = None
     for m in _ORG_END.finditer(d):
         rest = d[m.end():]
         if not rest:
-            return d, None
+            return (d, None) if best is None else best
         if _DEPT_END.search(rest) and len(rest) >= 2 and not re.search(r"报告|方案|总结|材料|信息|表", rest):
-            return d[:m.end()], rest
+            best = (d[:m.end()], rest)
+    if best is not None:
+        return best
     m = re.match(r"^(.{1,12}?(?:部|厅|局|委))(.{2,}(?:部|处|室|司|中心|科|办))$", d)
     if m:
         return m[1], m[2]
