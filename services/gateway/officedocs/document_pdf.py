@@ -49,11 +49,14 @@ p, div {{ margin: 0; padding: 0; }}
 .kaiti {{ {font("kaiti")} }}
 .fangsong {{ {font("fangsong")} }}
 .mark {{ {font("title")} color: #{L.RED}; text-align: center; letter-spacing: 0; }}
-.joint {{ display: flex; justify-content: center; align-items: center; }}
-.joint .names {{ display: flex; flex-direction: column; }}
-.joint .name {{ display: flex; justify-content: space-between; }}
+table {{ border-collapse: collapse; }}
+td {{ padding: 0; }}
+table.joint {{ margin-left: auto; margin-right: auto; }}
+table.joint td.suffix {{ vertical-align: middle; }}
 .number {{ text-align: center; border-bottom: {_pt(L.RED_RULE_PT)} solid #{L.RED}; }}
-.number.up {{ display: flex; justify-content: space-between; text-align: left; }}
+table.row {{ width: 100%; }}
+table.row td {{ text-align: left; }}
+table.row td + td {{ text-align: right; }}
 .title {{ {font("title")} font-size: {_pt(L.TITLE_PT)}; line-height: {_pt(L.TITLE_PT * 1.5)}; text-align: center;
           letter-spacing: 0; margin-top: {_pt(2 * LINE)}; }}
 .body {{ text-indent: {_pt(2 * CH)}; text-align: justify; }}
@@ -64,7 +67,7 @@ p, div {{ margin: 0; padding: 0; }}
 .imprint::footnote-call {{ content: none; }}
 .imprint::footnote-marker {{ content: none; }}
 .imprint .copy {{ padding: 0 {_pt(L.IMPRINT_PT)} 0 {_pt(4 * L.IMPRINT_PT)}; text-indent: {_pt(-3 * L.IMPRINT_PT)}; }}
-.imprint .printed {{ display: flex; justify-content: space-between; padding: 0 {_pt(L.IMPRINT_PT)}; }}
+.imprint .printed {{ padding: 0 {_pt(L.IMPRINT_PT)}; }}
 .imprint .copy + .printed {{ border-top: {_pt(L.IMPRINT_THIN_PT)} solid black; }}
 .new-page {{ break-before: page; }}
 """
@@ -146,16 +149,27 @@ def _masthead(out: list[str], doc: OfficialDocument, lines_used: int) -> None:
     if len(doc.issuers) == 1:
         out.append(f'<div class="mark" style="{box}">{escape(doc.issuers[0].mark + doc.mark_suffix)}</div>')
         return
-    # 联合行文: the names stacked and spread to one width (a flex row of single characters), 文件 at their right.
-    name_w = max(width(i.mark) for i in doc.issuers) * size
+    # 联合行文: the names stacked, each spread to the longest's width, 文件 at their right, centred on them.
+    # (Tables and letter-spacing, not flex boxes: WeasyPrint lays flex out several times slower.)
+    longest = max(width(i.mark) for i in doc.issuers)
     rows = []
-    for issuer in doc.issuers:
-        chars = "".join(f"<span>{escape(c)}</span>" for c in issuer.mark)
-        rows.append(f'<div class="name" style="width: {_pt(name_w)}">{chars}</div>')
-    suffix = ""
-    if doc.mark_suffix:
-        suffix = f'<div class="suffix" style="margin-left: {_pt(size / 2)}">{escape(doc.mark_suffix)}</div>'
-    out.append(f'<div class="mark joint" style="{box}"><div class="names">{"".join(rows)}</div>{suffix}</div>')
+    for n, issuer in enumerate(doc.issuers):
+        spread = _spread(issuer.mark, longest, size)
+        cell = f'<td class="name">{spread}</td>'
+        if n == 0 and doc.mark_suffix:
+            cell += (f'<td class="suffix" rowspan="{len(doc.issuers)}" style="padding-left: {_pt(size / 2)}">'
+                     f"{escape(doc.mark_suffix)}</td>")
+        rows.append(f"<tr>{cell}</tr>")
+    out.append(f'<div class="mark" style="{box}"><table class="joint">{"".join(rows)}</table></div>')
+
+
+def _spread(name: str, chars: float, size: float) -> str:
+    """A name spread to ``chars`` characters' width: letter-spacing between its characters, none after the last."""
+    extra = (chars - width(name)) * size / max(1, len(name) - 1)
+    if len(name) < 2 or extra <= 0:
+        return escape(name)
+    return (f'<span style="letter-spacing: {_pt(extra)}">{escape(name[:-1])}</span>'
+            f'<span style="letter-spacing: 0">{escape(name[-1])}</span>')
 
 
 def _number_line(out: list[str], doc: OfficialDocument) -> None:
@@ -175,8 +189,8 @@ def _number_line(out: list[str], doc: OfficialDocument) -> None:
     if len(rows) > 1:
         style = f"padding-bottom: {_pt(pad)};"
     out.append(f'<div class="number up" style="{style} padding-left: {_pt(CH)}; padding-right: {_pt(CH)}">'
-               f"<span>{escape(doc.doc_number)}</span>"
-               f'<span>{label}<span class="kaiti">{escape(chr(0x3000).join(rows[-1]))}</span></span></div>')
+               f'<table class="row"><tr><td>{escape(doc.doc_number)}</td>'
+               f'<td>{label}<span class="kaiti">{escape(chr(0x3000).join(rows[-1]))}</span></td></tr></table></div>')
 
 
 def _imprint(out: list[str], doc: OfficialDocument, *, new_page: bool) -> None:
@@ -185,6 +199,7 @@ def _imprint(out: list[str], doc: OfficialDocument, *, new_page: bool) -> None:
         rows.append(f'<div class="copy">抄送：{escape(ending_with_full_stop("，".join(doc.copy_to)))}</div>')
     if doc.printed_by or doc.printed_on:
         when = date_text(doc.printed_on) + "印发" if doc.printed_on else ""
-        rows.append(f'<div class="printed"><span>{escape(doc.printed_by)}</span><span>{escape(when)}</span></div>')
+        rows.append(f'<div class="printed"><table class="row"><tr><td>{escape(doc.printed_by)}</td>'
+                    f"<td>{escape(when)}</td></tr></table></div>")
     anchor = "new-page imprint-anchor" if new_page else "imprint-anchor"
     out.append(f'<div class="{anchor}"><div class="imprint">{"".join(rows)}</div></div>')
