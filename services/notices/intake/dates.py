@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.clock import end_of_day, is_working_day
 
 from .numbers import cn_to_int
+from .textview import fold
 
 TZ = "Asia/Shanghai"
 
@@ -206,13 +207,15 @@ _RELATIVE = re.compile(
 _WITHIN = re.compile(r"\s*(?P<n>\d{1,3}|[一二三四五六七八九十两]{1,3})\s*个?\s*(?P<wd>工作)?\s*(?:日|天)\s*(?:内|之内|以内)")
 
 
-def find_deadlines(s: str) -> list[DeadlineMention]:
+def find_deadlines(text: str) -> list[DeadlineMention]:
     """The deadlines in a clause, in order (dates that are not deadlines — "5月30日…前后" — are left out)."""
+    s = fold(text)  # one character for one: offsets hold for ``text``
     dates = find_dates(s)
     out: list[DeadlineMention] = []
     used: set[int] = set()
+    recurring = [(m.start(), m.end()) for m in _RECUR.finditer(s)]
     for i, d in enumerate(dates):
-        if i in used:
+        if i in used or any(a <= d.start < b for a, b in recurring):
             continue
         rest = s[d.end:]
         # a range: "5月10日至6月20日", "5月10日-25日", "5月10日至6月底"
@@ -259,6 +262,9 @@ def find_deadlines(s: str) -> list[DeadlineMention]:
         if w:
             out.append(DeadlineMention(m.start(), w.end(), "relative", days=cn_to_int(w["n"]),
                                        working_days=bool(w["wd"]), text=s[m.start():w.end()]))
+    # the words as written, not folded
+    out = [replace(d, text=text[d.start:d.end],
+                   date=replace(d.date, text=text[d.date.start:d.date.end]) if d.date else None) for d in out]
     return sorted(out, key=lambda x: x.start)
 
 
