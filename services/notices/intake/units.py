@@ -20,7 +20,8 @@ from .textview import compact, fold
 # specific words come before the words they contain (高校科协 before 科协,
 # 科学技术协会 before 协会).
 _KIND_WORDS: list[tuple[UnitKind, str, float]] = [
-    (UnitKind.university, r"高等学校科(?:学技术)?协(?:会)?|高等院校科协|高校科(?:学技术)?协(?:会)?|大学科协|学院科协|高校", 0.95),
+    (UnitKind.university, r"高等学校科(?:学技术)?协(?:会)?|高等院校科协|高校科(?:学技术)?协(?:会)?|大学科协|学院科协|高校"
+                          r"|高等学校|高等院校|大学|学院(?!科协)", 0.9),
     (UnitKind.enterprise, r"企业科(?:学技术)?协(?:会)?|企业", 0.9),
     (UnitKind.keji, r"科学技术(?:厅|局|委员会|部)|科技(?:厅|局|委|部)|科技创新(?:局|委员会|委)|科委"
                     r"|科技(?:工作)?(?:主管|管理|行政)部门", 0.95),
@@ -106,19 +107,10 @@ _DEPT_END = re.compile(r"(?:部|处|室|司|中心|科|办|组|站)$")
 
 def split_destination(dest: str) -> tuple[str | None, str | None]:
     """"省科协组织联络部" → ("省科协", "组织联络部"); "中国科协" → ("中国科协", None); "办公室" → (None, "办公室")."""
+    parts = destination_parts(dest)
+    if parts is not None:
+        return parts
     d = compact(fold(dest))
-    for m in _ORG_END.finditer(d):
-        rest = d[m.end():]
-        if not rest:
-            return d, None
-        if _DEPT_END.search(rest) and len(rest) >= 2:
-            return d[:m.end()], rest
-    # "教育部高等教育司": a generic ministry or bureau, then a department
-    m = re.match(r"^(.{1,12}?(?:部|厅|局|委|会))(.{2,}(?:部|处|室|司|中心|科|办))$", d)
-    if m:
-        return m[1], m[2]
-    if _DEPT_END.search(d) and len(d) <= 10:
-        return None, d
     return (d, None) if d else (None, None)
 
 
