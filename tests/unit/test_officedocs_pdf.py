@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from services.gateway.officedocs import document_html, document_pdf, fonts
-from tests.unit.test_officedocs_models import seed_000, seed_003  # noqa: F401
+from tests.unit.test_officedocs_models import seed_000, seed_003
 
 pytestmark = pytest.mark.unit
 
