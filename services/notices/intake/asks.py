@@ -365,7 +365,7 @@ _UNIT_END = re.compile(r"(?:单位|企业科协|高校科协|科协|学会|协�
 
 def _object_before(lead: str, at: int) -> tuple[str, int]:
     """The object in the clause before a deadline, and its sentence offset."""
-    m = re.search(r"(?:将|把)(?P<o>.+)$", lead)
+    m = re.search(r"(?:将|把)(?P<o>.+?)(?:请|务必|须|需|应)?(?:于|在)?$", lead)
     if m:
         return m["o"], at + m.start("o")
     owed = _owed_by(lead)
