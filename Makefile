@@ -37,11 +37,13 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 # FerretDB v1.24.2 embedded in a small program of ours (see deploy/ferretdb/main.go
-# for why not `go install .../cmd/ferretdb`). Built once; later runs reuse it.
-$(FERRETDB): deploy/ferretdb/main.go deploy/ferretdb/go.mod deploy/ferretdb/go.sum
+# for why not `go install .../cmd/ferretdb`), with the patches in deploy/ferretdb/patches applied
+# at build time (deploy/ferretdb/README.md). Built once; rebuilt when the program or a patch changes.
+$(FERRETDB): deploy/ferretdb/main.go deploy/ferretdb/go.mod deploy/ferretdb/go.sum deploy/ferretdb/build.sh \
+		deploy/ferretdb/patches $(wildcard deploy/ferretdb/patches/*.patch)
 	@command -v go >/dev/null || { echo "Go >= 1.24 is needed once, to build FerretDB (deploy/ferretdb); install it and run make again"; exit 1; }
-	@mkdir -p $(BIN)
-	cd deploy/ferretdb && go build -trimpath -o ../../$(FERRETDB) .
+	@command -v patch >/dev/null || { echo "patch is needed once, to build FerretDB (deploy/ferretdb); install it and run make again"; exit 1; }
+	deploy/ferretdb/build.sh $(FERRETDB)
 
 run: setup
 	$(VENV)/bin/cascade up --config $(NODE)
