@@ -79,6 +79,16 @@ def _blank(f: FormField) -> str:
     return ""
 
 
+def _boxes(options: list[str], chars_per_line: float) -> str:
+    lines: list[list[str]] = [[]]
+    for o in options:
+        line = lines[-1]
+        if line and width("　".join(line + [BOX + o])) > chars_per_line:
+            lines.append(line := [])
+        line.append(BOX + o)
+    return "\n".join("　".join(line) for line in lines)
+
+
 # ---------------------------------------------------------------- .docx
 
 def form_docx(form: BlankForm) -> bytes:
@@ -168,10 +178,11 @@ def _block_table(d, fields: list[FormField], text_w: float) -> None:
             _cell_text(label, _hint(f), size=10, center=True)
         value = t.cell(r, 1).merge(t.cell(r, 4))
         value.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-        if _blank(f):
-            # The boxes on one line where they fit: a smaller size rather than an option split over two lines.
-            fit = (text_w - label_w - 12) / max(1.0, width(_blank(f)))
-            _cell_text(value, _blank(f), size=max(9.0, min(12.0, math.floor(fit * 2) / 2)))
+        if f.type in (FieldType.choice, FieldType.multi_choice):
+            # Whole options per line: Word and WPS would otherwise break a line inside an option's name.
+            _cell_text(value, _boxes(f.options, (text_w - label_w - 24) / 12))  # less the cell margins, at 12 pt
+        elif _blank(f):
+            _cell_text(value, _blank(f))
         if f.help:
             _cell_text(value, f"（{f.help.strip('（）()')}）", size=10, grey=True)
         long_text = f.type == FieldType.text and (f.max_chars or 0) > 100
