@@ -44,7 +44,7 @@ _LABELLED = re.compile(rf"(?:{_LABEL_ANY.pattern})\s*[:：]\s*")
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 MOBILE = re.compile(r"(?<![\d-])1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)")
 OFFICE = re.compile(
-    r"(?<![\d-])(?:\(\s*0\d{2,3}\s*\)\s*|0\d{2,3}\s*[-—]\s*)?[2-9]\d{6,7}(?:\s*(?:-|转)\s*\d{1,5})?(?!\d)"
+    r"(?<![\d-])(?:(?:\(\s*0\d{2,3}\s*\)\s*|0\d{2,3}\s*[-—]\s*)\d{7,8}|[2-9]\d{6,7})(?:\s*(?:-|转)\s*\d{1,5})?(?!\d)"
 )
 _FAX_TOO = re.compile(r"[(（]\s*兼\s*传\s*真\s*[)）]|[/、]\s*传\s*真")
 _NAME = re.compile(r"^[\u4e00-\u9fff·]{2,5}$")
