@@ -1,14 +1,10 @@
 """Wiring of the reports service."""
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
-
 from faststream import FastStream
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.clock import Clock
 from shared.commands import StatisticsQuery
-from shared.errors import NotFound
 from shared.events import (
     DeadlineApproaching,
     NoticeAcknowledged,
@@ -20,12 +16,13 @@ from shared.events import (
     ReportCompiled,
     SubmissionAccepted,
     SubmissionReturned,
-    SubmissionReviewed,
 )
+from shared.paging import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, PageQuery
 from shared.service import Service
 from shared.settings import ReportsSettings
 
-from . import domain
+from .handlers import Reports
+from .migration import split_notice_status
 from .repository import INDEXES, ReportsRepository
 
 
@@ -33,84 +30,72 @@ class NoticeRef(BaseModel):
     notice_id: str
 
 
-async def statistics(q: StatisticsQuery, repo: ReportsRepository, tz: str) -> dict:
-    """The issuer unit's notices issued in the year (in the node's zone), withdrawn ones left out."""
-    zone = ZoneInfo(tz)
-    start = datetime(q.year, 1, 1, tzinfo=zone).astimezone(UTC)
-    end = datetime(q.year + 1, 1, 1, tzinfo=zone).astimezone(UTC)
-    docs = [doc for doc in await repo.issued_by(q.unit_id, start, end) if doc.get("status") != "withdrawn"]
-    return {"unit_id": q.unit_id, "year": q.year, "notices": len(docs), "units": domain.unit_statistics(docs)}
+class StatisticsPage(StatisticsQuery):
+    """办理情况统计 of one issuer unit and year, one page of its rows (the gateway sends ``page``/``per_page``)."""
+
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    per_page: int = Field(default=DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE)
 
 
 def create_app(settings: ReportsSettings, clock: Clock | None = None) -> FastStream:
     svc = Service(settings, indexes=INDEXES, clock=clock)
-    repo = ReportsRepository(svc)
+    reports = Reports(ReportsRepository(svc), svc.node, settings.timezone)
 
-    @svc.on_event("notice.issued", "status_issued", "Start the status read model of a notice")
+    @svc.on_startup
+    async def migrate() -> None:
+        await split_notice_status(reports.repo, settings.timezone, svc.clock.now())
+
+    @svc.on_event("notice.issued", "status_issued", "A notice's header and one document per recipient")
     async def on_issued(event: NoticeIssued) -> None:
-        await repo.merge_status(event.notice.notice_id, domain.status_from_notice(event.notice, "issued"))
+        await reports.notice_arrived(event)
 
-    @svc.on_event("notice.forwarded", "status_forwarded", "Start the status read model of a forwarded notice")
+    @svc.on_event("notice.forwarded", "status_forwarded", "A forwarded notice's header and its recipients' documents")
     async def on_forwarded(event: NoticeForwarded) -> None:
-        await repo.merge_status(event.notice.notice_id, domain.status_from_notice(event.notice, "forwarded"))
+        await reports.notice_arrived(event)
 
-    @svc.on_event("notice.acknowledged", "status_acknowledged", "Record a receipt in the notice's status")
+    @svc.on_event("notice.acknowledged", "status_acknowledged", "Record a receipt in the unit's document")
     async def on_acknowledged(event: NoticeAcknowledged) -> None:
-        await repo.merge_status(event.notice_id, domain.receipt_fields(event))
+        await reports.acknowledged(event)
 
-    @svc.on_event("notice.corrected", "status_corrected", "Show a 更正 (title, deadlines) in the notice's status")
+    @svc.on_event("notice.corrected", "status_corrected", "Show a 更正 (title, deadlines, asks) in the notice's status")
     async def on_corrected(event: NoticeCorrected) -> None:
-        await repo.merge_if_newer(event.notice.notice_id, event.notice.revision, domain.correction_fields(event))
+        await reports.notice_arrived(event)
 
-    @svc.on_event("notice.withdrawn", "status_withdrawn", "Mark a withdrawn notice in its status")
+    @svc.on_event("notice.withdrawn", "status_withdrawn", "Mark a withdrawn notice and leave it out of statistics")
     async def on_withdrawn(event: NoticeWithdrawn) -> None:
-        await repo.merge_status(event.notice_id, domain.withdrawal_fields(event))
-
-    # Completeness is the issuer's view: kept on the issuer's node, where submissions are reviewed.
-    async def record_submission(event: PlanSubmitted | ReportCompiled | SubmissionReviewed) -> None:
-        issuer_node = event.origin_node if isinstance(event, SubmissionReviewed) else event.issuer_node
-        if issuer_node != svc.node:
-            return
-        part, revision, fields = domain.submission_state(event)
-        await repo.merge_submission(event.notice_id, event.ask_id, event.unit_id, part, revision, fields)
+        await reports.withdrawn(event)
 
     @svc.on_event("plan.submitted", "completeness_submitted", "Count a submission in its notice's completeness")
     async def on_submitted(event: PlanSubmitted) -> None:
-        await record_submission(event)
+        await reports.submission(event)
 
     @svc.on_event("report.compiled", "completeness_compiled", "Count a level's 汇总 in the upstream completeness")
     async def on_compiled(event: ReportCompiled) -> None:
-        await record_submission(event)
+        await reports.submission(event)
 
     @svc.on_event("submission.accepted", "completeness_accepted", "Count an acceptance")
     async def on_accepted(event: SubmissionAccepted) -> None:
-        await record_submission(event)
+        await reports.submission(event)
 
     @svc.on_event("submission.returned", "completeness_returned", "Count a 退回")
     async def on_returned(event: SubmissionReturned) -> None:
-        await record_submission(event)
+        await reports.submission(event)
 
     @svc.on_event("deadline.approaching", "completeness_chased", "Record reminders and 催办 sent for an ask")
     async def on_chased(event: DeadlineApproaching) -> None:
-        if event.origin_node == svc.node:
-            await repo.merge_status(event.notice_id, domain.chase_fields(event))
+        await reports.chased(event)
 
     @svc.on_rpc("completeness", "Per ask: who owes, submitted (on time or late), accepted, returned", query=True)
     async def completeness(q: NoticeRef) -> dict:
-        doc = await repo.status(q.notice_id)
-        if doc is None or "recipients" not in doc:
-            raise NotFound("该通知尚无状态记录", field="notice_id")
-        return domain.completeness_view(doc)
+        return await reports.completeness(q.notice_id)
 
-    @svc.on_rpc("unit_statistics", "How each recipient unit handled an issuer's notices of a year", query=True)
-    async def unit_statistics(q: StatisticsQuery) -> dict:
-        return await statistics(q, repo, settings.timezone)
+    @svc.on_rpc("unit_statistics", "A page of how each recipient unit handled an issuer's notices of a year",
+                query=True)
+    async def unit_statistics(q: StatisticsPage) -> dict:
+        return await reports.statistics(q.unit_id, q.year, PageQuery(page=q.page, per_page=q.per_page))
 
     @svc.on_rpc("notice_status", "Per-notice status: who has and has not acknowledged", query=True)
     async def notice_status(q: NoticeRef) -> dict:
-        doc = await repo.status(q.notice_id)
-        if doc is None or "recipients" not in doc:
-            raise NotFound("该通知尚无状态记录", field="notice_id")
-        return domain.status_view(doc)
+        return await reports.status(q.notice_id)
 
     return svc.build()

@@ -1,5 +1,24 @@
-"""Shaping read models. Pure functions."""
+"""Shaping the read models. Pure functions.
 
+Three kinds of documents (repository.py has the collections):
+
+- a notice's **header**: the notice's own fields, its asks and deadlines,
+  status, chases and how many recipients each part named; no per-unit state,
+  so it does not grow with the recipients;
+- one **unit document** per (notice, recipient unit), ``_id`` =
+  ``<notice_id>:<unit_id>``: the unit's name/kind/node, its receipt, its
+  submitted/reviewed parts per ask, and what the statistics need (issuer,
+  year, which asks it owes, the statistics row it counts in, withdrawn);
+- one **statistics row** per (issuer unit, year, recipient unit), recomputed
+  from that unit's documents of that issuer and year.
+
+Every event changes a few fields of a few small documents with keyed
+``$set``s, so events commute and repeat harmlessly; where an older event must
+not undo a newer one (a 更正, a submission's revision) the write carries the
+revision in its filter.
+"""
+
+from shared.clock import local_year
 from shared.events import (
     DeadlineApproaching,
     NoticeAcknowledged,
@@ -10,92 +29,24 @@ from shared.events import (
     SubmissionAccepted,
     SubmissionReviewed,
 )
-from shared.schemas import Ask, NoticeSnapshot
+from shared.schemas import Ask, NoticeSnapshot, UnitRef
 
 
-
-def status_from_notice(notice: NoticeSnapshot, kind: str) -> dict:
-    """``$set`` fields for a notice's status document.
-
-    Recipients and receipts live in separate maps keyed by unit id, so the
-    updates commute: a receipt that arrives before its notice is not lost,
-    and applying either twice changes nothing.
-    """
-    fields = {
-        "notice_id": notice.notice_id,
-        "doc_number": notice.doc_number,
-        "title": notice.title,
-        "kind": kind,
-        "issuer_unit_id": notice.issuers[0].unit_id,
-        "issuer_name": "、".join(i.name for i in notice.issuers),
-        "issued_at": notice.issued_at,
-        "root_notice_id": notice.root_notice_id,
-        "parent_notice_id": notice.parent_notice_id,
-        "deadlines": {a.ask_id: a.deadline for a in notice.asks},
-        "asks": asks_fields(notice.asks),
-    }
-    for r in notice.recipients:
-        fields[f"recipients.{r.unit_id}"] = {"name": r.name, "kind": r.kind.value, "node_id": r.node_id}
-    return fields
+def unit_doc_id(notice_id: str, unit_id: str) -> str:
+    return f"{notice_id}:{unit_id}"
 
 
-def correction_fields(event: NoticeCorrected) -> dict:
-    """Only the newest revision's title and deadlines count; recipients never change in a 更正."""
-    notice = event.notice
-    return {
-        "title": notice.title,
-        "revision": notice.revision,
-        "status": "corrected",
-        "deadlines": {a.ask_id: a.deadline for a in notice.asks},
-        "asks": asks_fields(notice.asks),
-        "change_reason": event.reason,
-    }
+def row_id(issuer_unit_id: str, year: int, unit_id: str) -> str:
+    """A statistics row's ``_id``. Unit ids are slugs (no ``:``), so it splits back (``row_key``)."""
+    return f"{issuer_unit_id}:{year}:{unit_id}"
 
 
-def withdrawal_fields(event: NoticeWithdrawn) -> dict:
-    return {"status": "withdrawn", "change_reason": event.reason, "withdrawn_at": event.occurred_at}
+def row_key(row: str) -> tuple[str, int, str]:
+    issuer, year, unit = row.split(":")
+    return issuer, int(year), unit
 
 
-def receipt_fields(event: NoticeAcknowledged) -> dict:
-    return {
-        f"acks.{event.unit_id}": {"at": event.acknowledged_at, "by": event.acknowledged_by, "event_id": event.event_id}
-    }
-
-
-def status_view(doc: dict) -> dict:
-    """What the issuer sees: who has and has not acknowledged, with times."""
-    recipients = doc.get("recipients", {})
-    acks = doc.get("acks", {})
-    rows = [
-        {
-            "unit_id": unit_id,
-            "name": r["name"],
-            "kind": r["kind"],
-            "node_id": r["node_id"],
-            "acknowledged_at": acks.get(unit_id, {}).get("at"),
-            "acknowledged_by": acks.get(unit_id, {}).get("by"),
-        }
-        for unit_id, r in recipients.items()
-    ]
-    rows.sort(key=lambda row: (row["acknowledged_at"] is not None, row["unit_id"]))
-    acknowledged = sum(1 for row in rows if row["acknowledged_at"] is not None)
-    return {
-        "notice_id": doc["_id"],
-        "doc_number": doc.get("doc_number"),
-        "title": doc.get("title"),
-        "issuer_name": doc.get("issuer_name"),
-        "issued_at": doc.get("issued_at"),
-        "deadlines": doc.get("deadlines", {}),
-        "status": doc.get("status", "issued"),
-        "change_reason": doc.get("change_reason"),
-        "total": len(rows),
-        "acknowledged": acknowledged,
-        "pending": len(rows) - acknowledged,
-        "recipients": rows,
-    }
-
-
-# ---------------------------------------------------------------- completeness (报送情况)
+# ---------------------------------------------------------------- the header of a notice
 
 
 def asks_fields(asks: list[Ask]) -> dict:
@@ -103,8 +54,103 @@ def asks_fields(asks: list[Ask]) -> dict:
                        "unit_kinds": [k.value for k in a.unit_kinds]} for a in asks}
 
 
+def notice_fields(notice: NoticeSnapshot, tz: str) -> dict:
+    """The header's ``$set`` from any snapshot of a notice (every part and revision carries them all).
+
+    Written only over an older or equal revision, so a late 下发 cannot undo
+    a 更正. No recipients here: they are unit documents.
+    """
+    return {
+        "notice_id": notice.notice_id,
+        "doc_number": notice.doc_number,
+        "title": notice.title,
+        # A 转发 names the notice it forwards; a 更正's snapshot says nothing else about how it began.
+        "kind": "forwarded" if notice.parent_notice_id else "issued",
+        "issuer_unit_id": notice.issuers[0].unit_id,
+        "issuer_name": "、".join(i.name for i in notice.issuers),
+        "issued_at": notice.issued_at,
+        "year": local_year(notice.issued_at, tz),
+        "root_notice_id": notice.root_notice_id,
+        "parent_notice_id": notice.parent_notice_id,
+        "revision": notice.revision,
+        "deadlines": {a.ask_id: a.deadline for a in notice.asks},
+        "asks": asks_fields(notice.asks),
+    }
+
+
+def correction_fields(event: NoticeCorrected, tz: str) -> dict:
+    """Only the newest revision's title and deadlines count; recipients never change in a 更正."""
+    return {**notice_fields(event.notice, tz), "status": "corrected", "change_reason": event.reason}
+
+
+def part_fields(part: int, recipients: int) -> dict:
+    """How many recipients one part of a 下发 named; the notice's recipient count is their sum."""
+    return {f"recipient_parts.{part}": recipients}
+
+
+def withdrawal_fields(event: NoticeWithdrawn) -> dict:
+    # Kept apart from ``status``/``change_reason``, which a 更正 handled after the 撤回 would overwrite.
+    return {"withdrawn": True, "withdraw_reason": event.reason, "withdrawn_at": event.occurred_at}
+
+
+def chase_fields(event: DeadlineApproaching) -> dict:
+    return {f"chases.{event.ask_id}.{event.event_id}": {"at": event.occurred_at, "manual": event.manual,
+                                                        "units": len(event.pending_unit_ids)}}
+
+
+def recipient_count(header: dict) -> int:
+    return sum((header.get("recipient_parts") or {}).values())
+
+
+def header_view(header: dict) -> dict:
+    """What both views say about the notice itself."""
+    withdrawn = header.get("withdrawn", False)
+    return {
+        "notice_id": header["_id"],
+        "doc_number": header.get("doc_number"),
+        "title": header.get("title"),
+        "status": "withdrawn" if withdrawn else header.get("status", "issued"),
+        "change_reason": header.get("withdraw_reason") if withdrawn else header.get("change_reason"),
+    }
+
+
+# ---------------------------------------------------------------- a recipient unit's document
+
+
+def owes(ask: dict, recipient: dict) -> bool:
+    return not ask.get("unit_kinds") or recipient["kind"] in ask["unit_kinds"]
+
+
+def unit_fields(notice: NoticeSnapshot, recipient: UnitRef, tz: str) -> dict:
+    """A recipient's document as a snapshot of the notice makes it (without receipt or submissions).
+
+    ``notice_rev``: the revision ``owes`` was taken from; a 更正 can change the
+    asks, and only a newer revision replaces these fields.
+    """
+    issuer, year = notice.issuers[0].unit_id, local_year(notice.issued_at, tz)
+    asks = asks_fields(notice.asks)
+    entry = {"name": recipient.name, "kind": recipient.kind.value, "node_id": recipient.node_id}
+    return {
+        "_id": unit_doc_id(notice.notice_id, recipient.unit_id),
+        "notice_id": notice.notice_id,
+        "unit_id": recipient.unit_id,
+        **entry,
+        "recipient": True,
+        "notice_rev": notice.revision,
+        "owes": [ask_id for ask_id, ask in asks.items() if owes(ask, entry)],
+        "issuer_unit_id": issuer,
+        "year": year,
+        "issued_at": notice.issued_at,
+        "row": row_id(issuer, year, recipient.unit_id),
+    }
+
+
+def receipt_fields(event: NoticeAcknowledged) -> dict:
+    return {"ack": {"at": event.acknowledged_at, "by": event.acknowledged_by, "event_id": event.event_id}}
+
+
 def submission_state(event: PlanSubmitted | ReportCompiled | SubmissionReviewed) -> tuple[str, int, dict]:
-    """Which part of a unit's entry (``subs.<ask>.<unit>``) one event sets, for which revision, to what."""
+    """Which part of a unit's entry for an ask (``subs.<ask>.<part>``) one event sets, for which revision, to what."""
     if isinstance(event, PlanSubmitted | ReportCompiled):
         at = event.submitted_at if isinstance(event, PlanSubmitted) else event.compiled_at
         return "submitted", event.revision, {
@@ -127,27 +173,58 @@ def unit_state(entry: dict) -> dict:
             "revision": max(sub.get("revision", 0), rev.get("revision", 0))}
 
 
-def chase_fields(event: DeadlineApproaching) -> dict:
-    return {f"chases.{event.ask_id}.{event.event_id}": {"at": event.occurred_at, "manual": event.manual,
-                                                        "units": len(event.pending_unit_ids)}}
+def recipients_of(units: list[dict]) -> list[dict]:
+    """The unit documents of actual recipients: a receipt or submission can name a unit before (or without)
+    the notice naming it."""
+    return [u for u in units if u.get("recipient")]
 
 
-def owes(ask: dict, recipient: dict) -> bool:
-    return not ask.get("unit_kinds") or recipient["kind"] in ask["unit_kinds"]
+# ---------------------------------------------------------------- per notice: 签收 and 报送情况
 
 
-def completeness_view(doc: dict) -> dict:
+def status_view(header: dict, units: list[dict]) -> dict:
+    """What the issuer sees: who has and has not acknowledged, with times."""
+    rows = [
+        {
+            "unit_id": u["unit_id"],
+            "name": u["name"],
+            "kind": u["kind"],
+            "node_id": u["node_id"],
+            "acknowledged_at": (u.get("ack") or {}).get("at"),
+            "acknowledged_by": (u.get("ack") or {}).get("by"),
+        }
+        for u in recipients_of(units)
+    ]
+    rows.sort(key=lambda row: (row["acknowledged_at"] is not None, row["unit_id"]))
+    acknowledged = sum(1 for row in rows if row["acknowledged_at"] is not None)
+    head = header_view(header)
+    return {
+        "notice_id": head["notice_id"],
+        "doc_number": head["doc_number"],
+        "title": head["title"],
+        "issuer_name": header.get("issuer_name"),
+        "issued_at": header.get("issued_at"),
+        "deadlines": header.get("deadlines", {}),
+        "status": head["status"],
+        "change_reason": head["change_reason"],
+        "total": len(rows),
+        "acknowledged": acknowledged,
+        "pending": len(rows) - acknowledged,
+        "recipients": rows,
+    }
+
+
+def completeness_view(header: dict, units: list[dict]) -> dict:
     """Per ask, every unit that owes it: not yet, submitted (on time or late), accepted, returned."""
-    recipients = doc.get("recipients", {})
-    subs = doc.get("subs", {})
+    recipients = recipients_of(units)
     asks = []
-    for ask_id, ask in doc.get("asks", {}).items():
+    for ask_id, ask in header.get("asks", {}).items():
         rows = []
-        for unit_id, r in recipients.items():
-            if not owes(ask, r):
+        for u in recipients:
+            if not owes(ask, u):
                 continue
-            s = unit_state(subs.get(ask_id, {}).get(unit_id, {}))
-            rows.append({"unit_id": unit_id, "name": r["name"], "kind": r["kind"], "node_id": r["node_id"],
+            s = unit_state((u.get("subs") or {}).get(ask_id, {}))
+            rows.append({"unit_id": u["unit_id"], "name": u["name"], "kind": u["kind"], "node_id": u["node_id"],
                          "status": s.get("status", "pending"), "revision": s.get("revision", 0),
                          "submitted_at": s.get("submitted_at"), "late": s.get("late", False),
                          "compiled": s.get("compiled", False), "items": s.get("items", 0),
@@ -155,55 +232,57 @@ def completeness_view(doc: dict) -> dict:
         order = {"pending": 0, "returned": 1, "submitted": 2, "accepted": 3}
         rows.sort(key=lambda row: (order[row["status"]], row["unit_id"]))
         counts = {k: sum(1 for row in rows if row["status"] == k) for k in order}
-        chases = sorted(doc.get("chases", {}).get(ask_id, {}).values(), key=lambda c: c["at"])
+        chases = sorted(header.get("chases", {}).get(ask_id, {}).values(), key=lambda c: c["at"])
         asks.append({"ask_id": ask_id, **ask, "owed": len(rows), **counts,
                      "late": sum(1 for row in rows if row["late"]), "chases": chases, "units": rows})
     asks.sort(key=lambda a: (a["deadline"], a["ask_id"]))
-    return {"notice_id": doc["_id"], "doc_number": doc.get("doc_number"), "title": doc.get("title"),
-            "status": doc.get("status", "issued"), "asks": asks}
+    head = header_view(header)
+    return {"notice_id": head["notice_id"], "doc_number": head["doc_number"], "title": head["title"],
+            "status": head["status"], "asks": asks}
 
 
-# ---------------------------------------------------------------- 办理情况统计 (per subordinate unit)
+# ---------------------------------------------------------------- 办理情况统计 (one row per recipient unit)
+
+ROW_FIGURES = ("notices", "acknowledged", "owed", "submitted", "on_time", "late", "accepted", "returned", "pending")
+ROW_FIELDS = ("unit_id", "name", "kind", *ROW_FIGURES, "ack_rate", "avg_ack_hours", "on_time_rate")
 
 
-def unit_statistics(docs: list[dict]) -> list[dict]:
-    """How each recipient unit handled an issuer's notices: 签收 (how many, how fast) and 报送 (on time or not).
+def row_figures(docs: list[dict]) -> dict:
+    """How one unit handled one issuer's notices of one year: 签收 (how many, how fast) and 报送 (on time or not).
 
-    ``docs`` are the issuer's notice status documents of the period (withdrawn
-    ones left out by the caller). One row per unit, sorted by name.
+    ``docs``: the unit's documents of that issuer and year (``row`` equal);
+    withdrawn notices are left out. ``listed`` says whether the row has
+    anything to show (a unit addressed only by withdrawn notices has not).
     """
-    rows: dict[str, dict] = {}
-    for doc in docs:
-        issued_at = doc.get("issued_at")
-        acks = doc.get("acks", {})
-        subs = doc.get("subs", {})
-        for unit_id, r in doc.get("recipients", {}).items():
-            row = rows.setdefault(unit_id, {"unit_id": unit_id, "name": r["name"], "kind": r["kind"], "notices": 0,
-                                            "acknowledged": 0, "ack_hours": [], "owed": 0, "submitted": 0,
-                                            "on_time": 0, "late": 0, "accepted": 0, "returned": 0, "pending": 0})
-            row["notices"] += 1
-            ack = acks.get(unit_id)
-            if ack:
-                row["acknowledged"] += 1
-                if issued_at and ack.get("at"):
-                    row["ack_hours"].append(max((ack["at"] - issued_at).total_seconds() / 3600, 0.0))
-            for ask_id, ask in doc.get("asks", {}).items():
-                if not owes(ask, r):
-                    continue
-                row["owed"] += 1
-                state = unit_state(subs.get(ask_id, {}).get(unit_id, {}))
-                if state["status"] == "pending":
-                    row["pending"] += 1
-                    continue
-                row["submitted"] += 1
-                row["late" if state.get("late") else "on_time"] += 1
-                if state["status"] in ("accepted", "returned"):
-                    row[state["status"]] += 1
-    out = []
-    for row in rows.values():
-        hours = row.pop("ack_hours")
-        row["ack_rate"] = round(row["acknowledged"] / row["notices"], 3) if row["notices"] else None
-        row["avg_ack_hours"] = round(sum(hours) / len(hours), 1) if hours else None
-        row["on_time_rate"] = round(row["on_time"] / row["owed"], 3) if row["owed"] else None
-        out.append(row)
-    return sorted(out, key=lambda r: (r["name"], r["unit_id"]))
+    counted = [d for d in recipients_of(docs) if not d.get("withdrawn")]
+    row: dict = {k: 0 for k in ROW_FIGURES}
+    hours: list[float] = []
+    for d in counted:
+        row["notices"] += 1
+        ack, issued_at = d.get("ack"), d.get("issued_at")
+        if ack:
+            row["acknowledged"] += 1
+            if issued_at and ack.get("at"):
+                hours.append(max((ack["at"] - issued_at).total_seconds() / 3600, 0.0))
+        for ask_id in d.get("owes", []):
+            row["owed"] += 1
+            state = unit_state((d.get("subs") or {}).get(ask_id, {}))
+            if state["status"] == "pending":
+                row["pending"] += 1
+                continue
+            row["submitted"] += 1
+            row["late" if state.get("late") else "on_time"] += 1
+            if state["status"] in ("accepted", "returned"):
+                row[state["status"]] += 1
+    row["ack_rate"] = round(row["acknowledged"] / row["notices"], 3) if row["notices"] else None
+    row["avg_ack_hours"] = round(sum(hours) / len(hours), 1) if hours else None
+    row["on_time_rate"] = round(row["on_time"] / row["owed"], 3) if row["owed"] else None
+    row["listed"] = bool(counted)
+    if counted:  # the name the unit had on the issuer's latest notice to it
+        latest = max(counted, key=lambda d: (d["issued_at"], d["_id"]))
+        row["name"], row["kind"] = latest["name"], latest["kind"]
+    return row
+
+
+def row_view(row: dict) -> dict:
+    return {k: row.get(k) for k in ROW_FIELDS}

@@ -35,12 +35,13 @@ async def test_unpublished_entries_are_published_at_start_up_and_only_those(node
 
         # Second life: start-up republishes only the unmarked entry.
         async with running(node, ["notices"]):
-            async def receipt_seen():
-                status = await client[f"{node.node_id}_reports"]["notice_status"].find_one({"_id": "n-crash"})
-                return status if status and "u-lost" in status.get("acks", {}) else None
+            units = client[f"{node.node_id}_reports"]["notice_units"]  # one document per (notice, unit)
 
-            status = await eventually(receipt_seen)
-            assert "u-published" not in status["acks"]
+            async def receipt_seen():
+                return await units.find_one({"_id": "n-crash:u-lost", "ack": {"$exists": True}})
+
+            assert await eventually(receipt_seen)
+            assert await units.find_one({"_id": "n-crash:u-published"}) is None
             markers = {m["_id"] async for m in db[outbox.MARKERS].find({})}
             assert markers == {published.event_id, lost.event_id}
         await client.close()

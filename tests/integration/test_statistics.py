@@ -79,7 +79,8 @@ async def test_signing_and_answering_are_counted_per_unit_for_the_year(node):
 
         # Another year has none of them; the CSV says the same as the JSON, for Excel.
         assert (await ok(await issuer.get("/api/statistics", params={"year": 2021}))) == {
-            "unit_id": "gd-kx", "year": 2020 + 1, "notices": 0, "units": []}
+            "unit_id": "gd-kx", "year": 2020 + 1, "notices": 0, "units": [],
+            "page": 1, "per_page": 50, "has_more": False, "total": 0}
         r = await issuer.get("/api/statistics.csv", params={"year": 2020})
         assert r.status_code == 200 and r.content.startswith("\ufeff".encode())
         header, *table = list(csv.reader(io.StringIO(r.content.decode()[1:])))

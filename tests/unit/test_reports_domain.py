@@ -1,25 +1,29 @@
-"""The status read model: updates commute and repeat harmlessly; the view orders pending first."""
+"""The reports read models: a header per notice, a small document per recipient, a statistics row per unit."""
 
 from datetime import UTC, datetime, timedelta
 
 from services.reports import domain
 from shared.events import NoticeAcknowledged
-from shared.schemas import NoticeSnapshot, UnitKind, UnitRef
+from shared.schemas import Ask, AskKind, NoticeSnapshot, UnitKind, UnitRef
 
 T0 = datetime(2020, 5, 20, 2, 0, tzinfo=UTC)
+TZ = "Asia/Shanghai"
 
 
 def unit(uid: str, kind: UnitKind = UnitKind.kexie) -> UnitRef:
     return UnitRef(unit_id=uid, name=f"名{uid}", kind=kind, node_id="gd")
 
 
-def notice() -> NoticeSnapshot:
-    return NoticeSnapshot(
-        notice_id="n1", doc_number="粤科协联〔2020〕9号", title="通知",
-        issuers=[unit("gd-kx"), unit("gd-kjt", UnitKind.keji)],
-        recipients=[unit("sz-kx"), unit("sz-kjj", UnitKind.keji), unit("gd-jxxh", UnitKind.society)],
-        root_notice_id="n1", issued_at=T0,
-    )
+def notice(**changes) -> NoticeSnapshot:
+    return NoticeSnapshot(**{
+        "notice_id": "n1", "doc_number": "粤科协联〔2020〕9号", "title": "通知",
+        "issuers": [unit("gd-kx"), unit("gd-kjt", UnitKind.keji)],
+        "recipients": [unit("sz-kx"), unit("sz-kjj", UnitKind.keji), unit("gd-jxxh", UnitKind.society)],
+        "asks": [Ask(ask_id="summary", title="总结", kind=AskKind.summary_report, deadline=T0 + timedelta(days=20)),
+                 Ask(ask_id="plan", title="方案", kind=AskKind.plan, deadline=T0 + timedelta(days=10),
+                     unit_kinds=[UnitKind.kexie])],
+        "root_notice_id": "n1", "issued_at": T0, **changes,
+    })
 
 
 def ack(uid: str, minutes: int) -> NoticeAcknowledged:
@@ -29,63 +33,67 @@ def ack(uid: str, minutes: int) -> NoticeAcknowledged:
     )
 
 
-def apply_set(doc: dict, fields: dict) -> dict:
-    """MongoDB's ``$set`` with dotted paths, as the repository's upsert applies it."""
-    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in doc.items()}
-    for path, value in fields.items():
-        *parents, leaf = path.split(".")
-        target = out
-        for p in parents:
-            target = target.setdefault(p, {})
-        target[leaf] = value
-    return out
+def header(n: NoticeSnapshot | None = None) -> dict:
+    n = n or notice()
+    return {"_id": n.notice_id, **domain.notice_fields(n, TZ)}
 
 
-def test_issue_and_receipts_commute_and_repeat_harmlessly():
-    updates = [domain.status_from_notice(notice(), "issued"), domain.receipt_fields(ack("sz-kjj", 5)),
-               domain.receipt_fields(ack("sz-kx", 9))]
-    in_order = {"_id": "n1"}
-    for u in updates:
-        in_order = apply_set(in_order, u)
-    reversed_ = {"_id": "n1"}
-    for u in reversed(updates):  # receipts before their notice (another node was faster)
-        reversed_ = apply_set(reversed_, u)
-    twice = in_order
-    for u in updates:  # redelivery
-        twice = apply_set(twice, u)
-    assert in_order == reversed_ == twice
-    assert domain.status_view(in_order)["acknowledged"] == 2
+def units(n: NoticeSnapshot | None = None, **extra: dict) -> list[dict]:
+    """The notice's unit documents, with ``extra`` fields merged into the named units' documents."""
+    n = n or notice()
+    docs = {r.unit_id: domain.unit_fields(n, r, TZ) for r in n.recipients}
+    for uid, fields in extra.items():
+        docs[uid] = {**docs.get(uid, {"_id": f"n1:{uid}", "notice_id": "n1", "unit_id": uid}), **fields}
+    return list(docs.values())
+
+
+def test_the_header_holds_the_notice_not_its_recipients():
+    fields = domain.notice_fields(notice(), TZ)
+    assert fields["issuer_name"] == "名gd-kx、名gd-kjt" and fields["issuer_unit_id"] == "gd-kx"
+    assert (fields["year"], fields["revision"], fields["kind"]) == (2020, 1, "issued")
+    assert not any("recipient" in k or k.startswith("sz-") for k in fields)
+    many = notice(recipients=[unit(f"u{i:04d}") for i in range(2000)])
+    assert domain.notice_fields(many, TZ) == fields  # 2,000 recipients: the same header
+    assert domain.part_fields(2, 500) == {"recipient_parts.2": 500}
+    assert domain.recipient_count({"recipient_parts": {"1": 500, "2": 120}}) == 620
+    assert domain.notice_fields(notice(parent_notice_id="n0"), TZ)["kind"] == "forwarded"
+
+
+def test_the_year_is_the_nodes_local_year():
+    new_year_eve = datetime(2020, 12, 31, 17, 0, tzinfo=UTC)  # 2021-01-01 01:00 in Beijing
+    assert domain.notice_fields(notice(issued_at=new_year_eve), TZ)["year"] == 2021
+    doc = domain.unit_fields(notice(issued_at=new_year_eve), unit("sz-kx"), TZ)
+    assert (doc["year"], doc["row"]) == (2021, "gd-kx:2021:sz-kx")
+
+
+def test_a_recipients_document_knows_what_it_owes_and_where_it_counts():
+    doc = domain.unit_fields(notice(), unit("sz-kjj", UnitKind.keji), TZ)
+    assert doc["_id"] == "n1:sz-kjj" and doc["notice_id"] == "n1" and doc["recipient"] is True
+    assert doc["owes"] == ["summary"]  # the plan is asked of 科协 only
+    assert domain.unit_fields(notice(), unit("sz-kx"), TZ)["owes"] == ["summary", "plan"]
+    assert (doc["issuer_unit_id"], doc["year"], doc["row"], doc["notice_rev"]) == ("gd-kx", 2020, "gd-kx:2020:sz-kjj", 1)
+    assert domain.row_key(doc["row"]) == ("gd-kx", 2020, "sz-kjj")
 
 
 def test_view_lists_pending_first_then_acknowledged_each_by_unit_id():
-    doc = apply_set({"_id": "n1"}, domain.status_from_notice(notice(), "issued"))
-    doc = apply_set(doc, domain.receipt_fields(ack("sz-kjj", 1)))
-    view = domain.status_view(doc)
+    view = domain.status_view(header(), units(**{"sz-kjj": domain.receipt_fields(ack("sz-kjj", 1))}))
     assert [r["unit_id"] for r in view["recipients"]] == ["gd-jxxh", "sz-kx", "sz-kjj"]
     assert (view["total"], view["acknowledged"], view["pending"]) == (3, 1, 2)
     row = view["recipients"][-1]
     assert row["acknowledged_at"] == T0 + timedelta(minutes=1) and row["acknowledged_by"] == "联络员"
     assert view["recipients"][0]["acknowledged_at"] is None
-
-
-def test_joint_issue_shows_every_issuer_and_the_lead_issuer_id():
-    fields = domain.status_from_notice(notice(), "issued")
-    assert fields["issuer_name"] == "名gd-kx、名gd-kjt"
-    assert fields["issuer_unit_id"] == "gd-kx"
-    assert fields["recipients.sz-kjj"] == {"name": "名sz-kjj", "kind": "科技厅/局", "node_id": "gd"}
+    assert (view["status"], view["issuer_name"], view["notice_id"]) == ("issued", "名gd-kx、名gd-kjt", "n1")
 
 
 def test_receipt_for_a_unit_that_is_not_a_recipient_does_not_count():
-    doc = apply_set({"_id": "n1"}, domain.status_from_notice(notice(), "issued"))
-    doc = apply_set(doc, domain.receipt_fields(ack("stranger", 1)))
-    view = domain.status_view(doc)
+    view = domain.status_view(header(), units(stranger=domain.receipt_fields(ack("stranger", 1))))
     assert view["acknowledged"] == 0 and view["total"] == 3
 
 
-def test_a_later_receipt_of_the_same_unit_replaces_the_earlier_one():
-    doc = apply_set({"_id": "n1"}, domain.receipt_fields(ack("sz-kx", 1)))
-    doc = apply_set(doc, domain.receipt_fields(ack("sz-kx", 7)))
-    assert doc["acks"]["sz-kx"]["at"] == T0 + timedelta(minutes=7)
+def test_a_withdrawal_shows_over_a_correction_handled_after_it():
+    h = {**header(), "status": "corrected", "change_reason": "改期", **{"withdrawn": True, "withdraw_reason": "重复"}}
+    view = domain.status_view(h, units())
+    assert (view["status"], view["change_reason"]) == ("withdrawn", "重复")
 
 
 def test_a_units_state_for_an_ask_takes_the_decision_only_about_the_latest_revision():
@@ -103,3 +111,35 @@ def test_a_units_state_for_an_ask_takes_the_decision_only_about_the_latest_revis
     # A decision handled before the submission it is about: the same state either way.
     early = {"reviewed": {"revision": 2, "status": "accepted"}, "submitted": {"revision": 1}}
     assert (unit_state(early)["status"], unit_state(early)["revision"]) == ("accepted", 2)
+
+
+def test_completeness_counts_per_ask_from_the_units_documents():
+    subs = {"summary": {"submitted": {"revision": 1, "late": True, "items": 2},
+                        "reviewed": {"revision": 1, "status": "accepted"}}}
+    view = domain.completeness_view(header(), units(**{"sz-kx": {"subs": subs}}))
+    summary, plan = view["asks"][1], view["asks"][0]  # by deadline: the plan is due first
+    assert (summary["ask_id"], summary["owed"], summary["accepted"], summary["pending"], summary["late"]) == (
+        "summary", 3, 1, 2, 1)
+    assert (plan["ask_id"], plan["owed"], [u["unit_id"] for u in plan["units"]]) == ("plan", 1, ["sz-kx"])
+
+
+def test_a_statistics_row_counts_signing_and_answering_of_its_units_notices():
+    later = notice(notice_id="n2", issued_at=T0 + timedelta(days=1), asks=[])
+    sz = unit("sz-kx")
+    docs = [
+        {**domain.unit_fields(notice(), sz, TZ), "ack": {"at": T0 + timedelta(hours=3)},
+         "subs": {"summary": {"submitted": {"revision": 1, "late": False}},
+                  "plan": {"submitted": {"revision": 1, "late": True},
+                           "reviewed": {"revision": 1, "status": "returned"}}}},
+        {**domain.unit_fields(later, sz.model_copy(update={"name": "新名"}), TZ), "ack": {"at": later.issued_at}},
+        {**domain.unit_fields(notice(notice_id="n3"), sz, TZ), "withdrawn": True, "ack": {"at": T0}},
+        {"_id": "n4:sz-kx", "ack": {"at": T0}},  # a receipt whose notice never named the unit
+    ]
+    row = domain.row_figures(docs)
+    assert (row["name"], row["notices"], row["acknowledged"], row["ack_rate"], row["avg_ack_hours"]) == (
+        "新名", 2, 2, 1.0, 1.5)
+    assert (row["owed"], row["submitted"], row["on_time"], row["late"], row["returned"], row["pending"]) == (
+        2, 2, 1, 1, 1, 0)
+    assert row["on_time_rate"] == 0.5 and row["listed"] is True
+    assert domain.row_figures(docs[2:])["listed"] is False  # only withdrawn notices: not shown
+    assert set(domain.row_view({**row, "_id": "x", "version": 3})) == set(domain.ROW_FIELDS)

@@ -1,0 +1,91 @@
+"""Use cases of the reports service: each event writes a few small documents, then refreshes the statistics
+rows it changed. Every handler is idempotent and commutes with the others (events arrive in any order, more
+than once, and on several replicas at once)."""
+
+from shared.errors import NotFound
+from shared.events import (
+    DeadlineApproaching,
+    NoticeAcknowledged,
+    NoticeCorrected,
+    NoticeForwarded,
+    NoticeIssued,
+    NoticeWithdrawn,
+    PlanSubmitted,
+    ReportCompiled,
+    SubmissionReviewed,
+)
+from shared.paging import PageQuery
+
+from . import domain
+from .repository import ReportsRepository
+
+
+class Reports:
+    def __init__(self, repo: ReportsRepository, node: str, tz: str) -> None:
+        self.repo, self.node, self.tz = repo, node, tz
+
+    # ------------------------------------------------------------ notices
+
+    async def notice_arrived(self, event: NoticeIssued | NoticeForwarded | NoticeCorrected) -> None:
+        """A 下发, 转发 or 更正 (one part of its recipients): the header, then one document per recipient."""
+        notice = event.notice
+        if isinstance(event, NoticeCorrected):
+            await self.repo.set_notice(notice.notice_id, notice.revision, domain.correction_fields(event, self.tz))
+        else:
+            await self.repo.set_notice(notice.notice_id, notice.revision, {**domain.notice_fields(notice, self.tz),
+                                                                           "status": "issued"},
+                                       domain.part_fields(event.part, len(notice.recipients)))
+        docs = [domain.unit_fields(notice, r, self.tz) for r in notice.recipients]
+        await self.repo.fan_out(docs)
+        if isinstance(event, NoticeCorrected) and event.changed and "asks" not in event.changed:
+            return  # a new title or text changes no unit's figures
+        await self.repo.refresh_rows(d["row"] for d in docs)
+
+    async def acknowledged(self, event: NoticeAcknowledged) -> None:
+        doc = await self.repo.merge_unit(event.notice_id, event.unit_id, domain.receipt_fields(event))
+        await self.repo.refresh_rows([doc.get("row")])
+
+    async def withdrawn(self, event: NoticeWithdrawn) -> None:
+        await self.repo.merge_header(event.notice_id, domain.withdrawal_fields(event))
+        await self.repo.mark_withdrawn(event.notice_id, event.recipient_unit_ids)
+        # Read after the marks: a unit document that has no row yet gets it from the 下发, which then refreshes.
+        await self.repo.refresh_rows(await self.repo.rows_of_notice(event.notice_id))
+
+    async def chased(self, event: DeadlineApproaching) -> None:
+        if event.origin_node == self.node:
+            await self.repo.merge_header(event.notice_id, domain.chase_fields(event))
+
+    # ------------------------------------------------------------ submissions (the issuer's view)
+
+    async def submission(self, event: PlanSubmitted | ReportCompiled | SubmissionReviewed) -> None:
+        """Completeness is the issuer's view: kept on the issuer's node, where submissions are reviewed."""
+        issuer_node = event.origin_node if isinstance(event, SubmissionReviewed) else event.issuer_node
+        if issuer_node != self.node:
+            return
+        part, revision, fields = domain.submission_state(event)
+        _, doc = await self.repo.merge_part(event.notice_id, event.ask_id, event.unit_id, part, revision, fields)
+        # Refreshed even when the part was not newer: a first delivery may have written it and died before this.
+        await self.repo.refresh_rows([doc.get("row")])
+
+    # ------------------------------------------------------------ queries
+
+    async def notice(self, notice_id: str) -> dict:
+        header = await self.repo.header(notice_id)
+        if header is None or "revision" not in header:  # nothing of the notice itself has arrived yet
+            raise NotFound("该通知尚无状态记录", field="notice_id")
+        return header
+
+    async def status(self, notice_id: str) -> dict:
+        header = await self.notice(notice_id)
+        return domain.status_view(header, await self.repo.units_of(notice_id, {"subs": 0}))
+
+    async def completeness(self, notice_id: str) -> dict:
+        header = await self.notice(notice_id)
+        return domain.completeness_view(header, await self.repo.units_of(notice_id, {"ack": 0}))
+
+    async def statistics(self, unit_id: str, year: int, pq: PageQuery) -> dict:
+        """One page of the issuer unit's rows of the year (units by name), and how many notices it sent."""
+        rows, has_more, total = await self.repo.statistics_page(unit_id, year, pq)
+        return {"unit_id": unit_id, "year": year, "notices": await self.repo.notices_of_year(unit_id, year),
+                "units": [domain.row_view(r) for r in rows],
+                "page": pq.page, "per_page": pq.per_page, "has_more": has_more, "total": total}
