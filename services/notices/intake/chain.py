@@ -25,10 +25,14 @@ from .units import looks_like_org
 _STAMP = re.compile(r"收\s*文")
 
 
-def _header_like(line: Line) -> bool:
+def _masthead_like(line: Line) -> bool:
     t = compact(line.folded)
-    return (t.endswith("文件") and len(t) <= 40) or looks_like_org(line.text) or bool(_STAMP.search(t) and len(t) <= 30) \
-        or parse_date_line(line.folded) is not None or all(len(x) == 1 for x in line.text.split())
+    return (t.endswith("文件") and len(t) <= 40) or looks_like_org(line.text) or all(len(x) == 1 for x in line.text.split())
+
+
+def _is_stamp(line: Line) -> bool:
+    t = compact(line.folded)
+    return bool(_STAMP.search(t)) and len(t) <= 30
 
 
 def notice_starts(lines: list[Line], text: str) -> list[int]:
@@ -46,8 +50,14 @@ def notice_starts(lines: list[Line], text: str) -> list[int]:
             continue
         # walk back over the header lines above (版头, the stamp)
         s = k
-        while s - 1 > starts[-1] and k - (s - 1) <= 5 and _header_like(lines[s - 1]):
+        while s - 1 > starts[-1] and k - (s - 1) <= 4 and _masthead_like(lines[s - 1]) and not _is_stamp(lines[s - 1]):
             s -= 1
+        # a 收文 stamp above the masthead: "陕西省科协 / 收文 2020-058号 / 2020年4月30日"
+        j = s - 1
+        if j > starts[-1] and parse_date_line(lines[j].folded) is not None and _is_stamp(lines[j - 1]):
+            j -= 1
+        if j > starts[-1] and _is_stamp(lines[j]):
+            s = j - 1 if j - 1 > starts[-1] and looks_like_org(lines[j - 1].text) else j
         h = find_header(lines[s:], text)
         if h.title is not None and (h.doc_number is not None or h.issuers or h.stamp_lines) and \
                 h.title.confidence >= 0.9:
