@@ -47,6 +47,11 @@ def end_of_day(day: date, tz: str) -> datetime:
     return local.astimezone(UTC)
 
 
+def local_year(dt: datetime, tz: str) -> int:
+    """The year an instant falls in, in the node's zone (收文/发文 are filed by it)."""
+    return utc(dt).astimezone(ZoneInfo(tz)).year
+
+
 def local_text(dt: datetime, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return utc(dt).astimezone(ZoneInfo(tz)).strftime(fmt)
 

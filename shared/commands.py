@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, Field, field_validator
 
 from .errors import Problem
+from .paging import PageQuery
 from .schemas import (
     Ask,
     Attachment,
@@ -190,9 +191,29 @@ class NoticeQuery(Wire):
 
 
 class UnitNoticesQuery(Wire):
-    """A unit's 收文 or 发文; without ``unit_id``, the actor's unit (or every unit for internal callers)."""
+    """A page of a unit's 收文, 发文 or 报送; without ``unit_id``, the actor's unit (or every unit for internal
+    callers)."""
 
     unit_id: Slug | None = None
+    year: int | None = Field(default=None, ge=2000, le=2100, description="only notices issued in this year")
+    page: PageQuery = PageQuery()
+    actor: Actor | None = None
+
+
+class UnitsQuery(Wire):
+    """A page of the directory, by name; optionally one kind, or the units under one parent."""
+
+    kind: UnitKind | None = None
+    parent_id: Slug | None = None
+    page: PageQuery = PageQuery()
+    actor: Actor | None = None
+
+
+class TrackingQuery(Wire):
+    """A page of the issuer's 签收 table of one notice: those who have not signed first."""
+
+    notice_id: str
+    page: PageQuery = PageQuery()
     actor: Actor | None = None
 
 
@@ -273,10 +294,12 @@ class SubmissionQuery(Wire):
 
 
 class ReviewQuery(Wire):
-    """Submissions routed to the actor's unit (审核), optionally of one notice or in one state."""
+    """A page of the submissions routed to the actor's unit (审核): those to review first, then the decided;
+    optionally of one notice or in one state."""
 
     notice_id: str | None = None
     status: Literal["submitted", "returned", "accepted"] | None = None
+    page: PageQuery = PageQuery()
     actor: Actor | None = None
 
 

@@ -40,6 +40,10 @@ from .storage import Index, connect, database, ensure_indexes
 # bounds how long a crashed worker holds a message.
 ACK_WAIT_S = 30.0
 QUERY_WORKERS = 8
+# Commands run concurrently too: each write is one atomic conditional update
+# (the store applies it whole, shared/storage.py), so two commands on one
+# document cannot interleave; fewer than queries, as each holds a write.
+COMMAND_WORKERS = 4
 
 
 def configure_logging(settings: ServiceSettings) -> None:
@@ -174,13 +178,12 @@ class Service:
     def on_rpc(self, action: str, description: str, *, query: bool = False):
         """Answer requests on ``rpc.<node>.<service>.<action>``, shared by the service's replicas (a queue group).
 
-        Commands are handled one at a time per process (their writes are
-        ordered); a ``query`` reads only, so up to ``QUERY_WORKERS`` run at once
-        and a page is not kept waiting behind a long command (a notice to
-        3,000 units).
+        Up to ``COMMAND_WORKERS`` commands and ``QUERY_WORKERS`` queries of an
+        action run at once per process, so a page is not kept waiting behind a
+        long command (a notice to 3,000 units).
         """
         return self.rpc.subscriber(subjects.rpc(self.node, self.name, action), queue=self.name, description=description,
-                                   max_workers=QUERY_WORKERS if query else 1)
+                                   max_workers=QUERY_WORKERS if query else COMMAND_WORKERS)
 
     async def publish(self, event: Event, dest: str | None = None) -> None:
         await publish_event(self.broker, event, dest)

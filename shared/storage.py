@@ -1,9 +1,12 @@
 """MongoDB access: one AsyncMongoClient per process, one database per service.
 
 Indexes are declared in code next to the repository that needs them and
-created at start-up. On the default store (FerretDB v1 / SQLite) every query
-is a scan whatever the indexes, so hot paths look documents up by ``_id``;
-the indexes still matter on a real MongoDB.
+created at start-up. The default store (FerretDB v1 / SQLite, patched in
+deploy/ferretdb) answers equality filters on them, and a sort on an indexed
+key after such a filter, by index; so does MongoDB. A query that filters on
+a field no index starts with, or on ``$exists``/``None``/ranges, reads every
+document of the collection on the default store: keep those off the paths a
+page or an event takes.
 """
 
 import asyncio
@@ -69,6 +72,32 @@ async def insert_if_absent(collection, doc: dict) -> bool:
         return True
     except DuplicateKeyError:
         return False
+
+
+async def upsert(collection, doc_id: str, update: dict) -> None:
+    """An update that creates the document if it is missing.
+
+    Two upserts of one new ``_id`` at once may both try the insert; the
+    loser gets a duplicate key (MongoDB, and the default store across its
+    connections) and is then a plain update of the document the other made.
+    """
+    try:
+        await collection.update_one({"_id": doc_id}, update, upsert=True)
+    except DuplicateKeyError:
+        await collection.update_one({"_id": doc_id}, update, upsert=True)
+
+
+async def migrate_once(db: AsyncDatabase, name: str, migration) -> bool:
+    """Run ``migration()`` unless the database records it as done; record it afterwards.
+
+    For data written in an older shape by a node upgraded in place. A
+    migration must be idempotent: a crash before it is recorded runs it again.
+    """
+    if await db["migrations"].find_one({"_id": name}) is not None:
+        return False
+    await migration()
+    await insert_if_absent(db["migrations"], {"_id": name})
+    return True
 
 
 def public(doc: dict) -> dict:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from shared.commands import Actor, DeleteUnit, UpsertUnit
+from shared.commands import Actor, DeleteUnit, UnitsQuery, UpsertUnit
 from shared.errors import DomainError
 from shared.schemas import Role, UnitKind
 
@@ -15,6 +15,7 @@ from . import notice_forms as forms
 from .audit import command
 from .auth import require
 from .notices_api import run_import
+from .paging import page_query
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,7 +38,16 @@ async def _directory_page(request: Request, status_code: int = 200, **context) -
     context.setdefault("import_errors", [])
     context.setdefault("imported", None)
     context.setdefault("error", None)
-    return render(request, "directory.html", status_code=status_code, units=await _units(request), **context)
+    kind = request.query_params.get("kind") or None
+    parent_id = request.query_params.get("parent_id") or None
+    try:
+        query = UnitsQuery(kind=kind, parent_id=parent_id, page=page_query(request))
+    except ValidationError:
+        query = UnitsQuery(page=page_query(request))  # a filter no unit can match: show them all
+        kind = parent_id = None
+    found = await request.app.state.backend.call("notices", "directory.page", query)
+    return render(request, "directory.html", status_code=status_code, units=found["items"], page=found, kind=kind,
+                  parent_id=parent_id, **context)
 
 
 @router.get("/directory", response_class=HTMLResponse)

@@ -35,18 +35,21 @@ from shared.commands import (
     NoticeQuery,
     ReadAttachment,
     ReadBlob,
+    TrackingQuery,
     UnitNoticesQuery,
+    UnitsQuery,
     UnitQuery,
     UploadPart,
     UpsertUnit,
     WithdrawNotice,
 )
 from shared.errors import Invalid, NotFound, TooLarge
-from shared.schemas import Attachment, Role
+from shared.schemas import Attachment, Role, UnitKind
 
 from .audit import client_ip, command
 from .auth import CurrentActor, own_unit, require
 from .backend import Backend
+from .paging import PageParams, YearFilter
 
 router = APIRouter(prefix="/api", tags=["notices"])
 
@@ -96,9 +99,11 @@ Submitter = Annotated[Actor, Depends(require(Role.submitter))]  # 签收 for one
 # ---------------------------------------------------------------- directory
 
 
-@router.get("/units", summary="List the directory of org units")
-async def list_units(b: BackendDep, actor: ActorDep) -> list[dict[str, Any]]:
-    return await b.call("notices", "directory.list")
+@router.get("/units", summary="A page of the directory of org units, by name (filters: kind, parent_id)")
+async def list_units(b: BackendDep, actor: ActorDep, page: PageParams, kind: UnitKind | None = None,
+                     parent_id: str | None = None) -> dict[str, Any]:
+    return await b.call("notices", "directory.page", UnitsQuery(kind=kind, parent_id=parent_id or None, page=page,
+                                                                actor=actor))
 
 
 @router.get(
@@ -271,9 +276,9 @@ async def issue_notice(body: IssueBody, request: Request, actor: Issuer) -> dict
     return await command(request, "notices", "issue", as_command(IssueNotice, body, actor))
 
 
-@router.get("/notices", summary="发文: notices your unit issued or forwarded, newest first, with acknowledgement counts")
-async def list_notices(b: BackendDep, actor: ActorDep) -> list[dict[str, Any]]:
-    return await b.call("notices", "list", UnitNoticesQuery(actor=actor))
+@router.get("/notices", summary="发文: a page of the notices your unit issued or forwarded, newest first, with 签收 counts")
+async def list_notices(b: BackendDep, actor: ActorDep, page: PageParams, year: YearFilter) -> dict[str, Any]:
+    return await b.call("notices", "list", UnitNoticesQuery(year=year, page=page, actor=actor))
 
 
 @router.get("/notices/{notice_id}", summary="One notice, with its chain and the notices forwarded from it")
@@ -282,8 +287,8 @@ async def get_notice(notice_id: str, b: BackendDep, actor: ActorDep) -> dict[str
 
 
 @router.get("/notices/{notice_id}/tracking", summary="签收 tracking: who has and has not acknowledged, with times")
-async def notice_tracking(notice_id: str, b: BackendDep, actor: Tracker) -> dict[str, Any]:
-    return await b.call("notices", "tracking", NoticeQuery(notice_id=notice_id, actor=actor))
+async def notice_tracking(notice_id: str, b: BackendDep, actor: Tracker, page: PageParams) -> dict[str, Any]:
+    return await b.call("notices", "tracking", TrackingQuery(notice_id=notice_id, page=page, actor=actor))
 
 
 @router.post("/notices/{notice_id}/forward", status_code=status.HTTP_201_CREATED,
@@ -308,15 +313,15 @@ async def acknowledge_mine(notice_id: str, request: Request, actor: Submitter) -
                          AcknowledgeNotice(notice_id=notice_id, unit_id=actor.unit_id, actor=actor))
 
 
-@router.get("/inbox", summary="收文: your unit's inbox, newest first")
-async def my_inbox(b: BackendDep, actor: ActorDep) -> list[dict[str, Any]]:
-    return await b.call("notices", "inbox", UnitNoticesQuery(actor=actor))
+@router.get("/inbox", summary="收文: a page of your unit's inbox, not yet signed first, newest first")
+async def my_inbox(b: BackendDep, actor: ActorDep, page: PageParams, year: YearFilter) -> dict[str, Any]:
+    return await b.call("notices", "inbox", UnitNoticesQuery(year=year, page=page, actor=actor))
 
 
-@router.get("/units/{unit_id}/inbox", summary="Your unit's inbox (收文)")
-async def inbox(unit_id: str, b: BackendDep, actor: ActorDep) -> list[dict[str, Any]]:
+@router.get("/units/{unit_id}/inbox", summary="A page of your unit's inbox (收文)")
+async def inbox(unit_id: str, b: BackendDep, actor: ActorDep, page: PageParams, year: YearFilter) -> dict[str, Any]:
     own_unit(actor, unit_id)
-    return await b.call("notices", "inbox", UnitNoticesQuery(unit_id=unit_id, actor=actor))
+    return await b.call("notices", "inbox", UnitNoticesQuery(unit_id=unit_id, year=year, page=page, actor=actor))
 
 
 @router.post("/units/{unit_id}/inbox/{notice_id}/acknowledge", summary="签收: acknowledge a notice for your unit")

@@ -21,10 +21,11 @@ from shared.commands import (
     ForwardNotice,
     IssueNotice,
     NoticeQuery,
+    TrackingQuery,
     UnitNoticesQuery,
     WithdrawNotice,
 )
-from shared.clock import local_text
+from shared.clock import local_text, local_year
 from shared.errors import DomainError, Forbidden, NotFound, Unavailable
 from shared.schemas import Role, UnitKind
 
@@ -32,6 +33,7 @@ from . import notice_forms as forms
 from .audit import command
 from .auth import CurrentActor, require
 from .notices_api import upload
+from .paging import PageParams, YearFilter
 from .submissions_api import commendations, notice_panel
 
 router = APIRouter(include_in_schema=False)
@@ -68,17 +70,24 @@ def has(actor: Actor, role: str) -> bool:
 # ---------------------------------------------------------------- 发文 / 收文
 
 
+def recent_years(request: Request) -> list[int]:
+    """The years a list can be narrowed to: this one (in the node's zone) and the four before."""
+    this = local_year(request.app.state.clock.now(), request.app.state.settings.timezone)
+    return list(range(this, this - 5, -1))
+
+
 @router.get("/", response_class=HTMLResponse)
-async def outbox(request: Request, actor: CurrentActor) -> HTMLResponse:
-    notices = await request.app.state.backend.call("notices", "list", UnitNoticesQuery(actor=actor))
-    return render(request, "outbox.html", notices=notices, can_issue=has(actor, "issuer"))
+async def outbox(request: Request, actor: CurrentActor, page: PageParams, year: YearFilter) -> HTMLResponse:
+    found = await request.app.state.backend.call("notices", "list", UnitNoticesQuery(year=year, page=page, actor=actor))
+    return render(request, "outbox.html", notices=found["items"], page=found, year=year,
+                  years=recent_years(request), can_issue=has(actor, "issuer"))
 
 
 @router.get("/inbox", response_class=HTMLResponse)
-async def inbox(request: Request, actor: CurrentActor) -> HTMLResponse:
-    entries = await request.app.state.backend.call("notices", "inbox", UnitNoticesQuery(actor=actor))
-    return render(request, "inbox.html", entries=entries, can_sign=has(actor, "submitter"),
-                  can_forward=has(actor, "issuer"))
+async def inbox(request: Request, actor: CurrentActor, page: PageParams, year: YearFilter) -> HTMLResponse:
+    found = await request.app.state.backend.call("notices", "inbox", UnitNoticesQuery(year=year, page=page, actor=actor))
+    return render(request, "inbox.html", entries=found["items"], page=found, year=year,
+                  years=recent_years(request), can_sign=has(actor, "submitter"), can_forward=has(actor, "issuer"))
 
 
 @router.post("/inbox/{notice_id}/acknowledge")
@@ -244,14 +253,14 @@ async def _visible(request: Request, notice_id: str, actor: Actor) -> dict:
 
 
 @router.get("/notices/{notice_id}", response_class=HTMLResponse)
-async def notice_page(request: Request, notice_id: str, actor: CurrentActor) -> HTMLResponse:
+async def notice_page(request: Request, notice_id: str, actor: CurrentActor, page: PageParams) -> HTMLResponse:
     b = request.app.state.backend
     notice = await _visible(request, notice_id, actor)
     viewer = notice.get("viewer") or {}
     tracking = sending = None
     if viewer.get("is_issuer") and (has(actor, "issuer") or has(actor, "reviewer")):
         try:
-            tracking = await b.call("notices", "tracking", NoticeQuery(notice_id=notice_id, actor=actor))
+            tracking = await b.call("notices", "tracking", TrackingQuery(notice_id=notice_id, page=page, actor=actor))
         except Forbidden:
             tracking = None
         try:

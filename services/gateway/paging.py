@@ -32,6 +32,19 @@ def page_query(request: Request) -> PageQuery:
 PageParams = Annotated[PageQuery, Depends(page_query)]
 
 
+def year_filter(request: Request) -> int | None:
+    """``?year=``: only what was issued in that year (the node's zone); empty means every year."""
+    raw = request.query_params.get("year")
+    if raw in (None, ""):
+        return None
+    if not (raw.isdigit() and 2000 <= int(raw) <= 2100):
+        raise Invalid("年份须为 2000 到 2100 之间的整数", field="year", code="bad_year")
+    return int(raw)
+
+
+YearFilter = Annotated[int | None, Depends(year_filter)]
+
+
 def page_url(request: Request, page: int) -> str:
     """The same list (path and filters) at another page."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]

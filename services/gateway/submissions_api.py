@@ -33,6 +33,7 @@ from .api import issued_by_own_unit, visible_notice
 from .audit import command
 from .auth import CurrentActor, require
 from .backend import Backend
+from .paging import PageParams
 from .notices_api import as_command, body_of, download, upload
 from .spreadsheet import submissions_table as submissions_csv
 
@@ -63,9 +64,9 @@ async def get_submission(b: Backend, submission_id: str, actor: Actor) -> dict[s
     return await b.call("submissions", "get", SubmissionQuery(submission_id=submission_id, actor=actor))
 
 
-@router.get("/submissions", summary="What my unit owes and has submitted (报送), soonest deadline first")
-async def my_submissions(b: BackendDep, actor: CurrentActor) -> list[dict[str, Any]]:
-    return await b.call("submissions", "mine", UnitNoticesQuery(actor=actor))
+@router.get("/submissions", summary="报送: a page of what my unit owes and has submitted, the still-open first")
+async def my_submissions(b: BackendDep, actor: CurrentActor, page: PageParams) -> dict[str, Any]:
+    return await b.call("submissions", "mine", UnitNoticesQuery(page=page, actor=actor))
 
 
 @router.get("/submissions/{submission_id}", summary="One submission with its revisions")
@@ -100,10 +101,11 @@ async def submit(notice_id: str, ask_id: str, body: SubmitBody, request: Request
     return await command(request, "submissions", "submit", cmd)
 
 
-@router.get("/review", summary="审核: submissions routed to my unit, newest first")
-async def review_queue(b: BackendDep, actor: Reviewer, notice_id: str | None = None,
-                       status: Literal["submitted", "returned", "accepted"] | None = None) -> list[dict[str, Any]]:
-    return await b.call("submissions", "review", ReviewQuery(notice_id=notice_id, status=status, actor=actor))
+@router.get("/review", summary="审核: a page of the submissions routed to my unit, those to review first, newest first")
+async def review_queue(b: BackendDep, actor: Reviewer, page: PageParams, notice_id: str | None = None,
+                       status: Literal["submitted", "returned", "accepted"] | None = None) -> dict[str, Any]:
+    return await b.call("submissions", "review", ReviewQuery(notice_id=notice_id, status=status, page=page,
+                                                             actor=actor))
 
 
 @router.post("/submissions/{submission_id}/accept", summary="采用: accept the latest revision")

@@ -24,12 +24,13 @@ from shared.commands import (
     SubmitItems,
     UnitNoticesQuery,
 )
-from shared.errors import DomainError, NotFound
+from shared.errors import DomainError, Invalid, NotFound
 from shared.ids import submission_id
 from shared.schemas import Commendation, Role
 
 from . import submission_forms as sf
 from .audit import command
+from .paging import PageParams
 from .auth import CurrentActor, require
 from .notice_forms import problems
 from .notices_api import upload
@@ -61,9 +62,10 @@ async def _notice_and_ask(request: Request, notice_id: str, ask_id: str, actor: 
 
 
 @router.get("/submissions", response_class=HTMLResponse)
-async def my_submissions(request: Request, actor: CurrentActor) -> HTMLResponse:
-    rows = await request.app.state.backend.call("submissions", "mine", UnitNoticesQuery(actor=actor))
-    return render(request, "submissions.html", rows=rows, can_submit=has(actor, "submitter"),
+async def my_submissions(request: Request, actor: CurrentActor, page: PageParams) -> HTMLResponse:
+    found = await request.app.state.backend.call("submissions", "mine", UnitNoticesQuery(page=page, actor=actor))
+    rows = found["items"]
+    return render(request, "submissions.html", rows=rows, page=found, can_submit=has(actor, "submitter"),
                   names=await _names(request, {r["to_unit_id"] for r in rows}))
 
 
@@ -139,11 +141,19 @@ async def commend(request: Request, sid: str, actor: Reviewer) -> Response:
 # ---------------------------------------------------------------- 审核
 
 
+REVIEW_STATUSES = {"submitted": "待审核", "accepted": "已采用", "returned": "已退回"}
+
+
 @router.get("/review", response_class=HTMLResponse)
-async def review_queue(request: Request, actor: Reviewer) -> HTMLResponse:
+async def review_queue(request: Request, actor: Reviewer, page: PageParams) -> HTMLResponse:
     notice_id = request.query_params.get("notice_id") or None
-    rows = await request.app.state.backend.call("submissions", "review", ReviewQuery(notice_id=notice_id, actor=actor))
-    return render(request, "review.html", rows=rows, notice_id=notice_id)
+    status = request.query_params.get("status") or None
+    if status not in (None, *REVIEW_STATUSES):
+        raise Invalid("状态须为待审核、已采用或已退回", field="status", code="bad_status")
+    found = await request.app.state.backend.call(
+        "submissions", "review", ReviewQuery(notice_id=notice_id, status=status, page=page, actor=actor))
+    return render(request, "review.html", rows=found["items"], page=found, notice_id=notice_id, status=status,
+                  statuses=REVIEW_STATUSES)
 
 
 @router.post("/submissions/{sid}/accept")

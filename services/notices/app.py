@@ -5,7 +5,7 @@ import asyncio
 from faststream import FastStream
 
 from shared.blobs import BlobStore
-from shared.clock import Clock
+from shared.clock import Clock, local_year
 from shared.commands import (
     AcknowledgeNotice,
     BeginUpload,
@@ -19,7 +19,9 @@ from shared.commands import (
     NoticeQuery,
     ReadAttachment,
     ReadBlob,
+    TrackingQuery,
     UnitNoticesQuery,
+    UnitsQuery,
     UnitQuery,
     UploadPart,
     UpsertUnit,
@@ -36,6 +38,7 @@ from shared.events import (
     NoticeUpstreamChanged,
     NoticeWithdrawn,
 )
+from shared.paging import Page
 from shared.service import Service
 from shared.settings import NoticesSettings
 
@@ -51,6 +54,7 @@ def create_app(settings: NoticesSettings, clock: Clock | None = None) -> FastStr
 
     @svc.on_startup
     async def finish_interrupted_work() -> None:
+        await d.repo.upgrade(lambda at: local_year(at, settings.timezone))
         await d.repo.flush_pending()
         await d.repo.flush_pending_inbox()
         await d.repo.apply_pending_imports()
@@ -68,6 +72,10 @@ def create_app(settings: NoticesSettings, clock: Clock | None = None) -> FastStr
     @svc.on_rpc("directory.list", "All org units in the directory", query=True)
     async def list_units() -> list[dict]:
         return await h.list_units(d)
+
+    @svc.on_rpc("directory.page", "A page of the directory by name, optionally of one kind or parent", query=True)
+    async def units_page(q: UnitsQuery) -> Page[dict]:
+        return await h.units_page(q, d)
 
     @svc.on_rpc("directory.get", "One org unit", query=True)
     async def get_unit(q: UnitQuery) -> dict:
@@ -123,12 +131,13 @@ def create_app(settings: NoticesSettings, clock: Clock | None = None) -> FastStr
     async def acknowledge(cmd: AcknowledgeNotice) -> dict:
         return await h.acknowledge(cmd, d)
 
-    @svc.on_rpc("list", "发文: notices a unit issued or forwarded, newest first, with acknowledgement counts", query=True)
-    async def list_issued(q: UnitNoticesQuery) -> list[dict]:
+    @svc.on_rpc("list", "发文: a page of the notices a unit issued or forwarded, newest first, with 签收 counts",
+                query=True)
+    async def list_issued(q: UnitNoticesQuery) -> Page[dict]:
         return await h.list_issued(q, d)
 
-    @svc.on_rpc("inbox", "收文: a unit's inbox, newest first", query=True)
-    async def inbox(q: UnitNoticesQuery) -> list[dict]:
+    @svc.on_rpc("inbox", "收文: a page of a unit's inbox, not yet signed first, newest first", query=True)
+    async def inbox(q: UnitNoticesQuery) -> Page[dict]:
         return await h.inbox(q, d)
 
     @svc.on_rpc("get", "One notice, with its chain and the notices forwarded from it here", query=True)
@@ -136,7 +145,7 @@ def create_app(settings: NoticesSettings, clock: Clock | None = None) -> FastStr
         return await h.get_notice(q, d)
 
     @svc.on_rpc("tracking", "The issuer's view of 签收: who has and has not acknowledged, with times", query=True)
-    async def tracking(q: NoticeQuery) -> dict:
+    async def tracking(q: TrackingQuery) -> dict:
         return await h.tracking(q, d)
 
     @svc.on_rpc("form_templates", "Form templates offered by the ask editor", query=True)

@@ -12,11 +12,10 @@ import asyncio
 import base64
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from shared import file_sync, outbox
 from shared.blobs import BlobStore
-from shared.clock import Clock
+from shared.clock import Clock, local_year
 from shared.commands import (
     AcknowledgeNotice,
     Actor,
@@ -31,7 +30,9 @@ from shared.commands import (
     NoticeQuery,
     ReadAttachment,
     ReadBlob,
+    TrackingQuery,
     UnitNoticesQuery,
+    UnitsQuery,
     UnitQuery,
     UploadPart,
     UpsertUnit,
@@ -48,6 +49,7 @@ from shared.events import (
     NoticeWithdrawn,
 )
 from shared.ids import new_id
+from shared.paging import Page, page_of
 from shared.schemas import Attachment, NoticeSnapshot, UnitRef
 from shared.scope import act_as, actor_name
 from shared.service import Service
@@ -141,6 +143,11 @@ async def delete_unit(cmd: DeleteUnit, d: Deps) -> dict:
 
 async def list_units(d: Deps) -> list[dict]:
     return [public(u) for u in await d.repo.list_units()]
+
+
+async def units_page(q: UnitsQuery, d: Deps) -> Page[dict]:
+    docs, more, total = await d.repo.units_page(q.page, kind=q.kind, parent_id=q.parent_id)
+    return page_of([public(u) for u in docs], q.page, more, total)
 
 
 async def get_unit(q: UnitQuery, d: Deps) -> dict:
@@ -321,10 +328,6 @@ async def _units(d: Deps, ids: list[str]) -> tuple[dict[str, dict], dict[str, Un
     return units, {uid: domain.unit_ref(doc, d.node) for uid, doc in units.items()}
 
 
-def _year(now: datetime, tz: str) -> int:
-    return now.astimezone(ZoneInfo(tz)).year
-
-
 async def issue_notice(cmd: IssueNotice, d: Deps) -> dict:
     now = d.clock.now()
     # The lead issuer's 文号 sequence is used: only the lead unit's own issuers may issue (joint or not).
@@ -359,7 +362,7 @@ async def issue_notice(cmd: IssueNotice, d: Deps) -> dict:
 
 
 async def _insert_numbered(d: Deps, lead: dict, manual: str | None, now: datetime, build) -> dict:
-    year = _year(now, d.tz)
+    year = local_year(now, d.tz)
     doc = await d.repo.insert_numbered(
         issuer_unit_id=lead["_id"],
         year=year,
@@ -370,6 +373,7 @@ async def _insert_numbered(d: Deps, lead: dict, manual: str | None, now: datetim
         build=build,
     )
     await d.repo.flush(doc["_id"], doc[outbox.FIELD])
+    await d.repo.list_sent(doc, local_year(doc["issued_at"], d.tz))  # again when its event is consumed (crash-safe)
     return doc
 
 
@@ -489,7 +493,7 @@ async def link_forward(notice: NoticeSnapshot, d: Deps) -> None:
     await d.repo.set_inbox_fields(parent_id, forwarder.unit_id, {f"forwarded.{notice.notice_id}": link})
     parent = await d.repo.get_notice(parent_id)
     if parent is not None and parent.get("origin") == "local":
-        await d.repo.merge_tracking(parent_id, {f"forwarded.{forwarder.unit_id}.{notice.notice_id}": link})
+        await d.repo.record_receipt(parent_id, forwarder.unit_id, {f"forwarded.{notice.notice_id}": link})
 
 
 async def on_forward_reported(event: NoticeForwardReported, d: Deps) -> None:
@@ -500,7 +504,7 @@ async def on_forward_reported(event: NoticeForwardReported, d: Deps) -> None:
                         unit_name=event.unit_name, issued_at=event.forwarded_at, node_id=event.node_id,
                         recipients=event.recipients)
     await d.repo.set_fields(event.notice_id, {f"forwards.{event.forward_notice_id}": link})
-    await d.repo.merge_tracking(event.notice_id, {f"forwarded.{event.unit_id}.{event.forward_notice_id}": link})
+    await d.repo.record_receipt(event.notice_id, event.unit_id, {f"forwarded.{event.forward_notice_id}": link})
 
 
 # ---------------------------------------------------------------- correct / withdraw (更正/撤回)
@@ -574,32 +578,29 @@ async def withdraw_notice(cmd: WithdrawNotice, d: Deps) -> dict:
 # ---------------------------------------------------------------- reading
 
 
-async def list_issued(q: UnitNoticesQuery, d: Deps) -> list[dict]:
-    """发文: notices the unit issued (alone or jointly) or forwarded, with acknowledgement counts."""
+async def list_issued(q: UnitNoticesQuery, d: Deps) -> Page[dict]:
+    """发文: a page of the notices the unit issued (alone or jointly) or forwarded, with 签收 counts."""
     unit_id = q.unit_id or (q.actor.unit_id if q.actor else None)
     if unit_id:
         act_as(q.actor, unit_id, "unit_id")
-    docs = await d.repo.issued_by(unit_id)
-    tracking = await d.repo.tracking_many([doc["_id"] for doc in docs])
+    docs, more, total = await d.repo.issued_by(unit_id, q.page, q.year)
+    signed = await d.repo.signed_counts([doc["_id"] for doc in docs])
     flags = await d.repo.upstream_changes([doc["_id"] for doc in docs if doc.get("parent_notice_id")])
-    rows = []
-    for doc in docs:
-        t = tracking.get(doc["_id"], {})
-        rows.append({
-            "id": doc["_id"],
-            "doc_number": doc["doc_number"],
-            "title": doc["title"],
-            "kind": doc["kind"],
-            "status": doc.get("status", "issued"),
-            "revision": doc.get("revision", 1),
-            "issuer_name": "、".join(i["name"] for i in doc["issuers"]),
-            "issued_at": doc["issued_at"],
-            "recipients": len(doc.get("recipient_unit_ids", [])),
-            "acknowledged": len(t.get("acks", {})),
-            "parent_notice_id": doc.get("parent_notice_id"),
-            "upstream_change": domain.latest_change(flags.get(doc["_id"])),
-        })
-    return rows
+    rows = [{
+        "id": doc["_id"],
+        "doc_number": doc["doc_number"],
+        "title": doc["title"],
+        "kind": doc["kind"],
+        "status": doc.get("status", "issued"),
+        "revision": doc.get("revision", 1),
+        "issuer_name": "、".join(i["name"] for i in doc["issuers"]),
+        "issued_at": doc["issued_at"],
+        "recipients": doc.get("recipient_count", 0),
+        "acknowledged": signed.get(doc["_id"], 0),
+        "parent_notice_id": doc.get("parent_notice_id"),
+        "upstream_change": domain.latest_change(flags.get(doc["_id"])),
+    } for doc in docs]
+    return page_of(rows, q.page, more, total)
 
 
 async def get_notice(q: NoticeQuery, d: Deps) -> dict:
@@ -620,33 +621,42 @@ async def get_notice(q: NoticeQuery, d: Deps) -> dict:
     return out
 
 
-async def tracking(q: NoticeQuery, d: Deps) -> dict:
-    """The issuer's view of 签收: every recipient, whether and when it acknowledged, and its 转发."""
+async def tracking(q: TrackingQuery, d: Deps) -> dict:
+    """The issuer's view of 签收: a page of the recipients, those who have not signed first, with times and
+    their 转发; the counts cover every recipient. Bounded by the notice, not by history."""
     doc = await visible_notice(q.notice_id, q.actor, d)
     require_issuer(doc, q.actor, "查看签收情况")
-    t = await d.repo.tracking_of(q.notice_id)
-    acks, forwarded = t.get("acks", {}), t.get("forwarded", {})
+    receipts = await d.repo.receipts_of(q.notice_id)
     rows = []
     for r in doc.get("recipients", []):
-        ack = acks.get(r["unit_id"], {})
+        receipt = receipts.get(r["unit_id"], {})
+        ack = receipt.get("acknowledged") or {}
         rows.append({
             "unit_id": r["unit_id"], "name": r["name"], "kind": r["kind"], "node_id": r["node_id"],
             "acknowledged_at": ack.get("at"), "acknowledged_by": ack.get("by"),
-            "forwarded": sorted(forwarded.get(r["unit_id"], {}).values(), key=lambda f: f["issued_at"]),
+            "forwarded": sorted(receipt.get("forwarded", {}).values(), key=lambda f: f["issued_at"]),
         })
+    rows.sort(key=lambda row: (row["acknowledged_at"] is not None, row["name"], row["unit_id"]))
     done = sum(1 for row in rows if row["acknowledged_at"])
+    start = q.page.skip
     return {"notice_id": doc["_id"], "doc_number": doc["doc_number"], "title": doc["title"],
             "status": doc.get("status", "issued"), "total": len(rows), "acknowledged": done,
-            "pending": len(rows) - done, "recipients": rows}
+            "pending": len(rows) - done,
+            "page": page_of(rows[start:start + q.page.per_page], q.page, len(rows) > start + q.page.per_page,
+                            len(rows)).model_dump(exclude={"items"}),
+            "recipients": rows[start:start + q.page.per_page]}
 
 
-async def inbox(q: UnitNoticesQuery, d: Deps) -> list[dict]:
+async def inbox(q: UnitNoticesQuery, d: Deps) -> Page[dict]:
+    """收文: a page of a unit's inbox, what it has not signed first, newest first."""
     unit_id = q.unit_id or (q.actor.unit_id if q.actor else None)
-    if unit_id:
-        act_as(q.actor, unit_id, "unit_id")
-    entries = await d.repo.inbox_for(unit_id)
+    if unit_id is None:
+        raise Invalid("请指定单位", field="unit_id")
+    act_as(q.actor, unit_id, "unit_id")
+    entries, more, total = await d.repo.inbox_page(unit_id, q.page, q.year)
     flags = await d.repo.upstream_changes([e["notice_id"] for e in entries if e.get("kind") == "forwarded"])
-    return [{**public(e), "upstream_change": domain.latest_change(flags.get(e["notice_id"]))} for e in entries]
+    rows = [{**public(e), "upstream_change": domain.latest_change(flags.get(e["notice_id"]))} for e in entries]
+    return page_of(rows, q.page, more, total)
 
 
 def form_templates() -> list[dict]:
@@ -699,7 +709,10 @@ async def on_notice_arrived(event: NoticeIssued | NoticeForwarded, d: Deps) -> N
         if event.part == 1:
             await want_files(notice.attachments, event.origin_node, d)
     here = [r for r in notice.recipients if r.node_id == d.node]
-    await d.repo.deliver_to_inbox(notice, here, kind, now)
+    await d.repo.deliver_to_inbox(notice, here, kind, now, local_year(notice.issued_at, d.tz))
+    if event.origin_node == d.node and event.part == 1:
+        await d.repo.list_sent({"_id": notice.notice_id, "issued_at": notice.issued_at,
+                                "issuer_unit_ids": [i.unit_id for i in notice.issuers]}, local_year(notice.issued_at, d.tz))
     if kind == "forwarded" and event.origin_node == d.node and event.part == 1:
         stored = await d.repo.get_notice(notice.notice_id)  # the whole notice: a part holds a slice of recipients
         if stored is not None:
@@ -715,11 +728,10 @@ async def on_notice_acknowledged(event: NoticeAcknowledged, d: Deps) -> None:
     """The issuer's side of 签收: record who signed and when, keyed by unit."""
     if event.issuer_node != d.node:
         return
-    await d.repo.merge_tracking(
-        event.notice_id,
-        {f"acks.{event.unit_id}": {"at": event.acknowledged_at, "by": event.acknowledged_by,
-                                   "unit_name": event.unit_name, "event_id": event.event_id}},
-    )
+    await d.repo.record_receipt(event.notice_id, event.unit_id, {"signed": True, "acknowledged": {
+        "at": event.acknowledged_at, "by": event.acknowledged_by, "unit_name": event.unit_name,
+        "event_id": event.event_id}})
+    await d.repo.count_signed(event.notice_id)
 
 
 async def on_notice_corrected(event: NoticeCorrected, d: Deps) -> None:

@@ -6,9 +6,13 @@ Collections (database ``<node>_notices``):
 - ``notices``     notices issued here and copies received, ``_id`` = notice id;
                   ``number_key`` (lead issuer + 文号) is unique
 - ``counters``    last 文号 sequence per issuer and year, ``_id`` = ``issuer:year``
-- ``inbox``       one entry per notice and recipient hosted here, ``_id`` = ``notice:unit``
-- ``tracking``    per notice issued here: who acknowledged (and forwarded) when,
-                  ``_id`` = notice id, maps keyed by unit id
+- ``inbox``       one entry per notice and recipient hosted here, ``_id`` = ``notice:unit``;
+                  ``signed`` and ``year`` (in the node's zone) let 收文 page by index
+- ``sent``        发文: one entry per notice issued or forwarded here and each of its
+                  issuer units, ``_id`` = ``notice:unit`` (a joint notice lists under every issuer)
+- ``receipts``    per notice issued here and recipient: its 签收 and the 转发 it made,
+                  ``_id`` = ``notice:unit`` (a few hundred bytes per event, never a map of every unit)
+- ``tracking``    per notice issued here: how many recipients signed, ``_id`` = notice id
 - ``upstream``    per notice held here: the 更正/撤回 made above it in its forwarding chain,
                   ``_id`` = notice id, ``changes`` keyed by change id (see handlers.flag_forwards)
 - ``attachments`` metadata of uploaded files, ``_id`` = attachment id (bytes in the BlobStore)
@@ -26,17 +30,27 @@ from shared import outbox
 from shared.errors import Conflict
 from shared.schemas import NoticeSnapshot, UnitRef
 from shared.service import Service
-from shared.storage import DocumentLocks, Index, insert_if_absent, insert_many_idempotent
+from shared.paging import PageQuery, Segment, read_page
+from shared.storage import Index, insert_if_absent, insert_many_idempotent, migrate_once, upsert
 
 INDEXES = [
     Index("units", [("parent_id", ASCENDING)]),
+    Index("units", [("kind", ASCENDING), ("name", ASCENDING)]),
+    Index("units", [("name", ASCENDING)]),
     Index("imports", [("status", ASCENDING)]),
     Index("notices", [("number_key", ASCENDING)], unique=True),
     Index("notices", [("origin", ASCENDING), ("issued_at", DESCENDING)]),
-    Index("notices", [("issuer_unit_ids", ASCENDING), ("issued_at", DESCENDING)]),
-    Index("inbox", [("unit_id", ASCENDING), ("issued_at", DESCENDING)]),
+    Index("inbox", [("unit_id", ASCENDING), ("signed", ASCENDING), ("issued_at", DESCENDING)]),
+    Index("inbox", [("unit_id", ASCENDING), ("year", ASCENDING), ("signed", ASCENDING), ("issued_at", DESCENDING)]),
     Index("inbox", [("notice_id", ASCENDING)]),
+    Index("sent", [("unit_id", ASCENDING), ("issued_at", DESCENDING)]),
+    Index("sent", [("unit_id", ASCENDING), ("year", ASCENDING), ("issued_at", DESCENDING)]),
+    Index("receipts", [("notice_id", ASCENDING), ("signed", ASCENDING)]),
 ]
+
+# What a 发文 row shows of a notice; the rest of the document (body, recipients) stays in the store.
+LIST_FIELDS = {"doc_number": 1, "title": 1, "issuers": 1, "issued_at": 1, "recipient_count": 1, "kind": 1,
+               "status": 1, "parent_notice_id": 1, "upstream_change": 1, "revision": 1}
 
 MAX_NUMBER_ATTEMPTS = 100
 
@@ -50,13 +64,11 @@ def inbox_id(notice_id: str, unit_id: str) -> str:
 class NoticesRepository:
     def __init__(self, service: Service) -> None:
         self.svc = service
-        # Updates that merge into one notice or tracking document are serialised (see DocumentLocks).
-        self.locks = DocumentLocks()
 
     def __getattr__(self, name: str):
         # self.units, self.notices, … are the collections of the same name.
-        if name in ("units", "imports", "notices", "counters", "inbox", "tracking", "upstream", "attachments",
-                    "uploads"):
+        if name in ("units", "imports", "notices", "counters", "inbox", "sent", "receipts", "tracking", "upstream",
+                    "attachments", "uploads"):
             return self.svc.db[name]
         raise AttributeError(name)
 
@@ -77,7 +89,18 @@ class NoticesRepository:
         return {d["_id"]: d async for d in self.units.find({"_id": {"$in": list(set(unit_ids))}})}
 
     async def list_units(self) -> list[dict]:
+        """The whole directory: pickers and exports (it grows with the organisation, not with history)."""
         return [d async for d in self.units.find({}).sort("_id", ASCENDING)]
+
+    async def units_page(self, pq: PageQuery, *, kind: str | None = None, parent_id: str | None = None,
+                         ) -> tuple[list[dict], bool, int | None]:
+        query: dict = {}
+        if kind:
+            query["kind"] = kind
+        if parent_id:
+            query["parent_id"] = parent_id
+        return await read_page(self.units, [Segment(query, [("name", ASCENDING), ("_id", ASCENDING)], count=True)],
+                               pq)
 
     async def children_of(self, unit_id: str) -> list[str]:
         return [d["_id"] async for d in self.units.find({"parent_id": unit_id}, {"_id": 1})]
@@ -152,20 +175,12 @@ class NoticesRepository:
         raise Conflict("无法分配文号，请稍后再试", field="doc_number", code="doc_number_exhausted")
 
     async def _advance_counter(self, counter_id: str, seq: int) -> None:
-        """Move the hint up to ``seq`` (``$max``: never down). The notice is stored already, so this must not fail it.
-
-        The first issues of a year race to create the counter: the upsert of
-        the loser is a duplicate insert, after which the document exists and an
-        update does it. A lost ``$max`` (FerretDB's unisolated updates) only
-        makes the next allocation start lower and step over taken numbers.
-        """
-        for attempt in (1, 2, 3):
-            try:
-                await self.counters.update_one({"_id": counter_id}, {"$max": {"last": seq}}, upsert=True)
-                return
-            except DuplicateKeyError:
-                if attempt == 3:
-                    log.warning("文号 counter %s not advanced to %d (the unique 文号 still holds)", counter_id, seq)
+        """Move the hint up to ``seq`` (``$max``: never down). The notice is stored already, so this must not fail it:
+        a counter left behind only makes the next allocation step over taken numbers."""
+        try:
+            await upsert(self.counters, counter_id, {"$max": {"last": seq}})
+        except DuplicateKeyError:
+            log.warning("文号 counter %s not advanced to %d (the unique 文号 still holds)", counter_id, seq)
 
     async def store_received(self, notice: NoticeSnapshot, part: int, received_at: datetime, kind: str) -> None:
         """Keep the copy of a notice that arrived from another node, one recipients part at a time.
@@ -178,12 +193,11 @@ class NoticesRepository:
         doc["received_at"] = received_at
         doc.pop("recipients")
         doc["recipient_unit_ids"] = []
-        async with self.locks.hold(notice.notice_id):
-            await insert_if_absent(self.notices, doc)
-            await self.notices.update_one(
-                {"_id": notice.notice_id},
-                {"$set": {f"recipients_by_part.{part}": [r.model_dump(mode="python") for r in notice.recipients]}},
-            )
+        await insert_if_absent(self.notices, doc)
+        await self.notices.update_one(
+            {"_id": notice.notice_id},
+            {"$set": {f"recipients_by_part.{part}": [r.model_dump(mode="python") for r in notice.recipients]}},
+        )
 
     async def apply_correction(self, notice: NoticeSnapshot, fields: dict, part: int, received_at: datetime) -> None:
         """A received copy takes a correction unless it already has the same or a later revision.
@@ -194,10 +208,7 @@ class NoticesRepository:
         if await self.notices.find_one({"_id": notice.notice_id}, {"_id": 1}) is None:
             kind = "forwarded" if notice.parent_notice_id else "issued"
             await self.store_received(notice, part, received_at, kind)
-        async with self.locks.hold(notice.notice_id):
-            await self.notices.update_one(
-                {"_id": notice.notice_id, "revision": {"$lt": notice.revision}}, {"$set": fields}
-            )
+        await self.notices.update_one({"_id": notice.notice_id, "revision": {"$lt": notice.revision}}, {"$set": fields})
 
     async def set_fields(
         self, notice_id: str, fields: dict, *, revision: int | None = None, events: list[dict] | None = None
@@ -213,17 +224,28 @@ class NoticesRepository:
         update: dict = {"$set": fields}
         if events:
             update["$push"] = {outbox.FIELD: {"$each": events}}
-        async with self.locks.hold(notice_id):
-            return (await self.notices.update_one(query, update)).matched_count == 1
+        return (await self.notices.update_one(query, update)).matched_count == 1
 
-    async def issued_by(self, unit_id: str | None, limit: int = 500) -> list[dict]:
-        query: dict = {"origin": "local"}
-        if unit_id:
-            query["issuer_unit_ids"] = unit_id
-        projection = {"doc_number": 1, "title": 1, "issuers": 1, "issued_at": 1, "recipient_unit_ids": 1,
-                      "kind": 1, "status": 1, "parent_notice_id": 1, "upstream_change": 1, "revision": 1}
-        cursor = self.notices.find(query, projection).sort("issued_at", DESCENDING).limit(limit)
-        return [d async for d in cursor]
+    async def list_sent(self, notice: dict, year: int) -> None:
+        """List a notice made here under each of its issuer units (发文); a second time changes nothing."""
+        await insert_many_idempotent(self.sent, [
+            {"_id": f"{notice['_id']}:{unit_id}", "notice_id": notice["_id"], "unit_id": unit_id,
+             "issued_at": notice["issued_at"], "year": year}
+            for unit_id in notice["issuer_unit_ids"]
+        ])
+
+    async def issued_by(self, unit_id: str | None, pq: PageQuery, year: int | None = None,
+                        ) -> tuple[list[dict], bool, int | None]:
+        """A page of the notices a unit issued (alone or jointly) or forwarded, newest first; every unit's
+        for ``unit_id=None``."""
+        if unit_id is None:
+            return await read_page(self.notices, [Segment({"origin": "local"}, [("issued_at", DESCENDING)])], pq,
+                                   projection=LIST_FIELDS)
+        query = {"unit_id": unit_id, **({"year": year} if year else {})}
+        entries, more, total = await read_page(self.sent, [Segment(query, [("issued_at", DESCENDING)])], pq)
+        found = {d["_id"]: d async for d in self.notices.find({"_id": {"$in": [e["notice_id"] for e in entries]}},
+                                                              LIST_FIELDS)}
+        return [found[e["notice_id"]] for e in entries if e["notice_id"] in found], more, total
 
     async def get_notice(self, notice_id: str) -> dict | None:
         doc = await self.notices.find_one({"_id": notice_id}, {outbox.FIELD: 0})
@@ -237,7 +259,8 @@ class NoticesRepository:
 
     # ------------------------------------------------------------ inbox
 
-    async def deliver_to_inbox(self, notice: NoticeSnapshot, units: list[UnitRef], kind: str, at: datetime) -> int:
+    async def deliver_to_inbox(self, notice: NoticeSnapshot, units: list[UnitRef], kind: str, at: datetime,
+                               year: int) -> int:
         """One entry per recipient, in one insert_many with deterministic ``_id``s (a redelivery inserts nothing)."""
         deadlines = [a.deadline for a in notice.asks]
         docs = [
@@ -257,6 +280,8 @@ class NoticesRepository:
                 "status": "issued",
                 "acknowledged_at": None,
                 "acknowledged_by": None,
+                "signed": False,
+                "year": year,
             }
             for u in units
         ]
@@ -265,10 +290,15 @@ class NoticesRepository:
     async def inbox_entry(self, notice_id: str, unit_id: str) -> dict | None:
         return await self.inbox.find_one({"_id": inbox_id(notice_id, unit_id)})
 
-    async def inbox_for(self, unit_id: str | None, limit: int = 500) -> list[dict]:
-        query = {"unit_id": unit_id} if unit_id else {}
-        cursor = self.inbox.find(query, {outbox.FIELD: 0}).sort("issued_at", DESCENDING).limit(limit)
-        return [d async for d in cursor]
+    async def inbox_page(self, unit_id: str, pq: PageQuery, year: int | None = None,
+                         ) -> tuple[list[dict], bool, int | None]:
+        """A page of a unit's 收文: what it has not signed first (counted: it is the work outstanding), then the
+        rest, each newest first."""
+        base = {"unit_id": unit_id, **({"year": year} if year else {})}
+        newest = [("issued_at", DESCENDING)]
+        return await read_page(self.inbox, [Segment({**base, "signed": False}, newest, count=True),
+                                            Segment({**base, "signed": True}, newest)],
+                               pq, projection={outbox.FIELD: 0})
 
     async def mark_inbox(self, notice_id: str, fields: dict) -> None:
         """Every entry of a notice on this node (a correction or withdrawal): one update, no per-unit writes."""
@@ -279,7 +309,8 @@ class NoticesRepository:
         entry_id = inbox_id(notice_id, unit_id)
         result = await self.inbox.update_one(
             {"_id": entry_id, "acknowledged_at": None},
-            {"$set": {"acknowledged_at": at, "acknowledged_by": by}, "$push": {outbox.FIELD: {"$each": pending}}},
+            {"$set": {"acknowledged_at": at, "acknowledged_by": by, "signed": True},
+             "$push": {outbox.FIELD: {"$each": pending}}},
         )
         if result.modified_count != 1:
             return None
@@ -294,24 +325,52 @@ class NoticesRepository:
     async def flush_pending_inbox(self) -> int:
         return await outbox.flush_pending(self.svc, self.inbox)
 
+    async def upgrade(self, year_of: Callable[[datetime], int]) -> bool:
+        """Data written before 收文, 发文 and 签收 were read page by page (a node upgraded in place), once."""
+        async def run() -> None:
+            async for e in self.inbox.find({"signed": {"$exists": False}}, {"acknowledged_at": 1, "issued_at": 1}):
+                await self.inbox.update_one({"_id": e["_id"]}, {"$set": {
+                    "signed": e.get("acknowledged_at") is not None, "year": year_of(e["issued_at"])}})
+            async for n in self.notices.find({"origin": "local"}, {"issuer_unit_ids": 1, "issued_at": 1,
+                                                                   "recipient_unit_ids": 1}):
+                await self.list_sent(n, year_of(n["issued_at"]))
+                await self.notices.update_one({"_id": n["_id"]},
+                                              {"$set": {"recipient_count": len(n.get("recipient_unit_ids", []))}})
+            async for t in self.tracking.find({"acks": {"$exists": True}}):
+                for unit_id, ack in t.get("acks", {}).items():
+                    await self.record_receipt(t["_id"], unit_id, {"signed": True, "acknowledged": ack})
+                for unit_id, links in t.get("forwarded", {}).items():
+                    await self.record_receipt(t["_id"], unit_id, {f"forwarded.{k}": v for k, v in links.items()})
+                await self.tracking.replace_one({"_id": t["_id"]},
+                                                {"_id": t["_id"], "acknowledged": len(t.get("acks", {}))})
+
+        return await migrate_once(self.svc.db, "paged_lists", run)
+
     # ------------------------------------------------------------ tracking (the issuer's side)
 
-    async def merge_tracking(self, notice_id: str, fields: dict) -> None:
-        """``$set`` keyed by unit id: commutes with itself and with other units' receipts."""
-        async with self.locks.hold(f"tracking:{notice_id}"):
-            try:
-                await self.tracking.update_one({"_id": notice_id}, {"$set": fields}, upsert=True)
-            except DuplicateKeyError:
-                # Another process created the document between our find and insert: now it is an update.
-                await self.tracking.update_one({"_id": notice_id}, {"$set": fields}, upsert=True)
+    async def record_receipt(self, notice_id: str, unit_id: str, fields: dict) -> None:
+        """``$set`` on the recipient's own receipt document: commutes with its other fields and other units'."""
+        await upsert(self.receipts, f"{notice_id}:{unit_id}",
+                     {"$set": {"notice_id": notice_id, "unit_id": unit_id, **fields}})
 
-    async def tracking_of(self, notice_id: str) -> dict:
-        return await self.tracking.find_one({"_id": notice_id}) or {"_id": notice_id}
+    async def count_signed(self, notice_id: str) -> None:
+        """Bring the notice's count of 签收 up to date, after a receipt was recorded.
 
-    async def tracking_many(self, notice_ids: list[str]) -> dict[str, dict]:
+        Receipts are never taken back, so the count only grows and ``$max``
+        keeps the largest: of two handlers recording at once, the one counting
+        last saw both receipts, so the count ends right.
+        """
+        count = await self.receipts.count_documents({"notice_id": notice_id, "signed": True})
+        await upsert(self.tracking, notice_id, {"$max": {"acknowledged": count}})
+
+    async def receipts_of(self, notice_id: str) -> dict[str, dict]:
+        """unit id → its receipt document; bounded by the notice's recipients."""
+        return {d["unit_id"]: d async for d in self.receipts.find({"notice_id": notice_id})}
+
+    async def signed_counts(self, notice_ids: list[str]) -> dict[str, int]:
         if not notice_ids:
             return {}
-        return {d["_id"]: d async for d in self.tracking.find({"_id": {"$in": notice_ids}})}
+        return {d["_id"]: d.get("acknowledged", 0) async for d in self.tracking.find({"_id": {"$in": notice_ids}})}
 
     # ------------------------------------------------------------ upstream changes (更正/撤回 above a 转发)
 
@@ -321,22 +380,16 @@ class NoticesRepository:
         False if it was flagged already (its events are in its outbox since
         then) or is not a notice made here.
         """
-        async with self.locks.hold(notice_id):
-            result = await self.notices.update_one(
-                {"_id": notice_id, "origin": "local", f"flagged.{change_id}": {"$exists": False}},
-                {"$set": {f"flagged.{change_id}": True}, "$push": {outbox.FIELD: {"$each": events}}},
-            )
+        result = await self.notices.update_one(
+            {"_id": notice_id, "origin": "local", f"flagged.{change_id}": {"$exists": False}},
+            {"$set": {f"flagged.{change_id}": True}, "$push": {outbox.FIELD: {"$each": events}}},
+        )
         return result.matched_count == 1
 
     async def record_upstream_change(self, notice_id: str, change: dict) -> None:
         """Keyed by change id, in a document of its own: it commutes with other changes, and works whether
         the notice's copy (and its inbox entries) arrived before or after it."""
-        fields = {f"changes.{change['change_id']}": change}
-        async with self.locks.hold(f"upstream:{notice_id}"):
-            try:
-                await self.upstream.update_one({"_id": notice_id}, {"$set": fields}, upsert=True)
-            except DuplicateKeyError:  # another process created the document between our find and insert
-                await self.upstream.update_one({"_id": notice_id}, {"$set": fields}, upsert=True)
+        await upsert(self.upstream, notice_id, {"$set": {f"changes.{change['change_id']}": change}})
 
     async def upstream_changes(self, notice_ids: list[str]) -> dict[str, dict[str, dict]]:
         """notice id → its upstream changes keyed by change id (only notices that have any)."""
@@ -377,6 +430,7 @@ def notice_document(notice: NoticeSnapshot, *, kind: str, origin: str, **extra) 
         issuer_unit_id=notice.issuers[0].unit_id,
         issuer_unit_ids=[i.unit_id for i in notice.issuers],
         recipient_unit_ids=[r.unit_id for r in notice.recipients],
+        recipient_count=len(notice.recipients),
         number_key=f"{notice.issuers[0].unit_id}:{notice.doc_number}",
         status="issued",
         history=[],
@@ -392,6 +446,7 @@ def normalise(doc: dict) -> dict:
     if parts is not None:
         doc["recipients"] = [r for key in sorted(parts, key=int) for r in parts[key]]
         doc["recipient_unit_ids"] = [r["unit_id"] for r in doc["recipients"]]
+        doc["recipient_count"] = len(doc["recipients"])
     return doc
 
 

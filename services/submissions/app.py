@@ -31,6 +31,7 @@ from shared.events import (
     SubmissionReturned,
 )
 from shared.blobs import BlobStore
+from shared.paging import Page
 from shared.service import Service
 from shared.settings import SubmissionsSettings
 
@@ -49,6 +50,7 @@ def create_app(settings: SubmissionsSettings, clock: Clock | None = None) -> Fas
 
     @svc.on_startup
     async def finish_interrupted_work() -> None:
+        await d.repo.upgrade()
         await d.repo.flush_pending()
 
     @svc.background
@@ -132,12 +134,13 @@ def create_app(settings: SubmissionsSettings, clock: Clock | None = None) -> Fas
     async def get(q: SubmissionQuery) -> dict:
         return await h.get(q, d)
 
-    @svc.on_rpc("mine", "What a unit owes and has submitted", query=True)
-    async def mine(q: UnitNoticesQuery) -> list[dict]:
+    @svc.on_rpc("mine", "报送: a page of what a unit owes and has submitted, the still-open first", query=True)
+    async def mine(q: UnitNoticesQuery) -> Page[dict]:
         return await h.mine(q, d)
 
-    @svc.on_rpc("review", "Submissions routed to the actor's unit for review", query=True)
-    async def review(q: ReviewQuery) -> list[dict]:
+    @svc.on_rpc("review", "审核: a page of the submissions routed to the actor's unit, those to review first",
+                query=True)
+    async def review(q: ReviewQuery) -> Page[dict]:
         return await h.review_queue(q, d)
 
     @svc.on_rpc("table", "汇总表: the submissions of one ask routed to the actor's unit, with their latest items",

@@ -68,6 +68,7 @@ def expectations(notice: NoticeSnapshot, node: str, origin_node: str) -> list[di
                     "department": department,
                     "deadline": ask.deadline,
                     "status": "pending",
+                    **listing_flags("pending"),
                     "revision": 0,
                     "stage": PENDING,
                 }
@@ -132,15 +133,21 @@ def is_late(at: datetime, deadline: datetime) -> bool:
     return at > deadline
 
 
+def listing_flags(status: str) -> dict:
+    """What lists page by (indexed booleans): still owed (报送: open first), decided (审核: after the submitted)."""
+    return {"open": status in OPEN, "decided": status in ("accepted", "returned")}
+
+
 def submitted_fields(*, revision: int, at: datetime, by: str, late: bool, items: int, compiled: bool) -> dict:
-    return {"status": "submitted", "revision": revision, "stage": SUBMITTED, "submitted_at": at,
+    return {"status": "submitted", **listing_flags("submitted"), "revision": revision, "stage": SUBMITTED,
+            "submitted_at": at,
             "submitted_by": by, "late": late, "item_count": items, "compiled": compiled,
             "reviewed_at": None, "reviewed_by": None, "return_reason": None}
 
 
 def reviewed_fields(*, status: str, revision: int, at: datetime, by: str, reason: str | None = None) -> dict:
-    return {"status": status, "revision": revision, "stage": REVIEWED, "reviewed_at": at, "reviewed_by": by,
-            "return_reason": reason}
+    return {"status": status, **listing_flags(status), "revision": revision, "stage": REVIEWED, "reviewed_at": at,
+            "reviewed_by": by, "return_reason": reason}
 
 
 # ---------------------------------------------------------------- reminders (催办)

@@ -47,6 +47,7 @@ from shared.events import (
     SubmissionReviewed,
 )
 from shared.ids import new_id
+from shared.paging import Page, page_of
 from shared.schemas import Ask, Contribution, Role
 from shared.scope import act_as, actor_name
 from shared.service import Service
@@ -456,7 +457,7 @@ VIEW_DEFAULTS = {"late": False, "compiled": False, "item_count": 0, "submitted_a
 
 
 def view(doc: dict, revisions: list[dict | None] = ()) -> dict:
-    out = VIEW_DEFAULTS | public({k: v for k, v in doc.items() if k not in (outbox.FIELD, "stage")})
+    out = VIEW_DEFAULTS | public({k: v for k, v in doc.items() if k not in (outbox.FIELD, "stage", "open", "decided")})
     out["status_text"] = domain.STATUS_TEXT.get(doc["status"], doc["status"])
     if revisions:
         out["revisions"] = [public(r) for r in revisions if r is not None]
@@ -474,24 +475,25 @@ async def get(q: SubmissionQuery, d: Deps) -> dict:
     return out
 
 
-async def mine(q: UnitNoticesQuery, d: Deps) -> list[dict]:
-    """What a unit owes and has submitted, soonest deadline first."""
+async def mine(q: UnitNoticesQuery, d: Deps) -> Page[dict]:
+    """报送: a page of what a unit owes and has submitted, the still-open first, soonest deadline first."""
     unit_id = q.unit_id or (q.actor.unit_id if q.actor else None)
     if unit_id is None:
         raise Invalid("请指定单位", field="unit_id")
     act_as(q.actor, unit_id)
-    return [view(doc) for doc in await d.repo.for_unit(unit_id) if doc["unit_node"] == d.node]
+    docs, more, total = await d.repo.for_unit(unit_id, q.page)
+    return page_of([view(doc) for doc in docs], q.page, more, total)
 
 
-async def review_queue(q: ReviewQuery, d: Deps) -> list[dict]:
-    """Submissions routed to the actor's unit (审核), newest first."""
+async def review_queue(q: ReviewQuery, d: Deps) -> Page[dict]:
+    """审核: a page of the submissions routed to the actor's unit, those to review first, newest first."""
     if q.actor is not None and Role.reviewer not in q.actor.roles:
         raise Forbidden("需要审核权限", field="actor", code="role")
     unit_id = q.actor.unit_id if q.actor else None
     if unit_id is None:
         raise Invalid("请指定单位", field="actor")
-    docs = await d.repo.routed_to(unit_id, notice_id=q.notice_id, status=q.status)
-    return [view(doc) for doc in docs if doc.get("issuer_node") == d.node]
+    docs, more, total = await d.repo.routed_to(unit_id, q.page, notice_id=q.notice_id, status=q.status)
+    return page_of([view(doc) for doc in docs], q.page, more, total)
 
 
 async def table(q: SubmissionTableQuery, d: Deps) -> dict:
@@ -507,9 +509,10 @@ async def table(q: SubmissionTableQuery, d: Deps) -> dict:
     if ask is None:
         raise NotFound("报送要求不存在", field="ask_id")
     docs = [doc for doc in await d.repo.for_notice(q.notice_id) if doc["ask_id"] == q.ask_id and reviews(q.actor, doc, d.node)]
+    latest_of = await d.repo.latest_revisions(docs)
     rows = []
     for doc in sorted(docs, key=lambda x: (x["unit_name"], x["unit_id"])):
-        latest = await d.repo.revision(doc["_id"], doc["revision"]) if doc.get("revision") else None
+        latest = latest_of.get(doc["_id"])
         rows.append(view(doc) | {"items": (latest or {}).get("items", []),
                                  "submitted_at": (latest or {}).get("submitted_at"),
                                  "submitted_by": (latest or {}).get("submitted_by", "")})

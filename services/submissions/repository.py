@@ -9,25 +9,37 @@
 - ``schedule``: per (notice, ask) issued here, which automatic reminders went out.
 - ``reminders``: one document per reminder or 催办 sent, carrying its events (outbox).
 
-Hot paths read by ``_id``. Listings (a unit's submissions, a reviewer's queue)
-filter, which FerretDB v1 answers with a scan; the indexes serve MongoDB.
+Listings (报送: a unit's submissions; 审核: a reviewer's queue) are read a page
+at a time by an indexed filter and sort; ``open`` and ``decided`` are the
+booleans they page by (domain.listing_flags).
+
+Every change of a submission is one conditional update: it applies only if
+the document is behind it (``domain.applies``, written as a filter), so two
+replicas handling events of one submission at once cannot both move it.
 """
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
 from shared import outbox
+from shared.paging import PageQuery, Segment, read_page
 from shared.service import Service
-from shared.storage import DocumentLocks, Index, insert_if_absent, insert_many_idempotent
+from shared.storage import Index, insert_if_absent, insert_many_idempotent, migrate_once
 
 from . import domain
 
 INDEXES = [
     Index("expected", [("notice_id", ASCENDING)]),
-    Index("expected", [("unit_id", ASCENDING), ("deadline", ASCENDING)]),
-    Index("expected", [("to_unit_id", ASCENDING), ("status", ASCENDING)]),
-    Index("expected", [("status", ASCENDING), ("deadline", ASCENDING)]),
+    Index("expected", [("unit_id", ASCENDING), ("open", ASCENDING), ("deadline", ASCENDING)]),
+    Index("expected", [("to_unit_id", ASCENDING), ("status", ASCENDING), ("submitted_at", DESCENDING)]),
+    Index("expected", [("to_unit_id", ASCENDING), ("decided", ASCENDING), ("submitted_at", DESCENDING)]),
+    Index("expected", [("to_unit_id", ASCENDING), ("notice_id", ASCENDING), ("status", ASCENDING),
+                       ("submitted_at", DESCENDING)]),
+    Index("expected", [("to_unit_id", ASCENDING), ("notice_id", ASCENDING), ("decided", ASCENDING),
+                       ("submitted_at", DESCENDING)]),
     Index("schedule", [("done", ASCENDING), ("deadline", ASCENDING)]),
 ]
+
+NEWEST = [("submitted_at", DESCENDING), ("_id", ASCENDING)]
 
 
 def revision_id(submission_id: str, revision: int) -> str:
@@ -37,9 +49,6 @@ def revision_id(submission_id: str, revision: int) -> str:
 class SubmissionsRepository:
     def __init__(self, service: Service) -> None:
         self.svc = service
-        # Events for one submission (a local fact and its copy, a review) may be handled
-        # concurrently; FerretDB's unisolated updates would lose one (docs/development.md).
-        self.locks = DocumentLocks()
 
     def __getattr__(self, name: str):
         if name in ("notices", "expected", "revisions", "schedule", "reminders"):
@@ -56,12 +65,10 @@ class SubmissionsRepository:
 
     async def update_notice(self, notice_id: str, fields: dict, *, revision: int | None = None) -> bool:
         """``$set`` on the notice; with ``revision``, only over an older one (a late 更正 cannot undo a newer)."""
-        async with self.locks.hold(notice_id):
-            doc = await self.get_notice(notice_id)
-            if doc is None or (revision is not None and doc.get("revision", 1) >= revision):
-                return False
-            await self.notices.update_one({"_id": notice_id}, {"$set": fields})
-            return True
+        query: dict = {"_id": notice_id}
+        if revision is not None:
+            query["$or"] = [{"revision": {"$lt": revision}}, {"revision": {"$exists": False}}]
+        return (await self.notices.update_one(query, {"$set": fields})).matched_count == 1
 
     # ------------------------------------------------------------ expected submissions
 
@@ -78,24 +85,22 @@ class SubmissionsRepository:
         ``events`` are outbox entries written in the same update. ``base`` creates
         the document if it is missing (a copy whose notice this node never saw).
         """
-        async with self.locks.hold(submission_id):
-            doc = await self.get(submission_id)
-            if not domain.applies(doc, revision, stage):
-                return None
-            update: dict = {"$set": fields}
-            if events:
-                update["$push"] = {outbox.FIELD: {"$each": list(events)}}
-            if doc is None:
-                if base is None:
-                    return None
-                await insert_if_absent(self.expected, {**base, **fields, outbox.FIELD: list(events)})
-            else:
-                await self.expected.update_one({"_id": submission_id}, update)
-            return await self.get(submission_id)
+        # domain.applies as a filter: the update and the test that it is ahead are one atomic write.
+        behind = {"_id": submission_id, "$or": [{"revision": {"$lt": revision}},
+                                                {"revision": revision, "stage": {"$lt": stage}}]}
+        update: dict = {"$set": fields}
+        if events:
+            update["$push"] = {outbox.FIELD: {"$each": list(events)}}
+        doc = await self.expected.find_one_and_update(behind, update, return_document=ReturnDocument.AFTER)
+        if doc is None and base is not None:
+            if await insert_if_absent(self.expected, {**base, **fields, outbox.FIELD: list(events)}):
+                return await self.get(submission_id)
+            # Someone else created it meanwhile: now it is an update, if still ahead.
+            doc = await self.expected.find_one_and_update(behind, update, return_document=ReturnDocument.AFTER)
+        return doc
 
     async def set_fields(self, submission_id: str, fields: dict) -> None:
-        async with self.locks.hold(submission_id):
-            await self.expected.update_one({"_id": submission_id}, {"$set": fields})
+        await self.expected.update_one({"_id": submission_id}, {"$set": fields})
 
     async def update_for_notice(self, notice_id: str, fields: dict, ask_id: str | None = None) -> None:
         query = {"notice_id": notice_id, **({"ask_id": ask_id} if ask_id else {})}
@@ -104,16 +109,26 @@ class SubmissionsRepository:
     async def for_notice(self, notice_id: str) -> list[dict]:
         return [d async for d in self.expected.find({"notice_id": notice_id}, {outbox.FIELD: 0}).sort("_id", ASCENDING)]
 
-    async def for_unit(self, unit_id: str) -> list[dict]:
-        docs = [d async for d in self.expected.find({"unit_id": unit_id}, {outbox.FIELD: 0})]
-        return sorted(docs, key=lambda d: (d["deadline"], d["_id"]))
+    async def for_unit(self, unit_id: str, pq: PageQuery) -> tuple[list[dict], bool, int | None]:
+        """报送: a page of what a unit of this node owes, the still-open first (soonest deadline first, counted:
+        it is the work outstanding), then the rest (latest deadline first)."""
+        base = {"unit_id": unit_id, "unit_node": self.svc.node}
+        return await read_page(self.expected, [
+            Segment({**base, "open": True}, [("deadline", ASCENDING), ("_id", ASCENDING)], count=True),
+            Segment({**base, "open": False}, [("deadline", DESCENDING), ("_id", ASCENDING)]),
+        ], pq, projection={outbox.FIELD: 0})
 
-    async def routed_to(self, unit_id: str, *, notice_id: str | None = None, status: str | None = None) -> list[dict]:
-        query: dict = {"to_unit_id": unit_id, "status": status or {"$ne": "pending"}}
-        if notice_id:
-            query["notice_id"] = notice_id
-        docs = [d async for d in self.expected.find(query, {outbox.FIELD: 0})]
-        return sorted(docs, key=lambda d: (d.get("submitted_at") or d["deadline"]), reverse=True)
+    async def routed_to(self, unit_id: str, pq: PageQuery, *, notice_id: str | None = None,
+                        status: str | None = None) -> tuple[list[dict], bool, int | None]:
+        """审核: a page of the submissions routed to a unit of this node, those to review first (counted), then
+        the decided, newest first; or only those of one status."""
+        base = {"to_unit_id": unit_id, "issuer_node": self.svc.node, **({"notice_id": notice_id} if notice_id else {})}
+        if status:
+            segments = [Segment({**base, "status": status}, NEWEST, count=status == "submitted")]
+        else:
+            segments = [Segment({**base, "status": "submitted"}, NEWEST, count=True),
+                        Segment({**base, "decided": True}, NEWEST)]
+        return await read_page(self.expected, segments, pq, projection={outbox.FIELD: 0})
 
     async def flush(self, collection, doc_id: str, events: list[dict]) -> None:
         await outbox.flush(self.svc, collection, doc_id, events)
@@ -138,6 +153,21 @@ class SubmissionsRepository:
 
     async def revision(self, submission_id: str, n: int) -> dict | None:
         return await self.revisions.find_one({"_id": revision_id(submission_id, n)})
+
+    async def latest_revisions(self, docs: list[dict]) -> dict[str, dict]:
+        """submission id → its latest revision, for many submissions in one read."""
+        ids = [revision_id(d["_id"], d["revision"]) for d in docs if d.get("revision")]
+        if not ids:
+            return {}
+        return {r["submission_id"]: r async for r in self.revisions.find({"_id": {"$in": ids}}, {outbox.FIELD: 0})}
+
+    async def upgrade(self) -> bool:
+        """Submissions stored before 报送 and 审核 were read page by page (a node upgraded in place), once."""
+        async def run() -> None:
+            async for doc in self.expected.find({"open": {"$exists": False}}, {"status": 1}):
+                await self.expected.update_one({"_id": doc["_id"]}, {"$set": domain.listing_flags(doc["status"])})
+
+        return await migrate_once(self.svc.db, "paged_lists", run)
 
     # ------------------------------------------------------------ reminders
 

@@ -35,7 +35,7 @@ async def test_submit_return_resubmit_accept_and_compile(node, tmp_path, browser
             national = (await cast.post("/api/notices", json=seed000_national())).json()["notice_id"]
 
             async def received():
-                return any(e["notice_id"] == national for e in (await gd.get("/api/inbox")).json())
+                return any(e["notice_id"] == national for e in (await gd.get("/api/inbox")).json()["items"])
 
             await eventually(received)
             r = await gd.post(f"/api/notices/{national}/forward", json=seed000_forward())

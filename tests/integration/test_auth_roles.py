@@ -96,12 +96,12 @@ async def world(node, via: str = "token"):
 
 async def _nonempty(client, url):
     r = await client.get(url)
-    return r.status_code == 200 and r.json()
+    return r.status_code == 200 and r.json()["items"]
 
 
 async def _has(client, url, notice_id):
     r = await client.get(url)
-    return r.status_code == 200 and any(e["notice_id"] == notice_id for e in r.json())
+    return r.status_code == 200 and any(e["notice_id"] == notice_id for e in r.json()["items"])
 
 
 async def _ok(client, url):
@@ -125,7 +125,7 @@ def refused(r: httpx.Response, *codes: int) -> None:
 
 async def test_only_the_node_admin_writes_the_directory(node):
     async with world(node) as w:
-        before = (await w.admin.get("/api/units")).json()
+        before = (await w.admin.get("/api/units")).json()["items"]
         change = {**NEW_UNIT, "name": "改名的科协"}
         wrong_role = [w.issuer, w.reviewer, w.gd_submitter]
         wrong_unit = [w.sz_admin, w.outsider]  # admin role, but of a hosted unit
@@ -134,9 +134,9 @@ async def test_only_the_node_admin_writes_the_directory(node):
             refused(r, 403)
             assert r.json()["detail"][0]["type"] == "forbidden_role"
             refused(await client.put("/api/units/evil", json={**NEW_UNIT, "unit_id": "evil"}), 403)
-        assert (await w.admin.get("/api/units")).json() == before
+        assert (await w.admin.get("/api/units")).json()["items"] == before
         assert (await w.admin.put("/api/units/zh-kx", json=change)).status_code == 200
-        assert [u["name"] for u in (await w.admin.get("/api/units")).json() if u["id"] == "zh-kx"] == ["改名的科协"]
+        assert [u["name"] for u in (await w.admin.get("/api/units")).json()["items"] if u["id"] == "zh-kx"] == ["改名的科协"]
 
 
 # ---------------------------------------------------------------- issue: issuer of its own unit
@@ -157,7 +157,7 @@ async def test_only_an_issuer_issues_and_only_for_its_own_unit(node):
         forged = {**seed000_notice(), "issuer_unit_ids": ["gd-kx"],
                   "actor": {"user_id": "x", "display_name": "x", "unit_id": "gd-kx", "roles": ["issuer"]}}
         refused(await w.sz_issuer.post("/api/notices", json=forged), 403)
-        assert len((await w.issuer.get("/api/notices")).json()) == 2  # the world's two
+        assert len((await w.issuer.get("/api/notices")).json()["items"]) == 2  # the world's two
         assert await events_count(node) == events
         r = await w.sz_issuer.post("/api/notices", json={**seed000_notice(["gd-jxxh"]), "issuer_unit_ids": ["sz-kx"]})
         assert r.status_code == 201, r.text  # its own unit's notice is fine
@@ -181,7 +181,7 @@ async def test_only_a_submitter_of_the_recipient_unit_acknowledges(node):
         refused(await w.outsider.post(f"/api/units/zh-kx/inbox/{w.notice_id}/acknowledge"), 404)
         status = (await w.issuer.get(f"/api/notices/{w.notice_id}/status")).json()
         assert status["acknowledged"] == 0
-        inbox = (await w.sz_submitter.get("/api/units/sz-kx/inbox")).json()
+        inbox = (await w.sz_submitter.get("/api/units/sz-kx/inbox")).json()["items"]
         assert inbox[0]["acknowledged_at"] is None
         assert (await w.sz_submitter.post(url)).status_code == 200
 
@@ -203,8 +203,8 @@ async def test_a_unit_reads_only_its_own_inbox(node):
     async with world(node) as w:
         for client in (w.kjj_submitter, w.outsider, w.issuer, w.admin):
             refused(await client.get("/api/units/sz-kx/inbox"), 403)
-        assert len((await w.sz_submitter.get("/api/units/sz-kx/inbox")).json()) == 1
-        assert (await w.outsider.get("/api/units/zh-kx/inbox")).json() == []
+        assert len((await w.sz_submitter.get("/api/units/sz-kx/inbox")).json()["items"]) == 1
+        assert (await w.outsider.get("/api/units/zh-kx/inbox")).json()["items"] == []
 
 
 async def test_tracking_a_notice_is_for_the_issuing_units_issuers_and_reviewers(node):
@@ -223,10 +223,10 @@ async def test_tracking_a_notice_is_for_the_issuing_units_issuers_and_reviewers(
 async def test_the_list_of_issued_notices_is_the_units_own(node):
     async with world(node) as w:
         both = {w.notice_id, w.second_id}
-        assert {n["id"] for n in (await w.issuer.get("/api/notices")).json()} == both
-        assert {n["id"] for n in (await w.gd_submitter.get("/api/notices")).json()} == both
+        assert {n["id"] for n in (await w.issuer.get("/api/notices")).json()["items"]} == both
+        assert {n["id"] for n in (await w.gd_submitter.get("/api/notices")).json()["items"]} == both
         for client in (w.sz_issuer, w.outsider, w.sz_submitter):
-            assert (await client.get("/api/notices")).json() == []
+            assert (await client.get("/api/notices")).json()["items"] == []
 
 
 @pytest.mark.parametrize("who, status, sees_receipts", [

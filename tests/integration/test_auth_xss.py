@@ -102,7 +102,7 @@ async def test_pages_never_mark_user_data_safe():
 
 async def _in_inbox(client, nid: str):
     r = await client.get("/api/inbox")
-    return r.status_code == 200 and any(e["notice_id"] == nid for e in r.json())
+    return r.status_code == 200 and any(e["notice_id"] == nid for e in r.json()["items"])
 
 
 # ---------------------------------------------------------------- the rest of the free-text fields

@@ -19,7 +19,7 @@ async def ok(response, status: int = 200):
 
 
 async def owes(client, notice_id) -> bool:
-    return any(r["notice_id"] == notice_id for r in (await client.get("/api/submissions")).json())
+    return any(r["notice_id"] == notice_id for r in (await client.get("/api/submissions")).json()["items"])
 
 
 async def submit(client, notice_id: str, text: str) -> str:

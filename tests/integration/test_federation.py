@@ -87,7 +87,7 @@ def notice(issuer: str, recipients: list[str], title: str = "关于开展2021年
 async def inbox_ids(http, unit: str) -> set[str]:
     r = await http.get(f"/api/units/{unit}/inbox")
     assert r.status_code == 200, r.text
-    return {e["notice_id"] for e in r.json()}
+    return {e["notice_id"] for e in r.json()["items"]}
 
 
 def has(http, unit: str, notice_id: str):
@@ -197,7 +197,7 @@ async def test_a_recipient_on_a_node_that_is_not_linked_is_refused(fed):
         [error] = r.json()["detail"]
         assert error["loc"] == ["body", "recipient_unit_ids", "1"] and error["type"] == "unlinked_node"
         assert city.id in error["msg"]
-        assert (await lv["nat"].issuer.get("/api/notices")).json() == []
+        assert (await lv["nat"].issuer.get("/api/notices")).json()["items"] == []
         assert await nat.stream_messages(subjects.events_stream(nat.id)) == before
         assert await nat.stream_messages(subjects.outbox_stream(nat.id)) == 0
 

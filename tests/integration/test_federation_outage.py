@@ -121,9 +121,9 @@ async def same_notice(sender, receiver, notice_id: str, recipients: list[str]) -
 
 
 async def inbox(client, unit: str) -> list[dict]:
-    r = await client.get(f"/api/units/{unit}/inbox")
+    r = await client.get(f"/api/units/{unit}/inbox", params={"per_page": 200})
     assert r.status_code == 200, r.text
-    return r.json()
+    return r.json()["items"]
 
 
 async def inbox_once(client, unit: str, ids: set[str]) -> dict[str, dict]:

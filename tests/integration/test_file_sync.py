@@ -82,7 +82,7 @@ async def test_attachments_go_down_two_levels_and_submitted_files_go_up_two_leve
         f = await upload(city, "/api/submission-files", "深圳市科协活动总结（盖章）.pdf", stamped)
 
         async def owed():
-            return any(r["notice_id"] == mid for r in (await city.get("/api/submissions")).json())
+            return any(r["notice_id"] == mid for r in (await city.get("/api/submissions")).json()["items"])
 
         await eventually(owed)
         sid = (await ok(await city.post(f"/api/notices/{mid}/asks/summary/submission", json={

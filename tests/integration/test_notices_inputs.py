@@ -102,7 +102,7 @@ async def test_concurrent_issues_get_consecutive_numbers_none_reused_none_skippe
         assert [r.status_code for r in replies] == [201] * 4 + [422] + [201] * 4, [r.text for r in replies]
         numbers = [r.json()["doc_number"] for r in replies if r.status_code == 201]
         assert len(numbers) == 8 and set(numbers) == {f"渭科协发〔2020〕{n}号" for n in range(1, 9)}
-        listed = {n["doc_number"] for n in (await wn.get("/api/notices")).json()}
+        listed = {n["doc_number"] for n in (await wn.get("/api/notices")).json()["items"]}
         assert listed == set(numbers)
         r = await wn.post("/api/notices", json=body)
         assert r.status_code == 201 and r.json()["doc_number"] == "渭科协发〔2020〕9号"
@@ -207,7 +207,7 @@ async def test_forward_with_a_taken_doc_number_is_a_conflict(node):
 
 async def _in_inbox(http, unit_id, notice_id):
     me = await as_unit(http, unit_id)
-    return any(e["notice_id"] == notice_id for e in (await me.get("/api/inbox")).json())
+    return any(e["notice_id"] == notice_id for e in (await me.get("/api/inbox")).json()["items"])
 
 
 # ---------------------------------------------------------------- attachments
@@ -331,7 +331,7 @@ async def test_directory_import_csv_and_yaml_and_export_round_trip(node):
         r = await http.post("/api/units/import", params={"format": "csv"}, content=GOOD_CSV.encode("utf-8"))
         assert r.status_code == 200, r.text
         assert r.json()["imported"] == 3
-        units = {u["id"]: u for u in (await http.get("/api/units")).json()}
+        units = {u["id"]: u for u in (await http.get("/api/units")).json()["items"]}
         assert units["prov"]["departments"] == ["组织联络部", "学会部"]
         assert [c["name"] for c in units["prov"]["contacts"]] == ["张三", "李四"]
         assert units["uni"]["name"] == "某大学科协\n（新校区）" and units["uni"]["kind"] == "高校科协"
@@ -342,7 +342,7 @@ async def test_directory_import_csv_and_yaml_and_export_round_trip(node):
         # Importing the export changes nothing.
         r = await http.post("/api/units/import", params={"format": "csv"}, content=exported.content)
         assert r.status_code == 200 and r.json()["written"] == 0
-        assert {u["id"]: u for u in (await http.get("/api/units")).json()} == units
+        assert {u["id"]: u for u in (await http.get("/api/units")).json()["items"]} == units
 
         y = await http.get("/api/units/export", params={"format": "yaml"})
         assert "某大学科协" in y.text
@@ -367,13 +367,13 @@ async def test_directory_import_rejects_bad_rows_with_line_numbers_and_imports_n
     async with running(node, ["notices"]), gateway(node) as anonymous:
         await load_directory(anonymous)
         http = await as_role(anonymous, "cast", "admin")
-        before = (await http.get("/api/units")).json()
+        before = (await http.get("/api/units")).json()["items"]
         r = await http.post("/api/units/import", params={"format": fmt}, content=text.encode("utf-8"))
         assert r.status_code == 422, r.text
         got = [(d["line"], d["loc"][3] if len(d["loc"]) > 3 else None) for d in r.json()["detail"]]
         assert got == expected
         assert all(d["msg"] for d in r.json()["detail"])
-        assert (await http.get("/api/units")).json() == before
+        assert (await http.get("/api/units")).json()["items"] == before
 
 
 async def test_directory_upsert_rules(node):

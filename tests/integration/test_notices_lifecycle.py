@@ -35,7 +35,7 @@ async def ok(response, status: int = 200):
 async def inbox_has(http, unit_id: str, notice_id: str):
     """The unit's inbox entry for the notice, read as that unit."""
     me = await as_unit(http, unit_id)
-    rows = (await me.get("/api/inbox")).json()
+    rows = (await me.get("/api/inbox")).json()["items"]
     return next((r for r in rows if r["notice_id"] == notice_id), None)
 
 
@@ -121,9 +121,9 @@ async def test_seed000_issue_acknowledge_and_forward_with_routing(node):
         assert [f["notice_id"] for f in row["forwarded"]] == [fid]
 
         # The province's 发文 lists the forward (for both joint issuers); the nation's the original, 1 of 7 signed.
-        assert [n["id"] for n in await ok(await gd.get("/api/notices"))] == [fid]
-        assert [n["id"] for n in await ok(await (await as_unit(http, "gd-kjt")).get("/api/notices"))] == [fid]
-        [national_row] = await ok(await cast.get("/api/notices"))
+        assert [n["id"] for n in (await ok(await gd.get("/api/notices")))["items"]] == [fid]
+        assert [n["id"] for n in (await ok(await (await as_unit(http, "gd-kjt")).get("/api/notices")))["items"]] == [fid]
+        [national_row] = (await ok(await cast.get("/api/notices")))["items"]
         assert (national_row["recipients"], national_row["acknowledged"]) == (7, 1)
 
         # A city forwards again, one more level down: the chain has both levels.
@@ -149,7 +149,7 @@ async def test_units_see_only_their_own_notices_and_act_only_for_themselves(node
         for url in (f"/api/notices/{nid}", f"/api/notices/{nid}/tracking", f"/api/notices/{nid}/status"):
             r = await sz.get(url)
             assert r.status_code == 404, (url, r.text)
-        assert await ok(await sz.get("/api/inbox")) == []
+        assert (await ok(await sz.get("/api/inbox")))["items"] == []
         # A recipient sees the notice but not the issuer's tracking, and cannot correct or withdraw it.
         assert (await gd.get(f"/api/notices/{nid}/tracking")).status_code == 403
         r = await gd.post(f"/api/notices/{nid}/withdraw", json={"reason": "试试"})
@@ -185,7 +185,7 @@ async def test_forward_deadline_later_than_upstream_is_refused_naming_the_ask(no
         cast, gd = await as_unit(http, "cast"), await as_unit(http, "gd-kx")
         nid = (await ok(await cast.post("/api/notices", json=seed000_national()), 201))["notice_id"]
         await eventually(lambda: inbox_has(http, "gd-kx", nid))
-        before = await ok(await gd.get("/api/notices"))
+        before = (await ok(await gd.get("/api/notices")))["items"]
 
         late = seed000_forward(summary_deadline=deadline(2020, 6, 21))
         r = await gd.post(f"/api/notices/{nid}/forward", json=late)
@@ -196,7 +196,7 @@ async def test_forward_deadline_later_than_upstream_is_refused_naming_the_ask(no
         assert "活动总结" in detail["msg"] and "晚于上级" in detail["msg"]
 
         # Nothing stored: no forward, no 文号 used (the next forward still gets 1).
-        assert await ok(await gd.get("/api/notices")) == before
+        assert (await ok(await gd.get("/api/notices")))["items"] == before
         fwd = {**seed000_forward(), "doc_number": None}
         assert (await ok(await gd.post(f"/api/notices/{nid}/forward", json=fwd), 201))["doc_number"] == "粤科协联〔2020〕1号"
 
@@ -229,7 +229,7 @@ async def test_seed001_joint_issue_routes_everyone_to_the_kexie_department(node)
         assert {(e["to_unit_id"], e["department"]) for e in expected} == {("wn-kx", "学会部")}
         # Both joint issuers see it in their 发文 and may follow its 签收.
         kjj = await as_unit(http, "wn-kjj")
-        assert [n["id"] for n in await ok(await kjj.get("/api/notices"))] == [nid]
+        assert [n["id"] for n in (await ok(await kjj.get("/api/notices")))["items"]] == [nid]
         assert (await ok(await kjj.get(f"/api/notices/{nid}/tracking")))["total"] == 5
 
 

@@ -79,7 +79,7 @@ async def test_remote_recipients_get_their_copy_acknowledge_upward_and_forward_b
             assert {r["unit_id"] for r in copy["recipients"]} == {"gd-kx", "gd-kjt"}
             # …and the local recipient at the top has its entry there, not below.
             assert await eventually(lambda: _inbox(cmes, nid))  # filled by the top's own consumer, in its time
-            assert (await (await as_unit(below, "cmes")).get("/api/inbox")).json() == []
+            assert (await (await as_unit(below, "cmes")).get("/api/inbox")).json()["items"] == []
 
             # 签收 below reaches the issuer's tracking at the top.
             assert (await gd.post(f"/api/inbox/{nid}/acknowledge")).status_code == 200
@@ -121,7 +121,7 @@ async def test_remote_recipients_get_their_copy_acknowledge_upward_and_forward_b
 
 
 async def _inbox(me, notice_id):
-    return next((e for e in (await me.get("/api/inbox")).json() if e["notice_id"] == notice_id), None)
+    return next((e for e in (await me.get("/api/inbox")).json()["items"] if e["notice_id"] == notice_id), None)
 
 
 async def _inbox_status(me, notice_id, status):

@@ -60,13 +60,13 @@ async def flag_on_notice(client, notice_id: str, kind: str):
 
 
 async def flag_in_inbox(client, notice_id: str, kind: str):
-    entry = next((e for e in (await client.get("/api/inbox")).json() if e["notice_id"] == notice_id), None)
+    entry = next((e for e in (await client.get("/api/inbox")).json()["items"] if e["notice_id"] == notice_id), None)
     change = (entry or {}).get("upstream_change")
     return change if change and change["kind"] == kind else None
 
 
 async def flag_in_outbox(client, notice_id: str, kind: str):
-    row = next((n for n in (await client.get("/api/notices")).json() if n["id"] == notice_id), None)
+    row = next((n for n in (await client.get("/api/notices")).json()["items"] if n["id"] == notice_id), None)
     change = (row or {}).get("upstream_change")
     return change if change and change["kind"] == kind else None
 
@@ -270,7 +270,7 @@ async def test_correction_and_withdrawal_flag_every_level_across_nodes_and_issue
 
 
 async def _in_inbox(client, notice_id: str) -> bool:
-    return any(e["notice_id"] == notice_id for e in (await client.get("/api/inbox")).json())
+    return any(e["notice_id"] == notice_id for e in (await client.get("/api/inbox")).json()["items"])
 
 
 async def _forwarded_rows(issuer, notice_id: str, unit_id: str):

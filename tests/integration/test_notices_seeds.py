@@ -231,7 +231,7 @@ async def test_seed_is_issued_signed_and_forwarded_one_level_down(node, seed):
 
 
 async def _in_inbox(client, notice_id):
-    return any(e["notice_id"] == notice_id for e in (await client.get("/api/inbox")).json())
+    return any(e["notice_id"] == notice_id for e in (await client.get("/api/inbox")).json()["items"])
 
 
 async def _acknowledged(client, notice_id, unit_id):

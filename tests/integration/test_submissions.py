@@ -34,7 +34,7 @@ async def issue_and_forward(http):
 
 
 async def inbox_has(client, notice_id):
-    return any(r["notice_id"] == notice_id for r in (await client.get("/api/inbox")).json())
+    return any(r["notice_id"] == notice_id for r in (await client.get("/api/inbox")).json()["items"])
 
 
 FORWARDED_TO = set(seed000_forward()["recipient_unit_ids"])  # the city 科协, the city 科技局, societies…
@@ -46,7 +46,7 @@ def ask_view(completeness: dict, ask_id: str = "summary") -> dict:
 
 async def owed(client, notice_id, ask_id="summary"):
     """The caller's unit's submission for an ask, once the submissions service has scheduled it."""
-    rows = (await client.get("/api/submissions")).json()
+    rows = (await client.get("/api/submissions")).json()["items"]
     return next((r for r in rows if r["notice_id"] == notice_id and r["ask_id"] == ask_id), None)
 
 
@@ -74,9 +74,9 @@ async def test_submit_return_resubmit_accept_compile_and_chase(node):
                                    json={"items": [{"summary": "深圳市科技创新局活动总结"}]}), 201)
 
         # Each reviewer sees only what is routed to its unit (seed 000: 科技局 → 科技厅).
-        queue = await ok(await gd_review.get("/api/review", params={"notice_id": forwarded}))
+        queue = (await ok(await gd_review.get("/api/review", params={"notice_id": forwarded})))["items"]
         assert [r["unit_id"] for r in queue] == ["sz-kx"]
-        assert [r["unit_id"] for r in await ok(await kjt_review.get("/api/review"))] == ["sz-kjj"]
+        assert [r["unit_id"] for r in (await ok(await kjt_review.get("/api/review")))["items"]] == ["sz-kjj"]
 
         # 退回 with a reason; the unit sees it and submits a second revision.
         returned = await ok(await gd_review.post(f"/api/submissions/{sid}/return",
@@ -148,7 +148,7 @@ async def test_submit_return_resubmit_accept_compile_and_chase(node):
         cast_review = await as_role(http, "cast", "reviewer")
 
         async def national_queue():
-            rows = (await cast_review.get("/api/review", params={"notice_id": national})).json()
+            rows = (await cast_review.get("/api/review", params={"notice_id": national})).json()["items"]
             return rows if rows else None
 
         [row] = await eventually(national_queue)

@@ -66,7 +66,7 @@ async def test_submissions_go_up_decisions_come_down_and_the_compiled_report_rea
 
         # 报送 at the city; the province reviews the copy and returns it; the city sees why.
         async def owed():
-            rows = (await city.get("/api/submissions")).json()
+            rows = (await city.get("/api/submissions")).json()["items"]
             return next((r for r in rows if r["notice_id"] == mid), None)
 
         entry = await eventually(owed)
@@ -90,7 +90,7 @@ async def test_submissions_go_up_decisions_come_down_and_the_compiled_report_rea
         assert chased["asks"] == {"summary": 1}
 
         async def reminded():
-            rows = (await city2.get("/api/submissions")).json()
+            rows = (await city2.get("/api/submissions")).json()["items"]
             row = next((r for r in rows if r["notice_id"] == mid), None)
             return row if row and row["last_reminder"] else None
 
@@ -132,7 +132,7 @@ async def test_a_submission_made_while_the_link_is_cut_arrives_once_when_it_is_b
         await eventually(has(city, "sz-kx", mid))
 
         async def owed():
-            return any(r["notice_id"] == mid for r in (await city.get("/api/submissions")).json())
+            return any(r["notice_id"] == mid for r in (await city.get("/api/submissions")).json()["items"])
 
         await eventually(owed)
         await fed["city"].proxy.cut()
@@ -146,7 +146,7 @@ async def test_a_submission_made_while_the_link_is_cut_arrives_once_when_it_is_b
         got = await eventually(state_of(prov, sid, "submitted", 1), timeout=60)
         assert got["revisions"][0]["items"] == [{"summary": "断网期间报送"}]
         assert await eventually(lambda: _zero(waiting))
-        queue = (await prov.get("/api/review", params={"notice_id": mid})).json()
+        queue = (await prov.get("/api/review", params={"notice_id": mid})).json()["items"]
         assert [r["id"] for r in queue] == [sid] and len(got["revisions"]) == 1
 
 

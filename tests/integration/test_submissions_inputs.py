@@ -70,7 +70,7 @@ async def setup(http):
     gd = await as_role(http, "gd-kx", "submitter")
 
     async def scheduled():
-        return any(s["notice_id"] == nid for s in (await gd.get("/api/submissions")).json())
+        return any(s["notice_id"] == nid for s in (await gd.get("/api/submissions")).json()["items"])
 
     await eventually(scheduled)
     r = await gd.post("/api/submission-files", files={"file": ("方案.pdf", PDF, "application/pdf")})
@@ -174,7 +174,7 @@ async def test_bad_reviews_compiles_and_chases_are_refused_and_change_nothing(no
 
 
 async def _in_queue(reviewer, sid):
-    return any(r["id"] == sid for r in (await reviewer.get("/api/review")).json())
+    return any(r["id"] == sid for r in (await reviewer.get("/api/review")).json()["items"])
 
 
 async def test_a_withdrawn_notice_takes_no_submissions(node):

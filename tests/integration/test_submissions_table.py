@@ -31,7 +31,7 @@ def read_csv(response) -> list[list[str]]:
 
 
 async def owes(client, notice_id) -> bool:
-    return any(r["notice_id"] == notice_id for r in (await client.get("/api/submissions")).json())
+    return any(r["notice_id"] == notice_id for r in (await client.get("/api/submissions")).json()["items"])
 
 
 async def test_the_table_lists_every_unit_routed_here_one_row_per_item_with_the_form_as_columns(node):
