@@ -351,10 +351,14 @@ async def test_a_unique_index_violated_by_an_update_is_a_duplicate_key_error(db)
     with pytest.raises(DuplicateKeyError):
         await coll.update_one({"_id": 3}, {"$set": {"k": "a"}}, upsert=True)
     assert await coll.find().sort("_id").to_list() == [{"_id": 1, "k": "a"}, {"_id": 2, "k": "b"}]
-    # different types are different keys, as in MongoDB
-    await coll.insert_many([{"_id": 4, "k": 1}, {"_id": 5, "k": "1"}, {"_id": 6, "k": True}])
+    # different types are different keys, equal numbers one key, null and missing one key, as in MongoDB
+    await coll.insert_many([{"_id": 4, "k": 1}, {"_id": 5, "k": "1"}, {"_id": 6, "k": True}, {"_id": 7}])
     with pytest.raises(DuplicateKeyError):
-        await coll.insert_one({"_id": 7, "k": 1.0})
+        await coll.insert_one({"_id": 8, "k": 1.0})
+    with pytest.raises(DuplicateKeyError):
+        await coll.insert_one({"_id": 8, "k": None})
+    with pytest.raises(DuplicateKeyError):
+        await coll.update_one({"_id": 1}, {"$unset": {"k": ""}})
 
 
 # --- 0005: counting -----------------------------------------------------------------------------------------
