@@ -172,3 +172,21 @@ def test_email_destination_is_kept_on_the_ask_not_as_a_route():
 def test_sentences_that_only_look_like_routes():
     d = notice("各单位要及时报道活动情况。市科协发挥枢纽作用。请于6月1日前报送总结。")
     assert d.routes == []
+
+
+def test_requirements_written_as_a_labelled_list():
+    d = notice("二、报送要求\n1.报送材料：推荐表（盖章）、候选人简历及代表性论文。\n2.截止时间：2021年10月15日17:00。\n"
+               "3.报送方式：纸质材料寄送中国科协人才中心，电子版发送至邮箱qnj@cast.org.cn。")
+    [a] = d.asks
+    assert a.items == ["推荐表", "候选人简历", "代表性论文"]
+    assert a.deadline.value == datetime(2021, 10, 15, 9, 0, tzinfo=UTC)
+    assert a.formats.value.stamped
+    assert d.text[a.title.span[0]:a.title.span[1]] == "推荐表（盖章）、候选人简历及代表性论文"
+    [r] = d.routes
+    assert (r.organisation, r.department, r.ask_ids) == ("中国科协", "人才中心", [a.ask_id])
+
+
+def test_a_labelled_deadline_without_materials_is_reported():
+    d = notice("二、时间安排\n截止日期：2021年10月15日。")
+    assert d.asks == []
+    assert any("未找到要报送的材料" in w.message for w in d.warnings)

@@ -38,7 +38,7 @@ from .models import (
 from .quantities import find_char_limit, find_formats, find_item_limit
 from .routing import Destination, collector, destination_after, destination_before, find_verb, route_clauses
 from .routing import resolve as resolve_dest
-from .textview import ENUMERATOR, Flow, split_outside_brackets, strip_brackets
+from .textview import Flow, split_outside_brackets, strip_brackets
 from .units import department_kinds, kinds_in
 
 _KIND_WORDS = [
@@ -55,7 +55,12 @@ _QUANT = re.compile(r"约?\s*\d+\s*(?:[-—~～至到]\s*\d+)?\s*(?:项|个|件|
 _FORMAT_WORDS = re.compile(r"(?:盖章)?(?:PDF|pdf|word|Word|WORD|wps|WPS|excel|Excel|电子|纸质|扫描|打印)?\s*(?:版|件|稿)?\s*"
                            r"(?:一式)?(?:[一二三四五六七八九十两\d]+份)|(?:加盖公章的?|盖章的?)|(?:纸质版|电子版|电子稿|纸质稿|扫描件|原件|"
                            r"PDF版|pdf版|word版|Word版|WORD版)")
+_TRIM = "，,。；;：: \t\n"
 _TRAILING = re.compile(r"(?:等材料|等相关材料|等资料|等内容|等)$")
+
+
+# A heading that opens a section: "一、", "（一）", "第一部分" (not "1." items, which list the parts of one section).
+_SECTION = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}、|[(（][一二三四五六七八九十]{1,3}[)）]|第[一二三四五六七八九十]{1,3}[章节条部])")
 
 
 @dataclass
@@ -71,7 +76,7 @@ def sentences(flow: Flow) -> list[Sentence]:
     out = []
     section = 0
     for para_start, para in _paragraphs(flow.text):
-        if ENUMERATOR.match(para):
+        if _SECTION.match(para):
             section += 1
         pos = 0
         for piece in re.split(r"(?<=[。！？!?])", para):
@@ -129,6 +134,10 @@ def _items(obj: str) -> list[tuple[str, int, int]]:
     for a, b in split_outside_brackets(obj, _ITEM_SEP):
         piece = obj[a:b]
         item = _clean_item(piece)
+        while a < b and obj[a] in _TRIM:
+            a += 1
+        while b > a and obj[b - 1] in _TRIM:
+            b -= 1
         if len(item) >= 2:
             out.append((item, a, b))
     return out
@@ -154,14 +163,20 @@ def find_asks(flow: Flow, basis: YearBasis, tz: str, issuers: list[Issuer], dire
     raw: list[_Ask] = []
     route_sentences: list[tuple[Sentence, list]] = []
     warnings: list[str] = []
-    for sen in sentences(flow):
+    all_sentences = sentences(flow)
+    for sen in all_sentences:
         dls = [d for d in find_deadlines(sen.text) if _is_deadline(sen.text, d)]
         if not dls:
             clauses = route_clauses(sen.text)
             if clauses:
                 route_sentences.append((sen, clauses))
             continue
-        raw += _asks_of_sentence(sen, dls, flow)
+        found = _asks_of_sentence(sen, dls, flow)
+        if not found and _LABELLED_DEADLINE.match(sen.text):
+            found = _asks_from_labels(sen, dls[0], all_sentences, flow)
+            if not found:
+                warnings.append(f"找到截止日期“{dls[0].text}”，但未找到要报送的材料，请核对")
+        raw += found
     asks: list[ImportedAsk] = []
     routes: list[ImportedRoute] = []
     seen: dict[tuple, str] = {}
@@ -199,7 +214,8 @@ def find_asks(flow: Flow, basis: YearBasis, tz: str, issuers: list[Issuer], dire
         same = [ask.ask_id for ask in asks if by_id[ask.ask_id].sentence.section == sen.section]
         for subject, cstart, verb, d in clauses:
             kinds = _subject_kinds(subject, sen.start + cstart, flow)
-            if not kinds and not re.search(r"(?:均|统一|一律)$", subject):
+            # kinds of unit, or everyone: "均报送…", "报送方式：…寄送中国科协人才中心"
+            if not kinds and not re.search(r"(?:均|统一|一律)$|(?:报送|提交|寄送|申报)(?:方式|地址|单位)", subject):
                 continue
             r = resolve_dest(d.organisation, d.department, issuers, directory)
             s, e = flow.span(sen.start + cstart, sen.start + d.end)
@@ -225,6 +241,42 @@ def _merge_year_warnings(warnings: list[str], basis: YearBasis) -> list[str]:
         year = f"（{basis.year}年）" if basis.year else ""
         plain.append(f"截止日期{'、'.join(f'“{t}”' for t in texts)}未写年份，年份取自{source}{year}，请核对")
     return plain
+
+
+# "2.截止时间：2021年10月15日。" — the deadline of a list of requirements whose materials are on another line
+_LABELLED_DEADLINE = re.compile(
+    r"^\s*(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、])?\s*"
+    r"(?:报送|提交|申报|报名|推荐|材料)?(?:截止|报送|提交|申报|报名|推荐)(?:时间|日期|期限)\s*(?:为|是)?\s*[:：]?")
+_MATERIALS = re.compile(
+    r"^\s*(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、])?\s*"
+    r"(?:报送|提交|申报|推荐|需报送的?|需提交的?)(?:材料|内容|资料|要求)\s*[:：]\s*")
+
+
+def _asks_from_labels(sen: Sentence, dl: DeadlineMention, all_sentences: list[Sentence], flow: Flow) -> list[_Ask]:
+    """"1.报送材料：推荐表、个人简历。2.截止时间：2021年10月15日。": the materials of the same section."""
+    for other in all_sentences:
+        if other.section != sen.section:
+            continue
+        m = _MATERIALS.match(other.text)
+        if not m:
+            continue
+        obj = other.text[m.end():].rstrip("。；;，, ")
+        items = _items(obj)
+        if not items:
+            continue
+        out = []
+        groups: dict[AskKind, list[tuple[str, int, int]]] = {}
+        for it, a, b in items:
+            groups.setdefault(_kind_of(it)[0], []).append((it, m.end() + a, m.end() + b))
+        for k, group in groups.items():
+            # offsets of the items are in ``other``; the ask is built from ``sen`` (the deadline)
+            ask = _Ask(kind=k, kind_conf=_kind_of(group[0][0])[1] * 0.9, items=[g[0] for g in group], dl=dl,
+                       sentence=sen, clause=(sen.start + dl.start, sen.end), kinds=[], owed_by="")
+            ask.pieces = [(other.start - sen.start + a, other.start - sen.start + b) for _, a, b in group]
+            ask.rest, ask.rest_at = "", dl.end
+            out.append(ask)
+        return out
+    return []
 
 
 def _is_department(name: str) -> bool:
@@ -428,7 +480,8 @@ def _build(a: _Ask, ask_id: str, day, conf: float, note: str, flow: Flow, tz: st
     if dl.how == "relative" and day is not None:
         warnings.append(f"“{title_text}”的期限“{dl.text}”按成文日期推算，请核对")
     chars = items = None
-    texts = [(sen.text[ps:pe], sen.start + ps) for ps, pe in a.pieces] + [(a.rest, sen.start + a.rest_at)]
+    texts = [(flow.text[sen.start + ps:sen.start + pe], sen.start + ps) for ps, pe in a.pieces]
+    texts.append((a.rest, sen.start + a.rest_at))
     for text, base in texts:
         c = find_char_limit(text)
         if c and chars is None:

@@ -119,11 +119,14 @@ def route_clauses(sentence: str) -> list[tuple[str, int, re.Match, Destination]]
     out = []
     for a, b in split_outside_brackets(sentence, "，,；;"):
         clause = sentence[a:b]
-        v = find_verb(clause)
-        if not v:
-            continue
-        d = destination_after(clause, v.end())
-        if d is None or d.email:
+        # the verb that has a destination after it ("报送方式：纸质材料寄送中国科协人才中心": 寄送, not 报送)
+        v = d = None
+        for m in VERB.finditer(clause):
+            d = destination_after(clause, m.end())
+            if d is not None:
+                v = m
+                break
+        if v is None or d is None or d.email:
             continue
         d = Destination(d.text, a + d.start, a + d.end, d.organisation, d.department)
         out.append((clause[:v.start()], a, v, d))
