@@ -11,10 +11,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.commands import Actor
 from shared.errors import Invalid, NotFound
+from shared.ids import is_slug
+from shared.paging import page_of
 from shared.schemas import Role, Slug
 
-from .audit import MAX_QUERY, client_ip, label
+from .audit import client_ip, label
 from .auth import require
+from .paging import PageParams
 from .tokens import NAME_MAX, public_token
 from .users import DISPLAY_NAME_MAX, USERNAME_PATTERN, public_user
 
@@ -85,12 +88,14 @@ class AuditFilters(BaseModel):
 
 
 async def hosted_unit(request: Request, unit_id: str) -> dict:
-    """Users and tokens belong to a unit of the directory hosted on this node."""
-    units = await request.app.state.backend.call("notices", "directory.list")
-    unit = next((u for u in units if u["id"] == unit_id), None)
+    """Users and tokens belong to a unit of the directory hosted on this node (one lookup, not the directory)."""
     node = request.app.state.settings.node_id
-    if unit is None:
-        raise Invalid(f"目录中没有该单位：{unit_id}", field="unit_id", code="unknown_unit")
+    try:
+        if not is_slug(unit_id):
+            raise NotFound("", field="unit_id")
+        unit = await request.app.state.backend.call("notices", "directory.get", {"unit_id": unit_id})
+    except NotFound:
+        raise Invalid(f"目录中没有该单位：{unit_id}", field="unit_id", code="unknown_unit") from None
     if (unit.get("node_id") or node) != node:
         raise Invalid(f"该单位由其他节点承载（{unit['node_id']}），其用户在那里登录", field="unit_id",
                       code="unit_on_other_node")
@@ -104,9 +109,20 @@ def _entry(e: dict) -> dict:
 # ---------------------------------------------------------------- users
 
 
-@router.get("/users", summary="Users of this node")
-async def list_users(request: Request, actor: Admin) -> list[dict[str, Any]]:
-    return [public_user(u) for u in await request.app.state.accounts.list()]
+Search = Annotated[str | None, Query(max_length=100, description="part of the name (a username: its start)")]
+OfUnit = Annotated[str | None, Query(max_length=100, description="only those of this unit")]
+
+
+def _filters(q: str | None, unit_id: str | None) -> dict[str, str | None]:
+    return {"search": (q or "").strip() or None, "unit_id": (unit_id or "").strip() or None}
+
+
+@router.get("/users", summary="A page of the node's users by username (`page`, `per_page`), searched by name or "
+                              "of one unit; `total` counts them")
+async def list_users(request: Request, actor: Admin, page: PageParams, q: Search = None,
+                     unit_id: OfUnit = None) -> dict[str, Any]:
+    users, more, total = await request.app.state.accounts.page(page, **_filters(q, unit_id))
+    return page_of([public_user(u) for u in users], page, more, total).model_dump(mode="json")
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED,
@@ -154,9 +170,12 @@ async def reset_password(username: str, request: Request, actor: Admin) -> dict[
 # ---------------------------------------------------------------- tokens
 
 
-@router.get("/tokens", summary="API tokens (never their secrets)")
-async def list_tokens(request: Request, actor: Admin) -> list[dict[str, Any]]:
-    return [public_token(t) for t in await request.app.state.api_tokens.list()]
+@router.get("/tokens", summary="A page of the API tokens, newest first (never their secrets), searched by name or "
+                               "of one unit; `total` counts them")
+async def list_tokens(request: Request, actor: Admin, page: PageParams, q: Search = None,
+                      unit_id: OfUnit = None) -> dict[str, Any]:
+    tokens, more, total = await request.app.state.api_tokens.page(page, **_filters(q, unit_id))
+    return page_of([public_token(t) for t in tokens], page, more, total).model_dump(mode="json")
 
 
 @router.post("/tokens", status_code=status.HTTP_201_CREATED,
@@ -179,16 +198,12 @@ async def revoke_token(token_id: str, request: Request, actor: Admin) -> dict[st
 # ---------------------------------------------------------------- audit
 
 
-@router.get("/audit", summary="The audit log, newest first; `before` (an entry id) pages back")
-async def audit_log(
-    request: Request, actor: Admin, filters: Annotated[AuditFilters, Query()],
-    before: Annotated[str | None, Query(max_length=40)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_QUERY)] = 100,
-) -> list[dict[str, Any]]:
-    entries = await request.app.state.audit.query(
-        limit=limit, before=before, **filters.query(request.app.state.settings.timezone)
-    )
-    return [_entry(e) for e in entries]
+@router.get("/audit", summary="A page of the audit log, newest first (`page`, `per_page`), filtered; `has_more` says "
+                              "whether older entries follow (the log is not counted: it only grows)")
+async def audit_log(request: Request, actor: Admin, filters: Annotated[AuditFilters, Query()],
+                    page: PageParams) -> dict[str, Any]:
+    entries, more = await request.app.state.audit.page(page, **filters.query(request.app.state.settings.timezone))
+    return page_of([_entry(e) for e in entries], page, more, None).model_dump(mode="json")
 
 
 @router.get("/audit.csv", summary="The audit log as CSV (UTF-8 with BOM), same filters",

@@ -9,18 +9,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 
 from shared.commands import Actor
 from shared.errors import DomainError, Invalid
+from shared.paging import PageQuery, page_of
 from shared.schemas import Role
 
 from .admin_api import AuditFilters, csv_response, hosted_unit
 from .audit import ACTION_LABELS, details_text, label
 from .auth import require
+from .paging import PageParams
 from .tokens import public_token
 from .users import public_user
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
 Admin = Annotated[Actor, Depends(require(Role.admin))]
-PAGE_SIZE = 100
 TOKEN_LIFETIMES = {"": "永不过期", "30": "30 天", "90": "90 天", "365": "1 年"}
 
 
@@ -44,17 +45,29 @@ def names_of(units: list[dict]) -> dict[str, str]:
 # ---------------------------------------------------------------- users
 
 
+def list_filters(request: Request) -> dict[str, str]:
+    """The search of an admin list (``q``: part of a name; ``unit_id``) as typed, for the form and the links."""
+    return {k: (request.query_params.get(k) or "").strip()[:100] for k in ("q", "unit_id")}
+
+
+def _search(filters: dict[str, str]) -> dict[str, str | None]:
+    return {"search": filters["q"] or None, "unit_id": filters["unit_id"] or None}
+
+
 async def users_page(request: Request, status_code: int = 200, *, error: DomainError | None = None,
-                     form: dict | None = None, created: dict | None = None) -> HTMLResponse:
+                     form: dict | None = None, created: dict | None = None,
+                     pq: PageQuery = PageQuery()) -> HTMLResponse:
     units = await units_here(request)
-    users = [public_user(u) for u in await request.app.state.accounts.list()]
-    return render(request, "admin/users.html", status_code, users=users, units=units, unit_names=names_of(units),
+    filters = list_filters(request)
+    found, more, total = await request.app.state.accounts.page(pq, **_search(filters))
+    return render(request, "admin/users.html", status_code, users=[public_user(u) for u in found],
+                  page=page_of([], pq, more, total), filters=filters, units=units, unit_names=names_of(units),
                   roles=list(Role), error=error, form=form or {"roles": []}, created=created)
 
 
 @router.get("/users", response_class=HTMLResponse)
-async def users(request: Request, actor: Admin) -> HTMLResponse:
-    return await users_page(request)
+async def users(request: Request, actor: Admin, page: PageParams) -> HTMLResponse:
+    return await users_page(request, pq=page)
 
 
 @router.post("/users", response_class=HTMLResponse)
@@ -143,17 +156,20 @@ async def reset_password(request: Request, username: str, actor: Admin) -> HTMLR
 
 
 async def tokens_page(request: Request, status_code: int = 200, *, error: DomainError | None = None,
-                      form: dict | None = None, created: dict | None = None) -> HTMLResponse:
+                      form: dict | None = None, created: dict | None = None,
+                      pq: PageQuery = PageQuery()) -> HTMLResponse:
     units = await units_here(request)
-    tokens = [public_token(t) for t in await request.app.state.api_tokens.list()]
-    return render(request, "admin/tokens.html", status_code, tokens=tokens, units=units, unit_names=names_of(units),
+    filters = list_filters(request)
+    found, more, total = await request.app.state.api_tokens.page(pq, **_search(filters))
+    return render(request, "admin/tokens.html", status_code, tokens=[public_token(t) for t in found],
+                  page=page_of([], pq, more, total), filters=filters, units=units, unit_names=names_of(units),
                   roles=list(Role), lifetimes=TOKEN_LIFETIMES, error=error,
                   form=form or {"roles": [], "lifetime": "90"}, created=created)
 
 
 @router.get("/tokens", response_class=HTMLResponse)
-async def tokens(request: Request, actor: Admin) -> HTMLResponse:
-    return await tokens_page(request)
+async def tokens(request: Request, actor: Admin, page: PageParams) -> HTMLResponse:
+    return await tokens_page(request, pq=page)
 
 
 @router.post("/tokens", response_class=HTMLResponse)
@@ -203,31 +219,27 @@ def audit_filters(user_id: str | None, action: str | None, unit_id: str | None, 
 
 @router.get("/audit", response_class=HTMLResponse)
 async def audit(
-    request: Request, actor: Admin,
+    request: Request, actor: Admin, page: PageParams,
     user_id: Annotated[str | None, Query(max_length=100)] = None,
     action: Annotated[str | None, Query(max_length=100)] = None,
     unit_id: Annotated[str | None, Query(max_length=100)] = None,
     since: Annotated[str | None, Query(max_length=10)] = None,
     until: Annotated[str | None, Query(max_length=10)] = None,
-    before: Annotated[str | None, Query(max_length=40)] = None,
 ) -> HTMLResponse:
     raw = {"user_id": user_id or "", "action": action or "", "unit_id": unit_id or "", "since": since or "",
            "until": until or ""}
-    error, entries = None, []
+    error, entries, more = None, [], False
     try:
         filters = audit_filters(user_id, action, unit_id, since, until)
         query = filters.query(request.app.state.settings.timezone)
-        entries = await request.app.state.audit.query(limit=PAGE_SIZE + 1, before=before, **query)
+        entries, more = await request.app.state.audit.page(page, **query)
     except DomainError as exc:
         error = exc
-    more = len(entries) > PAGE_SIZE
-    entries = entries[:PAGE_SIZE]
     params = {k: v for k, v in raw.items() if v}
-    older = "?" + urlencode({**params, "before": entries[-1]["_id"]}) if more else None
     rows = [{**e, "label": label(e["action"]), "details_text": details_text(e.get("details") or {})} for e in entries]
     return render(request, "admin/audit.html", 422 if error else 200, entries=rows, filters=raw, error=error,
-                  older=older, export="/admin/audit.csv" + ("?" + urlencode(params) if params else ""),
-                  actions=ACTION_LABELS)
+                  page=page_of([], page, more, None),
+                  export="/admin/audit.csv" + ("?" + urlencode(params) if params else ""), actions=ACTION_LABELS)
 
 
 @router.get("/audit.csv")

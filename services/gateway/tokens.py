@@ -6,16 +6,18 @@ and a copy of the database cannot be used to call the API. A request with a
 token is one lookup by ``_id`` and a constant-time comparison.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.clock import Clock
 from shared.commands import Actor
 from shared.errors import Invalid, NotFound
 from shared.ids import new_id
+from shared.paging import PageQuery, Segment, read_page
 from shared.schemas import Role
 from shared.storage import Index
 
@@ -24,8 +26,9 @@ from .node_unit import NodeUnit
 from .security import digest, new_secret, same
 from .users import Policy, check_roles, check_unit
 
+# The admin's list of tokens, newest first (``_id`` is a ULID), optionally of one unit.
 INDEXES = [
-    Index("tokens", [("unit_id", ASCENDING)]),
+    Index("tokens", [("unit_id", ASCENDING), ("_id", DESCENDING)]),
 ]
 
 PREFIX = "cas_"
@@ -129,7 +132,16 @@ class TokenStore:
         return await self.tokens.find_one({"_id": token_id})
 
     async def all(self) -> list[dict]:
-        return [t async for t in self.tokens.find({}).sort("_id", -1)]
+        return [d async for d in self.tokens.find({}).sort([("_id", DESCENDING)])]
+
+    async def page(self, pq: PageQuery, *, search: str | None = None,
+                   unit_id: str | None = None) -> tuple[list[dict], bool, int | None]:
+        """A page of the tokens, newest first; ``search`` is part of a token's name. Revoked ones stay listed
+        (who had access, until when), so the list grows: it is read a page at a time."""
+        query: dict = {"unit_id": unit_id} if unit_id else {}
+        if search and search.strip():
+            query["name"] = {"$regex": re.escape(search.strip()), "$options": "i"}
+        return await read_page(self.tokens, [Segment(query, [("_id", DESCENDING)], count=True)], pq)
 
 
 class ApiTokens:
@@ -159,5 +171,10 @@ class ApiTokens:
             await self.audit.append("token.revoked", by=by, target=token_id, details={"name": doc["name"]})
         return doc
 
+    async def page(self, pq: PageQuery, *, search: str | None = None,
+                   unit_id: str | None = None) -> tuple[list[dict], bool, int | None]:
+        return await self.store.page(pq, search=search, unit_id=unit_id)
+
     async def list(self) -> list[dict]:
+        """Every one at once: for checks over all of them (tests, the command line); pages use ``page``."""
         return await self.store.all()

@@ -21,6 +21,7 @@ from shared.clock import Clock
 from shared.commands import Actor
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.ids import is_slug
+from shared.paging import PageQuery, Segment, read_page
 from shared.schemas import Role
 from shared.settings import GatewaySettings
 from shared.storage import Index
@@ -30,8 +31,9 @@ from .audit import AuditLog
 from .node_unit import NodeUnit
 from .sessions import SessionStore
 
+# The admin's list of users, a page at a time by username, optionally of one unit.
 INDEXES = [
-    Index("users", [("unit_id", ASCENDING)]),
+    Index("users", [("unit_id", ASCENDING), ("_id", ASCENDING)]),
 ]
 
 # Failed logins a day old no longer count: the count starts again after a quiet day.
@@ -133,7 +135,19 @@ class UserStore:
         )
 
     async def all(self) -> list[dict]:
-        return [u async for u in self.users.find({}).sort("_id", ASCENDING)]
+        return [d async for d in self.users.find({}).sort([("_id", ASCENDING)])]
+
+    async def page(self, pq: PageQuery, *, search: str | None = None,
+                   unit_id: str | None = None) -> tuple[list[dict], bool, int | None]:
+        """A page of the users by username; ``search`` is the start of a username or part of a name.
+
+        Counted: the users of a node grow with its units, not with time.
+        """
+        query: dict = {"unit_id": unit_id} if unit_id else {}
+        if search:
+            query["$or"] = [{"_id": {"$regex": "^" + re.escape(normalize_username(search))}},
+                            {"display_name": {"$regex": re.escape(search.strip())}}]
+        return await read_page(self.users, [Segment(query, [("_id", ASCENDING)], count=True)], pq)
 
     async def active_admins(self) -> list[str]:
         return [u["_id"] async for u in self.users.find({"roles": Role.admin.value, "disabled": {"$ne": True}})]
@@ -362,7 +376,12 @@ class Accounts:
         await self.audit.append("user.password_reset", by=by, target=user["_id"])
         return password
 
+    async def page(self, pq: PageQuery, *, search: str | None = None,
+                   unit_id: str | None = None) -> tuple[list[dict], bool, int | None]:
+        return await self.store.page(pq, search=search, unit_id=unit_id)
+
     async def list(self) -> list[dict]:
+        """Every one at once: for checks over all of them (tests, the command line); pages use ``page``."""
         return await self.store.all()
 
     async def get(self, username: str) -> dict:

@@ -308,10 +308,10 @@ async def test_audit_filters_page_back_and_export_csv(node):
         assert (await admin.get("/admin/audit?since=yesterday")).status_code == 422
 
         api = await as_role(http, "gd-kx", "admin")
-        first = (await api.get("/api/admin/audit", params={"action": "user", "limit": 2})).json()
-        older = (await api.get("/api/admin/audit", params={"action": "user", "limit": 2,
-                                                           "before": first[-1]["id"]})).json()
-        assert len(first) == 2 and len(older) == 2 and not {e["id"] for e in first} & {e["id"] for e in older}
+        first = (await api.get("/api/admin/audit", params={"action": "user", "per_page": 2})).json()
+        older = (await api.get("/api/admin/audit", params={"action": "user", "per_page": 2, "page": 2})).json()
+        assert len(first["items"]) == 2 and len(older["items"]) == 2 and first["has_more"]
+        assert not {e["id"] for e in first["items"]} & {e["id"] for e in older["items"]}
 
         r = await admin.get("/admin/audit.csv?action=user.created")
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")

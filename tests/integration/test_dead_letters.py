@@ -12,7 +12,7 @@ BAD = b'{"type": "notice.issued", "version": 1, "title": "<script>alert(1)</scri
 async def test_the_admin_reads_why_a_message_failed_and_dismisses_it(node):
     async with running(node, ["reports"]), gateway(node, org_unit_id="gd-kx") as http:
         admin = await as_role(http, "gd-kx", "admin")
-        assert (await admin.get("/api/admin/dead-letters")).json() == []
+        assert (await admin.get("/api/admin/dead-letters")).json()["items"] == []
         nc = await nats.connect(node.servers.nats_url)
         try:
             subject = subjects.event("notice.issued", node.node_id)
@@ -22,7 +22,7 @@ async def test_the_admin_reads_why_a_message_failed_and_dismisses_it(node):
             await nc.close()
 
         async def two():
-            rows = (await admin.get("/api/admin/dead-letters")).json()
+            rows = (await admin.get("/api/admin/dead-letters")).json()["items"]
             return rows if len(rows) == 2 else None
 
         newest, oldest = await eventually(two)
@@ -40,7 +40,7 @@ async def test_the_admin_reads_why_a_message_failed_and_dismisses_it(node):
         assert (await browser.post(f"/admin/dead-letters/{oldest['seq']}/dismiss")).status_code == 403  # no CSRF
         r = await browser.post(f"/admin/dead-letters/{oldest['seq']}/dismiss", data={"csrf_token": browser.csrf})
         assert r.status_code == 303
-        assert [row["seq"] for row in (await admin.get("/api/admin/dead-letters")).json()] == [newest["seq"]]
+        assert [row["seq"] for row in (await admin.get("/api/admin/dead-letters")).json()["items"]] == [newest["seq"]]
         [entry] = await http.app.state.audit.query(action="dead_letter.dismissed")
         assert entry["target"] == str(oldest["seq"]) and entry["user_id"]
 
@@ -55,5 +55,5 @@ async def test_the_admin_reads_why_a_message_failed_and_dismisses_it(node):
             client = await as_role(http, "gd-kx", role)
             assert (await client.get("/api/admin/dead-letters")).status_code == 403
             assert (await client.delete("/api/admin/dead-letters/1")).status_code == 403
-        assert (await admin.get("/api/admin/dead-letters", params={"limit": 0})).status_code == 422
+        assert (await admin.get("/api/admin/dead-letters", params={"per_page": 0})).status_code == 422
         assert (await admin.delete("/api/admin/dead-letters/0")).status_code == 422
