@@ -43,7 +43,7 @@ def create_app(settings: ReportsSettings, clock: Clock | None = None) -> FastStr
 
     @svc.on_startup
     async def migrate() -> None:
-        await split_notice_status(reports.repo, settings.timezone, svc.clock.now())
+        await split_notice_status(reports.repo, settings.timezone)
 
     @svc.on_event("notice.issued", "status_issued", "A notice's header and one document per recipient")
     async def on_issued(event: NoticeIssued) -> None:

@@ -8,15 +8,15 @@ unit, then the statistics rows are computed. Every write is the same keyed,
 revision-guarded write the event handlers make, so running it twice, or
 while another replica handles events, changes nothing more. Done once: the
 ``migrations`` collection records it, and the query for old documents finds
-none afterwards anyway.
+none afterwards anyway (``shared.storage.migrate_once``).
 """
 
 import logging
-from datetime import datetime
 
 from pymongo.errors import OperationFailure
 
 from shared.clock import local_year
+from shared.storage import migrate_once
 
 from . import domain
 from .repository import ReportsRepository
@@ -28,23 +28,24 @@ OLD_INDEX = "issuer_unit_id_1_issued_at_1"  # the old statistics query's; nothin
 log = logging.getLogger("cascade.reports.migration")
 
 
-async def split_notice_status(repo: ReportsRepository, tz: str, now: datetime) -> int:
-    """Split every old-shape status document; returns how many there were."""
-    if await repo.migrations.find_one({"_id": SPLIT_STATUS}):
-        return 0
+async def split_notice_status(repo: ReportsRepository, tz: str) -> bool:
+    """Split every old-shape status document, once per database; returns whether it ran."""
+    return await migrate_once(repo.db, SPLIT_STATUS, lambda: split_all(repo, tz))
+
+
+async def split_all(repo: ReportsRepository, tz: str) -> None:
     done, rows = 0, set()
+    # $exists is matched in Go (a scan of the headers): once, at the first start of this version.
     async for old in repo.headers.find({"$or": [{m: {"$exists": True}} for m in OLD_MAPS]}):
         rows |= await split_one(repo, old, tz)
         done += 1
     await repo.refresh_rows(rows)
     try:
         await repo.headers.drop_index(OLD_INDEX)
-    except OperationFailure:  # never made on this node, or dropped by an earlier run
+    except OperationFailure:  # never made on this node
         pass
-    await repo.migrations.update_one({"_id": SPLIT_STATUS}, {"$set": {"at": now, "documents": done}}, upsert=True)
     if done:
         log.warning("split %d notice status documents into per-unit documents", done)
-    return done
 
 
 async def split_one(repo: ReportsRepository, old: dict, tz: str) -> set[str]:
