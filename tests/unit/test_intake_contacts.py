@@ -117,3 +117,12 @@ def test_spans_point_at_the_names():
 ])
 def test_phone_numbers(text, office, mobile):
     assert phones_in(text) == (office, mobile)
+
+
+def test_lianxi_fangshi_as_a_label_or_a_header():
+    [b] = blocks("联系方式：张三 13800000000")
+    assert people(b) == [("张三", None, "13800000000")]
+    [b] = blocks("联系方式：010-68595321")
+    assert b.people == [] and b.office_phones == ["010-68595321"]
+    [b] = blocks("省科协联系方式：\n联系人：李想 6335628")
+    assert b.department == "省科协" and people(b) == [("李想", "6335628", None)]

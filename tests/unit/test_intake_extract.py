@@ -228,3 +228,21 @@ def test_too_large_a_file_is_refused_before_reading():
     with pytest.raises(FileTooLarge) as err:
         extract(b"x" * 2048, "a.txt", max_bytes=1024)
     assert err.value.problem().status == 413 and "过大" in err.value.message
+
+
+def test_docx_text_box_masthead_comes_before_its_paragraph():
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    doc = docx.Document()
+    p = doc.add_paragraph()
+    box = ('<w:r %s><w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml"><v:textbox><w:txbxContent>'
+           '<w:p><w:r><w:t>广东省科学技术协会文件</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></w:r>'
+           ) % nsdecls("w")
+    p._p.append(parse_xml(box))
+    doc.add_paragraph("粤科协发〔2021〕3号")
+    buf = io.BytesIO()
+    doc.save(buf)
+    lines = [ln for ln in extract_text(buf.getvalue(), "a.docx").splitlines() if ln]
+    assert lines == ["广东省科学技术协会文件", "粤科协发〔2021〕3号"]

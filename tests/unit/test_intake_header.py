@@ -209,3 +209,10 @@ def test_empty_text_is_invalid():
         with pytest.raises(EmptyDocument) as err:
             parse_text(text)
         assert err.value.field == "text" and "为空" in err.value.message
+
+
+def test_title_with_a_note_after_the_kind_of_document():
+    d = parse_text(header("中华医学会文件", "中华医学会〔2021〕1号", "关于举办2021年学术年会的通知（第二轮）",
+                          "各专科分会，各省级医学会："))
+    assert d.fields.title.value == "关于举办2021年学术年会的通知（第二轮）"
+    assert [k.kind for k in d.fields.recipient_kinds] == [K.society]

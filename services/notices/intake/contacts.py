@@ -29,7 +29,8 @@ def _alt(*words: str) -> str:
 
 
 LABELS = {
-    "person": _alt("联系人及联系电话", "联系人及电话", "联系人及联系方式", "联系人", "联络人", "联系人员", "经办人"),
+    "person": _alt("联系人及联系电话", "联系人及电话", "联系人及联系方式", "联系人", "联络人", "联系人员", "经办人",
+                   "联系方式"),
     "mobile": _alt("手机号码", "手机", "移动电话"),
     "fax": _alt("传真号码", "传真"),
     "phone": _alt("联系电话", "办公电话", "咨询电话", "固定电话", "电话号码", "电话", "座机", "Tel", "TEL", "电话/传真"),
@@ -205,7 +206,7 @@ def find_contacts(lines: list[Line]) -> list[ContactBlock]:
                     rows.append(b)
                 continue
         table_header = None
-        fields = _fields_of_line(line)
+        fields = [f for f in _fields_of_line(line) if f[1].strip()]  # "省科协联系方式：" is a header, not a value
         if not fields:
             # an address that wrapped onto the next line(s)
             if cur is not None and last_kind == "address" and len(line.text) <= 14 and \

@@ -29,7 +29,8 @@ _NOISE = re.compile(r"^(?:\d{3,8}|[★☆]?(?:绝密|机密|秘密|内部|公开
 DOC_KINDS = ("通知", "通报", "复函", "函", "意见", "决定", "报告", "请示", "批复", "方案", "纪要", "公告", "通告",
              "办法", "规定", "决议", "命令", "议案", "公报", "细则", "要点", "计划", "规划", "规则", "倡议书",
              "邀请函", "指南", "说明", "通知书")
-_ENDS_KIND = re.compile(rf"(?:{'|'.join(DOC_KINDS)})[)）]?$")
+# the title ends with the kind of document, perhaps with a note: "…的通知（第二轮）", "…的函（代章）"
+_ENDS_KIND = re.compile(rf"(?:{'|'.join(DOC_KINDS)})(?:[(（][^()（）]{{1,10}}[)）]|[)）])?$")
 _STAMP = re.compile(r"收\s*文")
 _ATTACH = re.compile(r"^[-*•·]?\s*附\s*件\s*(?P<no>\d{1,2})?\s*[:：]\s*(?P<rest>.*)$")
 _ITEM = re.compile(r"^(?P<no>\d{1,2})\s*[.、．]\s*(?P<name>.+)$")
