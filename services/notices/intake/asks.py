@@ -39,7 +39,7 @@ from .quantities import find_char_limit, find_formats, find_item_limit
 from .routing import Destination, collector, destination_after, destination_before, find_verb, route_clauses
 from .routing import resolve as resolve_dest
 from .textview import Flow, split_outside_brackets, strip_brackets
-from .units import department_kinds, kinds_in
+from .units import department_kinds, destination_parts, kinds_in
 
 _KIND_WORDS = [
     (AskKind.liaison_form, re.compile(r"回执|联络员|联络人|联系人|报名表|登记表|信息表")),
@@ -284,8 +284,6 @@ def _is_department(name: str) -> bool:
 
 
 def _parts(name: str) -> tuple[str | None, str | None]:
-    from .units import destination_parts
-
     p = destination_parts(name)
     return p if p else (name, None)
 
@@ -352,10 +350,7 @@ def _asks_of_sentence(sen: Sentence, dls: list[DeadlineMention], flow: Flow) -> 
                 continue
             v = find_verb(clause)
             if not v:
-                if a == 0 and not found:
-                    # "5月10日前，活动总结…": no verb yet; the next clause carries it
-                    continue
-                continue
+                continue  # limits or asides; the verb is in another clause
             before, after = clause[:v.start()], clause[v.end():]
             obj_text, obj_at = None, 0
             dest = destination_after(clause, v.end())

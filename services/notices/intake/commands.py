@@ -143,7 +143,6 @@ def _pair_asks(own: list[Ask], upstream: list[ImportedAsk]) -> dict[str, Importe
     (5月8日), not the prefectures' 简要活动方案, which is an ask of the forwarder's own.
     """
     pairs: dict[str, ImportedAsk] = {}
-    used: set[str] = set()
     for u in upstream:
         same = [a for a in own if a.kind == u.kind.value and a.ask_id not in pairs]
         if not same:
@@ -152,7 +151,6 @@ def _pair_asks(own: list[Ask], upstream: list[ImportedAsk]) -> dict[str, Importe
         if len(same) > 1 and SequenceMatcher(None, best.title, u.title.value).ratio() < 0.3:
             continue
         pairs[best.ask_id] = u
-        used.add(u.ask_id)
     return pairs
 
 

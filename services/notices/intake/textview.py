@@ -91,12 +91,6 @@ class Lines:
         self.all = out
         self.nonempty = [ln for ln in out if ln]
 
-    def after(self, offset: int) -> list[Line]:
-        return [ln for ln in self.nonempty if ln.start >= offset]
-
-    def between(self, a: int, b: int) -> list[Line]:
-        return [ln for ln in self.nonempty if ln.start >= a and ln.end <= b]
-
     def median_length(self) -> float:
         lengths = [len(ln.text) for ln in self.nonempty if len(ln.text) >= 4]
         return statistics.median(lengths) if lengths else 0.0
