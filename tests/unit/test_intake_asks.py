@@ -190,3 +190,10 @@ def test_a_labelled_deadline_without_materials_is_reported():
     d = notice("二、时间安排\n截止日期：2021年10月15日。")
     assert d.asks == []
     assert any("未找到要报送的材料" in w.message for w in d.warnings)
+
+
+def test_a_sentence_across_a_pdf_page_break_with_a_page_number():
+    d = notice("请各省级学会、市科协认真总结活动开展情况和工作成效，梳理总结典型经验，提出意见建议，于6月\n— 2 —\n"
+               "10日前报送活动总结和影像资料。")
+    assert [(a.kind.value, a.deadline_date) for a in d.asks] == [(AskKind.summary_report, date(2021, 6, 10)),
+                                                                 (AskKind.media, date(2021, 6, 10))]

@@ -49,6 +49,9 @@ ENUMERATOR = re.compile(
 )
 
 
+PAGE_NUMBER = re.compile(r"^\s*(?:[-—–－]+\s*\d{1,3}\s*[-—–－]+|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
+
+
 def is_cjk(ch: str) -> bool:
     return bool(_CJK_RE.match(ch))
 
@@ -126,6 +129,8 @@ class Flow:
         line ends a sentence, is a heading, or is clearly shorter than the
         lines around it, or when the next line opens an enumerated item.
         """
+        # page numbers of a PDF ("— 2 —", "-3-", "第2页 共5页") sit inside sentences that cross a page
+        lines = [ln for ln in lines if not PAGE_NUMBER.match(ln.folded)]
         if median is None:
             lengths = [len(ln.text) for ln in lines if len(ln.text) >= 4]
             median = statistics.median(lengths) if lengths else 0.0
