@@ -30,7 +30,7 @@ async def test_admin_creates_a_user_who_changes_the_one_time_password_and_logs_o
 
         await admin.fill("input[name=username]", "wangmin")
         await admin.fill("input[name=display_name]", "王敏")
-        await admin.select_option("select[name=unit_id]", "sz-kx")
+        await admin.select_option("form[action='/admin/users'] select[name=unit_id]", "sz-kx")  # not the search's
         await admin.check("input[name=roles][value=submitter]")
         await admin.click("form[action='/admin/users'] button[type=submit]")
         one_time = (await admin.locator("#one-time-password").inner_text()).strip()
