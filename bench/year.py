@@ -256,16 +256,26 @@ class Gateway:
         self.statuses: Counter[int | str] = Counter()
 
     def errors(self) -> int:
-        return sum(n for s, n in self.statuses.items() if s == "timeout" or s >= 500)
+        """5xx answers, timeouts and failed connections."""
+        return sum(n for s, n in self.statuses.items() if isinstance(s, str) or s >= 500)
 
     async def send(self, method: str, url: str, token: str, **kw) -> httpx.Response | None:
-        try:
-            r = await self.client.request(method, url, headers=bearer(token), **kw)
-        except httpx.TimeoutException:
-            self.statuses["timeout"] += 1
-            return None
-        self.statuses[r.status_code] += 1
-        return r
+        """One request; None when it timed out or the connection failed (counted as such)."""
+        for attempt in (1, 2):
+            try:
+                r = await self.client.request(method, url, headers=bearer(token), **kw)
+            except httpx.TimeoutException:
+                self.statuses["timeout"] += 1
+                return None
+            except httpx.TransportError as exc:
+                # Once: the server may have closed a pooled keep-alive connection as it was reused (after a long
+                # quiet phase). Twice: the gateway is not answering.
+                if attempt == 2:
+                    self.statuses[f"connection error ({type(exc).__name__})"] += 1
+                    return None
+                continue
+            self.statuses[r.status_code] += 1
+            return r
 
     async def command(self, method: str, url: str, token: str, ok: int, **kw) -> httpx.Response:
         """A load-phase command. A 5xx (the gateway gave up waiting on a service) is retried, as a user would;
@@ -280,20 +290,14 @@ class Gateway:
         raise RuntimeError(f"{method} {url} still failing after {self.RETRIES} retries")
 
 
-def rows_of(data) -> list:
-    """A list endpoint's rows, whether it answers a list or a page ({"items": [...], ...})."""
-    if isinstance(data, list):
-        return data
-    return next((data[k] for k in ("items", "rows", "results") if isinstance(data.get(k), list)), [])
-
-
 # ---------------------------------------------------------------- the load
-
-# Every consumer of the node's events stream must be idle before a phase is over (the read models are complete).
 
 
 async def quiet(js, node: str, timeout: float = 3600.0) -> float:
-    """Wait until every consumer of the node's events stream has acknowledged everything; seconds waited."""
+    """Wait until every consumer of the node's events stream has acknowledged everything; seconds waited.
+
+    A phase of the load, and each measured command, starts on a quiet node: the read models are complete, and
+    no figure pays for the work left over from the one before."""
     t0 = time.perf_counter()
     stream = subjects.events_stream(node)
     while True:
@@ -319,9 +323,8 @@ class City:
     in_review: dict[str, int] = field(default_factory=dict)  # submission id → revision awaiting review
     tally: Counter[str] = field(default_factory=Counter)  # 签收, 报送 (revisions), 采用, 退回: what the store must hold
 
-    @property
-    def by_id(self) -> dict[str, Unit]:
-        return {u.unit_id: u for u in self.units}
+    def __post_init__(self) -> None:
+        self.by_id = {u.unit_id: u for u in self.units}
 
 
 @dataclass
@@ -351,11 +354,14 @@ async def issue(gw: Gateway, js, city: City, payload: dict) -> tuple[str, float,
     return r.json()["notice_id"], created, time.perf_counter() - t0
 
 
-async def phase(gw: Gateway, clients: int, jobs: list[Callable[[], Awaitable[None]]]) -> tuple[int, float]:
-    """Run the jobs ``clients`` at a time: (how many, seconds until the last answer)."""
+async def phase(label: str, clients: int, jobs: list[Callable[[], Awaitable[None]]]) -> tuple[int, float]:
+    """Run the jobs ``clients`` at a time: (how many, seconds until the last answer), printed as it ends (at
+    300 units on a slow store a notice takes minutes: the line shows how far it got)."""
     t0 = time.perf_counter()
     await bounded(len(jobs), clients, lambda i: jobs[i]())
-    return len(jobs), time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
+    print(f" {label} {len(jobs)} in {seconds:.1f} s,", end="", flush=True)
+    return len(jobs), seconds
 
 
 async def sign(gw: Gateway, city: City, notice_id: str, unit_id: str) -> None:
@@ -387,6 +393,7 @@ async def load_notice(gw: Gateway, js, city: City, k: int, rng: random.Random, c
     errors_before = gw.errors()
     payload = notice_payload(k, city.units, rng)
     notice_id, issue_s, inbox_s = await issue(gw, js, city, payload)
+    print(f"notice {k + 1}: 201 after {ms(issue_s)}, every inbox after {ms(inbox_s)};", end="", flush=True)
     await quiet(js, gw.node)  # the submissions service knows what each unit owes before anyone answers
     asks = payload["asks"]
     ids = [u.unit_id for u in city.units]
@@ -400,18 +407,18 @@ async def load_notice(gw: Gateway, js, city: City, k: int, rng: random.Random, c
     rng.shuffle(answers)
 
     t0 = time.perf_counter()
-    phases = {"签收": await phase(gw, clients, [lambda u=u: sign(gw, city, notice_id, u) for u in signers])}
-    phases["报送"] = await phase(gw, clients, [
+    phases = {"签收": await phase("签收", clients, [lambda u=u: sign(gw, city, notice_id, u) for u in signers])}
+    phases["报送"] = await phase("报送", clients, [
         lambda u=u, a=a, r=r: submit(gw, city, notice_id, a, u, r) for u, a, _, r in answers])
     # Fates: < .85 采用; < .90 退回, re-submitted, 采用; < .93 退回, re-submitted, awaiting review; else awaiting review.
     sids = [submission_id(notice_id, a["ask_id"], u) for u, a, _, _ in answers]
     fates = [fate for _, _, fate, _ in answers]
-    phases["审核"] = await phase(gw, clients, [
+    phases["审核"] = await phase("审核", clients, [
         lambda s=s, f=f: decide(gw, city, s, f < 0.85) for s, f in zip(sids, fates) if f < 0.93])
     again = [(answer, sid) for answer, sid in zip(answers, sids) if 0.85 <= answer[2] < 0.93]
-    phases["重报"] = await phase(gw, clients, [
+    phases["重报"] = await phase("重报", clients, [
         lambda u=u, a=a, r=r: submit(gw, city, notice_id, a, u, r) for (u, a, _, r), _ in again])
-    phases["复审"] = await phase(gw, clients, [
+    phases["复审"] = await phase("复审", clients, [
         lambda s=sid: decide(gw, city, s, True) for answer, sid in again if answer[2] < 0.90])
     answered = time.perf_counter() - t0
     await quiet(js, gw.node)
@@ -617,7 +624,7 @@ async def measure_reads(gw: Gateway, s: Store, city: City, rng: random.Random, r
                 seconds, r = await timed(lambda: gw.send("GET", read.path.format(**p), token))
                 fig.times.append(seconds)
                 if r is None or r.status_code != 200:
-                    fig.errors[r.status_code if r is not None else "timeout"] += 1
+                    fig.errors[r.status_code if r is not None else "no answer"] += 1
                 else:
                     fig.sizes.append(len(r.content))
 
@@ -705,7 +712,7 @@ async def measure_accept(gw: Gateway, s: Store, city: City, rng: random.Random, 
 def record(fig: Figure, seconds: float, r: httpx.Response | None, ok: int) -> None:
     fig.times.append(seconds)
     if r is None or r.status_code != ok:
-        fig.errors[r.status_code if r is not None else "timeout"] += 1
+        fig.errors[r.status_code if r is not None else "no answer"] += 1
 
 
 async def measure_issue(gw: Gateway, js, s: Store, city: City, rng: random.Random, figs: tuple[Figure, Figure]) -> None:
@@ -873,9 +880,8 @@ def size_text(n: float) -> str:
 
 
 def print_notice(nl: NoticeLoad, size: int) -> None:
-    parts = ", ".join(f"{label} {n} in {s:.1f} s" for label, (n, s) in nl.phases.items() if n)
-    print(f"notice {nl.k + 1}: 201 after {ms(nl.issue_s)}, every inbox after {ms(nl.inbox_s)}; {parts}; "
-          f"answered in {nl.answered_s:.1f} s (settled {nl.settled_s:.1f} s); 5xx {nl.errors}; "
+    """The end of a notice's line (load_notice and phase print its beginning as it goes)."""
+    print(f" answered in {nl.answered_s:.1f} s (settled {nl.settled_s:.1f} s); 5xx {nl.errors}; "
           f"data dir {size_text(size)}", flush=True)
 
 
@@ -910,7 +916,7 @@ def report(loads: list[NoticeLoad], marks: list[Mark], cpu: dict[str, float], bi
           f"{percentile(answered, 50):.1f} s, last {loads[-1].answered_s:.1f} s, slowest {answered[-1]:.1f} s "
           f"(until every consumer was done: last {loads[-1].settled_s:.1f} s)")
     print(f"  HTTP answers: {', '.join(f'{n:,}× {s}' for s, n in sorted(gw.statuses.items(), key=str))}; "
-          f"5xx and timeouts: {gw.errors()}")
+          f"5xx, timeouts and failed connections: {gw.errors()}")
     print(f"  data dir: largest {size_text(biggest)} during the load")
     print(f"  CPU seconds, load phase (measurements left out): {cpu_parts(cpu)}")
     summary(loads, marks, biggest)

@@ -68,6 +68,6 @@ def test_year_runs_end_to_end_on_a_tiny_load():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for line in ("directory: 12 units", "notice 2: 201 after", "=== at 1 notice(s) answered", "=== at 2 notice(s) answered",
                  "收文 page", "GET /api/inbox", "汇总表 CSV export", "采用", "issue a notice → every inbox written",
-                 "store holds:", "=== load phase", "签收 + 报送 + 采用 of one notice by every unit", "5xx and timeouts:",
+                 "store holds:", "=== load phase", "签收 + 报送 + 采用 of one notice by every unit", "5xx, timeouts and failed connections:",
                  "data dir", "CPU seconds", "=== summary at 1 and 2 notices answered", "flagged against issue 10"):
         assert line in proc.stdout, proc.stdout
