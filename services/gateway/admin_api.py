@@ -9,12 +9,14 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from shared.commands import Actor
+from shared.contracts.notices import UnitQuery
+from shared.contracts.common import Actor
 from shared.errors import Invalid, NotFound
 from shared.ids import is_slug
 from shared.paging import page_of
 from shared.schemas import Role, Slug
 
+from .web import plain
 from .audit import client_ip, label
 from .auth import require
 from .paging import PageParams
@@ -93,7 +95,7 @@ async def hosted_unit(request: Request, unit_id: str) -> dict:
     try:
         if not is_slug(unit_id):
             raise NotFound("", field="unit_id")
-        unit = await request.app.state.backend.call("notices", "directory.get", {"unit_id": unit_id})
+        unit = plain(await request.app.state.backend.notices.get_unit(UnitQuery(unit_id=unit_id)))
     except NotFound:
         raise Invalid(f"目录中没有该单位：{unit_id}", field="unit_id", code="unknown_unit") from None
     if (unit.get("node_id") or node) != node:
@@ -113,8 +115,14 @@ Search = Annotated[str | None, Query(max_length=100, description="part of the na
 OfUnit = Annotated[str | None, Query(max_length=100, description="only those of this unit")]
 
 
+def search_text(q: str | None) -> str:
+    """What was typed into a search box, as plain text to look for (control characters, a NUL among them, would
+    make the store refuse the pattern built from it)."""
+    return "".join(ch for ch in (q or "") if ch.isprintable()).strip()[:100]
+
+
 def _filters(q: str | None, unit_id: str | None) -> dict[str, str | None]:
-    return {"search": (q or "").strip() or None, "unit_id": (unit_id or "").strip() or None}
+    return {"search": search_text(q) or None, "unit_id": (unit_id or "").strip() or None}
 
 
 @router.get("/users", summary="A page of the node's users by username (`page`, `per_page`), searched by name or "

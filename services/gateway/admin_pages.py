@@ -7,12 +7,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from shared.commands import Actor
+from shared.contracts.common import Empty
+from shared.contracts.common import Actor
 from shared.errors import DomainError, Invalid
 from shared.paging import PageQuery, page_of
 from shared.schemas import Role
 
-from .admin_api import AuditFilters, csv_response, hosted_unit
+from .web import plain
+from .admin_api import AuditFilters, csv_response, hosted_unit, search_text
 from .audit import ACTION_LABELS, details_text, label
 from .auth import require
 from .paging import PageParams
@@ -34,7 +36,7 @@ def render(request: Request, name: str, status_code: int = 200, **context) -> HT
 async def units_here(request: Request) -> list[dict]:
     """Units a user or token can belong to: those of the directory hosted on this node."""
     node = request.app.state.settings.node_id
-    units = await request.app.state.backend.call("notices", "directory.list")
+    units = plain(await request.app.state.backend.notices.all_units(Empty()))["items"]
     return [u for u in units if (u.get("node_id") or node) == node]
 
 
@@ -47,7 +49,7 @@ def names_of(units: list[dict]) -> dict[str, str]:
 
 def list_filters(request: Request) -> dict[str, str]:
     """The search of an admin list (``q``: part of a name; ``unit_id``) as typed, for the form and the links."""
-    return {k: (request.query_params.get(k) or "").strip()[:100] for k in ("q", "unit_id")}
+    return {k: search_text(request.query_params.get(k)) for k in ("q", "unit_id")}
 
 
 def _search(filters: dict[str, str]) -> dict[str, str | None]:

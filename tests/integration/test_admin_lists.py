@@ -10,7 +10,7 @@ import nats
 
 from shared import subjects
 from shared.clock import FixedClock
-from shared.commands import Actor
+from shared.contracts.common import Actor
 from shared.schemas import Role
 
 from ..fixtures import GD_UNITS
@@ -207,6 +207,7 @@ async def test_users_page_by_username_with_a_search_and_a_unit(node):
         assert await usernames(unit_id="sz-kjj") == ["sz08", "sz09", "sz10", "sz11"]
         assert await usernames(unit_id="sz-kjj", q="李") == ["sz08", "sz10", "sz11"]
         assert await usernames(q="(.*") == []  # typed text, not a pattern
+        assert await usernames(q="王\x00") == ["sz00", "sz03", "sz06", "sz09"]  # a control character is dropped
         assert (await api.get(url, params={"q": "王", "per_page": 2})).json()["total"] == 4
 
         await bad_pages_are_422(api, browser, url, "/admin/users")
