@@ -51,6 +51,15 @@ OPEN = ["pending", "retrying"]  # a delivery in these may still move; the others
 RECOUNT_TRIES = 10
 
 
+async def _put(collection, doc: dict) -> None:
+    """Store the whole document (the last save wins, as the admin expects). Two first saves at once (two
+    replicas) may both try the insert: the one that loses gets a duplicate key and replaces what the other made."""
+    try:
+        await collection.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+    except DuplicateKeyError:
+        await collection.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+
+
 def counts_id(notice_id: str, cause: str, channel: str) -> str:
     return f"{notice_id}|{cause}|{channel}"
 
@@ -174,7 +183,7 @@ class DeliveriesRepository:
         return await self.db["settings"].find_one({"_id": CHANNELS_ID})
 
     async def save_channels(self, doc: dict) -> None:
-        await self.db["settings"].replace_one({"_id": CHANNELS_ID}, {**doc, "_id": CHANNELS_ID}, upsert=True)
+        await _put(self.db["settings"], {**doc, "_id": CHANNELS_ID})
 
     async def templates(self) -> dict[str, dict]:
         return {d["_id"]: d async for d in self.db["templates"].find({})}
@@ -187,7 +196,7 @@ class DeliveriesRepository:
         return await self.db["templates"].find_one({"_id": f"{cause}:{channel}"})
 
     async def save_template(self, doc: dict) -> None:
-        await self.db["templates"].replace_one({"_id": doc["_id"]}, doc, upsert=True)
+        await _put(self.db["templates"], doc)
 
     async def delete_template(self, cause: str, channel: str) -> bool:
         return (await self.db["templates"].delete_one({"_id": f"{cause}:{channel}"})).deleted_count > 0
