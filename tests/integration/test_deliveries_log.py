@@ -144,9 +144,9 @@ async def test_the_delivery_log_is_read_a_page_at_a_time_with_its_filters(node):
             failed_page = (await browser.get(f"/notices/{nid}/deliveries?status=failed")).text
             assert failed_page.count("data-id=") == 1 and "SMTP 550" in failed_page and 'rel="next"' not in failed_page
             assert "没有符合条件的发送记录" in (await browser.get(f"/notices/{nid}/deliveries?status=retrying")).text
-            bad = await browser.get(f"/notices/{nid}/deliveries?page=x")
+            bad = await browser.get(f"/notices/{nid}/deliveries?page=x", headers=HTML)
             assert bad.status_code == 422 and "页码须为" in bad.text and "字段：page" in bad.text
-            bad = await browser.get(f"/notices/{nid}/deliveries?per_page=500")
+            bad = await browser.get(f"/notices/{nid}/deliveries?per_page=500", headers=HTML)
             assert bad.status_code == 422 and "每页条数须为" in bad.text
 
             # Only the issuing unit's issuers and reviewers read it.
