@@ -26,7 +26,7 @@ from nats.js.errors import APIError, NotFoundError
 from pydantic import BaseModel, ValidationError
 
 from . import subjects
-from .commands import Reply
+from .contracts.common import Reply
 from .errors import DomainError, Problem, Unavailable, from_problem
 from .events import Event
 
@@ -165,6 +165,19 @@ async def request(broker: NatsBroker, subject: str, command: BaseModel | dict, t
     if not reply.ok:
         raise from_problem(reply.error or Problem(status=500, code="internal", message="unknown error"))
     return reply.data
+
+
+class BusCaller:
+    """Reaches the services of one node over its bus: what a contract's client sends through (contracts/base.py)."""
+
+    def __init__(self, broker: NatsBroker, node: str, timeout: float = 10.0) -> None:
+        self.broker = broker
+        self.node = node
+        self.timeout = timeout
+
+    async def call(self, service: str, action: Any, payload: BaseModel, timeout: float | None = None) -> Any:
+        return await request(self.broker, subjects.rpc(self.node, service, action.name), payload,
+                             timeout=timeout or self.timeout)
 
 
 # ---------------------------------------------------------------- middlewares

@@ -16,7 +16,7 @@ import nats
 from pydantic import ValidationError
 
 from . import subjects
-from .commands import Reply
+from .contracts.common import Reply
 from .settings import SETTINGS_BY_SERVICE, GatewaySettings, ServiceSettings
 
 TIMEOUT_S = 3.0

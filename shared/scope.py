@@ -5,7 +5,7 @@ checks that it acts for its own unit. ``actor=None`` is a trusted internal
 caller (the node's own tools).
 """
 
-from .commands import Actor
+from .contracts.common import Actor
 from .errors import Forbidden
 
 

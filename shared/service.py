@@ -32,6 +32,7 @@ from .bus import (
     publish_to_stream,
 )
 from .clock import Clock, SystemClock
+from .contracts.base import Action, Contract
 from .events import Event
 from .settings import ServiceSettings
 from .storage import Index, connect, database, ensure_indexes
@@ -156,6 +157,16 @@ class Service:
         return self._durable(subjects.incoming(event_type, self.node), subjects.events_stream(self.node), name,
                              description, batch_size=batch_size, ack_wait=ACK_WAIT_S)
 
+    def consume(self, event: type[Event], name: str, description: str, handler: Callable[..., Awaitable[None]],
+                deps: Any, **options: Any) -> None:
+        """``on_event`` for a use case called as ``handler(event, deps)``: the event's model names its type."""
+        async def consumer(message: Any) -> None:
+            await handler(message, deps)
+
+        consumer.__name__ = name
+        consumer.__annotations__ = {"message": event, "return": None}
+        self.on_event(event.model_fields["type"].default, name, description, **options)(consumer)
+
     def on_work(self, job: str, description: str, *, batch_size: int = 4, ack_wait: float = 300.0):
         """Subscribe a handler to this service's jobs of one kind (``queue_work``), taken once by one replica.
 
@@ -175,6 +186,17 @@ class Service:
             description=description,
         )
 
+    def serve(self, contract: type[Contract], handlers: object, deps: Any) -> None:
+        """Answer every action of the service's contract with the handler of the same name in ``handlers``,
+        called as ``handler(request, deps)``. A missing handler fails at start-up, not at the first request."""
+        if contract.service != self.name:
+            raise TypeError(f"{self.name} cannot serve the contract of {contract.service}")
+        for action in contract.actions():
+            handler = getattr(handlers, action.name, None)
+            if handler is None:
+                raise TypeError(f"{self.name}: no handler for {action.name}")
+            self.on_rpc(action.name, action.description, query=action.query)(_bound(action, handler, deps))
+
     def on_rpc(self, action: str, description: str, *, query: bool = False):
         """Answer requests on ``rpc.<node>.<service>.<action>``, shared by the service's replicas (a queue group).
 
@@ -192,6 +214,16 @@ class Service:
         """Queue a job for this service (``on_work``); the same ``job_id`` queued twice is one job."""
         await publish_to_stream(self.broker, payload, subjects.work(self.node, self.name, job),
                                 stream=subjects.work_stream(self.node), headers={"Nats-Msg-Id": job_id})
+
+
+def _bound(action: Action[Any, Any], handler: Callable[..., Awaitable[Any]], deps: Any) -> Callable[..., Awaitable[Any]]:
+    """The subscriber of one action: FastStream validates the request against the annotation set here."""
+    async def answer(request: Any) -> Any:
+        return await handler(request, deps)
+
+    answer.__name__ = action.name
+    answer.__annotations__ = {"request": action.request, "return": action.reply}
+    return answer
 
 
 def run(create_app: Callable[[Any], FastStream], settings_cls: type[ServiceSettings]) -> None:

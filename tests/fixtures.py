@@ -24,7 +24,7 @@ checks these fixtures against facts quoted from the seeds).
 from datetime import UTC, date, datetime, timedelta
 
 from shared.clock import end_of_day
-from shared.commands import UpsertUnit
+from shared.contracts.notices import UpsertUnit
 from shared.schemas import Contact, UnitKind
 
 TZ = "Asia/Shanghai"

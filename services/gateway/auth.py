@@ -30,7 +30,8 @@ from typing import Annotated, Literal
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.commands import Actor
+from shared.contracts.notices import UnitQuery
+from shared.contracts.common import Actor
 from shared.errors import DomainError, Forbidden, NotFound, Unavailable
 from shared.schemas import Role
 
@@ -263,7 +264,7 @@ class UnitNames:
         if hit is not None and time.monotonic() - hit[0] < self.TTL_S:
             return hit[1]
         try:
-            name = (await self.backend.call("notices", "directory.get", {"unit_id": unit_id}))["name"]
+            name = (await self.backend.notices.get_unit(UnitQuery(unit_id=unit_id))).name
         except NotFound:
             name = unit_id
         except Unavailable:

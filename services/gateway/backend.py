@@ -1,4 +1,8 @@
-"""The gateway's handle on the node's services: request/reply over NATS."""
+"""The gateway's handle on the node's services: request/reply over NATS, through each service's typed client.
+
+``backend.notices.issue(cmd)`` sends the request its contract declares (shared/contracts) and returns the
+reply model, or raises the service's ``DomainError``.
+"""
 
 import logging
 from typing import Any
@@ -8,6 +12,7 @@ from pydantic import BaseModel
 
 from shared import subjects
 from shared.bus import request
+from shared.contracts.notices import Notices
 from shared.errors import Unavailable
 from shared.settings import GatewaySettings
 
@@ -26,6 +31,7 @@ class Backend:
             max_reconnect_attempts=-1,
             reconnect_time_wait=1,
         )
+        self.notices = Notices(self)
 
     async def start(self) -> None:
         await self.broker.connect()
@@ -33,10 +39,12 @@ class Backend:
     async def stop(self) -> None:
         await self.broker.stop()
 
-    async def call(self, service: str, action: str, payload: BaseModel | dict | None = None, timeout: float | None = None) -> Any:
+    async def call(self, service: str, action: Any, payload: BaseModel | dict | None = None,
+                   timeout: float | None = None) -> Any:
+        name = action if isinstance(action, str) else action.name
         return await request(
             self.broker,
-            subjects.rpc(self.node, service, action),
+            subjects.rpc(self.node, service, name),
             payload if payload is not None else {},
             timeout=timeout or self.settings.request_timeout,
         )

@@ -7,15 +7,17 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from shared.commands import Actor, DeleteUnit, UnitsQuery, UpsertUnit
+from shared.contracts.common import Actor, Empty
+from shared.contracts.notices import DeleteUnit, UnitQuery, UnitsQuery, UpsertUnit
 from shared.errors import DomainError
 from shared.schemas import Role, UnitKind
 
 from . import notice_forms as forms
-from .audit import command
+from .commands import send
 from .auth import require
 from .notices_api import run_import
 from .paging import page_query
+from .web import plain
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,7 +33,7 @@ def render(request: Request, name: str, status_code: int = 200, **context) -> HT
 
 
 async def _units(request: Request) -> list[dict]:
-    return await request.app.state.backend.call("notices", "directory.list")
+    return plain(await request.app.state.backend.notices.all_units(Empty()))["items"]
 
 
 async def _directory_page(request: Request, status_code: int = 200, **context) -> HTMLResponse:
@@ -45,7 +47,7 @@ async def _directory_page(request: Request, status_code: int = 200, **context) -
     except ValidationError:
         query = UnitsQuery(page=page_query(request))  # a filter no unit can match: show them all
         kind = parent_id = None
-    found = await request.app.state.backend.call("notices", "directory.page", query)
+    found = plain(await request.app.state.backend.notices.units_page(query))
     return render(request, "directory.html", status_code=status_code, units=found["items"], page=found, kind=kind,
                   parent_id=parent_id, **context)
 
@@ -67,7 +69,7 @@ async def new_unit(request: Request, actor: Admin) -> HTMLResponse:
 
 @router.get("/directory/{unit_id}", response_class=HTMLResponse)
 async def edit_unit(request: Request, unit_id: str, actor: Admin) -> HTMLResponse:
-    unit = await request.app.state.backend.call("notices", "directory.get", {"unit_id": unit_id})
+    unit = plain(await request.app.state.backend.notices.get_unit(UnitQuery(unit_id=unit_id)))
     values = {**unit, "unit_id": unit["id"], "contacts": [*(unit.get("contacts") or []), {}]}
     return await _unit_page(request, values, [], new=False)
 
@@ -91,7 +93,7 @@ async def save_unit(request: Request, actor: Admin) -> Response:
             doc_number_template=forms.text(data.get("doc_number_template")) or None,
             contacts=forms.contacts_of(data.get("contacts")),
         )
-        await command(request, "notices", "directory.upsert", cmd)
+        await send(request, request.app.state.backend.notices.upsert_unit, cmd)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, DomainError) and exc.status in (401, 403):
             raise
@@ -103,7 +105,7 @@ async def save_unit(request: Request, actor: Admin) -> Response:
 @router.post("/directory/{unit_id}/delete", response_class=HTMLResponse)
 async def delete_unit(request: Request, unit_id: str, actor: Admin) -> Response:
     try:
-        await command(request, "notices", "directory.delete", DeleteUnit(unit_id=unit_id, actor=actor))
+        await send(request, request.app.state.backend.notices.delete_unit, DeleteUnit(unit_id=unit_id, actor=actor))
     except DomainError as exc:
         if exc.status in (401, 403):
             raise
@@ -131,4 +133,4 @@ async def import_units(request: Request, actor: Admin) -> Response:
         errors = [{"line": r["line"], "field": forms.field_label(".".join(str(p) for p in r["loc"][3:])),
                    "message": r["msg"]} for r in rows]
         return await _directory_page(request, status_code=422, import_errors=errors, filename=upload.filename)
-    return RedirectResponse(f"/directory?imported={result['imported']}", status_code=303)
+    return RedirectResponse(f"/directory?imported={result.imported}", status_code=303)

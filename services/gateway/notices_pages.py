@@ -14,26 +14,18 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from shared.commands import (
-    AcknowledgeNotice,
-    Actor,
-    CorrectNotice,
-    ForwardNotice,
-    IssueNotice,
-    NoticeQuery,
-    TrackingQuery,
-    UnitNoticesQuery,
-    WithdrawNotice,
-)
+from shared.contracts.common import Actor, Empty, NoticeQuery, UnitNoticesQuery
+from shared.contracts.notices import AcknowledgeNotice, CorrectNotice, ForwardNotice, IssueNotice, TrackingQuery, WithdrawNotice
 from shared.clock import local_text, local_year
 from shared.errors import DomainError, Forbidden, NotFound, Unavailable
 from shared.schemas import Role, UnitKind
 
 from . import notice_forms as forms
-from .audit import command
+from .commands import send
 from .auth import CurrentActor, require
 from .notices_api import upload
 from .paging import PageParams, YearFilter
+from .web import plain
 from .submissions_api import commendations, notice_panel
 
 router = APIRouter(include_in_schema=False)
@@ -78,22 +70,22 @@ def recent_years(request: Request) -> list[int]:
 
 @router.get("/", response_class=HTMLResponse)
 async def outbox(request: Request, actor: CurrentActor, page: PageParams, year: YearFilter) -> HTMLResponse:
-    found = await request.app.state.backend.call("notices", "list", UnitNoticesQuery(year=year, page=page, actor=actor))
+    found = plain(await request.app.state.backend.notices.sent(UnitNoticesQuery(year=year, page=page, actor=actor)))
     return render(request, "outbox.html", notices=found["items"], page=found, year=year,
                   years=recent_years(request), can_issue=has(actor, "issuer"))
 
 
 @router.get("/inbox", response_class=HTMLResponse)
 async def inbox(request: Request, actor: CurrentActor, page: PageParams, year: YearFilter) -> HTMLResponse:
-    found = await request.app.state.backend.call("notices", "inbox", UnitNoticesQuery(year=year, page=page, actor=actor))
+    found = plain(await request.app.state.backend.notices.inbox(UnitNoticesQuery(year=year, page=page, actor=actor)))
     return render(request, "inbox.html", entries=found["items"], page=found, year=year,
                   years=recent_years(request), can_sign=has(actor, "submitter"), can_forward=has(actor, "issuer"))
 
 
 @router.post("/inbox/{notice_id}/acknowledge")
 async def acknowledge(request: Request, notice_id: str, actor: Submitter) -> Response:
-    await command(request, "notices", "acknowledge",
-                  AcknowledgeNotice(notice_id=notice_id, unit_id=actor.unit_id, actor=actor))
+    await send(request, request.app.state.backend.notices.acknowledge,
+               AcknowledgeNotice(notice_id=notice_id, unit_id=actor.unit_id, actor=actor))
     back = (await request.form()).get("next")
     return see_other(back if back in ("/inbox", f"/notices/{notice_id}") else "/inbox")
 
@@ -101,19 +93,19 @@ async def acknowledge(request: Request, notice_id: str, actor: Submitter) -> Res
 # ---------------------------------------------------------------- compose (发文)
 
 
-async def _directory(request: Request) -> list[dict]:
-    return await request.app.state.backend.call("notices", "directory.list")
+async def _directory(request: Request, actor: Actor) -> list[dict]:
+    return plain(await request.app.state.backend.notices.all_units(Empty(actor=actor)))["items"]
 
 
-async def _templates(request: Request) -> list[dict]:
-    return await request.app.state.backend.call("notices", "form_templates")
+async def _templates(request: Request, actor: Actor) -> list[dict]:
+    return plain(await request.app.state.backend.notices.form_templates(Empty(actor=actor)))["items"]
 
 
 async def _compose(request: Request, actor: Actor, values: dict, errors: list[dict], status_code: int = 200):
-    units = await _directory(request)
+    units = await _directory(request, actor)
     return render(request, "compose.html", status_code=status_code, mode="issue", actor=actor, units=units,
                   me_unit=next((u for u in units if u["id"] == actor.unit_id), None), values=values,
-                  errors=errors, presets=await _templates(request), upstream=None)
+                  errors=errors, presets=await _templates(request, actor), upstream=None)
 
 
 @router.get("/notices/new", response_class=HTMLResponse)
@@ -134,7 +126,7 @@ async def _attachments(request: Request, form, actor: Actor) -> list[dict]:
     files = [f for f in form.getlist("files") if getattr(f, "filename", None)]
     out = forms.uploaded_of([v for v in form.getlist("uploaded") if isinstance(v, str)])
     for f in files:
-        out.append(await upload(request.app.state.backend, f, actor, request.app.state.settings.max_upload_bytes))
+        out.append(plain(await upload(request.app.state.backend, f, actor, request.app.state.settings.max_upload_bytes)))
     return out
 
 
@@ -158,12 +150,12 @@ async def compose(request: Request, actor: Issuer) -> Response:
             attachments=values["uploaded"],
             actor=actor,
         )
-        created = await command(request, "notices", "issue", cmd)
+        created = await send(request, request.app.state.backend.notices.issue, cmd)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, DomainError) and exc.status in (401, 403):
             raise
         return await _compose(request, actor, values, forms.problems(exc), status_code=_status(exc))
-    return see_other(f"/notices/{created['notice_id']}")
+    return see_other(f"/notices/{created.notice_id}")
 
 
 def _status(exc: Exception) -> int:
@@ -194,16 +186,16 @@ def _forward_defaults(upstream: dict, units: list[dict], actor: Actor, tz: str) 
 
 async def _forward_page(request: Request, actor: Actor, upstream: dict, values: dict, errors: list[dict],
                         status_code: int = 200) -> HTMLResponse:
-    units = await _directory(request)
+    units = await _directory(request, actor)
     return render(request, "compose.html", status_code=status_code, mode="forward", actor=actor, units=units,
                   me_unit=next((u for u in units if u["id"] == actor.unit_id), None), values=values, errors=errors,
-                  presets=await _templates(request), upstream=upstream)
+                  presets=await _templates(request, actor), upstream=upstream)
 
 
 @router.get("/notices/{notice_id}/forward", response_class=HTMLResponse)
 async def forward_form(request: Request, notice_id: str, actor: Issuer) -> HTMLResponse:
     upstream = await _visible(request, notice_id, actor)
-    units = await _directory(request)
+    units = await _directory(request, actor)
     defaults = _forward_defaults(upstream, units, actor, request.app.state.settings.timezone)
     return await _forward_page(request, actor, upstream, defaults, [])
 
@@ -237,19 +229,19 @@ async def forward(request: Request, notice_id: str, actor: Issuer) -> Response:
             attachments=values["uploaded"],
             actor=actor,
         )
-        created = await command(request, "notices", "forward", cmd)
+        created = await send(request, request.app.state.backend.notices.forward, cmd)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, DomainError) and exc.status in (401, 403):
             raise
         return await _forward_page(request, actor, upstream, values, forms.problems(exc), status_code=_status(exc))
-    return see_other(f"/notices/{created['notice_id']}")
+    return see_other(f"/notices/{created.notice_id}")
 
 
 # ---------------------------------------------------------------- detail
 
 
 async def _visible(request: Request, notice_id: str, actor: Actor) -> dict:
-    return await request.app.state.backend.call("notices", "get", NoticeQuery(notice_id=notice_id, actor=actor))
+    return plain(await request.app.state.backend.notices.get(NoticeQuery(notice_id=notice_id, actor=actor)))
 
 
 @router.get("/notices/{notice_id}", response_class=HTMLResponse)
@@ -260,7 +252,7 @@ async def notice_page(request: Request, notice_id: str, actor: CurrentActor, pag
     tracking = sending = None
     if viewer.get("is_issuer") and (has(actor, "issuer") or has(actor, "reviewer")):
         try:
-            tracking = await b.call("notices", "tracking", TrackingQuery(notice_id=notice_id, page=page, actor=actor))
+            tracking = plain(await b.notices.tracking(TrackingQuery(notice_id=notice_id, page=page, actor=actor)))
         except Forbidden:
             tracking = None
         try:
@@ -319,7 +311,7 @@ async def correct(request: Request, notice_id: str, actor: Issuer) -> Response:
             asks=asks,
             actor=actor,
         )
-        await command(request, "notices", "correct", cmd)
+        await send(request, request.app.state.backend.notices.correct, cmd)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, DomainError) and exc.status in (401, 403):
             raise
@@ -331,7 +323,8 @@ async def correct(request: Request, notice_id: str, actor: Issuer) -> Response:
 async def withdraw(request: Request, notice_id: str, actor: Issuer) -> Response:
     reason = forms.text((await request.form()).get("reason"))
     try:
-        await command(request, "notices", "withdraw", WithdrawNotice(notice_id=notice_id, reason=reason, actor=actor))
+        await send(request, request.app.state.backend.notices.withdraw,
+                   WithdrawNotice(notice_id=notice_id, reason=reason, actor=actor))
     except ValidationError:
         return see_other(f"/notices/{notice_id}?error=" + quote("撤回须填写原因"))
     return see_other(f"/notices/{notice_id}")

@@ -11,19 +11,18 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Request, UploadFile, status
 from fastapi.responses import Response, StreamingResponse
 
+from shared.contracts.common import Actor, UnitNoticesQuery
+from shared.contracts.notices import ReadBlob
 from shared.commands import (
     AcceptSubmission,
-    Actor,
     ChaseSubmissions,
     CommendSubmission,
     CompileReport,
-    ReadBlob,
     ReturnSubmission,
     ReviewQuery,
     SubmissionQuery,
     SubmissionTableQuery,
     SubmitItems,
-    UnitNoticesQuery,
 )
 from shared.errors import NotFound, Unavailable
 from shared.ids import submission_id
@@ -33,6 +32,7 @@ from .api import issued_by_own_unit, visible_notice
 from .audit import command
 from .auth import CurrentActor, require
 from .backend import Backend
+from shared.contracts.notices import AttachmentInfo
 from .paging import PageParams
 from .notices_api import as_command, body_of, download, upload
 from .spreadsheet import submissions_table as submissions_csv
@@ -90,8 +90,8 @@ async def submission_file(submission_id: str, attachment_id: str, b: BackendDep,
         raise NotFound("附件不存在", field="attachment_id")
     # The submission is visible to the caller, so its files are. Made on another node, the bytes come from there.
     f = named[attachment_id]
-    here = await b.call("notices", "blob.read", ReadBlob(sha256=f["sha256"]))
-    return await download(b, {**f, "available": here["available"]})
+    here = await b.notices.read_blob(ReadBlob(sha256=f["sha256"]))
+    return await download(b, AttachmentInfo.model_validate({**f, "available": here.available}))
 
 
 @router.post("/notices/{notice_id}/asks/{ask_id}/submission", status_code=status.HTTP_201_CREATED,

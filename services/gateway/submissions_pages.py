@@ -12,17 +12,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
+from shared.contracts.common import Actor, NoticeQuery, UnitNoticesQuery
 from shared.commands import (
     AcceptSubmission,
-    Actor,
     ChaseSubmissions,
     CommendSubmission,
     CompileReport,
-    NoticeQuery,
     ReturnSubmission,
     ReviewQuery,
     SubmitItems,
-    UnitNoticesQuery,
 )
 from shared.errors import DomainError, Invalid, NotFound
 from shared.ids import submission_id
@@ -36,6 +34,7 @@ from .notice_forms import problems
 from .notices_api import upload
 from .notices_pages import has, render, see_other
 from .submissions_api import get_submission
+from .web import plain
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,7 +50,7 @@ def _refused(exc: Exception) -> int:
 
 
 async def _notice_and_ask(request: Request, notice_id: str, ask_id: str, actor: Actor) -> tuple[dict, dict]:
-    notice = await request.app.state.backend.call("notices", "get", NoticeQuery(notice_id=notice_id, actor=actor))
+    notice = plain(await request.app.state.backend.notices.get(NoticeQuery(notice_id=notice_id, actor=actor)))
     ask = next((a for a in notice["asks"] if a["ask_id"] == ask_id), None)
     if ask is None:
         raise NotFound("该通知没有这项报送要求", field="ask_id")

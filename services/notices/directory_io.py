@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import yaml
 from pydantic import ValidationError
 
-from shared.commands import UpsertUnit
+from shared.contracts.notices import UpsertUnit
 from shared.schemas import UnitKind
 
 CONTACT_FIELDS = ("name", "department", "office_phone", "mobile", "fax", "email", "address")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 
 from shared.clock import is_working_day, local_text
-from shared.commands import CorrectNotice, UpsertUnit
+from shared.contracts.notices import CorrectNotice, UpsertUnit
 from shared.errors import Invalid
 from shared.events import Event
 from shared.schemas import Ask, Attachment, ChainLink, Contact, FieldType, NoticeSnapshot, Route, UnitRef

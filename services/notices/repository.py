@@ -27,7 +27,6 @@ from pymongo import ASCENDING, DESCENDING, ReplaceOne
 from pymongo.errors import DuplicateKeyError
 
 from shared import outbox
-from shared.errors import Conflict
 from shared.schemas import NoticeSnapshot, UnitRef
 from shared.service import Service
 from shared.paging import PageQuery, Segment, read_page
@@ -51,8 +50,6 @@ INDEXES = [
 # What a 发文 row shows of a notice; the rest of the document (body, recipients) stays in the store.
 LIST_FIELDS = {"doc_number": 1, "title": 1, "issuers": 1, "issued_at": 1, "recipient_count": 1, "kind": 1,
                "status": 1, "parent_notice_id": 1, "upstream_change": 1, "revision": 1}
-
-MAX_NUMBER_ATTEMPTS = 100
 
 log = logging.getLogger("cascade.notices")
 
@@ -133,50 +130,24 @@ class NoticesRepository:
 
     # ------------------------------------------------------------ notices
 
-    async def insert_numbered(
-        self,
-        *,
-        issuer_unit_id: str,
-        year: int,
-        manual_number: str | None,
-        format_number: Callable[[int], str],
-        build: Callable[[str], tuple[dict, list[dict]]],
-    ) -> dict:
-        """Insert a notice under the next free 文号 of its issuer and year.
+    async def insert_notice(self, doc: dict, pending: list[dict], *, number_key: str, seq: int | None = None) -> bool:
+        """Store a new notice with its outbox; False if its 文号 is taken (``number_key`` is unique)."""
+        doc.update(number_key=number_key, **({"seq": seq} if seq is not None else {}), **{outbox.FIELD: pending})
+        try:
+            await self.notices.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
 
-        The number is taken only by the insert itself (``number_key`` is
-        unique), so a failed issue consumes no number: never reused, never
-        skipped. The counter is a hint to start from; if another replica
-        raced us to a number, the insert fails and we try the next one.
-        """
-        if manual_number:
-            doc, pending = build(manual_number)
-            doc.update(number_key=f"{issuer_unit_id}:{manual_number}", **{outbox.FIELD: pending})
-            try:
-                await self.notices.insert_one(doc)
-            except DuplicateKeyError as exc:
-                raise Conflict(f"文号已存在：{manual_number}", field="doc_number", code="duplicate_doc_number") from exc
-            return doc
+    async def number_hint(self, issuer_unit_id: str, year: int) -> int:
+        """The 文号 sequence to try first: one past the last the issuer took this year."""
+        counter = await self.counters.find_one({"_id": f"{issuer_unit_id}:{year}"})
+        return (counter or {}).get("last", 0) + 1
 
-        counter_id = f"{issuer_unit_id}:{year}"
-        counter = await self.counters.find_one({"_id": counter_id})
-        seq = (counter or {}).get("last", 0) + 1
-        for _ in range(MAX_NUMBER_ATTEMPTS):
-            number = format_number(seq)
-            doc, pending = build(number)
-            doc.update(number_key=f"{issuer_unit_id}:{number}", seq=seq, **{outbox.FIELD: pending})
-            try:
-                await self.notices.insert_one(doc)
-            except DuplicateKeyError:
-                seq += 1
-                continue
-            await self._advance_counter(counter_id, seq)
-            return doc
-        raise Conflict("无法分配文号，请稍后再试", field="doc_number", code="doc_number_exhausted")
-
-    async def _advance_counter(self, counter_id: str, seq: int) -> None:
+    async def advance_number_hint(self, issuer_unit_id: str, year: int, seq: int) -> None:
         """Move the hint up to ``seq`` (``$max``: never down). The notice is stored already, so this must not fail it:
-        a counter left behind only makes the next allocation step over taken numbers."""
+        a hint left behind only makes the next issue step over taken numbers."""
+        counter_id = f"{issuer_unit_id}:{year}"
         try:
             await upsert(self.counters, counter_id, {"$max": {"last": seq}})
         except DuplicateKeyError:

@@ -6,6 +6,7 @@ from faststream import FastStream
 from pydantic import BaseModel
 
 from shared.clock import Clock
+from shared.contracts.common import UnitNoticesQuery
 from shared.commands import (
     AcceptSubmission,
     ChaseSubmissions,
@@ -16,7 +17,6 @@ from shared.commands import (
     SubmissionQuery,
     SubmissionTableQuery,
     SubmitItems,
-    UnitNoticesQuery,
 )
 from shared.events import (
     DeadlineApproaching,

@@ -19,9 +19,9 @@ from shared import file_sync, outbox, subjects
 from shared.blobs import BlobStore
 from shared.bus import request
 from shared.clock import Clock
+from shared.contracts.common import Actor, UnitNoticesQuery
 from shared.commands import (
     AcceptSubmission,
-    Actor,
     ChaseSubmissions,
     CommendSubmission,
     CompileReport,
@@ -30,7 +30,6 @@ from shared.commands import (
     SubmissionQuery,
     SubmissionTableQuery,
     SubmitItems,
-    UnitNoticesQuery,
 )
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.events import (

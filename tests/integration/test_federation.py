@@ -14,7 +14,7 @@ import nats
 import pytest
 
 from shared import federation, subjects
-from shared.commands import UpsertUnit
+from shared.contracts.notices import UpsertUnit
 from shared.schemas import UnitKind
 
 from ..federation_harness import FedNode, build, link_consumer_waiting, teardown

@@ -140,7 +140,7 @@ async def receipts_match(issuer, clerk, unit: str, notice_ids: set[str]) -> None
         r = await issuer.get(f"/api/notices/{nid}/tracking")
         assert r.status_code == 200, r.text
         t = r.json()
-        row = next(x for x in t["recipients"] if x["unit_id"] == unit)
+        row = next(x for x in t["page"]["items"] if x["unit_id"] == unit)
         assert entries[nid]["acknowledged_at"] and row["acknowledged_at"] == entries[nid]["acknowledged_at"]
         assert row["acknowledged_by"] == entries[nid]["acknowledged_by"]
         assert t["acknowledged"] == 1

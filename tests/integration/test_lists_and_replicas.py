@@ -87,7 +87,7 @@ async def test_two_replicas_lose_nothing_under_concurrent_commands(node):
             t = await ok(await issuer.get(f"/api/notices/{nid}/tracking", params={"per_page": 200}))
             return t if t["acknowledged"] == len(recipients) else None
         tracking = await eventually(all_signed, timeout=60)
-        assert {r["unit_id"] for r in tracking["recipients"] if r["acknowledged_at"]} == set(recipients)
+        assert {r["unit_id"] for r in tracking["page"]["items"] if r["acknowledged_at"]} == set(recipients)
         listed = (await ok(await issuer.get("/api/notices")))["items"]
         assert [(n["id"], n["acknowledged"], n["recipients"]) for n in listed] == [(nid, len(recipients),
                                                                                     len(recipients))]
@@ -230,7 +230,7 @@ async def test_the_directory_and_the_signing_table_page_too(node):
         assert (t["total"], t["pending"], t["page"]["has_more"], t["page"]["total"]) == (UNITS, UNITS - 1, False,
                                                                                          UNITS)
         # The signed one is last: those who have not signed come first.
-        assert [r["unit_id"] for r in t["recipients"]][-1] == recipients[-1] and t["recipients"][-1]["acknowledged_at"]
+        assert [r["unit_id"] for r in t["page"]["items"]][-1] == recipients[-1] and t["page"]["items"][-1]["acknowledged_at"]
         page_html = await (await as_role(http, CITY, "issuer")).get(f"/notices/{nid}", params={"per_page": 10}, headers={"accept": "text/html"})
         assert 'rel="next"' in page_html.text
 

@@ -70,9 +70,9 @@ async def test_seed000_issue_acknowledge_and_forward_with_routing(node):
         ack = await ok(await gd.post(f"/api/inbox/{nid}/acknowledge"))
         assert ack["acknowledged_at"].startswith("2020-05-06T04:00")
         tracking = await tracking_when(cast, nid, lambda t: t["acknowledged"] == 1)
-        row = next(r for r in tracking["recipients"] if r["unit_id"] == "gd-kx")
+        row = next(r for r in tracking["page"]["items"] if r["unit_id"] == "gd-kx")
         assert row["acknowledged_at"].startswith("2020-05-06T04:00")
-        assert {r["unit_id"] for r in tracking["recipients"] if not r["acknowledged_at"]} == {
+        assert {r["unit_id"] for r in tracking["page"]["items"] if not r["acknowledged_at"]} == {
             "gd-kjt", "qh-kx", "sn-kx", "cmes", "thu-kx", "sinopec-kx"}
 
         # 转发 jointly with the 科技厅, own 文号, deadline 10 days earlier, own routing.
@@ -117,7 +117,7 @@ async def test_seed000_issue_acknowledge_and_forward_with_routing(node):
         assert upstream["forwards"][fid]["doc_number"] == "粤科协联〔2020〕9号"
         assert upstream["viewer"]["is_issuer"] is False and upstream["viewer"]["inbox"]["forwarded"][fid]
         tracking = await ok(await cast.get(f"/api/notices/{nid}/tracking"))
-        row = next(r for r in tracking["recipients"] if r["unit_id"] == "gd-kx")
+        row = next(r for r in tracking["page"]["items"] if r["unit_id"] == "gd-kx")
         assert [f["notice_id"] for f in row["forwarded"]] == [fid]
 
         # The province's 发文 lists the forward (for both joint issuers); the nation's the original, 1 of 7 signed.
@@ -390,7 +390,7 @@ async def test_bad_corrections_are_refused(node, body, field, code):
 
 async def test_many_units_acknowledging_at_once_are_all_recorded(node):
     """Receipts merge into one tracking document; on FerretDB concurrent merges must not lose any."""
-    from shared.commands import UpsertUnit
+    from shared.contracts.notices import UpsertUnit
     from shared.schemas import UnitKind
 
     units = [UpsertUnit(unit_id=f"county-{i:02d}", name=f"第{i}县科协", kind=UnitKind.kexie, parent_id="wn-kx")

@@ -13,7 +13,7 @@ from nats.js.api import StreamSource
 from shared import subjects
 from shared.bus import _stream_config, node_stream_configs
 from shared.clock import FixedClock
-from shared.commands import UpsertUnit
+from shared.contracts.notices import UpsertUnit
 from shared.schemas import UnitKind
 
 from ..fixtures import SEED000_NOW, as_unit, deadline, load_directory, seed000_national
@@ -84,7 +84,7 @@ async def test_remote_recipients_get_their_copy_acknowledge_upward_and_forward_b
             # 签收 below reaches the issuer's tracking at the top.
             assert (await gd.post(f"/api/inbox/{nid}/acknowledge")).status_code == 200
             t = await eventually(lambda: _tracking(cast, nid, 1))
-            [row] = [r for r in t["recipients"] if r["acknowledged_at"]]
+            [row] = [r for r in t["page"]["items"] if r["acknowledged_at"]]
             assert row["unit_id"] == "gd-kx" and row["node_id"] == city.node_id
             # Tracking is the issuer's: the copy below has none.
             assert (await gd.get(f"/api/notices/{nid}/tracking")).status_code == 403

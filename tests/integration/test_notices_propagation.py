@@ -20,7 +20,7 @@ from nats.js.api import StreamSource
 from shared import subjects
 from shared.bus import _stream_config, node_stream_configs
 from shared.clock import FixedClock
-from shared.commands import UpsertUnit
+from shared.contracts.notices import UpsertUnit
 from shared.schemas import UnitKind
 
 from ..fixtures import SEED000_NOW, as_unit, deadline, load_directory, seed000_forward, seed000_national
@@ -275,7 +275,7 @@ async def _in_inbox(client, notice_id: str) -> bool:
 
 async def _forwarded_rows(issuer, notice_id: str, unit_id: str):
     t = (await issuer.get(f"/api/notices/{notice_id}/tracking")).json()
-    row = next((r for r in t.get("recipients", []) if r["unit_id"] == unit_id), None)
+    row = next((r for r in t.get("page", {}).get("items", []) if r["unit_id"] == unit_id), None)
     return (row or {}).get("forwarded")
 
 

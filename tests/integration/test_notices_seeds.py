@@ -236,4 +236,4 @@ async def _in_inbox(client, notice_id):
 
 async def _acknowledged(client, notice_id, unit_id):
     t = (await client.get(f"/api/notices/{notice_id}/tracking")).json()
-    return any(r["unit_id"] == unit_id and r["acknowledged_at"] for r in t["recipients"])
+    return any(r["unit_id"] == unit_id and r["acknowledged_at"] for r in t["page"]["items"])

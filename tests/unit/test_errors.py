@@ -2,7 +2,7 @@
 
 import pytest
 
-from shared.commands import Reply
+from shared.contracts.common import Reply
 from shared.errors import (
     Conflict,
     DomainError,

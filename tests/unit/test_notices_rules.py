@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.notices import domain
-from shared.commands import CorrectNotice, UpsertUnit
+from shared.contracts.notices import CorrectNotice, UpsertUnit
 from shared.errors import Invalid
 from shared.events import NoticeIssued
 from shared.schemas import Ask, NoticeSnapshot, Route, UnitKind, UnitRef

@@ -1,0 +1,39 @@
+"""Sending a command: call the service through its typed client and, once it took effect, record it in the audit
+log. Every route that changes state sends through here; queries call the clients directly."""
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from fastapi import Request
+from pydantic import BaseModel
+
+from .audit import _summary, client_ip
+
+log = logging.getLogger("cascade.gateway.commands")
+
+Req = TypeVar("Req", bound=BaseModel)
+Rep = TypeVar("Rep")
+
+
+async def send(request: Request, action: Callable[[Req], Awaitable[Rep]], cmd: Req, *,
+               target: str | None = None) -> Rep:
+    """``action`` is a client's bound action (``backend.notices.issue``); a refused command raises before anything
+    is recorded."""
+    result = await action(cmd)
+    await record(request, f"{action.service}.{action.__name__}", cmd, result, target=target)  # type: ignore[attr-defined]
+    return result
+
+
+async def record(request: Request, name: str, cmd: Any, result: Any, *, target: str | None = None) -> None:
+    """The audit entry of a command that took effect: who, what, on what, through what."""
+    details = _summary(cmd, result.model_dump(mode="json") if isinstance(result, BaseModel) else result)
+    identity = getattr(request.state, "identity", None)
+    actor = getattr(cmd, "actor", None) or (identity.actor if identity else None)
+    try:
+        await request.app.state.audit.append(
+            name, by=actor, target=target or details.get("notice_id") or details.get("unit_id"),
+            via=identity.via if identity else None, ip=client_ip(request), details=details,
+        )
+    except Exception:  # the command took effect; losing its entry must not turn success into an error
+        log.exception("could not record %s by %s in the audit log", name, actor)

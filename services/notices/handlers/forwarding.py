@@ -1,0 +1,109 @@
+"""转发: a recipient re-issues a notice to its own subordinates, with its own 文号, cover note, contacts, routing
+and earlier deadlines; the original travels with it as a file."""
+
+import asyncio
+
+from shared import outbox
+from shared.contracts.notices import (
+    ForwardNotice,
+    Issued,
+)
+from shared.errors import Conflict, Invalid, NotFound
+from shared.events import NoticeForwarded, NoticeForwardReported
+from shared.ids import new_id
+from shared.schemas import Attachment
+from shared.scope import act_as, actor_name
+
+from .. import domain
+from ..repository import notice_document, snapshot_of
+from .attachments import checked_attachments
+from .deps import Deps
+from .issuing import insert_numbered, units_and_refs
+from .propagation import flag_if_changed_meanwhile, link_forward
+
+
+async def forward(cmd: ForwardNotice, d: Deps) -> Issued:
+    now = d.clock.now()
+    act_as(cmd.actor, cmd.unit_id, "unit_id")
+    domain.check_title(cmd.title)
+    upstream_doc = await d.repo.get_notice(cmd.notice_id)
+    entry = await d.repo.inbox_entry(cmd.notice_id, cmd.unit_id)
+    if upstream_doc is None or entry is None:
+        raise NotFound("本单位收文中没有该通知", field="notice_id")
+    if upstream_doc.get("status") == "withdrawn":
+        raise Conflict("该通知已撤回，不能转发", field="notice_id", code="withdrawn")
+    upstream = snapshot_of(upstream_doc)
+
+    issuer_ids = [cmd.unit_id, *cmd.co_issuer_unit_ids]
+    routed = domain.route_unit_ids(cmd.extra_asks, cmd.routes)
+    units, refs = await units_and_refs(d, issuer_ids + cmd.recipient_unit_ids + routed)
+    if cmd.unit_id not in refs:
+        raise NotFound(f"单位不存在：{cmd.unit_id}", field="unit_id")
+    issuers = [refs[cmd.unit_id], *domain.check_issuers(cmd.co_issuer_unit_ids, refs, field="co_issuer_unit_ids")]
+    if cmd.unit_id in cmd.co_issuer_unit_ids:
+        raise Invalid("联合转发单位不能是本单位", field="co_issuer_unit_ids")
+    issuer_docs = {u.unit_id: units[u.unit_id] for u in issuers}
+    domain.check_routes(cmd.routes, units, field="routes")
+    asks, warnings = domain.forward_asks(
+        upstream.asks, cmd.deadlines, cmd.routes, now, unit_kinds=cmd.unit_kinds,
+        tz=d.tz, min_slack=d.settings.min_forward_slack_days, working_days=d.settings.forward_slack_in_working_days,
+    )
+    domain.check_asks(cmd.extra_asks, now, units, field="extra_asks", taken_ids=[a.ask_id for a in asks])
+    refused = domain.forward_refusals(issuers, upstream, await _ancestors(issuer_ids, d))
+    recipients = domain.check_recipients(cmd.recipient_unit_ids, refs, issuers=issuer_ids,
+                                         reachable_nodes=d.reachable_nodes, refused=refused)
+    extra_files = await checked_attachments(cmd.attachments, d)
+
+    # The original travels with the 转发 as a file, so every level can read
+    # exactly what it was given even where the upstream notice is not visible.
+    text = domain.original_text(upstream, d.tz).encode("utf-8")
+    sha = await asyncio.to_thread(d.blobs.put, text)
+    original = Attachment(attachment_id=new_id(), filename=domain.original_filename(upstream),
+                          content_type="text/plain", size=len(text), sha256=sha, original_of=upstream.notice_id)
+    notice_id = new_id()
+
+    def build(number: str) -> tuple[dict, list[dict]]:
+        notice = domain.forwarded_snapshot(
+            upstream, notice_id=notice_id, doc_number=number, title=cmd.title or domain.forward_title(upstream.title),
+            issuers=issuers, recipients=recipients, cover_note=cmd.cover_note, asks=[*asks, *cmd.extra_asks],
+            contacts=cmd.contacts, attachments=[original, *upstream.attachments, *extra_files],
+            now=now, issued_by=actor_name(cmd.actor),
+        )
+        events = domain.notice_events(
+            lambda n, part, parts: NoticeForwarded(occurred_at=now, origin_node=d.node,
+                                                   root_notice_id=upstream.root_notice_id,
+                                                   notice=n, part=part, parts=parts),
+            notice, d.node, d.settings.recipients_per_event,
+        )
+        # The upstream issuer's node learns of the 转发 too, wherever it was made.
+        report = NoticeForwardReported(
+            occurred_at=now, origin_node=d.node, root_notice_id=upstream.root_notice_id,
+            notice_id=upstream.notice_id, issuer_node=upstream_node, forward_notice_id=notice_id,
+            doc_number=number, unit_id=issuers[0].unit_id, unit_name=issuers[0].name, node_id=d.node,
+            recipients=len(recipients), forwarded_at=now,
+        )
+        events += [(report, None)] + ([(report, upstream_node)] if upstream_node != d.node else [])
+        return notice_document(notice, kind="forwarded", origin="local", warnings=warnings), outbox.entries(*events)
+
+    upstream_node = upstream.issuers[0].node_id
+    doc = await insert_numbered(d, issuer_docs[cmd.unit_id], cmd.doc_number, now, build)
+    await link_forward(snapshot_of(doc), d)
+    await flag_if_changed_meanwhile(upstream_doc, doc["_id"], d)
+    return Issued(notice_id=doc["_id"], doc_number=doc["doc_number"], recipients=len(recipients), warnings=warnings)
+
+
+async def _ancestors(unit_ids: list[str], d: Deps) -> dict[str, str]:
+    """The units above these in the directory (``parent_id`` chains), id → name. Looked up by ``_id``."""
+    out: dict[str, str] = {}
+    seen = set(unit_ids)
+    todo = list(unit_ids)
+    while todo:
+        unit = await d.repo.get_unit(todo.pop())
+        parent_id = (unit or {}).get("parent_id")
+        if parent_id and parent_id not in seen:
+            seen.add(parent_id)
+            parent = await d.repo.get_unit(parent_id)
+            if parent is not None:
+                out[parent_id] = parent["name"]
+                todo.append(parent_id)
+    return out

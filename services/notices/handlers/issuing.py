@@ -1,0 +1,91 @@
+"""发文: issuing a notice under the next 文号 of its lead issuer."""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from shared import outbox
+from shared.clock import local_year
+from shared.contracts.notices import (
+    IssueNotice,
+    Issued,
+)
+from shared.errors import Conflict, Forbidden
+from shared.events import NoticeIssued
+from shared.ids import new_id
+from shared.schemas import NoticeSnapshot, UnitRef
+from shared.scope import actor_name
+
+from .. import domain
+from ..repository import notice_document
+from .attachments import checked_attachments
+from .deps import Deps
+
+MAX_NUMBER_ATTEMPTS = 100
+
+
+async def units_and_refs(d: Deps, ids: list[str]) -> tuple[dict[str, dict], dict[str, UnitRef]]:
+    units = await d.repo.units_by_id(ids)
+    return units, {uid: domain.unit_ref(doc, d.node) for uid, doc in units.items()}
+
+
+async def issue(cmd: IssueNotice, d: Deps) -> Issued:
+    now = d.clock.now()
+    # The lead issuer's 文号 sequence is used: only the lead unit's own issuers may issue (joint or not).
+    if cmd.actor is not None and cmd.actor.unit_id != cmd.issuer_unit_ids[0]:
+        raise Forbidden("只能以本单位为主办单位发文", field="issuer_unit_ids.0", code="other_unit")
+    domain.check_title(cmd.title)
+    units, refs = await units_and_refs(d, cmd.issuer_unit_ids + cmd.recipient_unit_ids + domain.route_unit_ids(cmd.asks))
+    issuers = domain.check_issuers(cmd.issuer_unit_ids, refs)
+    issuer_docs = {u.unit_id: units[u.unit_id] for u in issuers}
+    domain.check_asks(cmd.asks, now, units)
+    recipients = domain.check_recipients(cmd.recipient_unit_ids, refs, issuers=cmd.issuer_unit_ids,
+                                         reachable_nodes=d.reachable_nodes)
+    attachments = await checked_attachments(cmd.attachments, d)
+    lead = issuer_docs[issuers[0].unit_id]
+    notice_id = new_id()
+
+    def build(number: str) -> tuple[dict, list[dict]]:
+        notice = NoticeSnapshot(
+            notice_id=notice_id, doc_number=number, title=cmd.title, issuers=issuers, body=cmd.body,
+            asks=cmd.asks, contacts=cmd.contacts, attachments=attachments, recipients=recipients,
+            root_notice_id=notice_id, chain=[], issued_at=now, issued_by=actor_name(cmd.actor),
+        )
+        events = domain.notice_events(
+            lambda n, part, parts: NoticeIssued(occurred_at=now, origin_node=d.node, root_notice_id=notice_id,
+                                                notice=n, part=part, parts=parts),
+            notice, d.node, d.settings.recipients_per_event,
+        )
+        return notice_document(notice, kind="issued", origin="local", warnings=[]), outbox.entries(*events)
+
+    doc = await insert_numbered(d, lead, cmd.doc_number, now, build)
+    return Issued(notice_id=doc["_id"], doc_number=doc["doc_number"], recipients=len(recipients))
+
+
+async def insert_numbered(d: Deps, lead: dict, manual: str | None, now: datetime,
+                          build: Callable[[str], tuple[dict, list[dict]]]) -> dict:
+    """Store a notice under the next free 文号 of its lead issuer and year (or the one given), then publish it.
+
+    The number is taken only by the insert itself (``number_key`` is unique),
+    so a failed issue consumes no number: never reused, never skipped. The
+    counter is a hint to start from; if another replica took the number
+    first, the insert fails and the next one is tried.
+    """
+    year = local_year(now, d.tz)
+    if manual:
+        doc, pending = build(manual)
+        if not await d.repo.insert_notice(doc, pending, number_key=f"{lead['_id']}:{manual}"):
+            raise Conflict(f"文号已存在：{manual}", field="doc_number", code="duplicate_doc_number")
+    else:
+        seq = await d.repo.number_hint(lead["_id"], year)
+        for _ in range(MAX_NUMBER_ATTEMPTS):
+            number = domain.format_doc_number(lead.get("doc_number_template"), prefix=lead["name"], year=year, seq=seq)
+            doc, pending = build(number)
+            if await d.repo.insert_notice(doc, pending, number_key=f"{lead['_id']}:{number}", seq=seq):
+                await d.repo.advance_number_hint(lead["_id"], year, seq)
+                break
+            seq += 1
+        else:
+            raise Conflict("无法分配文号，请稍后再试", field="doc_number", code="doc_number_exhausted")
+    await d.repo.flush(doc["_id"], pending)
+    await d.repo.list_sent(doc, local_year(doc["issued_at"], d.tz))  # again when its event is consumed (crash-safe)
+    return doc

@@ -1,0 +1,192 @@
+"""Notices arriving and changing: inboxes filled from notice events, copies kept, 转发 linked to what they
+forward, and 更正/撤回 flagged down every forwarding chain.
+
+Writes use deterministic ``_id``s or keyed ``$set``s, so a redelivery changes nothing.
+"""
+
+from datetime import datetime
+
+from shared import outbox
+from shared.clock import local_year
+from shared.events import (
+    NoticeCorrected,
+    NoticeForwarded,
+    NoticeForwardReported,
+    NoticeIssued,
+    NoticeUpstreamChanged,
+    NoticeWithdrawn,
+)
+from shared.schemas import NoticeSnapshot
+
+from .. import domain
+from ..repository import snapshot_of
+from .attachments import want_files
+from .deps import Deps
+
+
+async def on_notice_arrived(event: NoticeIssued | NoticeForwarded, d: Deps) -> None:
+    """A notice addressed to units hosted here: keep a copy and fill their inboxes.
+
+    Runs for local issues too (the notice is stored already then). Writes use
+    deterministic ``_id``s or keyed ``$set``s, so a redelivery changes nothing.
+    """
+    notice = event.notice
+    kind = "forwarded" if isinstance(event, NoticeForwarded) else "issued"
+    now = d.clock.now()
+    if event.origin_node != d.node:
+        await d.repo.store_received(notice, event.part, now, kind)
+        if event.part == 1:
+            await want_files(notice.attachments, event.origin_node, d)
+    here = [r for r in notice.recipients if r.node_id == d.node]
+    await d.repo.deliver_to_inbox(notice, here, kind, now, local_year(notice.issued_at, d.tz))
+    if event.origin_node == d.node and event.part == 1:
+        await d.repo.list_sent({"_id": notice.notice_id, "issued_at": notice.issued_at,
+                                "issuer_unit_ids": [i.unit_id for i in notice.issuers]}, local_year(notice.issued_at, d.tz))
+    if kind == "forwarded" and event.origin_node == d.node and event.part == 1:
+        stored = await d.repo.get_notice(notice.notice_id)  # the whole notice: a part holds a slice of recipients
+        if stored is not None:
+            await link_forward(snapshot_of(stored), d)
+
+
+async def on_notice_corrected(event: NoticeCorrected, d: Deps) -> None:
+    """Recipients here see the corrected notice and why; notices forwarded from it here are flagged."""
+    notice = event.notice
+    now = d.clock.now()
+    change = {"kind": "corrected", "reason": event.reason, "at": event.occurred_at, "by": event.corrected_by,
+              "revision": notice.revision, "changed": event.changed}
+    if event.origin_node != d.node:
+        fields = {name: notice.model_dump(mode="python")[name] for name in domain.CORRECTABLE}
+        fields.update(revision=notice.revision, status="corrected", last_change=change)
+        await d.repo.apply_correction(notice, fields, event.part, now)
+        if event.part == 1:
+            await want_files(notice.attachments, event.origin_node, d)
+    if event.part == 1:
+        deadlines = [a.deadline for a in notice.asks]
+        await d.repo.mark_inbox(notice.notice_id, {
+            "status": "corrected", "title": notice.title, "change": change,
+            "next_deadline": min(deadlines) if deadlines else None,
+        })
+        await flag_forwards(notice.notice_id, upstream_change(notice.notice_id, notice.doc_number, change), d)
+
+
+async def on_notice_withdrawn(event: NoticeWithdrawn, d: Deps) -> None:
+    change = {"kind": "withdrawn", "reason": event.reason, "at": event.occurred_at, "by": event.withdrawn_by}
+    if event.origin_node != d.node:
+        await d.repo.set_fields(event.notice_id, {"status": "withdrawn", "last_change": change})
+    await d.repo.mark_inbox(event.notice_id, {"status": "withdrawn", "change": change})
+    await flag_forwards(event.notice_id, upstream_change(event.notice_id, event.doc_number, change), d)
+
+
+# ---------------------------------------------------------------- 更正/撤回 down the forwarding chains
+#
+# A 更正 or 撤回 of notice N reaches every node holding N (its copies). Each
+# node flags the forwards made *there* of N (``flag_forwards``): the flag and
+# a ``notice.upstream_changed`` event per forward go into the forward's
+# document in one write, then out — locally and to each node hosting the
+# forward's recipients. Every node receiving it records the flag for the
+# forward's readers (``on_upstream_changed``) and flags the forwards made
+# there of *that* forward, and so on down the chain. Keyed by the change id
+# (N + revision, or N's withdrawal) and deterministic event ids: a
+# redelivery anywhere republishes the same events and flags nothing twice.
+
+
+def upstream_change(notice_id: str, doc_number: str, change: dict) -> dict:
+    """The flag forwards below a changed notice carry: what changed up there, why, when, and its 文号."""
+    return {"change_id": domain.change_id(notice_id, change["kind"], change.get("revision")),
+            "kind": change["kind"], "reason": change["reason"], "at": change["at"], "by": change.get("by", ""),
+            "revision": change.get("revision") if change["kind"] == "corrected" else None,
+            "notice_id": notice_id, "doc_number": doc_number}
+
+
+async def flag_forwards(notice_id: str, change: dict, d: Deps) -> None:
+    """Flag every 转发 made on this node of ``notice_id`` (those made elsewhere are flagged there)."""
+    doc = await d.repo.get_notice(notice_id)
+    for forward_id, link in (doc or {}).get("forwards", {}).items():
+        if link.get("node_id", d.node) == d.node:
+            await flag_forward(forward_id, change, d)
+
+
+async def flag_forward(forward_id: str, change: dict, d: Deps) -> None:
+    """One 转发 made here: its flag and the events telling its recipients' nodes, written once, then published."""
+    doc = await d.repo.get_notice(forward_id)
+    if doc is None or doc.get("origin") != "local":
+        return
+    notice = snapshot_of(doc)
+    fact = NoticeUpstreamChanged(
+        event_id=domain.derived_event_id(change["change_id"], forward_id), occurred_at=d.clock.now(),
+        origin_node=d.node, root_notice_id=notice.root_notice_id, notice_id=forward_id,
+        change_id=change["change_id"], kind=change["kind"], upstream_notice_id=change["notice_id"],
+        upstream_doc_number=change["doc_number"], reason=change["reason"], changed_at=change["at"],
+        changed_by=change["by"], revision=change["revision"],
+    )
+    pending = outbox.entries((fact, None), *[(fact, node) for node in domain.recipient_nodes(notice.recipients)
+                                             if node != d.node])
+    if await d.repo.flag_forward(forward_id, change["change_id"], pending):
+        await d.repo.record_upstream_change(forward_id, change)  # the forwarder sees it at once
+        await d.repo.flush(forward_id, pending)
+
+
+async def on_upstream_changed(event: NoticeUpstreamChanged, d: Deps) -> None:
+    """A 转发 held here (made here, or a copy) is flagged for its readers, then the forwards made of it here."""
+    change = {"change_id": event.change_id, "kind": event.kind, "reason": event.reason, "at": event.changed_at,
+              "by": event.changed_by, "revision": event.revision, "notice_id": event.upstream_notice_id,
+              "doc_number": event.upstream_doc_number}
+    await d.repo.record_upstream_change(event.notice_id, change)
+    await flag_forwards(event.notice_id, change, d)
+
+
+async def flag_if_changed_meanwhile(read: dict, forward_id: str, d: Deps) -> None:
+    """A new 转发 is flagged with what changed above it: changes recorded on the notice it forwards, and a
+    更正/撤回 of that notice that arrived after it was read for this 转发.
+
+    ``flag_forwards`` reads a notice's forwards after recording a change; this
+    reads the changes after recording the forward: whichever runs second sees
+    the other, so a change racing a 转发 is never lost.
+    """
+    notice_id = read["_id"]
+    changes = list((await d.repo.upstream_changes([notice_id])).get(notice_id, {}).values())
+    now = await d.repo.get_notice(notice_id) or read
+    moved = now.get("revision", 1) != read.get("revision", 1) or now.get("status") != read.get("status")
+    if moved and now.get("last_change"):
+        changes.append(upstream_change(notice_id, now["doc_number"], now["last_change"]))
+    for change in changes:
+        await flag_forward(forward_id, change, d)
+
+
+def forward_link(*, notice_id: str, doc_number: str, unit_id: str, unit_name: str, issued_at: datetime,
+                 node_id: str, recipients: int) -> dict:
+    """How a 转发 is listed on the notice it forwards (下级转发) and in its issuer's tracking (已转发)."""
+    return {"notice_id": notice_id, "doc_number": doc_number, "unit_id": unit_id, "unit_name": unit_name,
+            "issued_at": issued_at, "node_id": node_id, "recipients": recipients}
+
+
+async def link_forward(notice: NoticeSnapshot, d: Deps) -> None:
+    """Record the 转发 on the notice it forwards, the forwarder's inbox entry and (if local) the issuer's tracking.
+
+    Runs after the forward and again when its event is consumed: ``$set``
+    keyed by notice id, so doing it twice changes nothing. An issuer on
+    another node learns of it from ``notice.forward_reported``.
+    """
+    parent_id = notice.parent_notice_id
+    if parent_id is None:
+        return
+    forwarder = notice.issuers[0]
+    link = forward_link(notice_id=notice.notice_id, doc_number=notice.doc_number, unit_id=forwarder.unit_id,
+                        unit_name=forwarder.name, issued_at=notice.issued_at, node_id=d.node,
+                        recipients=len(notice.recipients))
+    await d.repo.set_fields(parent_id, {f"forwards.{notice.notice_id}": link})
+    await d.repo.set_inbox_fields(parent_id, forwarder.unit_id, {f"forwarded.{notice.notice_id}": link})
+    parent = await d.repo.get_notice(parent_id)
+    if parent is not None and parent.get("origin") == "local":
+        await d.repo.record_receipt(parent_id, forwarder.unit_id, {f"forwarded.{notice.notice_id}": link})
+
+
+async def on_forward_reported(event: NoticeForwardReported, d: Deps) -> None:
+    """The issuer's side of a 转发 (made here or on a linked node): 下级转发 on the notice, 已转发 in its tracking."""
+    if event.issuer_node != d.node or await d.repo.get_notice(event.notice_id) is None:
+        return
+    link = forward_link(notice_id=event.forward_notice_id, doc_number=event.doc_number, unit_id=event.unit_id,
+                        unit_name=event.unit_name, issued_at=event.forwarded_at, node_id=event.node_id,
+                        recipients=event.recipients)
+    await d.repo.set_fields(event.notice_id, {f"forwards.{event.forward_notice_id}": link})
+    await d.repo.record_receipt(event.notice_id, event.unit_id, {f"forwarded.{event.forward_notice_id}": link})

@@ -1,0 +1,47 @@
+"""What every service's contract shares: who asks (``Actor``), the reply envelope, and the common queries."""
+
+from typing import Any
+
+from pydantic import Field
+
+from ..errors import Problem
+from ..paging import PageQuery
+from ..schemas import Role, Slug, Wire
+
+
+class Reply(Wire):
+    ok: bool
+    data: Any = None
+    error: Problem | None = None
+
+
+class Actor(Wire):
+    """Who asks: the gateway has authenticated them; services record it and check unit scope."""
+
+    user_id: str
+    display_name: str
+    unit_id: Slug
+    roles: list[Role] = []
+
+
+class Empty(Wire):
+    """A request that carries nothing but who asks."""
+
+    actor: Actor | None = None
+
+
+class NoticeQuery(Wire):
+    """One notice, as the actor may see it (every service answers some question about a notice)."""
+
+    notice_id: str
+    actor: Actor | None = None
+
+
+class UnitNoticesQuery(Wire):
+    """A page of a unit's 收文, 发文 or 报送; without ``unit_id``, the actor's unit (or every unit for internal
+    callers)."""
+
+    unit_id: Slug | None = None
+    year: int | None = Field(default=None, ge=2000, le=2100, description="only notices issued in this year")
+    page: PageQuery = PageQuery()
+    actor: Actor | None = None

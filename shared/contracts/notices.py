@@ -1,0 +1,486 @@
+"""The notices service's contract: the directory, attachments, issuing, 转发, 更正/撤回, 签收, 收文 and 发文.
+
+Requests are commands (imperatives) and queries; replies are views of what
+the service stores. ``Notices`` lists every action; an instance is the client.
+"""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from ..paging import Page, PageQuery
+from ..schemas import (
+    Ask,
+    Attachment,
+    ChainLink,
+    Contact,
+    LongText,
+    Route,
+    ShortText,
+    Slug,
+    UnitKind,
+    UnitRef,
+    Wire,
+)
+from .base import Contract, command, query
+from .common import Actor, Empty, NoticeQuery, UnitNoticesQuery
+from .views import View
+
+# ---------------------------------------------------------------- the directory
+
+
+class UpsertUnit(Wire):
+    unit_id: Slug
+    name: ShortText
+    kind: UnitKind
+    parent_id: Slug | None = None
+    node_id: Slug | None = Field(default=None, description="node hosting the unit; empty means this node")
+    runs_own_node: bool = False
+    contacts: list[Contact] = []
+    departments: list[ShortText] = []
+    doc_number_template: str | None = Field(
+        default=None, max_length=60, description="e.g. 粤科协联〔{year}〕{seq}号; {year} and {seq} are filled in"
+    )
+
+
+class DeleteUnit(Wire):
+    unit_id: Slug
+    actor: Actor | None = None
+
+
+class UnitQuery(Wire):
+    unit_id: Slug
+    actor: Actor | None = None
+
+
+class UnitsQuery(Wire):
+    """A page of the directory, by name; optionally one kind, or the units under one parent."""
+
+    kind: UnitKind | None = None
+    parent_id: Slug | None = None
+    page: PageQuery = PageQuery()
+    actor: Actor | None = None
+
+
+class ImportUnits(Wire):
+    """Replace-or-add directory entries from a CSV or YAML file: all rows or none."""
+
+    format: Literal["csv", "yaml"]
+    content: str = Field(max_length=900_000, description="the file's text (UTF-8)")
+    actor: Actor | None = None
+
+
+class ExportUnits(Wire):
+    format: Literal["csv", "yaml"]
+    actor: Actor | None = None
+
+
+class Unit(View):
+    """A directory entry."""
+
+    id: str
+    name: str
+    kind: UnitKind
+    parent_id: str | None = None
+    node_id: str | None = None
+    runs_own_node: bool = False
+    contacts: list[Contact] = []
+    departments: list[str] = []
+    doc_number_template: str | None = None
+
+
+class Units(View):
+    items: list[Unit]
+
+
+class UnitDeleted(View):
+    unit_id: str
+    deleted: bool
+
+
+class RowProblem(View):
+    """A row of an import file that is refused: its line, the field and why."""
+
+    line: int
+    field: str | None = None
+    message: str
+
+
+class Imported(View):
+    imported: int
+    written: int = 0
+    errors: list[RowProblem] = []
+
+
+class Exported(View):
+    format: Literal["csv", "yaml"]
+    content: str
+    count: int
+
+
+# ---------------------------------------------------------------- attachments
+# A file travels to the notices service in parts (a NATS message is limited
+# to about 1 MB): begin (limits checked before any byte moves), parts, finish.
+
+
+class BeginUpload(Wire):
+    filename: ShortText
+    content_type: str = Field(min_length=1, max_length=100)
+    size: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    actor: Actor | None = None
+
+
+class UploadPart(Wire):
+    upload_id: str = Field(min_length=1, max_length=40)
+    offset: int = Field(ge=0)
+    data: str = Field(max_length=700_000, description="base64")
+
+
+class FinishUpload(Wire):
+    upload_id: str = Field(min_length=1, max_length=40)
+    actor: Actor | None = None
+
+
+class ReadAttachment(Wire):
+    """An attachment's metadata, and whether its bytes are on this node, if the actor may see it."""
+
+    attachment_id: str = Field(min_length=1, max_length=40)
+    notice_id: str | None = Field(default=None, description="read it as listed on this notice (scope: who sees it)")
+    actor: Actor | None = None
+
+
+class ReadBlob(Wire):
+    """Bytes of a stored file, by checksum: asked by the gateway once it has decided the caller may see the file."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    offset: int = Field(default=0, ge=0)
+    length: int = Field(default=0, ge=0, le=512 * 1024, description="0: only whether the bytes are here")
+
+
+class UploadBegun(View):
+    """Either an upload to send the parts of, or the attachment at once (its content is here already)."""
+
+    upload_id: str | None = None
+    attachment: Attachment | None = None
+
+
+class UploadProgress(View):
+    upload_id: str
+    received: int
+
+
+class Uploaded(View):
+    attachment: Attachment
+
+
+class AttachmentInfo(View):
+    attachment_id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    original_of: str | None = None
+    available: bool
+
+
+class BlobPiece(View):
+    available: bool
+    data: str | None = Field(default=None, description="base64, when a piece was asked for")
+
+
+# ---------------------------------------------------------------- issuing, 转发, 更正, 撤回, 签收
+
+
+class IssueNotice(Wire):
+    title: ShortText
+    issuer_unit_ids: list[Slug] = Field(min_length=1, description="joint issue lists several; the first leads")
+    recipient_unit_ids: list[Slug] = Field(min_length=1, max_length=20_000)
+    body: LongText = ""
+    doc_number: str | None = Field(default=None, max_length=60, description="leave empty to allocate the next one")
+    asks: list[Ask] = []
+    contacts: list[Contact] = []
+    attachments: list[Attachment] = []
+    actor: Actor | None = None
+
+
+class ForwardNotice(Wire):
+    """转发: a recipient re-issues a notice to its own subordinates.
+
+    It gets its own 文号, cover note, contacts and routing; the upstream asks
+    are inherited with deadlines that may only move earlier; ``extra_asks``
+    adds the forwarder's own (e.g. a 联络员回执表).
+    """
+
+    notice_id: str
+    unit_id: Slug = Field(description="the recipient unit that forwards")
+    co_issuer_unit_ids: list[Slug] = Field(default=[], description="joint forwarding (科协 + 科技厅), after unit_id")
+    title: ShortText | None = Field(default=None, description="empty: 关于转发《…》的通知")
+    cover_note: LongText = ""
+    recipient_unit_ids: list[Slug] = Field(min_length=1, max_length=20_000)
+    doc_number: str | None = Field(default=None, max_length=60)
+    deadlines: dict[Slug, AwareDatetime] = Field(default={}, description="ask_id → the earlier deadline downstream")
+    unit_kinds: dict[Slug, list[UnitKind]] = Field(
+        default={}, description="ask_id → which kinds of unit must answer downstream (default: as upstream)"
+    )
+    routes: list[Route] = Field(
+        default=[], description="where each unit kind submits the inherited asks; empty: to the forwarding unit"
+    )
+    extra_asks: list[Ask] = []
+    contacts: list[Contact] = []
+    attachments: list[Attachment] = []
+    actor: Actor | None = None
+
+
+class CorrectNotice(Wire):
+    """更正: change an issued notice. Fields left empty stay as they are; recipients never change."""
+
+    notice_id: str
+    reason: str = Field(min_length=1, max_length=2000)
+    title: ShortText | None = None
+    body: LongText | None = None
+    cover_note: LongText | None = None
+    asks: list[Ask] | None = None
+    contacts: list[Contact] | None = None
+    attachments: list[Attachment] | None = None
+    actor: Actor | None = None
+
+
+class WithdrawNotice(Wire):
+    """撤回: recipients see the notice as withdrawn, with the reason."""
+
+    notice_id: str
+    reason: str = Field(min_length=1, max_length=2000)
+    actor: Actor | None = None
+
+
+class AcknowledgeNotice(Wire):
+    notice_id: str
+    unit_id: Slug
+    actor: Actor | None = None
+
+
+class Issued(View):
+    """A notice issued or forwarded: its id and 文号, how many recipients, and what the issuer should know."""
+
+    notice_id: str
+    doc_number: str
+    recipients: int
+    warnings: list[dict] = []
+
+
+class Corrected(View):
+    notice_id: str
+    revision: int
+    changed: list[str]
+
+
+class Withdrawn(View):
+    notice_id: str
+    status: str
+
+
+# ---------------------------------------------------------------- reading
+
+
+class TrackingQuery(Wire):
+    """A page of the issuer's 签收 table of one notice: those who have not signed first."""
+
+    notice_id: str
+    page: PageQuery = PageQuery()
+    actor: Actor | None = None
+
+
+class Change(View):
+    """A 更正 or 撤回 of a notice, as its readers see it."""
+
+    kind: Literal["corrected", "withdrawn"]
+    reason: str
+    at: AwareDatetime
+    by: str = ""
+    revision: int | None = None
+    changed: list[str] = []
+
+
+class UpstreamChange(View):
+    """A 更正 or 撤回 above a 转发 in its chain."""
+
+    change_id: str
+    kind: Literal["corrected", "withdrawn"]
+    reason: str
+    at: AwareDatetime
+    by: str = ""
+    revision: int | None = None
+    notice_id: str
+    doc_number: str
+
+
+class ForwardLink(View):
+    """How a 转发 is listed on the notice it forwards (下级转发) and in its issuer's 签收 table (已转发)."""
+
+    notice_id: str
+    doc_number: str
+    unit_id: str
+    unit_name: str
+    issued_at: AwareDatetime
+    node_id: str
+    recipients: int = 0
+
+
+class InboxEntry(View):
+    """收文: a notice as one recipient unit holds it."""
+
+    id: str
+    notice_id: str
+    unit_id: str
+    doc_number: str
+    title: str
+    issuer_name: str
+    issuer_node: str | None = None
+    root_notice_id: str | None = None
+    kind: Literal["issued", "forwarded"]
+    issued_at: AwareDatetime
+    received_at: AwareDatetime
+    next_deadline: AwareDatetime | None = None
+    status: str = "issued"
+    acknowledged_at: AwareDatetime | None = None
+    acknowledged_by: str | None = None
+    signed: bool = False
+    change: Change | None = None
+    forwarded: dict[str, ForwardLink] = {}
+    upstream_change: UpstreamChange | None = None
+
+
+class SentNotice(View):
+    """发文: a notice the unit issued or forwarded, with its 签收 count."""
+
+    id: str
+    doc_number: str
+    title: str
+    kind: Literal["issued", "forwarded"]
+    status: str
+    revision: int
+    issuer_name: str
+    issued_at: AwareDatetime
+    recipients: int
+    acknowledged: int
+    parent_notice_id: str | None = None
+    upstream_change: UpstreamChange | None = None
+
+
+class Viewer(View):
+    """Who reads the notice: the caller's unit, whether it issued it, and its inbox entry if it received it."""
+
+    unit_id: str
+    is_issuer: bool
+    inbox: InboxEntry | None = None
+
+
+class NoticeView(View):
+    """A notice as a unit that issued or received it sees it, with its chain and the 转发 made of it here."""
+
+    id: str
+    doc_number: str
+    title: str
+    issuers: list[UnitRef]
+    body: str = ""
+    cover_note: str = ""
+    asks: list[Ask] = []
+    contacts: list[Contact] = []
+    attachments: list[Attachment] = []
+    recipients: list[UnitRef] = []
+    recipient_count: int = 0
+    parent_notice_id: str | None = None
+    root_notice_id: str
+    chain: list[ChainLink] = []
+    issued_at: AwareDatetime
+    issued_by: str = ""
+    revision: int = 1
+    kind: Literal["issued", "forwarded"]
+    origin: Literal["local", "received"]
+    status: str = "issued"
+    issuer_unit_ids: list[str] = []
+    history: list[Change] = []
+    last_change: Change | None = None
+    forwards: dict[str, ForwardLink] = {}
+    warnings: list[dict] = []
+    received_at: datetime | None = None
+    upstream_changes: list[UpstreamChange] = []
+    upstream_change: UpstreamChange | None = None
+    viewer: Viewer | None = None
+
+
+class Receipt(View):
+    """One recipient in the issuer's 签收 table."""
+
+    unit_id: str
+    name: str
+    kind: UnitKind
+    node_id: str
+    acknowledged_at: AwareDatetime | None = None
+    acknowledged_by: str | None = None
+    forwarded: list[ForwardLink] = []
+
+
+class Tracking(View):
+    """The issuer's 签收 table: the counts over every recipient, and one page of the recipients."""
+
+    notice_id: str
+    doc_number: str
+    title: str
+    status: str
+    total: int
+    acknowledged: int
+    pending: int
+    page: Page[Receipt]
+
+
+class FormTemplate(View):
+    """A form the ask editor offers (活动筹备方案, 联络员回执表, 总结报告, 影像资料)."""
+
+    template_id: str
+    kind: str
+    title: str
+    min_items: int
+    max_items: int
+    fields: list[dict]
+
+
+class FormTemplates(View):
+    items: list[FormTemplate]
+
+
+class Notices(Contract):
+    service = "notices"
+
+    upsert_unit = command(UpsertUnit, Unit, "Create or replace an org unit in the directory")
+    delete_unit = command(DeleteUnit, UnitDeleted, "Remove an org unit that has no subordinate units")
+    all_units = query(Empty, Units, "The whole directory (pickers and exports: it grows with the organisation)")
+    units_page = query(UnitsQuery, Page[Unit], "A page of the directory by name, optionally of one kind or parent")
+    get_unit = query(UnitQuery, Unit, "One org unit")
+    import_units = command(ImportUnits, Imported,
+                           "Import org units from CSV or YAML: all rows or none, errors with line numbers")
+    export_units = query(ExportUnits, Exported, "The directory as CSV or YAML")
+
+    begin_upload = command(BeginUpload, UploadBegun,
+                           "Start an upload: size and type limits checked before any byte moves")
+    upload_part = command(UploadPart, UploadProgress, "One part of an upload (base64, written at its offset)")
+    finish_upload = command(FinishUpload, Uploaded, "Verify an upload's size, SHA-256 and type; store it by checksum")
+    read_attachment = query(ReadAttachment, AttachmentInfo, "An attachment's metadata, and whether its bytes are here")
+    read_blob = query(ReadBlob, BlobPiece, "Whether a file's bytes are here, or one piece of them")
+
+    issue = command(IssueNotice, Issued, "Issue a notice: allocate its 文号, store it, publish notice.issued")
+    forward = command(ForwardNotice, Issued, "转发: re-issue a received notice to subordinates; publish notice.forwarded")
+    correct = command(CorrectNotice, Corrected, "更正: change an issued notice; publish notice.corrected")
+    withdraw = command(WithdrawNotice, Withdrawn, "撤回: withdraw an issued notice; publish notice.withdrawn")
+    acknowledge = command(AcknowledgeNotice, InboxEntry,
+                          "签收: a recipient acknowledges a notice; publish notice.acknowledged")
+
+    sent = query(UnitNoticesQuery, Page[SentNotice],
+                 "发文: a page of the notices a unit issued or forwarded, newest first, with 签收 counts")
+    inbox = query(UnitNoticesQuery, Page[InboxEntry], "收文: a page of a unit's inbox, not yet signed first, newest first")
+    get = query(NoticeQuery, NoticeView, "One notice, with its chain and the notices forwarded from it here")
+    tracking = query(TrackingQuery, Tracking,
+                     "签收 tracking: a page of the recipients, not yet signed first, and the counts")
+    form_templates = query(Empty, FormTemplates, "Form templates offered by the ask editor")
