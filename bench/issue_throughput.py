@@ -33,7 +33,8 @@ from pymongo import AsyncMongoClient
 from services.notifications.domain import channels_for
 from shared import subjects
 from shared.admin_setup import create_api_token
-from shared.commands import Reply, UpsertUnit
+from shared.contracts.common import Reply
+from shared.contracts.notices import UpsertUnit
 from shared.schemas import Contact, UnitKind
 from shared.runtime import NodeRuntime
 

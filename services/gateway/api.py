@@ -9,7 +9,8 @@ from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from shared.commands import Actor, NotificationCause, NotificationChannel
+from shared.commands import NotificationCause, NotificationChannel
+from shared.contracts.common import Actor, NoticeQuery
 from shared.errors import Forbidden, Invalid
 from shared.paging import PageQuery
 from shared.schemas import Role
@@ -17,6 +18,7 @@ from shared.schemas import Role
 from .auth import Identity, login_required, require
 from .backend import Backend
 from .paging import PageParams
+from .web import plain
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -35,7 +37,7 @@ async def me(identity: Annotated[Identity, Depends(login_required)]) -> dict[str
 
 
 async def visible_notice(b: Backend, notice_id: str, actor: Actor) -> dict[str, Any]:
-    return await b.call("notices", "get", {"notice_id": notice_id, "actor": actor.model_dump(mode="json")})
+    return plain(await b.notices.get(NoticeQuery(notice_id=notice_id, actor=actor)))
 
 
 async def issued_by_own_unit(b: Backend, notice_id: str, actor: Actor) -> dict[str, Any]:

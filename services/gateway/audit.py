@@ -22,7 +22,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.clock import Clock, local_text
-from shared.commands import Actor
+from shared.contracts.common import Actor
 from shared.ids import new_id
 from shared.paging import PageQuery, Segment, read_page
 from shared.storage import Index

@@ -16,7 +16,7 @@ from nats.js.errors import NotFoundError
 
 from shared import subjects
 from shared.bus import DEAD_LETTER_PREVIEW, dismiss_dead_letter
-from shared.commands import Actor
+from shared.contracts.common import Actor
 from shared.errors import NotFound
 from shared.paging import PageQuery, page_of
 from shared.schemas import Role

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from shared.contracts.common import Actor
 from shared.commands import (
-    Actor,
     NotificationCause,
     NotificationChannel,
     PreviewTemplate,

@@ -8,8 +8,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from shared.bus import problem_from_validation
+from shared.contracts.common import Actor
 from shared.commands import (
-    Actor,
     NotificationCause,
     NotificationChannel,
     PreviewTemplate,

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from shared.commands import Actor, StatisticsQuery
+from shared.contracts.common import Actor
+from shared.commands import StatisticsQuery
 from shared.paging import MAX_PER_PAGE, Page, PageQuery
 from shared.schemas import Role
 

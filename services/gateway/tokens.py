@@ -14,7 +14,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.clock import Clock
-from shared.commands import Actor
+from shared.contracts.common import Actor
 from shared.errors import Invalid, NotFound
 from shared.ids import new_id
 from shared.paging import PageQuery, Segment, read_page

@@ -18,7 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.clock import Clock
-from shared.commands import Actor
+from shared.contracts.common import Actor
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.ids import is_slug
 from shared.paging import PageQuery, Segment, read_page

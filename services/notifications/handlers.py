@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field
 
 from shared.bus import RetryLater
 from shared.clock import Clock
+from shared.contracts.common import Actor
 from shared.commands import (
-    Actor,
     NotificationCause,
     NotificationChannel,
     PreviewTemplate,

@@ -245,7 +245,7 @@ async def test_commands_are_audited_with_who_what_and_when(node):
 
 async def _inbox(client):
     r = await client.get("/api/units/sz-kx/inbox")
-    return r.status_code == 200 and r.json()
+    return r.status_code == 200 and r.json()["items"]
 
 
 async def test_forward_correct_and_withdraw_are_audited_and_refusals_are_not(node):

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pymongo import AsyncMongoClient
 
 from services.notifications import domain
-from shared.commands import UpsertUnit
+from shared.contracts.notices import UpsertUnit
 from shared.processes import free_port
 from shared.schemas import Contact, UnitKind, UnitRef
 

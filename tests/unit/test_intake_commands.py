@@ -4,7 +4,7 @@ stays raw with a Chinese warning, and what a text cannot give is listed as missi
 import pytest
 
 from services.notices.intake import parse_text, to_command
-from shared.commands import ForwardNotice, IssueNotice
+from shared.contracts.notices import ForwardNotice, IssueNotice
 from shared.schemas import Ask, UnitKind as K
 
 pytestmark = pytest.mark.unit
