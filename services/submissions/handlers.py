@@ -15,10 +15,11 @@ is its own or if it is routed to it and the actor reviews.
 
 from dataclasses import dataclass
 
-from shared import file_sync, outbox, subjects
+from shared import file_sync, outbox
 from shared.blobs import BlobStore
-from shared.bus import request
+from shared.bus import BusCaller
 from shared.clock import Clock
+from shared.contracts.notices import Notices, ReadAttachment
 from shared.contracts.common import Actor, UnitNoticesQuery
 from shared.commands import (
     AcceptSubmission,
@@ -72,6 +73,11 @@ class Deps:
     def copy_to(self, node: str | None) -> list[str]:
         """The other node an event must also reach, if it is one this node is linked to."""
         return [node] if node and node != self.node and node in self.settings.linked_nodes else []
+
+    @property
+    def notices(self) -> Notices:
+        """The notices service of this node, which keeps the files (attachments are uploaded there)."""
+        return Notices(BusCaller(self.svc.broker, self.node))
 
 
 def reviews(actor: Actor | None, doc: dict, node: str) -> bool:
@@ -206,12 +212,11 @@ def _revision_from(fact: PlanSubmitted | ReportCompiled) -> dict:
 async def check_files(items: list[dict], actor: Actor | None, d: Deps, field: str = "items") -> None:
     """Files named in the items must have been uploaded here by the submitting unit, with that content."""
     for where, att in forms.attachments_in(items, field):
-        query = {"attachment_id": att["attachment_id"], "actor": actor.model_dump(mode="json") if actor else None}
         try:
-            meta = await request(d.svc.broker, subjects.rpc(d.node, "notices", "attachment.read"), query)
+            meta = await d.notices.read_attachment(ReadAttachment(attachment_id=att["attachment_id"], actor=actor))
         except NotFound:
             meta = None
-        if meta is None or meta["sha256"] != att["sha256"] or meta["size"] != att["size"]:
+        if meta is None or meta.sha256 != att["sha256"] or meta.size != att["size"]:
             raise Invalid(f"文件不存在或未上传完成：{att['filename']}", field=where, code="unknown_attachment")
 
 
