@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import nats
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
 
 from services.notices.presets import liaison_fields, plan_fields, summary_fields
 from services.submissions import domain as submissions_domain
@@ -440,7 +440,7 @@ class Store:
 
     def __init__(self, rt: NodeRuntime) -> None:
         self.client = AsyncMongoClient(rt.store_url, tz_aware=True)
-        node = rt.cfg.node_id
+        self.node = node = rt.cfg.node_id
         self.notices, self.submissions = self.client[f"{node}_notices"], self.client[f"{node}_submissions"]
         self.reports, self.notifications = self.client[f"{node}_reports"], self.client[f"{node}_notifications"]
         self.raw = self.client[f"{node}_raw"]
@@ -473,24 +473,46 @@ async def listed(cursor) -> list[dict]:
     return [d async for d in cursor]
 
 
+# The floors below are the reads of the services' repositories (services/*/repository.py) as they stand, written
+# out with plain PyMongo; when a repository changes what a request reads, change its floor here.
 NO_OUTBOX = {"_outbox": 0}
+NEWEST = [("issued_at", DESCENDING)]
+NEWEST_SUBMITTED = [("submitted_at", DESCENDING), ("_id", ASCENDING)]
+LIST_FIELDS = {"doc_number": 1, "title": 1, "issuers": 1, "issued_at": 1, "recipient_count": 1, "kind": 1,
+               "status": 1, "parent_notice_id": 1, "upstream_change": 1, "revision": 1}
+
+
+async def page(collection, *segments: tuple[dict, list, bool], projection: dict | None = NO_OUTBOX) -> list[dict]:
+    """The first page of a list as the product reads one (shared/paging.py): segment after segment (e.g. not
+    yet signed, then signed), each by its own filter and sort, counted when asked, PAGE + 1 documents in all
+    (the one past the page says whether more follow)."""
+    docs: list[dict] = []
+    for query, sort, counted in segments:
+        if counted:
+            await collection.count_documents(query)
+        if len(docs) <= PAGE:
+            docs += await listed(collection.find(query, projection).sort(sort).limit(PAGE + 1 - len(docs)))
+    return docs
 
 
 async def floor_inbox(s: Store, p: dict) -> None:
-    await listed(s.notices["inbox"].find({"unit_id": p["unit"]}, NO_OUTBOX).sort("issued_at", DESCENDING).limit(PAGE))
+    unit = {"unit_id": p["unit"]}
+    await page(s.notices["inbox"], ({**unit, "signed": False}, NEWEST, True), ({**unit, "signed": True}, NEWEST, False))
 
 
 async def floor_owed(s: Store, p: dict) -> None:
-    await listed(s.submissions["expected"].find({"unit_id": p["unit"]}, NO_OUTBOX).sort("deadline", ASCENDING)
-                 .limit(PAGE))
+    """报送 (a unit's): what is still open first, soonest deadline first; then the rest."""
+    unit = {"unit_id": p["unit"], "unit_node": s.node}
+    await page(s.submissions["expected"], ({**unit, "open": True}, [("deadline", ASCENDING), ("_id", ASCENDING)], True),
+               ({**unit, "open": False}, [("deadline", DESCENDING), ("_id", ASCENDING)], False))
 
 
 async def floor_issued(s: Store, p: dict) -> None:
-    rows = await listed(s.notices["notices"].find(
-        {"origin": "local", "issuer_unit_ids": ISSUER},
-        {"doc_number": 1, "title": 1, "issuers": 1, "issued_at": 1, "recipient_unit_ids": 1, "kind": 1, "status": 1},
-    ).sort("issued_at", DESCENDING).limit(PAGE))
-    await listed(s.notices["tracking"].find({"_id": {"$in": [r["_id"] for r in rows]}}))
+    """发文: a page of the issuer's entries, their notices (the listed fields) and their 签收 counts."""
+    entries = await page(s.notices["sent"], ({"unit_id": ISSUER}, NEWEST, False), projection=None)
+    ids = [e["notice_id"] for e in entries]
+    await listed(s.notices["notices"].find({"_id": {"$in": ids}}, LIST_FIELDS))
+    await listed(s.notices["tracking"].find({"_id": {"$in": ids}}))
 
 
 async def floor_notice(s: Store, p: dict, viewer: str = ISSUER) -> None:
@@ -501,23 +523,26 @@ async def floor_notice(s: Store, p: dict, viewer: str = ISSUER) -> None:
 
 
 async def floor_tracking(s: Store, p: dict) -> None:
+    """签收 table: the notice (its recipients) and every recipient's receipt document."""
     await s.notices["notices"].find_one({"_id": p["notice"]}, NO_OUTBOX)
-    await s.notices["tracking"].find_one({"_id": p["notice"]})
+    await listed(s.notices["receipts"].find({"notice_id": p["notice"]}))
 
 
 async def floor_completeness(s: Store, p: dict) -> None:
+    """报送情况: the notice (is the caller its issuer?), then its header and one document per recipient."""
     await s.notices["notices"].find_one({"_id": p["notice"]}, NO_OUTBOX)
     await s.reports["notice_status"].find_one({"_id": p["notice"]})
+    await listed(s.reports["notice_units"].find({"notice_id": p["notice"]}, {"ack": 0}))
 
 
 async def floor_notice_page_issuer(s: Store, p: dict) -> None:
-    """The issuer's notice page: the notice, 签收 tracking, how sending went, 报送情况, and the 评选 results."""
+    """The issuer's notice page: the notice, 签收, how sending went, 报送情况, and the 评选 results."""
     await floor_notice(s, p)
     await floor_tracking(s, p)
     deliveries = await listed(s.notifications["deliveries"].find({"notice_id": p["notice"]}).sort("_id", ASCENDING))
     await listed(s.notifications["outcomes"].find({"_id": {"$in": [d["_id"] for d in deliveries]}}))
-    await s.reports["notice_status"].find_one({"_id": p["notice"]})
-    await listed(s.submissions["expected"].find({"notice_id": p["notice"]}, NO_OUTBOX))
+    await floor_completeness(s, p)
+    await listed(s.submissions["expected"].find({"notice_id": p["notice"]}, NO_OUTBOX).sort("_id", ASCENDING))
 
 
 async def floor_notice_page_unit(s: Store, p: dict) -> None:
@@ -531,25 +556,28 @@ async def floor_notice_page_unit(s: Store, p: dict) -> None:
 
 
 async def floor_review(s: Store, p: dict) -> None:
-    await listed(s.submissions["expected"].find({"to_unit_id": ISSUER, "status": {"$ne": "pending"}}, NO_OUTBOX)
-                 .sort("submitted_at", DESCENDING).limit(PAGE))
+    """审核: what waits for review first (counted), then the decided, newest first."""
+    mine = {"to_unit_id": ISSUER, "issuer_node": s.node}
+    await page(s.submissions["expected"], ({**mine, "status": "submitted"}, NEWEST_SUBMITTED, True),
+               ({**mine, "decided": True}, NEWEST_SUBMITTED, False))
 
 
 async def floor_statistics(s: Store, p: dict) -> None:
-    """Every status document of the issuer's notices of this year (a year's report reads them all)."""
-    year = datetime.now(s.tz).year
-    start, end = (datetime(y, 1, 1, tzinfo=s.tz).astimezone(UTC) for y in (year, year + 1))
-    await listed(s.reports["notice_status"].find({"issuer_unit_id": ISSUER, "issued_at": {"$gte": start, "$lt": end}}))
+    """办理情况统计: a page of the issuer's rows of this year by unit name, and how many notices it sent."""
+    year = {"issuer_unit_id": ISSUER, "year": datetime.now(s.tz).year}
+    await page(s.reports["unit_statistics"], ({**year, "listed": True}, [("name", ASCENDING), ("_id", ASCENDING)], True),
+               projection=None)
+    await s.reports["notice_status"].count_documents(year)
+    await s.reports["notice_status"].count_documents({**year, "withdrawn": True})
 
 
 async def floor_table(s: Store, p: dict) -> None:
-    """汇总表: the notice, every submission of the ask, the latest revision of each submitted one (by ``_id``)."""
+    """汇总表: the notice, every submission owed for it, the latest revision of the submitted ones."""
     await s.notices["notices"].find_one({"_id": p["notice"]}, NO_OUTBOX)
     await s.submissions["notices"].find_one({"_id": p["notice"]})
-    docs = await listed(s.submissions["expected"].find({"notice_id": p["notice"], "ask_id": p["ask"]}, NO_OUTBOX))
-    for doc in docs:
-        if doc.get("revision"):
-            await s.submissions["revisions"].find_one({"_id": f"{doc['_id']}:{doc['revision']}"})
+    docs = await listed(s.submissions["expected"].find({"notice_id": p["notice"]}, NO_OUTBOX).sort("_id", ASCENDING))
+    ids = [f"{d['_id']}:{d['revision']}" for d in docs if d["ask_id"] == p["ask"] and d.get("revision")]
+    await listed(s.submissions["revisions"].find({"_id": {"$in": ids}}, NO_OUTBOX))
 
 
 # ---------------------------------------------------------------- what is measured: reads
@@ -646,11 +674,10 @@ def take(pool: list, rng: random.Random):
     return pool.pop()
 
 
-async def raw_update(s: Store, name: str, doc_id: str, update: dict) -> None:
-    """A command's own document as the service handles it: read, update, read back (on the copy)."""
-    await s.raw[name].find_one({"_id": doc_id})
-    await s.raw[name].update_one({"_id": doc_id}, update)
-    await s.raw[name].find_one({"_id": doc_id})
+async def raw_advance(s: Store, sid: str, update: dict) -> None:
+    """A submission moved as the submissions service moves it: read, then one conditional update (on the copy)."""
+    await s.raw["expected"].find_one({"_id": sid})
+    await s.raw["expected"].find_one_and_update({"_id": sid}, update, return_document=ReturnDocument.AFTER)
 
 
 async def measure_sign(gw: Gateway, s: Store, city: City, rng: random.Random, fig: Figure) -> None:
@@ -667,9 +694,13 @@ async def measure_sign(gw: Gateway, s: Store, city: City, rng: random.Random, fi
 
 
 async def raw_sign(s: Store, entry_id: str, unit_id: str, now: datetime, outbox: list[dict]) -> None:
+    """签收 as the notices service does it: the inbox entry, the unit, the conditional update, the entry again."""
+    await s.raw["inbox"].find_one({"_id": entry_id})
     await s.notices["units"].find_one({"_id": unit_id})
-    await raw_update(s, "inbox", entry_id, {"$set": {"acknowledged_at": now, "acknowledged_by": "bench"},
-                                            "$push": {"_outbox": {"$each": outbox}}})
+    await s.raw["inbox"].update_one({"_id": entry_id, "acknowledged_at": None},
+                                    {"$set": {"acknowledged_at": now, "acknowledged_by": "bench", "signed": True},
+                                     "$push": {"_outbox": {"$each": outbox}}})
+    await s.raw["inbox"].find_one({"_id": entry_id})
 
 
 async def measure_submit(gw: Gateway, s: Store, city: City, rng: random.Random, fig: Figure) -> None:
@@ -692,7 +723,7 @@ async def measure_submit(gw: Gateway, s: Store, city: City, rng: random.Random, 
 async def raw_submit(s: Store, notice_id: str, sid: str, revision: dict | None, fields: dict) -> None:
     await s.submissions["notices"].find_one({"_id": notice_id})
     await s.raw["revisions"].insert_one({**(revision or {}), "_id": f"{sid}:raw"})
-    await raw_update(s, "expected", sid, {"$set": fields})
+    await raw_advance(s, sid, {"$set": fields})
 
 
 async def measure_accept(gw: Gateway, s: Store, city: City, rng: random.Random, fig: Figure) -> None:
@@ -706,7 +737,7 @@ async def measure_accept(gw: Gateway, s: Store, city: City, rng: random.Random, 
     doc = await s.submissions["expected"].find_one({"_id": sid})  # the outbox entries it wrote, to write the same
     fields = submissions_domain.reviewed_fields(status="accepted", revision=revision, at=datetime.now(UTC), by="bench")
     update = {"$set": fields, "$push": {"_outbox": {"$each": (doc or {}).get("_outbox", [])[-2:]}}}
-    fig.floor.append((await timed(lambda: raw_update(s, "expected", sid, update)))[0])
+    fig.floor.append((await timed(lambda: raw_advance(s, sid, update)))[0])
 
 
 def record(fig: Figure, seconds: float, r: httpx.Response | None, ok: int) -> None:
@@ -731,12 +762,15 @@ async def measure_issue(gw: Gateway, js, s: Store, city: City, rng: random.Rando
 
 
 async def raw_issue(s: Store, doc: dict, n: int) -> None:
-    """What issuing reads and writes before its 201: the directory entries, the 文号 counter, the notice."""
+    """What issuing reads and writes before its 201: the directory entries, the 文号 counter, the notice and its
+    发文 entry."""
     ids = [ISSUER, *doc["recipient_unit_ids"]]
     await listed(s.notices["units"].find({"_id": {"$in": ids}}))
     counter = f"{ISSUER}:{datetime.now(s.tz).year}"
     await s.notices["counters"].find_one({"_id": counter})
     await s.raw["notices"].insert_one({**doc, "_id": f"raw{n}", "number_key": f"raw{n}"})
+    await s.raw["sent"].insert_one({"_id": f"raw{n}:{ISSUER}", "notice_id": f"raw{n}", "unit_id": ISSUER,
+                                    "issued_at": doc["issued_at"], "year": datetime.now(s.tz).year})
     await s.raw["counters"].update_one({"_id": counter}, {"$max": {"last": 10_000 + n}}, upsert=True)
 
 
