@@ -14,7 +14,7 @@ from pathlib import Path
 from pymongo import MongoClient
 
 from shared.node import NodeConfig, Ports
-from shared.processes import Proc, free_port
+from shared.processes import REPO_ROOT, Proc, ferretdb_binary, free_port
 from shared.runtime import NodeRuntime
 from shared.settings import RuntimeSettings
 
@@ -57,7 +57,10 @@ def drop_databases(url: str, node_id: str) -> None:
 
 
 def store(rt: NodeRuntime) -> str:
-    return "MongoDB (MONGO_URL)" if rt.mongo_url else "FerretDB v1.24.2 / SQLite"
+    """Which store the node runs: the MongoDB of MONGO_URL, or which FerretDB build (CASCADE_FERRETDB_BIN picks one)."""
+    if rt.mongo_url:
+        return "MongoDB (MONGO_URL)"
+    return f"FerretDB v1.24.2 / SQLite ({os.path.relpath(ferretdb_binary(), REPO_ROOT)})"
 
 
 def processes(rt: NodeRuntime) -> dict[str, Proc]:

@@ -26,6 +26,7 @@ per process, and a summary flagging every figure over issue 10's targets
 (p95 ≤ 150 ms; ≤ 1.5× its value at the mark). Speed is measured, never asserted.
 
     python -m bench year [--notices N] [--units U] [--clients C] [--mark M] [--repeat R] [--issue-reps K] [--seed S]
+                         [--store patched|unpatched]
 """
 
 import argparse
@@ -53,6 +54,7 @@ from shared.runtime import NodeRuntime
 
 from ._load import bearer, bounded, deadline_in, settled, unit_tokens
 from ._node import CpuMeter, cpu_parts, disk_usage, machine, percentile, processes, running_node, store
+from .store_ops import unpatched_binary
 
 # Targets of issue 10 ("Done when"): flagged, never asserted.
 TARGET_P95_S = 0.150
@@ -1004,11 +1006,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--issue-reps", type=int, default=3,
                         help="notices issued one at a time per measurement (each stays, unanswered)")
     parser.add_argument("--seed", type=int, default=2021, help="the RNG seed: directory, lagging units, answers")
+    parser.add_argument("--store", choices=["patched", "unpatched"], default="patched",
+                        help="FerretDB with Cascade's patches (the default store), or as released (the before)")
     args = parser.parse_args(argv)
     if args.units < 4 or args.notices < 1 or args.repeat < 1:
         parser.error("needs --units ≥ 4, --notices ≥ 1, --repeat ≥ 1")
     args.mark = min(args.mark, args.notices)
 
+    if args.store == "unpatched":
+        os.environ["CASCADE_FERRETDB_BIN"] = unpatched_binary()
     print(f"machine: {machine()}", flush=True)
     t0 = time.perf_counter()
     with running_node() as rt:
