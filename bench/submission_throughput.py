@@ -173,7 +173,8 @@ async def run_slice(rt: NodeRuntime, units: int, concurrency: int, warmup: int) 
                 nonlocal seen
                 r = await http.get("/api/submissions", headers=bearer(tokens[i]))
                 r.raise_for_status()
-                seen += any(row["notice_id"] == notice_id and row["status"] == "pending" for row in r.json())
+                rows = r.json()["items"]  # the first page: what is still owed comes first
+                seen += any(row["notice_id"] == notice_id and row["status"] == "pending" for row in rows)
 
             await bounded(units, concurrency, owes)
             if seen != units:
