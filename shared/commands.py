@@ -5,94 +5,16 @@ service checks the rules that need its data (unknown recipient, duplicate
 文号…) and answers with a ``Reply``.
 """
 
-from typing import Annotated, Any, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator
 
-from .paging import PageQuery
-from .schemas import Commendation, Slug, Wire
+from .schemas import Slug, Wire
 from .contracts.common import Actor
 
 
 # ---------------------------------------------------------------- submissions (报送, 审核, 汇总, 催办)
 
-ItemList = Annotated[list[dict[str, Any]], Field(max_length=100, description="one object per item, keyed by the ask's form fields")]
-
-
-class SubmitItems(Wire):
-    """报送: a unit answers one ask of a notice in its inbox; again after a 退回 (a new revision)."""
-
-    notice_id: str
-    ask_id: Slug
-    unit_id: Slug
-    items: ItemList
-    actor: Actor | None = None
-
-
-class AcceptSubmission(Wire):
-    """采用: the unit a submission is routed to accepts its latest revision."""
-
-    submission_id: str = Field(min_length=1, max_length=200)
-    revision: int = Field(ge=1, description="the revision reviewed; a newer one submitted meanwhile is a conflict")
-    actor: Actor | None = None
-
-
-class ReturnSubmission(Wire):
-    """退回: the reviewer sends the latest revision back with the reason."""
-
-    submission_id: str = Field(min_length=1, max_length=200)
-    revision: int = Field(ge=1)
-    reason: str = Field(min_length=1, max_length=2000)
-    actor: Actor | None = None
-
-
-class CommendSubmission(Wire):
-    """评选: the unit an accepted submission is routed to commends it (``category`` None: takes it back)."""
-
-    submission_id: str = Field(min_length=1, max_length=200)
-    category: Commendation | None = None
-    note: str = Field(default="", max_length=500, description="why, for the 通报表扬 (e.g. the activity's name)")
-    actor: Actor | None = None
-
-
-class CompileReport(Wire):
-    """汇总: compile accepted submissions of a notice one issued (or forwarded) into one's answer upward.
-
-    ``notice_id`` is the notice whose submissions are compiled; the report
-    answers the same ask of the notice it was forwarded from.
-    """
-
-    notice_id: str
-    ask_id: Slug
-    unit_id: Slug = Field(description="the compiling unit")
-    submission_ids: list[str] = Field(default=[], max_length=5000, description="the accepted submissions selected")
-    items: ItemList = Field(default=[], description="the compiling unit's own items (e.g. its own summary)")
-    note: str = Field(default="", max_length=5000, description="a cover note for the level above")
-    actor: Actor | None = None
-
-
-class ChaseSubmissions(Wire):
-    """催办: remind the units that still owe an ask (all asks when ``ask_id`` is empty)."""
-
-    notice_id: str
-    ask_id: Slug | None = None
-    note: str = Field(default="", max_length=500)
-    actor: Actor | None = None
-
-
-class SubmissionQuery(Wire):
-    submission_id: str = Field(min_length=1, max_length=200)
-    actor: Actor | None = None
-
-
-class ReviewQuery(Wire):
-    """A page of the submissions routed to the actor's unit (审核): those to review first, then the decided;
-    optionally of one notice or in one state."""
-
-    notice_id: str | None = None
-    status: Literal["submitted", "returned", "accepted"] | None = None
-    page: PageQuery = PageQuery()
-    actor: Actor | None = None
 
 
 class StatisticsQuery(Wire):
@@ -100,14 +22,6 @@ class StatisticsQuery(Wire):
 
     unit_id: Slug
     year: int = Field(ge=2000, le=2100)
-
-
-class SubmissionTableQuery(Wire):
-    """汇总表: every submission of one ask routed to the actor's unit, with the items of its latest revision."""
-
-    notice_id: str = Field(min_length=1, max_length=200)
-    ask_id: Slug
-    actor: Actor | None = None
 
 
 # ---------------------------------------------------------------- notifications: channels and templates (node admin)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from shared.commands import NotificationCause, NotificationChannel
 from shared.contracts.common import Actor, NoticeQuery
+from shared.contracts.submissions import SubmissionView
 from shared.errors import Forbidden, Invalid
 from shared.paging import PageQuery
 from shared.schemas import Role
@@ -98,6 +99,6 @@ async def notice_deliveries_summary(notice_id: str, b: BackendDep, actor: Tracke
 
 
 @router.get("/notices/{notice_id}/expected", summary="Submissions owed for a notice")
-async def notice_expected(notice_id: str, b: BackendDep, actor: Tracker) -> list[dict[str, Any]]:
+async def notice_expected(notice_id: str, b: BackendDep, actor: Tracker) -> list[SubmissionView]:
     await issued_by_own_unit(b, notice_id, actor)
-    return await b.call("submissions", "expected", {"notice_id": notice_id})
+    return (await b.submissions.expected(NoticeQuery(notice_id=notice_id))).items

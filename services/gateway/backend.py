@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from shared import subjects
 from shared.bus import request
 from shared.contracts.notices import Notices
+from shared.contracts.submissions import Submissions
 from shared.errors import Unavailable
 from shared.settings import GatewaySettings
 
@@ -32,6 +33,7 @@ class Backend:
             reconnect_time_wait=1,
         )
         self.notices = Notices(self)
+        self.submissions = Submissions(self)
 
     async def start(self) -> None:
         await self.broker.connect()

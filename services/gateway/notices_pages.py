@@ -116,7 +116,7 @@ async def compose_form(request: Request, actor: Issuer, commend: str | None = No
         notice = await _visible(request, commend[:40], actor)
         if not (notice.get("viewer") or {}).get("is_issuer"):
             raise NotFound("本单位没有发出该通知", field="commend")
-        expected = await request.app.state.backend.call("submissions", "expected", {"notice_id": notice["id"]})
+        expected = plain(await request.app.state.backend.submissions.expected(NoticeQuery(notice_id=notice["id"])))["items"]
         values |= forms.commendation_draft(notice, commendations(expected))
     return await _compose(request, actor, values, [])
 

@@ -11,30 +11,36 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Request, UploadFile, status
 from fastapi.responses import Response, StreamingResponse
 
-from shared.contracts.common import Actor, UnitNoticesQuery
-from shared.contracts.notices import ReadBlob
-from shared.commands import (
+from shared.contracts.common import Actor, NoticeQuery, UnitNoticesQuery
+from shared.contracts.notices import AttachmentInfo, ReadBlob
+from shared.contracts.submissions import (
     AcceptSubmission,
     ChaseSubmissions,
+    Chased,
     CommendSubmission,
     CompileReport,
+    Compiled,
     ReturnSubmission,
     ReviewQuery,
+    SubmissionDetail,
     SubmissionQuery,
+    SubmissionTable,
     SubmissionTableQuery,
+    SubmissionView,
     SubmitItems,
 )
 from shared.errors import NotFound, Unavailable
+from shared.paging import Page
 from shared.ids import submission_id
 from shared.schemas import Attachment, Commendation, Role
 
 from .api import issued_by_own_unit, visible_notice
-from .audit import command
 from .auth import CurrentActor, require
 from .backend import Backend
-from shared.contracts.notices import AttachmentInfo
-from .paging import PageParams
+from .commands import send
 from .notices_api import as_command, body_of, download, upload
+from .paging import PageParams
+from .web import plain
 from .spreadsheet import submissions_table as submissions_csv
 
 router = APIRouter(prefix="/api", tags=["submissions"])
@@ -61,23 +67,24 @@ BackendDep = Annotated[Backend, Depends(backend)]
 
 
 async def get_submission(b: Backend, submission_id: str, actor: Actor) -> dict[str, Any]:
-    return await b.call("submissions", "get", SubmissionQuery(submission_id=submission_id, actor=actor))
+    """As the pages and file downloads read it."""
+    return plain(await b.submissions.get(SubmissionQuery(submission_id=submission_id, actor=actor)))
 
 
 @router.get("/submissions", summary="报送: a page of what my unit owes and has submitted, the still-open first")
-async def my_submissions(b: BackendDep, actor: CurrentActor, page: PageParams) -> dict[str, Any]:
-    return await b.call("submissions", "mine", UnitNoticesQuery(page=page, actor=actor))
+async def my_submissions(b: BackendDep, actor: CurrentActor, page: PageParams) -> Page[SubmissionView]:
+    return await b.submissions.mine(UnitNoticesQuery(page=page, actor=actor))
 
 
 @router.get("/submissions/{submission_id}", summary="One submission with its revisions")
-async def submission(submission_id: str, b: BackendDep, actor: CurrentActor) -> dict[str, Any]:
-    return await get_submission(b, submission_id, actor)
+async def submission(submission_id: str, b: BackendDep, actor: CurrentActor) -> SubmissionDetail:
+    return await b.submissions.get(SubmissionQuery(submission_id=submission_id, actor=actor))
 
 
 @router.post("/submission-files", status_code=status.HTTP_201_CREATED,
              summary="Upload a file for a submission (a file field: 盖章PDF, photos…)")
 async def post_submission_file(request: Request, b: BackendDep, actor: Filer, file: UploadFile = File(...)) -> Attachment:
-    return Attachment.model_validate(await upload(b, file, actor, request.app.state.settings.max_upload_bytes))
+    return await upload(b, file, actor, request.app.state.settings.max_upload_bytes)
 
 
 @router.get("/submissions/{submission_id}/files/{attachment_id}", response_class=Response,
@@ -96,57 +103,62 @@ async def submission_file(submission_id: str, attachment_id: str, b: BackendDep,
 
 @router.post("/notices/{notice_id}/asks/{ask_id}/submission", status_code=status.HTTP_201_CREATED,
              summary="报送: submit my unit's items for an ask (again after a 退回)")
-async def submit(notice_id: str, ask_id: str, body: SubmitBody, request: Request, actor: Submitter) -> dict[str, Any]:  # type: ignore[valid-type]
+async def submit(notice_id: str, ask_id: str, body: SubmitBody, request: Request, b: BackendDep,  # type: ignore[valid-type]
+                 actor: Submitter) -> SubmissionView:
     cmd = as_command(SubmitItems, body, actor, notice_id=notice_id, ask_id=ask_id, unit_id=actor.unit_id)
-    return await command(request, "submissions", "submit", cmd)
+    return await send(request, b.submissions.submit, cmd)
 
 
 @router.get("/review", summary="审核: a page of the submissions routed to my unit, those to review first, newest first")
 async def review_queue(b: BackendDep, actor: Reviewer, page: PageParams, notice_id: str | None = None,
-                       status: Literal["submitted", "returned", "accepted"] | None = None) -> dict[str, Any]:
-    return await b.call("submissions", "review", ReviewQuery(notice_id=notice_id, status=status, page=page,
-                                                             actor=actor))
+                       status: Literal["submitted", "returned", "accepted"] | None = None) -> Page[SubmissionView]:
+    return await b.submissions.review(ReviewQuery(notice_id=notice_id, status=status, page=page, actor=actor))
 
 
 @router.post("/submissions/{submission_id}/accept", summary="采用: accept the latest revision")
-async def accept(submission_id: str, body: AcceptBody, request: Request, actor: Reviewer) -> dict[str, Any]:  # type: ignore[valid-type]
+async def accept(submission_id: str, body: AcceptBody, request: Request, b: BackendDep,  # type: ignore[valid-type]
+                 actor: Reviewer) -> SubmissionView:
     cmd = as_command(AcceptSubmission, body, actor, submission_id=submission_id)
-    return await command(request, "submissions", "accept", cmd)
+    return await send(request, b.submissions.accept, cmd)
 
 
 @router.post("/submissions/{submission_id}/return", summary="退回: return the latest revision, with the reason")
-async def return_(submission_id: str, body: ReturnBody, request: Request, actor: Reviewer) -> dict[str, Any]:  # type: ignore[valid-type]
+async def return_(submission_id: str, body: ReturnBody, request: Request, b: BackendDep,  # type: ignore[valid-type]
+                  actor: Reviewer) -> SubmissionView:
     cmd = as_command(ReturnSubmission, body, actor, submission_id=submission_id)
-    return await command(request, "submissions", "return", cmd)
+    return await send(request, b.submissions.return_, cmd)
 
 
 @router.post("/submissions/{submission_id}/commend",
              summary="评选: commend an accepted submission for the 通报表扬 (category null: take it back)")
-async def commend(submission_id: str, body: CommendBody, request: Request, actor: Reviewer) -> dict[str, Any]:  # type: ignore[valid-type]
-    return await command(request, "submissions", "commend",
-                         as_command(CommendSubmission, body, actor, submission_id=submission_id))
+async def commend(submission_id: str, body: CommendBody, request: Request, b: BackendDep,  # type: ignore[valid-type]
+                  actor: Reviewer) -> SubmissionView:
+    return await send(request, b.submissions.commend, as_command(CommendSubmission, body, actor,
+                                                                 submission_id=submission_id))
 
 
 @router.post("/notices/{notice_id}/asks/{ask_id}/compile", status_code=status.HTTP_201_CREATED,
              summary="汇总: compile accepted submissions of a notice I forwarded into my answer upstream")
-async def compile_report(notice_id: str, ask_id: str, body: CompileBody, request: Request, actor: Reviewer) -> dict[str, Any]:  # type: ignore[valid-type]
+async def compile_report(notice_id: str, ask_id: str, body: CompileBody, request: Request,  # type: ignore[valid-type]
+                         b: BackendDep, actor: Reviewer) -> Compiled:
     cmd = as_command(CompileReport, body, actor, notice_id=notice_id, ask_id=ask_id, unit_id=actor.unit_id)
-    return await command(request, "submissions", "compile", cmd)
+    return await send(request, b.submissions.compile_report, cmd)
 
 
 @router.post("/notices/{notice_id}/chase", summary="催办: remind the units that still owe an ask (or every ask)")
-async def chase(notice_id: str, body: ChaseBody, request: Request, actor: Issuer) -> dict[str, Any]:  # type: ignore[valid-type]
-    return await command(request, "submissions", "chase", as_command(ChaseSubmissions, body, actor, notice_id=notice_id))
+async def chase(notice_id: str, body: ChaseBody, request: Request, b: BackendDep,  # type: ignore[valid-type]
+                actor: Issuer) -> Chased:
+    return await send(request, b.submissions.chase, as_command(ChaseSubmissions, body, actor, notice_id=notice_id))
 
 
-async def submissions_table(b: Backend, notice_id: str, ask_id: str, actor: Actor) -> dict[str, Any]:
+async def submissions_table(b: Backend, notice_id: str, ask_id: str, actor: Actor) -> SubmissionTable:
     await visible_notice(b, notice_id, actor)  # a notice the unit cannot see has no table for it either
-    return await b.call("submissions", "table", SubmissionTableQuery(notice_id=notice_id, ask_id=ask_id, actor=actor))
+    return await b.submissions.table(SubmissionTableQuery(notice_id=notice_id, ask_id=ask_id, actor=actor))
 
 
 @router.get("/notices/{notice_id}/asks/{ask_id}/table",
             summary="汇总表: each unit that owes the ask and is routed to my unit, its state and latest items")
-async def table_json(notice_id: str, ask_id: str, b: BackendDep, actor: Reviewer) -> dict[str, Any]:
+async def table_json(notice_id: str, ask_id: str, b: BackendDep, actor: Reviewer) -> SubmissionTable:
     return await submissions_table(b, notice_id, ask_id, actor)
 
 
@@ -154,7 +166,7 @@ async def table_json(notice_id: str, ask_id: str, b: BackendDep, actor: Reviewer
             summary="汇总表 as CSV (UTF-8 with BOM): one row per item, the ask's form fields as columns",
             responses={200: {"content": {"text/csv": {}}}})
 async def table_csv(notice_id: str, ask_id: str, request: Request, b: BackendDep, actor: Reviewer) -> Response:
-    table = await submissions_table(b, notice_id, ask_id, actor)
+    table = plain(await submissions_table(b, notice_id, ask_id, actor))
     name = f"汇总表-{table['doc_number'] or notice_id}-{table['ask'].get('title') or ask_id}.csv"
     return Response(
         submissions_csv(table, request.app.state.settings.timezone), media_type="text/csv; charset=utf-8",
@@ -198,7 +210,7 @@ async def notice_panel(b: Backend, notice: dict, actor: Actor, viewer: dict) -> 
     commended: dict[str, list[dict]] = {}
     if any(a.get("accepted") for a in completeness.values()):  # only accepted submissions are commended
         try:
-            commended = commendations(await b.call("submissions", "expected", {"notice_id": notice["id"]}))
+            commended = commendations(plain(await b.submissions.expected(NoticeQuery(notice_id=notice["id"])))["items"])
         except Unavailable:  # the page still shows the notice; the 评选结果 wait for the service
             pass
     return {"my_submissions": mine, "completeness": completeness, "commended": commended,

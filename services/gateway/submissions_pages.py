@@ -13,13 +13,14 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from shared.contracts.common import Actor, NoticeQuery, UnitNoticesQuery
-from shared.commands import (
+from shared.contracts.submissions import (
     AcceptSubmission,
     ChaseSubmissions,
     CommendSubmission,
     CompileReport,
     ReturnSubmission,
     ReviewQuery,
+    SubmissionTableQuery,
     SubmitItems,
 )
 from shared.errors import DomainError, Invalid, NotFound
@@ -27,7 +28,7 @@ from shared.ids import submission_id
 from shared.schemas import Commendation, Role
 
 from . import submission_forms as sf
-from .audit import command
+from .commands import send
 from .paging import PageParams
 from .auth import CurrentActor, require
 from .notice_forms import problems
@@ -62,7 +63,7 @@ async def _notice_and_ask(request: Request, notice_id: str, ask_id: str, actor: 
 
 @router.get("/submissions", response_class=HTMLResponse)
 async def my_submissions(request: Request, actor: CurrentActor, page: PageParams) -> HTMLResponse:
-    found = await request.app.state.backend.call("submissions", "mine", UnitNoticesQuery(page=page, actor=actor))
+    found = plain(await request.app.state.backend.submissions.mine(UnitNoticesQuery(page=page, actor=actor)))
     rows = found["items"]
     return render(request, "submissions.html", rows=rows, page=found, can_submit=has(actor, "submitter"),
                   names=await _names(request, {r["to_unit_id"] for r in rows}))
@@ -99,13 +100,13 @@ async def submit(request: Request, notice_id: str, ask_id: str, actor: Submitter
         for where, files in sf.files_to_upload(form, ask).items():
             uploaded[where] = [await upload(b, f, actor, limit) for f in files]
         items = sf.items_of(form, ask, uploaded)
-        done = await command(request, "submissions", "submit",
-                             SubmitItems(notice_id=notice_id, ask_id=ask_id, unit_id=actor.unit_id, items=items,
-                                         actor=actor))
+        done = await send(request, b.submissions.submit,
+                          SubmitItems(notice_id=notice_id, ask_id=ask_id, unit_id=actor.unit_id, items=items,
+                                      actor=actor))
     except (ValidationError, DomainError) as exc:
         status = _refused(exc)
         return await _submit_page(request, actor, notice, ask, items, problems(exc), status_code=status)
-    return see_other(f"/submissions/{done['id']}")
+    return see_other(f"/submissions/{done.id}")
 
 
 @router.get("/submissions/{sid}", response_class=HTMLResponse)
@@ -128,8 +129,8 @@ async def commend(request: Request, sid: str, actor: Reviewer) -> Response:
     category = form.get("category") if isinstance(form.get("category"), str) else ""
     note = form.get("note") if isinstance(form.get("note"), str) else ""
     try:
-        await command(request, "submissions", "commend",
-                      CommendSubmission(submission_id=sid, category=category or None, note=note, actor=actor))
+        await send(request, request.app.state.backend.submissions.commend,
+                   CommendSubmission(submission_id=sid, category=category or None, note=note, actor=actor))
     except (ValidationError, DomainError) as exc:
         status = _refused(exc)
         sub = await get_submission(request.app.state.backend, sid, actor)
@@ -149,8 +150,8 @@ async def review_queue(request: Request, actor: Reviewer, page: PageParams) -> H
     status = request.query_params.get("status") or None
     if status not in (None, *REVIEW_STATUSES):
         raise Invalid("状态须为待审核、已采用或已退回", field="status", code="bad_status")
-    found = await request.app.state.backend.call(
-        "submissions", "review", ReviewQuery(notice_id=notice_id, status=status, page=page, actor=actor))
+    found = plain(await request.app.state.backend.submissions.review(
+        ReviewQuery(notice_id=notice_id, status=status, page=page, actor=actor)))
     return render(request, "review.html", rows=found["items"], page=found, notice_id=notice_id, status=status,
                   statuses=REVIEW_STATUSES)
 
@@ -159,7 +160,7 @@ async def review_queue(request: Request, actor: Reviewer, page: PageParams) -> H
 async def accept(request: Request, sid: str, actor: Reviewer) -> Response:
     form = await request.form()
     return await _decide(request, sid, lambda rev: AcceptSubmission(submission_id=sid, revision=rev, actor=actor),
-                         "accept", form)
+                         request.app.state.backend.submissions.accept, form)
 
 
 @router.post("/submissions/{sid}/return")
@@ -168,14 +169,14 @@ async def return_(request: Request, sid: str, actor: Reviewer) -> Response:
     reason = (form.get("reason") or "").strip() if isinstance(form.get("reason"), str) else ""
     return await _decide(
         request, sid, lambda rev: ReturnSubmission(submission_id=sid, revision=rev, reason=reason, actor=actor),
-        "return", form)
+        request.app.state.backend.submissions.return_, form)
 
 
-async def _decide(request: Request, sid: str, build, action: str, form) -> Response:
+async def _decide(request: Request, sid: str, build, action, form) -> Response:
     raw = form.get("revision")
     revision = int(raw) if isinstance(raw, str) and raw.isdigit() else 0  # 0 is refused as a revision
     try:
-        await command(request, "submissions", action, build(revision))
+        await send(request, action, build(revision))
     except (ValidationError, DomainError) as exc:
         status = _refused(exc)
         actor = request.state.identity.actor
@@ -189,9 +190,10 @@ async def _decide(request: Request, sid: str, build, action: str, form) -> Respo
 
 async def _compile_page(request: Request, actor: Actor, notice: dict, ask: dict, values: dict, errors: list[dict],
                         status_code: int = 200) -> HTMLResponse:
-    accepted = await request.app.state.backend.call(
-        "submissions", "review", ReviewQuery(notice_id=notice["id"], status="accepted", actor=actor))
-    rows = [r for r in accepted if r["ask_id"] == ask["ask_id"]]
+    # Every accepted submission of the ask (bounded by the notice's recipients): the 汇总表 lists them all.
+    table = plain(await request.app.state.backend.submissions.table(
+        SubmissionTableQuery(notice_id=notice["id"], ask_id=ask["ask_id"], actor=actor)))
+    rows = [r for r in table["rows"] if r["status"] == "accepted"]
     return render(request, "compile.html", status_code=status_code, notice=notice, ask=ask, rows=rows,
                   values=values, blocks=sf.blocks(ask, values.get("items")), errors=errors)
 
@@ -215,12 +217,12 @@ async def compile_report(request: Request, notice_id: str, ask_id: str, actor: R
         for where, files in sf.files_to_upload(form, ask).items():
             uploaded[where] = [await upload(b, f, actor, limit) for f in files]
         values["items"] = sf.items_of(form, ask, uploaded)
-        done = await command(request, "submissions", "compile", CompileReport(
+        done = await send(request, b.submissions.compile_report, CompileReport(
             notice_id=notice_id, ask_id=ask_id, unit_id=actor.unit_id, submission_ids=selected,
             items=values["items"], note=note.strip(), actor=actor))
     except (ValidationError, DomainError) as exc:
         return await _compile_page(request, actor, notice, ask, values, problems(exc), status_code=_refused(exc))
-    return see_other(f"/submissions/{done['id']}")
+    return see_other(f"/submissions/{done.id}")
 
 
 # ---------------------------------------------------------------- 催办
@@ -232,9 +234,9 @@ async def chase(request: Request, notice_id: str, actor: Issuer) -> Response:
     ask_id = form.get("ask_id") if isinstance(form.get("ask_id"), str) and form.get("ask_id") else None
     note = form.get("note") if isinstance(form.get("note"), str) else ""
     try:
-        done = await command(request, "submissions", "chase",
-                             ChaseSubmissions(notice_id=notice_id, ask_id=ask_id, note=note.strip(), actor=actor))
+        done = await send(request, request.app.state.backend.submissions.chase,
+                          ChaseSubmissions(notice_id=notice_id, ask_id=ask_id, note=note.strip(), actor=actor))
     except (ValidationError, DomainError) as exc:
         _refused(exc)
         return see_other(f"/notices/{notice_id}?error={quote(problems(exc)[0]['message'])}#completeness")
-    return see_other(f"/notices/{notice_id}?chased={done['units']}#completeness")
+    return see_other(f"/notices/{notice_id}?chased={done.units}#completeness")

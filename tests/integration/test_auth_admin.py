@@ -235,7 +235,7 @@ async def test_commands_are_audited_with_who_what_and_when(node):
         assert issued["details"]["title"].startswith("关于转发")
         [acked] = await log.query(action="notices.acknowledge")
         assert acked["unit_id"] == "sz-kx" and acked["target"] == nid and acked["details"]["unit_id"] == "sz-kx"
-        upserts = await log.query(action="notices.directory.upsert")
+        upserts = await log.query(action="notices.upsert_unit")
         assert len(upserts) == len(GD_UNITS) + 1
 
         page = await admin.get("/admin/audit?action=notices.acknowledge")

@@ -163,7 +163,7 @@ async def test_submit_return_resubmit_accept_compile_and_chase(node):
 
         # Every step is in the audit log.
         actions = {e["action"] for e in await http.app.state.audit.query(limit=500)}
-        assert {"submissions.submit", "submissions.return", "submissions.accept", "submissions.compile",
+        assert {"submissions.submit", "submissions.return_", "submissions.accept", "submissions.compile_report",
                 "submissions.chase"} <= actions
 
 

@@ -275,7 +275,8 @@ async def test_a_submission_interrupted_after_its_revision_was_written_completes
             issuer_node=node.node_id, to_unit_id=doc["to_unit_id"], revision=2,
             items=[plan_item([pdf], activity="第二版")], submitted_by="雷晶", submitted_at=at)
         await d["revisions"].insert_one({"_id": f"{sid}:2", "submission_id": sid, "revision": 2,
-                                         "items": fact.items, outbox.FIELD: outbox.entries((fact, None))})
+                                         "items": fact.items, "submitted_at": at, "submitted_by": "雷晶",
+                                         outbox.FIELD: outbox.entries((fact, None))})
     finally:
         await client.close()
 

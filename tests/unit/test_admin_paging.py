@@ -37,9 +37,9 @@ def test_a_stream_with_nothing_left_has_no_pages():
 def test_an_action_prefix_is_the_codes_under_it_and_an_exact_code_is_itself():
     assert actions_under("notices.issue") == "notices.issue"
     assert actions_under("login") == {"$in": ["login", "login.failed"]}
-    assert set(actions_under("notices")["$in"]) >= {"notices", "notices.issue", "notices.directory.upsert"}
-    assert actions_under("notices.directory")["$in"] == ["notices.directory", "notices.directory.upsert",
-                                                         "notices.directory.delete", "notices.directory.import"]
+    assert set(actions_under("notices")["$in"]) >= {"notices", "notices.issue", "notices.upsert_unit"}
+    assert actions_under("user")["$in"] == ["user", "user.created", "user.updated", "user.disabled", "user.enabled",
+                                            "user.password_reset", "user.password_changed"]
     assert actions_under("nothing.here") == "nothing.here"
 
 
