@@ -299,11 +299,15 @@ class NoticesRepository:
     async def upgrade(self, year_of: Callable[[datetime], int]) -> bool:
         """Data written before 收文, 发文 and 签收 were read page by page (a node upgraded in place), once."""
         async def run() -> None:
+            # Documents without the fields a notice always has are not notices' (nothing to do for them).
             async for e in self.inbox.find({"signed": {"$exists": False}}, {"acknowledged_at": 1, "issued_at": 1}):
-                await self.inbox.update_one({"_id": e["_id"]}, {"$set": {
-                    "signed": e.get("acknowledged_at") is not None, "year": year_of(e["issued_at"])}})
+                if e.get("issued_at") is not None:
+                    await self.inbox.update_one({"_id": e["_id"]}, {"$set": {
+                        "signed": e.get("acknowledged_at") is not None, "year": year_of(e["issued_at"])}})
             async for n in self.notices.find({"origin": "local"}, {"issuer_unit_ids": 1, "issued_at": 1,
                                                                    "recipient_unit_ids": 1}):
+                if n.get("issued_at") is None or not n.get("issuer_unit_ids"):
+                    continue
                 await self.list_sent(n, year_of(n["issued_at"]))
                 await self.notices.update_one({"_id": n["_id"]},
                                               {"$set": {"recipient_count": len(n.get("recipient_unit_ids", []))}})
