@@ -5,9 +5,9 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+from cascade.runtime import NodeRuntime
+from services.gateway.setup import create_api_token
 from shared import subjects
-from shared.admin_setup import create_api_token
-from shared.runtime import NodeRuntime
 
 
 async def bounded(n: int, concurrency: int, work: Callable[[int], Awaitable[object]]) -> list[float]:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from pymongo import MongoClient
 
-from shared.node import NodeConfig, Ports
-from shared.processes import REPO_ROOT, Proc, ferretdb_binary, free_port
-from shared.runtime import NodeRuntime
+from cascade.node import NodeConfig, Ports
+from cascade.processes import REPO_ROOT, Proc, ferretdb_binary, free_port
+from cascade.runtime import NodeRuntime
 from shared.settings import RuntimeSettings
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -36,13 +36,15 @@ import nats
 from nats.js import api as js_api
 from pymongo import AsyncMongoClient
 
-from shared import federation, node as node_config, subjects
-from shared.admin_setup import create_api_token
+from cascade import federation, node as node_config
+from cascade.nats_conf import nats_config
+from cascade.node import NodeConfig, Ports
+from cascade.processes import free_port, start_nats
+from cascade.provision import provision
+from cascade.runtime import NodeRuntime
+from services.gateway.setup import create_api_token
+from shared import subjects
 from shared.events import NoticeAcknowledged
-from shared.node import NodeConfig, Ports, nats_config
-from shared.processes import free_port, start_nats
-from shared.provision import provision
-from shared.runtime import NodeRuntime
 
 from ._node import machine, percentile
 

@@ -30,13 +30,13 @@ import nats
 from nats.js import api as js_api
 from pymongo import AsyncMongoClient
 
+from cascade.runtime import NodeRuntime
+from services.gateway.setup import create_api_token
 from services.notifications.domain import channels_for
 from shared import subjects
-from shared.admin_setup import create_api_token
 from shared.contracts.common import Reply
 from shared.contracts.notices import UpsertUnit
 from shared.schemas import Contact, UnitKind
-from shared.runtime import NodeRuntime
 
 from ._load import bounded, deadline_in
 from ._node import CpuMeter, cpu_parts, machine, percentile, processes, running_node, store

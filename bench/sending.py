@@ -32,11 +32,11 @@ import httpx
 import nats
 from pymongo import AsyncMongoClient
 
+from cascade.processes import Proc, free_port, wait_port
+from cascade.runtime import NodeRuntime
+from services.gateway.setup import create_api_token
 from services.notifications.sending import OutgoingMessage, email_message
 from shared import subjects
-from shared.admin_setup import create_api_token
-from shared.processes import Proc, free_port, wait_port
-from shared.runtime import NodeRuntime
 
 from ._node import CpuMeter, cpu_parts, machine, processes, running_node, store
 from .issue_fanout import directory_csv, notice_payload

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 
-from shared.processes import REPO_ROOT, free_port, start_ferretdb
+from cascade.processes import REPO_ROOT, free_port, start_ferretdb
 from shared.settings import RuntimeSettings
 
 from ._node import machine, percentile
@@ -217,7 +217,6 @@ class RawSQLite:
 async def run(url: str, raw: RawSQLite | None, sizes: list[int], repeat: int) -> list[tuple[int, dict, dict, int]]:
     store = Store(url)
     await store.setup()
-    rng = random.Random(10)
     rows, count = [], 0
     try:
         for n, size in enumerate(sizes, 1):

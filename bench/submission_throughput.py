@@ -44,10 +44,10 @@ import nats
 from nats.js import api as js_api
 from pymongo import AsyncMongoClient
 
+from cascade.runtime import NodeRuntime
+from services.gateway.setup import create_api_token
 from services.submissions import domain
 from shared import outbox, subjects
-from shared.admin_setup import create_api_token
-from shared.runtime import NodeRuntime
 
 from ._load import bearer, bounded, deadline_in, settled, unit_tokens
 from ._node import CpuMeter, cpu_parts, machine, percentile, processes, running_node, store

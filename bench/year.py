@@ -45,12 +45,12 @@ import httpx
 import nats
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
 
+from cascade.runtime import NodeRuntime
+from services.gateway.setup import create_api_token
 from services.notices.presets import liaison_fields, plan_fields, summary_fields
 from services.submissions import domain as submissions_domain
 from shared import subjects
-from shared.admin_setup import create_api_token
 from shared.ids import submission_id
-from shared.runtime import NodeRuntime
 
 from ._load import bearer, bounded, deadline_in, settled, unit_tokens
 from ._node import CpuMeter, cpu_parts, disk_usage, machine, percentile, processes, running_node, store

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import node as node_config
 from .processes import REPO_ROOT
-from .settings import RuntimeSettings
+from shared.settings import RuntimeSettings
 
 EXAMPLE_NODE = REPO_ROOT / "deploy" / "nodes" / "example.yaml"
 
@@ -148,7 +148,7 @@ def cmd_configure_streams(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from .federation import Topology, configure_at
-    from .settings import StreamsSettings
+    from shared.settings import StreamsSettings
 
     try:
         if args.config is not None:

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import httpx
 
+from services.gateway.setup import create_api_token, create_user
+
 from . import node as node_config
 from .node import NodeConfig, Ports
 from .processes import free_port, port_open
@@ -93,8 +95,6 @@ def directories() -> dict[str, list[dict]]:
 
 async def _tokens(cfgs: dict[str, NodeConfig]) -> dict[str, str]:
     """An API token per level for its own organisation, with every role the flow needs."""
-    from .admin_setup import create_api_token
-
     return {
         lv.key: await create_api_token(cfgs[lv.key].ferretdb_url, lv.key, lv.unit_id,
                                        "admin", "issuer", "reviewer", "submitter", name="cascade demo")
@@ -104,30 +104,13 @@ async def _tokens(cfgs: dict[str, NodeConfig]) -> dict[str, str]:
 
 async def _users(cfgs: dict[str, NodeConfig]) -> dict[str, tuple[str, str]]:
     """A login per level for a person to look around: (username, password)."""
-    from pymongo import AsyncMongoClient
-
-    from services.gateway.app import INDEXES
-    from services.gateway.audit import AuditLog
-    from services.gateway.users import Accounts, Policy
-
-    from .clock import SystemClock
-    from .storage import ensure_indexes
-
     out = {}
     for lv in LEVELS:
-        client = AsyncMongoClient(cfgs[lv.key].ferretdb_url, tz_aware=True, serverSelectionTimeoutMS=10_000)
-        try:
-            db = client[f"{lv.key}_gateway"]
-            await ensure_indexes(db, INDEXES)
-            clock = SystemClock()
-            accounts = Accounts(db, clock=clock, audit=AuditLog(db, clock), policy=Policy(admin_unit=lv.unit_id))
-            password = secrets.token_urlsafe(12)
-            await accounts.create(None, username="demo", display_name=f"{lv.name}演示用户", unit_id=lv.unit_id,
-                                  roles=["admin", "issuer", "submitter", "reviewer"], password=password,
-                                  must_change_password=False)
-            out[lv.key] = ("demo", password)
-        finally:
-            await client.close()
+        password = secrets.token_urlsafe(12)
+        await create_user(cfgs[lv.key].ferretdb_url, lv.key, admin_unit=lv.unit_id, username="demo",
+                          display_name=f"{lv.name}演示用户", unit_id=lv.unit_id,
+                          roles=["admin", "issuer", "submitter", "reviewer"], password=password)
+        out[lv.key] = ("demo", password)
     return out
 
 

@@ -38,8 +38,9 @@ import nats.js.api as js_api
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError, ServiceUnavailableError
 
-from . import subjects
-from .bus import DUPLICATE_WINDOW_S, EVENTS_MAX_AGE_S, node_stream_configs, reconcile_stream
+from shared import subjects
+from shared.bus import DUPLICATE_WINDOW_S, EVENTS_MAX_AGE_S, node_stream_configs, reconcile_stream
+
 from .node import ChildLink, NodeConfig, ParentLink, quote
 
 # An idle link still sends a heartbeat, which carries the flow-control ack of

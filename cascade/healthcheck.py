@@ -1,4 +1,4 @@
-"""``python -m shared.healthcheck <service>``: exit 0 when the service answers, 1 otherwise.
+"""``python -m cascade.healthcheck <service>``: exit 0 when the service answers, 1 otherwise.
 
 Container healthchecks (docker-compose.yml) run this inside each service's
 container, so it reads the same settings from the same environment as the
@@ -15,9 +15,9 @@ import httpx
 import nats
 from pydantic import ValidationError
 
-from . import subjects
-from .contracts.common import Reply
-from .settings import SETTINGS_BY_SERVICE, GatewaySettings, ServiceSettings
+from shared import subjects
+from shared.contracts.common import Reply
+from shared.settings import SETTINGS_BY_SERVICE, GatewaySettings, ServiceSettings
 
 TIMEOUT_S = 3.0
 
@@ -57,7 +57,7 @@ def check(service: str) -> str | None:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1 or argv[0] not in SETTINGS_BY_SERVICE:
-        print(f"usage: python -m shared.healthcheck {{{','.join(SETTINGS_BY_SERVICE)}}}", file=sys.stderr)
+        print(f"usage: python -m cascade.healthcheck {{{','.join(SETTINGS_BY_SERVICE)}}}", file=sys.stderr)
         return 1  # Docker reserves exit code 2
     try:
         problem = check(argv[0])

@@ -1,4 +1,4 @@
-"""A node's configuration file and what follows from it (paths, URLs, the nats-server config).
+"""A node's configuration file and what follows from it (paths, URLs; its nats-server config: cascade/nats_conf.py).
 
 A node is one level of the hierarchy running its own nats-server (its own
 JetStream domain = node id), its own store and its own services. The file is
@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .ids import SLUG_PATTERN, is_slug
+from shared.ids import SLUG_PATTERN, is_slug
 
 
 class Ports(BaseModel):
@@ -134,46 +134,3 @@ def dump(cfg: NodeConfig, path: Path) -> None:
 def quote(value: str) -> str:
     """Quote a value for the nats-server config format."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-# Inside a container (docker-compose.yml) nats-server listens on every interface
-# of its own network namespace, on the standard ports, and stores under /data.
-CONTAINER_PORTS = Ports()
-CONTAINER_STORE = "/data"
-
-
-def nats_config(cfg: NodeConfig, *, container: bool = False) -> str:
-    """The nats-server config of a node: JetStream with domain = node id, one APP account.
-
-    Local clients (the node's own services) use the account's ``app`` user
-    without credentials, and only as clients: a leafnode may not log in as
-    ``app``. Each child node gets its own leafnode user (shared/federation.py).
-    ``container=True`` renders the file docker-compose.yml mounts.
-    """
-    from . import federation  # links are federation's concern; kept in its own module
-
-    host, ports = ("0.0.0.0", CONTAINER_PORTS) if container else (cfg.host, cfg.ports)
-    leaf_host = host if container else (cfg.leafnode_host or cfg.host)
-    store = CONTAINER_STORE if container else str(cfg.path("nats"))
-    lines = [
-        f"server_name: {quote(cfg.node_id)}",
-        f"listen: {quote(f'{host}:{ports.nats}')}",
-        f"http: {quote(f'{host}:{ports.nats_http}')}",
-        f"jetstream {{ store_dir: {quote(store)}, domain: {quote(cfg.node_id)} }}",
-        "max_payload: 8MB",
-        *federation.leafnodes_block(cfg, listen_host=leaf_host, leaf_port=ports.leafnodes),
-    ]
-    users = [
-        "{user: app, password: " + quote("local-" + cfg.node_id) + ', allowed_connection_types: ["STANDARD"]}',
-        *federation.child_users(cfg),
-    ]
-    lines += [
-        "accounts {",
-        "  APP { jetstream: enabled",
-        "        users: [",
-        *("          " + u + "," for u in users),
-        "        ] }",
-        "}",
-        "no_auth_user: app",
-    ]
-    return "\n".join(lines) + "\n"

@@ -2,7 +2,7 @@
 
 A bundle is a folder with
 
-- ``node.yaml``           the child's node config (shared/node.py), with its parent link and
+- ``node.yaml``           the child's node config (cascade/node.py), with its parent link and
                           the only copy of its leafnode password;
 - ``nats.conf``           the nats-server config docker-compose.yml mounts (leafnode remote
                           with those credentials, JetStream domain = the child's node id);
@@ -13,7 +13,7 @@ The child runs it either way: ``cascade up --config node.yaml`` (from a
 checkout) or ``docker compose up -d`` (from the image). Provisioning also
 writes the parent's config: the child's leafnode user (only the password's
 bcrypt hash) and its permissions; a running ``cascade up`` of the parent
-picks that up by itself (shared/runtime.py). When the parent's config is
+picks that up by itself (cascade/runtime.py). When the parent's config is
 itself a bundle's ``node.yaml`` (a mid level run by docker compose), the
 parent's bundle is rewritten too: its ``nats.conf`` gets the leafnode
 listener and the new child's user, its compose file publishes the leafnode
@@ -36,9 +36,11 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from shared.ids import is_slug
+
 from . import federation
-from .ids import is_slug
-from .node import CONTAINER_PORTS, NodeConfig, Ports, dump, load, nats_config
+from .nats_conf import CONTAINER_PORTS, nats_config
+from .node import NodeConfig, Ports, dump, load
 from .processes import REPO_ROOT, nats_server_binary
 
 FILES = ("node.yaml", "nats.conf", ".env", "docker-compose.yml")

@@ -17,7 +17,8 @@ from pathlib import Path
 import httpx
 
 from . import federation
-from .node import NodeConfig, load, nats_config
+from .nats_conf import nats_config
+from .node import NodeConfig, load
 from .processes import Proc, start_ferretdb, start_nats, start_service, wait_port
 
 log = logging.getLogger("cascade.runtime")

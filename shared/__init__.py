@@ -1,1 +1,1 @@
-"""Cascade's shared kernel: contracts, subjects, settings, storage and bus helpers, the CLI."""
+"""Cascade's shared kernel: contracts and the runtime every service uses (subjects, settings, storage, bus)."""

@@ -310,7 +310,7 @@ def _forged_origin(subject: str, data: bytes, node: str) -> str | None:
     """Why a copy from another node is not what it claims to be, or None.
 
     EVENTS stamps the origin token of everything it sources with the linked
-    node it came from (shared/federation.py), so a body naming another origin
+    node it came from (cascade/federation.py), so a body naming another origin
     was forged by that neighbour. Local facts are not parsed twice.
     """
     origin = subjects.origin_of(subject)

@@ -29,7 +29,7 @@ one nats-server in tests):
 Requests (commands and queries, core NATS request/reply) are
 ``rpc.N.<service>.<action>``. They never cross a link between nodes.
 
-Links between nodes (shared/federation.py): ``OUTBOX_N`` holds one durable
+Links between nodes (cascade/federation.py): ``OUTBOX_N`` holds one durable
 consumer per neighbour M, ``link_M``, filtered to ``evt.*.N.M.*`` and pushing
 to ``link.N.M``; ``EVENTS_M`` sources ``OUTBOX_N`` through that consumer and
 the JetStream API of N's domain (``$JS.N.API``). ``link.N.M`` is the only data

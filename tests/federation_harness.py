@@ -20,9 +20,11 @@ import httpx
 import nats
 from pymongo import AsyncMongoClient
 
-from shared import federation, subjects
-from shared.node import NodeConfig, Ports, nats_config
-from shared.processes import Proc, free_port, start_nats
+from cascade import federation
+from cascade.nats_conf import nats_config
+from cascade.node import NodeConfig, Ports
+from cascade.processes import Proc, free_port, start_nats
+from shared import subjects
 
 from .harness import BACKEND, Servers, TestNode
 
@@ -105,7 +107,7 @@ class FedNode(TestNode):
             self.nats = start_nats(conf, self.cfg.host, self.cfg.ports.nats, log)
         else:
             self.nats.start()
-            from shared.processes import wait_port
+            from cascade.processes import wait_port
 
             wait_port(self.cfg.host, self.cfg.ports.nats, proc=self.nats)
 

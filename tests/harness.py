@@ -20,11 +20,11 @@ from fastapi import FastAPI
 from faststream.nats import NatsBroker
 from pymongo import AsyncMongoClient
 
+from cascade.processes import Proc, free_port, nats_server_binary, start_ferretdb, start_service, wait_port
 from shared import subjects
 from shared.bus import request
 from shared.errors import Unavailable
 from shared.clock import Clock
-from shared.processes import Proc, free_port, nats_server_binary, start_ferretdb, start_service, wait_port
 from shared.settings import SETTINGS_BY_SERVICE, ServiceSettings
 
 BACKEND = ("notices", "submissions", "notifications", "reports")
@@ -210,7 +210,7 @@ async def create_user(http: httpx.AsyncClient, username: str, unit_id: str, *rol
 
 async def stored_api_token(mongo_url: str, node_id: str, unit_id: str, *roles: str) -> str:
     """An API token written straight into a node's gateway database (for gateways in other processes)."""
-    from shared.admin_setup import create_api_token
+    from services.gateway.setup import create_api_token
 
     return await create_api_token(mongo_url, node_id, unit_id, *roles, name=f"测试 {unit_id}")
 

@@ -6,7 +6,7 @@ import contextlib
 import httpx
 import uvicorn
 
-from shared.processes import free_port
+from cascade.processes import free_port
 from shared.schemas import Role
 
 

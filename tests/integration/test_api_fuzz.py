@@ -14,8 +14,8 @@ import sys
 
 import httpx
 
-from shared.admin_setup import create_api_token
-from shared.processes import start_service, wait_port
+from cascade.processes import start_service, wait_port
+from services.gateway.setup import create_api_token
 
 from ..fixtures import GD_UNITS
 from ..harness import eventually, running

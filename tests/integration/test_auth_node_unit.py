@@ -8,8 +8,8 @@ nobody is node admin.
 
 from pymongo import AsyncMongoClient
 
-from shared.node import NodeConfig, Ports
-from shared.processes import free_port
+from cascade.node import NodeConfig, Ports
+from cascade.processes import free_port
 
 from ..fixtures import GD_UNITS
 from ..harness import create_user, gateway, login, running
@@ -100,7 +100,7 @@ async def test_create_admin_on_a_node_without_org_unit_id_records_the_unit(node,
     cfg = NodeConfig(node_id=node.node_id, name="测试节点", data_dir=tmp_path / "node",
                      ports=Ports(nats=free_port(), nats_http=free_port(), leafnodes=free_port(),
                                  ferretdb=free_port(), gateway=free_port()))
-    from shared import node as node_config
+    from cascade import node as node_config
 
     path = tmp_path / "node.yaml"
     node_config.dump(cfg, path)

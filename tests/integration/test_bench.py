@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from shared.processes import REPO_ROOT
+from cascade.processes import REPO_ROOT
 
 
 def test_bench_lists_its_benchmarks():

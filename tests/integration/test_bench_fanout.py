@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from shared.processes import REPO_ROOT
+from cascade.processes import REPO_ROOT
 
 
 def test_issue_fanout_runs_end_to_end_on_a_tiny_load():

@@ -6,9 +6,9 @@ import sys
 
 from pymongo import AsyncMongoClient
 
-from shared import node as node_config
-from shared.node import NodeConfig, Ports
-from shared.processes import REPO_ROOT, free_port, port_open, start_ferretdb
+from cascade import node as node_config
+from cascade.node import NodeConfig, Ports
+from cascade.processes import REPO_ROOT, free_port, port_open, start_ferretdb
 
 from ..harness import gateway, login
 
@@ -23,7 +23,7 @@ async def create_admin(config, *args: str, stdin: str | None = PASSWORD + "\n", 
     env.update(env_extra or {})
     config_args = ["--config", str(config)] if config else []
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "shared.cli", "create-admin", *config_args, *args,
+        sys.executable, "-m", "cascade.cli", "create-admin", *config_args, *args,
         env=env, cwd=REPO_ROOT, stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )

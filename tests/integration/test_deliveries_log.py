@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 
 from pymongo import AsyncMongoClient
 
+from cascade.processes import free_port
 from services.notifications import domain
 from shared.contracts.notices import UpsertUnit
-from shared.processes import free_port
 from shared.schemas import Contact, UnitKind, UnitRef
 
 from ..fixtures import GD_UNITS, seed000_notice

@@ -1,4 +1,4 @@
-"""What docker-compose.yml relies on, run on real servers: deploy/nats.conf, shared.healthcheck,
+"""What docker-compose.yml relies on, run on real servers: deploy/nats.conf, cascade.healthcheck,
 the one-shot ``cascade configure-streams``, and bundles (a mid level run by compose admitting a child).
 
 There is no Docker engine here: each container's command runs as a process,
@@ -17,18 +17,20 @@ import httpx
 import nats
 import yaml
 
-from shared import federation, node, subjects
-from shared.node import NodeConfig, Ports, nats_config
-from shared.processes import REPO_ROOT, Proc, free_port, nats_server_binary, start_nats, start_service, wait_port
-from shared.provision import STREAMS_SERVICE, provision, read_env, validate_bundle
+from cascade import federation, node
+from cascade.nats_conf import nats_config
+from cascade.node import NodeConfig, Ports
+from cascade.processes import REPO_ROOT, Proc, free_port, nats_server_binary, start_nats, start_service, wait_port
+from cascade.provision import STREAMS_SERVICE, provision, read_env, validate_bundle
+from shared import subjects
 
 from ..harness import eventually, running
 
 
 async def healthcheck(env: dict[str, str], service: str) -> tuple[int, str]:
-    """``python -m shared.healthcheck <service>`` as the container runs it (without blocking our loop)."""
+    """``python -m cascade.healthcheck <service>`` as the container runs it (without blocking our loop)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "shared.healthcheck", service,
+        sys.executable, "-m", "cascade.healthcheck", service,
         env={**os.environ, **env}, cwd=REPO_ROOT,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
@@ -78,7 +80,7 @@ async def test_healthcheck_exits_0_for_a_running_service_and_1_for_a_missing_one
 
 async def test_healthcheck_fails_at_once_when_nats_is_down(node):
     """A container whose NATS is away is unhealthy: the check answers 1, it does not hang retrying."""
-    from shared.processes import free_port
+    from cascade.processes import free_port
 
     env = {**node.env("reports"), "CASCADE_NATS_URL": f"nats://127.0.0.1:{free_port()}"}
     code, err = await asyncio.wait_for(healthcheck(env, "reports"), timeout=30)
@@ -113,7 +115,7 @@ def clean_env(**env: str) -> dict[str, str]:
 async def configure_streams(env: dict[str, str], *args: str) -> tuple[int, str]:
     """``cascade configure-streams`` as the compose one-shot runs it."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "shared.cli", "configure-streams", *args, env=clean_env(**env), cwd=REPO_ROOT,
+        sys.executable, "-m", "cascade.cli", "configure-streams", *args, env=clean_env(**env), cwd=REPO_ROOT,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
     out, _ = await proc.communicate()

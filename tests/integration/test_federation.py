@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import nats
 import pytest
 
-from shared import federation, subjects
+from cascade import federation
+from shared import subjects
 from shared.contracts.notices import UpsertUnit
 from shared.schemas import UnitKind
 

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from shared.processes import REPO_ROOT
+from cascade.processes import REPO_ROOT
 
 
 def test_federation_bench_runs_both_parts_on_a_tiny_load():

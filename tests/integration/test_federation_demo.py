@@ -9,12 +9,12 @@ import time
 
 import httpx
 
-from shared.processes import REPO_ROOT
+from cascade.processes import REPO_ROOT
 
 
 def demo(*args: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("MONGO_URL", "CASCADE_MONGO_URL")}  # own stores
-    return subprocess.Popen([sys.executable, "-m", "shared.cli", "demo", *args], cwd=REPO_ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "cascade.cli", "demo", *args], cwd=REPO_ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

@@ -7,11 +7,13 @@ import nats
 import pytest
 import yaml
 
-from shared import federation, node, subjects
-from shared.cli import main
-from shared.node import NodeConfig, Ports, nats_config
-from shared.processes import free_port, start_nats
-from shared.provision import FILES, provision, validate_bundle
+from cascade import federation, node
+from cascade.cli import main
+from cascade.nats_conf import nats_config
+from cascade.node import NodeConfig, Ports
+from cascade.processes import free_port, start_nats
+from cascade.provision import FILES, provision, validate_bundle
+from shared import subjects
 
 from ..harness import eventually
 

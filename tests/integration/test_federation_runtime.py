@@ -9,11 +9,13 @@ from pathlib import Path
 import httpx
 import nats
 
-from shared import node, subjects
-from shared.node import NodeConfig, Ports, nats_config
-from shared.processes import free_port, start_nats
-from shared.provision import provision
-from shared.runtime import NodeRuntime
+from cascade import node
+from cascade.nats_conf import nats_config
+from cascade.node import NodeConfig, Ports
+from cascade.processes import free_port, start_nats
+from cascade.provision import provision
+from cascade.runtime import NodeRuntime
+from shared import subjects
 
 from ..harness import eventually
 
@@ -54,7 +56,7 @@ def test_a_running_parent_applies_a_new_child_and_the_child_links(tmp_path, serv
         child.root.mkdir(parents=True, exist_ok=True)
         child.path("nats.conf").write_text(nats_config(child))
         child_nats = start_nats(child.path("nats.conf"), child.host, child.ports.nats, child.path("nats.log"))
-        from shared import federation
+        from cascade import federation
 
         async def configure_and_send() -> None:
             nc = await nats.connect(child.nats_url)

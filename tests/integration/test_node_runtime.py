@@ -6,9 +6,9 @@ import os
 import httpx
 import pytest
 
-from shared.node import NodeConfig, Ports
-from shared.processes import free_port
-from shared.runtime import BACKEND_SERVICES, NodeRuntime
+from cascade.node import NodeConfig, Ports
+from cascade.processes import free_port
+from cascade.runtime import BACKEND_SERVICES, NodeRuntime
 
 from ..fixtures import GD_UNITS, seed000_notice
 from ..harness import eventually, stored_api_token

@@ -15,9 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import nats
 from aiosmtpd.controller import Controller
 
+from cascade.processes import free_port
 from services.notifications.sending import OutgoingMessage, SendJob
 from shared import subjects
-from shared.processes import free_port
 
 from ..fixtures import GD_UNITS, seed000_notice
 from ..harness import as_role, eventually, gateway, running

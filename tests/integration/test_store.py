@@ -27,7 +27,7 @@ from bson import Int64, ObjectId
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
 
-from shared.processes import free_port, start_ferretdb
+from cascade.processes import free_port, start_ferretdb
 
 
 @pytest.fixture

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cascade import healthcheck
+from cascade.cli import build_parser
+from cascade.node import NodeConfig, ParentLink, Ports
+from cascade.provision import STREAMS_SERVICE, compose_file, leafnode_publish
+from cascade.runtime import BACKEND_SERVICES
 from services.notifications.sending import Senders
-from shared import healthcheck
-from shared.cli import build_parser
-from shared.node import NodeConfig, ParentLink, Ports
-from shared.provision import STREAMS_SERVICE, compose_file, leafnode_publish
-from shared.runtime import BACKEND_SERVICES
 from shared.settings import SETTINGS_BY_SERVICE, StreamsSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,7 +131,7 @@ def test_every_service_has_a_healthcheck(compose):
         test = svc.get("healthcheck", {}).get("test")
         assert test and test[0] == "CMD", f"{name} has no healthcheck"
     for name in CASCADE_SERVICES:
-        assert services[name]["healthcheck"]["test"] == ["CMD", "python", "-m", "shared.healthcheck", name]
+        assert services[name]["healthcheck"]["test"] == ["CMD", "python", "-m", "cascade.healthcheck", name]
     assert "ping" in " ".join(services["mongo"]["healthcheck"]["test"])
 
 
@@ -156,7 +156,7 @@ def test_the_streams_are_configured_once_nats_is_healthy_by_the_command_cascade_
     settings = StreamsSettings(**{k[8:].lower(): v for k, v in env.items()})
     assert settings.node_id == "gd" and settings.nats_url == "nats://nats:4222" and settings.linked_nodes == []
     # The console script the command names is the project's.
-    assert 'cascade = "shared.cli:main"' in (ROOT / "pyproject.toml").read_text()
+    assert 'cascade = "cascade.cli:main"' in (ROOT / "pyproject.toml").read_text()
 
 
 def _bundle_node(children: bool) -> NodeConfig:

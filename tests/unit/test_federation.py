@@ -6,8 +6,10 @@ import nats.js.api as js_api
 import pytest
 from pydantic import ValidationError
 
-from shared import federation, subjects
-from shared.node import NodeConfig, Ports, nats_config
+from cascade import federation
+from cascade.nats_conf import nats_config
+from cascade.node import NodeConfig, Ports
+from shared import subjects
 
 
 def three_levels() -> dict[str, NodeConfig]:

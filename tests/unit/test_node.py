@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from shared import node
-from shared.node import NodeConfig, Ports, nats_config
+from cascade import node
+from cascade.nats_conf import nats_config
+from cascade.node import NodeConfig, Ports
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "nodes" / "example.yaml"
 

@@ -71,6 +71,6 @@ def test_names_carry_the_node_so_nodes_can_share_a_server():
 
 
 def test_services_list_names_every_process():
-    from shared.runtime import BACKEND_SERVICES
+    from cascade.runtime import BACKEND_SERVICES
 
     assert set(subjects.SERVICES) == {*BACKEND_SERVICES, "gateway"}
