@@ -9,19 +9,12 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from .schemas import Slug, Wire
+from .schemas import Wire
 from .contracts.common import Actor
 
 
 # ---------------------------------------------------------------- submissions (报送, 审核, 汇总, 催办)
 
-
-
-class StatisticsQuery(Wire):
-    """办理情况统计: how the units an issuer addressed handled its notices of one year."""
-
-    unit_id: Slug
-    year: int = Field(ge=2000, le=2100)
 
 
 # ---------------------------------------------------------------- notifications: channels and templates (node admin)

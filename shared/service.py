@@ -158,10 +158,11 @@ class Service:
                              description, batch_size=batch_size, ack_wait=ACK_WAIT_S)
 
     def consume(self, event: type[Event], name: str, description: str, handler: Callable[..., Awaitable[None]],
-                deps: Any, **options: Any) -> None:
-        """``on_event`` for a use case called as ``handler(event, deps)``: the event's model names its type."""
+                deps: Any = None, **options: Any) -> None:
+        """``on_event`` for a use case called as ``handler(event, deps)`` (``handler(event)`` without ``deps``): the
+        event's model names its type."""
         async def consumer(message: Any) -> None:
-            await handler(message, deps)
+            await (handler(message) if deps is None else handler(message, deps))
 
         consumer.__name__ = name
         consumer.__annotations__ = {"message": event, "return": None}
@@ -186,9 +187,10 @@ class Service:
             description=description,
         )
 
-    def serve(self, contract: type[Contract], handlers: object, deps: Any) -> None:
+    def serve(self, contract: type[Contract], handlers: object, deps: Any = None) -> None:
         """Answer every action of the service's contract with the handler of the same name in ``handlers``,
-        called as ``handler(request, deps)``. A missing handler fails at start-up, not at the first request."""
+        called as ``handler(request, deps)`` (or ``handler(request)`` without ``deps``: methods of an object
+        that holds its dependencies). A missing handler fails at start-up, not at the first request."""
         if contract.service != self.name:
             raise TypeError(f"{self.name} cannot serve the contract of {contract.service}")
         for action in contract.actions():
@@ -219,7 +221,7 @@ class Service:
 def _bound(action: Action[Any, Any], handler: Callable[..., Awaitable[Any]], deps: Any) -> Callable[..., Awaitable[Any]]:
     """The subscriber of one action: FastStream validates the request against the annotation set here."""
     async def answer(request: Any) -> Any:
-        return await handler(request, deps)
+        return await (handler(request) if deps is None else handler(request, deps))
 
     answer.__name__ = action.name
     answer.__annotations__ = {"request": action.request, "return": action.reply}

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from shared.commands import NotificationCause, NotificationChannel
 from shared.contracts.common import Actor, NoticeQuery
+from shared.contracts.reports import NoticeStatus
 from shared.contracts.submissions import SubmissionView
 from shared.errors import Forbidden, Invalid
 from shared.paging import PageQuery
@@ -50,9 +51,9 @@ async def issued_by_own_unit(b: Backend, notice_id: str, actor: Actor) -> dict[s
 
 
 @router.get("/notices/{notice_id}/status", summary="Who has and has not acknowledged (read model)")
-async def notice_status(notice_id: str, b: BackendDep, actor: Tracker) -> dict[str, Any]:
+async def notice_status(notice_id: str, b: BackendDep, actor: Tracker) -> NoticeStatus:
     await issued_by_own_unit(b, notice_id, actor)
-    return await b.call("reports", "notice_status", {"notice_id": notice_id})
+    return await b.reports.notice_status(NoticeQuery(notice_id=notice_id))
 
 
 DELIVERY_STATUSES = ("pending", "retrying", "sent", "failed", "skipped")

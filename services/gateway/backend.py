@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from shared import subjects
 from shared.bus import request
 from shared.contracts.notices import Notices
+from shared.contracts.reports import Reports
 from shared.contracts.submissions import Submissions
 from shared.errors import Unavailable
 from shared.settings import GatewaySettings
@@ -34,6 +35,7 @@ class Backend:
         )
         self.notices = Notices(self)
         self.submissions = Submissions(self)
+        self.reports = Reports(self)
 
     async def start(self) -> None:
         await self.broker.connect()

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from shared.contracts.common import Actor
-from shared.commands import StatisticsQuery
+from shared.contracts.reports import StatisticsQuery
 from shared.paging import MAX_PER_PAGE, Page, PageQuery
 from shared.schemas import Role
 
@@ -24,6 +24,7 @@ from .auth import require
 from .notices_pages import render
 from .paging import PageParams
 from .spreadsheet import BOM, csv_text
+from .web import plain
 
 api = APIRouter(prefix="/api", tags=["statistics"])
 pages = APIRouter(include_in_schema=False)
@@ -45,9 +46,11 @@ async def unit_statistics(request: Request, actor: Actor, year: int | None, pq: 
     """One page of the actor's unit's rows of the year, and the year's notice count."""
     if year is None:
         year = datetime.now(ZoneInfo(request.app.state.settings.timezone)).year
-    q = StatisticsQuery(unit_id=actor.unit_id, year=year)
-    return await request.app.state.backend.call("reports", "unit_statistics",
-                                                {**q.model_dump(mode="json"), **pq.model_dump()})
+    stats = await request.app.state.backend.reports.unit_statistics(
+        StatisticsQuery(unit_id=actor.unit_id, year=year, page=pq))
+    # The JSON API keeps one flat object: the page's rows as ``units`` beside the page's position.
+    page = plain(stats.units)
+    return {"unit_id": stats.unit_id, "year": stats.year, "notices": stats.notices, "units": page.pop("items"), **page}
 
 
 def page_of(stats: dict[str, Any]) -> Page[dict]:

@@ -13,6 +13,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from shared.contracts.common import Actor, NoticeQuery, UnitNoticesQuery
 from shared.contracts.notices import AttachmentInfo, ReadBlob
+from shared.contracts.reports import Completeness
 from shared.contracts.submissions import (
     AcceptSubmission,
     ChaseSubmissions,
@@ -176,9 +177,9 @@ async def table_csv(notice_id: str, ask_id: str, request: Request, b: BackendDep
 
 @router.get("/notices/{notice_id}/completeness",
             summary="Per ask: who owes, who submitted (on time or late), what was accepted or returned")
-async def completeness(notice_id: str, b: BackendDep, actor: Tracker) -> dict[str, Any]:
+async def completeness(notice_id: str, b: BackendDep, actor: Tracker) -> Completeness:
     await issued_by_own_unit(b, notice_id, actor)
-    return await b.call("reports", "completeness", {"notice_id": notice_id})
+    return await b.reports.completeness(NoticeQuery(notice_id=notice_id))
 
 
 def commendations(expected: list[dict]) -> dict[str, list[dict]]:
@@ -203,7 +204,7 @@ async def notice_panel(b: Backend, notice: dict, actor: Actor, viewer: dict) -> 
     completeness: dict[str, dict] = {}
     if viewer.get("is_issuer") and {Role.issuer, Role.reviewer} & set(actor.roles):
         try:
-            view = await b.call("reports", "completeness", {"notice_id": notice["id"]})
+            view = plain(await b.reports.completeness(NoticeQuery(notice_id=notice["id"])))
             completeness = {a["ask_id"]: a for a in view["asks"]}
         except NotFound:  # the read model is not there yet
             pass

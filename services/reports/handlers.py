@@ -2,6 +2,8 @@
 rows it changed. Every handler is idempotent and commutes with the others (events arrive in any order, more
 than once, and on several replicas at once)."""
 
+from shared.contracts.common import NoticeQuery
+from shared.contracts.reports import Completeness, NoticeStatus, Statistics, StatisticsQuery, UnitStatistics
 from shared.errors import NotFound
 from shared.events import (
     DeadlineApproaching,
@@ -14,7 +16,7 @@ from shared.events import (
     ReportCompiled,
     SubmissionReviewed,
 )
-from shared.paging import PageQuery
+from shared.paging import page_of
 
 from . import domain
 from .repository import ReportsRepository
@@ -75,17 +77,19 @@ class Reports:
             raise NotFound("该通知尚无状态记录", field="notice_id")
         return header
 
-    async def status(self, notice_id: str) -> dict:
-        header = await self.notice(notice_id)
-        return domain.status_view(header, await self.repo.units_of(notice_id, {"subs": 0}))
+    async def notice_status(self, q: NoticeQuery) -> NoticeStatus:
+        header = await self.notice(q.notice_id)
+        return NoticeStatus.model_validate(domain.status_view(header, await self.repo.units_of(q.notice_id,
+                                                                                               {"subs": 0})))
 
-    async def completeness(self, notice_id: str) -> dict:
-        header = await self.notice(notice_id)
-        return domain.completeness_view(header, await self.repo.units_of(notice_id, {"ack": 0}))
+    async def completeness(self, q: NoticeQuery) -> Completeness:
+        header = await self.notice(q.notice_id)
+        return Completeness.model_validate(domain.completeness_view(header, await self.repo.units_of(q.notice_id,
+                                                                                                     {"ack": 0})))
 
-    async def statistics(self, unit_id: str, year: int, pq: PageQuery) -> dict:
+    async def unit_statistics(self, q: StatisticsQuery) -> Statistics:
         """One page of the issuer unit's rows of the year (units by name), and how many notices it sent."""
-        rows, has_more, total = await self.repo.statistics_page(unit_id, year, pq)
-        return {"unit_id": unit_id, "year": year, "notices": await self.repo.notices_of_year(unit_id, year),
-                "units": [domain.row_view(r) for r in rows],
-                "page": pq.page, "per_page": pq.per_page, "has_more": has_more, "total": total}
+        rows, has_more, total = await self.repo.statistics_page(q.unit_id, q.year, q.page)
+        units = page_of([UnitStatistics.model_validate(domain.row_view(r)) for r in rows], q.page, has_more, total)
+        return Statistics(unit_id=q.unit_id, year=q.year, notices=await self.repo.notices_of_year(q.unit_id, q.year),
+                          units=units)

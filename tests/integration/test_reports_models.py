@@ -20,6 +20,8 @@ from services.reports import domain
 from services.reports.handlers import Reports
 from services.reports.migration import SPLIT_STATUS, split_notice_status
 from services.reports.repository import HEADERS, INDEXES, ROWS, UNITS, ReportsRepository
+from shared.contracts.common import NoticeQuery
+from shared.contracts.reports import StatisticsQuery
 from shared.events import (
     DeadlineApproaching,
     NoticeAcknowledged,
@@ -30,7 +32,6 @@ from shared.events import (
     SubmissionAccepted,
     SubmissionReturned,
 )
-from shared.paging import PageQuery
 from shared.schemas import Ask, AskKind, NoticeSnapshot, UnitKind, UnitRef
 from shared.storage import ensure_indexes
 
@@ -103,6 +104,14 @@ class Events:
                                    deadline=T0 + timedelta(days=30), pending_unit_ids=pending, manual=True)
 
 
+
+async def statistics(reports, unit_id: str, year: int) -> dict:
+    """The statistics reply as one flat dict (the rows as ``units``), as the tests compare them."""
+    stats = await reports.unit_statistics(StatisticsQuery(unit_id=unit_id, year=year))
+    return {"notices": stats.notices, "units": [u.model_dump() for u in stats.units.items],
+            "total": stats.units.total, "has_more": stats.units.has_more}
+
+
 async def apply(reports: Reports, event) -> None:
     """What the service's subscriptions call for each event type (services/reports/app.py)."""
     match event:
@@ -134,10 +143,10 @@ async def reports_on(client: AsyncMongoClient, node) -> Reports:
 
 async def views(reports: Reports) -> dict:
     return {
-        "status": await reports.status("n1"),
-        "completeness": await reports.completeness("n1"),
-        "corrected": await reports.completeness("n3"),
-        "statistics": await reports.statistics("gd-kx", 2020, PageQuery()),
+        "status": (await reports.notice_status(NoticeQuery(notice_id="n1"))).model_dump(),
+        "completeness": (await reports.completeness(NoticeQuery(notice_id="n1"))).model_dump(),
+        "corrected": (await reports.completeness(NoticeQuery(notice_id="n3"))).model_dump(),
+        "statistics": await statistics(reports, "gd-kx", 2020),
     }
 
 
@@ -244,7 +253,7 @@ async def test_a_units_statistics_row_is_right_after_many_concurrent_events_on_t
         random.Random(7).shuffle(events)
         await asyncio.gather(*(apply(replicas[k % 2], e) for k, e in enumerate(events)))
 
-        rows = {r["unit_id"]: r for r in (await replicas[0].statistics("gd-kx", 2020, PageQuery()))["units"]}
+        rows = {r["unit_id"]: r for r in (await statistics(replicas[0], "gd-kx", 2020))["units"]}
         sz, jx = rows["sz-kx"], rows["gd-jxxh"]
         # Notices 0..10 count (11 was withdrawn); 0, 4, 8 resubmitted on time after a 退回; 1, 5, 9 accepted;
         # late: 3, 6, 9 (0's late first revision was replaced).
@@ -358,11 +367,11 @@ async def test_status_documents_of_the_old_shape_are_split_once_at_start_up(node
 
     async with running(node, ["reports"]):
         reports = await reports_on(mongo, node)
-        status = await reports.status("old1")
+        status = (await reports.notice_status(NoticeQuery(notice_id="old1"))).model_dump()
         assert (status["total"], status["acknowledged"], status["recipients"][-1]["acknowledged_at"]) == (2, 1, ack_at)
-        ask = {a["ask_id"]: a for a in (await reports.completeness("old1"))["asks"]}
+        ask = {a["ask_id"]: a for a in ((await reports.completeness(NoticeQuery(notice_id="old1"))).model_dump())["asks"]}
         assert (ask["summary"]["accepted"], ask["summary"]["late"], len(ask["summary"]["chases"])) == (1, 1, 1)
-        [row] = [r for r in (await reports.statistics("gd-kx", 2020, PageQuery()))["units"] if r["unit_id"] == "sz-kx"]
+        [row] = [r for r in (await statistics(reports, "gd-kx", 2020))["units"] if r["unit_id"] == "sz-kx"]
         assert (row["notices"], row["acknowledged"], row["owed"], row["accepted"], row["pending"]) == (1, 1, 2, 1, 1)
         header = await db[HEADERS].find_one({"_id": "old1"})
         assert not {"recipients", "acks", "subs"} & set(header) and header["year"] == 2020

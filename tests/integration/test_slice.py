@@ -68,7 +68,7 @@ async def test_issued_notice_reaches_status_deliveries_inbox_and_schedule(node):
         ]
 
         sz_kjj = await as_role(http, "sz-kjj", "submitter")
-        inbox = await eventually(lambda: _json_nonempty(sz_kjj, "/api/units/sz-kjj/inbox"))
+        inbox = await eventually(lambda: _items(sz_kjj, "/api/units/sz-kjj/inbox"))
         assert inbox[0]["notice_id"] == nid
 
         # Routing from seed 000: the city 科技局 reports to the 科技厅's 引进智力管理处.
@@ -176,7 +176,7 @@ async def test_same_event_delivered_twice_changes_nothing(node):
         summary = await _get_json(http, f"/api/notices/{nid}/deliveries/summary")
         assert summary["total"] == 4  # the counts kept as the sending goes did not count the copies either
         assert len(await _get_json(http, f"/api/notices/{nid}/expected")) == 4
-        assert len(await _get_json(sz_kx, "/api/units/sz-kx/inbox")) == 1
+        assert len(await _items(sz_kx, "/api/units/sz-kx/inbox")) == 1
         assert (await http.get(f"/api/notices/{nid}/status")).json() == status_before
 
 
@@ -225,10 +225,6 @@ async def _get_json(http, url):
 
 async def _items(http, url):
     return (await _get_json(http, url))["items"]
-
-
-async def _json_nonempty(http, url):
-    return await _get_json(http, url) or None
 
 
 async def _ok_json(http, url):
