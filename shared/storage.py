@@ -9,9 +9,7 @@ document of the collection on the default store: keep those off the paths a
 page or an event takes.
 """
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pymongo import AsyncMongoClient
@@ -105,33 +103,3 @@ def public(doc: dict) -> dict:
     out = {k: v for k, v in doc.items() if not k.startswith("_")}
     out["id"] = doc["_id"]
     return out
-
-
-class DocumentLocks:
-    """Serialise updates to one document within this process.
-
-    FerretDB v1 applies an update as read-modify-write without isolation:
-    concurrent ``$set``s of different fields of one document lose all but
-    some of them (measured: of 30 at once, 4–10 kept). A pull consumer
-    handles a fetched batch concurrently, and two consumers of one service
-    may touch the same read model, so updates that merge into a shared
-    document (receipts into a notice's tracking, parts into a copy) take the
-    document's lock. Replicas in several processes need MongoDB, whose
-    updates are atomic per document.
-    """
-
-    def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._users: dict[str, int] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key], self._locks[key]
