@@ -158,7 +158,7 @@ async def flow(cfgs: dict[str, NodeConfig], tokens: dict[str, str], *, check: bo
 
         async def in_inbox(level: Level, notice_id: str):
             r = await clients[level.key].get("/api/inbox")
-            return r.status_code == 200 and any(e["notice_id"] == notice_id for e in r.json())
+            return r.status_code == 200 and any(e["notice_id"] == notice_id for e in r.json()["items"])
 
         await _eventually(f"{prov.name}收文中已有该通知", lambda: in_inbox(prov, top_id))
         r = await clients[prov.key].post(f"/api/notices/{top_id}/forward", json={
@@ -175,7 +175,7 @@ async def flow(cfgs: dict[str, NodeConfig], tokens: dict[str, str], *, check: bo
             async def acknowledged(level: Level, notice_id: str, unit: Level):
                 r = await clients[level.key].get(f"/api/notices/{notice_id}/tracking")
                 return r.status_code == 200 and any(
-                    row["unit_id"] == unit.unit_id and row["acknowledged_at"] for row in r.json()["recipients"])
+                    row["unit_id"] == unit.unit_id and row["acknowledged_at"] for row in r.json()["page"]["items"])
 
             (await clients[city.key].post(f"/api/inbox/{mid_id}/acknowledge")).raise_for_status()
             await _eventually(f"{city.name}的签收已回到{prov.name}", lambda: acknowledged(prov, mid_id, city))
@@ -194,7 +194,7 @@ async def submissions_up(clients: dict[str, httpx.AsyncClient], top_id: str, mid
 
     async def owed():
         r = await clients[city.key].get("/api/submissions")
-        return r.status_code == 200 and any(s["notice_id"] == mid_id for s in r.json())
+        return r.status_code == 200 and any(s["notice_id"] == mid_id for s in r.json()["items"])
 
     await _eventually(f"{city.name}的报送要求已排定", owed)
     r = await clients[city.key].post(f"/api/notices/{mid_id}/asks/summary/submission",
