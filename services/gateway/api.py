@@ -9,12 +9,18 @@ from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from shared.commands import NotificationCause, NotificationChannel
 from shared.contracts.common import Actor, NoticeQuery
+from shared.contracts.notifications import (
+    DeliveriesQuery,
+    Delivery,
+    NotificationCause,
+    NotificationChannel,
+    SendingSummary,
+)
 from shared.contracts.reports import NoticeStatus
 from shared.contracts.submissions import SubmissionView
 from shared.errors import Forbidden, Invalid
-from shared.paging import PageQuery
+from shared.paging import Page, PageQuery
 from shared.schemas import Role
 
 from .auth import Identity, login_required, require
@@ -78,25 +84,25 @@ def delivery_filters(
 DeliveryFilters = Annotated[dict[str, str], Depends(delivery_filters)]
 
 
-async def deliveries_page(b: Backend, notice_id: str, filters: dict[str, str], page: PageQuery) -> dict[str, Any]:
-    return await b.call("notifications", "deliveries",
-                        {"notice_id": notice_id, **filters, "page": page.model_dump(mode="json")})
+async def deliveries_page(b: Backend, notice_id: str, filters: dict[str, str], page: PageQuery) -> Page[Delivery]:
+    return await b.notifications.deliveries(DeliveriesQuery.model_validate({"notice_id": notice_id, **filters,
+                                                                            "page": page}))
 
 
 @router.get("/notices/{notice_id}/deliveries",
             summary="A page of the delivery log of a notice (`page`, `per_page`), filtered by channel, status, "
                     "cause and unit; `total` counts the filtered log")
 async def notice_deliveries(notice_id: str, b: BackendDep, actor: Tracker, page: PageParams,
-                            filters: DeliveryFilters) -> dict[str, Any]:
+                            filters: DeliveryFilters) -> Page[Delivery]:
     await issued_by_own_unit(b, notice_id, actor)
     return await deliveries_page(b, notice_id, filters, page)
 
 
 @router.get("/notices/{notice_id}/deliveries/summary",
             summary="How sending went: counts per cause, channel and status; the messages that did not go")
-async def notice_deliveries_summary(notice_id: str, b: BackendDep, actor: Tracker) -> dict[str, Any]:
+async def notice_deliveries_summary(notice_id: str, b: BackendDep, actor: Tracker) -> SendingSummary:
     await issued_by_own_unit(b, notice_id, actor)
-    return await b.call("notifications", "deliveries.summary", {"notice_id": notice_id})
+    return await b.notifications.deliveries_summary(NoticeQuery(notice_id=notice_id))
 
 
 @router.get("/notices/{notice_id}/expected", summary="Submissions owed for a notice")

@@ -3,9 +3,9 @@
 Append-only: this module is the only code that touches the ``audit``
 collection, and it only inserts and reads. Entries are written
 
-- by ``command()``, the one way gateway routes send a command to a service:
-  when the service accepts it (issue, forward, acknowledge, submit, return,
-  accept, compile, chase…), the entry names the command and its target;
+- by ``commands.send()``, the one way gateway routes send a command to a
+  service: when the service accepts it (issue, forward, acknowledge, submit,
+  return, accept, compile, chase…), the entry names the command and its target;
 - by the account use cases (users.py, tokens): logins, user and token changes.
 """
 
@@ -69,16 +69,12 @@ ACTION_LABELS = {
     "token.created": "创建接口令牌",
     "token.revoked": "吊销接口令牌",
     "audit.exported": "导出审计日志",
-    "notifications.channels.update": "修改通知渠道",
-    "notifications.templates.update": "修改消息模板",
-    "notifications.templates.reset": "恢复默认消息模板",
+    "notifications.update_channels": "修改通知渠道",
+    "notifications.update_template": "修改消息模板",
+    "notifications.reset_template": "恢复默认消息模板",
     "dead_letter.dismissed": "移除异常消息",
 }
 
-# Fields of a command copied into its entry: what it was about, not its whole text.
-SUMMARY_FIELDS = ("notice_id", "unit_id", "ask_id", "submission_id", "report_id", "doc_number", "title", "reason",
-                  "format", "cause", "channel")
-RESULT_FIELDS = ("notice_id", "doc_number", "submission_id", "report_id", "recipients")
 MAX_QUERY = 500
 
 
@@ -197,41 +193,6 @@ def _drain(buf: io.StringIO) -> str:
     return text
 
 
-
-
-# ---------------------------------------------------------------- commands
-
-
-def _summary(command: Any, result: Any) -> dict:
-    fields = command.model_dump(mode="json") if hasattr(command, "model_dump") else dict(command or {})
-    out = {k: fields[k] for k in SUMMARY_FIELDS if isinstance(fields.get(k), str | int) and fields.get(k) != ""}
-    if isinstance(result, dict):
-        for k in RESULT_FIELDS:
-            if isinstance(result.get(k), str | int):
-                out.setdefault(k, result[k])
-    return out
-
-
-async def command(request: Request, service: str, action: str, cmd: Any, *, target: str | None = None) -> Any:
-    """Send a command to a service and, once it succeeded, record it in the audit log.
-
-    Routes send every command (anything that changes state) through here, with
-    the authenticated actor inside ``cmd``; queries go to ``backend.call``
-    directly. A refused command raises before anything is recorded.
-    """
-    result = await request.app.state.backend.call(service, action, cmd)
-    details = _summary(cmd, result)
-    identity = getattr(request.state, "identity", None)
-    actor = getattr(cmd, "actor", None) or (identity.actor if identity else None)
-    try:
-        await request.app.state.audit.append(
-            f"{service}.{action}", by=actor,
-            target=target or details.get("notice_id") or details.get("unit_id"),
-            via=identity.via if identity else None, ip=client_ip(request), details=details,
-        )
-    except Exception:  # the command took effect; losing its entry must not turn success into an error
-        log.exception("could not record %s.%s by %s in the audit log", service, action, actor)
-    return result
 
 
 def client_ip(request: Request) -> str | None:

@@ -8,9 +8,24 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel
 
-from .audit import _summary, client_ip
+from .audit import client_ip
 
 log = logging.getLogger("cascade.gateway.commands")
+
+# Fields of a command copied into its entry: what it was about, not its whole text.
+SUMMARY_FIELDS = ("notice_id", "unit_id", "ask_id", "submission_id", "report_id", "doc_number", "title", "reason",
+                  "format", "cause", "channel")
+RESULT_FIELDS = ("notice_id", "doc_number", "submission_id", "report_id", "recipients")
+
+
+def _summary(command: Any, result: Any) -> dict:
+    fields = command.model_dump(mode="json") if hasattr(command, "model_dump") else dict(command or {})
+    out = {k: fields[k] for k in SUMMARY_FIELDS if isinstance(fields.get(k), str | int) and fields.get(k) != ""}
+    if isinstance(result, dict):
+        for k in RESULT_FIELDS:
+            if isinstance(result.get(k), str | int):
+                out.setdefault(k, result[k])
+    return out
 
 Req = TypeVar("Req", bound=BaseModel)
 Rep = TypeVar("Rep")

@@ -256,7 +256,7 @@ async def notice_page(request: Request, notice_id: str, actor: CurrentActor, pag
         except Forbidden:
             tracking = None
         try:
-            sending = await b.call("notifications", "deliveries.summary", {"notice_id": notice_id})
+            sending = plain(await b.notifications.deliveries_summary(NoticeQuery(notice_id=notice_id)))
         except Unavailable:  # the page still shows the notice; only this panel waits for the service
             sending = {"unavailable": True}
     names = request.app.state.unit_names

@@ -8,8 +8,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from shared.bus import problem_from_validation
-from shared.contracts.common import Actor
-from shared.commands import (
+from shared.contracts.common import Actor, Empty, NoticeQuery
+from shared.contracts.notifications import (
     NotificationCause,
     NotificationChannel,
     PreviewTemplate,
@@ -23,10 +23,11 @@ from shared.schemas import Role
 
 from .admin_pages import render
 from .api import Tracker, delivery_filters, deliveries_page, issued_by_own_unit
-from .audit import command
+from .commands import send
 from .auth import require
 from .notifications_api import template_target
 from .paging import PageParams
+from .web import plain
 
 # No prefix: the admin's pages are under /admin, the issuer's delivery log under its notice.
 router = APIRouter(include_in_schema=False)
@@ -55,7 +56,7 @@ def _checked(value: str) -> bool:
 
 @router.get("/admin/channels", response_class=HTMLResponse)
 async def channels(request: Request, actor: Admin, saved: str | None = None) -> HTMLResponse:
-    current = await request.app.state.backend.call("notifications", "channels.get")
+    current = plain(await request.app.state.backend.notifications.channels(Empty(actor=actor)))
     return render(request, "admin/channels.html", channels=current, error=None, saved=bool(saved),
                   field_labels=FIELD_LABELS)
 
@@ -85,11 +86,11 @@ async def save_channels(
             cmd = UpdateChannels(**typed, actor=actor)
         except ValidationError as exc:
             raise invalid(exc) from exc
-        await command(request, "notifications", "channels.update", cmd, target="channels")
+        await send(request, request.app.state.backend.notifications.update_channels, cmd, target="channels")
     except DomainError as exc:
         if exc.status not in (409, 422):
             raise
-        current = await request.app.state.backend.call("notifications", "channels.get")
+        current = plain(await request.app.state.backend.notifications.channels(Empty(actor=actor)))
         for key in ("email", "sms"):  # what the environment set stays as it is
             typed[key]["server"] = current[key].get("server")
         return render(request, "admin/channels.html", 422, channels=typed, error=exc, saved=False,
@@ -102,8 +103,8 @@ async def save_channels(
 
 @router.get("/admin/templates", response_class=HTMLResponse)
 async def templates(request: Request, actor: Admin) -> HTMLResponse:
-    entries = await request.app.state.backend.call("notifications", "templates.list", TemplateQuery(actor=actor))
-    current = await request.app.state.backend.call("notifications", "channels.get")
+    entries = plain(await request.app.state.backend.notifications.templates(TemplateQuery(actor=actor)))["items"]
+    current = plain(await request.app.state.backend.notifications.channels(Empty(actor=actor)))
     return render(request, "admin/templates.html", entries=entries, channels=current)
 
 
@@ -115,8 +116,8 @@ def _pair(cause: str, channel: str) -> None:
 async def template_page(request: Request, actor: Actor, cause: str, channel: str, status_code: int = 200, *,
                         typed: dict | None = None, error: DomainError | None = None, preview: dict | None = None,
                         saved: str | None = None) -> HTMLResponse:
-    [entry] = await request.app.state.backend.call("notifications", "templates.list",
-                                                   TemplateQuery(cause=cause, channel=channel, actor=actor))
+    [entry] = plain(await request.app.state.backend.notifications.templates(
+        TemplateQuery(cause=cause, channel=channel, actor=actor)))["items"]
     form = typed or {"subject": entry["subject"], "body": entry["body"]}
     return render(request, "admin/template.html", status_code, entry=entry, form=form, error=error, preview=preview,
                   saved=saved, field_labels=FIELD_LABELS)
@@ -144,7 +145,8 @@ async def save_template(
             cmd = UpdateTemplate(cause=cause, channel=channel, subject=subject, body=body, actor=actor)
         except ValidationError as exc:
             raise invalid(exc) from exc
-        await command(request, "notifications", "templates.update", cmd, target=template_target(cause, channel))
+        await send(request, request.app.state.backend.notifications.update_template, cmd,
+                   target=template_target(cause, channel))
     except DomainError as exc:
         if exc.status != 422:
             raise
@@ -165,7 +167,7 @@ async def preview(
             cmd = PreviewTemplate(cause=cause, channel=channel, subject=subject, body=body, actor=actor)
         except ValidationError as exc:
             raise invalid(exc) from exc
-        shown = await request.app.state.backend.call("notifications", "templates.preview", cmd)
+        shown = plain(await request.app.state.backend.notifications.preview_template(cmd))
     except DomainError as exc:
         if exc.status != 422:
             raise
@@ -176,8 +178,8 @@ async def preview(
 @router.post("/admin/templates/{cause}/{channel}/reset")
 async def reset(request: Request, cause: str, channel: str, actor: Admin) -> Response:
     _pair(cause, channel)
-    await command(request, "notifications", "templates.reset", ResetTemplate(cause=cause, channel=channel, actor=actor),
-                  target=template_target(cause, channel))
+    await send(request, request.app.state.backend.notifications.reset_template,
+               ResetTemplate(cause=cause, channel=channel, actor=actor), target=template_target(cause, channel))
     return RedirectResponse(f"/admin/templates/{cause}/{channel}?saved=reset", status_code=303)
 
 
@@ -195,9 +197,9 @@ async def deliveries(
     b = request.app.state.backend
     notice = await issued_by_own_unit(b, notice_id, actor)
     filters = delivery_filters(channel, status, cause, unit_id)
-    found = await deliveries_page(b, notice_id, filters, page)
+    found = plain(await deliveries_page(b, notice_id, filters, page))
     # The counts (a few small documents) say which causes and channels this notice has: the filters offer those.
-    summary = await b.call("notifications", "deliveries.summary", {"notice_id": notice_id})
+    summary = plain(await b.notifications.deliveries_summary(NoticeQuery(notice_id=notice_id)))
     return render(request, "deliveries.html", notice=notice, rows=found["items"], page=found, summary=summary,
                   filters={k: filters.get(k, "") for k in ("channel", "status", "cause", "unit_id")},
                   causes={r["cause"]: r["cause_label"] for r in summary["rows"]},

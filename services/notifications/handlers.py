@@ -9,24 +9,29 @@ records how each ended.
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from shared.bus import RetryLater
 from shared.clock import Clock
-from shared.contracts.common import Actor
-from shared.commands import (
-    NotificationCause,
-    NotificationChannel,
+from shared.contracts.common import Actor, Empty, NoticeQuery
+from shared.contracts.notifications import (
+    Channels,
+    DeliveriesQuery,
+    Delivery,
+    Preview,
     PreviewTemplate,
     ResetTemplate,
+    SendingSummary,
+    Template,
     TemplateQuery,
+    Templates,
     UpdateChannels,
     UpdateTemplate,
 )
 from shared.errors import Forbidden, Invalid
-from shared.paging import Page, PageQuery, page_of
+from shared.paging import Page, page_of
 from shared.events import (
     DeadlineApproaching,
     DeadlineMissed,
@@ -36,7 +41,7 @@ from shared.events import (
     NoticeWithdrawn,
     SubmissionReturned,
 )
-from shared.schemas import Role, Wire
+from shared.schemas import Role
 from shared.settings import NotificationsSettings
 
 from . import domain
@@ -46,17 +51,6 @@ from .sending import RETRY, OutgoingMessage, Senders, SendJob
 
 CHANGED_LABELS = {"title": "标题", "body": "正文", "cover_note": "转发说明", "asks": "报送要求", "contacts": "联系方式",
                   "attachments": "附件"}
-
-
-class DeliveriesQuery(Wire):
-    """A page of the delivery log of one notice; each filter narrows it (the issuer's page offers them)."""
-
-    notice_id: str
-    channel: NotificationChannel | None = None
-    status: Literal[tuple(domain.STATUS_LABELS)] | None = None  # type: ignore[valid-type]
-    cause: NotificationCause | None = None
-    unit_id: str | None = Field(default=None, max_length=100)
-    page: PageQuery = PageQuery()
 
 
 @dataclass
@@ -87,7 +81,7 @@ def stamp(actor: Actor | None, d: Deps) -> dict:
 # ---------------------------------------------------------------- channels
 
 
-async def channels(d: Deps) -> dict:
+async def channel_settings(d: Deps) -> dict:
     """The node's channel settings, the defaults where nothing was saved."""
     stored = await d.repo.channels() or {}
     out = domain.default_channels(d.settings.smtp_sender)
@@ -101,13 +95,17 @@ async def channels(d: Deps) -> dict:
     return out
 
 
-async def update_channels(cmd: UpdateChannels, d: Deps) -> dict:
+async def channels(q: Empty, d: Deps) -> Channels:
+    return Channels.model_validate(await channel_settings(d))
+
+
+async def update_channels(cmd: UpdateChannels, d: Deps) -> Channels:
     actor = node_admin(cmd.actor)
     if cmd.chat.enabled and not cmd.chat.webhook_url:
         raise Invalid("启用群聊机器人须填写 Webhook 地址", field="chat.webhook_url")
     doc = {**cmd.model_dump(mode="json", exclude={"actor"}), **stamp(actor, d)}
     await d.repo.save_channels(doc)
-    return {**await channels(d), "enabled": domain.enabled_channels(doc)}
+    return Channels.model_validate({**await channel_settings(d), "enabled": domain.enabled_channels(doc)})
 
 
 # ---------------------------------------------------------------- templates
@@ -131,54 +129,54 @@ def _entry(cause: str, channel: str, stored: dict | None) -> dict:
     }
 
 
-async def list_templates(q: TemplateQuery, d: Deps) -> list[dict]:
+async def templates(q: TemplateQuery, d: Deps) -> Templates:
     stored = await d.repo.templates()
-    return [_entry(cause, channel, stored.get(f"{cause}:{channel}"))
-            for cause in tpl.CAUSES if q.cause in (None, cause)
-            for channel in tpl.CHANNELS if q.channel in (None, channel)]
+    return Templates.model_validate({"items": [_entry(cause, channel, stored.get(f"{cause}:{channel}"))
+                                               for cause in tpl.CAUSES if q.cause in (None, cause)
+                                               for channel in tpl.CHANNELS if q.channel in (None, channel)]})
 
 
 async def get_template(cause: str, channel: str, d: Deps) -> dict:
     return _entry(cause, channel, await d.repo.template(cause, channel))
 
 
-async def update_template(cmd: UpdateTemplate, d: Deps) -> dict:
+async def update_template(cmd: UpdateTemplate, d: Deps) -> Template:
     actor = node_admin(cmd.actor)
     tpl.check_pair(cmd.cause, cmd.channel, cmd.subject, cmd.body)
     await d.repo.save_template({"_id": f"{cmd.cause}:{cmd.channel}", "cause": cmd.cause, "channel": cmd.channel,
                                 "subject": cmd.subject, "body": cmd.body, **stamp(actor, d)})
-    return await get_template(cmd.cause, cmd.channel, d)
+    return Template.model_validate(await get_template(cmd.cause, cmd.channel, d))
 
 
-async def reset_template(cmd: ResetTemplate, d: Deps) -> dict:
+async def reset_template(cmd: ResetTemplate, d: Deps) -> Template:
     node_admin(cmd.actor)
     await d.repo.delete_template(cmd.cause, cmd.channel)
-    return await get_template(cmd.cause, cmd.channel, d)
+    return Template.model_validate(await get_template(cmd.cause, cmd.channel, d))
 
 
-async def preview_template(cmd: PreviewTemplate, d: Deps) -> dict:
+async def preview_template(cmd: PreviewTemplate, d: Deps) -> Preview:
     node_admin(cmd.actor)
     current = await get_template(cmd.cause, cmd.channel, d)
     subject = current["subject"] if cmd.subject is None else cmd.subject
     body = current["body"] if cmd.body is None else cmd.body
     tpl.check_pair(cmd.cause, cmd.channel, subject, body)
     sample = tpl.SAMPLES[cmd.cause]
-    messages = domain.Messages(await channels(d), {cmd.channel: (subject, body)}, enabled=list(tpl.CHANNELS))
+    messages = domain.Messages(await channel_settings(d), {cmd.channel: (subject, body)}, enabled=list(tpl.CHANNELS))
     cause = domain.Cause("preview", cmd.cause, None, sample)
     subject_text, body_text = messages.render(cause, cmd.channel, sample["unit_name"],
                                               sample["contact_name"] if cmd.channel != "chat" else "")
     if cmd.channel == "sms":
-        signature = (await channels(d))["sms"].get("signature")
+        signature = (await channel_settings(d))["sms"].get("signature")
         body_text = f"【{signature}】{body_text}" if signature else body_text
-    return {"cause": cmd.cause, "channel": cmd.channel, "subject": subject_text if cmd.channel != "sms" else "",
-            "body": body_text, "sample": sample}
+    return Preview(cause=cmd.cause, channel=cmd.channel, subject=subject_text if cmd.channel != "sms" else "",
+                   body=body_text, sample=sample)
 
 
 # ---------------------------------------------------------------- deliveries
 
 
 async def _messages(cause: str, d: Deps) -> tuple[domain.Messages, dict]:
-    chan = await channels(d)
+    chan = await channel_settings(d)
     stored = await d.repo.templates_of(cause)
     return domain.Messages(chan, {c: (t["subject"], t["body"]) for c, t in stored.items()}), chan
 
@@ -223,14 +221,14 @@ async def _deliver(cause: domain.Cause, recipients: list[domain.Recipient], d: D
 # ---------------------------------------------------------------- the delivery log and its summary
 
 
-async def deliveries_page(q: DeliveriesQuery, d: Deps) -> Page[dict]:
+async def deliveries(q: DeliveriesQuery, d: Deps) -> Page[Delivery]:
     """A page of a notice's delivery log, in the order the messages were made, with the clerk's filters."""
     docs, more, total = await d.repo.page(q.notice_id, q.page, channel=q.channel, status=q.status, cause=q.cause,
                                           unit_id=q.unit_id)
-    return page_of([domain.delivery_row(x) for x in docs], q.page, more, total)
+    return page_of([Delivery.model_validate(domain.delivery_row(x)) for x in docs], q.page, more, total)
 
 
-async def delivery_summary(notice_id: str, d: Deps) -> dict:
+async def deliveries_summary(q: NoticeQuery, d: Deps) -> SendingSummary:
     """Counts per cause and channel (a few small documents kept as the sending goes), and the first problems.
 
     Counts that can still move (pending, retrying), or that disagree with the size of the log (the notice
@@ -238,6 +236,7 @@ async def delivery_summary(notice_id: str, d: Deps) -> dict:
     are counted afresh for this view, by indexed counts. Once a notice's sending is settled, a view reads
     the counts documents, one count and at most ``PROBLEMS_SHOWN`` deliveries, however big the notice.
     """
+    notice_id = q.notice_id
     counted = await d.repo.counted(notice_id)
     kept = sum(sum(c["counts"].values()) for c in counted)
     recheck = counted if kept != await d.repo.total(notice_id) else [
@@ -247,7 +246,7 @@ async def delivery_summary(notice_id: str, d: Deps) -> dict:
     problems = await d.repo.of_status(notice_id, "failed", domain.PROBLEMS_SHOWN)
     if len(problems) < domain.PROBLEMS_SHOWN:
         problems += await d.repo.of_status(notice_id, "retrying", domain.PROBLEMS_SHOWN - len(problems))
-    return domain.delivery_summary(counted, problems)
+    return SendingSummary.model_validate(domain.delivery_summary(counted, problems))
 
 
 # ---------------------------------------------------------------- sending

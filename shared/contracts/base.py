@@ -71,10 +71,25 @@ def query(request: type[Req], reply: type[Rep], description: str) -> Action[Req,
     return Action(request, reply, description, query=True)
 
 
+class Health(BaseModel):
+    service: str
+    node: str
+    pid: int
+    started_at: str
+
+
+class Nothing(BaseModel):
+    """A request that carries nothing at all (``health``)."""
+
+
 class Contract:
-    """A service's actions (class attributes); an instance, given a ``Caller``, is the service's typed client."""
+    """A service's actions (class attributes); an instance, given a ``Caller``, is the service's typed client.
+
+    Every service answers ``health`` (shared/service.py serves it for all of them).
+    """
 
     service: ClassVar[str]
+    health = query(Nothing, Health, "Liveness: answers when the service is connected and consuming")
 
     def __init__(self, caller: Caller, *, timeout: float | None = None) -> None:
         self._caller = caller
@@ -95,7 +110,9 @@ class Contract:
 
     @classmethod
     def actions(cls) -> Iterator[Action[Any, Any]]:
+        """The service's own actions (``health`` is everyone's)."""
         for klass in reversed(cls.__mro__):
             for value in vars(klass).values():
-                if isinstance(value, Action):
+                if isinstance(value, Action) and value.name != "health":
                     yield value
+

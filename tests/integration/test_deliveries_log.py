@@ -12,6 +12,8 @@ from pymongo import AsyncMongoClient
 
 from cascade.processes import free_port
 from services.notifications import domain
+from shared.contracts.common import NoticeQuery
+from shared.contracts.notifications import DeliveriesQuery
 from shared.contracts.notices import UpsertUnit
 from shared.schemas import Contact, UnitKind, UnitRef
 
@@ -198,14 +200,14 @@ async def test_deliveries_of_an_older_version_get_their_status_and_counts_at_sta
         await db["send_retries"].insert_one({"_id": "ev1:send:0", "attempts": 3, "error": "away", "at": now})
         async with running(node, ["notifications"]), gateway(node) as http:
             b = http.app.state.backend
-            summary = await b.call("notifications", "deliveries.summary", {"notice_id": "n-old"})
-            assert (summary["total"], summary["sent"], summary["problems_total"]) == (4, 1, 3)
+            summary = await b.notifications.deliveries_summary(NoticeQuery(notice_id="n-old"))
+            assert (summary.total, summary.sent, summary.problems_total) == (4, 1, 3)
             stored = {d["_id"]: d async for d in db["deliveries"].find({"notice_id": "n-old"})}
             assert stored[sz_email["_id"]]["status"] == "sent" and stored[sz_sms["_id"]]["status"] == "failed"
             assert {stored[d["_id"]]["status"] for d in (kjj_sms, jxxh_email)} == {"retrying"}
             assert stored[kjj_sms["_id"]]["attempts"] == 3
-            page = await b.call("notifications", "deliveries", {"notice_id": "n-old", "status": "retrying"})
-            assert page["total"] == 2
+            page = await b.notifications.deliveries(DeliveriesQuery(notice_id="n-old", status="retrying"))
+            assert page.total == 2
             assert await db["delivery_counts"].count_documents({"notice_id": "n-old"}) == 2
     finally:
         await client.close()

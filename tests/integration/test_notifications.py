@@ -96,16 +96,16 @@ async def test_deliveries_follow_the_channels_and_templates_the_admin_set(node):
 
         # Both changes are in the audit log, with who and what.
         log = http.app.state.audit
-        [channels_entry] = await log.query(action="notifications.channels.update")
+        [channels_entry] = await log.query(action="notifications.update_channels")
         assert channels_entry["unit_id"] == "gd-kx" and channels_entry["target"] == "channels"
-        [template_entry] = await log.query(action="notifications.templates.update")
+        [template_entry] = await log.query(action="notifications.update_template")
         assert template_entry["target"] == "notice.issued/email"
         assert template_entry["details"] == {"cause": "notice.issued", "channel": "email"}
 
         # Back to the default: the next notice gets the built-in words.
         r = await admin.delete("/api/admin/templates/notice.issued/email")
         assert r.status_code == 200 and r.json()["is_default"] and r.json()["subject"] == "【新通知】{{ notice_title }}"
-        assert (await log.query(action="notifications.templates.reset"))[0]["target"] == "notice.issued/email"
+        assert (await log.query(action="notifications.reset_template"))[0]["target"] == "notice.issued/email"
         nid2 = (await issuer.post("/api/notices", json=seed000_notice(["sz-kx"]))).json()["notice_id"]
         [email2] = await eventually(lambda: count_at_least(node, 1, notice_id=nid2, channel="email"))
         assert email2["subject"].startswith("【新通知】关于转发")
@@ -229,8 +229,8 @@ async def test_the_admin_pages_set_channels_and_edit_preview_and_reset_a_templat
         assert (await admin.get("/api/admin/templates/deadline.missed/email")).json()["is_default"]
         assert (await root.get("/admin/templates/no.such/email", headers=HTML)).status_code == 404
         actions = [e["action"] for e in await http.app.state.audit.query(user_id="root")]
-        assert actions.count("notifications.channels.update") == 1
-        assert {"notifications.templates.update", "notifications.templates.reset"} <= set(actions)
+        assert actions.count("notifications.update_channels") == 1
+        assert {"notifications.update_template", "notifications.reset_template"} <= set(actions)
 
 
 # ---------------------------------------------------------------- 更正, 撤回, reminders, missed deadlines, 退回
