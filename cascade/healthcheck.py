@@ -15,6 +15,7 @@ import httpx
 import nats
 from pydantic import ValidationError
 
+from shared.contracts.base import Contract
 from shared import subjects
 from shared.contracts.common import Reply
 from shared.settings import SETTINGS_BY_SERVICE, GatewaySettings, ServiceSettings
@@ -29,7 +30,7 @@ async def check_backend(settings: ServiceSettings, timeout: float = TIMEOUT_S) -
     except Exception as exc:  # refused, DNS, timeout: all mean "not healthy"
         return f"cannot reach NATS at {settings.nats_url}: {exc!r}"
     try:
-        msg = await nc.request(subjects.rpc(settings.node_id, settings.service, "health"), b"{}", timeout=timeout)
+        msg = await nc.request(subjects.rpc(settings.node_id, settings.service, Contract.health.name), b"{}", timeout=timeout)
         reply = Reply.model_validate_json(msg.data)
         return None if reply.ok else f"unhealthy reply: {reply.error}"
     except Exception as exc:  # no responders, timeout, garbage

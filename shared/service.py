@@ -93,7 +93,7 @@ class Service:
         self.app.on_startup(self._start)
         self.app.after_startup(self._after_start)
         self.app.after_shutdown(self._stop)
-        self.on_rpc("health", "Liveness: answers when the service is connected and consuming", query=True)(self._health)
+        self.on_rpc(Contract.health.name, Contract.health.description, query=True)(self._health)
 
     # ------------------------------------------------------------ resources
 
