@@ -22,12 +22,16 @@ PYTHON ?= $(shell for c in python3.13 python3.12 \
 	  if [ -n "$$c" ] && "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then echo "$$c"; break; fi; \
 	done)
 
-.PHONY: help setup run test test-unit test-integration bench demo clean
+.PHONY: help setup system-packages run test test-unit test-integration bench demo clean
 
 help:
 	@sed -n '2,8p' Makefile
 
-setup: $(VENV)/.installed $(FERRETDB)
+setup: $(VENV)/.installed $(FERRETDB) system-packages
+
+# Debian packages the node renders office documents with (fonts, Pango): installed only when missing.
+system-packages: $(VENV)/.installed
+	$(PY) deploy/system_packages.py
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "Python >= 3.12 not found (tried python3.13, python3.12, pyenv)"; exit 1; fi
@@ -54,8 +58,9 @@ test: setup
 	$(PY) tests/browser_setup.py
 	$(PY) -m pytest -n 2
 
-test-unit: setup
-	$(PY) -m pytest -m unit
+# No servers: the pure tests and the services' handlers on an in-memory broker and store (tests/handlers).
+test-unit: $(VENV)/.installed system-packages
+	$(PY) -m pytest -n 2 -m "unit or handlers"
 
 test-integration: setup
 	$(PY) -m pytest -n 2 -m integration

@@ -22,6 +22,7 @@ import nats.js.api as js_api
 from faststream.middlewares import BaseMiddleware
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
+from nats.errors import NotJSMessageError
 from nats.js.errors import APIError, NotFoundError
 from pydantic import BaseModel, ValidationError
 
@@ -194,6 +195,15 @@ def _header_safe(text: str, limit: int = 2000) -> str:
     return " ".join(text.split())[:limit]
 
 
+def _metadata(raw: Any) -> Any:
+    """A JetStream message's delivery metadata; ``None`` for a message that did not come from a stream (the
+    handler tests' in-memory broker)."""
+    try:
+        return raw.metadata
+    except NotJSMessageError:
+        return None
+
+
 def event_consumer_middleware(broker: NatsBroker, node: str, service: str,
                               transient: set[str] = frozenset()) -> type[BaseMiddleware]:
     """``transient``: durable names whose messages are removed from the stream once handled (see ``_forget``)."""
@@ -213,12 +223,12 @@ def event_consumer_middleware(broker: NatsBroker, node: str, service: str,
                 await msg.ack()
                 return None
             except RetryLater as exc:
-                attempts = raw.metadata.num_delivered if raw.metadata else 1
+                attempts = meta.num_delivered if (meta := _metadata(raw)) else 1
                 log.warning("%s: %s cannot be done yet (attempt %d): %s", service, raw.subject, attempts, exc)
                 await msg.nack(delay=min(2.0 ** min(attempts, 16), RETRY_LATER_MAX_DELAY_S))
                 return None
             except Exception as exc:
-                attempts = raw.metadata.num_delivered if raw.metadata else 1
+                attempts = meta.num_delivered if (meta := _metadata(raw)) else 1
                 if attempts >= MAX_ATTEMPTS:
                     log.exception("%s: giving up on %s after %d attempts", service, raw.subject, attempts)
                     await _dead_letter(raw, f"gave up after {attempts} attempts: {type(exc).__name__}: {exc}")
@@ -228,7 +238,7 @@ def event_consumer_middleware(broker: NatsBroker, node: str, service: str,
                 await msg.nack(delay=min(2.0**attempts, 30.0))
                 return None
             await msg.ack()
-            if raw.metadata and raw.metadata.consumer in transient:
+            if (meta := _metadata(raw)) and meta.consumer in transient:
                 await _forget(raw)
             return result
 
@@ -241,8 +251,9 @@ def event_consumer_middleware(broker: NatsBroker, node: str, service: str,
             log.warning("%s: could not remove %s #%s: %r", service, raw.metadata.stream, raw.metadata.sequence.stream, exc)
 
     async def _dead_letter(raw, error: str) -> None:
-        consumer = raw.metadata.consumer if raw.metadata else "unknown"
-        seq = raw.metadata.sequence.stream if raw.metadata else 0
+        meta = _metadata(raw)
+        consumer = meta.consumer if meta else "unknown"
+        seq = meta.sequence.stream if meta else 0
         log.error("%s: dead-lettering %s (%s): %s", service, raw.subject, consumer, error[:300])
         await publish_to_stream(
             broker,

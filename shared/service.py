@@ -63,7 +63,11 @@ class Service:
         *,
         indexes: Iterable[Index] = (),
         clock: Clock | None = None,
+        broker: NatsBroker | None = None,
+        db: AsyncDatabase | None = None,
     ) -> None:
+        """``broker`` and ``db`` are given by tests that run the handlers without servers (FastStream's
+        ``TestNatsBroker``, an in-memory database): then nothing is connected and no stream is declared."""
         self.settings = settings
         self.node = settings.node_id
         self.name = settings.service
@@ -72,7 +76,8 @@ class Service:
         self.started_at = datetime.now(UTC)
         self.log = logging.getLogger(f"cascade.{self.name}")
 
-        self.broker = NatsBroker(
+        self._given = broker is not None or db is not None
+        self.broker = broker or NatsBroker(
             settings.nats_url,
             logger=logging.getLogger(f"faststream.{self.name}"),
             log_level=logging.DEBUG,
@@ -84,7 +89,7 @@ class Service:
             middlewares=[event_consumer_middleware(self.broker, self.node, self.name, self._transient)])
         self.rpc = NatsRouter(middlewares=[RpcReplies])
         self._client: AsyncMongoClient | None = None
-        self._db: AsyncDatabase | None = None
+        self._db: AsyncDatabase | None = db
         self._startup: list[Callable[[], Awaitable[None]]] = []
         self._background: list[Callable[[], Awaitable[None]]] = []
         self._tasks: list[asyncio.Task] = []
@@ -120,11 +125,13 @@ class Service:
         return self.app
 
     async def _start(self) -> None:
-        self._client = connect(self.settings)
-        self._db = database(self._client, self.settings)
+        if self._db is None:
+            self._client = connect(self.settings)
+            self._db = database(self._client, self.settings)
         await ensure_indexes(self._db, self.indexes)
         await self.broker.connect()
-        await ensure_streams(self.broker.connection.jetstream(), node_stream_configs(self.node))
+        if not self._given:
+            await ensure_streams(self.broker.connection.jetstream(), node_stream_configs(self.node))
         for fn in self._startup:
             await fn()
 

@@ -7,7 +7,8 @@ from .harness import Servers, ServiceProcesses, TestNode, start_servers
 
 
 def pytest_collection_modifyitems(items):
-    # Tests are marked by the folder they live in: unit (no I/O), integration
+    # Tests are marked by the folder they live in: unit (no I/O), handlers (services on an in-memory broker
+    # and store), integration
     # (real servers), e2e (browser).
     # Only the folder under tests/ counts, not where the checkout lives.
     tests_dir = Path(__file__).resolve().parent
@@ -15,6 +16,8 @@ def pytest_collection_modifyitems(items):
         parts = Path(str(item.fspath)).resolve().relative_to(tests_dir).parts[:1]
         if "unit" in parts:
             item.add_marker(pytest.mark.unit)
+        elif "handlers" in parts:
+            item.add_marker(pytest.mark.handlers)
         elif "integration" in parts:
             item.add_marker(pytest.mark.integration)
         elif "e2e" in parts:

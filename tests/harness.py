@@ -115,9 +115,10 @@ class TestNode:
             await nc.close()
 
 
-def create_service_app(service: str, settings: ServiceSettings, clock: Clock | None = None):
+def create_service_app(service: str, settings: ServiceSettings, clock: Clock | None = None, **given):
+    """The service's app as its process builds it; ``given``: a broker and database of the caller's (fast tier)."""
     module = __import__(f"services.{service}.app", fromlist=["create_app"])
-    return module.create_app(settings, clock=clock)
+    return module.create_app(settings, clock=clock, **given)
 
 
 @contextlib.asynccontextmanager

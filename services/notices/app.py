@@ -3,6 +3,8 @@
 import asyncio
 
 from faststream import FastStream
+from faststream.nats import NatsBroker
+from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.blobs import BlobStore
 from shared.clock import Clock, local_year
@@ -26,8 +28,9 @@ from . import handlers as h
 from .repository import INDEXES, NoticesRepository
 
 
-def create_app(settings: NoticesSettings, clock: Clock | None = None) -> FastStream:
-    svc = Service(settings, indexes=INDEXES, clock=clock)
+def create_app(settings: NoticesSettings, clock: Clock | None = None, *, broker: NatsBroker | None = None,
+               db: AsyncDatabase | None = None) -> FastStream:
+    svc = Service(settings, indexes=INDEXES, clock=clock, broker=broker, db=db)
     d = h.Deps(svc=svc, repo=NoticesRepository(svc), settings=settings, clock=svc.clock,
                blobs=BlobStore.of_node(settings.data_dir))
 

@@ -1,6 +1,8 @@
 """Wiring of the notifications service: its contract's actions and every subscription, in one place."""
 
 from faststream import FastStream
+from faststream.nats import NatsBroker
+from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.clock import Clock
 from shared.contracts.notifications import Notifications
@@ -21,8 +23,9 @@ from .repository import INDEXES, DeliveriesRepository
 from .sending import Senders, SendJob
 
 
-def create_app(settings: NotificationsSettings, clock: Clock | None = None) -> FastStream:
-    svc = Service(settings, indexes=INDEXES, clock=clock)
+def create_app(settings: NotificationsSettings, clock: Clock | None = None, *, broker: NatsBroker | None = None,
+               db: AsyncDatabase | None = None) -> FastStream:
+    svc = Service(settings, indexes=INDEXES, clock=clock, broker=broker, db=db)
     d = h.Deps(repo=DeliveriesRepository(svc), settings=settings, clock=svc.clock, senders=Senders(settings),
                queue_work=svc.queue_work)
 

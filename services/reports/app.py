@@ -1,6 +1,8 @@
 """Wiring of the reports service."""
 
 from faststream import FastStream
+from faststream.nats import NatsBroker
+from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.clock import Clock
 from shared.contracts.reports import Reports as ReportsContract
@@ -24,8 +26,9 @@ from .migration import split_notice_status
 from .repository import INDEXES, ReportsRepository
 
 
-def create_app(settings: ReportsSettings, clock: Clock | None = None) -> FastStream:
-    svc = Service(settings, indexes=INDEXES, clock=clock)
+def create_app(settings: ReportsSettings, clock: Clock | None = None, *, broker: NatsBroker | None = None,
+               db: AsyncDatabase | None = None) -> FastStream:
+    svc = Service(settings, indexes=INDEXES, clock=clock, broker=broker, db=db)
     reports = Reports(ReportsRepository(svc), svc.node, settings.timezone)
 
     @svc.on_startup

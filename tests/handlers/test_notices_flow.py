@@ -1,0 +1,80 @@
+"""Issuing, 签收 and the lists that follow, through the notices contract with no server."""
+
+from datetime import UTC, datetime, timedelta
+
+from shared.clock import FixedClock
+from shared.contracts.common import Actor, UnitNoticesQuery
+from shared.contracts.notices import AcknowledgeNotice, IssueNotice, TrackingQuery, UpsertUnit
+from shared.errors import Conflict, NotFound
+from shared.schemas import Role, UnitKind
+
+from .conftest import fast_node
+
+NOW = datetime(2026, 3, 2, 1, tzinfo=UTC)
+
+
+def actor(unit_id: str, *roles: Role) -> Actor:
+    return Actor(user_id=f"u-{unit_id}", display_name=f"{unit_id}经办人", unit_id=unit_id, roles=list(roles))
+
+
+async def directory(node) -> list[str]:
+    await node.notices.upsert_unit(UpsertUnit(unit_id="zj-kx", name="湛江市科学技术协会", kind=UnitKind.kexie))
+    units = [f"zj-u{i}" for i in range(5)]
+    for i, unit_id in enumerate(units):
+        await node.notices.upsert_unit(UpsertUnit(unit_id=unit_id, name=f"湛江第{i}学会", kind=UnitKind.society,
+                                                  parent_id="zj-kx"))
+    return units
+
+
+async def test_a_notice_fills_the_inboxes_and_each_receipt_counts_once(tmp):
+    async with fast_node(tmp, services=("notices",), clock=FixedClock(NOW)) as node:
+        units = await directory(node)
+        issuer = actor("zj-kx", Role.issuer)
+        issued = await node.notices.issue(IssueNotice(title="关于开展年度总结的通知", issuer_unit_ids=["zj-kx"],
+                                                      recipient_unit_ids=units, body="请各单位报送。", actor=issuer))
+        assert issued.doc_number.endswith("1号") and issued.recipients == 5
+
+        inbox = await node.notices.inbox(UnitNoticesQuery(actor=actor(units[0], Role.submitter)))
+        assert [(e.notice_id, e.signed) for e in inbox.items] == [(issued.notice_id, False)]
+
+        signed = await node.notices.acknowledge(AcknowledgeNotice(notice_id=issued.notice_id, unit_id=units[0],
+                                                                  actor=actor(units[0], Role.submitter)))
+        assert signed.signed and signed.acknowledged_by == f"{units[0]}经办人"
+        try:
+            await node.notices.acknowledge(AcknowledgeNotice(notice_id=issued.notice_id, unit_id=units[0],
+                                                             actor=actor(units[0], Role.submitter)))
+            raise AssertionError("a second 签收 must be refused")
+        except Conflict as exc:
+            assert exc.code == "already_acknowledged"
+
+        tracking = await node.notices.tracking(TrackingQuery(notice_id=issued.notice_id, actor=issuer))
+        assert (tracking.total, tracking.acknowledged, tracking.pending) == (5, 1, 4)
+        assert tracking.page.items[-1].unit_id == units[0]  # those who have not signed come first
+        sent = await node.notices.sent(UnitNoticesQuery(actor=issuer))
+        assert [(n.id, n.acknowledged, n.recipients) for n in sent.items] == [(issued.notice_id, 1, 5)]
+
+
+async def test_a_unit_sees_only_its_own_inbox_and_numbers_follow_each_other(tmp):
+    clock = FixedClock(NOW)
+    async with fast_node(tmp, services=("notices",), clock=clock) as node:
+        units = await directory(node)
+        issuer = actor("zj-kx", Role.issuer)
+        numbers = []
+        for n in range(3):
+            clock.advance(timedelta(hours=1))
+            numbers.append((await node.notices.issue(IssueNotice(
+                title=f"第{n}号通知", issuer_unit_ids=["zj-kx"], recipient_unit_ids=units[:2], actor=issuer,
+            ))).doc_number)
+        assert [n[-3:] for n in numbers] == ["〕1号", "〕2号", "〕3号"]
+        try:
+            await node.notices.inbox(UnitNoticesQuery(unit_id=units[0], actor=actor(units[1], Role.submitter)))
+            raise AssertionError("another unit's inbox must be refused")
+        except Exception as exc:  # Forbidden: acts only for its own unit
+            assert getattr(exc, "status", None) == 403
+        outsider = await node.notices.inbox(UnitNoticesQuery(actor=actor(units[4], Role.submitter)))
+        assert outsider.items == []
+        try:
+            await node.notices.tracking(TrackingQuery(notice_id="nope", actor=issuer))
+            raise AssertionError("an unknown notice must be refused")
+        except NotFound as exc:
+            assert exc.field == "notice_id"
