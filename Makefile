@@ -22,7 +22,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 \
 	  if [ -n "$$c" ] && "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then echo "$$c"; break; fi; \
 	done)
 
-.PHONY: help setup system-packages run test test-unit test-integration bench demo clean
+.PHONY: help setup system-packages run test test-unit test-integration bench demo docs clean
 
 help:
 	@sed -n '2,8p' Makefile
@@ -71,6 +71,10 @@ bench: setup
 
 demo: setup
 	$(VENV)/bin/cascade demo
+
+# The AsyncAPI documents of the services' events and requests, from their wiring (docs/asyncapi/).
+docs: $(VENV)/.installed
+	$(PY) -m cascade.asyncapi
 
 clean:
 	rm -rf var .pytest_cache
