@@ -1,4 +1,5 @@
-"""The gateway's composition root: FastAPI app, NATS backend, its own store, auth, error mapping, security."""
+"""The gateway's composition root: FastAPI app, NATS backend, its own store, auth, error mapping, security, and
+the feature routers — the only module that knows every feature (features/*; what they share is core/*)."""
 
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -18,29 +19,42 @@ from shared.errors import DomainError, Invalid
 from shared.settings import GatewaySettings
 from shared.storage import connect, database, ensure_indexes
 
-from . import (
-    account, admin_api, admin_pages, api, audit, dead_letters, directory_pages, notices_api, notices_pages, pages,
-    security,
-    sessions, statistics, submissions_api, submissions_pages, tokens, users,
-)
-from . import notifications_api, notifications_pages
-from .audit import AuditLog
-from .auth import LoginRequired, PasswordChangeRequired, UnitNames, login_required, template_context
-from .backend import Backend
-from .node_unit import NodeUnit
-from .sessions import SessionStore
-from .tokens import ApiTokens, TokenStore
-from .users import Accounts, Policy
-from .web import STATIC_DIR, templates
+from .core import audit, security, sessions, tokens, users
+from .core.audit import AuditLog
+from .core.auth import LoginRequired, PasswordChangeRequired, UnitNames, login_required, template_context
+from .core.backend import Backend
+from .core.node_unit import NodeUnit
+from .core.rendering import STATIC_DIR, render, templates
+from .core.sessions import SessionStore
+from .core.tokens import ApiTokens, TokenStore
+from .core.users import Accounts, Policy
+from .features.account import api as account_api
+from .features.account import pages as account_pages
+from .features.admin import api as admin_api
+from .features.admin import dead_letters
+from .features.admin import pages as admin_pages
+from .features.directory import api as directory_api
+from .features.directory import pages as directory_pages
+from .features.notices import api as notices_api
+from .features.notices import pages as notices_pages
+from .features.notifications import api as notifications_api
+from .features.notifications import pages as notifications_pages
+from .features.statistics import routes as statistics
+from .features.submissions import api as submissions_api
+from .features.submissions import pages as submissions_pages
 
 INDEXES = [*users.INDEXES, *sessions.INDEXES, *tokens.INDEXES, *audit.INDEXES]
 
-# Routers whose every route needs a login (a route adds its role with ``require``).
-PROTECTED_ROUTERS = (api.router, notices_api.router, admin_api.router, pages.router, admin_pages.router,
-                     notices_pages.router, directory_pages.router, submissions_api.router,
-                     submissions_pages.router, notifications_api.router, notifications_pages.router,
-                     statistics.api, statistics.pages, dead_letters.api, dead_letters.pages)
-# The public ones: /login (account.router serves it and checks the rest itself), /healthz, /static.
+# The routers of the features, each route with a login (a route adds its role: core/deps.py), JSON then pages.
+PROTECTED_ROUTERS = (
+    account_api.router,
+    notices_api.router, directory_api.router, submissions_api.router, statistics.api,
+    notifications_api.router, notifications_api.deliveries, admin_api.router, dead_letters.api,
+    notices_pages.router, directory_pages.router, submissions_pages.router, statistics.pages,
+    notifications_pages.router, admin_pages.router, dead_letters.pages,
+)
+# The public ones: /login (account_pages.router serves it and checks the rest itself), /healthz, /static.
+PUBLIC_ROUTERS = (account_pages.router,)
 HTTP_MESSAGES = {404: "页面不存在", 405: "不支持该请求方法"}
 MULTIPART_SLACK = 64 * 1024  # form boundaries and fields around an upload of max_upload_bytes
 
@@ -98,9 +112,7 @@ def create_app(settings: GatewaySettings, backend: Backend | None = None, clock:
     async def domain_error(request: Request, exc: DomainError):
         if wants_json(request):
             return problem(exc)
-        return app.state.templates.TemplateResponse(
-            request, "error.html", {"node_id": settings.node_id, "error": exc}, status_code=exc.status
-        )
+        return render(request, "error.html", exc.status, error=exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
@@ -109,10 +121,7 @@ def create_app(settings: GatewaySettings, backend: Backend | None = None, clock:
             return await http_exception_handler(request, exc)
         message = HTTP_MESSAGES.get(exc.status_code, "请求无法处理")
         error = DomainError(message, code=str(exc.status_code))
-        return app.state.templates.TemplateResponse(
-            request, "error.html", {"node_id": settings.node_id, "error": error}, status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
-        )
+        return render(request, "error.html", exc.status_code, headers=getattr(exc, "headers", None), error=error)
 
     @app.exception_handler(ValidationError)
     async def invalid_value(request: Request, exc: ValidationError):
@@ -142,7 +151,8 @@ def create_app(settings: GatewaySettings, backend: Backend | None = None, clock:
         return response
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(account.router)
+    for router in PUBLIC_ROUTERS:
+        app.include_router(router)
     for router in PROTECTED_ROUTERS:
         app.include_router(router, dependencies=[Depends(login_required)])
     return app

@@ -3,7 +3,8 @@
 Users (``cascade create-admin``, the logins of ``cascade demo``) and API
 tokens for tools that drive a whole node over HTTP (the demo, benchmarks,
 tests). The node tooling (cascade/) calls these; it never writes gateway
-documents itself.
+documents itself. This module stays at the top of the package: it is what
+the tooling outside the gateway imports.
 """
 
 from pymongo import AsyncMongoClient
@@ -13,10 +14,10 @@ from shared.clock import SystemClock
 from shared.settings import GatewaySettings
 from shared.storage import ensure_indexes
 
-from .audit import AuditLog
-from .node_unit import NodeUnit
-from .tokens import TokenStore
-from .users import Accounts, Policy
+from .core.audit import AuditLog
+from .core.node_unit import NodeUnit
+from .core.tokens import TokenStore
+from .core.users import Accounts, Policy
 
 
 def _client(mongo_url: str) -> AsyncMongoClient:
@@ -33,7 +34,7 @@ async def create_user(mongo_url: str, node_id: str, *, admin_unit: str | None, u
     """A user made from the command line (no acting user), who need not change the password given.
 
     ``admin_unit`` is the node's configured ``org_unit_id``; without one, the
-    first admin made this way names the node's unit (services/gateway/node_unit.py).
+    first admin made this way names the node's unit (services/gateway/core/node_unit.py).
     """
     from .app import INDEXES  # here, so that a tool importing this module does not load the web app
 
@@ -54,7 +55,7 @@ async def create_api_token(mongo_url: str, node_id: str, unit_id: str, *roles: s
     """An API token for ``unit_id`` with ``roles``, written straight into the node's gateway database.
 
     An admin token made this way names the node's own unit when none is recorded yet, as ``create-admin``
-    does (a configured ``org_unit_id`` still wins: services/gateway/node_unit.py).
+    does (a configured ``org_unit_id`` still wins: services/gateway/core/node_unit.py).
     """
     client = _client(mongo_url)
     try:

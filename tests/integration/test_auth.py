@@ -157,7 +157,7 @@ async def test_a_disabled_user_is_logged_out_at_once(node):
         await create_user(http, "wangmin", "sz-kx", "submitter")
         browser = await login(http, "wangmin")
         root = (await http.app.state.accounts.login("root", PASSWORD))
-        from services.gateway.users import actor_of
+        from services.gateway.core.users import actor_of
 
         await http.app.state.accounts.set_disabled(actor_of(root), "wangmin", True)
         assert (await browser.get("/account")).status_code == 401

@@ -334,7 +334,7 @@ async def test_audit_filters_page_back_and_export_csv(node):
 def test_the_audit_log_is_append_only_in_code():
     """Only audit.py touches the collection, and it only inserts and reads."""
     gateway_dir = Path(__file__).resolve().parents[2] / "services" / "gateway"
-    source = (gateway_dir / "audit.py").read_text(encoding="utf-8")
+    source = (gateway_dir / "core" / "audit.py").read_text(encoding="utf-8")
     for forbidden in ("update_one", "update_many", "replace_one", "delete_one", "delete_many", "find_one_and",
                       "drop(", "bulk_write"):
         assert forbidden not in source, forbidden

@@ -15,7 +15,7 @@ import httpx
 import nats
 import pytest
 
-from services.gateway.users import public_user
+from services.gateway.core.users import public_user
 from shared import subjects
 
 from ..fixtures import GD_UNITS, seed000_notice

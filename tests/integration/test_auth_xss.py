@@ -92,7 +92,7 @@ async def test_markup_in_every_free_text_field_is_rendered_escaped(node):
 
 async def test_pages_never_mark_user_data_safe():
     """No template turns autoescaping off for anything."""
-    from services.gateway.web import TEMPLATES_DIR
+    from services.gateway.core.rendering import TEMPLATES_DIR
 
     for path in TEMPLATES_DIR.rglob("*.html"):
         text = path.read_text(encoding="utf-8")

@@ -8,19 +8,20 @@ A request is authenticated either by
   every unsafe request (POST, PUT, PATCH, DELETE) must then carry the CSRF
   token, in the form field ``csrf_token`` or the header ``X-CSRF-Token``.
 
-Use in routes::
+Use in routes (through the aliases of deps.py)::
 
     @router.post("/notices")
-    async def issue(body: Body, actor: Annotated[Actor, Depends(require(Role.issuer))]): ...
+    async def issue(body: Body, actor: Issuer): ...     # Issuer = Annotated[Actor, Depends(require(Role.issuer))]
 
     @router.get("/inbox")
     async def inbox(actor: CurrentActor): ...           # any logged-in user
 
-The routers of app.py are included with ``login_required`` for every route,
-so a route that forgets its dependency still refuses anonymous callers. The
-role is checked here; the *unit* scope (a user sees only notices addressed to
-or issued by its unit) is checked by the services, which get the actor inside
-every command and query.
+The feature routers are included by app.py with
+``login_required`` for every route, so a route that forgets its dependency
+still refuses anonymous callers. The role is checked here; the *unit* scope
+(a user sees only notices addressed to or issued by its unit) is checked by
+the services, which get the actor inside every command and query (and by
+scope.py for what the gateway decides itself).
 """
 
 import time
@@ -30,8 +31,8 @@ from typing import Annotated, Literal
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.contracts.notices import UnitQuery
 from shared.contracts.common import Actor
+from shared.contracts.notices import UnitQuery
 from shared.errors import DomainError, Forbidden, NotFound, Unavailable
 from shared.schemas import Role
 
@@ -239,12 +240,6 @@ def effective_roles(actor: Actor, node_unit: str | None) -> set[Role]:
     if not node_unit or actor.unit_id != node_unit:
         roles.discard(Role.admin)
     return roles
-
-
-def own_unit(actor: Actor, unit_id: str, field: str = "unit_id") -> None:
-    """Acting for a unit is only allowed for one's own unit."""
-    if actor.unit_id != unit_id:
-        raise Forbidden("只能处理本单位的事务", field=field, code="other_unit")
 
 
 # ---------------------------------------------------------------- unit names for the header

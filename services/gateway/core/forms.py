@@ -1,39 +1,99 @@
-"""Plain HTML forms of the notice pages → command bodies, and errors → zh-CN messages.
+"""Plain HTML forms: the one rule for a refused form, its problems in zh-CN, and the values every form reads.
 
 Repeated parts of a form are named with indexes, ``asks-0-fields-1-label``;
-``nested`` turns them back into lists of dicts. A block whose key input is
-empty (an ask without a title, a field without a label) is a blank row of the
-form and is left out. Dates come from ``<input type="date">`` and mean the end
-of that day in the node's zone ("于6月20日前报送").
+``nested`` turns them back into lists of dicts. Dates come from
+``<input type="date">`` and mean the end of that day in the node's zone
+("于6月20日前报送").
 """
 
-import json
 import re
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, datetime
 
+from fastapi import Request
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from shared.clock import end_of_day
 from shared.errors import DomainError
 
-_SPLIT = re.compile(r"[,，、;；\n]+")
-_INDEX = re.compile(r"^\d+$")
-MULTI = ("unit_kinds", "recipients", "co_issuers", "accept")
+# What a page handler catches around the command its form sends (and the values it builds for it).
+REFUSALS = (ValidationError, DomainError)
 
 
-def nested(form: FormData) -> dict:
-    """``a-0-b`` keys → ``{"a": [{"b": …}]}``; keys listed in MULTI keep every value."""
+@dataclass(frozen=True)
+class Refused:
+    """A refused form: the status to answer with and every problem, each with its field, label and message."""
+
+    status: int
+    problems: list[dict]
+
+    @property
+    def message(self) -> str:
+        """The first problem as one line, for a page that shows one: a service's message is a sentence of its
+        own; a validation message (不能为空) is said of its field (原因：不能为空)."""
+        first = self.problems[0]
+        return f"{first['label']}：{first['message']}" if first.get("validation") and first["label"] else first["message"]
+
+    @property
+    def error(self) -> DomainError:
+        """The first problem as the ``error`` the admin and account templates show: they name its field."""
+        first = self.problems[0]
+        return DomainError(first["message"], field=first["field"] or None)
+
+
+def refused(request: Request, exc: Exception, *, status: int | None = None) -> Refused:
+    """THE rule for a page that re-shows its form when what was posted is refused (the one place it is written).
+
+    - 401 and 403 propagate: the login redirect, or the error page. Nobody is shown again a form they may not
+      use, whatever else was wrong with it.
+    - A 404 about the page's own subject propagates: one naming a path parameter of the page (``notice_id``,
+      ``ask_id``, ``submission_id``, the ``unit_id`` of the unit deleted, the ``username`` edited…; path
+      parameters are named as the commands name their fields). There is no form for what is not there.
+    - Every other refusal — a ``ValidationError`` of the command built from the form, any other
+      ``DomainError`` of the gateway or a service — re-shows the form with what was typed and all the
+      problems, answering the refusal's status (422 for a ``ValidationError``); ``status`` answers every
+      refusal with one status instead (the node admin's account forms: 422, as their clients expect).
+
+    A form that lives on another page (撤回, 催办 on the notice page) re-shows that page: a redirect to it
+    with ``Refused.message`` in ``?error=``. The login form is no page behind a login: its refusals (401,
+    429) are its own answers.
+
+        try:
+            await send(request, b.notices.issue, IssueNotice(...))
+        except REFUSALS as exc:
+            no = refused(request, exc)
+            return await compose_page(request, values, no.problems, status_code=no.status)
+    """
+    if isinstance(exc, DomainError):
+        if exc.status in (401, 403) or (exc.status == 404 and exc.field in request.path_params):
+            raise exc
+        return Refused(status or exc.status, problems(exc))
+    if isinstance(exc, ValidationError):
+        return Refused(status or 422, problems(exc))
+    raise exc
+
+
+# ---------------------------------------------------------------- values
+
+
+def nested(form: FormData, multi: Collection[str] = ()) -> dict:
+    """``a-0-b`` keys → ``{"a": [{"b": …}]}``; keys named in ``multi`` keep every value."""
     root: dict = {}
     for key in form.keys():
         parts = key.split("-")
         values = form.getlist(key)
-        value = values if parts[-1] in MULTI else values[-1]
+        value = values if parts[-1] in multi else values[-1]
         node = root
         for part in parts[:-1]:
             node = node.setdefault(part, {})
         node[parts[-1]] = value
     return _lists(root)
+
+
+_INDEX = re.compile(r"^\d+$")
+_SPLIT = re.compile(r"[,，、;；\n]+")
 
 
 def _lists(node):
@@ -74,71 +134,13 @@ def number(value):
         return raw  # refused by validation, naming the field
 
 
-def fields_of(rows: list[dict] | None) -> list[dict]:
-    out = []
-    for n, row in enumerate(rows or []):
-        label = text(row.get("label"))
-        if not label:
-            continue
-        field = {"key": text(row.get("key")) or f"f{n + 1}", "label": label, "type": text(row.get("type")) or "text",
-                 "required": bool(row.get("required"))}
-        if number(row.get("max_chars")) is not None:
-            field["max_chars"] = number(row.get("max_chars"))
-        if words(row.get("options")):
-            field["options"] = words(row.get("options"))
-        if words(row.get("accept")):
-            field["accept"] = [w.lower().lstrip(".") for w in words(row.get("accept"))]
-        out.append(field)
-    return out
-
-
-def routes_of(rows: list[dict] | None) -> list[dict]:
-    return [
-        {"unit_kind": text(r.get("unit_kind")), "to_unit_id": text(r.get("to_unit_id")),
-         "department": text(r.get("department"))}
-        for r in rows or [] if text(r.get("to_unit_id"))
-    ]
-
-
-def asks_of(blocks: list[dict] | None, tz: str, prefix: str = "ask") -> list[dict]:
-    out = []
-    for n, a in enumerate(blocks or []):
-        title = text(a.get("title"))
-        if not title:
-            continue
-        ask = {
-            "ask_id": text(a.get("ask_id")) or f"{prefix}{n + 1}",
-            "kind": text(a.get("kind")) or "other",
-            "title": title,
-            "deadline": deadline(a.get("deadline"), tz),
-            "min_items": number(a.get("min_items")) or 1,
-            "max_items": number(a.get("max_items")) or 1,
-            "note": text(a.get("note")),
-            "unit_kinds": a.get("unit_kinds") or [],
-            "fields": fields_of(a.get("fields")),
-            "routes": routes_of(a.get("routes")),
-        }
-        out.append(ask)
-    return out
-
-
 def contacts_of(rows: list[dict] | None) -> list[dict]:
+    """Contact blocks (a notice's 联系人, a unit's): a block without a name is a blank row of the form."""
     keys = ("name", "department", "office_phone", "mobile", "email", "address")
     return [{k: text(r.get(k)) or None for k in keys} for r in rows or [] if text(r.get("name"))]
 
 
-def uploaded_of(values: list[str]) -> list[dict]:
-    """Attachments uploaded by an earlier try of the same form (kept in hidden inputs as JSON)."""
-    out = []
-    for v in values:
-        try:
-            out.append(json.loads(v))
-        except ValueError:
-            continue
-    return out
-
-
-# ---------------------------------------------------------------- errors in zh-CN
+# ---------------------------------------------------------------- problems in zh-CN
 
 _MESSAGES = {
     "missing": "必须填写",
@@ -169,6 +171,7 @@ FIELD_LABELS = {
     "reason": "原因", "unit_id": "单位编号", "name": "名称", "kind": "类别", "parent_id": "上级单位",
     "node_id": "节点", "departments": "部门", "doc_number_template": "文号模板", "email": "电子邮箱",
     "ask_id": "编号", "unit_kinds": "须报送的单位类别", "max_chars": "字数上限", "notice_id": "通知",
+    "category": "评选类别", "note": "说明", "revision": "版本",
 }
 
 
@@ -191,35 +194,15 @@ def problems(exc: Exception) -> list[dict]:
         out = []
         for err in exc.errors(include_url=False):
             field = ".".join(str(p) for p in err.get("loc", ()))
-            out.append({"field": field, "label": field_label(field),
-                        "message": _MESSAGES.get(err.get("type", ""), err.get("msg", "取值无效"))})
+            out.append({"field": field, "label": field_label(field), "message": _message(err), "validation": True})
         return out
     if isinstance(exc, DomainError):
         return [{"field": exc.field, "label": field_label(exc.field), "message": exc.message}]
     raise exc
 
 
-# ---------------------------------------------------------------- 通报表扬: a draft from the 评选结果
-
-NUMERALS = "一二三四五六七八九十"
-
-
-def commendation_draft(notice: dict, commended: dict[str, list[dict]]) -> dict:
-    """Compose-form values announcing a notice's 评选结果: title, body by category, the same recipients.
-
-    A draft: the issuer reads, edits and issues it like any notice.
-    """
-    subject = notice["title"].removeprefix("关于").removesuffix("的通知")
-    lines = [f"根据《{notice['title']}》（{notice['doc_number']}）的要求，各单位认真组织、按时报送。"
-             "经评选，现将结果通报如下："]
-    for n, (category, rows) in enumerate(commended.items()):
-        lines += ["", f"{NUMERALS[n % len(NUMERALS)]}、{category}"]
-        named = [f"{r['unit_name']}（{r['commendation']['note']}）" if r["commendation"].get("note") else r["unit_name"]
-                 for r in rows]
-        lines.append("、".join(dict.fromkeys(named)))
-    lines += ["", "希望受到表扬的单位再接再厉，其他单位学习借鉴，共同把工作做得更好。"]
-    return {
-        "title": f"关于{subject}评选结果的通报"[:200],
-        "body": "\n".join(lines),
-        "recipients": [r["unit_id"] for r in notice.get("recipients", [])],
-    }
+def _message(err: dict) -> str:
+    cause = (err.get("ctx") or {}).get("error")
+    if err.get("type") == "value_error" and isinstance(cause, ValueError) and str(cause):
+        return str(cause)  # a validator's own message (the contracts write them in zh-CN)
+    return _MESSAGES.get(err.get("type", ""), err.get("msg", "取值无效"))

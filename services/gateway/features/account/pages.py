@@ -1,16 +1,23 @@
-"""Pages of one's own account: login, logout, password change (zh-CN)."""
+"""Pages of one's own account: login, logout, password change (zh-CN).
+
+Public: /login answers anyone; the others check the session themselves (a
+one-time password must still be changed here, which ``login_required`` would
+refuse).
+"""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from shared.errors import DomainError, Forbidden
 
-from . import auth
-from .audit import client_ip
-from .auth import Identity, authenticate
-from .users import LoginRefused, public_user
+from ...core import auth
+from ...core.audit import client_ip
+from ...core.auth import Identity, authenticate
+from ...core.forms import REFUSALS, refused
+from ...core.rendering import render, see_other
+from ...core.users import LoginRefused, public_user
 
 router = APIRouter(include_in_schema=False)
 
@@ -24,16 +31,6 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def page(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(
-        request, name, {"node_id": request.app.state.settings.node_id, **context}, status_code=status_code
-    )
-
-
-def redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
 # ---------------------------------------------------------------- login
 
 
@@ -41,11 +38,11 @@ def redirect(url: str) -> RedirectResponse:
 async def login_form(request: Request, next: str = "/") -> Response:
     try:
         await authenticate(request)
-        return redirect(safe_next(next))
+        return see_other(safe_next(next))
     except DomainError:
         pass
     auth.ensure_prelogin(request)
-    response = page(request, "login.html", next=safe_next(next), username="", error=None,
+    response = render(request, "login.html", next=safe_next(next), username="", error=None,
                     first_run=not await request.app.state.accounts.has_users())
     auth.set_prelogin(request, response)
     return response
@@ -62,26 +59,25 @@ async def login(
     state = request.app.state
     target = safe_next(next)
 
-    def refused(message: str, status: int, headers: dict | None = None) -> Response:
+    def login_again(message: str, status: int, headers: dict | None = None) -> Response:
+        # The login form is no page behind a login: its refusals (401, 429) are its own answers.
         auth.ensure_prelogin(request)
-        response = page(request, "login.html", status_code=status, next=target, username=username[:64], error=message,
-                        first_run=False)
-        response.headers.update(headers or {})
-        return response
+        return render(request, "login.html", status, headers=headers, next=target, username=username[:64],
+                      error=message, first_run=False)
 
     if not username.strip() or not password:
-        return refused("请输入用户名和密码", 422)
+        return login_again("请输入用户名和密码", 422)
     try:
         user = await state.accounts.login(username, password, ip=client_ip(request))
     except LoginRefused as exc:
         if exc.locked_until:
             retry = max(1, int((exc.locked_until - state.clock.now()).total_seconds()))
-            return refused(exc.message, 429, {"Retry-After": str(retry)})
-        return refused(exc.message, 401)
+            return login_again(exc.message, 429, {"Retry-After": str(retry)})
+        return login_again(exc.message, 401)
     now = state.clock.now()
     await state.sessions.sweep(now)
     session = await state.sessions.create(user["_id"], now)
-    response = redirect("/account?first=1" if user.get("must_change_password") else target)
+    response = see_other("/account?first=1" if user.get("must_change_password") else target)
     response.set_cookie(auth.session_cookie(request), session.token,
                         **auth.cookie_options(request, max_age=int(state.sessions.max_age.total_seconds())))
     response.delete_cookie(auth.prelogin_cookie(request), path="/", secure=state.settings.secure_cookies,
@@ -95,7 +91,7 @@ async def logout(request: Request, identity: IdentityDep) -> Response:
         await request.app.state.sessions.delete(identity.session.token)
         await request.app.state.audit.append("logout", by=identity.actor, target=identity.actor.user_id,
                                              via="session", ip=client_ip(request))
-    response = redirect("/login")
+    response = see_other("/login")
     response.delete_cookie(auth.session_cookie(request), path="/", secure=request.app.state.settings.secure_cookies,
                            httponly=True, samesite="lax")
     return response
@@ -113,7 +109,7 @@ def _session_only(identity: Identity) -> None:
 async def account(request: Request, identity: IdentityDep, first: int = 0) -> Response:
     _session_only(identity)
     user = public_user(await request.app.state.accounts.get(identity.actor.user_id))
-    return page(request, "account.html", user=user, error=None, saved=False,
+    return render(request, "account.html", user=user, error=None, saved=False,
                 first=bool(first) or identity.must_change_password,
                 min_length=request.app.state.settings.password_min_length)
 
@@ -128,17 +124,17 @@ async def change_password(
 ) -> Response:
     _session_only(identity)
     state = request.app.state
-    error = None
+    status, error = 200, None
     try:
         if new_password != confirm_password:
             raise DomainError("两次输入的新密码不一致", field="confirm_password")
         await state.accounts.change_password(identity.actor, current_password, new_password,
                                              keep_session=identity.session.token)
-    except DomainError as exc:
-        error = exc
+    except REFUSALS as exc:
+        no = refused(request, exc)
+        status, error = no.status, no.error
     if error is None:
         identity.must_change_password = False
     user = public_user(await state.accounts.get(identity.actor.user_id))
-    return page(request, "account.html", status_code=422 if error else 200, user=user, error=error,
-                saved=error is None, first=identity.must_change_password,
-                min_length=state.settings.password_min_length)
+    return render(request, "account.html", status, user=user, error=error, saved=error is None,
+                  first=identity.must_change_password, min_length=state.settings.password_min_length)

@@ -1,31 +1,23 @@
 """JSON API of the node admin: users, API tokens, the audit log. The admin pages do the same things."""
 
-import re
-from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from shared.contracts.notices import UnitQuery
-from shared.contracts.common import Actor
-from shared.errors import Invalid, NotFound
-from shared.ids import is_slug
+from shared.errors import NotFound
 from shared.paging import page_of
 from shared.schemas import Role, Slug
 
-from .web import plain
-from .audit import client_ip, label
-from .auth import require
-from .paging import PageParams
-from .tokens import NAME_MAX, public_token
-from .users import DISPLAY_NAME_MAX, USERNAME_PATTERN, public_user
+from ...core.audit import label
+from ...core.deps import Admin
+from ...core.paging import PageParams
+from ...core.tokens import NAME_MAX, public_token
+from ...core.users import DISPLAY_NAME_MAX, USERNAME_PATTERN, public_user
+from .common import AuditFilters, export_audit, hosted_unit, search_text
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
-
-Admin = Annotated[Actor, Depends(require(Role.admin))]
 
 
 class Body(BaseModel):
@@ -53,57 +45,6 @@ class NewToken(Body):
     expires_at: AwareDatetime | None = None
 
 
-ACTION_CODE = re.compile(r"^[a-z][a-z_]*(\.[a-z_]+)*$")
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
-
-
-class AuditFilters(BaseModel):
-    """What the audit log page and API filter on; dates are days in the node's time zone."""
-
-    user_id: str | None = Field(default=None, max_length=100)
-    action: str | None = Field(default=None, max_length=100, description="an action code, or a prefix: `notices`")
-    unit_id: str | None = Field(default=None, max_length=100)
-    since: date | None = Field(default=None, description="from this day on")
-    until: date | None = Field(default=None, description="up to and including this day")
-
-    def query(self, timezone: str) -> dict[str, Any]:
-        if self.action and not ACTION_CODE.match(self.action.strip()):
-            raise Invalid("操作代码无效（如 notices.issue 或 notices）", field="action")
-        for name in ("since", "until"):
-            day = getattr(self, name)
-            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-                raise Invalid(f"日期须在 {FIRST_DAY} 与 {LAST_DAY} 之间", field=name)
-        if self.since and self.until and self.until < self.since:
-            raise Invalid("结束日期早于开始日期", field="until")
-        tz = ZoneInfo(timezone)
-
-        def start(day: date) -> datetime:
-            return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
-
-        return {
-            "user_id": (self.user_id or "").strip() or None,
-            "action": (self.action or "").strip() or None,
-            "unit_id": (self.unit_id or "").strip() or None,
-            "since": start(self.since) if self.since else None,
-            "until": start(self.until + timedelta(days=1)) if self.until else None,
-        }
-
-
-async def hosted_unit(request: Request, unit_id: str) -> dict:
-    """Users and tokens belong to a unit of the directory hosted on this node (one lookup, not the directory)."""
-    node = request.app.state.settings.node_id
-    try:
-        if not is_slug(unit_id):
-            raise NotFound("", field="unit_id")
-        unit = plain(await request.app.state.backend.notices.get_unit(UnitQuery(unit_id=unit_id)))
-    except NotFound:
-        raise Invalid(f"目录中没有该单位：{unit_id}", field="unit_id", code="unknown_unit") from None
-    if (unit.get("node_id") or node) != node:
-        raise Invalid(f"该单位由其他节点承载（{unit['node_id']}），其用户在那里登录", field="unit_id",
-                      code="unit_on_other_node")
-    return unit
-
-
 def _entry(e: dict) -> dict:
     return {k: v for k, v in e.items() if k != "_id"} | {"id": e["_id"], "label": label(e["action"])}
 
@@ -113,12 +54,6 @@ def _entry(e: dict) -> dict:
 
 Search = Annotated[str | None, Query(max_length=100, description="part of the name (a username: its start)")]
 OfUnit = Annotated[str | None, Query(max_length=100, description="only those of this unit")]
-
-
-def search_text(q: str | None) -> str:
-    """What was typed into a search box, as plain text to look for (control characters, a NUL among them, would
-    make the store refuse the pattern built from it)."""
-    return "".join(ch for ch in (q or "") if ch.isprintable()).strip()[:100]
 
 
 def _filters(q: str | None, unit_id: str | None) -> dict[str, str | None]:
@@ -217,18 +152,6 @@ async def audit_log(request: Request, actor: Admin, filters: Annotated[AuditFilt
 @router.get("/audit.csv", summary="The audit log as CSV (UTF-8 with BOM), same filters",
             response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
 async def audit_csv(request: Request, actor: Admin, filters: Annotated[AuditFilters, Query()]) -> StreamingResponse:
-    return await csv_response(request, actor, filters)
+    return await export_audit(request, actor, filters)
 
 
-async def csv_response(request: Request, actor: Actor, filters: AuditFilters) -> StreamingResponse:
-    tz = request.app.state.settings.timezone
-    query = filters.query(tz)
-    # Reading the whole log out is itself worth a line in it.
-    await request.app.state.audit.append("audit.exported", by=actor, ip=client_ip(request),
-                                         details={k: v for k, v in query.items() if v is not None})
-    stamp = request.app.state.clock.now().astimezone(ZoneInfo(tz)).strftime("%Y%m%d-%H%M")
-    return StreamingResponse(
-        request.app.state.audit.export_csv(tz, **query),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'},
-    )

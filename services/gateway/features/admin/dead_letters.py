@@ -10,8 +10,8 @@ import bisect
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, Response
 from nats.js.errors import NotFoundError
 
 from shared import subjects
@@ -19,17 +19,15 @@ from shared.bus import DEAD_LETTER_PREVIEW, dismiss_dead_letter
 from shared.contracts.common import Actor
 from shared.errors import NotFound
 from shared.paging import PageQuery, page_of
-from shared.schemas import Role
 
-from .audit import client_ip
-from .auth import require
-from .notices_pages import render
-from .paging import PageParams
+from ...core.audit import client_ip
+from ...core.deps import Admin
+from ...core.paging import PageParams
+from ...core.rendering import render, see_other
 
 api = APIRouter(prefix="/api/admin", tags=["admin"])
 pages = APIRouter(prefix="/admin", include_in_schema=False)
 
-Admin = Annotated[Actor, Depends(require(Role.admin))]
 Seq = Annotated[int, Path(ge=1, le=2**53, description="the dead letter's sequence number in the stream")]
 
 
@@ -131,4 +129,4 @@ async def dead_letters_page(request: Request, actor: Admin, page: PageParams) ->
 @pages.post("/dead-letters/{seq}/dismiss")
 async def dismiss_page(request: Request, actor: Admin, seq: Seq) -> Response:
     await _dismiss(request, actor, seq)
-    return RedirectResponse(f"/admin/dead-letters?dismissed={seq}", status_code=303)
+    return see_other(f"/admin/dead-letters?dismissed={seq}")

@@ -4,33 +4,28 @@ from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from shared.contracts.common import Empty
-from shared.contracts.common import Actor
+from shared.contracts.common import Actor, Empty
 from shared.errors import DomainError, Invalid
 from shared.paging import PageQuery, page_of
 from shared.schemas import Role
 
-from .web import plain
-from .admin_api import AuditFilters, csv_response, hosted_unit, search_text
-from .audit import ACTION_LABELS, details_text, label
-from .auth import require
-from .paging import PageParams
-from .tokens import public_token
-from .users import public_user
+from ...core.audit import ACTION_LABELS, details_text, label
+from ...core.deps import Admin
+from ...core.forms import REFUSALS, refused
+from ...core.paging import PageParams
+from ...core.rendering import plain, render, see_other
+from ...core.tokens import public_token
+from ...core.users import public_user
+from .common import AuditFilters, export_audit, hosted_unit, search_text
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
-Admin = Annotated[Actor, Depends(require(Role.admin))]
 TOKEN_LIFETIMES = {"": "永不过期", "30": "30 天", "90": "90 天", "365": "1 年"}
-
-
-def render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(
-        request, name, {"node_id": request.app.state.settings.node_id, **context}, status_code=status_code
-    )
+# The account forms answer every refusal with 422 (a name taken, the last admin kept), as their clients expect.
+ACCOUNT_FORM_STATUS = 422
 
 
 async def units_here(request: Request) -> list[dict]:
@@ -88,8 +83,9 @@ async def create_user(
             actor, username=username, display_name=display_name, unit_id=unit_id, roles=roles,
             password=password or None,
         )
-    except DomainError as exc:
-        return await users_page(request, 422, error=exc, form=form)
+    except REFUSALS as exc:
+        no = refused(request, exc, status=ACCOUNT_FORM_STATUS)
+        return await users_page(request, no.status, error=no.error, form=form)
     return await users_page(request, created={"user": public_user(user), "password": generated})
 
 
@@ -121,11 +117,10 @@ async def update_user(
         await accounts.get(username)
         await hosted_unit(request, unit_id)
         await accounts.update(actor, username, display_name=display_name, unit_id=unit_id, roles=roles)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
-        return await user_page(request, username, 422, error=exc)
-    return RedirectResponse(f"/admin/users/{username}?saved=updated", status_code=303)
+    except REFUSALS as exc:
+        no = refused(request, exc, status=ACCOUNT_FORM_STATUS)
+        return await user_page(request, username, no.status, error=no.error)
+    return see_other(f"/admin/users/{username}?saved=updated")
 
 
 @router.post("/users/{username}/disable", response_class=HTMLResponse)
@@ -141,11 +136,10 @@ async def enable_user(request: Request, username: str, actor: Admin) -> Response
 async def _set_disabled(request: Request, username: str, actor: Actor, disabled: bool) -> Response:
     try:
         await request.app.state.accounts.set_disabled(actor, username, disabled)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
-        return await user_page(request, username, exc.status, error=exc)
-    return RedirectResponse(f"/admin/users/{username}?saved={'disabled' if disabled else 'enabled'}", status_code=303)
+    except REFUSALS as exc:
+        no = refused(request, exc)
+        return await user_page(request, username, no.status, error=no.error)
+    return see_other(f"/admin/users/{username}?saved={'disabled' if disabled else 'enabled'}")
 
 
 @router.post("/users/{username}/reset-password", response_class=HTMLResponse)
@@ -190,15 +184,16 @@ async def create_token(
         await hosted_unit(request, unit_id)
         doc, raw = await request.app.state.api_tokens.create(actor, name=name, unit_id=unit_id, roles=roles,
                                                               expires_at=expires_at)
-    except DomainError as exc:
-        return await tokens_page(request, 422, error=exc, form=form)
+    except REFUSALS as exc:
+        no = refused(request, exc, status=ACCOUNT_FORM_STATUS)
+        return await tokens_page(request, no.status, error=no.error, form=form)
     return await tokens_page(request, created={"token": public_token(doc), "secret": raw})
 
 
 @router.post("/tokens/{token_id}/revoke")
 async def revoke_token(request: Request, token_id: str, actor: Admin) -> Response:
     await request.app.state.api_tokens.revoke(actor, token_id[:40])
-    return RedirectResponse("/admin/tokens", status_code=303)
+    return see_other("/admin/tokens")
 
 
 # ---------------------------------------------------------------- audit
@@ -230,16 +225,17 @@ async def audit(
 ) -> HTMLResponse:
     raw = {"user_id": user_id or "", "action": action or "", "unit_id": unit_id or "", "since": since or "",
            "until": until or ""}
-    error, entries, more = None, [], False
+    status, error, entries, more = 200, None, [], False
     try:
         filters = audit_filters(user_id, action, unit_id, since, until)
         query = filters.query(request.app.state.settings.timezone)
         entries, more = await request.app.state.audit.page(page, **query)
-    except DomainError as exc:
-        error = exc
+    except REFUSALS as exc:  # the filter form again, with what was typed and why not
+        no = refused(request, exc)
+        status, error = no.status, no.error
     params = {k: v for k, v in raw.items() if v}
     rows = [{**e, "label": label(e["action"]), "details_text": details_text(e.get("details") or {})} for e in entries]
-    return render(request, "admin/audit.html", 422 if error else 200, entries=rows, filters=raw, error=error,
+    return render(request, "admin/audit.html", status, entries=rows, filters=raw, error=error,
                   page=page_of([], page, more, None),
                   export="/admin/audit.csv" + ("?" + urlencode(params) if params else ""), actions=ACTION_LABELS)
 
@@ -253,4 +249,4 @@ async def audit_csv(
     since: Annotated[str | None, Query(max_length=10)] = None,
     until: Annotated[str | None, Query(max_length=10)] = None,
 ) -> StreamingResponse:
-    return await csv_response(request, actor, audit_filters(user_id, action, unit_id, since, until))
+    return await export_audit(request, actor, audit_filters(user_id, action, unit_id, since, until))

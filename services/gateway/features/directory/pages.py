@@ -1,39 +1,23 @@
 """Directory admin pages (zh-CN, node admin): the org units, one unit's form, CSV/YAML import and export."""
 
 import json
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 
-from shared.contracts.common import Actor, Empty
+from shared.contracts.common import Empty
 from shared.contracts.notices import DeleteUnit, UnitQuery, UnitsQuery, UpsertUnit
-from shared.errors import DomainError
-from shared.schemas import Role, UnitKind
 
-from . import notice_forms as forms
-from .commands import send
-from .auth import require
-from .notices_api import run_import
-from .paging import page_query
-from .web import plain
+from ...core import forms
+from ...core.commands import send
+from ...core.deps import Admin, BackendDep
+from ...core.forms import REFUSALS, refused
+from ...core.paging import page_query
+from ...core.rendering import plain, render, see_other
+from .importing import run_import
 
 router = APIRouter(include_in_schema=False)
-
-Admin = Annotated[Actor, Depends(require(Role.admin))]
-
-
-def render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(
-        request, name, {"node_id": request.app.state.settings.node_id, "unit_kinds": [k.value for k in UnitKind],
-                        **context},
-        status_code=status_code,
-    )
-
-
-async def _units(request: Request) -> list[dict]:
-    return plain(await request.app.state.backend.notices.all_units(Empty()))["items"]
 
 
 async def _directory_page(request: Request, status_code: int = 200, **context) -> HTMLResponse:
@@ -58,8 +42,9 @@ async def directory(request: Request, actor: Admin, imported: int | None = None)
 
 
 async def _unit_page(request: Request, values: dict, errors: list[dict], *, new: bool, status_code: int = 200):
+    units = plain(await request.app.state.backend.notices.all_units(Empty()))["items"]
     return render(request, "unit_form.html", status_code=status_code, values=values, errors=errors, new=new,
-                  units=await _units(request))
+                  units=units)
 
 
 @router.get("/directory/new", response_class=HTMLResponse)
@@ -68,14 +53,14 @@ async def new_unit(request: Request, actor: Admin) -> HTMLResponse:
 
 
 @router.get("/directory/{unit_id}", response_class=HTMLResponse)
-async def edit_unit(request: Request, unit_id: str, actor: Admin) -> HTMLResponse:
-    unit = plain(await request.app.state.backend.notices.get_unit(UnitQuery(unit_id=unit_id)))
+async def edit_unit(request: Request, unit_id: str, b: BackendDep, actor: Admin) -> HTMLResponse:
+    unit = plain(await b.notices.get_unit(UnitQuery(unit_id=unit_id)))
     values = {**unit, "unit_id": unit["id"], "contacts": [*(unit.get("contacts") or []), {}]}
     return await _unit_page(request, values, [], new=False)
 
 
 @router.post("/directory/save", response_class=HTMLResponse)
-async def save_unit(request: Request, actor: Admin) -> Response:
+async def save_unit(request: Request, b: BackendDep, actor: Admin) -> Response:
     data = forms.nested(await request.form())
     departments = data.get("departments")
     values = {**data, "contacts": data.get("contacts") or [{}],
@@ -93,24 +78,21 @@ async def save_unit(request: Request, actor: Admin) -> Response:
             doc_number_template=forms.text(data.get("doc_number_template")) or None,
             contacts=forms.contacts_of(data.get("contacts")),
         )
-        await send(request, request.app.state.backend.notices.upsert_unit, cmd)
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status in (401, 403):
-            raise
-        status = exc.status if isinstance(exc, DomainError) else 422
-        return await _unit_page(request, values, forms.problems(exc), new=new, status_code=status)
-    return RedirectResponse("/directory", status_code=303)
+        await send(request, b.notices.upsert_unit, cmd)
+    except REFUSALS as exc:
+        no = refused(request, exc)
+        return await _unit_page(request, values, no.problems, new=new, status_code=no.status)
+    return see_other("/directory")
 
 
 @router.post("/directory/{unit_id}/delete", response_class=HTMLResponse)
-async def delete_unit(request: Request, unit_id: str, actor: Admin) -> Response:
+async def delete_unit(request: Request, unit_id: str, b: BackendDep, actor: Admin) -> Response:
     try:
-        await send(request, request.app.state.backend.notices.delete_unit, DeleteUnit(unit_id=unit_id, actor=actor))
-    except DomainError as exc:
-        if exc.status in (401, 403):
-            raise
-        return await _directory_page(request, status_code=exc.status, error=exc.message)
-    return RedirectResponse("/directory", status_code=303)
+        await send(request, b.notices.delete_unit, DeleteUnit(unit_id=unit_id, actor=actor))
+    except REFUSALS as exc:
+        no = refused(request, exc)
+        return await _directory_page(request, status_code=no.status, error=no.message)
+    return see_other("/directory")
 
 
 @router.post("/directory/import", response_class=HTMLResponse)
@@ -124,13 +106,12 @@ async def import_units(request: Request, actor: Admin) -> Response:
         fmt = "yaml"
     try:
         result = await run_import(request, actor, fmt, await upload.read())
-    except DomainError as exc:
-        if exc.status in (401, 403):
-            raise
-        return await _directory_page(request, status_code=exc.status, error=exc.message)
+    except REFUSALS as exc:
+        no = refused(request, exc)
+        return await _directory_page(request, status_code=no.status, error=no.message)
     if isinstance(result, JSONResponse):  # bad rows: show each with its line
         rows = json.loads(result.body)["detail"]
         errors = [{"line": r["line"], "field": forms.field_label(".".join(str(p) for p in r["loc"][3:])),
                    "message": r["msg"]} for r in rows]
         return await _directory_page(request, status_code=422, import_errors=errors, filename=upload.filename)
-    return RedirectResponse(f"/directory?imported={result.imported}", status_code=303)
+    return see_other(f"/directory?imported={result.imported}")

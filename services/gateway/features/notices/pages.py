@@ -2,61 +2,41 @@
 
 Plain HTML forms with a CSRF token; each POST answers with a redirect
 (post/redirect/get) or, when refused, the same form again with the errors
-and what was typed. The notices service decides what a unit may see and do;
-the roles are checked here.
+and what was typed (core/forms.py ``refused``). The notices service decides
+what a unit may see and do; the roles are checked here.
 """
 
 from datetime import datetime
-from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
 
-from shared.contracts.common import Actor, Empty, NoticeQuery, UnitNoticesQuery
-from shared.contracts.notices import AcknowledgeNotice, CorrectNotice, ForwardNotice, IssueNotice, TrackingQuery, WithdrawNotice
 from shared.clock import local_text, local_year
-from shared.errors import DomainError, Forbidden, NotFound, Unavailable
-from shared.schemas import Role, UnitKind
+from shared.contracts.common import Actor, Empty, NoticeQuery, UnitNoticesQuery
+from shared.contracts.notices import (
+    AcknowledgeNotice,
+    CorrectNotice,
+    ForwardNotice,
+    IssueNotice,
+    TrackingQuery,
+    WithdrawNotice,
+)
+from shared.errors import Forbidden, NotFound, Unavailable
 
-from . import notice_forms as forms
-from .commands import send
-from .auth import CurrentActor, require
-from .notices_api import upload
-from .paging import PageParams, YearFilter
-from .web import plain
-from .submissions_api import commendations, notice_panel
+from ...core import forms
+from ...core.backend import Backend
+from ...core.commands import send
+from ...core.deps import BackendDep, CurrentActor, Issuer, Submitter, has
+from ...core.files import upload
+from ...core.forms import REFUSALS, refused
+from ...core.paging import PageParams, YearFilter
+from ...core.rendering import UNIT_KINDS, plain, render, see_other
+from ...core.scope import visible_notice
+from .forms import BLANK_ASK, asks_of, commendation_draft, notice_form, routes_of, uploaded_of
+from .panel import commendations, notice_panel
 
 router = APIRouter(include_in_schema=False)
-
-Issuer = Annotated[Actor, Depends(require(Role.issuer))]
-Submitter = Annotated[Actor, Depends(require(Role.submitter))]
-
-ASK_KINDS = {"plan": "活动筹备方案", "liaison_form": "联络员回执表", "summary_report": "总结报告", "media": "影像资料",
-             "other": "其他"}
-FIELD_TYPES = {"text": "文本", "choice": "单选", "multi_choice": "多选", "date": "日期", "number": "数字",
-               "contact": "联系人", "file": "文件"}
-UNIT_KINDS = [k.value for k in UnitKind]
-BLANK_ASK = {"fields": [{}, {}, {}], "routes": [{}, {}], "unit_kinds": []}
-
-
-def render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
-    app = request.app
-    return app.state.templates.TemplateResponse(
-        request, name,
-        {"node_id": app.state.settings.node_id, "ask_kinds": ASK_KINDS, "field_types": FIELD_TYPES,
-         "unit_kinds": UNIT_KINDS, **context},
-        status_code=status_code,
-    )
-
-
-def see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
-def has(actor: Actor, role: str) -> bool:
-    return role in {r.value for r in actor.roles}
 
 
 # ---------------------------------------------------------------- 发文 / 收文
@@ -69,23 +49,25 @@ def recent_years(request: Request) -> list[int]:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def outbox(request: Request, actor: CurrentActor, page: PageParams, year: YearFilter) -> HTMLResponse:
-    found = plain(await request.app.state.backend.notices.sent(UnitNoticesQuery(year=year, page=page, actor=actor)))
+async def outbox(request: Request, b: BackendDep, actor: CurrentActor, page: PageParams,
+                 year: YearFilter) -> HTMLResponse:
+    found = plain(await b.notices.sent(UnitNoticesQuery(year=year, page=page, actor=actor)))
     return render(request, "outbox.html", notices=found["items"], page=found, year=year,
                   years=recent_years(request), can_issue=has(actor, "issuer"))
 
 
 @router.get("/inbox", response_class=HTMLResponse)
-async def inbox(request: Request, actor: CurrentActor, page: PageParams, year: YearFilter) -> HTMLResponse:
-    found = plain(await request.app.state.backend.notices.inbox(UnitNoticesQuery(year=year, page=page, actor=actor)))
+async def inbox(request: Request, b: BackendDep, actor: CurrentActor, page: PageParams,
+                year: YearFilter) -> HTMLResponse:
+    found = plain(await b.notices.inbox(UnitNoticesQuery(year=year, page=page, actor=actor)))
     return render(request, "inbox.html", entries=found["items"], page=found, year=year,
                   years=recent_years(request), can_sign=has(actor, "submitter"), can_forward=has(actor, "issuer"))
 
 
 @router.post("/inbox/{notice_id}/acknowledge")
-async def acknowledge(request: Request, notice_id: str, actor: Submitter) -> Response:
-    await send(request, request.app.state.backend.notices.acknowledge,
-               AcknowledgeNotice(notice_id=notice_id, unit_id=actor.unit_id, actor=actor))
+async def acknowledge(request: Request, notice_id: str, b: BackendDep, actor: Submitter) -> Response:
+    await send(request, b.notices.acknowledge, AcknowledgeNotice(notice_id=notice_id, unit_id=actor.unit_id,
+                                                                 actor=actor))
     back = (await request.form()).get("next")
     return see_other(back if back in ("/inbox", f"/notices/{notice_id}") else "/inbox")
 
@@ -93,73 +75,67 @@ async def acknowledge(request: Request, notice_id: str, actor: Submitter) -> Res
 # ---------------------------------------------------------------- compose (发文)
 
 
-async def _directory(request: Request, actor: Actor) -> list[dict]:
-    return plain(await request.app.state.backend.notices.all_units(Empty(actor=actor)))["items"]
+async def _directory(b: Backend, actor: Actor) -> list[dict]:
+    return plain(await b.notices.all_units(Empty(actor=actor)))["items"]
 
 
-async def _templates(request: Request, actor: Actor) -> list[dict]:
-    return plain(await request.app.state.backend.notices.form_templates(Empty(actor=actor)))["items"]
-
-
-async def _compose(request: Request, actor: Actor, values: dict, errors: list[dict], status_code: int = 200):
-    units = await _directory(request, actor)
-    return render(request, "compose.html", status_code=status_code, mode="issue", actor=actor, units=units,
-                  me_unit=next((u for u in units if u["id"] == actor.unit_id), None), values=values,
-                  errors=errors, presets=await _templates(request, actor), upstream=None)
+async def _editor_page(request: Request, b: Backend, actor: Actor, values: dict, errors: list[dict], *,
+                       upstream: dict | None = None, status_code: int = 200) -> HTMLResponse:
+    """The notice editor: 拟稿 (``upstream`` None) or 转发 of ``upstream``."""
+    units = await _directory(b, actor)
+    return render(request, "compose.html", status_code=status_code, mode="forward" if upstream else "issue",
+                  actor=actor, units=units, me_unit=next((u for u in units if u["id"] == actor.unit_id), None),
+                  values=values, errors=errors,
+                  presets=plain(await b.notices.form_templates(Empty(actor=actor)))["items"], upstream=upstream)
 
 
 @router.get("/notices/new", response_class=HTMLResponse)
-async def compose_form(request: Request, actor: Issuer, commend: str | None = None) -> HTMLResponse:
+async def compose_form(request: Request, b: BackendDep, actor: Issuer, commend: str | None = None) -> HTMLResponse:
     """The compose form; ``commend``: a notice of this unit whose 评选结果 the draft announces (通报表扬)."""
     values = {"asks": [BLANK_ASK], "contacts": [{}, {}], "recipients": [], "co_issuers": [], "uploaded": []}
     if commend:
-        notice = await _visible(request, commend[:40], actor)
+        notice = await visible_notice(b, commend[:40], actor)
         if not (notice.get("viewer") or {}).get("is_issuer"):
             raise NotFound("本单位没有发出该通知", field="commend")
-        expected = plain(await request.app.state.backend.submissions.expected(NoticeQuery(notice_id=notice["id"])))["items"]
-        values |= forms.commendation_draft(notice, commendations(expected))
-    return await _compose(request, actor, values, [])
+        expected = plain(await b.submissions.expected(NoticeQuery(notice_id=notice["id"])))["items"]
+        values |= commendation_draft(notice, commendations(expected))
+    return await _editor_page(request, b, actor, values, [])
 
 
-async def _attachments(request: Request, form, actor: Actor) -> list[dict]:
+async def _attachments(request: Request, b: Backend, form, actor: Actor) -> list[dict]:
     """Files chosen in this try, uploaded now; plus those uploaded by an earlier try of the form."""
     files = [f for f in form.getlist("files") if getattr(f, "filename", None)]
-    out = forms.uploaded_of([v for v in form.getlist("uploaded") if isinstance(v, str)])
+    out = uploaded_of([v for v in form.getlist("uploaded") if isinstance(v, str)])
     for f in files:
-        out.append(plain(await upload(request.app.state.backend, f, actor, request.app.state.settings.max_upload_bytes)))
+        out.append(plain(await upload(b, f, actor, request.app.state.settings.max_upload_bytes)))
     return out
 
 
 @router.post("/notices/new", response_class=HTMLResponse)
-async def compose(request: Request, actor: Issuer) -> Response:
+async def compose(request: Request, b: BackendDep, actor: Issuer) -> Response:
     form = await request.form()
-    data = forms.nested(form)
+    data = notice_form(form)
     tz = request.app.state.settings.timezone
     values = {**data, "asks": data.get("asks") or [BLANK_ASK], "contacts": data.get("contacts") or [{}],
               "recipients": data.get("recipients") or [], "co_issuers": data.get("co_issuers") or [], "uploaded": []}
     try:
-        values["uploaded"] = await _attachments(request, form, actor)
+        values["uploaded"] = await _attachments(request, b, form, actor)
         cmd = IssueNotice(
             title=forms.text(data.get("title")),
             issuer_unit_ids=[actor.unit_id, *[u for u in data.get("co_issuers") or [] if u != actor.unit_id]],
             recipient_unit_ids=data.get("recipients") or [],
             body=forms.text(data.get("body")),
             doc_number=forms.text(data.get("doc_number")) or None,
-            asks=forms.asks_of(data.get("asks"), tz),
+            asks=asks_of(data.get("asks"), tz),
             contacts=forms.contacts_of(data.get("contacts")),
             attachments=values["uploaded"],
             actor=actor,
         )
-        created = await send(request, request.app.state.backend.notices.issue, cmd)
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status in (401, 403):
-            raise
-        return await _compose(request, actor, values, forms.problems(exc), status_code=_status(exc))
+        created = await send(request, b.notices.issue, cmd)
+    except REFUSALS as exc:
+        no = refused(request, exc)
+        return await _editor_page(request, b, actor, values, no.problems, status_code=no.status)
     return see_other(f"/notices/{created.notice_id}")
-
-
-def _status(exc: Exception) -> int:
-    return exc.status if isinstance(exc, DomainError) else 422
 
 
 # ---------------------------------------------------------------- 转发
@@ -184,34 +160,26 @@ def _forward_defaults(upstream: dict, units: list[dict], actor: Actor, tz: str) 
     }
 
 
-async def _forward_page(request: Request, actor: Actor, upstream: dict, values: dict, errors: list[dict],
-                        status_code: int = 200) -> HTMLResponse:
-    units = await _directory(request, actor)
-    return render(request, "compose.html", status_code=status_code, mode="forward", actor=actor, units=units,
-                  me_unit=next((u for u in units if u["id"] == actor.unit_id), None), values=values, errors=errors,
-                  presets=await _templates(request, actor), upstream=upstream)
-
-
 @router.get("/notices/{notice_id}/forward", response_class=HTMLResponse)
-async def forward_form(request: Request, notice_id: str, actor: Issuer) -> HTMLResponse:
-    upstream = await _visible(request, notice_id, actor)
-    units = await _directory(request, actor)
+async def forward_form(request: Request, notice_id: str, b: BackendDep, actor: Issuer) -> HTMLResponse:
+    upstream = await visible_notice(b, notice_id, actor)
+    units = await _directory(b, actor)
     defaults = _forward_defaults(upstream, units, actor, request.app.state.settings.timezone)
-    return await _forward_page(request, actor, upstream, defaults, [])
+    return await _editor_page(request, b, actor, defaults, [], upstream=upstream)
 
 
 @router.post("/notices/{notice_id}/forward", response_class=HTMLResponse)
-async def forward(request: Request, notice_id: str, actor: Issuer) -> Response:
-    upstream = await _visible(request, notice_id, actor)
+async def forward(request: Request, notice_id: str, b: BackendDep, actor: Issuer) -> Response:
+    upstream = await visible_notice(b, notice_id, actor)
     form = await request.form()
-    data = forms.nested(form)
+    data = notice_form(form)
     tz = request.app.state.settings.timezone
     inherit = data.get("inherit") or []
     values = {**data, "inherit": inherit, "routes": data.get("routes") or [{}], "extra": data.get("extra") or [BLANK_ASK],
               "contacts": data.get("contacts") or [{}], "recipients": data.get("recipients") or [],
               "co_issuers": data.get("co_issuers") or [], "uploaded": []}
     try:
-        values["uploaded"] = await _attachments(request, form, actor)
+        values["uploaded"] = await _attachments(request, b, form, actor)
         deadlines = {i["ask_id"]: forms.deadline(i.get("deadline"), tz) for i in inherit if forms.text(i.get("deadline"))}
         cmd = ForwardNotice(
             notice_id=notice_id,
@@ -223,31 +191,26 @@ async def forward(request: Request, notice_id: str, actor: Issuer) -> Response:
             doc_number=forms.text(data.get("doc_number")) or None,
             deadlines=deadlines,
             unit_kinds={i["ask_id"]: i.get("unit_kinds") or [] for i in inherit if i.get("kinds_set")},
-            routes=forms.routes_of(data.get("routes")),
-            extra_asks=forms.asks_of(data.get("extra"), tz, prefix="extra"),
+            routes=routes_of(data.get("routes")),
+            extra_asks=asks_of(data.get("extra"), tz, prefix="extra"),
             contacts=forms.contacts_of(data.get("contacts")),
             attachments=values["uploaded"],
             actor=actor,
         )
-        created = await send(request, request.app.state.backend.notices.forward, cmd)
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status in (401, 403):
-            raise
-        return await _forward_page(request, actor, upstream, values, forms.problems(exc), status_code=_status(exc))
+        created = await send(request, b.notices.forward, cmd)
+    except REFUSALS as exc:
+        no = refused(request, exc)
+        return await _editor_page(request, b, actor, values, no.problems, upstream=upstream, status_code=no.status)
     return see_other(f"/notices/{created.notice_id}")
 
 
 # ---------------------------------------------------------------- detail
 
 
-async def _visible(request: Request, notice_id: str, actor: Actor) -> dict:
-    return plain(await request.app.state.backend.notices.get(NoticeQuery(notice_id=notice_id, actor=actor)))
-
-
 @router.get("/notices/{notice_id}", response_class=HTMLResponse)
-async def notice_page(request: Request, notice_id: str, actor: CurrentActor, page: PageParams) -> HTMLResponse:
-    b = request.app.state.backend
-    notice = await _visible(request, notice_id, actor)
+async def notice_page(request: Request, notice_id: str, b: BackendDep, actor: CurrentActor,
+                      page: PageParams) -> HTMLResponse:
+    notice = await visible_notice(b, notice_id, actor)
     viewer = notice.get("viewer") or {}
     tracking = sending = None
     if viewer.get("is_issuer") and (has(actor, "issuer") or has(actor, "reviewer")):
@@ -273,17 +236,18 @@ async def notice_page(request: Request, notice_id: str, actor: CurrentActor, pag
 # ---------------------------------------------------------------- 更正 / 撤回
 
 
-async def _correct_page(request: Request, notice: dict, values: dict, errors: list[dict], status_code: int = 200):
+def _correct_page(request: Request, notice: dict, values: dict, errors: list[dict],
+                  status_code: int = 200) -> HTMLResponse:
     return render(request, "correct.html", status_code=status_code, notice=notice, values=values, errors=errors)
 
 
 @router.get("/notices/{notice_id}/correct", response_class=HTMLResponse)
-async def correct_form(request: Request, notice_id: str, actor: Issuer) -> HTMLResponse:
-    notice = await _visible(request, notice_id, actor)
+async def correct_form(request: Request, notice_id: str, b: BackendDep, actor: Issuer) -> HTMLResponse:
+    notice = await visible_notice(b, notice_id, actor)
     tz = request.app.state.settings.timezone
     values = {"title": notice["title"], "body": notice["body"], "cover_note": notice["cover_note"], "reason": "",
               "asks": [{"deadline": _local_date(a["deadline"], tz)} for a in notice["asks"]]}
-    return await _correct_page(request, notice, values, [])
+    return _correct_page(request, notice, values, [])
 
 
 def _local_date(iso: str, tz: str) -> str:
@@ -291,9 +255,9 @@ def _local_date(iso: str, tz: str) -> str:
 
 
 @router.post("/notices/{notice_id}/correct", response_class=HTMLResponse)
-async def correct(request: Request, notice_id: str, actor: Issuer) -> Response:
-    notice = await _visible(request, notice_id, actor)
-    data = forms.nested(await request.form())
+async def correct(request: Request, notice_id: str, b: BackendDep, actor: Issuer) -> Response:
+    notice = await visible_notice(b, notice_id, actor)
+    data = notice_form(await request.form())
     tz = request.app.state.settings.timezone
     rows = data.get("asks") or []
     asks = []
@@ -311,20 +275,19 @@ async def correct(request: Request, notice_id: str, actor: Issuer) -> Response:
             asks=asks,
             actor=actor,
         )
-        await send(request, request.app.state.backend.notices.correct, cmd)
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status in (401, 403):
-            raise
-        return await _correct_page(request, notice, {**data, "asks": rows}, forms.problems(exc), _status(exc))
+        await send(request, b.notices.correct, cmd)
+    except REFUSALS as exc:
+        no = refused(request, exc)
+        return _correct_page(request, notice, {**data, "asks": rows}, no.problems, no.status)
     return see_other(f"/notices/{notice_id}")
 
 
 @router.post("/notices/{notice_id}/withdraw", response_class=HTMLResponse)
-async def withdraw(request: Request, notice_id: str, actor: Issuer) -> Response:
+async def withdraw(request: Request, notice_id: str, b: BackendDep, actor: Issuer) -> Response:
+    """The 撤回 form is on the notice page: a refusal goes back there, with its message."""
     reason = forms.text((await request.form()).get("reason"))
     try:
-        await send(request, request.app.state.backend.notices.withdraw,
-                   WithdrawNotice(notice_id=notice_id, reason=reason, actor=actor))
-    except ValidationError:
-        return see_other(f"/notices/{notice_id}?error=" + quote("撤回须填写原因"))
+        await send(request, b.notices.withdraw, WithdrawNotice(notice_id=notice_id, reason=reason, actor=actor))
+    except REFUSALS as exc:
+        return see_other(f"/notices/{notice_id}?error=" + quote(refused(request, exc).message))
     return see_other(f"/notices/{notice_id}")

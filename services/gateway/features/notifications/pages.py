@@ -1,50 +1,31 @@
 """Pages (zh-CN) for notifications: the node admin's 通知渠道 (channels) and 消息模板 (templates, with a preview);
 the issuer's 通知发送记录 of a notice (the delivery log, a page at a time)."""
 
-from typing import Annotated, get_args
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
 
-from shared.bus import problem_from_validation
 from shared.contracts.common import Actor, Empty, NoticeQuery
-from shared.contracts.notifications import (
-    NotificationCause,
-    NotificationChannel,
-    PreviewTemplate,
-    ResetTemplate,
-    TemplateQuery,
-    UpdateChannels,
-    UpdateTemplate,
-)
-from shared.errors import DomainError, Invalid, NotFound
-from shared.schemas import Role
+from shared.contracts.notifications import PreviewTemplate, ResetTemplate, TemplateQuery, UpdateChannels, UpdateTemplate
+from shared.errors import NotFound
 
-from .admin_pages import render
-from .api import Tracker, delivery_filters, deliveries_page, issued_by_own_unit
-from .commands import send
-from .auth import require
-from .notifications_api import template_target
-from .paging import PageParams
-from .web import plain
+from ...core.commands import send
+from ...core.deps import Admin, BackendDep, Tracker
+from ...core.forms import REFUSALS, Refused, refused
+from ...core.paging import PageParams
+from ...core.rendering import plain, render, see_other
+from ...core.scope import issued_by_own_unit
+from .common import CAUSES, CHANNELS, deliveries_page, delivery_filters, template_target
 
 # No prefix: the admin's pages are under /admin, the issuer's delivery log under its notice.
 router = APIRouter(include_in_schema=False)
 
-Admin = Annotated[Actor, Depends(require(Role.admin))]
-CAUSES = get_args(NotificationCause)
-CHANNELS = get_args(NotificationChannel)
 FIELD_LABELS = {
     "subject": "主题", "body": "正文", "email.sender": "发件地址", "email.sender_name": "发件人名称",
     "email.reply_to": "回复地址", "sms.signature": "短信签名", "chat.webhook_url": "Webhook 地址",
     "public_url": "本节点网址",
 }
-
-
-def invalid(exc: ValidationError) -> Invalid:
-    p = problem_from_validation(exc, skip_locs=0)
-    return Invalid(p.message, field=p.field, code=p.code)
 
 
 # ---------------------------------------------------------------- channels
@@ -55,15 +36,15 @@ def _checked(value: str) -> bool:
 
 
 @router.get("/admin/channels", response_class=HTMLResponse)
-async def channels(request: Request, actor: Admin, saved: str | None = None) -> HTMLResponse:
-    current = plain(await request.app.state.backend.notifications.channels(Empty(actor=actor)))
+async def channels(request: Request, b: BackendDep, actor: Admin, saved: str | None = None) -> HTMLResponse:
+    current = plain(await b.notifications.channels(Empty(actor=actor)))
     return render(request, "admin/channels.html", channels=current, error=None, saved=bool(saved),
                   field_labels=FIELD_LABELS)
 
 
 @router.post("/admin/channels", response_class=HTMLResponse)
 async def save_channels(
-    request: Request, actor: Admin,
+    request: Request, b: BackendDep, actor: Admin,
     email_enabled: Annotated[str, Form(max_length=10)] = "",
     email_sender: Annotated[str, Form(max_length=300)] = "",
     email_sender_name: Annotated[str, Form(max_length=300)] = "",
@@ -82,29 +63,24 @@ async def save_channels(
         "public_url": public_url.strip() or None,
     }
     try:
-        try:
-            cmd = UpdateChannels(**typed, actor=actor)
-        except ValidationError as exc:
-            raise invalid(exc) from exc
-        await send(request, request.app.state.backend.notifications.update_channels, cmd, target="channels")
-    except DomainError as exc:
-        if exc.status not in (409, 422):
-            raise
-        current = plain(await request.app.state.backend.notifications.channels(Empty(actor=actor)))
+        await send(request, b.notifications.update_channels, UpdateChannels(**typed, actor=actor), target="channels")
+    except REFUSALS as exc:
+        no = refused(request, exc)
+        current = plain(await b.notifications.channels(Empty(actor=actor)))
         for key in ("email", "sms"):  # what the environment set stays as it is
             typed[key]["server"] = current[key].get("server")
-        return render(request, "admin/channels.html", 422, channels=typed, error=exc, saved=False,
+        return render(request, "admin/channels.html", no.status, channels=typed, error=no.error, saved=False,
                       field_labels=FIELD_LABELS)
-    return RedirectResponse("/admin/channels?saved=1", status_code=303)
+    return see_other("/admin/channels?saved=1")
 
 
 # ---------------------------------------------------------------- templates
 
 
 @router.get("/admin/templates", response_class=HTMLResponse)
-async def templates(request: Request, actor: Admin) -> HTMLResponse:
-    entries = plain(await request.app.state.backend.notifications.templates(TemplateQuery(actor=actor)))["items"]
-    current = plain(await request.app.state.backend.notifications.channels(Empty(actor=actor)))
+async def templates(request: Request, b: BackendDep, actor: Admin) -> HTMLResponse:
+    entries = plain(await b.notifications.templates(TemplateQuery(actor=actor)))["items"]
+    current = plain(await b.notifications.channels(Empty(actor=actor)))
     return render(request, "admin/templates.html", entries=entries, channels=current)
 
 
@@ -114,13 +90,13 @@ def _pair(cause: str, channel: str) -> None:
 
 
 async def template_page(request: Request, actor: Actor, cause: str, channel: str, status_code: int = 200, *,
-                        typed: dict | None = None, error: DomainError | None = None, preview: dict | None = None,
+                        typed: dict | None = None, refusal: Refused | None = None, preview: dict | None = None,
                         saved: str | None = None) -> HTMLResponse:
     [entry] = plain(await request.app.state.backend.notifications.templates(
         TemplateQuery(cause=cause, channel=channel, actor=actor)))["items"]
     form = typed or {"subject": entry["subject"], "body": entry["body"]}
-    return render(request, "admin/template.html", status_code, entry=entry, form=form, error=error, preview=preview,
-                  saved=saved, field_labels=FIELD_LABELS)
+    return render(request, "admin/template.html", status_code, entry=entry, form=form,
+                  error=refusal.error if refusal else None, preview=preview, saved=saved, field_labels=FIELD_LABELS)
 
 
 SAVED = {"1": "已保存。", "reset": "已恢复为默认模板。"}
@@ -134,53 +110,44 @@ async def template(request: Request, cause: str, channel: str, actor: Admin, sav
 
 @router.post("/admin/templates/{cause}/{channel}", response_class=HTMLResponse)
 async def save_template(
-    request: Request, cause: str, channel: str, actor: Admin,
+    request: Request, cause: str, channel: str, b: BackendDep, actor: Admin,
     subject: Annotated[str, Form(max_length=1000)] = "",
     body: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     _pair(cause, channel)
     typed = {"subject": subject, "body": body}
     try:
-        try:
-            cmd = UpdateTemplate(cause=cause, channel=channel, subject=subject, body=body, actor=actor)
-        except ValidationError as exc:
-            raise invalid(exc) from exc
-        await send(request, request.app.state.backend.notifications.update_template, cmd,
-                   target=template_target(cause, channel))
-    except DomainError as exc:
-        if exc.status != 422:
-            raise
-        return await template_page(request, actor, cause, channel, 422, typed=typed, error=exc)
-    return RedirectResponse(f"/admin/templates/{cause}/{channel}?saved=1", status_code=303)
+        cmd = UpdateTemplate(cause=cause, channel=channel, subject=subject, body=body, actor=actor)
+        await send(request, b.notifications.update_template, cmd, target=template_target(cause, channel))
+    except REFUSALS as exc:
+        no = refused(request, exc)
+        return await template_page(request, actor, cause, channel, no.status, typed=typed, refusal=no)
+    return see_other(f"/admin/templates/{cause}/{channel}?saved=1")
 
 
 @router.post("/admin/templates/{cause}/{channel}/preview", response_class=HTMLResponse)
 async def preview(
-    request: Request, cause: str, channel: str, actor: Admin,
+    request: Request, cause: str, channel: str, b: BackendDep, actor: Admin,
     subject: Annotated[str, Form(max_length=1000)] = "",
     body: Annotated[str, Form(max_length=20_000)] = "",
 ) -> HTMLResponse:
     _pair(cause, channel)
     typed = {"subject": subject, "body": body}
     try:
-        try:
-            cmd = PreviewTemplate(cause=cause, channel=channel, subject=subject, body=body, actor=actor)
-        except ValidationError as exc:
-            raise invalid(exc) from exc
-        shown = plain(await request.app.state.backend.notifications.preview_template(cmd))
-    except DomainError as exc:
-        if exc.status != 422:
-            raise
-        return await template_page(request, actor, cause, channel, 422, typed=typed, error=exc)
+        cmd = PreviewTemplate(cause=cause, channel=channel, subject=subject, body=body, actor=actor)
+        shown = plain(await b.notifications.preview_template(cmd))
+    except REFUSALS as exc:
+        no = refused(request, exc)
+        return await template_page(request, actor, cause, channel, no.status, typed=typed, refusal=no)
     return await template_page(request, actor, cause, channel, typed=typed, preview=shown)
 
 
 @router.post("/admin/templates/{cause}/{channel}/reset")
-async def reset(request: Request, cause: str, channel: str, actor: Admin) -> Response:
+async def reset(request: Request, cause: str, channel: str, b: BackendDep, actor: Admin) -> Response:
     _pair(cause, channel)
-    await send(request, request.app.state.backend.notifications.reset_template,
-               ResetTemplate(cause=cause, channel=channel, actor=actor), target=template_target(cause, channel))
-    return RedirectResponse(f"/admin/templates/{cause}/{channel}?saved=reset", status_code=303)
+    await send(request, b.notifications.reset_template, ResetTemplate(cause=cause, channel=channel, actor=actor),
+               target=template_target(cause, channel))
+    return see_other(f"/admin/templates/{cause}/{channel}?saved=reset")
 
 
 # ---------------------------------------------------------------- the delivery log of a notice (its issuer's)
@@ -188,13 +155,12 @@ async def reset(request: Request, cause: str, channel: str, actor: Admin) -> Res
 
 @router.get("/notices/{notice_id}/deliveries", response_class=HTMLResponse)
 async def deliveries(
-    request: Request, notice_id: str, actor: Tracker, page: PageParams,
+    request: Request, notice_id: str, b: BackendDep, actor: Tracker, page: PageParams,
     channel: Annotated[str | None, Query(max_length=20)] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
     cause: Annotated[str | None, Query(max_length=40)] = None,
     unit_id: Annotated[str | None, Query(max_length=100)] = None,
 ) -> HTMLResponse:
-    b = request.app.state.backend
     notice = await issued_by_own_unit(b, notice_id, actor)
     filters = delivery_filters(channel, status, cause, unit_id)
     found = plain(await deliveries_page(b, notice_id, filters, page))

@@ -12,24 +12,21 @@ from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from shared.contracts.common import Actor
 from shared.contracts.reports import StatisticsQuery
 from shared.paging import MAX_PER_PAGE, Page, PageQuery
-from shared.schemas import Role
 
-from .auth import require
-from .notices_pages import render
-from .paging import PageParams
-from .spreadsheet import BOM, csv_text
-from .web import plain
+from ...core.deps import Tracker
+from ...core.paging import PageParams
+from ...core.rendering import plain, render
+from ...core.spreadsheet import BOM, csv_text
 
 api = APIRouter(prefix="/api", tags=["statistics"])
 pages = APIRouter(include_in_schema=False)
 
-Tracker = Annotated[Actor, Depends(require(Role.issuer, Role.reviewer))]
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="calendar year in the node's zone (default: this one)")]
 # Declared only so the API documents them: PageParams reads and checks them, with a 422 naming the field in
 # Chinese (a typed parameter here would answer FastAPI's own message first).

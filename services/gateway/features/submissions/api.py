@@ -1,14 +1,14 @@
-"""JSON API of submissions: 报送, 审核 (采用/退回), 汇总, 催办, and the completeness of a notice.
+"""JSON API of submissions: 报送, 审核 (采用/退回), 评选, 汇总, 催办, the 汇总表, and what is owed for a notice.
 
 Roles are checked here; the submissions service checks the unit scope (a unit
 submits only for itself; a submission is seen by its unit and by the
 reviewers of the unit it is routed to).
 """
 
-from typing import Annotated, Any, Literal
+from typing import Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile, status
+from fastapi import APIRouter, File, Request, UploadFile, status
 from fastapi.responses import Response, StreamingResponse
 
 from shared.contracts.common import Actor, NoticeQuery, UnitNoticesQuery
@@ -16,11 +16,11 @@ from shared.contracts.notices import AttachmentInfo, ReadBlob
 from shared.contracts.reports import Completeness
 from shared.contracts.submissions import (
     AcceptSubmission,
-    ChaseSubmissions,
     Chased,
+    ChaseSubmissions,
     CommendSubmission,
-    CompileReport,
     Compiled,
+    CompileReport,
     ReturnSubmission,
     ReviewQuery,
     SubmissionDetail,
@@ -30,27 +30,21 @@ from shared.contracts.submissions import (
     SubmissionView,
     SubmitItems,
 )
-from shared.errors import NotFound, Unavailable
+from shared.errors import NotFound
 from shared.paging import Page
-from shared.ids import submission_id
-from shared.schemas import Attachment, Commendation, Role
+from shared.schemas import Attachment
 
-from .api import issued_by_own_unit, visible_notice
-from .auth import CurrentActor, require
-from .backend import Backend
-from .commands import send
-from .notices_api import as_command, body_of, download, upload
-from .paging import PageParams
-from .web import plain
-from .spreadsheet import submissions_table as submissions_csv
+from ...core.backend import Backend
+from ...core.bodies import as_command, body_of
+from ...core.commands import send
+from ...core.deps import BackendDep, CurrentActor, Filer, Issuer, Reviewer, Submitter, Tracker
+from ...core.files import download, upload
+from ...core.paging import PageParams
+from ...core.rendering import plain
+from ...core.scope import issued_by_own_unit, visible_notice
+from .table import submissions_csv
 
 router = APIRouter(prefix="/api", tags=["submissions"])
-
-Submitter = Annotated[Actor, Depends(require(Role.submitter))]
-Reviewer = Annotated[Actor, Depends(require(Role.reviewer))]
-Issuer = Annotated[Actor, Depends(require(Role.issuer))]
-Tracker = Annotated[Actor, Depends(require(Role.issuer, Role.reviewer))]
-Filer = Annotated[Actor, Depends(require(Role.submitter, Role.reviewer))]
 
 SubmitBody = body_of(SubmitItems, "notice_id", "ask_id", "unit_id")
 CompileBody = body_of(CompileReport, "notice_id", "ask_id", "unit_id")
@@ -58,18 +52,6 @@ ChaseBody = body_of(ChaseSubmissions, "notice_id")
 AcceptBody = body_of(AcceptSubmission, "submission_id")
 ReturnBody = body_of(ReturnSubmission, "submission_id")
 CommendBody = body_of(CommendSubmission, "submission_id")
-
-
-def backend(request: Request) -> Backend:
-    return request.app.state.backend
-
-
-BackendDep = Annotated[Backend, Depends(backend)]
-
-
-async def get_submission(b: Backend, submission_id: str, actor: Actor) -> dict[str, Any]:
-    """As the pages and file downloads read it."""
-    return plain(await b.submissions.get(SubmissionQuery(submission_id=submission_id, actor=actor)))
 
 
 @router.get("/submissions", summary="报送: a page of what my unit owes and has submitted, the still-open first")
@@ -91,7 +73,7 @@ async def post_submission_file(request: Request, b: BackendDep, actor: Filer, fi
 @router.get("/submissions/{submission_id}/files/{attachment_id}", response_class=Response,
             summary="Download a file of a submission")
 async def submission_file(submission_id: str, attachment_id: str, b: BackendDep, actor: CurrentActor) -> StreamingResponse:
-    sub = await get_submission(b, submission_id, actor)
+    sub = plain(await b.submissions.get(SubmissionQuery(submission_id=submission_id, actor=actor)))
     named = {f["attachment_id"]: f for rev in sub.get("revisions", []) for item in rev["items"]
              for value in item.values() if isinstance(value, list) for f in value if isinstance(f, dict)}
     if attachment_id not in named:
@@ -182,38 +164,7 @@ async def completeness(notice_id: str, b: BackendDep, actor: Tracker) -> Complet
     return await b.reports.completeness(NoticeQuery(notice_id=notice_id))
 
 
-def commendations(expected: list[dict]) -> dict[str, list[dict]]:
-    """评选结果: the commended submissions of a notice by category, in the categories' order, units by name."""
-    out: dict[str, list[dict]] = {c.value: [] for c in Commendation}
-    for row in sorted(expected, key=lambda r: (r["unit_name"], r["ask_id"])):
-        if row.get("commendation"):
-            out[row["commendation"]["category"]].append(row)
-    return {category: rows for category, rows in out.items() if rows}
-
-
-async def notice_panel(b: Backend, notice: dict, actor: Actor, viewer: dict) -> dict[str, Any]:
-    """What the notice page shows of submissions: the viewer's own per ask, and, for its issuer, completeness."""
-    mine: dict[str, dict] = {}
-    if viewer.get("inbox"):
-        for ask in notice["asks"]:
-            try:
-                mine[ask["ask_id"]] = await get_submission(b, submission_id(notice["id"], ask["ask_id"], actor.unit_id),
-                                                           actor)
-            except NotFound:  # this unit's kind need not answer this ask
-                pass
-    completeness: dict[str, dict] = {}
-    if viewer.get("is_issuer") and {Role.issuer, Role.reviewer} & set(actor.roles):
-        try:
-            view = plain(await b.reports.completeness(NoticeQuery(notice_id=notice["id"])))
-            completeness = {a["ask_id"]: a for a in view["asks"]}
-        except NotFound:  # the read model is not there yet
-            pass
-    commended: dict[str, list[dict]] = {}
-    if any(a.get("accepted") for a in completeness.values()):  # only accepted submissions are commended
-        try:
-            commended = commendations(plain(await b.submissions.expected(NoticeQuery(notice_id=notice["id"])))["items"])
-        except Unavailable:  # the page still shows the notice; the 评选结果 wait for the service
-            pass
-    return {"my_submissions": mine, "completeness": completeness, "commended": commended,
-            "can_submit": Role.submitter in actor.roles, "can_review": Role.reviewer in actor.roles,
-            "is_forward": bool(notice.get("parent_notice_id"))}
+@router.get("/notices/{notice_id}/expected", summary="Submissions owed for a notice")
+async def notice_expected(notice_id: str, b: BackendDep, actor: Tracker) -> list[SubmissionView]:
+    await issued_by_own_unit(b, notice_id, actor)
+    return (await b.submissions.expected(NoticeQuery(notice_id=notice_id))).items

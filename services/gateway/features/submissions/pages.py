@@ -1,16 +1,17 @@
-"""The submission pages (zh-CN): 报送 (what my unit owes, the form), 审核 (采用/退回), 汇总, 催办.
+"""The submission pages (zh-CN): 报送 (what my unit owes, the form), 审核 (采用/退回), 评选, 汇总, 催办.
 
 Plain HTML forms with a CSRF token, post/redirect/get; a refused form comes
-back with the errors and what was typed. The submissions service decides
-what a unit may see and do; the roles are checked here.
+back with the errors and what was typed (core/forms.py ``refused``). The
+submissions service decides what a unit may see and do; the roles are
+checked here.
 """
 
-from typing import Annotated
+from collections.abc import Callable
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel
 
 from shared.contracts.common import Actor, NoticeQuery, UnitNoticesQuery
 from shared.contracts.submissions import (
@@ -20,80 +21,73 @@ from shared.contracts.submissions import (
     CompileReport,
     ReturnSubmission,
     ReviewQuery,
+    SubmissionQuery,
     SubmissionTableQuery,
     SubmitItems,
 )
-from shared.errors import DomainError, Invalid, NotFound
-from shared.ids import submission_id
-from shared.schemas import Commendation, Role
+from shared.errors import Invalid, NotFound
+from shared.ids import submission_id as submission_id_of
+from shared.schemas import Commendation
 
-from . import submission_forms as sf
-from .commands import send
-from .paging import PageParams
-from .auth import CurrentActor, require
-from .notice_forms import problems
-from .notices_api import upload
-from .notices_pages import has, render, see_other
-from .submissions_api import get_submission
-from .web import plain
+from ...core.backend import Backend
+from ...core.commands import send
+from ...core.deps import BackendDep, CurrentActor, Issuer, Reviewer, Submitter, has
+from ...core.files import upload
+from ...core.forms import REFUSALS, refused
+from ...core.paging import PageParams
+from ...core.rendering import plain, render, see_other
+from . import forms as sf
 
 router = APIRouter(include_in_schema=False)
 
-Submitter = Annotated[Actor, Depends(require(Role.submitter))]
-Reviewer = Annotated[Actor, Depends(require(Role.reviewer))]
-Issuer = Annotated[Actor, Depends(require(Role.issuer))]
+
+async def _submission(b: Backend, submission_id: str, actor: Actor) -> dict:
+    return plain(await b.submissions.get(SubmissionQuery(submission_id=submission_id, actor=actor)))
 
 
-def _refused(exc: Exception) -> int:
-    if isinstance(exc, DomainError) and exc.status in (401, 403, 404):
-        raise exc
-    return exc.status if isinstance(exc, DomainError) else 422
-
-
-async def _notice_and_ask(request: Request, notice_id: str, ask_id: str, actor: Actor) -> tuple[dict, dict]:
-    notice = plain(await request.app.state.backend.notices.get(NoticeQuery(notice_id=notice_id, actor=actor)))
+async def _notice_and_ask(b: Backend, notice_id: str, ask_id: str, actor: Actor) -> tuple[dict, dict]:
+    notice = plain(await b.notices.get(NoticeQuery(notice_id=notice_id, actor=actor)))
     ask = next((a for a in notice["asks"] if a["ask_id"] == ask_id), None)
     if ask is None:
         raise NotFound("该通知没有这项报送要求", field="ask_id")
     return notice, ask
 
 
+async def _names(request: Request, unit_ids: set[str]) -> dict[str, str]:
+    return {uid: await request.app.state.unit_names.name(uid) for uid in unit_ids}
+
+
 # ---------------------------------------------------------------- 报送
 
 
 @router.get("/submissions", response_class=HTMLResponse)
-async def my_submissions(request: Request, actor: CurrentActor, page: PageParams) -> HTMLResponse:
-    found = plain(await request.app.state.backend.submissions.mine(UnitNoticesQuery(page=page, actor=actor)))
+async def my_submissions(request: Request, b: BackendDep, actor: CurrentActor, page: PageParams) -> HTMLResponse:
+    found = plain(await b.submissions.mine(UnitNoticesQuery(page=page, actor=actor)))
     rows = found["items"]
     return render(request, "submissions.html", rows=rows, page=found, can_submit=has(actor, "submitter"),
                   names=await _names(request, {r["to_unit_id"] for r in rows}))
 
 
-async def _names(request: Request, unit_ids: set[str]) -> dict[str, str]:
-    return {uid: await request.app.state.unit_names.name(uid) for uid in unit_ids}
-
-
-async def _submit_page(request: Request, actor: Actor, notice: dict, ask: dict, items: list[dict],
+async def _submit_page(request: Request, b: Backend, actor: Actor, notice: dict, ask: dict, items: list[dict],
                        errors: list[dict], status_code: int = 200) -> HTMLResponse:
-    sid = submission_id(notice["id"], ask["ask_id"], actor.unit_id)
-    current = await get_submission(request.app.state.backend, sid, actor)
+    current = await _submission(b, submission_id_of(notice["id"], ask["ask_id"], actor.unit_id), actor)
     return render(request, "submit.html", status_code=status_code, notice=notice, ask=ask, current=current,
                   blocks=sf.blocks(ask, items), errors=errors)
 
 
 @router.get("/notices/{notice_id}/asks/{ask_id}/submit", response_class=HTMLResponse)
-async def submit_form(request: Request, notice_id: str, ask_id: str, actor: Submitter) -> HTMLResponse:
-    notice, ask = await _notice_and_ask(request, notice_id, ask_id, actor)
-    current = await get_submission(request.app.state.backend, submission_id(notice_id, ask_id, actor.unit_id), actor)
+async def submit_form(request: Request, notice_id: str, ask_id: str, b: BackendDep, actor: Submitter) -> HTMLResponse:
+    notice, ask = await _notice_and_ask(b, notice_id, ask_id, actor)
+    current = await _submission(b, submission_id_of(notice_id, ask_id, actor.unit_id), actor)
     last = (current.get("revisions") or [{}])[-1].get("items")
-    return await _submit_page(request, actor, notice, ask, last or [], [])
+    return await _submit_page(request, b, actor, notice, ask, last or [], [])
 
 
 @router.post("/notices/{notice_id}/asks/{ask_id}/submit", response_class=HTMLResponse)
-async def submit(request: Request, notice_id: str, ask_id: str, actor: Submitter) -> Response:
-    notice, ask = await _notice_and_ask(request, notice_id, ask_id, actor)
+async def submit(request: Request, notice_id: str, ask_id: str, b: BackendDep, actor: Submitter) -> Response:
+    notice, ask = await _notice_and_ask(b, notice_id, ask_id, actor)
     form = await request.form()
-    b, limit = request.app.state.backend, request.app.state.settings.max_upload_bytes
+    limit = request.app.state.settings.max_upload_bytes
     uploaded: dict = {}
     items = sf.items_of(form, ask, uploaded)
     try:
@@ -103,15 +97,15 @@ async def submit(request: Request, notice_id: str, ask_id: str, actor: Submitter
         done = await send(request, b.submissions.submit,
                           SubmitItems(notice_id=notice_id, ask_id=ask_id, unit_id=actor.unit_id, items=items,
                                       actor=actor))
-    except (ValidationError, DomainError) as exc:
-        status = _refused(exc)
-        return await _submit_page(request, actor, notice, ask, items, problems(exc), status_code=status)
+    except REFUSALS as exc:
+        no = refused(request, exc)
+        return await _submit_page(request, b, actor, notice, ask, items, no.problems, status_code=no.status)
     return see_other(f"/submissions/{done.id}")
 
 
-@router.get("/submissions/{sid}", response_class=HTMLResponse)
-async def submission_page(request: Request, sid: str, actor: CurrentActor) -> HTMLResponse:
-    sub = await get_submission(request.app.state.backend, sid, actor)
+@router.get("/submissions/{submission_id}", response_class=HTMLResponse)
+async def submission_page(request: Request, submission_id: str, b: BackendDep, actor: CurrentActor) -> HTMLResponse:
+    sub = await _submission(b, submission_id, actor)
     return await _submission_page(request, sub, actor, error=request.query_params.get("error"))
 
 
@@ -123,19 +117,25 @@ async def _submission_page(request: Request, sub: dict, actor: Actor, error: str
                   names=await _names(request, {sub["to_unit_id"]}), error=error)
 
 
-@router.post("/submissions/{sid}/commend")
-async def commend(request: Request, sid: str, actor: Reviewer) -> Response:
+async def _decided(request: Request, b: Backend, submission_id: str, actor: Actor, action,
+                   command: Callable[[], BaseModel]) -> Response:
+    """A decision of the submission page (采用, 退回, 评选): the page again on a refusal, with why."""
+    try:
+        await send(request, action, command())
+    except REFUSALS as exc:
+        no = refused(request, exc)
+        sub = await _submission(b, submission_id, actor)
+        return await _submission_page(request, sub, actor, error=no.message, status_code=no.status)
+    return see_other(f"/submissions/{submission_id}")
+
+
+@router.post("/submissions/{submission_id}/commend")
+async def commend(request: Request, submission_id: str, b: BackendDep, actor: Reviewer) -> Response:
     form = await request.form()
     category = form.get("category") if isinstance(form.get("category"), str) else ""
     note = form.get("note") if isinstance(form.get("note"), str) else ""
-    try:
-        await send(request, request.app.state.backend.submissions.commend,
-                   CommendSubmission(submission_id=sid, category=category or None, note=note, actor=actor))
-    except (ValidationError, DomainError) as exc:
-        status = _refused(exc)
-        sub = await get_submission(request.app.state.backend, sid, actor)
-        return await _submission_page(request, sub, actor, error=problems(exc)[0]["message"], status_code=status)
-    return see_other(f"/submissions/{sid}")
+    return await _decided(request, b, submission_id, actor, b.submissions.commend, lambda: CommendSubmission(
+        submission_id=submission_id, category=category or None, note=note, actor=actor))
 
 
 # ---------------------------------------------------------------- 审核
@@ -145,83 +145,74 @@ REVIEW_STATUSES = {"submitted": "待审核", "accepted": "已采用", "returned"
 
 
 @router.get("/review", response_class=HTMLResponse)
-async def review_queue(request: Request, actor: Reviewer, page: PageParams) -> HTMLResponse:
+async def review_queue(request: Request, b: BackendDep, actor: Reviewer, page: PageParams) -> HTMLResponse:
     notice_id = request.query_params.get("notice_id") or None
     status = request.query_params.get("status") or None
     if status not in (None, *REVIEW_STATUSES):
         raise Invalid("状态须为待审核、已采用或已退回", field="status", code="bad_status")
-    found = plain(await request.app.state.backend.submissions.review(
-        ReviewQuery(notice_id=notice_id, status=status, page=page, actor=actor)))
+    found = plain(await b.submissions.review(ReviewQuery(notice_id=notice_id, status=status, page=page, actor=actor)))
     return render(request, "review.html", rows=found["items"], page=found, notice_id=notice_id, status=status,
                   statuses=REVIEW_STATUSES)
 
 
-@router.post("/submissions/{sid}/accept")
-async def accept(request: Request, sid: str, actor: Reviewer) -> Response:
+def _revision(form) -> int:
+    raw = form.get("revision")
+    return int(raw) if isinstance(raw, str) and raw.isdigit() else 0  # 0 is refused as a revision
+
+
+@router.post("/submissions/{submission_id}/accept")
+async def accept(request: Request, submission_id: str, b: BackendDep, actor: Reviewer) -> Response:
     form = await request.form()
-    return await _decide(request, sid, lambda rev: AcceptSubmission(submission_id=sid, revision=rev, actor=actor),
-                         request.app.state.backend.submissions.accept, form)
+    return await _decided(request, b, submission_id, actor, b.submissions.accept, lambda: AcceptSubmission(
+        submission_id=submission_id, revision=_revision(form), actor=actor))
 
 
-@router.post("/submissions/{sid}/return")
-async def return_(request: Request, sid: str, actor: Reviewer) -> Response:
+@router.post("/submissions/{submission_id}/return")
+async def return_(request: Request, submission_id: str, b: BackendDep, actor: Reviewer) -> Response:
     form = await request.form()
     reason = (form.get("reason") or "").strip() if isinstance(form.get("reason"), str) else ""
-    return await _decide(
-        request, sid, lambda rev: ReturnSubmission(submission_id=sid, revision=rev, reason=reason, actor=actor),
-        request.app.state.backend.submissions.return_, form)
-
-
-async def _decide(request: Request, sid: str, build, action, form) -> Response:
-    raw = form.get("revision")
-    revision = int(raw) if isinstance(raw, str) and raw.isdigit() else 0  # 0 is refused as a revision
-    try:
-        await send(request, action, build(revision))
-    except (ValidationError, DomainError) as exc:
-        status = _refused(exc)
-        actor = request.state.identity.actor
-        sub = await get_submission(request.app.state.backend, sid, actor)
-        return await _submission_page(request, sub, actor, error=problems(exc)[0]["message"], status_code=status)
-    return see_other(f"/submissions/{sid}")
+    return await _decided(request, b, submission_id, actor, b.submissions.return_, lambda: ReturnSubmission(
+        submission_id=submission_id, revision=_revision(form), reason=reason, actor=actor))
 
 
 # ---------------------------------------------------------------- 汇总
 
 
-async def _compile_page(request: Request, actor: Actor, notice: dict, ask: dict, values: dict, errors: list[dict],
-                        status_code: int = 200) -> HTMLResponse:
+async def _compile_page(request: Request, b: Backend, actor: Actor, notice: dict, ask: dict, values: dict,
+                        errors: list[dict], status_code: int = 200) -> HTMLResponse:
     # Every accepted submission of the ask (bounded by the notice's recipients): the 汇总表 lists them all.
-    table = plain(await request.app.state.backend.submissions.table(
-        SubmissionTableQuery(notice_id=notice["id"], ask_id=ask["ask_id"], actor=actor)))
+    table = plain(await b.submissions.table(SubmissionTableQuery(notice_id=notice["id"], ask_id=ask["ask_id"],
+                                                                 actor=actor)))
     rows = [r for r in table["rows"] if r["status"] == "accepted"]
     return render(request, "compile.html", status_code=status_code, notice=notice, ask=ask, rows=rows,
                   values=values, blocks=sf.blocks(ask, values.get("items")), errors=errors)
 
 
 @router.get("/notices/{notice_id}/asks/{ask_id}/compile", response_class=HTMLResponse)
-async def compile_form(request: Request, notice_id: str, ask_id: str, actor: Reviewer) -> HTMLResponse:
-    notice, ask = await _notice_and_ask(request, notice_id, ask_id, actor)
-    return await _compile_page(request, actor, notice, ask, {"selected": None}, [])
+async def compile_form(request: Request, notice_id: str, ask_id: str, b: BackendDep, actor: Reviewer) -> HTMLResponse:
+    notice, ask = await _notice_and_ask(b, notice_id, ask_id, actor)
+    return await _compile_page(request, b, actor, notice, ask, {"selected": None}, [])
 
 
 @router.post("/notices/{notice_id}/asks/{ask_id}/compile", response_class=HTMLResponse)
-async def compile_report(request: Request, notice_id: str, ask_id: str, actor: Reviewer) -> Response:
-    notice, ask = await _notice_and_ask(request, notice_id, ask_id, actor)
+async def compile_report(request: Request, notice_id: str, ask_id: str, b: BackendDep, actor: Reviewer) -> Response:
+    notice, ask = await _notice_and_ask(b, notice_id, ask_id, actor)
     form = await request.form()
     selected = [v for v in form.getlist("submission_ids") if isinstance(v, str)]
     note = form.get("note") if isinstance(form.get("note"), str) else ""
     uploaded: dict = {}
     values = {"selected": selected, "note": note, "items": sf.items_of(form, ask, uploaded)}
     try:
-        b, limit = request.app.state.backend, request.app.state.settings.max_upload_bytes
+        limit = request.app.state.settings.max_upload_bytes
         for where, files in sf.files_to_upload(form, ask).items():
             uploaded[where] = [await upload(b, f, actor, limit) for f in files]
         values["items"] = sf.items_of(form, ask, uploaded)
         done = await send(request, b.submissions.compile_report, CompileReport(
             notice_id=notice_id, ask_id=ask_id, unit_id=actor.unit_id, submission_ids=selected,
             items=values["items"], note=note.strip(), actor=actor))
-    except (ValidationError, DomainError) as exc:
-        return await _compile_page(request, actor, notice, ask, values, problems(exc), status_code=_refused(exc))
+    except REFUSALS as exc:
+        no = refused(request, exc)
+        return await _compile_page(request, b, actor, notice, ask, values, no.problems, status_code=no.status)
     return see_other(f"/submissions/{done.id}")
 
 
@@ -229,14 +220,14 @@ async def compile_report(request: Request, notice_id: str, ask_id: str, actor: R
 
 
 @router.post("/notices/{notice_id}/chase")
-async def chase(request: Request, notice_id: str, actor: Issuer) -> Response:
+async def chase(request: Request, notice_id: str, b: BackendDep, actor: Issuer) -> Response:
+    """The 催办 form is on the notice page: a refusal goes back there, with its message."""
     form = await request.form()
     ask_id = form.get("ask_id") if isinstance(form.get("ask_id"), str) and form.get("ask_id") else None
     note = form.get("note") if isinstance(form.get("note"), str) else ""
     try:
-        done = await send(request, request.app.state.backend.submissions.chase,
+        done = await send(request, b.submissions.chase,
                           ChaseSubmissions(notice_id=notice_id, ask_id=ask_id, note=note.strip(), actor=actor))
-    except (ValidationError, DomainError) as exc:
-        _refused(exc)
-        return see_other(f"/notices/{notice_id}?error={quote(problems(exc)[0]['message'])}#completeness")
+    except REFUSALS as exc:
+        return see_other(f"/notices/{notice_id}?error={quote(refused(request, exc).message)}#completeness")
     return see_other(f"/notices/{notice_id}?chased={done.units}#completeness")

@@ -1,0 +1,107 @@
+"""The notice forms (拟稿, 转发) → command bodies: asks with their form fields and routes, attachments kept from an
+earlier try, and the 通报表扬 draft.
+
+A block whose key input is empty (an ask without a title, a field without a
+label, a route without a unit) is a blank row of the form and is left out.
+The values every form reads (text, dates, contacts) are in core/forms.py.
+"""
+
+import json
+
+from starlette.datastructures import FormData
+
+from ...core.forms import deadline, nested, number, text, words
+
+# Inputs of the notice editor that repeat their name (check boxes, multiple selects): every value counts.
+MULTI = ("unit_kinds", "recipients", "co_issuers", "accept")
+BLANK_ASK = {"fields": [{}, {}, {}], "routes": [{}, {}], "unit_kinds": []}
+
+
+def notice_form(form: FormData) -> dict:
+    """A posted notice editor as nested values (``asks-0-fields-1-label`` → ``asks[0].fields[1].label``)."""
+    return nested(form, MULTI)
+
+
+def fields_of(rows: list[dict] | None) -> list[dict]:
+    out = []
+    for n, row in enumerate(rows or []):
+        label = text(row.get("label"))
+        if not label:
+            continue
+        field = {"key": text(row.get("key")) or f"f{n + 1}", "label": label, "type": text(row.get("type")) or "text",
+                 "required": bool(row.get("required"))}
+        if number(row.get("max_chars")) is not None:
+            field["max_chars"] = number(row.get("max_chars"))
+        if words(row.get("options")):
+            field["options"] = words(row.get("options"))
+        if words(row.get("accept")):
+            field["accept"] = [w.lower().lstrip(".") for w in words(row.get("accept"))]
+        out.append(field)
+    return out
+
+
+def routes_of(rows: list[dict] | None) -> list[dict]:
+    return [
+        {"unit_kind": text(r.get("unit_kind")), "to_unit_id": text(r.get("to_unit_id")),
+         "department": text(r.get("department"))}
+        for r in rows or [] if text(r.get("to_unit_id"))
+    ]
+
+
+def asks_of(blocks: list[dict] | None, tz: str, prefix: str = "ask") -> list[dict]:
+    out = []
+    for n, a in enumerate(blocks or []):
+        title = text(a.get("title"))
+        if not title:
+            continue
+        ask = {
+            "ask_id": text(a.get("ask_id")) or f"{prefix}{n + 1}",
+            "kind": text(a.get("kind")) or "other",
+            "title": title,
+            "deadline": deadline(a.get("deadline"), tz),
+            "min_items": number(a.get("min_items")) or 1,
+            "max_items": number(a.get("max_items")) or 1,
+            "note": text(a.get("note")),
+            "unit_kinds": a.get("unit_kinds") or [],
+            "fields": fields_of(a.get("fields")),
+            "routes": routes_of(a.get("routes")),
+        }
+        out.append(ask)
+    return out
+
+
+def uploaded_of(values: list[str]) -> list[dict]:
+    """Attachments uploaded by an earlier try of the same form (kept in hidden inputs as JSON)."""
+    out = []
+    for v in values:
+        try:
+            out.append(json.loads(v))
+        except ValueError:
+            continue
+    return out
+
+
+# ---------------------------------------------------------------- 通报表扬: a draft from the 评选结果
+
+NUMERALS = "一二三四五六七八九十"
+
+
+def commendation_draft(notice: dict, commended: dict[str, list[dict]]) -> dict:
+    """Compose-form values announcing a notice's 评选结果: title, body by category, the same recipients.
+
+    A draft: the issuer reads, edits and issues it like any notice.
+    """
+    subject = notice["title"].removeprefix("关于").removesuffix("的通知")
+    lines = [f"根据《{notice['title']}》（{notice['doc_number']}）的要求，各单位认真组织、按时报送。"
+             "经评选，现将结果通报如下："]
+    for n, (category, rows) in enumerate(commended.items()):
+        lines += ["", f"{NUMERALS[n % len(NUMERALS)]}、{category}"]
+        named = [f"{r['unit_name']}（{r['commendation']['note']}）" if r["commendation"].get("note") else r["unit_name"]
+                 for r in rows]
+        lines.append("、".join(dict.fromkeys(named)))
+    lines += ["", "希望受到表扬的单位再接再厉，其他单位学习借鉴，共同把工作做得更好。"]
+    return {
+        "title": f"关于{subject}评选结果的通报"[:200],
+        "body": "\n".join(lines),
+        "recipients": [r["unit_id"] for r in notice.get("recipients", [])],
+    }

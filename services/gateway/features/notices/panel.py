@@ -1,0 +1,49 @@
+"""What the notice page shows of submissions: the viewer's own per ask, completeness for its issuer, 评选结果."""
+
+from typing import Any
+
+from shared.contracts.common import Actor, NoticeQuery
+from shared.contracts.submissions import SubmissionQuery
+from shared.errors import NotFound, Unavailable
+from shared.ids import submission_id
+from shared.schemas import Commendation, Role
+
+from ...core.backend import Backend
+from ...core.rendering import plain
+
+
+def commendations(expected: list[dict]) -> dict[str, list[dict]]:
+    """评选结果: the commended submissions of a notice by category, in the categories' order, units by name."""
+    out: dict[str, list[dict]] = {c.value: [] for c in Commendation}
+    for row in sorted(expected, key=lambda r: (r["unit_name"], r["ask_id"])):
+        if row.get("commendation"):
+            out[row["commendation"]["category"]].append(row)
+    return {category: rows for category, rows in out.items() if rows}
+
+
+async def notice_panel(b: Backend, notice: dict, actor: Actor, viewer: dict) -> dict[str, Any]:
+    """What the notice page shows of submissions: the viewer's own per ask, and, for its issuer, completeness."""
+    mine: dict[str, dict] = {}
+    if viewer.get("inbox"):
+        for ask in notice["asks"]:
+            sid = submission_id(notice["id"], ask["ask_id"], actor.unit_id)
+            try:
+                mine[ask["ask_id"]] = plain(await b.submissions.get(SubmissionQuery(submission_id=sid, actor=actor)))
+            except NotFound:  # this unit's kind need not answer this ask
+                pass
+    completeness: dict[str, dict] = {}
+    if viewer.get("is_issuer") and {Role.issuer, Role.reviewer} & set(actor.roles):
+        try:
+            view = plain(await b.reports.completeness(NoticeQuery(notice_id=notice["id"])))
+            completeness = {a["ask_id"]: a for a in view["asks"]}
+        except NotFound:  # the read model is not there yet
+            pass
+    commended: dict[str, list[dict]] = {}
+    if any(a.get("accepted") for a in completeness.values()):  # only accepted submissions are commended
+        try:
+            commended = commendations(plain(await b.submissions.expected(NoticeQuery(notice_id=notice["id"])))["items"])
+        except Unavailable:  # the page still shows the notice; the 评选结果 wait for the service
+            pass
+    return {"my_submissions": mine, "completeness": completeness, "commended": commended,
+            "can_submit": Role.submitter in actor.roles, "can_review": Role.reviewer in actor.roles,
+            "is_forward": bool(notice.get("parent_notice_id"))}

@@ -1,0 +1,39 @@
+"""The 汇总表 of an ask as CSV: one row per item of each unit's latest submission, the ask's form fields as
+columns, and the units that have not submitted as rows of their own, so the compiling level sees the gaps
+beside the answers."""
+
+from datetime import datetime
+from typing import Any
+
+from shared.clock import local_text
+
+from ...core.spreadsheet import csv_text
+
+
+def field_text(value: Any) -> str:
+    """An item's value as one cell: choices joined, a contact block on one line, files by name."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):  # a contact block
+        return " ".join(str(value[k]) for k in ("name", "office_phone", "mobile", "email") if value.get(k))
+    if isinstance(value, list):
+        return "、".join(v.get("filename", "") if isinstance(v, dict) else str(v) for v in value)
+    return str(value)
+
+
+def submissions_csv(table: dict, timezone: str) -> str:
+    """The 汇总表 of one ask (the submissions service's ``table``) as CSV."""
+    fields = table["ask"].get("fields") or [{"key": "text", "label": "内容"}]
+    header = ["序号", "单位", "单位代码", "状态", "报送时间", "报送人", "逾期", "版本", "评选", "第几项",
+              *[f["label"] for f in fields]]
+    rows: list[list[Any]] = [header]
+    for n, r in enumerate(table["rows"], 1):
+        at = r.get("submitted_at")
+        when = local_text(datetime.fromisoformat(at) if isinstance(at, str) else at, timezone) if at else ""
+        mark = r.get("commendation") or {}
+        commended = f"{mark['category']}（{mark['note']}）" if mark.get("note") else mark.get("category", "")
+        head = [n, r["unit_name"], r["unit_id"], r["status_text"], when, r.get("submitted_by") or "",
+                "是" if r.get("late") else "", r.get("revision") or "", commended]
+        for i, item in enumerate(r["items"] or [{}], 1):
+            rows.append([*head, i if r["items"] else "", *[field_text(item.get(f["key"])) for f in fields]])
+    return csv_text(rows)
