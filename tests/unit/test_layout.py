@@ -109,3 +109,40 @@ def test_the_cycle_check_sees_a_cycle_and_resolves_relative_imports(tmp_path):
     module.write_text("from . import node\nfrom .node import x\nfrom ..shared import bus\ndef f():\n    import pkg.z\n")
     known = {"pkg", "pkg.sub", "pkg.sub.node", "pkg.shared.bus", "pkg.z"}
     assert imported("pkg.sub.m", module, known) == {"pkg.sub.node", "pkg.shared.bus", "pkg.z"}
+
+
+# ---------------------------------------------------------------- the gateway: a core and feature packages
+
+GATEWAY = "services.gateway"
+FEATURES = f"{GATEWAY}.features"
+
+
+def route_modules() -> set[str]:
+    """The gateway's modules that define routes: those whose source makes an ``APIRouter(``."""
+    return {name for name, path in modules(("services",)).items()
+            if name.startswith(GATEWAY + ".") and "APIRouter(" in path.read_text(encoding="utf-8")}
+
+
+def feature_of(name: str) -> str | None:
+    """``services.gateway.features.notices.pages`` → ``notices``; None outside the features."""
+    rest = name.removeprefix(FEATURES + ".")
+    return rest.split(".")[0] if rest != name else None
+
+
+def test_no_gateway_route_module_imports_another_route_module_or_another_feature():
+    graph, routes = import_graph(("services",)), route_modules()
+    assert len(routes) >= 10 and all(feature_of(r) for r in routes), sorted(routes)  # the check sees the routes
+    wrong = sorted(f"{name} imports {target}" for name in routes for target in graph[name]
+                   if target in routes or (feature_of(target) and feature_of(target) != feature_of(name)))
+    assert not wrong, ("a route module imports core/, shared/ and its own feature's helpers, never another "
+                       "route module or feature:\n" + "\n".join(wrong))
+
+
+def test_only_the_composition_root_imports_the_features():
+    graph = import_graph(("services",))
+    wrong = sorted(
+        f"{name} imports {target}" for name, targets in graph.items() for target in targets
+        if (target == FEATURES or target.startswith(FEATURES + "."))
+        and name != f"{GATEWAY}.app" and feature_of(name) != feature_of(target)
+    )
+    assert not wrong, "only services/gateway/app.py knows the features (core/ knows none):\n" + "\n".join(wrong)
