@@ -193,7 +193,5 @@ def _drain(buf: io.StringIO) -> str:
     return text
 
 
-
-
 def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None

@@ -81,7 +81,7 @@ def refused(request: Request, exc: Exception, *, status: int | None = None) -> R
 def nested(form: FormData, multi: Collection[str] = ()) -> dict:
     """``a-0-b`` keys → ``{"a": [{"b": …}]}``; keys named in ``multi`` keep every value."""
     root: dict = {}
-    for key in form.keys():
+    for key in form:
         parts = key.split("-")
         values = form.getlist(key)
         value = values if parts[-1] in multi else values[-1]

@@ -153,5 +153,3 @@ async def audit_log(request: Request, actor: Admin, filters: Annotated[AuditFilt
             response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
 async def audit_csv(request: Request, actor: Admin, filters: Annotated[AuditFilters, Query()]) -> StreamingResponse:
     return await export_audit(request, actor, filters)
-
-
