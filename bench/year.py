@@ -923,8 +923,9 @@ def print_notice(nl: NoticeLoad, size: int) -> None:
 
 def print_mark(mark: Mark, city: City) -> None:
     samples = max(len(f.times) for f in mark.figures.values())
-    print(f"\n  one request at a time, up to {samples} samples each, sampled across the data ({city.issued} notices "
-          f"issued, {city.issued * len(city.units):,} inbox entries; measuring took {mark.seconds:.0f} s)")
+    print(f"\n  one request at a time, up to {samples} samples each, sampled across the data ({mark.notices} notices "
+          f"answered; with the ones issued here {city.issued} notices, {city.issued * len(city.units):,} inbox entries; "
+          f"measuring took {mark.seconds:.0f} s)")
     print(f"  {pad('what', 38)}{pad('request', 50)}{'p50':>9} {'p95':>9} {'floor p50':>10} {'floor p95':>10} "
           f"{'×floor':>7} {'size':>9}  errors")
     for label, f in mark.figures.items():
