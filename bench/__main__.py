@@ -1,8 +1,8 @@
 """``python -m bench [name [options…]]``: run every benchmark, or the one named (with its options).
 
-    python -m bench                       # all of them, with their defaults
-    python -m bench issue_throughput -h   # one, and its options
-    python -m bench --list
+python -m bench                       # all of them, with their defaults
+python -m bench issue_throughput -h   # one, and its options
+python -m bench --list
 """
 
 import importlib

@@ -32,8 +32,9 @@ def running_node() -> Iterator[NodeRuntime]:
         name="基准测试节点",
         data_dir=root,
         log_level="WARNING",
-        ports=Ports(nats=free_port(), nats_http=free_port(), leafnodes=free_port(),
-                    ferretdb=free_port(), gateway=free_port()),
+        ports=Ports(
+            nats=free_port(), nats_http=free_port(), leafnodes=free_port(), ferretdb=free_port(), gateway=free_port()
+        ),
     )
     rt = NodeRuntime(cfg, mongo_url=RuntimeSettings().mongo_url)
     try:
@@ -94,7 +95,7 @@ class CpuMeter:
 
 def cpu_parts(cpu: dict[str, float], digits: int = 1) -> str:
     """CPU seconds per process, most first, leaving out what rounds to nothing: ``ferretdb 7.4, notices 2.3``."""
-    least = 0.5 * 10 ** -digits
+    least = 0.5 * 10**-digits
     return ", ".join(f"{k} {v:.{digits}f}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1]) if v >= least)
 
 
@@ -123,5 +124,7 @@ def percentile(values: list[float], p: float) -> float:
 
 def machine() -> str:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"{platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
-            f"load average {load} · {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    return (
+        f"{platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
+        f"load average {load} · {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )

@@ -36,7 +36,8 @@ import nats
 from nats.js import api as js_api
 from pymongo import AsyncMongoClient
 
-from cascade import federation, node as node_config
+from cascade import federation
+from cascade import node as node_config
 from cascade.nats_conf import nats_config
 from cascade.node import NodeConfig, Ports
 from cascade.processes import free_port, start_nats
@@ -48,8 +49,11 @@ from shared.events import NoticeAcknowledged
 
 from ._node import machine, percentile
 
-UNITS = {"national": ("cast", "中国科学技术协会"), "province": ("gd-kx", "广东省科学技术协会"),
-         "city": ("sz-kx", "深圳市科学技术协会")}
+UNITS = {
+    "national": ("cast", "中国科学技术协会"),
+    "province": ("gd-kx", "广东省科学技术协会"),
+    "city": ("sz-kx", "深圳市科学技术协会"),
+}
 POLL_S = 0.002
 
 
@@ -72,8 +76,17 @@ def three_levels(root: Path, suffix: str) -> dict[str, Path]:
     paths = {"national": root / "national" / "node.yaml"}
     paths["national"].parent.mkdir(parents=True)
     unit, name = UNITS["national"]
-    node_config.dump(NodeConfig(node_id=ids["national"], name=name, org_unit_id=unit, data_dir=Path("data"),
-                                ports=_ports(), log_level="WARNING"), paths["national"])
+    node_config.dump(
+        NodeConfig(
+            node_id=ids["national"],
+            name=name,
+            org_unit_id=unit,
+            data_dir=Path("data"),
+            ports=_ports(),
+            log_level="WARNING",
+        ),
+        paths["national"],
+    )
     for parent, child in (("national", "province"), ("province", "city")):
         unit, name = UNITS[child]
         bundle = provision(paths[parent], unit, node_id=ids[child], name=name, out=root / child, ports=_ports())
@@ -88,10 +101,14 @@ def three_levels(root: Path, suffix: str) -> dict[str, Path]:
 
 async def latency(cfgs: dict[str, NodeConfig], samples: int) -> dict[str, list[float]]:
     prov, city = cfgs["province"], cfgs["city"]
-    tokens = {k: await create_api_token(c.ferretdb_url, c.node_id, UNITS[k][0], "admin", "issuer", "submitter",
-                                        name="bench") for k, c in cfgs.items()}
-    http = {k: httpx.AsyncClient(base_url=c.gateway_url, timeout=30, headers={"Authorization": f"Bearer {tokens[k]}"})
-            for k, c in cfgs.items()}
+    tokens = {
+        k: await create_api_token(c.ferretdb_url, c.node_id, UNITS[k][0], "admin", "issuer", "submitter", name="bench")
+        for k, c in cfgs.items()
+    }
+    http = {
+        k: httpx.AsyncClient(base_url=c.gateway_url, timeout=30, headers={"Authorization": f"Bearer {tokens[k]}"})
+        for k, c in cfgs.items()
+    }
     mongo = {k: AsyncMongoClient(c.ferretdb_url) for k, c in cfgs.items()}
     try:
         directory = {
@@ -102,8 +119,10 @@ async def latency(cfgs: dict[str, NodeConfig], samples: int) -> dict[str, list[f
         for level, entries in directory.items():
             for host, extra in entries:
                 unit, name = UNITS[host]
-                r = await http[level].put(f"/api/units/{unit}", json={
-                    "unit_id": unit, "name": name, "kind": "科协", "node_id": cfgs[host].node_id, **extra})
+                r = await http[level].put(
+                    f"/api/units/{unit}",
+                    json={"unit_id": unit, "name": name, "kind": "科协", "node_id": cfgs[host].node_id, **extra},
+                )
                 r.raise_for_status()
         prov_inbox = mongo["province"][f"{prov.node_id}_notices"]["inbox"]
         city_inbox = mongo["city"][f"{city.node_id}_notices"]["inbox"]
@@ -116,14 +135,22 @@ async def latency(cfgs: dict[str, NodeConfig], samples: int) -> dict[str, list[f
         out = {"national → province inbox": [], "forward → city inbox": [], "issue → city inbox": []}
         for i in range(samples + 3):  # the first three warm up
             t0 = time.perf_counter()
-            r = await http["national"].post("/api/notices", json={
-                "title": f"关于开展全国科技工作者日活动的通知（基准 {i}）", "issuer_unit_ids": ["cast"],
-                "recipient_unit_ids": ["gd-kx"], "body": "请各省级科协组织开展系列活动。" * 20})
+            r = await http["national"].post(
+                "/api/notices",
+                json={
+                    "title": f"关于开展全国科技工作者日活动的通知（基准 {i}）",
+                    "issuer_unit_ids": ["cast"],
+                    "recipient_unit_ids": ["gd-kx"],
+                    "body": "请各省级科协组织开展系列活动。" * 20,
+                },
+            )
             r.raise_for_status()
             top = r.json()["notice_id"]
             t1 = await appears(prov_inbox, f"{top}:gd-kx")
-            r = await http["province"].post(f"/api/notices/{top}/forward", json={
-                "unit_id": "gd-kx", "recipient_unit_ids": ["sz-kx"], "cover_note": "请认真组织实施。"})
+            r = await http["province"].post(
+                f"/api/notices/{top}/forward",
+                json={"unit_id": "gd-kx", "recipient_unit_ids": ["sz-kx"], "cover_note": "请认真组织实施。"},
+            )
             r.raise_for_status()
             t2 = await appears(city_inbox, f"{r.json()['notice_id']}:sz-kx")
             if i >= 3:
@@ -152,19 +179,36 @@ async def raw_latency(cfgs: dict[str, NodeConfig], samples: int) -> list[float]:
             async def seen(msg, level=level):
                 arrived[level].put_nowait(time.perf_counter())
 
-            subs.append(await js.subscribe(f"evt.bench.*.{node}.ping", stream=subjects.events_stream(node),
-                                           cb=seen, ordered_consumer=True))
+            subs.append(
+                await js.subscribe(
+                    f"evt.bench.*.{node}.ping", stream=subjects.events_stream(node), cb=seen, ordered_consumer=True
+                )
+            )
         payload = b"x" * 1024
         out = []
         for i in range(samples + 3):
             t0 = time.perf_counter()
-            await conns["national"].jetstream().publish(
-                subjects.event("bench.ping", nat.node_id, prov.node_id), payload,
-                stream=subjects.outbox_stream(nat.node_id), headers={"Nats-Msg-Id": f"down-{i}"})
+            await (
+                conns["national"]
+                .jetstream()
+                .publish(
+                    subjects.event("bench.ping", nat.node_id, prov.node_id),
+                    payload,
+                    stream=subjects.outbox_stream(nat.node_id),
+                    headers={"Nats-Msg-Id": f"down-{i}"},
+                )
+            )
             await arrived["province"].get()
-            await conns["province"].jetstream().publish(
-                subjects.event("bench.ping", prov.node_id, city.node_id), payload,
-                stream=subjects.outbox_stream(prov.node_id), headers={"Nats-Msg-Id": f"relay-{i}"})
+            await (
+                conns["province"]
+                .jetstream()
+                .publish(
+                    subjects.event("bench.ping", prov.node_id, city.node_id),
+                    payload,
+                    stream=subjects.outbox_stream(prov.node_id),
+                    headers={"Nats-Msg-Id": f"relay-{i}"},
+                )
+            )
             t2 = await arrived["city"].get()
             if i >= 3:
                 out.append(t2 - t0)
@@ -181,10 +225,16 @@ async def raw_latency(cfgs: dict[str, NodeConfig], samples: int) -> list[float]:
 
 def ack_event(i: int, city: str, prov: str) -> bytes:
     ev = NoticeAcknowledged(
-        occurred_at="2026-05-30T08:00:00+08:00", origin_node=city, root_notice_id=f"root{i:08d}",
-        notice_id=f"notice{i:08d}", issuer_node=prov, unit_id="sz-kx", unit_name="深圳市科学技术协会",
+        occurred_at="2026-05-30T08:00:00+08:00",
+        origin_node=city,
+        root_notice_id=f"root{i:08d}",
+        notice_id=f"notice{i:08d}",
+        issuer_node=prov,
+        unit_id="sz-kx",
+        unit_name="深圳市科学技术协会",
         acknowledged_by="深圳市科学技术协会办公室 王敏（基准测试用签收记录，补足约一千字节的消息体）" * 6,
-        acknowledged_at="2026-05-30T08:00:00+08:00")
+        acknowledged_at="2026-05-30T08:00:00+08:00",
+    )
     return ev.model_dump_json().encode()
 
 
@@ -193,8 +243,12 @@ async def publish_many(url: str, items: list[tuple[str, bytes, str]], stream: st
     try:
         js = nc.jetstream()
         for start in range(0, len(items), 500):
-            await asyncio.gather(*(js.publish(subj, data, stream=stream, headers={"Nats-Msg-Id": mid})
-                                   for subj, data, mid in items[start:start + 500]))
+            await asyncio.gather(
+                *(
+                    js.publish(subj, data, stream=stream, headers={"Nats-Msg-Id": mid})
+                    for subj, data, mid in items[start : start + 500]
+                )
+            )
     finally:
         await nc.close()
 
@@ -237,8 +291,14 @@ async def cascade_catchup(root: Path, events: int) -> float:
             await federation.configure(nc.jetstream(), cfg)
             await nc.close()
         procs[prov.node_id].stop()
-        items = [(subjects.event("notice.acknowledged", city.node_id, prov.node_id), ack_event(i, city.node_id, prov.node_id),
-                  f"ack{i}:{prov.node_id}") for i in range(events)]
+        items = [
+            (
+                subjects.event("notice.acknowledged", city.node_id, prov.node_id),
+                ack_event(i, city.node_id, prov.node_id),
+                f"ack{i}:{prov.node_id}",
+            )
+            for i in range(events)
+        ]
         await publish_many(city.nats_url, items, subjects.outbox_stream(city.node_id))
         procs[prov.node_id].start()
         return await wait_count(prov.nats_url, subjects.events_stream(prov.node_id), events)
@@ -248,13 +308,20 @@ async def cascade_catchup(root: Path, events: int) -> float:
 
 
 def _raw_conf(name: str, ports: Ports, root: Path, parent_leaf: int | None) -> str:
-    lines = [f"server_name: {name}", f"listen: 127.0.0.1:{ports.nats}",
-             f'jetstream {{ store_dir: "{root / name}", domain: {name} }}']
+    lines = [
+        f"server_name: {name}",
+        f"listen: 127.0.0.1:{ports.nats}",
+        f'jetstream {{ store_dir: "{root / name}", domain: {name} }}',
+    ]
     if parent_leaf:
-        lines.append(f'leafnodes {{ reconnect: 1s, remotes: [ {{ url: "nats-leaf://leaf:pw@127.0.0.1:{parent_leaf}", account: APP }} ] }}')
+        lines.append(
+            f'leafnodes {{ reconnect: 1s, remotes: [ {{ url: "nats-leaf://leaf:pw@127.0.0.1:{parent_leaf}", account: APP }} ] }}'
+        )
     else:
         lines.append(f"leafnodes {{ listen: 127.0.0.1:{ports.leafnodes}, no_advertise: true }}")
-    lines.append("accounts { APP { jetstream: enabled, users: [ {user: app, password: pw}, {user: leaf, password: pw} ] } }")
+    lines.append(
+        "accounts { APP { jetstream: enabled, users: [ {user: app, password: pw}, {user: leaf, password: pw} ] } }"
+    )
     lines.append("no_auth_user: app")
     return "\n".join(lines) + "\n"
 
@@ -274,8 +341,17 @@ async def raw_catchup(root: Path, events: int) -> float:
         await nc.jetstream().add_stream(js_api.StreamConfig(name="UP", subjects=["up.>"], duplicate_window=300.0))
         await nc.close()
         nc = await nats.connect(prov_url)
-        await nc.jetstream().add_stream(js_api.StreamConfig(name="IN", subjects=["in.>"], sources=[js_api.StreamSource(
-            name="UP", filter_subject="up.rawprov.>", external=js_api.ExternalStream(api="$JS.rawcity.API"))]))
+        await nc.jetstream().add_stream(
+            js_api.StreamConfig(
+                name="IN",
+                subjects=["in.>"],
+                sources=[
+                    js_api.StreamSource(
+                        name="UP", filter_subject="up.rawprov.>", external=js_api.ExternalStream(api="$JS.rawcity.API")
+                    )
+                ],
+            )
+        )
         await nc.close()
         procs["rawprov"].stop()
         items = [("up.rawprov.ack", ack_event(i, "rawcity", "rawprov"), f"raw{i}") for i in range(events)]
@@ -313,15 +389,19 @@ def main(argv: list[str]) -> int:
         print(f"\n1. a notice down two levels, {args.samples} samples one at a time (p50 / p99)")
         for what, values in lat.items():
             print(f"   cascade {what:28s} {ms(percentile(values, 50))} / {ms(percentile(values, 99))}")
-        print(f"   raw JetStream, 2 hops (publish → stored → relay → stored) {ms(percentile(raw, 50))} / "
-              f"{ms(percentile(raw, 99))}")
+        print(
+            f"   raw JetStream, 2 hops (publish → stored → relay → stored) {ms(percentile(raw, 50))} / "
+            f"{ms(percentile(raw, 99))}"
+        )
 
         if not args.events:
             return 0
         cascade = asyncio.run(cascade_catchup(root / "catchup", args.events))
         plain = asyncio.run(raw_catchup(root / "raw", args.events))
-        print(f"\n2. {args.events} upward events (~1 KB) queued at the city while the province was down;"
-              " from the province's start until its EVENTS holds them all")
+        print(
+            f"\n2. {args.events} upward events (~1 KB) queued at the city while the province was down;"
+            " from the province's start until its EVENTS holds them all"
+        )
         print(f"   cascade (durable link, work-queue OUTBOX, permissions)  {cascade:6.2f} s")
         print(f"   raw JetStream (plain sourcing, open leafnode)           {plain:6.2f} s")
     finally:

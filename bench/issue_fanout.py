@@ -52,8 +52,10 @@ CONSUMERS = {
 
 
 def directory_csv(recipients: int) -> str:
-    rows = ["unit_id,name,kind,parent_id,departments,doc_number_template,contact1_name,contact1_mobile,contact1_email",
-            "gd-kx,广东省科学技术协会,科协,,组织联络部,粤科协联〔{year}〕{seq}号,雷晶,,gdsxzz11b@126.com"]
+    rows = [
+        "unit_id,name,kind,parent_id,departments,doc_number_template,contact1_name,contact1_mobile,contact1_email",
+        "gd-kx,广东省科学技术协会,科协,,组织联络部,粤科协联〔{year}〕{seq}号,雷晶,,gdsxzz11b@126.com",
+    ]
     kinds = ("科协", "学会/协会/研究会", "高校科协", "企业科协")
     for i in range(recipients):
         rows.append(f"u{i:05d},第{i}号基层科学技术协会,{kinds[i % 4]},gd-kx,,,联系人{i},138{i:08d},u{i}@example.cn")
@@ -66,9 +68,16 @@ def notice_payload(k: int, recipients: int, deadline: str) -> dict:
         "issuer_unit_ids": ["gd-kx"],
         "recipient_unit_ids": [f"u{i:05d}" for i in range(recipients)],
         "body": "请各有关单位认真总结活动开展情况和工作成效，于6月10日前报送文字信息、影像资料等。" * 5,
-        "asks": [{"ask_id": "summary", "kind": "summary_report", "title": "活动总结", "deadline": deadline,
-                  "fields": [{"key": "summary", "label": "总结报告", "type": "text", "max_chars": 3000}],
-                  "routes": [{"unit_kind": "科协", "to_unit_id": "gd-kx", "department": "组织联络部"}]}],
+        "asks": [
+            {
+                "ask_id": "summary",
+                "kind": "summary_report",
+                "title": "活动总结",
+                "deadline": deadline,
+                "fields": [{"key": "summary", "label": "总结报告", "type": "text", "max_chars": 3000}],
+                "routes": [{"unit_kind": "科协", "to_unit_id": "gd-kx", "department": "组织联络部"}],
+            }
+        ],
     }
 
 
@@ -84,9 +93,12 @@ class Fanout:
 
 async def inboxes_at_once(rt: NodeRuntime, users: int) -> tuple[float, list[float]]:
     """收文 of one unit alone, then of ``users`` units at once (each its own token): the seconds each took."""
+
     async def client(unit: str) -> httpx.AsyncClient:
         token = await create_api_token(rt.store_url, rt.cfg.node_id, unit, "submitter", name=f"bench {unit}")
-        return httpx.AsyncClient(base_url=rt.cfg.gateway_url, timeout=120.0, headers={"Authorization": f"Bearer {token}"})
+        return httpx.AsyncClient(
+            base_url=rt.cfg.gateway_url, timeout=120.0, headers={"Authorization": f"Bearer {token}"}
+        )
 
     async def timed(c: httpx.AsyncClient) -> float:
         t = time.perf_counter()
@@ -130,8 +142,9 @@ async def consumers_done(js, node: str, last_seq: int, t0: float, timeout: float
     return done
 
 
-async def run_slice(rt: NodeRuntime, recipients: int,
-                    notices: int) -> tuple[list[Fanout], list[str], float, list[float]]:
+async def run_slice(
+    rt: NodeRuntime, recipients: int, notices: int
+) -> tuple[list[Fanout], list[str], float, list[float]]:
     node = rt.cfg.node_id
     deadline = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 30 * 86400))
     token = await create_api_token(rt.store_url, node, "gd-kx", "admin", "issuer", name="bench fan-out")
@@ -139,11 +152,13 @@ async def run_slice(rt: NodeRuntime, recipients: int,
     js = nc.jetstream()
     results, ids = [], []
     try:
-        async with httpx.AsyncClient(base_url=rt.cfg.gateway_url, timeout=300.0,
-                                     headers={"Authorization": f"Bearer {token}"}) as http:
+        async with httpx.AsyncClient(
+            base_url=rt.cfg.gateway_url, timeout=300.0, headers={"Authorization": f"Bearer {token}"}
+        ) as http:
             t = time.perf_counter()
-            r = await http.post("/api/units/import", params={"format": "csv"},
-                                content=directory_csv(recipients).encode())
+            r = await http.post(
+                "/api/units/import", params={"format": "csv"}, content=directory_csv(recipients).encode()
+            )
             r.raise_for_status()
             import_seconds = time.perf_counter() - t
             idle: list[float] = []
@@ -178,8 +193,11 @@ async def check_documents(rt: NodeRuntime, ids: list[str], recipients: int) -> N
     client = AsyncMongoClient(rt.store_url)
     node = rt.cfg.node_id
     try:
-        want = {"inbox": recipients * len(ids), "expected": recipients * len(ids),
-                "deliveries": 2 * recipients * len(ids)}
+        want = {
+            "inbox": recipients * len(ids),
+            "expected": recipients * len(ids),
+            "deliveries": 2 * recipients * len(ids),
+        }
         got = {
             "inbox": await client[f"{node}_notices"]["inbox"].count_documents({}),
             "expected": await client[f"{node}_submissions"]["expected"].count_documents({}),
@@ -220,10 +238,16 @@ async def run_raw(rt: NodeRuntime, notice_id: str, rounds: int) -> tuple[list[fl
             deliveries_u.setdefault(d["unit_id"], []).append(d)
         recipients = list(status["recipients"].items())
         size = -(-len(recipients) // len(parts))
-        slices = [recipients[i:i + size] for i in range(0, len(recipients), size)]
+        slices = [recipients[i : i + size] for i in range(0, len(recipients), size)]
 
-        await js.add_stream(js_api.StreamConfig(name="BENCH_FANOUT", subjects=["bench.fanout.>"],
-                                                storage=js_api.StorageType.FILE, duplicate_window=300.0))
+        await js.add_stream(
+            js_api.StreamConfig(
+                name="BENCH_FANOUT",
+                subjects=["bench.fanout.>"],
+                storage=js_api.StorageType.FILE,
+                duplicate_window=300.0,
+            )
+        )
         db = client[f"{node}_raw"]
         times = []
         for r in range(rounds):
@@ -239,11 +263,14 @@ async def run_raw(rt: NodeRuntime, notice_id: str, rounds: int) -> tuple[list[fl
                     units = [u for u, _ in piece]
                     await db["inbox"].insert_many([dict(inbox_u[u], _id=f"{r}:{inbox_u[u]['_id']}") for u in units])
                     await db["expected"].insert_many(
-                        [dict(expected_u[u], _id=f"{r}:{expected_u[u]['_id']}") for u in units])
+                        [dict(expected_u[u], _id=f"{r}:{expected_u[u]['_id']}") for u in units]
+                    )
                     await db["deliveries"].insert_many(
-                        [dict(d, _id=f"{r}:{d['_id']}") for u in units for d in deliveries_u.get(u, [])])
-                    await db["status"].update_one({"_id": f"{r}:{notice_id}"},
-                                                  {"$set": {f"recipients.{u}": v for u, v in piece}}, upsert=True)
+                        [dict(d, _id=f"{r}:{d['_id']}") for u in units for d in deliveries_u.get(u, [])]
+                    )
+                    await db["status"].update_one(
+                        {"_id": f"{r}:{notice_id}"}, {"$set": {f"recipients.{u}": v for u, v in piece}}, upsert=True
+                    )
                     await m.ack()
                     got += 1
             await raw_sub.unsubscribe()
@@ -254,29 +281,38 @@ async def run_raw(rt: NodeRuntime, notice_id: str, rounds: int) -> tuple[list[fl
         await client.close()
 
 
-def report(results: list[Fanout], raw: list[float], parts: int, recipients: int, import_seconds: float,
-           idle: list[float]) -> None:
+def report(
+    results: list[Fanout], raw: list[float], parts: int, recipients: int, import_seconds: float, idle: list[float]
+) -> None:
     docs = 4 * recipients + 1  # inbox + expected + 2 deliveries per recipient, and the status document
     median = lambda xs: statistics.median(xs)  # noqa: E731
     total = median([r.seconds for r in results])
     raw_s = median(raw)
-    print(f"\n{recipients} recipients per notice, {len(results)} notice(s); notice.issued in {parts} parts, "
-          f"each consumed by {len(CONSUMERS)} services; {docs} documents written per notice")
+    print(
+        f"\n{recipients} recipients per notice, {len(results)} notice(s); notice.issued in {parts} parts, "
+        f"each consumed by {len(CONSUMERS)} services; {docs} documents written per notice"
+    )
     print(f"  directory import of {recipients + 1} units (one CSV):  {import_seconds:.2f} s")
     print("\n  slice (HTTP → gateway → notices → JetStream → 4 consumers)")
     for i, r in enumerate(results):
         print(f"    notice {i + 1}: {r.seconds:6.2f} s end to end, accepted (201) after {r.accepted:.2f} s")
-    print(f"    median end to end:   {total:.2f} s   {recipients / total:8.0f} recipients/s   "
-          f"{parts * len(CONSUMERS) / total:6.1f} events handled/s   {docs / total:8.0f} documents/s")
+    print(
+        f"    median end to end:   {total:.2f} s   {recipients / total:8.0f} recipients/s   "
+        f"{parts * len(CONSUMERS) / total:6.1f} events handled/s   {docs / total:8.0f} documents/s"
+    )
     for label in CONSUMERS:
         print(f"      {label:28s} done after {median([r.per_consumer[label] for r in results]):.2f} s")
     busy = [x for r in results for x in r.lookups]
-    print(f"    a directory lookup (GET /api/units/…) meanwhile: p50 {percentile(busy, 50) * 1000:.0f} ms, "
-          f"max {max(busy) * 1000:.0f} ms over {len(busy)} lookups; idle p50 {percentile(idle, 50) * 1000:.0f} ms")
+    print(
+        f"    a directory lookup (GET /api/units/…) meanwhile: p50 {percentile(busy, 50) * 1000:.0f} ms, "
+        f"max {max(busy) * 1000:.0f} ms over {len(busy)} lookups; idle p50 {percentile(idle, 50) * 1000:.0f} ms"
+    )
     print("\n  raw baseline (PyMongo insert_one/insert_many/update_one + nats-py publish/fetch, same documents)")
-    print(f"    median of {len(raw)} rounds: {raw_s:.2f} s   {recipients / raw_s:8.0f} recipients/s   "
-          f"{parts * len(CONSUMERS) / raw_s:6.1f} events/s   {docs / raw_s:8.0f} documents/s   "
-          f"(rounds: {', '.join(f'{x:.2f}' for x in raw)})")
+    print(
+        f"    median of {len(raw)} rounds: {raw_s:.2f} s   {recipients / raw_s:8.0f} recipients/s   "
+        f"{parts * len(CONSUMERS) / raw_s:6.1f} events/s   {docs / raw_s:8.0f} documents/s   "
+        f"(rounds: {', '.join(f'{x:.2f}' for x in raw)})"
+    )
     # Events: every part of notice.issued is handled once by each of the four consumers (the raw loop
     # does the same handlings itself, one after the other).
     deliveries = parts * len(CONSUMERS)
@@ -285,8 +321,10 @@ def report(results: list[Fanout], raw: list[float], parts: int, recipients: int,
     print(f"\n  ratio slice / raw:   {raw_s / total:.3f}   (raw is {total / raw_s:.1f}× faster)")
     cpu = results[-1].cpu
     parts_cpu = cpu_parts(cpu)
-    print(f"\n  CPU seconds during the last notice ({sum(cpu.values()):.1f} s in {results[-1].seconds:.1f} s wall): "
-          f"{parts_cpu}")
+    print(
+        f"\n  CPU seconds during the last notice ({sum(cpu.values()):.1f} s in {results[-1].seconds:.1f} s wall): "
+        f"{parts_cpu}"
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -303,9 +341,11 @@ def main(argv: list[str]) -> int:
         alone, together = asyncio.run(inboxes_at_once(rt, INBOX_USERS))
         raw, parts = asyncio.run(run_raw(rt, ids[-1], args.rounds))
     report(results, raw, parts, args.recipients, import_seconds, idle)
-    print(f"\n  收文 (GET /api/inbox, {args.notices * args.recipients} inbox entries stored): one unit alone "
-          f"{alone * 1000:.0f} ms; {INBOX_USERS} units at once: p50 {percentile(together, 50) * 1000:.0f} ms, "
-          f"slowest {max(together) * 1000:.0f} ms")
+    print(
+        f"\n  收文 (GET /api/inbox, {args.notices * args.recipients} inbox entries stored): one unit alone "
+        f"{alone * 1000:.0f} ms; {INBOX_USERS} units at once: p50 {percentile(together, 50) * 1000:.0f} ms, "
+        f"slowest {max(together) * 1000:.0f} ms"
+    )
     return 0
 
 

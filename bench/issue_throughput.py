@@ -43,22 +43,58 @@ from ._node import CpuMeter, cpu_parts, machine, percentile, processes, running_
 
 # A province issuing to its cities, societies and universities, as in seed 000.
 ISSUERS = [
-    UpsertUnit(unit_id="gd-kx", name="广东省科学技术协会", kind=UnitKind.kexie, doc_number_template="粤科协联〔{year}〕{seq}号",
-               contacts=[Contact(name="雷晶", department="组织联络部", office_phone="020-83551764", email="gdsxzz11b@126.com")]),
-    UpsertUnit(unit_id="gd-kjt", name="广东省科学技术厅", kind=UnitKind.keji,
-               contacts=[Contact(name="夏兴林", department="引进智力管理处", mobile="18026320018")]),
+    UpsertUnit(
+        unit_id="gd-kx",
+        name="广东省科学技术协会",
+        kind=UnitKind.kexie,
+        doc_number_template="粤科协联〔{year}〕{seq}号",
+        contacts=[
+            Contact(name="雷晶", department="组织联络部", office_phone="020-83551764", email="gdsxzz11b@126.com")
+        ],
+    ),
+    UpsertUnit(
+        unit_id="gd-kjt",
+        name="广东省科学技术厅",
+        kind=UnitKind.keji,
+        contacts=[Contact(name="夏兴林", department="引进智力管理处", mobile="18026320018")],
+    ),
 ]
 RECIPIENTS = [
-    UpsertUnit(unit_id="sz-kx", name="深圳市科学技术协会", kind=UnitKind.kexie, parent_id="gd-kx",
-               contacts=[Contact(name="王敏", mobile="13800000001", email="szkx@example.cn")]),
-    UpsertUnit(unit_id="sz-kjj", name="深圳市科技创新局", kind=UnitKind.keji, parent_id="gd-kjt",
-               contacts=[Contact(name="李军", mobile="13800000002")]),
-    UpsertUnit(unit_id="gz-kx", name="广州市科学技术协会", kind=UnitKind.kexie, parent_id="gd-kx",
-               contacts=[Contact(name="张华", email="gzkx@example.cn")]),
-    UpsertUnit(unit_id="gd-jxxh", name="广东省机械工程学会", kind=UnitKind.society, parent_id="gd-kx",
-               contacts=[Contact(name="陈思", email="jxxh@example.cn")]),
-    UpsertUnit(unit_id="scut-kx", name="华南理工大学科协", kind=UnitKind.university, parent_id="gd-kx",
-               contacts=[Contact(name="刘洋", mobile="13800000003", email="scut@example.cn")]),
+    UpsertUnit(
+        unit_id="sz-kx",
+        name="深圳市科学技术协会",
+        kind=UnitKind.kexie,
+        parent_id="gd-kx",
+        contacts=[Contact(name="王敏", mobile="13800000001", email="szkx@example.cn")],
+    ),
+    UpsertUnit(
+        unit_id="sz-kjj",
+        name="深圳市科技创新局",
+        kind=UnitKind.keji,
+        parent_id="gd-kjt",
+        contacts=[Contact(name="李军", mobile="13800000002")],
+    ),
+    UpsertUnit(
+        unit_id="gz-kx",
+        name="广州市科学技术协会",
+        kind=UnitKind.kexie,
+        parent_id="gd-kx",
+        contacts=[Contact(name="张华", email="gzkx@example.cn")],
+    ),
+    UpsertUnit(
+        unit_id="gd-jxxh",
+        name="广东省机械工程学会",
+        kind=UnitKind.society,
+        parent_id="gd-kx",
+        contacts=[Contact(name="陈思", email="jxxh@example.cn")],
+    ),
+    UpsertUnit(
+        unit_id="scut-kx",
+        name="华南理工大学科协",
+        kind=UnitKind.university,
+        parent_id="gd-kx",
+        contacts=[Contact(name="刘洋", mobile="13800000003", email="scut@example.cn")],
+    ),
 ]
 DELIVERIES_PER_NOTICE = sum(len(channels_for(c)) for u in RECIPIENTS for c in u.contacts)
 
@@ -77,14 +113,19 @@ def notice_payload(i: int, deadline: str) -> dict:
         "issuer_unit_ids": ["gd-kx", "gd-kjt"],
         "recipient_unit_ids": [u.unit_id for u in RECIPIENTS],
         "body": BODY,
-        "asks": [{
-            "ask_id": "summary", "kind": "summary_report", "title": "活动总结（文字信息、影像资料）", "deadline": deadline,
-            "max_items": 2,
-            "routes": [
-                {"unit_kind": "科技厅/局", "to_unit_id": "gd-kjt", "department": "引进智力管理处"},
-                {"unit_kind": "科协", "to_unit_id": "gd-kx", "department": "组织联络部"},
-            ],
-        }],
+        "asks": [
+            {
+                "ask_id": "summary",
+                "kind": "summary_report",
+                "title": "活动总结（文字信息、影像资料）",
+                "deadline": deadline,
+                "max_items": 2,
+                "routes": [
+                    {"unit_kind": "科技厅/局", "to_unit_id": "gd-kjt", "department": "引进智力管理处"},
+                    {"unit_kind": "科协", "to_unit_id": "gd-kx", "department": "组织联络部"},
+                ],
+            }
+        ],
     }
 
 
@@ -163,8 +204,9 @@ async def run_slice(rt: NodeRuntime, n: int, concurrency: int, warmup: int, sing
     nc = await nats.connect(rt.cfg.nats_url)
     try:
         token = await create_api_token(rt.store_url, rt.cfg.node_id, "gd-kx", "admin", "issuer", name="bench")
-        async with httpx.AsyncClient(base_url=rt.cfg.gateway_url, timeout=60.0, limits=limits,
-                                     headers={"Authorization": f"Bearer {token}"}) as http:
+        async with httpx.AsyncClient(
+            base_url=rt.cfg.gateway_url, timeout=60.0, limits=limits, headers={"Authorization": f"Bearer {token}"}
+        ) as http:
             for unit in ISSUERS + RECIPIENTS:
                 r = await http.put(f"/api/units/{unit.unit_id}", json=unit.model_dump(mode="json"))
                 r.raise_for_status()
@@ -194,7 +236,9 @@ async def run_slice(rt: NodeRuntime, n: int, concurrency: int, warmup: int, sing
         subject = subjects.rpc(rt.cfg.node_id, "notices", "issue")
 
         async def issue_rpc(i: int) -> None:
-            msg = await nc.request(subject, json.dumps(notice_payload(base + single + i, deadline)).encode(), timeout=30)
+            msg = await nc.request(
+                subject, json.dumps(notice_payload(base + single + i, deadline)).encode(), timeout=30
+            )
             reply = Reply.model_validate_json(msg.data)
             if not reply.ok:
                 raise RuntimeError(f"{subject} answered {reply.error}")
@@ -216,15 +260,22 @@ async def run_raw(rt: NodeRuntime, n: int, concurrency: int, warmup: int, rounds
         source = client[f"{node}_notices"]["notices"]
         docs = [d async for d in source.find({}).sort("_id", 1).limit(n)]
         js = nc.jetstream()
-        events_sub = await js.pull_subscribe(subjects.incoming("notice.issued", node), stream=subjects.events_stream(node))
+        events_sub = await js.pull_subscribe(
+            subjects.incoming("notice.issued", node), stream=subjects.events_stream(node)
+        )
         events: list[bytes] = []
         while len(events) < n:
             events += [m.data for m in await events_sub.fetch(min(256, n - len(events)), timeout=5)]
         await events_sub.unsubscribe()
 
-        await js.add_stream(js_api.StreamConfig(
-            name="BENCH_RAW", subjects=["bench.raw.>"], storage=js_api.StorageType.FILE, duplicate_window=300.0,
-        ))
+        await js.add_stream(
+            js_api.StreamConfig(
+                name="BENCH_RAW",
+                subjects=["bench.raw.>"],
+                storage=js_api.StorageType.FILE,
+                duplicate_window=300.0,
+            )
+        )
         target = client[f"{node}_raw"]["notices"]  # same store, its own database
 
         async def write(key: str, i: int) -> None:
@@ -250,18 +301,30 @@ def report(run: SliceRun, raws: list[Result], concurrency: int) -> None:
     ms = lambda v: f"{v * 1000:.1f} ms"  # noqa: E731
     slice_ = run.measured
     raw = sorted(raws, key=lambda r: r.rate)[len(raws) // 2]  # the median round
-    print(f"\n{slice_.notices} notices, concurrency {concurrency}, {len(RECIPIENTS)} recipients and "
-          f"{DELIVERIES_PER_NOTICE} deliveries each")
+    print(
+        f"\n{slice_.notices} notices, concurrency {concurrency}, {len(RECIPIENTS)} recipients and "
+        f"{DELIVERIES_PER_NOTICE} deliveries each"
+    )
     print("\n  slice (HTTP → gateway → notices → JetStream → notifications + reports)")
-    print(f"    end to end:        {slice_.rate:8.1f} notices/s   ({slice_.seconds:.2f} s until both read models were complete)")
-    print(f"    accepted by HTTP:  {slice_.notices / slice_.accepted_seconds:8.1f} notices/s   ({slice_.accepted_seconds:.2f} s)")
-    print(f"    POST latency:      p50 {ms(percentile(slice_.latencies, 50))}  p95 {ms(percentile(slice_.latencies, 95))}"
-          f"  p99 {ms(percentile(slice_.latencies, 99))}")
-    print(f"    one at a time:     HTTP p50 {ms(percentile(run.one_http, 50))}, "
-          f"NATS request to notices directly p50 {ms(percentile(run.one_rpc, 50))} ({len(run.one_rpc)} each)")
+    print(
+        f"    end to end:        {slice_.rate:8.1f} notices/s   ({slice_.seconds:.2f} s until both read models were complete)"
+    )
+    print(
+        f"    accepted by HTTP:  {slice_.notices / slice_.accepted_seconds:8.1f} notices/s   ({slice_.accepted_seconds:.2f} s)"
+    )
+    print(
+        f"    POST latency:      p50 {ms(percentile(slice_.latencies, 50))}  p95 {ms(percentile(slice_.latencies, 95))}"
+        f"  p99 {ms(percentile(slice_.latencies, 99))}"
+    )
+    print(
+        f"    one at a time:     HTTP p50 {ms(percentile(run.one_http, 50))}, "
+        f"NATS request to notices directly p50 {ms(percentile(run.one_rpc, 50))} ({len(run.one_rpc)} each)"
+    )
     print("\n  raw baseline (PyMongo insert_one + nats-py JetStream publish, same documents, same servers)")
-    print(f"    throughput:        {raw.rate:8.1f} notices/s   (median of {len(raws)} rounds: "
-          f"{', '.join(f'{r.rate:.0f}' for r in raws)})")
+    print(
+        f"    throughput:        {raw.rate:8.1f} notices/s   (median of {len(raws)} rounds: "
+        f"{', '.join(f'{r.rate:.0f}' for r in raws)})"
+    )
     print(f"    per notice:        p50 {ms(percentile(raw.latencies, 50))}  p95 {ms(percentile(raw.latencies, 95))}")
     print(f"\n  ratio slice / raw:   {slice_.rate / raw.rate:8.3f}   (raw is {raw.rate / slice_.rate:.1f}× faster)")
     for title, r in (("slice", slice_), ("median raw", raw)):

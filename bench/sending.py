@@ -46,8 +46,11 @@ BATCH = 50
 
 def start_smtp_sink(port: int, log: str) -> Proc:
     """aiosmtpd's own command line with its Sink handler, in a process of its own."""
-    proc = Proc("smtp-sink", [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
-                              "-c", "aiosmtpd.handlers.Sink"], log)
+    proc = Proc(
+        "smtp-sink",
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"],
+        log,
+    )
     wait_port("127.0.0.1", port, proc=proc)
     return proc
 
@@ -75,13 +78,24 @@ async def run_slice(rt: NodeRuntime, recipients: int, notices: int) -> tuple[lis
     js = nc.jetstream()
     times, ids, cpu = [], [], {}
     try:
-        async with httpx.AsyncClient(base_url=rt.cfg.gateway_url, timeout=300.0,
-                                     headers={"Authorization": f"Bearer {token}"}) as http:
-            (await http.post("/api/units/import", params={"format": "csv"},
-                             content=directory_csv(recipients).encode())).raise_for_status()
-            (await http.put("/api/admin/channels", json={
-                "email": {"enabled": True, "sender": "kx@gdkx.example.cn", "sender_name": "广东省科协"},
-                "sms": {"enabled": False}, "chat": {"enabled": False}})).raise_for_status()
+        async with httpx.AsyncClient(
+            base_url=rt.cfg.gateway_url, timeout=300.0, headers={"Authorization": f"Bearer {token}"}
+        ) as http:
+            (
+                await http.post(
+                    "/api/units/import", params={"format": "csv"}, content=directory_csv(recipients).encode()
+                )
+            ).raise_for_status()
+            (
+                await http.put(
+                    "/api/admin/channels",
+                    json={
+                        "email": {"enabled": True, "sender": "kx@gdkx.example.cn", "sender_name": "广东省科协"},
+                        "sms": {"enabled": False},
+                        "chat": {"enabled": False},
+                    },
+                )
+            ).raise_for_status()
             for k in range(notices):
                 meter = CpuMeter({name: p.pid for name, p in processes(rt).items()} | {"bench client": os.getpid()})
                 meter.start()
@@ -114,11 +128,12 @@ async def run_raw(rt: NodeRuntime, port: int, notice_id: str, rounds: int) -> li
         for r in range(rounds):
             t0 = time.perf_counter()
             for i in range(0, len(messages), BATCH):
-                batch = messages[i:i + BATCH]
+                batch = messages[i : i + BATCH]
                 await asyncio.to_thread(send_plain, port, batch)
                 now = datetime.now(UTC)
-                await outcomes.insert_many([{"_id": f"{r}:{m.delivery_id}", "status": "sent", "at": now}
-                                            for m in batch])
+                await outcomes.insert_many(
+                    [{"_id": f"{r}:{m.delivery_id}", "status": "sent", "at": now} for m in batch]
+                )
             times.append(time.perf_counter() - t0)
         return times
     finally:
@@ -133,17 +148,20 @@ def send_plain(port: int, batch: list[OutgoingMessage]) -> None:
 
 def report(times: list[float], raw: list[float], recipients: int, cpu: dict) -> None:
     slice_s, raw_s = statistics.median(times), statistics.median(raw)
-    print(f"\n{recipients} e-mails per notice ({len(times)} notice(s)), jobs of {BATCH}, "
-          f"to an SMTP sink on loopback")
+    print(f"\n{recipients} e-mails per notice ({len(times)} notice(s)), jobs of {BATCH}, to an SMTP sink on loopback")
     print("\n  slice (HTTP → notices → notice.issued → notifications: deliveries, jobs on WORK, SMTP, outcomes)")
     for i, t in enumerate(times):
         print(f"    notice {i + 1}: {t:6.2f} s")
     print(f"    median: {slice_s:.2f} s   {recipients / slice_s:7.0f} e-mails/s")
     print("\n  raw baseline (smtplib, one connection per 50, + PyMongo insert_many of the outcomes)")
-    print(f"    median of {len(raw)} rounds: {raw_s:.2f} s   {recipients / raw_s:7.0f} e-mails/s   "
-          f"(rounds: {', '.join(f'{x:.2f}' for x in raw)})")
-    print(f"\n  ratio slice / raw:   {raw_s / slice_s:.3f}   (the slice takes {slice_s / raw_s:.2f}× the raw time, "
-          "and its time includes issuing the notice and recording the deliveries)")
+    print(
+        f"    median of {len(raw)} rounds: {raw_s:.2f} s   {recipients / raw_s:7.0f} e-mails/s   "
+        f"(rounds: {', '.join(f'{x:.2f}' for x in raw)})"
+    )
+    print(
+        f"\n  ratio slice / raw:   {raw_s / slice_s:.3f}   (the slice takes {slice_s / raw_s:.2f}× the raw time, "
+        "and its time includes issuing the notice and recording the deliveries)"
+    )
     parts = cpu_parts(cpu)
     print(f"\n  CPU seconds during the last notice ({sum(cpu.values()):.1f} s in {times[-1]:.1f} s wall): {parts}")
 

@@ -76,20 +76,32 @@ def unit_id(i: int) -> str:
 
 
 def directory_csv(units: int) -> str:
-    rows = ["unit_id,name,kind,parent_id,departments,contact1_name,contact1_email",
-            f"{ISSUER},广东省科学技术协会,科协,,组织联络部,雷晶,gdsxzz11b@126.com"]
-    rows += [f"{unit_id(i)},第{i}号基层科学技术协会,科协,{ISSUER},,联系人{i},{unit_id(i)}@example.cn"
-             for i in range(units)]
+    rows = [
+        "unit_id,name,kind,parent_id,departments,contact1_name,contact1_email",
+        f"{ISSUER},广东省科学技术协会,科协,,组织联络部,雷晶,gdsxzz11b@126.com",
+    ]
+    rows += [
+        f"{unit_id(i)},第{i}号基层科学技术协会,科协,{ISSUER},,联系人{i},{unit_id(i)}@example.cn" for i in range(units)
+    ]
     return "\n".join(rows) + "\n"
 
 
 def notice_payload(title: str, recipients: list[str], deadline: str) -> dict:
     return {
-        "title": title, "issuer_unit_ids": [ISSUER], "recipient_unit_ids": recipients,
+        "title": title,
+        "issuer_unit_ids": [ISSUER],
+        "recipient_unit_ids": recipients,
         "body": "请各有关单位认真总结活动开展情况和工作成效，于6月10日前报送活动总结。",
-        "asks": [{"ask_id": ASK, "kind": "summary_report", "title": "活动总结", "deadline": deadline,
-                  "fields": [{"key": "summary", "label": "总结报告", "type": "text", "max_chars": 3000}],
-                  "routes": [{"unit_kind": "科协", "to_unit_id": ISSUER, "department": "组织联络部"}]}],
+        "asks": [
+            {
+                "ask_id": ASK,
+                "kind": "summary_report",
+                "title": "活动总结",
+                "deadline": deadline,
+                "fields": [{"key": "summary", "label": "总结报告", "type": "text", "max_chars": 3000}],
+                "routes": [{"unit_kind": "科协", "to_unit_id": ISSUER, "department": "组织联络部"}],
+            }
+        ],
     }
 
 
@@ -128,20 +140,28 @@ async def run_slice(rt: NodeRuntime, units: int, concurrency: int, warmup: int) 
     deadline = deadline_in(30)
     try:
         async with httpx.AsyncClient(base_url=rt.cfg.gateway_url, timeout=120.0, limits=limits) as http:
-            r = await http.post("/api/units/import", params={"format": "csv"}, headers=bearer(admin),
-                                content=directory_csv(units).encode())
+            r = await http.post(
+                "/api/units/import",
+                params={"format": "csv"},
+                headers=bearer(admin),
+                content=directory_csv(units).encode(),
+            )
             r.raise_for_status()
 
             async def issue(title: str, recipients: list[str]) -> str:
-                r = await http.post("/api/notices", headers=bearer(admin),
-                                    json=notice_payload(title, recipients, deadline))
+                r = await http.post(
+                    "/api/notices", headers=bearer(admin), json=notice_payload(title, recipients, deadline)
+                )
                 if r.status_code != 201:
                     raise RuntimeError(f"POST /api/notices answered {r.status_code}: {r.text[:300]}")
                 return r.json()["notice_id"]
 
             async def submit(notice_id: str, i: int) -> str:
-                r = await http.post(f"/api/notices/{notice_id}/asks/{ASK}/submission", headers=bearer(tokens[i]),
-                                    json={"items": [{"summary": f"{unit_id(i)}：{SUMMARY}"}]})
+                r = await http.post(
+                    f"/api/notices/{notice_id}/asks/{ASK}/submission",
+                    headers=bearer(tokens[i]),
+                    json={"items": [{"summary": f"{unit_id(i)}：{SUMMARY}"}]},
+                )
                 if r.status_code != 201:
                     raise RuntimeError(f"POST …/submission answered {r.status_code}: {r.text[:300]}")
                 return r.json()["id"]
@@ -163,8 +183,9 @@ async def run_slice(rt: NodeRuntime, units: int, concurrency: int, warmup: int) 
             for sid in warm_ids:
                 await accept(sid)
 
-            notice_id = await issue(f"关于报送2020年“全国科技工作者日”活动总结的通知（{units} 个单位）",
-                                    [unit_id(i) for i in range(units)])
+            notice_id = await issue(
+                f"关于报送2020年“全国科技工作者日”活动总结的通知（{units} 个单位）", [unit_id(i) for i in range(units)]
+            )
             await settled(js, node, SCHEDULED + SUBMITTED + ACCEPTED)
             # Every unit sees what it owes (this also records each token's first use, an update, before the clock).
             seen = 0
@@ -187,8 +208,10 @@ async def run_slice(rt: NodeRuntime, units: int, concurrency: int, warmup: int) 
                 ids[i] = await submit(notice_id, i)
 
             phases = []
-            for work, consumers, state in ((submit_one, SUBMITTED, "submitted"),
-                                           (lambda i: accept(ids[i]), ACCEPTED, "accepted")):
+            for work, consumers, state in (
+                (submit_one, SUBMITTED, "submitted"),
+                (lambda i: accept(ids[i]), ACCEPTED, "accepted"),
+            ):
                 meter = CpuMeter(pids)
                 meter.start()
                 t0 = time.perf_counter()
@@ -213,8 +236,10 @@ async def run_raw(rt: NodeRuntime, notice_id: str, concurrency: int, rounds: int
     try:
         sdb = client[f"{node}_submissions"]
         docs = [d async for d in sdb["expected"].find({"notice_id": notice_id}).sort("_id", 1)]
-        revisions = {d["submission_id"]: d async for d in sdb["revisions"].find(
-            {"_id": {"$in": [f"{d['_id']}:1" for d in docs]}})}
+        revisions = {
+            d["submission_id"]: d
+            async for d in sdb["revisions"].find({"_id": {"$in": [f"{d['_id']}:1" for d in docs]}})
+        }
         js = nc.jetstream()
         events: dict[str, dict[str, bytes]] = {"plan.submitted": {}, "submission.accepted": {}}
         for event_type, got in events.items():
@@ -232,30 +257,50 @@ async def run_raw(rt: NodeRuntime, notice_id: str, concurrency: int, rounds: int
         entries = {d["_id"]: {e["event"]["type"]: e for e in d[outbox.FIELD]} for d in docs}
         sids = [d["_id"] for d in docs]
 
-        await js.add_stream(js_api.StreamConfig(
-            name="BENCH_RAW", subjects=["bench.raw.>"], storage=js_api.StorageType.FILE, duplicate_window=300.0,
-        ))
+        await js.add_stream(
+            js_api.StreamConfig(
+                name="BENCH_RAW",
+                subjects=["bench.raw.>"],
+                storage=js_api.StorageType.FILE,
+                duplicate_window=300.0,
+            )
+        )
         raw = client[f"{node}_raw"]  # same store, its own database
-        pending = [{k: v for k, v in d.items() if k != outbox.FIELD} | {"status": "pending", "revision": 0, "stage": 0,
-                                                                        outbox.FIELD: []} for d in docs]
+        pending = [
+            {k: v for k, v in d.items() if k != outbox.FIELD}
+            | {"status": "pending", "revision": 0, "stage": 0, outbox.FIELD: []}
+            for d in docs
+        ]
 
         async def submit(key: str, i: int) -> None:
             sid, rev = sids[i], revisions[sids[i]]
-            fields = domain.submitted_fields(revision=1, at=rev["submitted_at"], by=rev["submitted_by"],
-                                             late=rev["late"], items=len(rev["items"]), compiled=False)
+            fields = domain.submitted_fields(
+                revision=1,
+                at=rev["submitted_at"],
+                by=rev["submitted_by"],
+                late=rev["late"],
+                items=len(rev["items"]),
+                compiled=False,
+            )
             await raw["revisions"].insert_one(dict(rev, _id=f"{key}:{rev['_id']}"))
             await raw["expected"].update_one({"_id": sid}, {"$set": fields})  # the event is in the revision
-            await js.publish(f"bench.raw.{node}", events["plan.submitted"][sid],
-                             headers={"Nats-Msg-Id": f"{key}:{sid}"})
+            await js.publish(
+                f"bench.raw.{node}", events["plan.submitted"][sid], headers={"Nats-Msg-Id": f"{key}:{sid}"}
+            )
 
         async def accept(key: str, i: int) -> None:
             sid = sids[i]
             entry = entries[sid]["submission.accepted"]
-            fields = domain.reviewed_fields(status="accepted", revision=1, by=entry["event"]["reviewed_by"],
-                                            at=datetime.fromisoformat(entry["event"]["reviewed_at"]))
+            fields = domain.reviewed_fields(
+                status="accepted",
+                revision=1,
+                by=entry["event"]["reviewed_by"],
+                at=datetime.fromisoformat(entry["event"]["reviewed_at"]),
+            )
             await raw["expected"].update_one({"_id": sid}, {"$set": fields, "$push": {outbox.FIELD: entry}})
-            await js.publish(f"bench.raw.{node}", events["submission.accepted"][sid],
-                             headers={"Nats-Msg-Id": f"{key}:{sid}"})
+            await js.publish(
+                f"bench.raw.{node}", events["submission.accepted"][sid], headers={"Nats-Msg-Id": f"{key}:{sid}"}
+            )
 
         out: tuple[list[Phase], list[Phase]] = ([], [])
         n = len(sids)
@@ -277,22 +322,31 @@ async def run_raw(rt: NodeRuntime, notice_id: str, concurrency: int, rounds: int
 
 def report(run: SliceRun, raws: tuple[list[Phase], list[Phase]], units: int, concurrency: int) -> None:
     ms = lambda v: f"{v * 1000:.1f} ms"  # noqa: E731
-    print(f"\n{units} units, concurrency {concurrency}, one notice, one summary ask, ~{len(SUMMARY.encode())} B of "
-          f"text per submission (setup: directory, tokens, notice, scheduling {run.setup:.1f} s)")
-    for label, what, phase, rounds in (("submissions", "报送 POST …/asks/summary/submission", run.submissions, raws[0]),
-                                       ("acceptances", "采用 POST /api/submissions/{id}/accept", run.acceptances,
-                                        raws[1])):
+    print(
+        f"\n{units} units, concurrency {concurrency}, one notice, one summary ask, ~{len(SUMMARY.encode())} B of "
+        f"text per submission (setup: directory, tokens, notice, scheduling {run.setup:.1f} s)"
+    )
+    for label, what, phase, rounds in (
+        ("submissions", "报送 POST …/asks/summary/submission", run.submissions, raws[0]),
+        ("acceptances", "采用 POST /api/submissions/{id}/accept", run.acceptances, raws[1]),
+    ):
         raw = sorted(rounds, key=lambda p: p.rate)[len(rounds) // 2]  # the median round
         print(f"\n  {label}: {what} → submissions → JetStream → submissions + reports")
-        print(f"    slice end to end:  {phase.rate:8.1f} {label}/s   ({phase.seconds:.2f} s until completeness "
-              f"showed all {phase.count})")
+        print(
+            f"    slice end to end:  {phase.rate:8.1f} {label}/s   ({phase.seconds:.2f} s until completeness "
+            f"showed all {phase.count})"
+        )
         print(f"    answered by HTTP:  {phase.count / phase.posted:8.1f} {label}/s   ({phase.posted:.2f} s)")
-        print(f"    POST latency:      p50 {ms(percentile(phase.latencies, 50))}  "
-              f"p95 {ms(percentile(phase.latencies, 95))}  p99 {ms(percentile(phase.latencies, 99))}")
+        print(
+            f"    POST latency:      p50 {ms(percentile(phase.latencies, 50))}  "
+            f"p95 {ms(percentile(phase.latencies, 95))}  p99 {ms(percentile(phase.latencies, 99))}"
+        )
         writes = "insert_one + update_one {_id}" if label == "submissions" else "update_one {_id}"
-        print(f"    raw baseline:      {raw.rate:8.1f} {label}/s   ({writes} + JetStream publish; median of "
-              f"{len(rounds)} rounds: {', '.join(f'{p.rate:.0f}' for p in rounds)}; "
-              f"p50 {ms(percentile(raw.latencies, 50))} p95 {ms(percentile(raw.latencies, 95))})")
+        print(
+            f"    raw baseline:      {raw.rate:8.1f} {label}/s   ({writes} + JetStream publish; median of "
+            f"{len(rounds)} rounds: {', '.join(f'{p.rate:.0f}' for p in rounds)}; "
+            f"p50 {ms(percentile(raw.latencies, 50))} p95 {ms(percentile(raw.latencies, 95))})"
+        )
         print(f"    ratio slice / raw: {phase.rate / raw.rate:8.3f}   (raw is {raw.rate / phase.rate:.1f}× faster)")
         for title, p in (("slice", phase), ("median raw", raw)):
             total = sum(p.cpu.values())

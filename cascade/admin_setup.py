@@ -29,9 +29,19 @@ def node_store(cfg: NodeConfig, mongo_url: str | None) -> Iterator[str]:
         proc.stop()
 
 
-def create_admin(cfg: NodeConfig, mongo_url: str | None, *, username: str, unit_id: str, display_name: str,
-                 password: str) -> dict:
+def create_admin(
+    cfg: NodeConfig, mongo_url: str | None, *, username: str, unit_id: str, display_name: str, password: str
+) -> dict:
     with node_store(cfg, mongo_url) as url:
-        return asyncio.run(create_user(url, cfg.node_id, admin_unit=cfg.org_unit_id, username=username,
-                                       unit_id=unit_id, display_name=display_name, password=password,
-                                       roles=["admin"]))
+        return asyncio.run(
+            create_user(
+                url,
+                cfg.node_id,
+                admin_unit=cfg.org_unit_id,
+                username=username,
+                unit_id=unit_id,
+                display_name=display_name,
+                password=password,
+                roles=["admin"],
+            )
+        )

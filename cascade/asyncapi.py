@@ -24,16 +24,20 @@ NODE = "node"
 
 def document(service: str) -> str:
     module = __import__(f"services.{service}.app", fromlist=["create_app"])
-    settings = SETTINGS_BY_SERVICE[service](node_id=NODE, nats_url="nats://127.0.0.1:4222",
-                                                   mongo_url="mongodb://127.0.0.1/")
+    settings = SETTINGS_BY_SERVICE[service](
+        node_id=NODE, nats_url="nats://127.0.0.1:4222", mongo_url="mongodb://127.0.0.1/"
+    )
     app = module.create_app(settings)
-    spec = AsyncAPI(app.broker, title=f"Cascade {service}", version="1",
-                    description=f"The {service} service of a Cascade node: the events it consumes (durable pull "
-                                "consumers on EVENTS_<node>) and the requests it answers (rpc.<node>.<service>.*).")
+    spec = AsyncAPI(
+        app.broker,
+        title=f"Cascade {service}",
+        version="1",
+        description=f"The {service} service of a Cascade node: the events it consumes (durable pull "
+        "consumers on EVENTS_<node>) and the requests it answers (rpc.<node>.<service>.*).",
+    )
     # YAML with the Chinese descriptions as they are written (the library escapes them), keys sorted: the
     # library lists channels in an order that changes from run to run.
-    return yaml.safe_dump(json.loads(spec.to_specification().to_json()), allow_unicode=True, sort_keys=True,
-                          width=120)
+    return yaml.safe_dump(json.loads(spec.to_specification().to_json()), allow_unicode=True, sort_keys=True, width=120)
 
 
 def main(argv: list[str]) -> int:

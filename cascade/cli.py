@@ -6,9 +6,10 @@ import logging
 import sys
 from pathlib import Path
 
+from shared.settings import RuntimeSettings
+
 from . import node as node_config
 from .processes import REPO_ROOT
-from shared.settings import RuntimeSettings
 
 EXAMPLE_NODE = REPO_ROOT / "deploy" / "nodes" / "example.yaml"
 
@@ -80,8 +81,14 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
         return 1
     try:
         password = read_new_password(args.password_stdin)
-        create_admin(cfg, env.mongo_url, username=args.username, unit_id=unit,
-                     display_name=args.display_name or args.username, password=password)
+        create_admin(
+            cfg,
+            env.mongo_url,
+            username=args.username,
+            unit_id=unit,
+            display_name=args.display_name or args.username,
+            password=password,
+        )
     except Exception as exc:  # a refused value or an unreachable store: say what, exit non-zero
         message = getattr(exc, "message", None) or str(exc)
         field = getattr(exc, "field", None)
@@ -101,8 +108,15 @@ def cmd_provision(args: argparse.Namespace) -> int:
         b = args.port_base
         ports = Ports(nats=b, nats_http=b + 1, leafnodes=b + 2, ferretdb=b + 3, gateway=b + 4)
     try:
-        bundle = provision(args.parent, args.org, node_id=args.node_id, name=args.name, out=args.out,
-                           parent_url=args.parent_url, ports=ports)
+        bundle = provision(
+            args.parent,
+            args.org,
+            node_id=args.node_id,
+            name=args.name,
+            out=args.out,
+            parent_url=args.parent_url,
+            ports=ports,
+        )
     except (ProvisionError, FileNotFoundError, ValueError) as exc:
         print(f"未生成：{exc}", file=sys.stderr)
         return 1
@@ -112,10 +126,13 @@ def cmd_provision(args: argparse.Namespace) -> int:
     print(
         f"已为下级节点 {child.node_id}（{child.name}）生成部署包：{bundle.path}\n"
         f"  上级 {bundle.parent.node_id} 的配置已更新（{args.parent}）：新增 leafnode 用户 {child.parent.user}。\n"
-        + (f"  上级的部署包也已更新（nats.conf、docker-compose.yml、.env）：在 {bundle.parent_bundle} 中运行 "
-           "docker compose up -d --force-recreate 以生效；若上级用 cascade up 运行，会自动应用。\n"
-           if bundle.parent_bundle else "  上级节点若正在运行（cascade up），会自动应用；否则下次启动时生效。\n") +
-        f"  在下级机器上：cascade up --config {bundle.path / 'node.yaml'}\n"
+        + (
+            f"  上级的部署包也已更新（nats.conf、docker-compose.yml、.env）：在 {bundle.parent_bundle} 中运行 "
+            "docker compose up -d --force-recreate 以生效；若上级用 cascade up 运行，会自动应用。\n"
+            if bundle.parent_bundle
+            else "  上级节点若正在运行（cascade up），会自动应用；否则下次启动时生效。\n"
+        )
+        + f"  在下级机器上：cascade up --config {bundle.path / 'node.yaml'}\n"
         f"  或：cd {bundle.path} && docker compose up -d\n"
         "  部署包含有密码，请通过安全渠道传递。"
     )
@@ -147,8 +164,9 @@ def cmd_configure_streams(args: argparse.Namespace) -> int:
 
     from pydantic import ValidationError
 
-    from .federation import Topology, configure_at
     from shared.settings import StreamsSettings
+
+    from .federation import Topology, configure_at
 
     try:
         if args.config is not None:
@@ -169,8 +187,7 @@ def cmd_configure_streams(args: argparse.Namespace) -> int:
     except Exception as exc:  # unreachable, or JetStream refused a stream: say which, exit non-zero
         print(f"节点 {cfg.node_id} 的流未配置：{exc}", file=sys.stderr)
         return 1
-    print(f"节点 {cfg.node_id} 的流已配置（{url}）：{', '.join(streams)}；"
-          f"上下级：{', '.join(cfg.neighbours) or '无'}")
+    print(f"节点 {cfg.node_id} 的流已配置（{url}）：{', '.join(streams)}；上下级：{', '.join(cfg.neighbours) or '无'}")
     return 0
 
 
@@ -189,8 +206,12 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(func=cmd_up)
 
     admin = sub.add_parser("create-admin", help="create a node admin user (the first one, or another)")
-    admin.add_argument("--config", type=Path, help="node config file (YAML); default: the node named by "
-                       "CASCADE_NODE_ID (in a container), else the example node")
+    admin.add_argument(
+        "--config",
+        type=Path,
+        help="node config file (YAML); default: the node named by "
+        "CASCADE_NODE_ID (in a container), else the example node",
+    )
     admin.add_argument("--username", required=True, help="login name: lower-case letters, digits, . _ @ -")
     admin.add_argument("--unit", help="the admin's org unit (default: the node's org_unit_id)")
     admin.add_argument("--display-name", help="name shown in the UI (default: the username)")
@@ -203,9 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     prov.add_argument("--node-id", help="the child's node id (default: the org id)")
     prov.add_argument("--name", help="display name of the child's organisation")
     prov.add_argument("--out", type=Path, help="bundle folder (default: ./cascade-<node-id>)")
-    prov.add_argument("--parent-url", help="nats-leaf://host:port the child reaches the parent at "
-                      "(default: the parent's host and leafnode port; a loopback default only works with "
-                      "`cascade up` on the parent's machine, not in a container: give it for docker compose)")
+    prov.add_argument(
+        "--parent-url",
+        help="nats-leaf://host:port the child reaches the parent at "
+        "(default: the parent's host and leafnode port; a loopback default only works with "
+        "`cascade up` on the parent's machine, not in a container: give it for docker compose)",
+    )
     prov.add_argument("--port-base", type=int, help="child's ports: nats, monitoring, leafnodes, store, UI from here")
     prov.set_defaults(func=cmd_provision)
 
@@ -214,17 +238,28 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--parent", type=Path, help="also check it against the parent's config")
     check.set_defaults(func=cmd_validate_bundle)
 
-    streams = sub.add_parser("configure-streams", help="set up the node's streams and links in its nats-server, "
-                             "then exit (docker compose runs it before the services)")
-    streams.add_argument("--config", type=Path, help="node config file (YAML); default: the environment "
-                         "(CASCADE_NODE_ID, CASCADE_NATS_URL, CASCADE_LINKED_NODES)")
+    streams = sub.add_parser(
+        "configure-streams",
+        help="set up the node's streams and links in its nats-server, "
+        "then exit (docker compose runs it before the services)",
+    )
+    streams.add_argument(
+        "--config",
+        type=Path,
+        help="node config file (YAML); default: the environment "
+        "(CASCADE_NODE_ID, CASCADE_NATS_URL, CASCADE_LINKED_NODES)",
+    )
     streams.add_argument("--nats-url", help="the node's nats-server (default: from the config or CASCADE_NATS_URL)")
     streams.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for nats-server and JetStream")
     streams.set_defaults(func=cmd_configure_streams)
 
     demo = sub.add_parser("demo", help="national → province → city on this machine, each its own node")
-    demo.add_argument("--check", action="store_true", help="run the flow headless and exit non-zero if anything is missing")
-    demo.add_argument("--dir", type=Path, default=REPO_ROOT / "var" / "demo", help="where the three nodes keep their data")
+    demo.add_argument(
+        "--check", action="store_true", help="run the flow headless and exit non-zero if anything is missing"
+    )
+    demo.add_argument(
+        "--dir", type=Path, default=REPO_ROOT / "var" / "demo", help="where the three nodes keep their data"
+    )
     demo.set_defaults(func=cmd_demo)
     return parser
 

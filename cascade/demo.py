@@ -66,11 +66,19 @@ def make_configs(root: Path) -> dict[str, Path]:
     top, prov, city = LEVELS
     paths = {top.key: root / top.key / "node.yaml"}
     paths[top.key].parent.mkdir()
-    node_config.dump(NodeConfig(node_id=top.key, name=top.name, org_unit_id=top.unit_id, data_dir=Path("data"),
-                                ports=_ports(top)), paths[top.key])
+    node_config.dump(
+        NodeConfig(node_id=top.key, name=top.name, org_unit_id=top.unit_id, data_dir=Path("data"), ports=_ports(top)),
+        paths[top.key],
+    )
     for parent, child in ((top, prov), (prov, city)):
-        bundle = provision(paths[parent.key], child.unit_id, node_id=child.key, name=child.name,
-                           out=root / child.key, ports=_ports(child))
+        bundle = provision(
+            paths[parent.key],
+            child.unit_id,
+            node_id=child.key,
+            name=child.name,
+            out=root / child.key,
+            ports=_ports(child),
+        )
         paths[child.key] = bundle.path / "node.yaml"
     return paths
 
@@ -80,8 +88,13 @@ def directories() -> dict[str, list[dict]]:
     top, prov, city = LEVELS
 
     def unit(level: Level, *, parent: Level | None = None, own_node: bool = False, template: str | None = None) -> dict:
-        d = {"unit_id": level.unit_id, "name": level.name, "kind": "科协", "node_id": level.key,
-             "runs_own_node": own_node}
+        d = {
+            "unit_id": level.unit_id,
+            "name": level.name,
+            "kind": "科协",
+            "node_id": level.key,
+            "runs_own_node": own_node,
+        }
         if template:
             d["doc_number_template"] = template
         return d
@@ -96,8 +109,16 @@ def directories() -> dict[str, list[dict]]:
 async def _tokens(cfgs: dict[str, NodeConfig]) -> dict[str, str]:
     """An API token per level for its own organisation, with every role the flow needs."""
     return {
-        lv.key: await create_api_token(cfgs[lv.key].ferretdb_url, lv.key, lv.unit_id,
-                                       "admin", "issuer", "reviewer", "submitter", name="cascade demo")
+        lv.key: await create_api_token(
+            cfgs[lv.key].ferretdb_url,
+            lv.key,
+            lv.unit_id,
+            "admin",
+            "issuer",
+            "reviewer",
+            "submitter",
+            name="cascade demo",
+        )
         for lv in LEVELS
     }
 
@@ -107,9 +128,16 @@ async def _users(cfgs: dict[str, NodeConfig]) -> dict[str, tuple[str, str]]:
     out = {}
     for lv in LEVELS:
         password = secrets.token_urlsafe(12)
-        await create_user(cfgs[lv.key].ferretdb_url, lv.key, admin_unit=lv.unit_id, username="demo",
-                          display_name=f"{lv.name}演示用户", unit_id=lv.unit_id,
-                          roles=["admin", "issuer", "submitter", "reviewer"], password=password)
+        await create_user(
+            cfgs[lv.key].ferretdb_url,
+            lv.key,
+            admin_unit=lv.unit_id,
+            username="demo",
+            display_name=f"{lv.name}演示用户",
+            unit_id=lv.unit_id,
+            roles=["admin", "issuer", "submitter", "reviewer"],
+            password=password,
+        )
         out[lv.key] = ("demo", password)
     return out
 
@@ -133,8 +161,9 @@ async def flow(cfgs: dict[str, NodeConfig], tokens: dict[str, str], *, check: bo
     """Directories, issue at the top, forward at the province, into the city's inbox (and receipts back up)."""
     top, prov, city = LEVELS
     clients = {
-        lv.key: httpx.AsyncClient(base_url=cfgs[lv.key].gateway_url, timeout=30,
-                                  headers={"Authorization": f"Bearer {tokens[lv.key]}"})
+        lv.key: httpx.AsyncClient(
+            base_url=cfgs[lv.key].gateway_url, timeout=30, headers={"Authorization": f"Bearer {tokens[lv.key]}"}
+        )
         for lv in LEVELS
     }
     try:
@@ -145,13 +174,23 @@ async def flow(cfgs: dict[str, NodeConfig], tokens: dict[str, str], *, check: bo
         print("  ✓ 三级通讯录已载入", flush=True)
 
         deadline = (datetime.now().astimezone() + timedelta(days=30)).replace(microsecond=0)
-        r = await clients[top.key].post("/api/notices", json={
-            "title": "关于开展2021年“全国科技工作者日”活动的通知",
-            "issuer_unit_ids": [top.unit_id], "recipient_unit_ids": [prov.unit_id],
-            "body": "请各省级科协组织开展系列活动，并于活动结束后报送活动总结。",
-            "asks": [{"ask_id": "summary", "kind": "summary_report", "title": "活动总结",
-                      "deadline": deadline.isoformat()}],
-        })
+        r = await clients[top.key].post(
+            "/api/notices",
+            json={
+                "title": "关于开展2021年“全国科技工作者日”活动的通知",
+                "issuer_unit_ids": [top.unit_id],
+                "recipient_unit_ids": [prov.unit_id],
+                "body": "请各省级科协组织开展系列活动，并于活动结束后报送活动总结。",
+                "asks": [
+                    {
+                        "ask_id": "summary",
+                        "kind": "summary_report",
+                        "title": "活动总结",
+                        "deadline": deadline.isoformat(),
+                    }
+                ],
+            },
+        )
         r.raise_for_status()
         top_id, top_number = r.json()["notice_id"], r.json()["doc_number"]
         print(f"  ✓ 国家级发文 {top_number}", flush=True)
@@ -161,21 +200,27 @@ async def flow(cfgs: dict[str, NodeConfig], tokens: dict[str, str], *, check: bo
             return r.status_code == 200 and any(e["notice_id"] == notice_id for e in r.json()["items"])
 
         await _eventually(f"{prov.name}收文中已有该通知", lambda: in_inbox(prov, top_id))
-        r = await clients[prov.key].post(f"/api/notices/{top_id}/forward", json={
-            "unit_id": prov.unit_id, "recipient_unit_ids": [city.unit_id],
-            "cover_note": "请各地级以上市科协认真组织实施，并提前报送活动总结。",
-            "deadlines": {"summary": (deadline - timedelta(days=7)).isoformat()},
-        })
+        r = await clients[prov.key].post(
+            f"/api/notices/{top_id}/forward",
+            json={
+                "unit_id": prov.unit_id,
+                "recipient_unit_ids": [city.unit_id],
+                "cover_note": "请各地级以上市科协认真组织实施，并提前报送活动总结。",
+                "deadlines": {"summary": (deadline - timedelta(days=7)).isoformat()},
+            },
+        )
         r.raise_for_status()
         mid_id, mid_number = r.json()["notice_id"], r.json()["doc_number"]
         print(f"  ✓ 省级转发 {mid_number}", flush=True)
         await _eventually(f"{city.name}收文中已有转发的通知", lambda: in_inbox(city, mid_id))
 
         if check:
+
             async def acknowledged(level: Level, notice_id: str, unit: Level):
                 r = await clients[level.key].get(f"/api/notices/{notice_id}/tracking")
                 return r.status_code == 200 and any(
-                    row["unit_id"] == unit.unit_id and row["acknowledged_at"] for row in r.json()["page"]["items"])
+                    row["unit_id"] == unit.unit_id and row["acknowledged_at"] for row in r.json()["page"]["items"]
+                )
 
             (await clients[city.key].post(f"/api/inbox/{mid_id}/acknowledge")).raise_for_status()
             await _eventually(f"{city.name}的签收已回到{prov.name}", lambda: acknowledged(prov, mid_id, city))
@@ -197,8 +242,10 @@ async def submissions_up(clients: dict[str, httpx.AsyncClient], top_id: str, mid
         return r.status_code == 200 and any(s["notice_id"] == mid_id for s in r.json()["items"])
 
     await _eventually(f"{city.name}的报送要求已排定", owed)
-    r = await clients[city.key].post(f"/api/notices/{mid_id}/asks/summary/submission",
-                                     json={"items": [{"text": f"{city.name}活动总结：共开展活动12场。"}]})
+    r = await clients[city.key].post(
+        f"/api/notices/{mid_id}/asks/summary/submission",
+        json={"items": [{"text": f"{city.name}活动总结：共开展活动12场。"}]},
+    )
     r.raise_for_status()
     sid = r.json()["id"]
 
@@ -209,8 +256,10 @@ async def submissions_up(clients: dict[str, httpx.AsyncClient], top_id: str, mid
     await _eventually(f"{city.name}的报送已到{prov.name}", lambda: state(prov, sid, "submitted"))
     (await clients[prov.key].post(f"/api/submissions/{sid}/accept", json={"revision": 1})).raise_for_status()
     await _eventually(f"{prov.name}的采用已回到{city.name}", lambda: state(city, sid, "accepted"))
-    r = await clients[prov.key].post(f"/api/notices/{mid_id}/asks/summary/compile", json={
-        "submission_ids": [sid], "items": [{"text": f"{prov.name}汇总：全省共开展活动36场。"}]})
+    r = await clients[prov.key].post(
+        f"/api/notices/{mid_id}/asks/summary/compile",
+        json={"submission_ids": [sid], "items": [{"text": f"{prov.name}汇总：全省共开展活动36场。"}]},
+    )
     r.raise_for_status()
     await _eventually(f"{prov.name}的汇总报告已到{top.name}", lambda: state(top, r.json()["id"], "submitted"))
 
@@ -243,12 +292,18 @@ def run_demo(root: Path, *, check: bool = False) -> int:
         print("演示检查通过：通知逐级下达，签收逐级回传。")
         return 0
 
-    lines = [f"  {lv.name}（节点 {lv.key}）：{cfgs[lv.key].gateway_url}/   用户 {users[lv.key][0]} 密码 {users[lv.key][1]}"
-             for lv in LEVELS]
+    lines = [
+        f"  {lv.name}（节点 {lv.key}）：{cfgs[lv.key].gateway_url}/   用户 {users[lv.key][0]} 密码 {users[lv.key][1]}"
+        for lv in LEVELS
+    ]
     (root / PASSWORD_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
     (root / PASSWORD_FILE).chmod(0o600)
-    print("\n三级节点已就绪，通知已在市级收文中：\n" + "\n".join(lines) +
-          f"\n  （登录信息也写在 {root / PASSWORD_FILE}）\n\n  按 Ctrl-C 停止。\n", flush=True)
+    print(
+        "\n三级节点已就绪，通知已在市级收文中：\n"
+        + "\n".join(lines)
+        + f"\n  （登录信息也写在 {root / PASSWORD_FILE}）\n\n  按 Ctrl-C 停止。\n",
+        flush=True,
+    )
     try:
         while True:
             for rt in runtimes.values():

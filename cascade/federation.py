@@ -276,9 +276,17 @@ async def configure_at(nats_url: str, cfg: Links, *, timeout: float = 60.0) -> l
     while True:
         try:
             # One try per round (nats-py's max_reconnect_attempts=0 would mean "retry forever").
-            nc = await asyncio.wait_for(nats.connect(
-                nats_url, connect_timeout=2, allow_reconnect=False, max_reconnect_attempts=1,
-                reconnect_time_wait=0.1, error_cb=_quiet), timeout=max(1.0, min(5.0, deadline - time.monotonic())))
+            nc = await asyncio.wait_for(
+                nats.connect(
+                    nats_url,
+                    connect_timeout=2,
+                    allow_reconnect=False,
+                    max_reconnect_attempts=1,
+                    reconnect_time_wait=0.1,
+                    error_cb=_quiet,
+                ),
+                timeout=max(1.0, min(5.0, deadline - time.monotonic())),
+            )
             try:
                 await configure(nc.jetstream(), cfg)
                 return [s.name for s in stream_configs(cfg)]
@@ -290,11 +298,10 @@ async def configure_at(nats_url: str, cfg: Links, *, timeout: float = 60.0) -> l
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"JetStream of {cfg.node_id} at {nats_url} not ready: {exc!r}") from exc
             await asyncio.sleep(0.5)
-        except (OSError, asyncio.TimeoutError, nats.errors.Error) as exc:  # not listening yet, or JetStream starting
+        except (TimeoutError, OSError, nats.errors.Error) as exc:  # not listening yet, or JetStream starting
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"could not configure the streams of {cfg.node_id} at {nats_url}: {exc!r}") from exc
             await asyncio.sleep(0.5)
-
 
 
 # ---------------------------------------------------------------- linking two configs

@@ -15,8 +15,8 @@ import httpx
 import nats
 from pydantic import ValidationError
 
-from shared.contracts.base import Contract
 from shared import subjects
+from shared.contracts.base import Contract
 from shared.contracts.common import Reply
 from shared.settings import SETTINGS_BY_SERVICE, GatewaySettings, ServiceSettings
 
@@ -26,11 +26,15 @@ TIMEOUT_S = 3.0
 async def check_backend(settings: ServiceSettings, timeout: float = TIMEOUT_S) -> str | None:
     """None when healthy, else why not."""
     try:
-        nc = await nats.connect(settings.nats_url, connect_timeout=timeout, max_reconnect_attempts=1, allow_reconnect=False)
+        nc = await nats.connect(
+            settings.nats_url, connect_timeout=timeout, max_reconnect_attempts=1, allow_reconnect=False
+        )
     except Exception as exc:  # refused, DNS, timeout: all mean "not healthy"
         return f"cannot reach NATS at {settings.nats_url}: {exc!r}"
     try:
-        msg = await nc.request(subjects.rpc(settings.node_id, settings.service, Contract.health.name), b"{}", timeout=timeout)
+        msg = await nc.request(
+            subjects.rpc(settings.node_id, settings.service, Contract.health.name), b"{}", timeout=timeout
+        )
         reply = Reply.model_validate_json(msg.data)
         return None if reply.ok else f"unhealthy reply: {reply.error}"
     except Exception as exc:  # no responders, timeout, garbage

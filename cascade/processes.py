@@ -78,7 +78,9 @@ def _die_with_parent() -> None:
 class Proc:
     """A child process with its output in a log file."""
 
-    def __init__(self, name: str, args: list[str], log_path: Path, env: dict[str, str] | None = None, cwd: Path | None = None):
+    def __init__(
+        self, name: str, args: list[str], log_path: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+    ):
         self.name = name
         self.args = args
         self.log_path = log_path

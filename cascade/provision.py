@@ -121,8 +121,14 @@ def provision(
 
     updated_parent, link = federation.link_child(parent, node_id, url=parent_url)
     child = NodeConfig(
-        node_id=node_id, name=name or org_unit_id, org_unit_id=org_unit_id, timezone=parent.timezone,
-        host=host, data_dir=data_dir, ports=ports or Ports(), parent=link,
+        node_id=node_id,
+        name=name or org_unit_id,
+        org_unit_id=org_unit_id,
+        timezone=parent.timezone,
+        host=host,
+        data_dir=data_dir,
+        ports=ports or Ports(),
+        parent=link,
     )
 
     out.mkdir(parents=True, exist_ok=True)
@@ -141,8 +147,13 @@ def provision(
         # The parent runs (or may run) from its own bundle: its container nats.conf gets the leafnode
         # listener and the child's user, its compose file the published leafnode port, and .env the links.
         write_bundle_files(updated_parent, parent_path.parent)
-    return Bundle(path=out, child=child.model_copy(update={"base_dir": out.resolve()}), parent=updated_parent,
-                  warnings=url_warnings(child), parent_bundle=parent_path.parent if parent_is_bundle else None)
+    return Bundle(
+        path=out,
+        child=child.model_copy(update={"base_dir": out.resolve()}),
+        parent=updated_parent,
+        warnings=url_warnings(child),
+        parent_bundle=parent_path.parent if parent_is_bundle else None,
+    )
 
 
 def write_bundle_files(cfg: NodeConfig, folder: Path) -> None:
@@ -269,8 +280,9 @@ def validate_bundle(path: Path, parent_path: Path | None = None) -> list[str]:
         if f"{BUNDLE_NATS_CONF}:/etc/nats/cascade.conf:ro" not in volumes:
             problems.append("docker-compose.yml 的 nats 服务没有挂载本目录的 nats.conf")
         streams = services.get(STREAMS_SERVICE) or {}
-        if streams.get("command") != ["cascade", "configure-streams"] or \
-                "CASCADE_LINKED_NODES" not in (streams.get("environment") or {}):
+        if streams.get("command") != ["cascade", "configure-streams"] or "CASCADE_LINKED_NODES" not in (
+            streams.get("environment") or {}
+        ):
             problems.append(f"docker-compose.yml 没有按上下级配置流的一次性服务 {STREAMS_SERVICE}")
         if child.children and leafnode_publish(child) not in (services["nats"].get("ports") or []):
             problems.append(f"docker-compose.yml 没有发布 leafnode 端口（{leafnode_publish(child)}），下级连不上")

@@ -36,8 +36,9 @@ PACKAGES = [
 def missing(packages: list[str] = PACKAGES) -> list[str]:
     if shutil.which("dpkg-query") is None:
         return list(packages)
-    out = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${db:Status-Status}\n", *packages],
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["dpkg-query", "-W", "-f", "${Package} ${db:Status-Status}\n", *packages], capture_output=True, text=True
+    ).stdout
     installed = {line.split()[0] for line in out.splitlines() if line.endswith(" installed")}
     return [p for p in packages if p not in installed]
 

@@ -21,8 +21,8 @@ from typing import Any
 import nats.js.api as js_api
 from faststream.middlewares import BaseMiddleware
 from faststream.nats import NatsBroker
-from nats.js import JetStreamContext
 from nats.errors import NotJSMessageError
+from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 from pydantic import BaseModel, ValidationError
 
@@ -51,8 +51,13 @@ PUBLISH_ATTEMPTS = 3
 # ---------------------------------------------------------------- streams
 
 
-def _stream_config(name: str, subject_list: list[str], max_age: float,
-                   retention: js_api.RetentionPolicy = js_api.RetentionPolicy.LIMITS, **extra: Any) -> js_api.StreamConfig:
+def _stream_config(
+    name: str,
+    subject_list: list[str],
+    max_age: float,
+    retention: js_api.RetentionPolicy = js_api.RetentionPolicy.LIMITS,
+    **extra: Any,
+) -> js_api.StreamConfig:
     return js_api.StreamConfig(
         name=name,
         subjects=subject_list,
@@ -177,8 +182,9 @@ class BusCaller:
         self.timeout = timeout
 
     async def call(self, service: str, action: Any, payload: BaseModel, timeout: float | None = None) -> Any:
-        return await request(self.broker, subjects.rpc(self.node, service, action.name), payload,
-                             timeout=timeout or self.timeout)
+        return await request(
+            self.broker, subjects.rpc(self.node, service, action.name), payload, timeout=timeout or self.timeout
+        )
 
 
 # ---------------------------------------------------------------- middlewares
@@ -188,7 +194,9 @@ def problem_from_validation(exc: ValidationError, skip_locs: int = 1) -> Problem
     """The first error, with its location as a dotted field name (``asks.0.deadline``)."""
     err = exc.errors(include_url=False)[0]
     loc = [str(p) for p in err.get("loc", ())][skip_locs:]
-    return Problem(status=422, code=err.get("type", "invalid"), message=err.get("msg", "invalid"), field=".".join(loc) or None)
+    return Problem(
+        status=422, code=err.get("type", "invalid"), message=err.get("msg", "invalid"), field=".".join(loc) or None
+    )
 
 
 def _header_safe(text: str, limit: int = 2000) -> str:
@@ -204,8 +212,9 @@ def _metadata(raw: Any) -> Any:
         return None
 
 
-def event_consumer_middleware(broker: NatsBroker, node: str, service: str,
-                              transient: set[str] = frozenset()) -> type[BaseMiddleware]:
+def event_consumer_middleware(
+    broker: NatsBroker, node: str, service: str, transient: set[str] = frozenset()
+) -> type[BaseMiddleware]:
     """``transient``: durable names whose messages are removed from the stream once handled (see ``_forget``)."""
 
     class EventConsumer(BaseMiddleware):
@@ -248,7 +257,9 @@ def event_consumer_middleware(broker: NatsBroker, node: str, service: str,
         try:
             await broker.connection.jetstream().delete_msg(raw.metadata.stream, raw.metadata.sequence.stream)
         except Exception as exc:
-            log.warning("%s: could not remove %s #%s: %r", service, raw.metadata.stream, raw.metadata.sequence.stream, exc)
+            log.warning(
+                "%s: could not remove %s #%s: %r", service, raw.metadata.stream, raw.metadata.sequence.stream, exc
+            )
 
     async def _dead_letter(raw, error: str) -> None:
         meta = _metadata(raw)
@@ -298,11 +309,17 @@ async def dead_letters(js: JetStreamContext, node: str, limit: int = 100) -> lis
             continue
         headers = msg.headers or {}
         data = msg.data or b""
-        out.append({
-            "seq": seq, "at": msg.time, "consumer": headers.get("Cascade-Consumer", ""),
-            "subject": headers.get("Cascade-Subject", ""), "error": headers.get("Cascade-Error", ""),
-            "size": len(data), "preview": data[:DEAD_LETTER_PREVIEW * 4].decode("utf-8", "replace")[:DEAD_LETTER_PREVIEW],
-        })
+        out.append(
+            {
+                "seq": seq,
+                "at": msg.time,
+                "consumer": headers.get("Cascade-Consumer", ""),
+                "subject": headers.get("Cascade-Subject", ""),
+                "error": headers.get("Cascade-Error", ""),
+                "size": len(data),
+                "preview": data[: DEAD_LETTER_PREVIEW * 4].decode("utf-8", "replace")[:DEAD_LETTER_PREVIEW],
+            }
+        )
         seq -= 1
     return out
 

@@ -34,6 +34,14 @@ async def want(service, blobs: BlobStore, files: Iterable[dict], source: str, no
         return 0
     wanted = missing(blobs, files)
     for sha, size in wanted.items():
-        await service.publish(BlobWanted(event_id=event_id("want", sha, service.node, source), occurred_at=now,
-                                         origin_node=service.node, sha256=sha, size=size), dest=source)
+        await service.publish(
+            BlobWanted(
+                event_id=event_id("want", sha, service.node, source),
+                occurred_at=now,
+                origin_node=service.node,
+                sha256=sha,
+                size=size,
+            ),
+            dest=source,
+        )
     return len(wanted)

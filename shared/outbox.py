@@ -38,8 +38,11 @@ _retries: set[asyncio.Task] = set()
 def entries(*pairs: tuple[Event, str | None]) -> list[dict]:
     """Outbox entries for (event, destination node or None for local) pairs."""
     return [
-        {"id": event.event_id if dest is None else f"{event.event_id}:{dest}", "dest": dest,
-         "event": event.model_dump(mode="json")}
+        {
+            "id": event.event_id if dest is None else f"{event.event_id}:{dest}",
+            "dest": dest,
+            "event": event.model_dump(mode="json"),
+        }
         for event, dest in pairs
     ]
 
@@ -53,8 +56,13 @@ async def flush(service, collection: AsyncCollection, doc_id: str, pending: list
     try:
         await _publish_and_mark(service, collection, doc_id, pending)
     except Exception as exc:
-        log.warning("publishing %d event(s) of %s/%s failed (%r); retrying in the background",
-                    len(pending), collection.name, doc_id, exc)
+        log.warning(
+            "publishing %d event(s) of %s/%s failed (%r); retrying in the background",
+            len(pending),
+            collection.name,
+            doc_id,
+            exc,
+        )
         task = asyncio.create_task(_retry(service, collection, doc_id, pending))
         _retries.add(task)
         task.add_done_callback(_retries.discard)

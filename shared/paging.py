@@ -62,8 +62,9 @@ class Segment:
     count: bool = False
 
 
-async def read_page(collection, segments: Sequence[Segment], pq: PageQuery, *,
-                    projection: Mapping[str, Any] | None = None) -> tuple[list[dict], bool, int | None]:
+async def read_page(
+    collection, segments: Sequence[Segment], pq: PageQuery, *, projection: Mapping[str, Any] | None = None
+) -> tuple[list[dict], bool, int | None]:
     """Page ``pq`` of the segments read one after the other: its documents, whether more follow, and the
     total when every segment is counted.
 
@@ -87,7 +88,7 @@ async def read_page(collection, segments: Sequence[Segment], pq: PageQuery, *,
         docs.extend(found)
         want -= len(found)
         skip = 0
-    return docs[:pq.per_page], len(docs) > pq.per_page, total
+    return docs[: pq.per_page], len(docs) > pq.per_page, total
 
 
 def page_of(items: list[T], pq: PageQuery, has_more: bool, total: int | None) -> Page[T]:

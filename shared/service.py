@@ -86,7 +86,8 @@ class Service:
         )
         self._transient: set[str] = set()  # durables whose messages go once handled (on_event(transient=True))
         self.events = NatsRouter(
-            middlewares=[event_consumer_middleware(self.broker, self.node, self.name, self._transient)])
+            middlewares=[event_consumer_middleware(self.broker, self.node, self.name, self._transient)]
+        )
         self.rpc = NatsRouter(middlewares=[RpcReplies])
         self._client: AsyncMongoClient | None = None
         self._db: AsyncDatabase | None = db
@@ -150,8 +151,7 @@ class Service:
 
     # ------------------------------------------------------------ wiring
 
-    def on_event(self, event_type: str, name: str, description: str, *, batch_size: int = 50,
-                 transient: bool = False):
+    def on_event(self, event_type: str, name: str, description: str, *, batch_size: int = 50, transient: bool = False):
         """Subscribe a handler to an event type arriving on this node, as a durable pull consumer.
 
         Every replica of the service shares the durable, so each event is
@@ -161,13 +161,27 @@ class Service:
         """
         if transient:
             self._transient.add(subjects.durable(self.node, self.name, name))
-        return self._durable(subjects.incoming(event_type, self.node), subjects.events_stream(self.node), name,
-                             description, batch_size=batch_size, ack_wait=ACK_WAIT_S)
+        return self._durable(
+            subjects.incoming(event_type, self.node),
+            subjects.events_stream(self.node),
+            name,
+            description,
+            batch_size=batch_size,
+            ack_wait=ACK_WAIT_S,
+        )
 
-    def consume(self, event: type[Event], name: str, description: str, handler: Callable[..., Awaitable[None]],
-                deps: Any = None, **options: Any) -> None:
+    def consume(
+        self,
+        event: type[Event],
+        name: str,
+        description: str,
+        handler: Callable[..., Awaitable[None]],
+        deps: Any = None,
+        **options: Any,
+    ) -> None:
         """``on_event`` for a use case called as ``handler(event, deps)`` (``handler(event)`` without ``deps``): the
         event's model names its type."""
+
         async def consumer(message: Any) -> None:
             await (handler(message) if deps is None else handler(message, deps))
 
@@ -180,8 +194,14 @@ class Service:
 
         ``ack_wait`` must cover one job: past it JetStream offers the job to another replica.
         """
-        return self._durable(subjects.work(self.node, self.name, job), subjects.work_stream(self.node), f"work_{job}",
-                             description, batch_size=batch_size, ack_wait=ack_wait)
+        return self._durable(
+            subjects.work(self.node, self.name, job),
+            subjects.work_stream(self.node),
+            f"work_{job}",
+            description,
+            batch_size=batch_size,
+            ack_wait=ack_wait,
+        )
 
     def _durable(self, subject: str, stream: str, name: str, description: str, *, batch_size: int, ack_wait: float):
         return self.events.subscriber(
@@ -213,20 +233,32 @@ class Service:
         action run at once per process, so a page is not kept waiting behind a
         long command (a notice to 3,000 units).
         """
-        return self.rpc.subscriber(subjects.rpc(self.node, self.name, action), queue=self.name, description=description,
-                                   max_workers=QUERY_WORKERS if query else COMMAND_WORKERS)
+        return self.rpc.subscriber(
+            subjects.rpc(self.node, self.name, action),
+            queue=self.name,
+            description=description,
+            max_workers=QUERY_WORKERS if query else COMMAND_WORKERS,
+        )
 
     async def publish(self, event: Event, dest: str | None = None) -> None:
         await publish_event(self.broker, event, dest)
 
     async def queue_work(self, job: str, payload: BaseModel, job_id: str) -> None:
         """Queue a job for this service (``on_work``); the same ``job_id`` queued twice is one job."""
-        await publish_to_stream(self.broker, payload, subjects.work(self.node, self.name, job),
-                                stream=subjects.work_stream(self.node), headers={"Nats-Msg-Id": job_id})
+        await publish_to_stream(
+            self.broker,
+            payload,
+            subjects.work(self.node, self.name, job),
+            stream=subjects.work_stream(self.node),
+            headers={"Nats-Msg-Id": job_id},
+        )
 
 
-def _bound(action: Action[Any, Any], handler: Callable[..., Awaitable[Any]], deps: Any) -> Callable[..., Awaitable[Any]]:
+def _bound(
+    action: Action[Any, Any], handler: Callable[..., Awaitable[Any]], deps: Any
+) -> Callable[..., Awaitable[Any]]:
     """The subscriber of one action: FastStream validates the request against the annotation set here."""
+
     async def answer(request: Any) -> Any:
         return await (handler(request) if deps is None else handler(request, deps))
 

@@ -70,7 +70,9 @@ class NoticesSettings(ServiceSettings):
 
 class SubmissionsSettings(ServiceSettings):
     service: ClassVar[str] = "submissions"
-    reminder_days_before: list[int] = Field(default=[3, 1], description="automatic reminders this long before a deadline")
+    reminder_days_before: list[int] = Field(
+        default=[3, 1], description="automatic reminders this long before a deadline"
+    )
     reminder_in_working_days: bool = Field(
         default=True, description="count them in working days (9:00 on that day; holidays skipped), else calendar days"
     )
@@ -124,7 +126,6 @@ class GatewaySettings(ServiceSettings):
     login_max_failures: int = Field(default=5, ge=1, description="failed logins in a row that lock the account")
     login_lockout_minutes: int = Field(default=15, ge=1, description="how long a locked account stays locked")
     password_min_length: int = Field(default=10, ge=8)
-
 
     @field_validator("org_unit_id")
     @classmethod

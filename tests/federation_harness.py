@@ -185,8 +185,9 @@ def _ports() -> Ports:
     return Ports(nats=p[0], nats_http=p[1], leafnodes=p[2], ferretdb=p[3], gateway=p[4])
 
 
-async def build(servers: Servers, workdir: Path, shape: dict[str, str | None], *, proxied: bool = False,
-                attempts: int = 3) -> dict[str, FedNode]:
+async def build(
+    servers: Servers, workdir: Path, shape: dict[str, str | None], *, proxied: bool = False, attempts: int = 3
+) -> dict[str, FedNode]:
     """Nodes named by ``shape`` (name → parent name or None, parents first), started, linked and configured.
 
     With ``proxied`` every child reaches its parent through a ``LinkProxy``.
@@ -269,4 +270,3 @@ def link_consumer_waiting(node: FedNode, dest: FedNode):
             await nc.close()
 
     return check
-

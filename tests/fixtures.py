@@ -37,7 +37,7 @@ def at(y: int, m: int, d: int, hour: int = 9) -> datetime:
 
 
 def deadline(y: int, m: int, d: int) -> str:
-    """"于6月20日前报送": the end of that day in the node's zone."""
+    """ "于6月20日前报送": the end of that day in the node's zone."""
     return end_of_day(date(y, m, d), TZ).isoformat()
 
 
@@ -52,66 +52,152 @@ def _unit(unit_id: str, name: str, kind: UnitKind, parent: str | None = None, **
 # ---------------------------------------------------------------- directory
 
 NATIONAL_UNITS = [
-    _unit("cast", "中国科学技术协会", UnitKind.kexie, doc_number_template="科协发组字〔{year}〕{seq}号",
-          departments=["组织人事部", "培训和人才服务中心", "“全国科技工作者日”活动办公室"],
-          contacts=[Contact(name="马文斌", department="组织人事部", office_phone="(010)68578091",
-                            email="rencaichu@cast.org.cn", address="北京市海淀区复兴路3号（100863）"),
-                    Contact(name="宋维嘉", department="组织人事部", office_phone="(010)68578091")]),
-    _unit("cast-bgt", "中国科学技术协会办公厅", UnitKind.department, "cast",
-          doc_number_template="科协办函组字〔{year}〕{seq}号",
-          departments=["“全国科技工作者日”活动办公室"],
-          contacts=[Contact(name="郑叶霞", department="“全国科技工作者日”活动办公室",
-                            office_phone="(010)62168293", email="rczx@cast.org.cn",
-                            address="北京市海淀区学院南路86号中国科协综合业务楼西楼609室")]),
-    _unit("most", "中华人民共和国科学技术部", UnitKind.keji, departments=["引进国外智力管理司"],
-          contacts=[Contact(name="杨启明", department="引进国外智力管理司", office_phone="(010)58884209",
-                            fax="(010)58884208", email="yangqm@most.cn",
-                            address="北京市海淀区复兴路乙15号(100862)")]),
-    _unit("cmes", "中国机械工程学会", UnitKind.society, "cast",
-          contacts=[Contact(name="周明", email="cmes@example.cn")]),
+    _unit(
+        "cast",
+        "中国科学技术协会",
+        UnitKind.kexie,
+        doc_number_template="科协发组字〔{year}〕{seq}号",
+        departments=["组织人事部", "培训和人才服务中心", "“全国科技工作者日”活动办公室"],
+        contacts=[
+            Contact(
+                name="马文斌",
+                department="组织人事部",
+                office_phone="(010)68578091",
+                email="rencaichu@cast.org.cn",
+                address="北京市海淀区复兴路3号（100863）",
+            ),
+            Contact(name="宋维嘉", department="组织人事部", office_phone="(010)68578091"),
+        ],
+    ),
+    _unit(
+        "cast-bgt",
+        "中国科学技术协会办公厅",
+        UnitKind.department,
+        "cast",
+        doc_number_template="科协办函组字〔{year}〕{seq}号",
+        departments=["“全国科技工作者日”活动办公室"],
+        contacts=[
+            Contact(
+                name="郑叶霞",
+                department="“全国科技工作者日”活动办公室",
+                office_phone="(010)62168293",
+                email="rczx@cast.org.cn",
+                address="北京市海淀区学院南路86号中国科协综合业务楼西楼609室",
+            )
+        ],
+    ),
+    _unit(
+        "most",
+        "中华人民共和国科学技术部",
+        UnitKind.keji,
+        departments=["引进国外智力管理司"],
+        contacts=[
+            Contact(
+                name="杨启明",
+                department="引进国外智力管理司",
+                office_phone="(010)58884209",
+                fax="(010)58884208",
+                email="yangqm@most.cn",
+                address="北京市海淀区复兴路乙15号(100862)",
+            )
+        ],
+    ),
+    _unit(
+        "cmes", "中国机械工程学会", UnitKind.society, "cast", contacts=[Contact(name="周明", email="cmes@example.cn")]
+    ),
     _unit("thu-kx", "清华大学科协", UnitKind.university, "cast", contacts=[Contact(name="吴婷", mobile="13900000001")]),
-    _unit("sinopec-kx", "中国石油化工集团有限公司科协", UnitKind.enterprise, "cast",
-          contacts=[Contact(name="孙磊", email="kx@sinopec.example.cn")]),
+    _unit(
+        "sinopec-kx",
+        "中国石油化工集团有限公司科协",
+        UnitKind.enterprise,
+        "cast",
+        contacts=[Contact(name="孙磊", email="kx@sinopec.example.cn")],
+    ),
 ]
 
 # Seed 000: 广东省科协 and 广东省科技厅 forward the national notice; city 科协,
 # provincial societies, university and enterprise associations report to the
 # 科协's 组织联络部, city 科技局 to the 科技厅's 引进智力管理处.
 GD_UNITS = [
-    UpsertUnit(unit_id="gd-kx", name="广东省科学技术协会", kind=UnitKind.kexie,
-               doc_number_template="粤科协联〔{year}〕{seq}号",
-               departments=["组织联络部"],
-               contacts=[Contact(name="雷晶", department="组织联络部", office_phone="020-83551764",
-                                 email="gdsxzz11b@126.com")]),
-    UpsertUnit(unit_id="gd-kjt", name="广东省科学技术厅", kind=UnitKind.keji,
-               departments=["引进智力管理处"],
-               contacts=[Contact(name="夏兴林", department="引进智力管理处", mobile="18026320018",
-                                 email="9059529@qq.com")]),
-    UpsertUnit(unit_id="sz-kx", name="深圳市科学技术协会", kind=UnitKind.kexie, parent_id="gd-kx",
-               contacts=[Contact(name="王敏", office_phone="0755-83000000", mobile="13800000001",
-                                 email="szkx@example.cn")]),
-    UpsertUnit(unit_id="sz-kjj", name="深圳市科技创新局", kind=UnitKind.keji, parent_id="gd-kjt",
-               contacts=[Contact(name="李军", mobile="13800000002")]),
-    UpsertUnit(unit_id="gd-jxxh", name="广东省机械工程学会", kind=UnitKind.society, parent_id="gd-kx",
-               contacts=[Contact(name="陈思", email="jxxh@example.cn")]),
-    UpsertUnit(unit_id="scut-kx", name="华南理工大学科协", kind=UnitKind.university, parent_id="gd-kx",
-               contacts=[]),
+    UpsertUnit(
+        unit_id="gd-kx",
+        name="广东省科学技术协会",
+        kind=UnitKind.kexie,
+        doc_number_template="粤科协联〔{year}〕{seq}号",
+        departments=["组织联络部"],
+        contacts=[
+            Contact(name="雷晶", department="组织联络部", office_phone="020-83551764", email="gdsxzz11b@126.com")
+        ],
+    ),
+    UpsertUnit(
+        unit_id="gd-kjt",
+        name="广东省科学技术厅",
+        kind=UnitKind.keji,
+        departments=["引进智力管理处"],
+        contacts=[Contact(name="夏兴林", department="引进智力管理处", mobile="18026320018", email="9059529@qq.com")],
+    ),
+    UpsertUnit(
+        unit_id="sz-kx",
+        name="深圳市科学技术协会",
+        kind=UnitKind.kexie,
+        parent_id="gd-kx",
+        contacts=[Contact(name="王敏", office_phone="0755-83000000", mobile="13800000001", email="szkx@example.cn")],
+    ),
+    UpsertUnit(
+        unit_id="sz-kjj",
+        name="深圳市科技创新局",
+        kind=UnitKind.keji,
+        parent_id="gd-kjt",
+        contacts=[Contact(name="李军", mobile="13800000002")],
+    ),
+    UpsertUnit(
+        unit_id="gd-jxxh",
+        name="广东省机械工程学会",
+        kind=UnitKind.society,
+        parent_id="gd-kx",
+        contacts=[Contact(name="陈思", email="jxxh@example.cn")],
+    ),
+    UpsertUnit(unit_id="scut-kx", name="华南理工大学科协", kind=UnitKind.university, parent_id="gd-kx", contacts=[]),
     # Seed 000 addresses 企业科协 too ("各高校科协、企业科协").
-    UpsertUnit(unit_id="gd-gs-kx", name="广东省广晟控股集团有限公司科协", kind=UnitKind.enterprise, parent_id="gd-kx",
-               contacts=[Contact(name="黄平", email="kx@gsg.example.cn")]),
+    UpsertUnit(
+        unit_id="gd-gs-kx",
+        name="广东省广晟控股集团有限公司科协",
+        kind=UnitKind.enterprise,
+        parent_id="gd-kx",
+        contacts=[Contact(name="黄平", email="kx@gsg.example.cn")],
+    ),
 ]
 
 # Seed 001: 渭南市科协 and 渭南市科技局 issue jointly to counties, city societies,
 # universities and enterprises; everything goes to the 科协's 学会部.
 WN_UNITS = [
     _unit("sn-kx", "陕西省科学技术协会", UnitKind.kexie, "cast"),
-    _unit("wn-kx", "渭南市科学技术协会", UnitKind.kexie, "sn-kx", doc_number_template="渭科协发〔{year}〕{seq}号",
-          departments=["学会部"],
-          contacts=[Contact(name="白茹", department="学会部", office_phone="0913-2126498", email="wnskxxhb@126.com",
-                            address="渭南市朝阳大街东段市委")]),
+    _unit(
+        "wn-kx",
+        "渭南市科学技术协会",
+        UnitKind.kexie,
+        "sn-kx",
+        doc_number_template="渭科协发〔{year}〕{seq}号",
+        departments=["学会部"],
+        contacts=[
+            Contact(
+                name="白茹",
+                department="学会部",
+                office_phone="0913-2126498",
+                email="wnskxxhb@126.com",
+                address="渭南市朝阳大街东段市委",
+            )
+        ],
+    ),
     _unit("wn-kjj", "渭南市科学技术局", UnitKind.keji),
-    _unit("wn-lw-kx", "渭南市临渭区科学技术协会", UnitKind.kexie, "wn-kx", departments=["办公室"],
-          contacts=[Contact(name="张华", mobile="13700000001")]),
+    _unit(
+        "wn-lw-kx",
+        "渭南市临渭区科学技术协会",
+        UnitKind.kexie,
+        "wn-kx",
+        departments=["办公室"],
+        contacts=[Contact(name="张华", mobile="13700000001")],
+    ),
     _unit("wn-lw-kjj", "渭南市临渭区科学技术局", UnitKind.keji, "wn-kjj"),
     _unit("wn-nxh", "渭南市农学会", UnitKind.society, "wn-kx"),
     _unit("wnnu-kx", "渭南师范学院科协", UnitKind.university, "wn-kx"),
@@ -124,16 +210,32 @@ WN_UNITS = [
 # Seed 003: 青海省科协 forwards to its societies, prefecture 科协, universities,
 # enterprises and its own departments (机关各部室).
 QH_UNITS = [
-    _unit("qh-kx", "青海省科学技术协会", UnitKind.kexie, "cast", doc_number_template="青科协发〔{year}〕{seq}号",
-          departments=["办公室", "组人部", "调宣部", "学会部", "科普部"],
-          contacts=[Contact(name="李想", department="办公室", office_phone="6335628", mobile="15897098299",
-                            fax="6302839", email="qhskxbgs@163.com",
-                            address="海湖新区文景街32号国投广场7楼757室")]),
+    _unit(
+        "qh-kx",
+        "青海省科学技术协会",
+        UnitKind.kexie,
+        "cast",
+        doc_number_template="青科协发〔{year}〕{seq}号",
+        departments=["办公室", "组人部", "调宣部", "学会部", "科普部"],
+        contacts=[
+            Contact(
+                name="李想",
+                department="办公室",
+                office_phone="6335628",
+                mobile="15897098299",
+                fax="6302839",
+                email="qhskxbgs@163.com",
+                address="海湖新区文景街32号国投广场7楼757室",
+            )
+        ],
+    ),
     _unit("qh-bgs", "青海省科协办公室", UnitKind.department, "qh-kx"),
     _unit("qh-zrb", "青海省科协组织人事部", UnitKind.department, "qh-kx"),
     _unit("qh-dxb", "青海省科协调研宣传部", UnitKind.department, "qh-kx"),
     _unit("qh-kjg", "青海省科学技术馆", UnitKind.department, "qh-kx"),
-    _unit("xn-kx", "西宁市科学技术协会", UnitKind.kexie, "qh-kx", contacts=[Contact(name="马琳", mobile="13600000001")]),
+    _unit(
+        "xn-kx", "西宁市科学技术协会", UnitKind.kexie, "qh-kx", contacts=[Contact(name="马琳", mobile="13600000001")]
+    ),
     _unit("hd-kx", "海东市科学技术协会", UnitKind.kexie, "qh-kx"),
     _unit("qh-yxh", "青海省医学会", UnitKind.society, "qh-kx"),
     _unit("qhu-kx", "青海大学科协", UnitKind.university, "qh-kx"),
@@ -190,8 +292,13 @@ def plan_form(per_item_chars: int = 500) -> list[dict]:
     return [
         {"key": "host_unit", "label": "主办单位名称", "type": "text", "max_chars": 100},
         {"key": "activity", "label": "主题活动名称", "type": "text", "max_chars": 100},
-        {"key": "modules", "label": "主题活动模块", "type": "multi_choice", "options": FIVE_MODULES,
-         "help": "请在相应模块划√，可多选"},
+        {
+            "key": "modules",
+            "label": "主题活动模块",
+            "type": "multi_choice",
+            "options": FIVE_MODULES,
+            "help": "请在相应模块划√，可多选",
+        },
         {"key": "organizer", "label": "承办单位名称", "type": "text", "max_chars": 100, "required": False},
         {"key": "contact", "label": "联系人", "type": "contact"},
         {"key": "plan", "label": "工作方案", "type": "text", "max_chars": per_item_chars},
@@ -205,16 +312,26 @@ def plan_form_2021(per_item_chars: int = 500) -> list[dict]:
     return [
         {"key": "host_unit", "label": "主办单位名称", "type": "text", "max_chars": 100},
         {"key": "activity", "label": "主题活动名称", "type": "text", "max_chars": 100},
-        {"key": "modules", "label": "主题活动模块", "type": "multi_choice", "options": FIVE_MODULES,
-         "help": "请在相应模块划√，可多选"},
+        {
+            "key": "modules",
+            "label": "主题活动模块",
+            "type": "multi_choice",
+            "options": FIVE_MODULES,
+            "help": "请在相应模块划√，可多选",
+        },
         {"key": "organizer", "label": "承办单位名称", "type": "text", "max_chars": 100, "required": False},
         {"key": "planned_date", "label": "拟举办时间", "type": "date"},
         {"key": "place", "label": "拟举办地点", "type": "text", "max_chars": 100},
         {"key": "audience", "label": "面向群体", "type": "multi_choice", "options": AUDIENCES},
         {"key": "scale", "label": "预计活动规模", "type": "text", "max_chars": 100},
         {"key": "contact", "label": "主办单位联系人", "type": "contact"},
-        {"key": "address", "label": "主办单位邮寄地址", "type": "text", "max_chars": 300,
-         "help": "将根据主办单位联系人和邮寄地址等信息，邮寄优秀组织单位或积极贡献单位牌匾，请务必详实准确"},
+        {
+            "key": "address",
+            "label": "主办单位邮寄地址",
+            "type": "text",
+            "max_chars": 300,
+            "help": "将根据主办单位联系人和邮寄地址等信息，邮寄优秀组织单位或积极贡献单位牌匾，请务必详实准确",
+        },
         {"key": "plan", "label": "工作方案", "type": "text", "max_chars": per_item_chars},
         {**STAMPED, "label": "word版和盖章PDF版"},
     ]
@@ -272,9 +389,9 @@ def seed000_national(recipients: list[str] | None = None) -> dict:
         "issuer_unit_ids": ["cast", "most"],
         "recipient_unit_ids": recipients or ["gd-kx", "gd-kjt", "qh-kx", "sn-kx", "cmes", "thu-kx", "sinopec-kx"],
         "body": "中国科协、科技部决定于5月30日第四个“全国科技工作者日”前后，在全国范围内组织开展系列活动。\n"
-                "一、活动主题\n科技为民、奋斗有我。\n二、活动时间\n2020年5月中旬-6月上旬。\n"
-                "四、工作要求\n（六）做好总结评估。请各有关单位认真总结活动开展情况和工作成效，"
-                "于6月20日前报送文字信息、影像资料等。",
+        "一、活动主题\n科技为民、奋斗有我。\n二、活动时间\n2020年5月中旬-6月上旬。\n"
+        "四、工作要求\n（六）做好总结评估。请各有关单位认真总结活动开展情况和工作成效，"
+        "于6月20日前报送文字信息、影像资料等。",
         "asks": [
             {
                 "ask_id": "summary",
@@ -307,8 +424,8 @@ def seed000_forward(recipients: list[str] | None = None, summary_deadline: str |
         "recipient_unit_ids": recipients or ["sz-kx", "sz-kjj", "gd-jxxh", "scut-kx", "gd-gs-kx"],
         "doc_number": "粤科协联〔2020〕9号",
         "cover_note": "现将《中国科协 科技部关于开展2020年“全国科技工作者日”活动的通知》转发给你们，"
-                      "并就有关事项通知如下：\n一、广泛凝聚合力，做好工作预案\n二、突出时代主题，广泛开展宣传\n"
-                      "三、梳理典型做法，做好总结评估\n请各有关单位于2020年6月10日前报送文字信息、影像资料等。",
+        "并就有关事项通知如下：\n一、广泛凝聚合力，做好工作预案\n二、突出时代主题，广泛开展宣传\n"
+        "三、梳理典型做法，做好总结评估\n请各有关单位于2020年6月10日前报送文字信息、影像资料等。",
         "deadlines": {"summary": summary_deadline or deadline(2020, 6, 10), "media": deadline(2020, 6, 10)},
         # "各地级以上市科协、省级学会、高校科协、企业科协报送省科协组织联络部。各地级以上市科技局（委）报送省科技厅
         # 引进智力管理处。"
@@ -320,9 +437,19 @@ def seed000_forward(recipients: list[str] | None = None, summary_deadline: str |
             {"unit_kind": "科技厅/局", "to_unit_id": "gd-kjt", "department": "引进智力管理处"},
         ],
         "contacts": [
-            {"name": "雷晶", "department": "省科协组织联络部", "office_phone": "020-83551764", "email": "gdsxzz11b@126.com"},
+            {
+                "name": "雷晶",
+                "department": "省科协组织联络部",
+                "office_phone": "020-83551764",
+                "email": "gdsxzz11b@126.com",
+            },
             {"name": "周长江", "department": "省科协组织联络部", "office_phone": "83270571"},
-            {"name": "夏兴林", "department": "省科技厅引进智力管理处", "mobile": "18026320018", "email": "9059529@qq.com"},
+            {
+                "name": "夏兴林",
+                "department": "省科技厅引进智力管理处",
+                "mobile": "18026320018",
+                "email": "9059529@qq.com",
+            },
         ],
     }
 
@@ -361,8 +488,10 @@ def seed000_notice(recipients: list[str] | None = None) -> dict:
 
 SEED001_NOW = at(2020, 5, 6)
 # "于6月10日前向市科协学会部报送": every kind of recipient.
-SEED001_ROUTES = [{"unit_kind": kind, "to_unit_id": "wn-kx", "department": "学会部"}
-                  for kind in ["科协", "科技厅/局", "学会/协会/研究会", "高校科协", "企业科协"]]
+SEED001_ROUTES = [
+    {"unit_kind": kind, "to_unit_id": "wn-kx", "department": "学会部"}
+    for kind in ["科协", "科技厅/局", "学会/协会/研究会", "高校科协", "企业科协"]
+]
 
 
 def seed001_notice() -> dict:
@@ -373,7 +502,7 @@ def seed001_notice() -> dict:
         "issuer_unit_ids": ["wn-kx", "wn-kjj"],
         "recipient_unit_ids": ["wn-lw-kx", "wn-lw-kjj", "wn-nxh", "wnnu-kx", "wn-shgs-kx"],
         "body": "渭南市科协、市科技局决定于5月30日第四个“全国科技工作者日”前后，在全市范围内组织开展系列活动。\n"
-                "1.开展“寻找渭南最美科技工作者活动”。\n2.深入基层一线，广泛看望慰问有突出贡献的科技工作者代表。",
+        "1.开展“寻找渭南最美科技工作者活动”。\n2.深入基层一线，广泛看望慰问有突出贡献的科技工作者代表。",
         "asks": [
             {
                 "ask_id": "summary",
@@ -404,10 +533,12 @@ def seed001_forward() -> dict:
         "unit_id": "wn-lw-kx",
         "recipient_unit_ids": ["wn-lw-nxh", "wn-lw-qy-kx"],
         "cover_note": "现将《渭南市科学技术协会 渭南市科学技术局关于开展2020年“全国科技工作者日”活动的通知》转发给你们，"
-                      "请于6月5日前将活动总结报区科协。",
+        "请于6月5日前将活动总结报区科协。",
         "deadlines": {"summary": deadline(2020, 6, 5), "media": deadline(2020, 6, 5)},
-        "routes": [{"unit_kind": kind, "to_unit_id": "wn-lw-kx", "department": "办公室"}
-                   for kind in ["学会/协会/研究会", "企业科协"]],
+        "routes": [
+            {"unit_kind": kind, "to_unit_id": "wn-lw-kx", "department": "办公室"}
+            for kind in ["学会/协会/研究会", "企业科协"]
+        ],
     }
 
 
@@ -416,8 +547,9 @@ def seed001_forward() -> dict:
 
 SEED002_NOW = at(2020, 4, 9)
 # "…筹备方案报送中国科协": to 中国科协 (not its 办公厅, the issuer), whose 活动办公室 is the contact.
-SEED002_ROUTES = [{"unit_kind": kind, "to_unit_id": "cast", "department": "“全国科技工作者日”活动办公室"}
-                  for kind in ORG_KINDS]
+SEED002_ROUTES = [
+    {"unit_kind": kind, "to_unit_id": "cast", "department": "“全国科技工作者日”活动办公室"} for kind in ORG_KINDS
+]
 
 
 def seed002_notice() -> dict:
@@ -428,7 +560,7 @@ def seed002_notice() -> dict:
         "issuer_unit_ids": ["cast-bgt"],
         "recipient_unit_ids": ["cmes", "gd-kx", "qh-kx", "sn-kx", "thu-kx", "sinopec-kx"],
         "body": "根据中国科协党组批准的“全国科技工作者日”活动整体安排，特研究制定了《2020年“全国科技工作者日”"
-                "活动实施方案》，现印发你们。\n以团结引领、建家办事、为民服务、开放合作、表彰发布“五大模块”为举措……",
+        "活动实施方案》，现印发你们。\n以团结引领、建家办事、为民服务、开放合作、表彰发布“五大模块”为举措……",
         "asks": [
             {
                 "ask_id": "plan",
@@ -463,7 +595,7 @@ def seed002_forward() -> dict:
         "unit_id": "gd-kx",
         "recipient_unit_ids": ["sz-kx", "gd-jxxh", "scut-kx"],
         "cover_note": "现将《中国科协办公厅关于印发〈2020年“全国科技工作者日”活动实施方案〉的通知》转发给你们，"
-                      "请于4月17日前报送特色亮点活动筹备方案。",
+        "请于4月17日前报送特色亮点活动筹备方案。",
         "deadlines": {"plan": deadline(2020, 4, 17), "summary": deadline(2020, 6, 12)},
         "routes": [{"unit_kind": kind, "to_unit_id": "gd-kx", "department": "组织联络部"} for kind in ORG_KINDS],
     }
@@ -488,7 +620,7 @@ def seed003_national() -> dict:
         "issuer_unit_ids": ["cast-bgt"],
         "recipient_unit_ids": ["cmes", "gd-kx", "qh-kx", "sn-kx", "thu-kx", "sinopec-kx"],
         "body": "2021年5月30日是第5个“全国科技工作者日”。中国科协制定了《2021年“全国科技工作者日”活动实施方案》，"
-                "现印发你们。\n二、节日主题\n众心向党，自立自强",
+        "现印发你们。\n二、节日主题\n众心向党，自立自强",
         "asks": [
             {
                 "ask_id": "plan",
@@ -514,10 +646,18 @@ def seed003_national() -> dict:
             },
         ],
         "contacts": [
-            {"name": name, "department": "中国科协培训和人才服务中心", "office_phone": "(010)68586651",
-             "email": "rczx@cast.org.cn"} for name in ("田鹏", "郑叶霞")
-        ] + [{"name": name, "department": "中国科协组织人事部", "office_phone": "(010)68578091"}
-             for name in ("付震宇", "宋维嘉")],
+            {
+                "name": name,
+                "department": "中国科协培训和人才服务中心",
+                "office_phone": "(010)68586651",
+                "email": "rczx@cast.org.cn",
+            }
+            for name in ("田鹏", "郑叶霞")
+        ]
+        + [
+            {"name": name, "department": "中国科协组织人事部", "office_phone": "(010)68578091"}
+            for name in ("付震宇", "宋维嘉")
+        ],
     }
 
 
@@ -540,8 +680,8 @@ def seed003_forward(attachments: list[dict] | None = None) -> dict:
         "doc_number": "青科协发〔2021〕15号",
         "title": "关于印发《2021年“全国科技工作者日”青海省活动方案》的通知",
         "cover_note": "省科协制定了《2021年“全国科技工作者日”青海省活动方案》，现印发给你们，"
-                      "请全省各级科协组织结合工作实际，精心谋划，认真制定工作方案，组织开展好节日相关活动。\n"
-                      "请各市州科协、高校科协、企业科协5月10日前上报活动联络员回执表和简要活动方案。",
+        "请全省各级科协组织结合工作实际，精心谋划，认真制定工作方案，组织开展好节日相关活动。\n"
+        "请各市州科协、高校科协、企业科协5月10日前上报活动联络员回执表和简要活动方案。",
         "deadlines": {"plan": deadline(2021, 5, 8), "summary": deadline(2021, 6, 18)},
         "unit_kinds": {"plan": ["机关部门"], "summary": ["机关部门"]},
         "routes": [{"unit_kind": "机关部门", "to_unit_id": "qh-kx", "department": "办公室"}],
@@ -592,7 +732,8 @@ QH_PLAN_TEXT = (
 
 async def seed003_attachment(client) -> dict:
     """Upload 附件1 of 青科协发〔2021〕15号 as the province (``client`` acts for qh-kx); the attachment to send."""
-    r = await client.post("/api/attachments",
-                          files={"file": (QH_PLAN_FILENAME, QH_PLAN_TEXT.encode("utf-8"), "text/plain")})
+    r = await client.post(
+        "/api/attachments", files={"file": (QH_PLAN_FILENAME, QH_PLAN_TEXT.encode("utf-8"), "text/plain")}
+    )
     assert r.status_code == 201, r.text
     return r.json()

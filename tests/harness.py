@@ -23,8 +23,8 @@ from pymongo import AsyncMongoClient
 from cascade.processes import Proc, free_port, nats_server_binary, start_ferretdb, start_service, wait_port
 from shared import subjects
 from shared.bus import request
-from shared.errors import Unavailable
 from shared.clock import Clock
+from shared.errors import Unavailable
 from shared.settings import SETTINGS_BY_SERVICE, ServiceSettings
 
 BACKEND = ("notices", "submissions", "notifications", "reports")
@@ -107,8 +107,12 @@ class TestNode:
         nc = await nats.connect(self.servers.nats_url)
         try:
             js = nc.jetstream()
-            for name in (subjects.events_stream(self.node_id), subjects.deadletter_stream(self.node_id),
-                         subjects.outbox_stream(self.node_id), subjects.work_stream(self.node_id)):
+            for name in (
+                subjects.events_stream(self.node_id),
+                subjects.deadletter_stream(self.node_id),
+                subjects.outbox_stream(self.node_id),
+                subjects.work_stream(self.node_id),
+            ):
                 with contextlib.suppress(Exception):
                     await js.delete_stream(name)
         finally:
@@ -184,10 +188,15 @@ async def api_token(http: httpx.AsyncClient, unit_id: str, *roles: str, name: st
 
     app = http.app  # type: ignore[attr-defined]
     _, raw = await app.state.tokens.create(
-        name=name or f"测试 {unit_id} {'/'.join(roles)}", unit_id=unit_id, roles=[Role(r) for r in roles],
-        created_by="test", now=app.state.clock.now(),
+        name=name or f"测试 {unit_id} {'/'.join(roles)}",
+        unit_id=unit_id,
+        roles=[Role(r) for r in roles],
+        created_by="test",
+        now=app.state.clock.now(),
     )
-    if "admin" in roles:  # like `cascade create-admin` on a node without org_unit_id: the first admin's unit is the node's
+    if (
+        "admin" in roles
+    ):  # like `cascade create-admin` on a node without org_unit_id: the first admin's unit is the node's
         await app.state.node_unit.claim(unit_id, by="test")
     return raw
 
@@ -198,13 +207,24 @@ async def as_role(http: httpx.AsyncClient, unit_id: str, *roles: str) -> httpx.A
     return _sibling(http, headers={"Authorization": f"Bearer {token}"})
 
 
-async def create_user(http: httpx.AsyncClient, username: str, unit_id: str, *roles: str,
-                      password: str = "correct horse battery", display_name: str | None = None,
-                      must_change_password: bool = False) -> dict:
+async def create_user(
+    http: httpx.AsyncClient,
+    username: str,
+    unit_id: str,
+    *roles: str,
+    password: str = "correct horse battery",
+    display_name: str | None = None,
+    must_change_password: bool = False,
+) -> dict:
     app = http.app  # type: ignore[attr-defined]
     user, _ = await app.state.accounts.create(
-        None, username=username, display_name=display_name or username, unit_id=unit_id, roles=list(roles),
-        password=password, must_change_password=must_change_password,
+        None,
+        username=username,
+        display_name=display_name or username,
+        unit_id=unit_id,
+        roles=list(roles),
+        password=password,
+        must_change_password=must_change_password,
     )
     return user
 

@@ -43,10 +43,26 @@ class MemoryCursor:
 class MemoryCollection:
     """The async methods the repositories call, each doing the mongomock call at once."""
 
-    _ASYNC = ("find_one", "insert_one", "insert_many", "update_one", "update_many", "replace_one", "delete_one",
-              "delete_many", "count_documents", "find_one_and_update", "find_one_and_replace",
-              "find_one_and_delete", "bulk_write", "create_index", "drop_index", "drop", "distinct",
-              "estimated_document_count")
+    _ASYNC = (
+        "find_one",
+        "insert_one",
+        "insert_many",
+        "update_one",
+        "update_many",
+        "replace_one",
+        "delete_one",
+        "delete_many",
+        "count_documents",
+        "find_one_and_update",
+        "find_one_and_replace",
+        "find_one_and_delete",
+        "bulk_write",
+        "create_index",
+        "drop_index",
+        "drop",
+        "distinct",
+        "estimated_document_count",
+    )
 
     def __init__(self, collection: Any) -> None:
         self._collection = collection

@@ -48,10 +48,21 @@ INDEXES = [*users.INDEXES, *sessions.INDEXES, *tokens.INDEXES, *audit.INDEXES]
 # The routers of the features, each route with a login (a route adds its role: core/deps.py), JSON then pages.
 PROTECTED_ROUTERS = (
     account_api.router,
-    notices_api.router, directory_api.router, submissions_api.router, statistics.api,
-    notifications_api.router, notifications_api.deliveries, admin_api.router, dead_letters.api,
-    notices_pages.router, directory_pages.router, submissions_pages.router, statistics.pages,
-    notifications_pages.router, admin_pages.router, dead_letters.pages,
+    notices_api.router,
+    directory_api.router,
+    submissions_api.router,
+    statistics.api,
+    notifications_api.router,
+    notifications_api.deliveries,
+    admin_api.router,
+    dead_letters.api,
+    notices_pages.router,
+    directory_pages.router,
+    submissions_pages.router,
+    statistics.pages,
+    notifications_pages.router,
+    admin_pages.router,
+    dead_letters.pages,
 )
 # The public ones: /login (account_pages.router serves it and checks the rest itself), /healthz, /static.
 PUBLIC_ROUTERS = (account_pages.router,)
@@ -73,8 +84,11 @@ def create_app(settings: GatewaySettings, backend: Backend | None = None, clock:
         await ensure_indexes(db, INDEXES)
         s = app.state
         s.audit = AuditLog(db, clock)
-        s.sessions = SessionStore(db, idle=timedelta(minutes=settings.session_idle_minutes),
-                                  max_age=timedelta(hours=settings.session_max_hours))
+        s.sessions = SessionStore(
+            db,
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            max_age=timedelta(hours=settings.session_max_hours),
+        )
         s.tokens = TokenStore(db)
         policy = Policy.of(settings)
         s.node_unit = NodeUnit(db, settings.org_unit_id)
@@ -88,8 +102,13 @@ def create_app(settings: GatewaySettings, backend: Backend | None = None, clock:
             await client.close()
 
     app = FastAPI(
-        title="Cascade", version="0.1.0", lifespan=lifespan, description="级联通知系统 HTTP API",
-        docs_url=None, redoc_url=None, openapi_url=None,  # served below, behind a login
+        title="Cascade",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="级联通知系统 HTTP API",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,  # served below, behind a login
     )
     app.state.settings = settings
     app.state.clock = clock
@@ -138,7 +157,9 @@ def create_app(settings: GatewaySettings, backend: Backend | None = None, clock:
     async def healthz() -> JSONResponse:
         services = await app.state.backend.health()
         ok = all(v == "ok" for v in services.values())
-        return JSONResponse({"status": "ok" if ok else "degraded", "services": services}, status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ok" if ok else "degraded", "services": services}, status_code=200 if ok else 503
+        )
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(login_required)])
     async def openapi() -> JSONResponse:
@@ -160,5 +181,6 @@ def create_app(settings: GatewaySettings, backend: Backend | None = None, clock:
 
 def problem(exc: DomainError, headers: dict | None = None) -> JSONResponse:
     loc = ["body", *exc.field.split(".")] if exc.field else ["body"]
-    return JSONResponse({"detail": [{"loc": loc, "msg": exc.message, "type": exc.code}]}, status_code=exc.status,
-                        headers=headers)
+    return JSONResponse(
+        {"detail": [{"loc": loc, "msg": exc.message, "type": exc.code}]}, status_code=exc.status, headers=headers
+    )

@@ -29,8 +29,17 @@ def _database(client: AsyncMongoClient, node_id: str) -> AsyncDatabase:
     return client[f"{node_id}_{GatewaySettings.service}"]
 
 
-async def create_user(mongo_url: str, node_id: str, *, admin_unit: str | None, username: str, unit_id: str,
-                      display_name: str, password: str, roles: list[str]) -> dict:
+async def create_user(
+    mongo_url: str,
+    node_id: str,
+    *,
+    admin_unit: str | None,
+    username: str,
+    unit_id: str,
+    display_name: str,
+    password: str,
+    roles: list[str],
+) -> dict:
     """A user made from the command line (no acting user), who need not change the password given.
 
     ``admin_unit`` is the node's configured ``org_unit_id``; without one, the
@@ -44,8 +53,15 @@ async def create_user(mongo_url: str, node_id: str, *, admin_unit: str | None, u
         await ensure_indexes(db, INDEXES)
         clock = SystemClock()
         accounts = Accounts(db, clock=clock, audit=AuditLog(db, clock), policy=Policy(admin_unit=admin_unit))
-        user, _ = await accounts.create(None, username=username, display_name=display_name, unit_id=unit_id,
-                                        roles=roles, password=password, must_change_password=False)
+        user, _ = await accounts.create(
+            None,
+            username=username,
+            display_name=display_name,
+            unit_id=unit_id,
+            roles=roles,
+            password=password,
+            must_change_password=False,
+        )
         return user
     finally:
         await client.close()

@@ -28,11 +28,21 @@ from . import handlers as h
 from .repository import INDEXES, NoticesRepository
 
 
-def create_app(settings: NoticesSettings, clock: Clock | None = None, *, broker: NatsBroker | None = None,
-               db: AsyncDatabase | None = None) -> FastStream:
+def create_app(
+    settings: NoticesSettings,
+    clock: Clock | None = None,
+    *,
+    broker: NatsBroker | None = None,
+    db: AsyncDatabase | None = None,
+) -> FastStream:
     svc = Service(settings, indexes=INDEXES, clock=clock, broker=broker, db=db)
-    d = h.Deps(svc=svc, repo=NoticesRepository(svc), settings=settings, clock=svc.clock,
-               blobs=BlobStore.of_node(settings.data_dir))
+    d = h.Deps(
+        svc=svc,
+        repo=NoticesRepository(svc),
+        settings=settings,
+        clock=svc.clock,
+        blobs=BlobStore.of_node(settings.data_dir),
+    )
 
     @svc.on_startup
     async def finish_interrupted_work() -> None:
@@ -44,23 +54,56 @@ def create_app(settings: NoticesSettings, clock: Clock | None = None, *, broker:
 
     svc.serve(Notices, h, d)
 
-    svc.consume(NoticeIssued, "inbox_issued", "Fill the inboxes of recipients hosted on this node",
-                h.on_notice_arrived, d)
-    svc.consume(NoticeForwarded, "inbox_forwarded", "Fill the inboxes of recipients of a forwarded notice",
-                h.on_notice_arrived, d)
-    svc.consume(NoticeAcknowledged, "receipts", "Record 签收 of notices issued on this node",
-                h.on_notice_acknowledged, d)
-    svc.consume(NoticeForwardReported, "forward_reports",
-                "Show the issuer a 转发 of its notice, made here or on a linked node", h.on_forward_reported, d)
-    svc.consume(NoticeUpstreamChanged, "upstream_changes",
-                "Flag a 转发 whose upstream was corrected or withdrawn; pass it on to the forwards made of it",
-                h.on_upstream_changed, d)
-    svc.consume(NoticeCorrected, "inbox_corrected", "Show recipients a 更正; flag notices forwarded from it",
-                h.on_notice_corrected, d)
-    svc.consume(NoticeWithdrawn, "inbox_withdrawn", "Show recipients a 撤回; flag notices forwarded from it",
-                h.on_notice_withdrawn, d)
+    svc.consume(
+        NoticeIssued, "inbox_issued", "Fill the inboxes of recipients hosted on this node", h.on_notice_arrived, d
+    )
+    svc.consume(
+        NoticeForwarded,
+        "inbox_forwarded",
+        "Fill the inboxes of recipients of a forwarded notice",
+        h.on_notice_arrived,
+        d,
+    )
+    svc.consume(
+        NoticeAcknowledged, "receipts", "Record 签收 of notices issued on this node", h.on_notice_acknowledged, d
+    )
+    svc.consume(
+        NoticeForwardReported,
+        "forward_reports",
+        "Show the issuer a 转发 of its notice, made here or on a linked node",
+        h.on_forward_reported,
+        d,
+    )
+    svc.consume(
+        NoticeUpstreamChanged,
+        "upstream_changes",
+        "Flag a 转发 whose upstream was corrected or withdrawn; pass it on to the forwards made of it",
+        h.on_upstream_changed,
+        d,
+    )
+    svc.consume(
+        NoticeCorrected,
+        "inbox_corrected",
+        "Show recipients a 更正; flag notices forwarded from it",
+        h.on_notice_corrected,
+        d,
+    )
+    svc.consume(
+        NoticeWithdrawn,
+        "inbox_withdrawn",
+        "Show recipients a 撤回; flag notices forwarded from it",
+        h.on_notice_withdrawn,
+        d,
+    )
     # Files across links (shared/file_sync.py).
     svc.consume(BlobWanted, "files_wanted", "Send a file a linked node lacks, in pieces", file_sync.on_wanted, d)
-    svc.consume(BlobChunk, "files_received", "Put together a file sent by a linked node", file_sync.on_chunk, d,
-                batch_size=8, transient=True)
+    svc.consume(
+        BlobChunk,
+        "files_received",
+        "Put together a file sent by a linked node",
+        file_sync.on_chunk,
+        d,
+        batch_size=8,
+        transient=True,
+    )
     return svc.build()

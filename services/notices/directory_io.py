@@ -33,7 +33,16 @@ CONTACT_LABELS = {
     "email": "邮箱",
     "address": "地址",
 }
-UNIT_COLUMNS = ("unit_id", "name", "kind", "parent_id", "node_id", "runs_own_node", "departments", "doc_number_template")
+UNIT_COLUMNS = (
+    "unit_id",
+    "name",
+    "kind",
+    "parent_id",
+    "node_id",
+    "runs_own_node",
+    "departments",
+    "doc_number_template",
+)
 UNIT_LABELS = {
     "unit_id": "单位编号",
     "name": "单位名称",
@@ -206,8 +215,10 @@ def parse_yaml(text: str) -> tuple[list[ParsedRow], list[RowError]]:
         if not isinstance(item, dict):
             errors.append(RowError(line, None, "每个单位应为一个映射（unit_id: …）"))
             continue
-        raw = {k: ("" if v is None else v) if k in ("parent_id", "node_id", "doc_number_template") else v
-               for k, v in item.items()}
+        raw = {
+            k: ("" if v is None else v) if k in ("parent_id", "node_id", "doc_number_template") else v
+            for k, v in item.items()
+        }
         unit = _validate(line, raw, errors)
         if unit is not None:
             rows.append(ParsedRow(line, unit))
@@ -243,8 +254,14 @@ def to_csv(docs: list[dict]) -> str:
     writer.writerow(header)
     for u in units:
         row = [
-            u["unit_id"], u["name"], u["kind"], u["parent_id"] or "", u["node_id"] or "",
-            "是" if u["runs_own_node"] else "否", ";".join(u["departments"]), u["doc_number_template"] or "",
+            u["unit_id"],
+            u["name"],
+            u["kind"],
+            u["parent_id"] or "",
+            u["node_id"] or "",
+            "是" if u["runs_own_node"] else "否",
+            ";".join(u["departments"]),
+            u["doc_number_template"] or "",
         ]
         for n in range(n_contacts):
             contact = u["contacts"][n] if n < len(u["contacts"]) else {}

@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-
 from shared.clock import is_working_day, local_text
 from shared.contracts.notices import CorrectNotice, UpsertUnit
 from shared.errors import Invalid
@@ -89,8 +88,13 @@ def unit_ref(doc: dict, node: str) -> UnitRef:
 
 
 def check_recipients(
-    requested: list[str], known: dict[str, UnitRef], *, issuers: Iterable[str] = (), field: str = "recipient_unit_ids",
-    reachable_nodes: Iterable[str] | None = None, refused: dict[str, tuple[str, str]] | None = None,
+    requested: list[str],
+    known: dict[str, UnitRef],
+    *,
+    issuers: Iterable[str] = (),
+    field: str = "recipient_unit_ids",
+    reachable_nodes: Iterable[str] | None = None,
+    refused: dict[str, tuple[str, str]] | None = None,
 ) -> list[UnitRef]:
     """Every recipient must be in the directory and not an issuer; duplicates are dropped, order kept.
 
@@ -118,8 +122,11 @@ def check_recipients(
         if unit_id in issuer_ids:
             raise Invalid(f"发文单位不能同时是收文单位：{unit.name}", field=f"{field}.{i}", code="issuer_is_recipient")
         if reachable is not None and unit.node_id not in reachable:
-            raise Invalid(f"收文单位所在节点（{unit.node_id}）未与本节点连接：{unit.name}", field=f"{field}.{i}",
-                          code="unlinked_node")
+            raise Invalid(
+                f"收文单位所在节点（{unit.node_id}）未与本节点连接：{unit.name}",
+                field=f"{field}.{i}",
+                code="unlinked_node",
+            )
         out.append(unit)
     return out
 
@@ -179,8 +186,9 @@ def check_routes(routes: Sequence[Route], units: dict[str, dict], *, field: str)
         kinds.add(route.unit_kind)
         unit = units.get(route.to_unit_id)
         if unit is None:
-            raise Invalid(f"报送对象单位不存在：{route.to_unit_id}", field=f"{field}.{j}.to_unit_id",
-                          code="unknown_route_unit")
+            raise Invalid(
+                f"报送对象单位不存在：{route.to_unit_id}", field=f"{field}.{j}.to_unit_id", code="unknown_route_unit"
+            )
         departments = unit.get("departments") or []
         if departments and route.department not in departments:
             raise Invalid(

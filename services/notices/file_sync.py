@@ -31,10 +31,18 @@ async def on_wanted(event: BlobWanted, d) -> int:
     pieces = 0
     for offset in range(0, size, BLOB_CHUNK_BYTES):
         data = await asyncio.to_thread(d.blobs.read, event.sha256, offset, BLOB_CHUNK_BYTES)
-        await d.svc.publish(BlobChunk(
-            event_id=event_id("chunk", event.sha256, to, offset), occurred_at=now, origin_node=d.node,
-            sha256=event.sha256, size=size, offset=offset, data=base64.b64encode(data).decode("ascii"),
-        ), dest=to)
+        await d.svc.publish(
+            BlobChunk(
+                event_id=event_id("chunk", event.sha256, to, offset),
+                occurred_at=now,
+                origin_node=d.node,
+                sha256=event.sha256,
+                size=size,
+                offset=offset,
+                data=base64.b64encode(data).decode("ascii"),
+            ),
+            dest=to,
+        )
         pieces += 1
     return pieces
 

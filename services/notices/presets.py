@@ -16,16 +16,26 @@ def plan_fields(per_item_chars: int = 500) -> list[FormField]:
     return [
         FormField(key="host_unit", label="主办单位名称", type=FieldType.text, max_chars=100),
         FormField(key="activity", label="主题活动名称", type=FieldType.text, max_chars=100),
-        FormField(key="modules", label="主题活动模块", type=FieldType.multi_choice, options=FIVE_MODULES,
-                  help="请在相应模块划√，可多选"),
+        FormField(
+            key="modules",
+            label="主题活动模块",
+            type=FieldType.multi_choice,
+            options=FIVE_MODULES,
+            help="请在相应模块划√，可多选",
+        ),
         FormField(key="organizer", label="承办单位名称", type=FieldType.text, max_chars=100, required=False),
         FormField(key="planned_date", label="拟举办时间", type=FieldType.date, required=False),
         FormField(key="place", label="拟举办地点", type=FieldType.text, max_chars=100, required=False),
         FormField(key="audience", label="面向群体", type=FieldType.multi_choice, options=AUDIENCES, required=False),
         FormField(key="scale", label="预计活动规模（人）", type=FieldType.number, min_value=0, required=False),
         FormField(key="contact", label="主办单位联系人", type=FieldType.contact),
-        FormField(key="plan", label="工作方案", type=FieldType.text, max_chars=per_item_chars,
-                  help="工作思路、实施举措，时间、地点、人员、主题、主要安排、预期成效等要素"),
+        FormField(
+            key="plan",
+            label="工作方案",
+            type=FieldType.text,
+            max_chars=per_item_chars,
+            help="工作思路、实施举措，时间、地点、人员、主题、主要安排、预期成效等要素",
+        ),
         FormField(key="stamped", label="盖章PDF版和word版", type=FieldType.file, accept=["pdf", "doc", "docx"]),
     ]
 
@@ -42,8 +52,9 @@ def liaison_fields() -> list[FormField]:
 def summary_fields(max_chars: int = 3000) -> list[FormField]:
     return [
         FormField(key="summary", label="总结报告", type=FieldType.text, max_chars=max_chars),
-        FormField(key="stamped", label="盖章PDF版和word版", type=FieldType.file, accept=["pdf", "doc", "docx"],
-                  required=False),
+        FormField(
+            key="stamped", label="盖章PDF版和word版", type=FieldType.file, accept=["pdf", "doc", "docx"], required=False
+        ),
     ]
 
 
@@ -63,7 +74,13 @@ def templates() -> list[dict]:
         ("media", AskKind.media, "影像资料", 1, 10, media_fields()),
     ]
     return [
-        {"template_id": tid, "kind": kind.value, "title": title, "min_items": lo, "max_items": hi,
-         "fields": [f.model_dump(mode="json") for f in fields]}
+        {
+            "template_id": tid,
+            "kind": kind.value,
+            "title": title,
+            "min_items": lo,
+            "max_items": hi,
+            "fields": [f.model_dump(mode="json") for f in fields],
+        }
         for tid, kind, title, lo, hi, fields in entries
     ]

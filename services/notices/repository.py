@@ -27,9 +27,9 @@ from pymongo import ASCENDING, DESCENDING, ReplaceOne
 from pymongo.errors import DuplicateKeyError
 
 from shared import outbox
+from shared.paging import PageQuery, Segment, read_page
 from shared.schemas import NoticeSnapshot, UnitRef
 from shared.service import Service
-from shared.paging import PageQuery, Segment, read_page
 from shared.storage import Index, insert_if_absent, insert_many_idempotent, migrate_once, upsert
 
 INDEXES = [
@@ -48,8 +48,18 @@ INDEXES = [
 ]
 
 # What a 发文 row shows of a notice; the rest of the document (body, recipients) stays in the store.
-LIST_FIELDS = {"doc_number": 1, "title": 1, "issuers": 1, "issued_at": 1, "recipient_count": 1, "kind": 1,
-               "status": 1, "parent_notice_id": 1, "upstream_change": 1, "revision": 1}
+LIST_FIELDS = {
+    "doc_number": 1,
+    "title": 1,
+    "issuers": 1,
+    "issued_at": 1,
+    "recipient_count": 1,
+    "kind": 1,
+    "status": 1,
+    "parent_notice_id": 1,
+    "upstream_change": 1,
+    "revision": 1,
+}
 
 log = logging.getLogger("cascade.notices")
 
@@ -64,8 +74,19 @@ class NoticesRepository:
 
     def __getattr__(self, name: str):
         # self.units, self.notices, … are the collections of the same name.
-        if name in ("units", "imports", "notices", "counters", "inbox", "sent", "receipts", "tracking", "upstream",
-                    "attachments", "uploads"):
+        if name in (
+            "units",
+            "imports",
+            "notices",
+            "counters",
+            "inbox",
+            "sent",
+            "receipts",
+            "tracking",
+            "upstream",
+            "attachments",
+            "uploads",
+        ):
             return self.svc.db[name]
         raise AttributeError(name)
 
@@ -89,15 +110,19 @@ class NoticesRepository:
         """The whole directory: pickers and exports (it grows with the organisation, not with history)."""
         return [d async for d in self.units.find({}).sort("_id", ASCENDING)]
 
-    async def units_page(self, pq: PageQuery, *, kind: str | None = None, parent_id: str | None = None,
-                         ) -> tuple[list[dict], bool, int | None]:
+    async def units_page(
+        self,
+        pq: PageQuery,
+        *,
+        kind: str | None = None,
+        parent_id: str | None = None,
+    ) -> tuple[list[dict], bool, int | None]:
         query: dict = {}
         if kind:
             query["kind"] = kind
         if parent_id:
             query["parent_id"] = parent_id
-        return await read_page(self.units, [Segment(query, [("name", ASCENDING), ("_id", ASCENDING)], count=True)],
-                               pq)
+        return await read_page(self.units, [Segment(query, [("name", ASCENDING), ("_id", ASCENDING)], count=True)], pq)
 
     async def children_of(self, unit_id: str) -> list[str]:
         return [d["_id"] async for d in self.units.find({"parent_id": unit_id}, {"_id": 1})]
@@ -199,23 +224,38 @@ class NoticesRepository:
 
     async def list_sent(self, notice: dict, year: int) -> None:
         """List a notice made here under each of its issuer units (发文); a second time changes nothing."""
-        await insert_many_idempotent(self.sent, [
-            {"_id": f"{notice['_id']}:{unit_id}", "notice_id": notice["_id"], "unit_id": unit_id,
-             "issued_at": notice["issued_at"], "year": year}
-            for unit_id in notice["issuer_unit_ids"]
-        ])
+        await insert_many_idempotent(
+            self.sent,
+            [
+                {
+                    "_id": f"{notice['_id']}:{unit_id}",
+                    "notice_id": notice["_id"],
+                    "unit_id": unit_id,
+                    "issued_at": notice["issued_at"],
+                    "year": year,
+                }
+                for unit_id in notice["issuer_unit_ids"]
+            ],
+        )
 
-    async def issued_by(self, unit_id: str | None, pq: PageQuery, year: int | None = None,
-                        ) -> tuple[list[dict], bool, int | None]:
+    async def issued_by(
+        self,
+        unit_id: str | None,
+        pq: PageQuery,
+        year: int | None = None,
+    ) -> tuple[list[dict], bool, int | None]:
         """A page of the notices a unit issued (alone or jointly) or forwarded, newest first; every unit's
         for ``unit_id=None``."""
         if unit_id is None:
-            return await read_page(self.notices, [Segment({"origin": "local"}, [("issued_at", DESCENDING)])], pq,
-                                   projection=LIST_FIELDS)
+            return await read_page(
+                self.notices, [Segment({"origin": "local"}, [("issued_at", DESCENDING)])], pq, projection=LIST_FIELDS
+            )
         query = {"unit_id": unit_id, **({"year": year} if year else {})}
         entries, more, total = await read_page(self.sent, [Segment(query, [("issued_at", DESCENDING)])], pq)
-        found = {d["_id"]: d async for d in self.notices.find({"_id": {"$in": [e["notice_id"] for e in entries]}},
-                                                              LIST_FIELDS)}
+        found = {
+            d["_id"]: d
+            async for d in self.notices.find({"_id": {"$in": [e["notice_id"] for e in entries]}}, LIST_FIELDS)
+        }
         return [found[e["notice_id"]] for e in entries if e["notice_id"] in found], more, total
 
     async def get_notice(self, notice_id: str) -> dict | None:
@@ -230,8 +270,9 @@ class NoticesRepository:
 
     # ------------------------------------------------------------ inbox
 
-    async def deliver_to_inbox(self, notice: NoticeSnapshot, units: list[UnitRef], kind: str, at: datetime,
-                               year: int) -> int:
+    async def deliver_to_inbox(
+        self, notice: NoticeSnapshot, units: list[UnitRef], kind: str, at: datetime, year: int
+    ) -> int:
         """One entry per recipient, in one insert_many with deterministic ``_id``s (a redelivery inserts nothing)."""
         deadlines = [a.deadline for a in notice.asks]
         docs = [
@@ -261,27 +302,38 @@ class NoticesRepository:
     async def inbox_entry(self, notice_id: str, unit_id: str) -> dict | None:
         return await self.inbox.find_one({"_id": inbox_id(notice_id, unit_id)})
 
-    async def inbox_page(self, unit_id: str, pq: PageQuery, year: int | None = None,
-                         ) -> tuple[list[dict], bool, int | None]:
+    async def inbox_page(
+        self,
+        unit_id: str,
+        pq: PageQuery,
+        year: int | None = None,
+    ) -> tuple[list[dict], bool, int | None]:
         """A page of a unit's 收文: what it has not signed first (counted: it is the work outstanding), then the
         rest, each newest first."""
         base = {"unit_id": unit_id, **({"year": year} if year else {})}
         newest = [("issued_at", DESCENDING)]
-        return await read_page(self.inbox, [Segment({**base, "signed": False}, newest, count=True),
-                                            Segment({**base, "signed": True}, newest)],
-                               pq, projection={outbox.FIELD: 0})
+        return await read_page(
+            self.inbox,
+            [Segment({**base, "signed": False}, newest, count=True), Segment({**base, "signed": True}, newest)],
+            pq,
+            projection={outbox.FIELD: 0},
+        )
 
     async def mark_inbox(self, notice_id: str, fields: dict) -> None:
         """Every entry of a notice on this node (a correction or withdrawal): one update, no per-unit writes."""
         await self.inbox.update_many({"notice_id": notice_id}, {"$set": fields})
 
-    async def mark_acknowledged(self, notice_id: str, unit_id: str, at: datetime, by: str, pending: list[dict]) -> dict | None:
+    async def mark_acknowledged(
+        self, notice_id: str, unit_id: str, at: datetime, by: str, pending: list[dict]
+    ) -> dict | None:
         """Set the receipt on the inbox entry, with its events in the same write; None if it was already set."""
         entry_id = inbox_id(notice_id, unit_id)
         result = await self.inbox.update_one(
             {"_id": entry_id, "acknowledged_at": None},
-            {"$set": {"acknowledged_at": at, "acknowledged_by": by, "signed": True},
-             "$push": {outbox.FIELD: {"$each": pending}}},
+            {
+                "$set": {"acknowledged_at": at, "acknowledged_by": by, "signed": True},
+                "$push": {outbox.FIELD: {"$each": pending}},
+            },
         )
         if result.modified_count != 1:
             return None
@@ -298,26 +350,32 @@ class NoticesRepository:
 
     async def upgrade(self, year_of: Callable[[datetime], int]) -> bool:
         """Data written before 收文, 发文 and 签收 were read page by page (a node upgraded in place), once."""
+
         async def run() -> None:
             # Documents without the fields a notice always has are not notices' (nothing to do for them).
             async for e in self.inbox.find({"signed": {"$exists": False}}, {"acknowledged_at": 1, "issued_at": 1}):
                 if e.get("issued_at") is not None:
-                    await self.inbox.update_one({"_id": e["_id"]}, {"$set": {
-                        "signed": e.get("acknowledged_at") is not None, "year": year_of(e["issued_at"])}})
-            async for n in self.notices.find({"origin": "local"}, {"issuer_unit_ids": 1, "issued_at": 1,
-                                                                   "recipient_unit_ids": 1}):
+                    await self.inbox.update_one(
+                        {"_id": e["_id"]},
+                        {"$set": {"signed": e.get("acknowledged_at") is not None, "year": year_of(e["issued_at"])}},
+                    )
+            async for n in self.notices.find(
+                {"origin": "local"}, {"issuer_unit_ids": 1, "issued_at": 1, "recipient_unit_ids": 1}
+            ):
                 if n.get("issued_at") is None or not n.get("issuer_unit_ids"):
                     continue
                 await self.list_sent(n, year_of(n["issued_at"]))
-                await self.notices.update_one({"_id": n["_id"]},
-                                              {"$set": {"recipient_count": len(n.get("recipient_unit_ids", []))}})
+                await self.notices.update_one(
+                    {"_id": n["_id"]}, {"$set": {"recipient_count": len(n.get("recipient_unit_ids", []))}}
+                )
             async for t in self.tracking.find({"acks": {"$exists": True}}):
                 for unit_id, ack in t.get("acks", {}).items():
                     await self.record_receipt(t["_id"], unit_id, {"signed": True, "acknowledged": ack})
                 for unit_id, links in t.get("forwarded", {}).items():
                     await self.record_receipt(t["_id"], unit_id, {f"forwarded.{k}": v for k, v in links.items()})
-                await self.tracking.replace_one({"_id": t["_id"]},
-                                                {"_id": t["_id"], "acknowledged": len(t.get("acks", {}))})
+                await self.tracking.replace_one(
+                    {"_id": t["_id"]}, {"_id": t["_id"], "acknowledged": len(t.get("acks", {}))}
+                )
 
         return await migrate_once(self.svc.db, "paged_lists", run)
 
@@ -325,8 +383,9 @@ class NoticesRepository:
 
     async def record_receipt(self, notice_id: str, unit_id: str, fields: dict) -> None:
         """``$set`` on the recipient's own receipt document: commutes with its other fields and other units'."""
-        await upsert(self.receipts, f"{notice_id}:{unit_id}",
-                     {"$set": {"notice_id": notice_id, "unit_id": unit_id, **fields}})
+        await upsert(
+            self.receipts, f"{notice_id}:{unit_id}", {"$set": {"notice_id": notice_id, "unit_id": unit_id, **fields}}
+        )
 
     async def count_signed(self, notice_id: str) -> None:
         """Bring the notice's count of 签收 up to date, after a receipt was recorded.

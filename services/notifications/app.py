@@ -23,11 +23,21 @@ from .repository import INDEXES, DeliveriesRepository
 from .sending import Senders, SendJob
 
 
-def create_app(settings: NotificationsSettings, clock: Clock | None = None, *, broker: NatsBroker | None = None,
-               db: AsyncDatabase | None = None) -> FastStream:
+def create_app(
+    settings: NotificationsSettings,
+    clock: Clock | None = None,
+    *,
+    broker: NatsBroker | None = None,
+    db: AsyncDatabase | None = None,
+) -> FastStream:
     svc = Service(settings, indexes=INDEXES, clock=clock, broker=broker, db=db)
-    d = h.Deps(repo=DeliveriesRepository(svc), settings=settings, clock=svc.clock, senders=Senders(settings),
-               queue_work=svc.queue_work)
+    d = h.Deps(
+        repo=DeliveriesRepository(svc),
+        settings=settings,
+        clock=svc.clock,
+        senders=Senders(settings),
+        queue_work=svc.queue_work,
+    )
 
     @svc.on_startup
     async def migrate() -> None:
@@ -36,18 +46,27 @@ def create_app(settings: NotificationsSettings, clock: Clock | None = None, *, b
     svc.serve(Notifications, h, d)
 
     # Who gets told: deliveries recorded as pending, queued as sending jobs.
-    svc.consume(NoticeIssued, "deliveries_issued", "Tell each recipient contact hosted here about a new notice",
-                h.on_notice, d)
-    svc.consume(NoticeForwarded, "deliveries_forwarded", "Tell each recipient contact about a forwarded notice",
-                h.on_notice, d)
+    svc.consume(
+        NoticeIssued, "deliveries_issued", "Tell each recipient contact hosted here about a new notice", h.on_notice, d
+    )
+    svc.consume(
+        NoticeForwarded, "deliveries_forwarded", "Tell each recipient contact about a forwarded notice", h.on_notice, d
+    )
     svc.consume(NoticeCorrected, "deliveries_corrected", "Tell the recipients hosted here about a 更正", h.on_notice, d)
-    svc.consume(NoticeWithdrawn, "deliveries_withdrawn", "Tell the recipients hosted here about a 撤回",
-                h.on_withdrawn, d)
-    svc.consume(DeadlineApproaching, "deliveries_approaching", "Remind (or chase) units that have not submitted",
-                h.on_deadline, d)
+    svc.consume(
+        NoticeWithdrawn, "deliveries_withdrawn", "Tell the recipients hosted here about a 撤回", h.on_withdrawn, d
+    )
+    svc.consume(
+        DeadlineApproaching,
+        "deliveries_approaching",
+        "Remind (or chase) units that have not submitted",
+        h.on_deadline,
+        d,
+    )
     svc.consume(DeadlineMissed, "deliveries_missed", "Tell units that missed a deadline", h.on_deadline, d)
-    svc.consume(SubmissionReturned, "deliveries_returned", "Tell a unit its submission was returned (退回)",
-                h.on_returned, d)
+    svc.consume(
+        SubmissionReturned, "deliveries_returned", "Tell a unit its submission was returned (退回)", h.on_returned, d
+    )
 
     # Sending: jobs the handlers above queued, taken by one replica each.
     @svc.on_work("send", "Send a job's e-mails, SMS and chat messages; record how each ended")

@@ -164,21 +164,51 @@ class Messages:
             for i, contact in enumerate(unit.contacts):
                 for channel in channels_for(contact, contact_channels):
                     subject, body = self.render(cause, channel, unit.name, contact.get("name") or "")
-                    docs.append(self._doc(cause, unit, channel, delivery_id(cause.event_id, unit.unit_id, i, channel),
-                                          contact.get("name") or "",
-                                          contact["email"] if channel == "email" else contact["mobile"],
-                                          subject, body, now))
+                    docs.append(
+                        self._doc(
+                            cause,
+                            unit,
+                            channel,
+                            delivery_id(cause.event_id, unit.unit_id, i, channel),
+                            contact.get("name") or "",
+                            contact["email"] if channel == "email" else contact["mobile"],
+                            subject,
+                            body,
+                            now,
+                        )
+                    )
         if "chat" in self.enabled and units:
             # One message to the group for all the units concerned, not one per unit: a liaisons' group
             # would drown (and a webhook allows about 20 messages a minute).
             group = Recipient(GROUP_ID, group_name([u.name for u in units]))
             subject, body = self.render(cause, "chat", group.name, "")
-            docs.append(self._doc(cause, group, "chat", delivery_id(cause.event_id, GROUP_ID, "all", "chat"),
-                                  "", self.channels["chat"]["webhook_url"], subject, body, now))
+            docs.append(
+                self._doc(
+                    cause,
+                    group,
+                    "chat",
+                    delivery_id(cause.event_id, GROUP_ID, "all", "chat"),
+                    "",
+                    self.channels["chat"]["webhook_url"],
+                    subject,
+                    body,
+                    now,
+                )
+            )
         return docs
 
-    def _doc(self, cause: Cause, unit: Recipient, channel: str, _id: str, contact_name: str, address: str,
-             subject: str, body: str, now: datetime) -> dict:
+    def _doc(
+        self,
+        cause: Cause,
+        unit: Recipient,
+        channel: str,
+        _id: str,
+        contact_name: str,
+        address: str,
+        subject: str,
+        body: str,
+        now: datetime,
+    ) -> dict:
         doc = {
             "_id": _id,
             "cause_event_id": cause.event_id,
@@ -209,8 +239,15 @@ class Messages:
         return doc
 
 
-def notice_deliveries(event_id: str, notice_id: str, title: str, units: list[UnitRef], reason: str,
-                      now: datetime | None = None, messages: Messages | None = None) -> list[dict]:
+def notice_deliveries(
+    event_id: str,
+    notice_id: str,
+    title: str,
+    units: list[UnitRef],
+    reason: str,
+    now: datetime | None = None,
+    messages: Messages | None = None,
+) -> list[dict]:
     """Deliveries of a notice event to its recipients, with the default templates unless ``messages`` says."""
     messages = messages or Messages(default_channels(), {})
     variables = {"notice_title": title}
@@ -230,8 +267,13 @@ def contact_fingerprint(name: str, node_id: str, contacts: list[dict]) -> tuple:
 
 def contact_doc(unit: UnitRef, as_of: datetime) -> dict:
     """A unit's entry in the contacts read model, keyed by the unit's id."""
-    return {"_id": unit.unit_id, "name": unit.name, "node_id": unit.node_id,
-            "contacts": [c.model_dump() for c in unit.contacts], "as_of": as_of}
+    return {
+        "_id": unit.unit_id,
+        "name": unit.name,
+        "node_id": unit.node_id,
+        "contacts": [c.model_dump() for c in unit.contacts],
+        "as_of": as_of,
+    }
 
 
 def notice_doc(notice, kind: str) -> dict:
@@ -251,6 +293,7 @@ def notice_doc(notice, kind: str) -> dict:
 
 # ---------------------------------------------------------------- how sending went
 
+
 def shown_address(delivery: Mapping[str, Any]) -> str:
     """Where a message went, as users may see it: a webhook's key (its query) stays with the admin."""
     address = delivery.get("address") or ""
@@ -264,11 +307,17 @@ PROBLEMS_SHOWN = 20  # on the notice page; the delivery log has them all, a page
 def delivery_row(d: Mapping[str, Any]) -> dict:
     """A delivery as the log shows it: its fields, where it went (as users may see it) and the labels."""
     out = {k: v for k, v in d.items() if not k.startswith("_")}
-    out.update(id=d["_id"], address=shown_address(d), status=d.get("status", "pending"),
-               status_label=STATUS_LABELS.get(d.get("status", "pending"), d.get("status", "")),
-               cause_label=tpl.CAUSE_LABELS.get(d.get("reason", ""), d.get("reason", "")),
-               channel_label=tpl.CHANNEL_LABELS.get(d.get("channel", ""), d.get("channel", "")),
-               error=d.get("error", ""), attempts=d.get("attempts", 0), sent_at=d.get("sent_at"))
+    out.update(
+        id=d["_id"],
+        address=shown_address(d),
+        status=d.get("status", "pending"),
+        status_label=STATUS_LABELS.get(d.get("status", "pending"), d.get("status", "")),
+        cause_label=tpl.CAUSE_LABELS.get(d.get("reason", ""), d.get("reason", "")),
+        channel_label=tpl.CHANNEL_LABELS.get(d.get("channel", ""), d.get("channel", "")),
+        error=d.get("error", ""),
+        attempts=d.get("attempts", 0),
+        sent_at=d.get("sent_at"),
+    )
     return out
 
 
@@ -286,26 +335,48 @@ def delivery_summary(counted: Iterable[Mapping[str, Any]], problems: Iterable[Ma
         n = {s: int((c.get("counts") or {}).get(s, 0)) for s in STATUS_LABELS}
         if not sum(n.values()):
             continue
-        rows.append({"cause": c["cause"], "cause_label": tpl.CAUSE_LABELS.get(c["cause"], c["cause"]),
-                     "channel": c["channel"], "channel_label": tpl.CHANNEL_LABELS.get(c["channel"], c["channel"]),
-                     **n})
+        rows.append(
+            {
+                "cause": c["cause"],
+                "cause_label": tpl.CAUSE_LABELS.get(c["cause"], c["cause"]),
+                "channel": c["channel"],
+                "channel_label": tpl.CHANNEL_LABELS.get(c["channel"], c["channel"]),
+                **n,
+            }
+        )
         total += sum(n.values())
         sent += n["sent"]
         if n["skipped"]:
             reason = c.get("skipped_reason") or ""
             skipped[reason] = skipped.get(reason, 0) + n["skipped"]
-    shown = [{
-        "unit_id": d["unit_id"], "unit_name": d.get("unit_name") or d["unit_id"],
-        "contact_name": d.get("contact_name", ""), "channel": d["channel"],
-        "channel_label": tpl.CHANNEL_LABELS.get(d["channel"], d["channel"]),
-        "cause_label": tpl.CAUSE_LABELS.get(d["reason"], d["reason"]), "address": shown_address(d),
-        "status": d["status"], "status_label": STATUS_LABELS[d["status"]], "error": d.get("error", ""),
-        "attempts": d.get("attempts", 0)} for d in problems]
+    shown = [
+        {
+            "unit_id": d["unit_id"],
+            "unit_name": d.get("unit_name") or d["unit_id"],
+            "contact_name": d.get("contact_name", ""),
+            "channel": d["channel"],
+            "channel_label": tpl.CHANNEL_LABELS.get(d["channel"], d["channel"]),
+            "cause_label": tpl.CAUSE_LABELS.get(d["reason"], d["reason"]),
+            "address": shown_address(d),
+            "status": d["status"],
+            "status_label": STATUS_LABELS[d["status"]],
+            "error": d.get("error", ""),
+            "attempts": d.get("attempts", 0),
+        }
+        for d in problems
+    ]
     order = {c: i for i, c in enumerate(tpl.CAUSES)}
-    rows.sort(key=lambda r: (order.get(r["cause"], 99), tpl.CHANNELS.index(r["channel"])
-                             if r["channel"] in tpl.CHANNELS else 9))
+    rows.sort(
+        key=lambda r: (
+            order.get(r["cause"], 99),
+            tpl.CHANNELS.index(r["channel"]) if r["channel"] in tpl.CHANNELS else 9,
+        )
+    )
     return {
-        "total": total, "sent": sent, "rows": rows, "problems": shown,
+        "total": total,
+        "sent": sent,
+        "rows": rows,
+        "problems": shown,
         "problems_total": sum(r["failed"] + r["retrying"] for r in rows),
         "skipped": [{"reason": k, "count": v} for k, v in skipped.items()],
         "status_labels": STATUS_LABELS,

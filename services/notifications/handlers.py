@@ -31,7 +31,6 @@ from shared.contracts.notifications import (
     UpdateTemplate,
 )
 from shared.errors import Forbidden, Invalid
-from shared.paging import Page, page_of
 from shared.events import (
     DeadlineApproaching,
     DeadlineMissed,
@@ -41,6 +40,7 @@ from shared.events import (
     NoticeWithdrawn,
     SubmissionReturned,
 )
+from shared.paging import Page, page_of
 from shared.schemas import Role
 from shared.settings import NotificationsSettings
 
@@ -49,8 +49,14 @@ from . import templates as tpl
 from .repository import OPEN, DeliveriesRepository
 from .sending import RETRY, OutgoingMessage, Senders, SendJob
 
-CHANGED_LABELS = {"title": "标题", "body": "正文", "cover_note": "转发说明", "asks": "报送要求", "contacts": "联系方式",
-                  "attachments": "附件"}
+CHANGED_LABELS = {
+    "title": "标题",
+    "body": "正文",
+    "cover_note": "转发说明",
+    "asks": "报送要求",
+    "contacts": "联系方式",
+    "attachments": "附件",
+}
 
 
 @dataclass
@@ -74,8 +80,11 @@ def node_admin(actor: Actor | None) -> Actor:
 
 
 def stamp(actor: Actor | None, d: Deps) -> dict:
-    return {"updated_at": d.clock.now(), "updated_by": actor.display_name if actor else "", "updated_by_id":
-            actor.user_id if actor else ""}
+    return {
+        "updated_at": d.clock.now(),
+        "updated_by": actor.display_name if actor else "",
+        "updated_by_id": actor.user_id if actor else "",
+    }
 
 
 # ---------------------------------------------------------------- channels
@@ -131,9 +140,17 @@ def _entry(cause: str, channel: str, stored: dict | None) -> dict:
 
 async def templates(q: TemplateQuery, d: Deps) -> Templates:
     stored = await d.repo.templates()
-    return Templates.model_validate({"items": [_entry(cause, channel, stored.get(f"{cause}:{channel}"))
-                                               for cause in tpl.CAUSES if q.cause in (None, cause)
-                                               for channel in tpl.CHANNELS if q.channel in (None, channel)]})
+    return Templates.model_validate(
+        {
+            "items": [
+                _entry(cause, channel, stored.get(f"{cause}:{channel}"))
+                for cause in tpl.CAUSES
+                if q.cause in (None, cause)
+                for channel in tpl.CHANNELS
+                if q.channel in (None, channel)
+            ]
+        }
+    )
 
 
 async def get_template(cause: str, channel: str, d: Deps) -> dict:
@@ -143,8 +160,16 @@ async def get_template(cause: str, channel: str, d: Deps) -> dict:
 async def update_template(cmd: UpdateTemplate, d: Deps) -> Template:
     actor = node_admin(cmd.actor)
     tpl.check_pair(cmd.cause, cmd.channel, cmd.subject, cmd.body)
-    await d.repo.save_template({"_id": f"{cmd.cause}:{cmd.channel}", "cause": cmd.cause, "channel": cmd.channel,
-                                "subject": cmd.subject, "body": cmd.body, **stamp(actor, d)})
+    await d.repo.save_template(
+        {
+            "_id": f"{cmd.cause}:{cmd.channel}",
+            "cause": cmd.cause,
+            "channel": cmd.channel,
+            "subject": cmd.subject,
+            "body": cmd.body,
+            **stamp(actor, d),
+        }
+    )
     return Template.model_validate(await get_template(cmd.cause, cmd.channel, d))
 
 
@@ -163,13 +188,19 @@ async def preview_template(cmd: PreviewTemplate, d: Deps) -> Preview:
     sample = tpl.SAMPLES[cmd.cause]
     messages = domain.Messages(await channel_settings(d), {cmd.channel: (subject, body)}, enabled=list(tpl.CHANNELS))
     cause = domain.Cause("preview", cmd.cause, None, sample)
-    subject_text, body_text = messages.render(cause, cmd.channel, sample["unit_name"],
-                                              sample["contact_name"] if cmd.channel != "chat" else "")
+    subject_text, body_text = messages.render(
+        cause, cmd.channel, sample["unit_name"], sample["contact_name"] if cmd.channel != "chat" else ""
+    )
     if cmd.channel == "sms":
         signature = (await channel_settings(d))["sms"].get("signature")
         body_text = f"【{signature}】{body_text}" if signature else body_text
-    return Preview(cause=cmd.cause, channel=cmd.channel, subject=subject_text if cmd.channel != "sms" else "",
-                   body=body_text, sample=sample)
+    return Preview(
+        cause=cmd.cause,
+        channel=cmd.channel,
+        subject=subject_text if cmd.channel != "sms" else "",
+        body=body_text,
+        sample=sample,
+    )
 
 
 # ---------------------------------------------------------------- deliveries
@@ -181,8 +212,7 @@ async def _messages(cause: str, d: Deps) -> tuple[domain.Messages, dict]:
     return domain.Messages(chan, {c: (t["subject"], t["body"]) for c, t in stored.items()}), chan
 
 
-async def _deliver(cause: domain.Cause, recipients: list[domain.Recipient], d: Deps,
-                   messages: domain.Messages) -> int:
+async def _deliver(cause: domain.Cause, recipients: list[domain.Recipient], d: Deps, messages: domain.Messages) -> int:
     """Record the deliveries of a cause and queue them for sending.
 
     A redelivered event makes the same deliveries and jobs (ids from the
@@ -202,16 +232,25 @@ async def _deliver(cause: domain.Cause, recipients: list[domain.Recipient], d: D
         else:
             sendable.append(doc)
     size = d.settings.send_batch_size
-    jobs = [sendable[i:i + size] for i in range(0, len(sendable), size)]
+    jobs = [sendable[i : i + size] for i in range(0, len(sendable), size)]
     for n, job in enumerate(jobs):
         for doc in job:
             doc["job_id"] = f"{cause.event_id}:send:{n}"
     new = await d.repo.record(docs)
     for job in jobs:
         job_id = job[0]["job_id"]
-        await d.queue_work("send", SendJob(job_id=job_id, cause_event_id=cause.event_id, due_at=now,
-                                           notice_id=cause.notice_id, cause=cause.type,
-                                           messages=[OutgoingMessage.of(doc) for doc in job]), job_id)
+        await d.queue_work(
+            "send",
+            SendJob(
+                job_id=job_id,
+                cause_event_id=cause.event_id,
+                due_at=now,
+                notice_id=cause.notice_id,
+                cause=cause.type,
+                messages=[OutgoingMessage.of(doc) for doc in job],
+            ),
+            job_id,
+        )
     if cause.notice_id:
         for channel in dict.fromkeys(doc["channel"] for doc in docs):
             await d.repo.recount(cause.notice_id, cause.type, channel)
@@ -223,8 +262,9 @@ async def _deliver(cause: domain.Cause, recipients: list[domain.Recipient], d: D
 
 async def deliveries(q: DeliveriesQuery, d: Deps) -> Page[Delivery]:
     """A page of a notice's delivery log, in the order the messages were made, with the clerk's filters."""
-    docs, more, total = await d.repo.page(q.notice_id, q.page, channel=q.channel, status=q.status, cause=q.cause,
-                                          unit_id=q.unit_id)
+    docs, more, total = await d.repo.page(
+        q.notice_id, q.page, channel=q.channel, status=q.status, cause=q.cause, unit_id=q.unit_id
+    )
     return page_of([Delivery.model_validate(domain.delivery_row(x)) for x in docs], q.page, more, total)
 
 
@@ -239,8 +279,11 @@ async def deliveries_summary(q: NoticeQuery, d: Deps) -> SendingSummary:
     notice_id = q.notice_id
     counted = await d.repo.counted(notice_id)
     kept = sum(sum(c["counts"].values()) for c in counted)
-    recheck = counted if kept != await d.repo.total(notice_id) else [
-        c for c in counted if any(c["counts"].get(s) for s in OPEN)]
+    recheck = (
+        counted
+        if kept != await d.repo.total(notice_id)
+        else [c for c in counted if any(c["counts"].get(s) for s in OPEN)]
+    )
     for c in recheck:
         c["counts"], c["skipped_reason"] = await d.repo.count(notice_id, c["cause"], c["channel"])
     problems = await d.repo.of_status(notice_id, "failed", domain.PROBLEMS_SHOWN)
@@ -272,8 +315,12 @@ async def send(job: SendJob, d: Deps) -> None:
         if r.status != RETRY:
             changes[i] = {"status": r.status, "error": r.error, "sent_at": now, "attempts": attempts}
         elif give_up:
-            changes[i] = {"status": "failed", "error": f"{d.settings.send_give_up_hours:g} 小时内未能发送：{r.error}",
-                          "sent_at": now, "attempts": attempts}
+            changes[i] = {
+                "status": "failed",
+                "error": f"{d.settings.send_give_up_hours:g} 小时内未能发送：{r.error}",
+                "sent_at": now,
+                "attempts": attempts,
+            }
         else:
             changes[i] = {"status": "retrying", "error": r.error, "attempts": attempts}
     await d.repo.settle(changes)
@@ -315,8 +362,11 @@ async def on_notice(event: NoticeIssued | NoticeForwarded | NoticeCorrected, d: 
 
 async def _known_units(unit_ids: list[str], d: Deps) -> list[domain.Recipient]:
     """Units named by an event, with the contacts last seen in a notice to them; those hosted here only."""
-    return [domain.Recipient.from_doc(doc) for doc in await d.repo.units(list(dict.fromkeys(unit_ids)))
-            if doc.get("node_id") == d.node]
+    return [
+        domain.Recipient.from_doc(doc)
+        for doc in await d.repo.units(list(dict.fromkeys(unit_ids)))
+        if doc.get("node_id") == d.node
+    ]
 
 
 async def _notice_variables(notice_id: str, event: Any, chan: dict, d: Deps) -> tuple[dict, dict]:

@@ -42,8 +42,9 @@ INDEXES = [
     Index("deliveries", [("notice_id", ASCENDING), ("channel", ASCENDING), ("_id", ASCENDING)]),
     Index("deliveries", [("notice_id", ASCENDING), ("reason", ASCENDING), ("_id", ASCENDING)]),
     Index("deliveries", [("notice_id", ASCENDING), ("unit_id", ASCENDING), ("_id", ASCENDING)]),
-    Index("deliveries", [("notice_id", ASCENDING), ("reason", ASCENDING), ("channel", ASCENDING),
-                         ("status", ASCENDING)]),
+    Index(
+        "deliveries", [("notice_id", ASCENDING), ("reason", ASCENDING), ("channel", ASCENDING), ("status", ASCENDING)]
+    ),
     Index("delivery_counts", [("notice_id", ASCENDING)]),
 ]
 CHANNELS_ID = "channels"
@@ -85,8 +86,16 @@ class DeliveriesRepository:
     async def record(self, docs: list[dict]) -> int:
         return await insert_many_idempotent(self.deliveries, docs)
 
-    async def page(self, notice_id: str, pq: PageQuery, *, channel: str | None = None, status: str | None = None,
-                   cause: str | None = None, unit_id: str | None = None) -> tuple[list[dict], bool, int | None]:
+    async def page(
+        self,
+        notice_id: str,
+        pq: PageQuery,
+        *,
+        channel: str | None = None,
+        status: str | None = None,
+        cause: str | None = None,
+        unit_id: str | None = None,
+    ) -> tuple[list[dict], bool, int | None]:
         """A page of a notice's delivery log in ``_id`` order, filtered; counted (a notice bounds it)."""
         query = {"notice_id": notice_id}
         for field, value in (("status", status), ("channel", channel), ("reason", cause), ("unit_id", unit_id)):
@@ -111,15 +120,18 @@ class DeliveriesRepository:
         for _ in range(2):
             try:
                 doc = await self.db["send_jobs"].find_one_and_update(
-                    {"_id": job_id}, {"$inc": {"attempts": 1}}, upsert=True, return_document=ReturnDocument.AFTER)
+                    {"_id": job_id}, {"$inc": {"attempts": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+                )
                 return doc["attempts"]
             except DuplicateKeyError:  # two replicas made the job's document at once: count on the one made
                 continue
         raise RetryLater(f"could not count an attempt at {job_id}")
 
     async def decided(self, delivery_ids: list[str]) -> set[str]:
-        return {d["_id"] async for d in self.deliveries.find(
-            {"_id": {"$in": delivery_ids}, "status": {"$nin": OPEN}}, {"_id": 1})}
+        return {
+            d["_id"]
+            async for d in self.deliveries.find({"_id": {"$in": delivery_ids}, "status": {"$nin": OPEN}}, {"_id": 1})
+        }
 
     async def settle(self, changes: dict[str, dict]) -> None:
         """Move deliveries on (delivery id → fields with their new ``status``), each only from pending or
@@ -127,7 +139,8 @@ class DeliveriesRepository:
         if changes:
             await self.deliveries.bulk_write(
                 [UpdateOne({"_id": i, "status": {"$in": OPEN}}, {"$set": fields}) for i, fields in changes.items()],
-                ordered=False)
+                ordered=False,
+            )
 
     # ------------------------------------------------------------ counts
 
@@ -149,8 +162,14 @@ class DeliveriesRepository:
             stored = await self.counts.find_one({"_id": _id}, {"version": 1})
             version = stored["version"] if stored else 0
             counts, skipped = await self.count(notice_id, cause, channel)
-            doc = {"notice_id": notice_id, "cause": cause, "channel": channel, "counts": counts,
-                   "skipped_reason": skipped, "version": version + 1}
+            doc = {
+                "notice_id": notice_id,
+                "cause": cause,
+                "channel": channel,
+                "counts": counts,
+                "skipped_reason": skipped,
+                "version": version + 1,
+            }
             try:
                 if stored is None:
                     await self.counts.insert_one({"_id": _id, **doc})
@@ -216,8 +235,12 @@ class DeliveriesRepository:
         if not fresh:
             return
         contacts = self.db["contacts"]
-        stored = {d["_id"]: d async for d in contacts.find({"_id": {"$in": list(fresh)}},
-                                                          {"name": 1, "node_id": 1, "contacts": 1, "as_of": 1})}
+        stored = {
+            d["_id"]: d
+            async for d in contacts.find(
+                {"_id": {"$in": list(fresh)}}, {"name": 1, "node_id": 1, "contacts": 1, "as_of": 1}
+            )
+        }
         new = [doc for unit_id, doc in fresh.items() if unit_id not in stored]
         if new:
             try:
@@ -229,8 +252,9 @@ class DeliveriesRepository:
                     stored[new[e["index"]]["_id"]] = {}
         for unit_id, old in stored.items():
             doc = fresh[unit_id]
-            if old and domain.contact_fingerprint(old.get("name"), old.get("node_id"), old.get("contacts") or []) \
-                    == domain.contact_fingerprint(doc["name"], doc["node_id"], doc["contacts"]):
+            if old and domain.contact_fingerprint(
+                old.get("name"), old.get("node_id"), old.get("contacts") or []
+            ) == domain.contact_fingerprint(doc["name"], doc["node_id"], doc["contacts"]):
                 continue
             await contacts.replace_one({"_id": unit_id, "$or": [{"as_of": {"$lte": as_of}}, {"as_of": None}]}, doc)
 
@@ -248,8 +272,9 @@ class DeliveriesRepository:
         notices = self.db["notices"]
         if await insert_if_absent(notices, doc):
             return
-        await notices.replace_one({"_id": doc["_id"], "$or": [{"revision": {"$lt": doc["revision"]}},
-                                                              {"revision": None}]}, doc)
+        await notices.replace_one(
+            {"_id": doc["_id"], "$or": [{"revision": {"$lt": doc["revision"]}}, {"revision": None}]}, doc
+        )
 
     async def notice(self, notice_id: str) -> dict | None:
         return await self.db["notices"].find_one({"_id": notice_id})
@@ -264,15 +289,17 @@ class DeliveriesRepository:
             return
         pairs: set[tuple[str, str, str]] = set()
         batch: list[dict] = []
-        async for d in self.deliveries.find({"status": {"$exists": False}}, {"notice_id": 1, "reason": 1,
-                                                                            "channel": 1, "job_id": 1}):
+        async for d in self.deliveries.find(
+            {"status": {"$exists": False}}, {"notice_id": 1, "reason": 1, "channel": 1, "job_id": 1}
+        ):
             batch.append(d)
             if len(batch) == 500:
                 pairs |= await self._fold(batch)
                 batch = []
         pairs |= await self._fold(batch)
-        async for d in self.deliveries.find({"status": "skipped", "notice_id": {"$ne": None}},
-                                            {"notice_id": 1, "reason": 1, "channel": 1}):
+        async for d in self.deliveries.find(
+            {"status": "skipped", "notice_id": {"$ne": None}}, {"notice_id": 1, "reason": 1, "channel": 1}
+        ):
             pairs.add((d["notice_id"], d["reason"], d["channel"]))
         for notice_id, cause, channel in pairs:
             if not await self.counts.find_one({"_id": counts_id(notice_id, cause, channel)}, {"_id": 1}):
@@ -290,8 +317,12 @@ class DeliveriesRepository:
         for d in docs:
             outcome, retry = outcomes.get(d["_id"]), retries.get(d.get("job_id"))
             if outcome:
-                fields = {"status": outcome["status"], "error": outcome.get("error", ""), "sent_at": outcome["at"],
-                          "attempts": outcome.get("attempts", 1)}
+                fields = {
+                    "status": outcome["status"],
+                    "error": outcome.get("error", ""),
+                    "sent_at": outcome["at"],
+                    "attempts": outcome.get("attempts", 1),
+                }
             elif retry:
                 fields = {"status": "retrying", "error": retry["error"], "attempts": retry["attempts"]}
             else:

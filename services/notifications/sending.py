@@ -56,8 +56,10 @@ class OutgoingMessage(Wire):
 
     @classmethod
     def of(cls, delivery: dict) -> "OutgoingMessage":
-        return cls(**{k: delivery.get(k) for k in cls.model_fields if delivery.get(k) is not None}
-                   | {"delivery_id": delivery["_id"]})
+        return cls(
+            **{k: delivery.get(k) for k in cls.model_fields if delivery.get(k) is not None}
+            | {"delivery_id": delivery["_id"]}
+        )
 
 
 class SendJob(Wire):
@@ -66,8 +68,11 @@ class SendJob(Wire):
     job_id: str
     cause_event_id: str
     due_at: AwareDatetime = Field(description="when the deliveries were made; past send_give_up_hours they fail")
-    notice_id: str | None = Field(default=None, description="the notice and cause of its deliveries, whose counts "
-                                  "it keeps; absent in a job of an older version (then read from a delivery)")
+    notice_id: str | None = Field(
+        default=None,
+        description="the notice and cause of its deliveries, whose counts "
+        "it keeps; absent in a job of an older version (then read from a delivery)",
+    )
     cause: str = ""
     messages: list[OutgoingMessage]
 
@@ -110,8 +115,9 @@ def send_emails(settings: NotificationsSettings, messages: list[OutgoingMessage]
     timeout = settings.send_timeout_seconds
     try:
         if settings.smtp_security == "tls":
-            smtp = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=timeout,
-                                    context=ssl.create_default_context())
+            smtp = smtplib.SMTP_SSL(
+                settings.smtp_host, settings.smtp_port, timeout=timeout, context=ssl.create_default_context()
+            )
         else:
             smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
         with smtp:

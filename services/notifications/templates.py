@@ -65,16 +65,29 @@ COMMON = {
 }
 VARIABLES: dict[str, dict[str, str]] = {
     "notice.issued": {**COMMON, "ask_count": "报送要求的项数", "earliest_deadline": "最早的报送截止时间（无则为空）"},
-    "notice.forwarded": {**COMMON, "ask_count": "报送要求的项数", "earliest_deadline": "最早的报送截止时间（无则为空）",
-                         "original_title": "上级来文（原文）标题"},
+    "notice.forwarded": {
+        **COMMON,
+        "ask_count": "报送要求的项数",
+        "earliest_deadline": "最早的报送截止时间（无则为空）",
+        "original_title": "上级来文（原文）标题",
+    },
     "notice.corrected": {**COMMON, "reason": "更正原因", "changed": "更正的内容（如 标题、报送要求）"},
     "notice.withdrawn": {**COMMON, "reason": "撤回原因"},
-    "deadline.approaching": {**COMMON, "ask_title": "报送要求名称", "deadline": "截止时间",
-                             "manual": "是否为人工催办（真/假，用于 {% if manual %}）",
-                             "note": "催办说明（人工催办时填写，可能为空）"},
+    "deadline.approaching": {
+        **COMMON,
+        "ask_title": "报送要求名称",
+        "deadline": "截止时间",
+        "manual": "是否为人工催办（真/假，用于 {% if manual %}）",
+        "note": "催办说明（人工催办时填写，可能为空）",
+    },
     "deadline.missed": {**COMMON, "ask_title": "报送要求名称", "deadline": "截止时间"},
-    "submission.returned": {**COMMON, "ask_title": "报送要求名称", "reason": "退回原因", "revision": "被退回的版本号",
-                            "returned_by": "退回人"},
+    "submission.returned": {
+        **COMMON,
+        "ask_title": "报送要求名称",
+        "reason": "退回原因",
+        "revision": "被退回的版本号",
+        "returned_by": "退回人",
+    },
 }
 
 _SAMPLE_COMMON = {
@@ -87,15 +100,29 @@ _SAMPLE_COMMON = {
 }
 SAMPLES: dict[str, dict[str, Any]] = {
     "notice.issued": {**_SAMPLE_COMMON, "ask_count": 1, "earliest_deadline": "2020-06-10 23:59"},
-    "notice.forwarded": {**_SAMPLE_COMMON, "ask_count": 2, "earliest_deadline": "2020-06-10 23:59",
-                         "original_title": "中国科协 科技部关于开展2020年“全国科技工作者日”活动的通知"},
+    "notice.forwarded": {
+        **_SAMPLE_COMMON,
+        "ask_count": 2,
+        "earliest_deadline": "2020-06-10 23:59",
+        "original_title": "中国科协 科技部关于开展2020年“全国科技工作者日”活动的通知",
+    },
     "notice.corrected": {**_SAMPLE_COMMON, "reason": "截止时间提前", "changed": "报送要求"},
     "notice.withdrawn": {**_SAMPLE_COMMON, "reason": "另行通知"},
-    "deadline.approaching": {**_SAMPLE_COMMON, "ask_title": "活动总结报告", "deadline": "2020-06-10 23:59",
-                             "manual": True, "note": "请抓紧报送"},
+    "deadline.approaching": {
+        **_SAMPLE_COMMON,
+        "ask_title": "活动总结报告",
+        "deadline": "2020-06-10 23:59",
+        "manual": True,
+        "note": "请抓紧报送",
+    },
     "deadline.missed": {**_SAMPLE_COMMON, "ask_title": "活动总结报告", "deadline": "2020-06-10 23:59"},
-    "submission.returned": {**_SAMPLE_COMMON, "ask_title": "活动总结报告", "reason": "请补充活动照片",
-                            "revision": 1, "returned_by": "雷晶"},
+    "submission.returned": {
+        **_SAMPLE_COMMON,
+        "ask_title": "活动总结报告",
+        "reason": "请补充活动照片",
+        "revision": 1,
+        "returned_by": "雷晶",
+    },
 }
 
 # ---------------------------------------------------------------- defaults (zh-CN)
@@ -138,7 +165,8 @@ DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
         "【通知更正】{{ notice_title }}",
         "{{ contact_name }}：\n\n{{ issuer_name }}更正了通知《{{ notice_title }}》（{{ doc_number }}）"
         "{% if changed %}，更正内容：{{ changed }}{% endif %}。\n更正原因：{{ reason }}\n\n请以更正后的通知为准。"
-        + _LINK + _SIGN_OFF,
+        + _LINK
+        + _SIGN_OFF,
     ),
     ("notice.corrected", "sms"): (
         "",
@@ -164,7 +192,9 @@ DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
     ("deadline.approaching", "email"): (
         "{% if manual %}【催办】{% else %}【报送提醒】{% endif %}{{ notice_title }}：{{ ask_title }}",
         "{{ contact_name }}：\n\n《{{ notice_title }}》（{{ doc_number }}）要求的“{{ ask_title }}”将于 {{ deadline }} 截止，"
-        "{{ unit_name }}尚未报送，请抓紧报送。{% if note %}\n{{ issuer_name }}说明：{{ note }}{% endif %}" + _LINK + _SIGN_OFF,
+        "{{ unit_name }}尚未报送，请抓紧报送。{% if note %}\n{{ issuer_name }}说明：{{ note }}{% endif %}"
+        + _LINK
+        + _SIGN_OFF,
     ),
     ("deadline.approaching", "sms"): (
         "",
@@ -194,7 +224,8 @@ DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
         "【退回修改】{{ ask_title }}",
         "{{ contact_name }}：\n\n{{ unit_name }}针对《{{ notice_title }}》报送的“{{ ask_title }}”（第 {{ revision }} 版）"
         "被退回{% if returned_by %}（{{ returned_by }}）{% endif %}。\n退回原因：{{ reason }}\n\n请修改后重新报送。"
-        + _LINK + _SIGN_OFF,
+        + _LINK
+        + _SIGN_OFF,
     ),
     ("submission.returned", "sms"): (
         "",
@@ -211,17 +242,55 @@ DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
 FILTERS = frozenset({"default", "d", "truncate", "trim", "upper", "lower", "length"})
 TESTS = frozenset({"defined", "undefined", "none", "true", "false", "string", "number"})
 ALLOWED_NODES = (
-    nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name, nodes.Const, nodes.If, nodes.CondExpr,
-    nodes.And, nodes.Or, nodes.Not, nodes.Compare, nodes.Operand, nodes.Concat, nodes.Filter, nodes.Test,
+    nodes.Template,
+    nodes.Output,
+    nodes.TemplateData,
+    nodes.Name,
+    nodes.Const,
+    nodes.If,
+    nodes.CondExpr,
+    nodes.And,
+    nodes.Or,
+    nodes.Not,
+    nodes.Compare,
+    nodes.Operand,
+    nodes.Concat,
+    nodes.Filter,
+    nodes.Test,
     nodes.Keyword,
 )
 CONSTRUCT_NAMES = {
-    "For": "循环（for）", "Assign": "赋值（set）", "AssignBlock": "赋值（set）", "Macro": "宏（macro）",
-    "CallBlock": "call", "Call": "函数调用", "Include": "include", "Import": "import", "FromImport": "import",
-    "Extends": "extends", "Block": "block", "With": "with", "FilterBlock": "filter 块", "Getattr": "属性访问（.）",
-    "Getitem": "下标访问（[]）", "Slice": "切片", "Mul": "乘法", "Pow": "乘方", "Add": "加法", "Sub": "减法",
-    "Div": "除法", "FloorDiv": "除法", "Mod": "取余", "Neg": "负号", "Pos": "正号", "List": "列表", "Tuple": "元组",
-    "Dict": "字典", "ExprStmt": "do", "Scope": "scope", "ScopedEvalContextModifier": "autoescape",
+    "For": "循环（for）",
+    "Assign": "赋值（set）",
+    "AssignBlock": "赋值（set）",
+    "Macro": "宏（macro）",
+    "CallBlock": "call",
+    "Call": "函数调用",
+    "Include": "include",
+    "Import": "import",
+    "FromImport": "import",
+    "Extends": "extends",
+    "Block": "block",
+    "With": "with",
+    "FilterBlock": "filter 块",
+    "Getattr": "属性访问（.）",
+    "Getitem": "下标访问（[]）",
+    "Slice": "切片",
+    "Mul": "乘法",
+    "Pow": "乘方",
+    "Add": "加法",
+    "Sub": "减法",
+    "Div": "除法",
+    "FloorDiv": "除法",
+    "Mod": "取余",
+    "Neg": "负号",
+    "Pos": "正号",
+    "List": "列表",
+    "Tuple": "元组",
+    "Dict": "字典",
+    "ExprStmt": "do",
+    "Scope": "scope",
+    "ScopedEvalContextModifier": "autoescape",
     "EvalContextModifier": "autoescape",
 }
 
@@ -245,22 +314,32 @@ def check(cause: str, source: str, field: str) -> None:
     try:
         ast = ENV.parse(source)
     except TemplateError as exc:
-        raise Invalid(f"模板语法错误（第 {getattr(exc, 'lineno', 1) or 1} 行）：{exc.message or exc}", field=field,
-                      code="template_syntax") from exc
+        raise Invalid(
+            f"模板语法错误（第 {getattr(exc, 'lineno', 1) or 1} 行）：{exc.message or exc}",
+            field=field,
+            code="template_syntax",
+        ) from exc
     for node in ast.find_all(nodes.Node):
         if not isinstance(node, ALLOWED_NODES):
             name = type(node).__name__
-            raise Invalid(f"模板中不能使用{CONSTRUCT_NAMES.get(name, name)}；只能使用变量、过滤器和 if 条件",
-                          field=field, code="template_construct")
+            raise Invalid(
+                f"模板中不能使用{CONSTRUCT_NAMES.get(name, name)}；只能使用变量、过滤器和 if 条件",
+                field=field,
+                code="template_construct",
+            )
         if isinstance(node, nodes.Filter) and node.name not in FILTERS:
-            raise Invalid(f"未知的过滤器：{node.name}（可用：{'、'.join(sorted(FILTERS))}）", field=field,
-                          code="template_filter")
+            raise Invalid(
+                f"未知的过滤器：{node.name}（可用：{'、'.join(sorted(FILTERS))}）", field=field, code="template_filter"
+            )
         if isinstance(node, nodes.Test) and node.name not in TESTS:
             raise Invalid(f"未知的判断：{node.name}", field=field, code="template_test")
     unknown = sorted(find_undeclared_variables(ast) - set(VARIABLES[cause]))
     if unknown:
-        raise Invalid(f"模板中有未知变量：{'、'.join(unknown)}（可用：{'、'.join(VARIABLES[cause])}）", field=field,
-                      code="template_variable")
+        raise Invalid(
+            f"模板中有未知变量：{'、'.join(unknown)}（可用：{'、'.join(VARIABLES[cause])}）",
+            field=field,
+            code="template_variable",
+        )
     try:
         _compiled(source).render(SAMPLES[cause])
     except Exception as exc:  # the sandbox's SecurityError, a filter's TypeError…: the admin's template, not us
@@ -299,5 +378,7 @@ def check_pair(cause: str, channel: str, subject: str, body: str) -> None:
 
 
 def render_pair(cause: str, channel: str, subject: str, body: str, context: Mapping[str, Any]) -> tuple[str, str]:
-    return (render(subject, context, one_line=True, limit=SUBJECT_MAX),
-            render(body, context, limit=RENDERED_MAX[channel]))
+    return (
+        render(subject, context, one_line=True, limit=SUBJECT_MAX),
+        render(body, context, limit=RENDERED_MAX[channel]),
+    )

@@ -50,8 +50,15 @@ def row_key(row: str) -> tuple[str, int, str]:
 
 
 def asks_fields(asks: list[Ask]) -> dict:
-    return {a.ask_id: {"title": a.title, "kind": a.kind.value, "deadline": a.deadline,
-                       "unit_kinds": [k.value for k in a.unit_kinds]} for a in asks}
+    return {
+        a.ask_id: {
+            "title": a.title,
+            "kind": a.kind.value,
+            "deadline": a.deadline,
+            "unit_kinds": [k.value for k in a.unit_kinds],
+        }
+        for a in asks
+    }
 
 
 def notice_fields(notice: NoticeSnapshot, tz: str) -> dict:
@@ -94,8 +101,13 @@ def withdrawal_fields(event: NoticeWithdrawn) -> dict:
 
 
 def chase_fields(event: DeadlineApproaching) -> dict:
-    return {f"chases.{event.ask_id}.{event.event_id}": {"at": event.occurred_at, "manual": event.manual,
-                                                        "units": len(event.pending_unit_ids)}}
+    return {
+        f"chases.{event.ask_id}.{event.event_id}": {
+            "at": event.occurred_at,
+            "manual": event.manual,
+            "units": len(event.pending_unit_ids),
+        }
+    }
 
 
 def recipient_count(header: dict) -> int:
@@ -153,14 +165,24 @@ def submission_state(event: PlanSubmitted | ReportCompiled | SubmissionReviewed)
     """Which part of a unit's entry for an ask (``subs.<ask>.<part>``) one event sets, for which revision, to what."""
     if isinstance(event, PlanSubmitted | ReportCompiled):
         at = event.submitted_at if isinstance(event, PlanSubmitted) else event.compiled_at
-        return "submitted", event.revision, {
-            "submitted_at": at, "late": event.late, "items": len(event.items),
-            "compiled": isinstance(event, ReportCompiled), "to_unit_id": event.to_unit_id,
-            "department": event.department,
-        }
+        return (
+            "submitted",
+            event.revision,
+            {
+                "submitted_at": at,
+                "late": event.late,
+                "items": len(event.items),
+                "compiled": isinstance(event, ReportCompiled),
+                "to_unit_id": event.to_unit_id,
+                "department": event.department,
+            },
+        )
     status = "accepted" if isinstance(event, SubmissionAccepted) else "returned"
-    return "reviewed", event.revision, {"status": status, "reviewed_at": event.reviewed_at,
-                                        "reason": getattr(event, "reason", None)}
+    return (
+        "reviewed",
+        event.revision,
+        {"status": status, "reviewed_at": event.reviewed_at, "reason": getattr(event, "reason", None)},
+    )
 
 
 def unit_state(entry: dict) -> dict:
@@ -169,8 +191,12 @@ def unit_state(entry: dict) -> dict:
     if not sub and not rev:
         return {"status": "pending", "revision": 0}
     decided = rev.get("revision", 0) >= sub.get("revision", 0)
-    return {**sub, **(rev if decided else {}), "status": rev["status"] if decided else "submitted",
-            "revision": max(sub.get("revision", 0), rev.get("revision", 0))}
+    return {
+        **sub,
+        **(rev if decided else {}),
+        "status": rev["status"] if decided else "submitted",
+        "revision": max(sub.get("revision", 0), rev.get("revision", 0)),
+    }
 
 
 def recipients_of(units: list[dict]) -> list[dict]:
@@ -224,21 +250,46 @@ def completeness_view(header: dict, units: list[dict]) -> dict:
             if not owes(ask, u):
                 continue
             s = unit_state((u.get("subs") or {}).get(ask_id, {}))
-            rows.append({"unit_id": u["unit_id"], "name": u["name"], "kind": u["kind"], "node_id": u["node_id"],
-                         "status": s.get("status", "pending"), "revision": s.get("revision", 0),
-                         "submitted_at": s.get("submitted_at"), "late": s.get("late", False),
-                         "compiled": s.get("compiled", False), "items": s.get("items", 0),
-                         "reviewed_at": s.get("reviewed_at"), "reason": s.get("reason")})
+            rows.append(
+                {
+                    "unit_id": u["unit_id"],
+                    "name": u["name"],
+                    "kind": u["kind"],
+                    "node_id": u["node_id"],
+                    "status": s.get("status", "pending"),
+                    "revision": s.get("revision", 0),
+                    "submitted_at": s.get("submitted_at"),
+                    "late": s.get("late", False),
+                    "compiled": s.get("compiled", False),
+                    "items": s.get("items", 0),
+                    "reviewed_at": s.get("reviewed_at"),
+                    "reason": s.get("reason"),
+                }
+            )
         order = {"pending": 0, "returned": 1, "submitted": 2, "accepted": 3}
         rows.sort(key=lambda row: (order[row["status"]], row["unit_id"]))
         counts = {k: sum(1 for row in rows if row["status"] == k) for k in order}
         chases = sorted(header.get("chases", {}).get(ask_id, {}).values(), key=lambda c: c["at"])
-        asks.append({"ask_id": ask_id, **ask, "owed": len(rows), **counts,
-                     "late": sum(1 for row in rows if row["late"]), "chases": chases, "units": rows})
+        asks.append(
+            {
+                "ask_id": ask_id,
+                **ask,
+                "owed": len(rows),
+                **counts,
+                "late": sum(1 for row in rows if row["late"]),
+                "chases": chases,
+                "units": rows,
+            }
+        )
     asks.sort(key=lambda a: (a["deadline"], a["ask_id"]))
     head = header_view(header)
-    return {"notice_id": head["notice_id"], "doc_number": head["doc_number"], "title": head["title"],
-            "status": head["status"], "asks": asks}
+    return {
+        "notice_id": head["notice_id"],
+        "doc_number": head["doc_number"],
+        "title": head["title"],
+        "status": head["status"],
+        "asks": asks,
+    }
 
 
 # ---------------------------------------------------------------- 办理情况统计 (one row per recipient unit)

@@ -34,9 +34,12 @@ class Reports:
         if isinstance(event, NoticeCorrected):
             await self.repo.set_notice(notice.notice_id, notice.revision, domain.correction_fields(event, self.tz))
         else:
-            await self.repo.set_notice(notice.notice_id, notice.revision, {**domain.notice_fields(notice, self.tz),
-                                                                           "status": "issued"},
-                                       domain.part_fields(event.part, len(notice.recipients)))
+            await self.repo.set_notice(
+                notice.notice_id,
+                notice.revision,
+                {**domain.notice_fields(notice, self.tz), "status": "issued"},
+                domain.part_fields(event.part, len(notice.recipients)),
+            )
         docs = [domain.unit_fields(notice, r, self.tz) for r in notice.recipients]
         await self.repo.fan_out(docs)
         if isinstance(event, NoticeCorrected) and event.changed and "asks" not in event.changed:
@@ -79,17 +82,20 @@ class Reports:
 
     async def notice_status(self, q: NoticeQuery) -> NoticeStatus:
         header = await self.notice(q.notice_id)
-        return NoticeStatus.model_validate(domain.status_view(header, await self.repo.units_of(q.notice_id,
-                                                                                               {"subs": 0})))
+        return NoticeStatus.model_validate(
+            domain.status_view(header, await self.repo.units_of(q.notice_id, {"subs": 0}))
+        )
 
     async def completeness(self, q: NoticeQuery) -> Completeness:
         header = await self.notice(q.notice_id)
-        return Completeness.model_validate(domain.completeness_view(header, await self.repo.units_of(q.notice_id,
-                                                                                                     {"ack": 0})))
+        return Completeness.model_validate(
+            domain.completeness_view(header, await self.repo.units_of(q.notice_id, {"ack": 0}))
+        )
 
     async def unit_statistics(self, q: StatisticsQuery) -> Statistics:
         """One page of the issuer unit's rows of the year (units by name), and how many notices it sent."""
         rows, has_more, total = await self.repo.statistics_page(q.unit_id, q.year, q.page)
         units = page_of([UnitStatistics.model_validate(domain.row_view(r)) for r in rows], q.page, has_more, total)
-        return Statistics(unit_id=q.unit_id, year=q.year, notices=await self.repo.notices_of_year(q.unit_id, q.year),
-                          units=units)
+        return Statistics(
+            unit_id=q.unit_id, year=q.year, notices=await self.repo.notices_of_year(q.unit_id, q.year), units=units
+        )

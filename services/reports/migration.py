@@ -58,12 +58,17 @@ async def split_one(repo: ReportsRepository, old: dict, tz: str) -> set[str]:
     docs = []
     for unit_id, r in (old.get("recipients") or {}).items():
         entry = {"name": r["name"], "kind": r["kind"], "node_id": r["node_id"]}
-        doc = {"_id": domain.unit_doc_id(notice_id, unit_id), "notice_id": notice_id, "unit_id": unit_id, **entry,
-               "recipient": True, "notice_rev": revision,
-               "owes": [ask_id for ask_id, ask in asks.items() if domain.owes(ask, entry)]}
+        doc = {
+            "_id": domain.unit_doc_id(notice_id, unit_id),
+            "notice_id": notice_id,
+            "unit_id": unit_id,
+            **entry,
+            "recipient": True,
+            "notice_rev": revision,
+            "owes": [ask_id for ask_id, ask in asks.items() if domain.owes(ask, entry)],
+        }
         if issuer and year is not None:
-            doc.update(issuer_unit_id=issuer, year=year, issued_at=issued_at,
-                       row=domain.row_id(issuer, year, unit_id))
+            doc.update(issuer_unit_id=issuer, year=year, issued_at=issued_at, row=domain.row_id(issuer, year, unit_id))
         docs.append(doc)
     await repo.fan_out(docs)
     for unit_id, ack in (old.get("acks") or {}).items():
@@ -84,8 +89,12 @@ async def split_one(repo: ReportsRepository, old: dict, tz: str) -> set[str]:
     if old.get("recipients"):
         header["recipient_parts"] = {"1": len(old["recipients"])}
     if withdrawn:
-        header.update(withdrawn=True, withdraw_reason=old.get("change_reason"), withdrawn_at=old.get("withdrawn_at"),
-                      status="corrected" if revision > 1 else "issued")
+        header.update(
+            withdrawn=True,
+            withdraw_reason=old.get("change_reason"),
+            withdrawn_at=old.get("withdrawn_at"),
+            status="corrected" if revision > 1 else "issued",
+        )
     update: dict = {"$unset": {m: "" for m in OLD_MAPS}}
     if header:
         update["$set"] = header

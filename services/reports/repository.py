@@ -36,8 +36,16 @@ INDEXES = [
     # A unit's notices of one issuer and year: what its statistics row is recomputed from.
     Index(UNITS, [("row", ASCENDING)]),
     # 办理情况统计: an issuer's rows of a year, one page sorted by unit name (filter, then sort).
-    Index(ROWS, [("issuer_unit_id", ASCENDING), ("year", ASCENDING), ("listed", ASCENDING), ("name", ASCENDING),
-                 ("_id", ASCENDING)]),
+    Index(
+        ROWS,
+        [
+            ("issuer_unit_id", ASCENDING),
+            ("year", ASCENDING),
+            ("listed", ASCENDING),
+            ("name", ASCENDING),
+            ("_id", ASCENDING),
+        ],
+    ),
     # How many notices the issuer sent that year, and how many of them were withdrawn (two counts).
     Index(HEADERS, [("issuer_unit_id", ASCENDING), ("year", ASCENDING)]),
     Index(HEADERS, [("issuer_unit_id", ASCENDING), ("year", ASCENDING), ("withdrawn", ASCENDING)]),
@@ -66,8 +74,9 @@ async def set_if(collection, doc_id: str, condition: Mapping[str, Any], fields: 
     """
     query = {"_id": doc_id, **condition}
     try:
-        return await collection.find_one_and_update(query, {"$set": fields}, upsert=True,
-                                                    return_document=ReturnDocument.AFTER)
+        return await collection.find_one_and_update(
+            query, {"$set": fields}, upsert=True, return_document=ReturnDocument.AFTER
+        )
     except DuplicateKeyError:
         return await collection.find_one_and_update(query, {"$set": fields}, return_document=ReturnDocument.AFTER)
 
@@ -75,11 +84,13 @@ async def set_if(collection, doc_id: str, condition: Mapping[str, Any], fields: 
 async def merge(collection, doc_id: str, fields: dict) -> dict:
     """``$set`` ``fields`` on ``doc_id``, creating it if absent; the document after."""
     try:
-        return await collection.find_one_and_update({"_id": doc_id}, {"$set": fields}, upsert=True,
-                                                    return_document=ReturnDocument.AFTER)
+        return await collection.find_one_and_update(
+            {"_id": doc_id}, {"$set": fields}, upsert=True, return_document=ReturnDocument.AFTER
+        )
     except DuplicateKeyError:  # two writers created it at once (MongoDB retries that itself; not every store)
-        return await collection.find_one_and_update({"_id": doc_id}, {"$set": fields}, upsert=True,
-                                                    return_document=ReturnDocument.AFTER)
+        return await collection.find_one_and_update(
+            {"_id": doc_id}, {"$set": fields}, upsert=True, return_document=ReturnDocument.AFTER
+        )
 
 
 async def bounded(calls: Iterable[Awaitable[Any]], limit: int = CONCURRENCY) -> list[Any]:
@@ -126,8 +137,9 @@ class ReportsRepository:
         fields), so each part's ``always`` fields (its recipient count) go in
         the same write; only under a newer revision are they written alone.
         """
-        done = await set_if(self.headers, notice_id, older("revision", revision, or_equal=True),
-                            {**fields, **(always or {})})
+        done = await set_if(
+            self.headers, notice_id, older("revision", revision, or_equal=True), {**fields, **(always or {})}
+        )
         if done is None and always:
             await merge(self.headers, notice_id, always)
         return done is not None
@@ -142,7 +154,8 @@ class ReportsRepository:
         """How many notices ``unit_id`` issued (as lead) in ``year``, withdrawn ones left out: two indexed counts."""
         query = {"issuer_unit_id": unit_id, "year": year}
         return await self.headers.count_documents(query) - await self.headers.count_documents(
-            {**query, "withdrawn": True})
+            {**query, "withdrawn": True}
+        )
 
     # ------------------------------------------------------------ unit documents
 
@@ -161,18 +174,21 @@ class ReportsRepository:
                 raise
             taken = [docs[e["index"]] for e in errors]
         await bounded(
-            set_if(self.units, d["_id"], older("notice_rev", d["notice_rev"]),
-                   {k: v for k, v in d.items() if k != "_id"})
+            set_if(
+                self.units, d["_id"], older("notice_rev", d["notice_rev"]), {k: v for k, v in d.items() if k != "_id"}
+            )
             for d in taken
         )
 
     async def merge_unit(self, notice_id: str, unit_id: str, fields: dict) -> dict:
         """Keyed ``$set`` on a unit's document (created if the notice has not arrived yet); the document after."""
-        return await merge(self.units, domain.unit_doc_id(notice_id, unit_id),
-                           {"notice_id": notice_id, "unit_id": unit_id, **fields})
+        return await merge(
+            self.units, domain.unit_doc_id(notice_id, unit_id), {"notice_id": notice_id, "unit_id": unit_id, **fields}
+        )
 
-    async def merge_part(self, notice_id: str, ask_id: str, unit_id: str, part: str, revision: int,
-                         fields: dict) -> tuple[bool, dict]:
+    async def merge_part(
+        self, notice_id: str, ask_id: str, unit_id: str, part: str, revision: int, fields: dict
+    ) -> tuple[bool, dict]:
         """Set a unit's ``submitted`` or ``reviewed`` part for an ask if ``revision`` is newer than the part's.
 
         The two parts are kept apart so that they commute: a decision handled
@@ -181,8 +197,12 @@ class ReportsRepository:
         whether it applied, and the document.
         """
         doc_id, key = domain.unit_doc_id(notice_id, unit_id), f"subs.{ask_id}.{part}"
-        doc = await set_if(self.units, doc_id, older(f"{key}.revision", revision),
-                           {"notice_id": notice_id, "unit_id": unit_id, key: {**fields, "revision": revision}})
+        doc = await set_if(
+            self.units,
+            doc_id,
+            older(f"{key}.revision", revision),
+            {"notice_id": notice_id, "unit_id": unit_id, key: {**fields, "revision": revision}},
+        )
         if doc is not None:
             return True, doc
         return False, await self.units.find_one({"_id": doc_id}) or {}
@@ -220,17 +240,22 @@ class ReportsRepository:
         for attempt in range(3):
             try:
                 counter = await self.rows.find_one_and_update(
-                    {"_id": row}, {"$inc": {"version": 1},
-                                   "$setOnInsert": {"issuer_unit_id": issuer, "year": year, "unit_id": unit,
-                                                    "listed": False}},
-                    upsert=True, return_document=ReturnDocument.AFTER)
+                    {"_id": row},
+                    {
+                        "$inc": {"version": 1},
+                        "$setOnInsert": {"issuer_unit_id": issuer, "year": year, "unit_id": unit, "listed": False},
+                    },
+                    upsert=True,
+                    return_document=ReturnDocument.AFTER,
+                )
                 break
             except DuplicateKeyError:  # created by another recompute a moment ago: now it is an update
                 if attempt == 2:
                     raise
         docs = [d async for d in self.units.find({"row": row}, ROW_INPUTS)]
-        result = await self.rows.update_one({"_id": row, "version": counter["version"]},
-                                            {"$set": domain.row_figures(docs)})
+        result = await self.rows.update_one(
+            {"_id": row, "version": counter["version"]}, {"$set": domain.row_figures(docs)}
+        )
         return result.matched_count == 1
 
     async def refresh_rows(self, rows: Iterable[str | None]) -> None:
@@ -238,6 +263,9 @@ class ReportsRepository:
 
     async def statistics_page(self, unit_id: str, year: int, pq: PageQuery) -> tuple[list[dict], bool, int | None]:
         """One page of an issuer's rows of a year, by unit name: an indexed filter, sort and skip/limit."""
-        segment = Segment({"issuer_unit_id": unit_id, "year": year, "listed": True},
-                          [("name", ASCENDING), ("_id", ASCENDING)], count=True)
+        segment = Segment(
+            {"issuer_unit_id": unit_id, "year": year, "listed": True},
+            [("name", ASCENDING), ("_id", ASCENDING)],
+            count=True,
+        )
         return await read_page(self.rows, [segment], pq)

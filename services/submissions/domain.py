@@ -139,15 +139,32 @@ def listing_flags(status: str) -> dict:
 
 
 def submitted_fields(*, revision: int, at: datetime, by: str, late: bool, items: int, compiled: bool) -> dict:
-    return {"status": "submitted", **listing_flags("submitted"), "revision": revision, "stage": SUBMITTED,
-            "submitted_at": at,
-            "submitted_by": by, "late": late, "item_count": items, "compiled": compiled,
-            "reviewed_at": None, "reviewed_by": None, "return_reason": None}
+    return {
+        "status": "submitted",
+        **listing_flags("submitted"),
+        "revision": revision,
+        "stage": SUBMITTED,
+        "submitted_at": at,
+        "submitted_by": by,
+        "late": late,
+        "item_count": items,
+        "compiled": compiled,
+        "reviewed_at": None,
+        "reviewed_by": None,
+        "return_reason": None,
+    }
 
 
 def reviewed_fields(*, status: str, revision: int, at: datetime, by: str, reason: str | None = None) -> dict:
-    return {"status": status, **listing_flags(status), "revision": revision, "stage": REVIEWED, "reviewed_at": at,
-            "reviewed_by": by, "return_reason": reason}
+    return {
+        "status": status,
+        **listing_flags(status),
+        "revision": revision,
+        "stage": REVIEWED,
+        "reviewed_at": at,
+        "reviewed_by": by,
+        "return_reason": reason,
+    }
 
 
 # ---------------------------------------------------------------- reminders (催办)
@@ -179,8 +196,15 @@ def reminder_at(deadline: datetime, days_before: int, tz: str, *, working: bool)
     return datetime.combine(day, time(REMINDER_HOUR), tzinfo=zone)
 
 
-def reminder_due(deadline: datetime, now: datetime, days_before: list[int], sent: set[str], *,
-                 tz: str = "Asia/Shanghai", working: bool = False) -> str | None:
+def reminder_due(
+    deadline: datetime,
+    now: datetime,
+    days_before: list[int],
+    sent: set[str],
+    *,
+    tz: str = "Asia/Shanghai",
+    working: bool = False,
+) -> str | None:
     """The automatic reminder of an ask due at ``now`` and not yet sent, if any.
 
     ``before-<n>`` from n days before the deadline, ``missed`` once it passed.

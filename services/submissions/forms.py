@@ -143,8 +143,11 @@ def _files(f: FormField, value: Any, field: str) -> list[dict]:
             raise Invalid(f"“{f.label}”应是已上传的文件", field=f"{field}.{i}", code="not_a_file") from None
         ext = att.filename.rsplit(".", 1)[-1].lower() if "." in att.filename else ""
         if f.accept and ext not in f.accept:
-            raise Invalid(f"“{f.label}”只接受 {'、'.join(f.accept)} 文件（“{att.filename}”不是）", field=f"{field}.{i}",
-                          code="file_type")
+            raise Invalid(
+                f"“{f.label}”只接受 {'、'.join(f.accept)} 文件（“{att.filename}”不是）",
+                field=f"{field}.{i}",
+                code="file_type",
+            )
         out.append(att.model_dump(mode="json", exclude={"original_of"}))
     return out
 
@@ -154,6 +157,8 @@ def attachments_in(items: list[dict], field: str = "items") -> list[tuple[str, d
     return [
         (f"{field}.{i}.{key}.{j}", v)
         for i, item in enumerate(items)
-        for key, value in item.items() if isinstance(value, list)
-        for j, v in enumerate(value) if isinstance(v, dict) and "sha256" in v and "attachment_id" in v
+        for key, value in item.items()
+        if isinstance(value, list)
+        for j, v in enumerate(value)
+        if isinstance(v, dict) and "sha256" in v and "attachment_id" in v
     ]

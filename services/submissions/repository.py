@@ -32,10 +32,14 @@ INDEXES = [
     Index("expected", [("unit_id", ASCENDING), ("open", ASCENDING), ("deadline", ASCENDING)]),
     Index("expected", [("to_unit_id", ASCENDING), ("status", ASCENDING), ("submitted_at", DESCENDING)]),
     Index("expected", [("to_unit_id", ASCENDING), ("decided", ASCENDING), ("submitted_at", DESCENDING)]),
-    Index("expected", [("to_unit_id", ASCENDING), ("notice_id", ASCENDING), ("status", ASCENDING),
-                       ("submitted_at", DESCENDING)]),
-    Index("expected", [("to_unit_id", ASCENDING), ("notice_id", ASCENDING), ("decided", ASCENDING),
-                       ("submitted_at", DESCENDING)]),
+    Index(
+        "expected",
+        [("to_unit_id", ASCENDING), ("notice_id", ASCENDING), ("status", ASCENDING), ("submitted_at", DESCENDING)],
+    ),
+    Index(
+        "expected",
+        [("to_unit_id", ASCENDING), ("notice_id", ASCENDING), ("decided", ASCENDING), ("submitted_at", DESCENDING)],
+    ),
     Index("schedule", [("done", ASCENDING), ("deadline", ASCENDING)]),
 ]
 
@@ -78,16 +82,26 @@ class SubmissionsRepository:
     async def get(self, submission_id: str) -> dict | None:
         return await self.expected.find_one({"_id": submission_id})
 
-    async def advance(self, submission_id: str, revision: int, stage: int, fields: dict, *,
-                      events: list[dict] = (), base: dict | None = None) -> dict | None:
+    async def advance(
+        self,
+        submission_id: str,
+        revision: int,
+        stage: int,
+        fields: dict,
+        *,
+        events: list[dict] = (),
+        base: dict | None = None,
+    ) -> dict | None:
         """Move a submission to (revision, stage) if that is ahead of where it is; returns the new document.
 
         ``events`` are outbox entries written in the same update. ``base`` creates
         the document if it is missing (a copy whose notice this node never saw).
         """
         # domain.applies as a filter: the update and the test that it is ahead are one atomic write.
-        behind = {"_id": submission_id, "$or": [{"revision": {"$lt": revision}},
-                                                {"revision": revision, "stage": {"$lt": stage}}]}
+        behind = {
+            "_id": submission_id,
+            "$or": [{"revision": {"$lt": revision}}, {"revision": revision, "stage": {"$lt": stage}}],
+        }
         update: dict = {"$set": fields}
         if events:
             update["$push"] = {outbox.FIELD: {"$each": list(events)}}
@@ -113,29 +127,38 @@ class SubmissionsRepository:
         """报送: a page of what a unit of this node owes, the still-open first (soonest deadline first, counted:
         it is the work outstanding), then the rest (latest deadline first)."""
         base = {"unit_id": unit_id, "unit_node": self.svc.node}
-        return await read_page(self.expected, [
-            Segment({**base, "open": True}, [("deadline", ASCENDING), ("_id", ASCENDING)], count=True),
-            Segment({**base, "open": False}, [("deadline", DESCENDING), ("_id", ASCENDING)]),
-        ], pq, projection={outbox.FIELD: 0})
+        return await read_page(
+            self.expected,
+            [
+                Segment({**base, "open": True}, [("deadline", ASCENDING), ("_id", ASCENDING)], count=True),
+                Segment({**base, "open": False}, [("deadline", DESCENDING), ("_id", ASCENDING)]),
+            ],
+            pq,
+            projection={outbox.FIELD: 0},
+        )
 
-    async def routed_to(self, unit_id: str, pq: PageQuery, *, notice_id: str | None = None,
-                        status: str | None = None) -> tuple[list[dict], bool, int | None]:
+    async def routed_to(
+        self, unit_id: str, pq: PageQuery, *, notice_id: str | None = None, status: str | None = None
+    ) -> tuple[list[dict], bool, int | None]:
         """审核: a page of the submissions routed to a unit of this node, those to review first (counted), then
         the decided, newest first; or only those of one status."""
         base = {"to_unit_id": unit_id, "issuer_node": self.svc.node, **({"notice_id": notice_id} if notice_id else {})}
         if status:
             segments = [Segment({**base, "status": status}, NEWEST, count=status == "submitted")]
         else:
-            segments = [Segment({**base, "status": "submitted"}, NEWEST, count=True),
-                        Segment({**base, "decided": True}, NEWEST)]
+            segments = [
+                Segment({**base, "status": "submitted"}, NEWEST, count=True),
+                Segment({**base, "decided": True}, NEWEST),
+            ]
         return await read_page(self.expected, segments, pq, projection={outbox.FIELD: 0})
 
     async def flush(self, collection, doc_id: str, events: list[dict]) -> None:
         await outbox.flush(self.svc, collection, doc_id, events)
 
     async def flush_pending(self) -> int:
-        return sum([await outbox.flush_pending(self.svc, self.svc.db[name])
-                    for name in ("expected", "revisions", "reminders")])
+        return sum(
+            [await outbox.flush_pending(self.svc, self.svc.db[name]) for name in ("expected", "revisions", "reminders")]
+        )
 
     # ------------------------------------------------------------ revisions
 
@@ -163,6 +186,7 @@ class SubmissionsRepository:
 
     async def upgrade(self) -> bool:
         """Submissions stored before 报送 and 审核 were read page by page (a node upgraded in place), once."""
+
         async def run() -> None:
             async for doc in self.expected.find({"open": {"$exists": False}}, {"status": 1}):
                 await self.expected.update_one({"_id": doc["_id"]}, {"$set": domain.listing_flags(doc["status"])})

@@ -28,8 +28,9 @@ Rep = TypeVar("Rep")
 class Caller(Protocol):
     """How a client reaches a service: request/reply on the node's bus (shared/bus.py, the gateway's backend)."""
 
-    async def call(self, service: str, action: "Action[Any, Any]", request: BaseModel,
-                   timeout: float | None = None) -> Any: ...
+    async def call(
+        self, service: str, action: "Action[Any, Any]", request: BaseModel, timeout: float | None = None
+    ) -> Any: ...
 
 
 class Action(Generic[Req, Rep]):
@@ -98,8 +99,9 @@ class Contract:
     def bind(self, action: Action[Req, Rep]) -> Callable[[Req], Awaitable[Rep]]:
         async def call(request: Req) -> Rep:
             if not isinstance(request, action.request):
-                raise TypeError(f"{self.service}.{action.name} takes {action.request.__name__}, "
-                                f"not {type(request).__name__}")
+                raise TypeError(
+                    f"{self.service}.{action.name} takes {action.request.__name__}, not {type(request).__name__}"
+                )
             return action.parse_reply(await self._caller.call(self.service, action, request, self._timeout))
 
         call.__name__ = action.name
@@ -115,4 +117,3 @@ class Contract:
             for value in vars(klass).values():
                 if isinstance(value, Action) and value.name != "health":
                     yield value
-

@@ -459,28 +459,39 @@ class Notices(Contract):
     all_units = query(Empty, Units, "The whole directory (pickers and exports: it grows with the organisation)")
     units_page = query(UnitsQuery, Page[Unit], "A page of the directory by name, optionally of one kind or parent")
     get_unit = query(UnitQuery, Unit, "One org unit")
-    import_units = command(ImportUnits, Imported,
-                           "Import org units from CSV or YAML: all rows or none, errors with line numbers")
+    import_units = command(
+        ImportUnits, Imported, "Import org units from CSV or YAML: all rows or none, errors with line numbers"
+    )
     export_units = query(ExportUnits, Exported, "The directory as CSV or YAML")
 
-    begin_upload = command(BeginUpload, UploadBegun,
-                           "Start an upload: size and type limits checked before any byte moves")
+    begin_upload = command(
+        BeginUpload, UploadBegun, "Start an upload: size and type limits checked before any byte moves"
+    )
     upload_part = command(UploadPart, UploadProgress, "One part of an upload (base64, written at its offset)")
     finish_upload = command(FinishUpload, Uploaded, "Verify an upload's size, SHA-256 and type; store it by checksum")
     read_attachment = query(ReadAttachment, AttachmentInfo, "An attachment's metadata, and whether its bytes are here")
     read_blob = query(ReadBlob, BlobPiece, "Whether a file's bytes are here, or one piece of them")
 
     issue = command(IssueNotice, Issued, "Issue a notice: allocate its 文号, store it, publish notice.issued")
-    forward = command(ForwardNotice, Issued, "转发: re-issue a received notice to subordinates; publish notice.forwarded")
+    forward = command(
+        ForwardNotice, Issued, "转发: re-issue a received notice to subordinates; publish notice.forwarded"
+    )
     correct = command(CorrectNotice, Corrected, "更正: change an issued notice; publish notice.corrected")
     withdraw = command(WithdrawNotice, Withdrawn, "撤回: withdraw an issued notice; publish notice.withdrawn")
-    acknowledge = command(AcknowledgeNotice, InboxEntry,
-                          "签收: a recipient acknowledges a notice; publish notice.acknowledged")
+    acknowledge = command(
+        AcknowledgeNotice, InboxEntry, "签收: a recipient acknowledges a notice; publish notice.acknowledged"
+    )
 
-    sent = query(UnitNoticesQuery, Page[SentNotice],
-                 "发文: a page of the notices a unit issued or forwarded, newest first, with 签收 counts")
-    inbox = query(UnitNoticesQuery, Page[InboxEntry], "收文: a page of a unit's inbox, not yet signed first, newest first")
+    sent = query(
+        UnitNoticesQuery,
+        Page[SentNotice],
+        "发文: a page of the notices a unit issued or forwarded, newest first, with 签收 counts",
+    )
+    inbox = query(
+        UnitNoticesQuery, Page[InboxEntry], "收文: a page of a unit's inbox, not yet signed first, newest first"
+    )
     get = query(NoticeQuery, NoticeView, "One notice, with its chain and the notices forwarded from it here")
-    tracking = query(TrackingQuery, Tracking,
-                     "签收 tracking: a page of the recipients, not yet signed first, and the counts")
+    tracking = query(
+        TrackingQuery, Tracking, "签收 tracking: a page of the recipients, not yet signed first, and the counts"
+    )
     form_templates = query(Empty, FormTemplates, "Form templates offered by the ask editor")

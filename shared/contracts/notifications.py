@@ -14,8 +14,15 @@ from .views import View
 # ---------------------------------------------------------------- channels and templates (node admin)
 
 NotificationChannel = Literal["email", "sms", "chat"]
-NotificationCause = Literal["notice.issued", "notice.forwarded", "notice.corrected", "notice.withdrawn",
-                            "deadline.approaching", "deadline.missed", "submission.returned"]
+NotificationCause = Literal[
+    "notice.issued",
+    "notice.forwarded",
+    "notice.corrected",
+    "notice.withdrawn",
+    "deadline.approaching",
+    "deadline.missed",
+    "submission.returned",
+]
 _CONTROL = set(chr(c) for c in range(32)) | {"\x7f"}
 
 
@@ -51,8 +58,9 @@ class EmailChannel(Wire):
     """电子邮件: the sender's address and name (the SMTP server and its password stay in the service's settings)."""
 
     enabled: bool = True
-    sender: str = Field(default="cascade@localhost", max_length=200, pattern=r"^[^@\s]+@[^@\s]+$",
-                        description="From address")
+    sender: str = Field(
+        default="cascade@localhost", max_length=200, pattern=r"^[^@\s]+@[^@\s]+$", description="From address"
+    )
     sender_name: str = Field(default="", max_length=60, description="From name, e.g. 广东省科协组织联络部")
     reply_to: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -95,8 +103,9 @@ class UpdateChannels(Wire):
     email: EmailChannel = EmailChannel()
     sms: SmsChannel = SmsChannel()
     chat: ChatChannel = ChatChannel()
-    public_url: str | None = Field(default=None, max_length=200,
-                                   description="this node's web address, for links in messages (https://…)")
+    public_url: str | None = Field(
+        default=None, max_length=200, description="this node's web address, for links in messages (https://…)"
+    )
     actor: Actor | None = None
 
     @field_validator("public_url")
@@ -295,14 +304,19 @@ class SendingSummary(View):
 class Notifications(Contract):
     service = "notifications"
 
-    deliveries = query(DeliveriesQuery, Page[Delivery],
-                       "A page of the delivery log of one notice, filtered by channel, status, cause, unit")
-    deliveries_summary = query(NoticeQuery, SendingSummary,
-                               "How sending went for one notice: counts per cause and channel, what did not go")
+    deliveries = query(
+        DeliveriesQuery,
+        Page[Delivery],
+        "A page of the delivery log of one notice, filtered by channel, status, cause, unit",
+    )
+    deliveries_summary = query(
+        NoticeQuery, SendingSummary, "How sending went for one notice: counts per cause and channel, what did not go"
+    )
     channels = query(Empty, Channels, "The node's notification channels (enabled, parameters)")
     update_channels = command(UpdateChannels, Channels, "Enable or disable channels and set their parameters")
     templates = query(TemplateQuery, Templates, "Message templates per cause and channel, with their variables")
-    update_template = command(UpdateTemplate, Template,
-                              "Change the template of a cause and channel (checked in the sandbox)")
+    update_template = command(
+        UpdateTemplate, Template, "Change the template of a cause and channel (checked in the sandbox)"
+    )
     reset_template = command(ResetTemplate, Template, "Go back to the built-in template of a cause and channel")
     preview_template = query(PreviewTemplate, Preview, "Render a template with sample values; nothing is stored")

@@ -126,8 +126,12 @@ class Statistics(View):
 class Reports(Contract):
     service = "reports"
 
-    completeness = query(NoticeQuery, Completeness,
-                         "报送情况: per ask, who owes, submitted (on time or late), accepted, returned")
+    completeness = query(
+        NoticeQuery, Completeness, "报送情况: per ask, who owes, submitted (on time or late), accepted, returned"
+    )
     notice_status = query(NoticeQuery, NoticeStatus, "Per-notice status: who has and has not acknowledged")
-    unit_statistics = query(StatisticsQuery, Statistics,
-                            "办理情况统计: a page of how each recipient unit handled an issuer's notices of a year")
+    unit_statistics = query(
+        StatisticsQuery,
+        Statistics,
+        "办理情况统计: a page of how each recipient unit handled an issuer's notices of a year",
+    )

@@ -10,7 +10,9 @@ from .base import Contract, command, query
 from .common import Actor, NoticeQuery, UnitNoticesQuery
 from .views import View
 
-ItemList = Annotated[list[dict[str, Any]], Field(max_length=100, description="one object per item, keyed by the ask's form fields")]
+ItemList = Annotated[
+    list[dict[str, Any]], Field(max_length=100, description="one object per item, keyed by the ask's form fields")
+]
 
 
 class SubmitItems(Wire):
@@ -217,22 +219,42 @@ class Submissions(Contract):
     service = "submissions"
 
     submit = command(SubmitItems, SubmissionView, "报送: submit a unit's items for an ask; publish plan.submitted")
-    accept = command(AcceptSubmission, SubmissionView,
-                     "采用: accept the latest revision of a submission; publish submission.accepted")
-    return_ = command(ReturnSubmission, SubmissionView,
-                      "退回: return the latest revision with a reason; publish submission.returned")
-    commend = command(CommendSubmission, SubmissionView,
-                      "评选: commend an accepted submission for the 通报表扬, or take it back")
-    compile_report = command(CompileReport, Compiled,
-                      "汇总: compile accepted submissions into the unit's answer upstream; publish report.compiled")
-    chase = command(ChaseSubmissions, Chased, "催办: remind the units that still owe an ask; publish deadline.approaching")
+    accept = command(
+        AcceptSubmission,
+        SubmissionView,
+        "采用: accept the latest revision of a submission; publish submission.accepted",
+    )
+    return_ = command(
+        ReturnSubmission, SubmissionView, "退回: return the latest revision with a reason; publish submission.returned"
+    )
+    commend = command(
+        CommendSubmission, SubmissionView, "评选: commend an accepted submission for the 通报表扬, or take it back"
+    )
+    compile_report = command(
+        CompileReport,
+        Compiled,
+        "汇总: compile accepted submissions into the unit's answer upstream; publish report.compiled",
+    )
+    chase = command(
+        ChaseSubmissions, Chased, "催办: remind the units that still owe an ask; publish deadline.approaching"
+    )
 
-    get = query(SubmissionQuery, SubmissionDetail,
-                "One submission with its revisions, for its unit or the unit reviewing it")
-    mine = query(UnitNoticesQuery, Page[SubmissionView],
-                 "报送: a page of what a unit owes and has submitted, the still-open first")
-    review = query(ReviewQuery, Page[SubmissionView],
-                   "审核: a page of the submissions routed to the actor's unit, those to review first")
-    table = query(SubmissionTableQuery, SubmissionTable,
-                  "汇总表: the submissions of one ask routed to the actor's unit, with their latest items")
+    get = query(
+        SubmissionQuery, SubmissionDetail, "One submission with its revisions, for its unit or the unit reviewing it"
+    )
+    mine = query(
+        UnitNoticesQuery,
+        Page[SubmissionView],
+        "报送: a page of what a unit owes and has submitted, the still-open first",
+    )
+    review = query(
+        ReviewQuery,
+        Page[SubmissionView],
+        "审核: a page of the submissions routed to the actor's unit, those to review first",
+    )
+    table = query(
+        SubmissionTableQuery,
+        SubmissionTable,
+        "汇总表: the submissions of one ask routed to the actor's unit, with their latest items",
+    )
     expected = query(NoticeQuery, Expected, "Who owes which submission for a notice, and its state")

@@ -14,8 +14,15 @@ from playwright.async_api import async_playwright
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags chromium keeps calling out, and
 # this machine's closed network refuses it many times a second.
-ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture

@@ -30,8 +30,9 @@ async def served_gateway(node):
         base = f"http://127.0.0.1:{port}"
         # The node's own unit (recorded as `cascade create-admin` would): its admins are the node admins.
         await app.state.node_unit.claim("gd-kx", by="test")
-        _, token = await app.state.tokens.create(name="e2e admin", unit_id="gd-kx", roles=[Role.admin],
-                                                 created_by="test", now=app.state.clock.now())
+        _, token = await app.state.tokens.create(
+            name="e2e admin", unit_id="gd-kx", roles=[Role.admin], created_by="test", now=app.state.clock.now()
+        )
         async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}) as admin:
             yield app, admin, base
     finally:

@@ -1,7 +1,6 @@
 """Accounts in headless Chromium: the admin creates a user, who logs in with the one-time password, must change
 it, and works; the session cookie is out of reach of page scripts; logout ends it; guessing locks the name."""
 
-
 from playwright.async_api import expect
 
 from ..fixtures import GD_UNITS
@@ -11,13 +10,21 @@ from .serving import served_gateway
 PASSWORD = "correct horse battery"
 
 
-
 async def test_admin_creates_a_user_who_changes_the_one_time_password_and_logs_out(node, browser):
     async with running(node, ["notices"]), served_gateway(node) as (app, admin_api, base):
         for unit in GD_UNITS:
-            assert (await admin_api.put(f"/api/units/{unit.unit_id}", json=unit.model_dump(mode="json"))).status_code == 200
-        await app.state.accounts.create(None, username="root", display_name="节点管理员", unit_id="gd-kx",
-                                        roles=["admin"], password=PASSWORD, must_change_password=False)
+            assert (
+                await admin_api.put(f"/api/units/{unit.unit_id}", json=unit.model_dump(mode="json"))
+            ).status_code == 200
+        await app.state.accounts.create(
+            None,
+            username="root",
+            display_name="节点管理员",
+            unit_id="gd-kx",
+            roles=["admin"],
+            password=PASSWORD,
+            must_change_password=False,
+        )
         # The admin: /admin/users redirects to the login page and back.
         admin = await (await browser.new_context(locale="zh-CN", base_url=base)).new_page()
         await admin.goto("/admin/users")

@@ -6,7 +6,6 @@ driven by Debian's chromium through Playwright (never ``playwright install``;
 ``tests/browser_setup.py`` installs chromium and the CJK fonts).
 """
 
-
 from playwright.async_api import Page, expect
 
 from shared.clock import FixedClock
@@ -17,7 +16,6 @@ from .serving import served_gateway
 
 PASSWORD = "correct horse battery"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
-
 
 
 async def log_in(browser, base: str, username: str) -> Page:
@@ -35,10 +33,20 @@ async def test_compose_issue_sign_and_forward_with_an_earlier_deadline(node, tmp
     async with running(node, clock=FixedClock(SEED000_NOW)), served_gateway(node) as (app, admin, base):
         for unit in directory_order(DIRECTORY):
             assert (await admin.put(f"/api/units/{unit.unit_id}", json=unit_json(unit))).status_code == 200
-        for username, unit, roles in [("cast-issuer", "cast", ["issuer", "reviewer"]),
-                                      ("gd-clerk", "gd-kx", ["submitter"]), ("gd-issuer", "gd-kx", ["issuer"])]:
-            await app.state.accounts.create(None, username=username, display_name=username, unit_id=unit,
-                                            roles=roles, password=PASSWORD, must_change_password=False)
+        for username, unit, roles in [
+            ("cast-issuer", "cast", ["issuer", "reviewer"]),
+            ("gd-clerk", "gd-kx", ["submitter"]),
+            ("gd-issuer", "gd-kx", ["issuer"]),
+        ]:
+            await app.state.accounts.create(
+                None,
+                username=username,
+                display_name=username,
+                unit_id=unit,
+                roles=roles,
+                password=PASSWORD,
+                must_change_password=False,
+            )
         attachment = tmp_path / "实施方案.pdf"
         attachment.write_bytes(PDF)
 
@@ -78,7 +86,9 @@ async def test_compose_issue_sign_and_forward_with_an_earlier_deadline(node, tmp
         row = clerk.locator("#inbox tr", has_text="全国科技工作者日")
         await expect(row).to_be_visible()
         await row.get_by_role("button", name="签收").click()
-        await expect(clerk.locator("#inbox tr", has_text="全国科技工作者日").locator("td.ack")).to_contain_text("已签收")
+        await expect(clerk.locator("#inbox tr", has_text="全国科技工作者日").locator("td.ack")).to_contain_text(
+            "已签收"
+        )
 
         # ---- 转发 by the province's issuer: a later deadline is refused, an earlier one accepted
         province = await log_in(browser, base, "gd-issuer")

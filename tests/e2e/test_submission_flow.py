@@ -18,8 +18,9 @@ from .test_notice_flow import PASSWORD, log_in
 
 
 async def api_as(app, base: str, unit_id: str, *roles: Role) -> httpx.AsyncClient:
-    _, token = await app.state.tokens.create(name=f"e2e {unit_id}", unit_id=unit_id, roles=list(roles),
-                                             created_by="test", now=app.state.clock.now())
+    _, token = await app.state.tokens.create(
+        name=f"e2e {unit_id}", unit_id=unit_id, roles=list(roles), created_by="test", now=app.state.clock.now()
+    )
     return httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"})
 
 
@@ -28,10 +29,19 @@ async def test_submit_return_resubmit_accept_and_compile(node, tmp_path, browser
         for unit in directory_order(DIRECTORY):
             assert (await admin.put(f"/api/units/{unit.unit_id}", json=unit_json(unit))).status_code == 200
         for username, unit, roles in [("sz-clerk", "sz-kx", ["submitter"]), ("gd-reviewer", "gd-kx", ["reviewer"])]:
-            await app.state.accounts.create(None, username=username, display_name=username, unit_id=unit,
-                                            roles=roles, password=PASSWORD, must_change_password=False)
-        async with await api_as(app, base, "cast", Role.issuer) as cast, \
-                await api_as(app, base, "gd-kx", Role.issuer) as gd:
+            await app.state.accounts.create(
+                None,
+                username=username,
+                display_name=username,
+                unit_id=unit,
+                roles=roles,
+                password=PASSWORD,
+                must_change_password=False,
+            )
+        async with (
+            await api_as(app, base, "cast", Role.issuer) as cast,
+            await api_as(app, base, "gd-kx", Role.issuer) as gd,
+        ):
             national = (await cast.post("/api/notices", json=seed000_national())).json()["notice_id"]
 
             async def received():
@@ -64,8 +74,12 @@ async def test_submit_return_resubmit_accept_and_compile(node, tmp_path, browser
         await clerk.goto(submission_url)
         await expect(clerk.locator("#return-reason")).to_contain_text("请补充参加人数")
         await clerk.click("#nav-submissions")
-        await clerk.locator("#owed tr", has_text="粤科协联〔2020〕9号").filter(has_text="总结").first \
-            .get_by_role("link", name="修改重报").click()
+        await (
+            clerk.locator("#owed tr", has_text="粤科协联〔2020〕9号")
+            .filter(has_text="总结")
+            .first.get_by_role("link", name="修改重报")
+            .click()
+        )
         await expect(clerk.locator("#returned")).to_contain_text("请补充参加人数")
         await expect(clerk.locator("textarea[name='item-0-summary']")).to_have_value("深圳市科协活动总结（初稿）")
         await clerk.fill("textarea[name='item-0-summary']", "深圳市科协活动总结：共120人参加。")
@@ -78,8 +92,9 @@ async def test_submit_return_resubmit_accept_and_compile(node, tmp_path, browser
         await expect(reviewer.locator("#accepted")).to_be_visible()
         await reviewer.locator("a", has_text="粤科协联〔2020〕9号").first.click()
         await reviewer.locator("#compile-summary").click()
-        await expect(reviewer.locator("#accepted tr", has_text="深圳市科学技术协会")
-                     .locator("input[type=checkbox]")).to_be_checked()
+        await expect(
+            reviewer.locator("#accepted tr", has_text="深圳市科学技术协会").locator("input[type=checkbox]")
+        ).to_be_checked()
         await reviewer.fill("textarea[name='item-0-summary']", "广东省汇总：全省开展活动36场。")
         await reviewer.click("form#compile-form button[type=submit]")
         await expect(reviewer.locator("#status")).to_contain_text("汇总报告")

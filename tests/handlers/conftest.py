@@ -40,15 +40,21 @@ class FastNode:
 
 
 @contextlib.asynccontextmanager
-async def fast_node(tmp: Path, services=SERVICES, clock: Clock | None = None,
-                    overrides: dict[str, dict] | None = None) -> AsyncIterator[FastNode]:
+async def fast_node(
+    tmp: Path, services=SERVICES, clock: Clock | None = None, overrides: dict[str, dict] | None = None
+) -> AsyncIterator[FastNode]:
     broker = NatsBroker()
     dbs = {s: MemoryDatabase(f"{NODE}_{s}") for s in services}
     apps = []
     for s in services:
-        settings = SETTINGS_BY_SERVICE[s](node_id=NODE, nats_url="nats://127.0.0.1:1", mongo_url="mongodb://127.0.0.1:1",
-                                          data_dir=tmp / "files", log_level="WARNING",
-                                          **(overrides or {}).get(s, {}))
+        settings = SETTINGS_BY_SERVICE[s](
+            node_id=NODE,
+            nats_url="nats://127.0.0.1:1",
+            mongo_url="mongodb://127.0.0.1:1",
+            data_dir=tmp / "files",
+            log_level="WARNING",
+            **(overrides or {}).get(s, {}),
+        )
         apps.append(create_service_app(s, settings, clock, broker=broker, db=dbs[s]))
     async with TestNatsBroker(broker) as test_broker, contextlib.AsyncExitStack() as stack:
         for app in apps:

@@ -21,8 +21,9 @@ async def directory(node) -> list[str]:
     await node.notices.upsert_unit(UpsertUnit(unit_id="zj-kx", name="湛江市科学技术协会", kind=UnitKind.kexie))
     units = [f"zj-u{i}" for i in range(5)]
     for i, unit_id in enumerate(units):
-        await node.notices.upsert_unit(UpsertUnit(unit_id=unit_id, name=f"湛江第{i}学会", kind=UnitKind.society,
-                                                  parent_id="zj-kx"))
+        await node.notices.upsert_unit(
+            UpsertUnit(unit_id=unit_id, name=f"湛江第{i}学会", kind=UnitKind.society, parent_id="zj-kx")
+        )
     return units
 
 
@@ -30,19 +31,28 @@ async def test_a_notice_fills_the_inboxes_and_each_receipt_counts_once(tmp):
     async with fast_node(tmp, services=("notices",), clock=FixedClock(NOW)) as node:
         units = await directory(node)
         issuer = actor("zj-kx", Role.issuer)
-        issued = await node.notices.issue(IssueNotice(title="关于开展年度总结的通知", issuer_unit_ids=["zj-kx"],
-                                                      recipient_unit_ids=units, body="请各单位报送。", actor=issuer))
+        issued = await node.notices.issue(
+            IssueNotice(
+                title="关于开展年度总结的通知",
+                issuer_unit_ids=["zj-kx"],
+                recipient_unit_ids=units,
+                body="请各单位报送。",
+                actor=issuer,
+            )
+        )
         assert issued.doc_number.endswith("1号") and issued.recipients == 5
 
         inbox = await node.notices.inbox(UnitNoticesQuery(actor=actor(units[0], Role.submitter)))
         assert [(e.notice_id, e.signed) for e in inbox.items] == [(issued.notice_id, False)]
 
-        signed = await node.notices.acknowledge(AcknowledgeNotice(notice_id=issued.notice_id, unit_id=units[0],
-                                                                  actor=actor(units[0], Role.submitter)))
+        signed = await node.notices.acknowledge(
+            AcknowledgeNotice(notice_id=issued.notice_id, unit_id=units[0], actor=actor(units[0], Role.submitter))
+        )
         assert signed.signed and signed.acknowledged_by == f"{units[0]}经办人"
         try:
-            await node.notices.acknowledge(AcknowledgeNotice(notice_id=issued.notice_id, unit_id=units[0],
-                                                             actor=actor(units[0], Role.submitter)))
+            await node.notices.acknowledge(
+                AcknowledgeNotice(notice_id=issued.notice_id, unit_id=units[0], actor=actor(units[0], Role.submitter))
+            )
             raise AssertionError("a second 签收 must be refused")
         except Conflict as exc:
             assert exc.code == "already_acknowledged"
@@ -62,9 +72,18 @@ async def test_a_unit_sees_only_its_own_inbox_and_numbers_follow_each_other(tmp)
         numbers = []
         for n in range(3):
             clock.advance(timedelta(hours=1))
-            numbers.append((await node.notices.issue(IssueNotice(
-                title=f"第{n}号通知", issuer_unit_ids=["zj-kx"], recipient_unit_ids=units[:2], actor=issuer,
-            ))).doc_number)
+            numbers.append(
+                (
+                    await node.notices.issue(
+                        IssueNotice(
+                            title=f"第{n}号通知",
+                            issuer_unit_ids=["zj-kx"],
+                            recipient_unit_ids=units[:2],
+                            actor=issuer,
+                        )
+                    )
+                ).doc_number
+            )
         assert [n[-3:] for n in numbers] == ["〕1号", "〕2号", "〕3号"]
         try:
             await node.notices.inbox(UnitNoticesQuery(unit_id=units[0], actor=actor(units[1], Role.submitter)))

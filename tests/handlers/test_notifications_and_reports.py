@@ -19,19 +19,32 @@ NOW = datetime(2026, 3, 2, 1, tzinfo=UTC)
 async def test_a_notice_records_a_delivery_per_contact_and_channel_and_a_node_without_mail_skips_them(tmp):
     async with fast_node(tmp, services=("notices", "notifications"), clock=FixedClock(NOW)) as node:
         await node.notices.upsert_unit(UpsertUnit(unit_id="zj-kx", name="湛江市科学技术协会", kind=UnitKind.kexie))
-        await node.notices.upsert_unit(UpsertUnit(
-            unit_id="zj-u0", name="湛江市计算机学会", kind=UnitKind.society, parent_id="zj-kx",
-            contacts=[Contact(name="李明", email="li@example.cn", mobile="13800000001")]))
-        issued = await node.notices.issue(IssueNotice(title="关于开展科普月活动的通知", issuer_unit_ids=["zj-kx"],
-                                                      recipient_unit_ids=["zj-u0"], actor=actor("zj-kx", Role.issuer)))
+        await node.notices.upsert_unit(
+            UpsertUnit(
+                unit_id="zj-u0",
+                name="湛江市计算机学会",
+                kind=UnitKind.society,
+                parent_id="zj-kx",
+                contacts=[Contact(name="李明", email="li@example.cn", mobile="13800000001")],
+            )
+        )
+        issued = await node.notices.issue(
+            IssueNotice(
+                title="关于开展科普月活动的通知",
+                issuer_unit_ids=["zj-kx"],
+                recipient_unit_ids=["zj-u0"],
+                actor=actor("zj-kx", Role.issuer),
+            )
+        )
         log = await node.notifications.deliveries(DeliveriesQuery(notice_id=issued.notice_id))
         assert sorted((d.channel, d.status) for d in log.items) == [("email", "skipped"), ("sms", "skipped")]
         summary = await node.notifications.deliveries_summary(NoticeQuery(notice_id=issued.notice_id))
         assert (summary.total, summary.sent) == (2, 0)
 
         admin = actor("zj-kx", Role.admin)
-        saved = await node.notifications.update_channels(UpdateChannels(
-            email=EmailChannel(sender="kx@zj.example.cn", sender_name="湛江市科协"), actor=admin))
+        saved = await node.notifications.update_channels(
+            UpdateChannels(email=EmailChannel(sender="kx@zj.example.cn", sender_name="湛江市科协"), actor=admin)
+        )
         assert saved.email.sender == "kx@zj.example.cn" and "email" in (saved.enabled or [])
         try:
             await node.notifications.update_channels(UpdateChannels(actor=actor("zj-kx", Role.issuer)))
@@ -46,14 +59,17 @@ async def test_statistics_count_each_units_receipts_of_the_year(tmp):
         await node.notices.upsert_unit(UpsertUnit(unit_id="zj-kx", name="湛江市科学技术协会", kind=UnitKind.kexie))
         units = [f"zj-u{i}" for i in range(3)]
         for i, unit_id in enumerate(units):
-            await node.notices.upsert_unit(UpsertUnit(unit_id=unit_id, name=f"湛江第{i}学会", kind=UnitKind.society,
-                                                      parent_id="zj-kx"))
+            await node.notices.upsert_unit(
+                UpsertUnit(unit_id=unit_id, name=f"湛江第{i}学会", kind=UnitKind.society, parent_id="zj-kx")
+            )
         issuer = actor("zj-kx", Role.issuer)
         for n in range(2):
-            issued = await node.notices.issue(IssueNotice(title=f"第{n}号通知", issuer_unit_ids=["zj-kx"],
-                                                          recipient_unit_ids=units, actor=issuer))
-            await node.notices.acknowledge(AcknowledgeNotice(notice_id=issued.notice_id, unit_id=units[n],
-                                                             actor=actor(units[n], Role.submitter)))
+            issued = await node.notices.issue(
+                IssueNotice(title=f"第{n}号通知", issuer_unit_ids=["zj-kx"], recipient_unit_ids=units, actor=issuer)
+            )
+            await node.notices.acknowledge(
+                AcknowledgeNotice(notice_id=issued.notice_id, unit_id=units[n], actor=actor(units[n], Role.submitter))
+            )
         stats = await node.reports.unit_statistics(StatisticsQuery(unit_id="zj-kx", year=2026))
         rows = {r.unit_id: r for r in stats.units.items}
         assert stats.notices == 2 and stats.units.total == 3

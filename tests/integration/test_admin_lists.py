@@ -42,9 +42,14 @@ def link(html: str, rel: str) -> str | None:
 
 async def bad_pages_are_422(api, browser, api_url: str, page_url: str) -> None:
     """A page or page size out of range (or not a number) is a 422 naming it, in Chinese; the page says so too."""
-    for params, field, words in (({"page": 0}, "page", "页码须为"), ({"page": "x"}, "page", "页码须为"),
-                                 ({"page": 10_001}, "page", "页码须为"), ({"per_page": 0}, "per_page", "每页条数须为"),
-                                 ({"per_page": 201}, "per_page", "每页条数须为"), ({"per_page": "1.5"}, "per_page", "每页条数")):
+    for params, field, words in (
+        ({"page": 0}, "page", "页码须为"),
+        ({"page": "x"}, "page", "页码须为"),
+        ({"page": 10_001}, "page", "页码须为"),
+        ({"per_page": 0}, "per_page", "每页条数须为"),
+        ({"per_page": 201}, "per_page", "每页条数须为"),
+        ({"per_page": "1.5"}, "per_page", "每页条数"),
+    ):
         r = await api.get(api_url, params=params)
         assert r.status_code == 422, (api_url, params, r.text)
         loc, msg = detail(r)
@@ -74,7 +79,12 @@ async def test_the_audit_log_pages_newest_first_with_its_filters_and_the_export_
         url = "/api/admin/audit"
         failed = (await api.get(url, params={"action": "login.failed"})).json()
         assert (len(failed["items"]), failed["page"], failed["per_page"], failed["has_more"], failed["total"]) == (
-            50, 1, 50, True, None)  # the log only grows: not counted
+            50,
+            1,
+            50,
+            True,
+            None,
+        )  # the log only grows: not counted
         rest = (await api.get(url, params={"action": "login.failed", "page": 2})).json()
         assert (len(rest["items"]), rest["has_more"]) == (10, False)
         targets = [e["target"] for e in failed["items"] + rest["items"]]
@@ -115,11 +125,17 @@ async def test_the_audit_log_pages_newest_first_with_its_filters_and_the_export_
         assert following.startswith("/admin/audit?") and "action=login.failed" in following and "page=2" in following
         third = await browser.get(link((await browser.get(following, headers=HTML)).text, "next"), headers=HTML)
         assert third.text.count("data-id=") == 20 and "guess00" in third.text and "第 3 页" in third.text
-        assert link(third.text, "next") is None and link(third.text, "first") == "/admin/audit?action=login.failed&per_page=20"
+        assert (
+            link(third.text, "next") is None
+            and link(third.text, "first") == "/admin/audit?action=login.failed&per_page=20"
+        )
 
         # The export has every matching entry, however many pages they make.
-        rows = list(csv.reader(io.StringIO((await browser.get("/admin/audit.csv?action=login.failed")).content
-                                           .decode("utf-8-sig"))))
+        rows = list(
+            csv.reader(
+                io.StringIO((await browser.get("/admin/audit.csv?action=login.failed")).content.decode("utf-8-sig"))
+            )
+        )
         assert len(rows) == 1 + 60 and [row[8] for row in rows[1:]] == targets
         rows = list(csv.reader(io.StringIO((await browser.get("/admin/audit.csv")).content.decode("utf-8-sig"))))
         assert len(rows) > 1 + 70
@@ -186,8 +202,13 @@ async def test_dead_letters_page_by_stream_sequence_newest_first(node):
 async def test_users_page_by_username_with_a_search_and_a_unit(node):
     async with node_with_admin(node) as (http, api, browser):
         for i in range(12):
-            await create_user(http, f"sz{i:02}", "sz-kx" if i < 8 else "sz-kjj", "submitter",
-                              display_name=f"{'王' if i % 3 == 0 else '李'}{i:02}")
+            await create_user(
+                http,
+                f"sz{i:02}",
+                "sz-kx" if i < 8 else "sz-kjj",
+                "submitter",
+                display_name=f"{'王' if i % 3 == 0 else '李'}{i:02}",
+            )
         url = "/api/admin/users"
         first = (await api.get(url, params={"per_page": 5})).json()
         names = ["root", *(f"sz{i:02}" for i in range(12))]
@@ -218,7 +239,10 @@ async def test_users_page_by_username_with_a_search_and_a_unit(node):
         following = link(r.text, "next")
         assert "unit_id=sz-kx" in following and "page=2" in following
         assert re.findall(r'href="/admin/users/(sz\d\d)"', (await browser.get(following, headers=HTML)).text) == [
-            "sz03", "sz04", "sz05"]
+            "sz03",
+            "sz04",
+            "sz05",
+        ]
         assert "没有符合条件的用户" in (await browser.get("/admin/users?q=nobody", headers=HTML)).text
 
 
@@ -227,8 +251,13 @@ async def test_tokens_page_newest_first_with_a_search_and_a_unit(node):
         tokens = http.app.state.tokens
         made = []
         for i in range(8):
-            doc, _ = await tokens.create(name=f"{'OA' if i % 2 else '报表'}系统 {i}", unit_id="sz-kx" if i < 5 else "sz-kjj",
-                                         roles=[Role.submitter], created_by="test", now=http.app.state.clock.now())
+            doc, _ = await tokens.create(
+                name=f"{'OA' if i % 2 else '报表'}系统 {i}",
+                unit_id="sz-kx" if i < 5 else "sz-kjj",
+                roles=[Role.submitter],
+                created_by="test",
+                now=http.app.state.clock.now(),
+            )
             made.append(doc["_id"])
         url = "/api/admin/tokens"
         everything = [t["id"] async for t in _all(api, url)]

@@ -26,8 +26,16 @@ FUZZ_SEED = os.environ.get("CASCADE_FUZZ_SEED", "20260506")
 
 async def test_the_json_api_never_answers_5xx_to_generated_requests(node, tmp_path):
     async with running(node):
-        token = await create_api_token(node.servers.mongo_url, node.node_id, "gd-kx",
-                                       "admin", "issuer", "reviewer", "submitter", name="schemathesis")
+        token = await create_api_token(
+            node.servers.mongo_url,
+            node.node_id,
+            "gd-kx",
+            "admin",
+            "issuer",
+            "reviewer",
+            "submitter",
+            name="schemathesis",
+        )
         env = node.env("gateway") | {"CASCADE_ORG_UNIT_ID": "gd-kx"}
         port = int(env["CASCADE_PORT"])
         log = tmp_path / "gateway.log"
@@ -38,17 +46,36 @@ async def test_the_json_api_never_answers_5xx_to_generated_requests(node, tmp_pa
             async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}) as http:
                 await eventually(lambda: _healthy(http))
                 for unit in GD_UNITS:  # something real to find, besides the 404s
-                    assert (await http.put(f"/api/units/{unit.unit_id}",
-                                           json=unit.model_dump(mode="json"))).status_code == 200
+                    assert (
+                        await http.put(f"/api/units/{unit.unit_id}", json=unit.model_dump(mode="json"))
+                    ).status_code == 200
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "schemathesis.cli", "run", f"{base}/openapi.json",
-                "-H", f"Authorization: Bearer {token}",
-                "--checks", "not_a_server_error",
+                sys.executable,
+                "-m",
+                "schemathesis.cli",
+                "run",
+                f"{base}/openapi.json",
+                "-H",
+                f"Authorization: Bearer {token}",
+                "--checks",
+                "not_a_server_error",
                 # Stateful links could revoke the run's own token; every operation is still called.
-                "--phases", "examples,coverage,fuzzing",
-                "--max-time", FUZZ_SECONDS, "--seed", FUZZ_SEED, "--workers", "2",
-                "--generation-database", "none", "--request-timeout", "30", "--no-color",
-                cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+                "--phases",
+                "examples,coverage,fuzzing",
+                "--max-time",
+                FUZZ_SECONDS,
+                "--seed",
+                FUZZ_SEED,
+                "--workers",
+                "2",
+                "--generation-database",
+                "none",
+                "--request-timeout",
+                "30",
+                "--no-color",
+                cwd=tmp_path,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
             )
             out = (await proc.communicate())[0].decode(errors="replace")
         finally:

@@ -25,8 +25,9 @@ async def try_login(http: httpx.AsyncClient, username: str, password: str) -> ht
     """One login attempt from a fresh browser."""
     async with httpx.AsyncClient(transport=http._transport, base_url=GATEWAY_BASE) as browser:
         form = await browser.get("/login")
-        return await browser.post("/login", data={"username": username, "password": password,
-                                                  "csrf_token": csrf_of(form.text)})
+        return await browser.post(
+            "/login", data={"username": username, "password": password, "csrf_token": csrf_of(form.text)}
+        )
 
 
 # ---------------------------------------------------------------- anonymous callers
@@ -72,8 +73,15 @@ async def test_a_page_redirects_to_login_and_back_after_it(node):
         assert r.headers["location"] == "/login?next=%2Fnotices%2Fabc%3Fx%3D1"
         form = await http.get(r.headers["location"])
         assert 'name="next" value="/notices/abc?x=1"' in form.text
-        done = await http.post("/login", data={"username": "wangmin", "password": PASSWORD, "next": "/notices/abc?x=1",
-                                               "csrf_token": csrf_of(form.text)})
+        done = await http.post(
+            "/login",
+            data={
+                "username": "wangmin",
+                "password": PASSWORD,
+                "next": "/notices/abc?x=1",
+                "csrf_token": csrf_of(form.text),
+            },
+        )
         assert done.status_code == 303 and done.headers["location"] == "/notices/abc?x=1"
 
 
@@ -82,8 +90,10 @@ async def test_login_never_redirects_to_another_site(node, target):
     async with gateway(node) as http:
         await create_user(http, "wangmin", "sz-kx", "submitter")
         form = await http.get("/login")
-        r = await http.post("/login", data={"username": "wangmin", "password": PASSWORD, "next": target,
-                                            "csrf_token": csrf_of(form.text)})
+        r = await http.post(
+            "/login",
+            data={"username": "wangmin", "password": PASSWORD, "next": target, "csrf_token": csrf_of(form.text)},
+        )
         assert r.status_code == 303 and r.headers["location"] == "/"
 
 
@@ -105,7 +115,9 @@ async def test_login_sets_a_server_side_session_and_logout_ends_it(node):
         assert r.status_code == 303 and r.headers["location"] == "/login"
         assert await sessions.count_documents({"user_id": "wangmin"}) == 0
         # The old cookie is dead even if a copy of it is replayed.
-        replay = httpx.AsyncClient(transport=http._transport, base_url=GATEWAY_BASE, cookies={"cascade_session": cookie})
+        replay = httpx.AsyncClient(
+            transport=http._transport, base_url=GATEWAY_BASE, cookies={"cascade_session": cookie}
+        )
         async with replay:
             assert (await replay.get("/account")).status_code == 401
         assert {"login", "logout"} <= set(await audit_actions(http))
@@ -118,8 +130,9 @@ async def test_session_cookie_is_httponly_samesite_and_secure_when_configured(no
             form = await browser.get("/login")
             prelogin = form.headers["set-cookie"]
             assert prelogin.startswith("__Host-cascade_prelogin=") and "secure" in prelogin.lower()
-            r = await browser.post("/login", data={"username": "wangmin", "password": PASSWORD,
-                                                   "csrf_token": csrf_of(form.text)})
+            r = await browser.post(
+                "/login", data={"username": "wangmin", "password": PASSWORD, "csrf_token": csrf_of(form.text)}
+            )
             assert r.status_code == 303
             cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("__Host-cascade_session="))
             attrs = {a.strip().split("=")[0].lower() for a in cookie.split(";")[1:]}
@@ -156,7 +169,7 @@ async def test_a_disabled_user_is_logged_out_at_once(node):
         await create_user(http, "root", "gd-kx", "admin")
         await create_user(http, "wangmin", "sz-kx", "submitter")
         browser = await login(http, "wangmin")
-        root = (await http.app.state.accounts.login("root", PASSWORD))
+        root = await http.app.state.accounts.login("root", PASSWORD)
         from services.gateway.core.users import actor_of
 
         await http.app.state.accounts.set_disabled(actor_of(root), "wangmin", True)
@@ -224,7 +237,11 @@ async def test_unsafe_requests_with_a_session_need_the_csrf_token(node):
     async with gateway(node) as http:
         await create_user(http, "wangmin", "sz-kx", "submitter")
         browser = await login(http, "wangmin")
-        form = {"current_password": PASSWORD, "new_password": "a brand new secret", "confirm_password": "a brand new secret"}
+        form = {
+            "current_password": PASSWORD,
+            "new_password": "a brand new secret",
+            "confirm_password": "a brand new secret",
+        }
         for token in (None, "", "f" * 64):
             data = form | ({"csrf_token": token} if token is not None else {})
             r = await browser.post("/account/password", data=data, headers={"Accept": "text/html"})
@@ -260,14 +277,22 @@ async def test_a_revoked_or_expired_token_stops_working(node):
     clock = started()
     async with running(node, ["notices"]), gateway(node, clock=clock) as http:
         tokens = http.app.state.tokens
-        doc, raw = await tokens.create(name="OA 系统", unit_id="gd-kx", roles=["issuer"], created_by="root", now=clock.now())
+        doc, raw = await tokens.create(
+            name="OA 系统", unit_id="gd-kx", roles=["issuer"], created_by="root", now=clock.now()
+        )
         auth = {"Authorization": f"Bearer {raw}"}
         assert (await http.get("/api/units", headers=auth)).status_code == 200
         await tokens.revoke(doc["_id"], by="root", now=clock.now())
         assert (await http.get("/api/units", headers=auth)).status_code == 401
 
-        doc, raw = await tokens.create(name="临时", unit_id="gd-kx", roles=["issuer"], created_by="root",
-                                       now=clock.now(), expires_at=clock.now() + timedelta(hours=1))
+        doc, raw = await tokens.create(
+            name="临时",
+            unit_id="gd-kx",
+            roles=["issuer"],
+            created_by="root",
+            now=clock.now(),
+            expires_at=clock.now() + timedelta(hours=1),
+        )
         auth = {"Authorization": f"Bearer {raw}"}
         assert (await http.get("/api/units", headers=auth)).status_code == 200
         clock.advance(timedelta(hours=1))
@@ -288,26 +313,42 @@ async def test_a_one_time_password_must_be_changed_before_anything_else(node):
         assert (await browser.get("/api/units")).status_code == 403
         page = await browser.get("/account?first=1")
         assert "初始密码" in page.text
-        r = await browser.post("/account/password", data={
-            "csrf_token": browser.csrf, "current_password": PASSWORD,
-            "new_password": "my own secret 2026", "confirm_password": "my own secret 2026"})
+        r = await browser.post(
+            "/account/password",
+            data={
+                "csrf_token": browser.csrf,
+                "current_password": PASSWORD,
+                "new_password": "my own secret 2026",
+                "confirm_password": "my own secret 2026",
+            },
+        )
         assert r.status_code == 200 and "密码已修改" in r.text
         assert (await browser.get("/api/units")).status_code == 200
 
 
-@pytest.mark.parametrize("new, confirm, field", [
-    ("short", "short", "至少需要 10 个字符"),
-    ("wangmin", "wangmin", "至少需要"),
-    ("aaaaaaaaaaaa", "aaaaaaaaaaaa", "过于简单"),
-    ("a good new secret", "a different secret", "不一致"),
-    (PASSWORD, PASSWORD, "不能与当前密码相同"),
-])
+@pytest.mark.parametrize(
+    "new, confirm, field",
+    [
+        ("short", "short", "至少需要 10 个字符"),
+        ("wangmin", "wangmin", "至少需要"),
+        ("aaaaaaaaaaaa", "aaaaaaaaaaaa", "过于简单"),
+        ("a good new secret", "a different secret", "不一致"),
+        (PASSWORD, PASSWORD, "不能与当前密码相同"),
+    ],
+)
 async def test_password_change_refuses_weak_or_mistyped_passwords(node, new, confirm, field):
     async with gateway(node) as http:
         await create_user(http, "wangmin", "sz-kx", "submitter")
         browser = await login(http, "wangmin")
-        r = await browser.post("/account/password", data={
-            "csrf_token": browser.csrf, "current_password": PASSWORD, "new_password": new, "confirm_password": confirm})
+        r = await browser.post(
+            "/account/password",
+            data={
+                "csrf_token": browser.csrf,
+                "current_password": PASSWORD,
+                "new_password": new,
+                "confirm_password": confirm,
+            },
+        )
         assert r.status_code == 422 and field in r.text
         assert await http.app.state.accounts.login("wangmin", PASSWORD)  # unchanged
 
@@ -316,13 +357,25 @@ async def test_changing_the_password_ends_the_other_sessions_and_needs_the_curre
     async with gateway(node) as http:
         await create_user(http, "wangmin", "sz-kx", "submitter")
         laptop, phone = await login(http, "wangmin"), await login(http, "wangmin")
-        r = await laptop.post("/account/password", data={
-            "csrf_token": laptop.csrf, "current_password": "not my password",
-            "new_password": "a new long secret", "confirm_password": "a new long secret"})
+        r = await laptop.post(
+            "/account/password",
+            data={
+                "csrf_token": laptop.csrf,
+                "current_password": "not my password",
+                "new_password": "a new long secret",
+                "confirm_password": "a new long secret",
+            },
+        )
         assert r.status_code == 422 and "当前密码不正确" in r.text
-        r = await laptop.post("/account/password", data={
-            "csrf_token": laptop.csrf, "current_password": PASSWORD,
-            "new_password": "a new long secret", "confirm_password": "a new long secret"})
+        r = await laptop.post(
+            "/account/password",
+            data={
+                "csrf_token": laptop.csrf,
+                "current_password": PASSWORD,
+                "new_password": "a new long secret",
+                "confirm_password": "a new long secret",
+            },
+        )
         assert r.status_code == 200
         assert (await laptop.get("/account")).status_code == 200
         assert (await phone.get("/account")).status_code == 401

@@ -48,8 +48,10 @@ async def users_count(http) -> int:
 
 async def test_admin_creates_a_user_who_must_change_the_one_time_password(node):
     async with node_with_admin(node) as (http, admin):
-        r = await admin.post("/admin/users", data=form(admin, username="WangMin", display_name="王敏",
-                                                           unit_id="sz-kx", roles=["submitter"]))
+        r = await admin.post(
+            "/admin/users",
+            data=form(admin, username="WangMin", display_name="王敏", unit_id="sz-kx", roles=["submitter"]),
+        )
         assert r.status_code == 200, r.text
         password = one_time_secret(r.text, "one-time-password")
         listing = await admin.get("/admin/users")
@@ -59,13 +61,24 @@ async def test_admin_creates_a_user_who_must_change_the_one_time_password(node):
         user = await login(http, "wangmin", password)
         r = await user.get("/", headers=HTML)
         assert r.status_code == 303 and r.headers["location"] == "/account?first=1"
-        r = await user.post("/account/password", data={"csrf_token": user.csrf, "current_password": password,
-                                                       "new_password": "wang min 2026 secret",
-                                                       "confirm_password": "wang min 2026 secret"})
+        r = await user.post(
+            "/account/password",
+            data={
+                "csrf_token": user.csrf,
+                "current_password": password,
+                "new_password": "wang min 2026 secret",
+                "confirm_password": "wang min 2026 secret",
+            },
+        )
         assert r.status_code == 200
         me = (await user.get("/api/me")).json()
-        assert me == {"user_id": "wangmin", "display_name": "王敏", "unit_id": "sz-kx", "roles": ["submitter"],
-                      "via": "session"}
+        assert me == {
+            "user_id": "wangmin",
+            "display_name": "王敏",
+            "unit_id": "sz-kx",
+            "roles": ["submitter"],
+            "via": "session",
+        }
         created = (await http.app.state.audit.query(action="user.created", user_id="root"))[0]
         assert created["target"] == "wangmin" and created["details"]["roles"] == ["submitter"]
 
@@ -88,8 +101,17 @@ async def test_admin_sets_a_password_and_the_user_form_refuses_bad_values(node):
             r = await admin.post("/admin/users", data=form(admin, **fields))
             assert r.status_code == 422 and message in r.text, (fields, r.text[-500:])
         assert await users_count(http) == before
-        r = await admin.post("/admin/users", data=form(admin, username="jia", display_name="甲", unit_id="sz-kx",
-                                                           roles=["issuer", "reviewer"], password="given by admin 1"))
+        r = await admin.post(
+            "/admin/users",
+            data=form(
+                admin,
+                username="jia",
+                display_name="甲",
+                unit_id="sz-kx",
+                roles=["issuer", "reviewer"],
+                password="given by admin 1",
+            ),
+        )
         assert r.status_code == 200 and 'id="one-time-password"' not in r.text
         user = await login(http, "jia", "given by admin 1")
         assert (await user.get("/", headers=HTML)).headers["location"] == "/account?first=1"
@@ -100,11 +122,15 @@ async def test_role_and_unit_changes_apply_to_the_next_request(node):
         await create_user(http, "wangmin", "sz-kx", "submitter")
         user = await login(http, "wangmin")
         assert (await user.get("/api/me")).json()["roles"] == ["submitter"]
-        r = await admin.post("/admin/users/wangmin", data=form(admin, display_name="王敏（改）", unit_id="sz-kjj",
-                                                                   roles=["issuer", "reviewer"]))
+        r = await admin.post(
+            "/admin/users/wangmin",
+            data=form(admin, display_name="王敏（改）", unit_id="sz-kjj", roles=["issuer", "reviewer"]),
+        )
         assert r.status_code == 303 and r.headers["location"] == "/admin/users/wangmin?saved=updated"
         me = (await user.get("/api/me")).json()
-        assert me["roles"] == ["issuer", "reviewer"] and me["unit_id"] == "sz-kjj" and me["display_name"] == "王敏（改）"
+        assert (
+            me["roles"] == ["issuer", "reviewer"] and me["unit_id"] == "sz-kjj" and me["display_name"] == "王敏（改）"
+        )
         entry = (await http.app.state.audit.query(action="user.updated"))[0]
         assert entry["details"]["unit_id"] == {"from": "sz-kx", "to": "sz-kjj"}
 
@@ -131,33 +157,40 @@ async def test_disable_enable_and_reset_password(node):
 
 async def test_the_last_admin_cannot_be_removed_or_disable_themselves(node):
     async with node_with_admin(node) as (http, admin):
-        r = await admin.post("/admin/users/root", data=form(admin, display_name="管理员", unit_id="gd-kx",
-                                                                roles=["issuer"]))
+        r = await admin.post(
+            "/admin/users/root", data=form(admin, display_name="管理员", unit_id="gd-kx", roles=["issuer"])
+        )
         assert r.status_code == 422 and "最后一位管理员" in r.text
         r = await admin.post("/admin/users/root/disable", data=form(admin))
         assert r.status_code == 403 and "不能停用自己的账户" in r.text
         assert (await admin.get("/api/me")).json()["roles"] == ["admin"]
         await create_user(http, "root2", "gd-kx", "admin")
-        r = await admin.post("/admin/users/root", data=form(admin, display_name="管理员", unit_id="gd-kx",
-                                                                roles=["issuer"]))
+        r = await admin.post(
+            "/admin/users/root", data=form(admin, display_name="管理员", unit_id="gd-kx", roles=["issuer"])
+        )
         assert r.status_code == 303  # another admin remains
 
 
 async def test_admin_json_api_for_users(node):
     async with node_with_admin(node) as (http, _):
         api = await as_role(http, "gd-kx", "admin")
-        r = await api.post("/api/admin/users", json={"username": "lijun", "display_name": "李军", "unit_id": "sz-kjj",
-                                                      "roles": ["submitter"]})
+        r = await api.post(
+            "/api/admin/users",
+            json={"username": "lijun", "display_name": "李军", "unit_id": "sz-kjj", "roles": ["submitter"]},
+        )
         assert r.status_code == 201, r.text
         assert r.json()["user"]["unit_id"] == "sz-kjj" and len(r.json()["one_time_password"]) >= 12
         assert "password_hash" not in str((await api.get("/api/admin/users")).json())
-        r = await api.put("/api/admin/users/lijun", json={"display_name": "李军", "unit_id": "nowhere",
-                                                          "roles": ["submitter"]})
+        r = await api.put(
+            "/api/admin/users/lijun", json={"display_name": "李军", "unit_id": "nowhere", "roles": ["submitter"]}
+        )
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "unit_id"]
         assert (await api.get("/api/admin/users/nobody")).status_code == 404
         assert (await api.post("/api/admin/users/lijun/disable")).json()["disabled"] is True
-        r = await api.post("/api/admin/users", json={"username": "x", "display_name": "x", "unit_id": "sz-kx",
-                                                      "roles": ["submitter"], "is_root": True})
+        r = await api.post(
+            "/api/admin/users",
+            json={"username": "x", "display_name": "x", "unit_id": "sz-kx", "roles": ["submitter"], "is_root": True},
+        )
         assert r.status_code == 422  # unknown fields are refused
 
 
@@ -166,8 +199,9 @@ async def test_admin_json_api_for_users(node):
 
 async def test_tokens_are_shown_once_work_for_their_unit_and_roles_and_can_be_revoked(node):
     async with node_with_admin(node) as (http, admin):
-        r = await admin.post("/admin/tokens", data=form(admin, name="深圳 OA", unit_id="sz-kx", roles=["submitter"],
-                                                            lifetime="90"))
+        r = await admin.post(
+            "/admin/tokens", data=form(admin, name="深圳 OA", unit_id="sz-kx", roles=["submitter"], lifetime="90")
+        )
         assert r.status_code == 200, r.text
         token = one_time_secret(r.text, "new-token")
         listing = await admin.get("/admin/tokens")
@@ -175,8 +209,9 @@ async def test_tokens_are_shown_once_work_for_their_unit_and_roles_and_can_be_re
         auth = {"Authorization": f"Bearer {token}"}
         me = (await http.get("/api/me", headers=auth)).json()
         assert me["unit_id"] == "sz-kx" and me["roles"] == ["submitter"] and me["display_name"] == "深圳 OA"
-        assert (await http.put("/api/units/sz-kx", json={"unit_id": "sz-kx", "name": "x", "kind": "科协"},
-                               headers=auth)).status_code == 403
+        assert (
+            await http.put("/api/units/sz-kx", json={"unit_id": "sz-kx", "name": "x", "kind": "科协"}, headers=auth)
+        ).status_code == 403
 
         token_id = token.split("_")[1]
         assert (await admin.post(f"/admin/tokens/{token_id}/revoke", data=form(admin))).status_code == 303
@@ -205,8 +240,9 @@ async def test_token_form_refuses_bad_values_and_admin_tokens_outside_the_node_u
 async def test_token_expiry_set_in_the_form(node):
     clock = FixedClock(datetime(2026, 5, 6, 9, 0, tzinfo=UTC))
     async with node_with_admin(node, clock=clock) as (http, admin):
-        r = await admin.post("/admin/tokens", data=form(admin, name="临时", unit_id="gd-kx", roles=["issuer"],
-                                                            lifetime="30"))
+        r = await admin.post(
+            "/admin/tokens", data=form(admin, name="临时", unit_id="gd-kx", roles=["issuer"], lifetime="30")
+        )
         auth = {"Authorization": f"Bearer {one_time_secret(r.text, 'new-token')}"}
         clock.advance(timedelta(days=29, hours=23))
         assert (await http.get("/api/me", headers=auth)).status_code == 200
@@ -261,8 +297,10 @@ async def test_forward_correct_and_withdraw_are_audited_and_refusals_are_not(nod
 
         late = {"unit_id": "sz-kx", "recipient_unit_ids": ["ns-kx"], "deadlines": {"summary": "2999-01-01T00:00:00Z"}}
         assert (await sz.post(f"/api/notices/{nid}/forward", json=late)).status_code == 422
-        r = await sz.post(f"/api/notices/{nid}/forward", json={"unit_id": "sz-kx", "recipient_unit_ids": ["ns-kx"],
-                                                              "title": "关于转发活动通知的通知"})
+        r = await sz.post(
+            f"/api/notices/{nid}/forward",
+            json={"unit_id": "sz-kx", "recipient_unit_ids": ["ns-kx"], "title": "关于转发活动通知的通知"},
+        )
         assert r.status_code == 201, r.text
         [forwarded] = await log.query(action="notices.forward")
         assert forwarded["unit_id"] == "sz-kx" and forwarded["roles"] == ["issuer", "submitter"]
@@ -297,7 +335,7 @@ async def test_audit_filters_page_back_and_export_csv(node):
         for i in range(3):
             await create_user(http, f"user{i}", "sz-kx", "submitter")
         clock.advance(timedelta(days=1))
-        await create_user(http, "later", "sz-kjj", "submitter", display_name="=HYPERLINK(\"http://x\")")
+        await create_user(http, "later", "sz-kjj", "submitter", display_name='=HYPERLINK("http://x")')
         admin = await login(http, "root")  # a day later: the old session has timed out
         page = await admin.get("/admin/audit?action=user.created&since=2026-05-07")
         assert "later" in page.text and "user0" not in page.text
@@ -325,9 +363,14 @@ async def test_audit_filters_page_back_and_export_csv(node):
 
         # A value that a spreadsheet would run as a formula is exported as text.
         await http.app.state.accounts.login("later", PASSWORD)
-        rows = list(csv.reader(io.StringIO((await admin.get("/admin/audit.csv?action=login&user_id=later"))
-                                           .content.decode("utf-8-sig"))))
-        assert rows[1][2] == "login" and rows[1][4] == "'=HYPERLINK(\"http://x\")"
+        rows = list(
+            csv.reader(
+                io.StringIO(
+                    (await admin.get("/admin/audit.csv?action=login&user_id=later")).content.decode("utf-8-sig")
+                )
+            )
+        )
+        assert rows[1][2] == "login" and rows[1][4] == '\'=HYPERLINK("http://x")'
         assert (await log.query(action="audit.exported"))[0]["user_id"] == "root"
 
 
@@ -335,8 +378,16 @@ def test_the_audit_log_is_append_only_in_code():
     """Only audit.py touches the collection, and it only inserts and reads."""
     gateway_dir = Path(__file__).resolve().parents[2] / "services" / "gateway"
     source = (gateway_dir / "core" / "audit.py").read_text(encoding="utf-8")
-    for forbidden in ("update_one", "update_many", "replace_one", "delete_one", "delete_many", "find_one_and",
-                      "drop(", "bulk_write"):
+    for forbidden in (
+        "update_one",
+        "update_many",
+        "replace_one",
+        "delete_one",
+        "delete_many",
+        "find_one_and",
+        "drop(",
+        "bulk_write",
+    ):
         assert forbidden not in source, forbidden
     for path in gateway_dir.rglob("*.py"):
         if path.name != "audit.py":
@@ -347,11 +398,24 @@ def test_the_audit_log_is_append_only_in_code():
 # ---------------------------------------------------------------- who may do this
 
 
-ADMIN_GETS = ["/admin/users", "/admin/users/root", "/admin/tokens", "/admin/audit", "/admin/audit.csv",
-              "/admin/channels", "/admin/templates", "/admin/templates/notice.issued/email",
-              "/api/admin/users", "/api/admin/users/root", "/api/admin/tokens", "/api/admin/audit",
-              "/api/admin/audit.csv", "/api/admin/channels", "/api/admin/templates",
-              "/api/admin/templates/notice.issued/email"]
+ADMIN_GETS = [
+    "/admin/users",
+    "/admin/users/root",
+    "/admin/tokens",
+    "/admin/audit",
+    "/admin/audit.csv",
+    "/admin/channels",
+    "/admin/templates",
+    "/admin/templates/notice.issued/email",
+    "/api/admin/users",
+    "/api/admin/users/root",
+    "/api/admin/tokens",
+    "/api/admin/audit",
+    "/api/admin/audit.csv",
+    "/api/admin/channels",
+    "/api/admin/templates",
+    "/api/admin/templates/notice.issued/email",
+]
 
 
 async def test_admin_pages_and_api_refuse_every_other_role_and_hosted_unit_admins(node):
@@ -361,16 +425,21 @@ async def test_admin_pages_and_api_refuse_every_other_role_and_hosted_unit_admin
         others.append(await as_role(http, "sz-kx", "admin"))  # admin role outside the node's unit: no effect
         others.append(await login(http, "wangmin"))
         before_users = await users_count(http)
-        token_doc, _ = await http.app.state.tokens.create(name="t", unit_id="gd-kx", roles=["issuer"],
-                                                          created_by="root", now=http.app.state.clock.now())
+        token_doc, _ = await http.app.state.tokens.create(
+            name="t", unit_id="gd-kx", roles=["issuer"], created_by="root", now=http.app.state.clock.now()
+        )
         for client in others:
             for url in ADMIN_GETS:
                 assert (await client.get(url, headers=HTML)).status_code == 403, url
             csrf = {"csrf_token": getattr(client, "csrf", "")}
             posts = [
-                ("/admin/users", {**csrf, "username": "evil", "display_name": "x", "unit_id": "gd-kx", "roles": "admin"}),
+                (
+                    "/admin/users",
+                    {**csrf, "username": "evil", "display_name": "x", "unit_id": "gd-kx", "roles": "admin"},
+                ),
                 ("/admin/users/root", {**csrf, "display_name": "x", "unit_id": "gd-kx", "roles": "submitter"}),
-                ("/admin/users/root/disable", csrf), ("/admin/users/root/reset-password", csrf),
+                ("/admin/users/root/disable", csrf),
+                ("/admin/users/root/reset-password", csrf),
                 ("/admin/tokens", {**csrf, "name": "x", "unit_id": "gd-kx", "roles": "admin", "lifetime": ""}),
                 (f"/admin/tokens/{token_doc['_id']}/revoke", csrf),
                 ("/admin/users/root/enable", csrf),
@@ -383,7 +452,8 @@ async def test_admin_pages_and_api_refuse_every_other_role_and_hosted_unit_admin
                 assert (await client.post(url, data=data, headers=HTML)).status_code == 403, url
             api_posts = [
                 ("/api/admin/users", {"username": "evil", "display_name": "x", "unit_id": "gd-kx", "roles": ["admin"]}),
-                ("/api/admin/users/root/disable", None), ("/api/admin/users/root/reset-password", None),
+                ("/api/admin/users/root/disable", None),
+                ("/api/admin/users/root/reset-password", None),
                 ("/api/admin/tokens", {"name": "x", "unit_id": "gd-kx", "roles": ["admin"]}),
                 (f"/api/admin/tokens/{token_doc['_id']}/revoke", None),
             ]
@@ -415,7 +485,8 @@ async def test_admin_forms_without_the_csrf_token_change_nothing(node):
         attempts = [
             ("/admin/users", {"username": "evil", "display_name": "x", "unit_id": "gd-kx", "roles": "admin"}),
             ("/admin/users/wangmin", {"display_name": "x", "unit_id": "gd-kx", "roles": "admin"}),
-            ("/admin/users/wangmin/disable", {}), ("/admin/users/wangmin/reset-password", {}),
+            ("/admin/users/wangmin/disable", {}),
+            ("/admin/users/wangmin/reset-password", {}),
             ("/admin/tokens", {"name": "x", "unit_id": "gd-kx", "roles": "issuer", "lifetime": ""}),
         ]
         for url, data in attempts:
@@ -423,8 +494,9 @@ async def test_admin_forms_without_the_csrf_token_change_nothing(node):
             assert r.status_code == 403 and "CSRF" in r.text, url
             r = await admin.post(url, data={**data, "csrf_token": "forged"}, headers=HTML)
             assert r.status_code == 403, url
-        r = await admin.post("/api/admin/users", json={"username": "evil", "display_name": "x", "unit_id": "gd-kx",
-                                                       "roles": ["admin"]})
+        r = await admin.post(
+            "/api/admin/users", json={"username": "evil", "display_name": "x", "unit_id": "gd-kx", "roles": ["admin"]}
+        )
         assert r.status_code == 403  # JSON with a session cookie needs the header
         assert await users_count(http) == before
         wangmin = await http.app.state.accounts.get("wangmin")

@@ -44,9 +44,15 @@ class World:
 
 
 ROLES = {  # who each client of the world is: unit and roles
-    "admin": ("gd-kx", "admin"), "issuer": ("gd-kx", "issuer"), "reviewer": ("gd-kx", "reviewer"),
-    "gd_submitter": ("gd-kx", "submitter"), "sz_submitter": ("sz-kx", "submitter"), "sz_issuer": ("sz-kx", "issuer"),
-    "sz_reviewer": ("sz-kx", "reviewer"), "sz_admin": ("sz-kx", "admin"), "kjj_submitter": ("sz-kjj", "submitter"),
+    "admin": ("gd-kx", "admin"),
+    "issuer": ("gd-kx", "issuer"),
+    "reviewer": ("gd-kx", "reviewer"),
+    "gd_submitter": ("gd-kx", "submitter"),
+    "sz_submitter": ("sz-kx", "submitter"),
+    "sz_issuer": ("sz-kx", "issuer"),
+    "sz_reviewer": ("sz-kx", "reviewer"),
+    "sz_admin": ("sz-kx", "admin"),
+    "kjj_submitter": ("sz-kjj", "submitter"),
     "kjt_reviewer": ("gd-kjt", "reviewer"),
     "outsider": ("zh-kx", "admin", "issuer", "reviewer", "submitter"),
 }
@@ -81,8 +87,14 @@ async def world(node, via: str = "token"):
         assert second.status_code == 201, second.text
         await create_user(http, "wangmin", "sz-kx", "submitter", display_name="王敏")
         if via == "token":
-            clients = {who: admin if who == "admin" else issuer if who == "issuer" else
-                       await as_role(http, ROLES[who][0], *ROLES[who][1:]) for who in ROLES}
+            clients = {
+                who: admin
+                if who == "admin"
+                else issuer
+                if who == "issuer"
+                else await as_role(http, ROLES[who][0], *ROLES[who][1:])
+                for who in ROLES
+            }
         else:
             clients = {who: await person(http, who) for who in ROLES}
         w = World(http=http, notice_id=r.json()["notice_id"], second_id=second.json()["notice_id"], **clients)
@@ -136,7 +148,9 @@ async def test_only_the_node_admin_writes_the_directory(node):
             refused(await client.put("/api/units/evil", json={**NEW_UNIT, "unit_id": "evil"}), 403)
         assert (await w.admin.get("/api/units")).json()["items"] == before
         assert (await w.admin.put("/api/units/zh-kx", json=change)).status_code == 200
-        assert [u["name"] for u in (await w.admin.get("/api/units")).json()["items"] if u["id"] == "zh-kx"] == ["改名的科协"]
+        assert [u["name"] for u in (await w.admin.get("/api/units")).json()["items"] if u["id"] == "zh-kx"] == [
+            "改名的科协"
+        ]
 
 
 # ---------------------------------------------------------------- issue: issuer of its own unit
@@ -154,8 +168,11 @@ async def test_only_an_issuer_issues_and_only_for_its_own_unit(node):
                 r = await client.post("/api/notices", json={**seed000_notice(), "issuer_unit_ids": issuers})
                 refused(r, 403)
         # A body cannot smuggle in another actor either.
-        forged = {**seed000_notice(), "issuer_unit_ids": ["gd-kx"],
-                  "actor": {"user_id": "x", "display_name": "x", "unit_id": "gd-kx", "roles": ["issuer"]}}
+        forged = {
+            **seed000_notice(),
+            "issuer_unit_ids": ["gd-kx"],
+            "actor": {"user_id": "x", "display_name": "x", "unit_id": "gd-kx", "roles": ["issuer"]},
+        }
         refused(await w.sz_issuer.post("/api/notices", json=forged), 403)
         assert len((await w.issuer.get("/api/notices")).json()["items"]) == 2  # the world's two
         assert await events_count(node) == events
@@ -229,10 +246,17 @@ async def test_the_list_of_issued_notices_is_the_units_own(node):
             assert (await client.get("/api/notices")).json()["items"] == []
 
 
-@pytest.mark.parametrize("who, status, sees_receipts", [
-    ("issuer", 200, True), ("reviewer", 200, True), ("gd_submitter", 200, False),
-    ("sz_submitter", 200, False), ("sz_issuer", 200, False), ("outsider", 404, False),
-])
+@pytest.mark.parametrize(
+    "who, status, sees_receipts",
+    [
+        ("issuer", 200, True),
+        ("reviewer", 200, True),
+        ("gd_submitter", 200, False),
+        ("sz_submitter", 200, False),
+        ("sz_issuer", 200, False),
+        ("outsider", 404, False),
+    ],
+)
 async def test_notice_pages_follow_the_same_scope(node, who, status, sees_receipts):
     async with world(node) as w:
         client = getattr(w, who)
@@ -254,8 +278,19 @@ async def test_me_tells_a_token_its_unit_and_roles(node):
 # ---------------------------------------------------------------- the whole matrix
 
 
-CLIENTS = ["admin", "issuer", "reviewer", "gd_submitter", "sz_submitter", "sz_issuer", "sz_reviewer", "sz_admin",
-           "kjj_submitter", "kjt_reviewer", "outsider"]
+CLIENTS = [
+    "admin",
+    "issuer",
+    "reviewer",
+    "gd_submitter",
+    "sz_submitter",
+    "sz_issuer",
+    "sz_reviewer",
+    "sz_admin",
+    "kjj_submitter",
+    "kjt_reviewer",
+    "outsider",
+]
 HTML_ACCEPT = {"Accept": "text/html"}
 
 
@@ -279,21 +314,39 @@ def operations(nid: str, second: str) -> list[tuple[str, str, dict, set[str]]]:
         ("GET", "/notices/new", page, {"issuer", "sz_issuer", "outsider"}),
         ("GET", f"/notices/{nid}/forward", page, {"sz_issuer", "issuer"}),  # the form; posting it is scoped
         ("GET", f"/notices/{nid}/correct", page, {"issuer", "sz_issuer"}),  # the form; posting it is scoped
-        *[("GET", f"/api/notices/{nid}/{what}", {}, {"issuer", "reviewer", "kjt_reviewer"})  # gd-kjt: a co-issuer
-          for what in ("tracking", "status", "deliveries", "deliveries/summary", "expected")],
-        ("POST", "/api/units/import?format=csv", {"content": csv_import, "headers": {"Content-Type": "text/csv"}},
-         {"admin"}),
+        *[
+            ("GET", f"/api/notices/{nid}/{what}", {}, {"issuer", "reviewer", "kjt_reviewer"})  # gd-kjt: a co-issuer
+            for what in ("tracking", "status", "deliveries", "deliveries/summary", "expected")
+        ],
+        (
+            "POST",
+            "/api/units/import?format=csv",
+            {"content": csv_import, "headers": {"Content-Type": "text/csv"}},
+            {"admin"},
+        ),
         ("PUT", "/api/units/zh-kx", {"json": {**NEW_UNIT, "name": "珠海市科协"}}, {"admin"}),
         ("DELETE", "/api/units/fs-kx", {}, {"admin"}),
-        ("POST", "/directory/save", {"data": {**NEW_UNIT, "name": "珠海市科协（页）"}, "headers": HTML_ACCEPT},
-         {"admin"}),
+        (
+            "POST",
+            "/directory/save",
+            {"data": {**NEW_UNIT, "name": "珠海市科协（页）"}, "headers": HTML_ACCEPT},
+            {"admin"},
+        ),
         ("POST", "/api/notices", {"json": seed000_notice(["gd-jxxh"])}, {"issuer"}),
         # 拟稿 on the page issues for the actor's own unit: any issuer (the outsider's unit issues its own).
         ("POST", "/notices/new", {"data": compose, "headers": HTML_ACCEPT}, {"issuer", "sz_issuer", "outsider"}),
-        ("POST", "/directory/import", {"data": {"format": "csv"}, "files": {"file": ("units.csv", csv_page, "text/csv")},
-                                       "headers": HTML_ACCEPT}, {"admin"}),
-        ("POST", "/api/attachments", {"files": {"file": ("plan.txt", "方案".encode(), "text/plain")}},
-         {"issuer", "sz_issuer", "outsider"}),  # any issuer uploads; who may read it is scoped
+        (
+            "POST",
+            "/directory/import",
+            {"data": {"format": "csv"}, "files": {"file": ("units.csv", csv_page, "text/csv")}, "headers": HTML_ACCEPT},
+            {"admin"},
+        ),
+        (
+            "POST",
+            "/api/attachments",
+            {"files": {"file": ("plan.txt", "方案".encode(), "text/plain")}},
+            {"issuer", "sz_issuer", "outsider"},
+        ),  # any issuer uploads; who may read it is scoped
         # 报送 and 审核 (submissions routed by kind: sz-kx → gd-kx, the 科技局 sz-kjj → gd-kjt). The pages
         # first, then the API on the second notice, so the revisions are the same when only pages run.
         *submission_operations(nid, second),
@@ -301,14 +354,30 @@ def operations(nid: str, second: str) -> list[tuple[str, str, dict, set[str]]]:
         # 签收 on the page is for the submitter's own unit (sz-kx has just signed: 409 for it now).
         ("POST", f"/inbox/{nid}/acknowledge", {"headers": HTML_ACCEPT}, {"kjj_submitter", "sz_submitter"}),
         ("POST", f"/api/inbox/{second}/acknowledge", {}, {"kjj_submitter"}),  # its own unit: only sz-kjj has it
-        ("POST", f"/api/notices/{nid}/forward", {"json": {"unit_id": "sz-kx", "recipient_unit_ids": ["ns-kx"]}},
-         {"sz_issuer"}),
-        ("POST", f"/notices/{nid}/forward", {"data": {"recipients": "gd-jxxh"}, "headers": HTML_ACCEPT},
-         {"sz_issuer"}),  # the page forwards for the actor's own unit: only a recipient's issuer
-        ("POST", f"/api/notices/{nid}/correct", {"json": {"reason": "更正联系人", "title": "关于更正的通知"}},
-         {"issuer"}),
-        ("POST", f"/notices/{nid}/correct", {"data": {"reason": "再次更正", "title": "关于再次更正的通知"},
-                                             "headers": HTML_ACCEPT}, {"issuer"}),
+        (
+            "POST",
+            f"/api/notices/{nid}/forward",
+            {"json": {"unit_id": "sz-kx", "recipient_unit_ids": ["ns-kx"]}},
+            {"sz_issuer"},
+        ),
+        (
+            "POST",
+            f"/notices/{nid}/forward",
+            {"data": {"recipients": "gd-jxxh"}, "headers": HTML_ACCEPT},
+            {"sz_issuer"},
+        ),  # the page forwards for the actor's own unit: only a recipient's issuer
+        (
+            "POST",
+            f"/api/notices/{nid}/correct",
+            {"json": {"reason": "更正联系人", "title": "关于更正的通知"}},
+            {"issuer"},
+        ),
+        (
+            "POST",
+            f"/notices/{nid}/correct",
+            {"data": {"reason": "再次更正", "title": "关于再次更正的通知"}, "headers": HTML_ACCEPT},
+            {"issuer"},
+        ),
         ("POST", f"/notices/{nid}/withdraw", {"data": {"reason": "重复发文"}, "headers": HTML_ACCEPT}, {"issuer"}),
         ("POST", f"/api/notices/{second}/withdraw", {"json": {"reason": "另行通知"}}, {"issuer"}),
         ("POST", "/directory/ns-kx/delete", page, {"admin"}),
@@ -326,16 +395,35 @@ def operations(nid: str, second: str) -> list[tuple[str, str, dict, set[str]]]:
         ("GET", "/admin/templates", page, {"admin"}),
         ("GET", "/admin/templates/notice.issued/email", page, {"admin"}),
         ("PUT", "/api/admin/channels", {"json": {"sms": {"enabled": True, "signature": "广东省科协"}}}, {"admin"}),
-        ("POST", "/admin/channels", {"data": {"email_enabled": "1", "email_sender": "kx@gdkx.example.cn",
-                                              "sms_enabled": "1", "sms_signature": "省科协"}, "headers": HTML_ACCEPT},
-         {"admin"}),
+        (
+            "POST",
+            "/admin/channels",
+            {
+                "data": {
+                    "email_enabled": "1",
+                    "email_sender": "kx@gdkx.example.cn",
+                    "sms_enabled": "1",
+                    "sms_signature": "省科协",
+                },
+                "headers": HTML_ACCEPT,
+            },
+            {"admin"},
+        ),
         ("PUT", "/api/admin/templates/notice.issued/email", {"json": template}, {"admin"}),
         ("POST", "/api/admin/templates/notice.issued/email/preview", {"json": {}}, {"admin"}),
         ("DELETE", "/api/admin/templates/notice.issued/email", {}, {"admin"}),
-        ("POST", "/admin/templates/notice.issued/sms", {"data": {"body": "{{ unit_name }}收到通知"},
-                                                        "headers": HTML_ACCEPT}, {"admin"}),
-        ("POST", "/admin/templates/notice.issued/sms/preview", {"data": {"body": "{{ unit_name }}"},
-                                                                "headers": HTML_ACCEPT}, {"admin"}),
+        (
+            "POST",
+            "/admin/templates/notice.issued/sms",
+            {"data": {"body": "{{ unit_name }}收到通知"}, "headers": HTML_ACCEPT},
+            {"admin"},
+        ),
+        (
+            "POST",
+            "/admin/templates/notice.issued/sms/preview",
+            {"data": {"body": "{{ unit_name }}"}, "headers": HTML_ACCEPT},
+            {"admin"},
+        ),
         ("POST", "/admin/templates/notice.issued/sms/reset", page, {"admin"}),
     ]
 
@@ -350,8 +438,12 @@ def submission_operations(nid: str, second: str) -> list[tuple[str, str, dict, s
         ("GET", "/review", page, reviewers),
         ("GET", "/api/review", {}, reviewers),
         ("GET", f"/notices/{nid}/asks/summary/submit", page, owing),
-        ("POST", "/api/submission-files", {"files": {"file": ("总结.txt", "总结".encode(), "text/plain")}},
-         {"gd_submitter", "sz_submitter", "kjj_submitter", "reviewer", "sz_reviewer", "kjt_reviewer", "outsider"}),
+        (
+            "POST",
+            "/api/submission-files",
+            {"files": {"file": ("总结.txt", "总结".encode(), "text/plain")}},
+            {"gd_submitter", "sz_submitter", "kjj_submitter", "reviewer", "sz_reviewer", "kjt_reviewer", "outsider"},
+        ),
         ("POST", f"/notices/{nid}/asks/summary/submit", {"data": {"item-0-text": "活动总结初稿"}, **page}, owing),
         ("GET", f"/submissions/{sz}", page, sz_unit | {"reviewer"}),
         ("GET", f"/api/submissions/{sz}", {}, sz_unit | {"reviewer"}),
@@ -362,11 +454,19 @@ def submission_operations(nid: str, second: str) -> list[tuple[str, str, dict, s
         ("POST", f"/api/submissions/{sz}/commend", {"json": {"category": "优秀活动案例"}}, {"reviewer"}),
         ("GET", f"/notices/new?commend={nid}", page, {"issuer"}),
         ("POST", f"/notices/{nid}/chase", {"data": {"ask_id": "summary"}, **page}, {"issuer"}),
-        ("POST", f"/api/notices/{second}/asks/summary/submission", {"json": {"items": [{"text": "总结"}]}},
-         {"kjj_submitter"}),
+        (
+            "POST",
+            f"/api/notices/{second}/asks/summary/submission",
+            {"json": {"items": [{"text": "总结"}]}},
+            {"kjj_submitter"},
+        ),
         ("POST", f"/api/submissions/{kjj2}/return", {"json": {"revision": 1, "reason": "请补充"}}, {"kjt_reviewer"}),
-        ("POST", f"/api/notices/{second}/asks/summary/submission", {"json": {"items": [{"text": "总结二"}]}},
-         {"kjj_submitter"}),
+        (
+            "POST",
+            f"/api/notices/{second}/asks/summary/submission",
+            {"json": {"items": [{"text": "总结二"}]}},
+            {"kjj_submitter"},
+        ),
         ("POST", f"/api/submissions/{kjj2}/accept", {"json": {"revision": 2}}, {"kjt_reviewer"}),
         ("POST", f"/api/notices/{nid}/chase", {"json": {"note": "请尽快报送"}}, {"issuer"}),
     ]
@@ -374,6 +474,7 @@ def submission_operations(nid: str, second: str) -> list[tuple[str, str, dict, s
 
 async def snapshot(w: World, node) -> dict:
     """What any of the operations would change."""
+
     async def body(client, url):
         r = await client.get(url)
         assert r.status_code == 200, (url, r.text)

@@ -66,8 +66,16 @@ async def test_markup_in_every_free_text_field_is_rendered_escaped(node):
 
         # The admin's pages: users, one user, tokens, the audit log.
         admin = await login(http, "root")
-        r = await admin.post("/admin/tokens", data={"csrf_token": admin.csrf, "name": ATTACK[:60], "unit_id": "evil-kx",
-                                                    "roles": "submitter", "lifetime": "30"})
+        r = await admin.post(
+            "/admin/tokens",
+            data={
+                "csrf_token": admin.csrf,
+                "name": ATTACK[:60],
+                "unit_id": "evil-kx",
+                "roles": "submitter",
+                "lifetime": "30",
+            },
+        )
         assert r.status_code == 200, r.text
         users_page = (await admin.get("/admin/users")).text
         assert_escaped(users_page, "users page", 2)  # display name, unit name (+ the unit select)
@@ -84,8 +92,10 @@ async def test_markup_in_every_free_text_field_is_rendered_escaped(node):
         fresh = http.__class__(transport=http._transport, base_url="http://127.0.0.1")
         async with fresh:
             form = await fresh.get("/login")
-            r = await fresh.post("/login", data={"username": '"><script>alert(1)</script>', "password": "x",
-                                                 "csrf_token": csrf_of(form.text)})
+            r = await fresh.post(
+                "/login",
+                data={"username": '"><script>alert(1)</script>', "password": "x", "csrf_token": csrf_of(form.text)},
+            )
             assert r.status_code == 401
             assert "<script>alert(1)" not in r.text and "&#34;&gt;&lt;script&gt;" in r.text
 
@@ -134,17 +144,31 @@ def shows(html: str, text: str, where: str, times: int = 1) -> None:
 async def test_markup_in_reasons_asks_forms_routes_files_numbers_contacts_titles_and_channels_is_escaped(node):
     async with running(node), gateway(node, org_unit_id="gd-kx") as http:
         setup = await as_role(http, "gd-kx", "admin")
-        evil_contact = {"name": "雷晶", "department": attack("cdept"), "office_phone": attack("phone"),
-                        "mobile": SHORT, "fax": attack("fax"), "address": attack("addr")}
+        evil_contact = {
+            "name": "雷晶",
+            "department": attack("cdept"),
+            "office_phone": attack("phone"),
+            "mobile": SHORT,
+            "fax": attack("fax"),
+            "address": attack("addr"),
+        }
         # A route names a department the unit has registered: one whose name is markup.
         gd_units = [u.model_dump(mode="json") for u in GD_UNITS]
         for u in gd_units:
             if u["unit_id"] == "gd-kx":
                 u["departments"] = [*u["departments"], attack("dept")]
-        units = [*gd_units,
-                 {"unit_id": "ns-kx", "name": "南山区科学技术协会", "kind": "科协", "parent_id": "sz-kx"},
-                 {"unit_id": "evil-kx", "name": "某科协", "kind": "科协", "parent_id": "gd-kx",
-                  "doc_number_template": DOC_TEMPLATE, "contacts": [evil_contact]}]
+        units = [
+            *gd_units,
+            {"unit_id": "ns-kx", "name": "南山区科学技术协会", "kind": "科协", "parent_id": "sz-kx"},
+            {
+                "unit_id": "evil-kx",
+                "name": "某科协",
+                "kind": "科协",
+                "parent_id": "gd-kx",
+                "doc_number_template": DOC_TEMPLATE,
+                "contacts": [evil_contact],
+            },
+        ]
         for unit in units:
             r = await setup.put(f"/api/units/{unit['unit_id']}", json=unit)
             assert r.status_code == 200, r.text
@@ -159,22 +183,41 @@ async def test_markup_in_reasons_asks_forms_routes_files_numbers_contacts_titles
 
         # A file whose name is markup, on a notice whose 文号, ask, form fields, routes and contacts are too.
         filename = "<script>alert(1)</script><img src=x onerror=alert(2)>.txt"
-        r = await gdi.post("/api/attachments", files={"file": (filename, "方案".encode(), "text/plain")}, headers=js(gdi))
+        r = await gdi.post(
+            "/api/attachments", files={"file": (filename, "方案".encode(), "text/plain")}, headers=js(gdi)
+        )
         assert r.status_code == 201, r.text
         assert r.json()["filename"] == filename
         notice = seed000_notice(["sz-kx", "evil-kx"])
-        ask = {**notice["asks"][0], "title": attack("ask"), "note": attack("note"),
-               "fields": [{"key": "f1", "label": attack("label"), "type": "choice", "options": [attack("opt")],
-                           "help": attack("help")}],
-               "routes": [{"unit_kind": "科协", "to_unit_id": "gd-kx", "department": attack("dept")}]}
-        notice = {**notice, "doc_number": attack("doc"), "asks": [ask], "contacts": [evil_contact],
-                  "attachments": [r.json()]}
+        ask = {
+            **notice["asks"][0],
+            "title": attack("ask"),
+            "note": attack("note"),
+            "fields": [
+                {
+                    "key": "f1",
+                    "label": attack("label"),
+                    "type": "choice",
+                    "options": [attack("opt")],
+                    "help": attack("help"),
+                }
+            ],
+            "routes": [{"unit_kind": "科协", "to_unit_id": "gd-kx", "department": attack("dept")}],
+        }
+        notice = {
+            **notice,
+            "doc_number": attack("doc"),
+            "asks": [ask],
+            "contacts": [evil_contact],
+            "attachments": [r.json()],
+        }
         r = await gdi.post("/api/notices", json=notice, headers=js(gdi))
         assert r.status_code == 201, r.text
         nid = r.json()["notice_id"]
         # A 文号 from the issuing unit's template.
-        r = await evi.post("/api/notices", json={**seed000_notice(["sz-kx"]), "issuer_unit_ids": ["evil-kx"]},
-                           headers=js(evi))
+        r = await evi.post(
+            "/api/notices", json={**seed000_notice(["sz-kx"]), "issuer_unit_ids": ["evil-kx"]}, headers=js(evi)
+        )
         assert r.status_code == 201, r.text
         evil_number = r.json()["doc_number"]
         assert evil_number.startswith('<svg onload=alert("dn")>〔')
@@ -182,12 +225,16 @@ async def test_markup_in_reasons_asks_forms_routes_files_numbers_contacts_titles
         await eventually(lambda: _in_inbox(szu, r.json()["notice_id"]))
 
         # A 转发 with a title of its own, then a 更正 with a reason.
-        r = await szu.post(f"/api/notices/{nid}/forward", headers=js(szu), json={
-            "unit_id": "sz-kx", "recipient_unit_ids": ["ns-kx"], "title": TITLE})
+        r = await szu.post(
+            f"/api/notices/{nid}/forward",
+            headers=js(szu),
+            json={"unit_id": "sz-kx", "recipient_unit_ids": ["ns-kx"], "title": TITLE},
+        )
         assert r.status_code == 201, r.text
         fid = r.json()["notice_id"]
-        r = await gdi.post(f"/api/notices/{nid}/correct", json={"reason": attack("why"), "body": "正文（更正）"},
-                           headers=js(gdi))
+        r = await gdi.post(
+            f"/api/notices/{nid}/correct", json={"reason": attack("why"), "body": "正文（更正）"}, headers=js(gdi)
+        )
         assert r.status_code == 200, r.text
         await eventually(lambda: _page_has(szu, "/inbox", "已更正"))
         await eventually(lambda: _page_has(szu, f"/notices/{fid}", "upstream-change"))
@@ -211,9 +258,14 @@ async def test_markup_in_reasons_asks_forms_routes_files_numbers_contacts_titles
         shows(forwarded, TITLE, "forwarded notice", 2)  # <title>, <h1>
         shows(forwarded, attack("why"), "forwarded notice (upstream change)")
         shows(forwarded, attack("doc"), "forwarded notice (chain)")
-        for client, url, needle in ((szu, "/", TITLE), (szu, f"/notices/{nid}/forward", attack("ask")),
-                                    (gdi, f"/notices/{nid}/correct", attack("ask")), (gdi, "/", attack("doc")),
-                                    (evi, "/", evil_number), (gdi, f"/notices/{nid}", attack("opt"))):
+        for client, url, needle in (
+            (szu, "/", TITLE),
+            (szu, f"/notices/{nid}/forward", attack("ask")),
+            (gdi, f"/notices/{nid}/correct", attack("ask")),
+            (gdi, "/", attack("doc")),
+            (evi, "/", evil_number),
+            (gdi, f"/notices/{nid}", attack("opt")),
+        ):
             html = await _page(client, url)
             clean(html, url)
             shows(html, needle, url)
@@ -238,13 +290,22 @@ async def test_markup_in_reasons_asks_forms_routes_files_numbers_contacts_titles
         shows(forwarded, attack("gone"), "forwarded notice (withdrawn upstream)")
 
         # The node admin's channels and templates.
-        r = await admin.put("/api/admin/channels", headers=js(admin), json={
-            "email": {"enabled": True, "sender": "kx@gdkx.example.cn", "sender_name": attack("sender")},
-            "sms": {"enabled": True, "signature": SIGNATURE},
-            "chat": {"enabled": True, "webhook_url": HOOK}, "public_url": PUBLIC})
+        r = await admin.put(
+            "/api/admin/channels",
+            headers=js(admin),
+            json={
+                "email": {"enabled": True, "sender": "kx@gdkx.example.cn", "sender_name": attack("sender")},
+                "sms": {"enabled": True, "signature": SIGNATURE},
+                "chat": {"enabled": True, "webhook_url": HOOK},
+                "public_url": PUBLIC,
+            },
+        )
         assert r.status_code == 200, r.text
-        r = await admin.put("/api/admin/templates/notice.issued/email", headers=js(admin), json={
-            "subject": attack("subj"), "body": attack("body") + "{{ unit_name }}"})
+        r = await admin.put(
+            "/api/admin/templates/notice.issued/email",
+            headers=js(admin),
+            json={"subject": attack("subj"), "body": attack("body") + "{{ unit_name }}"},
+        )
         assert r.status_code == 200, r.text
         channels = await _page(admin, "/admin/channels")
         clean(channels, "channels page")
@@ -257,14 +318,25 @@ async def test_markup_in_reasons_asks_forms_routes_files_numbers_contacts_titles
         clean(editor, "template page")
         shows(editor, attack("subj"), "template page")
         shows(editor, attack("body") + "{{ unit_name }}", "template page")
-        r = await admin.post("/admin/templates/notice.issued/sms/preview", headers=HTML, data={
-            "csrf_token": admin.csrf, "body": attack("prev") + "{{ unit_name }}"})
+        r = await admin.post(
+            "/admin/templates/notice.issued/sms/preview",
+            headers=HTML,
+            data={"csrf_token": admin.csrf, "body": attack("prev") + "{{ unit_name }}"},
+        )
         assert r.status_code == 200 and 'id="preview-body"' in r.text
         clean(r.text, "template preview")
         shows(r.text, f"【{SIGNATURE}】{attack('prev')}深圳市科学技术协会", "template preview")
-        r = await admin.post("/admin/channels", headers=HTML, data={
-            "csrf_token": admin.csrf, "email_enabled": "1", "email_sender": "kx@gdkx.example.cn",
-            "chat_enabled": "1", "chat_webhook_url": 'javascript:alert("x")//' + attack("js")})
+        r = await admin.post(
+            "/admin/channels",
+            headers=HTML,
+            data={
+                "csrf_token": admin.csrf,
+                "email_enabled": "1",
+                "email_sender": "kx@gdkx.example.cn",
+                "chat_enabled": "1",
+                "chat_webhook_url": 'javascript:alert("x")//' + attack("js"),
+            },
+        )
         assert r.status_code == 422  # refused, and what was typed comes back escaped
         clean(r.text, "channels form (refused)")
         shows(r.text, attack("js"), "channels form (refused)")

@@ -24,8 +24,12 @@ async def owes(client, notice_id) -> bool:
 
 async def submit(client, notice_id: str, text: str) -> str:
     await eventually(lambda: owes(client, notice_id))
-    return (await ok(await client.post(f"/api/notices/{notice_id}/asks/summary/submission",
-                                       json={"items": [{"text": text}]}), 201))["id"]
+    return (
+        await ok(
+            await client.post(f"/api/notices/{notice_id}/asks/summary/submission", json={"items": [{"text": text}]}),
+            201,
+        )
+    )["id"]
 
 
 async def test_reviewers_commend_accepted_submissions_and_the_issuer_drafts_the_commendation(node):
@@ -46,14 +50,19 @@ async def test_reviewers_commend_accepted_submissions_and_the_issuer_drafts_the_
         await ok(await kjt.post(f"/api/submissions/{kjj}/accept", json={"revision": 1}))
         assert (await kjt.post(f"/api/submissions/{sz}/commend", json={"category": "优秀组织单位"})).status_code == 404
         submitter = await as_role(http, "gd-kx", "submitter")
-        assert (await submitter.post(f"/api/submissions/{sz}/commend", json={"category": "优秀组织单位"})).status_code == 403
+        assert (
+            await submitter.post(f"/api/submissions/{sz}/commend", json={"category": "优秀组织单位"})
+        ).status_code == 403
         r = await gd.post(f"/api/submissions/{sz}/commend", json={"category": "最佳单位"})
         assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "category"
 
         done = await ok(await gd.post(f"/api/submissions/{sz}/commend", json={"category": "优秀组织单位"}))
         assert done["commendation"]["category"] == "优秀组织单位" and done["commendation"]["by"]
-        await ok(await gd.post(f"/api/submissions/{jx}/commend",
-                               json={"category": "优秀活动案例", "note": "机械工程科普日" + XSS}))
+        await ok(
+            await gd.post(
+                f"/api/submissions/{jx}/commend", json={"category": "优秀活动案例", "note": "机械工程科普日" + XSS}
+            )
+        )
         await ok(await kjt.post(f"/api/submissions/{kjj}/commend", json={"category": "积极贡献单位"}))
         [entry, *_] = await http.app.state.audit.query(action="submissions.commend")
         assert entry["target"]
@@ -72,7 +81,9 @@ async def test_reviewers_commend_accepted_submissions_and_the_issuer_drafts_the_
 
         # The draft: its title from the notice's, the results by category, the same recipients.
         draft = (await browser.get(f"/notices/new?commend={nid}")).text
-        assert "关于转发《中国科协 科技部关于开展2020年“全国科技工作者日”活动的通知》评选结果的通报" in html.unescape(draft)
+        assert "关于转发《中国科协 科技部关于开展2020年“全国科技工作者日”活动的通知》评选结果的通报" in html.unescape(
+            draft
+        )
         body = html.unescape(draft.split('name="body"', 1)[1].split("</textarea>", 1)[0])
         assert "一、优秀组织单位\n深圳市科学技术协会" in body
         assert "二、优秀活动案例\n广东省机械工程学会（机械工程科普日" in body

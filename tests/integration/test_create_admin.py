@@ -15,26 +15,42 @@ from ..harness import gateway, login
 PASSWORD = "an admin secret 2026"
 
 
-async def create_admin(config, *args: str, stdin: str | None = PASSWORD + "\n", mongo_url: str | None = None,
-                       env_extra: dict | None = None):
+async def create_admin(
+    config, *args: str, stdin: str | None = PASSWORD + "\n", mongo_url: str | None = None, env_extra: dict | None = None
+):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASCADE_") and k != "MONGO_URL"}
     if mongo_url:
         env["MONGO_URL"] = mongo_url
     env.update(env_extra or {})
     config_args = ["--config", str(config)] if config else []
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cascade.cli", "create-admin", *config_args, *args,
-        env=env, cwd=REPO_ROOT, stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "cascade.cli",
+        "create-admin",
+        *config_args,
+        *args,
+        env=env,
+        cwd=REPO_ROOT,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await proc.communicate(stdin.encode() if stdin is not None else b"")
     return proc.returncode, out.decode(), err.decode()
 
 
 def write_config(tmp_path, node_id: str, **extra) -> tuple:
-    cfg = NodeConfig(node_id=node_id, name="测试节点", org_unit_id="gd-kx", data_dir=tmp_path / "node",
-                     ports=Ports(nats=free_port(), nats_http=free_port(), leafnodes=free_port(),
-                                 ferretdb=free_port(), gateway=free_port()), **extra)
+    cfg = NodeConfig(
+        node_id=node_id,
+        name="测试节点",
+        org_unit_id="gd-kx",
+        data_dir=tmp_path / "node",
+        ports=Ports(
+            nats=free_port(), nats_http=free_port(), leafnodes=free_port(), ferretdb=free_port(), gateway=free_port()
+        ),
+        **extra,
+    )
     path = tmp_path / "node.yaml"
     node_config.dump(cfg, path)
     return node_config.load(path), path
@@ -50,8 +66,9 @@ async def users_of(mongo_url: str, node_id: str) -> list[dict]:
 
 async def test_create_admin_with_the_store_running_then_log_in(node, tmp_path):
     _, path = write_config(tmp_path, node.node_id)
-    code, out, err = await create_admin(path, "--username", "Root", "--display-name", "系统管理员",
-                                        "--password-stdin", mongo_url=node.servers.mongo_url)
+    code, out, err = await create_admin(
+        path, "--username", "Root", "--display-name", "系统管理员", "--password-stdin", mongo_url=node.servers.mongo_url
+    )
     assert code == 0, err
     assert "已创建管理员 root" in out and "gd-kx" in out
     [user] = await users_of(node.servers.mongo_url, node.node_id)
@@ -109,8 +126,9 @@ async def test_create_admin_starts_the_node_store_when_the_node_is_down(tmp_path
 async def test_create_admin_in_a_container_takes_the_node_from_the_environment(node):
     url = node.servers.mongo_url
     env = {"CASCADE_NODE_ID": node.node_id, "CASCADE_ORG_UNIT_ID": "gd-kx"}
-    code, _, err = await create_admin(None, "--username", "root", "--unit", "sz-kx", "--password-stdin",
-                                      mongo_url=url, env_extra=env)
+    code, _, err = await create_admin(
+        None, "--username", "root", "--unit", "sz-kx", "--password-stdin", mongo_url=url, env_extra=env
+    )
     assert code == 1 and "本节点单位（gd-kx）" in err
     code, _, err = await create_admin(None, "--username", "root", "--password-stdin", env_extra=env)
     assert code == 1 and "MONGO_URL" in err

@@ -13,18 +13,25 @@ from pymongo import AsyncMongoClient
 from cascade.processes import free_port
 from services.notifications import domain
 from shared.contracts.common import NoticeQuery
-from shared.contracts.notifications import DeliveriesQuery
 from shared.contracts.notices import UpsertUnit
+from shared.contracts.notifications import DeliveriesQuery
 from shared.schemas import Contact, UnitKind, UnitRef
 
 from ..fixtures import GD_UNITS, seed000_notice
-from ..harness import as_role, create_service_app, eventually, gateway, login, create_user, running
+from ..harness import as_role, create_service_app, create_user, eventually, gateway, login, running
 from .test_sending import Mailbox, smtp_server
 
 HTML = {"Accept": "text/html"}
-EXTRA = [UpsertUnit(unit_id=f"gd-xh{i:02}", name=f"广东省测试学会{i:02}", kind=UnitKind.society, parent_id="gd-kx",
-                    contacts=[Contact(name=f"联系人{i:02}", email=f"xh{i:02}@example.cn", mobile=f"1390000{i:04}")])
-           for i in range(30)]
+EXTRA = [
+    UpsertUnit(
+        unit_id=f"gd-xh{i:02}",
+        name=f"广东省测试学会{i:02}",
+        kind=UnitKind.society,
+        parent_id="gd-kx",
+        contacts=[Contact(name=f"联系人{i:02}", email=f"xh{i:02}@example.cn", mobile=f"1390000{i:04}")],
+    )
+    for i in range(30)
+]
 RECIPIENTS = [u.unit_id for u in EXTRA] + ["sz-kx", "sz-kjj"]  # sz-kx: e-mail and mobile; sz-kjj: mobile
 REFUSED = "xh03@example.cn"
 TOTAL, EMAILS, SMS = 63, 31, 32
@@ -34,8 +41,9 @@ TOTAL, EMAILS, SMS = 63, 31, 32
 async def issuing_node(node, port: int, replicas: int = 1, batch: int = 50):
     """Node gd with the extra units; ``replicas`` notifications services sending to the SMTP server on ``port``.
     Yields (http, admin, issuer)."""
-    settings = node.settings("notifications", smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
-                             send_batch_size=batch)
+    settings = node.settings(
+        "notifications", smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", send_batch_size=batch
+    )
     apps = [create_service_app("notifications", settings) for _ in range(replicas)]
     async with running(node, ["notices", "reports"]), gateway(node, org_unit_id="gd-kx") as http:
         started = []
@@ -77,7 +85,9 @@ async def test_the_delivery_log_is_read_a_page_at_a_time_with_its_filters(node):
             # The counts the notice page shows, kept as the sending went.
             assert (summary["total"], summary["sent"], summary["problems_total"]) == (TOTAL, EMAILS - 1, 1)
             assert [(r["cause"], r["channel"], r["sent"], r["failed"], r["skipped"]) for r in summary["rows"]] == [
-                ("notice.issued", "email", EMAILS - 1, 1, 0), ("notice.issued", "sms", 0, 0, SMS)]
+                ("notice.issued", "email", EMAILS - 1, 1, 0),
+                ("notice.issued", "sms", 0, 0, SMS),
+            ]
             [problem] = summary["problems"]
             assert problem["address"] == REFUSED and problem["status"] == "failed"
             [skipped] = summary["skipped"]
@@ -87,7 +97,12 @@ async def test_the_delivery_log_is_read_a_page_at_a_time_with_its_filters(node):
             # Default: 50 a page, counted (one notice bounds the log), in the order the messages were made.
             first = (await issuer.get(url)).json()
             assert (len(first["items"]), first["page"], first["per_page"], first["has_more"], first["total"]) == (
-                50, 1, 50, True, TOTAL)
+                50,
+                1,
+                50,
+                True,
+                TOTAL,
+            )
             second = (await issuer.get(url, params={"page": 2})).json()
             assert (len(second["items"]), second["page"], second["has_more"], second["total"]) == (13, 2, False, TOTAL)
             ids = [d["id"] for d in first["items"] + second["items"]]
@@ -112,16 +127,28 @@ async def test_the_delivery_log_is_read_a_page_at_a_time_with_its_filters(node):
             assert (sent["total"], len(sent["items"]), sent["has_more"]) == (EMAILS - 1, 20, True)
             assert all(d["sent_at"] and d["attempts"] == 1 for d in sent["items"])
             assert {(d["unit_id"], d["channel"]) for d in (await page(unit_id="sz-kx"))["items"]} == {
-                ("sz-kx", "email"), ("sz-kx", "sms")}
+                ("sz-kx", "email"),
+                ("sz-kx", "sms"),
+            }
             assert (await page(cause="notice.issued"))["total"] == TOTAL
             assert (await page(cause="notice.withdrawn")) | {"items": []} == {
-                "items": [], "page": 1, "per_page": 50, "has_more": False, "total": 0}
+                "items": [],
+                "page": 1,
+                "per_page": 50,
+                "has_more": False,
+                "total": 0,
+            }
 
             # Bad values are a 422 naming the field, in Chinese.
-            for params, field, words in (({"per_page": 0}, "per_page", "每页条数"), ({"per_page": 201}, "per_page", "每页条数"),
-                                         ({"page": "abc"}, "page", "页码"), ({"page": 0}, "page", "页码"),
-                                         ({"channel": "fax"}, "channel", "渠道无效"), ({"status": "lost"}, "status", "状态无效"),
-                                         ({"cause": "x"}, "cause", "事由无效")):
+            for params, field, words in (
+                ({"per_page": 0}, "per_page", "每页条数"),
+                ({"per_page": 201}, "per_page", "每页条数"),
+                ({"page": "abc"}, "page", "页码"),
+                ({"page": 0}, "page", "页码"),
+                ({"channel": "fax"}, "channel", "渠道无效"),
+                ({"status": "lost"}, "status", "状态无效"),
+                ({"cause": "x"}, "cause", "事由无效"),
+            ):
                 r = await issuer.get(url, params=params)
                 assert r.status_code == 422, (params, r.text)
                 loc, msg = detail(r)
@@ -181,22 +208,29 @@ async def test_two_replicas_send_every_message_once_and_keep_the_counts_right(no
 async def test_deliveries_of_an_older_version_get_their_status_and_counts_at_start(node):
     """Before, where a delivery stood was kept beside it (outcomes, send_retries); a node upgraded in place."""
     now = datetime.now(UTC)
-    refs = [UnitRef(unit_id=u.unit_id, name=u.name, kind=u.kind, node_id=node.node_id, contacts=u.contacts)
-            for u in GD_UNITS if u.unit_id in ("sz-kx", "sz-kjj", "gd-jxxh")]
+    refs = [
+        UnitRef(unit_id=u.unit_id, name=u.name, kind=u.kind, node_id=node.node_id, contacts=u.contacts)
+        for u in GD_UNITS
+        if u.unit_id in ("sz-kx", "sz-kjj", "gd-jxxh")
+    ]
     docs = domain.notice_deliveries("ev1", "n-old", "旧通知", refs, "notice.issued", now)
     for d in docs:
         d.pop("status")
         d["job_id"] = "ev1:send:0"
     by = {(d["unit_id"], d["channel"]): d for d in docs}
-    sz_email, sz_sms, kjj_sms, jxxh_email = (by[k] for k in (("sz-kx", "email"), ("sz-kx", "sms"), ("sz-kjj", "sms"),
-                                                              ("gd-jxxh", "email")))
+    sz_email, sz_sms, kjj_sms, jxxh_email = (
+        by[k] for k in (("sz-kx", "email"), ("sz-kx", "sms"), ("sz-kjj", "sms"), ("gd-jxxh", "email"))
+    )
     client = AsyncMongoClient(node.servers.mongo_url, tz_aware=True)
     try:
         db = client[f"{node.node_id}_notifications"]
         await db["deliveries"].insert_many(docs)
-        await db["outcomes"].insert_many([
-            {"_id": sz_email["_id"], "status": "sent", "error": "", "at": now, "attempts": 1},
-            {"_id": sz_sms["_id"], "status": "failed", "error": "HTTP 400", "at": now, "attempts": 2}])
+        await db["outcomes"].insert_many(
+            [
+                {"_id": sz_email["_id"], "status": "sent", "error": "", "at": now, "attempts": 1},
+                {"_id": sz_sms["_id"], "status": "failed", "error": "HTTP 400", "at": now, "attempts": 2},
+            ]
+        )
         await db["send_retries"].insert_one({"_id": "ev1:send:0", "attempts": 3, "error": "away", "at": now})
         async with running(node, ["notifications"]), gateway(node) as http:
             b = http.app.state.backend

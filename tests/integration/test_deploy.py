@@ -30,9 +30,14 @@ from ..harness import eventually, running
 async def healthcheck(env: dict[str, str], service: str) -> tuple[int, str]:
     """``python -m cascade.healthcheck <service>`` as the container runs it (without blocking our loop)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cascade.healthcheck", service,
-        env={**os.environ, **env}, cwd=REPO_ROOT,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "cascade.healthcheck",
+        service,
+        env={**os.environ, **env},
+        cwd=REPO_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     _, err = await proc.communicate()
     return proc.returncode, err.decode()
@@ -94,6 +99,7 @@ async def test_healthcheck_of_the_gateway_asks_its_healthz(node, tmp_path):
     async with running(node):
         gw = start_service("gateway", env, tmp_path / "gateway.log")
         try:
+
             async def healthy():
                 code, err = await healthcheck(env, "gateway")
                 return (code, err) if code == 0 else None
@@ -115,15 +121,23 @@ def clean_env(**env: str) -> dict[str, str]:
 async def configure_streams(env: dict[str, str], *args: str) -> tuple[int, str]:
     """``cascade configure-streams`` as the compose one-shot runs it."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cascade.cli", "configure-streams", *args, env=clean_env(**env), cwd=REPO_ROOT,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "cascade.cli",
+        "configure-streams",
+        *args,
+        env=clean_env(**env),
+        cwd=REPO_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     out, _ = await proc.communicate()
     return proc.returncode, out.decode()
 
 
-def compose_nats(tmp_path: Path, name: str, conf: str, env: dict[str, str] | None = None,
-                 leaf_port: int | None = None) -> tuple[Proc, str]:
+def compose_nats(
+    tmp_path: Path, name: str, conf: str, env: dict[str, str] | None = None, leaf_port: int | None = None
+) -> tuple[Proc, str]:
     """A container's nats-server: its mounted config with the volume and the published ports mapped to here."""
     port, monitor = free_port(), free_port()
     conf = conf.replace('store_dir: "/data"', f'store_dir: "{tmp_path / name / "js"}"')
@@ -159,8 +173,12 @@ async def test_configure_streams_waits_for_nats_and_sets_up_the_links_from_the_e
     assert not one_shot.done()
     local = tmp_path / "nats.conf"
     local.write_text(conf.replace('store_dir: "/data"', f'store_dir: "{tmp_path / "js"}"'), encoding="utf-8")
-    proc = Proc("nats-server", [nats_server_binary(), "-c", str(local), "-a", "127.0.0.1", "-p", str(port),
-                                "-m", str(free_port())], tmp_path / "nats.log", env={"CASCADE_NODE_ID": node_id})
+    proc = Proc(
+        "nats-server",
+        [nats_server_binary(), "-c", str(local), "-a", "127.0.0.1", "-p", str(port), "-m", str(free_port())],
+        tmp_path / "nats.log",
+        env={"CASCADE_NODE_ID": node_id},
+    )
     try:
         code, out = await asyncio.wait_for(one_shot, 90)
         assert code == 0, out
@@ -170,7 +188,8 @@ async def test_configure_streams_waits_for_nats_and_sets_up_the_links_from_the_e
         assert set(expected) == {f"EVENTS_{node_id}", f"DEADLETTER_{node_id}", f"OUTBOX_{node_id}", f"WORK_{node_id}"}
         events = await stream_info(url, subjects.events_stream(node_id))
         assert [(s.name, s.external.api, s.consumer.name) for s in events.config.sources] == [
-            (subjects.outbox_stream(n), subjects.js_api(n), subjects.link_consumer(node_id)) for n in links]
+            (subjects.outbox_stream(n), subjects.js_api(n), subjects.link_consumer(node_id)) for n in links
+        ]
         assert events.config.subjects == expected[f"EVENTS_{node_id}"].subjects
         outbox = await stream_info(url, subjects.outbox_stream(node_id))
         assert outbox.config.subjects == [subjects.from_node_to(node_id, n) for n in links]
@@ -181,14 +200,16 @@ async def test_configure_streams_waits_for_nats_and_sets_up_the_links_from_the_e
             await nc.close()
         assert {n: (c.deliver_subject, c.filter_subject) for n, c in consumers.items()} == {
             subjects.link_consumer(n): (subjects.link_deliver(node_id, n), subjects.from_node_to(node_id, n))
-            for n in links}
+            for n in links
+        }
         await stream_info(url, subjects.deadletter_stream(node_id))
 
         # Every `docker compose up` runs it again: nothing changes, nothing is lost.
         nc = await nats.connect(url)
         try:
-            await nc.jetstream().publish(subjects.event("notice.issued", node_id, "down1"), b"{}",
-                                         headers={"Nats-Msg-Id": "waiting-copy"})
+            await nc.jetstream().publish(
+                subjects.event("notice.issued", node_id, "down1"), b"{}", headers={"Nats-Msg-Id": "waiting-copy"}
+            )
         finally:
             await nc.close()
         code, out = await configure_streams({**env, "CASCADE_NATS_URL": url})
@@ -208,8 +229,9 @@ async def test_configure_streams_waits_for_nats_and_sets_up_the_links_from_the_e
 async def test_configure_streams_refuses_a_missing_node_id_and_an_unreachable_server():
     code, out = await configure_streams({"CASCADE_NATS_URL": "nats://127.0.0.1:1"})
     assert code == 1 and "CASCADE_NODE_ID" in out
-    code, out = await configure_streams({"CASCADE_NODE_ID": "x1", "CASCADE_NATS_URL": f"nats://127.0.0.1:{free_port()}"},
-                                        "--timeout", "1")
+    code, out = await configure_streams(
+        {"CASCADE_NODE_ID": "x1", "CASCADE_NATS_URL": f"nats://127.0.0.1:{free_port()}"}, "--timeout", "1"
+    )
     assert code == 1 and "x1" in out
 
 
@@ -217,8 +239,9 @@ async def test_configure_streams_refuses_a_missing_node_id_and_an_unreachable_se
 
 
 def ports() -> Ports:
-    return Ports(nats=free_port(), nats_http=free_port(), leafnodes=free_port(), ferretdb=free_port(),
-                 gateway=free_port())
+    return Ports(
+        nats=free_port(), nats_http=free_port(), leafnodes=free_port(), ferretdb=free_port(), gateway=free_port()
+    )
 
 
 def published_leaf_port(bundle: Path) -> int:
@@ -237,18 +260,31 @@ async def test_a_compose_mid_level_admits_a_grandchild_and_relays_both_ways(tmp_
     its .env the link; each compose node's streams come from the one-shot."""
     top = tmp_path / "national" / "node.yaml"
     top.parent.mkdir()
-    node.dump(NodeConfig(node_id="national", name="中国科协", org_unit_id="cast", data_dir=Path("data"),
-                         ports=ports()), top)
+    node.dump(
+        NodeConfig(node_id="national", name="中国科协", org_unit_id="cast", data_dir=Path("data"), ports=ports()), top
+    )
     national = node.load(top)
-    prov = provision(top, "gd-kx", node_id="province", out=tmp_path / "province", ports=ports(),
-                     parent_url=f"nats-leaf://127.0.0.1:{national.ports.leafnodes}").path
+    prov = provision(
+        top,
+        "gd-kx",
+        node_id="province",
+        out=tmp_path / "province",
+        ports=ports(),
+        parent_url=f"nats-leaf://127.0.0.1:{national.ports.leafnodes}",
+    ).path
     assert "leafnodes" in (prov / "nats.conf").read_text() and "7422" not in (prov / "nats.conf").read_text()
     assert "ports" not in yaml.safe_load((prov / "docker-compose.yml").read_text())["services"]["nats"]
     secrets_before = {k: v for k, v in read_env(prov / ".env").items() if k != "CASCADE_LINKED_NODES"}
 
     province = node.load(prov / "node.yaml")
-    city_bundle = provision(prov / "node.yaml", "sz-kx", node_id="city", out=tmp_path / "city", ports=ports(),
-                            parent_url=f"nats-leaf://127.0.0.1:{province.ports.leafnodes}")
+    city_bundle = provision(
+        prov / "node.yaml",
+        "sz-kx",
+        node_id="city",
+        out=tmp_path / "city",
+        ports=ports(),
+        parent_url=f"nats-leaf://127.0.0.1:{province.ports.leafnodes}",
+    )
     city = city_bundle.path
     conf = (prov / "nats.conf").read_text()
     assert '  listen: "0.0.0.0:7422"' in conf and "no_advertise: true" in conf
@@ -267,10 +303,12 @@ async def test_a_compose_mid_level_admits_a_grandchild_and_relays_both_ways(tmp_
         # national as `cascade up` runs it; province and city as their compose files run them.
         national.root.mkdir(parents=True, exist_ok=True)
         national.path("nats.conf").write_text(nats_config(national))
-        procs.append(start_nats(national.path("nats.conf"), national.host, national.ports.nats,
-                                national.path("nats.log")))
-        prov_nats, prov_url = compose_nats(tmp_path, "province-run", (prov / "nats.conf").read_text(),
-                                           leaf_port=published_leaf_port(prov))
+        procs.append(
+            start_nats(national.path("nats.conf"), national.host, national.ports.nats, national.path("nats.log"))
+        )
+        prov_nats, prov_url = compose_nats(
+            tmp_path, "province-run", (prov / "nats.conf").read_text(), leaf_port=published_leaf_port(prov)
+        )
         city_nats, city_url = compose_nats(tmp_path, "city-run", (city / "nats.conf").read_text())
         procs += [prov_nats, city_nats]
         urls = {"national": national.nats_url, "province": prov_url, "city": city_url}
@@ -282,17 +320,22 @@ async def test_a_compose_mid_level_admits_a_grandchild_and_relays_both_ways(tmp_
             compose = yaml.safe_load((bundle / "docker-compose.yml").read_text())
             assert compose["services"][STREAMS_SERVICE]["command"] == ["cascade", "configure-streams"]
             dot_env = read_env(bundle / ".env")
-            code, out = await configure_streams({"CASCADE_NODE_ID": dot_env["CASCADE_NODE_ID"],
-                                                 "CASCADE_LINKED_NODES": dot_env["CASCADE_LINKED_NODES"],
-                                                 "CASCADE_NATS_URL": urls[name]})
+            code, out = await configure_streams(
+                {
+                    "CASCADE_NODE_ID": dot_env["CASCADE_NODE_ID"],
+                    "CASCADE_LINKED_NODES": dot_env["CASCADE_LINKED_NODES"],
+                    "CASCADE_NATS_URL": urls[name],
+                }
+            )
             assert code == 0, out
 
         hops = [("national", "province"), ("province", "city"), ("city", "province"), ("province", "national")]
         for origin, dest in hops:
             nc = await nats.connect(urls[origin])
             try:
-                await nc.jetstream().publish(subjects.event("notice.issued", origin, dest), b"{}",
-                                             headers={"Nats-Msg-Id": f"{origin}-to-{dest}"})
+                await nc.jetstream().publish(
+                    subjects.event("notice.issued", origin, dest), b"{}", headers={"Nats-Msg-Id": f"{origin}-to-{dest}"}
+                )
             finally:
                 await nc.close()
 

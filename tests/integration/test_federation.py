@@ -35,7 +35,9 @@ def directory(nodes: dict[str, FedNode]) -> dict[str, list[UpsertUnit]]:
     """Each node's directory: its own organisation and the units it sends to, with the nodes hosting them."""
     kx = UnitKind.kexie
     cast = UpsertUnit(unit_id="cast", name="中国科学技术协会", kind=kx)
-    gd = UpsertUnit(unit_id="gd-kx", name="广东省科学技术协会", kind=kx, doc_number_template="粤科协联〔{year}〕{seq}号")
+    gd = UpsertUnit(
+        unit_id="gd-kx", name="广东省科学技术协会", kind=kx, doc_number_template="粤科协联〔{year}〕{seq}号"
+    )
     sz = UpsertUnit(unit_id="sz-kx", name="深圳市科学技术协会", kind=kx)
     gz = UpsertUnit(unit_id="gz-kx", name="广州市科学技术协会", kind=kx)
 
@@ -81,8 +83,12 @@ async def services(nodes: dict[str, FedNode], names=None):
 
 
 def notice(issuer: str, recipients: list[str], title: str = "关于开展2021年“全国科技工作者日”活动的通知") -> dict:
-    return {"title": title, "issuer_unit_ids": [issuer], "recipient_unit_ids": recipients,
-            "body": "请各单位于6月10日前报送活动总结。"}
+    return {
+        "title": title,
+        "issuer_unit_ids": [issuer],
+        "recipient_unit_ids": recipients,
+        "body": "请各单位于6月10日前报送活动总结。",
+    }
 
 
 async def inbox_ids(http, unit: str) -> set[str]:
@@ -94,6 +100,7 @@ async def inbox_ids(http, unit: str) -> set[str]:
 def has(http, unit: str, notice_id: str):
     async def check():
         return notice_id in await inbox_ids(http, unit)
+
     return check
 
 
@@ -101,6 +108,7 @@ def acknowledged(http, notice_id: str, count: int):
     async def check():
         r = await http.get(f"/api/notices/{notice_id}/status")
         return r.json() if r.status_code == 200 and r.json()["acknowledged"] == count else None
+
     return check
 
 
@@ -117,15 +125,24 @@ async def test_notices_flow_down_and_receipts_flow_up_exactly_once(fed):
         assert copy["issuers"][0]["node_id"] == nat.id
 
         # The province forwards it (转发) to its two cities, each on its own node: each gets only its own part.
-        r = await lv["prov"].issuer.post(f"/api/notices/{top}/forward", json={
-            "unit_id": "gd-kx", "recipient_unit_ids": ["sz-kx", "gz-kx"], "cover_note": "请各市科协认真组织实施。"})
+        r = await lv["prov"].issuer.post(
+            f"/api/notices/{top}/forward",
+            json={
+                "unit_id": "gd-kx",
+                "recipient_unit_ids": ["sz-kx", "gz-kx"],
+                "cover_note": "请各市科协认真组织实施。",
+            },
+        )
         assert r.status_code == 201, r.text
         mid = r.json()["notice_id"]
         assert r.json()["doc_number"].startswith("粤科协联〔")
         await eventually(has(lv["city"].clerk, "sz-kx", mid))
         await eventually(has(lv["city2"].clerk, "gz-kx", mid))
-        [original] = [a for a in (await lv["prov"].clerk.get(f"/api/notices/{mid}")).json()["attachments"]
-                      if a.get("original_of") == top]
+        [original] = [
+            a
+            for a in (await lv["prov"].clerk.get(f"/api/notices/{mid}")).json()["attachments"]
+            if a.get("original_of") == top
+        ]
         url = f"/api/notices/{mid}/attachments/{original['attachment_id']}"
         at_province = await lv["prov"].clerk.get(url)
         assert at_province.status_code == 200
@@ -144,7 +161,9 @@ async def test_notices_flow_down_and_receipts_flow_up_exactly_once(fed):
         assert status["recipients"][0]["unit_id"] == "gd-kx" and status["recipients"][0]["acknowledged_at"]
         status = await eventually(acknowledged(lv["prov"].issuer, mid, 1))
         assert {row["unit_id"]: bool(row["acknowledged_at"]) for row in status["recipients"]} == {
-            "sz-kx": True, "gz-kx": False}
+            "sz-kx": True,
+            "gz-kx": False,
+        }
 
         # Nothing travels further than it is addressed.
         assert (await lv["nat"].issuer.get(f"/api/notices/{mid}")).status_code == 404
@@ -190,7 +209,9 @@ async def test_a_recipient_on_a_node_that_is_not_linked_is_refused(fed):
     nat, city = fed["nat"], fed["city"]
     async with services(fed, ["nat"]) as lv:
         admin = await as_role(lv["nat"].http, "cast", "admin")
-        far = UpsertUnit(unit_id="sz-kx", name="深圳市科学技术协会", kind=UnitKind.kexie, node_id=city.id, runs_own_node=True)
+        far = UpsertUnit(
+            unit_id="sz-kx", name="深圳市科学技术协会", kind=UnitKind.kexie, node_id=city.id, runs_own_node=True
+        )
         assert (await admin.put("/api/units/sz-kx", json=far.model_dump(mode="json"))).status_code == 200
         before = await nat.stream_messages(subjects.events_stream(nat.id))
         r = await lv["nat"].issuer.post("/api/notices", json=notice("cast", ["gd-kx", "sz-kx"]))
@@ -206,7 +227,11 @@ async def test_a_recipient_on_a_node_that_is_not_linked_is_refused(fed):
 async def test_an_unlinked_leafnode_is_refused(fed):
     """No credentials (the local no-auth user) or the local ``app`` user: a leafnode cannot use either."""
     prov = fed["prov"]
-    for connect in ({}, {"user": "app", "pass": "local-" + prov.id}, {"user": fed["city"].id, "pass": "wrong-password"}):
+    for connect in (
+        {},
+        {"user": "app", "pass": "local-" + prov.id},
+        {"user": fed["city"].id, "pass": "wrong-password"},
+    ):
         reader, writer = await _leaf_connect(prov, connect)
         try:
             reply = await _read_until(reader, (b"-ERR", b"+OK"), timeout=5)
@@ -222,8 +247,12 @@ async def test_a_child_cannot_publish_for_a_sibling_or_its_parent(fed):
     nats-server closes a leafnode connection at its first violation, so each
     forged subject gets a rogue connection of its own."""
     nat, prov, city, city2 = fed["nat"], fed["prov"], fed["city"], fed["city2"]
-    streams = [(nat, subjects.events_stream(nat.id)), (prov, subjects.events_stream(prov.id)),
-               (prov, subjects.outbox_stream(prov.id)), (city2, subjects.events_stream(city2.id))]
+    streams = [
+        (nat, subjects.events_stream(nat.id)),
+        (prov, subjects.events_stream(prov.id)),
+        (prov, subjects.outbox_stream(prov.id)),
+        (city2, subjects.events_stream(city2.id)),
+    ]
     before = {(n.id, s): await n.stream_messages(s) for n, s in streams}
     forged = [
         subjects.link_deliver(city2.id, prov.id),  # city2's upward link
@@ -254,8 +283,10 @@ async def test_a_child_cannot_publish_for_a_sibling_or_its_parent(fed):
             leaf.writer.write(f"LMSG {subject} 16\r\n".encode() + b'{"forged": true}\r\n')
             await leaf.writer.drain()
             await asyncio.wait_for(leaf.closed.wait(), 10)  # the parent closes the connection
-            assert any(f'Permissions Violation for Publish to "{seen_as}"'.encode() in e for e in leaf.errors), \
-                (subject, leaf.errors)
+            assert any(f'Permissions Violation for Publish to "{seen_as}"'.encode() in e for e in leaf.errors), (
+                subject,
+                leaf.errors,
+            )
         await eventually(lambda: _log_has(prov, f'Publish Violation on "{seen_as}"'))
 
     await asyncio.sleep(1.0)  # anything that slipped through would have landed by now
@@ -282,8 +313,10 @@ async def test_a_child_receives_only_what_is_addressed_to_it(fed):
             leaf.writer.write(f"LS+ {subject}\r\n".encode())
             await leaf.writer.drain()
             await asyncio.wait_for(leaf.closed.wait(), 10)
-            assert any(f'Permissions Violation for Subscription to "{subject}"'.encode() in e for e in leaf.errors), \
-                (subject, leaf.errors)
+            assert any(f'Permissions Violation for Subscription to "{subject}"'.encode() in e for e in leaf.errors), (
+                subject,
+                leaf.errors,
+            )
         await eventually(lambda: _log_has(prov, f'Subscription Violation on "{subject}"'))
 
     # A well-behaved child's own clients, asking their server for the sibling's subjects.
@@ -307,8 +340,11 @@ async def test_a_child_receives_only_what_is_addressed_to_it(fed):
         # … and the province sends the sibling a copy (its link consumer pushes it on link.prov.city2).
         pnc = await nats.connect(prov.cfg.nats_url)
         try:
-            await pnc.jetstream().publish(subjects.event("notice.issued", prov.id, city2.id), b'{"for": "city2"}',
-                                          headers={"Nats-Msg-Id": "for-city2-only"})
+            await pnc.jetstream().publish(
+                subjects.event("notice.issued", prov.id, city2.id),
+                b'{"for": "city2"}',
+                headers={"Nats-Msg-Id": "for-city2-only"},
+            )
             await pnc.publish(subjects.rpc(prov.id, "notices", "health"), b"{}")
         finally:
             await pnc.close()
@@ -350,10 +386,19 @@ async def test_a_child_cannot_speak_for_another_node_through_its_own_link(fed):
         consumer.filter_subject = None
         consumer.filter_subjects = [subjects.from_node_to(city.id, prov.id), subjects.from_node_to(city2.id, prov.id)]
         await js.add_consumer(outbox.name, consumer)
-        body = {"event_id": "01JFORGED0000000000000000", "type": "notice.acknowledged", "version": 1,
-                "occurred_at": "2026-05-30T08:00:00Z", "origin_node": city2.id, "notice_id": "n1",
-                "issuer_node": prov.id, "unit_id": "gz-kx", "unit_name": "广州市科学技术协会",
-                "acknowledged_by": "forger", "acknowledged_at": "2026-05-30T08:00:00Z"}
+        body = {
+            "event_id": "01JFORGED0000000000000000",
+            "type": "notice.acknowledged",
+            "version": 1,
+            "occurred_at": "2026-05-30T08:00:00Z",
+            "origin_node": city2.id,
+            "notice_id": "n1",
+            "issuer_node": prov.id,
+            "unit_id": "gz-kx",
+            "unit_name": "广州市科学技术协会",
+            "acknowledged_by": "forger",
+            "acknowledged_at": "2026-05-30T08:00:00Z",
+        }
         await js.publish(subjects.event("notice.acknowledged", city2.id, prov.id), json.dumps(body).encode())
     finally:
         await nc.close()
@@ -361,7 +406,8 @@ async def test_a_child_cannot_speak_for_another_node_through_its_own_link(fed):
     stamped = subjects.event("notice.acknowledged", city.id, prov.id)
     assert await eventually(lambda: _subject_count(prov, stamped, 1))
     assert subjects.event("notice.acknowledged", city2.id, prov.id) not in await prov.subjects_in(
-        subjects.events_stream(prov.id))
+        subjects.events_stream(prov.id)
+    )
     async with running(prov, services=["reports"]):
         letters = await eventually(lambda: _dead_letters(prov))
     assert any("origin mismatch" in h.get("Cascade-Error", "") and h["Cascade-Subject"] == stamped for h in letters)
@@ -429,8 +475,15 @@ async def rogue_leaf(node: FedNode, creds: dict):
 async def _leaf_connect(node: FedNode, creds: dict):
     reader, writer = await asyncio.open_connection(node.cfg.host, node.cfg.ports.leafnodes)
     await reader.readline()  # INFO
-    connect = {"name": "rogue", "server_id": "ROGUE", "headers": True, "protocol": 1,
-               "remote_account": "APP", "compress_mode": "off", **creds}
+    connect = {
+        "name": "rogue",
+        "server_id": "ROGUE",
+        "headers": True,
+        "protocol": 1,
+        "remote_account": "APP",
+        "compress_mode": "off",
+        **creds,
+    }
     writer.write(b"CONNECT " + json.dumps(connect).encode() + b"\r\nPING\r\n")
     await writer.drain()
     return reader, writer

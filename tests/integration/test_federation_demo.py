@@ -14,8 +14,14 @@ from cascade.processes import REPO_ROOT
 
 def demo(*args: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("MONGO_URL", "CASCADE_MONGO_URL")}  # own stores
-    return subprocess.Popen([sys.executable, "-m", "cascade.cli", "demo", *args], cwd=REPO_ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "cascade.cli", "demo", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def leftovers(root) -> list[str]:
@@ -27,10 +33,17 @@ def test_demo_check_runs_the_flow_down_and_up_and_cleans_up(tmp_path):
     proc = demo("--check", "--dir", str(tmp_path / "demo"))
     out, _ = proc.communicate(timeout=600)
     assert proc.returncode == 0, out
-    for step in ("国家级发文", "省级转发", "深圳市科学技术协会收文中已有转发的通知",
-                 "深圳市科学技术协会的签收已回到广东省科学技术协会", "广东省科学技术协会的签收已回到中国科学技术协会",
-                 "深圳市科学技术协会的报送已到广东省科学技术协会", "广东省科学技术协会的采用已回到深圳市科学技术协会",
-                 "广东省科学技术协会的汇总报告已到中国科学技术协会", "演示检查通过"):
+    for step in (
+        "国家级发文",
+        "省级转发",
+        "深圳市科学技术协会收文中已有转发的通知",
+        "深圳市科学技术协会的签收已回到广东省科学技术协会",
+        "广东省科学技术协会的签收已回到中国科学技术协会",
+        "深圳市科学技术协会的报送已到广东省科学技术协会",
+        "广东省科学技术协会的采用已回到深圳市科学技术协会",
+        "广东省科学技术协会的汇总报告已到中国科学技术协会",
+        "演示检查通过",
+    ):
         assert step in out, out
     assert "✗" not in out
     assert leftovers(tmp_path / "demo") == []

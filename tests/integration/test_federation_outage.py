@@ -58,8 +58,10 @@ async def issue(lv: Level, issuer: str, recipients: list[str], title: str) -> st
 
 
 async def forward(lv: Level, unit: str, notice_id: str, recipients: list[str], cover_note: str) -> str:
-    r = await lv.issuer.post(f"/api/notices/{notice_id}/forward", json={
-        "unit_id": unit, "recipient_unit_ids": recipients, "cover_note": cover_note})
+    r = await lv.issuer.post(
+        f"/api/notices/{notice_id}/forward",
+        json={"unit_id": unit, "recipient_unit_ids": recipients, "cover_note": cover_note},
+    )
     assert r.status_code == 201, r.text
     return r.json()["notice_id"]
 
@@ -72,6 +74,7 @@ async def ack(lv: Level, unit: str, notice_id: str) -> None:
 def all_in(client, unit: str, ids: set[str]):
     async def check():
         return ids <= await inbox_ids(client, unit)
+
     return check
 
 
@@ -79,6 +82,7 @@ def acks(client, notice_id: str):
     async def check():
         r = await client.get(f"/api/notices/{notice_id}/status")
         return r.json()["acknowledged"] if r.status_code == 200 else None
+
     return check
 
 
@@ -96,8 +100,18 @@ async def drained(*pairs: tuple[FedNode, FedNode]) -> None:
 
 def content(view: dict) -> dict:
     """What a notice says, as the sender and every receiver must see it alike."""
-    keys = ("notice_id", "doc_number", "title", "body", "cover_note", "root_notice_id", "parent_notice_id",
-            "issued_at", "issued_by", "revision")
+    keys = (
+        "notice_id",
+        "doc_number",
+        "title",
+        "body",
+        "cover_note",
+        "root_notice_id",
+        "parent_notice_id",
+        "issued_at",
+        "issued_by",
+        "revision",
+    )
     return {
         **{k: view.get(k) for k in keys},
         "issuers": [(u["unit_id"], u["name"], u["node_id"]) for u in view["issuers"]],
@@ -168,6 +182,7 @@ async def events_are(node: FedNode, expected: dict[str, int]) -> None:
     Waits a little for what may still be on its way (a file's pieces follow the notice that names it);
     a count above the expected one never comes back down, so it fails with that count.
     """
+
     async def settled():
         got = await node.subjects_in(subjects.events_stream(node.id))
         assert all(got.get(k, 0) <= n for k, n in expected.items()) and set(got) <= set(expected), got
@@ -207,8 +222,11 @@ async def test_a_cut_link_loses_nothing_and_delivers_exactly_once_when_it_heals(
         assert await city.stream_messages(subjects.outbox_stream(city.id)) == 3  # receipts waiting to go up
         # The province holds 2 notices + 1 转发 for the city, and its receipt + the 转发's report for national.
         assert await prov.subjects_in(subjects.outbox_stream(prov.id)) == {
-            ev("issued", prov, city): 2, ev("forwarded", prov, city): 1,
-            ev("acknowledged", prov, nat): 1, ev("forward_reported", prov, nat): 1}
+            ev("issued", prov, city): 2,
+            ev("forwarded", prov, city): 1,
+            ev("acknowledged", prov, nat): 1,
+            ev("forward_reported", prov, nat): 1,
+        }
         assert await link_consumer_waiting(prov, city)() == 3 and await link_consumer_waiting(prov, nat)() == 2
 
         await prov.proxy.restore()
@@ -238,14 +256,31 @@ async def test_a_cut_link_loses_nothing_and_delivers_exactly_once_when_it_heals(
         await receipts_match(mid.issuer, low.clerk, "sz-kx", before)
         await receipts_match(top.issuer, mid.clerk, "gd-kx", {first})
 
-    await events_are(nat, {ev("issued", nat, nat): 6, ev("acknowledged", prov, nat): 1,
-                           ev("forward_reported", prov, nat): 1})
+    await events_are(
+        nat, {ev("issued", nat, nat): 6, ev("acknowledged", prov, nat): 1, ev("forward_reported", prov, nat): 1}
+    )
     files = forwarded_original(prov, city)
-    await events_are(prov, {ev("issued", nat, prov): 6, ev("issued", prov, prov): 5, ev("forwarded", prov, prov): 1,
-                            ev("forward_reported", prov, prov): 1, ev("acknowledged", prov, prov): 1,
-                            ev("acknowledged", city, prov): 3, **files["prov"]})
-    await events_are(city, {ev("issued", prov, city): 5, ev("forwarded", prov, city): 1,
-                            ev("acknowledged", city, city): 3, **files["city"]})
+    await events_are(
+        prov,
+        {
+            ev("issued", nat, prov): 6,
+            ev("issued", prov, prov): 5,
+            ev("forwarded", prov, prov): 1,
+            ev("forward_reported", prov, prov): 1,
+            ev("acknowledged", prov, prov): 1,
+            ev("acknowledged", city, prov): 3,
+            **files["prov"],
+        },
+    )
+    await events_are(
+        city,
+        {
+            ev("issued", prov, city): 5,
+            ev("forwarded", prov, city): 1,
+            ev("acknowledged", city, city): 3,
+            **files["city"],
+        },
+    )
 
 
 async def test_a_middle_node_that_dies_catches_up_and_relays_again(fed, servers):
@@ -296,8 +331,15 @@ async def test_a_middle_node_that_dies_catches_up_and_relays_again(fed, servers)
     finally:
         procs.stop_all()
     await events_are(nat, {ev("issued", nat, nat): 3, ev("acknowledged", prov, nat): 1})
-    await events_are(prov, {ev("issued", nat, prov): 3, ev("issued", prov, prov): 2,
-                            ev("acknowledged", prov, prov): 1, ev("acknowledged", city, prov): 1})
+    await events_are(
+        prov,
+        {
+            ev("issued", nat, prov): 3,
+            ev("issued", prov, prov): 2,
+            ev("acknowledged", prov, prov): 1,
+            ev("acknowledged", city, prov): 1,
+        },
+    )
     await events_are(city, {ev("issued", prov, city): 2, ev("acknowledged", city, city): 1})
 
 
@@ -329,7 +371,9 @@ async def test_the_top_node_that_dies_gets_everything_its_children_sent_meanwhil
             await drained((prov, city), (city, prov))  # that link works: nothing waits on it
             await asyncio.sleep(1.0)
             assert await prov.subjects_in(subjects.outbox_stream(prov.id)) == {
-                ev("acknowledged", prov, nat): 3, ev("forward_reported", prov, nat): 1}
+                ev("acknowledged", prov, nat): 3,
+                ev("forward_reported", prov, nat): 1,
+            }
 
             nat.start_nats()
             procs.start(*procs.procs)
@@ -342,7 +386,8 @@ async def test_the_top_node_that_dies_gets_everything_its_children_sent_meanwhil
                 await receipts_match(mid.issuer, low.clerk, "sz-kx", {forwarded})
                 top_view = await eventually(lambda: _forwards(top.issuer, sent[0], 1), timeout=60)
                 assert [f["doc_number"] for f in top_view["forwards"].values()] == [
-                    (await view(mid.issuer, forwarded))["doc_number"]]
+                    (await view(mid.issuer, forwarded))["doc_number"]
+                ]
                 # It issues again, and that reaches the province once.
                 again = await issue(top, "cast", ["gd-kx"], "国家级通知（恢复后）")
                 await eventually(has(mid.clerk, "gd-kx", again))
@@ -355,12 +400,21 @@ async def test_the_top_node_that_dies_gets_everything_its_children_sent_meanwhil
                 assert [c["notice_id"] for c in got["chain"]] == [sent[0]]
     finally:
         procs.stop_all()
-    await events_are(nat, {ev("issued", nat, nat): 4, ev("acknowledged", prov, nat): 3,
-                           ev("forward_reported", prov, nat): 1})
+    await events_are(
+        nat, {ev("issued", nat, nat): 4, ev("acknowledged", prov, nat): 3, ev("forward_reported", prov, nat): 1}
+    )
     files = forwarded_original(prov, city)
-    await events_are(prov, {ev("issued", nat, prov): 4, ev("acknowledged", prov, prov): 3,
-                            ev("forwarded", prov, prov): 1, ev("forward_reported", prov, prov): 1,
-                            ev("acknowledged", city, prov): 1, **files["prov"]})
+    await events_are(
+        prov,
+        {
+            ev("issued", nat, prov): 4,
+            ev("acknowledged", prov, prov): 3,
+            ev("forwarded", prov, prov): 1,
+            ev("forward_reported", prov, prov): 1,
+            ev("acknowledged", city, prov): 1,
+            **files["prov"],
+        },
+    )
     await events_are(city, {ev("forwarded", prov, city): 1, ev("acknowledged", city, city): 1, **files["city"]})
 
 
@@ -377,8 +431,7 @@ async def test_services_killed_on_both_sides_of_a_link_resume_without_loss(fed):
         city_procs.start("notices")
         prov_procs.start("notices", "reports")
         await asyncio.gather(city_procs.wait_healthy(timeout=90), prov_procs.wait_healthy(timeout=90))
-        async with (level(fed, "prov", with_services=False) as mid,
-                    level(fed, "city", with_services=False) as low):
+        async with level(fed, "prov", with_services=False) as mid, level(fed, "city", with_services=False) as low:
             city_procs.kill("notices")
             sent = {await issue(mid, "gd-kx", ["sz-kx"], f"市节点服务中断期间的通知{i}") for i in range(4)}
             await eventually(lambda: _count(city, ev("issued", prov, city), 4))
@@ -472,7 +525,9 @@ async def test_the_same_copy_sent_twice_across_a_link_is_applied_once(fed):
         # Applied once: one inbox entry, still acknowledged as before; one receipt with its first time and signer.
         entry = (await inbox_once(low.clerk, "sz-kx", {nid}))[nid]
         assert (entry["acknowledged_at"], entry["acknowledged_by"]) == (
-            entry_before["acknowledged_at"], entry_before["acknowledged_by"])
+            entry_before["acknowledged_at"],
+            entry_before["acknowledged_by"],
+        )
         await same_notice(mid.issuer, low.clerk, nid, ["sz-kx"])
         assert (await mid.issuer.get(f"/api/notices/{nid}/tracking")).json() == tracking_before
         await receipts_match(mid.issuer, low.clerk, "sz-kx", {nid})

@@ -19,23 +19,44 @@ from ..harness import eventually
 
 
 def ports() -> Ports:
-    return Ports(nats=free_port(), nats_http=free_port(), leafnodes=free_port(), ferretdb=free_port(),
-                 gateway=free_port())
+    return Ports(
+        nats=free_port(), nats_http=free_port(), leafnodes=free_port(), ferretdb=free_port(), gateway=free_port()
+    )
 
 
 @pytest.fixture
 def parent_file(tmp_path) -> Path:
     path = tmp_path / "national" / "node.yaml"
     path.parent.mkdir()
-    node.dump(NodeConfig(node_id="national", name="中国科学技术协会", org_unit_id="cast", data_dir=Path("data"),
-                         ports=ports()), path)
+    node.dump(
+        NodeConfig(
+            node_id="national", name="中国科学技术协会", org_unit_id="cast", data_dir=Path("data"), ports=ports()
+        ),
+        path,
+    )
     return path
 
 
 def test_provision_writes_a_consistent_bundle_and_admits_the_child(parent_file, tmp_path, capsys):
     out = tmp_path / "bundle"
-    assert main(["provision", "--parent", str(parent_file), "--org", "gd-kx", "--node-id", "province",
-                 "--name", "广东省科学技术协会", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "provision",
+                "--parent",
+                str(parent_file),
+                "--org",
+                "gd-kx",
+                "--node-id",
+                "province",
+                "--name",
+                "广东省科学技术协会",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "province" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
     for secret in ("node.yaml", "nats.conf", ".env"):
@@ -63,12 +84,15 @@ def test_provision_writes_a_consistent_bundle_and_admits_the_child(parent_file, 
 
     assert main(["validate-bundle", str(out), "--parent", str(parent_file)]) == 0
     # A bundle is made once: the folder is not overwritten.
-    assert main(["provision", "--parent", str(parent_file), "--org", "gd-kx", "--node-id", "province",
-                 "--out", str(out)]) == 1
+    assert (
+        main(["provision", "--parent", str(parent_file), "--org", "gd-kx", "--node-id", "province", "--out", str(out)])
+        == 1
+    )
 
 
-def test_a_loopback_parent_url_is_flagged_for_the_compose_route_and_a_reachable_one_is_not(parent_file, tmp_path,
-                                                                                           capsys):
+def test_a_loopback_parent_url_is_flagged_for_the_compose_route_and_a_reachable_one_is_not(
+    parent_file, tmp_path, capsys
+):
     """The default URL is the parent's host (127.0.0.1): inside a container that is the container itself."""
     local = tmp_path / "local"
     assert main(["provision", "--parent", str(parent_file), "--org", "gd-kx", "--out", str(local)]) == 0
@@ -79,8 +103,10 @@ def test_a_loopback_parent_url_is_flagged_for_the_compose_route_and_a_reachable_
 
     remote = tmp_path / "remote"
     url = "nats-leaf://cast.example.cn:7422"
-    assert main(["provision", "--parent", str(parent_file), "--org", "sz-kx", "--out", str(remote),
-                 "--parent-url", url]) == 0
+    assert (
+        main(["provision", "--parent", str(parent_file), "--org", "sz-kx", "--out", str(remote), "--parent-url", url])
+        == 0
+    )
     assert "⚠" not in capsys.readouterr().err
     child = node.load(remote / "node.yaml")
     assert child.parent.url == url
@@ -89,10 +115,13 @@ def test_a_loopback_parent_url_is_flagged_for_the_compose_route_and_a_reachable_
     assert "⚠" not in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--org", "GD KX"], "--org"),
-    (["--org", "cn", "--node-id", "national"], "不能与上级节点相同"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--org", "GD KX"], "--org"),
+        (["--org", "cn", "--node-id", "national"], "不能与上级节点相同"),
+    ],
+)
 def test_provision_refuses_bad_input_and_changes_nothing(parent_file, tmp_path, capsys, args, message):
     before = parent_file.read_text()
     assert main(["provision", "--parent", str(parent_file), "--out", str(tmp_path / "b"), *args]) == 1
@@ -110,19 +139,36 @@ def _without_streams_service(bundle: Path) -> None:
     (bundle / "docker-compose.yml").write_text(yaml.safe_dump(compose, allow_unicode=True, sort_keys=False))
 
 
-@pytest.mark.parametrize("tamper, problem", [
-    (lambda b: (b / ".env").unlink(), "缺少文件：.env"),
-    (lambda b: (b / ".env").write_text((b / ".env").read_text().replace("CASCADE_NODE_ID=province",
-                                                                        "CASCADE_NODE_ID=other")), "CASCADE_NODE_ID"),
-    (lambda b: (b / "nats.conf").write_text((b / "nats.conf").read_text().replace("@127.0.0.1", "@10.9.9.9")),
-     "上级地址或凭据"),
-    (lambda b: (b / "nats.conf").write_text((b / "nats.conf").read_text() + "\nbogus {\n"), "nats-server 拒绝"),
-    (lambda b: (b / "node.yaml").write_text((b / "node.yaml").read_text().replace("node_id: province", "node_id: P!")),
-     "node.yaml 无效"),
-    (lambda b: (b / "docker-compose.yml").write_text(
-        (b / "docker-compose.yml").read_text().replace("./nats.conf:", "./deploy/nats.conf:")), "挂载"),
-    (_without_streams_service, "configure-streams"),
-])
+@pytest.mark.parametrize(
+    "tamper, problem",
+    [
+        (lambda b: (b / ".env").unlink(), "缺少文件：.env"),
+        (
+            lambda b: (b / ".env").write_text(
+                (b / ".env").read_text().replace("CASCADE_NODE_ID=province", "CASCADE_NODE_ID=other")
+            ),
+            "CASCADE_NODE_ID",
+        ),
+        (
+            lambda b: (b / "nats.conf").write_text((b / "nats.conf").read_text().replace("@127.0.0.1", "@10.9.9.9")),
+            "上级地址或凭据",
+        ),
+        (lambda b: (b / "nats.conf").write_text((b / "nats.conf").read_text() + "\nbogus {\n"), "nats-server 拒绝"),
+        (
+            lambda b: (b / "node.yaml").write_text(
+                (b / "node.yaml").read_text().replace("node_id: province", "node_id: P!")
+            ),
+            "node.yaml 无效",
+        ),
+        (
+            lambda b: (b / "docker-compose.yml").write_text(
+                (b / "docker-compose.yml").read_text().replace("./nats.conf:", "./deploy/nats.conf:")
+            ),
+            "挂载",
+        ),
+        (_without_streams_service, "configure-streams"),
+    ],
+)
 def test_validate_bundle_names_what_is_wrong(parent_file, tmp_path, tamper, problem, capsys):
     bundle = _bundle(parent_file, tmp_path)
     assert validate_bundle(bundle) == []
@@ -159,8 +205,11 @@ async def test_a_provisioned_child_links_to_its_parent_and_events_flow_both_ways
                 await federation.configure(nc.jetstream(), cfg)
                 js = nc.jetstream()
                 other = child if cfg is parent else parent
-                await js.publish(subjects.event("notice.issued", cfg.node_id, other.node_id), b"{}",
-                                 headers={"Nats-Msg-Id": f"hello-from-{cfg.node_id}"})
+                await js.publish(
+                    subjects.event("notice.issued", cfg.node_id, other.node_id),
+                    b"{}",
+                    headers={"Nats-Msg-Id": f"hello-from-{cfg.node_id}"},
+                )
             finally:
                 await nc.close()
 
@@ -180,11 +229,28 @@ async def test_a_provisioned_child_links_to_its_parent_and_events_flow_both_ways
 
 
 def test_a_grandchild_provisioned_from_a_bundle_rewrites_that_bundle_and_validate_checks_its_port(
-        parent_file, tmp_path, capsys):
+    parent_file, tmp_path, capsys
+):
     """The province runs from its bundle; the city is provisioned from the bundle's node.yaml (CLI route)."""
     prov = _bundle(parent_file, tmp_path)
-    assert main(["provision", "--parent", str(prov / "node.yaml"), "--org", "sz-kx", "--node-id", "city",
-                 "--out", str(tmp_path / "city"), "--parent-url", "nats-leaf://gd.example.cn:7422"]) == 0
+    assert (
+        main(
+            [
+                "provision",
+                "--parent",
+                str(prov / "node.yaml"),
+                "--org",
+                "sz-kx",
+                "--node-id",
+                "city",
+                "--out",
+                str(tmp_path / "city"),
+                "--parent-url",
+                "nats-leaf://gd.example.cn:7422",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr()
     assert f"在 {prov} 中运行 docker compose up -d --force-recreate" in out.out and "⚠" not in out.err
     province = node.load(prov / "node.yaml")

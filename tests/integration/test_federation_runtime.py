@@ -33,8 +33,10 @@ def test_a_running_parent_applies_a_new_child_and_the_child_links(tmp_path, serv
     parent_file = tmp_path / "parent" / "node.yaml"
     parent_file.parent.mkdir()
     suffix = os.urandom(2).hex()
-    node.dump(NodeConfig(node_id=f"rtp{suffix}", name="省级", org_unit_id="gd-kx", data_dir=Path("data"),
-                         ports=ports()), parent_file)
+    node.dump(
+        NodeConfig(node_id=f"rtp{suffix}", name="省级", org_unit_id="gd-kx", data_dir=Path("data"), ports=ports()),
+        parent_file,
+    )
     rt = NodeRuntime(node.load(parent_file), mongo_url=servers.mongo_url, config_path=parent_file)
     child_nats = None
     try:
@@ -62,8 +64,11 @@ def test_a_running_parent_applies_a_new_child_and_the_child_links(tmp_path, serv
             nc = await nats.connect(child.nats_url)
             try:
                 await federation.configure(nc.jetstream(), child)
-                await nc.jetstream().publish(subjects.event("notice.acknowledged", child.node_id, rt.cfg.node_id),
-                                             b'{"probe": 1}', headers={"Nats-Msg-Id": "probe-1"})
+                await nc.jetstream().publish(
+                    subjects.event("notice.acknowledged", child.node_id, rt.cfg.node_id),
+                    b'{"probe": 1}',
+                    headers={"Nats-Msg-Id": "probe-1"},
+                )
             finally:
                 await nc.close()
 
@@ -74,7 +79,8 @@ def test_a_running_parent_applies_a_new_child_and_the_child_links(tmp_path, serv
             try:
                 info = await nc.jetstream().stream_info(subjects.events_stream(rt.cfg.node_id), subjects_filter=">")
                 return (info.state.subjects or {}).get(
-                    subjects.event("notice.acknowledged", child.node_id, rt.cfg.node_id)) == 1
+                    subjects.event("notice.acknowledged", child.node_id, rt.cfg.node_id)
+                ) == 1
             finally:
                 await nc.close()
 

@@ -18,18 +18,30 @@ UNITS = 36  # more than a page of 25, fewer than a test should wait for
 def city_directory() -> list:
     """A city 科协 with its societies, universities and enterprises (ids spread: the order of names differs)."""
     kinds = [UnitKind.society, UnitKind.university, UnitKind.enterprise, UnitKind.kexie]
-    return [_unit(CITY, "湛江市科学技术协会", UnitKind.kexie, departments=["学会部", "组织宣传部"]),
-            *[_unit(f"zj-u{i:02d}", f"湛江第{(i * 7) % UNITS:02d}单位", kinds[i % 4], CITY) for i in range(UNITS)]]
+    return [
+        _unit(CITY, "湛江市科学技术协会", UnitKind.kexie, departments=["学会部", "组织宣传部"]),
+        *[_unit(f"zj-u{i:02d}", f"湛江第{(i * 7) % UNITS:02d}单位", kinds[i % 4], CITY) for i in range(UNITS)],
+    ]
 
 
 def notice(title: str, recipients: list[str], ask: bool = True) -> dict:
-    body = {"title": title, "issuer_unit_ids": [CITY], "recipient_unit_ids": recipients,
-            "body": "请各单位于月底前报送工作总结。"}
+    body = {
+        "title": title,
+        "issuer_unit_ids": [CITY],
+        "recipient_unit_ids": recipients,
+        "body": "请各单位于月底前报送工作总结。",
+    }
     if ask:
-        body["asks"] = [{"ask_id": "summary", "kind": "summary_report", "title": "工作总结",
-                         "deadline": "2099-06-30T23:59:59+08:00", "fields": summary_form(stamped=False),
-                         "routes": [{"unit_kind": k.value, "to_unit_id": CITY, "department": "学会部"}
-                                    for k in UnitKind]}]
+        body["asks"] = [
+            {
+                "ask_id": "summary",
+                "kind": "summary_report",
+                "title": "工作总结",
+                "deadline": "2099-06-30T23:59:59+08:00",
+                "fields": summary_form(stamped=False),
+                "routes": [{"unit_kind": k.value, "to_unit_id": CITY, "department": "学会部"} for k in UnitKind],
+            }
+        ]
     return body
 
 
@@ -61,43 +73,53 @@ async def test_two_replicas_lose_nothing_under_concurrent_commands(node):
     async with two_replicas(node), gateway(node) as http:
         await load_directory(http, units, admin_unit=CITY)
         issuer = await as_role(http, CITY, "issuer", "reviewer")
-        nid = (await ok(await issuer.post("/api/notices", json=notice("关于报送年度工作总结的通知", recipients)),
-                        201))["notice_id"]
+        nid = (await ok(await issuer.post("/api/notices", json=notice("关于报送年度工作总结的通知", recipients)), 201))[
+            "notice_id"
+        ]
         clients = {u: await as_role(http, u, "submitter") for u in recipients}
 
         async def inbox_written():
             return all([(await ok(await c.get("/api/inbox")))["items"] for c in clients.values()])
+
         await eventually(inbox_written, timeout=60)
 
         async def owed(client):
             rows = (await ok(await client.get("/api/submissions")))["items"]
             return next((r for r in rows if r["notice_id"] == nid), None)
+
         await eventually(lambda: _all(owed(c) for c in clients.values()), timeout=60)
 
         # Every unit signs and submits at once: each command may land on either replica.
-        acks = await at_most_8((c.post(f"/api/inbox/{nid}/acknowledge") for c in clients.values()))
+        acks = await at_most_8(c.post(f"/api/inbox/{nid}/acknowledge") for c in clients.values())
         assert [r.status_code for r in acks] == [200] * len(clients), [r.text for r in acks if r.status_code != 200]
-        subs = await at_most_8((c.post(f"/api/notices/{nid}/asks/summary/submission",
-                                             json={"items": [{"summary": f"{u}的总结"}]})
-                                      for u, c in clients.items()))
+        subs = await at_most_8(
+            (
+                c.post(f"/api/notices/{nid}/asks/summary/submission", json={"items": [{"summary": f"{u}的总结"}]})
+                for u, c in clients.items()
+            )
+        )
         assert [r.status_code for r in subs] == [201] * len(clients), [r.text for r in subs if r.status_code != 201]
 
         # The issuer's 签收 count and table, and its review queue, hold every unit exactly once.
         async def all_signed():
             t = await ok(await issuer.get(f"/api/notices/{nid}/tracking", params={"per_page": 200}))
             return t if t["acknowledged"] == len(recipients) else None
+
         tracking = await eventually(all_signed, timeout=60)
         assert {r["unit_id"] for r in tracking["page"]["items"] if r["acknowledged_at"]} == set(recipients)
         listed = (await ok(await issuer.get("/api/notices")))["items"]
-        assert [(n["id"], n["acknowledged"], n["recipients"]) for n in listed] == [(nid, len(recipients),
-                                                                                    len(recipients))]
+        assert [(n["id"], n["acknowledged"], n["recipients"]) for n in listed] == [
+            (nid, len(recipients), len(recipients))
+        ]
 
         async def all_to_review():
             queue = await all_pages(issuer, "/api/review", 50, status="submitted")
             return queue if len(queue) == len(recipients) else None
+
         queue = await eventually(all_to_review, timeout=60)
-        decisions = await at_most_8((issuer.post(f"/api/submissions/{r['id']}/accept",
-                                                       json={"revision": r["revision"]}) for r in queue))
+        decisions = await at_most_8(
+            issuer.post(f"/api/submissions/{r['id']}/accept", json={"revision": r["revision"]}) for r in queue
+        )
         assert [r.status_code for r in decisions] == [200] * len(queue), [r.text for r in decisions]
         # A second decision on the same revision is refused, whichever replica takes it.
         again = await issuer.post(f"/api/submissions/{queue[0]['id']}/accept", json={"revision": 1})
@@ -106,6 +128,7 @@ async def test_two_replicas_lose_nothing_under_concurrent_commands(node):
         async def accepted_everywhere():
             rows = await all_pages(issuer, "/api/review", 50)
             return rows if sorted(r["status"] for r in rows) == ["accepted"] * len(recipients) else None
+
         await eventually(accepted_everywhere, timeout=60)
         for client in clients.values():
             mine = await eventually(lambda client=client: owed(client))
@@ -129,6 +152,7 @@ async def at_most_8(awaitables) -> list:
     async def one(aw):
         async with gate:
             return await aw
+
     return await asyncio.gather(*(one(aw) for aw in awaitables))
 
 
@@ -151,11 +175,15 @@ async def test_inbox_outbox_and_review_come_a_page_at_a_time_pending_first(node)
         me = await as_role(http, reader, "submitter")
         ids = []
         for i in range(7):
-            ids.append((await ok(await issuer.post("/api/notices", json=notice(f"第{i}号通知", recipients, ask=i < 4)),
-                                 201))["notice_id"])
+            ids.append(
+                (await ok(await issuer.post("/api/notices", json=notice(f"第{i}号通知", recipients, ask=i < 4)), 201))[
+                    "notice_id"
+                ]
+            )
 
         async def all_arrived():
             return len(await all_pages(me, "/api/inbox", 3)) == 7
+
         await eventually(all_arrived)
         # Sign two of them: the five unsigned come first, newest first, then the signed.
         for nid in (ids[6], ids[1]):
@@ -180,23 +208,26 @@ async def test_inbox_outbox_and_review_come_a_page_at_a_time_pending_first(node)
         # 审核: the submitted before the decided.
         subs = {}
         for nid in ids[:3]:
+
             async def owed(nid=nid):
                 rows = await all_pages(me, "/api/submissions", 50)
                 return next((r for r in rows if r["notice_id"] == nid), None)
+
             await eventually(owed)
-            subs[nid] = await ok(await me.post(f"/api/notices/{nid}/asks/summary/submission",
-                                               json={"items": [{"summary": "总结"}]}), 201)
+            subs[nid] = await ok(
+                await me.post(f"/api/notices/{nid}/asks/summary/submission", json={"items": [{"summary": "总结"}]}), 201
+            )
         await ok(await issuer.post(f"/api/submissions/{subs[ids[1]]['id']}/accept", json={"revision": 1}))
         queue = await all_pages(issuer, "/api/review", 2)
         assert [r["status"] for r in queue] == ["submitted", "submitted", "accepted"]
         assert {r["notice_id"] for r in queue[:2]} == {ids[0], ids[2]}
-        assert [r["id"] for r in await all_pages(issuer, "/api/review", 50, status="accepted")] == [
-            subs[ids[1]]["id"]]
+        assert [r["id"] for r in await all_pages(issuer, "/api/review", 50, status="accepted")] == [subs[ids[1]]["id"]]
 
         # 报送: the still-open first (the notice whose ask was not answered; three notices ask nothing).
         async def four_owed():
             rows = await all_pages(me, "/api/submissions", 1)
             return rows if len(rows) == 4 else None
+
         mine = await eventually(four_owed)
         assert (mine[0]["notice_id"], mine[0]["status"]) == (ids[3], "pending")
         assert sorted(r["status"] for r in mine[1:]) == ["accepted", "submitted", "submitted"]
@@ -217,8 +248,9 @@ async def test_the_directory_and_the_signing_table_page_too(node):
         page = await ok(await admin.get("/api/units", params={"per_page": 10}))
         assert (page["total"], page["has_more"]) == (UNITS + 1, True)
 
-        nid = (await ok(await admin.post("/api/notices", json=notice("签收表分页", recipients, ask=False)),
-                        201))["notice_id"]
+        nid = (await ok(await admin.post("/api/notices", json=notice("签收表分页", recipients, ask=False)), 201))[
+            "notice_id"
+        ]
         signer = await as_role(http, recipients[-1], "submitter")
         await eventually(lambda: _inbox_has(signer, nid))
         await ok(await signer.post(f"/api/inbox/{nid}/acknowledge"))
@@ -226,12 +258,16 @@ async def test_the_directory_and_the_signing_table_page_too(node):
         async def counted():
             t = await ok(await admin.get(f"/api/notices/{nid}/tracking", params={"per_page": 10, "page": 4}))
             return t if t["acknowledged"] == 1 else None
+
         t = await eventually(counted)
-        assert (t["total"], t["pending"], t["page"]["has_more"], t["page"]["total"]) == (UNITS, UNITS - 1, False,
-                                                                                         UNITS)
+        assert (t["total"], t["pending"], t["page"]["has_more"], t["page"]["total"]) == (UNITS, UNITS - 1, False, UNITS)
         # The signed one is last: those who have not signed come first.
-        assert [r["unit_id"] for r in t["page"]["items"]][-1] == recipients[-1] and t["page"]["items"][-1]["acknowledged_at"]
-        page_html = await (await as_role(http, CITY, "issuer")).get(f"/notices/{nid}", params={"per_page": 10}, headers={"accept": "text/html"})
+        assert [r["unit_id"] for r in t["page"]["items"]][-1] == recipients[-1] and t["page"]["items"][-1][
+            "acknowledged_at"
+        ]
+        page_html = await (await as_role(http, CITY, "issuer")).get(
+            f"/notices/{nid}", params={"per_page": 10}, headers={"accept": "text/html"}
+        )
         assert 'rel="next"' in page_html.text
 
 
@@ -243,13 +279,15 @@ async def test_bad_page_parameters_are_refused_in_chinese(node):
     async with running(node, services=("notices",)), gateway(node) as http:
         await load_directory(http, city_directory()[:3], admin_unit=CITY)
         client = await as_role(http, CITY, "issuer", "submitter", "admin")
-        for url, params, field in (("/api/inbox", {"page": "0"}, "page"), ("/api/notices", {"per_page": "500"},
-                                                                           "per_page"),
-                                   ("/api/units", {"page": "x"}, "page"), ("/api/inbox", {"year": "19"}, "year")):
+        for url, params, field in (
+            ("/api/inbox", {"page": "0"}, "page"),
+            ("/api/notices", {"per_page": "500"}, "per_page"),
+            ("/api/units", {"page": "x"}, "page"),
+            ("/api/inbox", {"year": "19"}, "year"),
+        ):
             r = await client.get(url, params=params)
             assert r.status_code == 422, (url, r.text)
             [detail] = r.json()["detail"]
             assert detail["loc"][-1] == field and any("\u4e00" <= ch <= "\u9fff" for ch in detail["msg"]), detail
         page = await client.get("/inbox", params={"page": "-1"}, headers={"accept": "text/html"})
         assert page.status_code == 422 and "页码" in page.text
-

@@ -20,8 +20,9 @@ def runtime(tmp_path, servers):
         node_id="rt" + os.urandom(3).hex(),
         name="测试节点",
         data_dir=tmp_path / "node",
-        ports=Ports(nats=free_port(), nats_http=free_port(), leafnodes=free_port(),
-                    ferretdb=free_port(), gateway=free_port()),
+        ports=Ports(
+            nats=free_port(), nats_http=free_port(), leafnodes=free_port(), ferretdb=free_port(), gateway=free_port()
+        ),
     )
     rt = NodeRuntime(cfg, mongo_url=os.environ.get("MONGO_URL") or None)
     rt.start()

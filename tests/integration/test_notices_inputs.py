@@ -62,13 +62,16 @@ async def issued(http, body=None) -> str:
 # ---------------------------------------------------------------- issue
 
 
-@pytest.mark.parametrize("patch, loc, code", [
-    ({"recipient_unit_ids": ["gd-kx", "no-such-unit"]}, ["body", "recipient_unit_ids", "1"], "unknown_recipient"),
-    ({"recipient_unit_ids": ["gd-kx", "cast"]}, ["body", "recipient_unit_ids", "1"], "issuer_is_recipient"),
-    ({"issuer_unit_ids": ["cast", "ghost"]}, ["body", "issuer_unit_ids", "1"], "unknown_issuer"),
-    ({"title": "<script>alert(1)</script>通知"}, ["body", "title"], "markup_in_title"),
-    ({"doc_number": "科协发组字〔2020〕7号"}, ["body", "doc_number"], "duplicate_doc_number"),
-])
+@pytest.mark.parametrize(
+    "patch, loc, code",
+    [
+        ({"recipient_unit_ids": ["gd-kx", "no-such-unit"]}, ["body", "recipient_unit_ids", "1"], "unknown_recipient"),
+        ({"recipient_unit_ids": ["gd-kx", "cast"]}, ["body", "recipient_unit_ids", "1"], "issuer_is_recipient"),
+        ({"issuer_unit_ids": ["cast", "ghost"]}, ["body", "issuer_unit_ids", "1"], "unknown_issuer"),
+        ({"title": "<script>alert(1)</script>通知"}, ["body", "title"], "markup_in_title"),
+        ({"doc_number": "科协发组字〔2020〕7号"}, ["body", "doc_number"], "duplicate_doc_number"),
+    ],
+)
 async def test_bad_issue_is_refused_naming_the_field(node, patch, loc, code):
     async with running(node, ["notices"], clock=FixedClock(SEED000_NOW)), gateway(node) as http:
         await load_directory(http)
@@ -90,8 +93,7 @@ async def test_concurrent_issues_get_consecutive_numbers_none_reused_none_skippe
     allocations really race in the store, not only inside one process.
     """
     clock = FixedClock(SEED000_NOW)
-    async with running(node, ["notices"], clock=clock), running(node, ["notices"], clock=clock), \
-            gateway(node) as http:
+    async with running(node, ["notices"], clock=clock), running(node, ["notices"], clock=clock), gateway(node) as http:
         await load_directory(http)
         wn = await as_unit(http, "wn-kx")
         body = {**seed001_notice(), "doc_number": None}
@@ -108,16 +110,28 @@ async def test_concurrent_issues_get_consecutive_numbers_none_reused_none_skippe
         assert r.status_code == 201 and r.json()["doc_number"] == "渭科协发〔2020〕9号"
 
 
-@pytest.mark.parametrize("ask_patch, loc, code", [
-    ({"deadline": deadline(2020, 5, 1)}, ["body", "asks", "0", "deadline"], "deadline_in_past"),
-    ({"routes": [{"unit_kind": "科协", "to_unit_id": "ghost", "department": "组织联络部"}]},
-     ["body", "asks", "0", "routes", "0", "to_unit_id"], "unknown_route_unit"),
-    ({"routes": [{"unit_kind": "科协", "to_unit_id": "cast", "department": "宣传部"}]},
-     ["body", "asks", "0", "routes", "0", "department"], "unknown_department"),
-    ({"min_items": 3, "max_items": 2}, ["body", "asks", "0", "min_items"], "invalid"),
-    ({"fields": [{"key": "m", "label": "模块", "type": "multi_choice"}]}, ["body", "asks", "0", "fields", "0", "options"],
-     "invalid"),
-])
+@pytest.mark.parametrize(
+    "ask_patch, loc, code",
+    [
+        ({"deadline": deadline(2020, 5, 1)}, ["body", "asks", "0", "deadline"], "deadline_in_past"),
+        (
+            {"routes": [{"unit_kind": "科协", "to_unit_id": "ghost", "department": "组织联络部"}]},
+            ["body", "asks", "0", "routes", "0", "to_unit_id"],
+            "unknown_route_unit",
+        ),
+        (
+            {"routes": [{"unit_kind": "科协", "to_unit_id": "cast", "department": "宣传部"}]},
+            ["body", "asks", "0", "routes", "0", "department"],
+            "unknown_department",
+        ),
+        ({"min_items": 3, "max_items": 2}, ["body", "asks", "0", "min_items"], "invalid"),
+        (
+            {"fields": [{"key": "m", "label": "模块", "type": "multi_choice"}]},
+            ["body", "asks", "0", "fields", "0", "options"],
+            "invalid",
+        ),
+    ],
+)
 async def test_bad_asks_are_refused(node, ask_patch, loc, code):
     async with running(node, ["notices"], clock=FixedClock(SEED000_NOW)), gateway(node) as http:
         await load_directory(http)
@@ -134,30 +148,63 @@ async def test_bad_asks_are_refused(node, ask_patch, loc, code):
 # ---------------------------------------------------------------- forward
 
 
-@pytest.mark.parametrize("patch, loc, code, status", [
-    ({"deadlines": {"summary": deadline(2020, 6, 21)}}, ["body", "deadlines", "summary"], "deadline_after_upstream", 422),
-    ({"deadlines": {"summary": deadline(2020, 5, 5)}}, ["body", "deadlines", "summary"], "deadline_in_past", 422),
-    ({"deadlines": {"nosuch": deadline(2020, 6, 1)}}, ["body", "deadlines", "nosuch"], "unknown_ask", 422),
-    ({"recipient_unit_ids": ["sz-kx", "ghost"]}, ["body", "recipient_unit_ids", "1"], "unknown_recipient", 422),
-    # A 转发 goes down: not to the forwarders themselves, nor back to the issuers of what it forwards.
-    ({"recipient_unit_ids": ["sz-kx", "gd-kx"]}, ["body", "recipient_unit_ids", "1"], "forward_to_self", 422),
-    ({"recipient_unit_ids": ["gd-kjt"]}, ["body", "recipient_unit_ids", "0"], "forward_to_self", 422),
-    ({"recipient_unit_ids": ["sz-kx", "cast"]}, ["body", "recipient_unit_ids", "1"], "forward_to_upstream_issuer", 422),
-    ({"recipient_unit_ids": ["most", "sz-kx"]}, ["body", "recipient_unit_ids", "0"], "forward_to_upstream_issuer", 422),
-    ({"title": "关于转发<img src=x onerror=alert(1)>的通知"}, ["body", "title"], "markup_in_title", 422),
-    ({"routes": [{"unit_kind": "科协", "to_unit_id": "gd-kx", "department": "宣传部"}]},
-     ["body", "routes", "0", "department"], "unknown_department", 422),
-    ({"extra_asks": [{"ask_id": "summary", "kind": "other", "title": "重复", "deadline": deadline(2020, 6, 1)}]},
-     ["body", "extra_asks", "0", "ask_id"], "invalid", 422),
-    ({"doc_number": "科协发组字〔2020〕7号", "unit_id": "gd-kx"}, None, None, 201),  # another issuer's number is fine
-])
+@pytest.mark.parametrize(
+    "patch, loc, code, status",
+    [
+        (
+            {"deadlines": {"summary": deadline(2020, 6, 21)}},
+            ["body", "deadlines", "summary"],
+            "deadline_after_upstream",
+            422,
+        ),
+        ({"deadlines": {"summary": deadline(2020, 5, 5)}}, ["body", "deadlines", "summary"], "deadline_in_past", 422),
+        ({"deadlines": {"nosuch": deadline(2020, 6, 1)}}, ["body", "deadlines", "nosuch"], "unknown_ask", 422),
+        ({"recipient_unit_ids": ["sz-kx", "ghost"]}, ["body", "recipient_unit_ids", "1"], "unknown_recipient", 422),
+        # A 转发 goes down: not to the forwarders themselves, nor back to the issuers of what it forwards.
+        ({"recipient_unit_ids": ["sz-kx", "gd-kx"]}, ["body", "recipient_unit_ids", "1"], "forward_to_self", 422),
+        ({"recipient_unit_ids": ["gd-kjt"]}, ["body", "recipient_unit_ids", "0"], "forward_to_self", 422),
+        (
+            {"recipient_unit_ids": ["sz-kx", "cast"]},
+            ["body", "recipient_unit_ids", "1"],
+            "forward_to_upstream_issuer",
+            422,
+        ),
+        (
+            {"recipient_unit_ids": ["most", "sz-kx"]},
+            ["body", "recipient_unit_ids", "0"],
+            "forward_to_upstream_issuer",
+            422,
+        ),
+        ({"title": "关于转发<img src=x onerror=alert(1)>的通知"}, ["body", "title"], "markup_in_title", 422),
+        (
+            {"routes": [{"unit_kind": "科协", "to_unit_id": "gd-kx", "department": "宣传部"}]},
+            ["body", "routes", "0", "department"],
+            "unknown_department",
+            422,
+        ),
+        (
+            {"extra_asks": [{"ask_id": "summary", "kind": "other", "title": "重复", "deadline": deadline(2020, 6, 1)}]},
+            ["body", "extra_asks", "0", "ask_id"],
+            "invalid",
+            422,
+        ),
+        (
+            {"doc_number": "科协发组字〔2020〕7号", "unit_id": "gd-kx"},
+            None,
+            None,
+            201,
+        ),  # another issuer's number is fine
+    ],
+)
 async def test_bad_forward_is_refused_naming_the_field(node, patch, loc, code, status):
     async with running(node, ["notices"], clock=FixedClock(SEED000_NOW)), gateway(node) as http:
         await load_directory(http)
         nid = await issued(http)
         await eventually(lambda: _in_inbox(http, "gd-kx", nid))
         before = await Store(node).snapshot()
-        r = await (await as_unit(http, "gd-kx")).post(f"/api/notices/{nid}/forward", json={**seed000_forward(), **patch})
+        r = await (await as_unit(http, "gd-kx")).post(
+            f"/api/notices/{nid}/forward", json={**seed000_forward(), **patch}
+        )
         assert r.status_code == status, r.text
         if status == 201:
             return
@@ -166,11 +213,19 @@ async def test_bad_forward_is_refused_naming_the_field(node, patch, loc, code, s
         assert await Store(node).snapshot() == before
 
 
-@pytest.mark.parametrize("recipients, index, code, names", [
-    (["wn-lw-nxh", "sn-kx"], 1, "forward_to_ancestor", "陕西省科学技术协会是本单位的上级单位"),  # parent of the city
-    (["wn-kx"], 0, "forward_to_upstream_issuer", "渭南市科学技术协会是上级来文的发文单位"),
-    (["wn-lw-kx"], 0, "forward_to_self", "转发不能发给本单位：渭南市临渭区科学技术协会"),
-])
+@pytest.mark.parametrize(
+    "recipients, index, code, names",
+    [
+        (
+            ["wn-lw-nxh", "sn-kx"],
+            1,
+            "forward_to_ancestor",
+            "陕西省科学技术协会是本单位的上级单位",
+        ),  # parent of the city
+        (["wn-kx"], 0, "forward_to_upstream_issuer", "渭南市科学技术协会是上级来文的发文单位"),
+        (["wn-lw-kx"], 0, "forward_to_self", "转发不能发给本单位：渭南市临渭区科学技术协会"),
+    ],
+)
 async def test_forward_back_up_the_directory_is_refused_naming_the_unit(node, recipients, index, code, names):
     """临渭区科协 forwards the city's notice: only down, never to itself, the city or the province above."""
     async with running(node, ["notices"], clock=FixedClock(SEED000_NOW)), gateway(node) as http:
@@ -179,7 +234,9 @@ async def test_forward_back_up_the_directory_is_refused_naming_the_unit(node, re
         await eventually(lambda: _in_inbox(http, "wn-lw-kx", nid))
         county = await as_unit(http, "wn-lw-kx")
         before = await Store(node).snapshot()
-        r = await county.post(f"/api/notices/{nid}/forward", json={**seed001_forward(), "recipient_unit_ids": recipients})
+        r = await county.post(
+            f"/api/notices/{nid}/forward", json={**seed001_forward(), "recipient_unit_ids": recipients}
+        )
         assert r.status_code == 422, r.text
         [detail] = r.json()["detail"]
         assert (detail["loc"], detail["type"]) == (["body", "recipient_unit_ids", str(index)], code)
@@ -248,13 +305,16 @@ async def test_attachment_upload_issue_and_download(node):
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "attachments", "0"]
 
 
-@pytest.mark.parametrize("name, content, ctype, status, code", [
-    ("setup.exe", b"MZ\x90\x00" + b"\x00" * 100, "application/x-msdownload", 415, "attachment_type"),
-    ("page.html", b"<html><script>alert(1)</script></html>", "text/html", 415, "attachment_type"),
-    ("fake.pdf", b"MZ\x90\x00" + b"\x00" * 100, "application/pdf", 415, "attachment_type"),
-    ("big.pdf", PDF + b"0" * 2000, "application/pdf", 413, "attachment_too_large"),
-    ("empty.pdf", b"", "application/pdf", 422, "empty_attachment"),
-])
+@pytest.mark.parametrize(
+    "name, content, ctype, status, code",
+    [
+        ("setup.exe", b"MZ\x90\x00" + b"\x00" * 100, "application/x-msdownload", 415, "attachment_type"),
+        ("page.html", b"<html><script>alert(1)</script></html>", "text/html", 415, "attachment_type"),
+        ("fake.pdf", b"MZ\x90\x00" + b"\x00" * 100, "application/pdf", 415, "attachment_type"),
+        ("big.pdf", PDF + b"0" * 2000, "application/pdf", 413, "attachment_too_large"),
+        ("empty.pdf", b"", "application/pdf", 422, "empty_attachment"),
+    ],
+)
 async def test_bad_attachments_are_refused_and_nothing_is_stored(node, name, content, ctype, status, code):
     async with running(node, ["notices"], overrides={"notices": {"max_attachment_bytes": 2000}}), gateway(node) as http:
         issuer = await as_role(http, "cast", "issuer")
@@ -353,16 +413,27 @@ async def test_directory_import_csv_and_yaml_and_export_round_trip(node):
         r = await http.post("/api/units/import", params={"format": "yaml"}, content=GOOD_YAML.encode("gb18030"))
         assert r.status_code == 200, r.text
         assert (await http.get("/api/units/prov")).json()["contacts"] == [
-            {"name": "张三", "department": None, "office_phone": None, "mobile": "13800000000", "fax": None,
-             "email": None, "address": None}]
+            {
+                "name": "张三",
+                "department": None,
+                "office_phone": None,
+                "mobile": "13800000000",
+                "fax": None,
+                "email": None,
+                "address": None,
+            }
+        ]
 
 
-@pytest.mark.parametrize("fmt, text, expected", [
-    ("csv", BAD_CSV, [(3, "kind"), (4, "unit_id"), (5, "parent_id"), (6, "unit_id"), (7, "node_id")]),
-    ("yaml", BAD_YAML, [(4, "kind"), (7, None), (8, "contacts.0.email")]),
-    ("csv", "unit_id,name,colour\nx,y,red\n", [(1, "colour"), (1, None)]),
-    ("yaml", "units: [unclosed", [(1, None)]),
-])
+@pytest.mark.parametrize(
+    "fmt, text, expected",
+    [
+        ("csv", BAD_CSV, [(3, "kind"), (4, "unit_id"), (5, "parent_id"), (6, "unit_id"), (7, "node_id")]),
+        ("yaml", BAD_YAML, [(4, "kind"), (7, None), (8, "contacts.0.email")]),
+        ("csv", "unit_id,name,colour\nx,y,red\n", [(1, "colour"), (1, None)]),
+        ("yaml", "units: [unclosed", [(1, None)]),
+    ],
+)
 async def test_directory_import_rejects_bad_rows_with_line_numbers_and_imports_nothing(node, fmt, text, expected):
     async with running(node, ["notices"]), gateway(node) as anonymous:
         await load_directory(anonymous)
@@ -380,13 +451,15 @@ async def test_directory_upsert_rules(node):
     async with running(node, ["notices"]), gateway(node) as anonymous:
         await load_directory(anonymous)
         http = await as_role(anonymous, "cast", "admin")
-        r = await http.put("/api/units/gd-kx", json={"unit_id": "gd-kx", "name": "广东省科协", "kind": "科协",
-                                                     "parent_id": "sz-kx"})
+        r = await http.put(
+            "/api/units/gd-kx", json={"unit_id": "gd-kx", "name": "广东省科协", "kind": "科协", "parent_id": "sz-kx"}
+        )
         assert r.status_code == 422 and r.json()["detail"][0]["type"] == "parent_cycle"
         r = await http.put("/api/units/x", json={"unit_id": "x", "name": "甲", "kind": "科协", "parent_id": "ghost"})
         assert r.status_code == 404 and r.json()["detail"][0]["loc"] == ["body", "parent_id"]
-        r = await http.put("/api/units/x", json={"unit_id": "x", "name": "甲", "kind": "科协",
-                                                 "doc_number_template": "甲〔{year}〕号"})
+        r = await http.put(
+            "/api/units/x", json={"unit_id": "x", "name": "甲", "kind": "科协", "doc_number_template": "甲〔{year}〕号"}
+        )
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "doc_number_template"]
         r = await http.delete("/api/units/gd-kx")
         assert r.status_code == 409 and r.json()["detail"][0]["type"] == "has_children"

@@ -9,12 +9,12 @@ from shared.clock import FixedClock
 
 from ..fixtures import (
     QH_RECIPIENTS,
-    as_unit,
     SEED000_NOW,
     SEED001_NOW,
     SEED002_NOW,
     SEED003_NATIONAL_AT,
     SEED003_NOW,
+    as_unit,
     deadline,
     load_directory,
     seed000_forward,
@@ -73,7 +73,13 @@ async def test_seed000_issue_acknowledge_and_forward_with_routing(node):
         row = next(r for r in tracking["page"]["items"] if r["unit_id"] == "gd-kx")
         assert row["acknowledged_at"].startswith("2020-05-06T04:00")
         assert {r["unit_id"] for r in tracking["page"]["items"] if not r["acknowledged_at"]} == {
-            "gd-kjt", "qh-kx", "sn-kx", "cmes", "thu-kx", "sinopec-kx"}
+            "gd-kjt",
+            "qh-kx",
+            "sn-kx",
+            "cmes",
+            "thu-kx",
+            "sinopec-kx",
+        }
 
         # 转发 jointly with the 科技厅, own 文号, deadline 10 days earlier, own routing.
         fwd = await ok(await gd.post(f"/api/notices/{nid}/forward", json=seed000_forward()), 201)
@@ -92,7 +98,9 @@ async def test_seed000_issue_acknowledge_and_forward_with_routing(node):
         for ask in forwarded["asks"]:
             assert ask["deadline"].startswith("2020-06-10T15:59:59")  # end of 6月10日 in Beijing
             assert {r["unit_kind"]: (r["to_unit_id"], r["department"]) for r in ask["routes"]}["科技厅/局"] == (
-                "gd-kjt", "引进智力管理处")
+                "gd-kjt",
+                "引进智力管理处",
+            )
 
         # The original travels as an attachment: its text, downloadable by the recipients below.
         [original] = [a for a in forwarded["attachments"] if a["original_of"] == nid]
@@ -122,15 +130,22 @@ async def test_seed000_issue_acknowledge_and_forward_with_routing(node):
 
         # The province's 发文 lists the forward (for both joint issuers); the nation's the original, 1 of 7 signed.
         assert [n["id"] for n in (await ok(await gd.get("/api/notices")))["items"]] == [fid]
-        assert [n["id"] for n in (await ok(await (await as_unit(http, "gd-kjt")).get("/api/notices")))["items"]] == [fid]
+        assert [n["id"] for n in (await ok(await (await as_unit(http, "gd-kjt")).get("/api/notices")))["items"]] == [
+            fid
+        ]
         [national_row] = (await ok(await cast.get("/api/notices")))["items"]
         assert (national_row["recipients"], national_row["acknowledged"]) == (7, 1)
 
         # A city forwards again, one more level down: the chain has both levels.
-        r = await sz.post(f"/api/notices/{fid}/forward", json={
-            "unit_id": "sz-kx", "recipient_unit_ids": ["gd-jxxh"], "cover_note": "请按要求报送。",
-            "deadlines": {"summary": deadline(2020, 6, 5)},
-        })
+        r = await sz.post(
+            f"/api/notices/{fid}/forward",
+            json={
+                "unit_id": "sz-kx",
+                "recipient_unit_ids": ["gd-jxxh"],
+                "cover_note": "请按要求报送。",
+                "deadlines": {"summary": deadline(2020, 6, 5)},
+            },
+        )
         third = await ok(r, 201)
         assert third["doc_number"] == "深圳市科学技术协会〔2020〕1号"
         chain = (await ok(await sz.get(f"/api/notices/{third['notice_id']}")))["chain"]
@@ -198,14 +213,17 @@ async def test_forward_deadline_later_than_upstream_is_refused_naming_the_ask(no
         # Nothing stored: no forward, no 文号 used (the next forward still gets 1).
         assert (await ok(await gd.get("/api/notices")))["items"] == before
         fwd = {**seed000_forward(), "doc_number": None}
-        assert (await ok(await gd.post(f"/api/notices/{nid}/forward", json=fwd), 201))["doc_number"] == "粤科协联〔2020〕1号"
+        assert (await ok(await gd.post(f"/api/notices/{nid}/forward", json=fwd), 201))[
+            "doc_number"
+        ] == "粤科协联〔2020〕1号"
 
 
 async def test_forward_by_a_unit_that_did_not_receive_it_is_refused(node):
     async with running(node, ["notices"], clock=FixedClock(SEED000_NOW)), gateway(node) as http:
         await load_directory(http)
         nid = (await ok(await (await as_unit(http, "cast")).post("/api/notices", json=seed000_national()), 201))[
-            "notice_id"]
+            "notice_id"
+        ]
         await eventually(lambda: inbox_has(http, "gd-kx", nid))
         sz = await as_unit(http, "sz-kx")
         r = await sz.post(f"/api/notices/{nid}/forward", json={**seed000_forward(), "unit_id": "sz-kx"})
@@ -314,8 +332,10 @@ async def test_correction_and_withdrawal_reach_recipients_and_flag_forwards(node
         national = seed000_national()
         asks = national["asks"]
         asks[0]["deadline"] = deadline(2020, 6, 18)
-        r = await cast.post(f"/api/notices/{nid}/correct", json={
-            "reason": "截止时间调整为6月18日", "title": national["title"] + "（更正）", "asks": asks})
+        r = await cast.post(
+            f"/api/notices/{nid}/correct",
+            json={"reason": "截止时间调整为6月18日", "title": national["title"] + "（更正）", "asks": asks},
+        )
         corrected = await ok(r)
         assert corrected["revision"] == 2 and set(corrected["changed"]) == {"title", "asks"}
 
@@ -373,10 +393,13 @@ async def _status_is(http, notice_id, value):
     return r.json() if r.status_code == 200 and r.json()["status"] == value else None
 
 
-@pytest.mark.parametrize("body, field, code", [
-    ({"reason": "", "title": "x"}, ["body", "reason"], "string_too_short"),
-    ({"reason": "无变化"}, ["body", "reason"], "no_change"),
-])
+@pytest.mark.parametrize(
+    "body, field, code",
+    [
+        ({"reason": "", "title": "x"}, ["body", "reason"], "string_too_short"),
+        ({"reason": "无变化"}, ["body", "reason"], "no_change"),
+    ],
+)
 async def test_bad_corrections_are_refused(node, body, field, code):
     async with running(node, ["notices"], clock=FixedClock(SEED001_NOW)), gateway(node) as http:
         await load_directory(http)
@@ -393,8 +416,10 @@ async def test_many_units_acknowledging_at_once_are_all_recorded(node):
     from shared.contracts.notices import UpsertUnit
     from shared.schemas import UnitKind
 
-    units = [UpsertUnit(unit_id=f"county-{i:02d}", name=f"第{i}县科协", kind=UnitKind.kexie, parent_id="wn-kx")
-             for i in range(40)]
+    units = [
+        UpsertUnit(unit_id=f"county-{i:02d}", name=f"第{i}县科协", kind=UnitKind.kexie, parent_id="wn-kx")
+        for i in range(40)
+    ]
     async with running(node, clock=FixedClock(SEED001_NOW)), gateway(node) as http:
         await load_directory(http)
         await load_directory(http, units)

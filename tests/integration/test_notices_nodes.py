@@ -17,7 +17,8 @@ from shared.contracts.notices import UpsertUnit
 from shared.schemas import UnitKind
 
 from ..fixtures import SEED000_NOW, as_unit, deadline, load_directory, seed000_national
-from ..harness import TestNode as Node, eventually, gateway, running
+from ..harness import TestNode as Node
+from ..harness import eventually, gateway, running
 
 
 async def link(a: Node, b: Node) -> None:
@@ -25,12 +26,19 @@ async def link(a: Node, b: Node) -> None:
     js = nc.jetstream()
     try:
         for src, dst in ((a.node_id, b.node_id), (b.node_id, a.node_id)):
-            await js.add_stream(_stream_config(subjects.outbox_stream(src), subjects.outbox_stream_subjects(src, [dst]),
-                                               3600.0))
+            await js.add_stream(
+                _stream_config(subjects.outbox_stream(src), subjects.outbox_stream_subjects(src, [dst]), 3600.0)
+            )
         for src, dst in ((a.node_id, b.node_id), (b.node_id, a.node_id)):
             events = next(c for c in node_stream_configs(dst) if c.name == subjects.events_stream(dst))
-            await js.add_stream(dataclasses.replace(events, sources=[
-                StreamSource(name=subjects.outbox_stream(src), filter_subject=subjects.from_node_to(src, dst))]))
+            await js.add_stream(
+                dataclasses.replace(
+                    events,
+                    sources=[
+                        StreamSource(name=subjects.outbox_stream(src), filter_subject=subjects.from_node_to(src, dst))
+                    ],
+                )
+            )
     finally:
         await nc.close()
 
@@ -40,6 +48,7 @@ async def test_remote_recipients_get_their_copy_acknowledge_upward_and_forward_b
     try:
         await link(node, city)
         clock = FixedClock(SEED000_NOW)
+
         def settings(other: Node) -> dict:  # every recipient its own part; copies may go to the linked node
             return {"notices": {"recipients_per_event": 1, "linked_nodes": [other.node_id]}}
 
@@ -51,23 +60,46 @@ async def test_remote_recipients_get_their_copy_acknowledge_upward_and_forward_b
         ):
             # The top knows two units hosted on the city's node; the city knows them and its own districts.
             remote = {"node_id": city.node_id}
-            await load_directory(top, [
-                UpsertUnit(unit_id="cast", name="中国科学技术协会", kind=UnitKind.kexie, departments=["组织人事部"]),
-                UpsertUnit(unit_id="most", name="中华人民共和国科学技术部", kind=UnitKind.keji,
-                           departments=["引进国外智力管理司"]),
-                UpsertUnit(unit_id="gd-kx", name="广东省科学技术协会", kind=UnitKind.kexie, runs_own_node=True, **remote),
-                UpsertUnit(unit_id="gd-kjt", name="广东省科学技术厅", kind=UnitKind.keji, **remote),
-                UpsertUnit(unit_id="cmes", name="中国机械工程学会", kind=UnitKind.society),
-            ])
-            await load_directory(below, [
-                UpsertUnit(unit_id="gd-kx", name="广东省科学技术协会", kind=UnitKind.kexie,
-                           doc_number_template="粤科协联〔{year}〕{seq}号", departments=["组织联络部"]),
-                UpsertUnit(unit_id="gd-kjt", name="广东省科学技术厅", kind=UnitKind.keji),
-                UpsertUnit(unit_id="sz-kx", name="深圳市科学技术协会", kind=UnitKind.kexie, parent_id="gd-kx"),
-                UpsertUnit(unit_id="gz-kx", name="广州市科学技术协会", kind=UnitKind.kexie, parent_id="gd-kx"),
-            ])
+            await load_directory(
+                top,
+                [
+                    UpsertUnit(
+                        unit_id="cast", name="中国科学技术协会", kind=UnitKind.kexie, departments=["组织人事部"]
+                    ),
+                    UpsertUnit(
+                        unit_id="most",
+                        name="中华人民共和国科学技术部",
+                        kind=UnitKind.keji,
+                        departments=["引进国外智力管理司"],
+                    ),
+                    UpsertUnit(
+                        unit_id="gd-kx", name="广东省科学技术协会", kind=UnitKind.kexie, runs_own_node=True, **remote
+                    ),
+                    UpsertUnit(unit_id="gd-kjt", name="广东省科学技术厅", kind=UnitKind.keji, **remote),
+                    UpsertUnit(unit_id="cmes", name="中国机械工程学会", kind=UnitKind.society),
+                ],
+            )
+            await load_directory(
+                below,
+                [
+                    UpsertUnit(
+                        unit_id="gd-kx",
+                        name="广东省科学技术协会",
+                        kind=UnitKind.kexie,
+                        doc_number_template="粤科协联〔{year}〕{seq}号",
+                        departments=["组织联络部"],
+                    ),
+                    UpsertUnit(unit_id="gd-kjt", name="广东省科学技术厅", kind=UnitKind.keji),
+                    UpsertUnit(unit_id="sz-kx", name="深圳市科学技术协会", kind=UnitKind.kexie, parent_id="gd-kx"),
+                    UpsertUnit(unit_id="gz-kx", name="广州市科学技术协会", kind=UnitKind.kexie, parent_id="gd-kx"),
+                ],
+            )
             cast, cmes = await as_unit(top, "cast"), await as_unit(top, "cmes")
-            gd, gd_kjt, gz = await as_unit(below, "gd-kx"), await as_unit(below, "gd-kjt"), await as_unit(below, "gz-kx")
+            gd, gd_kjt, gz = (
+                await as_unit(below, "gd-kx"),
+                await as_unit(below, "gd-kjt"),
+                await as_unit(below, "gz-kx"),
+            )
             r = await cast.post("/api/notices", json=seed000_national(["gd-kx", "gd-kjt", "cmes"]))
             assert r.status_code == 201, r.text
             nid = r.json()["notice_id"]
@@ -90,10 +122,15 @@ async def test_remote_recipients_get_their_copy_acknowledge_upward_and_forward_b
             assert (await gd.get(f"/api/notices/{nid}/tracking")).status_code == 403
 
             # 转发 below, to its own units, with an earlier deadline and the original attached.
-            r = await gd.post(f"/api/notices/{nid}/forward", json={
-                "unit_id": "gd-kx", "recipient_unit_ids": ["sz-kx", "gz-kx"], "cover_note": "现将通知转发给你们。",
-                "deadlines": {"summary": deadline(2020, 6, 10)},
-            })
+            r = await gd.post(
+                f"/api/notices/{nid}/forward",
+                json={
+                    "unit_id": "gd-kx",
+                    "recipient_unit_ids": ["sz-kx", "gz-kx"],
+                    "cover_note": "现将通知转发给你们。",
+                    "deadlines": {"summary": deadline(2020, 6, 10)},
+                },
+            )
             assert r.status_code == 201, r.text
             fid = r.json()["notice_id"]
             assert r.json()["doc_number"] == "粤科协联〔2020〕1号"

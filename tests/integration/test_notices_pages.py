@@ -77,13 +77,18 @@ async def test_compose_sign_forward_correct_and_withdraw_through_the_pages(node)
         # with the error named and what was typed kept.
         form = await page(national, "/notices/new")
         assert 'name="asks-0-title"' in form and "特色亮点活动筹备方案" in form and 'id="tpl-ask-asks"' in form
-        r = await national.post("/notices/new", data=compose_form(national.csrf, **{"asks-0-deadline": "2020-05-01"}),
-                                headers=HTML)
+        r = await national.post(
+            "/notices/new", data=compose_form(national.csrf, **{"asks-0-deadline": "2020-05-01"}), headers=HTML
+        )
         assert r.status_code == 422
         assert "报送要求 1 · 截止时间" in r.text and "截止时间已过" in r.text
         assert "关于开展2020年“全国科技工作者日”活动的通知" in r.text  # kept
-        r = await national.post("/notices/new", data=compose_form(national.csrf),
-                                files={"files": ("实施方案.pdf", PDF, "application/pdf")}, headers=HTML)
+        r = await national.post(
+            "/notices/new",
+            data=compose_form(national.csrf),
+            files={"files": ("实施方案.pdf", PDF, "application/pdf")},
+            headers=HTML,
+        )
         nid = notice_id_of(r)
         detail = await page(national, f"/notices/{nid}")
         assert "科协发组字〔2020〕1号" in detail and "活动总结报告" in detail and "3000字以内" in detail
@@ -109,14 +114,22 @@ async def test_compose_sign_forward_correct_and_withdraw_through_the_pages(node)
         fwd_form = await page(gd_issuer, f"/notices/{nid}/forward")
         assert 'max="2020-06-20"' in fwd_form and "上级截止" in fwd_form
         assert re.search(r'value="sz-kx" checked', fwd_form)  # its own subordinates preselected
-        data = {"csrf_token": gd_issuer.csrf, "recipients": ["sz-kx", "sz-kjj"],
-                "cover_note": "现将通知转发给你们，请于6月10日前报送。",
-                "inherit-0-ask_id": ask["ask_id"], "inherit-0-kinds_set": "1", "inherit-0-deadline": "2020-06-21",
-                "routes-0-unit_kind": "科协", "routes-0-to_unit_id": "gd-kx", "routes-0-department": "组织联络部"}
+        data = {
+            "csrf_token": gd_issuer.csrf,
+            "recipients": ["sz-kx", "sz-kjj"],
+            "cover_note": "现将通知转发给你们，请于6月10日前报送。",
+            "inherit-0-ask_id": ask["ask_id"],
+            "inherit-0-kinds_set": "1",
+            "inherit-0-deadline": "2020-06-21",
+            "routes-0-unit_kind": "科协",
+            "routes-0-to_unit_id": "gd-kx",
+            "routes-0-department": "组织联络部",
+        }
         r = await gd_issuer.post(f"/notices/{nid}/forward", data=data, headers=HTML)
         assert r.status_code == 422 and "活动总结报告" in r.text and "晚于上级要求的截止时间" in r.text
-        r = await gd_issuer.post(f"/notices/{nid}/forward", data={**data, "inherit-0-deadline": "2020-06-10"},
-                                 headers=HTML)
+        r = await gd_issuer.post(
+            f"/notices/{nid}/forward", data={**data, "inherit-0-deadline": "2020-06-10"}, headers=HTML
+        )
         fid = notice_id_of(r)
         forwarded = await page(gd_issuer, f"/notices/{fid}")
         assert "粤科协联〔2020〕1号" in forwarded and "科协发组字〔2020〕1号" in forwarded  # the chain
@@ -129,14 +142,23 @@ async def test_compose_sign_forward_correct_and_withdraw_through_the_pages(node)
         # 更正 and 撤回 by forms; the recipient and the forward see them.
         correct = await page(national, f"/notices/{nid}/correct")
         assert 'name="asks-0-deadline" value="2020-06-20"' in correct
-        r = await national.post(f"/notices/{nid}/correct", headers=HTML, data={
-            "csrf_token": national.csrf, "reason": "截止时间提前", "title": "关于开展2020年“全国科技工作者日”活动的通知（更正）",
-            "body": "正文不变", "asks-0-deadline": "2020-06-18"})
+        r = await national.post(
+            f"/notices/{nid}/correct",
+            headers=HTML,
+            data={
+                "csrf_token": national.csrf,
+                "reason": "截止时间提前",
+                "title": "关于开展2020年“全国科技工作者日”活动的通知（更正）",
+                "body": "正文不变",
+                "asks-0-deadline": "2020-06-18",
+            },
+        )
         assert r.status_code == 303, r.text
         assert "截止时间提前" in await eventually(lambda: _contains(gd_clerk, "/inbox", "已更正"))
         assert "上级来文" in await eventually(lambda: _contains(gd_issuer, f"/notices/{fid}", "upstream-change"))
-        r = await national.post(f"/notices/{nid}/withdraw", data={"csrf_token": national.csrf, "reason": "另行通知"},
-                                headers=HTML)
+        r = await national.post(
+            f"/notices/{nid}/withdraw", data={"csrf_token": national.csrf, "reason": "另行通知"}, headers=HTML
+        )
         assert r.status_code == 303
         assert "另行通知" in await eventually(lambda: _contains(gd_clerk, "/inbox", "已撤回"))
 
@@ -147,36 +169,69 @@ async def _contains(client, url: str, needle: str):
 
 
 SCRIPT = '<script>alert("x")</script>'
-IMG = '<img src=x onerror=alert(1)>'
+IMG = "<img src=x onerror=alert(1)>"
 
 
 async def test_markup_typed_anywhere_is_shown_escaped_on_every_page(node):
     async with running(node, clock=FixedClock(SEED000_NOW)), gateway(node) as http:
         await load_directory(http)
         admin = await person(http, "admin", "cast", "admin")
-        evil = {"unit_id": "evil-kx", "name": f"恶意{SCRIPT}科协", "kind": "科协", "parent_id": "gd-kx",
-                "departments": [f"部门{IMG}"], "contacts": [{"name": f"联系人{IMG}"}]}
-        r = await admin.post("/directory/save", headers=HTML, data={
-            "csrf_token": admin.csrf, "new": "1", "unit_id": evil["unit_id"], "name": evil["name"], "kind": "科协",
-            "parent_id": "gd-kx", "departments": evil["departments"][0], "contacts-0-name": evil["contacts"][0]["name"]})
+        evil = {
+            "unit_id": "evil-kx",
+            "name": f"恶意{SCRIPT}科协",
+            "kind": "科协",
+            "parent_id": "gd-kx",
+            "departments": [f"部门{IMG}"],
+            "contacts": [{"name": f"联系人{IMG}"}],
+        }
+        r = await admin.post(
+            "/directory/save",
+            headers=HTML,
+            data={
+                "csrf_token": admin.csrf,
+                "new": "1",
+                "unit_id": evil["unit_id"],
+                "name": evil["name"],
+                "kind": "科协",
+                "parent_id": "gd-kx",
+                "departments": evil["departments"][0],
+                "contacts-0-name": evil["contacts"][0]["name"],
+            },
+        )
         assert r.status_code == 303, r.text
-        cast, gd = await person(http, "cast-i", "cast", "issuer"), await person(http, "gd-i", "gd-kx", "issuer", "submitter")
-        body = {**seed000_national(["gd-kx", "evil-kx"]), "body": f"正文{IMG}{SCRIPT}",
-                "contacts": [{"name": f"马{SCRIPT}"}]}
+        cast, gd = (
+            await person(http, "cast-i", "cast", "issuer"),
+            await person(http, "gd-i", "gd-kx", "issuer", "submitter"),
+        )
+        body = {
+            **seed000_national(["gd-kx", "evil-kx"]),
+            "body": f"正文{IMG}{SCRIPT}",
+            "contacts": [{"name": f"马{SCRIPT}"}],
+        }
         nid = (await (await as_unit(http, "cast")).post("/api/notices", json=body)).json()["notice_id"]
         await eventually(lambda: _contains(gd, "/inbox", nid))
-        fid_r = await (await as_unit(http, "gd-kx")).post(f"/api/notices/{nid}/forward", json={
-            "unit_id": "gd-kx", "recipient_unit_ids": ["evil-kx"], "cover_note": f"说明{SCRIPT}"})
+        fid_r = await (await as_unit(http, "gd-kx")).post(
+            f"/api/notices/{nid}/forward",
+            json={"unit_id": "gd-kx", "recipient_unit_ids": ["evil-kx"], "cover_note": f"说明{SCRIPT}"},
+        )
         fid = fid_r.json()["notice_id"]
         # A title with markup is refused outright (422, naming the field), on the form as in the API.
         r = await cast.post("/notices/new", headers=HTML, data=compose_form(cast.csrf, title=f"标题{SCRIPT}"))
         assert r.status_code == 422 and "标题" in r.text and "<script>alert" not in r.text
 
         # Every page, and those that show what was typed show it as text.
-        pages = [(cast, f"/notices/{nid}", True), (cast, "/", False), (gd, "/inbox", False),
-                 (gd, f"/notices/{nid}", True), (gd, f"/notices/{nid}/forward", True), (gd, f"/notices/{fid}", True),
-                 (gd, "/", False), (cast, "/notices/new", True), (admin, "/directory", True),
-                 (admin, "/directory/evil-kx", True)]
+        pages = [
+            (cast, f"/notices/{nid}", True),
+            (cast, "/", False),
+            (gd, "/inbox", False),
+            (gd, f"/notices/{nid}", True),
+            (gd, f"/notices/{nid}/forward", True),
+            (gd, f"/notices/{fid}", True),
+            (gd, "/", False),
+            (cast, "/notices/new", True),
+            (admin, "/directory", True),
+            (admin, "/directory/evil-kx", True),
+        ]
         for client, url, shows_it in pages:
             html = await page(client, url)
             for raw in (SCRIPT, IMG):
@@ -184,10 +239,17 @@ async def test_markup_typed_anywhere_is_shown_escaped_on_every_page(node):
             assert ("&lt;script&gt;" in html or "&lt;img" in html) is shows_it, url
 
 
-@pytest.mark.parametrize("who, url, status", [
-    ("clerk", "/notices/new", 403), ("clerk", "/directory", 403), ("issuer", "/directory", 403),
-    ("issuer", "/notices/new", 200), ("clerk", "/inbox", 200), ("admin", "/directory", 200),
-])
+@pytest.mark.parametrize(
+    "who, url, status",
+    [
+        ("clerk", "/notices/new", 403),
+        ("clerk", "/directory", 403),
+        ("issuer", "/directory", 403),
+        ("issuer", "/notices/new", 200),
+        ("clerk", "/inbox", 200),
+        ("admin", "/directory", 200),
+    ],
+)
 async def test_pages_follow_the_roles(node, who, url, status):
     async with running(node, ["notices"]), gateway(node) as http:
         await load_directory(http)
@@ -202,14 +264,22 @@ async def test_directory_import_page_shows_bad_rows_and_imports_nothing(node):
         await load_directory(http)
         admin = await person(http, "admin", "cast", "admin")
         bad = "unit_id,name,kind\nok-1,正常,科协\nbad,类别错误,宇宙科协\n".encode()
-        r = await admin.post("/directory/import", headers=HTML, data={"csrf_token": admin.csrf, "format": "csv"},
-                             files={"file": ("units.csv", bad, "text/csv")})
+        r = await admin.post(
+            "/directory/import",
+            headers=HTML,
+            data={"csrf_token": admin.csrf, "format": "csv"},
+            files={"file": ("units.csv", bad, "text/csv")},
+        )
         assert r.status_code == 422
         assert re.search(r"<td>3</td><td>类别</td>", r.text) and "units.csv 未导入" in r.text
         assert "ok-1" not in (await page(admin, "/directory"))
         good = "unit_id,name,kind,parent_id\nok-1,正常单位,科协,cast\nok-2,另一个,高校科协,cast\n".encode()
-        r = await admin.post("/directory/import", headers=HTML, data={"csrf_token": admin.csrf, "format": "csv"},
-                             files={"file": ("units.csv", good, "text/csv")})
+        r = await admin.post(
+            "/directory/import",
+            headers=HTML,
+            data={"csrf_token": admin.csrf, "format": "csv"},
+            files={"file": ("units.csv", good, "text/csv")},
+        )
         assert r.status_code == 303 and r.headers["location"] == "/directory?imported=2"
         listing = await page(admin, "/directory?imported=2")
         assert "已导入 2 个单位" in listing and "另一个" in listing

@@ -24,7 +24,8 @@ from shared.contracts.notices import UpsertUnit
 from shared.schemas import UnitKind
 
 from ..fixtures import SEED000_NOW, as_unit, deadline, load_directory, seed000_forward, seed000_national
-from ..harness import TestNode as Node, create_user, eventually, gateway, login, running
+from ..harness import TestNode as Node
+from ..harness import create_user, eventually, gateway, login, running
 
 HTML = {"Accept": "text/html"}
 SERVICES = ["notices", "submissions", "reports"]  # the notice page shows what is owed and its completeness
@@ -112,15 +113,28 @@ async def test_correction_and_withdrawal_flag_every_level_of_a_chain_on_one_node
         await eventually(lambda: _in_inbox(gd, nid))
         fid = (await ok(await gd.post(f"/api/notices/{nid}/forward", json=seed000_forward()), 201))["notice_id"]
         await eventually(lambda: _in_inbox(sz, fid))
-        second = await ok(await sz.post(f"/api/notices/{fid}/forward", json={
-            "unit_id": "sz-kx", "recipient_unit_ids": ["sz-ft-kx", "sz-ns-kx"], "cover_note": "请按要求报送。",
-            "deadlines": {"summary": deadline(2020, 6, 5), "media": deadline(2020, 6, 5)}}), 201)
+        second = await ok(
+            await sz.post(
+                f"/api/notices/{fid}/forward",
+                json={
+                    "unit_id": "sz-kx",
+                    "recipient_unit_ids": ["sz-ft-kx", "sz-ns-kx"],
+                    "cover_note": "请按要求报送。",
+                    "deadlines": {"summary": deadline(2020, 6, 5), "media": deadline(2020, 6, 5)},
+                },
+            ),
+            201,
+        )
         f2 = second["notice_id"]
         await eventually(lambda: _in_inbox(ft, f2))
 
         # Each issuer sees the 转发 of its notice: who, 文号, when, to how many.
         [row] = await eventually(lambda: _forwarded_rows(cast, nid, "gd-kx"))
-        assert (row["doc_number"], row["recipients"], row["unit_name"]) == ("粤科协联〔2020〕9号", 5, "广东省科学技术协会")
+        assert (row["doc_number"], row["recipients"], row["unit_name"]) == (
+            "粤科协联〔2020〕9号",
+            5,
+            "广东省科学技术协会",
+        )
         [row] = await eventually(lambda: _forwarded_rows(gd, fid, "sz-kx"))
         assert (row["notice_id"], row["recipients"]) == (f2, 2)
 
@@ -154,9 +168,19 @@ async def test_a_forward_made_after_an_upstream_change_carries_it(node):
         await ok(await cast.post(f"/api/notices/{nid}/correct", json=correction_body()))
         await eventually(lambda: flag_in_inbox(sz, fid, "corrected"))
 
-        f2 = (await ok(await sz.post(f"/api/notices/{fid}/forward", json={
-            "unit_id": "sz-kx", "recipient_unit_ids": ["sz-ft-kx"],
-            "deadlines": {"summary": deadline(2020, 6, 5), "media": deadline(2020, 6, 5)}}), 201))["notice_id"]
+        f2 = (
+            await ok(
+                await sz.post(
+                    f"/api/notices/{fid}/forward",
+                    json={
+                        "unit_id": "sz-kx",
+                        "recipient_unit_ids": ["sz-ft-kx"],
+                        "deadlines": {"summary": deadline(2020, 6, 5), "media": deadline(2020, 6, 5)},
+                    },
+                ),
+                201,
+            )
+        )["notice_id"]
         ft = await as_unit(http, "sz-ft-kx")
         assert_change(await eventually(lambda: flag_in_inbox(ft, f2, "corrected")), "corrected", CORRECTION, nid)
 
@@ -167,19 +191,26 @@ async def test_a_forward_made_after_an_upstream_change_carries_it(node):
 async def link_line(*nodes: Node) -> None:
     """Each node linked to the ones next to it: OUTBOX holds what it addresses to them, EVENTS sources theirs."""
     neighbours = {
-        n.node_id: [m.node_id for m in nodes[max(i - 1, 0):i + 2] if m is not n] for i, n in enumerate(nodes)
+        n.node_id: [m.node_id for m in nodes[max(i - 1, 0) : i + 2] if m is not n] for i, n in enumerate(nodes)
     }
     nc = await nats.connect(nodes[0].servers.nats_url)
     js = nc.jetstream()
     try:
         for src, dsts in neighbours.items():
-            await js.add_stream(_stream_config(subjects.outbox_stream(src), subjects.outbox_stream_subjects(src, dsts),
-                                               3600.0))
+            await js.add_stream(
+                _stream_config(subjects.outbox_stream(src), subjects.outbox_stream_subjects(src, dsts), 3600.0)
+            )
         for dst, srcs in neighbours.items():
             events = next(c for c in node_stream_configs(dst) if c.name == subjects.events_stream(dst))
-            await js.add_stream(dataclasses.replace(events, sources=[
-                StreamSource(name=subjects.outbox_stream(src), filter_subject=subjects.from_node_to(src, dst))
-                for src in srcs]))
+            await js.add_stream(
+                dataclasses.replace(
+                    events,
+                    sources=[
+                        StreamSource(name=subjects.outbox_stream(src), filter_subject=subjects.from_node_to(src, dst))
+                        for src in srcs
+                    ],
+                )
+            )
     finally:
         await nc.close()
 
@@ -197,27 +228,56 @@ async def test_correction_and_withdrawal_flag_every_level_across_nodes_and_issue
             running(nat, SERVICES, clock=clock, overrides=settings(prov)),
             running(prov, SERVICES, clock=clock, overrides=settings(nat, city)),
             running(city, SERVICES, clock=clock, overrides=settings(prov)),
-            gateway(nat) as top, gateway(prov) as mid, gateway(city) as low,
+            gateway(nat) as top,
+            gateway(prov) as mid,
+            gateway(city) as low,
         ):
             at_prov, at_city = {"node_id": prov.node_id}, {"node_id": city.node_id}
-            await load_directory(top, [
-                UpsertUnit(unit_id="cast", name="中国科学技术协会", kind=UnitKind.kexie, departments=["组织人事部"]),
-                UpsertUnit(unit_id="most", name="中华人民共和国科学技术部", kind=UnitKind.keji,
-                           departments=["引进国外智力管理司"]),
-                UpsertUnit(unit_id="gd-kx", name="广东省科学技术协会", kind=UnitKind.kexie, runs_own_node=True,
-                           **at_prov),
-            ])
-            await load_directory(mid, [
-                UpsertUnit(unit_id="gd-kx", name="广东省科学技术协会", kind=UnitKind.kexie,
-                           doc_number_template="粤科协联〔{year}〕{seq}号", departments=["组织联络部"]),
-                UpsertUnit(unit_id="sz-kx", name="深圳市科学技术协会", kind=UnitKind.kexie, parent_id="gd-kx",
-                           runs_own_node=True, **at_city),
-                UpsertUnit(unit_id="gd-jxxh", name="广东省机械工程学会", kind=UnitKind.society, parent_id="gd-kx"),
-            ])
-            await load_directory(low, [
-                UpsertUnit(unit_id="sz-kx", name="深圳市科学技术协会", kind=UnitKind.kexie, departments=["办公室"]),
-                *DISTRICTS,
-            ])
+            await load_directory(
+                top,
+                [
+                    UpsertUnit(
+                        unit_id="cast", name="中国科学技术协会", kind=UnitKind.kexie, departments=["组织人事部"]
+                    ),
+                    UpsertUnit(
+                        unit_id="most",
+                        name="中华人民共和国科学技术部",
+                        kind=UnitKind.keji,
+                        departments=["引进国外智力管理司"],
+                    ),
+                    UpsertUnit(
+                        unit_id="gd-kx", name="广东省科学技术协会", kind=UnitKind.kexie, runs_own_node=True, **at_prov
+                    ),
+                ],
+            )
+            await load_directory(
+                mid,
+                [
+                    UpsertUnit(
+                        unit_id="gd-kx",
+                        name="广东省科学技术协会",
+                        kind=UnitKind.kexie,
+                        doc_number_template="粤科协联〔{year}〕{seq}号",
+                        departments=["组织联络部"],
+                    ),
+                    UpsertUnit(
+                        unit_id="sz-kx",
+                        name="深圳市科学技术协会",
+                        kind=UnitKind.kexie,
+                        parent_id="gd-kx",
+                        runs_own_node=True,
+                        **at_city,
+                    ),
+                    UpsertUnit(unit_id="gd-jxxh", name="广东省机械工程学会", kind=UnitKind.society, parent_id="gd-kx"),
+                ],
+            )
+            await load_directory(
+                low,
+                [
+                    UpsertUnit(unit_id="sz-kx", name="深圳市科学技术协会", kind=UnitKind.kexie, departments=["办公室"]),
+                    *DISTRICTS,
+                ],
+            )
             cast = await as_unit(top, "cast")
             gd, jxxh = await as_unit(mid, "gd-kx"), await as_unit(mid, "gd-jxxh")
             sz, ft = await as_unit(low, "sz-kx"), await as_unit(low, "sz-ft-kx")
@@ -227,13 +287,34 @@ async def test_correction_and_withdrawal_flag_every_level_across_nodes_and_issue
             r = await cast.post("/api/notices", json=seed000_national(["gd-kx"]))
             nid = (await ok(r, 201))["notice_id"]
             await eventually(lambda: _in_inbox(gd, nid))
-            fid = (await ok(await gd.post(f"/api/notices/{nid}/forward", json={
-                "unit_id": "gd-kx", "recipient_unit_ids": ["sz-kx", "gd-jxxh"], "doc_number": "粤科协联〔2020〕9号",
-                "deadlines": {"summary": deadline(2020, 6, 10), "media": deadline(2020, 6, 10)}}), 201))["notice_id"]
+            fid = (
+                await ok(
+                    await gd.post(
+                        f"/api/notices/{nid}/forward",
+                        json={
+                            "unit_id": "gd-kx",
+                            "recipient_unit_ids": ["sz-kx", "gd-jxxh"],
+                            "doc_number": "粤科协联〔2020〕9号",
+                            "deadlines": {"summary": deadline(2020, 6, 10), "media": deadline(2020, 6, 10)},
+                        },
+                    ),
+                    201,
+                )
+            )["notice_id"]
             await eventually(lambda: _in_inbox(sz, fid))
-            f2 = (await ok(await sz.post(f"/api/notices/{fid}/forward", json={
-                "unit_id": "sz-kx", "recipient_unit_ids": ["sz-ft-kx", "sz-ns-kx"],
-                "deadlines": {"summary": deadline(2020, 6, 5), "media": deadline(2020, 6, 5)}}), 201))["notice_id"]
+            f2 = (
+                await ok(
+                    await sz.post(
+                        f"/api/notices/{fid}/forward",
+                        json={
+                            "unit_id": "sz-kx",
+                            "recipient_unit_ids": ["sz-ft-kx", "sz-ns-kx"],
+                            "deadlines": {"summary": deadline(2020, 6, 5), "media": deadline(2020, 6, 5)},
+                        },
+                    ),
+                    201,
+                )
+            )["notice_id"]
             await eventually(lambda: _in_inbox(ft, f2))
 
             # The issuers learn of the forwards made on the nodes below: tracking (已转发) and 下级转发.

@@ -55,65 +55,142 @@ def routes(kinds, unit: str, department: str | None = None) -> dict[str, tuple[s
 
 
 PLAN_2020 = ["主办单位名称", "主题活动名称", "主题活动模块", "承办单位名称", "联系人", "工作方案"]
-PLAN_2021 = ["主办单位名称", "主题活动名称", "主题活动模块", "承办单位名称", "拟举办时间", "拟举办地点", "面向群体",
-             "预计活动规模", "主办单位联系人", "主办单位邮寄地址", "工作方案"]
+PLAN_2021 = [
+    "主办单位名称",
+    "主题活动名称",
+    "主题活动模块",
+    "承办单位名称",
+    "拟举办时间",
+    "拟举办地点",
+    "面向群体",
+    "预计活动规模",
+    "主办单位联系人",
+    "主办单位邮寄地址",
+    "工作方案",
+]
 MEDIA = {"jpg", "png", "mp4"}
 
 # 000 科协发组字〔2020〕7号: "于6月20日前报送文字信息、影像资料等。各省级科协、全国学会、高校科协、企业科协报送
 # 中国科协组织人事部，各省级科技厅（委、局）报送科技部引进国外智力资源管理司" — no length limit anywhere.
 NATIONAL_000 = routes([KX, SOC, UNI, ENT], "cast", "组织人事部") | routes([KJ], "most", "引进国外智力管理司")
-FACTS_000 = NoticeFact("科协发组字〔2020〕7号", {KX, KJ, SOC, UNI, ENT}, {
-    "summary": AskFact("summary_report", date(2020, 6, 20), routes=NATIONAL_000, unlimited=True),
-    "media": AskFact("media", date(2020, 6, 20), items=None, routes=NATIONAL_000, accept=MEDIA, unlimited=True),
-})
+FACTS_000 = NoticeFact(
+    "科协发组字〔2020〕7号",
+    {KX, KJ, SOC, UNI, ENT},
+    {
+        "summary": AskFact("summary_report", date(2020, 6, 20), routes=NATIONAL_000, unlimited=True),
+        "media": AskFact("media", date(2020, 6, 20), items=None, routes=NATIONAL_000, accept=MEDIA, unlimited=True),
+    },
+)
 # 粤科协联〔2020〕9号: "于2020年6月10日前报送文字信息、影像资料等。各地级以上市科协、省级学会、高校科协、企业科协报送
 # 省科协组织联络部。各地级以上市科技局（委）报送省科技厅引进智力管理处。"
 PROVINCE_000 = routes([KX, SOC, UNI, ENT], "gd-kx", "组织联络部") | routes([KJ], "gd-kjt", "引进智力管理处")
-FORWARD_000 = NoticeFact("粤科协联〔2020〕9号", {KX, KJ, SOC, UNI, ENT}, {
-    "summary": AskFact("summary_report", date(2020, 6, 10), routes=PROVINCE_000, unlimited=True),
-    "media": AskFact("media", date(2020, 6, 10), items=None, routes=PROVINCE_000, accept=MEDIA, unlimited=True),
-})
+FORWARD_000 = NoticeFact(
+    "粤科协联〔2020〕9号",
+    {KX, KJ, SOC, UNI, ENT},
+    {
+        "summary": AskFact("summary_report", date(2020, 6, 10), routes=PROVINCE_000, unlimited=True),
+        "media": AskFact("media", date(2020, 6, 10), items=None, routes=PROVINCE_000, accept=MEDIA, unlimited=True),
+    },
+)
 # 001 渭科协发〔2020〕12号: "于6月10日前向市科协学会部报送活动总结纸质版一份，活动总结、信息、影像资料电子版发市科协
 # 邮箱" — to 各县（市、区）科协、科技工作主管部门，市级各学（协）会、各有关高校科协、企业科协.
 CITY_001 = routes([KX, KJ, SOC, UNI, ENT], "wn-kx", "学会部")
-FACTS_001 = NoticeFact("渭科协发〔2020〕12号", {KX, KJ, SOC, UNI, ENT}, {
-    "summary": AskFact("summary_report", date(2020, 6, 10), routes=CITY_001, unlimited=True),
-    "media": AskFact("media", date(2020, 6, 10), items=None, routes=CITY_001, accept=MEDIA, unlimited=True),
-})
+FACTS_001 = NoticeFact(
+    "渭科协发〔2020〕12号",
+    {KX, KJ, SOC, UNI, ENT},
+    {
+        "summary": AskFact("summary_report", date(2020, 6, 10), routes=CITY_001, unlimited=True),
+        "media": AskFact("media", date(2020, 6, 10), items=None, routes=CITY_001, accept=MEDIA, unlimited=True),
+    },
+)
 # 002 科协办函组字〔2020〕29号: "于4月22日前择优精选1-2项特色亮点活动筹备方案报送中国科协（盖章PDF版和word版），
 # 并于6月20日前提交该特色亮点活动的总结报告（3000字以内…）"; the 样表: "原则上每项活动500字以内".
-FACTS_002 = NoticeFact("科协办函组字〔2020〕29号", ORGS, {
-    "plan": AskFact("plan", date(2020, 4, 22), items=(1, 2), unit_kinds=ORGS, routes=routes(ORGS, "cast"),
-                    limits={"工作方案": 500}, labels=PLAN_2020, accept={"pdf", "docx"}),
-    "summary": AskFact("summary_report", date(2020, 6, 20), unit_kinds=ORGS, routes=routes(ORGS, "cast"),
-                       limits={"总结报告": 3000}, accept={"pdf", "docx"}),
-})
+FACTS_002 = NoticeFact(
+    "科协办函组字〔2020〕29号",
+    ORGS,
+    {
+        "plan": AskFact(
+            "plan",
+            date(2020, 4, 22),
+            items=(1, 2),
+            unit_kinds=ORGS,
+            routes=routes(ORGS, "cast"),
+            limits={"工作方案": 500},
+            labels=PLAN_2020,
+            accept={"pdf", "docx"},
+        ),
+        "summary": AskFact(
+            "summary_report",
+            date(2020, 6, 20),
+            unit_kinds=ORGS,
+            routes=routes(ORGS, "cast"),
+            limits={"总结报告": 3000},
+            accept={"pdf", "docx"},
+        ),
+    },
+)
 # 003 科协办函组字〔2021〕56号: "于5月10日前择优精选约3项特色亮点活动（原则上每个阶段1项）筹备方案报送中国科协…并于
 # 6月底前提交该特色亮点活动的总结报告（合计2000字以内…）"; the 2021 样表 adds 拟举办时间 … 主办单位邮寄地址.
-FACTS_003 = NoticeFact("科协办函组字〔2021〕56号", ORGS, {
-    "plan": AskFact("plan", date(2021, 5, 10), items=(1, 3), unit_kinds=ORGS, routes=routes(ORGS, "cast"),
-                    limits={"工作方案": 500}, labels=PLAN_2021),
-    "summary": AskFact("summary_report", date(2021, 6, 30), unit_kinds=ORGS, routes=routes(ORGS, "cast"),
-                       limits={"总结报告": 2000}),
-})
+FACTS_003 = NoticeFact(
+    "科协办函组字〔2021〕56号",
+    ORGS,
+    {
+        "plan": AskFact(
+            "plan",
+            date(2021, 5, 10),
+            items=(1, 3),
+            unit_kinds=ORGS,
+            routes=routes(ORGS, "cast"),
+            limits={"工作方案": 500},
+            labels=PLAN_2021,
+        ),
+        "summary": AskFact(
+            "summary_report", date(2021, 6, 30), unit_kinds=ORGS, routes=routes(ORGS, "cast"), limits={"总结报告": 2000}
+        ),
+    },
+)
 # 青科协发〔2021〕15号: to 各省级学会…，各市州科协，各高校科协、企业科协，省科协机关各部室. "请办公室、组人部、调宣部、
 # 科技馆在5月8日前填报…筹备方案、6月18日前提交该特色亮点活动的总结报告（2000字以内），办公室汇总上报中国科协。各市州
 # 科协、高校科协、企业科协6月18日前提交活动总结报告（3000字以内）"; "5月10日前上报活动联络员回执表和简要活动方案";
 # 附件1 is the province's own 活动方案. The 省级学会 are told, but owe nothing.
 QH_ORGS = {KX, UNI, ENT}
 QH_OFFICE = "qh-kx", "办公室"
-FORWARD_003 = NoticeFact("青科协发〔2021〕15号", {SOC, KX, UNI, ENT, DEPT}, {
-    "plan": AskFact("plan", date(2021, 5, 8), items=(1, 3), unit_kinds={DEPT}, routes={DEPT: QH_OFFICE},
-                    limits={"工作方案": 500}, labels=PLAN_2021),
-    "summary": AskFact("summary_report", date(2021, 6, 18), unit_kinds={DEPT}, routes={DEPT: QH_OFFICE},
-                       limits={"总结报告": 2000}),
-    "liaison": AskFact("liaison_form", date(2021, 5, 10), unit_kinds=QH_ORGS, routes=routes(QH_ORGS, *QH_OFFICE),
-                       labels=["姓名", "工作单位及职务", "联系电话"]),
-    "brief-plan": AskFact("plan", date(2021, 5, 10), unit_kinds=QH_ORGS, routes=routes(QH_ORGS, *QH_OFFICE),
-                          unlimited=True),
-    "summary-kx": AskFact("summary_report", date(2021, 6, 18), unit_kinds=QH_ORGS,
-                          routes=routes(QH_ORGS, *QH_OFFICE), limits={"总结报告": 3000}),
-}, attachments=[f.QH_PLAN_FILENAME])
+FORWARD_003 = NoticeFact(
+    "青科协发〔2021〕15号",
+    {SOC, KX, UNI, ENT, DEPT},
+    {
+        "plan": AskFact(
+            "plan",
+            date(2021, 5, 8),
+            items=(1, 3),
+            unit_kinds={DEPT},
+            routes={DEPT: QH_OFFICE},
+            limits={"工作方案": 500},
+            labels=PLAN_2021,
+        ),
+        "summary": AskFact(
+            "summary_report", date(2021, 6, 18), unit_kinds={DEPT}, routes={DEPT: QH_OFFICE}, limits={"总结报告": 2000}
+        ),
+        "liaison": AskFact(
+            "liaison_form",
+            date(2021, 5, 10),
+            unit_kinds=QH_ORGS,
+            routes=routes(QH_ORGS, *QH_OFFICE),
+            labels=["姓名", "工作单位及职务", "联系电话"],
+        ),
+        "brief-plan": AskFact(
+            "plan", date(2021, 5, 10), unit_kinds=QH_ORGS, routes=routes(QH_ORGS, *QH_OFFICE), unlimited=True
+        ),
+        "summary-kx": AskFact(
+            "summary_report",
+            date(2021, 6, 18),
+            unit_kinds=QH_ORGS,
+            routes=routes(QH_ORGS, *QH_OFFICE),
+            limits={"总结报告": 3000},
+        ),
+    },
+    attachments=[f.QH_PLAN_FILENAME],
+)
 
 
 def check_notice(notice: dict, fact: NoticeFact) -> None:
@@ -165,14 +242,53 @@ class Seed:
 
 
 SEEDS = [
-    Seed("000", f.SEED000_NOW, f.seed000_national(), "gd-kjt", f.seed000_forward(), "sz-kjj",
-         "科协发组字〔2020〕7号", "粤科协联〔2020〕9号", FACTS_000, FORWARD_000),
-    Seed("001", f.SEED001_NOW, f.seed001_notice(), "wn-lw-kx", f.seed001_forward(), "wn-lw-nxh",
-         "渭科协发〔2020〕12号", "渭南市临渭区科学技术协会〔2020〕1号", FACTS_001),
-    Seed("002", f.SEED002_NOW, f.seed002_notice(), "gd-kx", f.seed002_forward(), "scut-kx",
-         "科协办函组字〔2020〕29号", "粤科协联〔2020〕1号", FACTS_002),
-    Seed("003", f.SEED003_NOW, f.seed003_national(), "qh-kx", f.seed003_forward(), "xn-kx",
-         "科协办函组字〔2021〕56号", "青科协发〔2021〕15号", FACTS_003, FORWARD_003, attach=True),
+    Seed(
+        "000",
+        f.SEED000_NOW,
+        f.seed000_national(),
+        "gd-kjt",
+        f.seed000_forward(),
+        "sz-kjj",
+        "科协发组字〔2020〕7号",
+        "粤科协联〔2020〕9号",
+        FACTS_000,
+        FORWARD_000,
+    ),
+    Seed(
+        "001",
+        f.SEED001_NOW,
+        f.seed001_notice(),
+        "wn-lw-kx",
+        f.seed001_forward(),
+        "wn-lw-nxh",
+        "渭科协发〔2020〕12号",
+        "渭南市临渭区科学技术协会〔2020〕1号",
+        FACTS_001,
+    ),
+    Seed(
+        "002",
+        f.SEED002_NOW,
+        f.seed002_notice(),
+        "gd-kx",
+        f.seed002_forward(),
+        "scut-kx",
+        "科协办函组字〔2020〕29号",
+        "粤科协联〔2020〕1号",
+        FACTS_002,
+    ),
+    Seed(
+        "003",
+        f.SEED003_NOW,
+        f.seed003_national(),
+        "qh-kx",
+        f.seed003_forward(),
+        "xn-kx",
+        "科协办函组字〔2021〕56号",
+        "青科协发〔2021〕15号",
+        FACTS_003,
+        FORWARD_003,
+        attach=True,
+    ),
 ]
 
 
@@ -192,7 +308,8 @@ async def test_seed_is_issued_signed_and_forwarded_one_level_down(node, seed):
         notice = (await issuer.get(f"/api/notices/{nid}")).json()
         assert [a["ask_id"] for a in notice["asks"]] == [a["ask_id"] for a in seed.issue["asks"]]
         assert [[fld["label"] for fld in a["fields"]] for a in notice["asks"]] == [
-            [fld["label"] for fld in a["fields"]] for a in seed.issue["asks"]]
+            [fld["label"] for fld in a["fields"]] for a in seed.issue["asks"]
+        ]
         check_notice(notice, seed.facts)
 
         # 签收 by a recipient, seen by the issuer.

@@ -53,18 +53,24 @@ async def test_deliveries_follow_the_channels_and_templates_the_admin_set(node):
     async with node_with_admin(node) as (http, admin, issuer):
         channels = (await admin.get("/api/admin/channels")).json()
         assert channels["email"]["enabled"] and channels["sms"]["enabled"] and not channels["chat"]["enabled"]
-        r = await admin.put("/api/admin/channels", json={
-            "email": {"enabled": True, "sender": "kx@gdkx.example.cn", "sender_name": "广东省科协组织联络部"},
-            "sms": {"enabled": False, "signature": "广东省科协"},
-            "chat": {"enabled": True, "webhook_url": HOOK},
-            "public_url": "https://cascade.gdkx.example.cn/",
-        })
+        r = await admin.put(
+            "/api/admin/channels",
+            json={
+                "email": {"enabled": True, "sender": "kx@gdkx.example.cn", "sender_name": "广东省科协组织联络部"},
+                "sms": {"enabled": False, "signature": "广东省科协"},
+                "chat": {"enabled": True, "webhook_url": HOOK},
+                "public_url": "https://cascade.gdkx.example.cn/",
+            },
+        )
         assert r.status_code == 200, r.text
         assert r.json()["enabled"] == ["email", "chat"]
-        r = await admin.put("/api/admin/templates/notice.issued/email", json={
-            "subject": "{{ issuer_name }}来文：{{ notice_title | truncate(20, true, '…', 0) }}",
-            "body": "{{ contact_name }}您好，{{ unit_name }}收到 {{ doc_number }}。{% if notice_url %}{{ notice_url }}{% endif %}",
-        })
+        r = await admin.put(
+            "/api/admin/templates/notice.issued/email",
+            json={
+                "subject": "{{ issuer_name }}来文：{{ notice_title | truncate(20, true, '…', 0) }}",
+                "body": "{{ contact_name }}您好，{{ unit_name }}收到 {{ doc_number }}。{% if notice_url %}{{ notice_url }}{% endif %}",
+            },
+        )
         assert r.status_code == 200, r.text
         assert r.json()["is_default"] is False
 
@@ -73,7 +79,10 @@ async def test_deliveries_follow_the_channels_and_templates_the_admin_set(node):
         # chat posts once to the group, naming the four units.
         rows = await eventually(lambda: count_at_least(node, 3, notice_id=nid))
         assert sorted((d["unit_id"], d["channel"]) for d in rows) == [
-            ("gd-jxxh", "email"), ("group", "chat"), ("sz-kx", "email")]
+            ("gd-jxxh", "email"),
+            ("group", "chat"),
+            ("sz-kx", "email"),
+        ]
         email = next(d for d in rows if d["unit_id"] == "sz-kx" and d["channel"] == "email")
         assert email["subject"] == "广东省科学技术协会来文：关于转发《中国科协 科技部关于开展20…"
         assert email["body"].startswith("王敏您好，深圳市科学技术协会收到 粤科协联〔")
@@ -82,6 +91,7 @@ async def test_deliveries_follow_the_channels_and_templates_the_admin_set(node):
         chat = next(d for d in rows if d["channel"] == "chat")
         assert chat["address"] == HOOK and chat["subject"].startswith("新通知：")
         assert all(name in chat["body"] for name in ("华南理工大学科协", "深圳市科学技术协会", "深圳市科技创新局"))
+
         # The issuer's view of the delivery log shows the same, and where each stands: this node has no mail
         # server, so its e-mails are not sent (saying why); the webhook does not answer, so chat waits for a retry.
         async def decided():
@@ -144,8 +154,10 @@ async def test_a_template_that_does_not_parse_or_names_an_unknown_variable_is_re
         bad_channels = [
             ({"chat": {"enabled": True, "webhook_url": "javascript:alert(1)"}}, ["body", "chat", "webhook_url"]),
             ({"chat": {"enabled": True, "webhook_url": "ftp://x.example.cn/"}}, ["body", "chat", "webhook_url"]),
-            ({"chat": {"enabled": True, "webhook_url": "https://user:pw@x.example.cn/"}},
-             ["body", "chat", "webhook_url"]),
+            (
+                {"chat": {"enabled": True, "webhook_url": "https://user:pw@x.example.cn/"}},
+                ["body", "chat", "webhook_url"],
+            ),
             ({"chat": {"enabled": True}}, ["body", "chat", "webhook_url"]),
             ({"public_url": "cascade.example.cn"}, ["body", "public_url"]),
             ({"email": {"sender": "not an address"}}, ["body", "email", "sender"]),
@@ -163,8 +175,10 @@ async def test_a_template_that_does_not_parse_or_names_an_unknown_variable_is_re
 async def test_preview_renders_with_sample_values_and_stores_nothing(node):
     async with node_with_admin(node, services=("notifications", "notices")) as (http, admin, issuer):
         await admin.put("/api/admin/channels", json={"sms": {"enabled": True, "signature": "广东省科协"}})
-        r = await admin.post("/api/admin/templates/submission.returned/sms/preview",
-                             json={"body": "{{ unit_name }}第{{ revision }}版被{{ returned_by }}退回：{{ reason }}"})
+        r = await admin.post(
+            "/api/admin/templates/submission.returned/sms/preview",
+            json={"body": "{{ unit_name }}第{{ revision }}版被{{ returned_by }}退回：{{ reason }}"},
+        )
         assert r.status_code == 200, r.text
         assert r.json()["body"] == "【广东省科协】深圳市科学技术协会第1版被雷晶退回：请补充活动照片"
         r = await admin.post("/api/admin/templates/notice.withdrawn/email/preview", json={})  # the current one
@@ -173,9 +187,15 @@ async def test_preview_renders_with_sample_values_and_stores_nothing(node):
         assert (await admin.get("/api/admin/templates/submission.returned/sms")).json()["is_default"]
         listing = (await admin.get("/api/admin/templates")).json()
         assert len(listing) == 7 * 3 and all(t["is_default"] and t["variables"] for t in listing)
-        assert {t["cause"] for t in listing} == {"notice.issued", "notice.forwarded", "notice.corrected",
-                                                 "notice.withdrawn", "deadline.approaching", "deadline.missed",
-                                                 "submission.returned"}
+        assert {t["cause"] for t in listing} == {
+            "notice.issued",
+            "notice.forwarded",
+            "notice.corrected",
+            "notice.withdrawn",
+            "deadline.approaching",
+            "deadline.missed",
+            "submission.returned",
+        }
         assert len((await admin.get("/api/admin/templates", params={"cause": "deadline.missed"})).json()) == 3
         assert not await http.app.state.audit.query(action="notifications.templates")  # a preview is no change
 
@@ -190,8 +210,14 @@ async def test_the_admin_pages_set_channels_and_edit_preview_and_reset_a_templat
         page = await root.get("/admin/channels")
         assert page.status_code == 200 and 'name="chat_webhook_url"' in page.text and "通知渠道" in page.text
         assert 'href="/admin/channels"' in page.text and 'href="/admin/templates"' in page.text  # in the menu
-        form = {"csrf_token": root.csrf, "email_enabled": "1", "email_sender": "kx@gdkx.example.cn",
-                "sms_signature": "广东省科协", "chat_enabled": "1", "chat_webhook_url": "javascript:alert(1)"}
+        form = {
+            "csrf_token": root.csrf,
+            "email_enabled": "1",
+            "email_sender": "kx@gdkx.example.cn",
+            "sms_signature": "广东省科协",
+            "chat_enabled": "1",
+            "chat_webhook_url": "javascript:alert(1)",
+        }
         r = await root.post("/admin/channels", data=form, headers=HTML)
         assert r.status_code == 422 and "Webhook 地址" in r.text and 'value="javascript:alert(1)"' in r.text
         r = await root.post("/admin/channels", data={**form, "chat_webhook_url": HOOK}, headers=HTML)
@@ -209,17 +235,22 @@ async def test_the_admin_pages_set_channels_and_edit_preview_and_reset_a_templat
         edit = await root.get(url)
         assert edit.status_code == 200 and "{{ ask_title }}" in edit.text and "报送要求名称" in edit.text
         body = "{{ contact_name }}：{{ unit_name }}的“{{ ask_title }}”已于{{ deadline }}截止。"
-        r = await root.post(url + "/preview", data={"csrf_token": root.csrf, "subject": "逾期：{{ ask_title }}",
-                                                    "body": body}, headers=HTML)
+        r = await root.post(
+            url + "/preview",
+            data={"csrf_token": root.csrf, "subject": "逾期：{{ ask_title }}", "body": body},
+            headers=HTML,
+        )
         assert r.status_code == 200 and 'id="preview-body"' in r.text
         assert "王敏：深圳市科学技术协会的“活动总结报告”已于2020-06-10 23:59截止。" in r.text
         assert (await admin.get("/api/admin/templates/deadline.missed/email")).json()["is_default"]  # not saved
-        r = await root.post(url, data={"csrf_token": root.csrf, "subject": "逾期：{{ ask_titel }}", "body": body},
-                            headers=HTML)
+        r = await root.post(
+            url, data={"csrf_token": root.csrf, "subject": "逾期：{{ ask_titel }}", "body": body}, headers=HTML
+        )
         assert r.status_code == 422 and "ask_titel" in r.text and "（主题）" in r.text
         assert "逾期：{{ ask_titel }}" in r.text  # what was typed is kept
-        r = await root.post(url, data={"csrf_token": root.csrf, "subject": "逾期：{{ ask_title }}", "body": body},
-                            headers=HTML)
+        r = await root.post(
+            url, data={"csrf_token": root.csrf, "subject": "逾期：{{ ask_title }}", "body": body}, headers=HTML
+        )
         assert r.status_code == 303 and r.headers["location"] == url + "?saved=1"
         assert "已保存" in (await root.get(url + "?saved=1")).text
         stored = (await admin.get("/api/admin/templates/deadline.missed/email")).json()
@@ -275,19 +306,44 @@ async def test_corrections_withdrawals_reminders_and_returns_reach_the_units_con
 
         now = datetime.now(UTC)
         deadline = now + timedelta(days=3)
-        reminder = DeadlineApproaching(occurred_at=now, origin_node=node.node_id, notice_id=nid, ask_id="summary",
-                                       deadline=deadline, pending_unit_ids=["sz-kx", "sz-kjj", "scut-kx", "ghost"],
-                                       manual=True)
-        missed = DeadlineMissed(occurred_at=now, origin_node=node.node_id, notice_id=nid, ask_id="summary",
-                                deadline=deadline, pending_unit_ids=["gd-jxxh"])
-        returned = SubmissionReturned(occurred_at=now, origin_node=node.node_id, submission_id=f"{nid}:summary:sz-kx",
-                                      notice_id=nid, ask_id="summary", unit_id="sz-kx", to_unit_id="gd-kx",
-                                      revision=2, reason="请补充活动照片", reviewed_by="雷晶", reviewed_at=now)
+        reminder = DeadlineApproaching(
+            occurred_at=now,
+            origin_node=node.node_id,
+            notice_id=nid,
+            ask_id="summary",
+            deadline=deadline,
+            pending_unit_ids=["sz-kx", "sz-kjj", "scut-kx", "ghost"],
+            manual=True,
+        )
+        missed = DeadlineMissed(
+            occurred_at=now,
+            origin_node=node.node_id,
+            notice_id=nid,
+            ask_id="summary",
+            deadline=deadline,
+            pending_unit_ids=["gd-jxxh"],
+        )
+        returned = SubmissionReturned(
+            occurred_at=now,
+            origin_node=node.node_id,
+            submission_id=f"{nid}:summary:sz-kx",
+            notice_id=nid,
+            ask_id="summary",
+            unit_id="sz-kx",
+            to_unit_id="gd-kx",
+            revision=2,
+            reason="请补充活动照片",
+            reviewed_by="雷晶",
+            reviewed_at=now,
+        )
         await publish(node, reminder, missed, returned)
         # sz-kx: e-mail + SMS, sz-kjj: SMS, scut-kx: no contact, ghost: never seen in a notice here.
         rows = await eventually(lambda: count_at_least(node, 3, cause_event_id=reminder.event_id))
-        assert sorted((d["unit_id"], d["channel"]) for d in rows) == [("sz-kjj", "sms"), ("sz-kx", "email"),
-                                                                      ("sz-kx", "sms")]
+        assert sorted((d["unit_id"], d["channel"]) for d in rows) == [
+            ("sz-kjj", "sms"),
+            ("sz-kx", "email"),
+            ("sz-kx", "sms"),
+        ]
         sms = next(d for d in rows if d["unit_id"] == "sz-kjj")
         assert sms["address"] == "13800000002" and sms["body"].startswith("催办：《关于更正的通知》的“活动总结")
         assert sms["ask_id"] == "summary" and sms["reason"] == "deadline.approaching"
@@ -345,8 +401,14 @@ async def test_reminders_go_to_the_contacts_of_the_latest_notice_even_when_an_ol
             await nc.close()
         await quiet(node)
         now = datetime.now(UTC)
-        reminder = DeadlineApproaching(occurred_at=now, origin_node=node.node_id, notice_id=second, ask_id="summary",
-                                       deadline=now + timedelta(days=1), pending_unit_ids=["sz-kx"])
+        reminder = DeadlineApproaching(
+            occurred_at=now,
+            origin_node=node.node_id,
+            notice_id=second,
+            ask_id="summary",
+            deadline=now + timedelta(days=1),
+            pending_unit_ids=["sz-kx"],
+        )
         await publish(node, reminder)
         [row] = await eventually(lambda: count_at_least(node, 1, cause_event_id=reminder.event_id))
         assert (row["contact_name"], row["address"]) == ("新联络员", "new@example.cn")

@@ -13,8 +13,14 @@ from ..harness import eventually, running
 def ack_event(node_id: str, unit: str) -> NoticeAcknowledged:
     now = datetime.now(UTC)
     return NoticeAcknowledged(
-        occurred_at=now, origin_node=node_id, notice_id="n-crash", issuer_node=node_id,
-        unit_id=unit, unit_name=unit, acknowledged_by="测试", acknowledged_at=now,
+        occurred_at=now,
+        origin_node=node_id,
+        notice_id="n-crash",
+        issuer_node=node_id,
+        unit_id=unit,
+        unit_name=unit,
+        acknowledged_by="测试",
+        acknowledged_at=now,
     )
 
 
@@ -27,10 +33,12 @@ async def test_unpublished_entries_are_published_at_start_up_and_only_those(node
     async with running(node, ["reports"]):
         client = AsyncMongoClient(node.servers.mongo_url)
         db = client[f"{node.node_id}_notices"]
-        await db["inbox"].insert_many([
-            {"_id": "a", outbox.FIELD: outbox.entries((published, None))},
-            {"_id": "b", outbox.FIELD: outbox.entries((lost, None))},
-        ])
+        await db["inbox"].insert_many(
+            [
+                {"_id": "a", outbox.FIELD: outbox.entries((published, None))},
+                {"_id": "b", outbox.FIELD: outbox.entries((lost, None))},
+            ]
+        )
         await db[outbox.MARKERS].insert_one({"_id": published.event_id})
 
         # Second life: start-up republishes only the unmarked entry.

@@ -49,15 +49,35 @@ def summary(days: int = 30) -> Ask:
 
 
 def plan() -> Ask:
-    return Ask(ask_id="plan", title="活动方案", kind=AskKind.plan, deadline=T0 + timedelta(days=10),
-               unit_kinds=[UnitKind.kexie])
+    return Ask(
+        ask_id="plan",
+        title="活动方案",
+        kind=AskKind.plan,
+        deadline=T0 + timedelta(days=10),
+        unit_kinds=[UnitKind.kexie],
+    )
 
 
-def snapshot(notice_id: str, unit_ids: list[str], asks: list[Ask], *, issued_at: datetime = T0,
-             revision: int = 1, issuer: UnitRef = ISSUER) -> NoticeSnapshot:
-    return NoticeSnapshot(notice_id=notice_id, doc_number=f"粤科协联〔2020〕{notice_id}号", title=f"通知 {notice_id}",
-                          issuers=[issuer], recipients=[UNITS_BY_ID[u] for u in unit_ids], asks=asks,
-                          root_notice_id=notice_id, issued_at=issued_at, revision=revision)
+def snapshot(
+    notice_id: str,
+    unit_ids: list[str],
+    asks: list[Ask],
+    *,
+    issued_at: datetime = T0,
+    revision: int = 1,
+    issuer: UnitRef = ISSUER,
+) -> NoticeSnapshot:
+    return NoticeSnapshot(
+        notice_id=notice_id,
+        doc_number=f"粤科协联〔2020〕{notice_id}号",
+        title=f"通知 {notice_id}",
+        issuers=[issuer],
+        recipients=[UNITS_BY_ID[u] for u in unit_ids],
+        asks=asks,
+        root_notice_id=notice_id,
+        issued_at=issued_at,
+        revision=revision,
+    )
 
 
 class Events:
@@ -70,46 +90,89 @@ class Events:
         return {"occurred_at": T0, "origin_node": self.node}
 
     def issued(self, notice: NoticeSnapshot, per_part: int = 1000) -> list[NoticeIssued]:
-        slices = [notice.recipients[i:i + per_part] for i in range(0, len(notice.recipients), per_part)]
-        return [NoticeIssued(**self.env(), notice=notice.model_copy(update={"recipients": s}), part=n,
-                             parts=len(slices)) for n, s in enumerate(slices, 1)]
+        slices = [notice.recipients[i : i + per_part] for i in range(0, len(notice.recipients), per_part)]
+        return [
+            NoticeIssued(**self.env(), notice=notice.model_copy(update={"recipients": s}), part=n, parts=len(slices))
+            for n, s in enumerate(slices, 1)
+        ]
 
     def corrected(self, notice: NoticeSnapshot) -> NoticeCorrected:
         return NoticeCorrected(**self.env(), notice=notice, reason="增加总结报送", changed=["asks"])
 
     def withdrawn(self, notice: NoticeSnapshot) -> NoticeWithdrawn:
-        return NoticeWithdrawn(**self.env(), notice_id=notice.notice_id,
-                               recipient_unit_ids=[r.unit_id for r in notice.recipients], reason="重复发文")
+        return NoticeWithdrawn(
+            **self.env(),
+            notice_id=notice.notice_id,
+            recipient_unit_ids=[r.unit_id for r in notice.recipients],
+            reason="重复发文",
+        )
 
     def ack(self, notice_id: str, unit_id: str, at: datetime) -> NoticeAcknowledged:
-        return NoticeAcknowledged(**self.env(), notice_id=notice_id, issuer_node=self.node, unit_id=unit_id,
-                                  unit_name=UNITS_BY_ID[unit_id].name, acknowledged_by="联络员", acknowledged_at=at)
+        return NoticeAcknowledged(
+            **self.env(),
+            notice_id=notice_id,
+            issuer_node=self.node,
+            unit_id=unit_id,
+            unit_name=UNITS_BY_ID[unit_id].name,
+            acknowledged_by="联络员",
+            acknowledged_at=at,
+        )
 
-    def submitted(self, notice_id: str, unit_id: str, revision: int, late: bool = False,
-                  ask_id: str = "summary") -> PlanSubmitted:
-        return PlanSubmitted(**self.env(), submission_id=f"{notice_id}:{ask_id}:{unit_id}", notice_id=notice_id,
-                             ask_id=ask_id, kind=AskKind.summary_report, unit_id=unit_id,
-                             unit_name=UNITS_BY_ID[unit_id].name, unit_node=self.node, issuer_node=self.node,
-                             to_unit_id=ISSUER.unit_id, revision=revision, items=[{"text": f"第{revision}稿"}],
-                             late=late, submitted_by="联络员", submitted_at=T0 + timedelta(days=revision))
+    def submitted(
+        self, notice_id: str, unit_id: str, revision: int, late: bool = False, ask_id: str = "summary"
+    ) -> PlanSubmitted:
+        return PlanSubmitted(
+            **self.env(),
+            submission_id=f"{notice_id}:{ask_id}:{unit_id}",
+            notice_id=notice_id,
+            ask_id=ask_id,
+            kind=AskKind.summary_report,
+            unit_id=unit_id,
+            unit_name=UNITS_BY_ID[unit_id].name,
+            unit_node=self.node,
+            issuer_node=self.node,
+            to_unit_id=ISSUER.unit_id,
+            revision=revision,
+            items=[{"text": f"第{revision}稿"}],
+            late=late,
+            submitted_by="联络员",
+            submitted_at=T0 + timedelta(days=revision),
+        )
 
     def decided(self, notice_id: str, unit_id: str, revision: int, accept: bool):
-        fields = dict(**self.env(), submission_id=f"{notice_id}:summary:{unit_id}", notice_id=notice_id,
-                      ask_id="summary", unit_id=unit_id, to_unit_id=ISSUER.unit_id, revision=revision,
-                      reviewed_by="审核人", reviewed_at=T0 + timedelta(days=revision, hours=1))
+        fields = dict(
+            **self.env(),
+            submission_id=f"{notice_id}:summary:{unit_id}",
+            notice_id=notice_id,
+            ask_id="summary",
+            unit_id=unit_id,
+            to_unit_id=ISSUER.unit_id,
+            revision=revision,
+            reviewed_by="审核人",
+            reviewed_at=T0 + timedelta(days=revision, hours=1),
+        )
         return SubmissionAccepted(**fields) if accept else SubmissionReturned(**fields, reason="请补充照片")
 
     def chase(self, notice_id: str, pending: list[str]) -> DeadlineApproaching:
-        return DeadlineApproaching(**self.env(), notice_id=notice_id, ask_id="summary",
-                                   deadline=T0 + timedelta(days=30), pending_unit_ids=pending, manual=True)
-
+        return DeadlineApproaching(
+            **self.env(),
+            notice_id=notice_id,
+            ask_id="summary",
+            deadline=T0 + timedelta(days=30),
+            pending_unit_ids=pending,
+            manual=True,
+        )
 
 
 async def statistics(reports, unit_id: str, year: int) -> dict:
     """The statistics reply as one flat dict (the rows as ``units``), as the tests compare them."""
     stats = await reports.unit_statistics(StatisticsQuery(unit_id=unit_id, year=year))
-    return {"notices": stats.notices, "units": [u.model_dump() for u in stats.units.items],
-            "total": stats.units.total, "has_more": stats.units.has_more}
+    return {
+        "notices": stats.notices,
+        "units": [u.model_dump() for u in stats.units.items],
+        "total": stats.units.total,
+        "has_more": stats.units.has_more,
+    }
 
 
 async def apply(reports: Reports, event) -> None:
@@ -158,13 +221,20 @@ def story(ev: Events) -> list:
     n3 = snapshot("n3", ["sz-kx"], [], issued_at=T0 + timedelta(days=2))
     return [
         *ev.issued(n1, per_part=2),
-        ev.ack("n1", "sz-kx", T0 + timedelta(hours=3)), ev.ack("n1", "gd-jxxh", T0 + timedelta(hours=5)),
-        ev.submitted("n1", "sz-kx", 1), ev.decided("n1", "sz-kx", 1, accept=False),
-        ev.submitted("n1", "sz-kx", 2, late=True), ev.decided("n1", "sz-kx", 2, accept=True),
-        ev.submitted("n1", "gd-jxxh", 1), ev.decided("n1", "gd-jxxh", 1, accept=True),
+        ev.ack("n1", "sz-kx", T0 + timedelta(hours=3)),
+        ev.ack("n1", "gd-jxxh", T0 + timedelta(hours=5)),
+        ev.submitted("n1", "sz-kx", 1),
+        ev.decided("n1", "sz-kx", 1, accept=False),
+        ev.submitted("n1", "sz-kx", 2, late=True),
+        ev.decided("n1", "sz-kx", 2, accept=True),
+        ev.submitted("n1", "gd-jxxh", 1),
+        ev.decided("n1", "gd-jxxh", 1, accept=True),
         ev.chase("n1", ["sz-kjj", "scut-kx"]),
-        *ev.issued(n2), ev.ack("n2", "sz-kx", T0 + timedelta(days=1, hours=1)), ev.withdrawn(n2),
-        *ev.issued(n3), ev.corrected(n3.model_copy(update={"asks": [summary()], "revision": 2})),
+        *ev.issued(n2),
+        ev.ack("n2", "sz-kx", T0 + timedelta(days=1, hours=1)),
+        ev.withdrawn(n2),
+        *ev.issued(n3),
+        ev.corrected(n3.model_copy(update={"asks": [summary()], "revision": 2})),
         ev.submitted("n3", "sz-kx", 1),
     ]
 
@@ -174,11 +244,13 @@ async def test_events_in_any_order_and_repeated_give_the_same_read_models(node, 
     events = story(ev)
     shuffled = events * 2  # every event delivered twice
     random.Random(10).shuffle(shuffled)
-    orders = {"as published": events,
-              # receipts before their notice, part 2 before part 1, decisions before their submissions,
-              # the 撤回 and the 更正 before the 下发
-              "reversed": events[::-1],
-              "shuffled, each twice": shuffled}
+    orders = {
+        "as published": events,
+        # receipts before their notice, part 2 before part 1, decisions before their submissions,
+        # the 撤回 and the 更正 before the 下发
+        "reversed": events[::-1],
+        "shuffled, each twice": shuffled,
+    }
     seen = {}
     for name, order in orders.items():
         await mongo.drop_database(f"{node.node_id}_reports")
@@ -194,8 +266,13 @@ async def test_events_in_any_order_and_repeated_give_the_same_read_models(node, 
     assert (status["total"], status["acknowledged"], status["pending"]) == (4, 2, 2)
     assert [r["unit_id"] for r in status["recipients"]] == ["scut-kx", "sz-kjj", "gd-jxxh", "sz-kx"]
     ask = {a["ask_id"]: a for a in got["completeness"]["asks"]}
-    assert (ask["summary"]["owed"], ask["summary"]["pending"], ask["summary"]["accepted"], ask["summary"]["late"],
-            len(ask["summary"]["chases"])) == (4, 2, 2, 1, 1)
+    assert (
+        ask["summary"]["owed"],
+        ask["summary"]["pending"],
+        ask["summary"]["accepted"],
+        ask["summary"]["late"],
+        len(ask["summary"]["chases"]),
+    ) == (4, 2, 2, 1, 1)
     assert (ask["plan"]["owed"], ask["plan"]["pending"]) == (1, 1)  # 科协 only
     sz_summary = next(u for u in ask["summary"]["units"] if u["unit_id"] == "sz-kx")
     assert (sz_summary["status"], sz_summary["revision"], sz_summary["late"]) == ("accepted", 2, True)
@@ -209,8 +286,16 @@ async def test_events_in_any_order_and_repeated_give_the_same_read_models(node, 
     assert [r["name"] for r in stats["units"]] == sorted(r["name"] for r in stats["units"])
     sz = rows["sz-kx"]
     assert (sz["notices"], sz["acknowledged"], sz["ack_rate"], sz["avg_ack_hours"]) == (2, 1, 0.5, 3.0)
-    assert (sz["owed"], sz["submitted"], sz["on_time"], sz["late"], sz["accepted"], sz["returned"], sz["pending"],
-            sz["on_time_rate"]) == (3, 2, 1, 1, 1, 0, 1, 0.333)
+    assert (
+        sz["owed"],
+        sz["submitted"],
+        sz["on_time"],
+        sz["late"],
+        sz["accepted"],
+        sz["returned"],
+        sz["pending"],
+        sz["on_time_rate"],
+    ) == (3, 2, 1, 1, 1, 0, 1, 0.333)
     jx = rows["gd-jxxh"]
     assert (jx["notices"], jx["acknowledged"], jx["avg_ack_hours"], jx["owed"], jx["accepted"]) == (1, 1, 5.0, 1, 1)
     assert (rows["scut-kx"]["notices"], rows["scut-kx"]["acknowledged"], rows["scut-kx"]["pending"]) == (1, 0, 1)
@@ -229,8 +314,10 @@ async def store_keeps_concurrent_updates(client: AsyncMongoClient) -> bool:
 
 async def test_a_units_statistics_row_is_right_after_many_concurrent_events_on_two_replicas(node, mongo):
     if not await store_keeps_concurrent_updates(mongo):
-        pytest.skip("this store loses concurrent updates of one document (FerretDB before issue 10's patch): "
-                    "no lock-free read model can be right on it")
+        pytest.skip(
+            "this store loses concurrent updates of one document (FerretDB before issue 10's patch): "
+            "no lock-free read model can be right on it"
+        )
     other = AsyncMongoClient(node.servers.mongo_url, tz_aware=True)  # the second replica's own connections
     try:
         replicas = [await reports_on(mongo, node), await reports_on(other, node)]
@@ -258,8 +345,15 @@ async def test_a_units_statistics_row_is_right_after_many_concurrent_events_on_t
         # Notices 0..10 count (11 was withdrawn); 0, 4, 8 resubmitted on time after a 退回; 1, 5, 9 accepted;
         # late: 3, 6, 9 (0's late first revision was replaced).
         assert (sz["notices"], sz["acknowledged"], sz["avg_ack_hours"]) == (11, 6, 2.0)
-        assert (sz["owed"], sz["submitted"], sz["on_time"], sz["late"], sz["accepted"], sz["returned"],
-                sz["pending"]) == (11, 11, 8, 3, 3, 0, 0)
+        assert (
+            sz["owed"],
+            sz["submitted"],
+            sz["on_time"],
+            sz["late"],
+            sz["accepted"],
+            sz["returned"],
+            sz["pending"],
+        ) == (11, 11, 8, 3, 3, 0, 0)
         assert (jx["notices"], jx["acknowledged"], jx["owed"], jx["pending"]) == (11, 0, 11, 11)
         # And each row is what its unit's documents say now: no stale recompute was written last.
         db = mongo[f"{node.node_id}_reports"]
@@ -267,7 +361,8 @@ async def test_a_units_statistics_row_is_right_after_many_concurrent_events_on_t
             row = await db[ROWS].find_one({"_id": domain.row_id("gd-kx", 2020, unit)})
             docs = [d async for d in db[UNITS].find({"row": row["_id"]})]
             assert {k: row[k] for k in domain.ROW_FIELDS if k != "unit_id"} == {
-                k: v for k, v in domain.row_figures(docs).items() if k != "listed"}
+                k: v for k, v in domain.row_figures(docs).items() if k != "listed"
+            }
     finally:
         await other.close()
 
@@ -289,10 +384,12 @@ async def test_an_event_writes_small_documents_whatever_the_recipients_and_the_h
 
     # A year's worth of work on one unit's entry: receipts, 20 revisions each submitted and reviewed, 催办.
     for revision in range(1, 21):
-        for event in (ev.ack("small", "sz-kx", T0 + timedelta(hours=revision)),
-                      ev.submitted("small", "sz-kx", revision, late=revision % 2 == 0),
-                      ev.submitted("small", "sz-kx", revision, ask_id="plan"),
-                      ev.decided("small", "sz-kx", revision, accept=revision == 20)):
+        for event in (
+            ev.ack("small", "sz-kx", T0 + timedelta(hours=revision)),
+            ev.submitted("small", "sz-kx", revision, late=revision % 2 == 0),
+            ev.submitted("small", "sz-kx", revision, ask_id="plan"),
+            ev.decided("small", "sz-kx", revision, accept=revision == 20),
+        ):
             await apply(reports, event)
     for _ in range(5):
         await apply(reports, ev.chase("small", ["gd-jxxh"]))
@@ -321,22 +418,31 @@ async def test_statistics_come_a_page_at_a_time_and_the_csv_has_every_unit(node,
         page2 = r.json()
         assert [u["unit_id"] for u in page2["units"]] == by_name[3:6]
         assert (page2["page"], page2["per_page"], page2["has_more"], page2["total"], page2["notices"]) == (
-            2, 3, True, 7, 1)
+            2,
+            3,
+            True,
+            7,
+            1,
+        )
         last = (await issuer.get("/api/statistics", params={"year": 2020, "per_page": 3, "page": 3})).json()
         assert [u["unit_id"] for u in last["units"]] == by_name[6:] and last["has_more"] is False
         first = (await issuer.get("/api/statistics", params={"year": 2020})).json()
         assert len(first["units"]) == 7 and first["per_page"] == 50 and not first["has_more"]
         assert next(u for u in first["units"] if u["unit_id"] == "sz-kx")["acknowledged"] == 1
 
-        for params, field, words in (({"page": 0}, "page", "页码"), ({"page": "二"}, "page", "页码"),
-                                     ({"per_page": 201}, "per_page", "每页条数")):
+        for params, field, words in (
+            ({"page": 0}, "page", "页码"),
+            ({"page": "二"}, "page", "页码"),
+            ({"per_page": 201}, "per_page", "每页条数"),
+        ):
             r = await issuer.get("/api/statistics", params={"year": 2020, **params})
             assert r.status_code == 422, r.text
             [problem] = r.json()["detail"]
             assert problem["loc"][-1] == field and words in problem["msg"]
 
-        page = await issuer.get("/statistics", params={"year": 2020, "per_page": 3, "page": 2},
-                                headers={"Accept": "text/html"})
+        page = await issuer.get(
+            "/statistics", params={"year": 2020, "per_page": 3, "page": 2}, headers={"Accept": "text/html"}
+        )
         assert page.status_code == 200
         assert all(f'data-unit="{u}"' in page.text for u in by_name[3:6])
         assert f'data-unit="{by_name[0]}"' not in page.text
@@ -352,24 +458,47 @@ async def test_status_documents_of_the_old_shape_are_split_once_at_start_up(node
     db = mongo[f"{node.node_id}_reports"]
     ack_at = T0 + timedelta(hours=4)
     # What the reports service wrote before: one document per notice with every unit in it.
-    await db[HEADERS].insert_many([{
-        "_id": "old1", "notice_id": "old1", "doc_number": "粤科协联〔2020〕1号", "title": "旧通知", "kind": "issued",
-        "issuer_unit_id": "gd-kx", "issuer_name": "广东省科学技术协会", "issued_at": T0, "root_notice_id": "old1",
-        "parent_notice_id": None, "deadlines": {"summary": T0 + timedelta(days=30)},
-        "asks": domain.asks_fields([summary(), plan()]),
-        "recipients": {u: {"name": UNITS_BY_ID[u].name, "kind": UNITS_BY_ID[u].kind.value, "node_id": "gd"}
-                       for u in ("sz-kx", "sz-kjj")},
-        "acks": {"sz-kx": {"at": ack_at, "by": "联络员", "event_id": "e1"}},
-        "subs": {"summary": {"sz-kx": {"submitted": {"revision": 2, "late": True, "submitted_at": T0, "items": 1},
-                                       "reviewed": {"revision": 2, "status": "accepted", "reviewed_at": T0}}}},
-        "chases": {"summary": {"e9": {"at": T0, "manual": True, "units": 1}}},
-    }, {"_id": "old2", "acks": {"sz-kx": {"at": ack_at, "by": "联络员", "event_id": "e2"}}}])  # receipt, no notice
+    await db[HEADERS].insert_many(
+        [
+            {
+                "_id": "old1",
+                "notice_id": "old1",
+                "doc_number": "粤科协联〔2020〕1号",
+                "title": "旧通知",
+                "kind": "issued",
+                "issuer_unit_id": "gd-kx",
+                "issuer_name": "广东省科学技术协会",
+                "issued_at": T0,
+                "root_notice_id": "old1",
+                "parent_notice_id": None,
+                "deadlines": {"summary": T0 + timedelta(days=30)},
+                "asks": domain.asks_fields([summary(), plan()]),
+                "recipients": {
+                    u: {"name": UNITS_BY_ID[u].name, "kind": UNITS_BY_ID[u].kind.value, "node_id": "gd"}
+                    for u in ("sz-kx", "sz-kjj")
+                },
+                "acks": {"sz-kx": {"at": ack_at, "by": "联络员", "event_id": "e1"}},
+                "subs": {
+                    "summary": {
+                        "sz-kx": {
+                            "submitted": {"revision": 2, "late": True, "submitted_at": T0, "items": 1},
+                            "reviewed": {"revision": 2, "status": "accepted", "reviewed_at": T0},
+                        }
+                    }
+                },
+                "chases": {"summary": {"e9": {"at": T0, "manual": True, "units": 1}}},
+            },
+            {"_id": "old2", "acks": {"sz-kx": {"at": ack_at, "by": "联络员", "event_id": "e2"}}},
+        ]
+    )  # receipt, no notice
 
     async with running(node, ["reports"]):
         reports = await reports_on(mongo, node)
         status = (await reports.notice_status(NoticeQuery(notice_id="old1"))).model_dump()
         assert (status["total"], status["acknowledged"], status["recipients"][-1]["acknowledged_at"]) == (2, 1, ack_at)
-        ask = {a["ask_id"]: a for a in ((await reports.completeness(NoticeQuery(notice_id="old1"))).model_dump())["asks"]}
+        ask = {
+            a["ask_id"]: a for a in ((await reports.completeness(NoticeQuery(notice_id="old1"))).model_dump())["asks"]
+        }
         assert (ask["summary"]["accepted"], ask["summary"]["late"], len(ask["summary"]["chases"])) == (1, 1, 1)
         [row] = [r for r in (await statistics(reports, "gd-kx", 2020))["units"] if r["unit_id"] == "sz-kx"]
         assert (row["notices"], row["acknowledged"], row["owed"], row["accepted"], row["pending"]) == (1, 1, 2, 1, 1)

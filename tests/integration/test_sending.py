@@ -90,10 +90,18 @@ class Endpoint:
 @contextlib.asynccontextmanager
 async def node_sending(node, *, smtp_port: int, sms: Endpoint | None = None, **settings):
     """Node gd with the seed directory; notifications sending to the given servers. Yields (admin, issuer)."""
-    overrides = {"smtp_host": "127.0.0.1", "smtp_port": smtp_port, "smtp_security": "none",
-                 "sms_gateway_url": f"{sms.url}/send" if sms else None, "sms_gateway_token": TOKEN, **settings}
-    async with running(node, ["notices", "notifications", "reports"], overrides={"notifications": overrides}), \
-            gateway(node, org_unit_id="gd-kx") as http:
+    overrides = {
+        "smtp_host": "127.0.0.1",
+        "smtp_port": smtp_port,
+        "smtp_security": "none",
+        "sms_gateway_url": f"{sms.url}/send" if sms else None,
+        "sms_gateway_token": TOKEN,
+        **settings,
+    }
+    async with (
+        running(node, ["notices", "notifications", "reports"], overrides={"notifications": overrides}),
+        gateway(node, org_unit_id="gd-kx") as http,
+    ):
         admin = await as_role(http, "gd-kx", "admin")
         for unit in GD_UNITS:
             assert (await admin.put(f"/api/units/{unit.unit_id}", json=unit.model_dump(mode="json"))).status_code == 200
@@ -102,6 +110,7 @@ async def node_sending(node, *, smtp_port: int, sms: Endpoint | None = None, **s
 
 async def statuses(issuer, nid: str, until) -> dict[tuple[str, str], dict]:
     """(unit, channel) → delivery, once ``until(deliveries)`` holds."""
+
     async def check():
         rows = (await issuer.get(f"/api/notices/{nid}/deliveries")).json()["items"]
         return rows if rows and until(rows) else None
@@ -117,11 +126,19 @@ async def test_emails_and_sms_reach_their_servers_once_with_the_admins_sender_an
     mailbox, sms = Mailbox(), Endpoint(answer={"code": 0, "msg": "queued"})
     with smtp_server(port := free_port(), mailbox):
         async with node_sending(node, smtp_port=port, sms=sms) as (admin, issuer):
-            r = await admin.put("/api/admin/channels", json={
-                "email": {"enabled": True, "sender": "kx@gdkx.example.cn", "sender_name": "广东省科协组织联络部",
-                          "reply_to": "zzllb@gdkx.example.cn"},
-                "sms": {"enabled": True, "signature": "广东省科协"},
-                "chat": {"enabled": False}})
+            r = await admin.put(
+                "/api/admin/channels",
+                json={
+                    "email": {
+                        "enabled": True,
+                        "sender": "kx@gdkx.example.cn",
+                        "sender_name": "广东省科协组织联络部",
+                        "reply_to": "zzllb@gdkx.example.cn",
+                    },
+                    "sms": {"enabled": True, "signature": "广东省科协"},
+                    "chat": {"enabled": False},
+                },
+            )
             assert r.status_code == 200, r.text
             nid = (await issuer.post("/api/notices", json=seed000_notice())).json()["notice_id"]
 
@@ -161,7 +178,10 @@ async def test_refused_recipients_and_gateway_errors_fail_for_good_and_the_rest_
             assert [m["To"].addresses[0].addr_spec for m in mailbox.messages] == ["jxxh@example.cn"]
             for unit in ("sz-kx", "sz-kjj"):
                 assert rows[(unit, "sms")]["status"] == "failed"
-                assert rows[(unit, "sms")]["error"].startswith("HTTP 400") and "invalid mobile" in rows[(unit, "sms")]["error"]
+                assert (
+                    rows[(unit, "sms")]["error"].startswith("HTTP 400")
+                    and "invalid mobile" in rows[(unit, "sms")]["error"]
+                )
     sms.close()
 
 
@@ -174,18 +194,24 @@ async def test_a_mail_server_that_is_away_is_tried_again_until_it_is_back_and_no
             return all(r["status"] == "retrying" for r in rows if r["channel"] == "email")
 
         rows = await statuses(issuer, nid, emails_wait)
-        assert "Connection refused" in rows[("sz-kx", "email")]["error"] or "ConnectionRefused" in rows[
-            ("sz-kx", "email")]["error"]
+        assert (
+            "Connection refused" in rows[("sz-kx", "email")]["error"]
+            or "ConnectionRefused" in rows[("sz-kx", "email")]["error"]
+        )
         # SMS has no gateway on this node: not sent, and said so.
-        assert rows[("sz-kjj", "sms")]["status"] == "skipped" and "CASCADE_SMS_GATEWAY_URL" in rows[
-            ("sz-kjj", "sms")]["error"]
+        assert (
+            rows[("sz-kjj", "sms")]["status"] == "skipped"
+            and "CASCADE_SMS_GATEWAY_URL" in rows[("sz-kjj", "sms")]["error"]
+        )
 
         with smtp_server(port, mailbox):
             rows = await statuses(issuer, nid, settled)
             assert rows[("sz-kx", "email")]["status"] == rows[("gd-jxxh", "email")]["status"] == "sent"
             assert rows[("sz-kx", "email")]["attempts"] >= 2
             assert sorted(m["To"].addresses[0].addr_spec for m in mailbox.messages) == [
-                "jxxh@example.cn", "szkx@example.cn"]
+                "jxxh@example.cn",
+                "szkx@example.cn",
+            ]
 
             # The same job met again (a copy after JetStream's duplicate window): nothing is sent twice.
             await _queue_again(node, _job_from_log(list(rows.values()), rows[("sz-kx", "email")]["job_id"]))
@@ -195,9 +221,23 @@ async def test_a_mail_server_that_is_away_is_tried_again_until_it_is_back_and_no
 
 def _job_from_log(rows: list[dict], job_id: str) -> SendJob:
     mine = [r for r in rows if r.get("job_id") == job_id]
-    return SendJob(job_id=job_id, cause_event_id=mine[0]["cause_event_id"], due_at=mine[0]["created_at"], messages=[
-        OutgoingMessage(delivery_id=r["id"], channel=r["channel"], address=r["address"], contact_name=r["contact_name"],
-                        subject=r["subject"], body=r["body"], sender=r.get("sender")) for r in mine])
+    return SendJob(
+        job_id=job_id,
+        cause_event_id=mine[0]["cause_event_id"],
+        due_at=mine[0]["created_at"],
+        messages=[
+            OutgoingMessage(
+                delivery_id=r["id"],
+                channel=r["channel"],
+                address=r["address"],
+                contact_name=r["contact_name"],
+                subject=r["subject"],
+                body=r["body"],
+                sender=r.get("sender"),
+            )
+            for r in mine
+        ],
+    )
 
 
 async def _work_done(node) -> bool:
@@ -213,9 +253,12 @@ async def _work_done(node) -> bool:
 async def _queue_again(node, job: SendJob) -> None:
     nc = await nats.connect(node.servers.nats_url)
     try:
-        await nc.jetstream().publish(subjects.work(node.node_id, "notifications", "send"),
-                                     job.model_dump_json().encode(), stream=subjects.work_stream(node.node_id),
-                                     headers={"Nats-Msg-Id": job.job_id + ":again"})
+        await nc.jetstream().publish(
+            subjects.work(node.node_id, "notifications", "send"),
+            job.model_dump_json().encode(),
+            stream=subjects.work_stream(node.node_id),
+            headers={"Nats-Msg-Id": job.job_id + ":again"},
+        )
     finally:
         await nc.close()
 
@@ -232,9 +275,14 @@ async def test_a_message_that_cannot_be_sent_in_time_is_failed_with_the_last_err
 async def test_chat_messages_post_to_the_webhook_in_its_format_and_its_error_codes_count(node):
     hook = Endpoint()
     async with node_sending(node, smtp_port=free_port()) as (admin, issuer):
-        r = await admin.put("/api/admin/channels", json={
-            "email": {"enabled": False}, "sms": {"enabled": False},
-            "chat": {"enabled": True, "webhook_url": f"{hook.url}/robot/send?access_token=abc"}})
+        r = await admin.put(
+            "/api/admin/channels",
+            json={
+                "email": {"enabled": False},
+                "sms": {"enabled": False},
+                "chat": {"enabled": True, "webhook_url": f"{hook.url}/robot/send?access_token=abc"},
+            },
+        )
         assert r.status_code == 200, r.text
         nid = (await issuer.post("/api/notices", json=seed000_notice())).json()["notice_id"]
         rows = await statuses(issuer, nid, settled)
@@ -242,7 +290,9 @@ async def test_chat_messages_post_to_the_webhook_in_its_format_and_its_error_cod
         [posted] = hook.requests
         assert posted["path"] == "/robot/send?access_token=abc" and posted["json"]["msgtype"] == "text"
         text = posted["json"]["text"]["content"]
-        assert text.startswith(rows[("group", "chat")]["subject"]) and "广东省机械工程学会、华南理工大学科协收到" in text
+        assert (
+            text.startswith(rows[("group", "chat")]["subject"]) and "广东省机械工程学会、华南理工大学科协收到" in text
+        )
 
         # The webhook's key (its query) is not shown to issuers.
         assert rows[("group", "chat")]["address"] == f"{hook.url}/robot/send"

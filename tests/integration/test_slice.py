@@ -64,7 +64,10 @@ async def test_issued_notice_reaches_status_deliveries_inbox_and_schedule(node):
         # sz-kx has e-mail and mobile, sz-kjj mobile only, gd-jxxh e-mail only, scut-kx no contact.
         rows = await eventually(lambda: _len_at_least(deliveries, 4))
         assert sorted((d["unit_id"], d["channel"]) for d in rows) == [
-            ("gd-jxxh", "email"), ("sz-kjj", "sms"), ("sz-kx", "email"), ("sz-kx", "sms"),
+            ("gd-jxxh", "email"),
+            ("sz-kjj", "sms"),
+            ("sz-kx", "email"),
+            ("sz-kx", "sms"),
         ]
 
         sz_kjj = await as_role(http, "sz-kjj", "submitter")
@@ -124,10 +127,14 @@ async def test_doc_numbers_follow_the_issuer_sequence(node):
         ({"recipient_unit_ids": ["sz-kx", "ghost-unit"]}, ["body", "recipient_unit_ids", "1"]),
         ({"title": ""}, ["body", "title"]),
         ({"issuer_unit_ids": []}, ["body", "issuer_unit_ids"]),
-        ({"asks": [{**seed000_notice()["asks"][0], "deadline": "2020-06-10T23:59:59+08:00"}]},
-         ["body", "asks", "0", "deadline"]),
-        ({"asks": [{**seed000_notice()["asks"][0], "deadline": "2027-06-10T23:59:59"}]},
-         ["body", "asks", 0, "deadline"]),
+        (
+            {"asks": [{**seed000_notice()["asks"][0], "deadline": "2020-06-10T23:59:59+08:00"}]},
+            ["body", "asks", "0", "deadline"],
+        ),
+        (
+            {"asks": [{**seed000_notice()["asks"][0], "deadline": "2027-06-10T23:59:59"}]},
+            ["body", "asks", 0, "deadline"],
+        ),
         ({"recipient_unit_ids": ["Bad Id!"]}, ["body", "recipient_unit_ids", 0]),
     ],
 )
@@ -161,7 +168,9 @@ async def test_same_event_delivered_twice_changes_nothing(node):
         # JetStream's dedup cannot help: only the consumers' idempotency can.
         nc = await nats.connect(node.servers.nats_url)
         js = nc.jetstream()
-        original = await js.get_last_msg(subjects.events_stream(node.node_id), subjects.event("notice.issued", node.node_id))
+        original = await js.get_last_msg(
+            subjects.events_stream(node.node_id), subjects.event("notice.issued", node.node_id)
+        )
         event = parse_event(original.data)
         assert isinstance(event, NoticeIssued)
         status_before = (await http.get(f"/api/notices/{nid}/status")).json()
@@ -244,8 +253,14 @@ async def _consumers_caught_up(node, seq: int) -> None:
 
     async def caught_up():
         consumers = await js.consumers_info(stream)
-        return all(c.delivered.stream_seq >= seq and c.num_ack_pending == 0 for c in consumers
-                   if c.config.filter_subject == subjects.incoming("notice.issued", node.node_id)) or None
+        return (
+            all(
+                c.delivered.stream_seq >= seq and c.num_ack_pending == 0
+                for c in consumers
+                if c.config.filter_subject == subjects.incoming("notice.issued", node.node_id)
+            )
+            or None
+        )
 
     try:
         await eventually(caught_up)

@@ -32,6 +32,7 @@ def stats_when(client, year: int, check):
         stats = (await client.get("/api/statistics", params={"year": year})).json()
         rows = {r["unit_id"]: r for r in stats.get("units", [])}
         return (stats, rows) if check(stats, rows) else None
+
     return probe
 
 
@@ -42,10 +43,12 @@ async def test_signing_and_answering_are_counted_per_unit_for_the_year(node):
         issuer = await as_role(http, "gd-kx", "issuer", "reviewer")
         sz, jxxh = await as_role(http, "sz-kx", "submitter"), await as_role(http, "gd-jxxh", "submitter")
         a = (await ok(await issuer.post("/api/notices", json=with_deadline()), 201))["notice_id"]
-        b = (await ok(await issuer.post("/api/notices", json={**seed000_notice(["sz-kx", "gd-jxxh"]), "asks": []}),
-                      201))["notice_id"]
-        gone = (await ok(await issuer.post("/api/notices", json={**seed000_notice(["sz-kx"]), "asks": []}),
-                         201))["notice_id"]
+        b = (
+            await ok(await issuer.post("/api/notices", json={**seed000_notice(["sz-kx", "gd-jxxh"]), "asks": []}), 201)
+        )["notice_id"]
+        gone = (await ok(await issuer.post("/api/notices", json={**seed000_notice(["sz-kx"]), "asks": []}), 201))[
+            "notice_id"
+        ]
         await ok(await issuer.post(f"/api/notices/{gone}/withdraw", json={"reason": "重复发文"}))
 
         clock.advance(timedelta(hours=3))
@@ -53,25 +56,54 @@ async def test_signing_and_answering_are_counted_per_unit_for_the_year(node):
             await ok(await client.post(f"/api/inbox/{nid}/acknowledge"))
         clock.advance(timedelta(days=1))
         await eventually(lambda: owes(sz, a))
-        sid = (await ok(await sz.post(f"/api/notices/{a}/asks/summary/submission",
-                                      json={"items": [{"text": "深圳市活动总结"}]}), 201))["id"]
+        sid = (
+            await ok(
+                await sz.post(
+                    f"/api/notices/{a}/asks/summary/submission", json={"items": [{"text": "深圳市活动总结"}]}
+                ),
+                201,
+            )
+        )["id"]
         await ok(await issuer.post(f"/api/submissions/{sid}/accept", json={"revision": 1}))
         clock.set(SEED000_NOW + timedelta(days=40))  # after 6月10日
         await eventually(lambda: owes(jxxh, a))
-        await ok(await jxxh.post(f"/api/notices/{a}/asks/summary/submission",
-                                 json={"items": [{"text": "学会活动总结（补报）"}]}), 201)
+        await ok(
+            await jxxh.post(
+                f"/api/notices/{a}/asks/summary/submission", json={"items": [{"text": "学会活动总结（补报）"}]}
+            ),
+            201,
+        )
 
         def settled(stats, rows):
-            return (stats["notices"] == 2 and rows.get("sz-kx", {}).get("accepted") == 1
-                    and rows.get("gd-jxxh", {}).get("late") == 1 and rows["sz-kx"]["acknowledged"] == 2)
+            return (
+                stats["notices"] == 2
+                and rows.get("sz-kx", {}).get("accepted") == 1
+                and rows.get("gd-jxxh", {}).get("late") == 1
+                and rows["sz-kx"]["acknowledged"] == 2
+            )
 
         stats, rows = await eventually(stats_when(issuer, 2020, settled))
         sz_row, jx_row = rows["sz-kx"], rows["gd-jxxh"]
-        assert (sz_row["notices"], sz_row["acknowledged"], sz_row["ack_rate"], sz_row["avg_ack_hours"]) == (2, 2, 1.0, 3.0)
+        assert (sz_row["notices"], sz_row["acknowledged"], sz_row["ack_rate"], sz_row["avg_ack_hours"]) == (
+            2,
+            2,
+            1.0,
+            3.0,
+        )
         assert (sz_row["owed"], sz_row["submitted"], sz_row["on_time"], sz_row["late"], sz_row["on_time_rate"]) == (
-            1, 1, 1, 0, 1.0)
+            1,
+            1,
+            1,
+            0,
+            1.0,
+        )
         assert (jx_row["notices"], jx_row["acknowledged"], jx_row["on_time"], jx_row["late"], jx_row["pending"]) == (
-            2, 1, 0, 1, 0)
+            2,
+            1,
+            0,
+            1,
+            0,
+        )
         assert jx_row["on_time_rate"] == 0.0 and jx_row["accepted"] == 0
         for silent in ("scut-kx", "sz-kjj"):  # addressed once, never signed, owe the summary still
             assert (rows[silent]["notices"], rows[silent]["acknowledged"], rows[silent]["pending"]) == (1, 0, 1)
@@ -79,8 +111,15 @@ async def test_signing_and_answering_are_counted_per_unit_for_the_year(node):
 
         # Another year has none of them; the CSV says the same as the JSON, for Excel.
         assert (await ok(await issuer.get("/api/statistics", params={"year": 2021}))) == {
-            "unit_id": "gd-kx", "year": 2020 + 1, "notices": 0, "units": [],
-            "page": 1, "per_page": 50, "has_more": False, "total": 0}
+            "unit_id": "gd-kx",
+            "year": 2020 + 1,
+            "notices": 0,
+            "units": [],
+            "page": 1,
+            "per_page": 50,
+            "has_more": False,
+            "total": 0,
+        }
         r = await issuer.get("/api/statistics.csv", params={"year": 2020})
         assert r.status_code == 200 and r.content.startswith("\ufeff".encode())
         header, *table = list(csv.reader(io.StringIO(r.content.decode()[1:])))

@@ -75,8 +75,9 @@ async def test_id_and_indexed_equalities_use_their_index(db, ferretdb_only):
     await coll.create_index([("k", ASCENDING)], unique=True)
     await coll.create_index([("a", ASCENDING), ("b", DESCENDING)])
     await coll.create_index([("meta.kind", ASCENDING)])
-    await coll.insert_many([{"_id": f"d{i}", "k": f"k{i}", "a": i % 50, "b": i, "meta": {"kind": f"m{i % 7}"}}
-                            for i in range(3000)])
+    await coll.insert_many(
+        [{"_id": f"d{i}", "k": f"k{i}", "a": i % 50, "b": i, "meta": {"kind": f"m{i % 7}"}} for i in range(3000)]
+    )
     oid = ObjectId()
     await coll.insert_one({"_id": oid, "k": "oid"})
 
@@ -110,8 +111,16 @@ async def test_id_and_indexed_equalities_use_their_index(db, ferretdb_only):
 async def test_updates_and_deletes_by_id_leave_the_other_documents(db):
     coll = db["c"]
     oid = ObjectId()
-    docs = [{"_id": "x", "v": 1}, {"_id": oid, "v": 2}, {"_id": str(oid), "v": 3}, {"_id": 1, "v": 4},
-            {"_id": 1.5, "v": 5}, {"_id": True, "v": 6}, {"_id": {"a": 1}, "v": 7}, {"_id": Int64(2**60), "v": 8}]
+    docs = [
+        {"_id": "x", "v": 1},
+        {"_id": oid, "v": 2},
+        {"_id": str(oid), "v": 3},
+        {"_id": 1, "v": 4},
+        {"_id": 1.5, "v": 5},
+        {"_id": True, "v": 6},
+        {"_id": {"a": 1}, "v": 7},
+        {"_id": Int64(2**60), "v": 8},
+    ]
     await coll.insert_many(docs)
 
     # the number 1 and True, an ObjectId and its hex string are different _ids
@@ -137,9 +146,23 @@ async def test_equality_on_an_indexed_field_matches_like_mongodb(db):
     oid = ObjectId()
     when = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
     values = {
-        "int": 1, "long": Int64(1), "double": 1.0, "str1": "1", "true": True, "false": False, "zero": 0,
-        "null": None, "oid": oid, "oidhex": str(oid), "date": when, "ms": int(when.timestamp() * 1000),
-        "frac": 0.1, "big": Int64(2**60), "bigd": float(2**60), "doc": {"x": 1}, "str": "abc",
+        "int": 1,
+        "long": Int64(1),
+        "double": 1.0,
+        "str1": "1",
+        "true": True,
+        "false": False,
+        "zero": 0,
+        "null": None,
+        "oid": oid,
+        "oidhex": str(oid),
+        "date": when,
+        "ms": int(when.timestamp() * 1000),
+        "frac": 0.1,
+        "big": Int64(2**60),
+        "bigd": float(2**60),
+        "doc": {"x": 1},
+        "str": "abc",
     }
     await coll.insert_many([{"_id": name, "v": v} for name, v in values.items()] + [{"_id": "missing"}])
 
@@ -181,8 +204,7 @@ async def test_a_field_that_becomes_an_array_is_still_matched(db):
     await coll.update_one({"_id": 3}, {"$set": {"r": [{"unit": "u1"}]}})
 
     assert sorted(d["_id"] for d in await coll.find({"tags": "t1"}).to_list()) == [0, *range(1, 30, 3), 100]
-    assert sorted(d["_id"] for d in await coll.find({"tags": {"$in": ["t2"]}}).to_list()) == \
-        [0, *range(2, 30, 3), 100]
+    assert sorted(d["_id"] for d in await coll.find({"tags": {"$in": ["t2"]}}).to_list()) == [0, *range(2, 30, 3), 100]
     assert sorted(d["_id"] for d in await coll.find({"r.unit": "u1"}).to_list()) == sorted([*range(1, 30, 3), 3, 100])
     assert sorted(d["_id"] for d in await coll.find({"r.unit": "u9"}).to_list()) == [100]
     assert await coll.count_documents({"tags": "t1"}) == 12
@@ -193,12 +215,14 @@ async def test_a_field_that_becomes_an_array_is_still_matched(db):
 
 async def test_fields_not_indexed_and_paths_not_pushed_down_match_too(db):
     coll = db["c"]
-    await coll.insert_many([
-        {"_id": 1, "a": {"b": 1}, "arr": [5, 6]},
-        {"_id": 2, "a": [{"b": 1}, {"b": 2}], "arr": 5},
-        {"_id": 3, "a": {"b": "1"}, "arr": [7]},
-        {"_id": 4, "a": [7, 8]},
-    ])
+    await coll.insert_many(
+        [
+            {"_id": 1, "a": {"b": 1}, "arr": [5, 6]},
+            {"_id": 2, "a": [{"b": 1}, {"b": 2}], "arr": 5},
+            {"_id": 3, "a": {"b": "1"}, "arr": [7]},
+            {"_id": 4, "a": [7, 8]},
+        ]
+    )
     assert sorted(d["_id"] for d in await coll.find({"a.b": 1}).to_list()) == [1, 2]
     assert sorted(d["_id"] for d in await coll.find({"arr": 5}).to_list()) == [1, 2]
     assert sorted(d["_id"] for d in await coll.find({"a.0": 7}).to_list()) == [4]
@@ -214,8 +238,12 @@ async def test_sort_and_limit_read_the_index_in_order(db, ferretdb_only):
     await coll.create_index([("a", ASCENDING), ("at", DESCENDING)])
     await coll.create_index([("at", DESCENDING)])
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    await coll.insert_many([{"_id": f"d{i:05}", "a": f"u{i % 20}", "at": start + timedelta(minutes=(i * 7919) % 4000)}
-                            for i in range(4000)])
+    await coll.insert_many(
+        [
+            {"_id": f"d{i:05}", "a": f"u{i % 20}", "at": start + timedelta(minutes=(i * 7919) % 4000)}
+            for i in range(4000)
+        ]
+    )
 
     res = await explain(db, "c", {"a": "u3"}, sort={"at": -1}, limit=50)
     assert res["sortPushdown"] is True
@@ -242,8 +270,21 @@ async def test_sort_is_mongodb_order_across_types(db):
     await coll.create_index([("v", ASCENDING)])
     oid = ObjectId()
     when = datetime(2026, 5, 1, tzinfo=UTC)
-    values = [("null", None), ("n-2", -2), ("n1", 1), ("n1.5", 1.5), ("n10", Int64(10)), ("s-", "-"), ("sB", "B"),
-              ("sa", "a"), ("s中", "中"), ("oid", oid), ("false", False), ("true", True), ("date", when)]
+    values = [
+        ("null", None),
+        ("n-2", -2),
+        ("n1", 1),
+        ("n1.5", 1.5),
+        ("n10", Int64(10)),
+        ("s-", "-"),
+        ("sB", "B"),
+        ("sa", "a"),
+        ("s中", "中"),
+        ("oid", oid),
+        ("false", False),
+        ("true", True),
+        ("date", when),
+    ]
     await coll.insert_many([{"_id": name, "v": v} for name, v in values] + [{"_id": "missing"}])
     order = ["missing", "null", "n-2", "n1", "n1.5", "n10", "s-", "sB", "sa", "s中", "oid", "false", "true", "date"]
 
@@ -259,10 +300,15 @@ async def test_a_sort_the_index_cannot_order_is_still_right(db):
     coll = db["c"]
     await coll.create_index([("v", ASCENDING)])
     # embedded documents compare field by field in MongoDB, not as JSON text
-    await coll.insert_many([
-        {"_id": 1, "v": {"b": 1}}, {"_id": 2, "v": {"a": 2}}, {"_id": 3, "v": {"a": 10}}, {"_id": 4, "v": "s"},
-        {"_id": 5, "v": {"a": 2, "b": 0}},
-    ])
+    await coll.insert_many(
+        [
+            {"_id": 1, "v": {"b": 1}},
+            {"_id": 2, "v": {"a": 2}},
+            {"_id": 3, "v": {"a": 10}},
+            {"_id": 4, "v": "s"},
+            {"_id": 5, "v": {"a": 2, "b": 0}},
+        ]
+    )
     docs = await coll.find().sort("v", ASCENDING).limit(5).to_list()
     assert [d["_id"] for d in docs] == [4, 2, 5, 3, 1]
     docs = await coll.find().sort("v", DESCENDING).limit(2).to_list()
@@ -306,8 +352,9 @@ async def test_concurrent_upserts_of_one_new_id_make_one_document_with_every_inc
 async def test_concurrent_find_one_and_update_hand_out_each_value_once(db):
     coll = db["c"]
     await coll.insert_one({"_id": "seq", "n": 0})
-    got = await asyncio.gather(*(coll.find_one_and_update({"_id": "seq"}, {"$inc": {"n": 1}}, return_document=True)
-                                 for _ in range(25)))
+    got = await asyncio.gather(
+        *(coll.find_one_and_update({"_id": "seq"}, {"$inc": {"n": 1}}, return_document=True) for _ in range(25))
+    )
     assert sorted(d["n"] for d in got) == list(range(1, 26))
 
 
@@ -321,8 +368,7 @@ async def test_concurrent_delete_one_deletes_different_documents(db):
 
 async def test_concurrent_updates_in_many_collections_of_one_database_all_succeed(db):
     await asyncio.gather(*(db[f"c{i}"].create_index([("k", ASCENDING)]) for i in range(4)))
-    await asyncio.gather(*(db[f"c{i}"].insert_many([{"_id": j, "k": j, "n": 0} for j in range(50)])
-                           for i in range(4)))
+    await asyncio.gather(*(db[f"c{i}"].insert_many([{"_id": j, "k": j, "n": 0} for j in range(50)]) for i in range(4)))
 
     async def worker(i, w):
         for j in range(25):
@@ -394,18 +440,25 @@ def unpatched_data_dir(path, docs: list[dict]) -> None:
     path.mkdir(parents=True)
     con = sqlite3.connect(path / "old.sqlite")
     con.execute("PRAGMA journal_mode=wal")
-    con.execute("CREATE TABLE \"_ferretdb_collections\" (name TEXT NOT NULL UNIQUE CHECK(name != ''), "
-                "table_name TEXT NOT NULL UNIQUE CHECK(table_name != ''), "
-                "settings TEXT NOT NULL CHECK(settings != '')) STRICT")
+    con.execute(
+        "CREATE TABLE \"_ferretdb_collections\" (name TEXT NOT NULL UNIQUE CHECK(name != ''), "
+        "table_name TEXT NOT NULL UNIQUE CHECK(table_name != ''), "
+        "settings TEXT NOT NULL CHECK(settings != '')) STRICT"
+    )
     con.execute("CREATE TABLE \"c_e60c2c52\" (_ferretdb_sjson TEXT NOT NULL CHECK(_ferretdb_sjson != '')) STRICT")
-    con.execute("CREATE UNIQUE INDEX \"c_e60c2c52__id_\" ON \"c_e60c2c52\" (_ferretdb_sjson->\"_id\")")
-    con.execute("CREATE UNIQUE INDEX \"c_e60c2c52_k_1\" ON \"c_e60c2c52\" (_ferretdb_sjson->\"k\")")
-    settings = {"uuid": str(uuid.uuid4()), "indexes": [
-        {"name": "_id_", "key": [{"field": "_id", "descending": False}], "unique": True},
-        {"name": "k_1", "key": [{"field": "k", "descending": False}], "unique": True},
-    ], "cappedSize": 0, "cappedDocuments": 0}
+    con.execute('CREATE UNIQUE INDEX "c_e60c2c52__id_" ON "c_e60c2c52" (_ferretdb_sjson->"_id")')
+    con.execute('CREATE UNIQUE INDEX "c_e60c2c52_k_1" ON "c_e60c2c52" (_ferretdb_sjson->"k")')
+    settings = {
+        "uuid": str(uuid.uuid4()),
+        "indexes": [
+            {"name": "_id_", "key": [{"field": "_id", "descending": False}], "unique": True},
+            {"name": "k_1", "key": [{"field": "k", "descending": False}], "unique": True},
+        ],
+        "cappedSize": 0,
+        "cappedDocuments": 0,
+    }
     con.execute("INSERT INTO \"_ferretdb_collections\" VALUES ('c', 'c_e60c2c52', ?)", (json.dumps(settings),))
-    con.executemany("INSERT INTO \"c_e60c2c52\" VALUES (?)", [(sjson(d),) for d in docs])
+    con.executemany('INSERT INTO "c_e60c2c52" VALUES (?)', [(sjson(d),) for d in docs])
     con.commit()
     con.close()
 

@@ -65,13 +65,20 @@ async def test_submit_return_resubmit_accept_compile_and_chase(node):
         assert entry["deadline"].startswith("2020-06-10T15:59:59")  # end of 6月10日 in Asia/Shanghai
 
         clock.advance(timedelta(days=5))
-        first = await ok(await sz.post(f"/api/notices/{forwarded}/asks/summary/submission",
-                                       json={"items": [{"summary": "初稿"}]}), 201)
+        first = await ok(
+            await sz.post(f"/api/notices/{forwarded}/asks/summary/submission", json={"items": [{"summary": "初稿"}]}),
+            201,
+        )
         sid = first["id"]
         assert (first["status"], first["revision"], first["late"]) == ("submitted", 1, False)
         assert first["revisions"][0]["items"] == [{"summary": "初稿"}]
-        await ok(await sz_kjj.post(f"/api/notices/{forwarded}/asks/summary/submission",
-                                   json={"items": [{"summary": "深圳市科技创新局活动总结"}]}), 201)
+        await ok(
+            await sz_kjj.post(
+                f"/api/notices/{forwarded}/asks/summary/submission",
+                json={"items": [{"summary": "深圳市科技创新局活动总结"}]},
+            ),
+            201,
+        )
 
         # Each reviewer sees only what is routed to its unit (seed 000: 科技局 → 科技厅).
         queue = (await ok(await gd_review.get("/api/review", params={"notice_id": forwarded})))["items"]
@@ -79,13 +86,18 @@ async def test_submit_return_resubmit_accept_compile_and_chase(node):
         assert [r["unit_id"] for r in (await ok(await kjt_review.get("/api/review")))["items"]] == ["sz-kjj"]
 
         # 退回 with a reason; the unit sees it and submits a second revision.
-        returned = await ok(await gd_review.post(f"/api/submissions/{sid}/return",
-                                                 json={"revision": 1, "reason": "请补充活动规模和成效"}))
+        returned = await ok(
+            await gd_review.post(
+                f"/api/submissions/{sid}/return", json={"revision": 1, "reason": "请补充活动规模和成效"}
+            )
+        )
         assert returned["status"] == "returned"
         mine = await ok(await sz.get(f"/api/submissions/{sid}"))
         assert (mine["status"], mine["return_reason"]) == ("returned", "请补充活动规模和成效")
-        second = await ok(await sz.post(f"/api/notices/{forwarded}/asks/summary/submission",
-                                        json={"items": [{"summary": SUMMARY}]}), 201)
+        second = await ok(
+            await sz.post(f"/api/notices/{forwarded}/asks/summary/submission", json={"items": [{"summary": SUMMARY}]}),
+            201,
+        )
         assert second["revision"] == 2
 
         # A decision on the old revision is a conflict; on the new one it is taken.
@@ -112,11 +124,17 @@ async def test_submit_return_resubmit_accept_compile_and_chase(node):
         silent = FORWARDED_TO - {"sz-kx", "sz-kjj"}
         assert (ask["owed"], ask["pending"]) == (len(FORWARDED_TO), len(silent))
         assert {u["unit_id"]: u["status"] for u in ask["units"]} == {
-            "sz-kx": "accepted", "sz-kjj": "submitted", **{u: "pending" for u in silent}}
+            "sz-kx": "accepted",
+            "sz-kjj": "submitted",
+            **{u: "pending" for u in silent},
+        }
 
         # 催办 of this ask reaches those that have not submitted it; they see it on their entry.
-        chased = await ok(await gd_issuer.post(f"/api/notices/{forwarded}/chase",
-                                               json={"ask_id": "summary", "note": "请于6月10日前报送"}))
+        chased = await ok(
+            await gd_issuer.post(
+                f"/api/notices/{forwarded}/chase", json={"ask_id": "summary", "note": "请于6月10日前报送"}
+            )
+        )
         assert (chased["units"], chased["asks"]) == (len(silent), {"summary": len(silent)})
         jxxh = await as_role(http, "gd-jxxh", "submitter")
 
@@ -130,20 +148,31 @@ async def test_submit_return_resubmit_accept_compile_and_chase(node):
         # 汇总 is a reviewer's job at the unit the submissions were routed to; nobody else compiles them.
         body = {"submission_ids": [sid]}
         compile_url = f"/api/notices/{forwarded}/asks/summary/compile"
-        assert (await (await as_role(http, "gd-kx", "submitter", "issuer")).post(compile_url, json=body)).status_code == 403
+        assert (
+            await (await as_role(http, "gd-kx", "submitter", "issuer")).post(compile_url, json=body)
+        ).status_code == 403
         assert (await (await as_role(http, "sz-kx", "reviewer")).post(compile_url, json=body)).status_code == 404
         wrong_route = await kjt_review.post(compile_url, json=body)  # a co-issuer, but sz-kx reports to gd-kx
         assert wrong_route.status_code == 422 and wrong_route.json()["detail"][0]["loc"] == [
-            "body", "submission_ids", "0"]
-        not_accepted = await kjt_review.post(compile_url, json={"submission_ids": [
-            f"{forwarded}:summary:sz-kjj"]})
+            "body",
+            "submission_ids",
+            "0",
+        ]
+        not_accepted = await kjt_review.post(compile_url, json={"submission_ids": [f"{forwarded}:summary:sz-kjj"]})
         assert not_accepted.json()["detail"][0]["type"] == "not_accepted"
 
         # 汇总: the province's own summary plus the accepted city one, as its answer to the national notice.
-        compiled = await ok(await gd_review.post(
-            f"/api/notices/{forwarded}/asks/summary/compile",
-            json={"submission_ids": [sid], "items": [{"summary": "广东省活动总结：全省共开展活动36场。"}],
-                  "note": "广东省科协汇总"}), 201)
+        compiled = await ok(
+            await gd_review.post(
+                f"/api/notices/{forwarded}/asks/summary/compile",
+                json={
+                    "submission_ids": [sid],
+                    "items": [{"summary": "广东省活动总结：全省共开展活动36场。"}],
+                    "note": "广东省科协汇总",
+                },
+            ),
+            201,
+        )
         assert compiled["notice_id"] == national and compiled["compiled"] is True
         cast_review = await as_role(http, "cast", "reviewer")
 
@@ -163,8 +192,13 @@ async def test_submit_return_resubmit_accept_compile_and_chase(node):
 
         # Every step is in the audit log.
         actions = {e["action"] for e in await http.app.state.audit.query(limit=500)}
-        assert {"submissions.submit", "submissions.return_", "submissions.accept", "submissions.compile_report",
-                "submissions.chase"} <= actions
+        assert {
+            "submissions.submit",
+            "submissions.return_",
+            "submissions.accept",
+            "submissions.compile_report",
+            "submissions.chase",
+        } <= actions
 
 
 async def events_of(node, event_type: str) -> list[dict]:
@@ -199,8 +233,10 @@ async def test_reminders_before_the_deadline_and_when_it_passed_go_out_once(node
         national, forwarded = await issue_and_forward(http)
         sz = await as_role(http, "sz-kx", "submitter")
         await eventually(lambda: owed(sz, forwarded))
-        await ok(await sz.post(f"/api/notices/{forwarded}/asks/summary/submission",
-                               json={"items": [{"summary": SUMMARY}]}), 201)
+        await ok(
+            await sz.post(f"/api/notices/{forwarded}/asks/summary/submission", json={"items": [{"summary": SUMMARY}]}),
+            201,
+        )
         due = datetime.fromisoformat((await owed(sz, forwarded))["deadline"])
 
         async def reminders(kind):
@@ -208,6 +244,7 @@ async def test_reminders_before_the_deadline_and_when_it_passed_go_out_once(node
             return found or None
 
         clock.set(due - timedelta(days=2))  # inside the 3-day window
+
         def summary(events):
             found = [e for e in events or [] if e["ask_id"] == "summary"]
             return found or None

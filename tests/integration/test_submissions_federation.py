@@ -15,8 +15,13 @@ from ..harness import as_role, eventually
 from .test_federation import has, services
 
 SHAPE = {"nat": None, "prov": "nat", "city": "prov", "city2": "prov"}
-ASK = {"ask_id": "summary", "kind": "summary_report", "title": "活动总结", "deadline": future(30),
-       "fields": [{"key": "summary", "label": "总结报告", "type": "text", "max_chars": 3000}]}
+ASK = {
+    "ask_id": "summary",
+    "kind": "summary_report",
+    "title": "活动总结",
+    "deadline": future(30),
+    "fields": [{"key": "summary", "label": "总结报告", "type": "text", "max_chars": 3000}],
+}
 
 
 @pytest.fixture
@@ -33,12 +38,14 @@ async def ok(response, status: int = 200):
 
 def state_of(client, sid: str, status: str, revision: int | None = None):
     """Until the submission, as ``client`` sees it, is in ``status`` (at ``revision``)."""
+
     async def check():
         r = await client.get(f"/api/submissions/{sid}")
         if r.status_code != 200:
             return None
         s = r.json()
         return s if s["status"] == status and (revision is None or s["revision"] == revision) else None
+
     return check
 
 
@@ -50,18 +57,47 @@ async def test_submissions_go_up_decisions_come_down_and_the_compiled_report_rea
         nat, prov, city, city2 = (roles[k] for k in ("nat", "prov", "city", "city2"))
         # The province knows a contact at 广州市科协, so a 催办 can reach a person there.
         admin = await as_role(lv["prov"].http, "gd-kx", "admin")
-        r = await admin.put("/api/units/gz-kx", json={
-            "unit_id": "gz-kx", "name": "广州市科学技术协会", "kind": "科协", "node_id": fed["city2"].id,
-            "runs_own_node": True, "contacts": [{"name": "陈芳", "mobile": "13900000002"}]})
+        r = await admin.put(
+            "/api/units/gz-kx",
+            json={
+                "unit_id": "gz-kx",
+                "name": "广州市科学技术协会",
+                "kind": "科协",
+                "node_id": fed["city2"].id,
+                "runs_own_node": True,
+                "contacts": [{"name": "陈芳", "mobile": "13900000002"}],
+            },
+        )
         assert r.status_code == 200, r.text
 
-        top = (await ok(await nat.post("/api/notices", json={
-            "title": "关于开展2021年“全国科技工作者日”活动的通知", "issuer_unit_ids": ["cast"],
-            "recipient_unit_ids": ["gd-kx"], "asks": [ASK]}), 201))["notice_id"]
+        top = (
+            await ok(
+                await nat.post(
+                    "/api/notices",
+                    json={
+                        "title": "关于开展2021年“全国科技工作者日”活动的通知",
+                        "issuer_unit_ids": ["cast"],
+                        "recipient_unit_ids": ["gd-kx"],
+                        "asks": [ASK],
+                    },
+                ),
+                201,
+            )
+        )["notice_id"]
         await eventually(has(prov, "gd-kx", top))
-        mid = (await ok(await prov.post(f"/api/notices/{top}/forward", json={
-            "unit_id": "gd-kx", "recipient_unit_ids": ["sz-kx", "gz-kx"], "deadlines": {"summary": future(20)}}),
-            201))["notice_id"]
+        mid = (
+            await ok(
+                await prov.post(
+                    f"/api/notices/{top}/forward",
+                    json={
+                        "unit_id": "gd-kx",
+                        "recipient_unit_ids": ["sz-kx", "gz-kx"],
+                        "deadlines": {"summary": future(20)},
+                    },
+                ),
+                201,
+            )
+        )["notice_id"]
         await eventually(has(city, "sz-kx", mid))
 
         # 报送 at the city; the province reviews the copy and returns it; the city sees why.
@@ -71,16 +107,27 @@ async def test_submissions_go_up_decisions_come_down_and_the_compiled_report_rea
 
         entry = await eventually(owed)
         assert entry["to_unit_id"] == "gd-kx" and entry["issuer_node"] == fed["prov"].id
-        sid = (await ok(await city.post(f"/api/notices/{mid}/asks/summary/submission",
-                                        json={"items": [{"summary": "深圳初稿"}]}), 201))["id"]
+        sid = (
+            await ok(
+                await city.post(
+                    f"/api/notices/{mid}/asks/summary/submission", json={"items": [{"summary": "深圳初稿"}]}
+                ),
+                201,
+            )
+        )["id"]
         copy = await eventually(state_of(prov, sid, "submitted", 1))
         assert copy["revisions"][0]["items"] == [{"summary": "深圳初稿"}] and copy["unit_node"] == fed["city"].id
         await ok(await prov.post(f"/api/submissions/{sid}/return", json={"revision": 1, "reason": "请补充数据"}))
         assert (await eventually(state_of(city, sid, "returned")))["return_reason"] == "请补充数据"
 
         # Resubmitted, accepted upstairs, seen accepted downstairs.
-        await ok(await city.post(f"/api/notices/{mid}/asks/summary/submission",
-                                 json={"items": [{"summary": "深圳市活动总结：120人参加。"}]}), 201)
+        await ok(
+            await city.post(
+                f"/api/notices/{mid}/asks/summary/submission",
+                json={"items": [{"summary": "深圳市活动总结：120人参加。"}]},
+            ),
+            201,
+        )
         await eventually(state_of(prov, sid, "submitted", 2))
         await ok(await prov.post(f"/api/submissions/{sid}/accept", json={"revision": 2}))
         await eventually(state_of(city, sid, "accepted", 2))
@@ -100,11 +147,19 @@ async def test_submissions_go_up_decisions_come_down_and_the_compiled_report_rea
         assert {d["unit_id"] for d in contacts} == {"gz-kx"}
 
         # 汇总 at the province: it reaches national as gd-kx's submission on the original notice.
-        report = await ok(await prov.post(f"/api/notices/{mid}/asks/summary/compile", json={
-            "submission_ids": [sid], "items": [{"summary": "广东省汇总"}]}), 201)
+        report = await ok(
+            await prov.post(
+                f"/api/notices/{mid}/asks/summary/compile",
+                json={"submission_ids": [sid], "items": [{"summary": "广东省汇总"}]},
+            ),
+            201,
+        )
         upstream = await eventually(state_of(nat, report["id"], "submitted", 1))
         assert upstream["compiled"] and upstream["notice_id"] == top and upstream["unit_id"] == "gd-kx"
-        assert [i["summary"] for i in upstream["revisions"][0]["items"]] == ["广东省汇总", "深圳市活动总结：120人参加。"]
+        assert [i["summary"] for i in upstream["revisions"][0]["items"]] == [
+            "广东省汇总",
+            "深圳市活动总结：120人参加。",
+        ]
         assert upstream["revisions"][0]["contributions"][0]["unit_id"] == "sz-kx"
         await ok(await nat.post(f"/api/submissions/{report['id']}/accept", json={"revision": 1}))
         await eventually(state_of(prov, report["id"], "accepted", 1))
@@ -126,9 +181,20 @@ async def test_a_submission_made_while_the_link_is_cut_arrives_once_when_it_is_b
     async with services(fed, ["prov", "city"]) as lv:
         prov = await as_role(lv["prov"].http, "gd-kx", "issuer", "reviewer")
         city = await as_role(lv["city"].http, "sz-kx", "submitter")
-        mid = (await ok(await prov.post("/api/notices", json={
-            "title": "关于报送活动总结的通知", "issuer_unit_ids": ["gd-kx"], "recipient_unit_ids": ["sz-kx"],
-            "asks": [ASK]}), 201))["notice_id"]
+        mid = (
+            await ok(
+                await prov.post(
+                    "/api/notices",
+                    json={
+                        "title": "关于报送活动总结的通知",
+                        "issuer_unit_ids": ["gd-kx"],
+                        "recipient_unit_ids": ["sz-kx"],
+                        "asks": [ASK],
+                    },
+                ),
+                201,
+            )
+        )["notice_id"]
         await eventually(has(city, "sz-kx", mid))
 
         async def owed():
@@ -136,8 +202,14 @@ async def test_a_submission_made_while_the_link_is_cut_arrives_once_when_it_is_b
 
         await eventually(owed)
         await fed["city"].proxy.cut()
-        sid = (await ok(await city.post(f"/api/notices/{mid}/asks/summary/submission",
-                                        json={"items": [{"summary": "断网期间报送"}]}), 201))["id"]
+        sid = (
+            await ok(
+                await city.post(
+                    f"/api/notices/{mid}/asks/summary/submission", json={"items": [{"summary": "断网期间报送"}]}
+                ),
+                201,
+            )
+        )["id"]
         waiting = link_consumer_waiting(fed["city"], fed["prov"])
         assert await eventually(waiting) == 1  # held in the city's OUTBOX
         assert (await prov.get(f"/api/submissions/{sid}")).json()["status"] == "pending"

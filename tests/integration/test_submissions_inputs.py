@@ -20,7 +20,11 @@ from .test_slice import db, stream_count
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 PLAN_ASK = {
-    "ask_id": "plan", "kind": "plan", "title": "特色亮点活动筹备方案", "min_items": 1, "max_items": 2,
+    "ask_id": "plan",
+    "kind": "plan",
+    "title": "特色亮点活动筹备方案",
+    "min_items": 1,
+    "max_items": 2,
     "note": "择优精选1-2项，盖章PDF版和word版；原则上每项活动500字以内，一项一表",
     "deadline": deadline(2020, 4, 22),
     "fields": [
@@ -34,15 +38,23 @@ PLAN_ASK = {
 
 
 def notice() -> dict:
-    return {"title": "中国科协办公厅关于印发《2020年“全国科技工作者日”活动实施方案》的通知",
-            "issuer_unit_ids": ["cast-bgt"], "recipient_unit_ids": ["gd-kx", "cmes", "thu-kx"],
-            "asks": [PLAN_ASK]}
+    return {
+        "title": "中国科协办公厅关于印发《2020年“全国科技工作者日”活动实施方案》的通知",
+        "issuer_unit_ids": ["cast-bgt"],
+        "recipient_unit_ids": ["gd-kx", "cmes", "thu-kx"],
+        "asks": [PLAN_ASK],
+    }
 
 
 def plan_item(stamped: list[dict], **over) -> dict:
-    return {"activity": "科技工作者之家开放日", "modules": ["建家办事"],
-            "contact": {"name": "雷晶", "office_phone": "020-83551764"},
-            "plan": "5月30日在省科技工作者之家举办开放日活动。", "stamped": stamped, **over}
+    return {
+        "activity": "科技工作者之家开放日",
+        "modules": ["建家办事"],
+        "contact": {"name": "雷晶", "office_phone": "020-83551764"},
+        "plan": "5月30日在省科技工作者之家举办开放日活动。",
+        "stamped": stamped,
+        **over,
+    }
 
 
 class Stored:
@@ -55,8 +67,11 @@ class Stored:
         client, d = await db(self.node, "submissions")
         try:
             doc = await d["expected"].find_one({"_id": self.sid}, {"_outbox": 0})
-            return {"doc": doc, "revisions": await d["revisions"].count_documents({}),
-                    "events": await stream_count(self.node, subjects.events_stream(self.node.node_id))}
+            return {
+                "doc": doc,
+                "revisions": await d["revisions"].count_documents({}),
+                "events": await stream_count(self.node, subjects.events_stream(self.node.node_id)),
+            }
         finally:
             await client.close()
 
@@ -92,8 +107,7 @@ BAD_ITEMS = [
     (lambda f: [plan_item(f, budget=1000)], ["body", "items", "0", "budget"], "unknown_field"),
     (lambda f: [plan_item(f, contact={"name": "雷晶"})], ["body", "items", "0", "contact"], "bad_contact"),
     (lambda f: [plan_item([{**f, "filename": "方案.exe"}])], ["body", "items", "0", "stamped", "0"], "file_type"),
-    (lambda f: [plan_item([{**f, "sha256": "1" * 64}])], ["body", "items", "0", "stamped", "0"],
-     "unknown_attachment"),
+    (lambda f: [plan_item([{**f, "sha256": "1" * 64}])], ["body", "items", "0", "stamped", "0"], "unknown_attachment"),
 ]
 
 
@@ -113,7 +127,9 @@ async def test_bad_items_are_refused_naming_the_field_and_nothing_is_stored(node
         outsider = await as_role(http, "sz-kx", "submitter")  # not a recipient
         assert loc(await outsider.post(url, json={"items": [plan_item([pdf])]})) == (["body", "ask_id"], "not_owed")
         assert loc(await gd.post(f"/api/notices/{nid}/asks/ghost/submission", json={"items": [{}]})) == (
-            ["body", "ask_id"], "unknown_ask")
+            ["body", "ask_id"],
+            "unknown_ask",
+        )
         assert (await gd.post("/api/notices/nope/asks/plan/submission", json={"items": [{}]})).status_code == 404
         assert (await gd.post(url, json={"items": "x"})).status_code == 422
         assert await store.snapshot() == before
@@ -143,20 +159,32 @@ async def test_bad_reviews_compiles_and_chases_are_refused_and_change_nothing(no
 
         refused = [
             (reviewer.post(f"/api/submissions/{sid}/return", json={"revision": 1}), 422, ["body", "reason"]),
-            (reviewer.post(f"/api/submissions/{sid}/return", json={"revision": 1, "reason": ""}), 422,
-             ["body", "reason"]),
+            (
+                reviewer.post(f"/api/submissions/{sid}/return", json={"revision": 1, "reason": ""}),
+                422,
+                ["body", "reason"],
+            ),
             (reviewer.post(f"/api/submissions/{sid}/accept", json={"revision": 2}), 409, ["body", "revision"]),
             (reviewer.post(f"/api/submissions/{sid}/accept", json={"revision": 0}), 422, ["body", "revision"]),
             # Not routed to them: the submitting unit itself, another reviewer, a submitter.
-            ((await as_role(http, "gd-kx", "reviewer")).post(f"/api/submissions/{sid}/accept",
-                                                            json={"revision": 1}), 404, ["body", "submission_id"]),
+            (
+                (await as_role(http, "gd-kx", "reviewer")).post(f"/api/submissions/{sid}/accept", json={"revision": 1}),
+                404,
+                ["body", "submission_id"],
+            ),
             (gd.post(f"/api/submissions/{sid}/accept", json={"revision": 1}), 403, None),
             # 汇总 of a notice that was not forwarded from another; 催办 by a unit that did not issue it.
-            (reviewer.post(f"/api/notices/{nid}/asks/plan/compile", json={"submission_ids": [sid]}), 422,
-             ["body", "notice_id"]),
+            (
+                reviewer.post(f"/api/notices/{nid}/asks/plan/compile", json={"submission_ids": [sid]}),
+                422,
+                ["body", "notice_id"],
+            ),
             ((await as_role(http, "gd-kx", "issuer")).post(f"/api/notices/{nid}/chase", json={}), 403, None),
-            ((await as_unit(http, "cast-bgt")).post(f"/api/notices/{nid}/chase", json={"ask_id": "ghost"}), 422,
-             ["body", "ask_id"]),
+            (
+                (await as_unit(http, "cast-bgt")).post(f"/api/notices/{nid}/chase", json={"ask_id": "ghost"}),
+                422,
+                ["body", "ask_id"],
+            ),
         ]
         for call, status, where in refused:
             r = await call
@@ -167,8 +195,9 @@ async def test_bad_reviews_compiles_and_chases_are_refused_and_change_nothing(no
 
         # Accepted once; a second decision is a conflict, and so is a new submission.
         assert (await reviewer.post(f"/api/submissions/{sid}/accept", json={"revision": 1})).status_code == 200
-        assert (await reviewer.post(f"/api/submissions/{sid}/return",
-                                    json={"revision": 1, "reason": "x"})).status_code == 409
+        assert (
+            await reviewer.post(f"/api/submissions/{sid}/return", json={"revision": 1, "reason": "x"})
+        ).status_code == 409
         again = await gd.post(f"/api/notices/{nid}/asks/plan/submission", json={"items": [plan_item([pdf])]})
         assert loc(again) == (["body", "ask_id"], "already_accepted")
 
@@ -262,21 +291,40 @@ async def test_a_submission_interrupted_after_its_revision_was_written_completes
     clock = FixedClock(SEED002_NOW)
     async with running(node, clock=clock), gateway(node) as http:
         nid, gd, pdf = await setup(http)
-        first = (await gd.post(f"/api/notices/{nid}/asks/plan/submission",
-                               json={"items": [plan_item([pdf])]})).json()
+        first = (await gd.post(f"/api/notices/{nid}/asks/plan/submission", json={"items": [plan_item([pdf])]})).json()
     sid = first["id"]
     client, d = await db(node, "submissions")
     try:
         doc = await d["expected"].find_one({"_id": sid})
         at = SEED002_NOW + timedelta(hours=1)
         fact = PlanSubmitted(
-            occurred_at=at, origin_node=node.node_id, submission_id=sid, notice_id=nid, ask_id="plan",
-            kind=AskKind.plan, unit_id="gd-kx", unit_name=doc["unit_name"], unit_node=node.node_id,
-            issuer_node=node.node_id, to_unit_id=doc["to_unit_id"], revision=2,
-            items=[plan_item([pdf], activity="第二版")], submitted_by="雷晶", submitted_at=at)
-        await d["revisions"].insert_one({"_id": f"{sid}:2", "submission_id": sid, "revision": 2,
-                                         "items": fact.items, "submitted_at": at, "submitted_by": "雷晶",
-                                         outbox.FIELD: outbox.entries((fact, None))})
+            occurred_at=at,
+            origin_node=node.node_id,
+            submission_id=sid,
+            notice_id=nid,
+            ask_id="plan",
+            kind=AskKind.plan,
+            unit_id="gd-kx",
+            unit_name=doc["unit_name"],
+            unit_node=node.node_id,
+            issuer_node=node.node_id,
+            to_unit_id=doc["to_unit_id"],
+            revision=2,
+            items=[plan_item([pdf], activity="第二版")],
+            submitted_by="雷晶",
+            submitted_at=at,
+        )
+        await d["revisions"].insert_one(
+            {
+                "_id": f"{sid}:2",
+                "submission_id": sid,
+                "revision": 2,
+                "items": fact.items,
+                "submitted_at": at,
+                "submitted_by": "雷晶",
+                outbox.FIELD: outbox.entries((fact, None)),
+            }
+        )
     finally:
         await client.close()
 

@@ -49,8 +49,10 @@ async def test_submit_review_compile_and_chase_on_the_pages(node):
         # The province reviews: its queue, then 退回 with a reason the city sees.
         queue = await province.get("/review")
         assert queue.status_code == 200 and "深圳市科学技术协会" in queue.text
-        r = await province.post(f"/submissions/{sid}/return",
-                                data={"csrf_token": province.csrf, "revision": "1", "reason": "请补充成效" + XSS})
+        r = await province.post(
+            f"/submissions/{sid}/return",
+            data={"csrf_token": province.csrf, "revision": "1", "reason": "请补充成效" + XSS},
+        )
         assert r.status_code == 303
         detail = await city.get(f"/submissions/{sid}")
         assert "已退回" in detail.text and "请补充成效" in detail.text and XSS not in detail.text
@@ -76,17 +78,24 @@ async def test_submit_review_compile_and_chase_on_the_pages(node):
         assert f'href="{link}"' in notice.text
         table = await province.get(link)
         assert table.status_code == 200 and "深圳市科学技术协会" in table.text and "深圳市科协活动总结" in table.text
-        r = await province.post(f"/notices/{forwarded}/chase",
-                                data={"csrf_token": province.csrf, "ask_id": "summary", "note": "请抓紧报送"})
+        r = await province.post(
+            f"/notices/{forwarded}/chase", data={"csrf_token": province.csrf, "ask_id": "summary", "note": "请抓紧报送"}
+        )
         assert r.status_code == 303 and f"chased={silent}" in r.headers["location"]
         assert f"已向 {silent} 个未报单位发出催办" in (await province.get(r.headers["location"])).text
 
         # 汇总: the accepted city submission is offered, selected, and goes up as the province's answer.
         page = await province.get(f"/notices/{forwarded}/asks/summary/compile")
         assert page.status_code == 200 and sid in page.text
-        r = await province.post(f"/notices/{forwarded}/asks/summary/compile", data={
-            "csrf_token": province.csrf, "submission_ids": sid, "item-0-summary": "广东省汇总：全省活动36场。",
-            "note": "请审阅"})
+        r = await province.post(
+            f"/notices/{forwarded}/asks/summary/compile",
+            data={
+                "csrf_token": province.csrf,
+                "submission_ids": sid,
+                "item-0-summary": "广东省汇总：全省活动36场。",
+                "note": "请审阅",
+            },
+        )
         assert r.status_code == 303, r.text
         report = await province.get(r.headers["location"])
         assert "汇总报告" in report.text and "汇总自：深圳市科学技术协会（第2版，1项）" in report.text

@@ -8,8 +8,13 @@ from cascade.processes import REPO_ROOT
 
 
 def test_the_asyncapi_documents_match_the_code():
-    proc = subprocess.run([sys.executable, "-m", "cascade.asyncapi", "--check"], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cascade.asyncapi", "--check"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
 
 

@@ -8,7 +8,7 @@ from shared.blobs import BlobStore
 
 
 def pieces(data: bytes, size: int) -> list[tuple[int, bytes]]:
-    return [(o, data[o:o + size]) for o in range(0, len(data), size)]
+    return [(o, data[o : o + size]) for o in range(0, len(data), size)]
 
 
 def test_pieces_in_any_order_and_twice_make_the_file_once_its_checksum_is_right(tmp_path):

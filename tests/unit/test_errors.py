@@ -16,9 +16,17 @@ from shared.errors import (
 )
 
 
-@pytest.mark.parametrize("cls, status", [
-    (Invalid, 422), (NotFound, 404), (Conflict, 409), (Forbidden, 403), (TooLarge, 413), (Unavailable, 503),
-])
+@pytest.mark.parametrize(
+    "cls, status",
+    [
+        (Invalid, 422),
+        (NotFound, 404),
+        (Conflict, 409),
+        (Forbidden, 403),
+        (TooLarge, 413),
+        (Unavailable, 503),
+    ],
+)
 def test_each_error_round_trips_through_a_reply(cls, status):
     err = cls("文号已被使用", field="doc_number")
     wire = Reply(ok=False, error=err.problem()).model_dump_json()

@@ -26,17 +26,30 @@ def unit(uid: str, node: str = "gd") -> UnitRef:
 
 def issued() -> NoticeIssued:
     notice = NoticeSnapshot(
-        notice_id="n1", doc_number="粤科协联〔2020〕9号", title="关于开展活动的通知",
-        issuers=[unit("gd-kx")], recipients=[unit("sz-kx", "sz")], root_notice_id="n1", issued_at=NOW,
+        notice_id="n1",
+        doc_number="粤科协联〔2020〕9号",
+        title="关于开展活动的通知",
+        issuers=[unit("gd-kx")],
+        recipients=[unit("sz-kx", "sz")],
+        root_notice_id="n1",
+        issued_at=NOW,
     )
     return NoticeIssued(occurred_at=NOW, origin_node="gd", root_notice_id="n1", notice=notice)
 
 
 def ack(**extra) -> dict:
     return {
-        "type": "notice.acknowledged", "version": 1, "occurred_at": NOW.isoformat(), "origin_node": "sz",
-        "notice_id": "n1", "issuer_node": "gd", "unit_id": "sz-kx", "unit_name": "深圳市科协",
-        "acknowledged_by": "王敏", "acknowledged_at": NOW.isoformat(), **extra,
+        "type": "notice.acknowledged",
+        "version": 1,
+        "occurred_at": NOW.isoformat(),
+        "origin_node": "sz",
+        "notice_id": "n1",
+        "issuer_node": "gd",
+        "unit_id": "sz-kx",
+        "unit_name": "深圳市科协",
+        "acknowledged_by": "王敏",
+        "acknowledged_at": NOW.isoformat(),
+        **extra,
     }
 
 
@@ -102,10 +115,21 @@ def test_events_are_immutable():
 
 def test_plan_submitted_needs_a_positive_revision_and_known_kind():
     base = {
-        "occurred_at": NOW, "origin_node": "sz", "submission_id": "s1", "notice_id": "n1", "ask_id": "summary",
-        "kind": "summary_report", "unit_id": "sz-kx", "unit_name": "深圳市科协", "to_unit_id": "gd-kx",
-        "unit_node": "sz", "issuer_node": "gd",
-        "revision": 1, "items": [{"title": "x"}], "submitted_by": "王敏", "submitted_at": NOW,
+        "occurred_at": NOW,
+        "origin_node": "sz",
+        "submission_id": "s1",
+        "notice_id": "n1",
+        "ask_id": "summary",
+        "kind": "summary_report",
+        "unit_id": "sz-kx",
+        "unit_name": "深圳市科协",
+        "to_unit_id": "gd-kx",
+        "unit_node": "sz",
+        "issuer_node": "gd",
+        "revision": 1,
+        "items": [{"title": "x"}],
+        "submitted_by": "王敏",
+        "submitted_at": NOW,
     }
     assert PlanSubmitted(**base).revision == 1
     with pytest.raises(ValidationError, match="revision"):
@@ -115,7 +139,8 @@ def test_plan_submitted_needs_a_positive_revision_and_known_kind():
 
 
 def test_manual_chase_defaults_to_automatic():
-    e = DeadlineApproaching(occurred_at=NOW, origin_node="gd", notice_id="n1", ask_id="summary",
-                            deadline=NOW, pending_unit_ids=["sz-kx"])
+    e = DeadlineApproaching(
+        occurred_at=NOW, origin_node="gd", notice_id="n1", ask_id="summary", deadline=NOW, pending_unit_ids=["sz-kx"]
+    )
     assert e.manual is False
     assert parse_event(e.model_dump(mode="json")) == e

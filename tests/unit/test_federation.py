@@ -40,9 +40,17 @@ def test_each_child_gets_its_own_password_and_the_parent_keeps_only_its_hash():
 def test_leaf_permissions_admit_only_the_subjects_of_that_one_link():
     perms = federation.leaf_permissions("gd", "sz")
     assert perms["publish"] == [
-        "link.sz.gd", "$JS.FC.OUTBOX_gd.link_sz.*", "$JS.gd.API.CONSUMER.RESET.OUTBOX_gd.link_sz", "$JSC.R.*"]
+        "link.sz.gd",
+        "$JS.FC.OUTBOX_gd.link_sz.*",
+        "$JS.gd.API.CONSUMER.RESET.OUTBOX_gd.link_sz",
+        "$JSC.R.*",
+    ]
     assert perms["subscribe"] == [
-        "link.gd.sz", "$JS.FC.OUTBOX_sz.link_gd.*", "$JS.sz.API.CONSUMER.RESET.OUTBOX_sz.link_gd", "$JSC.R.*"]
+        "link.gd.sz",
+        "$JS.FC.OUTBOX_sz.link_gd.*",
+        "$JS.sz.API.CONSUMER.RESET.OUTBOX_sz.link_gd",
+        "$JSC.R.*",
+    ]
     every = " ".join(perms["publish"] + perms["subscribe"])
     assert ">" not in every and "rpc." not in every and "evt." not in every
 
@@ -55,8 +63,11 @@ def test_a_middle_node_listens_for_its_children_and_connects_to_its_parent():
     url = re.search(r'url: "([^"]+)"', block)[1]
     assert re.fullmatch(r"nats-leaf://gd:[A-Za-z0-9_-]{40,}@127\.0\.0\.1:7001", url)
     # The child's user: leafnode only, with the link's permissions; the local user: clients only.
-    assert re.search(r'\{user: "sz", password: "\$2b\$[^"]+", allowed_connection_types: \["LEAFNODE"\], '
-                     r'permissions: \{ publish: \{ allow: \["link\.sz\.gd"', text)
+    assert re.search(
+        r'\{user: "sz", password: "\$2b\$[^"]+", allowed_connection_types: \["LEAFNODE"\], '
+        r'permissions: \{ publish: \{ allow: \["link\.sz\.gd"',
+        text,
+    )
     assert 'allowed_connection_types: ["STANDARD"]' in text
     assert text.count("{") == text.count("}")
 
@@ -101,7 +112,8 @@ def test_events_sources_each_neighbour_through_the_consumer_kept_for_it_and_stam
     assert (city.consumer.name, city.consumer.deliver_subject) == ("link_gd", "link.sz.gd")
     assert city.filter_subject is None  # durable sourcing: the filter lives on the consumer
     assert [(t.src, t.dest) for t in city.subject_transforms] == [
-        ("evt.*.*.gd.*", "evt.{{wildcard(1)}}.sz.gd.{{wildcard(3)}}")]
+        ("evt.*.*.gd.*", "evt.{{wildcard(1)}}.sz.gd.{{wildcard(3)}}")
+    ]
 
 
 def test_a_node_without_links_has_no_outbox_and_plain_events():
@@ -112,16 +124,25 @@ def test_a_node_without_links_has_no_outbox_and_plain_events():
     assert "leafnodes" not in nats_config(alone)
 
 
-@pytest.mark.parametrize("bad", [
-    {"parent": {"node_id": "cn", "url": "nats://127.0.0.1:7422", "user": "gd", "password": "p" * 20}},  # not nats-leaf
-    {"parent": {"node_id": "cn", "url": "nats-leaf://h:7422", "user": "gd", "password": "short"}},
-    {"parent": {"node_id": "cn", "url": "nats-leaf://h:7422", "user": "gd", "password": 'p"; }' * 5}},  # breaks out
-    {"children": [{"node_id": "sz", "user": "sz", "password_hash": "plaintext"}]},  # must be a bcrypt hash
-    {"children": [{"node_id": "gd", "user": "gd", "password_hash": "$2b$11$" + "x" * 53}]},  # itself
-    {"children": [{"node_id": "sz", "user": "app", "password_hash": "$2b$11$" + "x" * 53}]},  # the local user
-    {"children": [{"node_id": "sz", "user": "sz", "password_hash": "$2b$11$" + "x" * 53},
-                  {"node_id": "sz", "user": "sz2", "password_hash": "$2b$11$" + "x" * 53}]},  # twice
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {
+            "parent": {"node_id": "cn", "url": "nats://127.0.0.1:7422", "user": "gd", "password": "p" * 20}
+        },  # not nats-leaf
+        {"parent": {"node_id": "cn", "url": "nats-leaf://h:7422", "user": "gd", "password": "short"}},
+        {"parent": {"node_id": "cn", "url": "nats-leaf://h:7422", "user": "gd", "password": 'p"; }' * 5}},  # breaks out
+        {"children": [{"node_id": "sz", "user": "sz", "password_hash": "plaintext"}]},  # must be a bcrypt hash
+        {"children": [{"node_id": "gd", "user": "gd", "password_hash": "$2b$11$" + "x" * 53}]},  # itself
+        {"children": [{"node_id": "sz", "user": "app", "password_hash": "$2b$11$" + "x" * 53}]},  # the local user
+        {
+            "children": [
+                {"node_id": "sz", "user": "sz", "password_hash": "$2b$11$" + "x" * 53},
+                {"node_id": "sz", "user": "sz2", "password_hash": "$2b$11$" + "x" * 53},
+            ]
+        },  # twice
+    ],
+)
 def test_bad_links_are_refused(bad):
     with pytest.raises(ValidationError):
         NodeConfig.model_validate({"node_id": "gd", "name": "x", **bad})

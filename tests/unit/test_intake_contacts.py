@@ -18,16 +18,20 @@ def people(block) -> list[tuple]:
 
 
 def test_department_line_then_labels_two_people_paired_with_two_phones():
-    [b] = blocks("省科协组织联络部\n联系人：雷晶、周长江\n联系电话：020-83551764、83270571\n电子邮箱：gdsxzz11b@126.com\n")
+    [b] = blocks(
+        "省科协组织联络部\n联系人：雷晶、周长江\n联系电话：020-83551764、83270571\n电子邮箱：gdsxzz11b@126.com\n"
+    )
     assert b.department == "省科协组织联络部"
     assert people(b) == [("雷晶", "020-83551764", None), ("周长江", "83270571", None)]
     assert b.emails == ["gdsxzz11b@126.com"] and b.confidence >= 0.9
 
 
 def test_two_blocks_under_two_departments():
-    bs = blocks("中国科协组织人事部\n联系人：马文斌 宋维嘉\n联系电话：（010）68578091（兼传真）\n"
-                "科技部引进国外智力管理司\n联系人：杨启明\n联系电话：（010）58884209\n传 真：（010）58884208\n"
-                "电子邮箱: yangqm@most.cn\n邮寄地址: 北京市海淀区复兴路乙15号(100862)\n")
+    bs = blocks(
+        "中国科协组织人事部\n联系人：马文斌 宋维嘉\n联系电话：（010）68578091（兼传真）\n"
+        "科技部引进国外智力管理司\n联系人：杨启明\n联系电话：（010）58884209\n传 真：（010）58884208\n"
+        "电子邮箱: yangqm@most.cn\n邮寄地址: 北京市海淀区复兴路乙15号(100862)\n"
+    )
     assert [b.department for b in bs] == ["中国科协组织人事部", "科技部引进国外智力管理司"]
     assert people(bs[0]) == [("马文斌", "(010)68578091", None), ("宋维嘉", "(010)68578091", None)]
     assert bs[0].fax == "(010)68578091"
@@ -35,8 +39,10 @@ def test_two_blocks_under_two_departments():
 
 
 def test_name_with_office_phone_and_mobile_on_one_line():
-    [b] = blocks("省科协联系方式：\n地 址：海湖新区文景街 32 号国投广场 7 楼 757 室\n联系人：李想 6335628 15897098299\n"
-                 "传 真：6302839\n")
+    [b] = blocks(
+        "省科协联系方式：\n地 址：海湖新区文景街 32 号国投广场 7 楼 757 室\n联系人：李想 6335628 15897098299\n"
+        "传 真：6302839\n"
+    )
     assert b.department == "省科协"
     assert people(b) == [("李想", "6335628", "15897098299")]
     assert b.address == "海湖新区文景街32号国投广场7楼757室" and b.fax == "6302839"
@@ -70,14 +76,18 @@ def test_names_each_with_their_own_numbers():
 
 
 def test_address_wrapped_over_lines():
-    [b] = blocks("联系人：郑叶霞\n电子邮箱：rczx@cast.org.cn\n通信地址：北京市海淀区学院南路86号中国科协综合业务\n楼\n西楼609室\n"
-                 "中国科协办公厅\n2020年4月9日")
+    [b] = blocks(
+        "联系人：郑叶霞\n电子邮箱：rczx@cast.org.cn\n通信地址：北京市海淀区学院南路86号中国科协综合业务\n楼\n西楼609室\n"
+        "中国科协办公厅\n2020年4月9日"
+    )
     assert b.address == "北京市海淀区学院南路86号中国科协综合业务楼西楼609室"
 
 
 def test_contact_table_rows_become_blocks():
-    bs = blocks("联系人\t部门\t电话\t邮箱\n张华\t组织部\t025-83201234\tzzb@jskx.org.cn\n"
-                "李明\t学会部\t025-83205678\txhb@jskx.org.cn\n")
+    bs = blocks(
+        "联系人\t部门\t电话\t邮箱\n张华\t组织部\t025-83201234\tzzb@jskx.org.cn\n"
+        "李明\t学会部\t025-83205678\txhb@jskx.org.cn\n"
+    )
     assert [(b.department, people(b), b.emails) for b in bs] == [
         ("组织部", [("张华", "025-83201234", None)], ["zzb@jskx.org.cn"]),
         ("学会部", [("李明", "025-83205678", None)], ["xhb@jskx.org.cn"]),
@@ -102,19 +112,22 @@ def test_a_repeated_block_is_kept_once():
 def test_spans_point_at_the_names():
     text = "省科协组织联络部\n联系人：雷晶、周长江\n联系电话：020-83551764"
     [b] = blocks(text)
-    assert [text[p.span[0]:p.span[1]] for p in b.people] == ["雷晶", "周长江"]
-    assert text[b.span[0]:b.span[1]].startswith("省科协组织联络部")
+    assert [text[p.span[0] : p.span[1]] for p in b.people] == ["雷晶", "周长江"]
+    assert text[b.span[0] : b.span[1]].startswith("省科协组织联络部")
 
 
-@pytest.mark.parametrize("text,office,mobile", [
-    ("020-83551764、83270571", ["020-83551764", "83270571"], []),
-    ("（010）68578091（兼传真）", ["(010)68578091"], []),
-    ("0913－2126498", ["0913-2126498"], []),
-    ("138 0013 8000", [], ["13800138000"]),
-    ("010-68595321 转 8012", ["010-68595321转8012"], []),
-    ("邮编100863", [], []),
-    ("2021年5月10日", [], []),
-])
+@pytest.mark.parametrize(
+    "text,office,mobile",
+    [
+        ("020-83551764、83270571", ["020-83551764", "83270571"], []),
+        ("（010）68578091（兼传真）", ["(010)68578091"], []),
+        ("0913－2126498", ["0913-2126498"], []),
+        ("138 0013 8000", [], ["13800138000"]),
+        ("010-68595321 转 8012", ["010-68595321转8012"], []),
+        ("邮编100863", [], []),
+        ("2021年5月10日", [], []),
+    ],
+)
 def test_phone_numbers(text, office, mobile):
     assert phones_in(text) == (office, mobile)
 

@@ -73,7 +73,7 @@ def make_pdf(lines: list[str], *, wrap: int = 36, per_page: int = 44, blank_page
                 c.showPage()
                 c.setFont("STSong-Light", 11)
                 y, n = 800, 0
-            c.drawString(40, y, line[k:k + wrap])
+            c.drawString(40, y, line[k : k + wrap])
             y -= 17
             n += 1
     c.showPage()
@@ -182,18 +182,21 @@ def test_pdf_with_some_scanned_pages_says_which_pages_were_lost():
 # ---------------------------------------------------------------- refusals
 
 
-@pytest.mark.parametrize("data,name,error,words", [
-    (b"", "a.txt", EmptyDocument, "为空"),
-    (b"   \n\n \t", "a.txt", EmptyDocument, "没有文字"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "notice.png", UnsupportedFile, "不支持"),
-    (bytes(range(256)) * 4, "notice.txt", UnsupportedFile, "不是文本文件"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "通知.doc", UnsupportedFile, ".docx"),
-    (b"%PDF-1.7\n%garbage that is no pdf at all", "a.pdf", BrokenFile, "PDF"),
-    (b"this is not a pdf", "a.pdf", BrokenFile, "PDF"),
-    (b"PK\x03\x04 broken zip", "a.docx", BrokenFile, "损坏"),
-    (b"not a word file", "a.docx", BrokenFile, "Word"),
-    ("\n".join(NOTICE).encode(), "notice.xlsx", UnsupportedFile, ".txt"),
-])
+@pytest.mark.parametrize(
+    "data,name,error,words",
+    [
+        (b"", "a.txt", EmptyDocument, "为空"),
+        (b"   \n\n \t", "a.txt", EmptyDocument, "没有文字"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "notice.png", UnsupportedFile, "不支持"),
+        (bytes(range(256)) * 4, "notice.txt", UnsupportedFile, "不是文本文件"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "通知.doc", UnsupportedFile, ".docx"),
+        (b"%PDF-1.7\n%garbage that is no pdf at all", "a.pdf", BrokenFile, "PDF"),
+        (b"this is not a pdf", "a.pdf", BrokenFile, "PDF"),
+        (b"PK\x03\x04 broken zip", "a.docx", BrokenFile, "损坏"),
+        (b"not a word file", "a.docx", BrokenFile, "Word"),
+        ("\n".join(NOTICE).encode(), "notice.xlsx", UnsupportedFile, ".txt"),
+    ],
+)
 def test_bad_files_raise_invalid_with_a_chinese_message(data, name, error, words):
     with pytest.raises(error) as err:
         extract(data, name)
@@ -237,9 +240,10 @@ def test_docx_text_box_masthead_comes_before_its_paragraph():
 
     doc = docx.Document()
     p = doc.add_paragraph()
-    box = ('<w:r %s><w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml"><v:textbox><w:txbxContent>'
-           '<w:p><w:r><w:t>广东省科学技术协会文件</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></w:r>'
-           ) % nsdecls("w")
+    box = (
+        '<w:r %s><w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml"><v:textbox><w:txbxContent>'
+        "<w:p><w:r><w:t>广东省科学技术协会文件</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></w:r>"
+    ) % nsdecls("w")
     p._p.append(parse_xml(box))
     doc.add_paragraph("粤科协发〔2021〕3号")
     buf = io.BytesIO()

@@ -44,12 +44,12 @@ def test_values_found_at_their_spans():
     text = SEEDS[0].read_text(encoding="utf-8")
     for d in parse_text(text).chain():
         f = d.fields
-        assert text[f.doc_number.span[0]:f.doc_number.span[1]].replace(" ", "") == f.doc_number.value
+        assert text[f.doc_number.span[0] : f.doc_number.span[1]].replace(" ", "") == f.doc_number.value
         for i in f.issuers:
-            assert text[i.span[0]:i.span[1]] == i.name
+            assert text[i.span[0] : i.span[1]] == i.name
         for b in f.contacts:
             for p in b.people:
-                assert text[p.span[0]:p.span[1]] == p.name
+                assert text[p.span[0] : p.span[1]] == p.name
 
 
 def test_random_and_hostile_text_gives_a_draft_or_an_invalid():

@@ -36,7 +36,7 @@ def kinds(items) -> set:
 
 
 def at(draft, span) -> str:
-    return draft.text[span[0]:span[1]]
+    return draft.text[span[0] : span[1]]
 
 
 def asks_of(d) -> dict:
@@ -91,7 +91,9 @@ def test_seed000_forward_contacts(drafts):
     blocks = drafts[0].fields.contacts
     assert [b.department for b in blocks] == ["省科协组织联络部", "省科技厅引进智力管理处"]
     assert [(p.name, p.office_phone, p.mobile) for p in blocks[0].people] == [
-        ("雷晶", "020-83551764", None), ("周长江", "83270571", None)]
+        ("雷晶", "020-83551764", None),
+        ("周长江", "83270571", None),
+    ]
     assert blocks[0].emails == ["gdsxzz11b@126.com"]
     assert [(p.name, p.office_phone, p.mobile) for p in blocks[1].people] == [("夏兴林", None, "18026320018")]
     assert blocks[1].emails == ["9059529@qq.com"]
@@ -189,7 +191,9 @@ def check_seed002(d):
     assert summary.chars.value.max_chars == 3000 and not summary.chars.value.approx
     assert set(summary.formats.value.types) == {"pdf", "doc", "docx"}
     assert kinds(summary.unit_kinds) == ORGS
-    assert [(r.destination, r.to_unit_id, r.department, r.ask_ids) for r in d.routes] == [("中国科协", "cast", None, ["plan"])]
+    assert [(r.destination, r.to_unit_id, r.department, r.ask_ids) for r in d.routes] == [
+        ("中国科协", "cast", None, ["plan"])
+    ]
     [block] = f.contacts
     assert block.department == "“全国科技工作者日”活动办公室"
     assert [p.name for p in block.people] == ["郑叶霞", "张月"]
@@ -229,8 +233,16 @@ def test_seed003_forward(drafts):
     ]
     assert f.cc.value.startswith("尤伟利书记")
     qh = {K.kexie, K.university, K.enterprise}
-    got = {(a.kind.value.value, a.title.value, a.deadline.value, frozenset(kinds(a.unit_kinds)),
-            a.chars.value.max_chars if a.chars else None) for a in d.asks}
+    got = {
+        (
+            a.kind.value.value,
+            a.title.value,
+            a.deadline.value,
+            frozenset(kinds(a.unit_kinds)),
+            a.chars.value.max_chars if a.chars else None,
+        )
+        for a in d.asks
+    }
     assert got == {
         ("liaison_form", "活动联络员回执表", due(2021, 5, 10), frozenset(qh), None),
         ("plan", "简要活动方案", due(2021, 5, 10), frozenset(qh), None),
@@ -279,8 +291,12 @@ def test_seed000_becomes_forward_notice_fields(drafts):
     assert v["doc_number"] == "粤科协联〔2020〕9号"
     assert v["deadlines"] == {"summary-report": due(2020, 6, 10).isoformat(), "media": due(2020, 6, 10).isoformat()}
     assert {(r["unit_kind"], r["to_unit_id"], r["department"]) for r in v["routes"]} == {
-        ("科协", "gd-kx", "组织联络部"), ("学会/协会/研究会", "gd-kx", "组织联络部"), ("高校科协", "gd-kx", "组织联络部"),
-        ("企业科协", "gd-kx", "组织联络部"), ("科技厅/局", "gd-kjt", "引进智力管理处")}
+        ("科协", "gd-kx", "组织联络部"),
+        ("学会/协会/研究会", "gd-kx", "组织联络部"),
+        ("高校科协", "gd-kx", "组织联络部"),
+        ("企业科协", "gd-kx", "组织联络部"),
+        ("科技厅/局", "gd-kjt", "引进智力管理处"),
+    }
     assert [c["name"] for c in v["contacts"]] == ["雷晶", "周长江", "夏兴林"]
     up = cmd.upstream
     assert up.command == "issue" and up.values["issuer_unit_ids"] == ["cast", "most"]

@@ -33,12 +33,13 @@ def imported(name: str, path: Path, known: set[str]) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
-                base = base[:len(base) - (node.level - 1)]
+                base = base[: len(base) - (node.level - 1)]
                 module = ".".join(base + ([node.module] if node.module else []))
             else:
                 module = node.module or ""
-            targets = [f"{module}.{alias.name}" if f"{module}.{alias.name}" in known else module
-                       for alias in node.names]
+            targets = [
+                f"{module}.{alias.name}" if f"{module}.{alias.name}" in known else module for alias in node.names
+            ]
         else:
             continue
         for target in targets:
@@ -66,7 +67,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt]
+                return path[path.index(nxt) :] + [nxt]
             if nxt not in state and nxt in graph:
                 cycle = visit(nxt)
                 if cycle:
@@ -85,15 +86,23 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_shared_imports_neither_a_service_nor_the_node_tooling():
     graph = import_graph(("shared",))
-    wrong = sorted(f"{name} imports {target}" for name, targets in graph.items() for target in targets
-                   if target.split(".")[0] in ("services", "cascade"))
+    wrong = sorted(
+        f"{name} imports {target}"
+        for name, targets in graph.items()
+        for target in targets
+        if target.split(".")[0] in ("services", "cascade")
+    )
     assert not wrong, "shared/ is contracts and runtime only:\n" + "\n".join(wrong)
 
 
 def test_services_do_not_import_the_node_tooling():
     graph = import_graph(("services",))
-    wrong = sorted(f"{name} imports {target}" for name, targets in graph.items() for target in targets
-                   if target.split(".")[0] == "cascade")
+    wrong = sorted(
+        f"{name} imports {target}"
+        for name, targets in graph.items()
+        for target in targets
+        if target.split(".")[0] == "cascade"
+    )
     assert not wrong, "cascade/ sits above the services:\n" + "\n".join(wrong)
 
 
@@ -119,8 +128,11 @@ FEATURES = f"{GATEWAY}.features"
 
 def route_modules() -> set[str]:
     """The gateway's modules that define routes: those whose source makes an ``APIRouter(``."""
-    return {name for name, path in modules(("services",)).items()
-            if name.startswith(GATEWAY + ".") and "APIRouter(" in path.read_text(encoding="utf-8")}
+    return {
+        name
+        for name, path in modules(("services",)).items()
+        if name.startswith(GATEWAY + ".") and "APIRouter(" in path.read_text(encoding="utf-8")
+    }
 
 
 def feature_of(name: str) -> str | None:
@@ -132,17 +144,26 @@ def feature_of(name: str) -> str | None:
 def test_no_gateway_route_module_imports_another_route_module_or_another_feature():
     graph, routes = import_graph(("services",)), route_modules()
     assert len(routes) >= 10 and all(feature_of(r) for r in routes), sorted(routes)  # the check sees the routes
-    wrong = sorted(f"{name} imports {target}" for name in routes for target in graph[name]
-                   if target in routes or (feature_of(target) and feature_of(target) != feature_of(name)))
-    assert not wrong, ("a route module imports core/, shared/ and its own feature's helpers, never another "
-                       "route module or feature:\n" + "\n".join(wrong))
+    wrong = sorted(
+        f"{name} imports {target}"
+        for name in routes
+        for target in graph[name]
+        if target in routes or (feature_of(target) and feature_of(target) != feature_of(name))
+    )
+    assert not wrong, (
+        "a route module imports core/, shared/ and its own feature's helpers, never another "
+        "route module or feature:\n" + "\n".join(wrong)
+    )
 
 
 def test_only_the_composition_root_imports_the_features():
     graph = import_graph(("services",))
     wrong = sorted(
-        f"{name} imports {target}" for name, targets in graph.items() for target in targets
+        f"{name} imports {target}"
+        for name, targets in graph.items()
+        for target in targets
         if (target == FEATURES or target.startswith(FEATURES + "."))
-        and name != f"{GATEWAY}.app" and feature_of(name) != feature_of(target)
+        and name != f"{GATEWAY}.app"
+        and feature_of(name) != feature_of(target)
     )
     assert not wrong, "only services/gateway/app.py knows the features (core/ knows none):\n" + "\n".join(wrong)

@@ -42,20 +42,25 @@ def test_dump_then_load_round_trips(tmp_path):
     assert "广东省科协" in (tmp_path / "n.yaml").read_text(encoding="utf-8")  # readable, not escaped
 
 
-@pytest.mark.parametrize("raw", [
-    {"node_id": "GD", "name": "x"},  # not a slug
-    {"node_id": "gd"},  # name missing
-    {"node_id": "gd", "name": "x", "prots": {}},  # typo: unknown keys are refused, not ignored
-    {"node_id": "gd", "name": "x", "ports": {"natz": 1}},
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"node_id": "GD", "name": "x"},  # not a slug
+        {"node_id": "gd"},  # name missing
+        {"node_id": "gd", "name": "x", "prots": {}},  # typo: unknown keys are refused, not ignored
+        {"node_id": "gd", "name": "x", "ports": {"natz": 1}},
+    ],
+)
 def test_bad_config_is_refused(raw):
     with pytest.raises(ValidationError):
         NodeConfig.model_validate(raw)
 
 
 def test_neighbours_parent_first():
-    c = cfg(parent={"node_id": "cn", "url": "nats-leaf://127.0.0.1:7422", "user": "gd", "password": "p" * 20},
-            children=[{"node_id": "sz", "user": "sz", "password_hash": "$2b$11$" + "x" * 53}])
+    c = cfg(
+        parent={"node_id": "cn", "url": "nats-leaf://127.0.0.1:7422", "user": "gd", "password": "p" * 20},
+        children=[{"node_id": "sz", "user": "sz", "password_hash": "$2b$11$" + "x" * 53}],
+    )
     assert c.neighbours == ["cn", "sz"]
     assert cfg().neighbours == []
 

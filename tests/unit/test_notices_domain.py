@@ -16,8 +16,15 @@ def unit(uid: str, node: str = "gd", kind: UnitKind = UnitKind.kexie) -> UnitRef
 
 
 def ask(ask_id: str = "summary", **extra) -> Ask:
-    return Ask(**{"ask_id": ask_id, "kind": "summary_report", "title": "活动总结", "deadline": NOW + timedelta(days=20),
-                  **extra})
+    return Ask(
+        **{
+            "ask_id": ask_id,
+            "kind": "summary_report",
+            "title": "活动总结",
+            "deadline": NOW + timedelta(days=20),
+            **extra,
+        }
+    )
 
 
 # ---------------------------------------------------------------- 文号
@@ -88,14 +95,28 @@ def test_good_asks_pass():
     domain.check_asks([], NOW)
 
 
-@pytest.mark.parametrize("asks, field, code", [
-    ([ask("a"), ask("a")], "asks.1.ask_id", "invalid"),
-    ([ask("a"), ask("b", deadline=NOW)], "asks.1.deadline", "deadline_in_past"),  # "now" is already too late
-    ([ask("a", deadline=NOW - timedelta(seconds=1))], "asks.0.deadline", "deadline_in_past"),
-    ([ask("a", min_items=3, max_items=2)], "asks.0.min_items", "invalid"),
-    ([ask("a", fields=[FormField(key="name", label="姓名", type="text"),
-                       FormField(key="name", label="名称", type="text")])], "asks.0.fields", "invalid"),
-])
+@pytest.mark.parametrize(
+    "asks, field, code",
+    [
+        ([ask("a"), ask("a")], "asks.1.ask_id", "invalid"),
+        ([ask("a"), ask("b", deadline=NOW)], "asks.1.deadline", "deadline_in_past"),  # "now" is already too late
+        ([ask("a", deadline=NOW - timedelta(seconds=1))], "asks.0.deadline", "deadline_in_past"),
+        ([ask("a", min_items=3, max_items=2)], "asks.0.min_items", "invalid"),
+        (
+            [
+                ask(
+                    "a",
+                    fields=[
+                        FormField(key="name", label="姓名", type="text"),
+                        FormField(key="name", label="名称", type="text"),
+                    ],
+                )
+            ],
+            "asks.0.fields",
+            "invalid",
+        ),
+    ],
+)
 def test_bad_asks_name_the_field(asks, field, code):
     with pytest.raises(Invalid) as exc:
         domain.check_asks(asks, NOW)
@@ -111,8 +132,15 @@ def test_ask_range_from_the_seeds_is_allowed():
 
 
 def notice(recipients: list[UnitRef]) -> NoticeSnapshot:
-    return NoticeSnapshot(notice_id="n1", doc_number="x", title="t", issuers=[unit("gd-kx")], recipients=recipients,
-                          root_notice_id="n1", issued_at=NOW)
+    return NoticeSnapshot(
+        notice_id="n1",
+        doc_number="x",
+        title="t",
+        issuers=[unit("gd-kx")],
+        recipients=recipients,
+        root_notice_id="n1",
+        issued_at=NOW,
+    )
 
 
 def test_recipient_nodes_in_first_seen_order():

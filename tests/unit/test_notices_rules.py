@@ -25,8 +25,16 @@ def unit(unit_id: str, node: str = "n1", kind: UnitKind = UnitKind.kexie) -> Uni
 
 
 def snapshot(recipients: list[UnitRef], **kw) -> NoticeSnapshot:
-    return NoticeSnapshot(notice_id="N1", doc_number="甲〔2021〕1号", title="通知", issuers=[unit("boss")],
-                          recipients=recipients, root_notice_id="N1", issued_at=NOW, **kw)
+    return NoticeSnapshot(
+        notice_id="N1",
+        doc_number="甲〔2021〕1号",
+        title="通知",
+        issuers=[unit("boss")],
+        recipients=recipients,
+        root_notice_id="N1",
+        issued_at=NOW,
+        **kw,
+    )
 
 
 def test_doc_number_from_template():
@@ -37,19 +45,22 @@ def test_doc_number_from_template():
     assert exc.value.field == "doc_number_template"
 
 
-@pytest.mark.parametrize("forwarded, upstream, working, expected", [
-    # 2021-05-08 was an adjusted working Saturday, 05-09 a Sunday, 05-10 a Monday.
-    ((2021, 5, 8), (2021, 5, 10), True, 1),
-    ((2021, 5, 8), (2021, 5, 10), False, 2),
-    ((2021, 5, 10), (2021, 5, 10), True, 0),
-    # Around 劳动节 2021 (5月1日–5日 off): from 4月30日 to 5月6日 only 5月6日 is a working day.
-    ((2021, 4, 30), (2021, 5, 6), True, 1),
-    ((2021, 4, 30), (2021, 5, 6), False, 6),
-    # Seed 000: 6月10日 → 6月20日 (a Saturday) 2020: 6月11–12, 15–19 → 7 working days.
-    ((2020, 6, 10), (2020, 6, 20), True, 7),
-    # Outside the years the holiday calendar knows: Monday to Friday.
-    ((2031, 1, 3), (2031, 1, 6), True, 1),
-])
+@pytest.mark.parametrize(
+    "forwarded, upstream, working, expected",
+    [
+        # 2021-05-08 was an adjusted working Saturday, 05-09 a Sunday, 05-10 a Monday.
+        ((2021, 5, 8), (2021, 5, 10), True, 1),
+        ((2021, 5, 8), (2021, 5, 10), False, 2),
+        ((2021, 5, 10), (2021, 5, 10), True, 0),
+        # Around 劳动节 2021 (5月1日–5日 off): from 4月30日 to 5月6日 only 5月6日 is a working day.
+        ((2021, 4, 30), (2021, 5, 6), True, 1),
+        ((2021, 4, 30), (2021, 5, 6), False, 6),
+        # Seed 000: 6月10日 → 6月20日 (a Saturday) 2020: 6月11–12, 15–19 → 7 working days.
+        ((2020, 6, 10), (2020, 6, 20), True, 7),
+        # Outside the years the holiday calendar knows: Monday to Friday.
+        ((2031, 1, 3), (2031, 1, 6), True, 1),
+    ],
+)
 def test_slack_days(forwarded, upstream, working, expected):
     f = datetime.fromisoformat(deadline(*forwarded))
     u = datetime.fromisoformat(deadline(*upstream))
@@ -60,8 +71,14 @@ def test_forward_asks_move_earlier_take_new_routes_and_warn_on_short_slack():
     upstream = [Ask.model_validate(a) for a in seed003_national()["asks"]]
     routes = [Route(unit_kind=UnitKind.kexie, to_unit_id="qh-kx", department="办公室")]
     asks, warnings = domain.forward_asks(
-        upstream, {"plan": datetime.fromisoformat(deadline(2021, 5, 8))}, routes, NOW,
-        unit_kinds={"plan": [UnitKind.department]}, tz=TZ, min_slack=3, working_days=True,
+        upstream,
+        {"plan": datetime.fromisoformat(deadline(2021, 5, 8))},
+        routes,
+        NOW,
+        unit_kinds={"plan": [UnitKind.department]},
+        tz=TZ,
+        min_slack=3,
+        working_days=True,
     )
     assert [a.ask_id for a in asks] == ["plan", "summary"]
     assert asks[0].deadline == datetime.fromisoformat(deadline(2021, 5, 8))
@@ -76,8 +93,9 @@ def test_forward_asks_refuse_a_later_deadline_naming_the_ask():
     upstream = [Ask.model_validate(a) for a in seed000_national()["asks"]]
     later = datetime.fromisoformat(deadline(2020, 6, 21))
     with pytest.raises(Invalid) as exc:
-        domain.forward_asks(upstream, {"summary": later}, [], NOW.replace(year=2020), tz=TZ, min_slack=3,
-                            working_days=True)
+        domain.forward_asks(
+            upstream, {"summary": later}, [], NOW.replace(year=2020), tz=TZ, min_slack=3, working_days=True
+        )
     assert exc.value.field == "deadlines.summary" and exc.value.code == "deadline_after_upstream"
     assert "活动总结" in exc.value.message and "2020-06-21" in exc.value.message and "2020-06-20" in exc.value.message
 
@@ -126,25 +144,31 @@ def test_correction_changes_only_what_differs_and_bumps_the_revision():
 
 
 def test_original_text_carries_the_notice():
-    notice = snapshot([unit("a")], body="活动主题：科技为民、奋斗有我。",
-                      asks=[ask("plan", "2021-05-10T23:59:59+08:00", min_items=1, max_items=3, note="约3项")])
+    notice = snapshot(
+        [unit("a")],
+        body="活动主题：科技为民、奋斗有我。",
+        asks=[ask("plan", "2021-05-10T23:59:59+08:00", min_items=1, max_items=3, note="约3项")],
+    )
     text = domain.original_text(notice, TZ)
     assert text.startswith("甲〔2021〕1号\n\n通知\n")
     assert "科技为民、奋斗有我" in text and "要求plan（1-3项，截止 2021-05-10 23:59）" in text and "约3项" in text
 
 
-@pytest.mark.parametrize("ctype, head, ok", [
-    ("application/pdf", b"%PDF-1.7 ...", True),
-    ("application/pdf", b"MZ\x90\x00", False),
-    ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", b"PK\x03\x04...", True),
-    ("application/msword", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1...", True),
-    ("image/png", b"\x89PNG\r\n\x1a\n...", True),
-    ("image/jpeg", b"GIF89a", False),
-    ("text/plain", "联系人：李想".encode(), True),
-    ("text/plain", "联系人：李想".encode("gb18030"), True),
-    ("text/plain", "联系人".encode()[:-1], True),  # a character cut by the sample's end
-    ("text/plain", b"\x00\x01binary", False),
-])
+@pytest.mark.parametrize(
+    "ctype, head, ok",
+    [
+        ("application/pdf", b"%PDF-1.7 ...", True),
+        ("application/pdf", b"MZ\x90\x00", False),
+        ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", b"PK\x03\x04...", True),
+        ("application/msword", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1...", True),
+        ("image/png", b"\x89PNG\r\n\x1a\n...", True),
+        ("image/jpeg", b"GIF89a", False),
+        ("text/plain", "联系人：李想".encode(), True),
+        ("text/plain", "联系人：李想".encode("gb18030"), True),
+        ("text/plain", "联系人".encode()[:-1], True),  # a character cut by the sample's end
+        ("text/plain", b"\x00\x01binary", False),
+    ],
+)
 def test_content_must_match_its_declared_type(ctype, head, ok):
     assert domain.content_matches_type(ctype, head) is ok
 
@@ -163,8 +187,19 @@ def test_unit_rules():
 
 
 def test_forward_refusals_name_the_forwarders_the_upstream_issuers_and_the_ancestors():
-    upstream = snapshot([unit("gd-kx")], chain=[{"notice_id": "N0", "doc_number": "甲〔2021〕0号", "issuer_name": "单位top",
-                                                 "issuer_unit_id": "top", "node_id": "n0", "issued_at": NOW}])
+    upstream = snapshot(
+        [unit("gd-kx")],
+        chain=[
+            {
+                "notice_id": "N0",
+                "doc_number": "甲〔2021〕0号",
+                "issuer_name": "单位top",
+                "issuer_unit_id": "top",
+                "node_id": "n0",
+                "issued_at": NOW,
+            }
+        ],
+    )
     upstream = upstream.model_copy(update={"issuers": [unit("cast"), unit("most", kind=UnitKind.keji)]})
     refused = domain.forward_refusals([unit("sz-kx")], upstream, {"gd-kx": "广东省科学技术协会", "cast": "中国科协"})
     assert refused["sz-kx"] == ("forward_to_self", "转发不能发给本单位：单位sz-kx")

@@ -16,8 +16,11 @@ def test_channels_follow_what_the_contact_gave():
 
 def test_one_delivery_per_contact_and_channel_with_the_right_address():
     units = [
-        unit("sz-kx", Contact(name="王敏", email="szkx@example.cn", mobile="13800000001"),
-             Contact(name="副联络员", email="b@example.cn")),
+        unit(
+            "sz-kx",
+            Contact(name="王敏", email="szkx@example.cn", mobile="13800000001"),
+            Contact(name="副联络员", email="b@example.cn"),
+        ),
         unit("scut-kx"),  # no contact: nothing to send
     ]
     docs = domain.notice_deliveries("e1", "n1", "关于开展活动的通知", units, "notice.issued")
@@ -62,14 +65,21 @@ def cause(kind: str = "notice.issued", **variables) -> domain.Cause:
 
 
 def test_disabled_channels_get_no_deliveries_and_chat_goes_once_for_all_units():
-    units = [domain.Recipient("sz-kx", "深圳市科协", [{"name": "王敏", "email": "a@x.cn", "mobile": "138"},
-                                                   {"name": "李四", "mobile": "139"}])]
+    units = [
+        domain.Recipient(
+            "sz-kx",
+            "深圳市科协",
+            [{"name": "王敏", "email": "a@x.cn", "mobile": "138"}, {"name": "李四", "mobile": "139"}],
+        )
+    ]
     channels = domain.default_channels()
     channels["sms"]["enabled"] = False
     channels["chat"] = {"enabled": True, "webhook_url": "https://hook.example.cn/x"}
     docs = domain.Messages(channels, {}).deliveries(cause(), units, NOW)
     assert [(d["channel"], d["contact_name"], d["address"]) for d in docs] == [
-        ("email", "王敏", "a@x.cn"), ("chat", "", "https://hook.example.cn/x")]
+        ("email", "王敏", "a@x.cn"),
+        ("chat", "", "https://hook.example.cn/x"),
+    ]
     channels["chat"]["webhook_url"] = None  # enabled without a URL: nowhere to post
     assert [d["channel"] for d in domain.Messages(channels, {}).deliveries(cause(), units, NOW)] == ["email"]
 
@@ -112,22 +122,25 @@ def test_every_cause_has_a_template_per_channel_and_documented_variables():
         assert set(tpl.SAMPLES[c]) == set(tpl.VARIABLES[c]) and all(tpl.VARIABLES[c].values())
 
 
-@pytest.mark.parametrize("source, code", [
-    ("{{ unit_name ", "template_syntax"),
-    ("{% if unit_name %}x", "template_syntax"),
-    ("{{ reason }}", "template_variable"),  # a variable of another cause
-    ("{{ secret_key }}", "template_variable"),
-    ("{{ unit_name.__class__.__mro__ }}", "template_construct"),
-    ("{{ unit_name['x'] }}", "template_construct"),
-    ("{{ lipsum() }}", "template_construct"),
-    ("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}", "template_construct"),
-    ("{{ 'x' * 100000000 }}", "template_construct"),
-    ("{% set a = 1 %}", "template_construct"),
-    ("{% include 'base.html' %}", "template_construct"),
-    ("{% macro m() %}{% endmacro %}", "template_construct"),
-    ("{{ unit_name | attr('x') }}", "template_filter"),
-    ("{{ unit_name | format(1) }}", "template_filter"),
-])
+@pytest.mark.parametrize(
+    "source, code",
+    [
+        ("{{ unit_name ", "template_syntax"),
+        ("{% if unit_name %}x", "template_syntax"),
+        ("{{ reason }}", "template_variable"),  # a variable of another cause
+        ("{{ secret_key }}", "template_variable"),
+        ("{{ unit_name.__class__.__mro__ }}", "template_construct"),
+        ("{{ unit_name['x'] }}", "template_construct"),
+        ("{{ lipsum() }}", "template_construct"),
+        ("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}", "template_construct"),
+        ("{{ 'x' * 100000000 }}", "template_construct"),
+        ("{% set a = 1 %}", "template_construct"),
+        ("{% include 'base.html' %}", "template_construct"),
+        ("{% macro m() %}{% endmacro %}", "template_construct"),
+        ("{{ unit_name | attr('x') }}", "template_filter"),
+        ("{{ unit_name | format(1) }}", "template_filter"),
+    ],
+)
 def test_templates_that_do_not_parse_or_reach_out_of_the_sandbox_are_refused_naming_the_field(source, code):
     with pytest.raises(Invalid) as err:
         tpl.check("notice.issued", source, "body")
@@ -135,8 +148,10 @@ def test_templates_that_do_not_parse_or_reach_out_of_the_sandbox_are_refused_nam
 
 
 def test_allowed_constructs_render():
-    source = "{% if manual %}催办{% elif note %}提醒{% else %}—{% endif %}{{ ask_title | truncate(4, true, '…', 0) }}" \
-             "{{ (note or '无') ~ '!' }}{{ unit_name | length }}{# a comment #}"
+    source = (
+        "{% if manual %}催办{% elif note %}提醒{% else %}—{% endif %}{{ ask_title | truncate(4, true, '…', 0) }}"
+        "{{ (note or '无') ~ '!' }}{{ unit_name | length }}{# a comment #}"
+    )
     tpl.check("deadline.approaching", source, "subject")
     text = tpl.render(source, {**tpl.SAMPLES["deadline.approaching"], "manual": False, "note": ""}, one_line=True)
     assert text.startswith("—活动总…") and "无!" in text

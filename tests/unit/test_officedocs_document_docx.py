@@ -12,7 +12,8 @@ from docx.shared import Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from services.gateway.officedocs import Issuer, OfficialDocument, Paragraph as Para, document_docx
+from services.gateway.officedocs import Issuer, OfficialDocument, document_docx
+from services.gateway.officedocs import Paragraph as Para
 from tests.unit.test_officedocs_models import seed_000, seed_003
 
 pytestmark = pytest.mark.unit
@@ -163,9 +164,16 @@ def test_title_addressees_and_body(forwarded):
 
 
 def test_heading_levels_take_their_fonts():
-    doc = seed_003().model_copy(update={"body": [
-        Para(level=1, heading="一、活动主题"), Para(level=2, heading="（一）突出时代主题。", text="充分发挥自身优势。"),
-        Para(level=3, heading="1.开展活动。", text="内容"), Para(level=4, heading="（1）细则")]})
+    doc = seed_003().model_copy(
+        update={
+            "body": [
+                Para(level=1, heading="一、活动主题"),
+                Para(level=2, heading="（一）突出时代主题。", text="充分发挥自身优势。"),
+                Para(level=3, heading="1.开展活动。", text="内容"),
+                Para(level=4, heading="（1）细则"),
+            ]
+        }
+    )
     d = Document(io.BytesIO(document_docx(doc)))
     assert [east_asian(r) for r in para_with(d, "一、活动主题").runs] == ["黑体"]
     assert [east_asian(r) for r in para_with(d, "（一）突出").runs] == ["楷体_GB2312", "仿宋_GB2312"]
@@ -188,8 +196,9 @@ def test_signature_and_date_four_characters_from_the_right(single, forwarded):
     name = [p for p in blocks(single) if isinstance(p, Paragraph) and p.text == "青海省科学技术协会"][0]
     # centred over the date: 9 characters over 6.5 → 4 − 1.25 characters in
     assert ind(name, "rightChars") == "275" and name.paragraph_format.keep_with_next
-    names = [p.text for p in blocks(forwarded) if isinstance(p, Paragraph)
-             and p.alignment == WD_ALIGN_PARAGRAPH.RIGHT][:3]
+    names = [p.text for p in blocks(forwarded) if isinstance(p, Paragraph) and p.alignment == WD_ALIGN_PARAGRAPH.RIGHT][
+        :3
+    ]
     assert names == ["广东省科学技术协会", "广东省科学技术厅", "2020年5月20日"]
 
 
@@ -203,8 +212,17 @@ def test_annotation_lists_the_contacts_in_parentheses(single):
 
 
 def test_elements_come_in_the_order_of_the_standard(single):
-    steps = ["青海省科学技术协会文件", "青科协发〔2021〕15号", "关于印发《2021年", "各省级学会", "2021年5月30日是",
-             "附件：1.", "2021年4月27日", "（联系人：李想", "抄送："]
+    steps = [
+        "青海省科学技术协会文件",
+        "青科协发〔2021〕15号",
+        "关于印发《2021年",
+        "各省级学会",
+        "2021年5月30日是",
+        "附件：1.",
+        "2021年4月27日",
+        "（联系人：李想",
+        "抄送：",
+    ]
     assert [index_of(single, s) for s in steps] == sorted(index_of(single, s) for s in steps)
 
 
@@ -228,12 +246,14 @@ def test_imprint_floats_to_the_foot_of_the_last_page_between_rules(single):
 def test_page_numbers_odd_right_even_left(single):
     assert single.settings.odd_and_even_pages_header_footer
     s = single.sections[0]
-    for footer, align, side in ((s.footer, WD_ALIGN_PARAGRAPH.RIGHT, "rightChars"),
-                                (s.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT, "leftChars")):
+    for footer, align, side in (
+        (s.footer, WD_ALIGN_PARAGRAPH.RIGHT, "rightChars"),
+        (s.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT, "leftChars"),
+    ):
         [p] = footer.paragraphs
         assert p.alignment == align and ind(p, side) == "100"
         xml = p._p.xml
-        assert "<w:instrText xml:space=\"preserve\"> PAGE </w:instrText>" in xml
+        assert '<w:instrText xml:space="preserve"> PAGE </w:instrText>' in xml
         assert xml.count('w:fldCharType="begin"') == 1 and xml.count('w:fldCharType="end"') == 1
         assert p.text.replace("1", "") == "—  —"  # — PAGE —, the field showing 1 until Word updates it
         assert {east_asian(r) for r in p.runs} == {"宋体"} and {r.font.size for r in p.runs} == {Pt(14)}
@@ -245,7 +265,7 @@ def test_a_forward_carries_the_original_from_a_new_page(forwarded):
     [mark] = marks
     assert mark.paragraph_format.page_break_before and east_asian(mark.runs[0]) == "黑体"
     i = next(n for n, b in enumerate(blocks(forwarded)) if b._element is mark._p)
-    after = texts(forwarded)[i + 1:]
+    after = texts(forwarded)[i + 1 :]
     assert after[1] == "中国科协|文件|科技部"  # the original's own 标志 (after the spacer)
     assert any(t == "科协发组字〔2020〕7号" for t in after)
     assert index_of(forwarded, "（省科协组织联络部") < i  # the forwarding notice's 附注 came first
@@ -256,10 +276,17 @@ def test_a_forward_carries_the_original_from_a_new_page(forwarded):
 
 
 def test_upward_notice_puts_the_signers_beside_the_doc_number():
-    doc = OfficialDocument(issuers=[Issuer(name="苏州市科学技术协会", mark_name="苏州市科协")],
-                           doc_number="苏科协〔2020〕3号", signers=["王五"], urgency="特急", secrecy="秘密★1年",
-                           title="关于报送2020年活动总结的报告", addressees="江苏省科协",
-                           body=[Para(text="现将总结报告如下。")], signed_on=date(2020, 6, 5))
+    doc = OfficialDocument(
+        issuers=[Issuer(name="苏州市科学技术协会", mark_name="苏州市科协")],
+        doc_number="苏科协〔2020〕3号",
+        signers=["王五"],
+        urgency="特急",
+        secrecy="秘密★1年",
+        title="关于报送2020年活动总结的报告",
+        addressees="江苏省科协",
+        body=[Para(text="现将总结报告如下。")],
+        signed_on=date(2020, 6, 5),
+    )
     d = Document(io.BytesIO(document_docx(doc)))
     assert texts(d)[:2] == ["秘密★1年", "特急"]
     assert east_asian(blocks(d)[0].runs[0]) == "黑体"

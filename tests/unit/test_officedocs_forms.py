@@ -50,7 +50,11 @@ def test_an_item_block_per_item_with_the_fields_as_rows(plan_docx):
     assert [p.text for p in headings] == ["第1项", "第2项"]
     assert headings[1].paragraph_format.page_break_before and not headings[0].paragraph_format.page_break_before
     cells = unique_cells(plan_docx.tables[0])
-    labels = [c for c in cells if c in {"主办单位名称", "主题活动名称", "承办单位名称", "拟举办时间", "预计活动规模", "联系人"}]
+    labels = [
+        c
+        for c in cells
+        if c in {"主办单位名称", "主题活动名称", "承办单位名称", "拟举办时间", "预计活动规模", "联系人"}
+    ]
     assert labels == ["主办单位名称", "主题活动名称", "承办单位名称", "拟举办时间", "预计活动规模", "联系人"]
     assert "主题活动模块\n（可多选）" in cells
     assert "　　　　年　　月　　日" in cells  # the date's frame
@@ -100,8 +104,13 @@ def test_xlsx_has_a_row_per_item_and_a_column_per_answer(plan_xlsx_bytes):
     headers = [c.value for c in ws[3]]
     assert headers[:2] == ["主办单位名称", "主题活动名称"]
     assert [h for h in headers if h.startswith("主题活动模块：")] == [f"主题活动模块：{m}" for m in FIVE_MODULES]
-    assert [h for h in headers if h.startswith("联系人：")] == ["联系人：姓名", "联系人：办公电话", "联系人：手机",
-                                                             "联系人：传真", "联系人：电子邮箱"]
+    assert [h for h in headers if h.startswith("联系人：")] == [
+        "联系人：姓名",
+        "联系人：办公电话",
+        "联系人：手机",
+        "联系人：传真",
+        "联系人：电子邮箱",
+    ]
     assert ws.freeze_panes == "A4"
     assert all(ws.cell(r, 1).border.left.style == "thin" for r in (4, 5))  # two items' rows, ready to fill
     assert ws.cell(4, headers.index("联系人：手机") + 1).number_format == "@"  # a phone number stays text
@@ -125,7 +134,9 @@ def test_xlsx_validates_choices_dates_numbers_and_lengths(plan_xlsx_bytes):
 
 
 def test_choice_fields_get_a_drop_down():
-    form = BlankForm(title="样表", fields=[FormField(key="level", label="级别", type="choice", options=["省级", "市级"])])
+    form = BlankForm(
+        title="样表", fields=[FormField(key="level", label="级别", type="choice", options=["省级", "市级"])]
+    )
     ws = load_workbook(io.BytesIO(form_xlsx(form)))["样表"]
     [dv] = ws.data_validations.dataValidation
     assert dv.type == "list" and dv.formula1 == '"省级,市级"'

@@ -22,8 +22,11 @@ MM = 72 / 25.4
 def _need_fonts():
     lacking = fonts.missing()
     if lacking:
-        pytest.fail(f"the PDF tests need fonts for {', '.join(lacking)}: run `python deploy/system_packages.py` "
-                    f"(Debian packages {' '.join(fonts.DEBIAN_PACKAGES)})", pytrace=False)
+        pytest.fail(
+            f"the PDF tests need fonts for {', '.join(lacking)}: run `python deploy/system_packages.py` "
+            f"(Debian packages {' '.join(fonts.DEBIAN_PACKAGES)})",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +128,10 @@ def test_imprints_at_the_foot_of_their_last_pages(forwarded):
     texts = [p.extract_text() for p in forwarded.pages]
     [original] = [i for i, t in enumerate(texts) if "中国科协办公厅" in t and "印发" in t]
     assert texts[-1].replace("— %d —" % len(texts), "").split() == [
-        "抄送：中国科协组织人事部，科技部引进国外智力管理司。", "广东省科学技术协会办公室", "2020年5月21日印发"]
+        "抄送：中国科协组织人事部，科技部引进国外智力管理司。",
+        "广东省科学技术协会办公室",
+        "2020年5月21日印发",
+    ]
     for page, who in ((forwarded.pages[original], "2020年5月12日印发"), (forwarded.pages[-1], "2020年5月21日印发")):
         _, y = where(page, who)
         assert 35 * MM < y < 35 * MM + 28.95  # on the last line of the 版心
@@ -135,7 +141,8 @@ def test_html_keeps_the_layout_numbers():
     html = document_html(seed_003())
     assert "青海省科学技术协会文件" in html and "float: footnote" not in html  # styles live in the stylesheet
     from services.gateway.officedocs.document_pdf import stylesheet
+
     css = stylesheet({role: ("Noto Serif CJK SC", 400) for role in fonts.CANDIDATES})
     assert "margin: 37mm 26mm 35mm 28mm" in css and "size: A4" in css
     assert "@page :right { @bottom-right" in css and "@page :left { @bottom-left" in css
-    assert 'counter(page)' in css and "line-height: 28.95pt" in css
+    assert "counter(page)" in css and "line-height: 28.95pt" in css

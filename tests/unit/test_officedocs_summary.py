@@ -49,9 +49,28 @@ def test_title_block_merged_across_the_columns(wb):
 
 def test_header_is_bold_frozen_and_holds_the_form_fields(wb):
     ws = wb["汇总表"]
-    assert header(ws)[:10] == ["序号", "单位", "来源（逐级）", "状态", "报送时间", "是否逾期", "是否采用", "评选", "第几项", "备注"]
-    assert header(ws)[10:] == ["主办单位名称", "主题活动名称", "主题活动模块", "承办单位名称", "拟举办时间", "预计活动规模",
-                               "联系人", "工作方案"]
+    assert header(ws)[:10] == [
+        "序号",
+        "单位",
+        "来源（逐级）",
+        "状态",
+        "报送时间",
+        "是否逾期",
+        "是否采用",
+        "评选",
+        "第几项",
+        "备注",
+    ]
+    assert header(ws)[10:] == [
+        "主办单位名称",
+        "主题活动名称",
+        "主题活动模块",
+        "承办单位名称",
+        "拟举办时间",
+        "预计活动规模",
+        "联系人",
+        "工作方案",
+    ]
     assert all(c.font.bold for c in ws[HEAD])
     assert ws.freeze_panes == "C5"
     assert ws.auto_filter.ref.startswith(f"A{HEAD}:")
@@ -62,8 +81,11 @@ def test_a_row_per_item_with_its_source_unit_through_every_level(wb):
     rows = list(ws.iter_rows(min_row=HEAD + 1, values_only=True))
     assert len(rows) == 5  # 4 items (昆山 sent 2) + 1 unit that sent nothing
     assert [(r[1], r[2], r[8]) for r in rows[:4]] == [
-        ("苏州市科协", "苏州市科协", 1), ("昆山市科协", "苏州市科协 ← 昆山市科协", 1),
-        ("昆山市科协", "苏州市科协 ← 昆山市科协", 2), ("常熟市科协", "苏州市科协 ← 常熟市科协", 1)]
+        ("苏州市科协", "苏州市科协", 1),
+        ("昆山市科协", "苏州市科协 ← 昆山市科协", 1),
+        ("昆山市科协", "苏州市科协 ← 昆山市科协", 2),
+        ("常熟市科协", "苏州市科协 ← 常熟市科协", 1),
+    ]
     first = rows[0]
     assert first[column(ws, "主题活动模块") - 1] == "团结引领、为民服务"
     assert first[column(ws, "联系人") - 1] == "王敏 办公电话：0512-1234567 手机：13800000001"

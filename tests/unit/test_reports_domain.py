@@ -15,21 +15,40 @@ def unit(uid: str, kind: UnitKind = UnitKind.kexie) -> UnitRef:
 
 
 def notice(**changes) -> NoticeSnapshot:
-    return NoticeSnapshot(**{
-        "notice_id": "n1", "doc_number": "粤科协联〔2020〕9号", "title": "通知",
-        "issuers": [unit("gd-kx"), unit("gd-kjt", UnitKind.keji)],
-        "recipients": [unit("sz-kx"), unit("sz-kjj", UnitKind.keji), unit("gd-jxxh", UnitKind.society)],
-        "asks": [Ask(ask_id="summary", title="总结", kind=AskKind.summary_report, deadline=T0 + timedelta(days=20)),
-                 Ask(ask_id="plan", title="方案", kind=AskKind.plan, deadline=T0 + timedelta(days=10),
-                     unit_kinds=[UnitKind.kexie])],
-        "root_notice_id": "n1", "issued_at": T0, **changes,
-    })
+    return NoticeSnapshot(
+        **{
+            "notice_id": "n1",
+            "doc_number": "粤科协联〔2020〕9号",
+            "title": "通知",
+            "issuers": [unit("gd-kx"), unit("gd-kjt", UnitKind.keji)],
+            "recipients": [unit("sz-kx"), unit("sz-kjj", UnitKind.keji), unit("gd-jxxh", UnitKind.society)],
+            "asks": [
+                Ask(ask_id="summary", title="总结", kind=AskKind.summary_report, deadline=T0 + timedelta(days=20)),
+                Ask(
+                    ask_id="plan",
+                    title="方案",
+                    kind=AskKind.plan,
+                    deadline=T0 + timedelta(days=10),
+                    unit_kinds=[UnitKind.kexie],
+                ),
+            ],
+            "root_notice_id": "n1",
+            "issued_at": T0,
+            **changes,
+        }
+    )
 
 
 def ack(uid: str, minutes: int) -> NoticeAcknowledged:
     return NoticeAcknowledged(
-        occurred_at=T0, origin_node="gd", notice_id="n1", issuer_node="gd", unit_id=uid, unit_name=uid,
-        acknowledged_by="联络员", acknowledged_at=T0 + timedelta(minutes=minutes),
+        occurred_at=T0,
+        origin_node="gd",
+        notice_id="n1",
+        issuer_node="gd",
+        unit_id=uid,
+        unit_name=uid,
+        acknowledged_by="联络员",
+        acknowledged_at=T0 + timedelta(minutes=minutes),
     )
 
 
@@ -71,7 +90,12 @@ def test_a_recipients_document_knows_what_it_owes_and_where_it_counts():
     assert doc["_id"] == "n1:sz-kjj" and doc["notice_id"] == "n1" and doc["recipient"] is True
     assert doc["owes"] == ["summary"]  # the plan is asked of 科协 only
     assert domain.unit_fields(notice(), unit("sz-kx"), TZ)["owes"] == ["summary", "plan"]
-    assert (doc["issuer_unit_id"], doc["year"], doc["row"], doc["notice_rev"]) == ("gd-kx", 2020, "gd-kx:2020:sz-kjj", 1)
+    assert (doc["issuer_unit_id"], doc["year"], doc["row"], doc["notice_rev"]) == (
+        "gd-kx",
+        2020,
+        "gd-kx:2020:sz-kjj",
+        1,
+    )
     assert domain.row_key(doc["row"]) == ("gd-kx", 2020, "sz-kjj")
 
 
@@ -114,12 +138,21 @@ def test_a_units_state_for_an_ask_takes_the_decision_only_about_the_latest_revis
 
 
 def test_completeness_counts_per_ask_from_the_units_documents():
-    subs = {"summary": {"submitted": {"revision": 1, "late": True, "items": 2},
-                        "reviewed": {"revision": 1, "status": "accepted"}}}
+    subs = {
+        "summary": {
+            "submitted": {"revision": 1, "late": True, "items": 2},
+            "reviewed": {"revision": 1, "status": "accepted"},
+        }
+    }
     view = domain.completeness_view(header(), units(**{"sz-kx": {"subs": subs}}))
     summary, plan = view["asks"][1], view["asks"][0]  # by deadline: the plan is due first
     assert (summary["ask_id"], summary["owed"], summary["accepted"], summary["pending"], summary["late"]) == (
-        "summary", 3, 1, 2, 1)
+        "summary",
+        3,
+        1,
+        2,
+        1,
+    )
     assert (plan["ask_id"], plan["owed"], [u["unit_id"] for u in plan["units"]]) == ("plan", 1, ["sz-kx"])
 
 
@@ -127,19 +160,34 @@ def test_a_statistics_row_counts_signing_and_answering_of_its_units_notices():
     later = notice(notice_id="n2", issued_at=T0 + timedelta(days=1), asks=[])
     sz = unit("sz-kx")
     docs = [
-        {**domain.unit_fields(notice(), sz, TZ), "ack": {"at": T0 + timedelta(hours=3)},
-         "subs": {"summary": {"submitted": {"revision": 1, "late": False}},
-                  "plan": {"submitted": {"revision": 1, "late": True},
-                           "reviewed": {"revision": 1, "status": "returned"}}}},
+        {
+            **domain.unit_fields(notice(), sz, TZ),
+            "ack": {"at": T0 + timedelta(hours=3)},
+            "subs": {
+                "summary": {"submitted": {"revision": 1, "late": False}},
+                "plan": {"submitted": {"revision": 1, "late": True}, "reviewed": {"revision": 1, "status": "returned"}},
+            },
+        },
         {**domain.unit_fields(later, sz.model_copy(update={"name": "新名"}), TZ), "ack": {"at": later.issued_at}},
         {**domain.unit_fields(notice(notice_id="n3"), sz, TZ), "withdrawn": True, "ack": {"at": T0}},
         {"_id": "n4:sz-kx", "ack": {"at": T0}},  # a receipt whose notice never named the unit
     ]
     row = domain.row_figures(docs)
     assert (row["name"], row["notices"], row["acknowledged"], row["ack_rate"], row["avg_ack_hours"]) == (
-        "新名", 2, 2, 1.0, 1.5)
+        "新名",
+        2,
+        2,
+        1.0,
+        1.5,
+    )
     assert (row["owed"], row["submitted"], row["on_time"], row["late"], row["returned"], row["pending"]) == (
-        2, 2, 1, 1, 1, 0)
+        2,
+        2,
+        1,
+        1,
+        1,
+        0,
+    )
     assert row["on_time_rate"] == 0.5 and row["listed"] is True
     assert domain.row_figures(docs[2:])["listed"] is False  # only withdrawn notices: not shown
     assert set(domain.row_view({**row, "_id": "x", "version": 3})) == set(domain.ROW_FIELDS)

@@ -18,14 +18,25 @@ from shared.settings import NotificationsSettings
 
 
 def settings(**values) -> NotificationsSettings:
-    return NotificationsSettings(node_id="gd", nats_url="nats://127.0.0.1:1", mongo_url="mongodb://127.0.0.1:1/",
-                                 **values)
+    return NotificationsSettings(
+        node_id="gd", nats_url="nats://127.0.0.1:1", mongo_url="mongodb://127.0.0.1:1/", **values
+    )
 
 
 def mail(**values) -> OutgoingMessage:
-    return OutgoingMessage(**{"delivery_id": "01JEV:sz-kx:0:email", "channel": "email", "address": "szkx@example.cn",
-                              "contact_name": "王敏", "subject": "【新通知】关于开展活动的通知", "body": "王敏：请于6月20日前报送。",
-                              "sender": "kx@gdkx.example.cn", "sender_name": "广东省科协", **values})
+    return OutgoingMessage(
+        **{
+            "delivery_id": "01JEV:sz-kx:0:email",
+            "channel": "email",
+            "address": "szkx@example.cn",
+            "contact_name": "王敏",
+            "subject": "【新通知】关于开展活动的通知",
+            "body": "王敏：请于6月20日前报送。",
+            "sender": "kx@gdkx.example.cn",
+            "sender_name": "广东省科协",
+            **values,
+        }
+    )
 
 
 def test_an_email_names_both_sides_in_chinese_and_takes_its_id_from_the_delivery():
@@ -53,27 +64,35 @@ def answer(status: int, body: dict | str = "") -> httpx.Response:
     return httpx.Response(status, json=body) if isinstance(body, dict) else httpx.Response(status, text=body)
 
 
-@pytest.mark.parametrize("response, status", [
-    (answer(200, {"errcode": 0, "errmsg": "ok"}), SENT),          # 企业微信, 钉钉
-    (answer(200, {"code": 0, "msg": "success"}), SENT),           # 飞书
-    (answer(204), SENT),
-    (answer(200, "OK"), SENT),                                    # a gateway that answers in plain text
-    (answer(200, {"errcode": 93000, "errmsg": "invalid webhook url"}), FAILED),
-    (answer(200, {"errcode": 45009, "errmsg": "api freq out of limit"}), RETRY),
-    (answer(400, {"error": "bad mobile"}), FAILED),
-    (answer(404), FAILED),
-    (answer(429), RETRY),
-    (answer(503), RETRY),
-])
+@pytest.mark.parametrize(
+    "response, status",
+    [
+        (answer(200, {"errcode": 0, "errmsg": "ok"}), SENT),  # 企业微信, 钉钉
+        (answer(200, {"code": 0, "msg": "success"}), SENT),  # 飞书
+        (answer(204), SENT),
+        (answer(200, "OK"), SENT),  # a gateway that answers in plain text
+        (answer(200, {"errcode": 93000, "errmsg": "invalid webhook url"}), FAILED),
+        (answer(200, {"errcode": 45009, "errmsg": "api freq out of limit"}), RETRY),
+        (answer(400, {"error": "bad mobile"}), FAILED),
+        (answer(404), FAILED),
+        (answer(429), RETRY),
+        (answer(503), RETRY),
+    ],
+)
 def test_http_answers(response, status):
     assert _http_result(response).status == status
 
 
 def test_feishu_has_its_own_message_shape_others_share_one():
     assert chat_payload("https://open.feishu.cn/open-apis/bot/v2/hook/x", "通知") == {
-        "msg_type": "text", "content": {"text": "通知"}}
-    for url in ("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x", "https://oapi.dingtalk.com/robot/send",
-                "http://127.0.0.1:9000/hook"):
+        "msg_type": "text",
+        "content": {"text": "通知"},
+    }
+    for url in (
+        "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x",
+        "https://oapi.dingtalk.com/robot/send",
+        "http://127.0.0.1:9000/hook",
+    ):
         assert chat_payload(url, "通知") == {"msgtype": "text", "text": {"content": "通知"}}
 
 
@@ -88,13 +107,21 @@ async def test_a_bad_address_fails_that_message_only(monkeypatch):
     sent = []
 
     class FakeSMTP:
-        def __init__(self, *a, **k): pass
-        def __enter__(self): return self
-        def __exit__(self, *a): pass
-        def send_message(self, msg): sent.append(str(msg["To"]))
+        def __init__(self, *a, **k):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            pass
+
+        def send_message(self, msg):
+            sent.append(str(msg["To"]))
 
     monkeypatch.setattr("smtplib.SMTP", FakeSMTP)
     results = await Senders(settings(smtp_host="127.0.0.1", smtp_security="none")).send(
-        [mail(delivery_id="bad", address="not an address"), mail()])
+        [mail(delivery_id="bad", address="not an address"), mail()]
+    )
     assert results["bad"].status == FAILED and "地址无效" in results["bad"].error
     assert results["01JEV:sz-kx:0:email"].status == SENT and sent == ["王敏 <szkx@example.cn>"]

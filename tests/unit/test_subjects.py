@@ -52,8 +52,11 @@ def test_events_stream_holds_local_facts_and_outbox_holds_copies_never_both():
 
 def test_stream_subjects_start_with_a_literal_token():
     # A stream subject starting with a wildcard overlaps the JetStream API ($JS.…).
-    for subject in (*subjects.events_stream_subjects("gd"), *subjects.outbox_stream_subjects("gd", ["sz"]),
-                    *subjects.deadletter_stream_subjects("gd")):
+    for subject in (
+        *subjects.events_stream_subjects("gd"),
+        *subjects.outbox_stream_subjects("gd", ["sz"]),
+        *subjects.deadletter_stream_subjects("gd"),
+    ):
         assert subject.split(".")[0] not in ("*", ">")
 
 

@@ -24,24 +24,37 @@ def unit(uid: str, kind: UnitKind, node: str = "gd") -> UnitRef:
 
 
 def ask(**extra) -> Ask:
-    return Ask(**{"ask_id": "summary", "kind": "summary_report", "title": "总结", "deadline": DEADLINE,
-                  "routes": SEED000_ROUTES, **extra})
+    return Ask(
+        **{
+            "ask_id": "summary",
+            "kind": "summary_report",
+            "title": "总结",
+            "deadline": DEADLINE,
+            "routes": SEED000_ROUTES,
+            **extra,
+        }
+    )
 
 
-@pytest.mark.parametrize("kind, expected", [
-    (UnitKind.keji, ("gd-kjt", "引进智力管理处")),
-    (UnitKind.kexie, ("gd-kx", "组织联络部")),
-    (UnitKind.society, ("gd-kx", "组织联络部")),
-    (UnitKind.university, ("gd-kx", "组织联络部")),
-    (UnitKind.enterprise, ("lead", None)),  # no route for its kind: the lead issuer, no department
-])
+@pytest.mark.parametrize(
+    "kind, expected",
+    [
+        (UnitKind.keji, ("gd-kjt", "引进智力管理处")),
+        (UnitKind.kexie, ("gd-kx", "组织联络部")),
+        (UnitKind.society, ("gd-kx", "组织联络部")),
+        (UnitKind.university, ("gd-kx", "组织联络部")),
+        (UnitKind.enterprise, ("lead", None)),  # no route for its kind: the lead issuer, no department
+    ],
+)
 def test_route_by_unit_kind_as_in_seed_000(kind, expected):
     assert domain.route_for(ask(), unit("u", kind), "lead") == expected
 
 
 def test_first_matching_route_wins():
-    routes = [Route(unit_kind=UnitKind.kexie, to_unit_id="first", department="甲"),
-              Route(unit_kind=UnitKind.kexie, to_unit_id="second", department="乙")]
+    routes = [
+        Route(unit_kind=UnitKind.kexie, to_unit_id="first", department="甲"),
+        Route(unit_kind=UnitKind.kexie, to_unit_id="second", department="乙"),
+    ]
     assert domain.route_for(ask(routes=routes), unit("u", UnitKind.kexie), "lead") == ("first", "甲")
 
 
@@ -54,10 +67,17 @@ def test_only_the_named_kinds_must_answer():
 
 def test_expectations_a_recipient_node_keeps_its_own_units_and_the_issuer_node_keeps_all():
     notice = NoticeSnapshot(
-        notice_id="n1", doc_number="x", title="t", root_notice_id="n1", issued_at=DEADLINE,
+        notice_id="n1",
+        doc_number="x",
+        title="t",
+        root_notice_id="n1",
+        issued_at=DEADLINE,
         issuers=[unit("gd-kx", UnitKind.kexie), unit("gd-kjt", UnitKind.keji)],
-        recipients=[unit("sz-kx", UnitKind.kexie), unit("sz-kjj", UnitKind.keji),
-                    unit("fs-kx", UnitKind.kexie, node="fs")],  # hosted on another node
+        recipients=[
+            unit("sz-kx", UnitKind.kexie),
+            unit("sz-kjj", UnitKind.keji),
+            unit("fs-kx", UnitKind.kexie, node="fs"),
+        ],  # hosted on another node
         asks=[ask(), ask(ask_id="liaison", kind="liaison_form", unit_kinds=[UnitKind.kexie])],
     )
     # Received from node "nat": the node keeps only the units it hosts.

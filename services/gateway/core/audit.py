@@ -88,8 +88,14 @@ class AuditLog:
         return self.db["audit"]
 
     async def append(
-        self, action: str, *, by: Actor | None, target: str | None = None, via: str | None = None,
-        ip: str | None = None, details: dict | None = None,
+        self,
+        action: str,
+        *,
+        by: Actor | None,
+        target: str | None = None,
+        via: str | None = None,
+        ip: str | None = None,
+        details: dict | None = None,
     ) -> dict:
         entry = {
             "_id": new_id(),
@@ -107,8 +113,15 @@ class AuditLog:
         await self.entries.insert_one(entry)
         return entry
 
-    def _filter(self, *, user_id: str | None = None, action: str | None = None, unit_id: str | None = None,
-                since: datetime | None = None, until: datetime | None = None) -> dict:
+    def _filter(
+        self,
+        *,
+        user_id: str | None = None,
+        action: str | None = None,
+        unit_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> dict:
         query: dict[str, Any] = {}
         if user_id:
             query["user_id"] = user_id
@@ -146,12 +159,24 @@ class AuditLog:
         yield BOM + _drain(buf)
         cursor = self.entries.find(self._filter(**filters)).sort(NEWEST_FIRST)
         async for e in cursor:
-            writer.writerow([cell(v) for v in (
-                local_text(e["at"], timezone, "%Y-%m-%d %H:%M:%S"), label(e["action"]), e["action"],
-                e.get("user_id") or "", e.get("display_name") or "", e.get("unit_id") or "",
-                " ".join(e.get("roles") or []), e.get("via") or "", e.get("target") or "",
-                details_text(e.get("details") or {}), e.get("ip") or "",
-            )])
+            writer.writerow(
+                [
+                    cell(v)
+                    for v in (
+                        local_text(e["at"], timezone, "%Y-%m-%d %H:%M:%S"),
+                        label(e["action"]),
+                        e["action"],
+                        e.get("user_id") or "",
+                        e.get("display_name") or "",
+                        e.get("unit_id") or "",
+                        " ".join(e.get("roles") or []),
+                        e.get("via") or "",
+                        e.get("target") or "",
+                        details_text(e.get("details") or {}),
+                        e.get("ip") or "",
+                    )
+                ]
+            )
             yield _drain(buf)
 
 

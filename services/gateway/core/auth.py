@@ -154,8 +154,9 @@ async def check_prelogin_csrf(request: Request) -> None:
 # ---------------------------------------------------------------- authentication
 
 # Declares the bearer scheme in the OpenAPI document; the header is read below.
-BEARER = HTTPBearer(auto_error=False, scheme_name="apiToken",
-                    description="接口令牌 cas_…，由节点管理员创建，限定单位与角色")
+BEARER = HTTPBearer(
+    auto_error=False, scheme_name="apiToken", description="接口令牌 cas_…，由节点管理员创建，限定单位与角色"
+)
 
 
 async def authenticate(
@@ -183,7 +184,9 @@ async def authenticate(
         if user is None:
             raise LoginRequired("请先登录")
         identity = Identity(
-            actor=actor_of(user), via="session", session=session,
+            actor=actor_of(user),
+            via="session",
+            session=session,
             must_change_password=bool(user.get("must_change_password")),
         )
         if request.method not in SAFE_METHODS:

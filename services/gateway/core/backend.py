@@ -45,11 +45,16 @@ class Backend:
     async def stop(self) -> None:
         await self.broker.stop()
 
-    async def call(self, service: str, action: Action[Any, Any], payload: BaseModel,
-                   timeout: float | None = None) -> Any:
+    async def call(
+        self, service: str, action: Action[Any, Any], payload: BaseModel, timeout: float | None = None
+    ) -> Any:
         """What the typed clients send through (contracts/base.py ``Caller``)."""
-        return await request(self.broker, subjects.rpc(self.node, service, action.name), payload,
-                             timeout=timeout or self.settings.request_timeout)
+        return await request(
+            self.broker,
+            subjects.rpc(self.node, service, action.name),
+            payload,
+            timeout=timeout or self.settings.request_timeout,
+        )
 
     async def health(self) -> dict[str, str]:
         out = {}

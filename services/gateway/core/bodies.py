@@ -18,9 +18,7 @@ def body_of(command: type[BaseModel], *exclude: str) -> type[BaseModel]:
     is refused for what it asks, not for its shape.
     """
     fields: dict[str, Any] = {
-        name: (info.annotation, info)
-        for name, info in command.model_fields.items()
-        if name not in exclude
+        name: (info.annotation, info) for name, info in command.model_fields.items() if name not in exclude
     }
     fields["actor"] = (dict | None, Field(default=None, description="ignored: the gateway acts as the caller"))
     return create_model(f"{command.__name__}Body", __config__=command.model_config, **fields)

@@ -13,8 +13,19 @@ from .audit import client_ip
 log = logging.getLogger("cascade.gateway.commands")
 
 # Fields of a command copied into its entry: what it was about, not its whole text.
-SUMMARY_FIELDS = ("notice_id", "unit_id", "ask_id", "submission_id", "report_id", "doc_number", "title", "reason",
-                  "format", "cause", "channel")
+SUMMARY_FIELDS = (
+    "notice_id",
+    "unit_id",
+    "ask_id",
+    "submission_id",
+    "report_id",
+    "doc_number",
+    "title",
+    "reason",
+    "format",
+    "cause",
+    "channel",
+)
 RESULT_FIELDS = ("notice_id", "doc_number", "submission_id", "report_id", "recipients")
 
 
@@ -27,12 +38,14 @@ def _summary(command: Any, result: Any) -> dict:
                 out.setdefault(k, result[k])
     return out
 
+
 Req = TypeVar("Req", bound=BaseModel)
 Rep = TypeVar("Rep")
 
 
-async def send(request: Request, action: Callable[[Req], Awaitable[Rep]], cmd: Req, *,
-               target: str | None = None) -> Rep:
+async def send(
+    request: Request, action: Callable[[Req], Awaitable[Rep]], cmd: Req, *, target: str | None = None
+) -> Rep:
     """``action`` is a client's bound action (``backend.notices.issue``); a refused command raises before anything
     is recorded."""
     result = await action(cmd)
@@ -47,8 +60,12 @@ async def record(request: Request, name: str, cmd: Any, result: Any, *, target: 
     actor = getattr(cmd, "actor", None) or (identity.actor if identity else None)
     try:
         await request.app.state.audit.append(
-            name, by=actor, target=target or details.get("notice_id") or details.get("unit_id"),
-            via=identity.via if identity else None, ip=client_ip(request), details=details,
+            name,
+            by=actor,
+            target=target or details.get("notice_id") or details.get("unit_id"),
+            via=identity.via if identity else None,
+            ip=client_ip(request),
+            details=details,
         )
     except Exception:  # the command took effect; losing its entry must not turn success into an error
         log.exception("could not record %s by %s in the audit log", name, actor)

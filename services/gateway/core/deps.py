@@ -17,8 +17,18 @@ from shared.schemas import Role
 from .auth import CurrentActor, require
 from .backend import Backend
 
-__all__ = ["Admin", "BackendDep", "CurrentActor", "Filer", "Issuer", "Reviewer", "Submitter", "Tracker", "backend",
-           "has"]
+__all__ = [
+    "Admin",
+    "BackendDep",
+    "CurrentActor",
+    "Filer",
+    "Issuer",
+    "Reviewer",
+    "Submitter",
+    "Tracker",
+    "backend",
+    "has",
+]
 
 
 def backend(request: Request) -> Backend:

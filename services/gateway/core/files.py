@@ -32,26 +32,38 @@ async def upload(b: Backend, file: UploadFile, actor: Actor | None, max_bytes: i
         while chunk := await file.read(PART_BYTES):
             size += len(chunk)
             if size > max_bytes:
-                raise TooLarge(f"附件“{file.filename}”超过大小上限（{max_bytes // (1024 * 1024)} MB）", field="file",
-                               code="attachment_too_large")
+                raise TooLarge(
+                    f"附件“{file.filename}”超过大小上限（{max_bytes // (1024 * 1024)} MB）",
+                    field="file",
+                    code="attachment_too_large",
+                )
             digest.update(chunk)
             spool.write(chunk)
         content_type = file.content_type or ""
         if content_type in ("", "application/octet-stream"):
             content_type = mimetypes.guess_type(file.filename or "")[0] or "application/octet-stream"
-        begun = await b.notices.begin_upload(BeginUpload(
-            filename=(file.filename or "附件")[-200:], content_type=content_type, size=size,
-            sha256=digest.hexdigest(), actor=actor,
-        ))
+        begun = await b.notices.begin_upload(
+            BeginUpload(
+                filename=(file.filename or "附件")[-200:],
+                content_type=content_type,
+                size=size,
+                sha256=digest.hexdigest(),
+                actor=actor,
+            )
+        )
         if begun.attachment is not None:
             return begun.attachment
         assert begun.upload_id is not None
         spool.seek(0)
         offset = 0
         while chunk := spool.read(PART_BYTES):
-            await b.notices.upload_part(UploadPart(
-                upload_id=begun.upload_id, offset=offset, data=base64.b64encode(chunk).decode("ascii"),
-            ))
+            await b.notices.upload_part(
+                UploadPart(
+                    upload_id=begun.upload_id,
+                    offset=offset,
+                    data=base64.b64encode(chunk).decode("ascii"),
+                )
+            )
             offset += len(chunk)
     done = await b.notices.finish_upload(FinishUpload(upload_id=begun.upload_id, actor=actor))
     return done.attachment

@@ -34,7 +34,9 @@ class Refused:
         """The first problem as one line, for a page that shows one: a service's message is a sentence of its
         own; a validation message (不能为空) is said of its field (原因：不能为空)."""
         first = self.problems[0]
-        return f"{first['label']}：{first['message']}" if first.get("validation") and first["label"] else first["message"]
+        return (
+            f"{first['label']}：{first['message']}" if first.get("validation") and first["label"] else first["message"]
+        )
 
     @property
     def error(self) -> DomainError:
@@ -163,15 +165,44 @@ _MESSAGES = {
 }
 
 FIELD_LABELS = {
-    "title": "标题", "doc_number": "文号", "issuer_unit_ids": "发文单位", "co_issuer_unit_ids": "联合转发单位",
-    "recipient_unit_ids": "收文单位", "body": "正文", "cover_note": "转发说明", "asks": "报送要求",
-    "extra_asks": "新增报送要求", "deadlines": "截止时间", "deadline": "截止时间", "routes": "报送对象",
-    "to_unit_id": "报送单位", "department": "部门", "fields": "表单字段", "label": "名称", "options": "选项",
-    "min_items": "最少份数", "max_items": "最多份数", "contacts": "联系人", "attachments": "附件", "file": "附件",
-    "reason": "原因", "unit_id": "单位编号", "name": "名称", "kind": "类别", "parent_id": "上级单位",
-    "node_id": "节点", "departments": "部门", "doc_number_template": "文号模板", "email": "电子邮箱",
-    "ask_id": "编号", "unit_kinds": "须报送的单位类别", "max_chars": "字数上限", "notice_id": "通知",
-    "category": "评选类别", "note": "说明", "revision": "版本",
+    "title": "标题",
+    "doc_number": "文号",
+    "issuer_unit_ids": "发文单位",
+    "co_issuer_unit_ids": "联合转发单位",
+    "recipient_unit_ids": "收文单位",
+    "body": "正文",
+    "cover_note": "转发说明",
+    "asks": "报送要求",
+    "extra_asks": "新增报送要求",
+    "deadlines": "截止时间",
+    "deadline": "截止时间",
+    "routes": "报送对象",
+    "to_unit_id": "报送单位",
+    "department": "部门",
+    "fields": "表单字段",
+    "label": "名称",
+    "options": "选项",
+    "min_items": "最少份数",
+    "max_items": "最多份数",
+    "contacts": "联系人",
+    "attachments": "附件",
+    "file": "附件",
+    "reason": "原因",
+    "unit_id": "单位编号",
+    "name": "名称",
+    "kind": "类别",
+    "parent_id": "上级单位",
+    "node_id": "节点",
+    "departments": "部门",
+    "doc_number_template": "文号模板",
+    "email": "电子邮箱",
+    "ask_id": "编号",
+    "unit_kinds": "须报送的单位类别",
+    "max_chars": "字数上限",
+    "notice_id": "通知",
+    "category": "评选类别",
+    "note": "说明",
+    "revision": "版本",
 }
 
 

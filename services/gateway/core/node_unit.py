@@ -46,7 +46,8 @@ class NodeUnit:
         """Record ``unit_id`` as the node's unit unless one is configured or recorded; return the node's unit."""
         if self.configured:
             return self.configured
-        await insert_if_absent(self.docs, {"_id": DOC_ID, "unit_id": unit_id, "recorded_at": datetime.now(UTC),
-                                           "recorded_by": by})
+        await insert_if_absent(
+            self.docs, {"_id": DOC_ID, "unit_id": unit_id, "recorded_at": datetime.now(UTC), "recorded_by": by}
+        )
         self._recorded = None
         return await self.get() or unit_id

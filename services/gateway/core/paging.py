@@ -18,15 +18,18 @@ def _number(request: Request, name: str, default: int, upper: int) -> int:
     except ValueError:
         value = 0
     if not 1 <= value <= upper:
-        raise Invalid(f"{'页码' if name == 'page' else '每页条数'}须为 1 到 {upper} 之间的整数", field=name,
-                      code="bad_page")
+        raise Invalid(
+            f"{'页码' if name == 'page' else '每页条数'}须为 1 到 {upper} 之间的整数", field=name, code="bad_page"
+        )
     return value
 
 
 def page_query(request: Request) -> PageQuery:
     """``?page=`` (from 1) and ``?per_page=`` (default 50, at most 200); anything else is a 422 naming the field."""
-    return PageQuery(page=_number(request, "page", 1, MAX_PAGE),
-                     per_page=_number(request, "per_page", PageQuery().per_page, MAX_PER_PAGE))
+    return PageQuery(
+        page=_number(request, "page", 1, MAX_PAGE),
+        per_page=_number(request, "per_page", PageQuery().per_page, MAX_PER_PAGE),
+    )
 
 
 PageParams = Annotated[PageQuery, Depends(page_query)]

@@ -23,10 +23,22 @@ STATIC_DIR = GATEWAY_DIR / "static"
 
 # The zh-CN names of the shared vocabulary (shared/schemas.py) any page may show: an ask's kind, a form
 # field's type, the kinds of unit.
-ASK_KINDS = {"plan": "活动筹备方案", "liaison_form": "联络员回执表", "summary_report": "总结报告", "media": "影像资料",
-             "other": "其他"}
-FIELD_TYPES = {"text": "文本", "choice": "单选", "multi_choice": "多选", "date": "日期", "number": "数字",
-               "contact": "联系人", "file": "文件"}
+ASK_KINDS = {
+    "plan": "活动筹备方案",
+    "liaison_form": "联络员回执表",
+    "summary_report": "总结报告",
+    "media": "影像资料",
+    "other": "其他",
+}
+FIELD_TYPES = {
+    "text": "文本",
+    "choice": "单选",
+    "multi_choice": "多选",
+    "date": "日期",
+    "number": "数字",
+    "contact": "联系人",
+    "file": "文件",
+}
 UNIT_KINDS = [k.value for k in UnitKind]
 
 
@@ -37,16 +49,23 @@ def templates(timezone: str, context_processors: Sequence[Callable[[Request], di
         undefined=StrictUndefined,
     )
     env.globals.update(page_url=page_url, ask_kinds=ASK_KINDS, field_types=FIELD_TYPES, unit_kinds=UNIT_KINDS)
-    env.filters["local"] = lambda value, fmt="%Y-%m-%d %H:%M": local_text(_as_datetime(value), timezone, fmt) if value else ""
+    env.filters["local"] = lambda value, fmt="%Y-%m-%d %H:%M": (
+        local_text(_as_datetime(value), timezone, fmt) if value else ""
+    )
     return Jinja2Templates(env=env, context_processors=list(context_processors))
 
 
-def render(request: Request, name: str, status_code: int = 200, *, headers: Mapping[str, str] | None = None,
-           **context: Any) -> HTMLResponse:
+def render(
+    request: Request, name: str, status_code: int = 200, *, headers: Mapping[str, str] | None = None, **context: Any
+) -> HTMLResponse:
     """A page: the template with the node's id and ``context`` (auth.template_context adds who is logged in)."""
     app = request.app
     return app.state.templates.TemplateResponse(
-        request, name, {"node_id": app.state.settings.node_id, **context}, status_code=status_code, headers=headers,
+        request,
+        name,
+        {"node_id": app.state.settings.node_id, **context},
+        status_code=status_code,
+        headers=headers,
     )
 
 

@@ -68,8 +68,9 @@ class SessionStore:
             return None
         if now - doc["last_seen_at"] >= TOUCH_EVERY:
             await self.sessions.update_one({"_id": sid}, {"$set": {"last_seen_at": now}})
-        return Session(token=token, id=sid, user_id=doc["user_id"], created_at=doc["created_at"],
-                       expires_at=doc["expires_at"])
+        return Session(
+            token=token, id=sid, user_id=doc["user_id"], created_at=doc["created_at"], expires_at=doc["expires_at"]
+        )
 
     async def delete(self, token: str) -> None:
         await self.sessions.delete_one({"_id": digest(token)})

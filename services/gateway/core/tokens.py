@@ -40,14 +40,18 @@ TOUCH_EVERY = timedelta(minutes=1)
 
 def token_actor(doc: dict) -> Actor:
     """Who a token acts as: the token itself, within its unit and roles."""
-    return Actor(user_id=f"token:{doc['_id']}", display_name=doc["name"], unit_id=doc["unit_id"],
-                 roles=[Role(r) for r in doc["roles"]])
+    return Actor(
+        user_id=f"token:{doc['_id']}",
+        display_name=doc["name"],
+        unit_id=doc["unit_id"],
+        roles=[Role(r) for r in doc["roles"]],
+    )
 
 
 def split(raw: str) -> tuple[str, str] | None:
     if not raw.startswith(PREFIX) or len(raw) < len(PREFIX) + ID_LENGTH + 2:
         return None
-    token_id, sep, secret = raw[len(PREFIX):].partition("_")
+    token_id, sep, secret = raw[len(PREFIX) :].partition("_")
     if len(token_id) != ID_LENGTH or not sep or not secret:
         return None
     return token_id, secret
@@ -77,7 +81,13 @@ class TokenStore:
         return self.db["tokens"]
 
     async def create(
-        self, *, name: str, unit_id: str, roles: list[str], created_by: str, now: datetime,
+        self,
+        *,
+        name: str,
+        unit_id: str,
+        roles: list[str],
+        created_by: str,
+        now: datetime,
         expires_at: datetime | None = None,
     ) -> tuple[dict, str]:
         """A new token; returns its document and the token itself (the only time it is seen)."""
@@ -124,8 +134,9 @@ class TokenStore:
             raise NotFound("令牌不存在", field="token_id")
         if doc.get("revoked_at"):
             return doc
-        await self.tokens.update_one({"_id": token_id, "revoked_at": None},
-                                     {"$set": {"revoked_at": now, "revoked_by": by}})
+        await self.tokens.update_one(
+            {"_id": token_id, "revoked_at": None}, {"$set": {"revoked_at": now, "revoked_by": by}}
+        )
         return {**doc, "revoked_at": now, "revoked_by": by}
 
     async def get(self, token_id: str) -> dict | None:
@@ -134,8 +145,9 @@ class TokenStore:
     async def all(self) -> list[dict]:
         return [d async for d in self.tokens.find({}).sort([("_id", DESCENDING)])]
 
-    async def page(self, pq: PageQuery, *, search: str | None = None,
-                   unit_id: str | None = None) -> tuple[list[dict], bool, int | None]:
+    async def page(
+        self, pq: PageQuery, *, search: str | None = None, unit_id: str | None = None
+    ) -> tuple[list[dict], bool, int | None]:
         """A page of the tokens, newest first; ``search`` is part of a token's name. Revoked ones stay listed
         (who had access, until when), so the list grows: it is read a page at a time."""
         query: dict = {"unit_id": unit_id} if unit_id else {}
@@ -147,21 +159,28 @@ class TokenStore:
 class ApiTokens:
     """What admins do with tokens (create, revoke, list); each change goes to the audit log."""
 
-    def __init__(self, store: TokenStore, *, audit: AuditLog, clock: Clock, policy: Policy,
-                 node_unit: NodeUnit | None = None) -> None:
+    def __init__(
+        self, store: TokenStore, *, audit: AuditLog, clock: Clock, policy: Policy, node_unit: NodeUnit | None = None
+    ) -> None:
         self.store = store
         self.audit = audit
         self.clock = clock
         self.policy = policy
         self.node_unit = node_unit or NodeUnit(store.db, policy.admin_unit)
 
-    async def create(self, by: Actor, *, name: str, unit_id: str, roles: list[str],
-                     expires_at: datetime | None = None) -> tuple[dict, str]:
+    async def create(
+        self, by: Actor, *, name: str, unit_id: str, roles: list[str], expires_at: datetime | None = None
+    ) -> tuple[dict, str]:
         self.policy.check_admin_unit(check_unit(unit_id), check_roles(roles), await self.node_unit.get())
-        doc, raw = await self.store.create(name=name, unit_id=unit_id, roles=roles, created_by=by.user_id,
-                                           now=self.clock.now(), expires_at=expires_at)
-        await self.audit.append("token.created", by=by, target=doc["_id"],
-                                details={"name": doc["name"], "unit_id": unit_id, "roles": doc["roles"]})
+        doc, raw = await self.store.create(
+            name=name, unit_id=unit_id, roles=roles, created_by=by.user_id, now=self.clock.now(), expires_at=expires_at
+        )
+        await self.audit.append(
+            "token.created",
+            by=by,
+            target=doc["_id"],
+            details={"name": doc["name"], "unit_id": unit_id, "roles": doc["roles"]},
+        )
         return doc, raw
 
     async def revoke(self, by: Actor, token_id: str) -> dict:
@@ -171,8 +190,9 @@ class ApiTokens:
             await self.audit.append("token.revoked", by=by, target=token_id, details={"name": doc["name"]})
         return doc
 
-    async def page(self, pq: PageQuery, *, search: str | None = None,
-                   unit_id: str | None = None) -> tuple[list[dict], bool, int | None]:
+    async def page(
+        self, pq: PageQuery, *, search: str | None = None, unit_id: str | None = None
+    ) -> tuple[list[dict], bool, int | None]:
         return await self.store.page(pq, search=search, unit_id=unit_id)
 
     async def list(self) -> list[dict]:

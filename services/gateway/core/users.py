@@ -80,8 +80,12 @@ def check_roles(roles: list[str]) -> list[Role]:
 
 
 def actor_of(user: dict) -> Actor:
-    return Actor(user_id=user["_id"], display_name=user["display_name"], unit_id=user["unit_id"],
-                 roles=[Role(r) for r in user["roles"]])
+    return Actor(
+        user_id=user["_id"],
+        display_name=user["display_name"],
+        unit_id=user["unit_id"],
+        roles=[Role(r) for r in user["roles"]],
+    )
 
 
 def public_user(user: dict) -> dict:
@@ -137,16 +141,19 @@ class UserStore:
     async def all(self) -> list[dict]:
         return [d async for d in self.users.find({}).sort([("_id", ASCENDING)])]
 
-    async def page(self, pq: PageQuery, *, search: str | None = None,
-                   unit_id: str | None = None) -> tuple[list[dict], bool, int | None]:
+    async def page(
+        self, pq: PageQuery, *, search: str | None = None, unit_id: str | None = None
+    ) -> tuple[list[dict], bool, int | None]:
         """A page of the users by username; ``search`` is the start of a username or part of a name.
 
         Counted: the users of a node grow with its units, not with time.
         """
         query: dict = {"unit_id": unit_id} if unit_id else {}
         if search:
-            query["$or"] = [{"_id": {"$regex": "^" + re.escape(normalize_username(search))}},
-                            {"display_name": {"$regex": re.escape(search.strip())}}]
+            query["$or"] = [
+                {"_id": {"$regex": "^" + re.escape(normalize_username(search))}},
+                {"display_name": {"$regex": re.escape(search.strip())}},
+            ]
         return await read_page(self.users, [Segment(query, [("_id", ASCENDING)], count=True)], pq)
 
     async def active_admins(self) -> list[str]:
@@ -159,10 +166,13 @@ class UserStore:
         until = (doc or {}).get("locked_until")
         return until if until and until > now else None
 
-    async def record_failure(self, username: str, now: datetime, max_failures: int, lockout: timedelta) -> datetime | None:
+    async def record_failure(
+        self, username: str, now: datetime, max_failures: int, lockout: timedelta
+    ) -> datetime | None:
         """Count a failed login; returns when the account is locked until, if this failure locked it."""
-        await self.logins.update_one({"_id": username, "last_failure_at": {"$lt": now - FAILURE_MEMORY}},
-                                     {"$set": {"failures": 0}})
+        await self.logins.update_one(
+            {"_id": username, "last_failure_at": {"$lt": now - FAILURE_MEMORY}}, {"$set": {"failures": 0}}
+        )
         doc = await self.logins.find_one_and_update(
             {"_id": username},
             {"$inc": {"failures": 1}, "$set": {"last_failure_at": now}},
@@ -180,8 +190,9 @@ class UserStore:
 
     async def forget_old_failures(self, now: datetime) -> None:
         """Names tried once and never again (guessed ones too) do not pile up."""
-        await self.logins.delete_many({"last_failure_at": {"$lt": now - FAILURE_MEMORY},
-                                       "locked_until": {"$not": {"$gt": now}}})
+        await self.logins.delete_many(
+            {"last_failure_at": {"$lt": now - FAILURE_MEMORY}, "locked_until": {"$not": {"$gt": now}}}
+        )
 
 
 def _default(name: str):
@@ -199,8 +210,12 @@ class Policy:
 
     @classmethod
     def of(cls, settings: GatewaySettings) -> "Policy":
-        return cls(password_min_length=settings.password_min_length, max_failures=settings.login_max_failures,
-                   lockout=timedelta(minutes=settings.login_lockout_minutes), admin_unit=settings.org_unit_id)
+        return cls(
+            password_min_length=settings.password_min_length,
+            max_failures=settings.login_max_failures,
+            lockout=timedelta(minutes=settings.login_lockout_minutes),
+            admin_unit=settings.org_unit_id,
+        )
 
     def check_admin_unit(self, unit_id: str, roles: list[Role], node_unit: str | None = None) -> None:
         """Node admins run the whole node, so they belong to the node's own organisation, not a hosted unit.
@@ -212,8 +227,11 @@ class Policy:
             return
         unit = node_unit or self.admin_unit
         if not unit:
-            raise Invalid("本节点尚未确定本单位（节点配置 org_unit_id），不能设置管理员", field="roles",
-                          code="admin_without_node_unit")
+            raise Invalid(
+                "本节点尚未确定本单位（节点配置 org_unit_id），不能设置管理员",
+                field="roles",
+                code="admin_without_node_unit",
+            )
         if unit_id != unit:
             raise Invalid(f"管理员须属于本节点单位（{unit}）", field="roles", code="admin_outside_node_unit")
 
@@ -222,8 +240,14 @@ class Accounts:
     """Use cases on users: login, password changes, and what admins do to accounts."""
 
     def __init__(
-        self, db: AsyncDatabase, *, clock: Clock, audit: AuditLog, policy: Policy = Policy(),
-        sessions: SessionStore | None = None, node_unit: NodeUnit | None = None,
+        self,
+        db: AsyncDatabase,
+        *,
+        clock: Clock,
+        audit: AuditLog,
+        policy: Policy = Policy(),
+        sessions: SessionStore | None = None,
+        node_unit: NodeUnit | None = None,
     ) -> None:
         self.store = UserStore(db)
         self.policy = policy
@@ -256,8 +280,9 @@ class Accounts:
         ok = await asyncio.to_thread(security.verify_password, (user or {}).get("password_hash"), password)
         if not ok or user is None or user.get("disabled"):
             until = await self.store.record_failure(name, now, self.policy.max_failures, self.policy.lockout)
-            await self.audit.append("login.failed", by=None, target=name, ip=ip,
-                                    details={"locked_until": until} if until else {})
+            await self.audit.append(
+                "login.failed", by=None, target=name, ip=ip, details={"locked_until": until} if until else {}
+            )
             if until:
                 raise LoginRefused(_locked_message(until, now), locked_until=until)
             raise LoginRefused("用户名或密码错误，或账户已停用")
@@ -296,8 +321,15 @@ class Accounts:
     # ------------------------------------------------------------ admin
 
     async def create(
-        self, by: Actor | None, *, username: str, display_name: str, unit_id: str, roles: list[str],
-        password: str | None = None, must_change_password: bool = True,
+        self,
+        by: Actor | None,
+        *,
+        username: str,
+        display_name: str,
+        unit_id: str,
+        roles: list[str],
+        password: str | None = None,
+        must_change_password: bool = True,
     ) -> tuple[dict, str | None]:
         """A new user; returns it and the generated one-time password when none was given."""
         name = check_username(username)
@@ -327,9 +359,13 @@ class Accounts:
         await self.store.insert(doc)
         if bootstrap:
             await self.node_unit.claim(unit_id)
-        await self.audit.append("user.created", by=by, target=name, via=None if by else "cli",
-                                details={"unit_id": doc["unit_id"], "roles": doc["roles"],
-                                         "display_name": doc["display_name"]})
+        await self.audit.append(
+            "user.created",
+            by=by,
+            target=name,
+            via=None if by else "cli",
+            details={"unit_id": doc["unit_id"], "roles": doc["roles"], "display_name": doc["display_name"]},
+        )
         return doc, generated
 
     async def update(self, by: Actor, username: str, *, display_name: str, unit_id: str, roles: list[str]) -> dict:
@@ -348,8 +384,12 @@ class Accounts:
         if not changed:
             return user
         updated = await self.store.update(user["_id"], {**changed, "updated_at": self.clock.now()})
-        await self.audit.append("user.updated", by=by, target=user["_id"],
-                                details={k: {"from": user.get(k), "to": v} for k, v in changed.items()})
+        await self.audit.append(
+            "user.updated",
+            by=by,
+            target=user["_id"],
+            details={k: {"from": user.get(k), "to": v} for k, v in changed.items()},
+        )
         return updated or user
 
     async def set_disabled(self, by: Actor, username: str, disabled: bool) -> dict:
@@ -376,8 +416,9 @@ class Accounts:
         await self.audit.append("user.password_reset", by=by, target=user["_id"])
         return password
 
-    async def page(self, pq: PageQuery, *, search: str | None = None,
-                   unit_id: str | None = None) -> tuple[list[dict], bool, int | None]:
+    async def page(
+        self, pq: PageQuery, *, search: str | None = None, unit_id: str | None = None
+    ) -> tuple[list[dict], bool, int | None]:
         return await self.store.page(pq, search=search, unit_id=unit_id)
 
     async def list(self) -> list[dict]:
@@ -401,10 +442,15 @@ class Accounts:
 
     async def _set_password(self, username: str, password: str, *, must_change: bool) -> None:
         password_hash = await asyncio.to_thread(security.hash_password, password)
-        await self.store.update(username, {
-            "password_hash": password_hash, "must_change_password": must_change,
-            "password_changed_at": self.clock.now(), "updated_at": self.clock.now(),
-        })
+        await self.store.update(
+            username,
+            {
+                "password_hash": password_hash,
+                "must_change_password": must_change,
+                "password_changed_at": self.clock.now(),
+                "updated_at": self.clock.now(),
+            },
+        )
 
 
 def _locked_message(until: datetime, now: datetime) -> str:

@@ -8,13 +8,36 @@ from .blankform import form_columns, form_docx, form_xlsx
 from .document_docx import document_docx
 from .document_pdf import document_html, document_pdf
 from .fonts import FontsMissing
-from .models import (BlankForm, Issuer, OfficialDocument, Paragraph, SummaryGap, SummaryItem, SummaryTable,
-                     normalise_doc_number)
+from .models import (
+    BlankForm,
+    Issuer,
+    OfficialDocument,
+    Paragraph,
+    SummaryGap,
+    SummaryItem,
+    SummaryTable,
+    normalise_doc_number,
+)
 from .summary import summary_docx, summary_xlsx
 from .text import paragraphs_from_text
 
 __all__ = [
-    "BlankForm", "Issuer", "OfficialDocument", "Paragraph", "SummaryGap", "SummaryItem", "SummaryTable",
-    "FontsMissing", "document_docx", "document_html", "document_pdf", "form_columns", "form_docx", "form_xlsx",
-    "normalise_doc_number", "paragraphs_from_text", "summary_docx", "summary_xlsx",
+    "BlankForm",
+    "FontsMissing",
+    "Issuer",
+    "OfficialDocument",
+    "Paragraph",
+    "SummaryGap",
+    "SummaryItem",
+    "SummaryTable",
+    "document_docx",
+    "document_html",
+    "document_pdf",
+    "form_columns",
+    "form_docx",
+    "form_xlsx",
+    "normalise_doc_number",
+    "paragraphs_from_text",
+    "summary_docx",
+    "summary_xlsx",
 ]

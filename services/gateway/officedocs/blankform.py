@@ -32,7 +32,13 @@ from .text import datetime_text, width
 from .wordml import fixed_widths, new_document, off_grid, right_tab, run, save, tidy_table
 
 BOX = "☐"
-CONTACT_PARTS = [("name", "姓名"), ("office_phone", "办公电话"), ("mobile", "手机"), ("fax", "传真"), ("email", "电子邮箱")]
+CONTACT_PARTS = [
+    ("name", "姓名"),
+    ("office_phone", "办公电话"),
+    ("mobile", "手机"),
+    ("fax", "传真"),
+    ("email", "电子邮箱"),
+]
 MAX_BLOCKS = 5  # more items than this: one table and 表格可自行复制, as seed 002 says
 FIELDS_SHEET = "_字段"
 
@@ -91,6 +97,7 @@ def _boxes(options: list[str], chars_per_line: float) -> str:
 
 # ---------------------------------------------------------------- .docx
 
+
 def form_docx(form: BlankForm) -> bytes:
     d = new_document(grid=False, line_pt=None)
     section = d.sections[0]
@@ -135,8 +142,9 @@ def form_docx(form: BlankForm) -> bytes:
     return save(d)
 
 
-def _cell_text(cell, text: str, *, size: float = 12, font: str = L.FONT_FANGSONG, center: bool = False,
-               grey: bool = False) -> None:
+def _cell_text(
+    cell, text: str, *, size: float = 12, font: str = L.FONT_FANGSONG, center: bool = False, grey: bool = False
+) -> None:
     p = cell.paragraphs[0] if not cell.paragraphs[0].text else cell.add_paragraph()
     if center:
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -209,7 +217,16 @@ def _rows_table(d, form: BlankForm, text_w: float) -> None:
     t = d.add_table(rows=1 + n, cols=len(form.fields))
     t.style = d.styles["Table Grid"]
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    weights = [max(4.0, min(12.0, (f.max_chars or 20) / 5, )) for f in form.fields]
+    weights = [
+        max(
+            4.0,
+            min(
+                12.0,
+                (f.max_chars or 20) / 5,
+            ),
+        )
+        for f in form.fields
+    ]
     fixed_widths(t, [text_w * w / sum(weights) for w in weights])
     tidy_table(t)
     for c, f in enumerate(form.fields):
@@ -223,6 +240,7 @@ def _rows_table(d, form: BlankForm, text_w: float) -> None:
 
 
 # ---------------------------------------------------------------- .xlsx
+
 
 def form_columns(form: BlankForm) -> list[tuple[FormField, str, str]]:
     """Every column of the Excel 样表: (field, part, header). part is the contact's part or the option ticked,
@@ -270,8 +288,9 @@ def form_xlsx(form: BlankForm) -> bytes:
         if f.help and f.key not in commented:  # on a field's first column only
             commented.add(f.key)
             cell.comment = Comment(f.help, "Cascade")
-        ws.column_dimensions[get_column_letter(c)].width = max(10, min(60, width(header) * 2 + 4,
-                                                                      (f.max_chars or 0) / 3 + 10))
+        ws.column_dimensions[get_column_letter(c)].width = max(
+            10, min(60, width(header) * 2 + 4, (f.max_chars or 0) / 3 + 10)
+        )
     ws.row_dimensions[head].height = 32
     first, end = head + 1, head + form.max_items
     for r in range(first, end + 1):
@@ -299,8 +318,9 @@ def form_xlsx(form: BlankForm) -> bytes:
 
     keys = wb.create_sheet(FIELDS_SHEET)
     keys.sheet_state = "hidden"
-    for c, value in enumerate(["ask_id", form.ask_id, "notice", form.doc_number, "first_row", first, "rows",
-                               form.max_items], 1):
+    for c, value in enumerate(
+        ["ask_id", form.ask_id, "notice", form.doc_number, "first_row", first, "rows", form.max_items], 1
+    ):
         put(keys, 1, c, value)
     for c, label in enumerate(["column", "key", "part", "label", "type"], 1):
         put(keys, 2, c, label)
@@ -329,12 +349,14 @@ def _validation(f: FormField, part: str) -> DataValidation | None:
     elif f.type == FieldType.number:
         lo = -1e15 if f.min_value is None else f.min_value
         hi = 1e15 if f.max_value is None else f.max_value
-        dv = DataValidation(type="decimal", operator="between", formula1=f"{lo:g}", formula2=f"{hi:g}",
-                            allow_blank=not f.required)
+        dv = DataValidation(
+            type="decimal", operator="between", formula1=f"{lo:g}", formula2=f"{hi:g}", allow_blank=not f.required
+        )
         dv.prompt = prompt or "填数字"
     elif f.type == FieldType.text and f.max_chars:
-        dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(f.max_chars),
-                            allow_blank=not f.required)
+        dv = DataValidation(
+            type="textLength", operator="lessThanOrEqual", formula1=str(f.max_chars), allow_blank=not f.required
+        )
         dv.prompt = prompt or f"{f.max_chars}字以内"
     else:
         return None

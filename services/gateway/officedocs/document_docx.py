@@ -16,9 +16,23 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from . import layout as L
 from .models import OfficialDocument
 from .text import contact_text, date_text, ending_with_colon, ending_with_full_stop, width
-from .wordml import (bottom_border, cell_borders, cell_margins, center_table, fixed_widths, float_to_bottom, indent,
-                     new_document, off_grid,
-                     page_field, right_tab, run, save, table_borders, tidy_table)
+from .wordml import (
+    bottom_border,
+    cell_borders,
+    cell_margins,
+    center_table,
+    fixed_widths,
+    float_to_bottom,
+    indent,
+    new_document,
+    off_grid,
+    page_field,
+    right_tab,
+    run,
+    save,
+    table_borders,
+    tidy_table,
+)
 
 LINE = L.LINE_PITCH_PT
 TEXT_WIDTH_PT = L.TEXT_WIDTH_MM * L.PT_PER_MM
@@ -52,7 +66,10 @@ def document_docx(doc: OfficialDocument) -> bytes:
 def _folios(d: DocxDocument) -> None:
     """Page numbers — 1 — in 4号宋体: odd pages at the right, even pages at the left, one character in (§7.5)."""
     section = d.sections[0]
-    for footer, align in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT), (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)):
+    for footer, align in (
+        (section.footer, WD_ALIGN_PARAGRAPH.RIGHT),
+        (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT),
+    ):
         footer.is_linked_to_previous = False
         p = footer.paragraphs[0]
         p.alignment = align
@@ -71,8 +88,15 @@ class _Writer:
     def __init__(self, d: DocxDocument):
         self.d = d
 
-    def para(self, *, align=None, before_lines: float = 0, page_break: bool = False,
-             line_pt: float | None = None, grid: bool = True) -> DocxParagraph:
+    def para(
+        self,
+        *,
+        align=None,
+        before_lines: float = 0,
+        page_break: bool = False,
+        line_pt: float | None = None,
+        grid: bool = True,
+    ) -> DocxParagraph:
         p = self.d.add_paragraph()
         if not grid:
             off_grid(p)
@@ -173,7 +197,7 @@ class _Writer:
         签发人 at the right of its line; then the red rule 4 mm under it."""
         last = None
         if doc.signers:
-            rows = [doc.signers[i:i + 2] for i in range(0, len(doc.signers), 2)]  # two names a line
+            rows = [doc.signers[i : i + 2] for i in range(0, len(doc.signers), 2)]  # two names a line
             for n, names in enumerate(rows):
                 p = self.para(before_lines=2 if n == 0 else 0)
                 right_tab(p, TEXT_WIDTH_PT - L.BODY_PT)
@@ -261,7 +285,8 @@ class _Writer:
         fixed_widths(table, [TEXT_WIDTH_PT])
         chars = (TEXT_WIDTH_PT - 2 * L.IMPRINT_PT) / L.IMPRINT_PT
         lines = (math.ceil(width("抄送：" + "，".join(doc.copy_to) + "。") / chars) if doc.copy_to else 0) + (
-            1 if "printed" in rows else 0)
+            1 if "printed" in rows else 0
+        )
         float_to_bottom(table, lines * LINE + 2 * thick)
         tidy_table(table)
         for r, kind in enumerate(rows):
@@ -286,4 +311,3 @@ class _Writer:
                 if doc.printed_on:
                     run(p, "\t" + date_text(doc.printed_on) + "印发", size=L.IMPRINT_PT)
         self.para()  # the paragraph the floating 版记 hangs from; a document must end with one
-

@@ -28,9 +28,11 @@ def stylesheet(resolved: dict[str, tuple[str, int]]) -> str:
         return f'font-family: "{family}", serif; font-weight: {weight};'
 
     folio_pad = L.FOLIO_GAP_MM * L.PT_PER_MM - L.FOLIO_PT / 2  # the dashes' middle 7 mm under the 版心
-    folio = (f'content: "— " counter(page) " —"; {font("song")} font-size: {_pt(L.FOLIO_PT)}; '
-             f"line-height: {_pt(L.FOLIO_PT)}; vertical-align: top; padding-top: {_pt(folio_pad)}; white-space: nowrap; "
-             f"width: {_pt(6 * L.FOLIO_PT)};")
+    folio = (
+        f'content: "— " counter(page) " —"; {font("song")} font-size: {_pt(L.FOLIO_PT)}; '
+        f"line-height: {_pt(L.FOLIO_PT)}; vertical-align: top; padding-top: {_pt(folio_pad)}; white-space: nowrap; "
+        f"width: {_pt(6 * L.FOLIO_PT)};"
+    )
     return f"""
 @page {{
   size: A4;
@@ -75,8 +77,11 @@ table.row td + td {{ text-align: right; }}
 
 def document_html(doc: OfficialDocument) -> str:
     """The HTML the PDF is rendered from (fonts resolved on this machine)."""
-    parts = ['<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>', escape(doc.title.replace("\n", "")),
-             "</title></head><body>"]
+    parts = [
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>',
+        escape(doc.title.replace("\n", "")),
+        "</title></head><body>",
+    ]
     _document(parts, doc, mark="")
     parts.append("</body></html>")
     return "".join(parts)
@@ -157,8 +162,10 @@ def _masthead(out: list[str], doc: OfficialDocument, lines_used: int) -> None:
         spread = _spread(issuer.mark, longest, size)
         cell = f'<td class="name">{spread}</td>'
         if n == 0 and doc.mark_suffix:
-            cell += (f'<td class="suffix" rowspan="{len(doc.issuers)}" style="padding-left: {_pt(size / 2)}">'
-                     f"{escape(doc.mark_suffix)}</td>")
+            cell += (
+                f'<td class="suffix" rowspan="{len(doc.issuers)}" style="padding-left: {_pt(size / 2)}">'
+                f"{escape(doc.mark_suffix)}</td>"
+            )
         rows.append(f"<tr>{cell}</tr>")
     out.append(f'<div class="mark" style="{box}"><table class="joint">{"".join(rows)}</table></div>')
 
@@ -168,8 +175,10 @@ def _spread(name: str, chars: float, size: float) -> str:
     extra = (chars - width(name)) * size / max(1, len(name) - 1)
     if len(name) < 2 or extra <= 0:
         return escape(name)
-    return (f'<span style="letter-spacing: {_pt(extra)}">{escape(name[:-1])}</span>'
-            f'<span style="letter-spacing: 0">{escape(name[-1])}</span>')
+    return (
+        f'<span style="letter-spacing: {_pt(extra)}">{escape(name[:-1])}</span>'
+        f'<span style="letter-spacing: 0">{escape(name[-1])}</span>'
+    )
 
 
 def _number_line(out: list[str], doc: OfficialDocument) -> None:
@@ -179,18 +188,22 @@ def _number_line(out: list[str], doc: OfficialDocument) -> None:
     if not doc.signers:
         out.append(f'<div class="number" style="{style}">{escape(doc.doc_number)}</div>')
         return
-    rows = [doc.signers[i:i + 2] for i in range(0, len(doc.signers), 2)]
+    rows = [doc.signers[i : i + 2] for i in range(0, len(doc.signers), 2)]
     for n, names in enumerate(rows[:-1]):
         label = "签发人：" if n == 0 else "\u3000" * 4
         first = f"margin-top: {_pt(2 * LINE)};" if n == 0 else ""
-        out.append(f'<p class="sig" style="{first} padding-right: {_pt(CH)}">{label}'
-                   f'<span class="kaiti">{escape(chr(0x3000).join(names))}</span></p>')
+        out.append(
+            f'<p class="sig" style="{first} padding-right: {_pt(CH)}">{label}'
+            f'<span class="kaiti">{escape(chr(0x3000).join(names))}</span></p>'
+        )
     label = "签发人：" if len(rows) == 1 else "\u3000" * 4
     if len(rows) > 1:
         style = f"padding-bottom: {_pt(pad)};"
-    out.append(f'<div class="number up" style="{style} padding-left: {_pt(CH)}; padding-right: {_pt(CH)}">'
-               f'<table class="row"><tr><td>{escape(doc.doc_number)}</td>'
-               f'<td>{label}<span class="kaiti">{escape(chr(0x3000).join(rows[-1]))}</span></td></tr></table></div>')
+    out.append(
+        f'<div class="number up" style="{style} padding-left: {_pt(CH)}; padding-right: {_pt(CH)}">'
+        f'<table class="row"><tr><td>{escape(doc.doc_number)}</td>'
+        f'<td>{label}<span class="kaiti">{escape(chr(0x3000).join(rows[-1]))}</span></td></tr></table></div>'
+    )
 
 
 def _imprint(out: list[str], doc: OfficialDocument, *, new_page: bool) -> None:
@@ -199,7 +212,9 @@ def _imprint(out: list[str], doc: OfficialDocument, *, new_page: bool) -> None:
         rows.append(f'<div class="copy">抄送：{escape(ending_with_full_stop("，".join(doc.copy_to)))}</div>')
     if doc.printed_by or doc.printed_on:
         when = date_text(doc.printed_on) + "印发" if doc.printed_on else ""
-        rows.append(f'<div class="printed"><table class="row"><tr><td>{escape(doc.printed_by)}</td>'
-                    f"<td>{escape(when)}</td></tr></table></div>")
+        rows.append(
+            f'<div class="printed"><table class="row"><tr><td>{escape(doc.printed_by)}</td>'
+            f"<td>{escape(when)}</td></tr></table></div>"
+        )
     anchor = "new-page imprint-anchor" if new_page else "imprint-anchor"
     out.append(f'<div class="{anchor}"><div class="imprint">{"".join(rows)}</div></div>')

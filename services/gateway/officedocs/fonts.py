@@ -19,10 +19,21 @@ from . import layout as L
 
 # role → candidates (fontconfig family, CSS weight), best first.
 CANDIDATES: dict[str, list[tuple[str, int]]] = {
-    "fangsong": [(L.FONT_FANGSONG, 400), ("FangSong", 400), ("仿宋", 400), ("STFangsong", 400),
-                 ("Noto Serif CJK SC", 400)],
-    "kaiti": [(L.FONT_KAITI, 400), ("KaiTi", 400), ("楷体", 400), ("STKaiti", 400), ("AR PL UKai CN", 400),
-              ("Noto Serif CJK SC", 400)],
+    "fangsong": [
+        (L.FONT_FANGSONG, 400),
+        ("FangSong", 400),
+        ("仿宋", 400),
+        ("STFangsong", 400),
+        ("Noto Serif CJK SC", 400),
+    ],
+    "kaiti": [
+        (L.FONT_KAITI, 400),
+        ("KaiTi", 400),
+        ("楷体", 400),
+        ("STKaiti", 400),
+        ("AR PL UKai CN", 400),
+        ("Noto Serif CJK SC", 400),
+    ],
     "heiti": [(L.FONT_HEITI, 400), ("SimHei", 400), ("Noto Sans CJK SC", 700)],
     "song": [(L.FONT_SONG, 400), ("SimSun", 400), ("Noto Serif CJK SC", 400)],
     # 小标宋 has one heavy weight; Noto Serif's Bold is the closest free face.
@@ -58,5 +69,6 @@ def resolve() -> dict[str, tuple[str, int]]:
     if lacking:
         raise FontsMissing(
             f"no font for {', '.join(lacking)}: install the Debian packages {' '.join(DEBIAN_PACKAGES)} "
-            f"(python deploy/system_packages.py does) and fontconfig's fc-list")
+            f"(python deploy/system_packages.py does) and fontconfig's fc-list"
+        )
     return {role: next(c for c in options if c[0] in have) for role, options in CANDIDATES.items()}

@@ -35,8 +35,11 @@ class Issuer(Model):
     """One issuing organisation; the first of a document's issuers is the lead (主办机关)."""
 
     name: str = Field(min_length=1, max_length=100, description="full name, as signed (署名)")
-    mark_name: str = Field(default="", max_length=40,
-                           description="name on the 发文机关标志: the full or standard short name; empty means name")
+    mark_name: str = Field(
+        default="",
+        max_length=40,
+        description="name on the 发文机关标志: the full or standard short name; empty means name",
+    )
 
     @property
     def mark(self) -> str:
@@ -68,15 +71,20 @@ class OfficialDocument(Model):
     """A 公文 with the elements of 《党政机关公文处理工作条例》 §9, laid out by GB/T 9704-2012."""
 
     issuers: list[Issuer] = Field(min_length=1, description="joint issue lists several, the lead first")
-    mark_suffix: str = Field(default="文件", max_length=10,
-                             description="after the issuer names on the 发文机关标志; empty for a 标志 of names only")
+    mark_suffix: str = Field(
+        default="文件",
+        max_length=10,
+        description="after the issuer names on the 发文机关标志; empty for a 标志 of names only",
+    )
     doc_number: str = Field(min_length=1, max_length=60, description="文号, e.g. 粤科协联〔2020〕9号")
     signers: list[str] = Field(default=[], description="签发人, for a notice to a higher level (上行文)")
     copy_number: str | None = Field(default=None, max_length=10, description="份号, for a classified document")
     secrecy: str | None = Field(default=None, max_length=30, description="密级和保密期限, e.g. 秘密★1年")
     urgency: Literal["特急", "加急"] | None = None
     title: str = Field(min_length=1, max_length=300, description="a line break (\\n) where the title should wrap")
-    addressees: str = Field(default="", max_length=2000, description="主送机关 as written, e.g. 各地级以上市科协、科技局（委）")
+    addressees: str = Field(
+        default="", max_length=2000, description="主送机关 as written, e.g. 各地级以上市科协、科技局（委）"
+    )
     body: list[Paragraph] = []
     attachment_names: list[str] = Field(default=[], description="附件说明: the attachments' names, in order")
     signature_names: list[str] = Field(default=[], description="署名; empty means the issuers' names")
@@ -87,7 +95,8 @@ class OfficialDocument(Model):
     printed_by: str = Field(default="", max_length=100, description="印发机关")
     printed_on: date | None = Field(default=None, description="印发日期")
     attachments_following: list[OfficialDocument] = Field(
-        default=[], description="documents that follow as 附件, each from a new page: a 转发 carries the original here")
+        default=[], description="documents that follow as 附件, each from a new page: a 转发 carries the original here"
+    )
 
     @field_validator("doc_number")
     @classmethod
@@ -106,13 +115,16 @@ class OfficialDocument(Model):
 
 # ---------------------------------------------------------------- 汇总 ----
 
+
 class SummaryItem(Model):
     """One item a unit submitted (a unit submitting 2 plans gives 2 rows)."""
 
     unit_name: str
     source_path: list[str] = Field(
-        default=[], description="the units it came through, top first, ending with the source unit "
-                                "(苏州市科协 ← 昆山市科协 is ['苏州市科协', '昆山市科协']); empty: submitted directly")
+        default=[],
+        description="the units it came through, top first, ending with the source unit "
+        "(苏州市科协 ← 昆山市科协 is ['苏州市科协', '昆山市科协']); empty: submitted directly",
+    )
     status: str = Field(description="as users read it: 已报送, 已采用, 已退回 …")
     submitted_at: datetime | None = None
     late: bool = False
@@ -150,6 +162,7 @@ class SummaryTable(Model):
 
 # ---------------------------------------------------------------- 样表 ----
 
+
 class BlankForm(Model):
     """An ask's form as a blank 样表 to print or fill offline."""
 
@@ -162,7 +175,8 @@ class BlankForm(Model):
     min_items: int = Field(default=1, ge=0, le=100)
     max_items: int = Field(default=1, ge=1, le=100)
     layout: Literal["auto", "block", "rows"] = Field(
-        default="auto", description="block: a label | blank table per item (seed 002); rows: a row per item (seed 003)")
+        default="auto", description="block: a label | blank table per item (seed 002); rows: a row per item (seed 003)"
+    )
     unit_label: str = Field(default="单位盖章", description="seed 003 writes 填报单位")
     date_label: str = "报送时间"
     note: str = Field(default="", max_length=2000, description="requirements in words, printed under the form")
@@ -174,5 +188,7 @@ class BlankForm(Model):
         if self.layout != "auto":
             return self.layout
         # A row per item only works when every field fits a narrow column.
-        narrow = all(f.type not in ("contact", "multi_choice", "file") and (f.max_chars or 0) <= 60 for f in self.fields)
+        narrow = all(
+            f.type not in ("contact", "multi_choice", "file") and (f.max_chars or 0) <= 60 for f in self.fields
+        )
         return "rows" if narrow and len(self.fields) <= 8 else "block"

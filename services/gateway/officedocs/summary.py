@@ -72,6 +72,7 @@ def counts(table: SummaryTable) -> list[tuple[str, int, int]]:
 
 # ---------------------------------------------------------------- .xlsx
 
+
 def summary_xlsx(table: SummaryTable) -> bytes:
     """The 汇总表 as .xlsx: title block, frozen bold header, a row per item, 未报送 rows in red, a 统计 sheet.
 
@@ -96,10 +97,23 @@ def summary_xlsx(table: SummaryTable) -> bytes:
     ws["A1"].alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     ws.row_dimensions[1].height = 36
     info = [
-        "　".join(t for t in (f"文号：{table.doc_number}" if table.doc_number else "", f"报送要求：{table.ask_title}",
-                               f"汇总单位：{table.compiled_by}" if table.compiled_by else "") if t),
-        "　".join(t for t in (f"截止时间：{datetime_text(table.deadline, table.timezone)}" if table.deadline else "",
-                               f"导出时间：{datetime_text(table.generated_at, table.timezone)}") if t),
+        "　".join(
+            t
+            for t in (
+                f"文号：{table.doc_number}" if table.doc_number else "",
+                f"报送要求：{table.ask_title}",
+                f"汇总单位：{table.compiled_by}" if table.compiled_by else "",
+            )
+            if t
+        ),
+        "　".join(
+            t
+            for t in (
+                f"截止时间：{datetime_text(table.deadline, table.timezone)}" if table.deadline else "",
+                f"导出时间：{datetime_text(table.generated_at, table.timezone)}",
+            )
+            if t
+        ),
     ]
     for r, text in enumerate(info, 2):
         ws.merge_cells(f"A{r}:{last}{r}")
@@ -177,16 +191,34 @@ def _ordered(table: SummaryTable) -> list[SummaryItem | SummaryGap]:
 
 def _row_values(n: int, row: SummaryItem | SummaryGap, fields: list[FormField], timezone: str) -> list[Any]:
     if isinstance(row, SummaryGap):
-        return [n, row.unit_name, source_text(row.source_path, row.unit_name), row.status, None,
-                "是" if row.overdue else "", "", "", None, row.note] + [None] * len(fields)
-    return ([n, row.unit_name, source_text(row.source_path, row.unit_name), row.status,
-             local(row.submitted_at, timezone) if row.submitted_at else None, "是" if row.late else "",
-             "是" if row.accepted else "", row.commendation, row.item_no,
-             f"报送人：{row.submitted_by}" if row.submitted_by else ""]
-            + [_value(f, row.values.get(f.key)) for f in fields])
+        return [
+            n,
+            row.unit_name,
+            source_text(row.source_path, row.unit_name),
+            row.status,
+            None,
+            "是" if row.overdue else "",
+            "",
+            "",
+            None,
+            row.note,
+        ] + [None] * len(fields)
+    return [
+        n,
+        row.unit_name,
+        source_text(row.source_path, row.unit_name),
+        row.status,
+        local(row.submitted_at, timezone) if row.submitted_at else None,
+        "是" if row.late else "",
+        "是" if row.accepted else "",
+        row.commendation,
+        row.item_no,
+        f"报送人：{row.submitted_by}" if row.submitted_by else "",
+    ] + [_value(f, row.values.get(f.key)) for f in fields]
 
 
 # ---------------------------------------------------------------- .docx
+
 
 def summary_docx(table: SummaryTable) -> bytes:
     """The 汇总表 as a Word table on landscape A4: title, the ask and deadline, counts, then the table."""
@@ -199,12 +231,25 @@ def summary_docx(table: SummaryTable) -> bytes:
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run(p, f"{table.ask_title} 汇总表", L.FONT_HEITI, L.SIZE_4)
     lines = [
-        "　".join(t for t in (f"文号：{table.doc_number}" if table.doc_number else "",
-                               f"汇总单位：{table.compiled_by}" if table.compiled_by else "") if t),
-        "　".join(t for t in (f"截止时间：{datetime_text(table.deadline, table.timezone)}" if table.deadline else "",
-                               f"导出时间：{datetime_text(table.generated_at, table.timezone)}") if t),
-        "　".join(f"{status}：{units}个单位" + (f"（{items}项）" if items else "")
-                 for status, units, items in counts(table)),
+        "　".join(
+            t
+            for t in (
+                f"文号：{table.doc_number}" if table.doc_number else "",
+                f"汇总单位：{table.compiled_by}" if table.compiled_by else "",
+            )
+            if t
+        ),
+        "　".join(
+            t
+            for t in (
+                f"截止时间：{datetime_text(table.deadline, table.timezone)}" if table.deadline else "",
+                f"导出时间：{datetime_text(table.generated_at, table.timezone)}",
+            )
+            if t
+        ),
+        "　".join(
+            f"{status}：{units}个单位" + (f"（{items}项）" if items else "") for status, units, items in counts(table)
+        ),
     ]
     for text in lines:
         if text:
@@ -233,12 +278,19 @@ def summary_docx(table: SummaryTable) -> bytes:
         if isinstance(row, SummaryGap):
             status = row.status + ("（逾期）" if row.overdue else "")
             cells = [str(i), _unit_cell(row.unit_name, row.source_path), status, row.note, "", ""] + [""] * len(
-                table.fields)
+                table.fields
+            )
         else:
             status = row.status + ("（逾期）" if row.late else "")
             when = datetime_text(row.submitted_at, table.timezone)
-            cells = [str(i), _unit_cell(row.unit_name, row.source_path), status, when, row.commendation,
-                     str(row.item_no or "")] + [_docx_value(f, row.values.get(f.key)) for f in table.fields]
+            cells = [
+                str(i),
+                _unit_cell(row.unit_name, row.source_path),
+                status,
+                when,
+                row.commendation,
+                str(row.item_no or ""),
+            ] + [_docx_value(f, row.values.get(f.key)) for f in table.fields]
         for c, text in enumerate(cells):
             cell = t.cell(i, c)
             run(cell.paragraphs[0], text, size=9)

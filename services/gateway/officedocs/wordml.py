@@ -23,13 +23,15 @@ from . import layout as L
 TWIPS_PER_PT = 20
 
 
-def new_document(*, landscape: bool = False, grid: bool = True, body_pt: float = L.BODY_PT,
-                 line_pt: float | None = L.LINE_PITCH_PT) -> DocxDocument:
+def new_document(
+    *, landscape: bool = False, grid: bool = True, body_pt: float = L.BODY_PT, line_pt: float | None = L.LINE_PITCH_PT
+) -> DocxDocument:
     """An A4 document with GB/T 9704 margins (or landscape with even margins), 仿宋 body and the font table."""
     doc = Document()
     section = doc.sections[0]
     if landscape:
         from docx.enum.section import WD_ORIENT
+
         section.orientation = WD_ORIENT.LANDSCAPE
         section.page_width, section.page_height = Mm(L.PAGE_HEIGHT_MM), Mm(L.PAGE_WIDTH_MM)
         section.top_margin = section.bottom_margin = Mm(20)
@@ -131,8 +133,15 @@ def _font_table(doc: DocxDocument) -> None:
     part._blob = xml.replace("</w:fonts>", entries + "</w:fonts>").encode("utf-8")
 
 
-def run(paragraph: Paragraph, text: str, font: str = L.FONT_FANGSONG, size: float | None = None, *,
-        bold: bool = False, color: str | None = None) -> Run:
+def run(
+    paragraph: Paragraph,
+    text: str,
+    font: str = L.FONT_FANGSONG,
+    size: float | None = None,
+    *,
+    bold: bool = False,
+    color: str | None = None,
+) -> Run:
     r = paragraph.add_run(text)
     set_fonts(r._r.get_or_add_rPr(), font)
     if size:
@@ -144,8 +153,15 @@ def run(paragraph: Paragraph, text: str, font: str = L.FONT_FANGSONG, size: floa
     return r
 
 
-def indent(paragraph: Paragraph, *, first: float | None = None, left: float | None = None,
-           right: float | None = None, hanging: float | None = None, char_pt: float = L.BODY_PT) -> None:
+def indent(
+    paragraph: Paragraph,
+    *,
+    first: float | None = None,
+    left: float | None = None,
+    right: float | None = None,
+    hanging: float | None = None,
+    char_pt: float = L.BODY_PT,
+) -> None:
     """Indents in characters (w:*Chars, what Word's 字符 unit writes), with twips for readers that ignore them."""
     ppr = paragraph._p.get_or_add_pPr()
     ind = ppr.find(qn("w:ind"))
@@ -160,12 +176,44 @@ def indent(paragraph: Paragraph, *, first: float | None = None, left: float | No
 
 
 # CT_PPr children must come in schema order, or Word calls the file corrupt.
-_PPR_ORDER = ["w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr", "w:widowControl",
-              "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku",
-              "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi",
-              "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
-              "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
-              "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange"]
+_PPR_ORDER = [
+    "w:pStyle",
+    "w:keepNext",
+    "w:keepLines",
+    "w:pageBreakBefore",
+    "w:framePr",
+    "w:widowControl",
+    "w:numPr",
+    "w:suppressLineNumbers",
+    "w:pBdr",
+    "w:shd",
+    "w:tabs",
+    "w:suppressAutoHyphens",
+    "w:kinsoku",
+    "w:wordWrap",
+    "w:overflowPunct",
+    "w:topLinePunct",
+    "w:autoSpaceDE",
+    "w:autoSpaceDN",
+    "w:bidi",
+    "w:adjustRightInd",
+    "w:snapToGrid",
+    "w:spacing",
+    "w:ind",
+    "w:contextualSpacing",
+    "w:mirrorIndents",
+    "w:suppressOverlap",
+    "w:jc",
+    "w:textDirection",
+    "w:textAlignment",
+    "w:textboxTightWrap",
+    "w:outlineLvl",
+    "w:divId",
+    "w:cnfStyle",
+    "w:rPr",
+    "w:sectPr",
+    "w:pPrChange",
+]
 
 
 def _reorder(ppr) -> None:
@@ -176,9 +224,23 @@ def _reorder(ppr) -> None:
         ppr.append(c)
 
 
-_TBLPR_ORDER = ["w:tblStyle", "w:tblpPr", "w:tblOverlap", "w:bidiVisual", "w:tblStyleRowBandSize",
-                "w:tblStyleColBandSize", "w:tblW", "w:jc", "w:tblCellSpacing", "w:tblInd", "w:tblBorders", "w:shd",
-                "w:tblLayout", "w:tblCellMar", "w:tblLook"]
+_TBLPR_ORDER = [
+    "w:tblStyle",
+    "w:tblpPr",
+    "w:tblOverlap",
+    "w:bidiVisual",
+    "w:tblStyleRowBandSize",
+    "w:tblStyleColBandSize",
+    "w:tblW",
+    "w:jc",
+    "w:tblCellSpacing",
+    "w:tblInd",
+    "w:tblBorders",
+    "w:shd",
+    "w:tblLayout",
+    "w:tblCellMar",
+    "w:tblLook",
+]
 
 
 def tidy_table(table: Table) -> None:
@@ -210,9 +272,17 @@ def float_to_bottom(table: Table, height_pt: float) -> None:
     tblpr = table._tbl.tblPr
     pos = OxmlElement("w:tblpPr")
     top = max(0, round((L.TEXT_HEIGHT_MM * L.PT_PER_MM - height_pt) * TWIPS_PER_PT))
-    for k, v in (("leftFromText", "0"), ("rightFromText", "0"), ("topFromText", "0"), ("bottomFromText", "0"),
-                 ("vertAnchor", "margin"), ("horzAnchor", "margin"), ("tblpXSpec", "center"),
-                 ("tblpY", str(top)), ("tblpYSpec", "bottom")):
+    for k, v in (
+        ("leftFromText", "0"),
+        ("rightFromText", "0"),
+        ("topFromText", "0"),
+        ("bottomFromText", "0"),
+        ("vertAnchor", "margin"),
+        ("horzAnchor", "margin"),
+        ("tblpXSpec", "center"),
+        ("tblpY", str(top)),
+        ("tblpYSpec", "bottom"),
+    ):
         pos.set(qn(f"w:{k}"), v)
     tblpr.append(pos)
     overlap = OxmlElement("w:tblOverlap")
@@ -252,6 +322,7 @@ def right_tab(paragraph: Paragraph, position_pt: float) -> None:
 
 def page_field(paragraph: Paragraph, font: str, size: float) -> None:
     """A PAGE field (fldChar begin / instrText / separate / 1 / end), updated by Word as it lays out pages."""
+
     def piece(kind: str | None = None, instr: str | None = None, text: str | None = None):
         r = run(paragraph, "", font, size)
         if kind:
@@ -292,8 +363,9 @@ def cell_borders(cell: _Cell, **edges: tuple[str, float, str]) -> None:
         borders.append(el)
 
 
-def table_borders(table: Table, *, outer: tuple[str, float] | None, inner: tuple[str, float] | None,
-                  color: str = "000000") -> None:
+def table_borders(
+    table: Table, *, outer: tuple[str, float] | None, inner: tuple[str, float] | None, color: str = "000000"
+) -> None:
     tblpr = table._tbl.tblPr
     old = tblpr.find(qn("w:tblBorders"))
     if old is not None:

@@ -14,9 +14,9 @@ from shared.contracts.notices import (
     ReadAttachment,
     ReadBlob,
     UploadBegun,
+    Uploaded,
     UploadPart,
     UploadProgress,
-    Uploaded,
 )
 from shared.errors import Invalid, NotFound, TooLarge, Unsupported
 from shared.ids import new_id
@@ -34,21 +34,35 @@ async def begin_upload(cmd: BeginUpload, d: Deps) -> UploadBegun:
     content_type = domain.base_content_type(cmd.content_type)
     limit = d.settings.max_attachment_bytes
     if cmd.size > limit:
-        raise TooLarge(f"附件“{cmd.filename}”超过大小上限（{limit // (1024 * 1024)} MB）", field="file",
-                       code="attachment_too_large")
+        raise TooLarge(
+            f"附件“{cmd.filename}”超过大小上限（{limit // (1024 * 1024)} MB）",
+            field="file",
+            code="attachment_too_large",
+        )
     if cmd.size == 0:
         raise Invalid(f"附件“{cmd.filename}”是空文件", field="file", code="empty_attachment")
     if content_type not in d.settings.allowed_attachment_types:
-        raise Unsupported(f"不支持的附件类型：{content_type}（允许 PDF、Word、Excel、图片、文本、ZIP）", field="file",
-                          code="attachment_type")
+        raise Unsupported(
+            f"不支持的附件类型：{content_type}（允许 PDF、Word、Excel、图片、文本、ZIP）",
+            field="file",
+            code="attachment_type",
+        )
     if d.blobs.exists(cmd.sha256):
-        return UploadBegun(attachment=await _record_attachment(cmd.filename, content_type, cmd.size, cmd.sha256,
-                                                                cmd.actor, d))
+        return UploadBegun(
+            attachment=await _record_attachment(cmd.filename, content_type, cmd.size, cmd.sha256, cmd.actor, d)
+        )
     upload_id = new_id()
     await asyncio.to_thread(d.blobs.start_upload, upload_id)
     await d.repo.start_upload(
-        {"_id": upload_id, "filename": cmd.filename, "content_type": content_type, "size": cmd.size,
-         "sha256": cmd.sha256, "started_at": d.clock.now(), "unit_id": cmd.actor.unit_id if cmd.actor else None}
+        {
+            "_id": upload_id,
+            "filename": cmd.filename,
+            "content_type": content_type,
+            "size": cmd.size,
+            "sha256": cmd.sha256,
+            "started_at": d.clock.now(),
+            "unit_id": cmd.actor.unit_id if cmd.actor else None,
+        }
     )
     return UploadBegun(upload_id=upload_id)
 
@@ -81,16 +95,18 @@ async def finish_upload(cmd: FinishUpload, d: Deps) -> Uploaded:
     if size != upload["size"] or sha != upload["sha256"]:
         await refuse(Invalid("附件内容与声明的大小或校验值不符", field="file", code="checksum_mismatch"))
     if not domain.content_matches_type(upload["content_type"], head):
-        await refuse(Unsupported(f"附件内容与声明的类型（{upload['content_type']}）不符", field="file",
-                                 code="attachment_type"))
+        await refuse(
+            Unsupported(f"附件内容与声明的类型（{upload['content_type']}）不符", field="file", code="attachment_type")
+        )
     await asyncio.to_thread(d.blobs.commit_upload, cmd.upload_id, sha)
     attachment = await _record_attachment(upload["filename"], upload["content_type"], size, sha, cmd.actor, d)
     await d.repo.end_upload(cmd.upload_id)
     return Uploaded(attachment=attachment)
 
 
-async def _record_attachment(filename: str, content_type: str, size: int, sha: str, actor: Actor | None,
-                             d: Deps) -> Attachment:
+async def _record_attachment(
+    filename: str, content_type: str, size: int, sha: str, actor: Actor | None, d: Deps
+) -> Attachment:
     att = Attachment(attachment_id=new_id(), filename=filename, content_type=content_type, size=size, sha256=sha)
     doc = att.model_dump(mode="python")
     doc["_id"] = doc.pop("attachment_id")
@@ -139,8 +155,15 @@ async def checked_attachments(
         doc = stored.get(att.attachment_id)
         if doc is None or doc["sha256"] != att.sha256 or doc["size"] != att.size:
             raise Invalid(f"附件不存在或未上传完成：{att.filename}", field=f"{field}.{i}", code="unknown_attachment")
-        out.append(Attachment(attachment_id=doc["_id"], filename=doc["filename"], content_type=doc["content_type"],
-                              size=doc["size"], sha256=doc["sha256"]))
+        out.append(
+            Attachment(
+                attachment_id=doc["_id"],
+                filename=doc["filename"],
+                content_type=doc["content_type"],
+                size=doc["size"],
+                sha256=doc["sha256"],
+            )
+        )
     return out
 
 

@@ -3,10 +3,10 @@ guarded by the revision read (a concurrent change makes one of them fail, never 
 
 from shared import outbox
 from shared.contracts.notices import (
-    CorrectNotice,
     Corrected,
-    WithdrawNotice,
+    CorrectNotice,
     Withdrawn,
+    WithdrawNotice,
 )
 from shared.errors import Conflict
 from shared.events import NoticeCorrected, NoticeWithdrawn
@@ -40,16 +40,33 @@ async def correct(cmd: CorrectNotice, d: Deps) -> Corrected:
         new = new.model_copy(update={"attachments": files})
     by = actor_name(cmd.actor)
     events = domain.notice_events(
-        lambda n, part, parts: NoticeCorrected(occurred_at=now, origin_node=d.node, root_notice_id=new.root_notice_id,
-                                               notice=n, part=part, parts=parts, reason=cmd.reason,
-                                               changed=changed, corrected_by=by),
-        new, d.node, d.settings.recipients_per_event,
+        lambda n, part, parts: NoticeCorrected(
+            occurred_at=now,
+            origin_node=d.node,
+            root_notice_id=new.root_notice_id,
+            notice=n,
+            part=part,
+            parts=parts,
+            reason=cmd.reason,
+            changed=changed,
+            corrected_by=by,
+        ),
+        new,
+        d.node,
+        d.settings.recipients_per_event,
     )
-    change = {"kind": "corrected", "reason": cmd.reason, "at": now, "by": by, "revision": new.revision,
-              "changed": changed}
+    change = {
+        "kind": "corrected",
+        "reason": cmd.reason,
+        "at": now,
+        "by": by,
+        "revision": new.revision,
+        "changed": changed,
+    }
     fields = {name: new.model_dump(mode="python")[name] for name in changed}
-    fields.update(revision=new.revision, status="corrected", last_change=change,
-                  history=[*doc.get("history", []), change])
+    fields.update(
+        revision=new.revision, status="corrected", last_change=change, history=[*doc.get("history", []), change]
+    )
     pending = outbox.entries(*events)
     if not await d.repo.set_fields(cmd.notice_id, fields, revision=notice.revision, events=pending):
         raise Conflict("通知刚被修改过，请刷新后重试", field="notice_id", code="stale_revision")
@@ -67,13 +84,21 @@ async def withdraw(cmd: WithdrawNotice, d: Deps) -> Withdrawn:
     by = actor_name(cmd.actor)
 
     def withdrawn(recipients: list[UnitRef]) -> NoticeWithdrawn:
-        return NoticeWithdrawn(occurred_at=now, origin_node=d.node, root_notice_id=notice.root_notice_id,
-                               notice_id=notice.notice_id, doc_number=notice.doc_number,
-                               recipient_unit_ids=[r.unit_id for r in recipients], reason=cmd.reason, withdrawn_by=by)
+        return NoticeWithdrawn(
+            occurred_at=now,
+            origin_node=d.node,
+            root_notice_id=notice.root_notice_id,
+            notice_id=notice.notice_id,
+            doc_number=notice.doc_number,
+            recipient_unit_ids=[r.unit_id for r in recipients],
+            reason=cmd.reason,
+            withdrawn_by=by,
+        )
 
     pairs = [(withdrawn(notice.recipients), None)] + [
         (withdrawn(domain.for_node(notice, node).recipients), node)
-        for node in domain.recipient_nodes(notice.recipients) if node != d.node
+        for node in domain.recipient_nodes(notice.recipients)
+        if node != d.node
     ]
     change = {"kind": "withdrawn", "reason": cmd.reason, "at": now, "by": by, "revision": notice.revision}
     pending = outbox.entries(*pairs)

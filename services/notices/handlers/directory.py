@@ -3,10 +3,10 @@
 from shared.contracts.common import Empty
 from shared.contracts.notices import (
     DeleteUnit,
-    ExportUnits,
     Exported,
-    ImportUnits,
+    ExportUnits,
     Imported,
+    ImportUnits,
     RowProblem,
     Unit,
     UnitDeleted,

@@ -45,42 +45,78 @@ async def forward(cmd: ForwardNotice, d: Deps) -> Issued:
     issuer_docs = {u.unit_id: units[u.unit_id] for u in issuers}
     domain.check_routes(cmd.routes, units, field="routes")
     asks, warnings = domain.forward_asks(
-        upstream.asks, cmd.deadlines, cmd.routes, now, unit_kinds=cmd.unit_kinds,
-        tz=d.tz, min_slack=d.settings.min_forward_slack_days, working_days=d.settings.forward_slack_in_working_days,
+        upstream.asks,
+        cmd.deadlines,
+        cmd.routes,
+        now,
+        unit_kinds=cmd.unit_kinds,
+        tz=d.tz,
+        min_slack=d.settings.min_forward_slack_days,
+        working_days=d.settings.forward_slack_in_working_days,
     )
     domain.check_asks(cmd.extra_asks, now, units, field="extra_asks", taken_ids=[a.ask_id for a in asks])
     refused = domain.forward_refusals(issuers, upstream, await _ancestors(issuer_ids, d))
-    recipients = domain.check_recipients(cmd.recipient_unit_ids, refs, issuers=issuer_ids,
-                                         reachable_nodes=d.reachable_nodes, refused=refused)
+    recipients = domain.check_recipients(
+        cmd.recipient_unit_ids, refs, issuers=issuer_ids, reachable_nodes=d.reachable_nodes, refused=refused
+    )
     extra_files = await checked_attachments(cmd.attachments, d)
 
     # The original travels with the 转发 as a file, so every level can read
     # exactly what it was given even where the upstream notice is not visible.
     text = domain.original_text(upstream, d.tz).encode("utf-8")
     sha = await asyncio.to_thread(d.blobs.put, text)
-    original = Attachment(attachment_id=new_id(), filename=domain.original_filename(upstream),
-                          content_type="text/plain", size=len(text), sha256=sha, original_of=upstream.notice_id)
+    original = Attachment(
+        attachment_id=new_id(),
+        filename=domain.original_filename(upstream),
+        content_type="text/plain",
+        size=len(text),
+        sha256=sha,
+        original_of=upstream.notice_id,
+    )
     notice_id = new_id()
 
     def build(number: str) -> tuple[dict, list[dict]]:
         notice = domain.forwarded_snapshot(
-            upstream, notice_id=notice_id, doc_number=number, title=cmd.title or domain.forward_title(upstream.title),
-            issuers=issuers, recipients=recipients, cover_note=cmd.cover_note, asks=[*asks, *cmd.extra_asks],
-            contacts=cmd.contacts, attachments=[original, *upstream.attachments, *extra_files],
-            now=now, issued_by=actor_name(cmd.actor),
+            upstream,
+            notice_id=notice_id,
+            doc_number=number,
+            title=cmd.title or domain.forward_title(upstream.title),
+            issuers=issuers,
+            recipients=recipients,
+            cover_note=cmd.cover_note,
+            asks=[*asks, *cmd.extra_asks],
+            contacts=cmd.contacts,
+            attachments=[original, *upstream.attachments, *extra_files],
+            now=now,
+            issued_by=actor_name(cmd.actor),
         )
         events = domain.notice_events(
-            lambda n, part, parts: NoticeForwarded(occurred_at=now, origin_node=d.node,
-                                                   root_notice_id=upstream.root_notice_id,
-                                                   notice=n, part=part, parts=parts),
-            notice, d.node, d.settings.recipients_per_event,
+            lambda n, part, parts: NoticeForwarded(
+                occurred_at=now,
+                origin_node=d.node,
+                root_notice_id=upstream.root_notice_id,
+                notice=n,
+                part=part,
+                parts=parts,
+            ),
+            notice,
+            d.node,
+            d.settings.recipients_per_event,
         )
         # The upstream issuer's node learns of the 转发 too, wherever it was made.
         report = NoticeForwardReported(
-            occurred_at=now, origin_node=d.node, root_notice_id=upstream.root_notice_id,
-            notice_id=upstream.notice_id, issuer_node=upstream_node, forward_notice_id=notice_id,
-            doc_number=number, unit_id=issuers[0].unit_id, unit_name=issuers[0].name, node_id=d.node,
-            recipients=len(recipients), forwarded_at=now,
+            occurred_at=now,
+            origin_node=d.node,
+            root_notice_id=upstream.root_notice_id,
+            notice_id=upstream.notice_id,
+            issuer_node=upstream_node,
+            forward_notice_id=notice_id,
+            doc_number=number,
+            unit_id=issuers[0].unit_id,
+            unit_name=issuers[0].name,
+            node_id=d.node,
+            recipients=len(recipients),
+            forwarded_at=now,
         )
         events += [(report, None)] + ([(report, upstream_node)] if upstream_node != d.node else [])
         return notice_document(notice, kind="forwarded", origin="local", warnings=warnings), outbox.entries(*events)

@@ -6,8 +6,8 @@ from datetime import datetime
 from shared import outbox
 from shared.clock import local_year
 from shared.contracts.notices import (
-    IssueNotice,
     Issued,
+    IssueNotice,
 )
 from shared.errors import Conflict, Forbidden
 from shared.events import NoticeIssued
@@ -34,26 +34,42 @@ async def issue(cmd: IssueNotice, d: Deps) -> Issued:
     if cmd.actor is not None and cmd.actor.unit_id != cmd.issuer_unit_ids[0]:
         raise Forbidden("只能以本单位为主办单位发文", field="issuer_unit_ids.0", code="other_unit")
     domain.check_title(cmd.title)
-    units, refs = await units_and_refs(d, cmd.issuer_unit_ids + cmd.recipient_unit_ids + domain.route_unit_ids(cmd.asks))
+    units, refs = await units_and_refs(
+        d, cmd.issuer_unit_ids + cmd.recipient_unit_ids + domain.route_unit_ids(cmd.asks)
+    )
     issuers = domain.check_issuers(cmd.issuer_unit_ids, refs)
     issuer_docs = {u.unit_id: units[u.unit_id] for u in issuers}
     domain.check_asks(cmd.asks, now, units)
-    recipients = domain.check_recipients(cmd.recipient_unit_ids, refs, issuers=cmd.issuer_unit_ids,
-                                         reachable_nodes=d.reachable_nodes)
+    recipients = domain.check_recipients(
+        cmd.recipient_unit_ids, refs, issuers=cmd.issuer_unit_ids, reachable_nodes=d.reachable_nodes
+    )
     attachments = await checked_attachments(cmd.attachments, d)
     lead = issuer_docs[issuers[0].unit_id]
     notice_id = new_id()
 
     def build(number: str) -> tuple[dict, list[dict]]:
         notice = NoticeSnapshot(
-            notice_id=notice_id, doc_number=number, title=cmd.title, issuers=issuers, body=cmd.body,
-            asks=cmd.asks, contacts=cmd.contacts, attachments=attachments, recipients=recipients,
-            root_notice_id=notice_id, chain=[], issued_at=now, issued_by=actor_name(cmd.actor),
+            notice_id=notice_id,
+            doc_number=number,
+            title=cmd.title,
+            issuers=issuers,
+            body=cmd.body,
+            asks=cmd.asks,
+            contacts=cmd.contacts,
+            attachments=attachments,
+            recipients=recipients,
+            root_notice_id=notice_id,
+            chain=[],
+            issued_at=now,
+            issued_by=actor_name(cmd.actor),
         )
         events = domain.notice_events(
-            lambda n, part, parts: NoticeIssued(occurred_at=now, origin_node=d.node, root_notice_id=notice_id,
-                                                notice=n, part=part, parts=parts),
-            notice, d.node, d.settings.recipients_per_event,
+            lambda n, part, parts: NoticeIssued(
+                occurred_at=now, origin_node=d.node, root_notice_id=notice_id, notice=n, part=part, parts=parts
+            ),
+            notice,
+            d.node,
+            d.settings.recipients_per_event,
         )
         return notice_document(notice, kind="issued", origin="local", warnings=[]), outbox.entries(*events)
 
@@ -61,8 +77,9 @@ async def issue(cmd: IssueNotice, d: Deps) -> Issued:
     return Issued(notice_id=doc["_id"], doc_number=doc["doc_number"], recipients=len(recipients))
 
 
-async def insert_numbered(d: Deps, lead: dict, manual: str | None, now: datetime,
-                          build: Callable[[str], tuple[dict, list[dict]]]) -> dict:
+async def insert_numbered(
+    d: Deps, lead: dict, manual: str | None, now: datetime, build: Callable[[str], tuple[dict, list[dict]]]
+) -> dict:
     """Store a notice under the next free 文号 of its lead issuer and year (or the one given), then publish it.
 
     The number is taken only by the insert itself (``number_key`` is unique),

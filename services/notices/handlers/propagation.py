@@ -40,8 +40,14 @@ async def on_notice_arrived(event: NoticeIssued | NoticeForwarded, d: Deps) -> N
     here = [r for r in notice.recipients if r.node_id == d.node]
     await d.repo.deliver_to_inbox(notice, here, kind, now, local_year(notice.issued_at, d.tz))
     if event.origin_node == d.node and event.part == 1:
-        await d.repo.list_sent({"_id": notice.notice_id, "issued_at": notice.issued_at,
-                                "issuer_unit_ids": [i.unit_id for i in notice.issuers]}, local_year(notice.issued_at, d.tz))
+        await d.repo.list_sent(
+            {
+                "_id": notice.notice_id,
+                "issued_at": notice.issued_at,
+                "issuer_unit_ids": [i.unit_id for i in notice.issuers],
+            },
+            local_year(notice.issued_at, d.tz),
+        )
     if kind == "forwarded" and event.origin_node == d.node and event.part == 1:
         stored = await d.repo.get_notice(notice.notice_id)  # the whole notice: a part holds a slice of recipients
         if stored is not None:
@@ -52,8 +58,14 @@ async def on_notice_corrected(event: NoticeCorrected, d: Deps) -> None:
     """Recipients here see the corrected notice and why; notices forwarded from it here are flagged."""
     notice = event.notice
     now = d.clock.now()
-    change = {"kind": "corrected", "reason": event.reason, "at": event.occurred_at, "by": event.corrected_by,
-              "revision": notice.revision, "changed": event.changed}
+    change = {
+        "kind": "corrected",
+        "reason": event.reason,
+        "at": event.occurred_at,
+        "by": event.corrected_by,
+        "revision": notice.revision,
+        "changed": event.changed,
+    }
     if event.origin_node != d.node:
         fields = {name: notice.model_dump(mode="python")[name] for name in domain.CORRECTABLE}
         fields.update(revision=notice.revision, status="corrected", last_change=change)
@@ -62,10 +74,15 @@ async def on_notice_corrected(event: NoticeCorrected, d: Deps) -> None:
             await want_files(notice.attachments, event.origin_node, d)
     if event.part == 1:
         deadlines = [a.deadline for a in notice.asks]
-        await d.repo.mark_inbox(notice.notice_id, {
-            "status": "corrected", "title": notice.title, "change": change,
-            "next_deadline": min(deadlines) if deadlines else None,
-        })
+        await d.repo.mark_inbox(
+            notice.notice_id,
+            {
+                "status": "corrected",
+                "title": notice.title,
+                "change": change,
+                "next_deadline": min(deadlines) if deadlines else None,
+            },
+        )
         await flag_forwards(notice.notice_id, upstream_change(notice.notice_id, notice.doc_number, change), d)
 
 
@@ -92,10 +109,16 @@ async def on_notice_withdrawn(event: NoticeWithdrawn, d: Deps) -> None:
 
 def upstream_change(notice_id: str, doc_number: str, change: dict) -> dict:
     """The flag forwards below a changed notice carry: what changed up there, why, when, and its 文号."""
-    return {"change_id": domain.change_id(notice_id, change["kind"], change.get("revision")),
-            "kind": change["kind"], "reason": change["reason"], "at": change["at"], "by": change.get("by", ""),
-            "revision": change.get("revision") if change["kind"] == "corrected" else None,
-            "notice_id": notice_id, "doc_number": doc_number}
+    return {
+        "change_id": domain.change_id(notice_id, change["kind"], change.get("revision")),
+        "kind": change["kind"],
+        "reason": change["reason"],
+        "at": change["at"],
+        "by": change.get("by", ""),
+        "revision": change.get("revision") if change["kind"] == "corrected" else None,
+        "notice_id": notice_id,
+        "doc_number": doc_number,
+    }
 
 
 async def flag_forwards(notice_id: str, change: dict, d: Deps) -> None:
@@ -113,14 +136,23 @@ async def flag_forward(forward_id: str, change: dict, d: Deps) -> None:
         return
     notice = snapshot_of(doc)
     fact = NoticeUpstreamChanged(
-        event_id=domain.derived_event_id(change["change_id"], forward_id), occurred_at=d.clock.now(),
-        origin_node=d.node, root_notice_id=notice.root_notice_id, notice_id=forward_id,
-        change_id=change["change_id"], kind=change["kind"], upstream_notice_id=change["notice_id"],
-        upstream_doc_number=change["doc_number"], reason=change["reason"], changed_at=change["at"],
-        changed_by=change["by"], revision=change["revision"],
+        event_id=domain.derived_event_id(change["change_id"], forward_id),
+        occurred_at=d.clock.now(),
+        origin_node=d.node,
+        root_notice_id=notice.root_notice_id,
+        notice_id=forward_id,
+        change_id=change["change_id"],
+        kind=change["kind"],
+        upstream_notice_id=change["notice_id"],
+        upstream_doc_number=change["doc_number"],
+        reason=change["reason"],
+        changed_at=change["at"],
+        changed_by=change["by"],
+        revision=change["revision"],
     )
-    pending = outbox.entries((fact, None), *[(fact, node) for node in domain.recipient_nodes(notice.recipients)
-                                             if node != d.node])
+    pending = outbox.entries(
+        (fact, None), *[(fact, node) for node in domain.recipient_nodes(notice.recipients) if node != d.node]
+    )
     if await d.repo.flag_forward(forward_id, change["change_id"], pending):
         await d.repo.record_upstream_change(forward_id, change)  # the forwarder sees it at once
         await d.repo.flush(forward_id, pending)
@@ -128,9 +160,16 @@ async def flag_forward(forward_id: str, change: dict, d: Deps) -> None:
 
 async def on_upstream_changed(event: NoticeUpstreamChanged, d: Deps) -> None:
     """A 转发 held here (made here, or a copy) is flagged for its readers, then the forwards made of it here."""
-    change = {"change_id": event.change_id, "kind": event.kind, "reason": event.reason, "at": event.changed_at,
-              "by": event.changed_by, "revision": event.revision, "notice_id": event.upstream_notice_id,
-              "doc_number": event.upstream_doc_number}
+    change = {
+        "change_id": event.change_id,
+        "kind": event.kind,
+        "reason": event.reason,
+        "at": event.changed_at,
+        "by": event.changed_by,
+        "revision": event.revision,
+        "notice_id": event.upstream_notice_id,
+        "doc_number": event.upstream_doc_number,
+    }
     await d.repo.record_upstream_change(event.notice_id, change)
     await flag_forwards(event.notice_id, change, d)
 
@@ -153,11 +192,19 @@ async def flag_if_changed_meanwhile(read: dict, forward_id: str, d: Deps) -> Non
         await flag_forward(forward_id, change, d)
 
 
-def forward_link(*, notice_id: str, doc_number: str, unit_id: str, unit_name: str, issued_at: datetime,
-                 node_id: str, recipients: int) -> dict:
+def forward_link(
+    *, notice_id: str, doc_number: str, unit_id: str, unit_name: str, issued_at: datetime, node_id: str, recipients: int
+) -> dict:
     """How a 转发 is listed on the notice it forwards (下级转发) and in its issuer's tracking (已转发)."""
-    return {"notice_id": notice_id, "doc_number": doc_number, "unit_id": unit_id, "unit_name": unit_name,
-            "issued_at": issued_at, "node_id": node_id, "recipients": recipients}
+    return {
+        "notice_id": notice_id,
+        "doc_number": doc_number,
+        "unit_id": unit_id,
+        "unit_name": unit_name,
+        "issued_at": issued_at,
+        "node_id": node_id,
+        "recipients": recipients,
+    }
 
 
 async def link_forward(notice: NoticeSnapshot, d: Deps) -> None:
@@ -171,9 +218,15 @@ async def link_forward(notice: NoticeSnapshot, d: Deps) -> None:
     if parent_id is None:
         return
     forwarder = notice.issuers[0]
-    link = forward_link(notice_id=notice.notice_id, doc_number=notice.doc_number, unit_id=forwarder.unit_id,
-                        unit_name=forwarder.name, issued_at=notice.issued_at, node_id=d.node,
-                        recipients=len(notice.recipients))
+    link = forward_link(
+        notice_id=notice.notice_id,
+        doc_number=notice.doc_number,
+        unit_id=forwarder.unit_id,
+        unit_name=forwarder.name,
+        issued_at=notice.issued_at,
+        node_id=d.node,
+        recipients=len(notice.recipients),
+    )
     await d.repo.set_fields(parent_id, {f"forwards.{notice.notice_id}": link})
     await d.repo.set_inbox_fields(parent_id, forwarder.unit_id, {f"forwarded.{notice.notice_id}": link})
     parent = await d.repo.get_notice(parent_id)
@@ -185,8 +238,14 @@ async def on_forward_reported(event: NoticeForwardReported, d: Deps) -> None:
     """The issuer's side of a 转发 (made here or on a linked node): 下级转发 on the notice, 已转发 in its tracking."""
     if event.issuer_node != d.node or await d.repo.get_notice(event.notice_id) is None:
         return
-    link = forward_link(notice_id=event.forward_notice_id, doc_number=event.doc_number, unit_id=event.unit_id,
-                        unit_name=event.unit_name, issued_at=event.forwarded_at, node_id=event.node_id,
-                        recipients=event.recipients)
+    link = forward_link(
+        notice_id=event.forward_notice_id,
+        doc_number=event.doc_number,
+        unit_id=event.unit_id,
+        unit_name=event.unit_name,
+        issued_at=event.forwarded_at,
+        node_id=event.node_id,
+        recipients=event.recipients,
+    )
     await d.repo.set_fields(event.notice_id, {f"forwards.{event.forward_notice_id}": link})
     await d.repo.record_receipt(event.notice_id, event.unit_id, {f"forwarded.{event.forward_notice_id}": link})

@@ -28,20 +28,25 @@ async def sent(q: UnitNoticesQuery, d: Deps) -> Page[SentNotice]:
     docs, more, total = await d.repo.issued_by(unit_id, q.page, q.year)
     signed = await d.repo.signed_counts([doc["_id"] for doc in docs])
     flags = await d.repo.upstream_changes([doc["_id"] for doc in docs if doc.get("parent_notice_id")])
-    rows = [SentNotice.model_validate({
-        "id": doc["_id"],
-        "doc_number": doc["doc_number"],
-        "title": doc["title"],
-        "kind": doc["kind"],
-        "status": doc.get("status", "issued"),
-        "revision": doc.get("revision", 1),
-        "issuer_name": "、".join(i["name"] for i in doc["issuers"]),
-        "issued_at": doc["issued_at"],
-        "recipients": doc.get("recipient_count", 0),
-        "acknowledged": signed.get(doc["_id"], 0),
-        "parent_notice_id": doc.get("parent_notice_id"),
-        "upstream_change": domain.latest_change(flags.get(doc["_id"])),
-    }) for doc in docs]
+    rows = [
+        SentNotice.model_validate(
+            {
+                "id": doc["_id"],
+                "doc_number": doc["doc_number"],
+                "title": doc["title"],
+                "kind": doc["kind"],
+                "status": doc.get("status", "issued"),
+                "revision": doc.get("revision", 1),
+                "issuer_name": "、".join(i["name"] for i in doc["issuers"]),
+                "issued_at": doc["issued_at"],
+                "recipients": doc.get("recipient_count", 0),
+                "acknowledged": signed.get(doc["_id"], 0),
+                "parent_notice_id": doc.get("parent_notice_id"),
+                "upstream_change": domain.latest_change(flags.get(doc["_id"])),
+            }
+        )
+        for doc in docs
+    ]
     return page_of(rows, q.page, more, total)
 
 
@@ -71,17 +76,32 @@ async def tracking(q: TrackingQuery, d: Deps) -> Tracking:
     for r in doc.get("recipients", []):
         receipt = receipts.get(r["unit_id"], {})
         ack = receipt.get("acknowledged") or {}
-        rows.append(Receipt.model_validate({
-            "unit_id": r["unit_id"], "name": r["name"], "kind": r["kind"], "node_id": r["node_id"],
-            "acknowledged_at": ack.get("at"), "acknowledged_by": ack.get("by"),
-            "forwarded": sorted(receipt.get("forwarded", {}).values(), key=lambda f: f["issued_at"]),
-        }))
+        rows.append(
+            Receipt.model_validate(
+                {
+                    "unit_id": r["unit_id"],
+                    "name": r["name"],
+                    "kind": r["kind"],
+                    "node_id": r["node_id"],
+                    "acknowledged_at": ack.get("at"),
+                    "acknowledged_by": ack.get("by"),
+                    "forwarded": sorted(receipt.get("forwarded", {}).values(), key=lambda f: f["issued_at"]),
+                }
+            )
+        )
     rows.sort(key=lambda row: (row.acknowledged_at is not None, row.name, row.unit_id))
     done = sum(1 for row in rows if row.acknowledged_at)
     start, end = q.page.skip, q.page.skip + q.page.per_page
-    return Tracking(notice_id=doc["_id"], doc_number=doc["doc_number"], title=doc["title"],
-                    status=doc.get("status", "issued"), total=len(rows), acknowledged=done, pending=len(rows) - done,
-                    page=page_of(rows[start:end], q.page, len(rows) > end, len(rows)))
+    return Tracking(
+        notice_id=doc["_id"],
+        doc_number=doc["doc_number"],
+        title=doc["title"],
+        status=doc.get("status", "issued"),
+        total=len(rows),
+        acknowledged=done,
+        pending=len(rows) - done,
+        page=page_of(rows[start:end], q.page, len(rows) > end, len(rows)),
+    )
 
 
 async def inbox(q: UnitNoticesQuery, d: Deps) -> Page[InboxEntry]:
@@ -92,8 +112,10 @@ async def inbox(q: UnitNoticesQuery, d: Deps) -> Page[InboxEntry]:
     act_as(q.actor, unit_id, "unit_id")
     entries, more, total = await d.repo.inbox_page(unit_id, q.page, q.year)
     flags = await d.repo.upstream_changes([e["notice_id"] for e in entries if e.get("kind") == "forwarded"])
-    rows = [InboxEntry.model_validate({**public(e), "upstream_change": domain.latest_change(flags.get(e["notice_id"]))})
-            for e in entries]
+    rows = [
+        InboxEntry.model_validate({**public(e), "upstream_change": domain.latest_change(flags.get(e["notice_id"]))})
+        for e in entries
+    ]
     return page_of(rows, q.page, more, total)
 
 

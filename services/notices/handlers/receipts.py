@@ -28,9 +28,15 @@ async def acknowledge(cmd: AcknowledgeNotice, d: Deps) -> InboxEntry:
     issuer_node = entry.get("issuer_node") or d.node
     by = actor_name(cmd.actor)
     fact = NoticeAcknowledged(
-        occurred_at=now, origin_node=d.node, root_notice_id=entry.get("root_notice_id"),
-        notice_id=cmd.notice_id, issuer_node=issuer_node, unit_id=cmd.unit_id,
-        unit_name=(unit or {}).get("name", cmd.unit_id), acknowledged_by=by, acknowledged_at=now,
+        occurred_at=now,
+        origin_node=d.node,
+        root_notice_id=entry.get("root_notice_id"),
+        notice_id=cmd.notice_id,
+        issuer_node=issuer_node,
+        unit_id=cmd.unit_id,
+        unit_name=(unit or {}).get("name", cmd.unit_id),
+        acknowledged_by=by,
+        acknowledged_at=now,
     )
     pending = outbox.entries((fact, None), *([(fact, issuer_node)] if issuer_node != d.node else []))
     updated = await d.repo.mark_acknowledged(cmd.notice_id, cmd.unit_id, now, by, pending)
@@ -44,7 +50,17 @@ async def on_notice_acknowledged(event: NoticeAcknowledged, d: Deps) -> None:
     """The issuer's side of 签收: record who signed and when, keyed by unit."""
     if event.issuer_node != d.node:
         return
-    await d.repo.record_receipt(event.notice_id, event.unit_id, {"signed": True, "acknowledged": {
-        "at": event.acknowledged_at, "by": event.acknowledged_by, "unit_name": event.unit_name,
-        "event_id": event.event_id}})
+    await d.repo.record_receipt(
+        event.notice_id,
+        event.unit_id,
+        {
+            "signed": True,
+            "acknowledged": {
+                "at": event.acknowledged_at,
+                "by": event.acknowledged_by,
+                "unit_name": event.unit_name,
+                "event_id": event.event_id,
+            },
+        },
+    )
     await d.repo.count_signed(event.notice_id)

@@ -39,22 +39,53 @@ from .models import (
 from .parse import parse_text
 
 
-def import_document(data: bytes, filename: str | None = None, content_type: str | None = None, *,
-                    directory: Iterable[DirectoryUnit | Sequence] | None = None, tz: str = TZ,
-                    max_bytes: int = MAX_BYTES) -> ImportedDraft:
+def import_document(
+    data: bytes,
+    filename: str | None = None,
+    content_type: str | None = None,
+    *,
+    directory: Iterable[DirectoryUnit | Sequence] | None = None,
+    tz: str = TZ,
+    max_bytes: int = MAX_BYTES,
+) -> ImportedDraft:
     """An uploaded file → a draft; what the file reader noticed (pages without text) is among its warnings."""
     got = extract(data, filename, content_type, max_bytes=max_bytes)
     draft = parse_text(got.text, directory=directory, tz=tz)
     if got.warnings:
-        draft = draft.model_copy(update={"warnings": [DraftWarning(field="file", message=w) for w in got.warnings]
-                                         + list(draft.warnings)})
+        draft = draft.model_copy(
+            update={"warnings": [DraftWarning(field="file", message=w) for w in got.warnings] + list(draft.warnings)}
+        )
     return draft
 
 
 __all__ = [
-    "AttachmentName", "BrokenFile", "CharLimit", "CommandDraft", "ContactBlock", "ContactPerson", "DirectoryUnit",
-    "DraftFields", "DraftWarning", "EmptyDocument", "ExtractedText", "FileFormats", "FileTooLarge", "Found",
-    "ImportedAsk", "ImportedDraft", "ImportedRoute", "IntakeError", "Issuer", "ItemRange", "KindMention",
-    "NoTextLayer", "ReceivedStamp", "UnsupportedFile", "extract", "extract_text", "import_document", "parse_text",
+    "AttachmentName",
+    "BrokenFile",
+    "CharLimit",
+    "CommandDraft",
+    "ContactBlock",
+    "ContactPerson",
+    "DirectoryUnit",
+    "DraftFields",
+    "DraftWarning",
+    "EmptyDocument",
+    "ExtractedText",
+    "FileFormats",
+    "FileTooLarge",
+    "Found",
+    "ImportedAsk",
+    "ImportedDraft",
+    "ImportedRoute",
+    "IntakeError",
+    "Issuer",
+    "ItemRange",
+    "KindMention",
+    "NoTextLayer",
+    "ReceivedStamp",
+    "UnsupportedFile",
+    "extract",
+    "extract_text",
+    "import_document",
+    "parse_text",
     "to_command",
 ]

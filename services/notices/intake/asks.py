@@ -51,16 +51,22 @@ _ITEM_SEP = "、和及与"
 _DROP = re.compile(
     r"^(?:请|将|把|并|再|另|同时|及时|认真|择优|精选|遴选|选送|各自牵头负责的|各自负责的|各自的|各自|该|本单位|本|此|所|有关|相关)+"
 )
-_QUANT = re.compile(r"约?\s*\d+\s*(?:[-—~～至到]\s*\d+)?\s*(?:项|个|件|篇|条|张|幅|组|部|段)|[一二三四五六七八九十两]+(?:项|个|件|篇)")
-_FORMAT_WORDS = re.compile(r"(?:盖章)?(?:PDF|pdf|word|Word|WORD|wps|WPS|excel|Excel|电子|纸质|扫描|打印)?\s*(?:版|件|稿)?\s*"
-                           r"(?:一式)?(?:[一二三四五六七八九十两\d]+份)|(?:加盖公章的?|盖章的?)|(?:纸质版|电子版|电子稿|纸质稿|扫描件|原件|"
-                           r"PDF版|pdf版|word版|Word版|WORD版)")
+_QUANT = re.compile(
+    r"约?\s*\d+\s*(?:[-—~～至到]\s*\d+)?\s*(?:项|个|件|篇|条|张|幅|组|部|段)|[一二三四五六七八九十两]+(?:项|个|件|篇)"
+)
+_FORMAT_WORDS = re.compile(
+    r"(?:盖章)?(?:PDF|pdf|word|Word|WORD|wps|WPS|excel|Excel|电子|纸质|扫描|打印)?\s*(?:版|件|稿)?\s*"
+    r"(?:一式)?(?:[一二三四五六七八九十两\d]+份)|(?:加盖公章的?|盖章的?)|(?:纸质版|电子版|电子稿|纸质稿|扫描件|原件|"
+    r"PDF版|pdf版|word版|Word版|WORD版)"
+)
 _TRIM = "，,。；;：: \t\n"
 _TRAILING = re.compile(r"(?:等材料|等相关材料|等资料|等内容|等)$")
 
 
 # A heading that opens a section: "一、", "（一）", "第一部分" (not "1." items, which list the parts of one section).
-_SECTION = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}、|[(（][一二三四五六七八九十]{1,3}[)）]|第[一二三四五六七八九十]{1,3}[章节条部])")
+_SECTION = re.compile(
+    r"^\s*(?:[一二三四五六七八九十]{1,3}、|[(（][一二三四五六七八九十]{1,3}[)）]|第[一二三四五六七八九十]{1,3}[章节条部])"
+)
 
 
 @dataclass
@@ -153,12 +159,13 @@ def _subject_kinds(subject: str, base: int, flow: Flow) -> list[KindMention]:
     out = []
     for k in kinds:
         s, e = flow.span(base + k.span[0], base + k.span[1])
-        out.append(KindMention(kind=k.kind, text=subject[k.span[0]:k.span[1]], confidence=k.confidence, span=(s, e)))
+        out.append(KindMention(kind=k.kind, text=subject[k.span[0] : k.span[1]], confidence=k.confidence, span=(s, e)))
     return out
 
 
-def find_asks(flow: Flow, basis: YearBasis, tz: str, issuers: list[Issuer], directory: list[DirectoryUnit],
-              prefix: str = "") -> tuple[list[ImportedAsk], list[ImportedRoute], list[str]]:
+def find_asks(
+    flow: Flow, basis: YearBasis, tz: str, issuers: list[Issuer], directory: list[DirectoryUnit], prefix: str = ""
+) -> tuple[list[ImportedAsk], list[ImportedRoute], list[str]]:
     """Asks and routes in ``flow``; also warnings (Chinese) about what could not be settled."""
     raw: list[_Ask] = []
     route_sentences: list[tuple[Sentence, list]] = []
@@ -188,7 +195,9 @@ def find_asks(flow: Flow, basis: YearBasis, tz: str, issuers: list[Issuer], dire
         if key in seen:
             continue  # the same ask repeated (a 回执表 restating the cover note)
         counts[a.kind.value] = counts.get(a.kind.value, 0) + 1
-        ask_id = prefix + a.kind.value.replace("_", "-") + (f"-{counts[a.kind.value]}" if counts[a.kind.value] > 1 else "")
+        ask_id = (
+            prefix + a.kind.value.replace("_", "-") + (f"-{counts[a.kind.value]}" if counts[a.kind.value] > 1 else "")
+        )
         seen[key] = ask_id
         by_id[ask_id] = a
         asks.append(_build(a, ask_id, day, conf, note, flow, tz, warnings))
@@ -198,17 +207,41 @@ def find_asks(flow: Flow, basis: YearBasis, tz: str, issuers: list[Issuer], dire
         for d in a.dests:
             r = resolve_dest(d.organisation, d.department, issuers, directory)
             s, e = flow.span(a.dest_base + d.start, a.dest_base + d.end)
-            routes.append(ImportedRoute(unit_kinds=list(a.kinds), destination=d.text, organisation=r.organisation,
-                                        department=r.department, to_unit_id=r.unit_id, to_unit_name=r.unit_name,
-                                        ask_ids=[ask.ask_id], confidence=min(0.9, r.confidence), span=(s, e),
-                                        how="报送要求"))
+            routes.append(
+                ImportedRoute(
+                    unit_kinds=list(a.kinds),
+                    destination=d.text,
+                    organisation=r.organisation,
+                    department=r.department,
+                    to_unit_id=r.unit_id,
+                    to_unit_name=r.unit_name,
+                    ask_ids=[ask.ask_id],
+                    confidence=min(0.9, r.confidence),
+                    span=(s, e),
+                    how="报送要求",
+                )
+            )
         for name, cs, ce in a.collectors:
-            r = resolve_dest(None, name, issuers, directory) if _is_department(name) else \
-                resolve_dest(*_parts(name), issuers, directory)
+            r = (
+                resolve_dest(None, name, issuers, directory)
+                if _is_department(name)
+                else resolve_dest(*_parts(name), issuers, directory)
+            )
             s, e = flow.span(a.sentence.start + cs, a.sentence.start + ce)
-            routes.append(ImportedRoute(unit_kinds=list(a.kinds), destination=name, organisation=r.organisation,
-                                        department=r.department, to_unit_id=r.unit_id, to_unit_name=r.unit_name,
-                                        ask_ids=[ask.ask_id], confidence=0.6, span=(s, e), how="汇总"))
+            routes.append(
+                ImportedRoute(
+                    unit_kinds=list(a.kinds),
+                    destination=name,
+                    organisation=r.organisation,
+                    department=r.department,
+                    to_unit_id=r.unit_id,
+                    to_unit_name=r.unit_name,
+                    ask_ids=[ask.ask_id],
+                    confidence=0.6,
+                    span=(s, e),
+                    how="汇总",
+                )
+            )
     # routing sentences
     for sen, clauses in route_sentences:
         same = [ask.ask_id for ask in asks if by_id[ask.ask_id].sentence.section == sen.section]
@@ -220,10 +253,20 @@ def find_asks(flow: Flow, basis: YearBasis, tz: str, issuers: list[Issuer], dire
             r = resolve_dest(d.organisation, d.department, issuers, directory)
             s, e = flow.span(sen.start + cstart, sen.start + d.end)
             targets = same or [ask.ask_id for ask in asks]
-            routes.append(ImportedRoute(unit_kinds=kinds, destination=d.text, organisation=r.organisation,
-                                        department=r.department, to_unit_id=r.unit_id, to_unit_name=r.unit_name,
-                                        ask_ids=targets, confidence=min(0.9, r.confidence + (0.05 if same else -0.1)),
-                                        span=(s, e), how="报送路由"))
+            routes.append(
+                ImportedRoute(
+                    unit_kinds=kinds,
+                    destination=d.text,
+                    organisation=r.organisation,
+                    department=r.department,
+                    to_unit_id=r.unit_id,
+                    to_unit_name=r.unit_name,
+                    ask_ids=targets,
+                    confidence=min(0.9, r.confidence + (0.05 if same else -0.1)),
+                    span=(s, e),
+                    how="报送路由",
+                )
+            )
     routes = _prune(routes)
     return asks, routes, _merge_year_warnings(warnings, basis)
 
@@ -246,21 +289,23 @@ def _merge_year_warnings(warnings: list[str], basis: YearBasis) -> list[str]:
 # "2.截止时间：2021年10月15日。" — the deadline of a list of requirements whose materials are on another line
 _LABELLED_DEADLINE = re.compile(
     r"^\s*(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、])?\s*"
-    r"(?:报送|提交|申报|报名|推荐|材料)?(?:截止|报送|提交|申报|报名|推荐)(?:时间|日期|期限)\s*(?:为|是)?\s*[:：]?")
+    r"(?:报送|提交|申报|报名|推荐|材料)?(?:截止|报送|提交|申报|报名|推荐)(?:时间|日期|期限)\s*(?:为|是)?\s*[:：]?"
+)
 _MATERIALS = re.compile(
     r"^\s*(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、])?\s*"
-    r"(?:报送|提交|申报|推荐|需报送的?|需提交的?)(?:材料|内容|资料|要求)\s*[:：]\s*")
+    r"(?:报送|提交|申报|推荐|需报送的?|需提交的?)(?:材料|内容|资料|要求)\s*[:：]\s*"
+)
 
 
 def _asks_from_labels(sen: Sentence, dl: DeadlineMention, all_sentences: list[Sentence], flow: Flow) -> list[_Ask]:
-    """"1.报送材料：推荐表、个人简历。2.截止时间：2021年10月15日。": the materials of the same section."""
+    """ "1.报送材料：推荐表、个人简历。2.截止时间：2021年10月15日。": the materials of the same section."""
     for other in all_sentences:
         if other.section != sen.section:
             continue
         m = _MATERIALS.match(other.text)
         if not m:
             continue
-        obj = other.text[m.end():].rstrip("。；;，, ")
+        obj = other.text[m.end() :].rstrip("。；;，, ")
         items = _items(obj)
         if not items:
             continue
@@ -270,8 +315,16 @@ def _asks_from_labels(sen: Sentence, dl: DeadlineMention, all_sentences: list[Se
             groups.setdefault(_kind_of(it)[0], []).append((it, m.end() + a, m.end() + b))
         for k, group in groups.items():
             # offsets of the items are in ``other``; the ask is built from ``sen`` (the deadline)
-            ask = _Ask(kind=k, kind_conf=_kind_of(group[0][0])[1] * 0.9, items=[g[0] for g in group], dl=dl,
-                       sentence=sen, clause=(sen.start + dl.start, sen.end), kinds=[], owed_by="")
+            ask = _Ask(
+                kind=k,
+                kind_conf=_kind_of(group[0][0])[1] * 0.9,
+                items=[g[0] for g in group],
+                dl=dl,
+                sentence=sen,
+                clause=(sen.start + dl.start, sen.end),
+                kinds=[],
+                owed_by="",
+            )
             ask.pieces = [(other.start - sen.start + a, other.start - sen.start + b) for _, a, b in group]
             ask.rest, ask.rest_at = "", dl.end
             out.append(ask)
@@ -293,13 +346,15 @@ def _prune(routes: list[ImportedRoute]) -> list[ImportedRoute]:
     out = []
     for r in routes:
         if r.department is None and any(
-            o is not r and o.department and o.organisation == r.organisation and set(r.ask_ids) <= set(o.ask_ids)
+            o is not r
+            and o.department
+            and o.organisation == r.organisation
+            and set(r.ask_ids) <= set(o.ask_ids)
             and {k.kind for k in o.unit_kinds} == {k.kind for k in r.unit_kinds}
             for o in routes
         ):
             continue
-        if any(o.destination == r.destination and o.ask_ids == r.ask_ids and o.unit_kinds == r.unit_kinds
-               for o in out):
+        if any(o.destination == r.destination and o.ask_ids == r.ask_ids and o.unit_kinds == r.unit_kinds for o in out):
             continue
         out.append(r)
     return out
@@ -318,7 +373,7 @@ def _is_deadline(text: str, d: DeadlineMention) -> bool:
 def _asks_of_sentence(sen: Sentence, dls: list[DeadlineMention], flow: Flow) -> list[_Ask]:
     text = sen.text
     out: list[_Ask] = []
-    subject = text[:dls[0].start]
+    subject = text[: dls[0].start]
     # who owes it is named from the clause that says 请 ("现将《…》转发给你们，请各市科协…于…")
     ask_from = 0
     for a, b in split_outside_brackets(subject, "，,；;"):
@@ -333,11 +388,11 @@ def _asks_of_sentence(sen: Sentence, dls: list[DeadlineMention], flow: Flow) -> 
         tail = re.sub(r"[，,、]?(?:并|且|同时)?(?:请)?(?:于|在)?$", "", tail)
         # what stands before the deadline, in its own clause ("全年汇总表于1月15日前报送")
         prev_end = dls[i - 1].end if i else 0
-        before_dl = text[prev_end:dl.start]
+        before_dl = text[prev_end : dl.start]
         parts = split_outside_brackets(before_dl, "，,；;")
         lead, lead_at = "", 0
-        if parts and (i == 0 or not find_verb(before_dl[parts[-1][0]:parts[-1][1]])):
-            lead, lead_at = before_dl[parts[-1][0]:parts[-1][1]], prev_end + parts[-1][0]
+        if parts and (i == 0 or not find_verb(before_dl[parts[-1][0] : parts[-1][1]])):
+            lead, lead_at = before_dl[parts[-1][0] : parts[-1][1]], prev_end + parts[-1][0]
         found: list[tuple[str, int, int]] = []  # items with flow offsets of their raw pieces
         dests: list[Destination] = []
         collectors: list[tuple[str, int, int]] = []
@@ -351,28 +406,31 @@ def _asks_of_sentence(sen: Sentence, dls: list[DeadlineMention], flow: Flow) -> 
             v = find_verb(clause)
             if not v:
                 continue  # limits or asides; the verb is in another clause
-            before, after = clause[:v.start()], clause[v.end():]
+            before, after = clause[: v.start()], clause[v.end() :]
             obj_text, obj_at = None, 0
             dest = destination_after(clause, v.end())
             pre = destination_before(clause)
             if pre is not None:
                 dests.append(Destination(pre.text, a + pre.start, a + pre.end, pre.organisation, pre.department))
-                before = before[:pre.start - 1] if pre.start >= 1 else ""
+                before = before[: pre.start - 1] if pre.start >= 1 else ""
             if dest is not None:
                 if dest.email and dest.organisation is None and dest.department is None:
                     emails.append(dest.text)
                 else:
-                    dests.append(Destination(dest.text, a + dest.start, a + dest.end, dest.organisation,
-                                             dest.department, dest.email))
+                    dests.append(
+                        Destination(
+                            dest.text, a + dest.start, a + dest.end, dest.organisation, dest.department, dest.email
+                        )
+                    )
                     if dest.email:
                         emails.append(dest.text + "邮箱")
                 obj_text, obj_at = before, 0
                 m = re.search(r"(?:将|把)", obj_text)
                 if m:
-                    obj_text, obj_at = obj_text[m.end():], m.end()
+                    obj_text, obj_at = obj_text[m.end() :], m.end()
             else:
                 stop = re.search(r"[（(]|至[\u4e00-\u9fff]|$", after)
-                obj_text, obj_at = after[:stop.start()], v.end()
+                obj_text, obj_at = after[: stop.start()], v.end()
                 if not _items(obj_text) and before.strip():
                     obj_text, obj_at = before, 0
             items = _items(obj_text)
@@ -394,20 +452,34 @@ def _asks_of_sentence(sen: Sentence, dls: list[DeadlineMention], flow: Flow) -> 
                 groups[k].append((it, s, e))
             conf[k] = max(conf.get(k, 0), c)
         for k, group in groups.items():
-            a = _Ask(kind=k, kind_conf=conf[k], items=[g[0] for g in group], dl=dl, sentence=sen,
-                     clause=clause_span, kinds=kinds, owed_by=owed_by, dests=list(dests),
-                     dest_base=sen.start + tail_start, collectors=collectors, emails=emails)
+            a = _Ask(
+                kind=k,
+                kind_conf=conf[k],
+                items=[g[0] for g in group],
+                dl=dl,
+                sentence=sen,
+                clause=clause_span,
+                kinds=kinds,
+                owed_by=owed_by,
+                dests=list(dests),
+                dest_base=sen.start + tail_start,
+                collectors=collectors,
+                emails=emails,
+            )
             # limits: those written with this kind's items, else those of the clause outside any item
             others = [(s, e) for kk, g in groups.items() if kk != k for _, s, e in g]
             a.pieces = [(s, e) for _, s, e in group]
-            a.rest = "".join(" " if any(s <= tail_start + j < e for s, e in others) else ch
-                             for j, ch in enumerate(tail))
+            a.rest = "".join(
+                " " if any(s <= tail_start + j < e for s, e in others) else ch for j, ch in enumerate(tail)
+            )
             a.rest_at = tail_start
             out.append(a)
     return out
 
 
-_UNIT_END = re.compile(r"(?:单位|企业科协|高校科协|科协|学会|协会|研究会|部门|分会|企业|高校|局|委|厅|部|室|处|馆|中心|学院|大学)(?:[(（][^)）]*[)）])?")
+_UNIT_END = re.compile(
+    r"(?:单位|企业科协|高校科协|科协|学会|协会|研究会|部门|分会|企业|高校|局|委|厅|部|室|处|馆|中心|学院|大学)(?:[(（][^)）]*[)）])?"
+)
 
 
 def _object_before(lead: str, at: int) -> tuple[str, int]:
@@ -424,7 +496,7 @@ def _object_before(lead: str, at: int) -> tuple[str, int]:
 
 
 def _owed_by(subject: str) -> str:
-    """"请各市州科协、高校科协、企业科协5月10日前…" → "各市州科协、高校科协、企业科协"."""
+    """ "请各市州科协、高校科协、企业科协5月10日前…" → "各市州科协、高校科协、企业科协"."""
     s = re.split(r"[，,；;]", subject)[0]
     s = re.sub(r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、])?(?:请|由)?", "", s)
     end = 0
@@ -462,9 +534,19 @@ def _build(a: _Ask, ask_id: str, day, conf: float, note: str, flow: Flow, tz: st
     if day is not None:
         hour = dl.date.hour if dl.date is not None else None
         minute = dl.date.minute if dl.date is not None else 0
-        deadline = Found(value=instant(day, hour, minute, tz), confidence=round(conf, 2), span=dl_span,
-                         how={"before": "截止日期", "by": "截止日期", "on": "报送日期", "range": "期间止日",
-                              "recurring": "周期", "relative": "相对期限"}[dl.how])
+        deadline = Found(
+            value=instant(day, hour, minute, tz),
+            confidence=round(conf, 2),
+            span=dl_span,
+            how={
+                "before": "截止日期",
+                "by": "截止日期",
+                "on": "报送日期",
+                "range": "期间止日",
+                "recurring": "周期",
+                "relative": "相对期限",
+            }[dl.how],
+        )
     title_text = "、".join(a.items)
     if day is None:
         warnings.append(f"“{title_text}”的截止日期“{dl.text}”无法确定具体日期，请核对")
@@ -475,25 +557,36 @@ def _build(a: _Ask, ask_id: str, day, conf: float, note: str, flow: Flow, tz: st
     if dl.how == "relative" and day is not None:
         warnings.append(f"“{title_text}”的期限“{dl.text}”按成文日期推算，请核对")
     chars = items = None
-    texts = [(flow.text[sen.start + ps:sen.start + pe], sen.start + ps) for ps, pe in a.pieces]
+    texts = [(flow.text[sen.start + ps : sen.start + pe], sen.start + ps) for ps, pe in a.pieces]
     texts.append((a.rest, sen.start + a.rest_at))
     for text, base in texts:
         c = find_char_limit(text)
         if c and chars is None:
-            chars = Found(value=CharLimit(max_chars=c.high, approx=c.approx), confidence=0.9 if not c.approx else 0.6,
-                          span=flow.span(base + c.start, base + c.end), how="字数")
+            chars = Found(
+                value=CharLimit(max_chars=c.high, approx=c.approx),
+                confidence=0.9 if not c.approx else 0.6,
+                span=flow.span(base + c.start, base + c.end),
+                how="字数",
+            )
         it = find_item_limit(text)
         if it and items is None:
-            items = Found(value=ItemRange(min_items=it.low, max_items=it.high, approx=it.approx),
-                          confidence=0.85 if not it.approx else 0.6, span=flow.span(base + it.start, base + it.end),
-                          how="数量")
+            items = Found(
+                value=ItemRange(min_items=it.low, max_items=it.high, approx=it.approx),
+                confidence=0.85 if not it.approx else 0.6,
+                span=flow.span(base + it.start, base + it.end),
+                how="数量",
+            )
     formats = None
     joined = "\u0000".join(t for t, _ in texts)
     fm = find_formats(joined)
     if fm.types or fm.stamped or fm.paper_copies:
         fs = flow.span(sen.start + a.rest_at, sen.start + a.rest_at + len(a.rest))
-        formats = Found(value=FileFormats(types=fm.types, stamped=fm.stamped, paper_copies=fm.paper_copies),
-                        confidence=0.85, span=fs, how="格式")
+        formats = Found(
+            value=FileFormats(types=fm.types, stamped=fm.stamped, paper_copies=fm.paper_copies),
+            confidence=0.85,
+            span=fs,
+            how="格式",
+        )
     rest = a.rest
     own = "".join(t for t, _ in texts[:-1])
     ps, pe = a.pieces[0][0], a.pieces[-1][1]
@@ -517,7 +610,8 @@ def _build(a: _Ask, ask_id: str, day, conf: float, note: str, flow: Flow, tz: st
         deadline=deadline,
         deadline_date=day,
         window_start=resolve(dl.window_start, YearBasis.of(day) if day else YearBasis())[0]
-        if dl.window_start is not None else None,
+        if dl.window_start is not None
+        else None,
         recurrence=dl.recurrence,
         unit_kinds=a.kinds,
         owed_by=a.owed_by,

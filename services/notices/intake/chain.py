@@ -27,7 +27,11 @@ _STAMP = re.compile(r"收\s*文")
 
 def _masthead_like(line: Line) -> bool:
     t = compact(line.folded)
-    return (t.endswith("文件") and len(t) <= 40) or looks_like_org(line.text) or all(len(x) == 1 for x in line.text.split())
+    return (
+        (t.endswith("文件") and len(t) <= 40)
+        or looks_like_org(line.text)
+        or all(len(x) == 1 for x in line.text.split())
+    )
 
 
 def _is_stamp(line: Line) -> bool:
@@ -43,8 +47,11 @@ def notice_starts(lines: list[Line], text: str) -> list[int]:
     while k < len(lines):
         ln = lines[k]
         t = compact(ln.folded)
-        candidate = bool(doc_number_line(ln)) or (t.endswith("文件") and looks_like_org(t[:-2])) or \
-            (bool(_STAMP.search(t)) and len(t) <= 30)
+        candidate = (
+            bool(doc_number_line(ln))
+            or (t.endswith("文件") and looks_like_org(t[:-2]))
+            or (bool(_STAMP.search(t)) and len(t) <= 30)
+        )
         if not candidate:
             k += 1
             continue
@@ -59,8 +66,11 @@ def notice_starts(lines: list[Line], text: str) -> list[int]:
         if j > starts[-1] and _is_stamp(lines[j]):
             s = j - 1 if j - 1 > starts[-1] and looks_like_org(lines[j - 1].text) else j
         h = find_header(lines[s:], text)
-        if h.title is not None and (h.doc_number is not None or h.issuers or h.stamp_lines) and \
-                h.title.confidence >= 0.9:
+        if (
+            h.title is not None
+            and (h.doc_number is not None or h.issuers or h.stamp_lines)
+            and h.title.confidence >= 0.9
+        ):
             starts.append(s)
             k = s + max(h.end_line, 1)
             continue
@@ -78,7 +88,7 @@ def stamp_of(stamp_lines: list[Line]) -> ReceivedStamp | None:
         t = compact(ln.text)
         m = re.search(r"收\s*文\s*(?:号|编号)?\s*[:：]?\s*(?P<n>[A-Za-z0-9\-－〔〕\[\]（）()\u4e00-\u9fff]*?号?)$", t)
         if m and _STAMP.search(t):
-            before = t[:m.start()]
+            before = t[: m.start()]
             if before and looks_like_org(before):
                 unit = before
             number = m["n"] or None
@@ -86,8 +96,9 @@ def stamp_of(stamp_lines: list[Line]) -> ReceivedStamp | None:
             day = parse_date_line(ln.folded)
         elif looks_like_org(ln.text):
             unit = compact(ln.text)
-    return ReceivedStamp(unit=unit, number=number, date=day, confidence=0.85,
-                         span=(stamp_lines[0].start, stamp_lines[-1].end))
+    return ReceivedStamp(
+        unit=unit, number=number, date=day, confidence=0.85, span=(stamp_lines[0].start, stamp_lines[-1].end)
+    )
 
 
 def forwarded_title(title: str) -> tuple[str, int, int] | None:
@@ -106,10 +117,10 @@ def forwarded_title(title: str) -> tuple[str, int, int] | None:
             elif title[k] == c:
                 depth -= 1
                 if depth == 0:
-                    return title[j + 1:k], j + 1, k
+                    return title[j + 1 : k], j + 1, k
         return None
     # "关于转发中国科协关于…的通知的通知"
-    m = re.match(r"^(?P<t>.+?的(?:通知|函|意见|决定|通报|方案))的(?:通知|函)$", title[i + 2:])
+    m = re.match(r"^(?P<t>.+?的(?:通知|函|意见|决定|通报|方案))的(?:通知|函)$", title[i + 2 :])
     if m:
         return m["t"], i + 2, i + 2 + len(m["t"])
     return None

@@ -75,8 +75,11 @@ def _issue(d: ImportedDraft) -> CommandDraft:
         missing.append("issuer_unit_ids")
         if unmatched:
             raw["issuers"] = unmatched
-            warnings.append(DraftWarning(field="issuer_unit_ids",
-                                         message=f"发文机关“{'、'.join(unmatched)}”未能对应到通讯录中的单位，请选择"))
+            warnings.append(
+                DraftWarning(
+                    field="issuer_unit_ids", message=f"发文机关“{'、'.join(unmatched)}”未能对应到通讯录中的单位，请选择"
+                )
+            )
     if d.fields.body is not None:
         values["body"] = d.fields.body.value
     asks, bad = asks_of(d, warnings)
@@ -84,8 +87,15 @@ def _issue(d: ImportedDraft) -> CommandDraft:
     if bad:
         raw["asks"] = bad
     up = to_command(d.upstream) if d.upstream is not None else None
-    return CommandDraft(command="issue", values=values, missing=missing, raw=raw, hints=_hints(d),
-                        warnings=_unique(warnings), upstream=up)
+    return CommandDraft(
+        command="issue",
+        values=values,
+        missing=missing,
+        raw=raw,
+        hints=_hints(d),
+        warnings=_unique(warnings),
+        upstream=up,
+    )
 
 
 def _forward(d: ImportedDraft) -> CommandDraft:
@@ -102,8 +112,9 @@ def _forward(d: ImportedDraft) -> CommandDraft:
         missing.append("unit_id")
     if unmatched:
         raw["issuers"] = unmatched
-        warnings.append(DraftWarning(field="unit_id",
-                                     message=f"发文机关“{'、'.join(unmatched)}”未能对应到通讯录中的单位，请选择"))
+        warnings.append(
+            DraftWarning(field="unit_id", message=f"发文机关“{'、'.join(unmatched)}”未能对应到通讯录中的单位，请选择")
+        )
     if d.fields.body is not None:
         values["cover_note"] = d.fields.body.value
     up = d.upstream
@@ -122,7 +133,9 @@ def _forward(d: ImportedDraft) -> CommandDraft:
         if a.unit_kinds:
             unit_kinds[match.ask_id] = [k.value for k in a.unit_kinds]
         if match.deadline is not None and a.deadline > match.deadline.value:
-            warnings.append(DraftWarning(field="deadlines", message=f"转发后“{a.title}”的截止日期晚于上级来文的截止日期，请核对"))
+            warnings.append(
+                DraftWarning(field="deadlines", message=f"转发后“{a.title}”的截止日期晚于上级来文的截止日期，请核对")
+            )
     values["deadlines"] = deadlines
     values["unit_kinds"] = unit_kinds
     values["extra_asks"] = [a.model_dump(mode="json") for a in extra]
@@ -132,8 +145,15 @@ def _forward(d: ImportedDraft) -> CommandDraft:
         raw["asks"] = bad
     if bad_routes:
         raw["routes"] = bad_routes
-    return CommandDraft(command="forward", values=values, missing=missing, raw=raw, hints=_hints(d),
-                        warnings=_unique(warnings), upstream=to_command(up) if up is not None else None)
+    return CommandDraft(
+        command="forward",
+        values=values,
+        missing=missing,
+        raw=raw,
+        hints=_hints(d),
+        warnings=_unique(warnings),
+        upstream=to_command(up) if up is not None else None,
+    )
 
 
 def _pair_asks(own: list[Ask], upstream: list[ImportedAsk]) -> dict[str, ImportedAsk]:
@@ -171,7 +191,8 @@ def _hints(d: ImportedDraft) -> dict[str, Any]:
         "date": f.date.value.isoformat() if f.date else None,
         "attachments": [a.name for a in f.attachments],
         "upstream_doc_number": d.upstream.fields.doc_number.value
-        if d.upstream is not None and d.upstream.fields.doc_number else None,
+        if d.upstream is not None and d.upstream.fields.doc_number
+        else None,
     }
 
 
@@ -191,9 +212,15 @@ def contacts_of(d: ImportedDraft) -> tuple[list[Contact], list[dict]]:
     out, bad = [], []
     for b in d.fields.contacts:
         for p in b.people:
-            data = {"name": p.name, "department": b.department, "office_phone": p.office_phone,
-                    "mobile": p.mobile, "fax": b.fax, "email": b.emails[0] if b.emails else None,
-                    "address": b.address}
+            data = {
+                "name": p.name,
+                "department": b.department,
+                "office_phone": p.office_phone,
+                "mobile": p.mobile,
+                "fax": b.fax,
+                "email": b.emails[0] if b.emails else None,
+                "address": b.address,
+            }
             try:
                 out.append(Contact(**data))
             except ValidationError:
@@ -201,8 +228,9 @@ def contacts_of(d: ImportedDraft) -> tuple[list[Contact], list[dict]]:
     return out, bad
 
 
-def routes_of(d: ImportedDraft, ask_id: str | None, warnings: list[DraftWarning],
-              default_kinds: list[UnitKind] | None = None) -> tuple[list[Route], list[dict]]:
+def routes_of(
+    d: ImportedDraft, ask_id: str | None, warnings: list[DraftWarning], default_kinds: list[UnitKind] | None = None
+) -> tuple[list[Route], list[dict]]:
     """Routes (of one ask, or all) as ``Route``: one per unit kind; a route for "everyone" takes the
     ask's kinds, else the kinds the 主送机关 names."""
     out: list[Route] = []
@@ -212,8 +240,12 @@ def routes_of(d: ImportedDraft, ask_id: str | None, warnings: list[DraftWarning]
             continue
         kinds = [k.kind for k in r.unit_kinds] or default_kinds or [k.kind for k in d.fields.recipient_kinds]
         if not r.to_unit_id or not r.department:
-            entry = {"destination": r.destination, "unit_kinds": [k.value for k in kinds],
-                     "organisation": r.organisation, "department": r.department}
+            entry = {
+                "destination": r.destination,
+                "unit_kinds": [k.value for k in kinds],
+                "organisation": r.organisation,
+                "department": r.department,
+            }
             if entry not in bad:
                 bad.append(entry)
                 why = "未能对应到通讯录中的单位" if not r.to_unit_id else "未写明部门"
@@ -241,7 +273,9 @@ def asks_of(d: ImportedDraft, warnings: list[DraftWarning]) -> tuple[list[Ask], 
             raw = a.model_dump(mode="json")
             bad.append(raw)
             why = "没有截止日期" if a.deadline is None else "内容不完整"
-            warnings.append(DraftWarning(field="asks", message=f"报送要求“{a.title.value}”{why}，未能生成，请补充后添加"))
+            warnings.append(
+                DraftWarning(field="asks", message=f"报送要求“{a.title.value}”{why}，未能生成，请补充后添加")
+            )
             del exc
     return out, bad
 
@@ -251,8 +285,9 @@ def _ask_data(d: ImportedDraft, a: ImportedAsk, warnings: list[DraftWarning]) ->
     routes, _ = routes_of(d, a.ask_id, warnings, kinds or None)
     fields: list[FormField] = []
     chars = a.chars.value.max_chars if a.chars and not a.chars.value.approx else None
-    fields.append(FormField(key="content", label=a.title.value[:200] or "报送内容", type=FieldType.text,
-                            max_chars=chars))
+    fields.append(
+        FormField(key="content", label=a.title.value[:200] or "报送内容", type=FieldType.text, max_chars=chars)
+    )
     if a.formats and a.formats.value.types:
         accept = [t for t in a.formats.value.types if t.isalnum() and len(t) <= 10]
         label = ("盖章" if a.formats.value.stamped else "") + "、".join(accept) + "文件"

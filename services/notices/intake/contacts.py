@@ -29,12 +29,28 @@ def _alt(*words: str) -> str:
 
 
 LABELS = {
-    "person": _alt("联系人及联系电话", "联系人及电话", "联系人及联系方式", "联系人", "联络人", "联系人员", "经办人",
-                   "联系方式"),
+    "person": _alt(
+        "联系人及联系电话", "联系人及电话", "联系人及联系方式", "联系人", "联络人", "联系人员", "经办人", "联系方式"
+    ),
     "mobile": _alt("手机号码", "手机", "移动电话"),
     "fax": _alt("传真号码", "传真"),
-    "phone": _alt("联系电话", "办公电话", "咨询电话", "固定电话", "电话号码", "电话", "座机", "Tel", "TEL", "电话/传真"),
-    "email": _alt("电子邮箱", "电子信箱", "电子邮件", "邮箱地址", "邮箱", "E-mail", "Email", "e-mail", "EMAIL", "电邮", "投稿邮箱", "报送邮箱"),
+    "phone": _alt(
+        "联系电话", "办公电话", "咨询电话", "固定电话", "电话号码", "电话", "座机", "Tel", "TEL", "电话/传真"
+    ),
+    "email": _alt(
+        "电子邮箱",
+        "电子信箱",
+        "电子邮件",
+        "邮箱地址",
+        "邮箱",
+        "E-mail",
+        "Email",
+        "e-mail",
+        "EMAIL",
+        "电邮",
+        "投稿邮箱",
+        "报送邮箱",
+    ),
     "address": _alt("通信地址", "通讯地址", "邮寄地址", "联系地址", "办公地址", "地址"),
     "postcode": _alt("邮政编码", "邮编"),
 }
@@ -50,7 +66,9 @@ OFFICE = re.compile(
 _FAX_TOO = re.compile(r"[(（]\s*兼\s*传\s*真\s*[)）]|[/、]\s*传\s*真")
 _NAME = re.compile(r"^[\u4e00-\u9fff·]{2,5}$")
 _HONORIFIC = re.compile(r"(?:同志|老师|女士|先生)$")
-_DEPT_NAME = re.compile(r"^(?P<dept>.{2,}(?:部|处|室|司|中心|科|办|组|站|协|会|局|厅|馆))(?P<name>[\u4e00-\u9fff]{2,3})$")
+_DEPT_NAME = re.compile(
+    r"^(?P<dept>.{2,}(?:部|处|室|司|中心|科|办|组|站|协|会|局|厅|馆))(?P<name>[\u4e00-\u9fff]{2,3})$"
+)
 
 
 def phones_in(s: str) -> tuple[list[str], list[str]]:
@@ -83,7 +101,7 @@ def _names(s: str) -> list[tuple[str | None, str]]:
             t = _HONORIFIC.sub("", t.strip("：:，。. "))
             if not t or not all(is_cjk(c) or c == "·" for c in t):
                 continue
-            if _NAME.match(t) and not ORG_SUFFIX.search(t[-1:]) or len(t) in (2, 3) and _NAME.match(t):
+            if (_NAME.match(t) and not ORG_SUFFIX.search(t[-1:])) or (len(t) in (2, 3) and _NAME.match(t)):
                 out.append((None, t))
                 continue
             m = _DEPT_NAME.match(t)
@@ -128,11 +146,26 @@ class _Block:
                 office = self.office[i] if len(self.office) == n else self.office[0]
             if mobile is None and self.mobiles:
                 mobile = self.mobiles[i] if len(self.mobiles) == n else self.mobiles[0]
-            people.append(ContactPerson(name=p.name, office_phone=office, mobile=mobile,
-                                        confidence=0.95 if self.labelled else 0.7, span=(p.start, p.end)))
-        return ContactBlock(department=self.department, people=people, office_phones=self.office,
-                            mobiles=self.mobiles, fax=self.fax, emails=self.emails, address=self.address,
-                            confidence=0.95 if self.labelled else 0.7, span=(self.start, self.end))
+            people.append(
+                ContactPerson(
+                    name=p.name,
+                    office_phone=office,
+                    mobile=mobile,
+                    confidence=0.95 if self.labelled else 0.7,
+                    span=(p.start, p.end),
+                )
+            )
+        return ContactBlock(
+            department=self.department,
+            people=people,
+            office_phones=self.office,
+            mobiles=self.mobiles,
+            fax=self.fax,
+            emails=self.emails,
+            address=self.address,
+            confidence=0.95 if self.labelled else 0.7,
+            span=(self.start, self.end),
+        )
 
 
 def _header(line: Line) -> str | None:
@@ -174,9 +207,6 @@ def _fields_of_line(line: Line) -> list[tuple[str, str, int, int]]:
     return out
 
 
-
-
-
 def find_contacts(lines: list[Line]) -> list[ContactBlock]:
     """The contact blocks among ``lines`` (the lines of one notice), deduplicated, in order."""
     blocks: list[_Block] = []
@@ -209,8 +239,12 @@ def find_contacts(lines: list[Line]) -> list[ContactBlock]:
         fields = [f for f in _fields_of_line(line) if f[1].strip()]  # "省科协联系方式：" is a header, not a value
         if not fields:
             # an address that wrapped onto the next line(s)
-            if cur is not None and last_kind == "address" and len(line.text) <= 14 and \
-                    _ADDRESS_WORDS.search(line.folded):
+            if (
+                cur is not None
+                and last_kind == "address"
+                and len(line.text) <= 14
+                and _ADDRESS_WORDS.search(line.folded)
+            ):
                 cur.address = (cur.address or "") + compact(line.text)
                 cur.end = line.end
                 continue
@@ -237,15 +271,19 @@ def find_contacts(lines: list[Line]) -> list[ContactBlock]:
             if kind == "address":
                 # as written ("（100863）" keeps its full-width brackets)
                 off = vs - line.start
-                cur.address = compact(line.text[off:off + (ve - vs)]) or None
+                cur.address = compact(line.text[off : off + (ve - vs)]) or None
     close()
     out: list[ContactBlock] = []
     seen = set()
     built_blocks = [b.build() for b in blocks] + rows
     built_blocks.sort(key=lambda b: b.span[0])
     for built in built_blocks:
-        key = (tuple(p.name for p in built.people), tuple(built.office_phones), tuple(built.mobiles),
-               tuple(built.emails))
+        key = (
+            tuple(p.name for p in built.people),
+            tuple(built.office_phones),
+            tuple(built.mobiles),
+            tuple(built.emails),
+        )
         if key in seen:
             continue
         seen.add(key)
@@ -335,9 +373,21 @@ def _table_row(line: Line, cols: dict[str, int]) -> ContactBlock | None:
     pos = line.start
     name = names[0][1]
     i = line.text.find(name)
-    p = ContactPerson(name=name, office_phone=(office + o2 or [None])[0], mobile=(mobiles + m2 or [None])[0],
-                      confidence=0.85, span=(pos + max(i, 0), pos + max(i, 0) + len(name)))
+    p = ContactPerson(
+        name=name,
+        office_phone=(office + o2 or [None])[0],
+        mobile=(mobiles + m2 or [None])[0],
+        confidence=0.85,
+        span=(pos + max(i, 0), pos + max(i, 0) + len(name)),
+    )
     fax = phones_in(cell("fax"))[0]
-    return ContactBlock(department=compact(cell("dept")) or names[0][0], people=[p], office_phones=office + o2,
-                        mobiles=mobiles + m2, fax=fax[0] if fax else None, emails=emails, confidence=0.85,
-                        span=(line.start, line.end))
+    return ContactBlock(
+        department=compact(cell("dept")) or names[0][0],
+        people=[p],
+        office_phones=office + o2,
+        mobiles=mobiles + m2,
+        fax=fax[0] if fax else None,
+        emails=emails,
+        confidence=0.85,
+        span=(line.start, line.end),
+    )

@@ -31,12 +31,16 @@ _M = r"(?P<m>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月\s*
 _D = r"(?P<d>3[01]|[12]\d|0?[1-9]|三十一?|二十[一二三四五六七八九]?|十[一二三四五六七八九]?|[一二三四五六七八九])\s*[日号]"
 _PART = r"(?P<part>底|末|上旬|中旬|下旬)"
 _ASIDE = r"(?:\s*[(（](?:星期|周|礼拜)[一二三四五六日天][)）]|\s*[(（]含(?:当日|当天)?[)）])?"
-_TIME = (r"(?:\s*(?P<ampm>上午|下午|中午|晚上|晚)?\s*(?P<h>2[0-4]|[01]?\d|[一二三四五六七八九十]{1,3})"
-         r"(?:\s*[:：]\s*(?P<mi>[0-5]\d)|\s*[时点](?:\s*(?P<mi2>[0-5]?\d|半)\s*分?)?)"
-         r"|\s*(?P<eod>下班|工作日结束|当日|当天))?")
+_TIME = (
+    r"(?:\s*(?P<ampm>上午|下午|中午|晚上|晚)?\s*(?P<h>2[0-4]|[01]?\d|[一二三四五六七八九十]{1,3})"
+    r"(?:\s*[:：]\s*(?P<mi>[0-5]\d)|\s*[时点](?:\s*(?P<mi2>[0-5]?\d|半)\s*分?)?)"
+    r"|\s*(?P<eod>下班|工作日结束|当日|当天))?"
+)
 
 DATE_RE = re.compile(rf"(?:{_Y})?{_M}(?:{_D}|{_PART})")
-ISO_RE = re.compile(r"(?<!\d)(?P<y>20\d{2})\s*[-./]\s*(?P<m>1[0-2]|0?[1-9])\s*[-./]\s*(?P<d>3[01]|[12]\d|0?[1-9])(?!\d)")
+ISO_RE = re.compile(
+    r"(?<!\d)(?P<y>20\d{2})\s*[-./]\s*(?P<m>1[0-2]|0?[1-9])\s*[-./]\s*(?P<d>3[01]|[12]\d|0?[1-9])(?!\d)"
+)
 # A date alone on a line: the 成文日期 under the signature ("2020年5月6日", "二〇二〇年五月六日").
 FULL_DATE = _Y + _M + _D
 DATE_LINE = re.compile(rf"^\s*{FULL_DATE}\s*$")
@@ -44,8 +48,10 @@ DATE_LINE = re.compile(rf"^\s*{FULL_DATE}\s*$")
 # After a date: "前", "之前", "以前", "止", "为止" (not "前后": "5月30日…前后" is a period).
 _BEFORE = re.compile(r"^\s*(?:之前|以前|前(?!后)|为止|止|截止)")
 # Before a date: the words that make it a deadline without "前".
-_LEADS = re.compile(r"(?:即日起至|截止(?:日期|时间)?|截至(?:日期|时间)?|不晚于|最迟(?:于|在|不超过)?|最晚(?:于|在)?|务必于)"
-                    r"\s*(?:为|是|到|至)?\s*[:：]?\s*$")
+_LEADS = re.compile(
+    r"(?:即日起至|截止(?:日期|时间)?|截至(?:日期|时间)?|不晚于|最迟(?:于|在|不超过)?|最晚(?:于|在)?|务必于)"
+    r"\s*(?:为|是|到|至)?\s*[:：]?\s*$"
+)
 _RANGE_SEP = re.compile(r"^\s*(?:至|到|—{1,2}|-|~|～)\s*")
 _RANGE_END = re.compile(rf"(?:{_Y})?(?:{_M})?(?:{_D}|{_PART})")
 
@@ -82,8 +88,9 @@ def _mention(m: re.Match, s: str, offset: int = 0) -> DateMention | None:
         return None
     if day is not None and not 1 <= day <= 31:
         return None
-    return DateMention(offset + m.start(), offset + m.end(), month, day, year, m.groupdict().get("part"),
-                       text=m.group(0))
+    return DateMention(
+        offset + m.start(), offset + m.end(), month, day, year, m.groupdict().get("part"), text=m.group(0)
+    )
 
 
 def _time_after(s: str, pos: int) -> tuple[int | None, int, int]:
@@ -118,7 +125,7 @@ def find_dates(s: str) -> list[DateMention]:
                 continue
             hour, minute, end = _time_after(s, d.end)
             if hour is not None or end > d.end:
-                d = DateMention(d.start, end, d.month, d.day, d.year, d.part, hour, minute, s[d.start:end])
+                d = DateMention(d.start, end, d.month, d.day, d.year, d.part, hour, minute, s[d.start : end])
             out.append(d)
     return sorted(out, key=lambda d: d.start)
 
@@ -204,7 +211,9 @@ _RECUR = re.compile(
 _RELATIVE = re.compile(
     r"(?:收到|接到)(?:本)?(?:通知|函|文件)(?:后|之日起)|(?:本通知|本函|通知)?(?:印发|下发|发布)之日起|即日起"
 )
-_WITHIN = re.compile(r"\s*(?P<n>\d{1,3}|[一二三四五六七八九十两]{1,3})\s*个?\s*(?P<wd>工作)?\s*(?:日|天)\s*(?:内|之内|以内)")
+_WITHIN = re.compile(
+    r"\s*(?P<n>\d{1,3}|[一二三四五六七八九十两]{1,3})\s*个?\s*(?P<wd>工作)?\s*(?:日|天)\s*(?:内|之内|以内)"
+)
 
 
 def find_deadlines(text: str) -> list[DeadlineMention]:
@@ -217,7 +226,7 @@ def find_deadlines(text: str) -> list[DeadlineMention]:
     for i, d in enumerate(dates):
         if i in used or any(a <= d.start < b for a, b in recurring):
             continue
-        rest = s[d.end:]
+        rest = s[d.end :]
         # a range: "5月10日至6月20日", "5月10日-25日", "5月10日至6月底"
         sep = _RANGE_SEP.match(rest)
         if sep:
@@ -229,42 +238,66 @@ def find_deadlines(text: str) -> list[DeadlineMention]:
                 if month and 1 <= month <= 12 and (end_day is None or 1 <= end_day <= 31):
                     a = d.end + m.end()
                     hour, minute, a2 = _time_after(s, a)
-                    end = DateMention(d.end + sep.end(), a2, month, end_day, year, m["part"], hour, minute,
-                                      s[d.end + sep.end():a2])
+                    end = DateMention(
+                        d.end + sep.end(), a2, month, end_day, year, m["part"], hour, minute, s[d.end + sep.end() : a2]
+                    )
                     # the range's own end may be followed by 前 too ("至5月20日前")
                     b = _BEFORE.match(s[a2:])
                     stop = a2 + (b.end() if b else 0)
-                    out.append(DeadlineMention(d.start, stop, "range", end, window_start=d, text=s[d.start:stop]))
+                    out.append(DeadlineMention(d.start, stop, "range", end, window_start=d, text=s[d.start : stop]))
                     for j in range(i + 1, len(dates)):
                         if dates[j].start < stop:
                             used.add(j)
                     continue
         b = _BEFORE.match(rest)
         if b:
-            out.append(DeadlineMention(d.start, d.end + b.end(), "before", d, text=s[d.start:d.end + b.end()]))
+            out.append(DeadlineMention(d.start, d.end + b.end(), "before", d, text=s[d.start : d.end + b.end()]))
             continue
-        lead = _LEADS.search(s[max(0, d.start - 12):d.start])
+        lead = _LEADS.search(s[max(0, d.start - 12) : d.start])
         if lead:
             start = max(0, d.start - 12) + lead.start()
-            out.append(DeadlineMention(start, d.end, "by", d, text=s[start:d.end]))
+            out.append(DeadlineMention(start, d.end, "by", d, text=s[start : d.end]))
             continue
         # "于5月10日报送": a date right before a verb of sending is a deadline too.
-        if re.match(r"^\s*(?:将|把)?\s*(?:报送|上报|提交|报至|寄送|寄至|报名|填报|发送|报)", rest) and \
-                re.search(r"(?:于|在)\s*$", s[max(0, d.start - 3):d.start]):
+        if re.match(r"^\s*(?:将|把)?\s*(?:报送|上报|提交|报至|寄送|寄至|报名|填报|发送|报)", rest) and re.search(
+            r"(?:于|在)\s*$", s[max(0, d.start - 3) : d.start]
+        ):
             out.append(DeadlineMention(d.start, d.end, "on", d, text=d.text))
     for m in _RECUR.finditer(s):
         if any(o.start <= m.start() < o.end for o in out):
             continue
-        out.append(DeadlineMention(m.start(), m.end(), "recurring", recurrence=m.group(0), text=m.group(0),
-                                   extra={k: v for k, v in m.groupdict().items() if v}))
+        out.append(
+            DeadlineMention(
+                m.start(),
+                m.end(),
+                "recurring",
+                recurrence=m.group(0),
+                text=m.group(0),
+                extra={k: v for k, v in m.groupdict().items() if v},
+            )
+        )
     for m in _RELATIVE.finditer(s):
         w = _WITHIN.match(s, m.end())
         if w:
-            out.append(DeadlineMention(m.start(), w.end(), "relative", days=cn_to_int(w["n"]),
-                                       working_days=bool(w["wd"]), text=s[m.start():w.end()]))
+            out.append(
+                DeadlineMention(
+                    m.start(),
+                    w.end(),
+                    "relative",
+                    days=cn_to_int(w["n"]),
+                    working_days=bool(w["wd"]),
+                    text=s[m.start() : w.end()],
+                )
+            )
     # the words as written, not folded
-    out = [replace(d, text=text[d.start:d.end],
-                   date=replace(d.date, text=text[d.date.start:d.date.end]) if d.date else None) for d in out]
+    out = [
+        replace(
+            d,
+            text=text[d.start : d.end],
+            date=replace(d.date, text=text[d.date.start : d.date.end]) if d.date else None,
+        )
+        for d in out
+    ]
     return sorted(out, key=lambda x: x.start)
 
 

@@ -41,14 +41,16 @@ class ExtractedText:
     pages: int | None = None
 
 
-def extract(data: bytes, filename: str | None = None, content_type: str | None = None, *,
-            max_bytes: int = MAX_BYTES) -> ExtractedText:
+def extract(
+    data: bytes, filename: str | None = None, content_type: str | None = None, *, max_bytes: int = MAX_BYTES
+) -> ExtractedText:
     """The text of an uploaded notice, with what the reader noticed on the way."""
     if not data:
         raise EmptyDocument("文件为空，没有可以导入的内容", field="file")
     if len(data) > max_bytes:
-        raise FileTooLarge(f"文件过大（{len(data) / 1024 / 1024:.1f} MB），最大 {max_bytes // 1024 // 1024} MB",
-                           field="file")
+        raise FileTooLarge(
+            f"文件过大（{len(data) / 1024 / 1024:.1f} MB），最大 {max_bytes // 1024 // 1024} MB", field="file"
+        )
     kind = file_type(data, filename, content_type)
     if kind == "pdf":
         out = _pdf(data)
@@ -69,7 +71,7 @@ def extract_text(data: bytes, filename: str | None = None, content_type: str | N
 def file_type(data: bytes, filename: str | None = None, content_type: str | None = None) -> str:
     """txt, docx or pdf, from the bytes first (a misnamed file is read as what it is), then the name."""
     name = (filename or "").lower().strip()
-    ext = name[name.rfind("."):] if "." in name else ""
+    ext = name[name.rfind(".") :] if "." in name else ""
     head = data[:1024]
     if b"%PDF-" in head:
         return "pdf"
@@ -99,8 +101,9 @@ def _txt(data: bytes) -> str:
         candidates = ["utf-16"]
     else:
         if b"\x00" in data:
-            raise UnsupportedFile("这不是文本文件（含有二进制内容），只能导入 .txt、.docx 或带文字层的 .pdf 文件",
-                                  field="file")
+            raise UnsupportedFile(
+                "这不是文本文件（含有二进制内容），只能导入 .txt、.docx 或带文字层的 .pdf 文件", field="file"
+            )
         candidates = ["utf-8", "gb18030"]
     for enc in candidates:
         try:
@@ -184,8 +187,11 @@ def _pdf(data: bytes) -> ExtractedText:
         raise BrokenFile("PDF 文件已损坏，无法读取", field="file") from exc
     with_text = [p for p in pages if len(re.sub(r"\s", "", p)) >= 5]
     if not with_text:
-        raise NoTextLayer("这个 PDF 没有文字层（可能是扫描件或图片），无法读取文字。请上传带文字的 PDF 或 Word 文件，"
-                          "或先做文字识别（OCR）", field="file")
+        raise NoTextLayer(
+            "这个 PDF 没有文字层（可能是扫描件或图片），无法读取文字。请上传带文字的 PDF 或 Word 文件，"
+            "或先做文字识别（OCR）",
+            field="file",
+        )
     warnings = []
     missing = [str(i + 1) for i, p in enumerate(pages) if len(re.sub(r"\s", "", p)) < 5]
     if missing:

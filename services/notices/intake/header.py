@@ -24,11 +24,41 @@ DOC_NO = re.compile(
     r"(?P<prefix>[\u4e00-\u9fff]{1,16}?)\s*[〔\[【(﹝〖<]\s*(?P<year>(?:19|20)\d{2})\s*[〕\]】)﹞〗>]\s*第?\s*(?P<seq>\d{1,5})\s*号"
 )
 _SIGNER = re.compile(r"签\s*发\s*人\s*[:：].*$")
-_NOISE = re.compile(r"^(?:\d{3,8}|[★☆]?(?:绝密|机密|秘密|内部|公开)(?:★.*)?|特急|加急|急件|特提|平急|"
-                    r"份号.*|密级.*|紧急程度.*|签\s*发\s*人.*)$")
-DOC_KINDS = ("通知", "通报", "复函", "函", "意见", "决定", "报告", "请示", "批复", "方案", "纪要", "公告", "通告",
-             "办法", "规定", "决议", "命令", "议案", "公报", "细则", "要点", "计划", "规划", "规则", "倡议书",
-             "邀请函", "指南", "说明", "通知书")
+_NOISE = re.compile(
+    r"^(?:\d{3,8}|[★☆]?(?:绝密|机密|秘密|内部|公开)(?:★.*)?|特急|加急|急件|特提|平急|"
+    r"份号.*|密级.*|紧急程度.*|签\s*发\s*人.*)$"
+)
+DOC_KINDS = (
+    "通知",
+    "通报",
+    "复函",
+    "函",
+    "意见",
+    "决定",
+    "报告",
+    "请示",
+    "批复",
+    "方案",
+    "纪要",
+    "公告",
+    "通告",
+    "办法",
+    "规定",
+    "决议",
+    "命令",
+    "议案",
+    "公报",
+    "细则",
+    "要点",
+    "计划",
+    "规划",
+    "规则",
+    "倡议书",
+    "邀请函",
+    "指南",
+    "说明",
+    "通知书",
+)
 # the title ends with the kind of document, perhaps with a note: "…的通知（第二轮）", "…的函（代章）"
 _ENDS_KIND = re.compile(rf"(?:{'|'.join(DOC_KINDS)})(?:[(（][^()（）]{{1,10}}[)）]|[)）])?$")
 _STAMP = re.compile(r"收\s*文")
@@ -102,9 +132,9 @@ def clean_title(lines: list[Line]) -> str:
             continue
         a, b = left[-1], right[0]
         token = re.split(r"[\s《“（(]", left)[-1]
-        if is_cjk(a) and is_cjk(b) and looks_like_org(token) and not right.startswith("关于"):
-            out.append(" ")
-        elif a.isascii() and a.isalnum() and b.isascii() and b.isalnum():
+        if (is_cjk(a) and is_cjk(b) and looks_like_org(token) and not right.startswith("关于")) or (
+            a.isascii() and a.isalnum() and b.isascii() and b.isalnum()
+        ):
             out.append(" ")
     return "".join(out).strip()
 
@@ -150,7 +180,7 @@ def find_header(lines: list[Line], text: str) -> Header:
         if _STAMP.search(lines[k].folded) and len(lines[k].text) <= 30:
             first = k - 1 if k > 0 and looks_like_org(lines[k - 1].text) else k
             last = k + 1 if k + 1 < len(lines) and parse_date_line(lines[k + 1].folded) else k
-            h.stamp_lines = lines[first:last + 1]
+            h.stamp_lines = lines[first : last + 1]
             i = last + 1
             break
     limit = min(len(lines), i + 12)
@@ -160,8 +190,9 @@ def find_header(lines: list[Line], text: str) -> Header:
         if m:
             doc_idx = k
             ln = lines[k]
-            h.doc_number = Found[str](value=normalise_doc_number(m), confidence=0.95, span=(ln.start, ln.end),
-                                      how="文号行")
+            h.doc_number = Found[str](
+                value=normalise_doc_number(m), confidence=0.95, span=(ln.start, ln.end), how="文号行"
+            )
             break
     if doc_idx is not None:
         head = lines[i:doc_idx]
@@ -171,9 +202,13 @@ def find_header(lines: list[Line], text: str) -> Header:
         title_from = i
         for k in range(i, min(len(lines), i + 5)):
             t = compact(lines[k].folded)
-            if t.endswith("文件") or (looks_like_org(lines[k].text) and not _ENDS_KIND.search(t)
-                                      and "关于" not in t and k + 1 < len(lines)
-                                      and not lines[k].folded.rstrip().endswith((":", "："))):
+            if t.endswith("文件") or (
+                looks_like_org(lines[k].text)
+                and not _ENDS_KIND.search(t)
+                and "关于" not in t
+                and k + 1 < len(lines)
+                and not lines[k].folded.rstrip().endswith((":", "："))
+            ):
                 head.append(lines[k])
                 title_from = k + 1
             else:
@@ -213,8 +248,7 @@ def find_header(lines: list[Line], text: str) -> Header:
     if title_lines:
         value = clean_title(title_lines)
         conf = 0.95 if (doc_idx is not None or h.issuers) and found else 0.8
-        h.title = Found[str](value=value, confidence=conf, span=(title_lines[0].start, title_lines[-1].end),
-                             how="标题")
+        h.title = Found[str](value=value, confidence=conf, span=(title_lines[0].start, title_lines[-1].end), how="标题")
         h.title_lines = title_lines
     # 主送机关: up to four lines ending with a colon, right after the title
     body_line = k
@@ -228,8 +262,7 @@ def find_header(lines: list[Line], text: str) -> Header:
             if f.endswith(":"):
                 value = compact("".join(ln.text for ln in acc)).rstrip(":：")
                 if len(value) <= 300 and not value.startswith(("现将", "根据", "为")):
-                    h.recipients = Found[str](value=value, confidence=0.9, span=(acc[0].start, acc[-1].end),
-                                              how="主送")
+                    h.recipients = Found[str](value=value, confidence=0.9, span=(acc[0].start, acc[-1].end), how="主送")
                     body_line = j + 1
                 break
     h.end_line = body_line
@@ -253,8 +286,11 @@ class Closing:
     cc_start: int | None = None
 
     def body_end(self, default: int) -> int:
-        ends = [x for x in (self.attachments_start, self.signature_start, self.printed_start, self.cc_start)
-                if x is not None]
+        ends = [
+            x
+            for x in (self.attachments_start, self.signature_start, self.printed_start, self.cc_start)
+            if x is not None
+        ]
         return min(ends) if ends else default
 
 
@@ -273,7 +309,7 @@ def find_closing(lines: list[Line], median: float) -> Closing:
             m = _CC.match(f)
             if m:
                 c.cc_start = ln.start
-                v = ln.text[m.start("v"):]
+                v = ln.text[m.start("v") :]
                 c.cc = Found[str](value=compact(v).rstrip("。"), confidence=0.9, span=(ln.start, ln.end), how="抄送")
                 continue
         if c.printed is None:
@@ -292,8 +328,12 @@ def find_closing(lines: list[Line], median: float) -> Closing:
             if d is not None:
                 if n > 0 and _STAMP.search(lines[n - 1].folded):
                     continue  # the date of a 收文 stamp
-                c.date = Found[date](value=d, confidence=0.95 if signers else 0.75, span=(ln.start, ln.end),
-                                     how="落款" if signers else "日期行")
+                c.date = Found[date](
+                    value=d,
+                    confidence=0.95 if signers else 0.75,
+                    span=(ln.start, ln.end),
+                    how="落款" if signers else "日期行",
+                )
                 c.signers = signers
                 c.signature_start = sig_start
     return c
@@ -315,8 +355,12 @@ def _dated_signature(lines: list[Line], n: int) -> tuple[date | None, list[tuple
         d = parse_date_line(m["date"])
         if d is None:
             return None, [], None
-        signers += [s for s in masthead_names(Line(ln.no, ln.start, ln.start + m.end("org"), ln.text[:m.end("org")],
-                                                    ln.folded[:m.end("org")]))]
+        signers += [
+            s
+            for s in masthead_names(
+                Line(ln.no, ln.start, ln.start + m.end("org"), ln.text[: m.end("org")], ln.folded[: m.end("org")])
+            )
+        ]
     k = n - 1
     while k >= 0 and n - k <= 3:
         names = masthead_names(lines[k])
@@ -338,8 +382,7 @@ def _attachment_names(lines: list[Line], n: int, m: re.Match, median: float) -> 
     entries: list[list] = []  # [no, name, start, end, last line]
     im = _ITEM.match(rest)
     if im:
-        entries.append([int(im["no"]), im["name"].strip(), rest_at + m["rest"].index(im["name"]),
-                        first.end, first])
+        entries.append([int(im["no"]), im["name"].strip(), rest_at + m["rest"].index(im["name"]), first.end, first])
     elif rest:
         entries.append([single_no, rest, rest_at + (len(m["rest"]) - len(m["rest"].lstrip())), first.end, first])
     k = n + 1
@@ -353,9 +396,16 @@ def _attachment_names(lines: list[Line], n: int, m: re.Match, median: float) -> 
             continue
         # a name wrapped onto the next line: "…特色亮点活动筹备方" / "案" / "（样表）"
         wrapped = median >= 20 and len(entries[-1][4].text) >= 0.8 * median
-        if entries and not _ATTACH.match(f) and not re.match(r"^附\s*件\s*\d*$", f) and len(f) <= 12 and \
-                (wrapped or f.startswith(("(", "（"))) and not re.search("[。:：]", f) and \
-                not looks_like_org(f) and parse_date_line(f) is None:
+        if (
+            entries
+            and not _ATTACH.match(f)
+            and not re.match(r"^附\s*件\s*\d*$", f)
+            and len(f) <= 12
+            and (wrapped or f.startswith(("(", "（")))
+            and not re.search("[。:：]", f)
+            and not looks_like_org(f)
+            and parse_date_line(f) is None
+        ):
             entries[-1][1] += compact(ln.text)
             entries[-1][3] = ln.end
             entries[-1][4] = ln

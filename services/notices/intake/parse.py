@@ -18,8 +18,9 @@ from .units import as_directory, canonical, kinds_in, match_unit
 MAX_CHARS = 2_000_000  # about 1,000 pages: more is not one notice
 
 
-def parse_text(text: str, *, directory: Iterable[DirectoryUnit | Sequence] | None = None,
-               tz: str = TZ) -> ImportedDraft:
+def parse_text(
+    text: str, *, directory: Iterable[DirectoryUnit | Sequence] | None = None, tz: str = TZ
+) -> ImportedDraft:
     """Parse the text of a received notice into a draft; the notices it carries become ``upstream``.
 
     ``directory``: units to match issuers and destinations to (``DirectoryUnit``
@@ -52,28 +53,38 @@ def parse_text(text: str, *, directory: Iterable[DirectoryUnit | Sequence] | Non
     kind = "forward" if upstream is not None else "notice"
     title = main.fields.title.value if main.fields.title else ""
     if upstream is not None and upstream.stub:
-        warnings.append(DraftWarning(field="upstream", message="上级来文的正文不在导入的文本中，仅从转发标题得知其标题（及文号），请核对"))
+        warnings.append(
+            DraftWarning(
+                field="upstream", message="上级来文的正文不在导入的文本中，仅从转发标题得知其标题（及文号），请核对"
+            )
+        )
     if "转发" in title and upstream is not None and not upstream.stub:
         inner = forwarded_title(title)
         up_title = upstream.fields.title.value if upstream.fields.title else ""
         if inner and canonical(inner[0]) != canonical(up_title):
-            warnings.append(DraftWarning(field="upstream", message=f"转发标题中的《{inner[0]}》与所附上级来文标题“{up_title}”不一致，请核对"))
+            warnings.append(
+                DraftWarning(
+                    field="upstream", message=f"转发标题中的《{inner[0]}》与所附上级来文标题“{up_title}”不一致，请核对"
+                )
+            )
     return main.model_copy(update={"kind": kind, "text": text, "upstream": upstream, "warnings": warnings})
 
 
-def _parse_notice(text: str, all_lines, start: int, end: int, units: list[DirectoryUnit], tz: str,
-                  median: float) -> ImportedDraft:
+def _parse_notice(
+    text: str, all_lines, start: int, end: int, units: list[DirectoryUnit], tz: str, median: float
+) -> ImportedDraft:
     seg = [ln for ln in all_lines if start <= ln.start < end]
     h = find_header(seg, text)
-    body_lines = seg[h.end_line:]
+    body_lines = seg[h.end_line :]
     closing = find_closing(body_lines, median)
     body_end = closing.body_end(end)
     body = None
-    body_text = text[h.body_start:body_end].strip()
+    body_text = text[h.body_start : body_end].strip()
     if body_text and h.end_line < len(seg):
         bs = text.index(body_text, h.body_start)
-        body = Found[str](value=body_text, confidence=0.85 if h.title else 0.5, span=(bs, bs + len(body_text)),
-                         how="正文")
+        body = Found[str](
+            value=body_text, confidence=0.85 if h.title else 0.5, span=(bs, bs + len(body_text)), how="正文"
+        )
     issuers = _issuers(text, h, closing, units)
     kinds = []
     if h.recipients is not None:
@@ -123,8 +134,17 @@ def _issuers(text: str, h: Header, closing: Closing, units: list[DirectoryUnit])
     out = []
     for name, conf, span, how in chosen:
         u, mconf = match_unit(name, units)
-        out.append(Issuer(name=name, unit_id=u.unit_id if u else None, unit_name=u.name if u else None,
-                          kind=u.kind if u else None, confidence=round(conf, 2), span=span, how=how))
+        out.append(
+            Issuer(
+                name=name,
+                unit_id=u.unit_id if u else None,
+                unit_name=u.name if u else None,
+                kind=u.kind if u else None,
+                confidence=round(conf, 2),
+                span=span,
+                how=how,
+            )
+        )
     return out
 
 
@@ -153,9 +173,13 @@ def _year_basis(h: Header, closing: Closing, stamp) -> YearBasis:
 
 def _missing(f: DraftFields, asks, basis: YearBasis) -> list[DraftWarning]:
     out = []
-    checks = [("doc_number", f.doc_number, "未找到文号"), ("title", f.title, "未找到标题"),
-              ("issuers", f.issuers, "未找到发文机关"), ("recipients", f.recipients, "未找到主送机关"),
-              ("date", f.date, "未找到成文日期")]
+    checks = [
+        ("doc_number", f.doc_number, "未找到文号"),
+        ("title", f.title, "未找到标题"),
+        ("issuers", f.issuers, "未找到发文机关"),
+        ("recipients", f.recipients, "未找到主送机关"),
+        ("date", f.date, "未找到成文日期"),
+    ]
     for name, value, message in checks:
         if not value:
             out.append(DraftWarning(field=name, message=message))

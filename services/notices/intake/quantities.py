@@ -33,7 +33,12 @@ _CHARS = [
     # "3000字以内", "3000字内", "3000字之内", "3000 字以内", "3千字以内"
     (re.compile(rf"{_N}\s*(?:个)?\s*(?:汉?字|字符)\s*(?:以内|之内|内|以下)"), False),
     # "不超过3000字", "不多于", "不得超过", "控制在3000字以内/以下", "限3000字", "限定在"
-    (re.compile(rf"(?:不超过|不多于|不得超过|不宜超过|不要超过|不超出|限于?|限定在|最多)\s*{_N}\s*(?:个)?\s*(?:汉?字|字符)"), False),
+    (
+        re.compile(
+            rf"(?:不超过|不多于|不得超过|不宜超过|不要超过|不超出|限于?|限定在|最多)\s*{_N}\s*(?:个)?\s*(?:汉?字|字符)"
+        ),
+        False,
+    ),
     (re.compile(rf"控制在\s*{_N}\s*(?:个)?\s*(?:汉?字|字符)"), False),
     # "2000字左右", "约2000字": a guide; kept as the limit with approx=True
     (re.compile(rf"{_N}\s*(?:汉?字)\s*左右"), True),
@@ -49,9 +54,9 @@ def find_char_limit(s: str) -> Limit | None:
             n = cn_to_int(m["n"])
             if not n or n > 100_000:
                 continue
-            tail = re.match(r"\s*左右", s[m.end():])
+            tail = re.match(r"\s*左右", s[m.end() :])
             end = m.end() + (tail.end() if tail else 0)
-            lim = Limit(m.start(), end, None, n, approx or bool(tail), s[m.start():end])
+            lim = Limit(m.start(), end, None, n, approx or bool(tail), s[m.start() : end])
             if best is None or lim.start < best.start:
                 best = lim
             break

@@ -33,6 +33,8 @@ def find_verb(clause: str, start: int = 0) -> re.Match | None:
         if m.group(0) not in _BARE or destination_after(clause, m.end()) is not None:
             return m
     return None
+
+
 _TO = re.compile(r"^(?:至|到|给)")
 _DEST_STOP = re.compile(r"[（(，,。；;、：:]|邮箱|电子邮箱|邮件|$")
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -53,22 +55,22 @@ def destination_after(clause: str, pos: int) -> Destination | None:
     rest = clause[pos:]
     to = _TO.match(rest)
     k = to.end() if to else 0
-    e = EMAIL.match(rest, k) or (EMAIL.match(rest, k + 2) if rest[k:k + 2] in ("邮箱", ) else None)
+    e = EMAIL.match(rest, k) or (EMAIL.match(rest, k + 2) if rest[k : k + 2] in ("邮箱",) else None)
     if e:
         return Destination(e.group(0), pos + e.start(), pos + e.end(), None, None, e.group(0))
     stop = _DEST_STOP.search(rest, k)
-    text = rest[k:stop.start()]
+    text = rest[k : stop.start()]
     parts = destination_parts(text)
     if parts is None:
         return None
     email = None
-    if rest[stop.start():stop.start() + 2] == "邮箱" or rest[stop.start():stop.start() + 4] == "电子邮箱":
+    if rest[stop.start() : stop.start() + 2] == "邮箱" or rest[stop.start() : stop.start() + 4] == "电子邮箱":
         email = "邮箱"
     return Destination(text, pos + k, pos + k + len(text), parts[0], parts[1], email)
 
 
 def destination_before(clause: str) -> Destination | None:
-    """"向市科协学会部报送": the destination written before the verb."""
+    """ "向市科协学会部报送": the destination written before the verb."""
     m = re.search(r"向(?P<d>[^，,。；;、向]{2,30}?)(?:报送|上报|提交|报|寄送|发送|递交|反馈)", clause)
     if not m:
         return None
@@ -79,7 +81,7 @@ def destination_before(clause: str) -> Destination | None:
 
 
 def collector(clause: str) -> tuple[str, int, int] | None:
-    """"办公室汇总上报中国科协", "由市科协学会部汇总后报送": who compiles (and so receives) the submissions."""
+    """ "办公室汇总上报中国科协", "由市科协学会部汇总后报送": who compiles (and so receives) the submissions."""
     m = re.search(r"(?:由)?(?P<d>[\u4e00-\u9fff]{2,20}?)(?:统一)?汇总", fold(clause))
     if not m:
         return None
@@ -102,8 +104,13 @@ def resolve(org: str | None, dept: str | None, issuers: list[Issuer], directory:
     if org is None:
         # a department alone ("办公室", "学会部"): the lead issuer's
         lead = issuers[0] if issuers else None
-        return Resolved(lead.name if lead else None, dept, lead.unit_id if lead else None,
-                        lead.unit_name if lead else None, 0.7 if lead else 0.5)
+        return Resolved(
+            lead.name if lead else None,
+            dept,
+            lead.unit_id if lead else None,
+            lead.unit_name if lead else None,
+            0.7 if lead else 0.5,
+        )
     i = match_relative(org, [(x.name, x.unit_id) for x in issuers])
     if i is not None:
         x = issuers[i]
@@ -129,5 +136,5 @@ def route_clauses(sentence: str) -> list[tuple[str, int, re.Match, Destination]]
         if v is None or d is None or d.email:
             continue
         d = Destination(d.text, a + d.start, a + d.end, d.organisation, d.department)
-        out.append((clause[:v.start()], a, v, d))
+        out.append((clause[: v.start()], a, v, d))
     return out

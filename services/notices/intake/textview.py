@@ -49,7 +49,9 @@ ENUMERATOR = re.compile(
 )
 
 
-PAGE_NUMBER = re.compile(r"^\s*(?:[-—–－]+\s*\d{1,3}\s*[-—–－]+|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
+PAGE_NUMBER = re.compile(
+    r"^\s*(?:[-—–－]+\s*\d{1,3}\s*[-—–－]+|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$"
+)
 
 
 def is_cjk(ch: str) -> bool:
@@ -141,7 +143,7 @@ class Flow:
             for k, ch in enumerate(ln.folded):
                 if ch.isspace():
                     # keep one space only between two ASCII words
-                    nxt = ln.folded[k + 1:].lstrip()[:1]
+                    nxt = ln.folded[k + 1 :].lstrip()[:1]
                     if prev_char.isascii() and prev_char.isalnum() and nxt.isascii() and nxt.isalnum():
                         if not chars or chars[-1] != " ":
                             chars.append(" ")
@@ -158,7 +160,7 @@ class Flow:
 
 
 def is_heading(line: Line) -> bool:
-    """"一、活动主题", "（二）报送工作材料": an enumerator, short, no sentence inside."""
+    """ "一、活动主题", "（二）报送工作材料": an enumerator, short, no sentence inside."""
     t = line.folded
     return bool(ENUMERATOR.match(t)) and len(t) <= 30 and "。" not in t[:-1] and not t.endswith(tuple(CONTINUES))
 

@@ -20,14 +20,30 @@ from .textview import compact, fold
 # specific words come before the words they contain (高校科协 before 科协,
 # 科学技术协会 before 协会).
 _KIND_WORDS: list[tuple[UnitKind, str, float]] = [
-    (UnitKind.university, r"高等学校科(?:学技术)?协(?:会)?|高等院校科协|高校科(?:学技术)?协(?:会)?|大学科协|学院科协|高校"
-                          r"|高等学校|高等院校|大学|学院(?!科协)", 0.9),
+    (
+        UnitKind.university,
+        r"高等学校科(?:学技术)?协(?:会)?|高等院校科协|高校科(?:学技术)?协(?:会)?|大学科协|学院科协|高校"
+        r"|高等学校|高等院校|大学|学院(?!科协)",
+        0.9,
+    ),
     (UnitKind.enterprise, r"企业科(?:学技术)?协(?:会)?|企业", 0.9),
-    (UnitKind.keji, r"科学技术(?:厅|局|委员会|部)|科技(?:厅|局|委|部)|科技创新(?:局|委员会|委)|科委"
-                    r"|科技(?:工作)?(?:主管|管理|行政)部门", 0.95),
+    (
+        UnitKind.keji,
+        r"科学技术(?:厅|局|委员会|部)|科技(?:厅|局|委|部)|科技创新(?:局|委员会|委)|科委"
+        r"|科技(?:工作)?(?:主管|管理|行政)部门",
+        0.95,
+    ),
     (UnitKind.kexie, r"科学技术协会|科协", 0.95),
-    (UnitKind.department, r"机关各(?:部室|处室|部门|处|部)|各(?:部室|处室)|(?:各)?直属(?:事业)?单位|内设机构|机关各部门", 0.85),
-    (UnitKind.society, r"全国学会|省级学会|市级学会|学[(（]协[)）]会|学协会|学会(?!部)|协会|研究会|学术团体|社会团体", 0.95),
+    (
+        UnitKind.department,
+        r"机关各(?:部室|处室|部门|处|部)|各(?:部室|处室)|(?:各)?直属(?:事业)?单位|内设机构|机关各部门",
+        0.85,
+    ),
+    (
+        UnitKind.society,
+        r"全国学会|省级学会|市级学会|学[(（]协[)）]会|学协会|学会(?!部)|协会|研究会|学术团体|社会团体",
+        0.95,
+    ),
 ]
 _KIND_RE = [(k, re.compile(p), c) for k, p, c in _KIND_WORDS]
 # "中国科协所属各全国学会", "省科协机关各部室": the 科协 named there owns the recipients, it is not one.
@@ -43,12 +59,18 @@ def kinds_in(text: str, offset: int = 0, confidence: float | None = None) -> lis
         for m in rx.finditer(s):
             if any(a < m.end() and m.start() < b for a, b in claimed):
                 continue
-            if kind == UnitKind.kexie and _OWNER_AFTER.match(s[m.end():]):
+            if kind == UnitKind.kexie and _OWNER_AFTER.match(s[m.end() :]):
                 claimed.append((m.start(), m.end()))
                 continue
             claimed.append((m.start(), m.end()))
-            hits.append(KindMention(kind=kind, text=text[m.start():m.end()], confidence=confidence or conf,
-                                    span=(offset + m.start(), offset + m.end())))
+            hits.append(
+                KindMention(
+                    kind=kind,
+                    text=text[m.start() : m.end()],
+                    confidence=confidence or conf,
+                    span=(offset + m.start(), offset + m.end()),
+                )
+            )
     hits.sort(key=lambda h: h.span[0])
     out: list[KindMention] = []
     for h in hits:
@@ -61,14 +83,17 @@ _DEPT_ITEM = re.compile(r"(?:部|室|处|馆|中心|办|站|所|科)$")
 
 
 def department_kinds(text: str, offset: int = 0) -> list[KindMention]:
-    """"请办公室、组人部、调宣部、科技馆…": a list of the issuer's own departments (机关部门)."""
+    """ "请办公室、组人部、调宣部、科技馆…": a list of the issuer's own departments (机关部门)."""
     s = fold(text)
     s2 = re.sub(r"^(?:请|由)", "", s)
     lead = len(s) - len(s2)
     items = [i for i in re.split(r"[、,，和及]", s2) if i]
     if items and all(_DEPT_ITEM.search(i) and len(i) <= 8 for i in items):
-        return [KindMention(kind=UnitKind.department, text=text[lead:], confidence=0.7,
-                            span=(offset + lead, offset + len(text)))]
+        return [
+            KindMention(
+                kind=UnitKind.department, text=text[lead:], confidence=0.7, span=(offset + lead, offset + len(text))
+            )
+        ]
     return []
 
 
@@ -106,7 +131,7 @@ _DEPT_END = re.compile(r"(?:部|处|室|司|中心|科|办|组|站)$")
 
 
 def split_destination(dest: str) -> tuple[str | None, str | None]:
-    """"省科协组织联络部" → ("省科协", "组织联络部"); "中国科协" → ("中国科协", None); "办公室" → (None, "办公室")."""
+    """ "省科协组织联络部" → ("省科协", "组织联络部"); "中国科协" → ("中国科协", None); "办公室" → (None, "办公室")."""
     parts = destination_parts(dest)
     if parts is not None:
         return parts
@@ -126,11 +151,11 @@ def destination_parts(dest: str) -> tuple[str | None, str | None] | None:
     # the last end of an organisation's name that leaves a department ("集团公司科协|秘书处")
     best = None
     for m in _ORG_END.finditer(d):
-        rest = d[m.end():]
+        rest = d[m.end() :]
         if not rest:
             return (d, None) if best is None else best
         if _DEPT_END.search(rest) and len(rest) >= 2 and not re.search(r"报告|方案|总结|材料|信息|表", rest):
-            best = (d[:m.end()], rest)
+            best = (d[: m.end()], rest)
     if best is not None:
         return best
     m = re.match(r"^(.{1,12}?(?:部|厅|局|委))(.{2,}(?:部|处|室|司|中心|科|办))$", d)
@@ -155,8 +180,14 @@ def as_directory(units: Iterable[DirectoryUnit | Sequence] | None) -> list[Direc
             uid, name, shorts, kind = (list(u) + [None, None])[:4]
             if isinstance(shorts, str):
                 shorts = [shorts]
-            out.append(DirectoryUnit(unit_id=uid, name=name, short_names=list(shorts or []),
-                                     kind=UnitKind(kind) if kind else UnitKind.other))
+            out.append(
+                DirectoryUnit(
+                    unit_id=uid,
+                    name=name,
+                    short_names=list(shorts or []),
+                    kind=UnitKind(kind) if kind else UnitKind.other,
+                )
+            )
     return out
 
 
@@ -179,7 +210,7 @@ _RELATIVE = re.compile(r"^(?:省|市|区|县|州|盟|本|我)(?P<rest>.+)$")
 
 
 def match_relative(org: str, candidates: list[tuple[str, str | None]]) -> int | None:
-    """"省科协" among the issuers ["广东省科学技术协会", "广东省科学技术厅"] → index 0.
+    """ "省科协" among the issuers ["广东省科学技术协会", "广东省科学技术厅"] → index 0.
 
     ``candidates`` are (name, unit_id) pairs; an abbreviation that drops the
     place name ("省科技厅", "市科协学会部"'s "市科协", "中国科协") matches the

@@ -16,7 +16,24 @@ from .reviewing import accept, commend, on_reviewed, return_
 from .submitting import on_compiled, on_submitted, submit
 
 __all__ = [
-    "Deps", "accept", "chase", "commend", "compile_report", "expected", "get", "mine", "on_compiled", "on_corrected",
-    "on_notice", "on_reminded", "on_reviewed", "on_submitted", "on_withdrawn", "return_", "review",
-    "send_due_reminders", "submit", "table",
+    "Deps",
+    "accept",
+    "chase",
+    "commend",
+    "compile_report",
+    "expected",
+    "get",
+    "mine",
+    "on_compiled",
+    "on_corrected",
+    "on_notice",
+    "on_reminded",
+    "on_reviewed",
+    "on_submitted",
+    "on_withdrawn",
+    "return_",
+    "review",
+    "send_due_reminders",
+    "submit",
+    "table",
 ]

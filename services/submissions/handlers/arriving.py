@@ -17,8 +17,14 @@ async def on_notice(event: NoticeIssued | NoticeForwarded, d: Deps) -> None:
 
 
 def schedule_doc(notice_id: str, ask: Ask) -> dict:
-    return {"_id": f"{notice_id}:{ask.ask_id}", "notice_id": notice_id, "ask_id": ask.ask_id,
-            "deadline": ask.deadline, "sent": [], "done": False}
+    return {
+        "_id": f"{notice_id}:{ask.ask_id}",
+        "notice_id": notice_id,
+        "ask_id": ask.ask_id,
+        "deadline": ask.deadline,
+        "sent": [],
+        "done": False,
+    }
 
 
 async def on_corrected(event: NoticeCorrected, d: Deps) -> None:
@@ -26,19 +32,18 @@ async def on_corrected(event: NoticeCorrected, d: Deps) -> None:
     notice = event.notice
     record = domain.notice_record(notice, event.origin_node)
     changed = await d.repo.update_notice(
-        notice.notice_id, {k: record[k] for k in ("title", "asks", "revision")} | {"status": "corrected"},
+        notice.notice_id,
+        {k: record[k] for k in ("title", "asks", "revision")} | {"status": "corrected"},
         revision=notice.revision,
     )
     await d.repo.expect(domain.expectations(notice, d.node, event.origin_node))  # asks added by the 更正
     if not changed or event.part != 1:
         return
     for ask in notice.asks:
-        await d.repo.update_for_notice(notice.notice_id, {"deadline": ask.deadline, "title": notice.title},
-                                       ask.ask_id)
+        await d.repo.update_for_notice(notice.notice_id, {"deadline": ask.deadline, "title": notice.title}, ask.ask_id)
         if domain.keeps_all(event.origin_node, d.node):
             await d.repo.schedule_asks([schedule_doc(notice.notice_id, ask)])
-            await d.repo.reschedule(notice.notice_id, {"deadline": ask.deadline, "sent": [], "done": False},
-                                    ask.ask_id)
+            await d.repo.reschedule(notice.notice_id, {"deadline": ask.deadline, "sent": [], "done": False}, ask.ask_id)
 
 
 async def on_withdrawn(event: NoticeWithdrawn, d: Deps) -> None:

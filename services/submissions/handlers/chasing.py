@@ -1,7 +1,7 @@
 """催办 by the issuer, and the automatic reminders before each deadline and when it passed."""
 
 from shared import outbox
-from shared.contracts.submissions import ChaseSubmissions, Chased
+from shared.contracts.submissions import Chased, ChaseSubmissions
 from shared.errors import Conflict, Forbidden
 from shared.events import DeadlineApproaching, DeadlineMissed
 from shared.ids import new_id
@@ -21,33 +21,54 @@ async def chase(cmd: ChaseSubmissions, d: Deps) -> Chased:
         domain.ask_of(notice, cmd.ask_id)
     owed = domain.still_owed(await d.repo.for_notice(cmd.notice_id), cmd.ask_id)
     if not owed:
-        raise Conflict("没有需要催办的单位：都已报送", field="ask_id" if cmd.ask_id else "notice_id",
-                       code="nothing_owed")
+        raise Conflict(
+            "没有需要催办的单位：都已报送", field="ask_id" if cmd.ask_id else "notice_id", code="nothing_owed"
+        )
     now = d.clock.now()
     reminder_id = new_id()
     events = [
         DeadlineApproaching(
-            occurred_at=now, origin_node=d.node, root_notice_id=notice.get("root_notice_id"), notice_id=notice["_id"],
-            ask_id=ask_id, deadline=docs[0]["deadline"], pending_unit_ids=[x["unit_id"] for x in docs], manual=True,
-            doc_number=notice["doc_number"], title=notice["title"], ask_title=domain.ask_of(notice, ask_id).title,
-            note=cmd.note, chased_by=actor_name(cmd.actor),
+            occurred_at=now,
+            origin_node=d.node,
+            root_notice_id=notice.get("root_notice_id"),
+            notice_id=notice["_id"],
+            ask_id=ask_id,
+            deadline=docs[0]["deadline"],
+            pending_unit_ids=[x["unit_id"] for x in docs],
+            manual=True,
+            doc_number=notice["doc_number"],
+            title=notice["title"],
+            ask_title=domain.ask_of(notice, ask_id).title,
+            note=cmd.note,
+            chased_by=actor_name(cmd.actor),
         )
         for ask_id, docs in sorted(owed.items())
     ]
     await _send_reminder(reminder_id, notice["_id"], events, owed, d, by=actor_name(cmd.actor))
-    return Chased(reminder_id=reminder_id, notice_id=notice["_id"],
-                  asks={ask_id: len(docs) for ask_id, docs in owed.items()},
-                  units=len({x["unit_id"] for docs in owed.values() for x in docs}))
+    return Chased(
+        reminder_id=reminder_id,
+        notice_id=notice["_id"],
+        asks={ask_id: len(docs) for ask_id, docs in owed.items()},
+        units=len({x["unit_id"] for docs in owed.values() for x in docs}),
+    )
 
 
-async def _send_reminder(reminder_id: str, notice_id: str, events: list, owed: dict[str, list[dict]], d: Deps,
-                         by: str = "") -> bool:
+async def _send_reminder(
+    reminder_id: str, notice_id: str, events: list, owed: dict[str, list[dict]], d: Deps, by: str = ""
+) -> bool:
     """One reminder document carries its events: each to this node and to every linked node hosting a unit chased."""
     nodes = {x["unit_node"] for docs in owed.values() for x in docs}
-    pending = outbox.entries(*((e, None) for e in events),
-                             *((e, n) for e in events for n in sorted(nodes) if d.copy_to(n)))
-    doc = {"_id": reminder_id, "notice_id": notice_id, "at": d.clock.now(), "by": by,
-           "asks": {a: [x["unit_id"] for x in docs] for a, docs in owed.items()}, outbox.FIELD: pending}
+    pending = outbox.entries(
+        *((e, None) for e in events), *((e, n) for e in events for n in sorted(nodes) if d.copy_to(n))
+    )
+    doc = {
+        "_id": reminder_id,
+        "notice_id": notice_id,
+        "at": d.clock.now(),
+        "by": by,
+        "asks": {a: [x["unit_id"] for x in docs] for a, docs in owed.items()},
+        outbox.FIELD: pending,
+    }
     if not await d.repo.add_reminder(doc):
         return False
     await d.repo.flush(d.repo.reminders, reminder_id, pending)
@@ -57,8 +78,12 @@ async def _send_reminder(reminder_id: str, notice_id: str, events: list, owed: d
 async def on_reminded(event: DeadlineApproaching | DeadlineMissed, d: Deps) -> None:
     """The units chased see when and why (a reminder redelivered sets the same values)."""
     manual = getattr(event, "manual", False)
-    mark = {"at": event.occurred_at, "kind": "missed" if isinstance(event, DeadlineMissed) else
-            ("chase" if manual else "reminder"), "note": getattr(event, "note", ""), "event_id": event.event_id}
+    mark = {
+        "at": event.occurred_at,
+        "kind": "missed" if isinstance(event, DeadlineMissed) else ("chase" if manual else "reminder"),
+        "note": getattr(event, "note", ""),
+        "event_id": event.event_id,
+    }
     for unit_id in event.pending_unit_ids:
         sid = domain.expectation_id(event.notice_id, event.ask_id, unit_id)
         doc = await d.repo.get(sid)
@@ -75,8 +100,14 @@ async def send_due_reminders(d: Deps) -> int:
     now = d.clock.now()
     sent = 0
     for entry in await d.repo.open_schedule():
-        key = domain.reminder_due(entry["deadline"], now, d.settings.reminder_days_before, set(entry["sent"]),
-                                  tz=d.settings.timezone, working=d.settings.reminder_in_working_days)
+        key = domain.reminder_due(
+            entry["deadline"],
+            now,
+            d.settings.reminder_days_before,
+            set(entry["sent"]),
+            tz=d.settings.timezone,
+            working=d.settings.reminder_in_working_days,
+        )
         if key is None:
             continue
         notice = await d.repo.get_notice(entry["notice_id"])
@@ -86,10 +117,18 @@ async def send_due_reminders(d: Deps) -> int:
         owed = domain.still_owed(await d.repo.for_notice(entry["notice_id"]), entry["ask_id"])
         if owed:
             ask = domain.ask_of(notice, entry["ask_id"])
-            common = dict(occurred_at=now, origin_node=d.node, root_notice_id=notice.get("root_notice_id"),
-                          notice_id=notice["_id"], ask_id=ask.ask_id, deadline=entry["deadline"],
-                          pending_unit_ids=[x["unit_id"] for x in owed[ask.ask_id]], doc_number=notice["doc_number"],
-                          title=notice["title"], ask_title=ask.title)
+            common = dict(
+                occurred_at=now,
+                origin_node=d.node,
+                root_notice_id=notice.get("root_notice_id"),
+                notice_id=notice["_id"],
+                ask_id=ask.ask_id,
+                deadline=entry["deadline"],
+                pending_unit_ids=[x["unit_id"] for x in owed[ask.ask_id]],
+                doc_number=notice["doc_number"],
+                title=notice["title"],
+                ask_title=ask.title,
+            )
             event = DeadlineMissed(**common) if key == "missed" else DeadlineApproaching(**common)
             sent += await _send_reminder(f"{entry['_id']}:{key}", notice["_id"], [event], owed, d)
         await d.repo.mark_sent(entry["_id"], key, done=key == "missed")

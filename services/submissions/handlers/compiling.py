@@ -4,7 +4,7 @@ The 汇总 is the compiling unit's own submission on the upstream notice, so it
 travels up like any other.
 """
 
-from shared.contracts.submissions import CompileReport, Compiled
+from shared.contracts.submissions import Compiled, CompileReport
 from shared.errors import Conflict, Invalid, NotFound
 from shared.events import ReportCompiled
 from shared.ids import new_id
@@ -39,29 +39,66 @@ async def compile_report(cmd: CompileReport, d: Deps) -> Compiled:
     items, contributions = list(own), []
     for i, sid in enumerate(dict.fromkeys(cmd.submission_ids)):
         doc = await d.repo.get(sid)
-        if (doc is None or doc["notice_id"] != cmd.notice_id or doc["ask_id"] != cmd.ask_id
-                or doc["to_unit_id"] != cmd.unit_id):
+        if (
+            doc is None
+            or doc["notice_id"] != cmd.notice_id
+            or doc["ask_id"] != cmd.ask_id
+            or doc["to_unit_id"] != cmd.unit_id
+        ):
             raise Invalid("不是送交本单位的这项报送", field=f"submission_ids.{i}", code="unknown_submission")
         if doc["status"] != "accepted":
             raise Invalid(f"{doc['unit_name']}的报送尚未采用", field=f"submission_ids.{i}", code="not_accepted")
         rev = await d.repo.revision(sid, doc["revision"])
         if rev is None:
-            raise Conflict(f"{doc['unit_name']}的报送内容尚未同步到本节点", field=f"submission_ids.{i}",
-                           code="content_missing")
+            raise Conflict(
+                f"{doc['unit_name']}的报送内容尚未同步到本节点", field=f"submission_ids.{i}", code="content_missing"
+            )
         items.extend(rev["items"])
-        contributions.append(Contribution(submission_id=sid, unit_id=doc["unit_id"], unit_name=doc["unit_name"],
-                                          revision=doc["revision"], items=len(rev["items"])))
+        contributions.append(
+            Contribution(
+                submission_id=sid,
+                unit_id=doc["unit_id"],
+                unit_name=doc["unit_name"],
+                revision=doc["revision"],
+                items=len(rev["items"]),
+            )
+        )
     now = d.clock.now()
     fact = ReportCompiled(
-        occurred_at=now, origin_node=d.node, root_notice_id=upstream.get("root_notice_id"), report_id=new_id(),
-        submission_id=target["_id"], notice_id=upstream["_id"], source_notice_id=cmd.notice_id, ask_id=cmd.ask_id,
-        kind=ask.kind, unit_id=cmd.unit_id, unit_name=target["unit_name"], unit_node=d.node,
-        issuer_node=target["issuer_node"], to_unit_id=target["to_unit_id"], department=target.get("department"),
-        revision=revision, items=items, contributions=contributions, note=cmd.note,
-        late=domain.is_late(now, target["deadline"]), compiled_by=actor_name(cmd.actor), compiled_at=now,
+        occurred_at=now,
+        origin_node=d.node,
+        root_notice_id=upstream.get("root_notice_id"),
+        report_id=new_id(),
+        submission_id=target["_id"],
+        notice_id=upstream["_id"],
+        source_notice_id=cmd.notice_id,
+        ask_id=cmd.ask_id,
+        kind=ask.kind,
+        unit_id=cmd.unit_id,
+        unit_name=target["unit_name"],
+        unit_node=d.node,
+        issuer_node=target["issuer_node"],
+        to_unit_id=target["to_unit_id"],
+        department=target.get("department"),
+        revision=revision,
+        items=items,
+        contributions=contributions,
+        note=cmd.note,
+        late=domain.is_late(now, target["deadline"]),
+        compiled_by=actor_name(cmd.actor),
+        compiled_at=now,
     )
     result = await record_submission(target, fact, d, compiled=True)
     for c in contributions:
-        await d.repo.set_fields(c.submission_id, {"compiled_in": {"submission_id": target["_id"], "revision": revision,
-                                                                  "report_id": fact.report_id, "at": now}})
+        await d.repo.set_fields(
+            c.submission_id,
+            {
+                "compiled_in": {
+                    "submission_id": target["_id"],
+                    "revision": revision,
+                    "report_id": fact.report_id,
+                    "at": now,
+                }
+            },
+        )
     return Compiled.model_validate({**result.model_dump(), "report_id": fact.report_id})

@@ -45,8 +45,7 @@ def reviews(actor: Actor | None, doc: dict, node: str) -> bool:
     """The actor reviews this submission: it is routed to the actor's unit, here, and the actor holds the role."""
     if actor is None:
         return True
-    return (doc["to_unit_id"] == actor.unit_id and Role.reviewer in actor.roles
-            and doc.get("issuer_node") == node)
+    return doc["to_unit_id"] == actor.unit_id and Role.reviewer in actor.roles and doc.get("issuer_node") == node
 
 
 def visible(actor: Actor | None, doc: dict | None, node: str) -> dict:
@@ -62,8 +61,29 @@ async def notice_of(notice_id: str, d: Deps) -> dict:
     return doc
 
 
-def revision_doc(submission_id: str, revision: int, items: list[dict], *, at, by: str, event_id: str,
-                 late: bool, contributions: list[dict] = (), note: str = "", source_notice_id: str | None = None) -> dict:
-    return {"_id": revision_id(submission_id, revision), "submission_id": submission_id, "revision": revision,
-            "items": items, "submitted_at": at, "submitted_by": by, "event_id": event_id, "late": late,
-            "contributions": list(contributions), "note": note, "source_notice_id": source_notice_id}
+def revision_doc(
+    submission_id: str,
+    revision: int,
+    items: list[dict],
+    *,
+    at,
+    by: str,
+    event_id: str,
+    late: bool,
+    contributions: list[dict] = (),
+    note: str = "",
+    source_notice_id: str | None = None,
+) -> dict:
+    return {
+        "_id": revision_id(submission_id, revision),
+        "submission_id": submission_id,
+        "revision": revision,
+        "items": items,
+        "submitted_at": at,
+        "submitted_by": by,
+        "event_id": event_id,
+        "late": late,
+        "contributions": list(contributions),
+        "note": note,
+        "source_notice_id": source_notice_id,
+    }

@@ -64,16 +64,32 @@ async def table(q: SubmissionTableQuery, d: Deps) -> SubmissionTable:
     ask = next((a for a in notice.get("asks", []) if a["ask_id"] == q.ask_id), None)
     if ask is None:
         raise NotFound("报送要求不存在", field="ask_id")
-    docs = [doc for doc in await d.repo.for_notice(q.notice_id) if doc["ask_id"] == q.ask_id and reviews(q.actor, doc, d.node)]
+    docs = [
+        doc
+        for doc in await d.repo.for_notice(q.notice_id)
+        if doc["ask_id"] == q.ask_id and reviews(q.actor, doc, d.node)
+    ]
     latest_of = await d.repo.latest_revisions(docs)
     rows = []
     for doc in sorted(docs, key=lambda x: (x["unit_name"], x["unit_id"])):
         latest = latest_of.get(doc["_id"])
-        rows.append(view_fields(doc) | {"items": (latest or {}).get("items", []),
-                                 "submitted_at": (latest or {}).get("submitted_at"),
-                                 "submitted_by": (latest or {}).get("submitted_by", "")})
-    return SubmissionTable.model_validate({"notice_id": q.notice_id, "title": notice.get("title", ""),
-                                           "doc_number": notice.get("doc_number", ""), "ask": ask, "rows": rows})
+        rows.append(
+            view_fields(doc)
+            | {
+                "items": (latest or {}).get("items", []),
+                "submitted_at": (latest or {}).get("submitted_at"),
+                "submitted_by": (latest or {}).get("submitted_by", ""),
+            }
+        )
+    return SubmissionTable.model_validate(
+        {
+            "notice_id": q.notice_id,
+            "title": notice.get("title", ""),
+            "doc_number": notice.get("doc_number", ""),
+            "ask": ask,
+            "rows": rows,
+        }
+    )
 
 
 async def expected(q: NoticeQuery, d: Deps) -> Expected:

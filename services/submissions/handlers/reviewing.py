@@ -35,16 +35,27 @@ async def _to_review(submission_id: str, actor: Actor | None, revision: int, d: 
 
 def _review_fields(doc: dict, revision: int, actor: Actor | None, d: Deps) -> dict:
     now = d.clock.now()
-    return dict(occurred_at=now, origin_node=d.node, submission_id=doc["_id"], notice_id=doc["notice_id"],
-                ask_id=doc["ask_id"], unit_id=doc["unit_id"], to_unit_id=doc["to_unit_id"], revision=revision,
-                reviewed_by=actor_name(actor), reviewed_at=now)
+    return dict(
+        occurred_at=now,
+        origin_node=d.node,
+        submission_id=doc["_id"],
+        notice_id=doc["notice_id"],
+        ask_id=doc["ask_id"],
+        unit_id=doc["unit_id"],
+        to_unit_id=doc["to_unit_id"],
+        revision=revision,
+        reviewed_by=actor_name(actor),
+        reviewed_at=now,
+    )
 
 
-async def _record_review(doc: dict, fact: SubmissionReviewed, status: str, d: Deps, reason: str | None = None
-                         ) -> SubmissionView:
+async def _record_review(
+    doc: dict, fact: SubmissionReviewed, status: str, d: Deps, reason: str | None = None
+) -> SubmissionView:
     pending = outbox.entries((fact, None), *((fact, n) for n in d.copy_to(doc["unit_node"])))
-    fields = domain.reviewed_fields(status=status, revision=fact.revision, at=fact.reviewed_at, by=fact.reviewed_by,
-                                    reason=reason)
+    fields = domain.reviewed_fields(
+        status=status, revision=fact.revision, at=fact.reviewed_at, by=fact.reviewed_by, reason=reason
+    )
     updated = await d.repo.advance(doc["_id"], fact.revision, domain.REVIEWED, fields, events=pending)
     if updated is None:
         raise Conflict("该项刚被他人审核或重新报送，请刷新后重试", field="revision", code="concurrent_change")
@@ -61,14 +72,23 @@ async def commend(cmd: CommendSubmission, d: Deps) -> SubmissionView:
         raise Conflict("只能评选已采用的报送", field="submission_id", code="not_accepted")
     mark = None
     if cmd.category is not None:
-        mark = {"category": cmd.category.value, "note": cmd.note.strip(), "by": actor_name(cmd.actor),
-                "at": d.clock.now()}
+        mark = {
+            "category": cmd.category.value,
+            "note": cmd.note.strip(),
+            "by": actor_name(cmd.actor),
+            "at": d.clock.now(),
+        }
     await d.repo.set_fields(doc["_id"], {"commendation": mark})
     return view({**doc, "commendation": mark})
 
 
 async def on_reviewed(event: SubmissionReviewed, d: Deps) -> None:
     status = "accepted" if isinstance(event, SubmissionAccepted) else "returned"
-    fields = domain.reviewed_fields(status=status, revision=event.revision, at=event.reviewed_at,
-                                    by=event.reviewed_by, reason=getattr(event, "reason", None))
+    fields = domain.reviewed_fields(
+        status=status,
+        revision=event.revision,
+        at=event.reviewed_at,
+        by=event.reviewed_by,
+        reason=getattr(event, "reason", None),
+    )
     await d.repo.advance(event.submission_id, event.revision, domain.REVIEWED, fields)

@@ -31,17 +31,31 @@ async def submit(cmd: SubmitItems, d: Deps) -> SubmissionView:
     await check_files(items, cmd.actor, d)
     now = d.clock.now()
     fact = PlanSubmitted(
-        occurred_at=now, origin_node=d.node, root_notice_id=notice.get("root_notice_id"), submission_id=sid,
-        notice_id=cmd.notice_id, ask_id=cmd.ask_id, kind=ask.kind, unit_id=cmd.unit_id, unit_name=doc["unit_name"],
-        unit_node=d.node, issuer_node=doc["issuer_node"], to_unit_id=doc["to_unit_id"],
-        department=doc.get("department"), revision=revision, items=items,
-        late=domain.is_late(now, doc["deadline"]), submitted_by=actor_name(cmd.actor), submitted_at=now,
+        occurred_at=now,
+        origin_node=d.node,
+        root_notice_id=notice.get("root_notice_id"),
+        submission_id=sid,
+        notice_id=cmd.notice_id,
+        ask_id=cmd.ask_id,
+        kind=ask.kind,
+        unit_id=cmd.unit_id,
+        unit_name=doc["unit_name"],
+        unit_node=d.node,
+        issuer_node=doc["issuer_node"],
+        to_unit_id=doc["to_unit_id"],
+        department=doc.get("department"),
+        revision=revision,
+        items=items,
+        late=domain.is_late(now, doc["deadline"]),
+        submitted_by=actor_name(cmd.actor),
+        submitted_at=now,
     )
     return await record_submission(doc, fact, d, compiled=False)
 
 
-async def record_submission(doc: dict, fact: PlanSubmitted | ReportCompiled, d: Deps, *, compiled: bool
-                            ) -> SubmissionView:
+async def record_submission(
+    doc: dict, fact: PlanSubmitted | ReportCompiled, d: Deps, *, compiled: bool
+) -> SubmissionView:
     """Insert the new revision carrying its events (outbox), move the submission to it, then publish.
 
     The events travel in the revision, not in the submission document, so that
@@ -56,8 +70,9 @@ async def record_submission(doc: dict, fact: PlanSubmitted | ReportCompiled, d: 
         raise Conflict("该项刚被他人报送，请刷新后重试", field="ask_id", code="concurrent_change")
     by = fact.submitted_by if isinstance(fact, PlanSubmitted) else fact.compiled_by
     at = fact.submitted_at if isinstance(fact, PlanSubmitted) else fact.compiled_at
-    fields = domain.submitted_fields(revision=fact.revision, at=at, by=by, late=fact.late, items=len(fact.items),
-                                     compiled=compiled)
+    fields = domain.submitted_fields(
+        revision=fact.revision, at=at, by=by, late=fact.late, items=len(fact.items), compiled=compiled
+    )
     updated = await d.repo.advance(doc["_id"], fact.revision, domain.SUBMITTED, fields) or await d.repo.get(doc["_id"])
     await d.repo.flush(d.repo.revisions, revision["_id"], pending)
     return view(updated, [revision])
@@ -65,12 +80,27 @@ async def record_submission(doc: dict, fact: PlanSubmitted | ReportCompiled, d: 
 
 def _revision_from(fact: PlanSubmitted | ReportCompiled) -> dict:
     if isinstance(fact, ReportCompiled):
-        return revision_doc(fact.submission_id, fact.revision, fact.items, at=fact.compiled_at, by=fact.compiled_by,
-                            event_id=fact.event_id, late=fact.late,
-                            contributions=[c.model_dump(mode="python") for c in fact.contributions],
-                            note=fact.note, source_notice_id=fact.source_notice_id)
-    return revision_doc(fact.submission_id, fact.revision, fact.items, at=fact.submitted_at, by=fact.submitted_by,
-                        event_id=fact.event_id, late=fact.late)
+        return revision_doc(
+            fact.submission_id,
+            fact.revision,
+            fact.items,
+            at=fact.compiled_at,
+            by=fact.compiled_by,
+            event_id=fact.event_id,
+            late=fact.late,
+            contributions=[c.model_dump(mode="python") for c in fact.contributions],
+            note=fact.note,
+            source_notice_id=fact.source_notice_id,
+        )
+    return revision_doc(
+        fact.submission_id,
+        fact.revision,
+        fact.items,
+        at=fact.submitted_at,
+        by=fact.submitted_by,
+        event_id=fact.event_id,
+        late=fact.late,
+    )
 
 
 async def check_files(items: list[dict], actor: Actor | None, d: Deps, field: str = "items") -> None:
@@ -97,14 +127,28 @@ async def on_compiled(event: ReportCompiled, d: Deps) -> None:
 async def _apply_submission(event: PlanSubmitted | ReportCompiled, d: Deps, *, compiled: bool) -> None:
     await d.repo.add_revision(_revision_from(event))
     # The files it names were uploaded where it was made: ask that node for them (shared/file_sync.py).
-    await file_sync.want(d.svc, d.blobs, [att for _, att in forms.attachments_in(event.items)], event.origin_node,
-                         d.clock.now())
+    await file_sync.want(
+        d.svc, d.blobs, [att for _, att in forms.attachments_in(event.items)], event.origin_node, d.clock.now()
+    )
     by = event.submitted_by if isinstance(event, PlanSubmitted) else event.compiled_by
     at = event.submitted_at if isinstance(event, PlanSubmitted) else event.compiled_at
-    fields = domain.submitted_fields(revision=event.revision, at=at, by=by, late=event.late,
-                                     items=len(event.items), compiled=compiled)
-    base = {"_id": event.submission_id, "notice_id": event.notice_id, "ask_id": event.ask_id,
-            "ask_kind": event.kind.value, "unit_id": event.unit_id, "unit_name": event.unit_name,
-            "unit_node": event.unit_node, "issuer_node": event.issuer_node, "to_unit_id": event.to_unit_id,
-            "department": event.department, "deadline": at, "doc_number": "", "title": "", "ask_title": ""}
+    fields = domain.submitted_fields(
+        revision=event.revision, at=at, by=by, late=event.late, items=len(event.items), compiled=compiled
+    )
+    base = {
+        "_id": event.submission_id,
+        "notice_id": event.notice_id,
+        "ask_id": event.ask_id,
+        "ask_kind": event.kind.value,
+        "unit_id": event.unit_id,
+        "unit_name": event.unit_name,
+        "unit_node": event.unit_node,
+        "issuer_node": event.issuer_node,
+        "to_unit_id": event.to_unit_id,
+        "department": event.department,
+        "deadline": at,
+        "doc_number": "",
+        "title": "",
+        "ask_title": "",
+    }
     await d.repo.advance(event.submission_id, event.revision, domain.SUBMITTED, fields, base=base)

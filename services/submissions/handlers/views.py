@@ -6,11 +6,22 @@ from shared.storage import public
 
 from .. import domain
 
-
 # Every submission shows the same keys, whatever it went through.
-VIEW_DEFAULTS = {"late": False, "compiled": False, "item_count": 0, "submitted_at": None, "submitted_by": None,
-                 "reviewed_at": None, "reviewed_by": None, "return_reason": None, "last_reminder": None,
-                 "compiled_in": None, "notice_status": "issued", "department": None, "commendation": None}
+VIEW_DEFAULTS = {
+    "late": False,
+    "compiled": False,
+    "item_count": 0,
+    "submitted_at": None,
+    "submitted_by": None,
+    "reviewed_at": None,
+    "reviewed_by": None,
+    "return_reason": None,
+    "last_reminder": None,
+    "compiled_in": None,
+    "notice_status": "issued",
+    "department": None,
+    "commendation": None,
+}
 
 
 def view_fields(doc: dict, revisions: list[dict | None] = ()) -> dict:
@@ -19,8 +30,6 @@ def view_fields(doc: dict, revisions: list[dict | None] = ()) -> dict:
     if revisions:
         out["revisions"] = [public(r) for r in revisions if r is not None]
     return out
-
-
 
 
 def view(doc: dict, revisions: list[dict | None] = ()) -> SubmissionView:

@@ -42,8 +42,14 @@ async def login_form(request: Request, next: str = "/") -> Response:
     except DomainError:
         pass
     auth.ensure_prelogin(request)
-    response = render(request, "login.html", next=safe_next(next), username="", error=None,
-                    first_run=not await request.app.state.accounts.has_users())
+    response = render(
+        request,
+        "login.html",
+        next=safe_next(next),
+        username="",
+        error=None,
+        first_run=not await request.app.state.accounts.has_users(),
+    )
     auth.set_prelogin(request, response)
     return response
 
@@ -62,8 +68,16 @@ async def login(
     def login_again(message: str, status: int, headers: dict | None = None) -> Response:
         # The login form is no page behind a login: its refusals (401, 429) are its own answers.
         auth.ensure_prelogin(request)
-        return render(request, "login.html", status, headers=headers, next=target, username=username[:64],
-                      error=message, first_run=False)
+        return render(
+            request,
+            "login.html",
+            status,
+            headers=headers,
+            next=target,
+            username=username[:64],
+            error=message,
+            first_run=False,
+        )
 
     if not username.strip() or not password:
         return login_again("请输入用户名和密码", 422)
@@ -78,10 +92,14 @@ async def login(
     await state.sessions.sweep(now)
     session = await state.sessions.create(user["_id"], now)
     response = see_other("/account?first=1" if user.get("must_change_password") else target)
-    response.set_cookie(auth.session_cookie(request), session.token,
-                        **auth.cookie_options(request, max_age=int(state.sessions.max_age.total_seconds())))
-    response.delete_cookie(auth.prelogin_cookie(request), path="/", secure=state.settings.secure_cookies,
-                           httponly=True, samesite="lax")
+    response.set_cookie(
+        auth.session_cookie(request),
+        session.token,
+        **auth.cookie_options(request, max_age=int(state.sessions.max_age.total_seconds())),
+    )
+    response.delete_cookie(
+        auth.prelogin_cookie(request), path="/", secure=state.settings.secure_cookies, httponly=True, samesite="lax"
+    )
     return response
 
 
@@ -89,11 +107,17 @@ async def login(
 async def logout(request: Request, identity: IdentityDep) -> Response:
     if identity.session is not None:
         await request.app.state.sessions.delete(identity.session.token)
-        await request.app.state.audit.append("logout", by=identity.actor, target=identity.actor.user_id,
-                                             via="session", ip=client_ip(request))
+        await request.app.state.audit.append(
+            "logout", by=identity.actor, target=identity.actor.user_id, via="session", ip=client_ip(request)
+        )
     response = see_other("/login")
-    response.delete_cookie(auth.session_cookie(request), path="/", secure=request.app.state.settings.secure_cookies,
-                           httponly=True, samesite="lax")
+    response.delete_cookie(
+        auth.session_cookie(request),
+        path="/",
+        secure=request.app.state.settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
     return response
 
 
@@ -109,9 +133,15 @@ def _session_only(identity: Identity) -> None:
 async def account(request: Request, identity: IdentityDep, first: int = 0) -> Response:
     _session_only(identity)
     user = public_user(await request.app.state.accounts.get(identity.actor.user_id))
-    return render(request, "account.html", user=user, error=None, saved=False,
-                first=bool(first) or identity.must_change_password,
-                min_length=request.app.state.settings.password_min_length)
+    return render(
+        request,
+        "account.html",
+        user=user,
+        error=None,
+        saved=False,
+        first=bool(first) or identity.must_change_password,
+        min_length=request.app.state.settings.password_min_length,
+    )
 
 
 @router.post("/account/password", response_class=HTMLResponse)
@@ -128,13 +158,22 @@ async def change_password(
     try:
         if new_password != confirm_password:
             raise DomainError("两次输入的新密码不一致", field="confirm_password")
-        await state.accounts.change_password(identity.actor, current_password, new_password,
-                                             keep_session=identity.session.token)
+        await state.accounts.change_password(
+            identity.actor, current_password, new_password, keep_session=identity.session.token
+        )
     except REFUSALS as exc:
         no = refused(request, exc)
         status, error = no.status, no.error
     if error is None:
         identity.must_change_password = False
     user = public_user(await state.accounts.get(identity.actor.user_id))
-    return render(request, "account.html", status, user=user, error=error, saved=error is None,
-                  first=identity.must_change_password, min_length=state.settings.password_min_length)
+    return render(
+        request,
+        "account.html",
+        status,
+        user=user,
+        error=error,
+        saved=error is None,
+        first=identity.must_change_password,
+        min_length=state.settings.password_min_length,
+    )

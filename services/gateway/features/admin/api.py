@@ -60,21 +60,32 @@ def _filters(q: str | None, unit_id: str | None) -> dict[str, str | None]:
     return {"search": search_text(q) or None, "unit_id": (unit_id or "").strip() or None}
 
 
-@router.get("/users", summary="A page of the node's users by username (`page`, `per_page`), searched by name or "
-                              "of one unit; `total` counts them")
-async def list_users(request: Request, actor: Admin, page: PageParams, q: Search = None,
-                     unit_id: OfUnit = None) -> dict[str, Any]:
+@router.get(
+    "/users",
+    summary="A page of the node's users by username (`page`, `per_page`), searched by name or "
+    "of one unit; `total` counts them",
+)
+async def list_users(
+    request: Request, actor: Admin, page: PageParams, q: Search = None, unit_id: OfUnit = None
+) -> dict[str, Any]:
     users, more, total = await request.app.state.accounts.page(page, **_filters(q, unit_id))
     return page_of([public_user(u) for u in users], page, more, total).model_dump(mode="json")
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED,
-             summary="Create a user; the answer holds the one-time password when none was given")
+@router.post(
+    "/users",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a user; the answer holds the one-time password when none was given",
+)
 async def create_user(body: NewUser, request: Request, actor: Admin) -> dict[str, Any]:
     await hosted_unit(request, body.unit_id)
     user, generated = await request.app.state.accounts.create(
-        actor, username=body.username, display_name=body.display_name, unit_id=body.unit_id,
-        roles=[r.value for r in body.roles], password=body.password,
+        actor,
+        username=body.username,
+        display_name=body.display_name,
+        unit_id=body.unit_id,
+        roles=[r.value for r in body.roles],
+        password=body.password,
     )
     return {"user": public_user(user), "one_time_password": generated}
 
@@ -104,8 +115,10 @@ async def enable_user(username: str, request: Request, actor: Admin) -> dict[str
     return public_user(await request.app.state.accounts.set_disabled(actor, username, False))
 
 
-@router.post("/users/{username}/reset-password",
-             summary="Give a user a new one-time password (shown once); they must change it at login")
+@router.post(
+    "/users/{username}/reset-password",
+    summary="Give a user a new one-time password (shown once); they must change it at login",
+)
 async def reset_password(username: str, request: Request, actor: Admin) -> dict[str, Any]:
     return {"username": username, "one_time_password": await request.app.state.accounts.reset_password(actor, username)}
 
@@ -113,16 +126,23 @@ async def reset_password(username: str, request: Request, actor: Admin) -> dict[
 # ---------------------------------------------------------------- tokens
 
 
-@router.get("/tokens", summary="A page of the API tokens, newest first (never their secrets), searched by name or "
-                               "of one unit; `total` counts them")
-async def list_tokens(request: Request, actor: Admin, page: PageParams, q: Search = None,
-                      unit_id: OfUnit = None) -> dict[str, Any]:
+@router.get(
+    "/tokens",
+    summary="A page of the API tokens, newest first (never their secrets), searched by name or "
+    "of one unit; `total` counts them",
+)
+async def list_tokens(
+    request: Request, actor: Admin, page: PageParams, q: Search = None, unit_id: OfUnit = None
+) -> dict[str, Any]:
     tokens, more, total = await request.app.state.api_tokens.page(page, **_filters(q, unit_id))
     return page_of([public_token(t) for t in tokens], page, more, total).model_dump(mode="json")
 
 
-@router.post("/tokens", status_code=status.HTTP_201_CREATED,
-             summary="Create an API token for a unit and roles; the token is in this answer only")
+@router.post(
+    "/tokens",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an API token for a unit and roles; the token is in this answer only",
+)
 async def create_token(body: NewToken, request: Request, actor: Admin) -> dict[str, Any]:
     await hosted_unit(request, body.unit_id)
     doc, raw = await request.app.state.api_tokens.create(
@@ -141,15 +161,23 @@ async def revoke_token(token_id: str, request: Request, actor: Admin) -> dict[st
 # ---------------------------------------------------------------- audit
 
 
-@router.get("/audit", summary="A page of the audit log, newest first (`page`, `per_page`), filtered; `has_more` says "
-                              "whether older entries follow (the log is not counted: it only grows)")
-async def audit_log(request: Request, actor: Admin, filters: Annotated[AuditFilters, Query()],
-                    page: PageParams) -> dict[str, Any]:
+@router.get(
+    "/audit",
+    summary="A page of the audit log, newest first (`page`, `per_page`), filtered; `has_more` says "
+    "whether older entries follow (the log is not counted: it only grows)",
+)
+async def audit_log(
+    request: Request, actor: Admin, filters: Annotated[AuditFilters, Query()], page: PageParams
+) -> dict[str, Any]:
     entries, more = await request.app.state.audit.page(page, **filters.query(request.app.state.settings.timezone))
     return page_of([_entry(e) for e in entries], page, more, None).model_dump(mode="json")
 
 
-@router.get("/audit.csv", summary="The audit log as CSV (UTF-8 with BOM), same filters",
-            response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
+@router.get(
+    "/audit.csv",
+    summary="The audit log as CSV (UTF-8 with BOM), same filters",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+)
 async def audit_csv(request: Request, actor: Admin, filters: Annotated[AuditFilters, Query()]) -> StreamingResponse:
     return await export_audit(request, actor, filters)

@@ -64,8 +64,9 @@ async def hosted_unit(request: Request, unit_id: str) -> dict:
     except NotFound:
         raise Invalid(f"目录中没有该单位：{unit_id}", field="unit_id", code="unknown_unit") from None
     if (unit.get("node_id") or node) != node:
-        raise Invalid(f"该单位由其他节点承载（{unit['node_id']}），其用户在那里登录", field="unit_id",
-                      code="unit_on_other_node")
+        raise Invalid(
+            f"该单位由其他节点承载（{unit['node_id']}），其用户在那里登录", field="unit_id", code="unit_on_other_node"
+        )
     return unit
 
 
@@ -80,8 +81,9 @@ async def export_audit(request: Request, actor: Actor, filters: AuditFilters) ->
     tz = request.app.state.settings.timezone
     query = filters.query(tz)
     # Reading the whole log out is itself worth a line in it.
-    await request.app.state.audit.append("audit.exported", by=actor, ip=client_ip(request),
-                                         details={k: v for k, v in query.items() if v is not None})
+    await request.app.state.audit.append(
+        "audit.exported", by=actor, ip=client_ip(request), details={k: v for k, v in query.items() if v is not None}
+    )
     stamp = request.app.state.clock.now().astimezone(ZoneInfo(tz)).strftime("%Y%m%d-%H%M")
     return StreamingResponse(
         request.app.state.audit.export_csv(tz, **query),

@@ -39,8 +39,15 @@ async def _state(request: Request, stream: str) -> dict | None:
     """The stream's state with the sequences dismissed between its first and last (``deleted_details``, which
     the client library's ``stream_info`` does not ask for); None when there is no stream yet."""
     nc = request.app.state.backend.broker.connection
-    reply = json.loads((await nc.request(f"$JS.API.STREAM.INFO.{stream}", json.dumps({"deleted_details": True})
-                                         .encode(), timeout=request.app.state.settings.request_timeout)).data)
+    reply = json.loads(
+        (
+            await nc.request(
+                f"$JS.API.STREAM.INFO.{stream}",
+                json.dumps({"deleted_details": True}).encode(),
+                timeout=request.app.state.settings.request_timeout,
+            )
+        ).data
+    )
     if "error" in reply:
         if reply["error"].get("code") == 404:
             return None
@@ -55,6 +62,7 @@ def newest_first(first: int, last: int, deleted: list[int], skip: int, count: in
     Found by arithmetic on the sequences (a binary search for where the page starts), so a page deep in the
     stream reads only its own messages.
     """
+
     def held_from(seq: int) -> int:  # messages held at ``seq`` or after it
         return (last - seq + 1) - (len(deleted) - bisect.bisect_left(deleted, seq))
 
@@ -83,8 +91,7 @@ async def _page(request: Request, pq: PageQuery) -> dict[str, Any]:
     if state is None or not state.get("messages"):
         return page_of([], pq, False, 0).model_dump(mode="json")
     total = state["messages"]
-    seqs = newest_first(state["first_seq"], state["last_seq"], sorted(state.get("deleted") or []), pq.skip,
-                        pq.per_page)
+    seqs = newest_first(state["first_seq"], state["last_seq"], sorted(state.get("deleted") or []), pq.skip, pq.per_page)
     js, rows = _jetstream(request), []
     for seq in seqs:
         try:
@@ -92,11 +99,17 @@ async def _page(request: Request, pq: PageQuery) -> dict[str, Any]:
         except NotFoundError:  # dismissed since the state was read
             continue
         headers, data = msg.headers or {}, msg.data or b""
-        rows.append({
-            "seq": seq, "at": msg.time, "consumer": headers.get("Cascade-Consumer", ""),
-            "subject": headers.get("Cascade-Subject", ""), "error": headers.get("Cascade-Error", ""),
-            "size": len(data), "preview": data[:DEAD_LETTER_PREVIEW * 4].decode("utf-8", "replace")[:DEAD_LETTER_PREVIEW],
-        })
+        rows.append(
+            {
+                "seq": seq,
+                "at": msg.time,
+                "consumer": headers.get("Cascade-Consumer", ""),
+                "subject": headers.get("Cascade-Subject", ""),
+                "error": headers.get("Cascade-Error", ""),
+                "size": len(data),
+                "preview": data[: DEAD_LETTER_PREVIEW * 4].decode("utf-8", "replace")[:DEAD_LETTER_PREVIEW],
+            }
+        )
     return page_of(rows, pq, pq.skip + pq.per_page < total, total).model_dump(mode="json")
 
 
@@ -106,14 +119,21 @@ async def _dismiss(request: Request, actor: Actor, seq: int) -> None:
     await request.app.state.audit.append("dead_letter.dismissed", by=actor, target=str(seq), ip=client_ip(request))
 
 
-@api.get("/dead-letters", summary="A page of the messages the node's consumers could not take, newest first, with "
-                                 "why (`page`, `per_page`); `total` counts them")
+@api.get(
+    "/dead-letters",
+    summary="A page of the messages the node's consumers could not take, newest first, with "
+    "why (`page`, `per_page`); `total` counts them",
+)
 async def list_dead_letters(request: Request, actor: Admin, page: PageParams) -> dict[str, Any]:
     return await _page(request, page)
 
 
-@api.delete("/dead-letters/{seq}", status_code=204, response_class=Response,
-            summary="Dismiss a dead letter once its cause is dealt with (audited)")
+@api.delete(
+    "/dead-letters/{seq}",
+    status_code=204,
+    response_class=Response,
+    summary="Dismiss a dead letter once its cause is dealt with (audited)",
+)
 async def delete_dead_letter(request: Request, actor: Admin, seq: Seq) -> Response:
     await _dismiss(request, actor, seq)
     return Response(status_code=204)
@@ -122,8 +142,13 @@ async def delete_dead_letter(request: Request, actor: Admin, seq: Seq) -> Respon
 @pages.get("/dead-letters", response_class=HTMLResponse)
 async def dead_letters_page(request: Request, actor: Admin, page: PageParams) -> HTMLResponse:
     found = await _page(request, page)
-    return render(request, "admin/dead_letters.html", rows=found["items"], page=found,
-                  dismissed=request.query_params.get("dismissed"))
+    return render(
+        request,
+        "admin/dead_letters.html",
+        rows=found["items"],
+        page=found,
+        dismissed=request.query_params.get("dismissed"),
+    )
 
 
 @pages.post("/dead-letters/{seq}/dismiss")

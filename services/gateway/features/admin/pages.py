@@ -51,15 +51,32 @@ def _search(filters: dict[str, str]) -> dict[str, str | None]:
     return {"search": filters["q"] or None, "unit_id": filters["unit_id"] or None}
 
 
-async def users_page(request: Request, status_code: int = 200, *, error: DomainError | None = None,
-                     form: dict | None = None, created: dict | None = None,
-                     pq: PageQuery = PageQuery()) -> HTMLResponse:
+async def users_page(
+    request: Request,
+    status_code: int = 200,
+    *,
+    error: DomainError | None = None,
+    form: dict | None = None,
+    created: dict | None = None,
+    pq: PageQuery = PageQuery(),
+) -> HTMLResponse:
     units = await units_here(request)
     filters = list_filters(request)
     found, more, total = await request.app.state.accounts.page(pq, **_search(filters))
-    return render(request, "admin/users.html", status_code, users=[public_user(u) for u in found],
-                  page=page_of([], pq, more, total), filters=filters, units=units, unit_names=names_of(units),
-                  roles=list(Role), error=error, form=form or {"roles": []}, created=created)
+    return render(
+        request,
+        "admin/users.html",
+        status_code,
+        users=[public_user(u) for u in found],
+        page=page_of([], pq, more, total),
+        filters=filters,
+        units=units,
+        unit_names=names_of(units),
+        roles=list(Role),
+        error=error,
+        form=form or {"roles": []},
+        created=created,
+    )
 
 
 @router.get("/users", response_class=HTMLResponse)
@@ -69,7 +86,8 @@ async def users(request: Request, actor: Admin, page: PageParams) -> HTMLRespons
 
 @router.post("/users", response_class=HTMLResponse)
 async def create_user(
-    request: Request, actor: Admin,
+    request: Request,
+    actor: Admin,
     username: Annotated[str, Form(max_length=200)] = "",
     display_name: Annotated[str, Form(max_length=200)] = "",
     unit_id: Annotated[str, Form(max_length=100)] = "",
@@ -80,7 +98,11 @@ async def create_user(
     try:
         await hosted_unit(request, unit_id)
         user, generated = await request.app.state.accounts.create(
-            actor, username=username, display_name=display_name, unit_id=unit_id, roles=roles,
+            actor,
+            username=username,
+            display_name=display_name,
+            unit_id=unit_id,
+            roles=roles,
             password=password or None,
         )
     except REFUSALS as exc:
@@ -89,12 +111,29 @@ async def create_user(
     return await users_page(request, created={"user": public_user(user), "password": generated})
 
 
-async def user_page(request: Request, username: str, status_code: int = 200, *, error: DomainError | None = None,
-                    saved: str | None = None, password: str | None = None) -> HTMLResponse:
+async def user_page(
+    request: Request,
+    username: str,
+    status_code: int = 200,
+    *,
+    error: DomainError | None = None,
+    saved: str | None = None,
+    password: str | None = None,
+) -> HTMLResponse:
     user = public_user(await request.app.state.accounts.get(username))
     units = await units_here(request)
-    return render(request, "admin/user.html", status_code, user=user, units=units, unit_names=names_of(units),
-                  roles=list(Role), error=error, saved=saved, password=password)
+    return render(
+        request,
+        "admin/user.html",
+        status_code,
+        user=user,
+        units=units,
+        unit_names=names_of(units),
+        roles=list(Role),
+        error=error,
+        saved=saved,
+        password=password,
+    )
 
 
 @router.get("/users/{username}", response_class=HTMLResponse)
@@ -107,7 +146,9 @@ SAVED_MESSAGES = {"updated": "已保存。", "disabled": "账户已停用，其�
 
 @router.post("/users/{username}", response_class=HTMLResponse)
 async def update_user(
-    request: Request, username: str, actor: Admin,
+    request: Request,
+    username: str,
+    actor: Admin,
     display_name: Annotated[str, Form(max_length=200)] = "",
     unit_id: Annotated[str, Form(max_length=100)] = "",
     roles: Annotated[list[str], Form()] = [],  # noqa: B006
@@ -151,16 +192,33 @@ async def reset_password(request: Request, username: str, actor: Admin) -> HTMLR
 # ---------------------------------------------------------------- tokens
 
 
-async def tokens_page(request: Request, status_code: int = 200, *, error: DomainError | None = None,
-                      form: dict | None = None, created: dict | None = None,
-                      pq: PageQuery = PageQuery()) -> HTMLResponse:
+async def tokens_page(
+    request: Request,
+    status_code: int = 200,
+    *,
+    error: DomainError | None = None,
+    form: dict | None = None,
+    created: dict | None = None,
+    pq: PageQuery = PageQuery(),
+) -> HTMLResponse:
     units = await units_here(request)
     filters = list_filters(request)
     found, more, total = await request.app.state.api_tokens.page(pq, **_search(filters))
-    return render(request, "admin/tokens.html", status_code, tokens=[public_token(t) for t in found],
-                  page=page_of([], pq, more, total), filters=filters, units=units, unit_names=names_of(units),
-                  roles=list(Role), lifetimes=TOKEN_LIFETIMES, error=error,
-                  form=form or {"roles": [], "lifetime": "90"}, created=created)
+    return render(
+        request,
+        "admin/tokens.html",
+        status_code,
+        tokens=[public_token(t) for t in found],
+        page=page_of([], pq, more, total),
+        filters=filters,
+        units=units,
+        unit_names=names_of(units),
+        roles=list(Role),
+        lifetimes=TOKEN_LIFETIMES,
+        error=error,
+        form=form or {"roles": [], "lifetime": "90"},
+        created=created,
+    )
 
 
 @router.get("/tokens", response_class=HTMLResponse)
@@ -170,7 +228,8 @@ async def tokens(request: Request, actor: Admin, page: PageParams) -> HTMLRespon
 
 @router.post("/tokens", response_class=HTMLResponse)
 async def create_token(
-    request: Request, actor: Admin,
+    request: Request,
+    actor: Admin,
     name: Annotated[str, Form(max_length=200)] = "",
     unit_id: Annotated[str, Form(max_length=100)] = "",
     roles: Annotated[list[str], Form()] = [],  # noqa: B006
@@ -182,8 +241,9 @@ async def create_token(
             raise Invalid("有效期无效", field="lifetime")
         expires_at = request.app.state.clock.now() + timedelta(days=int(lifetime)) if lifetime else None
         await hosted_unit(request, unit_id)
-        doc, raw = await request.app.state.api_tokens.create(actor, name=name, unit_id=unit_id, roles=roles,
-                                                              expires_at=expires_at)
+        doc, raw = await request.app.state.api_tokens.create(
+            actor, name=name, unit_id=unit_id, roles=roles, expires_at=expires_at
+        )
     except REFUSALS as exc:
         no = refused(request, exc, status=ACCOUNT_FORM_STATUS)
         return await tokens_page(request, no.status, error=no.error, form=form)
@@ -208,23 +268,32 @@ def _day(value: str | None, field: str):
         raise Invalid("日期格式应为 年-月-日", field=field) from exc
 
 
-def audit_filters(user_id: str | None, action: str | None, unit_id: str | None, since: str | None,
-                  until: str | None) -> AuditFilters:
-    return AuditFilters(user_id=user_id, action=action, unit_id=unit_id,
-                        since=_day(since, "since"), until=_day(until, "until"))
+def audit_filters(
+    user_id: str | None, action: str | None, unit_id: str | None, since: str | None, until: str | None
+) -> AuditFilters:
+    return AuditFilters(
+        user_id=user_id, action=action, unit_id=unit_id, since=_day(since, "since"), until=_day(until, "until")
+    )
 
 
 @router.get("/audit", response_class=HTMLResponse)
 async def audit(
-    request: Request, actor: Admin, page: PageParams,
+    request: Request,
+    actor: Admin,
+    page: PageParams,
     user_id: Annotated[str | None, Query(max_length=100)] = None,
     action: Annotated[str | None, Query(max_length=100)] = None,
     unit_id: Annotated[str | None, Query(max_length=100)] = None,
     since: Annotated[str | None, Query(max_length=10)] = None,
     until: Annotated[str | None, Query(max_length=10)] = None,
 ) -> HTMLResponse:
-    raw = {"user_id": user_id or "", "action": action or "", "unit_id": unit_id or "", "since": since or "",
-           "until": until or ""}
+    raw = {
+        "user_id": user_id or "",
+        "action": action or "",
+        "unit_id": unit_id or "",
+        "since": since or "",
+        "until": until or "",
+    }
     status, error, entries, more = 200, None, [], False
     try:
         filters = audit_filters(user_id, action, unit_id, since, until)
@@ -235,14 +304,23 @@ async def audit(
         status, error = no.status, no.error
     params = {k: v for k, v in raw.items() if v}
     rows = [{**e, "label": label(e["action"]), "details_text": details_text(e.get("details") or {})} for e in entries]
-    return render(request, "admin/audit.html", status, entries=rows, filters=raw, error=error,
-                  page=page_of([], page, more, None),
-                  export="/admin/audit.csv" + ("?" + urlencode(params) if params else ""), actions=ACTION_LABELS)
+    return render(
+        request,
+        "admin/audit.html",
+        status,
+        entries=rows,
+        filters=raw,
+        error=error,
+        page=page_of([], page, more, None),
+        export="/admin/audit.csv" + ("?" + urlencode(params) if params else ""),
+        actions=ACTION_LABELS,
+    )
 
 
 @router.get("/audit.csv")
 async def audit_csv(
-    request: Request, actor: Admin,
+    request: Request,
+    actor: Admin,
     user_id: Annotated[str | None, Query(max_length=100)] = None,
     action: Annotated[str | None, Query(max_length=100)] = None,
     unit_id: Annotated[str | None, Query(max_length=100)] = None,

@@ -24,8 +24,9 @@ EXPORT_MEDIA = {"csv": "text/csv; charset=utf-8", "yaml": "application/yaml; cha
 
 
 @router.get("/units", summary="A page of the directory of org units, by name (filters: kind, parent_id)")
-async def list_units(b: BackendDep, actor: CurrentActor, page: PageParams, kind: UnitKind | None = None,
-                     parent_id: str | None = None) -> Page[Unit]:
+async def list_units(
+    b: BackendDep, actor: CurrentActor, page: PageParams, kind: UnitKind | None = None, parent_id: str | None = None
+) -> Page[Unit]:
     return await b.notices.units_page(UnitsQuery(kind=kind, parent_id=parent_id or None, page=page, actor=actor))
 
 

@@ -27,8 +27,12 @@ async def run_import(request: Request, actor: Actor, fmt: str, raw: bytes) -> JS
     result = await request.app.state.backend.notices.import_units(cmd)
     if result.errors:
         detail = [
-            {"loc": ["body", "line", e.line, *([e.field] if e.field else [])], "msg": e.message,
-             "type": "invalid_row", "line": e.line}
+            {
+                "loc": ["body", "line", e.line, *([e.field] if e.field else [])],
+                "msg": e.message,
+                "type": "invalid_row",
+                "line": e.line,
+            }
             for e in result.errors
         ]
         return JSONResponse({"detail": detail}, status_code=422)

@@ -32,8 +32,16 @@ async def _directory_page(request: Request, status_code: int = 200, **context) -
         query = UnitsQuery(page=page_query(request))  # a filter no unit can match: show them all
         kind = parent_id = None
     found = plain(await request.app.state.backend.notices.units_page(query))
-    return render(request, "directory.html", status_code=status_code, units=found["items"], page=found, kind=kind,
-                  parent_id=parent_id, **context)
+    return render(
+        request,
+        "directory.html",
+        status_code=status_code,
+        units=found["items"],
+        page=found,
+        kind=kind,
+        parent_id=parent_id,
+        **context,
+    )
 
 
 @router.get("/directory", response_class=HTMLResponse)
@@ -43,8 +51,9 @@ async def directory(request: Request, actor: Admin, imported: int | None = None)
 
 async def _unit_page(request: Request, values: dict, errors: list[dict], *, new: bool, status_code: int = 200):
     units = plain(await request.app.state.backend.notices.all_units(Empty()))["items"]
-    return render(request, "unit_form.html", status_code=status_code, values=values, errors=errors, new=new,
-                  units=units)
+    return render(
+        request, "unit_form.html", status_code=status_code, values=values, errors=errors, new=new, units=units
+    )
 
 
 @router.get("/directory/new", response_class=HTMLResponse)
@@ -63,8 +72,11 @@ async def edit_unit(request: Request, unit_id: str, b: BackendDep, actor: Admin)
 async def save_unit(request: Request, b: BackendDep, actor: Admin) -> Response:
     data = forms.nested(await request.form())
     departments = data.get("departments")
-    values = {**data, "contacts": data.get("contacts") or [{}],
-              "departments": forms.words(departments) if isinstance(departments, str) else departments or []}
+    values = {
+        **data,
+        "contacts": data.get("contacts") or [{}],
+        "departments": forms.words(departments) if isinstance(departments, str) else departments or [],
+    }
     new = data.get("new") == "1"
     try:
         cmd = UpsertUnit(
@@ -111,7 +123,9 @@ async def import_units(request: Request, actor: Admin) -> Response:
         return await _directory_page(request, status_code=no.status, error=no.message)
     if isinstance(result, JSONResponse):  # bad rows: show each with its line
         rows = json.loads(result.body)["detail"]
-        errors = [{"line": r["line"], "field": forms.field_label(".".join(str(p) for p in r["loc"][3:])),
-                   "message": r["msg"]} for r in rows]
+        errors = [
+            {"line": r["line"], "field": forms.field_label(".".join(str(p) for p in r["loc"][3:])), "message": r["msg"]}
+            for r in rows
+        ]
         return await _directory_page(request, status_code=422, import_errors=errors, filename=upload.filename)
     return see_other(f"/directory?imported={result.imported}")

@@ -61,12 +61,18 @@ async def get_attachment(attachment_id: str, b: BackendDep, actor: CurrentActor)
     return await download(b, await b.notices.read_attachment(ReadAttachment(attachment_id=attachment_id, actor=actor)))
 
 
-@router.get("/notices/{notice_id}/attachments/{attachment_id}", summary="Download an attachment of a notice",
-            response_class=Response)
-async def get_notice_attachment(notice_id: str, attachment_id: str, b: BackendDep,
-                                actor: CurrentActor) -> StreamingResponse:
-    return await download(b, await b.notices.read_attachment(ReadAttachment(
-        attachment_id=attachment_id, notice_id=notice_id, actor=actor)))
+@router.get(
+    "/notices/{notice_id}/attachments/{attachment_id}",
+    summary="Download an attachment of a notice",
+    response_class=Response,
+)
+async def get_notice_attachment(
+    notice_id: str, attachment_id: str, b: BackendDep, actor: CurrentActor
+) -> StreamingResponse:
+    return await download(
+        b,
+        await b.notices.read_attachment(ReadAttachment(attachment_id=attachment_id, notice_id=notice_id, actor=actor)),
+    )
 
 
 # ---------------------------------------------------------------- notices
@@ -82,7 +88,9 @@ async def issue_notice(body: IssueBody, request: Request, b: BackendDep, actor: 
     return await send(request, b.notices.issue, as_command(IssueNotice, body, actor))
 
 
-@router.get("/notices", summary="发文: a page of the notices your unit issued or forwarded, newest first, with 签收 counts")
+@router.get(
+    "/notices", summary="发文: a page of the notices your unit issued or forwarded, newest first, with 签收 counts"
+)
 async def list_notices(b: BackendDep, actor: CurrentActor, page: PageParams, year: YearFilter) -> Page[SentNotice]:
     return await b.notices.sent(UnitNoticesQuery(year=year, page=page, actor=actor))
 
@@ -103,26 +111,34 @@ async def notice_status(notice_id: str, b: BackendDep, actor: Tracker) -> Notice
     return await b.reports.notice_status(NoticeQuery(notice_id=notice_id))
 
 
-@router.post("/notices/{notice_id}/forward", status_code=status.HTTP_201_CREATED,
-             summary="转发: re-issue a received notice to your subordinates with earlier deadlines")
+@router.post(
+    "/notices/{notice_id}/forward",
+    status_code=status.HTTP_201_CREATED,
+    summary="转发: re-issue a received notice to your subordinates with earlier deadlines",
+)
 async def forward_notice(notice_id: str, body: ForwardBody, request: Request, b: BackendDep, actor: Issuer) -> Issued:  # type: ignore[valid-type]
     return await send(request, b.notices.forward, as_command(ForwardNotice, body, actor, notice_id=notice_id))
 
 
 @router.post("/notices/{notice_id}/correct", summary="更正: change an issued notice, with the reason")
-async def correct_notice(notice_id: str, body: CorrectBody, request: Request, b: BackendDep, actor: Issuer) -> Corrected:  # type: ignore[valid-type]
+async def correct_notice(
+    notice_id: str, body: CorrectBody, request: Request, b: BackendDep, actor: Issuer
+) -> Corrected:  # type: ignore[valid-type]
     return await send(request, b.notices.correct, as_command(CorrectNotice, body, actor, notice_id=notice_id))
 
 
 @router.post("/notices/{notice_id}/withdraw", summary="撤回: withdraw an issued notice, with the reason")
-async def withdraw_notice(notice_id: str, body: WithdrawBody, request: Request, b: BackendDep, actor: Issuer) -> Withdrawn:  # type: ignore[valid-type]
+async def withdraw_notice(
+    notice_id: str, body: WithdrawBody, request: Request, b: BackendDep, actor: Issuer
+) -> Withdrawn:  # type: ignore[valid-type]
     return await send(request, b.notices.withdraw, as_command(WithdrawNotice, body, actor, notice_id=notice_id))
 
 
 @router.post("/inbox/{notice_id}/acknowledge", summary="签收: acknowledge a notice for your unit")
 async def acknowledge_mine(notice_id: str, request: Request, b: BackendDep, actor: Submitter) -> InboxEntry:
-    return await send(request, b.notices.acknowledge,
-                      AcknowledgeNotice(notice_id=notice_id, unit_id=actor.unit_id, actor=actor))
+    return await send(
+        request, b.notices.acknowledge, AcknowledgeNotice(notice_id=notice_id, unit_id=actor.unit_id, actor=actor)
+    )
 
 
 @router.get("/inbox", summary="收文: a page of your unit's inbox, not yet signed first, newest first")
@@ -131,7 +147,9 @@ async def my_inbox(b: BackendDep, actor: CurrentActor, page: PageParams, year: Y
 
 
 @router.get("/units/{unit_id}/inbox", summary="A page of your unit's inbox (收文)")
-async def inbox(unit_id: str, b: BackendDep, actor: CurrentActor, page: PageParams, year: YearFilter) -> Page[InboxEntry]:
+async def inbox(
+    unit_id: str, b: BackendDep, actor: CurrentActor, page: PageParams, year: YearFilter
+) -> Page[InboxEntry]:
     own_unit(actor, unit_id)
     return await b.notices.inbox(UnitNoticesQuery(unit_id=unit_id, year=year, page=page, actor=actor))
 
@@ -139,4 +157,6 @@ async def inbox(unit_id: str, b: BackendDep, actor: CurrentActor, page: PagePara
 @router.post("/units/{unit_id}/inbox/{notice_id}/acknowledge", summary="签收: acknowledge a notice for your unit")
 async def acknowledge(unit_id: str, notice_id: str, request: Request, b: BackendDep, actor: Submitter) -> InboxEntry:
     own_unit(actor, unit_id)
-    return await send(request, b.notices.acknowledge, AcknowledgeNotice(notice_id=notice_id, unit_id=unit_id, actor=actor))
+    return await send(
+        request, b.notices.acknowledge, AcknowledgeNotice(notice_id=notice_id, unit_id=unit_id, actor=actor)
+    )

@@ -28,8 +28,12 @@ def fields_of(rows: list[dict] | None) -> list[dict]:
         label = text(row.get("label"))
         if not label:
             continue
-        field = {"key": text(row.get("key")) or f"f{n + 1}", "label": label, "type": text(row.get("type")) or "text",
-                 "required": bool(row.get("required"))}
+        field = {
+            "key": text(row.get("key")) or f"f{n + 1}",
+            "label": label,
+            "type": text(row.get("type")) or "text",
+            "required": bool(row.get("required")),
+        }
         if number(row.get("max_chars")) is not None:
             field["max_chars"] = number(row.get("max_chars"))
         if words(row.get("options")):
@@ -42,9 +46,13 @@ def fields_of(rows: list[dict] | None) -> list[dict]:
 
 def routes_of(rows: list[dict] | None) -> list[dict]:
     return [
-        {"unit_kind": text(r.get("unit_kind")), "to_unit_id": text(r.get("to_unit_id")),
-         "department": text(r.get("department"))}
-        for r in rows or [] if text(r.get("to_unit_id"))
+        {
+            "unit_kind": text(r.get("unit_kind")),
+            "to_unit_id": text(r.get("to_unit_id")),
+            "department": text(r.get("department")),
+        }
+        for r in rows or []
+        if text(r.get("to_unit_id"))
     ]
 
 
@@ -92,12 +100,16 @@ def commendation_draft(notice: dict, commended: dict[str, list[dict]]) -> dict:
     A draft: the issuer reads, edits and issues it like any notice.
     """
     subject = notice["title"].removeprefix("关于").removesuffix("的通知")
-    lines = [f"根据《{notice['title']}》（{notice['doc_number']}）的要求，各单位认真组织、按时报送。"
-             "经评选，现将结果通报如下："]
+    lines = [
+        f"根据《{notice['title']}》（{notice['doc_number']}）的要求，各单位认真组织、按时报送。"
+        "经评选，现将结果通报如下："
+    ]
     for n, (category, rows) in enumerate(commended.items()):
         lines += ["", f"{NUMERALS[n % len(NUMERALS)]}、{category}"]
-        named = [f"{r['unit_name']}（{r['commendation']['note']}）" if r["commendation"].get("note") else r["unit_name"]
-                 for r in rows]
+        named = [
+            f"{r['unit_name']}（{r['commendation']['note']}）" if r["commendation"].get("note") else r["unit_name"]
+            for r in rows
+        ]
         lines.append("、".join(dict.fromkeys(named)))
     lines += ["", "希望受到表扬的单位再接再厉，其他单位学习借鉴，共同把工作做得更好。"]
     return {

@@ -49,25 +49,43 @@ def recent_years(request: Request) -> list[int]:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def outbox(request: Request, b: BackendDep, actor: CurrentActor, page: PageParams,
-                 year: YearFilter) -> HTMLResponse:
+async def outbox(
+    request: Request, b: BackendDep, actor: CurrentActor, page: PageParams, year: YearFilter
+) -> HTMLResponse:
     found = plain(await b.notices.sent(UnitNoticesQuery(year=year, page=page, actor=actor)))
-    return render(request, "outbox.html", notices=found["items"], page=found, year=year,
-                  years=recent_years(request), can_issue=has(actor, "issuer"))
+    return render(
+        request,
+        "outbox.html",
+        notices=found["items"],
+        page=found,
+        year=year,
+        years=recent_years(request),
+        can_issue=has(actor, "issuer"),
+    )
 
 
 @router.get("/inbox", response_class=HTMLResponse)
-async def inbox(request: Request, b: BackendDep, actor: CurrentActor, page: PageParams,
-                year: YearFilter) -> HTMLResponse:
+async def inbox(
+    request: Request, b: BackendDep, actor: CurrentActor, page: PageParams, year: YearFilter
+) -> HTMLResponse:
     found = plain(await b.notices.inbox(UnitNoticesQuery(year=year, page=page, actor=actor)))
-    return render(request, "inbox.html", entries=found["items"], page=found, year=year,
-                  years=recent_years(request), can_sign=has(actor, "submitter"), can_forward=has(actor, "issuer"))
+    return render(
+        request,
+        "inbox.html",
+        entries=found["items"],
+        page=found,
+        year=year,
+        years=recent_years(request),
+        can_sign=has(actor, "submitter"),
+        can_forward=has(actor, "issuer"),
+    )
 
 
 @router.post("/inbox/{notice_id}/acknowledge")
 async def acknowledge(request: Request, notice_id: str, b: BackendDep, actor: Submitter) -> Response:
-    await send(request, b.notices.acknowledge, AcknowledgeNotice(notice_id=notice_id, unit_id=actor.unit_id,
-                                                                 actor=actor))
+    await send(
+        request, b.notices.acknowledge, AcknowledgeNotice(notice_id=notice_id, unit_id=actor.unit_id, actor=actor)
+    )
     back = (await request.form()).get("next")
     return see_other(back if back in ("/inbox", f"/notices/{notice_id}") else "/inbox")
 
@@ -79,14 +97,31 @@ async def _directory(b: Backend, actor: Actor) -> list[dict]:
     return plain(await b.notices.all_units(Empty(actor=actor)))["items"]
 
 
-async def _editor_page(request: Request, b: Backend, actor: Actor, values: dict, errors: list[dict], *,
-                       upstream: dict | None = None, status_code: int = 200) -> HTMLResponse:
+async def _editor_page(
+    request: Request,
+    b: Backend,
+    actor: Actor,
+    values: dict,
+    errors: list[dict],
+    *,
+    upstream: dict | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     """The notice editor: 拟稿 (``upstream`` None) or 转发 of ``upstream``."""
     units = await _directory(b, actor)
-    return render(request, "compose.html", status_code=status_code, mode="forward" if upstream else "issue",
-                  actor=actor, units=units, me_unit=next((u for u in units if u["id"] == actor.unit_id), None),
-                  values=values, errors=errors,
-                  presets=plain(await b.notices.form_templates(Empty(actor=actor)))["items"], upstream=upstream)
+    return render(
+        request,
+        "compose.html",
+        status_code=status_code,
+        mode="forward" if upstream else "issue",
+        actor=actor,
+        units=units,
+        me_unit=next((u for u in units if u["id"] == actor.unit_id), None),
+        values=values,
+        errors=errors,
+        presets=plain(await b.notices.form_templates(Empty(actor=actor)))["items"],
+        upstream=upstream,
+    )
 
 
 @router.get("/notices/new", response_class=HTMLResponse)
@@ -116,8 +151,14 @@ async def compose(request: Request, b: BackendDep, actor: Issuer) -> Response:
     form = await request.form()
     data = notice_form(form)
     tz = request.app.state.settings.timezone
-    values = {**data, "asks": data.get("asks") or [BLANK_ASK], "contacts": data.get("contacts") or [{}],
-              "recipients": data.get("recipients") or [], "co_issuers": data.get("co_issuers") or [], "uploaded": []}
+    values = {
+        **data,
+        "asks": data.get("asks") or [BLANK_ASK],
+        "contacts": data.get("contacts") or [{}],
+        "recipients": data.get("recipients") or [],
+        "co_issuers": data.get("co_issuers") or [],
+        "uploaded": [],
+    }
     try:
         values["uploaded"] = await _attachments(request, b, form, actor)
         cmd = IssueNotice(
@@ -149,8 +190,10 @@ def _forward_defaults(upstream: dict, units: list[dict], actor: Actor, tz: str) 
     kinds = [k for k in UNIT_KINDS if any(r["unit_kind"] == k for a in upstream["asks"] for r in a["routes"])]
     return {
         "title": "",
-        "inherit": [{"ask_id": a["ask_id"], "deadline": _local_date(a["deadline"], tz),
-                     "unit_kinds": a["unit_kinds"]} for a in upstream["asks"]],
+        "inherit": [
+            {"ask_id": a["ask_id"], "deadline": _local_date(a["deadline"], tz), "unit_kinds": a["unit_kinds"]}
+            for a in upstream["asks"]
+        ],
         "routes": [{"unit_kind": k, "to_unit_id": actor.unit_id, "department": department} for k in kinds] or [{}],
         "recipients": [u["id"] for u in units if u.get("parent_id") == actor.unit_id],
         "co_issuers": [],
@@ -175,12 +218,21 @@ async def forward(request: Request, notice_id: str, b: BackendDep, actor: Issuer
     data = notice_form(form)
     tz = request.app.state.settings.timezone
     inherit = data.get("inherit") or []
-    values = {**data, "inherit": inherit, "routes": data.get("routes") or [{}], "extra": data.get("extra") or [BLANK_ASK],
-              "contacts": data.get("contacts") or [{}], "recipients": data.get("recipients") or [],
-              "co_issuers": data.get("co_issuers") or [], "uploaded": []}
+    values = {
+        **data,
+        "inherit": inherit,
+        "routes": data.get("routes") or [{}],
+        "extra": data.get("extra") or [BLANK_ASK],
+        "contacts": data.get("contacts") or [{}],
+        "recipients": data.get("recipients") or [],
+        "co_issuers": data.get("co_issuers") or [],
+        "uploaded": [],
+    }
     try:
         values["uploaded"] = await _attachments(request, b, form, actor)
-        deadlines = {i["ask_id"]: forms.deadline(i.get("deadline"), tz) for i in inherit if forms.text(i.get("deadline"))}
+        deadlines = {
+            i["ask_id"]: forms.deadline(i.get("deadline"), tz) for i in inherit if forms.text(i.get("deadline"))
+        }
         cmd = ForwardNotice(
             notice_id=notice_id,
             unit_id=actor.unit_id,
@@ -208,8 +260,9 @@ async def forward(request: Request, notice_id: str, b: BackendDep, actor: Issuer
 
 
 @router.get("/notices/{notice_id}", response_class=HTMLResponse)
-async def notice_page(request: Request, notice_id: str, b: BackendDep, actor: CurrentActor,
-                      page: PageParams) -> HTMLResponse:
+async def notice_page(
+    request: Request, notice_id: str, b: BackendDep, actor: CurrentActor, page: PageParams
+) -> HTMLResponse:
     notice = await visible_notice(b, notice_id, actor)
     viewer = notice.get("viewer") or {}
     tracking = sending = None
@@ -225,10 +278,17 @@ async def notice_page(request: Request, notice_id: str, b: BackendDep, actor: Cu
     names = request.app.state.unit_names
     route_names = {r["to_unit_id"]: await names.name(r["to_unit_id"]) for a in notice["asks"] for r in a["routes"]}
     return render(
-        request, "notice.html", notice=notice, viewer=viewer, tracking=tracking, sending=sending,
+        request,
+        "notice.html",
+        notice=notice,
+        viewer=viewer,
+        tracking=tracking,
+        sending=sending,
         route_names=route_names,
-        can_sign=has(actor, "submitter"), can_issue=has(actor, "issuer"),
-        error=request.query_params.get("error"), chased=request.query_params.get("chased"),
+        can_sign=has(actor, "submitter"),
+        can_issue=has(actor, "issuer"),
+        error=request.query_params.get("error"),
+        chased=request.query_params.get("chased"),
         **await notice_panel(b, notice, actor, viewer),
     )
 
@@ -236,8 +296,9 @@ async def notice_page(request: Request, notice_id: str, b: BackendDep, actor: Cu
 # ---------------------------------------------------------------- 更正 / 撤回
 
 
-def _correct_page(request: Request, notice: dict, values: dict, errors: list[dict],
-                  status_code: int = 200) -> HTMLResponse:
+def _correct_page(
+    request: Request, notice: dict, values: dict, errors: list[dict], status_code: int = 200
+) -> HTMLResponse:
     return render(request, "correct.html", status_code=status_code, notice=notice, values=values, errors=errors)
 
 
@@ -245,8 +306,13 @@ def _correct_page(request: Request, notice: dict, values: dict, errors: list[dic
 async def correct_form(request: Request, notice_id: str, b: BackendDep, actor: Issuer) -> HTMLResponse:
     notice = await visible_notice(b, notice_id, actor)
     tz = request.app.state.settings.timezone
-    values = {"title": notice["title"], "body": notice["body"], "cover_note": notice["cover_note"], "reason": "",
-              "asks": [{"deadline": _local_date(a["deadline"], tz)} for a in notice["asks"]]}
+    values = {
+        "title": notice["title"],
+        "body": notice["body"],
+        "cover_note": notice["cover_note"],
+        "reason": "",
+        "asks": [{"deadline": _local_date(a["deadline"], tz)} for a in notice["asks"]],
+    }
     return _correct_page(request, notice, values, [])
 
 

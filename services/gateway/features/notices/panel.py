@@ -44,6 +44,11 @@ async def notice_panel(b: Backend, notice: dict, actor: Actor, viewer: dict) -> 
             commended = commendations(plain(await b.submissions.expected(NoticeQuery(notice_id=notice["id"])))["items"])
         except Unavailable:  # the page still shows the notice; the 评选结果 wait for the service
             pass
-    return {"my_submissions": mine, "completeness": completeness, "commended": commended,
-            "can_submit": Role.submitter in actor.roles, "can_review": Role.reviewer in actor.roles,
-            "is_forward": bool(notice.get("parent_notice_id"))}
+    return {
+        "my_submissions": mine,
+        "completeness": completeness,
+        "commended": commended,
+        "can_submit": Role.submitter in actor.roles,
+        "can_review": Role.reviewer in actor.roles,
+        "is_forward": bool(notice.get("parent_notice_id")),
+    }

@@ -44,23 +44,22 @@ PreviewBody = body_of(PreviewTemplate, "cause", "channel")
 # ---------------------------------------------------------------- channels and templates (the node admin's)
 
 
-@router.get("/channels",
-            summary="The node's notification channels: which are enabled, and their parameters")
+@router.get("/channels", summary="The node's notification channels: which are enabled, and their parameters")
 async def get_channels(b: BackendDep, actor: Admin) -> Channels:
     return await b.notifications.channels(Empty(actor=actor))
 
 
-@router.put("/channels",
-            summary="Enable or disable channels (email, sms, chat) and set their non-secret parameters")
+@router.put("/channels", summary="Enable or disable channels (email, sms, chat) and set their non-secret parameters")
 async def put_channels(body: ChannelsBody, request: Request, b: BackendDep, actor: Admin) -> Channels:  # type: ignore[valid-type]
-    return await send(request, b.notifications.update_channels, as_command(UpdateChannels, body, actor),
-                      target="channels")
+    return await send(
+        request, b.notifications.update_channels, as_command(UpdateChannels, body, actor), target="channels"
+    )
 
 
-@router.get("/templates",
-            summary="Message templates per cause and channel, with the variables each may use")
+@router.get("/templates", summary="Message templates per cause and channel, with the variables each may use")
 async def list_templates(
-    b: BackendDep, actor: Admin,
+    b: BackendDep,
+    actor: Admin,
     cause: Annotated[NotificationCause | None, Query()] = None,
     channel: Annotated[NotificationChannel | None, Query()] = None,
 ) -> list[Template]:
@@ -68,31 +67,46 @@ async def list_templates(
 
 
 @router.get("/templates/{cause}/{channel}", summary="One message template")
-async def get_template(cause: NotificationCause, channel: NotificationChannel, b: BackendDep,
-                       actor: Admin) -> Template:
+async def get_template(cause: NotificationCause, channel: NotificationChannel, b: BackendDep, actor: Admin) -> Template:
     [entry] = (await b.notifications.templates(TemplateQuery(cause=cause, channel=channel, actor=actor))).items
     return entry
 
 
-@router.put("/templates/{cause}/{channel}",
-            summary="Change a template (Jinja2 in a sandbox; a bad one is refused with 422 naming the field)")
-async def put_template(cause: NotificationCause, channel: NotificationChannel, body: TemplateBody,  # type: ignore[valid-type]
-                       request: Request, b: BackendDep, actor: Admin) -> Template:
+@router.put(
+    "/templates/{cause}/{channel}",
+    summary="Change a template (Jinja2 in a sandbox; a bad one is refused with 422 naming the field)",
+)
+async def put_template(
+    cause: NotificationCause,
+    channel: NotificationChannel,
+    body: TemplateBody,  # type: ignore[valid-type]
+    request: Request,
+    b: BackendDep,
+    actor: Admin,
+) -> Template:
     cmd = as_command(UpdateTemplate, body, actor, cause=cause, channel=channel)
     return await send(request, b.notifications.update_template, cmd, target=template_target(cause, channel))
 
 
 @router.delete("/templates/{cause}/{channel}", summary="Go back to the built-in template")
-async def reset_template(cause: NotificationCause, channel: NotificationChannel, request: Request, b: BackendDep,
-                         actor: Admin) -> Template:
+async def reset_template(
+    cause: NotificationCause, channel: NotificationChannel, request: Request, b: BackendDep, actor: Admin
+) -> Template:
     cmd = ResetTemplate(cause=cause, channel=channel, actor=actor)
     return await send(request, b.notifications.reset_template, cmd, target=template_target(cause, channel))
 
 
-@router.post("/templates/{cause}/{channel}/preview",
-             summary="Render a template (the one given, else the current one) with sample values; nothing is stored")
-async def preview_template(cause: NotificationCause, channel: NotificationChannel, body: PreviewBody,  # type: ignore[valid-type]
-                           b: BackendDep, actor: Admin) -> Preview:
+@router.post(
+    "/templates/{cause}/{channel}/preview",
+    summary="Render a template (the one given, else the current one) with sample values; nothing is stored",
+)
+async def preview_template(
+    cause: NotificationCause,
+    channel: NotificationChannel,
+    body: PreviewBody,  # type: ignore[valid-type]
+    b: BackendDep,
+    actor: Admin,
+) -> Preview:
     cmd = as_command(PreviewTemplate, body, actor, cause=cause, channel=channel)
     return await b.notifications.preview_template(cmd)
 
@@ -100,17 +114,22 @@ async def preview_template(cause: NotificationCause, channel: NotificationChanne
 # ---------------------------------------------------------------- the delivery log of a notice (its issuer's)
 
 
-@deliveries.get("/notices/{notice_id}/deliveries",
-            summary="A page of the delivery log of a notice (`page`, `per_page`), filtered by channel, status, "
-                    "cause and unit; `total` counts the filtered log")
-async def notice_deliveries(notice_id: str, b: BackendDep, actor: Tracker, page: PageParams,
-                            filters: DeliveryFilters) -> Page[Delivery]:
+@deliveries.get(
+    "/notices/{notice_id}/deliveries",
+    summary="A page of the delivery log of a notice (`page`, `per_page`), filtered by channel, status, "
+    "cause and unit; `total` counts the filtered log",
+)
+async def notice_deliveries(
+    notice_id: str, b: BackendDep, actor: Tracker, page: PageParams, filters: DeliveryFilters
+) -> Page[Delivery]:
     await issued_by_own_unit(b, notice_id, actor)
     return await deliveries_page(b, notice_id, filters, page)
 
 
-@deliveries.get("/notices/{notice_id}/deliveries/summary",
-            summary="How sending went: counts per cause, channel and status; the messages that did not go")
+@deliveries.get(
+    "/notices/{notice_id}/deliveries/summary",
+    summary="How sending went: counts per cause, channel and status; the messages that did not go",
+)
 async def notice_deliveries_summary(notice_id: str, b: BackendDep, actor: Tracker) -> SendingSummary:
     await issued_by_own_unit(b, notice_id, actor)
     return await b.notifications.deliveries_summary(NoticeQuery(notice_id=notice_id))

@@ -23,21 +23,30 @@ def template_target(cause: str, channel: str) -> str:
 def delivery_filters(
     channel: Annotated[str | None, Query(max_length=20, description=f"one of {', '.join(CHANNELS)}")] = None,
     status: Annotated[str | None, Query(max_length=20, description=f"one of {', '.join(DELIVERY_STATUSES)}")] = None,
-    cause: Annotated[str | None, Query(max_length=40, description="the event that caused it, e.g. notice.issued")] = None,
+    cause: Annotated[
+        str | None, Query(max_length=40, description="the event that caused it, e.g. notice.issued")
+    ] = None,
     unit_id: Annotated[str | None, Query(max_length=100, description="the unit told")] = None,
 ) -> dict[str, str]:
     """The filters of a delivery log (empty: all); a value that is none of the known ones is a 422 naming it."""
-    for field, value, known, what in (("channel", channel, CHANNELS, "渠道"), ("status", status, DELIVERY_STATUSES, "状态"),
-                                      ("cause", cause, CAUSES, "事由")):
+    for field, value, known, what in (
+        ("channel", channel, CHANNELS, "渠道"),
+        ("status", status, DELIVERY_STATUSES, "状态"),
+        ("cause", cause, CAUSES, "事由"),
+    ):
         if value and value not in known:
             raise Invalid(f"{what}无效，可选：{'、'.join(known)}", field=field, code="bad_filter")
-    return {k: v.strip() for k, v in (("channel", channel), ("status", status), ("cause", cause),
-                                      ("unit_id", unit_id)) if v and v.strip()}
+    return {
+        k: v.strip()
+        for k, v in (("channel", channel), ("status", status), ("cause", cause), ("unit_id", unit_id))
+        if v and v.strip()
+    }
 
 
 DeliveryFilters = Annotated[dict[str, str], Depends(delivery_filters)]
 
 
 async def deliveries_page(b: Backend, notice_id: str, filters: dict[str, str], page: PageQuery) -> Page[Delivery]:
-    return await b.notifications.deliveries(DeliveriesQuery.model_validate({"notice_id": notice_id, **filters,
-                                                                            "page": page}))
+    return await b.notifications.deliveries(
+        DeliveriesQuery.model_validate({"notice_id": notice_id, **filters, "page": page})
+    )

@@ -22,8 +22,13 @@ from .common import CAUSES, CHANNELS, deliveries_page, delivery_filters, templat
 router = APIRouter(include_in_schema=False)
 
 FIELD_LABELS = {
-    "subject": "主题", "body": "正文", "email.sender": "发件地址", "email.sender_name": "发件人名称",
-    "email.reply_to": "回复地址", "sms.signature": "短信签名", "chat.webhook_url": "Webhook 地址",
+    "subject": "主题",
+    "body": "正文",
+    "email.sender": "发件地址",
+    "email.sender_name": "发件人名称",
+    "email.reply_to": "回复地址",
+    "sms.signature": "短信签名",
+    "chat.webhook_url": "Webhook 地址",
     "public_url": "本节点网址",
 }
 
@@ -38,13 +43,16 @@ def _checked(value: str) -> bool:
 @router.get("/admin/channels", response_class=HTMLResponse)
 async def channels(request: Request, b: BackendDep, actor: Admin, saved: str | None = None) -> HTMLResponse:
     current = plain(await b.notifications.channels(Empty(actor=actor)))
-    return render(request, "admin/channels.html", channels=current, error=None, saved=bool(saved),
-                  field_labels=FIELD_LABELS)
+    return render(
+        request, "admin/channels.html", channels=current, error=None, saved=bool(saved), field_labels=FIELD_LABELS
+    )
 
 
 @router.post("/admin/channels", response_class=HTMLResponse)
 async def save_channels(
-    request: Request, b: BackendDep, actor: Admin,
+    request: Request,
+    b: BackendDep,
+    actor: Admin,
     email_enabled: Annotated[str, Form(max_length=10)] = "",
     email_sender: Annotated[str, Form(max_length=300)] = "",
     email_sender_name: Annotated[str, Form(max_length=300)] = "",
@@ -56,8 +64,12 @@ async def save_channels(
     public_url: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     typed = {
-        "email": {"enabled": _checked(email_enabled), "sender": email_sender.strip(),
-                  "sender_name": email_sender_name.strip(), "reply_to": email_reply_to.strip() or None},
+        "email": {
+            "enabled": _checked(email_enabled),
+            "sender": email_sender.strip(),
+            "sender_name": email_sender_name.strip(),
+            "reply_to": email_reply_to.strip() or None,
+        },
         "sms": {"enabled": _checked(sms_enabled), "signature": sms_signature.strip()},
         "chat": {"enabled": _checked(chat_enabled), "webhook_url": chat_webhook_url.strip() or None},
         "public_url": public_url.strip() or None,
@@ -69,8 +81,15 @@ async def save_channels(
         current = plain(await b.notifications.channels(Empty(actor=actor)))
         for key in ("email", "sms"):  # what the environment set stays as it is
             typed[key]["server"] = current[key].get("server")
-        return render(request, "admin/channels.html", no.status, channels=typed, error=no.error, saved=False,
-                      field_labels=FIELD_LABELS)
+        return render(
+            request,
+            "admin/channels.html",
+            no.status,
+            channels=typed,
+            error=no.error,
+            saved=False,
+            field_labels=FIELD_LABELS,
+        )
     return see_other("/admin/channels?saved=1")
 
 
@@ -89,14 +108,35 @@ def _pair(cause: str, channel: str) -> None:
         raise NotFound("没有这种消息模板", field="cause")
 
 
-async def template_page(request: Request, actor: Actor, cause: str, channel: str, status_code: int = 200, *,
-                        typed: dict | None = None, refusal: Refused | None = None, preview: dict | None = None,
-                        saved: str | None = None) -> HTMLResponse:
-    [entry] = plain(await request.app.state.backend.notifications.templates(
-        TemplateQuery(cause=cause, channel=channel, actor=actor)))["items"]
+async def template_page(
+    request: Request,
+    actor: Actor,
+    cause: str,
+    channel: str,
+    status_code: int = 200,
+    *,
+    typed: dict | None = None,
+    refusal: Refused | None = None,
+    preview: dict | None = None,
+    saved: str | None = None,
+) -> HTMLResponse:
+    [entry] = plain(
+        await request.app.state.backend.notifications.templates(
+            TemplateQuery(cause=cause, channel=channel, actor=actor)
+        )
+    )["items"]
     form = typed or {"subject": entry["subject"], "body": entry["body"]}
-    return render(request, "admin/template.html", status_code, entry=entry, form=form,
-                  error=refusal.error if refusal else None, preview=preview, saved=saved, field_labels=FIELD_LABELS)
+    return render(
+        request,
+        "admin/template.html",
+        status_code,
+        entry=entry,
+        form=form,
+        error=refusal.error if refusal else None,
+        preview=preview,
+        saved=saved,
+        field_labels=FIELD_LABELS,
+    )
 
 
 SAVED = {"1": "已保存。", "reset": "已恢复为默认模板。"}
@@ -110,7 +150,11 @@ async def template(request: Request, cause: str, channel: str, actor: Admin, sav
 
 @router.post("/admin/templates/{cause}/{channel}", response_class=HTMLResponse)
 async def save_template(
-    request: Request, cause: str, channel: str, b: BackendDep, actor: Admin,
+    request: Request,
+    cause: str,
+    channel: str,
+    b: BackendDep,
+    actor: Admin,
     subject: Annotated[str, Form(max_length=1000)] = "",
     body: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
@@ -127,7 +171,11 @@ async def save_template(
 
 @router.post("/admin/templates/{cause}/{channel}/preview", response_class=HTMLResponse)
 async def preview(
-    request: Request, cause: str, channel: str, b: BackendDep, actor: Admin,
+    request: Request,
+    cause: str,
+    channel: str,
+    b: BackendDep,
+    actor: Admin,
     subject: Annotated[str, Form(max_length=1000)] = "",
     body: Annotated[str, Form(max_length=20_000)] = "",
 ) -> HTMLResponse:
@@ -145,8 +193,12 @@ async def preview(
 @router.post("/admin/templates/{cause}/{channel}/reset")
 async def reset(request: Request, cause: str, channel: str, b: BackendDep, actor: Admin) -> Response:
     _pair(cause, channel)
-    await send(request, b.notifications.reset_template, ResetTemplate(cause=cause, channel=channel, actor=actor),
-               target=template_target(cause, channel))
+    await send(
+        request,
+        b.notifications.reset_template,
+        ResetTemplate(cause=cause, channel=channel, actor=actor),
+        target=template_target(cause, channel),
+    )
     return see_other(f"/admin/templates/{cause}/{channel}?saved=reset")
 
 
@@ -155,7 +207,11 @@ async def reset(request: Request, cause: str, channel: str, b: BackendDep, actor
 
 @router.get("/notices/{notice_id}/deliveries", response_class=HTMLResponse)
 async def deliveries(
-    request: Request, notice_id: str, b: BackendDep, actor: Tracker, page: PageParams,
+    request: Request,
+    notice_id: str,
+    b: BackendDep,
+    actor: Tracker,
+    page: PageParams,
     channel: Annotated[str | None, Query(max_length=20)] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
     cause: Annotated[str | None, Query(max_length=40)] = None,
@@ -166,7 +222,14 @@ async def deliveries(
     found = plain(await deliveries_page(b, notice_id, filters, page))
     # The counts (a few small documents) say which causes and channels this notice has: the filters offer those.
     summary = plain(await b.notifications.deliveries_summary(NoticeQuery(notice_id=notice_id)))
-    return render(request, "deliveries.html", notice=notice, rows=found["items"], page=found, summary=summary,
-                  filters={k: filters.get(k, "") for k in ("channel", "status", "cause", "unit_id")},
-                  causes={r["cause"]: r["cause_label"] for r in summary["rows"]},
-                  channels={r["channel"]: r["channel_label"] for r in summary["rows"]})
+    return render(
+        request,
+        "deliveries.html",
+        notice=notice,
+        rows=found["items"],
+        page=found,
+        summary=summary,
+        filters={k: filters.get(k, "") for k in ("channel", "status", "cause", "unit_id")},
+        causes={r["cause"]: r["cause_label"] for r in summary["rows"]},
+        channels={r["channel"]: r["channel_label"] for r in summary["rows"]},
+    )

@@ -64,18 +64,35 @@ async def submission(submission_id: str, b: BackendDep, actor: CurrentActor) -> 
     return await b.submissions.get(SubmissionQuery(submission_id=submission_id, actor=actor))
 
 
-@router.post("/submission-files", status_code=status.HTTP_201_CREATED,
-             summary="Upload a file for a submission (a file field: 盖章PDF, photos…)")
-async def post_submission_file(request: Request, b: BackendDep, actor: Filer, file: UploadFile = File(...)) -> Attachment:
+@router.post(
+    "/submission-files",
+    status_code=status.HTTP_201_CREATED,
+    summary="Upload a file for a submission (a file field: 盖章PDF, photos…)",
+)
+async def post_submission_file(
+    request: Request, b: BackendDep, actor: Filer, file: UploadFile = File(...)
+) -> Attachment:
     return await upload(b, file, actor, request.app.state.settings.max_upload_bytes)
 
 
-@router.get("/submissions/{submission_id}/files/{attachment_id}", response_class=Response,
-            summary="Download a file of a submission")
-async def submission_file(submission_id: str, attachment_id: str, b: BackendDep, actor: CurrentActor) -> StreamingResponse:
+@router.get(
+    "/submissions/{submission_id}/files/{attachment_id}",
+    response_class=Response,
+    summary="Download a file of a submission",
+)
+async def submission_file(
+    submission_id: str, attachment_id: str, b: BackendDep, actor: CurrentActor
+) -> StreamingResponse:
     sub = plain(await b.submissions.get(SubmissionQuery(submission_id=submission_id, actor=actor)))
-    named = {f["attachment_id"]: f for rev in sub.get("revisions", []) for item in rev["items"]
-             for value in item.values() if isinstance(value, list) for f in value if isinstance(f, dict)}
+    named = {
+        f["attachment_id"]: f
+        for rev in sub.get("revisions", [])
+        for item in rev["items"]
+        for value in item.values()
+        if isinstance(value, list)
+        for f in value
+        if isinstance(f, dict)
+    }
     if attachment_id not in named:
         raise NotFound("附件不存在", field="attachment_id")
     # The submission is visible to the caller, so its files are. Made on another node, the bytes come from there.
@@ -84,53 +101,99 @@ async def submission_file(submission_id: str, attachment_id: str, b: BackendDep,
     return await download(b, AttachmentInfo.model_validate({**f, "available": here.available}))
 
 
-@router.post("/notices/{notice_id}/asks/{ask_id}/submission", status_code=status.HTTP_201_CREATED,
-             summary="报送: submit my unit's items for an ask (again after a 退回)")
-async def submit(notice_id: str, ask_id: str, body: SubmitBody, request: Request, b: BackendDep,  # type: ignore[valid-type]
-                 actor: Submitter) -> SubmissionView:
+@router.post(
+    "/notices/{notice_id}/asks/{ask_id}/submission",
+    status_code=status.HTTP_201_CREATED,
+    summary="报送: submit my unit's items for an ask (again after a 退回)",
+)
+async def submit(
+    notice_id: str,
+    ask_id: str,
+    body: SubmitBody,
+    request: Request,
+    b: BackendDep,  # type: ignore[valid-type]
+    actor: Submitter,
+) -> SubmissionView:
     cmd = as_command(SubmitItems, body, actor, notice_id=notice_id, ask_id=ask_id, unit_id=actor.unit_id)
     return await send(request, b.submissions.submit, cmd)
 
 
 @router.get("/review", summary="审核: a page of the submissions routed to my unit, those to review first, newest first")
-async def review_queue(b: BackendDep, actor: Reviewer, page: PageParams, notice_id: str | None = None,
-                       status: Literal["submitted", "returned", "accepted"] | None = None) -> Page[SubmissionView]:
+async def review_queue(
+    b: BackendDep,
+    actor: Reviewer,
+    page: PageParams,
+    notice_id: str | None = None,
+    status: Literal["submitted", "returned", "accepted"] | None = None,
+) -> Page[SubmissionView]:
     return await b.submissions.review(ReviewQuery(notice_id=notice_id, status=status, page=page, actor=actor))
 
 
 @router.post("/submissions/{submission_id}/accept", summary="采用: accept the latest revision")
-async def accept(submission_id: str, body: AcceptBody, request: Request, b: BackendDep,  # type: ignore[valid-type]
-                 actor: Reviewer) -> SubmissionView:
+async def accept(
+    submission_id: str,
+    body: AcceptBody,
+    request: Request,
+    b: BackendDep,  # type: ignore[valid-type]
+    actor: Reviewer,
+) -> SubmissionView:
     cmd = as_command(AcceptSubmission, body, actor, submission_id=submission_id)
     return await send(request, b.submissions.accept, cmd)
 
 
 @router.post("/submissions/{submission_id}/return", summary="退回: return the latest revision, with the reason")
-async def return_(submission_id: str, body: ReturnBody, request: Request, b: BackendDep,  # type: ignore[valid-type]
-                  actor: Reviewer) -> SubmissionView:
+async def return_(
+    submission_id: str,
+    body: ReturnBody,
+    request: Request,
+    b: BackendDep,  # type: ignore[valid-type]
+    actor: Reviewer,
+) -> SubmissionView:
     cmd = as_command(ReturnSubmission, body, actor, submission_id=submission_id)
     return await send(request, b.submissions.return_, cmd)
 
 
-@router.post("/submissions/{submission_id}/commend",
-             summary="评选: commend an accepted submission for the 通报表扬 (category null: take it back)")
-async def commend(submission_id: str, body: CommendBody, request: Request, b: BackendDep,  # type: ignore[valid-type]
-                  actor: Reviewer) -> SubmissionView:
-    return await send(request, b.submissions.commend, as_command(CommendSubmission, body, actor,
-                                                                 submission_id=submission_id))
+@router.post(
+    "/submissions/{submission_id}/commend",
+    summary="评选: commend an accepted submission for the 通报表扬 (category null: take it back)",
+)
+async def commend(
+    submission_id: str,
+    body: CommendBody,
+    request: Request,
+    b: BackendDep,  # type: ignore[valid-type]
+    actor: Reviewer,
+) -> SubmissionView:
+    return await send(
+        request, b.submissions.commend, as_command(CommendSubmission, body, actor, submission_id=submission_id)
+    )
 
 
-@router.post("/notices/{notice_id}/asks/{ask_id}/compile", status_code=status.HTTP_201_CREATED,
-             summary="汇总: compile accepted submissions of a notice I forwarded into my answer upstream")
-async def compile_report(notice_id: str, ask_id: str, body: CompileBody, request: Request,  # type: ignore[valid-type]
-                         b: BackendDep, actor: Reviewer) -> Compiled:
+@router.post(
+    "/notices/{notice_id}/asks/{ask_id}/compile",
+    status_code=status.HTTP_201_CREATED,
+    summary="汇总: compile accepted submissions of a notice I forwarded into my answer upstream",
+)
+async def compile_report(
+    notice_id: str,
+    ask_id: str,
+    body: CompileBody,
+    request: Request,  # type: ignore[valid-type]
+    b: BackendDep,
+    actor: Reviewer,
+) -> Compiled:
     cmd = as_command(CompileReport, body, actor, notice_id=notice_id, ask_id=ask_id, unit_id=actor.unit_id)
     return await send(request, b.submissions.compile_report, cmd)
 
 
 @router.post("/notices/{notice_id}/chase", summary="催办: remind the units that still owe an ask (or every ask)")
-async def chase(notice_id: str, body: ChaseBody, request: Request, b: BackendDep,  # type: ignore[valid-type]
-                actor: Issuer) -> Chased:
+async def chase(
+    notice_id: str,
+    body: ChaseBody,
+    request: Request,
+    b: BackendDep,  # type: ignore[valid-type]
+    actor: Issuer,
+) -> Chased:
     return await send(request, b.submissions.chase, as_command(ChaseSubmissions, body, actor, notice_id=notice_id))
 
 
@@ -139,26 +202,34 @@ async def submissions_table(b: Backend, notice_id: str, ask_id: str, actor: Acto
     return await b.submissions.table(SubmissionTableQuery(notice_id=notice_id, ask_id=ask_id, actor=actor))
 
 
-@router.get("/notices/{notice_id}/asks/{ask_id}/table",
-            summary="汇总表: each unit that owes the ask and is routed to my unit, its state and latest items")
+@router.get(
+    "/notices/{notice_id}/asks/{ask_id}/table",
+    summary="汇总表: each unit that owes the ask and is routed to my unit, its state and latest items",
+)
 async def table_json(notice_id: str, ask_id: str, b: BackendDep, actor: Reviewer) -> SubmissionTable:
     return await submissions_table(b, notice_id, ask_id, actor)
 
 
-@router.get("/notices/{notice_id}/asks/{ask_id}/table.csv", response_class=Response,
-            summary="汇总表 as CSV (UTF-8 with BOM): one row per item, the ask's form fields as columns",
-            responses={200: {"content": {"text/csv": {}}}})
+@router.get(
+    "/notices/{notice_id}/asks/{ask_id}/table.csv",
+    response_class=Response,
+    summary="汇总表 as CSV (UTF-8 with BOM): one row per item, the ask's form fields as columns",
+    responses={200: {"content": {"text/csv": {}}}},
+)
 async def table_csv(notice_id: str, ask_id: str, request: Request, b: BackendDep, actor: Reviewer) -> Response:
     table = plain(await submissions_table(b, notice_id, ask_id, actor))
     name = f"汇总表-{table['doc_number'] or notice_id}-{table['ask'].get('title') or ask_id}.csv"
     return Response(
-        submissions_csv(table, request.app.state.settings.timezone), media_type="text/csv; charset=utf-8",
+        submissions_csv(table, request.app.state.settings.timezone),
+        media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f"attachment; filename=\"table-{ask_id}.csv\"; filename*=UTF-8''{quote(name)}"},
     )
 
 
-@router.get("/notices/{notice_id}/completeness",
-            summary="Per ask: who owes, who submitted (on time or late), what was accepted or returned")
+@router.get(
+    "/notices/{notice_id}/completeness",
+    summary="Per ask: who owes, who submitted (on time or late), what was accepted or returned",
+)
 async def completeness(notice_id: str, b: BackendDep, actor: Tracker) -> Completeness:
     await issued_by_own_unit(b, notice_id, actor)
     return await b.reports.completeness(NoticeQuery(notice_id=notice_id))

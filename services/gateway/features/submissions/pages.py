@@ -64,15 +64,37 @@ async def _names(request: Request, unit_ids: set[str]) -> dict[str, str]:
 async def my_submissions(request: Request, b: BackendDep, actor: CurrentActor, page: PageParams) -> HTMLResponse:
     found = plain(await b.submissions.mine(UnitNoticesQuery(page=page, actor=actor)))
     rows = found["items"]
-    return render(request, "submissions.html", rows=rows, page=found, can_submit=has(actor, "submitter"),
-                  names=await _names(request, {r["to_unit_id"] for r in rows}))
+    return render(
+        request,
+        "submissions.html",
+        rows=rows,
+        page=found,
+        can_submit=has(actor, "submitter"),
+        names=await _names(request, {r["to_unit_id"] for r in rows}),
+    )
 
 
-async def _submit_page(request: Request, b: Backend, actor: Actor, notice: dict, ask: dict, items: list[dict],
-                       errors: list[dict], status_code: int = 200) -> HTMLResponse:
+async def _submit_page(
+    request: Request,
+    b: Backend,
+    actor: Actor,
+    notice: dict,
+    ask: dict,
+    items: list[dict],
+    errors: list[dict],
+    status_code: int = 200,
+) -> HTMLResponse:
     current = await _submission(b, submission_id_of(notice["id"], ask["ask_id"], actor.unit_id), actor)
-    return render(request, "submit.html", status_code=status_code, notice=notice, ask=ask, current=current,
-                  blocks=sf.blocks(ask, items), errors=errors)
+    return render(
+        request,
+        "submit.html",
+        status_code=status_code,
+        notice=notice,
+        ask=ask,
+        current=current,
+        blocks=sf.blocks(ask, items),
+        errors=errors,
+    )
 
 
 @router.get("/notices/{notice_id}/asks/{ask_id}/submit", response_class=HTMLResponse)
@@ -94,9 +116,11 @@ async def submit(request: Request, notice_id: str, ask_id: str, b: BackendDep, a
         for where, files in sf.files_to_upload(form, ask).items():
             uploaded[where] = [await upload(b, f, actor, limit) for f in files]
         items = sf.items_of(form, ask, uploaded)
-        done = await send(request, b.submissions.submit,
-                          SubmitItems(notice_id=notice_id, ask_id=ask_id, unit_id=actor.unit_id, items=items,
-                                      actor=actor))
+        done = await send(
+            request,
+            b.submissions.submit,
+            SubmitItems(notice_id=notice_id, ask_id=ask_id, unit_id=actor.unit_id, items=items, actor=actor),
+        )
     except REFUSALS as exc:
         no = refused(request, exc)
         return await _submit_page(request, b, actor, notice, ask, items, no.problems, status_code=no.status)
@@ -109,16 +133,25 @@ async def submission_page(request: Request, submission_id: str, b: BackendDep, a
     return await _submission_page(request, sub, actor, error=request.query_params.get("error"))
 
 
-async def _submission_page(request: Request, sub: dict, actor: Actor, error: str | None = None,
-                           status_code: int = 200) -> HTMLResponse:
-    return render(request, "submission.html", status_code=status_code, sub=sub,
-                  can_review=sub["can_review"] and has(actor, "reviewer"),
-                  can_commend=sub.get("can_commend") and has(actor, "reviewer"), categories=list(Commendation),
-                  names=await _names(request, {sub["to_unit_id"]}), error=error)
+async def _submission_page(
+    request: Request, sub: dict, actor: Actor, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    return render(
+        request,
+        "submission.html",
+        status_code=status_code,
+        sub=sub,
+        can_review=sub["can_review"] and has(actor, "reviewer"),
+        can_commend=sub.get("can_commend") and has(actor, "reviewer"),
+        categories=list(Commendation),
+        names=await _names(request, {sub["to_unit_id"]}),
+        error=error,
+    )
 
 
-async def _decided(request: Request, b: Backend, submission_id: str, actor: Actor, action,
-                   command: Callable[[], BaseModel]) -> Response:
+async def _decided(
+    request: Request, b: Backend, submission_id: str, actor: Actor, action, command: Callable[[], BaseModel]
+) -> Response:
     """A decision of the submission page (采用, 退回, 评选): the page again on a refusal, with why."""
     try:
         await send(request, action, command())
@@ -134,8 +167,14 @@ async def commend(request: Request, submission_id: str, b: BackendDep, actor: Re
     form = await request.form()
     category = form.get("category") if isinstance(form.get("category"), str) else ""
     note = form.get("note") if isinstance(form.get("note"), str) else ""
-    return await _decided(request, b, submission_id, actor, b.submissions.commend, lambda: CommendSubmission(
-        submission_id=submission_id, category=category or None, note=note, actor=actor))
+    return await _decided(
+        request,
+        b,
+        submission_id,
+        actor,
+        b.submissions.commend,
+        lambda: CommendSubmission(submission_id=submission_id, category=category or None, note=note, actor=actor),
+    )
 
 
 # ---------------------------------------------------------------- 审核
@@ -151,8 +190,15 @@ async def review_queue(request: Request, b: BackendDep, actor: Reviewer, page: P
     if status not in (None, *REVIEW_STATUSES):
         raise Invalid("状态须为待审核、已采用或已退回", field="status", code="bad_status")
     found = plain(await b.submissions.review(ReviewQuery(notice_id=notice_id, status=status, page=page, actor=actor)))
-    return render(request, "review.html", rows=found["items"], page=found, notice_id=notice_id, status=status,
-                  statuses=REVIEW_STATUSES)
+    return render(
+        request,
+        "review.html",
+        rows=found["items"],
+        page=found,
+        notice_id=notice_id,
+        status=status,
+        statuses=REVIEW_STATUSES,
+    )
 
 
 def _revision(form) -> int:
@@ -163,29 +209,59 @@ def _revision(form) -> int:
 @router.post("/submissions/{submission_id}/accept")
 async def accept(request: Request, submission_id: str, b: BackendDep, actor: Reviewer) -> Response:
     form = await request.form()
-    return await _decided(request, b, submission_id, actor, b.submissions.accept, lambda: AcceptSubmission(
-        submission_id=submission_id, revision=_revision(form), actor=actor))
+    return await _decided(
+        request,
+        b,
+        submission_id,
+        actor,
+        b.submissions.accept,
+        lambda: AcceptSubmission(submission_id=submission_id, revision=_revision(form), actor=actor),
+    )
 
 
 @router.post("/submissions/{submission_id}/return")
 async def return_(request: Request, submission_id: str, b: BackendDep, actor: Reviewer) -> Response:
     form = await request.form()
     reason = (form.get("reason") or "").strip() if isinstance(form.get("reason"), str) else ""
-    return await _decided(request, b, submission_id, actor, b.submissions.return_, lambda: ReturnSubmission(
-        submission_id=submission_id, revision=_revision(form), reason=reason, actor=actor))
+    return await _decided(
+        request,
+        b,
+        submission_id,
+        actor,
+        b.submissions.return_,
+        lambda: ReturnSubmission(submission_id=submission_id, revision=_revision(form), reason=reason, actor=actor),
+    )
 
 
 # ---------------------------------------------------------------- 汇总
 
 
-async def _compile_page(request: Request, b: Backend, actor: Actor, notice: dict, ask: dict, values: dict,
-                        errors: list[dict], status_code: int = 200) -> HTMLResponse:
+async def _compile_page(
+    request: Request,
+    b: Backend,
+    actor: Actor,
+    notice: dict,
+    ask: dict,
+    values: dict,
+    errors: list[dict],
+    status_code: int = 200,
+) -> HTMLResponse:
     # Every accepted submission of the ask (bounded by the notice's recipients): the 汇总表 lists them all.
-    table = plain(await b.submissions.table(SubmissionTableQuery(notice_id=notice["id"], ask_id=ask["ask_id"],
-                                                                 actor=actor)))
+    table = plain(
+        await b.submissions.table(SubmissionTableQuery(notice_id=notice["id"], ask_id=ask["ask_id"], actor=actor))
+    )
     rows = [r for r in table["rows"] if r["status"] == "accepted"]
-    return render(request, "compile.html", status_code=status_code, notice=notice, ask=ask, rows=rows,
-                  values=values, blocks=sf.blocks(ask, values.get("items")), errors=errors)
+    return render(
+        request,
+        "compile.html",
+        status_code=status_code,
+        notice=notice,
+        ask=ask,
+        rows=rows,
+        values=values,
+        blocks=sf.blocks(ask, values.get("items")),
+        errors=errors,
+    )
 
 
 @router.get("/notices/{notice_id}/asks/{ask_id}/compile", response_class=HTMLResponse)
@@ -207,9 +283,19 @@ async def compile_report(request: Request, notice_id: str, ask_id: str, b: Backe
         for where, files in sf.files_to_upload(form, ask).items():
             uploaded[where] = [await upload(b, f, actor, limit) for f in files]
         values["items"] = sf.items_of(form, ask, uploaded)
-        done = await send(request, b.submissions.compile_report, CompileReport(
-            notice_id=notice_id, ask_id=ask_id, unit_id=actor.unit_id, submission_ids=selected,
-            items=values["items"], note=note.strip(), actor=actor))
+        done = await send(
+            request,
+            b.submissions.compile_report,
+            CompileReport(
+                notice_id=notice_id,
+                ask_id=ask_id,
+                unit_id=actor.unit_id,
+                submission_ids=selected,
+                items=values["items"],
+                note=note.strip(),
+                actor=actor,
+            ),
+        )
     except REFUSALS as exc:
         no = refused(request, exc)
         return await _compile_page(request, b, actor, notice, ask, values, no.problems, status_code=no.status)
@@ -226,8 +312,11 @@ async def chase(request: Request, notice_id: str, b: BackendDep, actor: Issuer) 
     ask_id = form.get("ask_id") if isinstance(form.get("ask_id"), str) and form.get("ask_id") else None
     note = form.get("note") if isinstance(form.get("note"), str) else ""
     try:
-        done = await send(request, b.submissions.chase,
-                          ChaseSubmissions(notice_id=notice_id, ask_id=ask_id, note=note.strip(), actor=actor))
+        done = await send(
+            request,
+            b.submissions.chase,
+            ChaseSubmissions(notice_id=notice_id, ask_id=ask_id, note=note.strip(), actor=actor),
+        )
     except REFUSALS as exc:
         return see_other(f"/notices/{notice_id}?error={quote(refused(request, exc).message)}#completeness")
     return see_other(f"/notices/{notice_id}?chased={done.units}#completeness")

@@ -24,16 +24,36 @@ def field_text(value: Any) -> str:
 def submissions_csv(table: dict, timezone: str) -> str:
     """The 汇总表 of one ask (the submissions service's ``table``) as CSV."""
     fields = table["ask"].get("fields") or [{"key": "text", "label": "内容"}]
-    header = ["序号", "单位", "单位代码", "状态", "报送时间", "报送人", "逾期", "版本", "评选", "第几项",
-              *[f["label"] for f in fields]]
+    header = [
+        "序号",
+        "单位",
+        "单位代码",
+        "状态",
+        "报送时间",
+        "报送人",
+        "逾期",
+        "版本",
+        "评选",
+        "第几项",
+        *[f["label"] for f in fields],
+    ]
     rows: list[list[Any]] = [header]
     for n, r in enumerate(table["rows"], 1):
         at = r.get("submitted_at")
         when = local_text(datetime.fromisoformat(at) if isinstance(at, str) else at, timezone) if at else ""
         mark = r.get("commendation") or {}
         commended = f"{mark['category']}（{mark['note']}）" if mark.get("note") else mark.get("category", "")
-        head = [n, r["unit_name"], r["unit_id"], r["status_text"], when, r.get("submitted_by") or "",
-                "是" if r.get("late") else "", r.get("revision") or "", commended]
+        head = [
+            n,
+            r["unit_name"],
+            r["unit_id"],
+            r["status_text"],
+            when,
+            r.get("submitted_by") or "",
+            "是" if r.get("late") else "",
+            r.get("revision") or "",
+            commended,
+        ]
         for i, item in enumerate(r["items"] or [{}], 1):
             rows.append([*head, i if r["items"] else "", *[field_text(item.get(f["key"])) for f in fields]])
     return csv_text(rows)
