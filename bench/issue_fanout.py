@@ -15,7 +15,7 @@ Raw baseline: the same documents and the same event bytes, written with the
 plain drivers on the same servers: PyMongo ``insert_one`` of the notice,
 nats-py JetStream ``publish`` of its parts, a pull consumer fetching them,
 and per part the ``insert_many`` of its inbox entries, expected submissions
-and deliveries plus the ``$set`` of its recipients into the status document —
+and deliveries and the report's per-unit documents —
 the floor of these writes on this machine, without validation, routing or
 services.
 
