@@ -6,8 +6,8 @@ mobile) is imported in one CSV, then each notice is issued by HTTP ``POST
 /api/notices`` to all of them, with one ask. The notices service stores the
 notice and publishes ``notice.issued`` in parts of 500 recipients; four
 consumers fan it out: notices fills 3,000 inbox entries, submissions 3,000
-expected submissions, notifications 6,000 deliveries, reports the status read
-model (one document, 3,000 recipients). The clock stops when every consumer
+expected submissions, notifications 6,000 deliveries, reports 3,000 per-unit
+status documents and the notice's header. The clock stops when every consumer
 has acknowledged every part (a part is acknowledged only after its handler
 wrote); the documents are counted at the end to check.
 
