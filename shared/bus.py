@@ -16,6 +16,7 @@ Two middlewares give every handler the same contract:
 
 import json
 import logging
+from collections.abc import Set
 from typing import Any
 
 import nats.js.api as js_api
@@ -94,6 +95,13 @@ def node_stream_configs(node: str) -> list[js_api.StreamConfig]:
     ]
 
 
+def stream_name(cfg: js_api.StreamConfig) -> str:
+    """The stream's name: nats-py types every field of a config optional; each of ours is named."""
+    if not cfg.name:
+        raise ValueError(f"a stream config without a name: {cfg}")
+    return cfg.name
+
+
 async def ensure_streams(js: JetStreamContext, configs: list[js_api.StreamConfig]) -> None:
     """Create missing streams; leave existing ones alone.
 
@@ -102,19 +110,20 @@ async def ensure_streams(js: JetStreamContext, configs: list[js_api.StreamConfig
     ``reconcile_stream``.
     """
     for cfg in configs:
+        name = stream_name(cfg)
         try:
-            await js.stream_info(cfg.name)
+            await js.stream_info(name)
         except NotFoundError:
             try:
                 await js.add_stream(cfg)
             except Exception:  # another replica created it between our two calls
-                await js.stream_info(cfg.name)
+                await js.stream_info(name)
 
 
 async def reconcile_stream(js: JetStreamContext, cfg: js_api.StreamConfig) -> None:
     """Create the stream, or update its subjects and sources to match ``cfg``."""
     try:
-        await js.stream_info(cfg.name)
+        await js.stream_info(stream_name(cfg))
     except NotFoundError:
         await js.add_stream(cfg)
         return
@@ -213,7 +222,7 @@ def _metadata(raw: Any) -> Any:
 
 
 def event_consumer_middleware(
-    broker: NatsBroker, node: str, service: str, transient: set[str] = frozenset()
+    broker: NatsBroker, node: str, service: str, transient: Set[str] = frozenset()
 ) -> type[BaseMiddleware]:
     """``transient``: durable names whose messages are removed from the stream once handled (see ``_forget``)."""
 

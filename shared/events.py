@@ -7,7 +7,7 @@ every consumer is idempotent on ``event_id`` because delivery is at least once.
 """
 
 import base64
-from typing import Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Literal, Union
 
 from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
 
@@ -316,7 +316,10 @@ ALL_EVENTS: tuple[type[Event], ...] = (
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in ALL_EVENTS}
 
-AnyEvent = Annotated[Union[ALL_EVENTS], Field(discriminator="type")]  # noqa: UP007
+if TYPE_CHECKING:
+    AnyEvent = Event  # the union below is built from ALL_EVENTS at run time; to the checker each is an Event
+else:
+    AnyEvent = Annotated[Union[ALL_EVENTS], Field(discriminator="type")]  # noqa: UP007
 _any_event: TypeAdapter[Event] = TypeAdapter(AnyEvent)
 
 

@@ -17,13 +17,12 @@ other as if concatenated, so each segment still reads by its index.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, Field
+from pymongo.asynchronous.collection import AsyncCollection
 
 from .schemas import Wire
-
-T = TypeVar("T")
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -39,7 +38,7 @@ class PageQuery(Wire):
         return (self.page - 1) * self.per_page
 
 
-class Page(BaseModel, Generic[T]):
+class Page[T](BaseModel):
     """One page of a list. ``total`` is given where it is cheap to know; ``has_more`` always."""
 
     items: list[T]
@@ -63,8 +62,12 @@ class Segment:
 
 
 async def read_page(
-    collection, segments: Sequence[Segment], pq: PageQuery, *, projection: Mapping[str, Any] | None = None
-) -> tuple[list[dict], bool, int | None]:
+    collection: AsyncCollection[Any],
+    segments: Sequence[Segment],
+    pq: PageQuery,
+    *,
+    projection: Mapping[str, Any] | None = None,
+) -> tuple[list[dict[str, Any]], bool, int | None]:
     """Page ``pq`` of the segments read one after the other: its documents, whether more follow, and the
     total when every segment is counted.
 
@@ -74,7 +77,7 @@ async def read_page(
     """
     if any(not s.count for s in segments[:-1]):
         raise ValueError("only the last segment may go uncounted")
-    docs: list[dict] = []
+    docs: list[dict[str, Any]] = []
     skip, want = pq.skip, pq.per_page + 1
     total: int | None = 0
     for seg in segments:
@@ -91,5 +94,5 @@ async def read_page(
     return docs[: pq.per_page], len(docs) > pq.per_page, total
 
 
-def page_of(items: list[T], pq: PageQuery, has_more: bool, total: int | None) -> Page[T]:
+def page_of[T](items: list[T], pq: PageQuery, has_more: bool, total: int | None) -> Page[T]:
     return Page[T](items=items, page=pq.page, per_page=pq.per_page, has_more=has_more, total=total)

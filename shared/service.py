@@ -10,7 +10,7 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -92,7 +92,7 @@ class Service:
         self._client: AsyncMongoClient | None = None
         self._db: AsyncDatabase | None = db
         self._startup: list[Callable[[], Awaitable[None]]] = []
-        self._background: list[Callable[[], Awaitable[None]]] = []
+        self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._tasks: list[asyncio.Task] = []
 
         self.app = FastStream(self.broker)
@@ -114,7 +114,7 @@ class Service:
         self._startup.append(fn)
         return fn
 
-    def background(self, fn: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    def background(self, fn: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], Coroutine[Any, Any, None]]:
         """A long-running task started once consuming has begun, cancelled at shutdown."""
         self._background.append(fn)
         return fn

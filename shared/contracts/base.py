@@ -17,12 +17,9 @@ The same declaration is both ends of the wire:
 """
 
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any, ClassVar, Generic, Protocol, TypeVar, overload
+from typing import Any, ClassVar, Protocol, overload
 
 from pydantic import BaseModel, TypeAdapter
-
-Req = TypeVar("Req", bound=BaseModel)
-Rep = TypeVar("Rep")
 
 
 class Caller(Protocol):
@@ -33,7 +30,7 @@ class Caller(Protocol):
     ) -> Any: ...
 
 
-class Action(Generic[Req, Rep]):
+class Action[Req: BaseModel, Rep]:
     """One request a service answers. Read from an instance of its contract, it is a coroutine function."""
 
     def __init__(self, request: type[Req], reply: type[Rep], description: str, *, query: bool) -> None:
@@ -62,12 +59,12 @@ class Action(Generic[Req, Rep]):
         return obj.bind(self)
 
 
-def command(request: type[Req], reply: type[Rep], description: str) -> Action[Req, Rep]:
+def command[Req: BaseModel, Rep](request: type[Req], reply: type[Rep], description: str) -> Action[Req, Rep]:
     """An action that changes state: replicas of the service run a few at a time per process."""
     return Action(request, reply, description, query=False)
 
 
-def query(request: type[Req], reply: type[Rep], description: str) -> Action[Req, Rep]:
+def query[Req: BaseModel, Rep](request: type[Req], reply: type[Rep], description: str) -> Action[Req, Rep]:
     """An action that only reads: more run at once, so a page never waits behind a long command."""
     return Action(request, reply, description, query=True)
 
@@ -96,7 +93,7 @@ class Contract:
         self._caller = caller
         self._timeout = timeout
 
-    def bind(self, action: Action[Req, Rep]) -> Callable[[Req], Awaitable[Rep]]:
+    def bind[Req: BaseModel, Rep](self, action: Action[Req, Rep]) -> Callable[[Req], Awaitable[Rep]]:
         async def call(request: Req) -> Rep:
             if not isinstance(request, action.request):
                 raise TypeError(

@@ -5,7 +5,7 @@ the service stores. ``Notices`` lists every action; an instance is the client.
 """
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
@@ -267,7 +267,7 @@ class Issued(View):
     notice_id: str
     doc_number: str
     recipients: int
-    warnings: list[dict] = []
+    warnings: list[dict[str, Any]] = []
 
 
 class Corrected(View):
@@ -404,7 +404,7 @@ class NoticeView(View):
     history: list[Change] = []
     last_change: Change | None = None
     forwards: dict[str, ForwardLink] = {}
-    warnings: list[dict] = []
+    warnings: list[dict[str, Any]] = []
     received_at: datetime | None = None
     upstream_changes: list[UpstreamChange] = []
     upstream_change: UpstreamChange | None = None
@@ -444,7 +444,7 @@ class FormTemplate(View):
     title: str
     min_items: int
     max_items: int
-    fields: list[dict]
+    fields: list[dict[str, Any]]
 
 
 class FormTemplates(View):
