@@ -121,6 +121,7 @@ def cmd_provision(args: argparse.Namespace) -> int:
         print(f"未生成：{exc}", file=sys.stderr)
         return 1
     child = bundle.child
+    assert child.parent is not None  # provision() makes the child with its link to the parent
     for warning in bundle.warnings:
         print(f"⚠ {warning}", file=sys.stderr)
     print(
@@ -166,8 +167,9 @@ def cmd_configure_streams(args: argparse.Namespace) -> int:
 
     from shared.settings import StreamsSettings
 
-    from .federation import Topology, configure_at
+    from .federation import Links, Topology, configure_at
 
+    cfg: Links
     try:
         if args.config is not None:
             cfg = node_config.load(args.config)

@@ -39,7 +39,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError, ServiceUnavailableError
 
 from shared import subjects
-from shared.bus import DUPLICATE_WINDOW_S, EVENTS_MAX_AGE_S, node_stream_configs, reconcile_stream
+from shared.bus import DUPLICATE_WINDOW_S, EVENTS_MAX_AGE_S, node_stream_configs, reconcile_stream, stream_name
 
 from .node import ChildLink, NodeConfig, ParentLink, quote
 
@@ -146,7 +146,8 @@ def child_users(cfg: NodeConfig) -> list[str]:
 class Links(Protocol):
     """What the streams of a node depend on: its id and the nodes it is linked to (a ``NodeConfig`` has both)."""
 
-    node_id: str
+    @property
+    def node_id(self) -> str: ...
 
     @property
     def neighbours(self) -> list[str]: ...
@@ -233,12 +234,13 @@ async def configure(js: JetStreamContext, cfg: Links) -> None:
     outbox = outbox_config(cfg)
     if outbox is not None:
         await reconcile_stream(js, outbox)
+        name = stream_name(outbox)
         wanted = {subjects.link_consumer(n): n for n in cfg.neighbours}
-        for info in await js.consumers_info(outbox.name):
+        for info in await js.consumers_info(name):
             if info.name not in wanted:
-                await js.delete_consumer(outbox.name, info.name)
+                await js.delete_consumer(name, info.name)
         for dest in cfg.neighbours:
-            await _ensure_consumer(js, outbox.name, link_consumer_config(node, dest))
+            await _ensure_consumer(js, name, link_consumer_config(node, dest))
     else:
         try:
             await js.delete_stream(subjects.outbox_stream(node))
@@ -250,14 +252,17 @@ async def configure(js: JetStreamContext, cfg: Links) -> None:
 
 
 async def _ensure_consumer(js: JetStreamContext, stream: str, config: js_api.ConsumerConfig) -> None:
+    durable = config.durable_name
+    if not durable:
+        raise ValueError(f"a link consumer without a durable name: {config}")
     try:
-        current = (await js.consumer_info(stream, config.durable_name)).config
+        current = (await js.consumer_info(stream, durable)).config
     except NotFoundError:
         await js.add_consumer(stream, config)
         return
     if (current.deliver_subject, current.filter_subject) != (config.deliver_subject, config.filter_subject):
         # Not updatable in place; its undelivered copies stay in the work queue for the new one.
-        await js.delete_consumer(stream, config.durable_name)
+        await js.delete_consumer(stream, durable)
         await js.add_consumer(stream, config)
 
 
@@ -289,7 +294,7 @@ async def configure_at(nats_url: str, cfg: Links, *, timeout: float = 60.0) -> l
             )
             try:
                 await configure(nc.jetstream(), cfg)
-                return [s.name for s in stream_configs(cfg)]
+                return [stream_name(s) for s in stream_configs(cfg)]
             finally:
                 await nc.close()
         except APIError as exc:

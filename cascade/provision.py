@@ -40,7 +40,7 @@ from shared.ids import is_slug
 
 from . import federation
 from .nats_conf import CONTAINER_PORTS, nats_config
-from .node import NodeConfig, Ports, dump, load
+from .node import NodeConfig, ParentLink, Ports, dump, load
 from .processes import REPO_ROOT, nats_server_binary
 
 FILES = ("node.yaml", "nats.conf", ".env", "docker-compose.yml")
@@ -294,7 +294,7 @@ def validate_bundle(path: Path, parent_path: Path | None = None) -> list[str]:
         problems.append("node.yaml 中的端口有重复")
 
     if parent_path is not None:
-        problems += _against_parent(child, load(parent_path))
+        problems += _against_parent(child, child.parent, load(parent_path))
     return problems
 
 
@@ -306,8 +306,7 @@ def bundle_warnings(path: Path) -> list[str]:
         return []
 
 
-def _against_parent(child: NodeConfig, parent: NodeConfig) -> list[str]:
-    link = child.parent
+def _against_parent(child: NodeConfig, link: ParentLink, parent: NodeConfig) -> list[str]:
     problems = []
     if link.node_id != parent.node_id:
         return [f"上级节点不符：bundle 指向 {link.node_id}，给出的上级配置是 {parent.node_id}"]
