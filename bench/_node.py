@@ -7,9 +7,10 @@ import secrets
 import shutil
 import statistics
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pymongo import MongoClient
 
@@ -48,7 +49,7 @@ def running_node() -> Iterator[NodeRuntime]:
 
 
 def drop_databases(url: str, node_id: str) -> None:
-    client = MongoClient(url)
+    client: MongoClient[dict[str, Any]] = MongoClient(url)
     try:
         for name in client.list_database_names():
             if name.startswith(f"{node_id}_"):
@@ -93,7 +94,7 @@ class CpuMeter:
         return self.used
 
 
-def cpu_parts(cpu: dict[str, float], digits: int = 1) -> str:
+def cpu_parts(cpu: Mapping[str, float], digits: int = 1) -> str:
     """CPU seconds per process, most first, leaving out what rounds to nothing: ``ferretdb 7.4, notices 2.3``."""
     least = 0.5 * 10**-digits
     return ", ".join(f"{k} {v:.{digits}f}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1]) if v >= least)
@@ -114,7 +115,7 @@ def disk_usage(root: Path, largest: int = 3) -> tuple[int, list[tuple[int, str]]
     return sum(size for size, _ in files), files[:largest]
 
 
-def percentile(values: list[float], p: float) -> float:
+def percentile(values: Sequence[float], p: float) -> float:
     if not values:
         return float("nan")
     if len(values) == 1:

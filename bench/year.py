@@ -36,9 +36,11 @@ import random
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -68,24 +70,132 @@ PAGE = 50  # a page's default size (issue 10): the floor reads one page of a lis
 
 ISSUER = "wn-kx"
 DEPARTMENTS = ("办公室", "组织宣传部", "学会学术部", "科学普及部")
-ROUTE_BY_KIND = {"科协": "组织宣传部", "学会/协会/研究会": "学会学术部", "高校科协": "组织宣传部", "企业科协": "科学普及部"}
-COUNTIES = ("临渭区", "华州区", "潼关县", "大荔县", "合阳县", "澄城县", "蒲城县", "白水县", "富平县", "韩城市", "华阴市",
-            "高新区", "经开区")
-UNIVERSITIES = ("渭南师范学院", "陕西铁路工程职业技术学院", "渭南职业技术学院", "陕西工程科技职业学院", "渭南技师学院",
-                "陕西交通职业技术学院渭南分院", "渭南市卫生学校", "西北农林科技大学白水苹果试验站")
-DISCIPLINES = ("数学会", "物理学会", "化学化工学会", "农学会", "林学会", "畜牧兽医学会", "水利学会", "医学会", "中医药学会",
-               "护理学会", "药学会", "预防医学会", "机械工程学会", "电机工程学会", "土木建筑学会", "计算机学会", "气象学会",
-               "地质学会", "环境科学学会", "科普作家协会", "青少年科技教育协会", "植物保护学会", "园艺学会", "果业协会",
-               "蚕桑学会", "食品科学技术学会", "营养学会", "抗癌协会", "康复医学会", "心理学会", "统计学会", "测绘学会",
-               "汽车工程学会", "自动化学会", "电子学会", "通信学会", "金属学会", "煤炭学会", "石油学会", "能源研究会",
-               "生态学会", "土壤肥料学会", "农业机械学会", "科技咨询协会", "老科技工作者协会", "女科技工作者协会",
-               "科技创新研究会", "知识产权研究会", "档案学会", "图书馆学会")
-COMPANY_STEMS = ("秦东", "华山", "渭河", "陕化", "蒲城", "富平", "澄合", "韩城", "大荔", "潼关", "白水", "合阳", "华州",
-                 "临渭", "华阴")
+ROUTE_BY_KIND = {
+    "科协": "组织宣传部",
+    "学会/协会/研究会": "学会学术部",
+    "高校科协": "组织宣传部",
+    "企业科协": "科学普及部",
+}
+COUNTIES = (
+    "临渭区",
+    "华州区",
+    "潼关县",
+    "大荔县",
+    "合阳县",
+    "澄城县",
+    "蒲城县",
+    "白水县",
+    "富平县",
+    "韩城市",
+    "华阴市",
+    "高新区",
+    "经开区",
+)
+UNIVERSITIES = (
+    "渭南师范学院",
+    "陕西铁路工程职业技术学院",
+    "渭南职业技术学院",
+    "陕西工程科技职业学院",
+    "渭南技师学院",
+    "陕西交通职业技术学院渭南分院",
+    "渭南市卫生学校",
+    "西北农林科技大学白水苹果试验站",
+)
+DISCIPLINES = (
+    "数学会",
+    "物理学会",
+    "化学化工学会",
+    "农学会",
+    "林学会",
+    "畜牧兽医学会",
+    "水利学会",
+    "医学会",
+    "中医药学会",
+    "护理学会",
+    "药学会",
+    "预防医学会",
+    "机械工程学会",
+    "电机工程学会",
+    "土木建筑学会",
+    "计算机学会",
+    "气象学会",
+    "地质学会",
+    "环境科学学会",
+    "科普作家协会",
+    "青少年科技教育协会",
+    "植物保护学会",
+    "园艺学会",
+    "果业协会",
+    "蚕桑学会",
+    "食品科学技术学会",
+    "营养学会",
+    "抗癌协会",
+    "康复医学会",
+    "心理学会",
+    "统计学会",
+    "测绘学会",
+    "汽车工程学会",
+    "自动化学会",
+    "电子学会",
+    "通信学会",
+    "金属学会",
+    "煤炭学会",
+    "石油学会",
+    "能源研究会",
+    "生态学会",
+    "土壤肥料学会",
+    "农业机械学会",
+    "科技咨询协会",
+    "老科技工作者协会",
+    "女科技工作者协会",
+    "科技创新研究会",
+    "知识产权研究会",
+    "档案学会",
+    "图书馆学会",
+)
+COMPANY_STEMS = (
+    "秦东",
+    "华山",
+    "渭河",
+    "陕化",
+    "蒲城",
+    "富平",
+    "澄合",
+    "韩城",
+    "大荔",
+    "潼关",
+    "白水",
+    "合阳",
+    "华州",
+    "临渭",
+    "华阴",
+)
 INDUSTRIES = ("化工", "煤业", "电力", "建材", "机械", "食品", "果业", "生物科技", "新材料")
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
-GIVEN = ("伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "华",
-         "建国", "晓东", "海燕")
+GIVEN = (
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "华",
+    "建国",
+    "晓东",
+    "海燕",
+)
 
 
 @dataclass(frozen=True)
@@ -104,12 +214,19 @@ def city_units(count: int, rng: random.Random) -> list[Unit]:
     enterprises = count - counties - universities - societies
     named = [(f"{c}科学技术协会", "科协") for c in COUNTIES[:counties]]
     named += [(f"{u}科协", "高校科协") for u in UNIVERSITIES[:universities]]
-    places = ("渭南市",) + COUNTIES
-    named += [(f"{places[i // len(DISCIPLINES)]}{DISCIPLINES[i % len(DISCIPLINES)]}", "学会/协会/研究会")
-              for i in range(societies)]
-    named += [(f"渭南{COMPANY_STEMS[i % len(COMPANY_STEMS)]}{INDUSTRIES[i // len(COMPANY_STEMS) % len(INDUSTRIES)]}"
-               f"{'有限公司' if i < len(COMPANY_STEMS) * len(INDUSTRIES) else f'第{i}分公司'}科协", "企业科协")
-              for i in range(enterprises)]
+    places = ("渭南市", *COUNTIES)
+    named += [
+        (f"{places[i // len(DISCIPLINES)]}{DISCIPLINES[i % len(DISCIPLINES)]}", "学会/协会/研究会")
+        for i in range(societies)
+    ]
+    named += [
+        (
+            f"渭南{COMPANY_STEMS[i % len(COMPANY_STEMS)]}{INDUSTRIES[i // len(COMPANY_STEMS) % len(INDUSTRIES)]}"
+            f"{'有限公司' if i < len(COMPANY_STEMS) * len(INDUSTRIES) else f'第{i}分公司'}科协",
+            "企业科协",
+        )
+        for i in range(enterprises)
+    ]
     rng.shuffle(named)
     return [Unit(f"u{i:03d}", name, kind) for i, (name, kind) in enumerate(named)]
 
@@ -119,27 +236,43 @@ def person(rng: random.Random) -> str:
 
 
 def directory_csv(units: list[Unit], rng: random.Random) -> str:
-    rows = ["unit_id,name,kind,parent_id,departments,doc_number_template,contact1_name,contact1_department,"
-            "contact1_office_phone,contact1_mobile,contact1_email",
-            f"{ISSUER},渭南市科学技术协会,科协,,{';'.join(DEPARTMENTS)},渭科协发〔{{year}}〕{{seq}}号,{person(rng)},"
-            "组织宣传部,0913-2933017,,wnkx_zxb@163.com"]
-    rows += [f"{u.unit_id},{u.name},{u.kind},{ISSUER},,,{person(rng)},,,139{rng.randrange(10**8):08d},"
-             f"{u.unit_id}@example.cn" for u in units]
+    rows = [
+        "unit_id,name,kind,parent_id,departments,doc_number_template,contact1_name,contact1_department,"
+        "contact1_office_phone,contact1_mobile,contact1_email",
+        f"{ISSUER},渭南市科学技术协会,科协,,{';'.join(DEPARTMENTS)},渭科协发〔{{year}}〕{{seq}}号,{person(rng)},"
+        "组织宣传部,0913-2933017,,wnkx_zxb@163.com",
+    ]
+    rows += [
+        f"{u.unit_id},{u.name},{u.kind},{ISSUER},,,{person(rng)},,,139{rng.randrange(10**8):08d},{u.unit_id}@example.cn"
+        for u in units
+    ]
     return "\n".join(rows) + "\n"
 
 
 # ---------------------------------------------------------------- the city: notices and answers
 
-TITLES = ("关于开展2021年“全国科技工作者日”活动的通知", "关于组织开展2021年全国科普日活动的通知",
-          "关于推荐第十届渭南市青年科技奖候选人的通知", "关于报送2021年度学会工作总结及2022年工作计划的通知",
-          "关于开展“科技为民 奋斗有我”科技志愿服务活动的通知", "关于征集2021年度优秀科普作品的通知",
-          "关于做好2021年度市级学会年检工作的通知", "关于举办渭南市第三十六届青少年科技创新大赛的通知",
-          "关于组织申报2021年度市级科普示范基地的通知", "关于开展第五次全国科技工作者状况调查的通知",
-          "关于推荐2021年度“渭南最美科技工作者”人选的通知", "关于报送基层科协组织“三长”建设情况的通知",
-          "关于做好2021年“科技之春”宣传月活动的通知", "关于举办2021年渭南市学术年会的通知",
-          "关于征集企业技术需求和科技成果的通知", "关于报送院士专家工作站建设运行情况的通知",
-          "关于开展全民科学素质行动规划纲要实施情况调研的通知", "关于组织开展“科创中国”科技服务团活动的通知",
-          "关于举办基层科协干部培训班的通知", "关于报送2021年上半年工作进展情况的通知")
+TITLES = (
+    "关于开展2021年“全国科技工作者日”活动的通知",
+    "关于组织开展2021年全国科普日活动的通知",
+    "关于推荐第十届渭南市青年科技奖候选人的通知",
+    "关于报送2021年度学会工作总结及2022年工作计划的通知",
+    "关于开展“科技为民 奋斗有我”科技志愿服务活动的通知",
+    "关于征集2021年度优秀科普作品的通知",
+    "关于做好2021年度市级学会年检工作的通知",
+    "关于举办渭南市第三十六届青少年科技创新大赛的通知",
+    "关于组织申报2021年度市级科普示范基地的通知",
+    "关于开展第五次全国科技工作者状况调查的通知",
+    "关于推荐2021年度“渭南最美科技工作者”人选的通知",
+    "关于报送基层科协组织“三长”建设情况的通知",
+    "关于做好2021年“科技之春”宣传月活动的通知",
+    "关于举办2021年渭南市学术年会的通知",
+    "关于征集企业技术需求和科技成果的通知",
+    "关于报送院士专家工作站建设运行情况的通知",
+    "关于开展全民科学素质行动规划纲要实施情况调研的通知",
+    "关于组织开展“科创中国”科技服务团活动的通知",
+    "关于举办基层科协干部培训班的通知",
+    "关于报送2021年上半年工作进展情况的通知",
+)
 PARAGRAPHS = (
     "为深入学习贯彻习近平新时代中国特色社会主义思想，团结引领广大科技工作者不忘初心、牢记使命，围绕中心、服务大局，"
     "为疫情防控和经济社会发展作出新的更大贡献，市科协决定在全市范围内组织开展系列活动。现将有关事项通知如下：",
@@ -160,13 +293,23 @@ PARAGRAPHS = (
     "八、工作要求。各单位要高度重视，明确专人负责，按时按要求报送材料；逾期未报送的，视为放弃。"
     "报送材料须经单位负责人审核，确保内容真实准确，不得涉及国家秘密。",
 )
-ACTIVITIES = ("科技为民 奋斗有我", "最美科技工作者走基层", "院士专家进企业", "科普大篷车进乡村", "青少年科学营",
-              "科技助力乡村振兴", "学术沙龙", "科技咨询服务日")
-ANSWER = ("我单位高度重视，按照通知要求，及时成立了工作专班，制定了活动方案，明确了责任分工。活动期间，我们组织开展走访慰问、"
-          "科普讲座、技术咨询和成果对接等活动，走访慰问一线科技工作者，举办科普讲座和青少年科技创新展示活动，"
-          "线上线下参与群众逾千人次，收集企业技术需求，促成合作意向。同时通过微信公众号、短视频平台发布活动信息，"
-          "累计阅读量持续增长。下一步，我们将认真总结经验，建立常态化联系服务科技工作者机制，进一步做好科技工作者"
-          "权益保障和表彰激励工作。活动中也发现基层组织力量薄弱、经费保障不足等问题，建议上级加强指导，完善激励机制。")
+ACTIVITIES = (
+    "科技为民 奋斗有我",
+    "最美科技工作者走基层",
+    "院士专家进企业",
+    "科普大篷车进乡村",
+    "青少年科学营",
+    "科技助力乡村振兴",
+    "学术沙龙",
+    "科技咨询服务日",
+)
+ANSWER = (
+    "我单位高度重视，按照通知要求，及时成立了工作专班，制定了活动方案，明确了责任分工。活动期间，我们组织开展走访慰问、"
+    "科普讲座、技术咨询和成果对接等活动，走访慰问一线科技工作者，举办科普讲座和青少年科技创新展示活动，"
+    "线上线下参与群众逾千人次，收集企业技术需求，促成合作意向。同时通过微信公众号、短视频平台发布活动信息，"
+    "累计阅读量持续增长。下一步，我们将认真总结经验，建立常态化联系服务科技工作者机制，进一步做好科技工作者"
+    "权益保障和表彰激励工作。活动中也发现基层组织力量薄弱、经费保障不足等问题，建议上级加强指导，完善激励机制。"
+)
 STATS_FIELDS = [
     {"key": "activities", "label": "开展活动（场次）", "type": "number", "min_value": 0},
     {"key": "participants", "label": "参与人数（人次）", "type": "number", "min_value": 0},
@@ -194,26 +337,49 @@ def notice_payload(k: int, units: list[Unit], rng: random.Random) -> dict:
     title = TITLES[k % len(TITLES)]
     if k >= len(TITLES):
         title = title.replace("的通知", f"的补充通知（{k // len(TITLES) + 1}）")
-    body = "\n".join(["各县（市、区）科协，市级各学会、协会、研究会，各有关高校科协、企业科协：", PARAGRAPHS[0],
-                      *rng.sample(PARAGRAPHS[1:], rng.randint(4, len(PARAGRAPHS) - 1)),
-                      f"联系人：{person(rng)}，电话：0913-29330{rng.randint(10, 99)}，邮箱：wnkx_zxb@163.com",
-                      "渭南市科学技术协会", f"2021年{rng.randint(1, 12)}月{rng.randint(1, 28)}日"])
+    body = "\n".join(
+        [
+            "各县（市、区）科协，市级各学会、协会、研究会，各有关高校科协、企业科协：",
+            PARAGRAPHS[0],
+            *rng.sample(PARAGRAPHS[1:], rng.randint(4, len(PARAGRAPHS) - 1)),
+            f"联系人：{person(rng)}，电话：0913-29330{rng.randint(10, 99)}，邮箱：wnkx_zxb@163.com",
+            "渭南市科学技术协会",
+            f"2021年{rng.randint(1, 12)}月{rng.randint(1, 28)}日",
+        ]
+    )
     kinds = sorted({u.kind for u in units})
     asks = []
     for ask_id, kind, ask_title, low, high, fields in rng.sample(ASK_TEMPLATES, rng.choice((1, 1, 1, 2, 2))):
-        asks.append({"ask_id": ask_id, "kind": kind, "title": ask_title, "min_items": low, "max_items": high,
-                     "fields": fields(), "deadline": deadline_in(rng.randint(7, 56)),
-                     "routes": [{"unit_kind": kind_, "to_unit_id": ISSUER, "department": ROUTE_BY_KIND[kind_]}
-                                for kind_ in kinds]})
-    return {"title": title, "issuer_unit_ids": [ISSUER], "recipient_unit_ids": [u.unit_id for u in units],
-            "body": body, "asks": asks,
-            "contacts": [{"name": person(rng), "department": "组织宣传部", "office_phone": "0913-2933017"}]}
+        asks.append(
+            {
+                "ask_id": ask_id,
+                "kind": kind,
+                "title": ask_title,
+                "min_items": low,
+                "max_items": high,
+                "fields": fields(),
+                "deadline": deadline_in(rng.randint(7, 56)),
+                "routes": [
+                    {"unit_kind": kind_, "to_unit_id": ISSUER, "department": ROUTE_BY_KIND[kind_]} for kind_ in kinds
+                ],
+            }
+        )
+    return {
+        "title": title,
+        "issuer_unit_ids": [ISSUER],
+        "recipient_unit_ids": [u.unit_id for u in units],
+        "body": body,
+        "asks": asks,
+        "contacts": [{"name": person(rng), "department": "组织宣传部", "office_phone": "0913-2933017"}],
+    }
 
 
 def answer_items(ask: dict, unit: Unit, rng: random.Random) -> list[dict]:
     """What a unit fills in: 1..max items, each field by its type."""
-    return [{f["key"]: field_value(f, unit, rng) for f in ask["fields"] if f.get("required", True) or rng.random() < 0.7}
-            for _ in range(rng.randint(max(1, ask["min_items"]), ask["max_items"]))]
+    return [
+        {f["key"]: field_value(f, unit, rng) for f in ask["fields"] if f.get("required", True) or rng.random() < 0.7}
+        for _ in range(rng.randint(max(1, ask["min_items"]), ask["max_items"]))
+    ]
 
 
 def field_value(f: dict, unit: Unit, rng: random.Random):
@@ -230,7 +396,7 @@ def field_value(f: dict, unit: Unit, rng: random.Random):
         case "text", "phone":
             return f"139{rng.randrange(10**8):08d}"
         case "text", _:  # free text: a realistic answer, cut to the field's limit (summaries ~1 KB)
-            return (unit.name + "：" + ANSWER * 2)[:min(limit, rng.randint(300, 700))]
+            return (unit.name + "：" + ANSWER * 2)[: min(limit, rng.randint(300, 700))]
         case "multi_choice", _:
             return rng.sample(f["options"], rng.randint(1, len(f["options"])))
         case "choice", _:
@@ -278,6 +444,7 @@ class Gateway:
                 continue
             self.statuses[r.status_code] += 1
             return r
+        return None  # not reached: the second attempt returns
 
     async def command(self, method: str, url: str, token: str, ok: int, **kw) -> httpx.Response:
         """A load-phase command. A 5xx (the gateway gave up waiting on a service) is retried, as a user would;
@@ -288,7 +455,7 @@ class Gateway:
                 return r
             if r is not None and r.status_code < 500:
                 raise RuntimeError(f"{method} {url} answered {r.status_code}: {r.text[:300]}")
-            await asyncio.sleep(2 ** attempt)
+            await asyncio.sleep(2**attempt)
         raise RuntimeError(f"{method} {url} still failing after {self.RETRIES} retries")
 
 
@@ -356,7 +523,7 @@ async def issue(gw: Gateway, js, city: City, payload: dict) -> tuple[str, float,
     return r.json()["notice_id"], created, time.perf_counter() - t0
 
 
-async def phase(label: str, clients: int, jobs: list[Callable[[], Awaitable[None]]]) -> tuple[int, float]:
+async def phase(label: str, clients: int, jobs: list[Callable[[], Awaitable[object]]]) -> tuple[int, float]:
     """Run the jobs ``clients`` at a time: (how many, seconds until the last answer), printed as it ends (at
     300 units on a slow store a notice takes minutes: the line shows how far it got)."""
     t0 = time.perf_counter()
@@ -373,8 +540,13 @@ async def sign(gw: Gateway, city: City, notice_id: str, unit_id: str) -> None:
 
 async def submit(gw: Gateway, city: City, notice_id: str, ask: dict, unit_id: str, rng: random.Random) -> int:
     items = answer_items(ask, city.by_id[unit_id], rng)
-    r = await gw.command("POST", f"/api/notices/{notice_id}/asks/{ask['ask_id']}/submission", city.tokens[unit_id],
-                         201, json={"items": items})
+    r = await gw.command(
+        "POST",
+        f"/api/notices/{notice_id}/asks/{ask['ask_id']}/submission",
+        city.tokens[unit_id],
+        201,
+        json={"items": items},
+    )
     city.tally["报送"] += 1
     revision = r.json().get("revision") if r.status_code == 201 else None
     sid = submission_id(notice_id, ask["ask_id"], unit_id)
@@ -384,8 +556,11 @@ async def submit(gw: Gateway, city: City, notice_id: str, ask: dict, unit_id: st
 
 async def decide(gw: Gateway, city: City, sid: str, accept: bool) -> None:
     revision = city.in_review.pop(sid)
-    action, body = ("accept", {"revision": revision}) if accept else \
-        ("return", {"revision": revision, "reason": "请按通知要求补充活动开展的具体数据和影像资料后重新报送。"})
+    action, body = (
+        ("accept", {"revision": revision})
+        if accept
+        else ("return", {"revision": revision, "reason": "请按通知要求补充活动开展的具体数据和影像资料后重新报送。"})
+    )
     await gw.command("POST", f"/api/submissions/{sid}/{action}", city.reviewer, 200, json=body)
     city.tally["采用" if accept else "退回"] += 1
 
@@ -404,24 +579,31 @@ async def load_notice(gw: Gateway, js, city: City, k: int, rng: random.Random, c
     city.unsigned += [(notice_id, u) for u in ids if u not in signers]
     city.owed += [(notice_id, a, u) for u in ids if u not in submitters for a in asks]
     # Each answer with its fate and its own RNG (so that concurrency does not change the data).
-    answers = [(u, a, rng.random(), random.Random(rng.randrange(2**32))) for u in signers if u in submitters
-               for a in asks]
+    answers = [
+        (u, a, rng.random(), random.Random(rng.randrange(2**32))) for u in signers if u in submitters for a in asks
+    ]
     rng.shuffle(answers)
 
     t0 = time.perf_counter()
-    phases = {"签收": await phase("签收", clients, [lambda u=u: sign(gw, city, notice_id, u) for u in signers])}
-    phases["报送"] = await phase("报送", clients, [
-        lambda u=u, a=a, r=r: submit(gw, city, notice_id, a, u, r) for u, a, _, r in answers])
+    phases = {"签收": await phase("签收", clients, [partial(sign, gw, city, notice_id, u) for u in signers])}
+    phases["报送"] = await phase(
+        "报送", clients, [partial(submit, gw, city, notice_id, a, u, r) for u, a, _, r in answers]
+    )
     # Fates: < .85 采用; < .90 退回, re-submitted, 采用; < .93 退回, re-submitted, awaiting review; else awaiting review.
     sids = [submission_id(notice_id, a["ask_id"], u) for u, a, _, _ in answers]
     fates = [fate for _, _, fate, _ in answers]
-    phases["审核"] = await phase("审核", clients, [
-        lambda s=s, f=f: decide(gw, city, s, f < 0.85) for s, f in zip(sids, fates) if f < 0.93])
-    again = [(answer, sid) for answer, sid in zip(answers, sids) if 0.85 <= answer[2] < 0.93]
-    phases["重报"] = await phase("重报", clients, [
-        lambda u=u, a=a, r=r: submit(gw, city, notice_id, a, u, r) for (u, a, _, r), _ in again])
-    phases["复审"] = await phase("复审", clients, [
-        lambda s=sid: decide(gw, city, s, True) for answer, sid in again if answer[2] < 0.90])
+    phases["审核"] = await phase(
+        "审核",
+        clients,
+        [partial(decide, gw, city, s, f < 0.85) for s, f in zip(sids, fates, strict=True) if f < 0.93],
+    )
+    again = [(answer, sid) for answer, sid in zip(answers, sids, strict=True) if 0.85 <= answer[2] < 0.93]
+    phases["重报"] = await phase(
+        "重报", clients, [partial(submit, gw, city, notice_id, a, u, r) for (u, a, _, r), _ in again]
+    )
+    phases["复审"] = await phase(
+        "复审", clients, [partial(decide, gw, city, sid, True) for answer, sid in again if answer[2] < 0.90]
+    )
     answered = time.perf_counter() - t0
     await quiet(js, gw.node)
     city.notices.append({"id": notice_id, "asks": asks})
@@ -441,7 +623,7 @@ class Store:
     COPY_BATCH = 500
 
     def __init__(self, rt: NodeRuntime) -> None:
-        self.client = AsyncMongoClient(rt.store_url, tz_aware=True)
+        self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(rt.store_url, tz_aware=True)
         self.node = node = rt.cfg.node_id
         self.notices, self.submissions = self.client[f"{node}_notices"], self.client[f"{node}_submissions"]
         self.reports, self.notifications = self.client[f"{node}_reports"], self.client[f"{node}_notifications"]
@@ -478,8 +660,18 @@ async def listed(cursor) -> list[dict]:
 NO_OUTBOX = {"_outbox": 0}
 NEWEST = [("issued_at", DESCENDING)]
 NEWEST_SUBMITTED = [("submitted_at", DESCENDING), ("_id", ASCENDING)]
-LIST_FIELDS = {"doc_number": 1, "title": 1, "issuers": 1, "issued_at": 1, "recipient_count": 1, "kind": 1,
-               "status": 1, "parent_notice_id": 1, "upstream_change": 1, "revision": 1}
+LIST_FIELDS = {
+    "doc_number": 1,
+    "title": 1,
+    "issuers": 1,
+    "issued_at": 1,
+    "recipient_count": 1,
+    "kind": 1,
+    "status": 1,
+    "parent_notice_id": 1,
+    "upstream_change": 1,
+    "revision": 1,
+}
 
 
 async def page(collection, *segments: tuple[dict, list, bool], projection: dict | None = NO_OUTBOX) -> list[dict]:
@@ -503,8 +695,11 @@ async def floor_inbox(s: Store, p: dict) -> None:
 async def floor_owed(s: Store, p: dict) -> None:
     """报送 (a unit's): what is still open first, soonest deadline first; then the rest."""
     unit = {"unit_id": p["unit"], "unit_node": s.node}
-    await page(s.submissions["expected"], ({**unit, "open": True}, [("deadline", ASCENDING), ("_id", ASCENDING)], True),
-               ({**unit, "open": False}, [("deadline", DESCENDING), ("_id", ASCENDING)], False))
+    await page(
+        s.submissions["expected"],
+        ({**unit, "open": True}, [("deadline", ASCENDING), ("_id", ASCENDING)], True),
+        ({**unit, "open": False}, [("deadline", DESCENDING), ("_id", ASCENDING)], False),
+    )
 
 
 async def floor_issued(s: Store, p: dict) -> None:
@@ -551,22 +746,29 @@ async def floor_notice_page_unit(s: Store, p: dict) -> None:
     for ask in p["asks"]:
         doc = await s.submissions["expected"].find_one({"_id": submission_id(p["notice"], ask, p["unit"])})
         await s.submissions["notices"].find_one({"_id": p["notice"]})
+        sid = submission_id(p["notice"], ask, p["unit"])
         for n in range(1, (doc or {}).get("revision", 0) + 1):
-            await s.submissions["revisions"].find_one({"_id": f"{doc['_id']}:{n}"})
+            await s.submissions["revisions"].find_one({"_id": f"{sid}:{n}"})
 
 
 async def floor_review(s: Store, p: dict) -> None:
     """审核: what waits for review first (counted), then the decided, newest first."""
     mine = {"to_unit_id": ISSUER, "issuer_node": s.node}
-    await page(s.submissions["expected"], ({**mine, "status": "submitted"}, NEWEST_SUBMITTED, True),
-               ({**mine, "decided": True}, NEWEST_SUBMITTED, False))
+    await page(
+        s.submissions["expected"],
+        ({**mine, "status": "submitted"}, NEWEST_SUBMITTED, True),
+        ({**mine, "decided": True}, NEWEST_SUBMITTED, False),
+    )
 
 
 async def floor_statistics(s: Store, p: dict) -> None:
     """办理情况统计: a page of the issuer's rows of this year by unit name, and how many notices it sent."""
     year = {"issuer_unit_id": ISSUER, "year": datetime.now(s.tz).year}
-    await page(s.reports["unit_statistics"], ({**year, "listed": True}, [("name", ASCENDING), ("_id", ASCENDING)], True),
-               projection=None)
+    await page(
+        s.reports["unit_statistics"],
+        ({**year, "listed": True}, [("name", ASCENDING), ("_id", ASCENDING)], True),
+        projection=None,
+    )
     await s.reports["notice_status"].count_documents(year)
     await s.reports["notice_status"].count_documents({**year, "withdrawn": True})
 
@@ -627,11 +829,15 @@ class Figure:
 def sample(city: City, rng: random.Random) -> dict:
     """A unit, an answered notice and one of its asks, anywhere in the data."""
     notice = rng.choice(city.notices)
-    return {"unit": rng.choice(city.units).unit_id, "notice": notice["id"],
-            "ask": rng.choice(notice["asks"])["ask_id"], "asks": [a["ask_id"] for a in notice["asks"]]}
+    return {
+        "unit": rng.choice(city.units).unit_id,
+        "notice": notice["id"],
+        "ask": rng.choice(notice["asks"])["ask_id"],
+        "asks": [a["ask_id"] for a in notice["asks"]],
+    }
 
 
-async def timed(work: Callable[[], Awaitable[object]]) -> tuple[float, object]:
+async def timed[T](work: Callable[[], Awaitable[T]]) -> tuple[float, T]:
     t = time.perf_counter()
     out = await work()
     return time.perf_counter() - t, out
@@ -648,7 +854,7 @@ async def measure_reads(gw: Gateway, s: Store, city: City, rng: random.Random, r
             fig = figures[read.label]
             token = city.tokens[p["unit"]] if read.who == "unit" else tokens[read.who]
 
-            async def product(read=read, p=p, token=token) -> None:
+            async def product(read=read, p=p, token=token, fig=fig) -> None:
                 seconds, r = await timed(lambda: gw.send("GET", read.path.format(**p), token))
                 fig.times.append(seconds)
                 if r is None or r.status_code != 200:
@@ -656,10 +862,10 @@ async def measure_reads(gw: Gateway, s: Store, city: City, rng: random.Random, r
                 else:
                     fig.sizes.append(len(r.content))
 
-            async def raw(read=read, p=p) -> None:
+            async def raw(read=read, p=p, fig=fig) -> None:
                 fig.floor.append((await timed(lambda: read.floor(s, p)))[0])
 
-            for step in ((product, raw) if i % 2 == 0 else (raw, product)):
+            for step in (product, raw) if i % 2 == 0 else (raw, product):
                 await step()
     return figures
 
@@ -697,9 +903,13 @@ async def raw_sign(s: Store, entry_id: str, unit_id: str, now: datetime, outbox:
     """签收 as the notices service does it: the inbox entry, the unit, the conditional update, the entry again."""
     await s.raw["inbox"].find_one({"_id": entry_id})
     await s.notices["units"].find_one({"_id": unit_id})
-    await s.raw["inbox"].update_one({"_id": entry_id, "acknowledged_at": None},
-                                    {"$set": {"acknowledged_at": now, "acknowledged_by": "bench", "signed": True},
-                                     "$push": {"_outbox": {"$each": outbox}}})
+    await s.raw["inbox"].update_one(
+        {"_id": entry_id, "acknowledged_at": None},
+        {
+            "$set": {"acknowledged_at": now, "acknowledged_by": "bench", "signed": True},
+            "$push": {"_outbox": {"$each": outbox}},
+        },
+    )
     await s.raw["inbox"].find_one({"_id": entry_id})
 
 
@@ -715,8 +925,9 @@ async def measure_submit(gw: Gateway, s: Store, city: City, rng: random.Random, 
         city.tally["报送"] += 1
         city.in_review[sid] = r.json().get("revision", 1)
     revision = await s.submissions["revisions"].find_one({"_id": f"{sid}:1"})  # to write the same document
-    fields = submissions_domain.submitted_fields(revision=1, at=datetime.now(UTC), by="bench", late=False,
-                                                 items=len(items), compiled=False)
+    fields = submissions_domain.submitted_fields(
+        revision=1, at=datetime.now(UTC), by="bench", late=False, items=len(items), compiled=False
+    )
     fig.floor.append((await timed(lambda: raw_submit(s, notice_id, sid, revision, fields)))[0])
 
 
@@ -730,8 +941,9 @@ async def measure_accept(gw: Gateway, s: Store, city: City, rng: random.Random, 
     """采用 of a submission waiting in the 审核 queue."""
     sid = rng.choice(sorted(city.in_review))
     revision = city.in_review.pop(sid)
-    seconds, r = await timed(lambda: gw.send("POST", f"/api/submissions/{sid}/accept", city.reviewer,
-                                             json={"revision": revision}))
+    seconds, r = await timed(
+        lambda: gw.send("POST", f"/api/submissions/{sid}/accept", city.reviewer, json={"revision": revision})
+    )
     record(fig, seconds, r, 200)
     city.tally["采用"] += r is not None and r.status_code == 200
     doc = await s.submissions["expected"].find_one({"_id": sid})  # the outbox entries it wrote, to write the same
@@ -751,7 +963,7 @@ async def measure_issue(gw: Gateway, js, s: Store, city: City, rng: random.Rando
     notice_id, created, written = await issue(gw, js, city, notice_payload(city.issued, city.units, rng))
     figs[0].times.append(created)
     figs[1].times.append(written)
-    doc = await s.notices["notices"].find_one({"_id": notice_id})
+    doc = await s.notices["notices"].find_one({"_id": notice_id}) or {}
     entries = await listed(s.notices["inbox"].find({"notice_id": notice_id}))
     await quiet(js, gw.node)
     t0 = time.perf_counter()  # the floor: what the issue writes before its 201, then the inbox entries
@@ -769,8 +981,15 @@ async def raw_issue(s: Store, doc: dict, n: int) -> None:
     counter = f"{ISSUER}:{datetime.now(s.tz).year}"
     await s.notices["counters"].find_one({"_id": counter})
     await s.raw["notices"].insert_one({**doc, "_id": f"raw{n}", "number_key": f"raw{n}"})
-    await s.raw["sent"].insert_one({"_id": f"raw{n}:{ISSUER}", "notice_id": f"raw{n}", "unit_id": ISSUER,
-                                    "issued_at": doc["issued_at"], "year": datetime.now(s.tz).year})
+    await s.raw["sent"].insert_one(
+        {
+            "_id": f"raw{n}:{ISSUER}",
+            "notice_id": f"raw{n}",
+            "unit_id": ISSUER,
+            "issued_at": doc["issued_at"],
+            "year": datetime.now(s.tz).year,
+        }
+    )
     await s.raw["counters"].update_one({"_id": counter}, {"$max": {"last": 10_000 + n}}, upsert=True)
 
 
@@ -782,8 +1001,9 @@ COMMANDS = (
 ISSUE = ("issue a notice → 201", "issue a notice → every inbox written")
 
 
-async def measure_commands(gw: Gateway, js, s: Store, city: City, rng: random.Random, repeat: int,
-                           issue_reps: int) -> dict[str, Figure]:
+async def measure_commands(
+    gw: Gateway, js, s: Store, city: City, rng: random.Random, repeat: int, issue_reps: int
+) -> dict[str, Figure]:
     """Each command one at a time, the node quiet before each (its events handled), next to its floor."""
     await s.copy_for_commands()
     figures = {}
@@ -795,7 +1015,7 @@ async def measure_commands(gw: Gateway, js, s: Store, city: City, rng: random.Ra
     pair = (Figure("POST /api/notices"), Figure("POST /api/notices, then the inbox consumer"))
     for _ in range(issue_reps):
         await measure_issue(gw, js, s, city, rng, pair)
-    figures.update(zip(ISSUE, pair))
+    figures.update(zip(ISSUE, pair, strict=True))
     await s.client.drop_database(s.raw.name)
     return figures
 
@@ -835,10 +1055,18 @@ async def open_city(rt: NodeRuntime, gw: Gateway, units: list[Unit], rng: random
     r = await gw.send("POST", "/api/units/import?format=csv", admin, content=directory_csv(units, rng).encode())
     if r is None or r.status_code != 200:
         raise RuntimeError(f"directory import answered {r and r.status_code}: {r and r.text[:300]}")
-    city = City(units, dict(zip([u.unit_id for u in units],
-                                await unit_tokens(rt, [u.unit_id for u in units], "submitter", name="bench unit"))),
-                issuer=await create_api_token(url, node, ISSUER, "issuer", name="bench clerk"),
-                reviewer=await create_api_token(url, node, ISSUER, "reviewer", name="bench reviewer"))
+    city = City(
+        units,
+        dict(
+            zip(
+                [u.unit_id for u in units],
+                await unit_tokens(rt, [u.unit_id for u in units], "submitter", name="bench unit"),
+                strict=True,
+            )
+        ),
+        issuer=await create_api_token(url, node, ISSUER, "issuer", name="bench clerk"),
+        reviewer=await create_api_token(url, node, ISSUER, "reviewer", name="bench reviewer"),
+    )
     # A token's first use records it (a write): done here, outside every clock.
     tokens = [*city.tokens.values(), city.issuer, city.reviewer]
     await bounded(len(tokens), clients, lambda i: gw.send("GET", "/api/me", tokens[i]))
@@ -858,10 +1086,14 @@ async def run(rt: NodeRuntime, args) -> None:
             t0 = time.perf_counter()
             city = await open_city(rt, gw, units, rng, args.clients)
             kinds = Counter(u.kind for u in units)
-            print(f"\ndirectory: {len(units)} units ({', '.join(f'{n} {k}' for k, n in kinds.most_common())}) and "
-                  f"the issuer with {len(DEPARTMENTS)} departments, imported with tokens in {time.perf_counter() - t0:.1f} s",
-                  flush=True)
-            loads, marks, biggest, load_cpu = [], [], 0, Counter()
+            print(
+                f"\ndirectory: {len(units)} units ({', '.join(f'{n} {k}' for k, n in kinds.most_common())}) and "
+                f"the issuer with {len(DEPARTMENTS)} departments, imported with tokens in {time.perf_counter() - t0:.1f} s",
+                flush=True,
+            )
+            loads: list[NoticeLoad] = []
+            marks: list[Mark] = []
+            biggest, load_cpu = 0, Counter[str]()
             meter = CpuMeter(pids(rt))  # the load phase's CPU, measurements left out
             meter.start()
             for k in range(args.notices):
@@ -889,10 +1121,16 @@ async def verify(s: Store, city: City) -> None:
         "报送 (revisions)": await s.submissions["revisions"].count_documents({}),
         "采用": await s.submissions["expected"].count_documents({"status": "accepted"}),
     }
-    want = {"inbox entries": city.issued * len(city.units), "签收": city.tally["签收"],
-            "报送 (revisions)": city.tally["报送"], "采用": city.tally["采用"]}
-    parts = [f"{k} {got[k]:,}" + ("" if got[k] == want[k] else f" (MISMATCH: {want[k]:,} done through the API)")
-             for k in want]
+    want = {
+        "inbox entries": city.issued * len(city.units),
+        "签收": city.tally["签收"],
+        "报送 (revisions)": city.tally["报送"],
+        "采用": city.tally["采用"],
+    }
+    parts = [
+        f"{k} {got[k]:,}" + ("" if got[k] == want[k] else f" (MISMATCH: {want[k]:,} done through the API)")
+        for k in want
+    ]
     print(f"\nstore holds: {', '.join(parts)}", flush=True)
 
 
@@ -915,43 +1153,59 @@ def size_text(n: float) -> str:
 
 def print_notice(nl: NoticeLoad, size: int) -> None:
     """The end of a notice's line (load_notice and phase print its beginning as it goes)."""
-    print(f" answered in {nl.answered_s:.1f} s (settled {nl.settled_s:.1f} s); 5xx {nl.errors}; "
-          f"data dir {size_text(size)}", flush=True)
+    print(
+        f" answered in {nl.answered_s:.1f} s (settled {nl.settled_s:.1f} s); 5xx {nl.errors}; "
+        f"data dir {size_text(size)}",
+        flush=True,
+    )
 
 
 def print_mark(mark: Mark, city: City) -> None:
     samples = max(len(f.times) for f in mark.figures.values())
-    print(f"\n  one request at a time, up to {samples} samples each, sampled across the data ({mark.notices} notices "
-          f"answered; with the ones issued here {city.issued} notices, {city.issued * len(city.units):,} inbox entries; "
-          f"measuring took {mark.seconds:.0f} s)")
-    print(f"  {pad('what', 38)}{pad('request', 50)}{'p50':>9} {'p95':>9} {'floor p50':>10} {'floor p95':>10} "
-          f"{'×floor':>7} {'size':>9}  errors")
+    print(
+        f"\n  one request at a time, up to {samples} samples each, sampled across the data ({mark.notices} notices "
+        f"answered; with the ones issued here {city.issued} notices, {city.issued * len(city.units):,} inbox entries; "
+        f"measuring took {mark.seconds:.0f} s)"
+    )
+    print(
+        f"  {pad('what', 38)}{pad('request', 50)}{'p50':>9} {'p95':>9} {'floor p50':>10} {'floor p95':>10} "
+        f"{'×floor':>7} {'size':>9}  errors"
+    )
     for label, f in mark.figures.items():
         size = size_text(percentile(f.sizes, 50)) if f.sizes else ""
         floor = f.p(50, floor=True)
         ratio = f"{f.p(50) / floor:6.1f}×" if f.floor and floor > 0 else ""
         errors = ", ".join(f"{n}× {s}" for s, n in f.errors.items())
-        print(f"  {pad(label, 38)}{pad(f.request, 50)}{ms(f.p(50)):>9} {ms(f.p(95)):>9} {ms(floor):>10} "
-              f"{ms(f.p(95, True)):>10} {ratio:>7} {size:>9}  {errors}")
+        print(
+            f"  {pad(label, 38)}{pad(f.request, 50)}{ms(f.p(50)):>9} {ms(f.p(95)):>9} {ms(floor):>10} "
+            f"{ms(f.p(95, True)):>10} {ratio:>7} {size:>9}  {errors}"
+        )
     total, largest = mark.data_dir
     print(f"  data dir {size_text(total)} (largest: {', '.join(f'{p} {size_text(n)}' for n, p in largest)})")
     print(f"  CPU seconds while measuring: {cpu_parts(mark.cpu)}", flush=True)
 
 
-def report(loads: list[NoticeLoad], marks: list[Mark], cpu: dict[str, float], biggest: int, gw: Gateway,
-           args) -> None:
+def report(
+    loads: list[NoticeLoad], marks: list[Mark], cpu: Mapping[str, float], biggest: int, gw: Gateway, args
+) -> None:
     print(f"\n=== load phase: {len(loads)} notices to {args.units} units, {args.clients} clients")
     for label in ("签收", "报送", "审核", "重报", "复审"):
         n, s = (sum(nl.phases[label][i] for nl in loads) for i in (0, 1))
         if n:
-            print(f"  {label}: {n:6,} requests in {s:7.1f} s = {n / s:6.1f}/s  "
-                  f"(first notice {rate(loads[0], label)}, last {rate(loads[-1], label)})")
+            print(
+                f"  {label}: {n:6,} requests in {s:7.1f} s = {n / s:6.1f}/s  "
+                f"(first notice {rate(loads[0], label)}, last {rate(loads[-1], label)})"
+            )
     answered = sorted(nl.answered_s for nl in loads)
-    print(f"  签收 + 报送 + 采用 of one notice by every unit: first {loads[0].answered_s:.1f} s, median "
-          f"{percentile(answered, 50):.1f} s, last {loads[-1].answered_s:.1f} s, slowest {answered[-1]:.1f} s "
-          f"(until every consumer was done: last {loads[-1].settled_s:.1f} s)")
-    print(f"  HTTP answers: {', '.join(f'{n:,}× {s}' for s, n in sorted(gw.statuses.items(), key=str))}; "
-          f"5xx, timeouts and failed connections: {gw.errors()}")
+    print(
+        f"  签收 + 报送 + 采用 of one notice by every unit: first {loads[0].answered_s:.1f} s, median "
+        f"{percentile(answered, 50):.1f} s, last {loads[-1].answered_s:.1f} s, slowest {answered[-1]:.1f} s "
+        f"(until every consumer was done: last {loads[-1].settled_s:.1f} s)"
+    )
+    print(
+        f"  HTTP answers: {', '.join(f'{n:,}× {s}' for s, n in sorted(gw.statuses.items(), key=str))}; "
+        f"5xx, timeouts and failed connections: {gw.errors()}"
+    )
     print(f"  data dir: largest {size_text(biggest)} during the load")
     print(f"  CPU seconds, load phase (measurements left out): {cpu_parts(cpu)}")
     summary(loads, marks, biggest)
@@ -965,10 +1219,13 @@ def rate(nl: NoticeLoad, label: str) -> str:
 def summary(loads: list[NoticeLoad], marks: list[Mark], biggest: int) -> None:
     first, last = marks[0], marks[-1]
     a, b = first.notices, last.notices
-    print(f"\n=== summary at {a} and {b} notices answered: p50 / p95, growth {b}/{a}, the store's floor at {b}; "
-          f"flagged: p95 > {TARGET_P95_S * 1000:.0f} ms, growth > {TARGET_GROWTH}×, errors")
-    print(f"  {pad('what', 38)}{f'@{a} p50 / p95':>19} {f'@{b} p50 / p95':>19} {'growth':>13} "
-          f"{f'floor @{b}':>19}  flags")
+    print(
+        f"\n=== summary at {a} and {b} notices answered: p50 / p95, growth {b}/{a}, the store's floor at {b}; "
+        f"flagged: p95 > {TARGET_P95_S * 1000:.0f} ms, growth > {TARGET_GROWTH}×, errors"
+    )
+    print(
+        f"  {pad('what', 38)}{f'@{a} p50 / p95':>19} {f'@{b} p50 / p95':>19} {'growth':>13} {f'floor @{b}':>19}  flags"
+    )
     flagged = 0
     for label, f in last.figures.items():
         before = first.figures[label]
@@ -977,14 +1234,21 @@ def summary(loads: list[NoticeLoad], marks: list[Mark], biggest: int) -> None:
         flags += [f"GROWS {max(growth):.1f}×"] if max(growth) > TARGET_GROWTH else []
         flags += ["ERRORS"] if f.errors or before.errors else []
         flagged += bool(flags)
-        print(f"  {pad(label, 38)}{both(before, False):>19} {both(f, False):>19} "
-              f"{growth[0]:5.2f} / {growth[1]:4.2f} {both(f, True):>19}  {' '.join(flags)}")
+        print(
+            f"  {pad(label, 38)}{both(before, False):>19} {both(f, False):>19} "
+            f"{growth[0]:5.2f} / {growth[1]:4.2f} {both(f, True):>19}  {' '.join(flags)}"
+        )
     slowest = max(nl.answered_s for nl in loads)
     errors = sum(nl.errors for nl in loads)
-    checks = [(f"one notice's 签收 + 报送 + 采用 by every unit ≤ {TARGET_NOTICE_S:.0f} s", slowest <= TARGET_NOTICE_S,
-               f"slowest {slowest:.1f} s"),
-              ("no 5xx under load", errors == 0, f"{errors} 5xx/timeouts"),
-              ("data dir < 1 GB", biggest < TARGET_DATA_DIR, f"largest {size_text(biggest)}")]
+    checks = [
+        (
+            f"one notice's 签收 + 报送 + 采用 by every unit ≤ {TARGET_NOTICE_S:.0f} s",
+            slowest <= TARGET_NOTICE_S,
+            f"slowest {slowest:.1f} s",
+        ),
+        ("no 5xx under load", errors == 0, f"{errors} 5xx/timeouts"),
+        ("data dir < 1 GB", biggest < TARGET_DATA_DIR, f"largest {size_text(biggest)}"),
+    ]
     for text, ok, value in checks:
         print(f"  {pad(text, 58)}{value:>24}  {'' if ok else 'FLAGGED'}")
     flagged += sum(not ok for _, ok, _ in checks)
@@ -1002,11 +1266,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--clients", type=int, default=8, help="clients at once in the load phase")
     parser.add_argument("--mark", type=int, default=5, help="measure once after this many notices, then at the end")
     parser.add_argument("--repeat", type=int, default=30, help="samples of each read and command per measurement")
-    parser.add_argument("--issue-reps", type=int, default=3,
-                        help="notices issued one at a time per measurement (each stays, unanswered)")
+    parser.add_argument(
+        "--issue-reps",
+        type=int,
+        default=3,
+        help="notices issued one at a time per measurement (each stays, unanswered)",
+    )
     parser.add_argument("--seed", type=int, default=2021, help="the RNG seed: directory, lagging units, answers")
-    parser.add_argument("--store", choices=["patched", "unpatched"], default="patched",
-                        help="FerretDB with Cascade's patches (the default store), or as released (the before)")
+    parser.add_argument(
+        "--store",
+        choices=["patched", "unpatched"],
+        default="patched",
+        help="FerretDB with Cascade's patches (the default store), or as released (the before)",
+    )
     args = parser.parse_args(argv)
     if args.units < 4 or args.notices < 1 or args.repeat < 1:
         parser.error("needs --units ≥ 4, --notices ≥ 1, --repeat ≥ 1")
