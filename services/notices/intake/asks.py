@@ -245,7 +245,7 @@ def find_asks(
     # routing sentences
     for sen, clauses in route_sentences:
         same = [ask.ask_id for ask in asks if by_id[ask.ask_id].sentence.section == sen.section]
-        for subject, cstart, verb, d in clauses:
+        for subject, cstart, _verb, d in clauses:
             kinds = _subject_kinds(subject, sen.start + cstart, flow)
             # kinds of unit, or everyone: "均报送…", "报送方式：…寄送中国科协人才中心"
             if not kinds and not re.search(r"(?:均|统一|一律)$|(?:报送|提交|寄送|申报)(?:方式|地址|单位)", subject):
@@ -343,7 +343,7 @@ def _parts(name: str) -> tuple[str | None, str | None]:
 
 def _prune(routes: list[ImportedRoute]) -> list[ImportedRoute]:
     """A route without a department is dropped when the same asks go to a department of the same unit."""
-    out = []
+    out: list[ImportedRoute] = []
     for r in routes:
         if r.department is None and any(
             o is not r
@@ -430,6 +430,7 @@ def _asks_of_sentence(sen: Sentence, dls: list[DeadlineMention], flow: Flow) -> 
                     obj_text, obj_at = obj_text[m.end() :], m.end()
             else:
                 stop = re.search(r"[（(]|至[\u4e00-\u9fff]|$", after)
+                assert stop is not None  # "$" always matches
                 obj_text, obj_at = after[: stop.start()], v.end()
                 if not _items(obj_text) and before.strip():
                     obj_text, obj_at = before, 0
@@ -452,7 +453,7 @@ def _asks_of_sentence(sen: Sentence, dls: list[DeadlineMention], flow: Flow) -> 
                 groups[k].append((it, s, e))
             conf[k] = max(conf.get(k, 0), c)
         for k, group in groups.items():
-            a = _Ask(
+            ask = _Ask(
                 kind=k,
                 kind_conf=conf[k],
                 items=[g[0] for g in group],
@@ -468,12 +469,12 @@ def _asks_of_sentence(sen: Sentence, dls: list[DeadlineMention], flow: Flow) -> 
             )
             # limits: those written with this kind's items, else those of the clause outside any item
             others = [(s, e) for kk, g in groups.items() if kk != k for _, s, e in g]
-            a.pieces = [(s, e) for _, s, e in group]
-            a.rest = "".join(
+            ask.pieces = [(s, e) for _, s, e in group]
+            ask.rest = "".join(
                 " " if any(s <= tail_start + j < e for s, e in others) else ch for j, ch in enumerate(tail)
             )
-            a.rest_at = tail_start
-            out.append(a)
+            ask.rest_at = tail_start
+            out.append(ask)
     return out
 
 
@@ -490,6 +491,7 @@ def _object_before(lead: str, at: int) -> tuple[str, int]:
     owed = _owed_by(lead)
     cut = lead.find(owed) + len(owed) if owed else 0
     e = re.match(r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）])?(?:请)?", lead[cut:])
+    assert e is not None  # every part is optional: it always matches
     cut += e.end()
     o = re.sub(r"(?:请|务必|须|需|应)?(?:于|在)?$", "", lead[cut:])
     return o, at + cut
@@ -561,7 +563,7 @@ def _build(a: _Ask, ask_id: str, day, conf: float, note: str, flow: Flow, tz: st
     texts.append((a.rest, sen.start + a.rest_at))
     for text, base in texts:
         c = find_char_limit(text)
-        if c and chars is None:
+        if c and c.high is not None and chars is None:  # a character limit always has its maximum
             chars = Found(
                 value=CharLimit(max_chars=c.high, approx=c.approx),
                 confidence=0.9 if not c.approx else 0.6,

@@ -135,4 +135,5 @@ def cited_doc_number(text: str, start: int, end: int) -> tuple[str, int, int] | 
     if not m:
         return None
     inner = DOC_NO.search(f, m.start("no"))
+    assert inner is not None  # group "no" is a DOC_NO match at that offset
     return normalise_doc_number(inner), start + inner.start(), start + inner.end()

@@ -222,7 +222,7 @@ def contacts_of(d: ImportedDraft) -> tuple[list[Contact], list[dict]]:
                 "address": b.address,
             }
             try:
-                out.append(Contact(**data))
+                out.append(Contact.model_validate(data))
             except ValidationError:
                 bad.append(data)
     return out, bad

@@ -192,7 +192,7 @@ def _fields_of_line(line: Line) -> list[tuple[str, str, int, int]]:
         cells = [c for c in line.text.split("\t") if c.strip()]
         if len(cells) == 2:
             lab = _LABEL_ANY.fullmatch(compact(fold(cells[0])))
-            if lab:
+            if lab and lab.lastgroup:
                 i = line.text.index(cells[1])
                 return [(lab.lastgroup, fold(cells[1]).strip(), line.start + i, line.start + i + len(cells[1].strip()))]
     for k, m in enumerate(matches):
@@ -222,7 +222,7 @@ def find_contacts(lines: list[Line]) -> list[ContactBlock]:
 
     table_header: dict[str, int] | None = None
     rows: list[ContactBlock] = []  # from contact tables
-    for n, line in enumerate(lines):
+    for line in lines:
         if "\t" in line.text:
             cells = [compact(fold(c)) for c in line.text.split("\t")]
             cols = _table_columns(cells)
@@ -314,9 +314,14 @@ def _add(b: _Block, kind: str, value: str, vs: int, ve: int) -> None:
         for e in EMAIL.findall(value):
             b.emails.append(e)
         # "赵琳（校科协办公室）": the department in brackets
-        dept = re.search(r"[(（](?P<d>[^()（）]{2,30})[)）]", value)
-        if dept and not b.department and ORG_SUFFIX.search(dept["d"]) and not re.search(r"\d|电话|手机", dept["d"]):
-            b.department = dept["d"]
+        bracket = re.search(r"[(（](?P<d>[^()（）]{2,30})[)）]", value)
+        if (
+            bracket
+            and not b.department
+            and ORG_SUFFIX.search(bracket["d"])
+            and not re.search(r"\d|电话|手机", bracket["d"])
+        ):
+            b.department = bracket["d"]
     elif kind in ("phone", "mobile"):
         b.office += office
         b.mobiles += mobiles
@@ -375,8 +380,8 @@ def _table_row(line: Line, cols: dict[str, int]) -> ContactBlock | None:
     i = line.text.find(name)
     p = ContactPerson(
         name=name,
-        office_phone=(office + o2 or [None])[0],
-        mobile=(mobiles + m2 or [None])[0],
+        office_phone=next(iter(office + o2), None),
+        mobile=next(iter(mobiles + m2), None),
         confidence=0.85,
         span=(pos + max(i, 0), pos + max(i, 0) + len(name)),
     )

@@ -172,6 +172,7 @@ def _pdf(data: bytes) -> ExtractedText:
 
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
+            ok: int  # a PasswordType (an IntEnum); 0 is NOT_DECRYPTED
             try:
                 ok = reader.decrypt("")
             except Exception:

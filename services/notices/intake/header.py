@@ -11,6 +11,7 @@ document (通知, 函, 意见…), then the 主送机关 ending with a colon.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -277,10 +278,10 @@ def find_header(lines: list[Line], text: str) -> Header:
 class Closing:
     attachments: list[AttachmentName] = field(default_factory=list)
     attachments_start: int | None = None
-    date: Found[date] | None = None
+    date: Found[dt.date] | None = None
     signers: list[tuple[str, int, int]] = field(default_factory=list)
     signature_start: int | None = None
-    printed: Found[date] | None = None
+    printed: Found[dt.date] | None = None  # dt.date: in this class "date" is the field above
     printed_start: int | None = None
     cc: Found[str] | None = None
     cc_start: int | None = None

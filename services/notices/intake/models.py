@@ -11,13 +11,12 @@ from its position or a cross-check, below that a guess.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Generic, Literal, TypeVar
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.schemas import AskKind, UnitKind
 
-T = TypeVar("T")
 Span = tuple[int, int]
 
 
@@ -25,7 +24,7 @@ class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Found(Model, Generic[T]):
+class Found[T](Model):
     """One extracted value."""
 
     value: T
@@ -192,7 +191,8 @@ class ImportedDraft(Model):
 
     def chain(self) -> list[ImportedDraft]:
         """This draft and every upstream one, this first."""
-        out, d = [], self
+        out: list[ImportedDraft] = []
+        d: ImportedDraft | None = self
         while d is not None:
             out.append(d)
             d = d.upstream

@@ -133,7 +133,7 @@ def _issuers(text: str, h: Header, closing: Closing, units: list[DirectoryUnit])
             chosen.append([name, conf, (s, e), how])
     out = []
     for name, conf, span, how in chosen:
-        u, mconf = match_unit(name, units)
+        u, _ = match_unit(name, units)
         out.append(
             Issuer(
                 name=name,

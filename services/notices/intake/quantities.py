@@ -162,8 +162,8 @@ def find_formats(s: str) -> Formats:
             break
     stamped = bool(re.search(r"盖章|加盖公章|盖公章|签章", s))
     copies = None
-    m = re.search(rf"(?:纸质版?|一式)\s*(?P<n>{NUMBER})\s*份", s)
-    if m:
-        copies = cn_to_int(m["n"])
-        spans.append((m.start(), m.end()))
+    paper = re.search(rf"(?:纸质版?|一式)\s*(?P<n>{NUMBER})\s*份", s)
+    if paper:
+        copies = cn_to_int(paper["n"])
+        spans.append((paper.start(), paper.end()))
     return Formats(types, stamped, copies, sorted(spans))

@@ -59,6 +59,7 @@ def destination_after(clause: str, pos: int) -> Destination | None:
     if e:
         return Destination(e.group(0), pos + e.start(), pos + e.end(), None, None, e.group(0))
     stop = _DEST_STOP.search(rest, k)
+    assert stop is not None  # the pattern ends in "|$": it always matches
     text = rest[k : stop.start()]
     parts = destination_parts(text)
     if parts is None:

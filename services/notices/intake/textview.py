@@ -144,10 +144,15 @@ class Flow:
                 if ch.isspace():
                     # keep one space only between two ASCII words
                     nxt = ln.folded[k + 1 :].lstrip()[:1]
-                    if prev_char.isascii() and prev_char.isalnum() and nxt.isascii() and nxt.isalnum():
-                        if not chars or chars[-1] != " ":
-                            chars.append(" ")
-                            index.append(ln.start + k)
+                    if (
+                        prev_char.isascii()
+                        and prev_char.isalnum()
+                        and nxt.isascii()
+                        and nxt.isalnum()
+                        and (not chars or chars[-1] != " ")
+                    ):
+                        chars.append(" ")
+                        index.append(ln.start + k)
                     continue
                 chars.append(ch)
                 index.append(ln.start + k)
@@ -177,9 +182,7 @@ def paragraph_ends(line: Line, nxt: Line, median: float) -> bool:
         return True
     # "附件", a signature, a date: a short line is a paragraph of its own. A
     # wrapped line is about as long as its neighbours.
-    if median and len(t) >= 0.8 * median:
-        return False
-    return True
+    return not (median and len(t) >= 0.8 * median)
 
 
 def split_outside_brackets(s: str, seps: str) -> list[tuple[int, int]]:

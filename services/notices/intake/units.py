@@ -158,9 +158,9 @@ def destination_parts(dest: str) -> tuple[str | None, str | None] | None:
             best = (d[: m.end()], rest)
     if best is not None:
         return best
-    m = re.match(r"^(.{1,12}?(?:部|厅|局|委))(.{2,}(?:部|处|室|司|中心|科|办))$", d)
-    if m:
-        return m[1], m[2]
+    split = re.match(r"^(.{1,12}?(?:部|厅|局|委))(.{2,}(?:部|处|室|司|中心|科|办))$", d)
+    if split:
+        return split[1], split[2]
     if re.match(r"^.{1,12}?(?:部|厅|局|委)$", d) and len(d) <= 8 and not re.search(r"全部|内部|各部", d):
         return d, None
     if _DEPT_END.search(d) and len(d) <= 10 and not re.search(r"报告|方案|总结|材料|信息|表", d):
@@ -177,7 +177,7 @@ def as_directory(units: Iterable[DirectoryUnit | Sequence] | None) -> list[Direc
         elif isinstance(u, dict):
             out.append(DirectoryUnit(**u))
         else:
-            uid, name, shorts, kind = (list(u) + [None, None])[:4]
+            uid, name, shorts, kind = [*u, None, None][:4]
             if isinstance(shorts, str):
                 shorts = [shorts]
             out.append(
