@@ -175,7 +175,7 @@ class Service:
         event: type[Event],
         name: str,
         description: str,
-        handler: Callable[..., Awaitable[None]],
+        handler: Callable[..., Awaitable[object]],  # what it returns (a count, say) is not used
         deps: Any = None,
         **options: Any,
     ) -> None:
