@@ -206,16 +206,22 @@ FIELD_LABELS = {
 }
 
 
+# Names said differently inside a part of a form: an ask's title is its 名称 (the notice's is its 标题).
+LABELS_WITHIN = {("asks", "title"): "名称", ("extra_asks", "title"): "名称"}
+
+
 def field_label(field: str | None) -> str:
     """``asks.0.deadline`` → ``报送要求 1 · 截止时间``."""
     if not field:
         return ""
     out: list[str] = []
+    within = ""
     for part in field.split("."):
         if part.isdigit() and out:
             out[-1] += f" {int(part) + 1}"  # the n-th of a list, counted from 1
         else:
-            out.append(FIELD_LABELS.get(part, part))
+            out.append(LABELS_WITHIN.get((within, part)) or FIELD_LABELS.get(part, part))
+            within = part
     return " · ".join(out)
 
 

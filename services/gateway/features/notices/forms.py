@@ -1,8 +1,11 @@
 """The notice forms (拟稿, 转发) → command bodies: asks with their form fields and routes, attachments kept from an
 earlier try, and the 通报表扬 draft.
 
-A block whose key input is empty (an ask without a title, a field without a
-label, a route without a unit) is a blank row of the form and is left out.
+A block where nothing was typed (the blank rows the form offers) is left out:
+a route without a unit, a field with neither label nor anything else, an ask
+with neither title nor anything else. An ask or field with something typed but
+no name is kept, so the command refuses it naming that name (``asks.0.title``)
+rather than issuing the notice without it.
 The values every form reads (text, dates, contacts) are in core/forms.py.
 """
 
@@ -13,7 +16,7 @@ from starlette.datastructures import FormData
 from ...core.forms import deadline, nested, number, text, words
 
 # Inputs of the notice editor that repeat their name (check boxes, multiple selects): every value counts.
-MULTI = ("unit_kinds", "recipients", "co_issuers", "accept")
+MULTI = ("unit_kinds", "recipients", "co_issuers")
 BLANK_ASK = {"fields": [{}, {}, {}], "routes": [{}, {}], "unit_kinds": []}
 
 
@@ -26,8 +29,8 @@ def fields_of(rows: list[dict] | None) -> list[dict]:
     out = []
     for n, row in enumerate(rows or []):
         label = text(row.get("label"))
-        if not label:
-            continue
+        if not label and not any(text(row.get(k)) for k in ("max_chars", "options", "accept")):
+            continue  # a blank row
         field = {
             "key": text(row.get("key")) or f"f{n + 1}",
             "label": label,
@@ -60,8 +63,8 @@ def asks_of(blocks: list[dict] | None, tz: str, prefix: str = "ask") -> list[dic
     out = []
     for n, a in enumerate(blocks or []):
         title = text(a.get("title"))
-        if not title:
-            continue
+        if not title and not _typed_in(a):
+            continue  # a blank ask
         ask = {
             "ask_id": text(a.get("ask_id")) or f"{prefix}{n + 1}",
             "kind": text(a.get("kind")) or "other",
@@ -76,6 +79,34 @@ def asks_of(blocks: list[dict] | None, tz: str, prefix: str = "ask") -> list[dic
         }
         out.append(ask)
     return out
+
+
+def _typed_in(ask: dict) -> bool:
+    """Whether anything but the defaults the form shows was given for an ask (its title aside)."""
+    return bool(
+        text(ask.get("deadline"))
+        or text(ask.get("note"))
+        or ask.get("unit_kinds")
+        or any(text(f.get("label")) for f in ask.get("fields") or [] if isinstance(f, dict))
+        or any(text(r.get("to_unit_id")) for r in ask.get("routes") or [] if isinstance(r, dict))
+    )
+
+
+def inherited_of(rows: list[dict] | None, tz: str) -> tuple[dict[str, str], dict[str, list]]:
+    """The inherited asks of a 转发 form: the deadlines moved, and the unit kinds chosen per ask (``kinds_set``
+    marks an ask whose boxes were on the form, so none ticked means every recipient). Rows without an ask id
+    (none the page makes) are left out."""
+    deadlines: dict[str, str] = {}
+    kinds: dict[str, list] = {}
+    for row in rows or []:
+        ask_id = text(row.get("ask_id")) if isinstance(row, dict) else ""
+        if not ask_id:
+            continue
+        if text(row.get("deadline")):
+            deadlines[ask_id] = deadline(row.get("deadline"), tz)
+        if row.get("kinds_set"):
+            kinds[ask_id] = row.get("unit_kinds") or []
+    return deadlines, kinds
 
 
 def uploaded_of(values: list[str]) -> list[dict]:

@@ -33,7 +33,7 @@ from ...core.forms import REFUSALS, refused
 from ...core.paging import PageParams, YearFilter
 from ...core.rendering import UNIT_KINDS, plain, render, see_other
 from ...core.scope import visible_notice
-from .forms import BLANK_ASK, asks_of, commendation_draft, notice_form, routes_of, uploaded_of
+from .forms import BLANK_ASK, asks_of, commendation_draft, inherited_of, notice_form, routes_of, uploaded_of
 from .panel import commendations, notice_panel
 
 router = APIRouter(include_in_schema=False)
@@ -230,9 +230,7 @@ async def forward(request: Request, notice_id: str, b: BackendDep, actor: Issuer
     }
     try:
         values["uploaded"] = await _attachments(request, b, form, actor)
-        deadlines = {
-            i["ask_id"]: forms.deadline(i.get("deadline"), tz) for i in inherit if forms.text(i.get("deadline"))
-        }
+        deadlines, unit_kinds = inherited_of(inherit, tz)
         cmd = ForwardNotice(
             notice_id=notice_id,
             unit_id=actor.unit_id,
@@ -242,7 +240,7 @@ async def forward(request: Request, notice_id: str, b: BackendDep, actor: Issuer
             recipient_unit_ids=data.get("recipients") or [],
             doc_number=forms.text(data.get("doc_number")) or None,
             deadlines=deadlines,
-            unit_kinds={i["ask_id"]: i.get("unit_kinds") or [] for i in inherit if i.get("kinds_set")},
+            unit_kinds=unit_kinds,
             routes=routes_of(data.get("routes")),
             extra_asks=asks_of(data.get("extra"), tz, prefix="extra"),
             contacts=forms.contacts_of(data.get("contacts")),
