@@ -89,7 +89,7 @@ def _boxes(options: list[str], chars_per_line: float) -> str:
     lines: list[list[str]] = [[]]
     for o in options:
         line = lines[-1]
-        if line and width("　".join(line + [BOX + o])) > chars_per_line:
+        if line and width("　".join([*line, BOX + o])) > chars_per_line:
             lines.append(line := [])
         line.append(BOX + o)
     return "\n".join("　".join(line) for line in lines)
@@ -101,7 +101,9 @@ def _boxes(options: list[str], chars_per_line: float) -> str:
 def form_docx(form: BlankForm) -> bytes:
     d = new_document(grid=False, line_pt=None)
     section = d.sections[0]
-    text_w = (section.page_width - section.left_margin - section.right_margin) / 12700  # EMU → pt
+    page_w, left, right = section.page_width, section.left_margin, section.right_margin
+    assert page_w is not None and left is not None and right is not None  # new_document() sets the page
+    text_w = (page_w - left - right) / 12700  # EMU → pt
     if form.attachment_label:
         run(d.add_paragraph(), form.attachment_label, L.FONT_HEITI)
     p = d.add_paragraph()
@@ -193,10 +195,11 @@ def _block_table(d, fields: list[FormField], text_w: float) -> None:
             _cell_text(value, _blank(f))
         if f.help:
             _cell_text(value, f"（{f.help.strip('（）()')}）", size=10, grey=True)
-        long_text = f.type == FieldType.text and (f.max_chars or 0) > 100
+        max_chars = f.max_chars or 0
+        long_text = f.type == FieldType.text and max_chars > 100
         if long_text:  # room to write: a line of ~30 characters per 30 characters asked, at most a page
             value.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP
-            t.rows[r].height = Pt(min(560.0, 22 * math.ceil(f.max_chars / 30)))
+            t.rows[r].height = Pt(min(560.0, 22 * math.ceil(max_chars / 30)))
             t.rows[r].height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
         else:
             t.rows[r].height = Pt(30)
@@ -279,7 +282,7 @@ def form_xlsx(form: BlankForm) -> bytes:
 
     head = 3
     commented: set[str] = set()
-    for c, (f, part, header) in enumerate(cols, 1):
+    for c, (f, _, header) in enumerate(cols, 1):
         cell = put(ws, head, c, header)
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="D9D9D9")
@@ -294,7 +297,7 @@ def form_xlsx(form: BlankForm) -> bytes:
     ws.row_dimensions[head].height = 32
     first, end = head + 1, head + form.max_items
     for r in range(first, end + 1):
-        for c, (f, part, _) in enumerate(cols, 1):
+        for c, (f, _, _) in enumerate(cols, 1):
             cell = ws.cell(r, c)
             cell.border = border
             cell.alignment = Alignment(wrap_text=True, vertical="top")

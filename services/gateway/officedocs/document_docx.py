@@ -137,7 +137,7 @@ class _Writer:
         self.attachment_note(doc)
         self.signature(doc)
         self.annotation(doc)
-        for label, following in zip(attachment_marks(doc), doc.attachments_following):
+        for label, following in zip(attachment_marks(doc), doc.attachments_following, strict=True):
             self.document(following, mark=label, new_page=True)
         if doc.has_imprint:
             self.imprint(doc, new_page=bool(doc.attachments_following))
@@ -195,7 +195,7 @@ class _Writer:
     def number_line(self, doc: OfficialDocument) -> None:
         """§7.2.4–7.2.5: the 文号 two lines under the 标志, centred; for a 上行文 left (one character in) with
         签发人 at the right of its line; then the red rule 4 mm under it."""
-        last = None
+        last: DocxParagraph | None = None
         if doc.signers:
             rows = [doc.signers[i : i + 2] for i in range(0, len(doc.signers), 2)]  # two names a line
             for n, names in enumerate(rows):
@@ -213,6 +213,7 @@ class _Writer:
             run(last, doc.doc_number)
         # 4 mm under the glyphs: the exact line box has (line − size) / 2 under them already.
         space = L.RULE_GAP_MM * L.PT_PER_MM - (LINE - L.BODY_PT) / 2
+        assert last is not None  # the signers' last row, or the centred 文号
         bottom_border(last, color=L.RED, width_pt=L.RED_RULE_PT, space_pt=space)
 
     # ---------------------------------------------------------------- 主体

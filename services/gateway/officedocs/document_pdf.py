@@ -138,7 +138,7 @@ def _document(out: list[str], doc: OfficialDocument, mark: str) -> None:
     notes = [n.strip().strip("（）()") for n in doc.notes if n.strip()] + [contact_text(c) for c in doc.contacts]
     if notes:
         out.append(_p("body annotation", escape("（" + "；".join(notes) + "）")))
-    for label, following in zip(attachment_marks(doc), doc.attachments_following):
+    for label, following in zip(attachment_marks(doc), doc.attachments_following, strict=True):
         out.append('<div class="attachment">')
         _document(out, following, mark=label)
         out.append("</div>")

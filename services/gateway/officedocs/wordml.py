@@ -407,10 +407,11 @@ def fixed_widths(table: Table, widths_pt: list[float]) -> None:
         tblpr.append(tblw)
     tblw.set(qn("w:type"), "dxa")
     tblw.set(qn("w:w"), str(round(sum(widths_pt) * TWIPS_PER_PT)))
-    for col, w in zip(table.columns, widths_pt):
+    for col, w in zip(table.columns, widths_pt, strict=True):
         col.width = Pt(w)
     for row in table.rows:
-        for cell, w in zip(row.cells, widths_pt):
+        # A row may hold fewer cells than the grid has columns (python-docx: "only cells actually present").
+        for cell, w in zip(row.cells, widths_pt, strict=False):
             cell.width = Pt(w)
 
 
