@@ -2,6 +2,14 @@
 
 The body is the command of the service's contract (shared/contracts) minus the ``actor`` the gateway
 authenticated and the ids taken from the path, so the OpenAPI document shows exactly what a client may send.
+
+A body is a model made at run time, which a type checker cannot follow; a route module declares its bodies as
+their commands to it::
+
+    if TYPE_CHECKING:  # to the type checker a body is its command
+        IssueBody = IssueNotice
+    else:
+        IssueBody = body_of(IssueNotice)
 """
 
 from typing import Any
@@ -24,6 +32,6 @@ def body_of(command: type[BaseModel], *exclude: str) -> type[BaseModel]:
     return create_model(f"{command.__name__}Body", __config__=command.model_config, **fields)
 
 
-def as_command(command: type[BaseModel], body: BaseModel, actor: Actor, **extra: Any) -> BaseModel:
+def as_command[C: BaseModel](command: type[C], body: BaseModel, actor: Actor, **extra: Any) -> C:
     """The command a body asks for, as ``actor`` (with ``extra``: the ids from the path)."""
     return command(**body.model_dump(exclude={"actor"}), **extra, actor=actor)

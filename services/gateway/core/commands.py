@@ -3,7 +3,7 @@ log. Every route that changes state sends through here; queries call the clients
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import Request
 from pydantic import BaseModel
@@ -39,16 +39,13 @@ def _summary(command: Any, result: Any) -> dict:
     return out
 
 
-Req = TypeVar("Req", bound=BaseModel)
-Rep = TypeVar("Rep")
-
-
-async def send(
+async def send[Req: BaseModel, Rep](
     request: Request, action: Callable[[Req], Awaitable[Rep]], cmd: Req, *, target: str | None = None
 ) -> Rep:
     """``action`` is a client's bound action (``backend.notices.issue``); a refused command raises before anything
     is recorded."""
     result = await action(cmd)
+    # Contract.bind() gives a bound action its service's name, which a Callable type cannot declare.
     await record(request, f"{action.service}.{action.__name__}", cmd, result, target=target)  # type: ignore[attr-defined]
     return result
 

@@ -12,7 +12,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from starlette.exceptions import HTTPException
+from fastapi import HTTPException  # starlette's, with a detail of any JSON (a list of errors here)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import Invalid

@@ -48,15 +48,16 @@ class SessionStore:
 
     async def create(self, user_id: str, now: datetime) -> Session:
         token = new_secret()
+        sid, expires_at = digest(token), now + self.max_age
         doc = {
-            "_id": digest(token),
+            "_id": sid,
             "user_id": user_id,
             "created_at": now,
             "last_seen_at": now,
-            "expires_at": now + self.max_age,
+            "expires_at": expires_at,
         }
         await self.sessions.insert_one(doc)
-        return Session(token=token, id=doc["_id"], user_id=user_id, created_at=now, expires_at=doc["expires_at"])
+        return Session(token=token, id=sid, user_id=user_id, created_at=now, expires_at=expires_at)
 
     async def get(self, token: str, now: datetime) -> Session | None:
         sid = digest(token)

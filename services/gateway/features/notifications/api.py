@@ -5,7 +5,7 @@ Changes go to the notifications service as commands through ``commands.send``
 (so each is in the audit log); reads and the preview are queries.
 """
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Query, Request
 
@@ -36,9 +36,14 @@ from .common import DeliveryFilters, deliveries_page, template_target
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 deliveries = APIRouter(prefix="/api", tags=["notifications"])
 
-ChannelsBody = body_of(UpdateChannels)
-TemplateBody = body_of(UpdateTemplate, "cause", "channel")
-PreviewBody = body_of(PreviewTemplate, "cause", "channel")
+if TYPE_CHECKING:  # to the type checker a body is its command (core/bodies.py)
+    ChannelsBody = UpdateChannels
+    TemplateBody = UpdateTemplate
+    PreviewBody = PreviewTemplate
+else:
+    ChannelsBody = body_of(UpdateChannels)
+    TemplateBody = body_of(UpdateTemplate, "cause", "channel")
+    PreviewBody = body_of(PreviewTemplate, "cause", "channel")
 
 
 # ---------------------------------------------------------------- channels and templates (the node admin's)
@@ -50,7 +55,7 @@ async def get_channels(b: BackendDep, actor: Admin) -> Channels:
 
 
 @router.put("/channels", summary="Enable or disable channels (email, sms, chat) and set their non-secret parameters")
-async def put_channels(body: ChannelsBody, request: Request, b: BackendDep, actor: Admin) -> Channels:  # type: ignore[valid-type]
+async def put_channels(body: ChannelsBody, request: Request, b: BackendDep, actor: Admin) -> Channels:
     return await send(
         request, b.notifications.update_channels, as_command(UpdateChannels, body, actor), target="channels"
     )
@@ -79,7 +84,7 @@ async def get_template(cause: NotificationCause, channel: NotificationChannel, b
 async def put_template(
     cause: NotificationCause,
     channel: NotificationChannel,
-    body: TemplateBody,  # type: ignore[valid-type]
+    body: TemplateBody,
     request: Request,
     b: BackendDep,
     actor: Admin,
@@ -103,7 +108,7 @@ async def reset_template(
 async def preview_template(
     cause: NotificationCause,
     channel: NotificationChannel,
-    body: PreviewBody,  # type: ignore[valid-type]
+    body: PreviewBody,
     b: BackendDep,
     actor: Admin,
 ) -> Preview:
