@@ -206,7 +206,7 @@ async def _build(servers: Servers, workdir: Path, shape: dict[str, str | None], 
     suffix = secrets.token_hex(2)
     cfgs: dict[str, NodeConfig] = {}
     proxies: dict[str, LinkProxy] = {}
-    for name, parent in shape.items():
+    for name in shape:
         cfgs[name] = NodeConfig(node_id=f"{name}-{suffix}", name=name, data_dir=workdir / name, ports=_ports())
     for name, parent in shape.items():
         if parent is None:

@@ -140,7 +140,7 @@ async def running(
     apps = {s: create_service_app(s, node.settings(s, **overrides.get(s, {})), clock) for s in services}
     started = []
     try:
-        for name, app in apps.items():
+        for app in apps.values():
             await app.start()
             started.append(app)
         yield apps

@@ -29,7 +29,7 @@ async def token(http, unit_id: str, *roles: str) -> dict:
 
 async def insert_user(http, username: str, unit_id: str, *roles: str) -> None:
     """An account the admin forms would refuse (admin of a hosted unit), as an old database may hold."""
-    user, _ = await http.app.state.accounts.create(
+    _user, _ = await http.app.state.accounts.create(
         None,
         username=username,
         display_name=username,
@@ -143,7 +143,7 @@ async def test_create_admin_on_a_node_without_org_unit_id_records_the_unit(node,
     url = node.servers.mongo_url
     code, _, err = await create_admin(path, "--username", "root", "--password-stdin", mongo_url=url)
     assert code == 1 and "--unit" in err  # no unit to take: never guess
-    code, out, err = await create_admin(
+    code, _out, err = await create_admin(
         path, "--username", "root", "--unit", "gd-kx", "--password-stdin", mongo_url=url
     )
     assert code == 0, err

@@ -106,7 +106,7 @@ async def test_create_admin_refuses_bad_input_and_stores_nothing(node, tmp_path)
 async def test_create_admin_starts_the_node_store_when_the_node_is_down(tmp_path):
     cfg, path = write_config(tmp_path, "cliadm" + os.urandom(2).hex())
     assert not port_open(cfg.host, cfg.ports.ferretdb)
-    code, out, err = await create_admin(path, "--username", "root", "--password-stdin")
+    code, _out, err = await create_admin(path, "--username", "root", "--password-stdin")
     assert code == 0, err
     assert not port_open(cfg.host, cfg.ports.ferretdb)  # stopped again
     # The user is in the node's own store, where `cascade up` will find it.
@@ -132,7 +132,7 @@ async def test_create_admin_in_a_container_takes_the_node_from_the_environment(n
     assert code == 1 and "本节点单位（gd-kx）" in err
     code, _, err = await create_admin(None, "--username", "root", "--password-stdin", env_extra=env)
     assert code == 1 and "MONGO_URL" in err
-    code, out, err = await create_admin(None, "--username", "root", "--password-stdin", mongo_url=url, env_extra=env)
+    code, _out, err = await create_admin(None, "--username", "root", "--password-stdin", mongo_url=url, env_extra=env)
     assert code == 0, err
     [user] = await users_of(url, node.node_id)
     assert user["unit_id"] == "gd-kx" and user["roles"] == ["admin"]

@@ -78,7 +78,7 @@ def detail(r) -> tuple[list, str]:
 async def test_the_delivery_log_is_read_a_page_at_a_time_with_its_filters(node):
     mailbox = Mailbox(refuse={REFUSED})
     with smtp_server(port := free_port(), mailbox):
-        async with issuing_node(node, port) as (http, admin, issuer):
+        async with issuing_node(node, port) as (http, _admin, issuer):
             nid = (await issuer.post("/api/notices", json=seed000_notice(RECIPIENTS))).json()["notice_id"]
             summary = await settled_summary(issuer, nid)
 
@@ -188,7 +188,7 @@ async def test_two_replicas_send_every_message_once_and_keep_the_counts_right(no
     mailbox = Mailbox()
     with smtp_server(port := free_port(), mailbox):
         # Jobs of 3 messages: two processes take them side by side, recounting the same counts all along.
-        async with issuing_node(node, port, replicas=2, batch=3) as (http, admin, issuer):
+        async with issuing_node(node, port, replicas=2, batch=3) as (_http, _admin, issuer):
             nid = (await issuer.post("/api/notices", json=seed000_notice(RECIPIENTS))).json()["notice_id"]
             summary = await settled_summary(issuer, nid)
             assert (summary["total"], summary["sent"], summary["problems_total"]) == (TOTAL, EMAILS, 0)

@@ -344,9 +344,9 @@ async def test_a_compose_mid_level_admits_a_grandchild_and_relays_both_ways(tmp_
             return (info.state.subjects or {}).get(subjects.event("notice.issued", origin, dest)) == 1
 
         for origin, dest in hops:
-            assert await eventually(lambda: arrived(origin, dest), timeout=60), f"{origin} → {dest}"
+            assert await eventually(lambda o=origin, d=dest: arrived(o, d), timeout=60), f"{origin} → {dest}"
         for name in urls:  # every copy has left its OUTBOX: the neighbour stored it
-            assert await eventually(lambda: _outbox_empty(urls[name], name), timeout=30)
+            assert await eventually(lambda n=name: _outbox_empty(urls[n], n), timeout=30)
     finally:
         for p in reversed(procs):
             p.stop()

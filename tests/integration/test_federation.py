@@ -191,7 +191,7 @@ async def test_notices_flow_down_and_receipts_flow_up_exactly_once(fed):
         # …and got them: the piece is removed from the stream once the file is kept.
     }
     for sender, dest in ((nat, prov), (prov, nat), (prov, city), (prov, city2), (city, prov)):
-        assert await eventually(lambda: _zero(link_consumer_waiting(sender, dest)))
+        assert await eventually(lambda s=sender, d=dest: _zero(link_consumer_waiting(s, d)))
         assert await sender.stream_messages(subjects.outbox_stream(sender.id)) == 0
 
 
@@ -287,7 +287,7 @@ async def test_a_child_cannot_publish_for_a_sibling_or_its_parent(fed):
                 subject,
                 leaf.errors,
             )
-        await eventually(lambda: _log_has(prov, f'Publish Violation on "{seen_as}"'))
+        await eventually(lambda seen_as=seen_as: _log_has(prov, f'Publish Violation on "{seen_as}"'))
 
     await asyncio.sleep(1.0)  # anything that slipped through would have landed by now
     assert {(n.id, s): await n.stream_messages(s) for n, s in streams} == before
@@ -317,7 +317,7 @@ async def test_a_child_receives_only_what_is_addressed_to_it(fed):
                 subject,
                 leaf.errors,
             )
-        await eventually(lambda: _log_has(prov, f'Subscription Violation on "{subject}"'))
+        await eventually(lambda subject=subject: _log_has(prov, f'Subscription Violation on "{subject}"'))
 
     # A well-behaved child's own clients, asking their server for the sibling's subjects.
     child = await nats.connect(city.cfg.nats_url)
@@ -363,8 +363,8 @@ async def test_a_child_receives_only_what_is_addressed_to_it(fed):
 def _matches(pattern: str, subject: str) -> bool:
     p, s = pattern.split("."), subject.split(".")
     if p[-1] == ">":
-        return len(s) >= len(p) and all(a in ("*", b) for a, b in zip(p[:-1], s))
-    return len(p) == len(s) and all(a in ("*", b) for a, b in zip(p, s))
+        return len(s) >= len(p) and all(a in ("*", b) for a, b in zip(p[:-1], s, strict=False))  # a prefix of s
+    return len(p) == len(s) and all(a in ("*", b) for a, b in zip(p, s, strict=True))
 
 
 async def _log_has(node: FedNode, text: str) -> str | None:

@@ -65,7 +65,7 @@ def test_demo_keeps_three_nodes_running_until_interrupted(tmp_path):
         text = "".join(lines)
         urls = re.findall(r"：(http://127\.0\.0\.1:\d+)/\s+用户 demo 密码 (\S+)", text)
         assert len(urls) == 3, text
-        city_url, city_password = urls[2]
+        city_url, _city_password = urls[2]
         with httpx.Client(base_url=city_url, timeout=10) as http:
             assert http.get("/healthz").json()["status"] == "ok"
             assert "登录" in http.get("/login").text

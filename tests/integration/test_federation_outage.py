@@ -92,7 +92,7 @@ async def all_equal(check, value) -> bool:
 
 async def drained(*pairs: tuple[FedNode, FedNode]) -> None:
     for sender, dest in pairs:
-        await eventually(lambda: all_equal(link_consumer_waiting(sender, dest), 0), timeout=30)
+        await eventually(lambda s=sender, d=dest: all_equal(link_consumer_waiting(s, d), 0), timeout=30)
 
 
 # ---------------------------------------------------------------- contents, compared across levels

@@ -122,7 +122,7 @@ async def test_deliveries_follow_the_channels_and_templates_the_admin_set(node):
 
 
 async def test_a_template_that_does_not_parse_or_names_an_unknown_variable_is_refused_naming_the_field(node):
-    async with node_with_admin(node, services=("notifications", "notices")) as (http, admin, issuer):
+    async with node_with_admin(node, services=("notifications", "notices")) as (http, admin, _issuer):
         url = "/api/admin/templates/deadline.approaching/sms"
         before = (await admin.get(url)).json()
         cases = [
@@ -173,7 +173,7 @@ async def test_a_template_that_does_not_parse_or_names_an_unknown_variable_is_re
 
 
 async def test_preview_renders_with_sample_values_and_stores_nothing(node):
-    async with node_with_admin(node, services=("notifications", "notices")) as (http, admin, issuer):
+    async with node_with_admin(node, services=("notifications", "notices")) as (http, admin, _issuer):
         await admin.put("/api/admin/channels", json={"sms": {"enabled": True, "signature": "广东省科协"}})
         r = await admin.post(
             "/api/admin/templates/submission.returned/sms/preview",
@@ -204,7 +204,7 @@ async def test_preview_renders_with_sample_values_and_stores_nothing(node):
 
 
 async def test_the_admin_pages_set_channels_and_edit_preview_and_reset_a_template(node):
-    async with node_with_admin(node, services=("notifications", "notices")) as (http, admin, issuer):
+    async with node_with_admin(node, services=("notifications", "notices")) as (http, admin, _issuer):
         await create_user(http, "root", "gd-kx", "admin", display_name="管理员")
         root = await login(http, "root")
         page = await root.get("/admin/channels")
@@ -293,7 +293,7 @@ async def publish(node, *events) -> None:
 
 
 async def test_corrections_withdrawals_reminders_and_returns_reach_the_units_contacts_once(node):
-    async with node_with_admin(node) as (http, admin, issuer):
+    async with node_with_admin(node) as (_http, _admin, issuer):
         nid = (await issuer.post("/api/notices", json=seed000_notice())).json()["notice_id"]
         await eventually(lambda: count_at_least(node, 4, notice_id=nid, reason="notice.issued"))
 
@@ -374,7 +374,7 @@ async def test_corrections_withdrawals_reminders_and_returns_reach_the_units_con
 
 
 async def test_reminders_go_to_the_contacts_of_the_latest_notice_even_when_an_older_one_is_replayed(node):
-    async with node_with_admin(node) as (http, admin, issuer):
+    async with node_with_admin(node) as (_http, admin, issuer):
         first = (await issuer.post("/api/notices", json=seed000_notice(["sz-kx"]))).json()["notice_id"]
         await eventually(lambda: count_at_least(node, 2, notice_id=first))
         sz = next(u for u in GD_UNITS if u.unit_id == "sz-kx").model_dump(mode="json")

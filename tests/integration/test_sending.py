@@ -169,7 +169,7 @@ async def test_refused_recipients_and_gateway_errors_fail_for_good_and_the_rest_
     mailbox = Mailbox(refuse={"szkx@example.cn"})
     sms = Endpoint(status=400, answer={"code": 40001, "msg": "invalid mobile"})
     with smtp_server(port := free_port(), mailbox):
-        async with node_sending(node, smtp_port=port, sms=sms) as (admin, issuer):
+        async with node_sending(node, smtp_port=port, sms=sms) as (_admin, issuer):
             nid = (await issuer.post("/api/notices", json=seed000_notice())).json()["notice_id"]
             rows = await statuses(issuer, nid, settled)
             assert rows[("sz-kx", "email")]["status"] == "failed"
@@ -187,7 +187,7 @@ async def test_refused_recipients_and_gateway_errors_fail_for_good_and_the_rest_
 
 async def test_a_mail_server_that_is_away_is_tried_again_until_it_is_back_and_nothing_goes_twice(node):
     mailbox, port = Mailbox(), free_port()  # nothing listens on the port yet
-    async with node_sending(node, smtp_port=port) as (admin, issuer):
+    async with node_sending(node, smtp_port=port) as (_admin, issuer):
         nid = (await issuer.post("/api/notices", json=seed000_notice())).json()["notice_id"]
 
         def emails_wait(rows):
@@ -265,7 +265,7 @@ async def _queue_again(node, job: SendJob) -> None:
 
 async def test_a_message_that_cannot_be_sent_in_time_is_failed_with_the_last_error(node):
     # Nothing listens on the mail port and the node gives up after a fraction of a second.
-    async with node_sending(node, smtp_port=free_port(), send_give_up_hours=0.0005) as (admin, issuer):
+    async with node_sending(node, smtp_port=free_port(), send_give_up_hours=0.0005) as (_admin, issuer):
         nid = (await issuer.post("/api/notices", json=seed000_notice())).json()["notice_id"]
         rows = await statuses(issuer, nid, settled)
         email = rows[("sz-kx", "email")]

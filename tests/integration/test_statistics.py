@@ -82,7 +82,7 @@ async def test_signing_and_answering_are_counted_per_unit_for_the_year(node):
                 and rows["sz-kx"]["acknowledged"] == 2
             )
 
-        stats, rows = await eventually(stats_when(issuer, 2020, settled))
+        _stats, rows = await eventually(stats_when(issuer, 2020, settled))
         sz_row, jx_row = rows["sz-kx"], rows["gd-jxxh"]
         assert (sz_row["notices"], sz_row["acknowledged"], sz_row["ack_rate"], sz_row["avg_ack_hours"]) == (
             2,
@@ -124,7 +124,7 @@ async def test_signing_and_answering_are_counted_per_unit_for_the_year(node):
         assert r.status_code == 200 and r.content.startswith("\ufeff".encode())
         header, *table = list(csv.reader(io.StringIO(r.content.decode()[1:])))
         assert header[:5] == ["单位", "类别", "收文", "已签收", "签收率"]
-        by_name = {row[0]: dict(zip(header, row)) for row in table}
+        by_name = {row[0]: dict(zip(header, row, strict=True)) for row in table}
         assert by_name["深圳市科学技术协会"]["签收率"] == "100%" and by_name["华南理工大学科协"]["签收率"] == "0%"
         assert by_name["广东省机械工程学会"]["逾期"] == "1"
 

@@ -272,10 +272,7 @@ async def _consumed(node) -> bool:
     try:
         js = nc.jetstream()
         stream = subjects.events_stream(node.node_id)
-        for c in await js.consumers_info(stream):
-            if c.num_pending or c.num_ack_pending:
-                return False
-        return True
+        return all(not (c.num_pending or c.num_ack_pending) for c in await js.consumers_info(stream))
     finally:
         await nc.close()
 

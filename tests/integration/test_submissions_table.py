@@ -110,7 +110,7 @@ async def test_the_table_lists_every_unit_routed_here_one_row_per_item_with_the_
         ]
         by_unit = {}
         for row in rows:
-            by_unit.setdefault(row[2], []).append(dict(zip(header, row)))
+            by_unit.setdefault(row[2], []).append(dict(zip(header, row, strict=True)))
         assert sorted(by_unit) == ["gd-jxxh", "scut-kx", "sz-kx"]
         first, second = by_unit["sz-kx"]
         assert (first["状态"], first["版本"], first["第几项"], second["第几项"]) == ("已采用", "1", "1", "2")

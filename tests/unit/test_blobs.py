@@ -35,22 +35,26 @@ def test_a_wrong_piece_keeps_the_file_out_until_a_right_one_replaces_it(tmp_path
 
 
 def test_pieces_handled_at_the_same_time_all_end_with_the_file_in_place(tmp_path):
-    for _ in range(20):
-        store = BlobStore(tmp_path / str(_))
-        data = os.urandom(50_000)
-        sha = hashlib.sha256(data).hexdigest()
-        results, errors = [], []
+    for i in range(20):
+        _all_pieces_at_once(BlobStore(tmp_path / str(i)))
 
-        def put(offset: int, chunk: bytes) -> None:
-            try:
-                results.append(store.receive_part(sha, len(data), offset, chunk))
-            except Exception as exc:  # a race must not surface as an error
-                errors.append(exc)
 
-        threads = [threading.Thread(target=put, args=p) for p in pieces(data, 10_000) * 2]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert errors == [] and any(results)
-        assert store.path(sha).read_bytes() == data
+def _all_pieces_at_once(store: BlobStore) -> None:
+    data = os.urandom(50_000)
+    sha = hashlib.sha256(data).hexdigest()
+    results: list[bool] = []
+    errors: list[Exception] = []
+
+    def put(offset: int, chunk: bytes) -> None:
+        try:
+            results.append(store.receive_part(sha, len(data), offset, chunk))
+        except Exception as exc:  # a race must not surface as an error
+            errors.append(exc)
+
+    threads = [threading.Thread(target=put, args=p) for p in pieces(data, 10_000) * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and any(results)
+    assert store.path(sha).read_bytes() == data

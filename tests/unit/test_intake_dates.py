@@ -51,7 +51,7 @@ def test_numerals(text, value):
 
 def one(text: str, basis: YearBasis = BASIS):
     [d] = find_deadlines(text)
-    day, conf, how = resolve(d.date, basis)
+    day, _conf, _how = resolve(d.date, basis)
     return d, day
 
 
@@ -94,7 +94,7 @@ def test_a_year_from_the_doc_number_alone_does_not_roll_over():
 
 
 def test_without_any_year_the_day_is_unknown():
-    d, day = one("6月10日前报送", YearBasis())
+    _d, day = one("6月10日前报送", YearBasis())
     assert day is None
 
 

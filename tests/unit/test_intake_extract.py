@@ -38,7 +38,7 @@ def make_docx(paragraphs: list[str], tables: list[tuple[int, list[list[str]]]] =
 
     doc = docx.Document()
     by_index = dict(tables)
-    for i, p in enumerate(paragraphs + [None]):
+    for i, p in enumerate([*paragraphs, None]):
         if i in by_index:
             rows = by_index[i]
             t = doc.add_table(rows=len(rows), cols=len(rows[0]))
@@ -126,7 +126,7 @@ def test_text_without_a_name_is_taken_as_text():
 
 def test_docx_paragraphs_and_tables_come_in_document_order():
     data = make_docx(
-        NOTICE[:6] + ["附件：联系人名单", "浙江省科学技术协会"],
+        [*NOTICE[:6], "附件：联系人名单", "浙江省科学技术协会"],
         tables=[(6, [["单位", "姓名", "电话", "邮箱"], ["省科协科普部", "周敏", "0571-85171234", "kpb@zast.org.cn"]])],
     )
     got = extract(data, "通知.docx")
@@ -241,9 +241,9 @@ def test_docx_text_box_masthead_comes_before_its_paragraph():
     doc = docx.Document()
     p = doc.add_paragraph()
     box = (
-        '<w:r %s><w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml"><v:textbox><w:txbxContent>'
+        '<w:r {}><w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml"><v:textbox><w:txbxContent>'
         "<w:p><w:r><w:t>广东省科学技术协会文件</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></w:r>"
-    ) % nsdecls("w")
+    ).format(nsdecls("w"))
     p._p.append(parse_xml(box))
     doc.add_paragraph("粤科协发〔2021〕3号")
     buf = io.BytesIO()

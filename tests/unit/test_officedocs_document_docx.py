@@ -193,7 +193,7 @@ def test_signature_and_date_four_characters_from_the_right(single, forwarded):
     d = para_with(single, "2021年4月27日")
     assert d.text == "2021年4月27日" and d.alignment == WD_ALIGN_PARAGRAPH.RIGHT
     assert ind(d, "rightChars") == "400"
-    name = [p for p in blocks(single) if isinstance(p, Paragraph) and p.text == "青海省科学技术协会"][0]
+    name = next(p for p in blocks(single) if isinstance(p, Paragraph) and p.text == "青海省科学技术协会")
     # centred over the date: 9 characters over 6.5 → 4 − 1.25 characters in
     assert ind(name, "rightChars") == "275" and name.paragraph_format.keep_with_next
     names = [p.text for p in blocks(forwarded) if isinstance(p, Paragraph) and p.alignment == WD_ALIGN_PARAGRAPH.RIGHT][

@@ -94,7 +94,7 @@ def test_fonts_are_embedded_cjk_fonts_of_the_right_kinds(forwarded):
 def test_red_mark_and_rule_on_the_first_page(forwarded):
     content = forwarded.pages[0].get_contents().get_data().decode("latin-1")
     assert "1 0 0 rg" in content or "1 0 0 RG" in content  # red fill (the 标志) and stroke/fill (the rule)
-    x, y = where(forwarded.pages[0], "广东省科学技术协会")
+    _x, y = where(forwarded.pages[0], "广东省科学技术协会")
     top_of_block = (297 - 37) * MM
     assert top_of_block - 35 * MM - 45 < y < top_of_block - 35 * MM  # its baseline just under 35 mm down
     _, y_number = where(forwarded.pages[0], "粤科协联")
@@ -127,7 +127,7 @@ def test_imprints_at_the_foot_of_their_last_pages(forwarded):
     """The original's 版记 closes its last page; the forwarder's closes the document, on a page of its own."""
     texts = [p.extract_text() for p in forwarded.pages]
     [original] = [i for i, t in enumerate(texts) if "中国科协办公厅" in t and "印发" in t]
-    assert texts[-1].replace("— %d —" % len(texts), "").split() == [
+    assert texts[-1].replace(f"— {len(texts)} —", "").split() == [
         "抄送：中国科协组织人事部，科技部引进国外智力管理司。",
         "广东省科学技术协会办公室",
         "2020年5月21日印发",
