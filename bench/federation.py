@@ -29,7 +29,9 @@ import secrets
 import shutil
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import nats
@@ -61,7 +63,7 @@ _TAKEN: set[int] = set()  # free_port() can hand out the same port twice before 
 
 
 def _ports() -> Ports:
-    picked = []
+    picked: list[int] = []
     while len(picked) < 5:
         port = free_port()
         if port not in _TAKEN:
@@ -109,9 +111,9 @@ async def latency(cfgs: dict[str, NodeConfig], samples: int) -> dict[str, list[f
         k: httpx.AsyncClient(base_url=c.gateway_url, timeout=30, headers={"Authorization": f"Bearer {tokens[k]}"})
         for k, c in cfgs.items()
     }
-    mongo = {k: AsyncMongoClient(c.ferretdb_url) for k, c in cfgs.items()}
+    mongo: dict[str, AsyncMongoClient[dict[str, Any]]] = {k: AsyncMongoClient(c.ferretdb_url) for k, c in cfgs.items()}
     try:
-        directory = {
+        directory: dict[str, list[tuple[str, dict[str, Any]]]] = {
             "national": [("national", {}), ("province", {"runs_own_node": True})],
             "province": [("province", {}), ("city", {"runs_own_node": True})],
             "city": [("city", {})],
@@ -132,7 +134,11 @@ async def latency(cfgs: dict[str, NodeConfig], samples: int) -> dict[str, list[f
                 await asyncio.sleep(POLL_S)
             return time.perf_counter()
 
-        out = {"national → province inbox": [], "forward → city inbox": [], "issue → city inbox": []}
+        out: dict[str, list[float]] = {
+            "national → province inbox": [],
+            "forward → city inbox": [],
+            "issue → city inbox": [],
+        }
         for i in range(samples + 3):  # the first three warm up
             t0 = time.perf_counter()
             r = await http["national"].post(
@@ -170,7 +176,7 @@ async def raw_latency(cfgs: dict[str, NodeConfig], samples: int) -> list[float]:
     nat, prov, city = cfgs["national"], cfgs["province"], cfgs["city"]
     conns = {k: await nats.connect(c.nats_url) for k, c in cfgs.items()}
     try:
-        arrived = {"province": asyncio.Queue(), "city": asyncio.Queue()}
+        arrived: dict[str, asyncio.Queue[float]] = {"province": asyncio.Queue(), "city": asyncio.Queue()}
         subs = []
         for level in ("province", "city"):
             node = cfgs[level].node_id
@@ -225,7 +231,7 @@ async def raw_latency(cfgs: dict[str, NodeConfig], samples: int) -> list[float]:
 
 def ack_event(i: int, city: str, prov: str) -> bytes:
     ev = NoticeAcknowledged(
-        occurred_at="2026-05-30T08:00:00+08:00",
+        occurred_at=datetime.fromisoformat("2026-05-30T08:00:00+08:00"),
         origin_node=city,
         root_notice_id=f"root{i:08d}",
         notice_id=f"notice{i:08d}",
@@ -233,7 +239,7 @@ def ack_event(i: int, city: str, prov: str) -> bytes:
         unit_id="sz-kx",
         unit_name="深圳市科学技术协会",
         acknowledged_by="深圳市科学技术协会办公室 王敏（基准测试用签收记录，补足约一千字节的消息体）" * 6,
-        acknowledged_at="2026-05-30T08:00:00+08:00",
+        acknowledged_at=datetime.fromisoformat("2026-05-30T08:00:00+08:00"),
     )
     return ev.model_dump_json().encode()
 

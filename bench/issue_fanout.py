@@ -28,6 +28,7 @@ import os
 import statistics
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import nats
@@ -169,7 +170,8 @@ async def run_slice(
             for k in range(notices):
                 meter = CpuMeter({name: p.pid for name, p in processes(rt).items()} | {"bench client": os.getpid()})
                 meter.start()
-                busy, lookups = asyncio.Event(), []
+                busy = asyncio.Event()
+                lookups: list[float] = []
                 busy.set()
                 t0 = time.perf_counter()
                 prober = asyncio.create_task(lookups_while(http, busy, lookups))
@@ -190,7 +192,7 @@ async def run_slice(
 
 
 async def check_documents(rt: NodeRuntime, ids: list[str], recipients: int) -> None:
-    client = AsyncMongoClient(rt.store_url)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(rt.store_url)
     node = rt.cfg.node_id
     try:
         want = {
@@ -214,11 +216,13 @@ async def check_documents(rt: NodeRuntime, ids: list[str], recipients: int) -> N
 async def run_raw(rt: NodeRuntime, notice_id: str, rounds: int) -> tuple[list[float], int]:
     """The same writes with the plain drivers: the notice, its event parts, and per part its documents."""
     node = rt.cfg.node_id
-    client = AsyncMongoClient(rt.store_url)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(rt.store_url)
     nc = await nats.connect(rt.cfg.nats_url)
     js = nc.jetstream()
     try:
         notice = await client[f"{node}_notices"]["notices"].find_one({"_id": notice_id})
+        if notice is None:
+            raise LookupError(f"notice {notice_id} is not in the store")
         inbox = [d async for d in client[f"{node}_notices"]["inbox"].find({"notice_id": notice_id})]
         expected = [d async for d in client[f"{node}_submissions"]["expected"].find({"notice_id": notice_id})]
         deliveries = [d async for d in client[f"{node}_notifications"]["deliveries"].find({"notice_id": notice_id})]
@@ -261,13 +265,13 @@ async def run_raw(rt: NodeRuntime, notice_id: str, rounds: int) -> tuple[list[fl
             while got < len(parts):
                 for m in await raw_sub.fetch(len(parts) - got, timeout=10):
                     piece = slices[got] if got < len(slices) else []
-                    units = [u for u, _ in piece]
-                    await db["inbox"].insert_many([dict(inbox_u[u], _id=f"{r}:{inbox_u[u]['_id']}") for u in units])
+                    unit_ids = [u for u, _ in piece]
+                    await db["inbox"].insert_many([dict(inbox_u[u], _id=f"{r}:{inbox_u[u]['_id']}") for u in unit_ids])
                     await db["expected"].insert_many(
-                        [dict(expected_u[u], _id=f"{r}:{expected_u[u]['_id']}") for u in units]
+                        [dict(expected_u[u], _id=f"{r}:{expected_u[u]['_id']}") for u in unit_ids]
                     )
                     await db["deliveries"].insert_many(
-                        [dict(d, _id=f"{r}:{d['_id']}") for u in units for d in deliveries_u.get(u, [])]
+                        [dict(d, _id=f"{r}:{d['_id']}") for u in unit_ids for d in deliveries_u.get(u, [])]
                     )
                     await db["notice_units"].insert_many([dict(v, _id=f"{r}:{v['_id']}") for _, v in piece])
                     await m.ack()

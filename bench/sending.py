@@ -27,6 +27,8 @@ import statistics
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import httpx
 import nats
@@ -44,7 +46,7 @@ from .issue_fanout import directory_csv, notice_payload
 BATCH = 50
 
 
-def start_smtp_sink(port: int, log: str) -> Proc:
+def start_smtp_sink(port: int, log: Path) -> Proc:
     """aiosmtpd's own command line with its Sink handler, in a process of its own."""
     proc = Proc(
         "smtp-sink",
@@ -119,7 +121,7 @@ async def run_slice(rt: NodeRuntime, recipients: int, notices: int) -> tuple[lis
 
 async def run_raw(rt: NodeRuntime, port: int, notice_id: str, rounds: int) -> list[float]:
     node = rt.cfg.node_id
-    client = AsyncMongoClient(rt.store_url)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(rt.store_url)
     try:
         deliveries = [d async for d in client[f"{node}_notifications"]["deliveries"].find({"notice_id": notice_id})]
         messages = [OutgoingMessage.of(d) for d in deliveries]

@@ -38,6 +38,8 @@ import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
+from typing import Any
 
 import httpx
 import nats
@@ -231,7 +233,7 @@ async def run_slice(rt: NodeRuntime, units: int, concurrency: int, warmup: int) 
 async def run_raw(rt: NodeRuntime, notice_id: str, concurrency: int, rounds: int) -> tuple[list[Phase], list[Phase]]:
     """The same writes and publishes with the plain drivers: (submission rounds, acceptance rounds)."""
     node = rt.cfg.node_id
-    client = AsyncMongoClient(rt.store_url, tz_aware=True)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(rt.store_url, tz_aware=True)
     nc = await nats.connect(rt.cfg.nats_url)
     try:
         sdb = client[f"{node}_submissions"]
@@ -311,7 +313,7 @@ async def run_raw(rt: NodeRuntime, notice_id: str, concurrency: int, rounds: int
                 meter = CpuMeter({name: p.pid for name, p in rt.infra.items()} | {"bench client": os.getpid()})
                 meter.start()
                 t0 = time.perf_counter()
-                latencies = await bounded(n, concurrency, lambda i: work(f"r{r}-{work.__name__}", i))
+                latencies = await bounded(n, concurrency, partial(work, f"r{r}-{work.__name__}"))
                 seconds = time.perf_counter() - t0
                 results.append(Phase(n, seconds, seconds, latencies, meter.stop()))
         return out

@@ -31,6 +31,7 @@ from . import subjects
 from .contracts.common import Reply
 from .errors import DomainError, Problem, Unavailable, from_problem
 from .events import Event
+from .messages import described, said_of
 
 log = logging.getLogger("cascade.bus")
 
@@ -200,12 +201,13 @@ class BusCaller:
 
 
 def problem_from_validation(exc: ValidationError, skip_locs: int = 1) -> Problem:
-    """The first error, with its location as a dotted field name (``asks.0.deadline``)."""
-    err = exc.errors(include_url=False)[0]
-    loc = [str(p) for p in err.get("loc", ())][skip_locs:]
-    return Problem(
-        status=422, code=err.get("type", "invalid"), message=err.get("msg", "invalid"), field=".".join(loc) or None
+    """Every error, the first with the others after it, each with its location as a dotted field name
+    (``asks.0.deadline``) and its message in zh-CN naming the field (``报送要求 1 · 截止时间：…``)."""
+    first, *others = (
+        Problem(status=422, code=code, message=said_of(field, message), field=field or None)
+        for field, message, code in described(exc.errors(include_url=False), skip_locs)
     )
+    return first.model_copy(update={"others": others})
 
 
 def _header_safe(text: str, limit: int = 2000) -> str:

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -15,7 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.bus import problem_from_validation
 from shared.clock import Clock, SystemClock
-from shared.errors import DomainError, Invalid
+from shared.errors import DomainError, Invalid, from_problem
+from shared.messages import request_errors
 from shared.settings import GatewaySettings
 from shared.storage import connect, database, ensure_indexes
 
@@ -146,8 +148,15 @@ def create_app(settings: GatewaySettings, backend: Backend | None = None, clock:
     async def invalid_value(request: Request, exc: ValidationError):
         # A command built in a route from path or query values it could not hold (``DeleteUnit(unit_id=…)``):
         # bad input, so 422 naming the field, like any other.
-        p = problem_from_validation(exc, skip_locs=0)
-        return await domain_error(request, Invalid(p.message, field=p.field, code=p.code))
+        return await domain_error(request, from_problem(problem_from_validation(exc, skip_locs=0)))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        # FastAPI's own validation of a request's body, query or path: every error, in zh-CN, naming its field.
+        detail = request_errors(exc.errors())
+        if wants_json(request):
+            return JSONResponse({"detail": detail}, status_code=422)
+        return render(request, "error.html", 422, error=Invalid("；".join(d["msg"] for d in detail)))
 
     # Plain ASGI middlewares: BaseHTTPMiddleware would wrap the body stream and hide the 413.
     app.add_middleware(security.SecurityHeaders, secure=settings.secure_cookies)
@@ -180,7 +189,9 @@ def create_app(settings: GatewaySettings, backend: Backend | None = None, clock:
 
 
 def problem(exc: DomainError, headers: dict | None = None) -> JSONResponse:
-    loc = ["body", *exc.field.split(".")] if exc.field else ["body"]
-    return JSONResponse(
-        {"detail": [{"loc": loc, "msg": exc.message, "type": exc.code}]}, status_code=exc.status, headers=headers
-    )
+    """The API's refusal: one ``detail`` entry per problem (``Problems``: every mistake of the request)."""
+    detail = [
+        {"loc": ["body", *err.field.split(".")] if err.field else ["body"], "msg": err.message, "type": err.code}
+        for err in exc.all()
+    ]
+    return JSONResponse({"detail": detail}, status_code=exc.status, headers=headers)

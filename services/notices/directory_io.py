@@ -21,6 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from shared.contracts.notices import UpsertUnit
+from shared.messages import describe
 from shared.schemas import UnitKind
 
 CONTACT_FIELDS = ("name", "department", "office_phone", "mobile", "fax", "email", "address")
@@ -119,7 +120,7 @@ def _validate(line: int, raw: dict, errors: list[RowError], *, field_prefix: str
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
             loc = ".".join(str(p) for p in err["loc"]) or None
-            errors.append(RowError(line, f"{field_prefix}{loc}" if loc else None, err["msg"]))
+            errors.append(RowError(line, f"{field_prefix}{loc}" if loc else None, describe(err)))
         return None
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared.errors import Invalid
+from shared.messages import describe, field_label
 from shared.schemas import Ask, Attachment, Contact, FieldType, FormField
 
 # A contact block as a form sends it; the same shape as a notice's contacts.
@@ -125,8 +126,8 @@ def _contact(f: FormField, value: Any, field: str) -> dict:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        what = "姓名" if where == "name" else where
-        raise Invalid(f"“{f.label}”的{what}填写有误", field=f"{field}.{where}", code="bad_contact") from None
+        what = "姓名" if where == "name" else field_label(where)
+        raise Invalid(f"“{f.label}”的{what}{describe(err)}", field=f"{field}.{where}", code="bad_contact") from None
     if not (contact.office_phone or contact.mobile or contact.email):
         raise Invalid(f"“{f.label}”请至少留一种联系方式（电话、手机或邮箱）", field=field, code="bad_contact")
     return contact.model_dump(mode="json", exclude_none=True)

@@ -34,7 +34,8 @@ async def _setup(app, admin) -> str:
     _, token = await app.state.tokens.create(
         name="cast", unit_id="cast", roles=[Role.issuer], created_by="test", now=app.state.clock.now()
     )
-    r = await admin.post("/api/notices", json=seed000_national(), headers={"Authorization": f"Bearer {token}"})
+    body = {**seed000_national(), "issuer_unit_ids": ["cast"]}
+    r = await admin.post("/api/notices", json=body, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 201, r.text
     return r.json()["notice_id"]
 

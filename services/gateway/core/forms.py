@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 
 from shared.clock import end_of_day
 from shared.errors import DomainError
+from shared.messages import described, field_label
 
 # What a page handler catches around the command its form sends (and the values it builds for it).
 REFUSALS = (ValidationError, DomainError)
@@ -144,102 +145,22 @@ def contacts_of(rows: list[dict] | None) -> list[dict]:
 
 # ---------------------------------------------------------------- problems in zh-CN
 
-_MESSAGES = {
-    "missing": "必须填写",
-    "string_too_short": "不能为空",
-    "string_too_long": "太长",
-    "string_pattern_mismatch": "格式不正确",
-    "int_parsing": "应为整数",
-    "int_type": "应为整数",
-    "greater_than_equal": "数值太小",
-    "less_than_equal": "数值太大",
-    "too_short": "至少选择一项",
-    "too_long": "数量太多",
-    "enum": "取值无效",
-    "literal_error": "取值无效",
-    "datetime_parsing": "日期格式不正确",
-    "datetime_from_date_parsing": "日期格式不正确",
-    "timezone_aware": "日期须带时区",
-    "extra_forbidden": "不允许的字段",
-    "value_error": "取值无效",
-}
-
-FIELD_LABELS = {
-    "title": "标题",
-    "doc_number": "文号",
-    "issuer_unit_ids": "发文单位",
-    "co_issuer_unit_ids": "联合转发单位",
-    "recipient_unit_ids": "收文单位",
-    "body": "正文",
-    "cover_note": "转发说明",
-    "asks": "报送要求",
-    "extra_asks": "新增报送要求",
-    "deadlines": "截止时间",
-    "deadline": "截止时间",
-    "routes": "报送对象",
-    "to_unit_id": "报送单位",
-    "department": "部门",
-    "fields": "表单字段",
-    "label": "名称",
-    "options": "选项",
-    "min_items": "最少份数",
-    "max_items": "最多份数",
-    "contacts": "联系人",
-    "attachments": "附件",
-    "file": "附件",
-    "reason": "原因",
-    "unit_id": "单位编号",
-    "name": "名称",
-    "kind": "类别",
-    "parent_id": "上级单位",
-    "node_id": "节点",
-    "departments": "部门",
-    "doc_number_template": "文号模板",
-    "email": "电子邮箱",
-    "ask_id": "编号",
-    "unit_kinds": "须报送的单位类别",
-    "max_chars": "字数上限",
-    "notice_id": "通知",
-    "category": "评选类别",
-    "note": "说明",
-    "revision": "版本",
-}
-
-
-# Names said differently inside a part of a form: an ask's title is its 名称 (the notice's is its 标题).
-LABELS_WITHIN = {("asks", "title"): "名称", ("extra_asks", "title"): "名称"}
-
-
-def field_label(field: str | None) -> str:
-    """``asks.0.deadline`` → ``报送要求 1 · 截止时间``."""
-    if not field:
-        return ""
-    out: list[str] = []
-    within = ""
-    for part in field.split("."):
-        if part.isdigit() and out:
-            out[-1] += f" {int(part) + 1}"  # the n-th of a list, counted from 1
-        else:
-            out.append(LABELS_WITHIN.get((within, part)) or FIELD_LABELS.get(part, part))
-            within = part
-    return " · ".join(out)
-
 
 def problems(exc: Exception) -> list[dict]:
-    """Errors to show above a form: each with its field (as the API names it) and a zh-CN message."""
+    """Errors to show above a form, every one of them: each with its field (as the API names it), its label
+    and a zh-CN message (shared/messages.py: the one translation of validation errors)."""
     if isinstance(exc, ValidationError):
-        out = []
-        for err in exc.errors(include_url=False):
-            field = ".".join(str(p) for p in err.get("loc", ()))
-            out.append({"field": field, "label": field_label(field), "message": _message(err), "validation": True})
-        return out
+        return [
+            {"field": field, "label": field_label(field), "message": message, "validation": True}
+            for field, message, _ in described(exc.errors(include_url=False))
+        ]
     if isinstance(exc, DomainError):
-        return [{"field": exc.field, "label": field_label(exc.field), "message": exc.message}]
+        out = []
+        for err in exc.all():
+            label = field_label(err.field)
+            problem = {"field": err.field, "label": label, "message": err.message}
+            if label and err.message.startswith(f"{label}："):  # a service's validation message names its field
+                problem |= {"message": err.message.removeprefix(f"{label}："), "validation": True}
+            out.append(problem)
+        return out
     raise exc
-
-
-def _message(err: dict) -> str:
-    cause = (err.get("ctx") or {}).get("error")
-    if err.get("type") == "value_error" and isinstance(cause, ValueError) and str(cause):
-        return str(cause)  # a validator's own message (the contracts write them in zh-CN)
-    return _MESSAGES.get(err.get("type", ""), err.get("msg", "取值无效"))
