@@ -1,4 +1,5 @@
 import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,14 +26,14 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory) -> Servers:
+def servers(tmp_path_factory) -> Iterator[Servers]:
     s = start_servers(tmp_path_factory.mktemp("servers"), os.environ.get("MONGO_URL") or None)
     yield s
     s.stop()
 
 
 @pytest.fixture
-async def node(servers) -> TestNode:
+async def node(servers) -> AsyncIterator[TestNode]:
     n = TestNode(servers)
     yield n
     await n.cleanup()

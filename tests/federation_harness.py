@@ -13,8 +13,9 @@ import asyncio
 import contextlib
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import nats
@@ -82,7 +83,7 @@ class LinkProxy:
 class FedNode(TestNode):
     """A node of a linked topology: its own nats-server, names on the shared store."""
 
-    cfg: NodeConfig | None = None
+    cfg: NodeConfig = field(kw_only=True)
     nats: Proc | None = None
     proxy: LinkProxy | None = None
 
@@ -116,6 +117,7 @@ class FedNode(TestNode):
         between ``free_port()`` and our bind (other test runs share the machine)."""
         import time
 
+        assert self.nats is not None, "start_nats() first"
         deadline = time.monotonic() + timeout
         while True:
             if not self.nats.alive:
@@ -165,7 +167,7 @@ class FedNode(TestNode):
             return len(r.json().get("leafs") or [])
 
     async def cleanup(self) -> None:
-        client = AsyncMongoClient(self.servers.mongo_url)
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(self.servers.mongo_url)
         try:
             for service in (*BACKEND, "gateway"):
                 await client.drop_database(f"{self.node_id}_{service}")

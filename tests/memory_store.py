@@ -9,6 +9,7 @@ makes a handler's test take milliseconds instead of servers.
 from typing import Any
 
 import mongomock
+from pymongo.database import Database
 
 
 class MemoryCursor:
@@ -87,7 +88,7 @@ class MemoryCollection:
 
 class MemoryDatabase:
     def __init__(self, name: str = "memory") -> None:
-        self._db = mongomock.MongoClient(tz_aware=True)[name]
+        self._db: Database[dict[str, Any]] = mongomock.MongoClient(tz_aware=True)[name]
         self.name = name
 
     def __getitem__(self, name: str) -> MemoryCollection:

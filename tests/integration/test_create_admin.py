@@ -3,6 +3,7 @@
 import asyncio
 import os
 import sys
+from typing import Any
 
 from pymongo import AsyncMongoClient
 
@@ -57,7 +58,7 @@ def write_config(tmp_path, node_id: str, **extra) -> tuple:
 
 
 async def users_of(mongo_url: str, node_id: str) -> list[dict]:
-    client = AsyncMongoClient(mongo_url, tz_aware=True)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
     try:
         return [u async for u in client[f"{node_id}_gateway"]["users"].find({})]
     finally:

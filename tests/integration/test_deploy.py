@@ -40,7 +40,7 @@ async def healthcheck(env: dict[str, str], service: str) -> tuple[int, str]:
         stderr=asyncio.subprocess.PIPE,
     )
     _, err = await proc.communicate()
-    return proc.returncode, err.decode()
+    return await proc.wait(), err.decode()
 
 
 async def test_compose_nats_config_runs_jetstream_with_the_node_id_as_domain(tmp_path):
@@ -132,7 +132,7 @@ async def configure_streams(env: dict[str, str], *args: str) -> tuple[int, str]:
         stderr=asyncio.subprocess.STDOUT,
     )
     out, _ = await proc.communicate()
-    return proc.returncode, out.decode()
+    return await proc.wait(), out.decode()
 
 
 def compose_nats(
@@ -247,7 +247,9 @@ def ports() -> Ports:
 def published_leaf_port(bundle: Path) -> int:
     """The host port the bundle's compose file publishes for the nats service's leafnode listener."""
     [mapping] = yaml.safe_load((bundle / "docker-compose.yml").read_text())["services"]["nats"]["ports"]
-    host, container = re.fullmatch(r"\$\{CASCADE_LEAFNODE_PUBLISH:-(\d+)\}:(\d+)", mapping).groups()
+    published = re.fullmatch(r"\$\{CASCADE_LEAFNODE_PUBLISH:-(\d+)\}:(\d+)", mapping)
+    assert published, mapping
+    host, container = published.groups()
     assert container == "7422"
     return int(host)
 

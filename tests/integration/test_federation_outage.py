@@ -170,7 +170,7 @@ def file_ev(kind: str, origin: FedNode, dest: FedNode) -> str:
     return subjects.event(f"blob.{kind}", origin.id, dest.id)
 
 
-def forwarded_original(prov: FedNode, city: FedNode) -> dict[str, int]:
+def forwarded_original(prov: FedNode, city: FedNode) -> dict[str, dict[str, int]]:
     """A 转发 carries the original as a file made at the province: the city asks for it once (the piece it
     gets is removed from its stream once the file is kept)."""
     return {"prov": {file_ev("wanted", city, prov): 1}, "city": {}}
@@ -469,7 +469,9 @@ async def _stored(receiver: FedNode, subject: str) -> bytes:
     """The copy ``receiver`` stored last on ``subject``, as it arrived."""
     nc = await nats.connect(receiver.cfg.nats_url)
     try:
-        return (await nc.jetstream().get_last_msg(subjects.events_stream(receiver.id), subject)).data
+        data = (await nc.jetstream().get_last_msg(subjects.events_stream(receiver.id), subject)).data
+        assert data is not None
+        return data
     finally:
         await nc.close()
 
@@ -547,6 +549,7 @@ async def _all_bodies(node: FedNode, subject: str) -> list[dict]:
         for seq in range(1, n + 1):
             msg = await js.get_msg(stream, seq)
             if msg.subject == subject:
+                assert msg.data is not None
                 out.append(json.loads(msg.data))
         return out
     finally:

@@ -3,6 +3,7 @@ one store lose nothing under concurrent commands (issue: the store that stays co
 
 import asyncio
 import contextlib
+from typing import Any
 
 from pymongo import AsyncMongoClient
 
@@ -25,7 +26,7 @@ def city_directory() -> list:
 
 
 def notice(title: str, recipients: list[str], ask: bool = True) -> dict:
-    body = {
+    body: dict[str, Any] = {
         "title": title,
         "issuer_unit_ids": [CITY],
         "recipient_unit_ids": recipients,

@@ -3,6 +3,7 @@
 import asyncio
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pymongo import AsyncMongoClient
@@ -33,7 +34,7 @@ class Store:
         self.node = node
 
     async def count(self, collection: str) -> int:
-        client = AsyncMongoClient(self.node.servers.mongo_url)
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(self.node.servers.mongo_url)
         try:
             return await client[f"{self.node.node_id}_notices"][collection].count_documents({})
         finally:

@@ -3,6 +3,7 @@ and deliveries for 更正, 撤回, reminders, missed deadlines and 退回 to the
 
 import contextlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import nats
 from faststream.nats import NatsBroker
@@ -30,7 +31,7 @@ async def node_with_admin(node, services=("notices", "notifications")):
 
 
 async def deliveries(node, **query) -> list[dict]:
-    client = AsyncMongoClient(node.servers.mongo_url, tz_aware=True)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(node.servers.mongo_url, tz_aware=True)
     try:
         return [d async for d in client[f"{node.node_id}_notifications"]["deliveries"].find(query).sort("_id", 1)]
     finally:

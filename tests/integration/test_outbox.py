@@ -59,7 +59,8 @@ class FlakyBus:
     """Stands in for a service whose NATS refuses the first ``failures`` publishes."""
 
     def __init__(self, db, failures: int):
-        self.db, self.failures, self.published = db, failures, []
+        self.db, self.failures = db, failures
+        self.published: list[str] = []
 
     async def publish(self, event, dest=None):
         if self.failures:

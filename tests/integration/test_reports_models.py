@@ -307,7 +307,9 @@ async def store_keeps_concurrent_updates(client: AsyncMongoClient) -> bool:
     await probe.delete_many({})
     await probe.insert_one({"_id": "p"})
     await asyncio.gather(*(probe.update_one({"_id": "p"}, {"$set": {f"f{i}": i}}) for i in range(30)))
-    kept = len(await probe.find_one({"_id": "p"})) - 1
+    doc = await probe.find_one({"_id": "p"})
+    assert doc is not None
+    kept = len(doc) - 1
     await client.drop_database("reports_probe")
     return kept == 30
 

@@ -9,6 +9,7 @@ sent for want of a server, retried until the server is back, given up.
 import contextlib
 import json
 import threading
+from collections.abc import Set
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -28,7 +29,7 @@ TOKEN = "sms-gateway-token"
 class Mailbox:
     """An aiosmtpd handler: keeps every message; refuses the recipients in ``refuse`` with 550."""
 
-    def __init__(self, refuse: set[str] = frozenset()):
+    def __init__(self, refuse: Set[str] = frozenset()):
         self.messages: list = []
         self.refuse = set(refuse)
 

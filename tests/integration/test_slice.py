@@ -1,6 +1,7 @@
 """The first vertical slice on one node: HTTP → notices → notice.issued → notifications + reports."""
 
 import json
+from typing import Any
 
 import nats
 import pytest
@@ -35,7 +36,7 @@ async def stream_count(node, stream: str) -> int:
 
 
 async def db(node, service: str):
-    client = AsyncMongoClient(node.servers.mongo_url, tz_aware=True)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(node.servers.mongo_url, tz_aware=True)
     return client, client[f"{node.node_id}_{service}"]
 
 

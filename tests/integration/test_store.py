@@ -21,6 +21,7 @@ import shutil
 import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from bson import Int64, ObjectId
@@ -49,7 +50,7 @@ async def is_ferretdb(client) -> bool:
 
 
 async def explain(db, coll: str, filter: dict, sort: dict | None = None, limit: int = 0) -> dict:
-    cmd = {"find": coll, "filter": filter}
+    cmd: dict[str, Any] = {"find": coll, "filter": filter}
     if sort:
         cmd["sort"] = sort
     if limit:

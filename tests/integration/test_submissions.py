@@ -218,6 +218,7 @@ async def events_of(node, event_type: str) -> list[dict]:
                 msg = await js.get_msg(stream, seq)
             except Exception:  # a deleted sequence
                 continue
+            assert msg.data is not None
             body = json.loads(msg.data)
             if body.get("type") == event_type:
                 out.append(body)

@@ -6,6 +6,8 @@ to national as the province's own submission. A 催办 reaches the city that
 has not submitted. A cut link delays all this, and loses or repeats nothing.
 """
 
+from typing import Any
+
 import pytest
 from pymongo import AsyncMongoClient
 
@@ -227,7 +229,7 @@ async def _zero(check) -> bool:
 
 
 async def _deliveries(node, notice_id: str, reason: str) -> list[dict]:
-    client = AsyncMongoClient(node.servers.mongo_url)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(node.servers.mongo_url)
     try:
         coll = client[f"{node.node_id}_notifications"]["deliveries"]
         return [d async for d in coll.find({"notice_id": notice_id, "reason": reason})]

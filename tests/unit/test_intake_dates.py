@@ -51,6 +51,7 @@ def test_numerals(text, value):
 
 def one(text: str, basis: YearBasis = BASIS):
     [d] = find_deadlines(text)
+    assert d.date is not None
     day, _conf, _how = resolve(d.date, basis)
     return d, day
 

@@ -3,6 +3,7 @@ and the refusals (empty, binary, scanned, broken, unsupported, too large) as Chi
 
 import io
 import zipfile
+from collections.abc import Sequence
 
 import pytest
 
@@ -32,7 +33,7 @@ NOTICE = [
 ]
 
 
-def make_docx(paragraphs: list[str], tables: list[tuple[int, list[list[str]]]] = ()) -> bytes:
+def make_docx(paragraphs: list[str], tables: Sequence[tuple[int, list[list[str]]]] = ()) -> bytes:
     """A .docx with ``paragraphs``; each (index, rows) table is inserted before paragraph ``index``."""
     import docx
 

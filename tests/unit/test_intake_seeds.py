@@ -19,7 +19,7 @@ SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 TZ = "Asia/Shanghai"
 K = UnitKind
 ORGS = {K.kexie, K.society, K.university, K.enterprise}
-UNITS = [(u.unit_id, u.name, [], u.kind) for u in DIRECTORY]
+UNITS: list[tuple[str, str, list[str], UnitKind]] = [(u.unit_id, u.name, [], u.kind) for u in DIRECTORY]
 
 
 def seed(n: int) -> str:

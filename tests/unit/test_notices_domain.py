@@ -6,7 +6,7 @@ import pytest
 
 from services.notices import domain
 from shared.errors import Invalid
-from shared.schemas import Ask, FormField, NoticeSnapshot, UnitKind, UnitRef
+from shared.schemas import Ask, FieldType, FormField, NoticeSnapshot, UnitKind, UnitRef
 
 NOW = datetime(2020, 5, 20, 2, 0, tzinfo=UTC)
 
@@ -107,8 +107,8 @@ def test_good_asks_pass():
                 ask(
                     "a",
                     fields=[
-                        FormField(key="name", label="姓名", type="text"),
-                        FormField(key="name", label="名称", type="text"),
+                        FormField(key="name", label="姓名", type=FieldType.text),
+                        FormField(key="name", label="名称", type=FieldType.text),
                     ],
                 )
             ],

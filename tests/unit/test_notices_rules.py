@@ -17,7 +17,7 @@ TZ = "Asia/Shanghai"
 
 
 def ask(ask_id: str, day: str, **kw) -> Ask:
-    return Ask(ask_id=ask_id, kind="plan", title=f"要求{ask_id}", deadline=day, **kw)
+    return Ask.model_validate({"ask_id": ask_id, "kind": "plan", "title": f"要求{ask_id}", "deadline": day, **kw})
 
 
 def unit(unit_id: str, node: str = "n1", kind: UnitKind = UnitKind.kexie) -> UnitRef:

@@ -33,7 +33,7 @@ def single():
 
 def blocks(doc) -> list[Paragraph | Table]:
     """The body's paragraphs and tables in document order."""
-    out = []
+    out: list[Paragraph | Table] = []
     for el in doc.element.body.iterchildren():
         if el.tag == qn("w:p"):
             out.append(Paragraph(el, doc))
@@ -47,7 +47,8 @@ def texts(doc) -> list[str]:
     out = []
     for b in blocks(doc):
         if isinstance(b, Table):
-            seen, cells = [], []  # a merged cell appears in every row it spans: once here
+            seen: list[object] = []  # a merged cell appears in every row it spans: once here
+            cells = []
             for row in b.rows:
                 for cell in row.cells:
                     if not any(cell._tc is s for s in seen):
@@ -72,7 +73,9 @@ def east_asian(run) -> str:
 
 
 def ind(p: Paragraph, attr: str) -> str | None:
-    el = p._p.pPr.find(qn("w:ind"))
+    ppr = p._p.pPr
+    assert ppr is not None
+    el = ppr.find(qn("w:ind"))
     return None if el is None else el.get(qn(f"w:{attr}"))
 
 

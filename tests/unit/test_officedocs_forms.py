@@ -26,7 +26,8 @@ def plan_xlsx_bytes() -> bytes:
 
 
 def unique_cells(table) -> list[str]:
-    seen, out = [], []
+    seen: list[object] = []
+    out = []
     for row in table.rows:
         for cell in row.cells:
             if not any(cell._tc is s for s in seen):
