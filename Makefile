@@ -1,7 +1,8 @@
 # Cascade — every workflow a person runs is a target here.
 #
 #   make run     set up, then start the bundled example node (UI on http://127.0.0.1:8080)
-#   make test    set up, then run the whole test suite (unit + integration + browser)
+#   make test    set up, lint, then run the whole test suite (unit + integration + browser)
+#   make lint    ruff (lint and format) and mypy over the whole tree; needs only the virtual environment
 #   make bench   set up, then run the benchmarks and print their figures
 #   make demo    set up, then start national → province → city on this machine
 
@@ -22,10 +23,10 @@ PYTHON ?= $(shell for c in python3.13 python3.12 \
 	  if [ -n "$$c" ] && "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then echo "$$c"; break; fi; \
 	done)
 
-.PHONY: help setup system-packages run test test-unit test-integration bench demo docs clean
+.PHONY: help setup system-packages run lint test test-unit test-integration bench demo docs clean
 
 help:
-	@sed -n '2,8p' Makefile
+	@sed -n '2,9p' Makefile
 
 setup: $(VENV)/.installed $(FERRETDB) system-packages
 
@@ -52,9 +53,16 @@ $(FERRETDB): deploy/ferretdb/main.go deploy/ferretdb/go.mod deploy/ferretdb/go.s
 run: setup
 	$(VENV)/bin/cascade up --config $(NODE)
 
+# The settings are pyproject.toml's ([tool.ruff], [tool.mypy]: what mypy checks, strict for the contracts).
+# mypy keeps its cache in .mypy_cache: a run after a change takes seconds.
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
 # Two workers: most integration tests wait on servers, so two at a time take about 7 minutes instead of 11.
 # Each worker starts its own nats-server and FerretDB (tests/conftest.py); every test has its own node id.
-test: setup
+test: setup lint
 	$(PY) tests/browser_setup.py
 	$(PY) -m pytest -n 2
 
