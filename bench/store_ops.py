@@ -37,6 +37,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 
@@ -53,9 +54,16 @@ DOC = {
     "doc_number": "粤科协联〔2020〕9号",
     "title": "关于开展2020年“全国科技工作者日”活动的通知",
     "body": "请各有关单位认真总结活动开展情况和工作成效，于6月10日前报送文字信息、影像资料等。" * 18,
-    "recipients": [{"unit_id": f"unit-{i}", "name": "深圳市科学技术协会", "kind": "科协", "node_id": "gd",
-                    "contacts": [{"name": "王敏", "mobile": "13800000001", "email": "szkx@example.cn"}]}
-                   for i in range(5)],
+    "recipients": [
+        {
+            "unit_id": f"unit-{i}",
+            "name": "深圳市科学技术协会",
+            "kind": "科协",
+            "node_id": "gd",
+            "contacts": [{"name": "王敏", "mobile": "13800000001", "email": "szkx@example.cn"}],
+        }
+        for i in range(5)
+    ],
     "_outbox": [],
 }
 
@@ -73,8 +81,14 @@ OPS = [
 
 def doc(i: int, prefix: str = "d") -> dict:
     # issued_at spread so that a unit's newest documents are anywhere in the collection
-    return dict(DOC, _id=f"{prefix}{i}", number_key=f"{prefix}k{i}", unit=f"unit-{i % UNITS}",
-                issued_at=ISSUED + timedelta(minutes=(i * 7919) % 1_000_003), n=0)
+    return dict(
+        DOC,
+        _id=f"{prefix}{i}",
+        number_key=f"{prefix}k{i}",
+        unit=f"unit-{i % UNITS}",
+        issued_at=ISSUED + timedelta(minutes=(i * 7919) % 1_000_003),
+        n=0,
+    )
 
 
 def sample(count: int, repeat: int, rng: random.Random) -> list[int]:
@@ -96,7 +110,7 @@ class Store:
     """The store under test, through PyMongo."""
 
     def __init__(self, url: str) -> None:
-        self.client = AsyncMongoClient(url, tz_aware=True)
+        self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, tz_aware=True)
         self.coll = self.client["store_ops_bench"]["notices"]
 
     async def setup(self) -> None:
@@ -115,12 +129,15 @@ class Store:
         res = {
             "find_one {_id}": await timed(lambda i=i: c.find_one({"_id": f"d{i}"}) for i in ids),
             "update_one {_id} $set": await timed(
-                lambda i=i: c.update_one({"_id": f"d{i}"}, {"$set": {"_outbox": [run, i]}}) for i in ids),
+                lambda i=i: c.update_one({"_id": f"d{i}"}, {"$set": {"_outbox": [run, i]}}) for i in ids
+            ),
             "find_one {number_key}": await timed(
-                lambda i=i: c.find_one({"number_key": f"dk{i}"}) for i in sample(count, repeat, rng)),
+                lambda i=i: c.find_one({"number_key": f"dk{i}"}) for i in sample(count, repeat, rng)
+            ),
             "find {unit} sort issued_at -1 limit 50": await timed(
                 lambda u=u: c.find({"unit": f"unit-{u}"}).sort("issued_at", DESCENDING).limit(50).to_list()
-                for u in units),
+                for u in units
+            ),
             "count_documents {unit}": await timed(lambda u=u: c.count_documents({"unit": f"unit-{u}"}) for u in units),
             "insert_one (baseline)": await timed(lambda i=i: c.insert_one(doc(i, f"x{run}-")) for i in range(repeat)),
         }
@@ -138,7 +155,7 @@ class Store:
                 t = time.perf_counter()
                 try:
                     await c.update_one({"_id": f"d{i}"}, {"$inc": {"n": 1}})
-                except Exception:  # noqa: BLE001 - counted and reported
+                except Exception:
                     failed += 1
                 lat.append((time.perf_counter() - t) * 1000)
 
@@ -189,22 +206,36 @@ class RawSQLite:
         units = [rng.randrange(UNITS) for _ in range(repeat)]
         res = {
             "find_one {_id}": self.timed(lambda i=i: self.find("doc->>'$._id' = ?", f"d{i}") for i in ids),
-            "update_one {_id} $set": self.timed(lambda i=i: db.execute(
-                "UPDATE notices SET doc = json_set(doc, '$._outbox', json(?)) WHERE doc->>'$._id' = ?",
-                (json.dumps([run, i]), f"d{i}")) for i in ids),
+            "update_one {_id} $set": self.timed(
+                lambda i=i: db.execute(
+                    "UPDATE notices SET doc = json_set(doc, '$._outbox', json(?)) WHERE doc->>'$._id' = ?",
+                    (json.dumps([run, i]), f"d{i}"),
+                )
+                for i in ids
+            ),
             "find_one {number_key}": self.timed(
-                lambda i=i: self.find("doc->>'$.number_key' = ?", f"dk{i}") for i in sample(count, repeat, rng)),
-            "find {unit} sort issued_at -1 limit 50": self.timed(lambda u=u: self.find(
-                "doc->>'$.unit' = ? ORDER BY doc->>'$.issued_at' DESC LIMIT 50", f"unit-{u}") for u in units),
-            "count_documents {unit}": self.timed(lambda u=u: db.execute(
-                "SELECT COUNT(*) FROM notices WHERE doc->>'$.unit' = ?", (f"unit-{u}",)).fetchone() for u in units),
-            "insert_one (baseline)": self.timed(lambda i=i: db.execute(
-                "INSERT INTO notices VALUES (?)", (self.encode(doc(i, f"x{run}-")),)) for i in range(repeat)),
+                lambda i=i: self.find("doc->>'$.number_key' = ?", f"dk{i}") for i in sample(count, repeat, rng)
+            ),
+            "find {unit} sort issued_at -1 limit 50": self.timed(
+                lambda u=u: self.find("doc->>'$.unit' = ? ORDER BY doc->>'$.issued_at' DESC LIMIT 50", f"unit-{u}")
+                for u in units
+            ),
+            "count_documents {unit}": self.timed(
+                lambda u=u: db.execute(
+                    "SELECT COUNT(*) FROM notices WHERE doc->>'$.unit' = ?", (f"unit-{u}",)
+                ).fetchone()
+                for u in units
+            ),
+            "insert_one (baseline)": self.timed(
+                lambda i=i: db.execute("INSERT INTO notices VALUES (?)", (self.encode(doc(i, f"x{run}-")),))
+                for i in range(repeat)
+            ),
         }
         db.execute("DELETE FROM notices WHERE doc->>'$._id' LIKE ?", (f"x{run}-%",))
         gone = sample(count, repeat, rng) if repeat <= count else list(range(count))
         res["delete_one {_id}"] = self.timed(
-            lambda i=i: db.execute("DELETE FROM notices WHERE doc->>'$._id' = ?", (f"d{i}",)) for i in gone)
+            lambda i=i: db.execute("DELETE FROM notices WHERE doc->>'$._id' = ?", (f"d{i}",)) for i in gone
+        )
         db.execute("BEGIN")
         db.executemany("INSERT OR IGNORE INTO notices VALUES (?)", ((self.encode(doc(i)),) for i in gone))
         db.execute("COMMIT")
@@ -254,10 +285,15 @@ def report(rows, store: str) -> None:
         print(f"  concurrent updates that failed: {failed}")
     count, figures, _, failed = rows[-1]
     floors = {"find_one {_id}": 10, "update_one {_id} $set": 10, "delete_one {_id}": 10, "find_one {number_key}": 20}
-    missed = [f"{op} p95 {percentile(figures[op], 95):.1f} ms > {limit} ms"
-              for op, limit in floors.items() if percentile(figures[op], 95) > limit]
-    print(f"\n  at {count:,} documents, targets (p95: by _id ≤ 10 ms, by a declared index ≤ 20 ms, no failed "
-          f"concurrent update): {'met' if not missed and not failed else 'missed: ' + '; '.join(missed)}")
+    missed = [
+        f"{op} p95 {percentile(figures[op], 95):.1f} ms > {limit} ms"
+        for op, limit in floors.items()
+        if percentile(figures[op], 95) > limit
+    ]
+    print(
+        f"\n  at {count:,} documents, targets (p95: by _id ≤ 10 ms, by a declared index ≤ 20 ms, no failed "
+        f"concurrent update): {'met' if not missed and not failed else 'missed: ' + '; '.join(missed)}"
+    )
 
 
 def unpatched_binary() -> str:
@@ -272,8 +308,12 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench store_ops", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,5000,20000,50000", help="collection sizes, comma-separated")
     parser.add_argument("--repeat", type=int, default=200, help="operations of each kind per size")
-    parser.add_argument("--store", choices=["patched", "unpatched"], default="patched",
-                        help="FerretDB with Cascade's patches (bin/ferretdb, the default store) or as released")
+    parser.add_argument(
+        "--store",
+        choices=["patched", "unpatched"],
+        default="patched",
+        help="FerretDB with Cascade's patches (bin/ferretdb, the default store) or as released",
+    )
     args = parser.parse_args(argv)
     sizes = sorted({int(s) for s in args.sizes.split(",")})
 
