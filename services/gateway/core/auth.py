@@ -181,7 +181,7 @@ async def authenticate(
         raw = request.cookies.get(session_cookie(request))
         session = await state.sessions.get(raw, now) if raw else None
         user = await state.accounts.active_user(session.user_id) if session else None
-        if user is None:
+        if session is None or user is None:
             raise LoginRequired("请先登录")
         identity = Identity(
             actor=actor_of(user),

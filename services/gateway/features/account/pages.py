@@ -17,6 +17,7 @@ from ...core.audit import client_ip
 from ...core.auth import Identity, authenticate
 from ...core.forms import REFUSALS, refused
 from ...core.rendering import render, see_other
+from ...core.sessions import Session
 from ...core.users import LoginRefused, public_user
 
 router = APIRouter(include_in_schema=False)
@@ -124,9 +125,10 @@ async def logout(request: Request, identity: IdentityDep) -> Response:
 # ---------------------------------------------------------------- own account
 
 
-def _session_only(identity: Identity) -> None:
-    if identity.via != "session":
+def _session_only(identity: Identity) -> Session:
+    if identity.via != "session" or identity.session is None:
         raise Forbidden("接口令牌没有账户页面", code="session_required")
+    return identity.session
 
 
 @router.get("/account", response_class=HTMLResponse)
@@ -152,15 +154,13 @@ async def change_password(
     new_password: Annotated[str, Form(max_length=1000)] = "",
     confirm_password: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    _session_only(identity)
+    session = _session_only(identity)
     state = request.app.state
     status, error = 200, None
     try:
         if new_password != confirm_password:
             raise DomainError("两次输入的新密码不一致", field="confirm_password")
-        await state.accounts.change_password(
-            identity.actor, current_password, new_password, keep_session=identity.session.token
-        )
+        await state.accounts.change_password(identity.actor, current_password, new_password, keep_session=session.token)
     except REFUSALS as exc:
         no = refused(request, exc)
         status, error = no.status, no.error

@@ -75,7 +75,8 @@ def newest_first(first: int, last: int, deleted: list[int], skip: int, count: in
             lo = mid
         else:
             hi = mid - 1
-    gone, out, seq = set(deleted), [], lo
+    gone, seq = set(deleted), lo
+    out: list[int] = []
     while seq >= first and len(out) < count:
         if seq not in gone:
             out.append(seq)

@@ -1,5 +1,7 @@
 """Importing org units from a CSV or YAML file: shared by the API (the body is the file) and the directory page."""
 
+from typing import Literal
+
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
@@ -12,7 +14,9 @@ from ...core.commands import record
 IMPORT_MAX_BYTES = 900_000
 
 
-async def run_import(request: Request, actor: Actor, fmt: str, raw: bytes) -> JSONResponse | Imported:
+async def run_import(
+    request: Request, actor: Actor, fmt: Literal["csv", "yaml"], raw: bytes
+) -> JSONResponse | Imported:
     """422 listing every bad row, or the count imported."""
     if len(raw) > IMPORT_MAX_BYTES:
         raise TooLarge(f"导入文件超过 {IMPORT_MAX_BYTES // 1000} KB，请分批导入", field="file")

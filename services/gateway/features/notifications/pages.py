@@ -1,13 +1,21 @@
 """Pages (zh-CN) for notifications: the node admin's 通知渠道 (channels) and 消息模板 (templates, with a preview);
 the issuer's 通知发送记录 of a notice (the delivery log, a page at a time)."""
 
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from shared.contracts.common import Actor, Empty, NoticeQuery
-from shared.contracts.notifications import PreviewTemplate, ResetTemplate, TemplateQuery, UpdateChannels, UpdateTemplate
+from shared.contracts.notifications import (
+    NotificationCause,
+    NotificationChannel,
+    PreviewTemplate,
+    ResetTemplate,
+    TemplateQuery,
+    UpdateChannels,
+    UpdateTemplate,
+)
 from shared.errors import NotFound
 
 from ...core.commands import send
@@ -63,7 +71,7 @@ async def save_channels(
     chat_webhook_url: Annotated[str, Form(max_length=1000)] = "",
     public_url: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    typed = {
+    typed: dict[str, Any] = {
         "email": {
             "enabled": _checked(email_enabled),
             "sender": email_sender.strip(),
@@ -103,16 +111,19 @@ async def templates(request: Request, b: BackendDep, actor: Admin) -> HTMLRespon
     return render(request, "admin/templates.html", entries=entries, channels=current)
 
 
-def _pair(cause: str, channel: str) -> None:
+def _pair(cause: str, channel: str) -> tuple[NotificationCause, NotificationChannel]:
+    """The template's cause and channel, as the path names them; there is no template of any other pair."""
     if cause not in CAUSES or channel not in CHANNELS:
         raise NotFound("没有这种消息模板", field="cause")
+    # Checked just above; membership of get_args() does not narrow a str to the Literal.
+    return cast(NotificationCause, cause), cast(NotificationChannel, channel)
 
 
 async def template_page(
     request: Request,
     actor: Actor,
-    cause: str,
-    channel: str,
+    cause: NotificationCause,
+    channel: NotificationChannel,
     status_code: int = 200,
     *,
     typed: dict | None = None,
@@ -144,7 +155,7 @@ SAVED = {"1": "已保存。", "reset": "已恢复为默认模板。"}
 
 @router.get("/admin/templates/{cause}/{channel}", response_class=HTMLResponse)
 async def template(request: Request, cause: str, channel: str, actor: Admin, saved: str | None = None) -> HTMLResponse:
-    _pair(cause, channel)
+    cause, channel = _pair(cause, channel)
     return await template_page(request, actor, cause, channel, saved=SAVED.get(saved or ""))
 
 
@@ -158,7 +169,7 @@ async def save_template(
     subject: Annotated[str, Form(max_length=1000)] = "",
     body: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
-    _pair(cause, channel)
+    cause, channel = _pair(cause, channel)
     typed = {"subject": subject, "body": body}
     try:
         cmd = UpdateTemplate(cause=cause, channel=channel, subject=subject, body=body, actor=actor)
@@ -179,7 +190,7 @@ async def preview(
     subject: Annotated[str, Form(max_length=1000)] = "",
     body: Annotated[str, Form(max_length=20_000)] = "",
 ) -> HTMLResponse:
-    _pair(cause, channel)
+    cause, channel = _pair(cause, channel)
     typed = {"subject": subject, "body": body}
     try:
         cmd = PreviewTemplate(cause=cause, channel=channel, subject=subject, body=body, actor=actor)
@@ -192,7 +203,7 @@ async def preview(
 
 @router.post("/admin/templates/{cause}/{channel}/reset")
 async def reset(request: Request, cause: str, channel: str, b: BackendDep, actor: Admin) -> Response:
-    _pair(cause, channel)
+    cause, channel = _pair(cause, channel)
     await send(
         request,
         b.notifications.reset_template,
