@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from shared.clock import is_working_day, local_text
 from shared.contracts.notices import CorrectNotice, UpsertUnit
-from shared.errors import Invalid
+from shared.errors import Invalid, gather
 from shared.events import Event
 from shared.schemas import Ask, Attachment, ChainLink, Contact, FieldType, NoticeSnapshot, Route, UnitRef
 
@@ -109,25 +109,31 @@ def check_recipients(
     reachable = set(reachable_nodes) if reachable_nodes is not None else None
     seen: set[str] = set()
     out: list[UnitRef] = []
-    for i, unit_id in enumerate(requested):
-        if unit_id in seen:
-            continue
-        seen.add(unit_id)
-        unit = known.get(unit_id)
-        if unit is None:
-            raise Invalid(f"收文单位不存在：{unit_id}", field=f"{field}.{i}", code="unknown_recipient")
-        if unit_id in refused:
-            code, message = refused[unit_id]
-            raise Invalid(message, field=f"{field}.{i}", code=code)
-        if unit_id in issuer_ids:
-            raise Invalid(f"发文单位不能同时是收文单位：{unit.name}", field=f"{field}.{i}", code="issuer_is_recipient")
-        if reachable is not None and unit.node_id not in reachable:
-            raise Invalid(
-                f"收文单位所在节点（{unit.node_id}）未与本节点连接：{unit.name}",
-                field=f"{field}.{i}",
-                code="unlinked_node",
-            )
-        out.append(unit)
+    with gather() as problems:  # every recipient refused, each once
+        for i, unit_id in enumerate(requested):
+            if unit_id in seen:
+                continue
+            seen.add(unit_id)
+            unit = known.get(unit_id)
+            if unit is None:
+                problems.add(Invalid(f"收文单位不存在：{unit_id}", field=f"{field}.{i}", code="unknown_recipient"))
+            elif unit_id in refused:
+                code, message = refused[unit_id]
+                problems.add(Invalid(message, field=f"{field}.{i}", code=code))
+            elif unit_id in issuer_ids:
+                problems.add(
+                    Invalid(f"发文单位不能同时是收文单位：{unit.name}", field=f"{field}.{i}", code="issuer_is_recipient")
+                )
+            elif reachable is not None and unit.node_id not in reachable:
+                problems.add(
+                    Invalid(
+                        f"收文单位所在节点（{unit.node_id}）未与本节点连接：{unit.name}",
+                        field=f"{field}.{i}",
+                        code="unlinked_node",
+                    )
+                )
+            else:
+                out.append(unit)
     return out
 
 
@@ -155,14 +161,16 @@ def forward_refusals(
 
 
 def check_issuers(requested: list[str], known: dict[str, UnitRef], *, field: str = "issuer_unit_ids") -> list[UnitRef]:
-    out = []
-    for i, unit_id in enumerate(requested):
-        unit = known.get(unit_id)
-        if unit is None:
-            raise Invalid(f"发文单位不存在：{unit_id}", field=f"{field}.{i}", code="unknown_issuer")
-        if unit_id in {u.unit_id for u in out}:
-            raise Invalid(f"发文单位重复：{unit.name}", field=f"{field}.{i}")
-        out.append(unit)
+    out: list[UnitRef] = []
+    with gather() as problems:
+        for i, unit_id in enumerate(requested):
+            unit = known.get(unit_id)
+            if unit is None:
+                problems.add(Invalid(f"发文单位不存在：{unit_id}", field=f"{field}.{i}", code="unknown_issuer"))
+            elif unit_id in {u.unit_id for u in out}:
+                problems.add(Invalid(f"发文单位重复：{unit.name}", field=f"{field}.{i}"))
+            else:
+                out.append(unit)
     return out
 
 
@@ -180,36 +188,47 @@ def check_routes(routes: Sequence[Route], units: dict[str, dict], *, field: str)
     a notice of the 中国科协办公厅 is answered to 中国科协 (seed 002).
     """
     kinds: set[str] = set()
-    for j, route in enumerate(routes):
-        if route.unit_kind in kinds:
-            raise Invalid(f"同一类单位只能有一个报送对象：{route.unit_kind.value}", field=f"{field}.{j}.unit_kind")
-        kinds.add(route.unit_kind)
-        unit = units.get(route.to_unit_id)
-        if unit is None:
-            raise Invalid(
-                f"报送对象单位不存在：{route.to_unit_id}", field=f"{field}.{j}.to_unit_id", code="unknown_route_unit"
-            )
-        departments = unit.get("departments") or []
-        if departments and route.department not in departments:
-            raise Invalid(
-                f"{unit['name']}没有部门“{route.department}”（已登记：{'、'.join(departments)}）",
-                field=f"{field}.{j}.department",
-                code="unknown_department",
-            )
+    with gather() as problems:
+        for j, route in enumerate(routes):
+            if route.unit_kind in kinds:
+                problems.add(
+                    Invalid(f"同一类单位只能有一个报送对象：{route.unit_kind.value}", field=f"{field}.{j}.unit_kind")
+                )
+            kinds.add(route.unit_kind)
+            unit = units.get(route.to_unit_id)
+            if unit is None:
+                problems.add(
+                    Invalid(
+                        f"报送对象单位不存在：{route.to_unit_id}",
+                        field=f"{field}.{j}.to_unit_id",
+                        code="unknown_route_unit",
+                    )
+                )
+                continue
+            departments = unit.get("departments") or []
+            if departments and route.department not in departments:
+                problems.add(
+                    Invalid(
+                        f"{unit['name']}没有部门“{route.department}”（已登记：{'、'.join(departments)}）",
+                        field=f"{field}.{j}.department",
+                        code="unknown_department",
+                    )
+                )
 
 
 def check_form(ask: Ask, *, field: str) -> None:
     keys: set[str] = set()
-    for k, f in enumerate(ask.fields):
-        if f.key in keys:
-            raise Invalid(f"表单字段编号重复：{f.key}", field=f"{field}.fields")
-        keys.add(f.key)
-        if f.type in (FieldType.choice, FieldType.multi_choice) and not f.options:
-            raise Invalid("选择题须列出选项", field=f"{field}.fields.{k}.options")
-        if len(set(f.options)) != len(f.options):
-            raise Invalid("选项重复", field=f"{field}.fields.{k}.options")
-        if f.min_value is not None and f.max_value is not None and f.min_value > f.max_value:
-            raise Invalid("最小值不能大于最大值", field=f"{field}.fields.{k}.min_value")
+    with gather() as problems:
+        for k, f in enumerate(ask.fields):
+            if f.key in keys:
+                problems.add(Invalid(f"表单字段编号重复：{f.key}", field=f"{field}.fields.{k}.key"))
+            keys.add(f.key)
+            if f.type in (FieldType.choice, FieldType.multi_choice) and not f.options:
+                problems.add(Invalid("选择题须列出选项", field=f"{field}.fields.{k}.options"))
+            if len(set(f.options)) != len(f.options):
+                problems.add(Invalid("选项重复", field=f"{field}.fields.{k}.options"))
+            if f.min_value is not None and f.max_value is not None and f.min_value > f.max_value:
+                problems.add(Invalid("最小值不能大于最大值", field=f"{field}.fields.{k}.min_value"))
 
 
 def check_asks(
@@ -221,20 +240,23 @@ def check_asks(
     taken_ids: Iterable[str] = (),
     unchanged: Iterable[Ask] = (),
 ) -> None:
-    """Ask rules. ``units``: directory entries the routes may name. ``unchanged`` asks (a correction that
-    kept them) keep their deadline even if it has passed."""
+    """Ask rules, every problem of every ask at once. ``units``: directory entries the routes may name.
+    ``unchanged`` asks (a correction that kept them) keep their deadline even if it has passed."""
     ids = set(taken_ids)
     kept = {a.model_dump_json() for a in unchanged}
-    for i, ask in enumerate(asks):
-        if ask.ask_id in ids:
-            raise Invalid(f"报送要求编号重复：{ask.ask_id}", field=f"{field}.{i}.ask_id")
-        ids.add(ask.ask_id)
-        if ask.deadline <= now and ask.model_dump_json() not in kept:
-            raise Invalid(f"“{ask.title}”的截止时间已过", field=f"{field}.{i}.deadline", code="deadline_in_past")
-        if ask.min_items > ask.max_items:
-            raise Invalid("最少份数不能大于最多份数", field=f"{field}.{i}.min_items")
-        check_form(ask, field=f"{field}.{i}")
-        check_routes(ask.routes, units or {}, field=f"{field}.{i}.routes")
+    with gather() as problems:
+        for i, ask in enumerate(asks):
+            if ask.ask_id in ids:
+                problems.add(Invalid(f"报送要求编号重复：{ask.ask_id}", field=f"{field}.{i}.ask_id"))
+            ids.add(ask.ask_id)
+            if ask.deadline <= now and ask.model_dump_json() not in kept:
+                problems.add(
+                    Invalid(f"“{ask.title}”的截止时间已过", field=f"{field}.{i}.deadline", code="deadline_in_past")
+                )
+            if ask.min_items > ask.max_items:
+                problems.add(Invalid("最少份数不能大于最多份数", field=f"{field}.{i}.min_items"))
+            problems.check(check_form, ask, field=f"{field}.{i}")
+            problems.check(check_routes, ask.routes, units or {}, field=f"{field}.{i}.routes")
 
 
 # ---------------------------------------------------------------- forwarding deadlines
@@ -281,10 +303,11 @@ def forward_asks(
     """
     by_id = {a.ask_id: a for a in upstream}
     unit_kinds = unit_kinds or {}
+    problems = gather()
     for name, given in (("deadlines", deadlines), ("unit_kinds", unit_kinds)):
         for ask_id in given:
             if ask_id not in by_id:
-                raise Invalid(f"上级通知没有报送要求“{ask_id}”", field=f"{name}.{ask_id}", code="unknown_ask")
+                problems.add(Invalid(f"上级通知没有报送要求“{ask_id}”", field=f"{name}.{ask_id}", code="unknown_ask"))
     asks: list[Ask] = []
     warnings: list[dict] = []
     unit = "个工作日" if working_days else "天"
@@ -292,14 +315,18 @@ def forward_asks(
         deadline = deadlines.get(ask.ask_id, ask.deadline)
         field = f"deadlines.{ask.ask_id}"
         if deadline > ask.deadline:
-            raise Invalid(
-                f"“{ask.title}”的转发截止时间（{local_text(deadline, tz)}）晚于上级要求的截止时间"
-                f"（{local_text(ask.deadline, tz)}），转发时只能提前",
-                field=field,
-                code="deadline_after_upstream",
+            problems.add(
+                Invalid(
+                    f"“{ask.title}”的转发截止时间（{local_text(deadline, tz)}）晚于上级要求的截止时间"
+                    f"（{local_text(ask.deadline, tz)}），转发时只能提前",
+                    field=field,
+                    code="deadline_after_upstream",
+                )
             )
+            continue
         if deadline <= now:
-            raise Invalid(f"“{ask.title}”的截止时间已过", field=field, code="deadline_in_past")
+            problems.add(Invalid(f"“{ask.title}”的截止时间已过", field=field, code="deadline_in_past"))
+            continue
         slack = slack_days(deadline, ask.deadline, tz, working=working_days)
         if slack < min_slack:
             warnings.append(
@@ -314,6 +341,7 @@ def forward_asks(
             )
         kinds = list(unit_kinds.get(ask.ask_id, ask.unit_kinds))
         asks.append(ask.model_copy(update={"deadline": deadline, "routes": list(routes), "unit_kinds": kinds}))
+    problems.raise_any()  # every problem of every ask
     return asks, warnings
 
 

@@ -103,3 +103,30 @@ async def test_compose_keeps_file_types_and_refuses_an_ask_without_a_name(node, 
         issued = (await admin.get(f"/api/notices/{page.url.rsplit('/', 1)[-1]}")).json()
         assert [a["title"] for a in issued["asks"]] == ["活动方案"]
         assert issued["asks"][0]["fields"][0]["accept"] == ["pdf", "docx"]
+
+
+async def test_a_form_with_three_mistakes_shows_all_three(node, browser):
+    async with running(node, clock=FixedClock(SEED000_NOW)), served_gateway(node) as (app, admin, base):
+        await _setup(app, admin)
+        page = await log_in(browser, base, "cast-issuer")
+        await page.goto("/notices/new")
+        await page.fill("input[name=title]", "关于报送<b>活动方案</b>的通知")  # markup in a title
+        await page.check("input[name=recipients][value=gd-kx]")
+        await page.fill("input[name='asks-0-title']", "活动方案")
+        await page.fill("input[name='asks-0-deadline']", "2020-05-01")  # already past
+        await page.fill("input[name='asks-0-min_items']", "3")  # more than at most
+        await page.fill("input[name='asks-0-max_items']", "2")
+        await page.click("form#compose button[type=submit]")
+        mistakes = page.locator("#errors li")
+        await expect(mistakes).to_have_count(3)
+        fields = [await li.get_attribute("data-field") for li in await mistakes.all()]
+        assert fields == ["title", "asks.0.deadline", "asks.0.min_items"]
+        await expect(mistakes.nth(0)).to_contain_text("HTML 标记")
+        await expect(mistakes.nth(1)).to_contain_text("截止时间已过")
+        await expect(mistakes.nth(2)).to_contain_text("最少份数不能大于最多份数")
+
+        await page.fill("input[name=title]", "关于报送活动方案的通知")
+        await page.fill("input[name='asks-0-deadline']", "2020-06-20")
+        await page.fill("input[name='asks-0-min_items']", "1")
+        await page.click("form#compose button[type=submit]")
+        await expect(page.locator("#doc-number")).to_be_visible()

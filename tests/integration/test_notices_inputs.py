@@ -146,6 +146,29 @@ async def test_bad_asks_are_refused(node, ask_patch, loc, code):
         assert await Store(node).snapshot() == before
 
 
+async def test_a_notice_with_several_mistakes_is_refused_once_with_all_of_them(node):
+    async with running(node, ["notices"], clock=FixedClock(SEED000_NOW)), gateway(node) as http:
+        await load_directory(http)
+        body = seed000_national()
+        summary, media = body["asks"]
+        body |= {
+            "title": "关于<b>开展</b>活动的通知",  # markup
+            "recipient_unit_ids": ["gd-kx", "ghost", "cast"],  # unknown, and an issuer
+            "asks": [{**summary, "deadline": deadline(2020, 5, 1)}, {**media, "min_items": 30}],  # past; 30 > 20
+        }
+        before = await Store(node).snapshot()
+        r = await (await as_unit(http, "cast")).post("/api/notices", json=body)
+        assert r.status_code == 422, r.text
+        assert [(d["loc"], d["type"]) for d in r.json()["detail"]] == [
+            (["body", "title"], "markup_in_title"),
+            (["body", "asks", "0", "deadline"], "deadline_in_past"),
+            (["body", "asks", "1", "min_items"], "invalid"),
+            (["body", "recipient_unit_ids", "1"], "unknown_recipient"),
+            (["body", "recipient_unit_ids", "2"], "issuer_is_recipient"),
+        ]
+        assert await Store(node).snapshot() == before
+
+
 # ---------------------------------------------------------------- forward
 
 

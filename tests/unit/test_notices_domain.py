@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.notices import domain
-from shared.errors import Invalid
+from shared.errors import Invalid, Problems
 from shared.schemas import Ask, FieldType, FormField, NoticeSnapshot, UnitKind, UnitRef
 
 NOW = datetime(2020, 5, 20, 2, 0, tzinfo=UTC)
@@ -112,7 +112,7 @@ def test_good_asks_pass():
                     ],
                 )
             ],
-            "asks.0.fields",
+            "asks.0.fields.1.key",
             "invalid",
         ),
     ],
@@ -121,6 +121,16 @@ def test_bad_asks_name_the_field(asks, field, code):
     with pytest.raises(Invalid) as exc:
         domain.check_asks(asks, NOW)
     assert (exc.value.field, exc.value.code) == (field, code)
+
+
+def test_every_problem_of_every_ask_is_refused_at_once():
+    asks = [
+        ask("a", deadline=NOW, min_items=3, max_items=2),
+        ask("b", fields=[FormField(key="m", label="模块", type=FieldType.multi_choice)]),
+    ]
+    with pytest.raises(Problems) as exc:
+        domain.check_asks(asks, NOW)
+    assert [e.field for e in exc.value.all()] == ["asks.0.deadline", "asks.0.min_items", "asks.1.fields.0.options"]
 
 
 def test_ask_range_from_the_seeds_is_allowed():

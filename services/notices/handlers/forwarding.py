@@ -8,7 +8,7 @@ from shared.contracts.notices import (
     ForwardNotice,
     Issued,
 )
-from shared.errors import Conflict, Invalid, NotFound
+from shared.errors import Conflict, Invalid, NotFound, gather
 from shared.events import NoticeForwarded, NoticeForwardReported
 from shared.ids import new_id
 from shared.schemas import Attachment
@@ -25,7 +25,6 @@ from .propagation import flag_if_changed_meanwhile, link_forward
 async def forward(cmd: ForwardNotice, d: Deps) -> Issued:
     now = d.clock.now()
     act_as(cmd.actor, cmd.unit_id, "unit_id")
-    domain.check_title(cmd.title)
     upstream_doc = await d.repo.get_notice(cmd.notice_id)
     entry = await d.repo.inbox_entry(cmd.notice_id, cmd.unit_id)
     if upstream_doc is None or entry is None:
@@ -39,27 +38,41 @@ async def forward(cmd: ForwardNotice, d: Deps) -> Issued:
     units, refs = await units_and_refs(d, issuer_ids + cmd.recipient_unit_ids + routed)
     if cmd.unit_id not in refs:
         raise NotFound(f"单位不存在：{cmd.unit_id}", field="unit_id")
-    issuers = [refs[cmd.unit_id], *domain.check_issuers(cmd.co_issuer_unit_ids, refs, field="co_issuer_unit_ids")]
-    if cmd.unit_id in cmd.co_issuer_unit_ids:
-        raise Invalid("联合转发单位不能是本单位", field="co_issuer_unit_ids")
+    with gather() as problems:  # every mistake of the 转发 at once
+        problems.check(domain.check_title, cmd.title)
+        co_issuers = problems.check(domain.check_issuers, cmd.co_issuer_unit_ids, refs, field="co_issuer_unit_ids")
+        issuers = [refs[cmd.unit_id], *(co_issuers or [])]
+        if cmd.unit_id in cmd.co_issuer_unit_ids:
+            problems.add(Invalid("联合转发单位不能是本单位", field="co_issuer_unit_ids"))
+        problems.check(domain.check_routes, cmd.routes, units, field="routes")
+        inherited = problems.check(
+            domain.forward_asks,
+            upstream.asks,
+            cmd.deadlines,
+            cmd.routes,
+            now,
+            unit_kinds=cmd.unit_kinds,
+            tz=d.tz,
+            min_slack=d.settings.min_forward_slack_days,
+            working_days=d.settings.forward_slack_in_working_days,
+        )
+        asks, warnings = inherited or ([], [])
+        taken = [a.ask_id for a in asks] if inherited else [a.ask_id for a in upstream.asks]
+        problems.check(domain.check_asks, cmd.extra_asks, now, units, field="extra_asks", taken_ids=taken)
+        refused = domain.forward_refusals(issuers, upstream, await _ancestors(issuer_ids, d))
+        recipients = (
+            problems.check(
+                domain.check_recipients,
+                cmd.recipient_unit_ids,
+                refs,
+                issuers=issuer_ids,
+                reachable_nodes=d.reachable_nodes,
+                refused=refused,
+            )
+            or []
+        )
+        extra_files = await checked_attachments(cmd.attachments, d)
     issuer_docs = {u.unit_id: units[u.unit_id] for u in issuers}
-    domain.check_routes(cmd.routes, units, field="routes")
-    asks, warnings = domain.forward_asks(
-        upstream.asks,
-        cmd.deadlines,
-        cmd.routes,
-        now,
-        unit_kinds=cmd.unit_kinds,
-        tz=d.tz,
-        min_slack=d.settings.min_forward_slack_days,
-        working_days=d.settings.forward_slack_in_working_days,
-    )
-    domain.check_asks(cmd.extra_asks, now, units, field="extra_asks", taken_ids=[a.ask_id for a in asks])
-    refused = domain.forward_refusals(issuers, upstream, await _ancestors(issuer_ids, d))
-    recipients = domain.check_recipients(
-        cmd.recipient_unit_ids, refs, issuers=issuer_ids, reachable_nodes=d.reachable_nodes, refused=refused
-    )
-    extra_files = await checked_attachments(cmd.attachments, d)
 
     # The original travels with the 转发 as a file, so every level can read
     # exactly what it was given even where the upstream notice is not visible.

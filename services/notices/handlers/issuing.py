@@ -9,7 +9,7 @@ from shared.contracts.notices import (
     Issued,
     IssueNotice,
 )
-from shared.errors import Conflict, Forbidden
+from shared.errors import Conflict, Forbidden, gather
 from shared.events import NoticeIssued
 from shared.ids import new_id
 from shared.schemas import NoticeSnapshot, UnitRef
@@ -33,17 +33,25 @@ async def issue(cmd: IssueNotice, d: Deps) -> Issued:
     # The lead issuer's 文号 sequence is used: only the lead unit's own issuers may issue (joint or not).
     if cmd.actor is not None and cmd.actor.unit_id != cmd.issuer_unit_ids[0]:
         raise Forbidden("只能以本单位为主办单位发文", field="issuer_unit_ids.0", code="other_unit")
-    domain.check_title(cmd.title)
-    units, refs = await units_and_refs(
-        d, cmd.issuer_unit_ids + cmd.recipient_unit_ids + domain.route_unit_ids(cmd.asks)
-    )
-    issuers = domain.check_issuers(cmd.issuer_unit_ids, refs)
+    with gather() as problems:  # every mistake of the notice at once
+        problems.check(domain.check_title, cmd.title)
+        units, refs = await units_and_refs(
+            d, cmd.issuer_unit_ids + cmd.recipient_unit_ids + domain.route_unit_ids(cmd.asks)
+        )
+        issuers = problems.check(domain.check_issuers, cmd.issuer_unit_ids, refs) or []
+        problems.check(domain.check_asks, cmd.asks, now, units)
+        recipients = (
+            problems.check(
+                domain.check_recipients,
+                cmd.recipient_unit_ids,
+                refs,
+                issuers=cmd.issuer_unit_ids,
+                reachable_nodes=d.reachable_nodes,
+            )
+            or []
+        )
+        attachments = await checked_attachments(cmd.attachments, d)
     issuer_docs = {u.unit_id: units[u.unit_id] for u in issuers}
-    domain.check_asks(cmd.asks, now, units)
-    recipients = domain.check_recipients(
-        cmd.recipient_unit_ids, refs, issuers=cmd.issuer_unit_ids, reachable_nodes=d.reachable_nodes
-    )
-    attachments = await checked_attachments(cmd.attachments, d)
     lead = issuer_docs[issuers[0].unit_id]
     notice_id = new_id()
 
