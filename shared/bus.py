@@ -135,7 +135,14 @@ async def reconcile_stream(js: JetStreamContext, cfg: js_api.StreamConfig) -> No
 
 
 class RetryLater(Exception):
-    """The work cannot be done yet (a mail server or gateway is down): offer the message again later."""
+    """The work cannot be done yet (a mail server or gateway is down): offer the message again later.
+
+    ``delay``: when it can be done (a provider's rate window reopens), in seconds; else the backoff grows.
+    """
+
+    def __init__(self, *args: object, delay: float | None = None) -> None:
+        super().__init__(*args)
+        self.delay = delay
 
 
 async def publish_event(broker: NatsBroker, event: Event, dest: str | None = None) -> None:
@@ -245,7 +252,8 @@ def event_consumer_middleware(
             except RetryLater as exc:
                 attempts = meta.num_delivered if (meta := _metadata(raw)) else 1
                 log.warning("%s: %s cannot be done yet (attempt %d): %s", service, raw.subject, attempts, exc)
-                await msg.nack(delay=min(2.0 ** min(attempts, 16), RETRY_LATER_MAX_DELAY_S))
+                wait = exc.delay if exc.delay is not None else 2.0 ** min(attempts, 16)
+                await msg.nack(delay=max(0.05, min(wait, RETRY_LATER_MAX_DELAY_S)))
                 return None
             except Exception as exc:
                 attempts = meta.num_delivered if (meta := _metadata(raw)) else 1

@@ -104,6 +104,27 @@ class NotificationsSettings(ServiceSettings):
     send_give_up_hours: float = Field(
         default=24.0, gt=0, description="a message that could not be sent this long after it was due is failed"
     )
+    # Reach (issue 15): personal links, the providers' limits, the daily digest, escalation.
+    link_valid_days: float = Field(default=30.0, gt=0, description="a personal 签收 link works this long after sending")
+    chat_per_minute: int = Field(
+        default=20, ge=0, description="messages per webhook per window (钉钉, 企业微信, 飞书 robots take 20); 0: none"
+    )
+    sms_per_minute: int = Field(default=0, ge=0, description="SMS the gateway takes per window; 0: no limit")
+    email_per_minute: int = Field(default=0, ge=0, description="e-mails the SMTP server takes per window; 0: no limit")
+    sms_per_number_per_day: int = Field(
+        default=10, ge=0, description="SMS to one mobile number per day in the node's zone (providers cap it); 0: none"
+    )
+    rate_window_seconds: float = Field(
+        default=60.0, gt=0, description="the window the *_per_minute limits count in (a minute; tests shorten it)"
+    )
+    rate_limited_pause_seconds: float = Field(
+        default=60.0, gt=0, description="a server that said 'rate limited' is left alone this long, doubled per refusal"
+    )
+    digest_hour: int = Field(default=17, ge=0, le=23, description="hour of the day (node's zone) daily digests go out")
+    escalate_after_hours: float = Field(
+        default=0.0, ge=0, description="unanswered after this long, a message goes again on the next channel; 0: off"
+    )
+    reach_tick_seconds: float = Field(default=30.0, gt=0, description="how often digests and escalations are looked at")
 
 
 class ReportsSettings(ServiceSettings):

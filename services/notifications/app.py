@@ -9,6 +9,7 @@ from shared.contracts.notifications import Notifications
 from shared.events import (
     DeadlineApproaching,
     DeadlineMissed,
+    NoticeAcknowledged,
     NoticeCorrected,
     NoticeForwarded,
     NoticeIssued,
@@ -18,7 +19,12 @@ from shared.events import (
 from shared.service import Service
 from shared.settings import NotificationsSettings
 
+from . import escalation, links, reach
 from . import handlers as h
+from .limits import Limits
+from .pacing import Pacer
+from .reach_store import INDEXES as REACH_INDEXES
+from .reach_store import ReachStore
 from .repository import INDEXES, DeliveriesRepository
 from .sending import Senders, SendJob
 
@@ -30,18 +36,22 @@ def create_app(
     broker: NatsBroker | None = None,
     db: AsyncDatabase | None = None,
 ) -> FastStream:
-    svc = Service(settings, indexes=INDEXES, clock=clock, broker=broker, db=db)
+    svc = Service(settings, indexes=[*INDEXES, *REACH_INDEXES], clock=clock, broker=broker, db=db)
+    senders = Senders(settings)
     d = h.Deps(
         repo=DeliveriesRepository(svc),
         settings=settings,
         clock=svc.clock,
-        senders=Senders(settings),
+        senders=senders,
         queue_work=svc.queue_work,
+        reach=ReachStore(svc),
+        pacer=Pacer(settings, senders, Limits(lambda: svc.db, settings)),
     )
 
     @svc.on_startup
     async def migrate() -> None:
         await d.repo.migrate()
+        await links.load_secret(d)
 
     svc.serve(Notifications, h, d)
 
@@ -67,6 +77,19 @@ def create_app(
     svc.consume(
         SubmissionReturned, "deliveries_returned", "Tell a unit its submission was returned (退回)", h.on_returned, d
     )
+
+    svc.consume(
+        NoticeAcknowledged,
+        "deliveries_acknowledged",
+        "Remember the 签收 of units hosted here: their notice is not escalated further",
+        escalation.on_acknowledged,
+        d,
+    )
+
+    # Daily digests and escalation rounds, on the clock; every replica looks, what they make is keyed.
+    @svc.background
+    async def reaching() -> None:
+        await reach.run(d)
 
     # Sending: jobs the handlers above queued, taken by one replica each.
     @svc.on_work("send", "Send a job's e-mails, SMS and chat messages; record how each ended")

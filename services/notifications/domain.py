@@ -21,10 +21,13 @@ from shared.clock import local_text
 from shared.schemas import Contact, UnitRef
 
 from . import templates as tpl
+from .chat import link_label, provider_of
+from .tokens import LINK_CHANNELS, LinkMaker, redact, wants_link, with_link
 
 # Channels in order of preference when a contact has several ways to be reached.
 CHANNELS = tpl.CHANNELS
 CONTACT_CHANNELS = ("email", "sms")
+CHAT_TIER = 2  # escalation: e-mail (0) → SMS (1) → the group chat (2)
 
 
 def channels_for(contact: Contact | Mapping[str, Any], enabled: Iterable[str] = CONTACT_CHANNELS) -> list[str]:
@@ -62,7 +65,7 @@ def default_channels(sender: str = "cascade@localhost") -> dict:
     return {
         "email": {"enabled": True, "sender": sender, "sender_name": "", "reply_to": None},
         "sms": {"enabled": True, "signature": ""},
-        "chat": {"enabled": False, "webhook_url": None},
+        "chat": {"enabled": False, "webhook_url": None, "provider": "auto"},
         "public_url": None,
     }
 
@@ -142,59 +145,73 @@ class Messages:
     channels: Mapping[str, Any]
     templates: Mapping[str, tuple[str, str]]  # channel -> (subject, body)
     enabled: list[str] = field(default_factory=list)
+    links: LinkMaker | None = None  # None: the node has no public address, its messages carry no personal link
 
     def __post_init__(self) -> None:
         if not self.enabled:
             self.enabled = enabled_channels(self.channels)
 
-    def render(self, cause: Cause, channel: str, unit_name: str, contact_name: str) -> tuple[str, str]:
+    def render(
+        self, cause: Cause, channel: str, unit_name: str, contact_name: str, link_url: str = ""
+    ) -> tuple[str, str]:
         subject, body = self.templates.get(channel) or tpl.default(cause.type, channel)
         names = set(tpl.VARIABLES[cause.type])
         context = {k: v for k, v in cause.variables.items() if k in names}
         context.update(unit_name=unit_name, contact_name=contact_name)
+        if "link_url" in names:
+            context["link_url"] = link_url  # the contact's own: never one that came with the cause
         for name in names - set(context):
             context[name] = ""  # a variable the cause could not fill (an unknown notice): empty, not an error
-        return tpl.render_pair(cause.type, channel, subject, body, context)
+        subject, body = tpl.render_pair(cause.type, channel, subject, body, context)
+        # Every message that asks a contact to act carries their link, whatever the template says.
+        link = context.get("link_url", "") if channel in LINK_CHANNELS else ""
+        return subject, with_link(cause.type, channel, body, link, tpl.SIGN_OFF)
 
-    def deliveries(self, cause: Cause, recipients: Iterable[Recipient], now: datetime) -> list[dict]:
+    def deliveries(
+        self, cause: Cause, recipients: Iterable[Recipient], now: datetime, tier: int | None = None
+    ) -> list[dict]:
+        """The deliveries of a cause: to every contact on each of its channels and once to the group chat; or,
+        with ``tier`` (escalation: each round one channel further), to each contact on its ``tier``-th channel
+        (e-mail, then SMS) and, at ``CHAT_TIER``, to the group chat only."""
         docs = []
         units = list(recipients)
         contact_channels = [c for c in self.enabled if c in CONTACT_CHANNELS]
         for unit in units:
             for i, contact in enumerate(unit.contacts):
-                for channel in channels_for(contact, contact_channels):
-                    subject, body = self.render(cause, channel, unit.name, contact.get("name") or "")
-                    docs.append(
-                        self._doc(
-                            cause,
-                            unit,
-                            channel,
-                            delivery_id(cause.event_id, unit.unit_id, i, channel),
-                            contact.get("name") or "",
-                            contact["email"] if channel == "email" else contact["mobile"],
-                            subject,
-                            body,
-                            now,
-                        )
+                reachable = channels_for(contact, contact_channels)
+                for channel in reachable if tier is None else reachable[tier : tier + 1]:
+                    _id = delivery_id(cause.event_id, unit.unit_id, i, channel)
+                    link = self.links.url(_id) if self.links and wants_link(cause.type, channel) else ""
+                    subject, body = self.render(cause, channel, unit.name, contact.get("name") or "", link)
+                    doc = self._doc(
+                        cause,
+                        unit,
+                        channel,
+                        _id,
+                        contact.get("name") or "",
+                        contact["email"] if channel == "email" else contact["mobile"],
+                        subject,
+                        body,
+                        now,
                     )
-        if "chat" in self.enabled and units:
+                    docs.append(doc | ({"tier": tier} if tier else {}))
+        if "chat" in self.enabled and units and tier in (None, CHAT_TIER):
             # One message to the group for all the units concerned, not one per unit: a liaisons' group
             # would drown (and a webhook allows about 20 messages a minute).
             group = Recipient(GROUP_ID, group_name([u.name for u in units]))
             subject, body = self.render(cause, "chat", group.name, "")
-            docs.append(
-                self._doc(
-                    cause,
-                    group,
-                    "chat",
-                    delivery_id(cause.event_id, GROUP_ID, "all", "chat"),
-                    "",
-                    self.channels["chat"]["webhook_url"],
-                    subject,
-                    body,
-                    now,
-                )
+            doc = self._doc(
+                cause,
+                group,
+                "chat",
+                delivery_id(cause.event_id, GROUP_ID, "all", "chat"),
+                "",
+                self.channels["chat"]["webhook_url"],
+                subject,
+                body,
+                now,
             )
+            docs.append(doc | ({"tier": tier} if tier else {}))
         return docs
 
     def _doc(
@@ -236,6 +253,15 @@ class Messages:
             signature = (self.channels.get("sms") or {}).get("signature")
             if signature:
                 doc["body"] = f"【{signature}】{body}"
+        elif channel == "chat":
+            # A robot's card carries one button: the notice, or for a reminder the notice's 报送情况.
+            chat = self.channels.get("chat") or {}
+            doc["provider"] = provider_of(chat.get("provider"), address)
+            url = cause.variables.get("notice_url") or ""
+            if url:
+                reminder = cause.type.startswith("deadline.")
+                doc["link"] = f"{url}#completeness" if reminder else url
+                doc["link_label"] = link_label(cause.type)
         return doc
 
 
@@ -309,6 +335,7 @@ def delivery_row(d: Mapping[str, Any]) -> dict:
     out = {k: v for k, v in d.items() if not k.startswith("_")}
     out.update(
         id=d["_id"],
+        body=redact(d.get("body") or ""),
         address=shown_address(d),
         status=d.get("status", "pending"),
         status_label=STATUS_LABELS.get(d.get("status", "pending"), d.get("status", "")),
@@ -330,7 +357,7 @@ def delivery_summary(counted: Iterable[Mapping[str, Any]], problems: Iterable[Ma
     """
     rows: list[dict] = []
     skipped: dict[str, int] = {}
-    total = sent = 0
+    total = sent = read = 0
     for c in counted:
         n = {s: int((c.get("counts") or {}).get(s, 0)) for s in STATUS_LABELS}
         if not sum(n.values()):
@@ -342,10 +369,12 @@ def delivery_summary(counted: Iterable[Mapping[str, Any]], problems: Iterable[Ma
                 "channel": c["channel"],
                 "channel_label": tpl.CHANNEL_LABELS.get(c["channel"], c["channel"]),
                 **n,
+                "read": int(c.get("read") or 0),
             }
         )
         total += sum(n.values())
         sent += n["sent"]
+        read += int(c.get("read") or 0)
         if n["skipped"]:
             reason = c.get("skipped_reason") or ""
             skipped[reason] = skipped.get(reason, 0) + n["skipped"]
@@ -375,6 +404,7 @@ def delivery_summary(counted: Iterable[Mapping[str, Any]], problems: Iterable[Ma
     return {
         "total": total,
         "sent": sent,
+        "read": read,
         "rows": rows,
         "problems": shown,
         "problems_total": sum(r["failed"] + r["retrying"] for r in rows),

@@ -6,16 +6,10 @@ sending handler (``send``) hands them to the servers (sending.py) and
 records how each ended.
 """
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
-
-from pydantic import BaseModel
 
 from shared.bus import RetryLater
-from shared.clock import Clock
-from shared.contracts.common import Actor, Empty, NoticeQuery
+from shared.contracts.common import Empty, NoticeQuery
 from shared.contracts.notifications import (
     Channels,
     DeliveriesQuery,
@@ -30,7 +24,7 @@ from shared.contracts.notifications import (
     UpdateChannels,
     UpdateTemplate,
 )
-from shared.errors import Forbidden, Invalid
+from shared.errors import Invalid
 from shared.events import (
     DeadlineApproaching,
     DeadlineMissed,
@@ -41,13 +35,15 @@ from shared.events import (
     SubmissionReturned,
 )
 from shared.paging import Page, page_of
-from shared.schemas import Role
-from shared.settings import NotificationsSettings
 
-from . import domain
+from . import digest, domain, escalation
 from . import templates as tpl
-from .repository import OPEN, DeliveriesRepository
-from .sending import RETRY, OutgoingMessage, Senders, SendJob
+from .delivering import _deliver, _hosted_here, _known_units, _messages, _notice_variables, channel_settings
+from .deps import Deps, node_admin, stamp
+from .digest import unit_preferences, update_unit_preferences  # noqa: F401 (actions: Service.serve finds them here)
+from .links import link, open_link, revoke_links  # noqa: F401 (actions answered in a module of their own)
+from .repository import OPEN
+from .sending import RETRY, SendJob
 
 CHANGED_LABELS = {
     "title": "标题",
@@ -59,49 +55,7 @@ CHANGED_LABELS = {
 }
 
 
-@dataclass
-class Deps:
-    repo: DeliveriesRepository
-    settings: NotificationsSettings
-    clock: Clock
-    senders: Senders
-    queue_work: Callable[[str, BaseModel, str], Awaitable[None]]
-
-    @property
-    def node(self) -> str:
-        return self.settings.node_id
-
-
-def node_admin(actor: Actor | None) -> Actor:
-    """Channels and templates are the node admin's (the gateway checks it too; internal callers have no actor)."""
-    if actor is None or Role.admin not in actor.roles:
-        raise Forbidden("只有节点管理员可以修改通知渠道和消息模板", code="forbidden_role")
-    return actor
-
-
-def stamp(actor: Actor | None, d: Deps) -> dict:
-    return {
-        "updated_at": d.clock.now(),
-        "updated_by": actor.display_name if actor else "",
-        "updated_by_id": actor.user_id if actor else "",
-    }
-
-
 # ---------------------------------------------------------------- channels
-
-
-async def channel_settings(d: Deps) -> dict:
-    """The node's channel settings, the defaults where nothing was saved."""
-    stored = await d.repo.channels() or {}
-    out = domain.default_channels(d.settings.smtp_sender)
-    for key in ("email", "sms", "chat"):
-        out[key] = {**out[key], **(stored.get(key) or {})}
-    out["public_url"] = stored.get("public_url")
-    for key, server in d.senders.servers().items():
-        out[key]["server"] = server
-    out["updated_at"] = stored.get("updated_at")
-    out["updated_by"] = stored.get("updated_by")
-    return out
 
 
 async def channels(q: Empty, d: Deps) -> Channels:
@@ -189,7 +143,11 @@ async def preview_template(cmd: PreviewTemplate, d: Deps) -> Preview:
     messages = domain.Messages(await channel_settings(d), {cmd.channel: (subject, body)}, enabled=list(tpl.CHANNELS))
     cause = domain.Cause("preview", cmd.cause, None, sample)
     subject_text, body_text = messages.render(
-        cause, cmd.channel, sample["unit_name"], sample["contact_name"] if cmd.channel != "chat" else ""
+        cause,
+        cmd.channel,
+        sample["unit_name"],
+        sample["contact_name"] if cmd.channel != "chat" else "",
+        sample.get("link_url", "") if cmd.channel != "chat" else "",
     )
     if cmd.channel == "sms":
         signature = (await channel_settings(d))["sms"].get("signature")
@@ -201,60 +159,6 @@ async def preview_template(cmd: PreviewTemplate, d: Deps) -> Preview:
         body=body_text,
         sample=sample,
     )
-
-
-# ---------------------------------------------------------------- deliveries
-
-
-async def _messages(cause: str, d: Deps) -> tuple[domain.Messages, dict]:
-    chan = await channel_settings(d)
-    stored = await d.repo.templates_of(cause)
-    return domain.Messages(chan, {c: (t["subject"], t["body"]) for c, t in stored.items()}), chan
-
-
-async def _deliver(cause: domain.Cause, recipients: list[domain.Recipient], d: Deps, messages: domain.Messages) -> int:
-    """Record the deliveries of a cause and queue them for sending.
-
-    A redelivered event makes the same deliveries and jobs (ids from the
-    event): the records are not written twice, and a job queued again is
-    dropped by JetStream or finds its messages already decided.
-    """
-    if not recipients or not messages.enabled:
-        return 0
-    now = d.clock.now()
-    docs = messages.deliveries(cause, recipients, now)
-    sendable = []
-    for doc in docs:
-        # A channel without a server on this node: recorded as not sent, never queued.
-        reason = d.senders.missing(doc["channel"])
-        if reason:
-            doc.update(status="skipped", error=reason)
-        else:
-            sendable.append(doc)
-    size = d.settings.send_batch_size
-    jobs = [sendable[i : i + size] for i in range(0, len(sendable), size)]
-    for n, job in enumerate(jobs):
-        for doc in job:
-            doc["job_id"] = f"{cause.event_id}:send:{n}"
-    new = await d.repo.record(docs)
-    for job in jobs:
-        job_id = job[0]["job_id"]
-        await d.queue_work(
-            "send",
-            SendJob(
-                job_id=job_id,
-                cause_event_id=cause.event_id,
-                due_at=now,
-                notice_id=cause.notice_id,
-                cause=cause.type,
-                messages=[OutgoingMessage.of(doc) for doc in job],
-            ),
-            job_id,
-        )
-    if cause.notice_id:
-        for channel in dict.fromkeys(doc["channel"] for doc in docs):
-            await d.repo.recount(cause.notice_id, cause.type, channel)
-    return new
 
 
 # ---------------------------------------------------------------- the delivery log and its summary
@@ -299,22 +203,25 @@ async def send(job: SendJob, d: Deps) -> None:
     """Send a job's messages and record how each ended; raise ``RetryLater`` while some wait for a server.
 
     Safe to run twice at once (two replicas, a job offered again past its ack wait): what is decided is not
-    sent again, and an outcome once written is never overwritten (``repo.settle``).
+    sent again, and an outcome once written is never overwritten (``repo.settle``). Messages wait their turn
+    under the providers' limits (pacing.py): such a wait is offered again when the window reopens, and is
+    never given up, however long (a rate limit never loses a message).
     """
     todo = job.messages
     attempts = await d.repo.attempt(job.job_id)
     if attempts > 1:  # met before: some may be decided already
         done = await d.repo.decided([m.delivery_id for m in todo])
         todo = [m for m in todo if m.delivery_id not in done]
-    results = await d.senders.send(todo)
+    results = await d.pacer.send(todo)
     now = d.clock.now()
     waiting = {i: r for i, r in results.items() if r.status == RETRY}
-    give_up = bool(waiting) and now - job.due_at >= timedelta(hours=d.settings.send_give_up_hours)
+    late = now - job.due_at >= timedelta(hours=d.settings.send_give_up_hours)
+    give_up = late and any(not r.limited for r in waiting.values())
     changes = {}
     for i, r in results.items():
         if r.status != RETRY:
             changes[i] = {"status": r.status, "error": r.error, "sent_at": now, "attempts": attempts}
-        elif give_up:
+        elif give_up and not r.limited:
             changes[i] = {
                 "status": "failed",
                 "error": f"{d.settings.send_give_up_hours:g} 小时内未能发送：{r.error}",
@@ -324,10 +231,16 @@ async def send(job: SendJob, d: Deps) -> None:
         else:
             changes[i] = {"status": "retrying", "error": r.error, "attempts": attempts}
     await d.repo.settle(changes)
+    await digest.settle_members(job.cause, changes, d)
     await _recount_job(job, d)
-    if waiting and not give_up:
-        error = next(iter(waiting.values())).error
-        raise RetryLater(f"{len(waiting)} of {len(job.messages)} message(s) of {job.job_id} wait: {error}")
+    still = [r for i, r in waiting.items() if changes[i]["status"] == "retrying"]
+    if still:
+        # A window that reopens at a known time: offered again then (else with the growing backoff).
+        known = [r.retry_after for r in still if r.limited and r.retry_after is not None]
+        delay = min(known) if known and all(r.limited for r in still) else None
+        raise RetryLater(
+            f"{len(still)} of {len(job.messages)} message(s) of {job.job_id} wait: {still[0].error}", delay=delay
+        )
 
 
 async def _recount_job(job: SendJob, d: Deps) -> None:
@@ -338,10 +251,6 @@ async def _recount_job(job: SendJob, d: Deps) -> None:
     if notice_id and cause:
         for channel in dict.fromkeys(m.channel for m in job.messages):
             await d.repo.recount(notice_id, cause, channel)
-
-
-def _hosted_here(units, d: Deps):
-    return [u for u in units if u.node_id == d.node]
 
 
 async def on_notice(event: NoticeIssued | NoticeForwarded | NoticeCorrected, d: Deps) -> int:
@@ -360,30 +269,12 @@ async def on_notice(event: NoticeIssued | NoticeForwarded | NoticeCorrected, d: 
     return await _deliver(cause, here, d, messages)
 
 
-async def _known_units(unit_ids: list[str], d: Deps) -> list[domain.Recipient]:
-    """Units named by an event, with the contacts last seen in a notice to them; those hosted here only."""
-    return [
-        domain.Recipient.from_doc(doc)
-        for doc in await d.repo.units(list(dict.fromkeys(unit_ids)))
-        if doc.get("node_id") == d.node
-    ]
-
-
-async def _notice_variables(notice_id: str, event: Any, chan: dict, d: Deps) -> tuple[dict, dict]:
-    notice = await d.repo.notice(notice_id) or {"_id": notice_id}
-    variables = domain.notice_variables(notice, chan, d.settings.timezone)
-    # An event may carry the texts itself (it then wins over what this node has seen).
-    for ours, theirs in (("notice_title", "title"), ("doc_number", "doc_number")):
-        if getattr(event, theirs, ""):
-            variables[ours] = getattr(event, theirs)
-    return variables, notice
-
-
 async def on_withdrawn(event: NoticeWithdrawn, d: Deps) -> int:
     messages, chan = await _messages(event.type, d)
     variables, _ = await _notice_variables(event.notice_id, event, chan, d)
     variables["reason"] = event.reason
     cause = domain.Cause(event.event_id, event.type, event.notice_id, variables)
+    await escalation.cancel(event.notice_id, d)
     return await _deliver(cause, await _known_units(event.recipient_unit_ids, d), d, messages)
 
 

@@ -174,7 +174,8 @@ class DeliveriesRepository:
                 if stored is None:
                     await self.counts.insert_one({"_id": _id, **doc})
                     return doc
-                if (await self.counts.replace_one({"_id": _id, "version": version}, doc)).matched_count:
+                # $set, not a replacement: the count of links opened (``read``, reach_store.py) is kept beside.
+                if (await self.counts.update_one({"_id": _id, "version": version}, {"$set": doc})).matched_count:
                     return doc
             except DuplicateKeyError:
                 pass  # another writer made the document first: count again against it

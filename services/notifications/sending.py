@@ -10,7 +10,10 @@ stays fast and any replica can send. Every message ends as one ``Result``:
                gateway): trying again cannot help;
 - ``skipped``  no server is configured for its channel (a node without mail);
 - ``retry``    the server was unreachable or asked to try later: the job is
-               offered again with a growing delay until ``send_give_up_hours``.
+               offered again with a growing delay until ``send_give_up_hours``;
+               one the server refused as "rate limited" (``limited``), or that
+               waits for its turn under the node's limits (pacing.py), is
+               offered again when the window reopens, and never given up.
 
 Servers and their secrets come from the service's settings (the environment);
 what the node admin sets (sender address, SMS signature, webhook URL) is
@@ -35,10 +38,12 @@ from pydantic import AwareDatetime, Field
 from shared.schemas import Wire
 from shared.settings import NotificationsSettings
 
+from . import chat
+
 SENT, FAILED, SKIPPED, RETRY = "sent", "failed", "skipped", "retry"
 
 # Webhook answers that mean "too many messages, later" (企业微信, 钉钉, 飞书).
-CHAT_RATE_LIMITED = {45009, 130101, 11232}
+CHAT_RATE_LIMITED = chat.RATE_LIMITED_CODES
 
 
 class OutgoingMessage(Wire):
@@ -53,6 +58,9 @@ class OutgoingMessage(Wire):
     sender: str | None = None
     sender_name: str | None = None
     reply_to: str | None = None
+    provider: str | None = Field(default=None, description="chat: the robot's format (chat.py); None: from the URL")
+    link: str | None = Field(default=None, description="chat: the card's button (the notice, or its 报送情况)")
+    link_label: str | None = None
 
     @classmethod
     def of(cls, delivery: dict) -> "OutgoingMessage":
@@ -81,6 +89,8 @@ class SendJob(Wire):
 class Result:
     status: str
     error: str = ""
+    limited: bool = False  # a retry because of a rate limit (the server's, or ours): waits, never given up
+    retry_after: float | None = None  # seconds until it may go, when known (a window, a Retry-After header)
 
 
 def _problem(exc: BaseException) -> str:
@@ -152,16 +162,18 @@ def send_emails(settings: NotificationsSettings, messages: list[OutgoingMessage]
 # ---------------------------------------------------------------- SMS and chat (HTTP)
 
 
-def chat_payload(url: str, text: str) -> dict:
-    """The text message of the webhook's kind: 飞书 has its own shape, 企业微信 and 钉钉 share one."""
-    host = urlsplit(url).hostname or ""
-    if host.endswith(("feishu.cn", "larksuite.com")):
-        return {"msg_type": "text", "content": {"text": text}}
-    return {"msgtype": "text", "text": {"content": text}}
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return max(0.0, float(response.headers.get("retry-after", "")))
+    except ValueError:
+        return None
 
 
 def _http_result(response: httpx.Response) -> Result:
-    if response.status_code == 429 or response.status_code >= 500:
+    if response.status_code == 429:
+        error = f"HTTP 429（发送过快，稍后重试）: {response.text[:200]}"
+        return Result(RETRY, error, limited=True, retry_after=_retry_after(response))
+    if response.status_code >= 500:
         return Result(RETRY, f"HTTP {response.status_code}: {response.text[:200]}")
     if response.status_code >= 400:
         return Result(FAILED, f"HTTP {response.status_code}: {response.text[:200]}")
@@ -173,7 +185,9 @@ def _http_result(response: httpx.Response) -> Result:
     if code in (0, None, "0"):
         return Result(SENT)
     error = f"{code} {answer.get('errmsg') or answer.get('msg') or ''}".strip()[:500]
-    return Result(RETRY if code in CHAT_RATE_LIMITED else FAILED, error)
+    if code in CHAT_RATE_LIMITED:
+        return Result(RETRY, f"{error}（发送过快，稍后重试）", limited=True)
+    return Result(FAILED, error)
 
 
 class Senders:
@@ -218,16 +232,20 @@ class Senders:
 
     async def _post_all(self, client: httpx.AsyncClient, messages: list[OutgoingMessage]) -> dict[str, Result]:
         results: dict[str, Result] = {}
-        unreachable: dict[str, Result] = {}  # a server that did not answer is not asked again in this job
+        # A server that did not answer, or said "too many", is not asked again in this job.
+        unreachable: dict[str, Result] = {}
         for m in messages:
             url, payload, headers = self._request(m)
             if url in unreachable:
                 results[m.delivery_id] = unreachable[url]
                 continue
             try:
-                results[m.delivery_id] = _http_result(await client.post(url, json=payload, headers=headers))
+                result = results[m.delivery_id] = _http_result(await client.post(url, json=payload, headers=headers))
             except httpx.HTTPError as exc:
                 unreachable[url] = results[m.delivery_id] = Result(RETRY, _problem(exc))
+                continue
+            if result.limited:
+                unreachable[url] = result
         return results
 
     def _request(self, m: OutgoingMessage) -> tuple[str, dict, dict]:
@@ -235,5 +253,5 @@ class Senders:
             token = self.settings.sms_gateway_token.get_secret_value() if self.settings.sms_gateway_token else ""
             headers = {"Authorization": f"Bearer {token}"} if token else {}
             return self.settings.sms_gateway_url or "", {"id": m.delivery_id, "to": m.address, "text": m.body}, headers
-        text = f"{m.subject}\n{m.body}" if m.subject else m.body
-        return m.address, chat_payload(m.address, text), {}
+        provider = m.provider or chat.provider_of(None, m.address)
+        return m.address, chat.payload(provider, m.subject, m.body, m.link, m.link_label), {}

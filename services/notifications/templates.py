@@ -90,6 +90,12 @@ VARIABLES: dict[str, dict[str, str]] = {
     },
 }
 
+# The contact's own link (tokens.py): where a template does not place it, it is added at the end of the message.
+LINK = {"link_url": "本人的一键签收链接（仅邮件、短信；须在通知渠道中填写本节点网址，否则为空）"}
+for _cause in ("notice.issued", "notice.forwarded", "notice.corrected", "deadline.approaching", "deadline.missed"):
+    VARIABLES[_cause] = {**VARIABLES[_cause], **LINK}
+VARIABLES["submission.returned"] = {**VARIABLES["submission.returned"], **LINK}
+
 _SAMPLE_COMMON = {
     "unit_name": "深圳市科学技术协会",
     "contact_name": "王敏",
@@ -125,10 +131,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
 }
 
+for _cause, _names in VARIABLES.items():
+    if "link_url" in _names:
+        SAMPLES[_cause] = {**SAMPLES[_cause], "link_url": "https://cascade.example.cn/r/Xk3vQ9pL2mZt7RwE4nYb1A"}
+
 # ---------------------------------------------------------------- defaults (zh-CN)
 
 _LINK = "{% if notice_url %}\n\n查看：{{ notice_url }}{% endif %}"
 _SIGN_OFF = "\n\n（本邮件由 Cascade 级联通知系统发送，请勿直接回复。）"
+SIGN_OFF = _SIGN_OFF  # a link added to an e-mail goes before it
 
 DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
     ("notice.issued", "email"): (

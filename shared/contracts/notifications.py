@@ -14,6 +14,7 @@ from .views import View
 # ---------------------------------------------------------------- channels and templates (node admin)
 
 NotificationChannel = Literal["email", "sms", "chat"]
+ChatProvider = Literal["auto", "wecom", "dingtalk", "feishu", "text"]
 NotificationCause = Literal[
     "notice.issued",
     "notice.forwarded",
@@ -90,6 +91,11 @@ class ChatChannel(Wire):
 
     enabled: bool = False
     webhook_url: str | None = Field(default=None, max_length=500, description="http(s) URL of the webhook")
+    provider: ChatProvider = Field(
+        default="auto",
+        description="the robot's message format: wecom (企业微信 markdown), dingtalk (钉钉 actionCard), feishu "
+        "(飞书 card), text (plain JSON text); auto: from the webhook's host (others: text)",
+    )
 
     @field_validator("webhook_url")
     @classmethod
@@ -168,6 +174,7 @@ class SmsSettings(View):
 class ChatSettings(View):
     enabled: bool
     webhook_url: str | None = None
+    provider: ChatProvider = "auto"
 
 
 class Channels(View):
@@ -252,6 +259,9 @@ class Delivery(View):
     error: str = ""
     attempts: int = 0
     sent_at: AwareDatetime | None = None
+    read_at: AwareDatetime | None = Field(default=None, description="when its personal link was first opened (已读)")
+    tier: int = Field(default=0, description="0: the first sending; 1, 2: sent again on the next channel (escalation)")
+    digest_day: str | None = Field(default=None, description="held for the unit's daily digest of this day")
 
 
 class SendingRow(View):
@@ -266,6 +276,7 @@ class SendingRow(View):
     retrying: int = 0
     failed: int = 0
     skipped: int = 0
+    read: int = Field(default=0, description="opened through their personal link (已读)")
 
 
 class Problem(View):
@@ -294,11 +305,76 @@ class SendingSummary(View):
 
     total: int
     sent: int
+    read: int = 0
     rows: list[SendingRow]
     problems: list[Problem]
     problems_total: int
     skipped: list[Skipped]
     status_labels: dict[str, str]
+
+
+# ---------------------------------------------------------------- personal links and the units' preferences
+
+
+class LinkQuery(Wire):
+    """A personal link's token (the last part of ``<public_url>/r/<token>``), as whoever holds it presents it."""
+
+    token: str = Field(min_length=1, max_length=100)
+    actor: Actor | None = None
+
+
+class LinkView(View):
+    """What a valid personal link is for: one notice, one recipient unit, one contact, until it expires."""
+
+    notice_id: str
+    unit_id: str
+    unit_name: str
+    contact_name: str
+    channel: NotificationChannel
+    channel_label: str
+    cause: str
+    delivery_id: str
+    expires_at: AwareDatetime
+    opened_at: AwareDatetime | None = None
+
+
+class RevokeLinks(Wire):
+    """The node admin withdraws a personal link (pasted whole, or its token): it opens nothing any more.
+    ``contact``: every link of that contact for that notice too."""
+
+    link: str = Field(min_length=1, max_length=600)
+    contact: bool = False
+    actor: Actor | None = None
+
+
+class Revoked(View):
+    revoked: int
+    notice_id: str
+    unit_id: str
+    contact_name: str
+
+
+class UnitPreferencesQuery(Wire):
+    unit_id: str = Field(min_length=1, max_length=100)
+    actor: Actor | None = None
+
+
+class UpdateUnitPreferences(Wire):
+    """How a unit hosted here is told: ``digest`` holds its e-mails and SMS about notices and reminders for one
+    message a day (at the node's ``digest_hour``)."""
+
+    unit_id: str = Field(min_length=1, max_length=100)
+    digest: bool = False
+    actor: Actor | None = None
+
+
+class UnitPreferences(View):
+    unit_id: str
+    digest: bool = False
+    digest_hour: int
+    timezone: str
+    updated_at: AwareDatetime | None = None
+    updated_by: str | None = None
 
 
 class Notifications(Contract):
@@ -320,3 +396,12 @@ class Notifications(Contract):
     )
     reset_template = command(ResetTemplate, Template, "Go back to the built-in template of a cause and channel")
     preview_template = query(PreviewTemplate, Preview, "Render a template with sample values; nothing is stored")
+    open_link = command(
+        LinkQuery, LinkView, "A personal link opened: what it is for; its delivery marked read (refused if not valid)"
+    )
+    link = query(LinkQuery, LinkView, "What a personal link is for, if it is still valid (nothing is marked)")
+    revoke_links = command(RevokeLinks, Revoked, "The node admin revokes a personal link (or a contact's for a notice)")
+    unit_preferences = query(UnitPreferencesQuery, UnitPreferences, "How a unit hosted here is told (daily digest)")
+    update_unit_preferences = command(
+        UpdateUnitPreferences, UnitPreferences, "A unit chooses a daily digest instead of a message per event"
+    )

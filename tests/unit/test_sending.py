@@ -3,6 +3,7 @@
 import httpx
 import pytest
 
+from services.notifications.chat import payload, provider_of
 from services.notifications.sending import (
     FAILED,
     RETRY,
@@ -11,7 +12,6 @@ from services.notifications.sending import (
     Senders,
     _http_result,
     _smtp_result,
-    chat_payload,
     email_message,
 )
 from shared.settings import NotificationsSettings
@@ -72,7 +72,10 @@ def answer(status: int, body: dict | str = "") -> httpx.Response:
         (answer(204), SENT),
         (answer(200, "OK"), SENT),  # a gateway that answers in plain text
         (answer(200, {"errcode": 93000, "errmsg": "invalid webhook url"}), FAILED),
-        (answer(200, {"errcode": 45009, "errmsg": "api freq out of limit"}), RETRY),
+        (answer(200, {"errcode": 45009, "errmsg": "api freq out of limit"}), RETRY),  # 企业微信: too many
+        (answer(200, {"errcode": 130101, "errmsg": "send too fast"}), RETRY),  # 钉钉
+        (answer(200, {"code": 9499, "msg": "too many request"}), RETRY),  # 飞书
+        (answer(200, {"code": 11232, "msg": "frequency limited"}), RETRY),  # 飞书
         (answer(400, {"error": "bad mobile"}), FAILED),
         (answer(404), FAILED),
         (answer(429), RETRY),
@@ -83,17 +86,50 @@ def test_http_answers(response, status):
     assert _http_result(response).status == status
 
 
-def test_feishu_has_its_own_message_shape_others_share_one():
-    assert chat_payload("https://open.feishu.cn/open-apis/bot/v2/hook/x", "通知") == {
-        "msg_type": "text",
-        "content": {"text": "通知"},
-    }
-    for url in (
-        "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x",
-        "https://oapi.dingtalk.com/robot/send",
-        "http://127.0.0.1:9000/hook",
-    ):
-        assert chat_payload(url, "通知") == {"msgtype": "text", "text": {"content": "通知"}}
+def test_rate_limited_answers_wait_and_say_when_they_can():
+    limited = _http_result(httpx.Response(429, text="slow down", headers={"Retry-After": "7"}))
+    assert limited.limited and limited.retry_after == 7.0
+    assert _http_result(answer(200, {"errcode": 130101, "errmsg": "send too fast"})).limited
+    assert not _http_result(answer(503)).limited  # away, not limited: the usual backoff and give-up
+    assert not _http_result(answer(200, {"errcode": 93000, "errmsg": "invalid webhook url"})).limited
+
+
+LINK = "https://cascade.example.cn/notices/01HZ#completeness"
+
+
+def test_the_provider_comes_from_the_admin_or_the_webhooks_host():
+    assert provider_of("auto", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x") == "wecom"
+    assert provider_of(None, "https://oapi.dingtalk.com/robot/send?access_token=x") == "dingtalk"
+    assert provider_of("auto", "https://open.feishu.cn/open-apis/bot/v2/hook/x") == "feishu"
+    assert provider_of("auto", "http://127.0.0.1:9000/hook") == "text"
+    assert provider_of("dingtalk", "http://127.0.0.1:9000/hook") == "dingtalk"
+
+
+def test_wecom_gets_markdown_with_the_link():
+    body = "《通知》的“总结”将于 2020-06-10 截止，甲、乙尚未报送。\n\n查看：https://cascade.example.cn/notices/01HZ"
+    out = payload("wecom", "报送提醒：总结", body, LINK, "查看报送情况")
+    content = out["markdown"]["content"]
+    assert out["msgtype"] == "markdown" and content.startswith("**报送提醒：总结**\n> 《通知》")
+    assert content.endswith(f"[查看报送情况]({LINK})") and content.count("cascade.example.cn") == 1
+
+
+def test_dingtalk_gets_an_action_card_and_feishu_a_card_with_a_button():
+    ding = payload("dingtalk", "新通知：通知", "甲、乙收到通知。", LINK, "查看通知")
+    assert ding["msgtype"] == "actionCard"
+    assert ding["actionCard"]["singleURL"] == LINK and ding["actionCard"]["singleTitle"] == "查看通知"
+    assert ding["actionCard"]["text"].startswith("### 新通知：通知\n\n甲、乙收到通知。")
+    assert payload("dingtalk", "新通知", "甲。", None)["msgtype"] == "markdown"  # no address: no button
+    lark = payload("feishu", "新通知：通知", "甲、乙收到通知。", LINK, "查看通知")
+    assert lark["msg_type"] == "interactive" and lark["card"]["header"]["title"]["content"] == "新通知：通知"
+    [text, action] = lark["card"]["elements"]
+    assert text["text"]["content"] == "甲、乙收到通知。" and action["actions"][0]["url"] == LINK
+
+
+def test_other_webhooks_get_plain_text_with_the_link_once():
+    assert payload("text", "新通知", "甲。", None) == {"msgtype": "text", "text": {"content": "新通知\n甲。"}}
+    out = payload("text", "新通知", "甲。", LINK, "查看报送情况")
+    assert out["text"]["content"] == f"新通知\n甲。\n查看报送情况：{LINK}"
+    assert payload("text", "", f"甲。{LINK}", LINK)["text"]["content"] == f"甲。{LINK}"
 
 
 async def test_channels_without_a_server_are_skipped_saying_which_setting_is_missing():

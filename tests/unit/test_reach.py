@@ -1,0 +1,177 @@
+"""Reaching people (issue 15), the pure parts: personal links in messages, escalation rounds, digest days and
+lines, and the providers' limits counted on an in-memory store."""
+
+from datetime import UTC, datetime
+
+from services.notifications import digest, domain
+from services.notifications import templates as tpl
+from services.notifications.limits import Limits, chat_key
+from services.notifications.tokens import LinkMaker, is_token, redact, token_for, token_of
+from shared.settings import NotificationsSettings
+from tests.memory_store import MemoryDatabase
+
+NOW = datetime(2020, 5, 6, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
+SECRET = b"s" * 32
+LINKS = LinkMaker("https://cascade.example.cn/", SECRET)
+
+
+def settings(**values) -> NotificationsSettings:
+    return NotificationsSettings(
+        node_id="gd", nats_url="nats://127.0.0.1:1", mongo_url="mongodb://127.0.0.1:1/", **values
+    )
+
+
+def channels(**chat) -> dict:
+    out = domain.default_channels("kx@gdkx.cn")
+    out["public_url"] = "https://cascade.example.cn/"
+    out["chat"] = {"enabled": bool(chat), "webhook_url": "https://oapi.dingtalk.com/robot/send?t=x", **chat}
+    return out
+
+
+UNITS = [
+    domain.Recipient("sz-kx", "深圳市科协", [{"name": "王敏", "email": "wm@sz.cn", "mobile": "13800000001"}]),
+    domain.Recipient("sz-kjj", "深圳市科技创新局", [{"name": "李强", "mobile": "13800000002"}]),
+]
+
+
+def cause(kind: str = "notice.issued", event_id: str = "01JEV") -> domain.Cause:
+    variables = {k: v for k, v in tpl.SAMPLES[kind].items() if k != "link_url"}
+    return domain.Cause(event_id, kind, "01HZ", variables, ask_id="a1" if kind.startswith("deadline") else None)
+
+
+# ---------------------------------------------------------------- links
+
+
+def test_a_token_is_22_characters_from_the_delivery_and_the_secret_only():
+    t = token_for(SECRET, "01JEV:sz-kx:0:sms")
+    assert is_token(t) and t == token_for(SECRET, "01JEV:sz-kx:0:sms")
+    assert t != token_for(SECRET, "01JEV:sz-kx:0:email") and t != token_for(b"t" * 32, "01JEV:sz-kx:0:sms")
+    assert not is_token(t[:-1]) and not is_token(t + "x") and not is_token("../../etc/passwd-aaaaaaaa")
+
+
+def test_a_pasted_link_gives_its_token():
+    t = token_for(SECRET, "d")
+    for pasted in (t, f"https://cascade.example.cn/r/{t}", f" https://x.cn/r/{t}?utm=1 ", f"https://x.cn/r/{t}/sign"):
+        assert token_of(pasted) == t
+
+
+def test_each_message_to_a_contact_carries_its_own_link_and_the_log_hides_it():
+    docs = domain.Messages(channels(), {}, links=LINKS).deliveries(cause(), UNITS, NOW)
+    by = {(d["unit_id"], d["channel"]): d for d in docs}
+    assert sorted(by) == [("sz-kjj", "sms"), ("sz-kx", "email"), ("sz-kx", "sms")]
+    for d in docs:
+        url = LINKS.url(d["_id"])
+        assert url.startswith("https://cascade.example.cn/r/") and url in d["body"]
+        assert url not in domain.delivery_row(d)["body"] and "/r/…" in domain.delivery_row(d)["body"]
+    assert by[("sz-kx", "email")]["body"].endswith(tpl.SIGN_OFF)  # the link goes before the sign-off
+    # Without a public address: no link, and the default words ask them to log in.
+    plain = domain.Messages(channels(), {}).deliveries(cause(), UNITS, NOW)
+    assert all("/r/" not in d["body"] for d in plain) and "登录系统签收" in plain[0]["body"]
+
+
+def test_a_template_that_places_the_link_gets_it_once_and_withdrawn_notices_get_none():
+    templates = {"sms": ("", "{{ unit_name }}：{{ link_url }}")}
+    [sms] = domain.Messages(channels(), templates, links=LINKS).deliveries(cause(), UNITS[1:], NOW)
+    assert sms["body"] == f"深圳市科技创新局：{LINKS.url(sms['_id'])}"
+    withdrawn = domain.Messages(channels(), {}, links=LINKS).deliveries(cause("notice.withdrawn"), UNITS, NOW)
+    assert all("/r/" not in d["body"] for d in withdrawn)
+
+
+def test_redact_leaves_other_text_alone():
+    assert redact("查看：https://x.cn/notices/01HZ") == "查看：https://x.cn/notices/01HZ"
+
+
+# ---------------------------------------------------------------- chat cards and escalation rounds
+
+
+def test_a_group_message_links_the_notice_and_a_reminder_its_submissions():
+    chan = channels(provider="auto")
+    [notice_chat] = [d for d in domain.Messages(chan, {}).deliveries(cause(), UNITS, NOW) if d["channel"] == "chat"]
+    assert notice_chat["provider"] == "dingtalk" and notice_chat["link_label"] == "查看通知"
+    assert notice_chat["link"] == tpl.SAMPLES["notice.issued"]["notice_url"]
+    reminder = domain.Messages(chan, {}).deliveries(cause("deadline.approaching"), UNITS, NOW)
+    [chat] = [d for d in reminder if d["channel"] == "chat"]
+    assert chat["link"].endswith("#completeness") and chat["link_label"] == "查看报送情况"
+    assert "深圳市科协、深圳市科技创新局" in chat["body"]  # the late units, named
+
+
+def test_escalation_rounds_go_one_channel_further_each_time():
+    messages = domain.Messages(channels(provider="auto"), {}, links=LINKS)
+    round0 = messages.deliveries(cause(), UNITS, NOW, tier=0)
+    assert sorted((d["unit_id"], d["channel"]) for d in round0) == [("sz-kjj", "sms"), ("sz-kx", "email")]
+    round1 = messages.deliveries(cause(event_id="01JEV~1"), UNITS, NOW, tier=1)
+    assert [(d["unit_id"], d["channel"], d["tier"]) for d in round1] == [("sz-kx", "sms", 1)]
+    round2 = messages.deliveries(cause(event_id="01JEV~2"), UNITS, NOW, tier=2)
+    assert [(d["unit_id"], d["channel"]) for d in round2] == [("group", "chat")]
+    assert len({d["_id"] for d in round0 + round1 + round2}) == 4
+
+
+# ---------------------------------------------------------------- digests
+
+
+def test_the_digest_day_is_todays_until_its_hour_then_tomorrows():
+    assert digest.digest_day(NOW, "Asia/Shanghai", 17) == "2020-05-06"
+    assert digest.digest_day(NOW, "Asia/Shanghai", 9) == "2020-05-07"
+
+
+def test_a_digest_lists_each_line_and_signs_an_sms():
+    c = cause("deadline.missed")
+    lines = [{"line": digest.line({}, c, "https://x.cn/r/abc"), "unit_name": "深圳市科协", "contact_name": "王敏"}]
+    lines[0]["channel"] = "sms"
+    subject, body = digest.compose("2020-05-06", lines, channels())
+    assert subject == "" and body.startswith("深圳市科协今日（2020-05-06）有 1 件通知和提醒：1. 逾期未报送：《")
+    assert "截止 2020-06-10 23:59" in body and body.endswith("查看：https://x.cn/r/abc")
+    lines[0]["channel"] = "email"
+    subject, body = digest.compose("2020-05-06", lines, channels())
+    assert subject == "【每日汇总】2020-05-06 通知和提醒 1 件" and body.startswith("王敏：")
+
+
+# ---------------------------------------------------------------- the limits
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1_000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+async def test_a_sliding_window_never_lets_more_than_the_limit_through():
+    clock = Clock()
+    db = MemoryDatabase("limits")
+    limits = Limits(lambda: db, settings(rate_window_seconds=60), now=clock)
+    key = chat_key("https://oapi.dingtalk.com/robot/send?access_token=secret")
+    assert "secret" not in key
+    first = await limits.take(key, 20, 15)
+    assert (first.granted, first.wait) == (15, 0.0)
+    clock.t += 30
+    second = await limits.take(key, 20, 10)
+    assert second.granted == 5 and second.wait == 30.0  # the first 15 leave the window 60 s after they went
+    clock.t += 29.9
+    assert (await limits.take(key, 20, 1)).granted == 0
+    clock.t += 0.2
+    assert (await limits.take(key, 20, 20)).granted == 15
+
+
+async def test_a_server_that_said_too_many_is_paused_longer_each_time():
+    clock = Clock()
+    db = MemoryDatabase("limits")
+    limits = Limits(lambda: db, settings(rate_limited_pause_seconds=10), now=clock)
+    assert await limits.pause("chat:x") == 10
+    assert (await limits.take("chat:x", 20, 1)).granted == 0 and await limits.paused_for("chat:x") == 10
+    clock.t += 10.5
+    assert await limits.pause("chat:x") == 20  # refused again right after: longer
+    assert await limits.pause("chat:y", retry_after=45) == 45  # the server said how long
+
+
+async def test_sms_per_number_per_day_counts_in_the_nodes_calendar_day():
+    clock = Clock()
+    clock.t = datetime(2020, 5, 6, 15, 0, tzinfo=UTC).timestamp()  # 23:00 in Shanghai
+    db = MemoryDatabase("limits")
+    limits = Limits(lambda: db, settings(), now=clock)
+    assert [await limits.take_daily("sms:138", 2) for _ in range(2)] == [0.0, 0.0]
+    assert await limits.take_daily("sms:138", 2) == 3600.0  # till midnight in the node's zone
+    assert await limits.take_daily("sms:139", 2) == 0.0
+    clock.t += 3600
+    assert await limits.take_daily("sms:138", 2) == 0.0
