@@ -112,7 +112,8 @@ BODY = (
 def notice_payload(i: int, deadline: str) -> dict:
     return {
         "title": f"关于开展2020年“全国科技工作者日”活动的通知（基准 {i}）",
-        "issuer_unit_ids": ["gd-kx", "gd-kjt"],
+        # 广东省科协 alone: a joint notice goes through 会签 (a draft), not POST /api/notices.
+        "issuer_unit_ids": ["gd-kx"],
         "recipient_unit_ids": [u.unit_id for u in RECIPIENTS],
         "body": BODY,
         "asks": [

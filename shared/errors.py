@@ -147,12 +147,11 @@ class gather:
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> bool:
+    ) -> None:  # an exception raised in the block goes on
         if isinstance(exc, DomainError) and self.errors:
             raise one_or_all([*self.errors, exc]) from exc
         if exc is None:
             self.raise_any()
-        return False
 
 
 _BY_STATUS = {cls.status: cls for cls in (Invalid, NotFound, Conflict, Forbidden, TooLarge, Unsupported, Unavailable)}

@@ -13,7 +13,17 @@ from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
 
 from . import subjects
 from .ids import new_id
-from .schemas import AskKind, Contribution, NoticeSnapshot, Slug, Wire
+from .schemas import (
+    AskKind,
+    Contribution,
+    DraftPreview,
+    NoticeSnapshot,
+    Slug,
+    UnitRef,
+    UpwardMode,
+    UpwardPolicy,
+    Wire,
+)
 
 
 class Event(Wire):
@@ -210,6 +220,12 @@ class ReportCompiled(Event):
     late: bool = False
     compiled_by: str
     compiled_at: AwareDatetime
+    upward: UpwardMode = Field(
+        default=UpwardMode.compile,
+        description="compile: the level's 汇总; direct/select: one submission accepted below sent up by itself "
+        "(直接上报/择优上报), its own submission upstream (``submission_id`` names the source unit too), the "
+        "source unit its one contribution",
+    )
 
 
 class NoticeForwardReported(Event):
@@ -232,6 +248,10 @@ class NoticeForwardReported(Event):
     node_id: Slug = Field(description="the node where the 转发 was made and lives")
     recipients: int = Field(ge=0, description="how many units it was forwarded to")
     forwarded_at: AwareDatetime
+    co_forwarders: list[UnitRef] = Field(default=[], description="a joint 转发: the other forwarding units")
+    upward: dict[Slug, UpwardPolicy] = Field(
+        default={}, description="ask_id → how the forwarding level sends up what it accepts (missing: 逐级汇总)"
+    )
 
 
 class NoticeUpstreamChanged(Event):
@@ -257,6 +277,68 @@ class NoticeUpstreamChanged(Event):
     changed_at: AwareDatetime
     changed_by: str = ""
     revision: int | None = Field(default=None, description="a correction: the changed notice's new revision")
+
+
+# ---------------------------------------------------------------- 签发 and 会签 of drafts
+#
+# A draft lives on its drafting unit's node. Sending it for 签发 asks each issuing unit's 签发人 (the lead's
+# 签发, each co-issuer's 会签) with one ``draft.signing_requested`` per unit, to the node hosting that unit;
+# each answer comes back as ``draft.signing_decided``; once all have signed (the notice is issued) or one
+# has refused (the draft goes back to its drafter), ``draft.signing_closed`` tells the signers' nodes.
+# ``round`` counts the draft's submissions: an answer to an earlier round changes nothing.
+
+
+class DraftSigningRequested(Event):
+    """A unit's 签发人 are asked to sign a draft: 签发 for the lead issuer, 会签 for a co-issuer."""
+
+    type: Literal["draft.signing_requested"] = "draft.signing_requested"
+    version: Literal[1] = 1
+    draft_id: str
+    round: int = Field(ge=1, description="the draft's submission this request belongs to")
+    unit_id: Slug = Field(description="the unit whose 签发人 sign")
+    unit_name: str
+    unit_node: Slug = Field(description="the node hosting that unit, where its 签发人 see the request")
+    lead: bool = Field(description="签发 of the lead issuer (true) or 会签 of a co-issuer (false)")
+    draft_node: Slug = Field(description="the node keeping the draft, where the answer must arrive")
+    drafter_unit_id: Slug
+    drafter_unit_name: str
+    drafted_by: str = ""
+    preview: DraftPreview
+    requested_at: AwareDatetime
+
+
+class DraftSigningDecided(Event):
+    """A unit's 签发人 signed (签发/会签) or refused a draft, with their comment; a copy goes to ``draft_node``."""
+
+    type: Literal["draft.signing_decided"] = "draft.signing_decided"
+    version: Literal[1] = 1
+    draft_id: str
+    round: int = Field(ge=1)
+    unit_id: Slug
+    unit_name: str
+    draft_node: Slug
+    decision: Literal["signed", "refused"]
+    decided_by: str
+    decided_at: AwareDatetime
+    comment: str = Field(default="", max_length=2000, description="required when refused: why")
+
+
+class DraftSigningClosed(Event):
+    """A round of signing ended: the notice was issued, or the draft went back to its drafter.
+
+    Sent to each node holding requests of that round (``unit_ids``: the units hosted there), whose
+    pending requests are then withdrawn from the 签发人's 待签发.
+    """
+
+    type: Literal["draft.signing_closed"] = "draft.signing_closed"
+    version: Literal[1] = 1
+    draft_id: str
+    round: int = Field(ge=1)
+    unit_ids: list[Slug]
+    outcome: Literal["issued", "returned"]
+    reason: str = Field(default="", max_length=2000, description="returned: the refusal's comment")
+    notice_id: str | None = None
+    doc_number: str = ""
 
 
 SHA256 = r"^[0-9a-f]{64}$"
@@ -311,6 +393,9 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ReportCompiled,
     NoticeForwardReported,
     NoticeUpstreamChanged,
+    DraftSigningRequested,
+    DraftSigningDecided,
+    DraftSigningClosed,
     BlobWanted,
     BlobChunk,
 )

@@ -4,16 +4,19 @@ They describe a notice as it travels between services and nodes. Each service
 keeps its own documents; these are the shapes on the wire.
 """
 
+from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
 from .ids import SLUG_PATTERN
 
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=100_000)]
+# A calendar day (成文日期, 印发日期): ISO text when dumped, so the store (which has no date type) keeps it as is.
+Day = Annotated[date, PlainSerializer(lambda d: d.isoformat(), return_type=str, when_used="always")]
 
 
 class Wire(BaseModel):
@@ -29,6 +32,7 @@ class Role(StrEnum):
     issuer = "issuer"  # compose, issue, forward, chase (催办)
     reviewer = "reviewer"  # accept/return submissions, select, compile (汇总)
     submitter = "submitter"  # acknowledge (签收), submit for its own unit only
+    signer = "signer"  # 签发人: approves its unit's drafts (签发) and co-signs joint ones (会签)
 
 
 class UnitKind(StrEnum):
@@ -61,6 +65,9 @@ class UnitRef(Wire):
     kind: UnitKind
     node_id: Slug = Field(description="the node that hosts this unit (its own node, or the one it logs in to)")
     contacts: list[Contact] = []
+    mark_name: str = Field(
+        default="", max_length=40, description="its 发文机关标志: the full or standard short name (empty: the name)"
+    )
 
 
 class AskKind(StrEnum):
@@ -131,6 +138,35 @@ class Ask(Wire):
     note: str = Field(default="", max_length=2000, description="requirements in words, e.g. 盖章PDF版和word版, 约3项")
 
 
+class UpwardMode(StrEnum):
+    """How a forwarding level sends up what it accepted for an inherited ask (ForwardNotice.upward)."""
+
+    compile = "compile"  # 逐级汇总: the level compiles its own answer (汇总)
+    direct = "direct"  # 直接上报: each accepted submission goes up by itself, keeping its source unit
+    select = "select"  # 择优上报: the reviewer picks up to ``limit`` accepted submissions to send up
+
+
+UPWARD_LABELS = {UpwardMode.compile: "逐级汇总", UpwardMode.direct: "直接上报", UpwardMode.select: "择优上报"}
+
+
+class UpwardPolicy(Wire):
+    mode: UpwardMode = UpwardMode.compile
+    limit: int | None = Field(
+        default=None, ge=1, le=100, description="择优上报: at most this many (default: the ask's max_items)"
+    )
+
+
+class Signature(Wire):
+    """签发 by the lead issuer's 签发人, or 会签 by a co-issuer's: who signed for the unit, and when."""
+
+    unit_id: Slug
+    unit_name: str
+    lead: bool = False
+    signed_by: str
+    signed_at: AwareDatetime
+    comment: str = Field(default="", max_length=2000)
+
+
 class Attachment(Wire):
     """A file attached to a notice. The bytes live on disk, addressed by ``sha256``."""
 
@@ -144,8 +180,37 @@ class Attachment(Wire):
     )
 
 
-class ChainLink(Wire):
-    """One level of a forwarding chain: the original, then each 转发."""
+Urgency = Literal["特急", "加急"]
+
+
+class DocumentElements(Wire):
+    """How a notice prints as a 公文, beyond its 文号, title and text (《党政机关公文处理工作条例》 §9).
+
+    Every field may be left out: the 主送机关 then follows from the recipients' kinds
+    (``shared.document_elements.default_addressees``), the 附件说明 from the attachments.
+    """
+
+    addressees: str = Field(
+        default="",
+        max_length=2000,
+        description="主送机关 as written, e.g. 各地级以上市科协、科技局（委）; empty: from the recipients' kinds",
+    )
+    copy_to: list[ShortText] = Field(default=[], max_length=50, description="抄送机关, in order")
+    printed_by: str = Field(default="", max_length=100, description="印发机关, e.g. 广东省科学技术协会办公室")
+    printed_on: Day | None = Field(default=None, description="印发日期; empty: the 成文日期")
+    urgency: Urgency | None = Field(default=None, description="紧急程度")
+    attachment_names: list[ShortText] | None = Field(
+        default=None, max_length=50, description="附件说明, numbered in order; null: the attachments' names"
+    )
+    notes: str = Field(default="", max_length=1000, description="附注 besides the contacts, e.g. 此件公开发布")
+    signers: list[ShortText] = Field(
+        default=[], max_length=10, description="签发人, for a notice to a higher level (上行文)"
+    )
+
+
+class ChainLink(DocumentElements):
+    """One level of a forwarding chain: the original, then each 转发; with what its 公文 printed, so a 转发
+    carries the levels above it as its 附件 wherever it is read."""
 
     notice_id: str
     doc_number: str
@@ -154,9 +219,13 @@ class ChainLink(Wire):
     issued_at: AwareDatetime
     title: str = ""
     issuer_unit_id: str = ""
+    issuers: list[UnitRef] = Field(default=[], description="every issuer, the lead first (标志 and 署名)")
+    cover_note: LongText = Field(default="", description="a 转发's own text (the original's is the notice's body)")
+    contacts: list[Contact] = []
+    signed_on: Day | None = Field(default=None, description="成文日期, when the level recorded one")
 
 
-class NoticeSnapshot(Wire):
+class NoticeSnapshot(DocumentElements):
     """A notice as issued: everything a recipient node needs to show and answer it."""
 
     notice_id: str
@@ -174,7 +243,17 @@ class NoticeSnapshot(Wire):
     chain: list[ChainLink] = Field(default=[], description="earlier levels, original first")
     issued_at: AwareDatetime
     issued_by: str = ""
+    signed_by: str = Field(default="", description="签发人: who signed the notice for its lead issuer")
+    signed_at: AwareDatetime | None = None
+    signed_on: Day | None = Field(default=None, description="成文日期: the day of the last signature (签发 or 会签)")
+    signatures: list[Signature] = Field(default=[], description="签发 and each co-issuer's 会签, in order")
     revision: int = Field(default=1, ge=1, description="1 as issued; each 更正 adds one")
+    route_units: list[UnitRef] = Field(
+        default=[], description="the units the asks' routes name, so any level shows them by name"
+    )
+    upward: dict[Slug, UpwardPolicy] = Field(
+        default={}, description="a 转发: ask_id → how this level sends up what it accepts (missing: 逐级汇总)"
+    )
 
 
 class Contribution(Wire):
@@ -185,3 +264,27 @@ class Contribution(Wire):
     unit_name: str
     revision: int = Field(ge=1)
     items: int = Field(ge=0, description="how many of the report's items came from it")
+
+
+class DraftPreview(Wire):
+    """A draft as its 签发人 read it before signing (签发, 会签): the notice it would issue, without its 文号.
+
+    It travels with a request for 会签 to the node hosting a co-issuer, so it names recipients by name only
+    (at most ``MAX_PREVIEW_NAMES``; ``recipient_count`` says how many there are).
+    """
+
+    kind: Literal["notice", "forward"]
+    title: str
+    issuers: list[UnitRef] = Field(min_length=1, description="the lead first, then the co-issuers")
+    recipient_names: list[str] = []
+    recipient_count: int = Field(default=0, ge=0)
+    doc_number: str = Field(default="", description="a 文号 given by hand; empty: allocated when it is issued")
+    body: LongText = ""
+    cover_note: LongText = ""
+    asks: list[Ask] = []
+    contacts: list[Contact] = []
+    attachments: list[Attachment] = []
+    upstream: ChainLink | None = Field(default=None, description="a 转发: the notice it forwards")
+
+
+MAX_PREVIEW_NAMES = 200

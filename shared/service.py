@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from . import subjects
+from . import logs, subjects
 from .bus import (
     RpcReplies,
     ensure_streams,
@@ -45,15 +45,13 @@ QUERY_WORKERS = 8
 # (the store applies it whole, shared/storage.py), so two commands on one
 # document cannot interleave; fewer than queries, as each holds a write.
 COMMAND_WORKERS = 4
+# How long start-up waits for JetStream to be ready before it gives up (the node runtime starts it again).
+START_WAIT_S = 120.0
 
 
 def configure_logging(settings: ServiceSettings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format=f"%(asctime)s {settings.node_id}/{settings.service} %(levelname)s %(name)s: %(message)s",
-    )
-    # FastStream logs every message received/processed; keep that out of INFO.
-    logging.getLogger("faststream").setLevel(logging.WARNING)
+    """Plain lines (a service's log is a file), an expected retry in one line: shared/logs.py."""
+    logs.configure(settings.log_level, f"{settings.node_id}/{settings.service}")
 
 
 class Service:
@@ -132,9 +130,24 @@ class Service:
         await ensure_indexes(self._db, self.indexes)
         await self.broker.connect()
         if not self._given:
-            await ensure_streams(self.broker.connection.jetstream(), node_stream_configs(self.node))
+            js = self.broker.connection.jetstream()
+            await self._until_ready("the node's streams", lambda: ensure_streams(js, node_stream_configs(self.node)))
         for fn in self._startup:
             await fn()
+
+    async def _until_ready(self, what: str, step: Callable[[], Awaitable[None]]) -> None:
+        """Run a start-up step, again while nats-server or JetStream is not ready yet (shared/logs.py: expected),
+        saying so in one line each time; any other error, or one that lasts ``START_WAIT_S``, stops the start."""
+        waited = 0.0
+        while True:
+            try:
+                return await step()
+            except Exception as exc:
+                if not logs.expected(exc) or waited >= START_WAIT_S:
+                    raise
+                self.log.warning("%s: %s not ready (%s: %s), trying again", self.name, what, type(exc).__name__, exc)
+            await asyncio.sleep(1.0)
+            waited += 1.0
 
     async def _after_start(self) -> None:
         self._tasks = [asyncio.create_task(fn(), name=f"{self.name}:{fn.__name__}") for fn in self._background]

@@ -57,6 +57,7 @@ NATIONAL_UNITS = [
         "中国科学技术协会",
         UnitKind.kexie,
         doc_number_template="科协发组字〔{year}〕{seq}号",
+        mark_name="中国科协",  # seed 000: “中国科协 科技部 文件”
         departments=["组织人事部", "培训和人才服务中心", "“全国科技工作者日”活动办公室"],
         contacts=[
             Contact(
@@ -90,6 +91,7 @@ NATIONAL_UNITS = [
         "most",
         "中华人民共和国科学技术部",
         UnitKind.keji,
+        mark_name="科技部",
         departments=["引进国外智力管理司"],
         contacts=[
             Contact(

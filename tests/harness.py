@@ -10,9 +10,10 @@ import asyncio
 import contextlib
 import re
 import secrets
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import nats
@@ -205,6 +206,40 @@ async def as_role(http: httpx.AsyncClient, unit_id: str, *roles: str) -> httpx.A
     """A client calling the gateway with an API token for ``unit_id`` holding ``roles``."""
     token = await api_token(http, unit_id, *roles)
     return _sibling(http, headers={"Authorization": f"Bearer {token}"})
+
+
+async def issue(
+    client: httpx.AsyncClient,
+    body: dict,
+    *,
+    signer: Callable[[str], Awaitable[httpx.AsyncClient]] | None = None,
+    **kwargs: Any,
+) -> httpx.Response:
+    """POST /api/notices as ``client`` (an issuer of the lead unit). A joint notice, which may not be issued at
+    once (409 ``cosign_required``), goes the way it must: a draft, sent for 签发, signed by a 签发人 of each
+    issuing unit (``signer(unit_id)``; default: an API token of the same in-process gateway). Answers as POST
+    /api/notices would: 201 with the notice's id, 文号 and recipients, or the refusal. ``kwargs`` go with each of
+    ``client``'s requests (a session's CSRF header)."""
+    r = await client.post("/api/notices", json=body, **kwargs)
+    if r.status_code != 409 or r.json()["detail"][0]["type"] != "cosign_required":
+        return r
+    draft = await client.post("/api/drafts", json={"notice": body}, **kwargs)
+    assert draft.status_code == 201, draft.text
+    draft_id = draft.json()["id"]
+    submitted = await client.post(f"/api/drafts/{draft_id}/submit", **kwargs)
+    assert submitted.status_code == 200, submitted.text
+    for unit_id in body["issuer_unit_ids"]:
+        signing = await (signer(unit_id) if signer else as_role(client, unit_id, "signer"))
+        signed = await signing.post(f"/api/drafts/{draft_id}/approve", json={})
+        assert signed.status_code == 200, signed.text
+    issued = signed.json()
+    assert issued["status"] == "issued", issued
+    found = (await client.get(f"/api/notices/{draft_id}")).json()
+    return httpx.Response(
+        201,
+        json={"notice_id": draft_id, "doc_number": issued["doc_number"], "recipients": found["recipient_count"]},
+        request=r.request,
+    )
 
 
 async def create_user(

@@ -37,10 +37,17 @@ from .features.admin import dead_letters
 from .features.admin import pages as admin_pages
 from .features.directory import api as directory_api
 from .features.directory import pages as directory_pages
+from .features.documents import api as documents_api
+from .features.documents import pages as documents_pages
+from .features.drafts import api as drafts_api
+from .features.drafts import pages as drafts_pages
 from .features.notices import api as notices_api
 from .features.notices import pages as notices_pages
 from .features.notifications import api as notifications_api
 from .features.notifications import pages as notifications_pages
+from .features.reach import api as reach_api
+from .features.reach import links as reach_links
+from .features.reach import pages as reach_pages
 from .features.statistics import routes as statistics
 from .features.submissions import api as submissions_api
 from .features.submissions import pages as submissions_pages
@@ -51,23 +58,30 @@ INDEXES = [*users.INDEXES, *sessions.INDEXES, *tokens.INDEXES, *audit.INDEXES]
 PROTECTED_ROUTERS = (
     account_api.router,
     notices_api.router,
+    drafts_api.router,
     directory_api.router,
     submissions_api.router,
+    documents_api.router,  # after submissions: its table.csv is matched before table.{fmt}
     statistics.api,
     notifications_api.router,
     notifications_api.deliveries,
+    reach_api.router,
     admin_api.router,
     dead_letters.api,
     notices_pages.router,
+    drafts_pages.router,
     directory_pages.router,
     submissions_pages.router,
+    documents_pages.router,
     statistics.pages,
     notifications_pages.router,
+    reach_pages.router,
     admin_pages.router,
     dead_letters.pages,
 )
-# The public ones: /login (account_pages.router serves it and checks the rest itself), /healthz, /static.
-PUBLIC_ROUTERS = (account_pages.router,)
+# The public ones: /login (account_pages.router serves it and checks the rest itself), /healthz, /static, and
+# the personal link page /r/<token> (authenticated by the link itself: features/reach/links.py).
+PUBLIC_ROUTERS = (account_pages.router, reach_links.router)
 HTTP_MESSAGES = {404: "页面不存在", 405: "不支持该请求方法"}
 MULTIPART_SLACK = 64 * 1024  # form boundaries and fields around an upload of max_upload_bytes
 

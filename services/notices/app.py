@@ -12,6 +12,9 @@ from shared.contracts.notices import Notices
 from shared.events import (
     BlobChunk,
     BlobWanted,
+    DraftSigningClosed,
+    DraftSigningDecided,
+    DraftSigningRequested,
     NoticeAcknowledged,
     NoticeCorrected,
     NoticeForwarded,
@@ -25,6 +28,7 @@ from shared.settings import NoticesSettings
 
 from . import file_sync
 from . import handlers as h
+from .drafts_store import INDEXES as DRAFT_INDEXES
 from .repository import INDEXES, NoticesRepository
 
 
@@ -35,7 +39,7 @@ def create_app(
     broker: NatsBroker | None = None,
     db: AsyncDatabase | None = None,
 ) -> FastStream:
-    svc = Service(settings, indexes=INDEXES, clock=clock, broker=broker, db=db)
+    svc = Service(settings, indexes=[*INDEXES, *DRAFT_INDEXES], clock=clock, broker=broker, db=db)
     d = h.Deps(
         svc=svc,
         repo=NoticesRepository(svc),
@@ -49,6 +53,8 @@ def create_app(
         await d.repo.upgrade(lambda at: local_year(at, settings.timezone))
         await d.repo.flush_pending()
         await d.repo.flush_pending_inbox()
+        await d.drafts.flush_pending()
+        await h.finish_issuing(d)
         await d.repo.apply_pending_imports()
         await asyncio.to_thread(d.blobs.discard_stale_uploads, h.STALE_UPLOAD_S)
 
@@ -93,6 +99,28 @@ def create_app(
         "inbox_withdrawn",
         "Show recipients a 撤回; flag notices forwarded from it",
         h.on_notice_withdrawn,
+        d,
+    )
+    # 签发 and 会签 of drafts, on the node keeping the draft and on those hosting the units asked to sign.
+    svc.consume(
+        DraftSigningRequested,
+        "signing_requests",
+        "Show a unit's 签发人 a draft to sign (签发, 会签) in 待签发",
+        h.on_signing_requested,
+        d,
+    )
+    svc.consume(
+        DraftSigningDecided,
+        "signing_decisions",
+        "Record a 签发人's answer on the draft; the last signature issues the notice, a refusal returns it",
+        h.on_signing_decided,
+        d,
+    )
+    svc.consume(
+        DraftSigningClosed,
+        "signing_closed",
+        "Withdraw the requests of a round that ended (issued, or returned to its drafter)",
+        h.on_signing_closed,
         d,
     )
     # Files across links (shared/file_sync.py).

@@ -43,6 +43,8 @@ UNIT_COLUMNS = (
     "runs_own_node",
     "departments",
     "doc_number_template",
+    "mark_name",
+    "requires_signing",
 )
 UNIT_LABELS = {
     "unit_id": "单位编号",
@@ -53,6 +55,8 @@ UNIT_LABELS = {
     "runs_own_node": "自建节点",
     "departments": "部门",
     "doc_number_template": "文号模板",
+    "mark_name": "发文机关标志",
+    "requires_signing": "须签发",
 }
 _CONTACT_COLUMN = re.compile(r"^contact(\d+)_([a-z_]+)$")
 _CONTACT_LABEL = re.compile(r"^联系人(\d+)(.+)$")
@@ -108,7 +112,7 @@ def _normalise(raw: dict) -> dict:
     kind = raw.get("kind")
     if isinstance(kind, str) and kind in _KIND_BY_NAME:
         raw["kind"] = _KIND_BY_NAME[kind]
-    for key in ("parent_id", "node_id", "doc_number_template"):
+    for key in ("parent_id", "node_id", "doc_number_template", "mark_name"):
         if raw.get(key) == "":
             raw[key] = None
     return raw
@@ -170,7 +174,7 @@ def parse_csv(text: str) -> tuple[list[ParsedRow], list[RowError]]:
                     contacts.setdefault(int(m.group(1)), {})[m.group(2)] = value
             elif key == "departments":
                 raw[key] = [d.strip() for d in _LIST_SEPARATORS.split(value) if d.strip()]
-            elif key == "runs_own_node":
+            elif key in ("runs_own_node", "requires_signing"):
                 try:
                     raw[key] = _bool(value)
                 except ValueError as exc:
@@ -243,6 +247,7 @@ def _unit_dict(doc: dict) -> dict:
     out["contacts"] = [{k: v for k, v in c.items() if v not in (None, "")} for c in doc.get("contacts") or []]
     out["departments"] = list(doc.get("departments") or [])
     out["runs_own_node"] = bool(doc.get("runs_own_node"))
+    out["requires_signing"] = bool(doc.get("requires_signing"))
     return out
 
 
@@ -263,6 +268,8 @@ def to_csv(docs: list[dict]) -> str:
             "是" if u["runs_own_node"] else "否",
             ";".join(u["departments"]),
             u["doc_number_template"] or "",
+            u["mark_name"] or "",
+            "是" if u["requires_signing"] else "否",
         ]
         for n in range(n_contacts):
             contact = u["contacts"][n] if n < len(u["contacts"]) else {}

@@ -8,9 +8,20 @@ from zoneinfo import ZoneInfo
 
 from shared.clock import is_working_day, local_text
 from shared.contracts.notices import CorrectNotice, UpsertUnit
+from shared.document_elements import attachment_labels, default_addressees
 from shared.errors import Invalid, gather
 from shared.events import Event
-from shared.schemas import Ask, Attachment, ChainLink, Contact, FieldType, NoticeSnapshot, Route, UnitRef
+from shared.schemas import (
+    Ask,
+    Attachment,
+    ChainLink,
+    Contact,
+    DocumentElements,
+    FieldType,
+    NoticeSnapshot,
+    Route,
+    UnitRef,
+)
 
 DEFAULT_DOC_NUMBER_TEMPLATE = "{prefix}〔{year}〕{seq}号"
 
@@ -81,6 +92,7 @@ def unit_ref(doc: dict, node: str) -> UnitRef:
         kind=doc["kind"],
         node_id=doc.get("node_id") or node,
         contacts=doc.get("contacts", []),
+        mark_name=doc.get("mark_name") or "",
     )
 
 
@@ -122,7 +134,9 @@ def check_recipients(
                 problems.add(Invalid(message, field=f"{field}.{i}", code=code))
             elif unit_id in issuer_ids:
                 problems.add(
-                    Invalid(f"发文单位不能同时是收文单位：{unit.name}", field=f"{field}.{i}", code="issuer_is_recipient")
+                    Invalid(
+                        f"发文单位不能同时是收文单位：{unit.name}", field=f"{field}.{i}", code="issuer_is_recipient"
+                    )
                 )
             elif reachable is not None and unit.node_id not in reachable:
                 problems.add(
@@ -363,7 +377,10 @@ def check_against_upstream(asks: Sequence[Ask], upstream: Sequence[Ask], tz: str
 
 
 def chain_link(notice: NoticeSnapshot) -> ChainLink:
+    """A level of the chain, with what its 公文 printed: a 转发 carries it as its 附件 (the original's text is the
+    notice's body; a 转发's own is its cover note)."""
     return ChainLink(
+        **document_elements(notice).model_dump(),
         notice_id=notice.notice_id,
         doc_number=notice.doc_number,
         issuer_name="、".join(i.name for i in notice.issuers),
@@ -371,7 +388,22 @@ def chain_link(notice: NoticeSnapshot) -> ChainLink:
         node_id=notice.issuers[0].node_id,
         issued_at=notice.issued_at,
         title=notice.title,
+        issuers=notice.issuers,
+        cover_note=notice.cover_note,
+        contacts=notice.contacts,
+        signed_on=getattr(notice, "signed_on", None),
     )
+
+
+def document_elements(given: DocumentElements, recipients: list[UnitRef] | None = None) -> DocumentElements:
+    """The 公文 elements as given, the 主送机关 defaulting to the recipients' kinds (when ``recipients`` are
+    given) and, on a chain link, the 附件说明 resolved from the attachments."""
+    values = DocumentElements.model_validate(given.model_dump(include=set(DocumentElements.model_fields)))
+    if recipients is not None and not values.addressees.strip():
+        values = values.model_copy(update={"addressees": default_addressees(recipients)})
+    if isinstance(given, NoticeSnapshot) and values.attachment_names is None:
+        values = values.model_copy(update={"attachment_names": attachment_labels(given.attachments)})
+    return values
 
 
 def forward_title(upstream_title: str) -> str:
@@ -393,9 +425,11 @@ def forwarded_snapshot(
     attachments: list[Attachment],
     now: datetime,
     issued_by: str,
+    elements: DocumentElements | None = None,
 ) -> NoticeSnapshot:
     """A 转发 keeps the chain back to the original and carries the original's text as its body."""
     return NoticeSnapshot(
+        **(elements or DocumentElements()).model_dump(),
         notice_id=notice_id,
         doc_number=doc_number,
         title=title,
@@ -472,7 +506,8 @@ def change_order(change: dict) -> tuple:
     return change["at"], change["kind"] == "withdrawn", change.get("revision") or 0
 
 
-CORRECTABLE = ("title", "body", "cover_note", "asks", "contacts", "attachments")
+ELEMENTS = tuple(DocumentElements.model_fields)  # 主送机关, 抄送, 印发, 紧急程度, 附件说明, 附注, 签发人
+CORRECTABLE = ("title", "body", "cover_note", "asks", "contacts", "attachments", *ELEMENTS)
 
 
 def corrected(notice: NoticeSnapshot, cmd: CorrectNotice) -> tuple[NoticeSnapshot, list[str]]:
@@ -480,7 +515,11 @@ def corrected(notice: NoticeSnapshot, cmd: CorrectNotice) -> tuple[NoticeSnapsho
     updates = {}
     for name in CORRECTABLE:
         value = getattr(cmd, name)
-        if value is not None and value != getattr(notice, name):
+        if value is None:  # left out: stays as it is
+            continue
+        if name == "urgency" and value == "":  # 紧急程度 taken off
+            value = None
+        if value != getattr(notice, name):
             updates[name] = value
     if not updates:
         raise Invalid("更正内容与原通知相同", field="reason", code="no_change")

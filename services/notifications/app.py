@@ -14,6 +14,8 @@ from shared.events import (
     NoticeForwarded,
     NoticeIssued,
     NoticeWithdrawn,
+    PlanSubmitted,
+    ReportCompiled,
     SubmissionReturned,
 )
 from shared.service import Service
@@ -21,6 +23,7 @@ from shared.settings import NotificationsSettings
 
 from . import escalation, links, reach
 from . import handlers as h
+from .arrivals import on_arrived
 from .limits import Limits
 from .pacing import Pacer
 from .reach_store import INDEXES as REACH_INDEXES
@@ -76,6 +79,16 @@ def create_app(
     svc.consume(DeadlineMissed, "deliveries_missed", "Tell units that missed a deadline", h.on_deadline, d)
     svc.consume(
         SubmissionReturned, "deliveries_returned", "Tell a unit its submission was returned (退回)", h.on_returned, d
+    )
+    svc.consume(
+        PlanSubmitted,
+        "deliveries_arrived",
+        "Tell the department a submission is routed to that it arrived",
+        on_arrived,
+        d,
+    )
+    svc.consume(
+        ReportCompiled, "deliveries_compiled", "Tell the department a 汇总 or an item sent up arrived", on_arrived, d
     )
 
     svc.consume(

@@ -258,7 +258,9 @@ async def on_notice(event: NoticeIssued | NoticeForwarded | NoticeCorrected, d: 
     notice = event.notice
     kind = "forwarded" if isinstance(event, NoticeForwarded) else "issued"
     await d.repo.remember_notice(domain.notice_doc(notice, kind))
-    await d.repo.remember_units(list(notice.recipients), notice.issued_at)
+    # Issuers and route targets too: submissions arrive to them, and their departments' contacts are told.
+    units = {u.unit_id: u for u in [*notice.issuers, *notice.route_units, *notice.recipients]}
+    await d.repo.remember_units(list(units.values()), notice.issued_at)
     messages, chan = await _messages(event.type, d)
     variables = domain.notice_variables(domain.notice_doc(notice, kind), chan, d.settings.timezone)
     if isinstance(event, NoticeCorrected):

@@ -38,6 +38,7 @@ CAUSES = (
     "deadline.approaching",
     "deadline.missed",
     "submission.returned",
+    "submission.arrived",
 )
 CAUSE_LABELS = {
     "notice.issued": "收到新通知",
@@ -47,6 +48,7 @@ CAUSE_LABELS = {
     "deadline.approaching": "报送截止提醒 / 催办",
     "deadline.missed": "逾期未报送",
     "submission.returned": "报送被退回",
+    "submission.arrived": "收到报送待审核（告知所送交部门的联系人）",
 }
 
 SUBJECT_MAX = 200  # the source, and the rendered line
@@ -88,6 +90,15 @@ VARIABLES: dict[str, dict[str, str]] = {
         "revision": "被退回的版本号",
         "returned_by": "退回人",
     },
+    "submission.arrived": {
+        **COMMON,
+        "unit_name": "审核单位名称（收件单位）",
+        "ask_title": "报送要求名称",
+        "submitter_name": "报送单位（直接上报、择优上报的为来源单位）",
+        "revision": "报送的版本号",
+        "department": "所送交的部门（无则为空）",
+        "unassigned": "该部门是否未指定联系人而由本单位处理（真/假，用于 {% if unassigned %}）",
+    },
 }
 
 # The contact's own link (tokens.py): where a template does not place it, it is added at the end of the message.
@@ -128,6 +139,16 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "reason": "请补充活动照片",
         "revision": 1,
         "returned_by": "雷晶",
+    },
+    "submission.arrived": {
+        **_SAMPLE_COMMON,
+        "unit_name": "广东省科学技术协会",
+        "contact_name": "雷晶",
+        "ask_title": "活动总结报告",
+        "submitter_name": "深圳市科学技术协会",
+        "revision": 1,
+        "department": "组织联络部",
+        "unassigned": False,
     },
 }
 
@@ -245,6 +266,22 @@ DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
     ("submission.returned", "chat"): (
         "退回修改：{{ ask_title }}",
         "{{ unit_name }}报送的“{{ ask_title }}”（第 {{ revision }} 版）被退回，原因：{{ reason }}。" + _LINK,
+    ),
+    ("submission.arrived", "email"): (
+        "【待审核】{{ submitter_name }}：{{ ask_title }}",
+        "{{ contact_name }}：\n\n{{ submitter_name }}针对《{{ notice_title }}》报送了“{{ ask_title }}”"
+        "（第 {{ revision }} 版），送交{{ unit_name }}{{ department }}审核。"
+        "{% if unassigned %}\n{{ department }}未指定审核人员，由本单位审核人员处理。{% endif %}" + _LINK + _SIGN_OFF,
+    ),
+    ("submission.arrived", "sms"): (
+        "",
+        "{{ submitter_name }}报送的“{{ ask_title | truncate(20) }}”待{{ department }}审核"
+        "{% if unassigned %}（未指定审核人员，由本单位审核人员处理）{% endif %}。",
+    ),
+    ("submission.arrived", "chat"): (
+        "待审核：{{ ask_title }}",
+        "{{ submitter_name }}报送的“{{ ask_title }}”（第 {{ revision }} 版）待{{ unit_name }}{{ department }}审核"
+        "{% if unassigned %}（{{ department }}未指定审核人员，由本单位审核人员处理）{% endif %}。" + _LINK,
     ),
 }
 

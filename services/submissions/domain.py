@@ -7,6 +7,7 @@ each change has a position (revision, stage) and an older one arriving late
 (redelivery, a link that was down) changes nothing.
 """
 
+import hashlib
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,21 @@ def route_for(ask: Ask, unit: UnitRef, default_unit_id: str) -> tuple[str, str |
 expectation_id = submission_id
 
 
+def derived_id(*parts: str) -> str:
+    """A deterministic id (an event's, a report's): the same cause makes the same one, which consumers drop."""
+    return hashlib.sha256(":".join(parts).encode()).hexdigest()[:32]
+
+
+def queue_of(department: str | None) -> str:
+    """What 审核 pages by: the department, or "" for none (a string, so an equality filter uses the index)."""
+    return department or ""
+
+
+def unit_names(notice: NoticeSnapshot) -> dict[str, str]:
+    """Names of the units a notice's submissions go to: its issuers and the units its routes name."""
+    return {u.unit_id: u.name for u in [*notice.route_units, *notice.issuers]}
+
+
 def keeps_all(origin_node: str, node: str) -> bool:
     """The issuer's node tracks every recipient (who is late, whom to chase); others only the units they host."""
     return origin_node == node
@@ -44,6 +60,7 @@ def keeps_all(origin_node: str, node: str) -> bool:
 def expectations(notice: NoticeSnapshot, node: str, origin_node: str) -> list[dict]:
     """One document per (ask, recipient that must answer it) that this node keeps."""
     lead = notice.issuers[0].unit_id
+    names = unit_names(notice)
     docs = []
     for ask in notice.asks:
         for unit in notice.recipients:
@@ -65,7 +82,9 @@ def expectations(notice: NoticeSnapshot, node: str, origin_node: str) -> list[di
                     "unit_node": unit.node_id,
                     "issuer_node": origin_node,
                     "to_unit_id": to_unit,
+                    "to_unit_name": names.get(to_unit),
                     "department": department,
+                    "queue": queue_of(department),
                     "deadline": ask.deadline,
                     "status": "pending",
                     **listing_flags("pending"),
@@ -87,6 +106,7 @@ def notice_record(notice: NoticeSnapshot, origin_node: str) -> dict:
         "parent_notice_id": notice.parent_notice_id,
         "root_notice_id": notice.root_notice_id,
         "asks": [a.model_dump(mode="python") for a in notice.asks],
+        "upward": {k: v.model_dump(mode="python") for k, v in notice.upward.items()},
         "revision": notice.revision,
         "status": "issued",
     }
@@ -174,7 +194,8 @@ def still_owed(docs: list[dict], ask_id: str | None = None) -> dict[str, list[di
     """Open submissions by ask: pending, or returned and not yet submitted again."""
     out: dict[str, list[dict]] = {}
     for doc in docs:
-        if doc["status"] in OPEN and (ask_id is None or doc["ask_id"] == ask_id):
+        # A level whose items went up by themselves (直接上报/择优上报) has answered: not chased.
+        if doc["status"] in OPEN and not doc.get("items_sent") and (ask_id is None or doc["ask_id"] == ask_id):
             out.setdefault(doc["ask_id"], []).append(doc)
     return out
 

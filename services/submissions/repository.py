@@ -40,6 +40,15 @@ INDEXES = [
         "expected",
         [("to_unit_id", ASCENDING), ("notice_id", ASCENDING), ("decided", ASCENDING), ("submitted_at", DESCENDING)],
     ),
+    # 审核 by department (``queue``: the department, "" for none): one department's, or a few with ``$in``.
+    Index(
+        "expected",
+        [("to_unit_id", ASCENDING), ("queue", ASCENDING), ("status", ASCENDING), ("submitted_at", DESCENDING)],
+    ),
+    Index(
+        "expected",
+        [("to_unit_id", ASCENDING), ("queue", ASCENDING), ("decided", ASCENDING), ("submitted_at", DESCENDING)],
+    ),
     Index("schedule", [("done", ASCENDING), ("deadline", ASCENDING)]),
 ]
 
@@ -113,6 +122,16 @@ class SubmissionsRepository:
             doc = await self.expected.find_one_and_update(behind, update, return_document=ReturnDocument.AFTER)
         return doc
 
+    async def reserve_items(self, target_id: str, unit_ids: list[str], *, limit: int | None, mode: str) -> bool:
+        """Record that these source units' submissions go up as items of a level's own submission (直接上报,
+        择优上报), in one conditional update: with ``limit``, only while the items stay within it. Its own
+        submission is then answered (``open`` false: not owed, not chased)."""
+        query: dict = {"_id": target_id}
+        if limit is not None:
+            query[f"items_sent.{limit - len(unit_ids)}"] = {"$exists": False}  # fewer than limit - n so far
+        update = {"$addToSet": {"items_sent": {"$each": unit_ids}}, "$set": {"upward": mode, "open": False}}
+        return (await self.expected.update_one(query, update)).matched_count == 1
+
     async def set_fields(self, submission_id: str, fields: dict) -> None:
         await self.expected.update_one({"_id": submission_id}, {"$set": fields})
 
@@ -138,11 +157,22 @@ class SubmissionsRepository:
         )
 
     async def routed_to(
-        self, unit_id: str, pq: PageQuery, *, notice_id: str | None = None, status: str | None = None
+        self,
+        unit_id: str,
+        pq: PageQuery,
+        *,
+        notice_id: str | None = None,
+        status: str | None = None,
+        queues: list[str] | None = None,
     ) -> tuple[list[dict], bool, int | None]:
         """审核: a page of the submissions routed to a unit of this node, those to review first (counted), then
-        the decided, newest first; or only those of one status."""
-        base = {"to_unit_id": unit_id, "issuer_node": self.svc.node, **({"notice_id": notice_id} if notice_id else {})}
+        the decided, newest first; or only those of one status; ``queues``: only those of these departments
+        (``domain.queue_of``)."""
+        base: dict = {"to_unit_id": unit_id, "issuer_node": self.svc.node}
+        if queues is not None:
+            base["queue"] = queues[0] if len(queues) == 1 else {"$in": queues}
+        if notice_id:
+            base["notice_id"] = notice_id
         if status:
             segments = [Segment({**base, "status": status}, NEWEST, count=status == "submitted")]
         else:
@@ -191,7 +221,14 @@ class SubmissionsRepository:
             async for doc in self.expected.find({"open": {"$exists": False}}, {"status": 1}):
                 await self.expected.update_one({"_id": doc["_id"]}, {"$set": domain.listing_flags(doc["status"])})
 
-        return await migrate_once(self.svc.db, "paged_lists", run)
+        async def queues() -> None:
+            async for doc in self.expected.find({"queue": {"$exists": False}}, {"department": 1}):
+                await self.expected.update_one(
+                    {"_id": doc["_id"]}, {"$set": {"queue": domain.queue_of(doc.get("department"))}}
+                )
+
+        done = await migrate_once(self.svc.db, "paged_lists", run)
+        return await migrate_once(self.svc.db, "department_queues", queues) or done
 
     # ------------------------------------------------------------ reminders
 

@@ -22,6 +22,11 @@ class Actor(Wire):
     display_name: str
     unit_id: Slug
     roles: list[Role] = []
+    department: str | None = Field(
+        default=None,
+        max_length=200,
+        description="the department of its unit the user belongs to (审核 shows that department's queue first)",
+    )
 
 
 class Empty(Wire):

@@ -15,12 +15,18 @@ from ..schemas import (
     Attachment,
     ChainLink,
     Contact,
+    Day,
+    DocumentElements,
+    DraftPreview,
     LongText,
     Route,
     ShortText,
+    Signature,
     Slug,
     UnitKind,
     UnitRef,
+    UpwardPolicy,
+    Urgency,
     Wire,
 )
 from .base import Contract, command, query
@@ -41,6 +47,14 @@ class UpsertUnit(Wire):
     departments: list[ShortText] = []
     doc_number_template: str | None = Field(
         default=None, max_length=60, description="e.g. 粤科协联〔{year}〕{seq}号; {year} and {seq} are filled in"
+    )
+    requires_signing: bool = Field(
+        default=False, description="its notices and 转发 need 签发: drafted, then signed by a 签发人 before issue"
+    )
+    mark_name: str | None = Field(
+        default=None,
+        max_length=40,
+        description="发文机关标志: the full or standard short name before 文件 (e.g. 中国科协); empty: the name",
     )
 
 
@@ -88,6 +102,11 @@ class Unit(View):
     contacts: list[Contact] = []
     departments: list[str] = []
     doc_number_template: str | None = None
+    external: bool = Field(
+        default=False, description="not in this directory: a unit of another level known from a notice received"
+    )
+    requires_signing: bool = False
+    mark_name: str | None = None
 
 
 class Units(View):
@@ -193,7 +212,10 @@ class BlobPiece(View):
 # ---------------------------------------------------------------- issuing, 转发, 更正, 撤回, 签收
 
 
-class IssueNotice(Wire):
+class IssueNotice(DocumentElements):
+    """发文. The 公文 elements (主送机关, 抄送, 印发, 紧急程度, 附件说明, 附注, 签发人) are optional: see
+    ``DocumentElements``."""
+
     title: ShortText
     issuer_unit_ids: list[Slug] = Field(min_length=1, description="joint issue lists several; the first leads")
     recipient_unit_ids: list[Slug] = Field(min_length=1, max_length=20_000)
@@ -205,7 +227,7 @@ class IssueNotice(Wire):
     actor: Actor | None = None
 
 
-class ForwardNotice(Wire):
+class ForwardNotice(DocumentElements):
     """转发: a recipient re-issues a notice to its own subordinates.
 
     It gets its own 文号, cover note, contacts and routing; the upstream asks
@@ -230,6 +252,12 @@ class ForwardNotice(Wire):
     extra_asks: list[Ask] = []
     contacts: list[Contact] = []
     attachments: list[Attachment] = []
+    upward: dict[Slug, UpwardPolicy] = Field(
+        default={},
+        description="inherited ask_id → how this level sends up what it accepts: compile (逐级汇总, the default), "
+        "direct (直接上报: each accepted submission at once, keeping its source unit), select (择优上报: "
+        "the reviewer picks up to limit)",
+    )
     actor: Actor | None = None
 
 
@@ -244,6 +272,14 @@ class CorrectNotice(Wire):
     asks: list[Ask] | None = None
     contacts: list[Contact] | None = None
     attachments: list[Attachment] | None = None
+    addressees: str | None = Field(default=None, max_length=2000, description="主送机关")
+    copy_to: list[ShortText] | None = Field(default=None, max_length=50, description="抄送机关")
+    printed_by: str | None = Field(default=None, max_length=100, description="印发机关")
+    printed_on: Day | None = Field(default=None, description="印发日期")
+    urgency: Urgency | Literal[""] | None = Field(default=None, description="紧急程度 (empty text: taken off)")
+    attachment_names: list[ShortText] | None = Field(default=None, max_length=50, description="附件说明")
+    notes: str | None = Field(default=None, max_length=1000, description="附注 besides the contacts")
+    signers: list[ShortText] | None = Field(default=None, max_length=10, description="签发人")
     actor: Actor | None = None
 
 
@@ -326,6 +362,9 @@ class ForwardLink(View):
     issued_at: AwareDatetime
     node_id: str
     recipients: int = 0
+    unit_ids: list[str] = Field(default=[], description="every forwarding unit of a joint 转发, the lead first")
+    unit_names: list[str] = []
+    upward: dict[str, UpwardPolicy] = Field(default={}, description="ask_id → the level's policy (missing: 逐级汇总)")
 
 
 class InboxEntry(View):
@@ -391,11 +430,23 @@ class NoticeView(View):
     attachments: list[Attachment] = []
     recipients: list[UnitRef] = []
     recipient_count: int = 0
+    addressees: str = Field(default="", description="主送机关")
+    copy_to: list[str] = Field(default=[], description="抄送机关")
+    printed_by: str = Field(default="", description="印发机关")
+    printed_on: Day | None = Field(default=None, description="印发日期")
+    urgency: Urgency | None = Field(default=None, description="紧急程度")
+    attachment_names: list[str] | None = Field(default=None, description="附件说明 (null: the attachments' names)")
+    notes: str = Field(default="", description="附注 besides the contacts")
+    signers: list[str] = Field(default=[], description="签发人")
     parent_notice_id: str | None = None
     root_notice_id: str
     chain: list[ChainLink] = []
     issued_at: AwareDatetime
     issued_by: str = ""
+    signed_by: str = Field(default="", description="签发人 (a notice issued from a signed draft)")
+    signed_at: AwareDatetime | None = None
+    signed_on: Day | None = Field(default=None, description="成文日期: the day of the last signature")
+    signatures: list[Signature] = Field(default=[], description="签发 and each co-issuer's 会签")
     revision: int = 1
     kind: Literal["issued", "forwarded"]
     origin: Literal["local", "received"]
@@ -451,6 +502,166 @@ class FormTemplates(View):
     items: list[FormTemplate]
 
 
+# ---------------------------------------------------------------- drafts: 拟稿 → 签发, and 会签 of joint notices
+
+DraftStatus = Literal["draft", "submitted", "returned", "issuing", "issued"]
+SignatureStatus = Literal["pending", "signed", "refused", "cancelled"]
+
+
+class NoticeDraft(IssueNotice):
+    """A draft notice: the fields of ``IssueNotice`` (``actor`` is not read); the recipients may wait until it is
+    sent for 签发."""
+
+    recipient_unit_ids: list[Slug] = Field(default=[], max_length=20_000)
+
+
+class ForwardDraft(ForwardNotice):
+    """A draft 转发: the fields of ``ForwardNotice`` (``actor`` is not read; ``unit_id`` is the drafting unit)."""
+
+    recipient_unit_ids: list[Slug] = Field(default=[], max_length=20_000)
+
+
+class CreateDraft(Wire):
+    """拟稿: a draft of a notice (``notice``: the body of POST /api/notices) or of a 转发 (``forward``: the body of
+    POST /api/notices/{id}/forward, with its ``notice_id``); exactly one of the two. It is checked as issuing
+    would check it, and gets its 文号 only when it is issued."""
+
+    notice: NoticeDraft | None = None
+    forward: ForwardDraft | None = None
+    actor: Actor | None = None
+
+
+class UpdateDraft(Wire):
+    """Edit a draft that is not with its 签发人 (拟稿中, or 已退回): its whole content again. With ``version``, the
+    edit is refused if the draft was saved since that version was read."""
+
+    draft_id: str = Field(min_length=1, max_length=40)
+    notice: NoticeDraft | None = None
+    forward: ForwardDraft | None = None
+    version: int | None = Field(default=None, ge=1)
+    actor: Actor | None = None
+
+
+class SubmitDraft(Wire):
+    """送签发: the lead issuer's 签发人 are asked to sign (签发), and each co-issuer's (会签)."""
+
+    draft_id: str = Field(min_length=1, max_length=40)
+    version: int | None = Field(default=None, ge=1, description="refused if the draft was saved since")
+    actor: Actor | None = None
+
+
+class ApproveDraft(Wire):
+    """签发 (a 签发人 of the lead issuer) or 会签 (of a co-issuer): the last signature issues the notice."""
+
+    draft_id: str = Field(min_length=1, max_length=40)
+    comment: str = Field(default="", max_length=2000)
+    actor: Actor | None = None
+
+
+class RejectDraft(Wire):
+    """退回: a 签发人 sends the draft back to its drafter; ``reason`` is required."""
+
+    draft_id: str = Field(min_length=1, max_length=40)
+    reason: str = Field(default="", max_length=2000, description="what the drafter must change (required)")
+    actor: Actor | None = None
+
+
+class DraftQuery(Wire):
+    draft_id: str = Field(min_length=1, max_length=40)
+    actor: Actor | None = None
+
+
+class DraftsQuery(Wire):
+    """A page of drafts, newest first: ``mine`` the unit's own (optionally of one status), ``pending`` what waits
+    for the unit's 签发人 (待签发), ``decided`` what they signed or sent back."""
+
+    box: Literal["mine", "pending", "decided"] = "mine"
+    status: DraftStatus | None = None
+    page: PageQuery = PageQuery()
+    actor: Actor | None = None
+
+
+class DraftSignature(View):
+    """A signature a draft needs: the lead issuer's 签发 or a co-issuer's 会签, and how it stands."""
+
+    unit_id: str
+    unit_name: str
+    node_id: str
+    lead: bool = False
+    status: SignatureStatus = "pending"
+    by: str = ""
+    at: AwareDatetime | None = None
+    comment: str = ""
+
+
+class DraftStep(View):
+    """One step of a draft's history, with who, when and their comment."""
+
+    action: Literal["created", "edited", "submitted", "signed", "refused", "issued", "failed"]
+    by: str = ""
+    unit_name: str = ""
+    at: AwareDatetime
+    comment: str = ""
+    round: int = 0
+
+
+class DraftViewer(View):
+    """What the caller's unit is to the draft: its drafter, and the signature asked of it in the current round."""
+
+    unit_id: str
+    drafter: bool = False
+    can_edit: bool = False
+    signing: DraftSignature | None = None
+
+
+class DraftView(View):
+    """A draft as its drafting unit sees it (with its content, to edit) or as a unit asked to sign it does."""
+
+    id: str
+    kind: Literal["notice", "forward"]
+    unit_id: str
+    unit_name: str
+    node_id: str
+    status: DraftStatus
+    version: int = 1
+    round: int = 0
+    title: str
+    preview: DraftPreview
+    notice: NoticeDraft | None = None
+    forward: ForwardDraft | None = None
+    drafted_by: str = ""
+    created_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+    submitted_at: AwareDatetime | None = None
+    signatures: list[DraftSignature] = []
+    history: list[DraftStep] = []
+    returned: DraftStep | None = Field(default=None, description="the last refusal: who sent it back and why")
+    notice_id: str | None = Field(default=None, description="the notice issued from it")
+    doc_number: str = ""
+    signed_by: str = ""
+    signed_at: AwareDatetime | None = None
+    signed_on: Day | None = None
+    viewer: DraftViewer | None = None
+
+
+class DraftRow(View):
+    """A draft in a list: the unit's own (its status), or a request to its 签发人 (``signature``)."""
+
+    id: str
+    kind: Literal["notice", "forward"]
+    title: str
+    unit_id: str
+    unit_name: str
+    status: DraftStatus | SignatureStatus
+    drafted_by: str = ""
+    updated_at: AwareDatetime
+    round: int = 0
+    lead: bool | None = Field(default=None, description="a request: 签发 (true) or 会签 (false)")
+    notice_id: str | None = None
+    doc_number: str = ""
+    comment: str = ""
+
+
 class Notices(Contract):
     service = "notices"
 
@@ -495,3 +706,19 @@ class Notices(Contract):
         TrackingQuery, Tracking, "签收 tracking: a page of the recipients, not yet signed first, and the counts"
     )
     form_templates = query(Empty, FormTemplates, "Form templates offered by the ask editor")
+
+    create_draft = command(
+        CreateDraft, DraftView, "拟稿: save a draft of a notice or a 转发, checked as issuing would (no 文号 yet)"
+    )
+    update_draft = command(UpdateDraft, DraftView, "Edit a draft that is not with its 签发人 (拟稿中, 已退回)")
+    submit_draft = command(
+        SubmitDraft, DraftView, "送签发: ask the lead's 签发 and each co-issuer's 会签; publish draft.signing_requested"
+    )
+    approve_draft = command(
+        ApproveDraft, DraftView, "签发/会签 by a 签发人 asked to sign; the last signature issues the notice"
+    )
+    reject_draft = command(
+        RejectDraft, DraftView, "退回: a 签发人 sends the draft back to its drafter, with the reason"
+    )
+    get_draft = query(DraftQuery, DraftView, "One draft, as its drafting unit or a unit asked to sign it sees it")
+    drafts = query(DraftsQuery, Page[DraftRow], "A page of drafts: the unit's own, 待签发 or decided by its 签发人")

@@ -23,6 +23,7 @@ NotificationCause = Literal[
     "deadline.approaching",
     "deadline.missed",
     "submission.returned",
+    "submission.arrived",
 ]
 _CONTROL = set(chr(c) for c in range(32)) | {"\x7f"}
 

@@ -81,12 +81,26 @@ class SubmissionQuery(Wire):
     actor: Actor | None = None
 
 
+ALL_DEPARTMENTS = "*"  # ReviewQuery.department: every department's submissions
+NO_DEPARTMENT = "-"  # ReviewQuery.department: those routed to the unit without a department
+
+
 class ReviewQuery(Wire):
     """A page of the submissions routed to the actor's unit (审核): those to review first, then the decided;
-    optionally of one notice or in one state."""
+    optionally of one notice or in one state.
+
+    Departments: by default a reviewer who belongs to a department sees its queue, plus what is routed to
+    the unit without a department and to ``unstaffed`` departments (no reviewer of their own: they fall back
+    to the unit's reviewers); a reviewer without a department sees every department's. ``department`` asks
+    for one department's queue, ``*`` for all, ``-`` for those routed to no department.
+    """
 
     notice_id: str | None = None
     status: Literal["submitted", "returned", "accepted"] | None = None
+    department: str | None = Field(default=None, min_length=1, max_length=200)
+    unstaffed: list[str] = Field(
+        default=[], max_length=200, description="departments of the unit no reviewer belongs to (the gateway knows)"
+    )
     page: PageQuery = PageQuery()
     actor: Actor | None = None
 
@@ -154,7 +168,19 @@ class SubmissionView(View):
     unit_node: str
     issuer_node: str
     to_unit_id: str
+    to_unit_name: str | None = Field(default=None, description="the unit it is routed to, by name (any level)")
     department: str | None = None
+    unassigned: bool = Field(
+        default=False, description="its department has no reviewer: the unit's reviewers handle it (审核 lists)"
+    )
+    source_unit_id: str | None = Field(
+        default=None, description="an item sent up by itself (直接上报/择优上报): the unit it came from below"
+    )
+    source_unit_name: str | None = None
+    upward: Literal["compile", "direct", "select"] | None = Field(
+        default=None, description="how it went up: 汇总 (compile), 直接上报 (direct), 择优上报 (select)"
+    )
+    items_up: int = Field(default=0, description="the unit's own: how many items it sent up by themselves")
     deadline: AwareDatetime
     status: Literal["pending", "submitted", "returned", "accepted"]
     status_text: str
@@ -199,6 +225,9 @@ class TableRow(SubmissionView):
     """A row of the 汇总表: a unit that owes the ask, its state and the items of its latest revision."""
 
     items: list[dict[str, Any]] = []
+    contributions: list[Contribution] = Field(
+        default=[], description="a 汇总: whose accepted items it holds, in order, after the compiling unit's own"
+    )
 
 
 class SubmissionTable(View):

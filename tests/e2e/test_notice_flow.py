@@ -1,4 +1,5 @@
-"""A whole notice flow in headless Chromium: compose → issue → 签收 as a recipient → 转发 with an earlier deadline.
+"""A whole notice flow in headless Chromium: compose → 签发 and 会签 (a joint notice is kept as a draft and sent
+for signing) → issued → 签收 as a recipient → 转发 with an earlier deadline.
 
 The node's services run in this process on a clock set to seed 000's day
 (2020-05-06); the gateway is served by uvicorn on a free loopback port and
@@ -37,6 +38,8 @@ async def test_compose_issue_sign_and_forward_with_an_earlier_deadline(node, tmp
             ("cast-issuer", "cast", ["issuer", "reviewer"]),
             ("gd-clerk", "gd-kx", ["submitter"]),
             ("gd-issuer", "gd-kx", ["issuer"]),
+            ("cast-signer", "cast", ["signer"]),
+            ("most-signer", "most", ["signer"]),
         ]:
             await app.state.accounts.create(
                 None,
@@ -74,7 +77,24 @@ async def test_compose_issue_sign_and_forward_with_an_earlier_deadline(node, tmp
         await nation.fill("input[name='contacts-0-name']", "马文斌")
         await nation.set_input_files("input[name=files]", str(attachment))
         await nation.click("form#compose button[type=submit]")
+        # Joint with 科技部: kept as a draft and sent for 签发 (中国科协) and 会签 (科技部).
+        await expect(nation.locator("#saved")).to_contain_text("已保存为草稿并送签发")
+        await expect(nation.locator("#draft-status")).to_have_text("待签发")
+        await expect(nation.locator("#preview-title")).to_have_text("关于开展2020年“全国科技工作者日”活动的通知")
+        draft_url = nation.url.split("?")[0]
+        for username in ("cast-signer", "most-signer"):
+            signer = await log_in(browser, base, username)
+            await expect(signer.locator("#to-sign")).to_contain_text("全国科技工作者日")  # 待签发 on the home page
+            await signer.locator("#to-sign tr", has_text="全国科技工作者日").get_by_role("link").click()
+            await signer.fill("textarea[name=comment]", "同意")
+            await signer.click("#approve")
+            await expect(signer.locator("#saved")).to_contain_text("已签发")
+        await nation.goto(draft_url)
+        await expect(nation.locator("#draft-status")).to_have_text("已发文")
+        await nation.click("#issued-notice")
         await expect(nation.locator("#doc-number")).to_have_text("科协发组字〔2020〕1号")
+        await expect(nation.locator("#signing")).to_contain_text("签发人：cast-signer")
+        await expect(nation.locator("#signing")).to_contain_text("会签：中华人民共和国科学技术部 most-signer")
         notice_url = nation.url
         await expect(nation.locator("#ask-summary_report, section.ask").first).to_contain_text("3000字以内")
         await expect(nation.locator("#attachments")).to_contain_text("实施方案.pdf")

@@ -12,7 +12,7 @@ from shared.clock import FixedClock
 from shared.schemas import Role
 
 from ..fixtures import DIRECTORY, SEED000_NOW, directory_order, seed000_forward, seed000_national, unit_json
-from ..harness import eventually, running
+from ..harness import eventually, issue, running
 from .serving import served_gateway
 from .test_notice_flow import PASSWORD, log_in
 
@@ -42,7 +42,9 @@ async def test_submit_return_resubmit_accept_and_compile(node, tmp_path, browser
             await api_as(app, base, "cast", Role.issuer) as cast,
             await api_as(app, base, "gd-kx", Role.issuer) as gd,
         ):
-            national = (await cast.post("/api/notices", json=seed000_national())).json()["notice_id"]
+            # Joint with 科技部: through a draft, signed by each issuer's 签发人 (issue() in the harness).
+            signers = lambda unit: api_as(app, base, unit, Role.signer)  # noqa: E731
+            national = (await issue(cast, seed000_national(), signer=signers)).json()["notice_id"]
 
             async def received():
                 return any(e["notice_id"] == national for e in (await gd.get("/api/inbox")).json()["items"])

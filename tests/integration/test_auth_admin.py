@@ -10,7 +10,7 @@ from pathlib import Path
 from shared.clock import FixedClock
 
 from ..fixtures import GD_UNITS, seed000_notice
-from ..harness import as_role, create_user, eventually, gateway, login, running
+from ..harness import as_role, create_user, eventually, gateway, issue, login, running
 
 PASSWORD = "correct horse battery"
 HTML = {"Accept": "text/html"}
@@ -257,12 +257,12 @@ async def test_commands_are_audited_with_who_what_and_when(node):
     async with node_with_admin(node, services=("notices", "reports", "submissions", "notifications")) as (http, admin):
         issuer = await as_role(http, "gd-kx", "issuer")
         submitter = await as_role(http, "sz-kx", "submitter")
-        nid = (await issuer.post("/api/notices", json=seed000_notice())).json()["notice_id"]
+        nid = (await issue(issuer, seed000_notice())).json()["notice_id"]
         await eventually(lambda: _inbox(submitter))
         assert (await submitter.post(f"/api/units/sz-kx/inbox/{nid}/acknowledge")).status_code == 200
         # Refused commands leave no entry.
         assert (await submitter.post(f"/api/units/sz-kx/inbox/{nid}/acknowledge")).status_code == 409
-        assert (await issuer.post("/api/notices", json=seed000_notice(["ghost"]))).status_code == 422
+        assert (await issue(issuer, seed000_notice(["ghost"]))).status_code == 422
 
         log = http.app.state.audit
         [issued] = await log.query(action="notices.issue")
@@ -291,7 +291,7 @@ async def test_forward_correct_and_withdraw_are_audited_and_refusals_are_not(nod
         assert (await setup.put("/api/units/ns-kx", json=child)).status_code == 200
         issuer = await as_role(http, "gd-kx", "issuer")
         sz = await as_role(http, "sz-kx", "issuer", "submitter")
-        nid = (await issuer.post("/api/notices", json=seed000_notice())).json()["notice_id"]
+        nid = (await issue(issuer, seed000_notice())).json()["notice_id"]
         await eventually(lambda: _inbox(sz))
         log = http.app.state.audit
 

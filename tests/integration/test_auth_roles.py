@@ -19,7 +19,7 @@ from services.gateway.core.users import public_user
 from shared import subjects
 
 from ..fixtures import GD_UNITS, seed000_notice
-from ..harness import as_role, create_user, eventually, gateway, login, running
+from ..harness import as_role, create_user, eventually, gateway, issue, login, running
 
 NEW_UNIT = {"unit_id": "zh-kx", "name": "珠海市科学技术协会", "kind": "科协", "parent_id": "gd-kx"}
 SZ_CHILD = {"unit_id": "ns-kx", "name": "南山区科学技术协会", "kind": "科协", "parent_id": "sz-kx"}
@@ -30,6 +30,8 @@ class World:
     http: httpx.AsyncClient
     notice_id: str
     second_id: str  # issued by gd-kx to sz-kjj alone
+    draft_id: str  # a draft of gd-kx alone, to send for 签发, return and sign
+    joint_id: str  # a draft of gd-kx + gd-kjt, to sign (签发 and 会签)
     admin: httpx.AsyncClient  # gd-kx, admin
     issuer: httpx.AsyncClient  # gd-kx, issuer
     reviewer: httpx.AsyncClient  # gd-kx, reviewer
@@ -41,6 +43,8 @@ class World:
     kjj_submitter: httpx.AsyncClient  # sz-kjj, another recipient (a 科技局: it reports to gd-kjt)
     kjt_reviewer: httpx.AsyncClient  # gd-kjt, reviewer: the 科技局's submissions are routed to it
     outsider: httpx.AsyncClient  # zh-kx: every role, neither issuer nor recipient
+    signer: httpx.AsyncClient  # gd-kx, 签发人
+    kjt_signer: httpx.AsyncClient  # gd-kjt, 签发人 (会签 of the joint draft)
 
 
 ROLES = {  # who each client of the world is: unit and roles
@@ -55,6 +59,8 @@ ROLES = {  # who each client of the world is: unit and roles
     "kjj_submitter": ("sz-kjj", "submitter"),
     "kjt_reviewer": ("gd-kjt", "reviewer"),
     "outsider": ("zh-kx", "admin", "issuer", "reviewer", "submitter"),
+    "signer": ("gd-kx", "signer"),
+    "kjt_signer": ("gd-kjt", "signer"),
 }
 
 
@@ -81,11 +87,15 @@ async def world(node, via: str = "token"):
         assert (await admin.put("/api/units/zh-kx", json=NEW_UNIT)).status_code == 200
         assert (await admin.put("/api/units/ns-kx", json=SZ_CHILD)).status_code == 200
         issuer = await as_role(http, "gd-kx", "issuer")
-        r = await issuer.post("/api/notices", json=seed000_notice())
+        r = await issue(issuer, seed000_notice())
         assert r.status_code == 201, r.text
-        second = await issuer.post("/api/notices", json=seed000_notice(["sz-kjj"]))
+        second = await issue(issuer, seed000_notice(["sz-kjj"]))
         assert second.status_code == 201, second.text
         await create_user(http, "wangmin", "sz-kx", "submitter", display_name="王敏")
+        drafts = [
+            (await issuer.post("/api/drafts", json={"notice": body})) for body in (alone(["gd-jxxh"]), seed000_notice())
+        ]
+        assert all(d.status_code == 201 for d in drafts), [d.text for d in drafts]
         if via == "token":
             clients = {
                 who: admin
@@ -97,13 +107,25 @@ async def world(node, via: str = "token"):
             }
         else:
             clients = {who: await person(http, who) for who in ROLES}
-        w = World(http=http, notice_id=r.json()["notice_id"], second_id=second.json()["notice_id"], **clients)
+        w = World(
+            http=http,
+            notice_id=r.json()["notice_id"],
+            second_id=second.json()["notice_id"],
+            draft_id=drafts[0].json()["id"],
+            joint_id=drafts[1].json()["id"],
+            **clients,
+        )
         # The inboxes are filled by an event consumer: wait for them before probing.
         tokens = {who: await as_role(http, ROLES[who][0], *ROLES[who][1:]) for who in ("sz_submitter", "kjj_submitter")}
         await eventually(lambda: _nonempty(tokens["sz_submitter"], "/api/units/sz-kx/inbox"))
         await eventually(lambda: _has(tokens["kjj_submitter"], "/api/inbox", w.second_id))
         await eventually(lambda: _ok(issuer, f"/api/notices/{w.notice_id}/status"))
         yield w
+
+
+def alone(recipients: list[str]) -> dict:
+    """Seed 000's notice issued by 广东省科协 alone (a joint one goes through 会签)."""
+    return {**seed000_notice(recipients), "issuer_unit_ids": ["gd-kx"]}
 
 
 async def _nonempty(client, url):
@@ -161,11 +183,11 @@ async def test_only_an_issuer_issues_and_only_for_its_own_unit(node):
         events = await events_count(node)
         wrong_role = [w.admin, w.reviewer, w.gd_submitter]
         for client in wrong_role:
-            refused(await client.post("/api/notices", json=seed000_notice()), 403)
+            refused(await issue(client, seed000_notice()), 403)
         # An issuer of another unit cannot issue in gd-kx's name, jointly or alone.
         for client in (w.sz_issuer, w.outsider):
             for issuers in (["gd-kx", "gd-kjt"], ["gd-kx"], ["gd-kjt", client_unit(client, w)]):
-                r = await client.post("/api/notices", json={**seed000_notice(), "issuer_unit_ids": issuers})
+                r = await issue(client, {**seed000_notice(), "issuer_unit_ids": issuers})
                 refused(r, 403)
         # A body cannot smuggle in another actor either.
         forged = {
@@ -173,10 +195,10 @@ async def test_only_an_issuer_issues_and_only_for_its_own_unit(node):
             "issuer_unit_ids": ["gd-kx"],
             "actor": {"user_id": "x", "display_name": "x", "unit_id": "gd-kx", "roles": ["issuer"]},
         }
-        refused(await w.sz_issuer.post("/api/notices", json=forged), 403)
+        refused(await issue(w.sz_issuer, forged), 403)
         assert len((await w.issuer.get("/api/notices")).json()["items"]) == 2  # the world's two
         assert await events_count(node) == events
-        r = await w.sz_issuer.post("/api/notices", json={**seed000_notice(["gd-jxxh"]), "issuer_unit_ids": ["sz-kx"]})
+        r = await issue(w.sz_issuer, {**seed000_notice(["gd-jxxh"]), "issuer_unit_ids": ["sz-kx"]})
         assert r.status_code == 201, r.text  # its own unit's notice is fine
 
 
@@ -290,15 +312,17 @@ CLIENTS = [
     "kjj_submitter",
     "kjt_reviewer",
     "outsider",
+    "signer",
+    "kjt_signer",
 ]
 HTML_ACCEPT = {"Accept": "text/html"}
 
 
-def operations(nid: str, second: str) -> list[tuple[str, str, dict, set[str]]]:
+def operations(nid: str, second: str, draft: str, joint: str) -> list[tuple[str, str, dict, set[str]]]:
     """Every state-changing request of the API and the pages: (method, path, request kwargs, who may).
 
-    Listed in an order where each success leaves the next operation possible. ``second`` is the world's
-    notice to sz-kjj alone.
+    Listed in an order where each success leaves the next operation possible (the pages' alone too).
+    ``second`` is the world's notice to sz-kjj alone; ``draft`` and ``joint`` its drafts.
     """
     csv_import = "unit_id,name,kind,parent_id\nfs-kx,佛山市科学技术协会,科协,gd-kx\n".encode()
     csv_page = "unit_id,name,kind,parent_id\nhz-kx,惠州市科学技术协会,科协,gd-kx\n".encode()
@@ -332,9 +356,31 @@ def operations(nid: str, second: str) -> list[tuple[str, str, dict, set[str]]]:
             {"data": {**NEW_UNIT, "name": "珠海市科协（页）"}, "headers": HTML_ACCEPT},
             {"admin"},
         ),
-        ("POST", "/api/notices", {"json": seed000_notice(["gd-jxxh"])}, {"issuer"}),
+        ("POST", "/api/notices", {"json": alone(["gd-jxxh"])}, {"issuer"}),
+        *draft_operations(draft, joint),
         # 拟稿 on the page issues for the actor's own unit: any issuer (the outsider's unit issues its own).
         ("POST", "/notices/new", {"data": compose, "headers": HTML_ACCEPT}, {"issuer", "sz_issuer", "outsider"}),
+        # 预览公文 before issuing: nothing stored, no 文号 taken; for the lead issuer's own unit (the API's body names
+        # it; the page previews for the actor's unit), a 转发's only where the notice is in the unit's inbox.
+        ("POST", "/api/notices/preview.pdf", {"json": seed000_notice()}, {"issuer"}),
+        (
+            "POST",
+            f"/api/notices/{nid}/forward/preview.docx",
+            {"json": {"unit_id": "sz-kx", "recipient_unit_ids": ["ns-kx"]}},
+            {"sz_issuer"},
+        ),
+        (
+            "POST",
+            "/notices/new/preview.pdf",
+            {"data": compose, "headers": HTML_ACCEPT},
+            {"issuer", "sz_issuer", "outsider"},
+        ),
+        (
+            "POST",
+            f"/notices/{nid}/forward/preview.pdf",
+            {"data": {"recipients": "gd-jxxh"}, "headers": HTML_ACCEPT},
+            {"sz_issuer"},
+        ),
         (
             "POST",
             "/directory/import",
@@ -428,6 +474,23 @@ def operations(nid: str, second: str) -> list[tuple[str, str, dict, set[str]]]:
     ]
 
 
+def draft_operations(draft: str, joint: str) -> list[tuple[str, str, dict, set[str]]]:
+    """拟稿 → 送签发 → 退回 → 送签发 → 签发 of gd-kx's draft, and 签发 + 会签 of the joint one."""
+    page = {"headers": HTML_ACCEPT}
+    return [
+        ("POST", "/api/drafts", {"json": {"notice": alone(["scut-kx"])}}, {"issuer"}),
+        ("PUT", f"/api/drafts/{draft}", {"json": {"notice": alone(["gd-jxxh", "scut-kx"])}}, {"issuer"}),
+        ("POST", f"/api/drafts/{draft}/submit", {}, {"issuer"}),
+        ("POST", f"/api/drafts/{draft}/reject", {"json": {"reason": "请核对收文单位"}}, {"signer"}),
+        ("POST", f"/drafts/{draft}/submit", page, {"issuer"}),
+        ("POST", f"/drafts/{draft}/reject", {"data": {"reason": "请再核对"}, **page}, {"signer"}),
+        ("POST", f"/drafts/{draft}/submit", page, {"issuer"}),
+        ("POST", f"/drafts/{draft}/approve", {"data": {"comment": "同意"}, **page}, {"signer"}),
+        ("POST", f"/api/drafts/{joint}/submit", {}, {"issuer"}),
+        ("POST", f"/api/drafts/{joint}/approve", {"json": {}}, {"signer", "kjt_signer"}),  # 签发 and 会签
+    ]
+
+
 def submission_operations(nid: str, second: str) -> list[tuple[str, str, dict, set[str]]]:
     page = {"headers": HTML_ACCEPT}
     sz, kjj2 = f"{nid}:summary:sz-kx", f"{second}:summary:sz-kjj"
@@ -488,6 +551,8 @@ async def snapshot(w: World, node) -> dict:
         "submissions": [await body(w.issuer, f"/api/notices/{n}/expected") for n in (w.notice_id, w.second_id)],
         "issued": [await body(c, "/api/notices") for c in (w.issuer, w.sz_issuer, w.outsider)],
         "inboxes": [await body(c, "/api/inbox") for c in (w.sz_submitter, w.kjj_submitter)],
+        "drafts": [await body(w.issuer, f"/api/drafts/{d}") for d in (w.draft_id, w.joint_id)],
+        "to_sign": [await body(c, "/api/drafts?box=pending") for c in (w.signer, w.kjt_signer)],
         "users": [public_user(u) for u in await w.http.app.state.accounts.list()],
         "channels": await body(w.admin, "/api/admin/channels"),
         "templates": await body(w.admin, "/api/admin/templates"),
@@ -539,13 +604,15 @@ async def call(client: httpx.AsyncClient, method: str, path: str, kwargs: dict) 
 
 async def test_every_state_changing_request_is_refused_to_everyone_but_its_role_in_its_unit(node):
     async with world(node) as w:
-        await run_matrix(w, node, operations(w.notice_id, w.second_id))
+        await run_matrix(w, node, operations(w.notice_id, w.second_id, w.draft_id, w.joint_id))
 
 
 async def test_with_a_browser_login_every_page_request_is_refused_to_everyone_but_its_role_in_its_unit(node):
     """The same matrix over the pages, each person logged in with a session cookie and sending its CSRF token."""
     async with world(node, via="session") as w:
         assert all(getattr(getattr(w, who), "csrf", None) for who in CLIENTS)
-        pages = [op for op in operations(w.notice_id, w.second_id) if not op[1].startswith("/api/")]
+        pages = [
+            op for op in operations(w.notice_id, w.second_id, w.draft_id, w.joint_id) if not op[1].startswith("/api/")
+        ]
         assert len(pages) >= 20
         await run_matrix(w, node, pages)

@@ -5,7 +5,7 @@ import re
 from markupsafe import escape
 
 from ..fixtures import GD_UNITS, seed000_notice
-from ..harness import as_role, create_user, csrf_of, eventually, gateway, login, running
+from ..harness import as_role, create_user, csrf_of, eventually, gateway, issue, login, running
 
 ATTACK = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 # Titles that look like HTML are refused by the notices service; this one gets through and
@@ -35,10 +35,10 @@ async def test_markup_in_every_free_text_field_is_rendered_escaped(node):
 
         issuer = await login(http, "issuer")
         notice = {**seed000_notice(["evil-kx", "sz-kx"]), "title": ATTACK}
-        r = await issuer.post("/api/notices", json=notice, headers={"X-CSRF-Token": issuer.csrf})
+        r = await issue(issuer, notice, headers={"X-CSRF-Token": issuer.csrf})
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "title"]
         notice = {**notice, "title": TITLE, "body": ATTACK + "\n第二行" + ATTACK}
-        r = await issuer.post("/api/notices", json=notice, headers={"X-CSRF-Token": issuer.csrf})
+        r = await issue(issuer, notice, headers={"X-CSRF-Token": issuer.csrf})
         assert r.status_code == 201, r.text
         nid = r.json()["notice_id"]
 
@@ -211,13 +211,11 @@ async def test_markup_in_reasons_asks_forms_routes_files_numbers_contacts_titles
             "contacts": [evil_contact],
             "attachments": [r.json()],
         }
-        r = await gdi.post("/api/notices", json=notice, headers=js(gdi))
+        r = await issue(gdi, notice, headers=js(gdi))
         assert r.status_code == 201, r.text
         nid = r.json()["notice_id"]
         # A 文号 from the issuing unit's template.
-        r = await evi.post(
-            "/api/notices", json={**seed000_notice(["sz-kx"]), "issuer_unit_ids": ["evil-kx"]}, headers=js(evi)
-        )
+        r = await issue(evi, {**seed000_notice(["sz-kx"]), "issuer_unit_ids": ["evil-kx"]}, headers=js(evi))
         assert r.status_code == 201, r.text
         evil_number = r.json()["doc_number"]
         assert evil_number.startswith('<svg onload=alert("dn")>〔')

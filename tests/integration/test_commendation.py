@@ -8,7 +8,7 @@ them, to the same recipients.
 import html
 
 from ..fixtures import load_directory, seed000_notice
-from ..harness import as_role, create_user, eventually, gateway, login, running
+from ..harness import as_role, create_user, eventually, gateway, issue, login, running
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -36,7 +36,7 @@ async def test_reviewers_commend_accepted_submissions_and_the_issuer_drafts_the_
     async with running(node), gateway(node) as http:
         await load_directory(http)
         gd = await as_role(http, "gd-kx", "issuer", "reviewer")
-        nid = (await ok(await gd.post("/api/notices", json=seed000_notice()), 201))["notice_id"]
+        nid = (await ok(await issue(gd, seed000_notice()), 201))["notice_id"]
         sz = await submit(await as_role(http, "sz-kx", "submitter"), nid, "深圳市活动总结")
         jx = await submit(await as_role(http, "gd-jxxh", "submitter"), nid, "学会活动总结")
         kjj = await submit(await as_role(http, "sz-kjj", "submitter"), nid, "科技局活动总结")  # routed to 科技厅

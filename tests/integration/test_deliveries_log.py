@@ -18,7 +18,7 @@ from shared.contracts.notifications import DeliveriesQuery
 from shared.schemas import Contact, UnitKind, UnitRef
 
 from ..fixtures import GD_UNITS, seed000_notice
-from ..harness import as_role, create_service_app, create_user, eventually, gateway, login, running
+from ..harness import as_role, create_service_app, create_user, eventually, gateway, issue, login, running
 from .test_sending import Mailbox, smtp_server
 
 HTML = {"Accept": "text/html"}
@@ -79,7 +79,7 @@ async def test_the_delivery_log_is_read_a_page_at_a_time_with_its_filters(node):
     mailbox = Mailbox(refuse={REFUSED})
     with smtp_server(port := free_port(), mailbox):
         async with issuing_node(node, port) as (http, _admin, issuer):
-            nid = (await issuer.post("/api/notices", json=seed000_notice(RECIPIENTS))).json()["notice_id"]
+            nid = (await issue(issuer, seed000_notice(RECIPIENTS))).json()["notice_id"]
             summary = await settled_summary(issuer, nid)
 
             # The counts the notice page shows, kept as the sending went.
@@ -189,7 +189,7 @@ async def test_two_replicas_send_every_message_once_and_keep_the_counts_right(no
     with smtp_server(port := free_port(), mailbox):
         # Jobs of 3 messages: two processes take them side by side, recounting the same counts all along.
         async with issuing_node(node, port, replicas=2, batch=3) as (_http, _admin, issuer):
-            nid = (await issuer.post("/api/notices", json=seed000_notice(RECIPIENTS))).json()["notice_id"]
+            nid = (await issue(issuer, seed000_notice(RECIPIENTS))).json()["notice_id"]
             summary = await settled_summary(issuer, nid)
             assert (summary["total"], summary["sent"], summary["problems_total"]) == (TOTAL, EMAILS, 0)
             addresses = sorted(m["To"].addresses[0].addr_spec for m in mailbox.messages)

@@ -11,7 +11,7 @@ from cascade.processes import free_port
 from cascade.runtime import BACKEND_SERVICES, NodeRuntime
 
 from ..fixtures import GD_UNITS, seed000_notice
-from ..harness import eventually, stored_api_token
+from ..harness import eventually, issue, stored_api_token
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ async def test_node_starts_all_processes_and_survives_a_service_crash(runtime):
         for victim in ("reports", "notifications", "submissions"):
             runtime.services[victim].kill()
             for _ in range(3):
-                r = await http.post("/api/notices", json=seed000_notice())
+                r = await issue(http, seed000_notice())
                 assert r.status_code == 201, r.text
                 issued.append(r.json()["notice_id"])
             assert runtime.supervise_once() == [victim]

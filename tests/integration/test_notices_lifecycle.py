@@ -24,7 +24,7 @@ from ..fixtures import (
     seed003_forward,
     seed003_national,
 )
-from ..harness import as_role, eventually, gateway, running
+from ..harness import as_role, eventually, gateway, issue, running
 
 
 async def ok(response, status: int = 200):
@@ -55,7 +55,7 @@ async def test_seed000_issue_acknowledge_and_forward_with_routing(node):
     async with running(node, clock=clock), gateway(node) as http:
         await load_directory(http)
         cast, gd, sz = await as_unit(http, "cast"), await as_unit(http, "gd-kx"), await as_unit(http, "sz-kx")
-        national = await ok(await cast.post("/api/notices", json=seed000_national()), 201)
+        national = await ok(await issue(cast, seed000_national()), 201)
         assert national["doc_number"] == "科协发组字〔2020〕7号"
         nid = national["notice_id"]
 
@@ -157,7 +157,7 @@ async def test_units_see_only_their_own_notices_and_act_only_for_themselves(node
         await load_directory(http)
         cast, gd, sz = await as_unit(http, "cast"), await as_unit(http, "gd-kx"), await as_unit(http, "sz-kx")
         reader = await as_role(http, "gd-kx", "reviewer")
-        nid = (await ok(await cast.post("/api/notices", json=seed000_national()), 201))["notice_id"]
+        nid = (await ok(await issue(cast, seed000_national()), 201))["notice_id"]
         await eventually(lambda: inbox_has(http, "gd-kx", nid))
 
         # Not addressed to sz-kx, not issued by it: it does not exist for sz-kx, nor do its read models.
@@ -175,7 +175,7 @@ async def test_units_see_only_their_own_notices_and_act_only_for_themselves(node
         assert (await sz.get("/api/units/gd-kx/inbox")).status_code == 403
         r = await sz.post(f"/api/notices/{nid}/forward", json=seed000_forward())
         assert r.status_code == 403
-        r = await gd.post("/api/notices", json=seed000_national())  # gd-kx does not lead cast + most
+        r = await issue(gd, seed000_national())  # gd-kx does not lead cast + most
         assert r.status_code == 403 and r.json()["detail"][0]["loc"] == ["body", "issuer_unit_ids", "0"]
         # Roles: a reviewer may read its inbox but not forward; a non-admin cannot touch the directory.
         assert (await reader.get("/api/inbox")).status_code == 200
@@ -198,7 +198,7 @@ async def test_forward_deadline_later_than_upstream_is_refused_naming_the_ask(no
     async with running(node, ["notices"], clock=FixedClock(SEED000_NOW)), gateway(node) as http:
         await load_directory(http)
         cast, gd = await as_unit(http, "cast"), await as_unit(http, "gd-kx")
-        nid = (await ok(await cast.post("/api/notices", json=seed000_national()), 201))["notice_id"]
+        nid = (await ok(await issue(cast, seed000_national()), 201))["notice_id"]
         await eventually(lambda: inbox_has(http, "gd-kx", nid))
         before = (await ok(await gd.get("/api/notices")))["items"]
 
@@ -221,9 +221,7 @@ async def test_forward_deadline_later_than_upstream_is_refused_naming_the_ask(no
 async def test_forward_by_a_unit_that_did_not_receive_it_is_refused(node):
     async with running(node, ["notices"], clock=FixedClock(SEED000_NOW)), gateway(node) as http:
         await load_directory(http)
-        nid = (await ok(await (await as_unit(http, "cast")).post("/api/notices", json=seed000_national()), 201))[
-            "notice_id"
-        ]
+        nid = (await ok(await issue(await as_unit(http, "cast"), seed000_national()), 201))["notice_id"]
         await eventually(lambda: inbox_has(http, "gd-kx", nid))
         sz = await as_unit(http, "sz-kx")
         r = await sz.post(f"/api/notices/{nid}/forward", json={**seed000_forward(), "unit_id": "sz-kx"})
@@ -238,7 +236,7 @@ async def test_seed001_joint_issue_routes_everyone_to_the_kexie_department(node)
     async with running(node, clock=FixedClock(SEED001_NOW)), gateway(node) as http:
         await load_directory(http)
         wn = await as_unit(http, "wn-kx")
-        created = await ok(await wn.post("/api/notices", json=seed001_notice()), 201)
+        created = await ok(await issue(wn, seed001_notice()), 201)
         assert created["doc_number"] == "渭科协发〔2020〕12号"  # the seed's own, given by hand
         nid = created["notice_id"]
         notice = await ok(await wn.get(f"/api/notices/{nid}"))
@@ -258,7 +256,7 @@ async def test_seed002_plan_form_with_five_modules_and_limits(node):
     async with running(node, ["notices"], clock=FixedClock(SEED002_NOW)), gateway(node) as http:
         await load_directory(http)
         office = await as_unit(http, "cast-bgt")
-        created = await ok(await office.post("/api/notices", json=seed002_notice()), 201)
+        created = await ok(await issue(office, seed002_notice()), 201)
         assert created["doc_number"] == "科协办函组字〔2020〕29号"
         notice = await ok(await office.get(f"/api/notices/{created['notice_id']}"))
         plan, summary = notice["asks"]
@@ -272,7 +270,7 @@ async def test_seed002_plan_form_with_five_modules_and_limits(node):
         assert plan["deadline"].startswith("2020-04-22T15:59:59")
         # A number given by hand does not move the sequence: allocation starts at 1 (and skips taken numbers).
         again = {**seed002_notice(), "doc_number": None}
-        assert (await ok(await office.post("/api/notices", json=again), 201))["doc_number"] == "科协办函组字〔2020〕1号"
+        assert (await ok(await issue(office, again), 201))["doc_number"] == "科协办函组字〔2020〕1号"
 
 
 # ---------------------------------------------------------------- seed 003: forward with extra asks and short slack
@@ -283,7 +281,7 @@ async def test_seed003_forward_adds_liaison_form_and_warns_on_short_slack(node):
     async with running(node, clock=clock), gateway(node) as http:
         await load_directory(http)
         office, qh = await as_unit(http, "cast-bgt"), await as_unit(http, "qh-kx")
-        nid = (await ok(await office.post("/api/notices", json=seed003_national()), 201))["notice_id"]
+        nid = (await ok(await issue(office, seed003_national()), 201))["notice_id"]
         await eventually(lambda: inbox_has(http, "qh-kx", nid))
         clock.set(SEED003_NOW)  # 青海省科协 收文 on 4月25日
         await ok(await qh.post(f"/api/inbox/{nid}/acknowledge"))
@@ -324,7 +322,7 @@ async def test_correction_and_withdrawal_reach_recipients_and_flag_forwards(node
     async with running(node, clock=clock), gateway(node) as http:
         await load_directory(http)
         cast, gd, cmes = await as_unit(http, "cast"), await as_unit(http, "gd-kx"), await as_unit(http, "cmes")
-        nid = (await ok(await cast.post("/api/notices", json=seed000_national()), 201))["notice_id"]
+        nid = (await ok(await issue(cast, seed000_national()), 201))["notice_id"]
         await eventually(lambda: inbox_has(http, "gd-kx", nid))
         fid = (await ok(await gd.post(f"/api/notices/{nid}/forward", json=seed000_forward()), 201))["notice_id"]
 
@@ -404,7 +402,7 @@ async def test_bad_corrections_are_refused(node, body, field, code):
     async with running(node, ["notices"], clock=FixedClock(SEED001_NOW)), gateway(node) as http:
         await load_directory(http)
         wn = await as_unit(http, "wn-kx")
-        nid = (await ok(await wn.post("/api/notices", json=seed001_notice()), 201))["notice_id"]
+        nid = (await ok(await issue(wn, seed001_notice()), 201))["notice_id"]
         r = await wn.post(f"/api/notices/{nid}/correct", json=body)
         assert r.status_code == 422, r.text
         assert r.json()["detail"][0]["loc"] == field and r.json()["detail"][0]["type"] == code
@@ -425,7 +423,7 @@ async def test_many_units_acknowledging_at_once_are_all_recorded(node):
         await load_directory(http, units)
         wn = await as_unit(http, "wn-kx")
         body = {**seed001_notice(), "recipient_unit_ids": [u.unit_id for u in units]}
-        nid = (await ok(await wn.post("/api/notices", json=body), 201))["notice_id"]
+        nid = (await ok(await issue(wn, body), 201))["notice_id"]
         await eventually(lambda: inbox_has(http, "county-39", nid))
         counties = [await as_unit(http, u.unit_id) for u in units]
         results = await asyncio.gather(*[c.post(f"/api/inbox/{nid}/acknowledge") for c in counties])

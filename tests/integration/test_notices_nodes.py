@@ -18,7 +18,7 @@ from shared.schemas import UnitKind
 
 from ..fixtures import SEED000_NOW, as_unit, deadline, load_directory, seed000_national
 from ..harness import TestNode as Node
-from ..harness import eventually, gateway, running
+from ..harness import eventually, gateway, issue, running
 
 
 async def link(a: Node, b: Node) -> None:
@@ -100,7 +100,7 @@ async def test_remote_recipients_get_their_copy_acknowledge_upward_and_forward_b
                 await as_unit(below, "gd-kjt"),
                 await as_unit(below, "gz-kx"),
             )
-            r = await cast.post("/api/notices", json=seed000_national(["gd-kx", "gd-kjt", "cmes"]))
+            r = await issue(cast, seed000_national(["gd-kx", "gd-kjt", "cmes"]))
             assert r.status_code == 201, r.text
             nid = r.json()["notice_id"]
 

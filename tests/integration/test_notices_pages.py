@@ -7,7 +7,7 @@ import pytest
 from shared.clock import FixedClock
 
 from ..fixtures import SEED000_NOW, as_unit, load_directory, seed000_national
-from ..harness import create_user, eventually, gateway, login, running
+from ..harness import create_user, eventually, gateway, issue, login, running
 
 HTML = {"Accept": "text/html"}
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -208,7 +208,7 @@ async def test_markup_typed_anywhere_is_shown_escaped_on_every_page(node):
             "body": f"正文{IMG}{SCRIPT}",
             "contacts": [{"name": f"马{SCRIPT}"}],
         }
-        nid = (await (await as_unit(http, "cast")).post("/api/notices", json=body)).json()["notice_id"]
+        nid = (await issue(await as_unit(http, "cast"), body)).json()["notice_id"]
         await eventually(lambda: _contains(gd, "/inbox", nid))
         fid_r = await (await as_unit(http, "gd-kx")).post(
             f"/api/notices/{nid}/forward",

@@ -25,7 +25,7 @@ from shared.schemas import UnitKind
 
 from ..fixtures import SEED000_NOW, as_unit, deadline, load_directory, seed000_forward, seed000_national
 from ..harness import TestNode as Node
-from ..harness import create_user, eventually, gateway, login, running
+from ..harness import create_user, eventually, gateway, issue, login, running
 
 HTML = {"Accept": "text/html"}
 SERVICES = ["notices", "submissions", "reports"]  # the notice page shows what is owed and its completeness
@@ -109,7 +109,7 @@ async def test_correction_and_withdrawal_flag_every_level_of_a_chain_on_one_node
         cast, gd, sz = await as_unit(http, "cast"), await as_unit(http, "gd-kx"), await as_unit(http, "sz-kx")
         jxxh, ft = await as_unit(http, "gd-jxxh"), await as_unit(http, "sz-ft-kx")
 
-        nid = (await ok(await cast.post("/api/notices", json=seed000_national()), 201))["notice_id"]
+        nid = (await ok(await issue(cast, seed000_national()), 201))["notice_id"]
         await eventually(lambda: _in_inbox(gd, nid))
         fid = (await ok(await gd.post(f"/api/notices/{nid}/forward", json=seed000_forward()), 201))["notice_id"]
         await eventually(lambda: _in_inbox(sz, fid))
@@ -162,7 +162,7 @@ async def test_a_forward_made_after_an_upstream_change_carries_it(node):
         await load_directory(http)
         await load_directory(http, DISTRICTS)
         cast, gd, sz = await as_unit(http, "cast"), await as_unit(http, "gd-kx"), await as_unit(http, "sz-kx")
-        nid = (await ok(await cast.post("/api/notices", json=seed000_national()), 201))["notice_id"]
+        nid = (await ok(await issue(cast, seed000_national()), 201))["notice_id"]
         await eventually(lambda: _in_inbox(gd, nid))
         fid = (await ok(await gd.post(f"/api/notices/{nid}/forward", json=seed000_forward()), 201))["notice_id"]
         await ok(await cast.post(f"/api/notices/{nid}/correct", json=correction_body()))
@@ -284,7 +284,7 @@ async def test_correction_and_withdrawal_flag_every_level_across_nodes_and_issue
 
             # The chain: issued at the top, forwarded by the province (to the city and a society of its own),
             # forwarded again by the city to its districts.
-            r = await cast.post("/api/notices", json=seed000_national(["gd-kx"]))
+            r = await issue(cast, seed000_national(["gd-kx"]))
             nid = (await ok(r, 201))["notice_id"]
             await eventually(lambda: _in_inbox(gd, nid))
             fid = (

@@ -18,7 +18,7 @@ import pytest
 from shared.clock import FixedClock
 
 from .. import fixtures as f
-from ..harness import create_user, eventually, gateway, login, running
+from ..harness import create_user, eventually, gateway, issue, login, running
 
 HTML = {"Accept": "text/html"}
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -301,7 +301,7 @@ async def test_seed_is_issued_signed_and_forwarded_one_level_down(node, seed):
         fwd, below = await f.as_unit(http, forwarder), await f.as_unit(http, seed.below)
 
         # Issue, with its forms, deadlines and routing, as the seed wrote them.
-        r = await issuer.post("/api/notices", json=seed.issue)
+        r = await issue(issuer, seed.issue)
         assert r.status_code == 201, r.text
         nid = r.json()["notice_id"]
         assert r.json()["doc_number"] == seed.doc_number

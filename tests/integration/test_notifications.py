@@ -14,7 +14,7 @@ from shared.bus import publish_event
 from shared.events import DeadlineApproaching, DeadlineMissed, SubmissionReturned
 
 from ..fixtures import GD_UNITS, seed000_notice
-from ..harness import as_role, create_user, eventually, gateway, login, running
+from ..harness import as_role, create_user, eventually, gateway, issue, login, running
 
 HTML = {"Accept": "text/html"}
 HOOK = "http://127.0.0.1:9/robot/send?access_token=abc"  # nothing listens there: chat messages wait to be retried
@@ -75,7 +75,7 @@ async def test_deliveries_follow_the_channels_and_templates_the_admin_set(node):
         assert r.status_code == 200, r.text
         assert r.json()["is_default"] is False
 
-        nid = (await issuer.post("/api/notices", json=seed000_notice())).json()["notice_id"]
+        nid = (await issue(issuer, seed000_notice())).json()["notice_id"]
         # sz-kx has e-mail and mobile, sz-kjj mobile only, gd-jxxh e-mail only, scut-kx no contact; SMS is off,
         # chat posts once to the group, naming the four units.
         rows = await eventually(lambda: count_at_least(node, 3, notice_id=nid))
@@ -117,7 +117,7 @@ async def test_deliveries_follow_the_channels_and_templates_the_admin_set(node):
         r = await admin.delete("/api/admin/templates/notice.issued/email")
         assert r.status_code == 200 and r.json()["is_default"] and r.json()["subject"] == "【新通知】{{ notice_title }}"
         assert (await log.query(action="notifications.reset_template"))[0]["target"] == "notice.issued/email"
-        nid2 = (await issuer.post("/api/notices", json=seed000_notice(["sz-kx"]))).json()["notice_id"]
+        nid2 = (await issue(issuer, seed000_notice(["sz-kx"]))).json()["notice_id"]
         [email2] = await eventually(lambda: count_at_least(node, 1, notice_id=nid2, channel="email"))
         assert email2["subject"].startswith("【新通知】关于转发")
 
@@ -295,7 +295,7 @@ async def publish(node, *events) -> None:
 
 async def test_corrections_withdrawals_reminders_and_returns_reach_the_units_contacts_once(node):
     async with node_with_admin(node) as (_http, _admin, issuer):
-        nid = (await issuer.post("/api/notices", json=seed000_notice())).json()["notice_id"]
+        nid = (await issue(issuer, seed000_notice())).json()["notice_id"]
         await eventually(lambda: count_at_least(node, 4, notice_id=nid, reason="notice.issued"))
 
         r = await issuer.post(f"/api/notices/{nid}/correct", json={"reason": "截止时间提前", "title": "关于更正的通知"})
@@ -376,12 +376,12 @@ async def test_corrections_withdrawals_reminders_and_returns_reach_the_units_con
 
 async def test_reminders_go_to_the_contacts_of_the_latest_notice_even_when_an_older_one_is_replayed(node):
     async with node_with_admin(node) as (_http, admin, issuer):
-        first = (await issuer.post("/api/notices", json=seed000_notice(["sz-kx"]))).json()["notice_id"]
+        first = (await issue(issuer, seed000_notice(["sz-kx"]))).json()["notice_id"]
         await eventually(lambda: count_at_least(node, 2, notice_id=first))
         sz = next(u for u in GD_UNITS if u.unit_id == "sz-kx").model_dump(mode="json")
         sz["contacts"] = [{"name": "新联络员", "email": "new@example.cn"}]
         assert (await admin.put("/api/units/sz-kx", json=sz)).status_code == 200
-        second = (await issuer.post("/api/notices", json=seed000_notice(["sz-kx"]))).json()["notice_id"]
+        second = (await issue(issuer, seed000_notice(["sz-kx"]))).json()["notice_id"]
         await eventually(lambda: count_at_least(node, 1, notice_id=second))
 
         # The first notice's event again (its snapshot has the old contacts): the newer contacts stay.

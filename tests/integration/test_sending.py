@@ -21,7 +21,7 @@ from services.notifications.sending import OutgoingMessage, SendJob
 from shared import subjects
 
 from ..fixtures import GD_UNITS, seed000_notice
-from ..harness import as_role, eventually, gateway, running
+from ..harness import as_role, eventually, gateway, issue, running
 
 TOKEN = "sms-gateway-token"
 
@@ -141,7 +141,7 @@ async def test_emails_and_sms_reach_their_servers_once_with_the_admins_sender_an
                 },
             )
             assert r.status_code == 200, r.text
-            nid = (await issuer.post("/api/notices", json=seed000_notice())).json()["notice_id"]
+            nid = (await issue(issuer, seed000_notice())).json()["notice_id"]
 
             rows = await statuses(issuer, nid, settled)
             # sz-kx has e-mail and mobile, sz-kjj a mobile, gd-jxxh e-mail; scut-kx has no contact.
@@ -171,7 +171,7 @@ async def test_refused_recipients_and_gateway_errors_fail_for_good_and_the_rest_
     sms = Endpoint(status=400, answer={"code": 40001, "msg": "invalid mobile"})
     with smtp_server(port := free_port(), mailbox):
         async with node_sending(node, smtp_port=port, sms=sms) as (_admin, issuer):
-            nid = (await issuer.post("/api/notices", json=seed000_notice())).json()["notice_id"]
+            nid = (await issue(issuer, seed000_notice())).json()["notice_id"]
             rows = await statuses(issuer, nid, settled)
             assert rows[("sz-kx", "email")]["status"] == "failed"
             assert rows[("sz-kx", "email")]["error"].startswith("SMTP 550")
@@ -189,7 +189,7 @@ async def test_refused_recipients_and_gateway_errors_fail_for_good_and_the_rest_
 async def test_a_mail_server_that_is_away_is_tried_again_until_it_is_back_and_nothing_goes_twice(node):
     mailbox, port = Mailbox(), free_port()  # nothing listens on the port yet
     async with node_sending(node, smtp_port=port) as (_admin, issuer):
-        nid = (await issuer.post("/api/notices", json=seed000_notice())).json()["notice_id"]
+        nid = (await issue(issuer, seed000_notice())).json()["notice_id"]
 
         def emails_wait(rows):
             return all(r["status"] == "retrying" for r in rows if r["channel"] == "email")
@@ -267,7 +267,7 @@ async def _queue_again(node, job: SendJob) -> None:
 async def test_a_message_that_cannot_be_sent_in_time_is_failed_with_the_last_error(node):
     # Nothing listens on the mail port and the node gives up after a fraction of a second.
     async with node_sending(node, smtp_port=free_port(), send_give_up_hours=0.0005) as (_admin, issuer):
-        nid = (await issuer.post("/api/notices", json=seed000_notice())).json()["notice_id"]
+        nid = (await issue(issuer, seed000_notice())).json()["notice_id"]
         rows = await statuses(issuer, nid, settled)
         email = rows[("sz-kx", "email")]
         assert email["status"] == "failed" and "小时内未能发送" in email["error"] and email["attempts"] >= 2
@@ -285,7 +285,7 @@ async def test_chat_messages_post_to_the_webhook_in_its_format_and_its_error_cod
             },
         )
         assert r.status_code == 200, r.text
-        nid = (await issuer.post("/api/notices", json=seed000_notice())).json()["notice_id"]
+        nid = (await issue(issuer, seed000_notice())).json()["notice_id"]
         rows = await statuses(issuer, nid, settled)
         assert list(rows) == [("group", "chat")] and rows[("group", "chat")]["status"] == "sent"  # one for all
         [posted] = hook.requests
@@ -300,7 +300,7 @@ async def test_chat_messages_post_to_the_webhook_in_its_format_and_its_error_cod
 
         # The webhook says no (钉钉: a keyword the robot requires is missing): failed, with its words.
         hook.answer = {"errcode": 310000, "errmsg": "keywords <b>not</b> in content"}
-        nid2 = (await issuer.post("/api/notices", json=seed000_notice(["sz-kx", "sz-kjj"]))).json()["notice_id"]
+        nid2 = (await issue(issuer, seed000_notice(["sz-kx", "sz-kjj"]))).json()["notice_id"]
         rows = await statuses(issuer, nid2, settled)
         assert rows[("group", "chat")]["status"] == "failed"
         assert rows[("group", "chat")]["error"] == "310000 keywords <b>not</b> in content"

@@ -11,7 +11,7 @@ from shared import subjects
 from shared.events import NoticeIssued, parse_event
 
 from ..fixtures import GD_UNITS, seed000_notice
-from ..harness import as_role, eventually, gateway, running
+from ..harness import as_role, eventually, gateway, issue, running
 
 
 async def load_directory(http) -> None:
@@ -45,7 +45,7 @@ async def test_issued_notice_reaches_status_deliveries_inbox_and_schedule(node):
         await load_directory(http)
         gd, sz_kx = await issuer(http), await as_role(http, "sz-kx", "submitter")
         http = gd  # reads below are the issuer's
-        r = await gd.post("/api/notices", json=seed000_notice())
+        r = await issue(gd, seed000_notice())
         assert r.status_code == 201, r.text
         created = r.json()
         assert created["doc_number"].startswith("粤科协联〔")
@@ -103,7 +103,7 @@ async def test_doc_numbers_follow_the_issuer_sequence(node):
         http = await issuer(anonymous)
         numbers = []
         for _ in range(3):
-            r = await http.post("/api/notices", json=seed000_notice(["sz-kx"]))
+            r = await issue(http, seed000_notice(["sz-kx"]))
             assert r.status_code == 201, r.text
             numbers.append(r.json()["doc_number"])
         seqs = [int(n.split("〕")[1].rstrip("号")) for n in numbers]
@@ -111,13 +111,13 @@ async def test_doc_numbers_follow_the_issuer_sequence(node):
 
         # A failed issue consumes no number.
         bad = seed000_notice(["nobody"])
-        assert (await http.post("/api/notices", json=bad)).status_code == 422
-        r = await http.post("/api/notices", json=seed000_notice(["sz-kx"]))
+        assert (await issue(http, bad)).status_code == 422
+        r = await issue(http, seed000_notice(["sz-kx"]))
         assert r.json()["doc_number"].endswith("〕4号")
 
         # A manual number that is taken is refused.
         dup = {**seed000_notice(["sz-kx"]), "doc_number": numbers[0]}
-        r = await http.post("/api/notices", json=dup)
+        r = await issue(http, dup)
         assert r.status_code == 409
         assert r.json()["detail"][0]["loc"] == ["body", "doc_number"]
 
@@ -144,7 +144,7 @@ async def test_invalid_notice_is_refused_and_nothing_is_stored_or_published(node
         await load_directory(anonymous)
         http = await issuer(anonymous)
         before = await stream_count(node, subjects.events_stream(node.node_id))
-        r = await http.post("/api/notices", json={**seed000_notice(), **patch})
+        r = await issue(http, {**seed000_notice(), **patch})
         assert r.status_code == 422, r.text
         detail = r.json()["detail"][0]
         assert detail["loc"] == field
@@ -161,7 +161,7 @@ async def test_same_event_delivered_twice_changes_nothing(node):
     async with running(node), gateway(node) as anonymous:
         await load_directory(anonymous)
         http, sz_kx = await issuer(anonymous), await as_role(anonymous, "sz-kx", "submitter")
-        nid = (await http.post("/api/notices", json=seed000_notice())).json()["notice_id"]
+        nid = (await issue(http, seed000_notice())).json()["notice_id"]
         await eventually(lambda: _len_at_least(lambda: _items(http, f"/api/notices/{nid}/deliveries"), 4))
         await eventually(lambda: _len_at_least(lambda: _get_json(http, f"/api/notices/{nid}/expected"), 4))
 
@@ -219,7 +219,7 @@ async def test_unparseable_message_is_dead_lettered_and_consumer_keeps_running(n
         await nc.close()
 
         # The consumers are still running: a good notice goes through.
-        nid = (await http.post("/api/notices", json=seed000_notice())).json()["notice_id"]
+        nid = (await issue(http, seed000_notice())).json()["notice_id"]
         status = await eventually(lambda: _ok_json(http, f"/api/notices/{nid}/status"))
         assert status["total"] == 4
 

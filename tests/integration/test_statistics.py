@@ -7,7 +7,7 @@ from datetime import timedelta
 from shared.clock import FixedClock
 
 from ..fixtures import SEED000_NOW, deadline, load_directory, seed000_notice
-from ..harness import as_role, eventually, gateway, running
+from ..harness import as_role, eventually, gateway, issue, running
 
 UNITS = ["sz-kx", "sz-kjj", "gd-jxxh", "scut-kx"]
 
@@ -42,13 +42,9 @@ async def test_signing_and_answering_are_counted_per_unit_for_the_year(node):
         await load_directory(http)
         issuer = await as_role(http, "gd-kx", "issuer", "reviewer")
         sz, jxxh = await as_role(http, "sz-kx", "submitter"), await as_role(http, "gd-jxxh", "submitter")
-        a = (await ok(await issuer.post("/api/notices", json=with_deadline()), 201))["notice_id"]
-        b = (
-            await ok(await issuer.post("/api/notices", json={**seed000_notice(["sz-kx", "gd-jxxh"]), "asks": []}), 201)
-        )["notice_id"]
-        gone = (await ok(await issuer.post("/api/notices", json={**seed000_notice(["sz-kx"]), "asks": []}), 201))[
-            "notice_id"
-        ]
+        a = (await ok(await issue(issuer, with_deadline()), 201))["notice_id"]
+        b = (await ok(await issue(issuer, {**seed000_notice(["sz-kx", "gd-jxxh"]), "asks": []}), 201))["notice_id"]
+        gone = (await ok(await issue(issuer, {**seed000_notice(["sz-kx"]), "asks": []}), 201))["notice_id"]
         await ok(await issuer.post(f"/api/notices/{gone}/withdraw", json={"reason": "重复发文"}))
 
         clock.advance(timedelta(hours=3))

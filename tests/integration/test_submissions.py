@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from shared.clock import FixedClock
 
 from ..fixtures import SEED000_NOW, as_unit, load_directory, seed000_forward, seed000_national
-from ..harness import as_role, eventually, gateway, running
+from ..harness import as_role, eventually, gateway, issue, running
 
 SUMMARY = "深圳市科协于5月30日组织开展“科技为民、奋斗有我”主题活动，走访慰问一线科技工作者120人。"
 
@@ -27,7 +27,7 @@ async def issue_and_forward(http):
     """The national notice and the province's 转发 of it; returns (national id, forwarded id)."""
     await load_directory(http)
     cast, gd = await as_unit(http, "cast"), await as_unit(http, "gd-kx")
-    national = (await ok(await cast.post("/api/notices", json=seed000_national()), 201))["notice_id"]
+    national = (await ok(await issue(cast, seed000_national()), 201))["notice_id"]
     await eventually(lambda: inbox_has(gd, national))
     forwarded = (await ok(await gd.post(f"/api/notices/{national}/forward", json=seed000_forward()), 201))["notice_id"]
     return national, forwarded

@@ -5,7 +5,7 @@ import io
 from urllib.parse import unquote
 
 from ..fixtures import FIVE_MODULES, STAMPED, load_directory, plan_form, seed000_notice
-from ..harness import as_role, eventually, gateway, running
+from ..harness import as_role, eventually, gateway, issue, running
 
 FORMULA = '=HYPERLINK("http://evil.example","点我")'
 
@@ -48,7 +48,7 @@ async def test_the_table_lists_every_unit_routed_here_one_row_per_item_with_the_
     async with running(node), gateway(node) as http:
         await load_directory(http)
         issuer = await as_role(http, "gd-kx", "issuer")
-        nid = (await issuer.post("/api/notices", json=plan_notice())).json()["notice_id"]
+        nid = (await issue(issuer, plan_notice())).json()["notice_id"]
         sz, jxxh, kjj = [await as_role(http, u, "submitter") for u in ("sz-kx", "gd-jxxh", "sz-kjj")]
         for client in (sz, jxxh, kjj):
             await eventually(lambda c=client: owes(c, nid))
@@ -132,7 +132,7 @@ async def test_the_table_is_for_reviewers_of_a_notice_they_see_and_names_what_is
     async with running(node, ["notices", "submissions"]), gateway(node) as http:
         await load_directory(http)
         issuer = await as_role(http, "gd-kx", "issuer")
-        nid = (await issuer.post("/api/notices", json=plan_notice())).json()["notice_id"]
+        nid = (await issue(issuer, plan_notice())).json()["notice_id"]
         reviewer = await as_role(http, "gd-kx", "reviewer")
         await eventually(lambda: _table_ready(reviewer, nid))
 

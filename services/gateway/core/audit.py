@@ -48,6 +48,11 @@ ACTION_LABELS = {
     "notices.acknowledge": "签收",
     "notices.correct": "更正通知",
     "notices.withdraw": "撤回通知",
+    "notices.create_draft": "拟稿",
+    "notices.update_draft": "修改草稿",
+    "notices.submit_draft": "送签发",
+    "notices.approve_draft": "签发",
+    "notices.reject_draft": "退回草稿",
     "submissions.submit": "报送",
     "submissions.return_": "退回",
     "submissions.accept": "采用",
@@ -72,6 +77,8 @@ ACTION_LABELS = {
     "notifications.update_channels": "修改通知渠道",
     "notifications.update_template": "修改消息模板",
     "notifications.reset_template": "恢复默认消息模板",
+    "notifications.revoke_links": "撤销签收链接",
+    "notifications.update_unit_preferences": "修改本单位消息方式",
     "dead_letter.dismissed": "移除异常消息",
 }
 

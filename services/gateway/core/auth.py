@@ -51,6 +51,7 @@ ROLE_LABELS = {
     Role.issuer: "发文",
     Role.reviewer: "审核",
     Role.submitter: "报送",
+    Role.signer: "签发人",
 }
 
 

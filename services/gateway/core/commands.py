@@ -15,6 +15,7 @@ log = logging.getLogger("cascade.gateway.commands")
 # Fields of a command copied into its entry: what it was about, not its whole text.
 SUMMARY_FIELDS = (
     "notice_id",
+    "draft_id",
     "unit_id",
     "ask_id",
     "submission_id",
@@ -40,17 +41,24 @@ def _summary(command: Any, result: Any) -> dict:
 
 
 async def send[Req: BaseModel, Rep](
-    request: Request, action: Callable[[Req], Awaitable[Rep]], cmd: Req, *, target: str | None = None
+    request: Request,
+    action: Callable[[Req], Awaitable[Rep]],
+    cmd: Req,
+    *,
+    target: str | None = None,
+    via: str | None = None,
 ) -> Rep:
     """``action`` is a client's bound action (``backend.notices.issue``); a refused command raises before anything
-    is recorded."""
+    is recorded. ``via``: how the actor came without a login (``link``: a personal link in a message)."""
     result = await action(cmd)
     # Contract.bind() gives a bound action its service's name, which a Callable type cannot declare.
-    await record(request, f"{action.service}.{action.__name__}", cmd, result, target=target)  # type: ignore[attr-defined]
+    await record(request, f"{action.service}.{action.__name__}", cmd, result, target=target, via=via)  # type: ignore[attr-defined]
     return result
 
 
-async def record(request: Request, name: str, cmd: Any, result: Any, *, target: str | None = None) -> None:
+async def record(
+    request: Request, name: str, cmd: Any, result: Any, *, target: str | None = None, via: str | None = None
+) -> None:
     """The audit entry of a command that took effect: who, what, on what, through what."""
     details = _summary(cmd, result.model_dump(mode="json") if isinstance(result, BaseModel) else result)
     identity = getattr(request.state, "identity", None)
@@ -60,7 +68,7 @@ async def record(request: Request, name: str, cmd: Any, result: Any, *, target: 
             name,
             by=actor,
             target=target or details.get("notice_id") or details.get("unit_id"),
-            via=identity.via if identity else None,
+            via=via or (identity.via if identity else None),
             ip=client_ip(request),
             details=details,
         )

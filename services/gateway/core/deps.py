@@ -24,6 +24,7 @@ __all__ = [
     "Filer",
     "Issuer",
     "Reviewer",
+    "Signer",
     "Submitter",
     "Tracker",
     "backend",
@@ -41,6 +42,7 @@ Admin = Annotated[Actor, Depends(require(Role.admin))]  # the node admin (of the
 Issuer = Annotated[Actor, Depends(require(Role.issuer))]  # 发文, 转发, 更正, 撤回, 催办
 Reviewer = Annotated[Actor, Depends(require(Role.reviewer))]  # 审核, 评选, 汇总
 Submitter = Annotated[Actor, Depends(require(Role.submitter))]  # 签收 and 报送 for one's own unit
+Signer = Annotated[Actor, Depends(require(Role.signer))]  # 签发 of its unit's drafts, 会签 of joint ones
 Tracker = Annotated[Actor, Depends(require(Role.issuer, Role.reviewer))]  # follows what its unit issued
 Filer = Annotated[Actor, Depends(require(Role.submitter, Role.reviewer))]  # uploads a submission's files
 

@@ -10,6 +10,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from fastapi import Request
 from pydantic import ValidationError
@@ -155,10 +156,10 @@ def problems(exc: Exception) -> list[dict]:
             for field, message, _ in described(exc.errors(include_url=False))
         ]
     if isinstance(exc, DomainError):
-        out = []
+        out: list[dict[str, Any]] = []
         for err in exc.all():
             label = field_label(err.field)
-            problem = {"field": err.field, "label": label, "message": err.message}
+            problem: dict[str, Any] = {"field": err.field, "label": label, "message": err.message}
             if label and err.message.startswith(f"{label}："):  # a service's validation message names its field
                 problem |= {"message": err.message.removeprefix(f"{label}："), "validation": True}
             out.append(problem)

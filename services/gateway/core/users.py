@@ -85,6 +85,7 @@ def actor_of(user: dict) -> Actor:
         display_name=user["display_name"],
         unit_id=user["unit_id"],
         roles=[Role(r) for r in user["roles"]],
+        department=user.get("department"),
     )
 
 
@@ -94,6 +95,7 @@ def public_user(user: dict) -> dict:
         "username": user["_id"],
         "display_name": user["display_name"],
         "unit_id": user["unit_id"],
+        "department": user.get("department"),
         "roles": list(user["roles"]),
         "disabled": bool(user.get("disabled")),
         "must_change_password": bool(user.get("must_change_password")),
@@ -155,6 +157,14 @@ class UserStore:
                 {"display_name": {"$regex": re.escape(search.strip())}},
             ]
         return await read_page(self.users, [Segment(query, [("_id", ASCENDING)], count=True)], pq)
+
+    async def reviewer_departments(self, unit_id: str) -> set[str]:
+        """The departments of a unit some active reviewer belongs to (read by the indexed ``unit_id``)."""
+        return {
+            u["department"]
+            async for u in self.users.find({"unit_id": unit_id}, {"roles": 1, "department": 1, "disabled": 1})
+            if u.get("department") and Role.reviewer.value in u.get("roles", []) and not u.get("disabled")
+        }
 
     async def active_admins(self) -> list[str]:
         return [u["_id"] async for u in self.users.find({"roles": Role.admin.value, "disabled": {"$ne": True}})]
@@ -330,6 +340,7 @@ class Accounts:
         roles: list[str],
         password: str | None = None,
         must_change_password: bool = True,
+        department: str | None = None,
     ) -> tuple[dict, str | None]:
         """A new user; returns it and the generated one-time password when none was given."""
         name = check_username(username)
@@ -348,6 +359,7 @@ class Accounts:
             "_id": name,
             "display_name": check_display_name(display_name),
             "unit_id": unit_id,
+            "department": department or None,  # checked against the unit's departments by the caller
             "roles": [r.value for r in checked_roles],
             "password_hash": await asyncio.to_thread(security.hash_password, password),
             "must_change_password": must_change_password,
@@ -364,11 +376,26 @@ class Accounts:
             by=by,
             target=name,
             via=None if by else "cli",
-            details={"unit_id": doc["unit_id"], "roles": doc["roles"], "display_name": doc["display_name"]},
+            details={
+                "unit_id": doc["unit_id"],
+                "department": doc["department"],
+                "roles": doc["roles"],
+                "display_name": doc["display_name"],
+            },
         )
         return doc, generated
 
-    async def update(self, by: Actor, username: str, *, display_name: str, unit_id: str, roles: list[str]) -> dict:
+    async def update(
+        self,
+        by: Actor,
+        username: str,
+        *,
+        display_name: str,
+        unit_id: str,
+        roles: list[str],
+        department: str | None = None,
+    ) -> dict:
+        """``department``: checked against the unit's departments by the caller (the directory is not here)."""
         user = await self._existing(username)
         checked_roles = check_roles(roles)
         self.policy.check_admin_unit(check_unit(unit_id), checked_roles, await self.node_unit.get())
@@ -378,6 +405,7 @@ class Accounts:
         fields = {
             "display_name": check_display_name(display_name),
             "unit_id": check_unit(unit_id),
+            "department": department or None,
             "roles": new_roles,
         }
         changed = {k: v for k, v in fields.items() if user.get(k) != v}

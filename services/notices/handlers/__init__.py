@@ -6,8 +6,17 @@ and the event handlers app.py subscribes.
 
 from .attachments import STALE_UPLOAD_S, begin_upload, finish_upload, read_attachment, read_blob, upload_part
 from .corrections import correct, withdraw
+from .cosign import (
+    approve_draft,
+    finish_issuing,
+    on_signing_closed,
+    on_signing_decided,
+    on_signing_requested,
+    reject_draft,
+)
 from .deps import Deps
 from .directory import all_units, delete_unit, export_units, get_unit, import_units, units_page, upsert_unit
+from .drafts import create_draft, drafts, get_draft, submit_draft, update_draft
 from .forwarding import forward
 from .issuing import issue
 from .propagation import (
@@ -25,14 +34,19 @@ __all__ = [
     "Deps",
     "acknowledge",
     "all_units",
+    "approve_draft",
     "begin_upload",
     "correct",
+    "create_draft",
     "delete_unit",
+    "drafts",
     "export_units",
+    "finish_issuing",
     "finish_upload",
     "form_templates",
     "forward",
     "get",
+    "get_draft",
     "get_unit",
     "import_units",
     "inbox",
@@ -42,12 +56,18 @@ __all__ = [
     "on_notice_arrived",
     "on_notice_corrected",
     "on_notice_withdrawn",
+    "on_signing_closed",
+    "on_signing_decided",
+    "on_signing_requested",
     "on_upstream_changed",
     "read_attachment",
     "read_blob",
+    "reject_draft",
     "sent",
+    "submit_draft",
     "tracking",
     "units_page",
+    "update_draft",
     "upload_part",
     "upsert_unit",
     "withdraw",

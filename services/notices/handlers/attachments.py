@@ -3,6 +3,7 @@ them; files a copy names but this node lacks are asked of the node it came from 
 
 import asyncio
 import base64
+from collections.abc import Sequence
 
 from shared import file_sync
 from shared.contracts.common import Actor
@@ -142,7 +143,7 @@ async def read_blob(q: ReadBlob, d: Deps) -> BlobPiece:
 
 
 async def checked_attachments(
-    attachments: list[Attachment], d: Deps, *, field: str = "attachments", already: list[dict] = ()
+    attachments: list[Attachment], d: Deps, *, field: str = "attachments", already: Sequence[dict] = ()
 ) -> list[Attachment]:
     """Attachments a command names must have been uploaded here (or be on the notice already)."""
     known = {a["attachment_id"]: a for a in already}

@@ -14,6 +14,7 @@ from shared.errors import Forbidden, NotFound
 from shared.service import Service
 from shared.settings import NoticesSettings
 
+from ..drafts_store import DraftsRepository
 from ..repository import NoticesRepository
 
 
@@ -24,6 +25,11 @@ class Deps:
     settings: NoticesSettings
     clock: Clock
     blobs: BlobStore
+
+    @property
+    def drafts(self) -> DraftsRepository:
+        """Drafts and the requests to sign them (签发, 会签): drafts_store.py."""
+        return DraftsRepository(self.svc)
 
     @property
     def node(self) -> str:

@@ -23,14 +23,20 @@ from shared.storage import public
 
 from .. import directory_io, domain
 from .deps import Deps
+from .known_units import known_unit
 
 
 async def upsert_unit(cmd: UpsertUnit, d: Deps) -> Unit:
     domain.check_unit(cmd)
     if cmd.parent_id:
         current = await d.repo.get_unit(cmd.parent_id)
-        if current is None:
-            raise NotFound(f"上级单位不存在：{cmd.parent_id}", field="parent_id")
+        if current is None and await known_unit(cmd.parent_id, d) is not None:
+            current = None  # a unit of the level above, known from a notice received: no cycle through it
+        elif current is None:
+            raise NotFound(
+                f"上级单位不存在：{cmd.parent_id}（须为名录中的单位，或本节点收到的通知中的上级单位）",
+                field="parent_id",
+            )
         # Walk up from the new parent: meeting the unit itself would make it its own ancestor.
         seen: set[str] = set()
         while current is not None and current["_id"] not in seen:
@@ -70,7 +76,8 @@ async def units_page(q: UnitsQuery, d: Deps) -> Page[Unit]:
 
 
 async def get_unit(q: UnitQuery, d: Deps) -> Unit:
-    doc = await d.repo.get_unit(q.unit_id)
+    """A directory entry, or a unit of another level known from a notice received (``external``: by name)."""
+    doc = await d.repo.get_unit(q.unit_id) or await known_unit(q.unit_id, d)
     if doc is None:
         raise NotFound(f"单位不存在：{q.unit_id}", field="unit_id")
     return Unit.model_validate(public(doc))
@@ -92,6 +99,9 @@ async def import_units(cmd: ImportUnits, d: Deps) -> Imported:
         except Invalid as exc:
             errors.append(directory_io.RowError(row.line, exc.field, exc.message))
         parents[unit.unit_id] = unit.parent_id
+    for parent in {r.unit.parent_id for r in rows if r.unit.parent_id and r.unit.parent_id not in parents}:
+        if await known_unit(parent, d) is not None:  # the level above, known from a notice received
+            parents[parent] = None
     for row in rows:
         parent = row.unit.parent_id
         if parent and parent not in parents:

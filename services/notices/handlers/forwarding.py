@@ -14,15 +14,22 @@ from shared.ids import new_id
 from shared.schemas import Attachment
 from shared.scope import act_as, actor_name
 
-from .. import domain
+from .. import domain, drafting
 from ..repository import notice_document, snapshot_of
+from ..upward import check_upward
 from .attachments import checked_attachments
 from .deps import Deps
 from .issuing import insert_numbered, units_and_refs
+from .joint import claim_recipients, release
 from .propagation import flag_if_changed_meanwhile, link_forward
 
 
-async def forward(cmd: ForwardNotice, d: Deps) -> Issued:
+async def forward(
+    cmd: ForwardNotice, d: Deps, *, dry_run: bool = False, signed: dict | None = None, as_id: str | None = None
+) -> Issued:
+    """``dry_run``: only check (a draft being saved). ``signed``: the signatures of the draft it is issued from
+    (签发人, 成文日期, each 会签) and ``as_id`` that draft's id (the notice's); without them, an actor's 转发 is refused
+    where 签发 or 会签 is due (drafting.check_direct_issue)."""
     now = d.clock.now()
     act_as(cmd.actor, cmd.unit_id, "unit_id")
     upstream_doc = await d.repo.get_notice(cmd.notice_id)
@@ -73,6 +80,12 @@ async def forward(cmd: ForwardNotice, d: Deps) -> Issued:
         )
         extra_files = await checked_attachments(cmd.attachments, d)
     issuer_docs = {u.unit_id: units[u.unit_id] for u in issuers}
+    if dry_run:
+        return Issued(notice_id="", doc_number="", recipients=len(recipients))
+    if signed is None and cmd.actor is not None:
+        drafting.check_direct_forward(units[cmd.unit_id])
+    upward = check_upward(cmd.upward, upstream.asks)
+    route_units = [refs[u] for u in dict.fromkeys(domain.route_unit_ids([*asks, *cmd.extra_asks])) if u in refs]
 
     # The original travels with the 转发 as a file, so every level can read
     # exactly what it was given even where the upstream notice is not visible.
@@ -86,7 +99,7 @@ async def forward(cmd: ForwardNotice, d: Deps) -> Issued:
         sha256=sha,
         original_of=upstream.notice_id,
     )
-    notice_id = new_id()
+    notice_id = as_id or new_id()
 
     def build(number: str) -> tuple[dict, list[dict]]:
         notice = domain.forwarded_snapshot(
@@ -102,7 +115,12 @@ async def forward(cmd: ForwardNotice, d: Deps) -> Issued:
             attachments=[original, *upstream.attachments, *extra_files],
             now=now,
             issued_by=actor_name(cmd.actor),
+            elements=domain.document_elements(cmd, recipients),
         )
+        # Names of the route targets travel with it (a child shows them by name), and the level's policies.
+        notice = notice.model_copy(update={"route_units": route_units, "upward": upward})
+        if signed:
+            notice = notice.model_copy(update=signed)
         events = domain.notice_events(
             lambda n, part, parts: NoticeForwarded(
                 occurred_at=now,
@@ -130,12 +148,20 @@ async def forward(cmd: ForwardNotice, d: Deps) -> Issued:
             node_id=d.node,
             recipients=len(recipients),
             forwarded_at=now,
+            co_forwarders=issuers[1:],
+            upward=upward,
         )
         events += [(report, None)] + ([(report, upstream_node)] if upstream_node != d.node else [])
         return notice_document(notice, kind="forwarded", origin="local", warnings=warnings), outbox.entries(*events)
 
     upstream_node = upstream.issuers[0].node_id
-    doc = await insert_numbered(d, issuer_docs[cmd.unit_id], cmd.doc_number, now, build)
+    # Each recipient is forwarded this notice once (joint forwarders included): claimed before it is stored.
+    await claim_recipients(upstream.notice_id, notice_id, recipients, cmd.recipient_unit_ids, issuers, now, d)
+    try:
+        doc = await insert_numbered(d, issuer_docs[cmd.unit_id], cmd.doc_number, now, build)
+    except BaseException:
+        await release(upstream.notice_id, notice_id, [r.unit_id for r in recipients], d)
+        raise
     await link_forward(snapshot_of(doc), d)
     await flag_if_changed_meanwhile(upstream_doc, doc["_id"], d)
     return Issued(notice_id=doc["_id"], doc_number=doc["doc_number"], recipients=len(recipients), warnings=warnings)

@@ -15,7 +15,7 @@ from shared.ids import new_id
 from shared.schemas import NoticeSnapshot, UnitRef
 from shared.scope import actor_name
 
-from .. import domain
+from .. import domain, drafting
 from ..repository import notice_document
 from .attachments import checked_attachments
 from .deps import Deps
@@ -28,7 +28,12 @@ async def units_and_refs(d: Deps, ids: list[str]) -> tuple[dict[str, dict], dict
     return units, {uid: domain.unit_ref(doc, d.node) for uid, doc in units.items()}
 
 
-async def issue(cmd: IssueNotice, d: Deps) -> Issued:
+async def issue(
+    cmd: IssueNotice, d: Deps, *, dry_run: bool = False, signed: dict | None = None, as_id: str | None = None
+) -> Issued:
+    """``dry_run``: only check (a draft being saved). ``signed``: the signatures of the draft it is issued from
+    (签发人, 成文日期, each 会签) and ``as_id`` that draft's id (the notice's); without them, an actor's notice is refused
+    where 签发 or 会签 is due (drafting.check_direct_issue)."""
     now = d.clock.now()
     # The lead issuer's 文号 sequence is used: only the lead unit's own issuers may issue (joint or not).
     if cmd.actor is not None and cmd.actor.unit_id != cmd.issuer_unit_ids[0]:
@@ -53,10 +58,15 @@ async def issue(cmd: IssueNotice, d: Deps) -> Issued:
         attachments = await checked_attachments(cmd.attachments, d)
     issuer_docs = {u.unit_id: units[u.unit_id] for u in issuers}
     lead = issuer_docs[issuers[0].unit_id]
-    notice_id = new_id()
+    if dry_run:
+        return Issued(notice_id="", doc_number="", recipients=len(recipients))
+    if signed is None and cmd.actor is not None:
+        drafting.check_direct_issue(lead, issuers)
+    notice_id = as_id or new_id()
 
     def build(number: str) -> tuple[dict, list[dict]]:
         notice = NoticeSnapshot(
+            **domain.document_elements(cmd, recipients).model_dump(),
             notice_id=notice_id,
             doc_number=number,
             title=cmd.title,
@@ -68,8 +78,10 @@ async def issue(cmd: IssueNotice, d: Deps) -> Issued:
             recipients=recipients,
             root_notice_id=notice_id,
             chain=[],
+            route_units=[refs[u] for u in dict.fromkeys(domain.route_unit_ids(cmd.asks)) if u in refs],
             issued_at=now,
             issued_by=actor_name(cmd.actor),
+            **(signed or {}),
         )
         events = domain.notice_events(
             lambda n, part, parts: NoticeIssued(

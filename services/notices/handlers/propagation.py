@@ -16,12 +16,14 @@ from shared.events import (
     NoticeUpstreamChanged,
     NoticeWithdrawn,
 )
-from shared.schemas import NoticeSnapshot
+from shared.schemas import NoticeSnapshot, UnitKind, UnitRef, UpwardPolicy
 
 from .. import domain
 from ..repository import snapshot_of
+from . import known_units
 from .attachments import want_files
 from .deps import Deps
+from .joint import release
 
 
 async def on_notice_arrived(event: NoticeIssued | NoticeForwarded, d: Deps) -> None:
@@ -37,6 +39,7 @@ async def on_notice_arrived(event: NoticeIssued | NoticeForwarded, d: Deps) -> N
         await d.repo.store_received(notice, event.part, now, kind)
         if event.part == 1:
             await want_files(notice.attachments, event.origin_node, d)
+            await known_units.remember(notice, d)
     here = [r for r in notice.recipients if r.node_id == d.node]
     await d.repo.deliver_to_inbox(notice, here, kind, now, local_year(notice.issued_at, d.tz))
     if event.origin_node == d.node and event.part == 1:
@@ -88,6 +91,10 @@ async def on_notice_corrected(event: NoticeCorrected, d: Deps) -> None:
 
 async def on_notice_withdrawn(event: NoticeWithdrawn, d: Deps) -> None:
     change = {"kind": "withdrawn", "reason": event.reason, "at": event.occurred_at, "by": event.withdrawn_by}
+    if event.origin_node == d.node:  # a 转发 withdrawn here gives its recipients back: they may be forwarded again
+        doc = await d.repo.get_notice(event.notice_id)
+        if doc is not None and doc.get("parent_notice_id"):
+            await release(doc["parent_notice_id"], doc["_id"], doc.get("recipient_unit_ids", []), d)
     if event.origin_node != d.node:
         await d.repo.set_fields(event.notice_id, {"status": "withdrawn", "last_change": change})
     await d.repo.mark_inbox(event.notice_id, {"status": "withdrawn", "change": change})
@@ -193,17 +200,28 @@ async def flag_if_changed_meanwhile(read: dict, forward_id: str, d: Deps) -> Non
 
 
 def forward_link(
-    *, notice_id: str, doc_number: str, unit_id: str, unit_name: str, issued_at: datetime, node_id: str, recipients: int
+    *,
+    notice_id: str,
+    doc_number: str,
+    forwarders: list[UnitRef],
+    issued_at: datetime,
+    node_id: str,
+    recipients: int,
+    upward: dict[str, UpwardPolicy],
 ) -> dict:
-    """How a 转发 is listed on the notice it forwards (下级转发) and in its issuer's tracking (已转发)."""
+    """How a 转发 is listed on the notice it forwards (下级转发), in each forwarder's 收文 (已转发: a joint one is
+    done for every forwarder) and in its issuer's tracking (已转发), with how the level sends up each ask."""
     return {
         "notice_id": notice_id,
         "doc_number": doc_number,
-        "unit_id": unit_id,
-        "unit_name": unit_name,
+        "unit_id": forwarders[0].unit_id,
+        "unit_name": forwarders[0].name,
+        "unit_ids": [f.unit_id for f in forwarders],
+        "unit_names": [f.name for f in forwarders],
         "issued_at": issued_at,
         "node_id": node_id,
         "recipients": recipients,
+        "upward": {k: v.model_dump(mode="python") for k, v in upward.items()},
     }
 
 
@@ -217,35 +235,44 @@ async def link_forward(notice: NoticeSnapshot, d: Deps) -> None:
     parent_id = notice.parent_notice_id
     if parent_id is None:
         return
-    forwarder = notice.issuers[0]
     link = forward_link(
         notice_id=notice.notice_id,
         doc_number=notice.doc_number,
-        unit_id=forwarder.unit_id,
-        unit_name=forwarder.name,
+        forwarders=notice.issuers,
         issued_at=notice.issued_at,
         node_id=d.node,
         recipients=len(notice.recipients),
+        upward=notice.upward,
     )
     await d.repo.set_fields(parent_id, {f"forwards.{notice.notice_id}": link})
-    await d.repo.set_inbox_fields(parent_id, forwarder.unit_id, {f"forwarded.{notice.notice_id}": link})
     parent = await d.repo.get_notice(parent_id)
-    if parent is not None and parent.get("origin") == "local":
-        await d.repo.record_receipt(parent_id, forwarder.unit_id, {f"forwarded.{notice.notice_id}": link})
+    # Every forwarder of a joint 转发 that received the notice here sees it done (已转发, by whom, 文号).
+    for forwarder in notice.issuers:
+        await d.repo.set_inbox_fields(parent_id, forwarder.unit_id, {f"forwarded.{notice.notice_id}": link})
+        if (
+            parent is not None
+            and parent.get("origin") == "local"
+            and forwarder.unit_id in parent.get("recipient_unit_ids", [])
+        ):
+            await d.repo.record_receipt(parent_id, forwarder.unit_id, {f"forwarded.{notice.notice_id}": link})
 
 
 async def on_forward_reported(event: NoticeForwardReported, d: Deps) -> None:
     """The issuer's side of a 转发 (made here or on a linked node): 下级转发 on the notice, 已转发 in its tracking."""
-    if event.issuer_node != d.node or await d.repo.get_notice(event.notice_id) is None:
+    notice = await d.repo.get_notice(event.notice_id) if event.issuer_node == d.node else None
+    if notice is None:
         return
+    lead = UnitRef(unit_id=event.unit_id, name=event.unit_name, kind=UnitKind.other, node_id=event.node_id)
     link = forward_link(
         notice_id=event.forward_notice_id,
         doc_number=event.doc_number,
-        unit_id=event.unit_id,
-        unit_name=event.unit_name,
+        forwarders=[lead, *event.co_forwarders],
         issued_at=event.forwarded_at,
         node_id=event.node_id,
         recipients=event.recipients,
+        upward=event.upward,
     )
     await d.repo.set_fields(event.notice_id, {f"forwards.{event.forward_notice_id}": link})
-    await d.repo.record_receipt(event.notice_id, event.unit_id, {f"forwarded.{event.forward_notice_id}": link})
+    # The issuer's 签收 table lists the 转发 under every joint forwarder that is a recipient.
+    for unit_id in [u for u in link["unit_ids"] if u in notice.get("recipient_unit_ids", [])]:
+        await d.repo.record_receipt(event.notice_id, unit_id, {f"forwarded.{event.forward_notice_id}": link})

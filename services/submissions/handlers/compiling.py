@@ -8,10 +8,11 @@ from shared.contracts.submissions import Compiled, CompileReport
 from shared.errors import Conflict, Invalid, NotFound
 from shared.events import ReportCompiled
 from shared.ids import new_id
-from shared.schemas import Contribution
+from shared.schemas import Contribution, UpwardMode
 from shared.scope import act_as, actor_name
 
 from .. import domain, forms
+from . import upward
 from .deps import Deps, notice_of
 from .submitting import check_files, record_submission
 
@@ -23,6 +24,13 @@ async def compile_report(cmd: CompileReport, d: Deps) -> Compiled:
     if cmd.unit_id not in source["issuer_unit_ids"] or source["issuer_node"] != d.node:
         raise NotFound("本单位没有发出该通知", field="notice_id")
     domain.ask_of(source, cmd.ask_id)
+    policy = upward.policy_of(source, cmd.ask_id)  # the level chose it when forwarding (直接上报, 择优上报)
+    if policy.mode == UpwardMode.direct:
+        raise Invalid(
+            "本级对这项报送要求选择了直接上报：采用后即逐项自动上报，无需汇总", field="ask_id", code="direct_upward"
+        )
+    if policy.mode == UpwardMode.select:
+        return await upward.select(cmd, source, policy, d)
     upstream_id = source.get("parent_notice_id")
     upstream = await d.repo.get_notice(upstream_id) if upstream_id else None
     if upstream is None:

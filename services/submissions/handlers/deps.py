@@ -4,6 +4,7 @@ Scope: the actor's unit submits only for itself, and sees a submission if it
 is its own or if it is routed to it and the actor reviews.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shared.blobs import BlobStore
@@ -70,7 +71,7 @@ def revision_doc(
     by: str,
     event_id: str,
     late: bool,
-    contributions: list[dict] = (),
+    contributions: Sequence[dict] = (),
     note: str = "",
     source_notice_id: str | None = None,
 ) -> dict:

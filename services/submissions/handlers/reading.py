@@ -2,7 +2,10 @@
 owed for a notice."""
 
 from shared.contracts.common import NoticeQuery, UnitNoticesQuery
+from shared.contracts.notices import UnitQuery
 from shared.contracts.submissions import (
+    ALL_DEPARTMENTS,
+    NO_DEPARTMENT,
     Expected,
     ReviewQuery,
     SubmissionDetail,
@@ -48,8 +51,39 @@ async def review(q: ReviewQuery, d: Deps) -> Page[SubmissionView]:
     unit_id = q.actor.unit_id if q.actor else None
     if unit_id is None:
         raise Invalid("请指定单位", field="actor")
-    docs, more, total = await d.repo.routed_to(unit_id, q.page, notice_id=q.notice_id, status=q.status)
-    return page_of([view(doc) for doc in docs], q.page, more, total)
+    queues = await _queues(q, unit_id, d)
+    docs, more, total = await d.repo.routed_to(unit_id, q.page, notice_id=q.notice_id, status=q.status, queues=queues)
+    unstaffed = set(q.unstaffed)
+    rows = [view({**doc, "unassigned": bool(doc.get("department")) and doc["department"] in unstaffed}) for doc in docs]
+    return page_of(rows, q.page, more, total)
+
+
+async def _queues(q: ReviewQuery, unit_id: str, d: Deps) -> list[str] | None:
+    """Which departments' submissions a 审核 page shows (``domain.queue_of``); None: every department's.
+
+    A department asked for by name must be one of the unit's (the directory says which). By default a
+    reviewer of a department sees its own, what came to the unit without a department, and the departments
+    nobody reviews for (they fall back to the unit's reviewers); a reviewer without one sees them all.
+    """
+    if q.department == ALL_DEPARTMENTS:
+        return None
+    if q.department == NO_DEPARTMENT:
+        return [""]
+    if q.department is not None:
+        try:
+            unit = await d.notices.get_unit(UnitQuery(unit_id=unit_id))
+        except NotFound:
+            unit = None
+        if unit is None or q.department not in unit.departments:
+            known = "、".join(unit.departments) if unit and unit.departments else "（未登记部门）"
+            raise Invalid(
+                f"本单位没有部门“{q.department}”，已登记：{known}", field="department", code="unknown_department"
+            )
+        return [q.department]
+    own = q.actor.department if q.actor else None
+    if not own:
+        return None
+    return list(dict.fromkeys([own, "", *q.unstaffed]))
 
 
 async def table(q: SubmissionTableQuery, d: Deps) -> SubmissionTable:
@@ -79,6 +113,7 @@ async def table(q: SubmissionTableQuery, d: Deps) -> SubmissionTable:
                 "items": (latest or {}).get("items", []),
                 "submitted_at": (latest or {}).get("submitted_at"),
                 "submitted_by": (latest or {}).get("submitted_by", ""),
+                "contributions": (latest or {}).get("contributions", []),
             }
         )
     return SubmissionTable.model_validate(

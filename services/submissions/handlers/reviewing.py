@@ -9,6 +9,7 @@ from shared.events import SubmissionAccepted, SubmissionReturned, SubmissionRevi
 from shared.scope import actor_name
 
 from .. import domain
+from . import upward
 from .deps import Deps, reviews
 from .views import view
 
@@ -92,3 +93,5 @@ async def on_reviewed(event: SubmissionReviewed, d: Deps) -> None:
         reason=getattr(event, "reason", None),
     )
     await d.repo.advance(event.submission_id, event.revision, domain.REVIEWED, fields)
+    if isinstance(event, SubmissionAccepted):
+        await upward.on_accepted(event, d)  # 直接上报: accepted here, it goes up by itself

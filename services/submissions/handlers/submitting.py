@@ -14,6 +14,7 @@ from shared.events import PlanSubmitted, ReportCompiled
 from shared.scope import act_as, actor_name
 
 from .. import domain, forms
+from . import upward
 from .deps import Deps, notice_of, revision_doc
 from .views import view
 
@@ -146,9 +147,26 @@ async def _apply_submission(event: PlanSubmitted | ReportCompiled, d: Deps, *, c
         "issuer_node": event.issuer_node,
         "to_unit_id": event.to_unit_id,
         "department": event.department,
+        "queue": domain.queue_of(event.department),
         "deadline": at,
         "doc_number": "",
         "title": "",
         "ask_title": "",
     }
+    notice = await d.repo.get_notice(event.notice_id)
+    if notice is not None:  # a copy whose expectation this node never made: named as the notice names it
+        ask = next((a for a in notice.get("asks", []) if a["ask_id"] == event.ask_id), None)
+        base |= {
+            "doc_number": notice["doc_number"],
+            "title": notice["title"],
+            "ask_title": (ask or {}).get("title", ""),
+        }
+        if ask is not None:
+            base["deadline"] = ask["deadline"]
+    if isinstance(event, ReportCompiled) and (item := upward.item_fields(event)):
+        # An item sent up by itself (直接上报/择优上报): it answers its level's own submission here too.
+        base |= item
+        await d.repo.reserve_items(
+            item["parent_submission_id"], [item["source_unit_id"]], limit=None, mode=item["upward"]
+        )
     await d.repo.advance(event.submission_id, event.revision, domain.SUBMITTED, fields, base=base)

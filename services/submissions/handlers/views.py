@@ -21,12 +21,26 @@ VIEW_DEFAULTS = {
     "notice_status": "issued",
     "department": None,
     "commendation": None,
+    "to_unit_name": None,
+    "unassigned": False,
+    "source_unit_id": None,
+    "source_unit_name": None,
+    "upward": None,
+    "items_up": 0,
 }
 
 
 def view_fields(doc: dict, revisions: list[dict | None] = ()) -> dict:
-    out = VIEW_DEFAULTS | public({k: v for k, v in doc.items() if k not in (outbox.FIELD, "stage", "open", "decided")})
+    out = VIEW_DEFAULTS | public(
+        {k: v for k, v in doc.items() if k not in (outbox.FIELD, "stage", "open", "decided", "items_sent")}
+    )
     out["status_text"] = domain.STATUS_TEXT.get(doc["status"], doc["status"])
+    sent = doc.get("items_sent") or []
+    if sent:  # a level's own submission answered by its items (直接上报/择优上报)
+        out["items_up"] = len(sent)
+        if doc["status"] == "pending":
+            way = "直接上报" if doc.get("upward") == "direct" else "择优上报"
+            out["status_text"] = f"已{way}{len(sent)}项"
     if revisions:
         out["revisions"] = [public(r) for r in revisions if r is not None]
     return out

@@ -15,7 +15,7 @@ from ...core.deps import Admin
 from ...core.paging import PageParams
 from ...core.tokens import NAME_MAX, public_token
 from ...core.users import DISPLAY_NAME_MAX, USERNAME_PATTERN, public_user
-from .common import AuditFilters, export_audit, hosted_unit, search_text
+from .common import AuditFilters, check_department, export_audit, hosted_unit, search_text
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
@@ -30,12 +30,14 @@ class NewUser(Body):
     unit_id: Slug = Field(description="a unit of the directory hosted on this node")
     roles: list[Role] = Field(min_length=1)
     password: str | None = Field(default=None, max_length=256, description="empty: a one-time password is generated")
+    department: str | None = Field(default=None, max_length=200, description="one of the unit's departments")
 
 
 class UserChange(Body):
     display_name: str = Field(min_length=1, max_length=DISPLAY_NAME_MAX)
     unit_id: Slug
     roles: list[Role] = Field(min_length=1)
+    department: str | None = Field(default=None, max_length=200, description="one of the unit's departments")
 
 
 class NewToken(Body):
@@ -78,7 +80,7 @@ async def list_users(
     summary="Create a user; the answer holds the one-time password when none was given",
 )
 async def create_user(body: NewUser, request: Request, actor: Admin) -> dict[str, Any]:
-    await hosted_unit(request, body.unit_id)
+    department = check_department(await hosted_unit(request, body.unit_id), body.department)
     user, generated = await request.app.state.accounts.create(
         actor,
         username=body.username,
@@ -86,6 +88,7 @@ async def create_user(body: NewUser, request: Request, actor: Admin) -> dict[str
         unit_id=body.unit_id,
         roles=[r.value for r in body.roles],
         password=body.password,
+        department=department,
     )
     return {"user": public_user(user), "one_time_password": generated}
 
@@ -95,12 +98,17 @@ async def get_user(username: str, request: Request, actor: Admin) -> dict[str, A
     return public_user(await request.app.state.accounts.get(username))
 
 
-@router.put("/users/{username}", summary="Change a user's name, unit and roles")
+@router.put("/users/{username}", summary="Change a user's name, unit, department and roles")
 async def update_user(username: str, body: UserChange, request: Request, actor: Admin) -> dict[str, Any]:
     await request.app.state.accounts.get(username)  # 404 before asking the directory
-    await hosted_unit(request, body.unit_id)
+    department = check_department(await hosted_unit(request, body.unit_id), body.department)
     user = await request.app.state.accounts.update(
-        actor, username, display_name=body.display_name, unit_id=body.unit_id, roles=[r.value for r in body.roles]
+        actor,
+        username,
+        display_name=body.display_name,
+        unit_id=body.unit_id,
+        roles=[r.value for r in body.roles],
+        department=department,
     )
     return public_user(user)
 

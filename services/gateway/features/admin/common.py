@@ -70,6 +70,22 @@ async def hosted_unit(request: Request, unit_id: str) -> dict:
     return unit
 
 
+def check_department(unit: dict, department: str | None) -> str | None:
+    """A user's department must be one of its unit's (the directory lists them); empty: none."""
+    name = " ".join((department or "").split())
+    if not name:
+        return None
+    departments = unit.get("departments") or []
+    if name not in departments:
+        known = "、".join(departments) if departments else "该单位在名录中未登记部门"
+        raise Invalid(
+            f"{unit.get('name') or unit.get('id')}没有部门“{name}”（{known}）",
+            field="department",
+            code="unknown_department",
+        )
+    return name
+
+
 def search_text(q: str | None) -> str:
     """What was typed into a search box, as plain text to look for (control characters, a NUL among them, would
     make the store refuse the pattern built from it)."""

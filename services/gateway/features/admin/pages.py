@@ -19,7 +19,7 @@ from ...core.paging import PageParams
 from ...core.rendering import plain, render, see_other
 from ...core.tokens import public_token
 from ...core.users import public_user
-from .common import AuditFilters, export_audit, hosted_unit, search_text
+from .common import AuditFilters, check_department, export_audit, hosted_unit, search_text
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -93,10 +93,17 @@ async def create_user(
     unit_id: Annotated[str, Form(max_length=100)] = "",
     roles: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
     password: Annotated[str, Form(max_length=1000)] = "",
+    department: Annotated[str, Form(max_length=200)] = "",
 ) -> HTMLResponse:
-    form = {"username": username, "display_name": display_name, "unit_id": unit_id, "roles": roles}
+    form = {
+        "username": username,
+        "display_name": display_name,
+        "unit_id": unit_id,
+        "roles": roles,
+        "department": department,
+    }
     try:
-        await hosted_unit(request, unit_id)
+        checked = check_department(await hosted_unit(request, unit_id), department)
         user, generated = await request.app.state.accounts.create(
             actor,
             username=username,
@@ -104,6 +111,7 @@ async def create_user(
             unit_id=unit_id,
             roles=roles,
             password=password or None,
+            department=checked,
         )
     except REFUSALS as exc:
         no = refused(request, exc, status=ACCOUNT_FORM_STATUS)
@@ -152,12 +160,15 @@ async def update_user(
     display_name: Annotated[str, Form(max_length=200)] = "",
     unit_id: Annotated[str, Form(max_length=100)] = "",
     roles: Annotated[list[str], Form()] = [],  # noqa: B006
+    department: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     accounts = request.app.state.accounts
     try:
         await accounts.get(username)
-        await hosted_unit(request, unit_id)
-        await accounts.update(actor, username, display_name=display_name, unit_id=unit_id, roles=roles)
+        checked = check_department(await hosted_unit(request, unit_id), department)
+        await accounts.update(
+            actor, username, display_name=display_name, unit_id=unit_id, roles=roles, department=checked
+        )
     except REFUSALS as exc:
         no = refused(request, exc, status=ACCOUNT_FORM_STATUS)
         return await user_page(request, username, no.status, error=no.error)

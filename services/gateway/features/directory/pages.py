@@ -86,8 +86,10 @@ async def save_unit(request: Request, b: BackendDep, actor: Admin) -> Response:
             parent_id=forms.text(data.get("parent_id")) or None,
             node_id=forms.text(data.get("node_id")) or None,
             runs_own_node=bool(data.get("runs_own_node")),
+            requires_signing=bool(data.get("requires_signing")),
             departments=values["departments"],
             doc_number_template=forms.text(data.get("doc_number_template")) or None,
+            mark_name=forms.text(data.get("mark_name")) or None,
             contacts=forms.contacts_of(data.get("contacts")),
         )
         await send(request, b.notices.upsert_unit, cmd)

@@ -109,6 +109,20 @@ def inherited_of(rows: list[dict] | None, tz: str) -> tuple[dict[str, str], dict
     return deadlines, kinds
 
 
+def upward_of(rows: list[dict] | None) -> dict[str, dict]:
+    """How the level sends up each inherited ask (本级上报方式): 逐级汇总 is the default and is left out; a 择优上报
+    limit left empty takes the ask's own maximum (the service fills it in)."""
+    out: dict[str, dict] = {}
+    for row in rows or []:
+        ask_id = text(row.get("ask_id")) if isinstance(row, dict) else ""
+        mode = text(row.get("upward")) if ask_id else ""
+        if not mode or mode == "compile":
+            continue
+        limit = number(row.get("upward_limit")) if mode == "select" else None
+        out[ask_id] = {"mode": mode, **({"limit": limit} if limit is not None else {})}
+    return out
+
+
 def uploaded_of(values: list[str]) -> list[dict]:
     """Attachments uploaded by an earlier try of the same form (kept in hidden inputs as JSON)."""
     out = []

@@ -17,23 +17,38 @@ from shared.contracts.common import Actor, Empty, NoticeQuery, UnitNoticesQuery
 from shared.contracts.notices import (
     AcknowledgeNotice,
     CorrectNotice,
+    DraftsQuery,
+    ForwardDraft,
     ForwardNotice,
     IssueNotice,
+    NoticeDraft,
     TrackingQuery,
     WithdrawNotice,
 )
 from shared.errors import Forbidden, NotFound, Unavailable
+from shared.paging import PageQuery
 
 from ...core import forms
 from ...core.backend import Backend
 from ...core.commands import send
 from ...core.deps import BackendDep, CurrentActor, Issuer, Submitter, has
+from ...core.document_form import elements_of
 from ...core.files import upload
 from ...core.forms import REFUSALS, refused
 from ...core.paging import PageParams, YearFilter
 from ...core.rendering import UNIT_KINDS, plain, render, see_other
 from ...core.scope import visible_notice
-from .forms import BLANK_ASK, asks_of, commendation_draft, inherited_of, notice_form, routes_of, uploaded_of
+from . import drafting
+from .forms import (
+    BLANK_ASK,
+    asks_of,
+    commendation_draft,
+    inherited_of,
+    notice_form,
+    routes_of,
+    uploaded_of,
+    upward_of,
+)
 from .panel import commendations, notice_panel
 
 router = APIRouter(include_in_schema=False)
@@ -53,9 +68,14 @@ async def outbox(
     request: Request, b: BackendDep, actor: CurrentActor, page: PageParams, year: YearFilter
 ) -> HTMLResponse:
     found = plain(await b.notices.sent(UnitNoticesQuery(year=year, page=page, actor=actor)))
+    to_sign = None
+    if has(actor, "signer"):  # 待签发: what waits for the unit's 签发人, on their home page
+        waiting = DraftsQuery(box="pending", page=PageQuery(per_page=10), actor=actor)
+        to_sign = plain(await b.notices.drafts(waiting))
     return render(
         request,
         "outbox.html",
+        to_sign=to_sign,
         notices=found["items"],
         page=found,
         year=year,
@@ -125,7 +145,9 @@ async def _editor_page(
 
 
 @router.get("/notices/new", response_class=HTMLResponse)
-async def compose_form(request: Request, b: BackendDep, actor: Issuer, commend: str | None = None) -> HTMLResponse:
+async def compose_form(
+    request: Request, b: BackendDep, actor: Issuer, commend: str | None = None, draft: str | None = None
+) -> HTMLResponse:
     """The compose form; ``commend``: a notice of this unit whose 评选结果 the draft announces (通报表扬)."""
     values = {"asks": [BLANK_ASK], "contacts": [{}, {}], "recipients": [], "co_issuers": [], "uploaded": []}
     if commend:
@@ -134,6 +156,8 @@ async def compose_form(request: Request, b: BackendDep, actor: Issuer, commend: 
             raise NotFound("本单位没有发出该通知", field="commend")
         expected = plain(await b.submissions.expected(NoticeQuery(notice_id=notice["id"])))["items"]
         values |= commendation_draft(notice, commendations(expected))
+    if draft:  # a draft of the unit's, to edit again
+        values = await drafting.editor_values(b, actor, draft[:40], request.app.state.settings.timezone)
     return await _editor_page(request, b, actor, values, [])
 
 
@@ -161,18 +185,21 @@ async def compose(request: Request, b: BackendDep, actor: Issuer) -> Response:
     }
     try:
         values["uploaded"] = await _attachments(request, b, form, actor)
-        cmd = IssueNotice(
+        cmd = (NoticeDraft if drafting.saving(form) else IssueNotice)(
             title=forms.text(data.get("title")),
             issuer_unit_ids=[actor.unit_id, *[u for u in data.get("co_issuers") or [] if u != actor.unit_id]],
             recipient_unit_ids=data.get("recipients") or [],
             body=forms.text(data.get("body")),
             doc_number=forms.text(data.get("doc_number")) or None,
             asks=asks_of(data.get("asks"), tz),
+            **elements_of(data),
             contacts=forms.contacts_of(data.get("contacts")),
             attachments=values["uploaded"],
             actor=actor,
         )
-        created = await send(request, b.notices.issue, cmd)
+        created = await drafting.issue_or_draft(request, b, form, notice=cmd)
+        if isinstance(created, str):  # kept as a draft (保存草稿, 送签发, or 签发 due first): its page
+            return see_other(created)
     except REFUSALS as exc:
         no = refused(request, exc)
         return await _editor_page(request, b, actor, values, no.problems, status_code=no.status)
@@ -204,10 +231,14 @@ def _forward_defaults(upstream: dict, units: list[dict], actor: Actor, tz: str) 
 
 
 @router.get("/notices/{notice_id}/forward", response_class=HTMLResponse)
-async def forward_form(request: Request, notice_id: str, b: BackendDep, actor: Issuer) -> HTMLResponse:
+async def forward_form(
+    request: Request, notice_id: str, b: BackendDep, actor: Issuer, draft: str | None = None
+) -> HTMLResponse:
     upstream = await visible_notice(b, notice_id, actor)
     units = await _directory(b, actor)
     defaults = _forward_defaults(upstream, units, actor, request.app.state.settings.timezone)
+    if draft:  # a draft 转发 of the unit's, to edit again
+        defaults = await drafting.editor_values(b, actor, draft[:40], request.app.state.settings.timezone, upstream)
     return await _editor_page(request, b, actor, defaults, [], upstream=upstream)
 
 
@@ -231,7 +262,7 @@ async def forward(request: Request, notice_id: str, b: BackendDep, actor: Issuer
     try:
         values["uploaded"] = await _attachments(request, b, form, actor)
         deadlines, unit_kinds = inherited_of(inherit, tz)
-        cmd = ForwardNotice(
+        cmd = (ForwardDraft if drafting.saving(form) else ForwardNotice)(
             notice_id=notice_id,
             unit_id=actor.unit_id,
             co_issuer_unit_ids=[u for u in data.get("co_issuers") or [] if u != actor.unit_id],
@@ -243,11 +274,15 @@ async def forward(request: Request, notice_id: str, b: BackendDep, actor: Issuer
             unit_kinds=unit_kinds,
             routes=routes_of(data.get("routes")),
             extra_asks=asks_of(data.get("extra"), tz, prefix="extra"),
+            **elements_of(data),
             contacts=forms.contacts_of(data.get("contacts")),
             attachments=values["uploaded"],
+            upward=upward_of(inherit),
             actor=actor,
         )
-        created = await send(request, b.notices.forward, cmd)
+        created = await drafting.issue_or_draft(request, b, form, forward=cmd)
+        if isinstance(created, str):
+            return see_other(created)
     except REFUSALS as exc:
         no = refused(request, exc)
         return await _editor_page(request, b, actor, values, no.problems, upstream=upstream, status_code=no.status)
@@ -274,7 +309,13 @@ async def notice_page(
         except Unavailable:  # the page still shows the notice; only this panel waits for the service
             sending = {"unavailable": True}
     names = request.app.state.unit_names
-    route_names = {r["to_unit_id"]: await names.name(r["to_unit_id"]) for a in notice["asks"] for r in a["routes"]}
+    # Route targets by name: as the notice carries them (a unit of another level), else from the directory.
+    carried = {u["unit_id"]: u["name"] for u in [*notice.get("route_units", []), *notice["issuers"]]}
+    route_names = {
+        r["to_unit_id"]: carried.get(r["to_unit_id"]) or await names.name(r["to_unit_id"])
+        for a in notice["asks"]
+        for r in a["routes"]
+    }
     return render(
         request,
         "notice.html",

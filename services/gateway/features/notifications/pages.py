@@ -37,6 +37,7 @@ FIELD_LABELS = {
     "email.reply_to": "回复地址",
     "sms.signature": "短信签名",
     "chat.webhook_url": "Webhook 地址",
+    "chat.provider": "机器人类型",
     "public_url": "本节点网址",
 }
 
@@ -69,6 +70,7 @@ async def save_channels(
     sms_signature: Annotated[str, Form(max_length=100)] = "",
     chat_enabled: Annotated[str, Form(max_length=10)] = "",
     chat_webhook_url: Annotated[str, Form(max_length=1000)] = "",
+    chat_provider: Annotated[str, Form(max_length=20)] = "auto",
     public_url: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     typed: dict[str, Any] = {
@@ -79,7 +81,11 @@ async def save_channels(
             "reply_to": email_reply_to.strip() or None,
         },
         "sms": {"enabled": _checked(sms_enabled), "signature": sms_signature.strip()},
-        "chat": {"enabled": _checked(chat_enabled), "webhook_url": chat_webhook_url.strip() or None},
+        "chat": {
+            "enabled": _checked(chat_enabled),
+            "webhook_url": chat_webhook_url.strip() or None,
+            "provider": chat_provider.strip() or "auto",
+        },
         "public_url": public_url.strip() or None,
     }
     try:

@@ -5,10 +5,10 @@ submits only for itself; a submission is seen by its unit and by the
 reviewers of the unit it is routed to).
 """
 
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Request, UploadFile, status
+from fastapi import APIRouter, File, Query, Request, UploadFile, status
 from fastapi.responses import Response, StreamingResponse
 
 from shared.contracts.common import Actor, NoticeQuery, UnitNoticesQuery
@@ -37,6 +37,7 @@ from shared.schemas import Attachment
 from ...core.backend import Backend
 from ...core.bodies import as_command, body_of
 from ...core.commands import send
+from ...core.departments import staffing
 from ...core.deps import BackendDep, CurrentActor, Filer, Issuer, Reviewer, Submitter, Tracker
 from ...core.files import download, upload
 from ...core.paging import PageParams
@@ -118,15 +119,25 @@ async def submit(
     return await send(request, b.submissions.submit, cmd)
 
 
-@router.get("/review", summary="审核: a page of the submissions routed to my unit, those to review first, newest first")
+@router.get(
+    "/review",
+    summary="审核: a page of the submissions routed to my unit, those to review first, newest first; by default "
+    "my department's (with what nobody else reviews), `department`: one department's, `*` all, `-` none",
+)
 async def review_queue(
+    request: Request,
     b: BackendDep,
     actor: Reviewer,
     page: PageParams,
     notice_id: str | None = None,
     status: Literal["submitted", "returned", "accepted"] | None = None,
+    department: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page[SubmissionView]:
-    return await b.submissions.review(ReviewQuery(notice_id=notice_id, status=status, page=page, actor=actor))
+    unstaffed = (await staffing(request, b, actor)).unstaffed
+    query = ReviewQuery(
+        notice_id=notice_id, status=status, department=department or None, unstaffed=unstaffed, page=page, actor=actor
+    )
+    return await b.submissions.review(query)
 
 
 @router.post("/submissions/{submission_id}/accept", summary="采用: accept the latest revision")

@@ -24,11 +24,11 @@ def blocks(ask: dict, previous: list[dict] | None) -> list[dict]:
 
 
 def files_to_upload(form: FormData, ask: dict) -> dict[tuple[int, str], list[UploadFile]]:
-    out = {}
+    out: dict[tuple[int, str], list[UploadFile]] = {}
     for n in range(ask.get("max_items", 1)):
         for f in ask.get("fields") or []:
             if f["type"] == "file":
-                chosen = [u for u in form.getlist(f"file-{n}-{f['key']}") if getattr(u, "filename", None)]
+                chosen = [u for u in form.getlist(f"file-{n}-{f['key']}") if isinstance(u, UploadFile) and u.filename]
                 if chosen:
                     out[(n, f["key"])] = chosen
     return out
@@ -42,6 +42,7 @@ def items_of(form: FormData, ask: dict, uploaded: dict[tuple[int, str], list[dic
         item: dict = {}
         for f in fields:
             key, name = f["key"], f"item-{n}-{f['key']}"
+            value: object  # what the submissions service takes for the field's type
             match f["type"]:
                 case "multi_choice":
                     value = [v for v in form.getlist(name) if isinstance(v, str)]

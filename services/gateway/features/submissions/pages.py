@@ -31,6 +31,7 @@ from shared.schemas import Commendation
 
 from ...core.backend import Backend
 from ...core.commands import send
+from ...core.departments import UNASSIGNED_TEXT, staffing
 from ...core.deps import BackendDep, CurrentActor, Issuer, Reviewer, Submitter, has
 from ...core.files import upload
 from ...core.forms import REFUSALS, refused
@@ -189,7 +190,12 @@ async def review_queue(request: Request, b: BackendDep, actor: Reviewer, page: P
     status = request.query_params.get("status") or None
     if status not in (None, *REVIEW_STATUSES):
         raise Invalid("状态须为待审核、已采用或已退回", field="status", code="bad_status")
-    found = plain(await b.submissions.review(ReviewQuery(notice_id=notice_id, status=status, page=page, actor=actor)))
+    department = (request.query_params.get("department") or "").strip()[:200] or None
+    staff = await staffing(request, b, actor)
+    query = ReviewQuery(
+        notice_id=notice_id, status=status, department=department, unstaffed=staff.unstaffed, page=page, actor=actor
+    )
+    found = plain(await b.submissions.review(query))
     return render(
         request,
         "review.html",
@@ -198,6 +204,10 @@ async def review_queue(request: Request, b: BackendDep, actor: Reviewer, page: P
         notice_id=notice_id,
         status=status,
         statuses=REVIEW_STATUSES,
+        department=department,
+        departments=staff.departments,
+        unstaffed=staff.unstaffed,
+        unassigned_text=UNASSIGNED_TEXT,
     )
 
 

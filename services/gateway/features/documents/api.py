@@ -1,0 +1,174 @@
+"""Documents an office prints, files or forwards: the notice as its 红头 公文 (.docx, .pdf), an ask's 汇总表
+(.xlsx, .docx) and its blank 样表 (.docx, .xlsx), and the preview of a notice before it is issued.
+
+Who may see a notice may download its 公文 and 样表 (the notices service decides, from the actor); the 汇总表
+is for the reviewers of the unit the ask is routed to, as the CSV (the submissions service answers only the
+rows routed to the actor's unit). Rendering runs off the event loop (output.py).
+"""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from shared.contracts.common import Actor, NoticeQuery
+from shared.contracts.notices import ForwardNotice, IssueNotice, NoticeView
+from shared.contracts.submissions import SubmissionTableQuery
+from shared.errors import NotFound
+from shared.schemas import Ask, DocumentElements
+
+from ...core.backend import Backend
+from ...core.bodies import body_of
+from ...core.deps import BackendDep, CurrentActor, Issuer, Reviewer
+from ...officedocs import form_docx, form_xlsx, summary_docx, summary_xlsx
+from .build import blank_form, document_filename, summary_table
+from .output import chosen_format, file_response, notice_file, rendered, responses
+from .preview import preview_notice
+
+router = APIRouter(prefix="/api", tags=["documents"])
+
+# ---------------------------------------------------------------- the notice as its 公文
+
+
+@router.get(
+    "/notices/{notice_id}/document.{fmt}",
+    response_class=Response,
+    summary="The notice as its 红头 公文 (GB/T 9704): .docx or .pdf; a 转发 carries the original as 附件",
+    responses=responses("docx", "pdf"),
+)
+async def notice_document(notice_id: str, fmt: str, request: Request, b: BackendDep, actor: CurrentActor) -> Response:
+    kind = chosen_format(fmt, ("docx", "pdf"))
+    notice = await b.notices.get(NoticeQuery(notice_id=notice_id, actor=actor))
+    return await notice_file(request, notice, kind, f"notice-{notice_id}.{kind}")
+
+
+# ---------------------------------------------------------------- an ask: 汇总表 and 样表
+
+
+def ask_of(notice: NoticeView, ask_id: str) -> Ask:
+    ask = next((a for a in notice.asks if a.ask_id == ask_id), None)
+    if ask is None:
+        raise NotFound("报送要求不存在", field="ask_id")
+    return ask
+
+
+@router.get(
+    "/notices/{notice_id}/asks/{ask_id}/table.{fmt}",
+    response_class=Response,
+    summary="汇总表 as .xlsx or .docx: a row per item with its source unit, the units that did not submit as gaps",
+    responses=responses("xlsx", "docx"),
+)
+async def summary_file(
+    notice_id: str, ask_id: str, fmt: str, request: Request, b: BackendDep, actor: Reviewer
+) -> Response:
+    kind = chosen_format(fmt, ("xlsx", "docx"))
+    await b.notices.get(NoticeQuery(notice_id=notice_id, actor=actor))  # a notice the unit cannot see has no table
+    table = await b.submissions.table(SubmissionTableQuery(notice_id=notice_id, ask_id=ask_id, actor=actor))
+    state = request.app.state
+    summary = summary_table(
+        table,
+        generated_at=state.clock.now(),
+        timezone=state.settings.timezone,
+        compiled_by=await state.unit_names.name(actor.unit_id),
+    )
+    data = await rendered(request, summary_xlsx if kind == "xlsx" else summary_docx, summary)
+    name = document_filename(table.doc_number, f"{table.ask.title}汇总表", kind)
+    return file_response(data, kind, name, f"table-{ask_id}.{kind}")
+
+
+@router.get(
+    "/notices/{notice_id}/asks/{ask_id}/form.{fmt}",
+    response_class=Response,
+    summary="样表: the ask's form, blank, as a Word table or an Excel sheet to fill offline",
+    responses=responses("docx", "xlsx"),
+)
+async def blank_form_file(
+    notice_id: str, ask_id: str, fmt: str, request: Request, b: BackendDep, actor: CurrentActor
+) -> Response:
+    kind = chosen_format(fmt, ("docx", "xlsx"))
+    notice = await b.notices.get(NoticeQuery(notice_id=notice_id, actor=actor))
+    form = blank_form(notice, ask_of(notice, ask_id), request.app.state.settings.timezone)
+    data = await rendered(request, form_docx if kind == "docx" else form_xlsx, form)
+    name = document_filename(notice.doc_number, form.title, kind)
+    return file_response(data, kind, name, f"form-{ask_id}.{kind}")
+
+
+# ---------------------------------------------------------------- preview before issuing
+
+IssuePreviewBody = body_of(IssueNotice)
+ForwardPreviewBody = body_of(ForwardNotice, "notice_id")
+
+
+def _elements(body: Any) -> DocumentElements:
+    return DocumentElements.model_validate(body.model_dump(include=set(DocumentElements.model_fields)))
+
+
+async def _preview(request: Request, b: Backend, actor: Actor, fmt: str, **given: Any) -> Response:
+    state = request.app.state
+    notice = await preview_notice(
+        b,
+        actor,
+        node_id=state.settings.node_id,
+        now=state.clock.now(),
+        timezone=state.settings.timezone,
+        **given,
+    )
+    return await notice_file(request, notice, fmt, f"preview.{fmt}")
+
+
+@router.post(
+    "/notices/preview.{fmt}",
+    response_class=Response,
+    summary="Preview a notice before issuing it (the IssueNotice body): its 公文 as .pdf or .docx, nothing stored, "
+    "no 文号 allocated",
+    responses=responses("pdf", "docx"),
+)
+async def preview_issue(fmt: str, body: IssuePreviewBody, request: Request, b: BackendDep, actor: Issuer) -> Response:  # type: ignore[valid-type]
+    kind = chosen_format(fmt, ("pdf", "docx"))
+    return await _preview(
+        request,
+        b,
+        actor,
+        kind,
+        title=body.title,
+        issuer_ids=body.issuer_unit_ids,
+        recipient_ids=body.recipient_unit_ids,
+        body=body.body,
+        doc_number=body.doc_number,
+        contacts=body.contacts,
+        filenames=[a.filename for a in body.attachments],
+        elements=_elements(body),
+    )
+
+
+@router.post(
+    "/notices/{notice_id}/forward/preview.{fmt}",
+    response_class=Response,
+    summary="Preview a 转发 before issuing it (the ForwardNotice body): its 公文 with the original as 附件, "
+    "nothing stored, no 文号 allocated",
+    responses=responses("pdf", "docx"),
+)
+async def preview_forward(
+    notice_id: str,
+    fmt: str,
+    body: ForwardPreviewBody,  # type: ignore[valid-type]
+    request: Request,
+    b: BackendDep,
+    actor: Issuer,
+) -> Response:
+    kind = chosen_format(fmt, ("pdf", "docx"))
+    return await _preview(
+        request,
+        b,
+        actor,
+        kind,
+        title=body.title or "",
+        issuer_ids=[body.unit_id, *body.co_issuer_unit_ids],
+        recipient_ids=body.recipient_unit_ids,
+        cover_note=body.cover_note,
+        doc_number=body.doc_number,
+        contacts=body.contacts,
+        filenames=[a.filename for a in body.attachments],
+        elements=_elements(body),
+        upstream_id=notice_id,
+    )

@@ -1,0 +1,157 @@
+"""Drafts, 签发 and 会签 through the notices contract with no server: a joint notice goes through a draft the
+lead's 签发人 and the co-issuer's sign; a refusal sends it back; each state change happens once."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from shared.clock import FixedClock
+from shared.contracts.common import Actor, NoticeQuery, UnitNoticesQuery
+from shared.contracts.notices import (
+    ApproveDraft,
+    CreateDraft,
+    DraftQuery,
+    DraftsQuery,
+    IssueNotice,
+    NoticeDraft,
+    RejectDraft,
+    SubmitDraft,
+    UpdateDraft,
+    UpsertUnit,
+)
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.schemas import Role, UnitKind
+
+from .conftest import fast_node
+
+NOW = datetime(2026, 3, 2, 1, tzinfo=UTC)  # 09:00 in Beijing
+
+
+def actor(unit_id: str, *roles: Role, name: str | None = None) -> Actor:
+    return Actor(user_id=f"u-{unit_id}", display_name=name or f"{unit_id}经办人", unit_id=unit_id, roles=list(roles))
+
+
+async def directory(node, *, requires_signing: bool = False) -> None:
+    await node.notices.upsert_unit(
+        UpsertUnit(unit_id="wn-kx", name="渭南市科学技术协会", kind=UnitKind.kexie, requires_signing=requires_signing)
+    )
+    await node.notices.upsert_unit(UpsertUnit(unit_id="wn-kjj", name="渭南市科学技术局", kind=UnitKind.keji))
+    for i in range(3):
+        await node.notices.upsert_unit(
+            UpsertUnit(unit_id=f"wn-u{i}", name=f"渭南第{i}学会", kind=UnitKind.society, parent_id="wn-kx")
+        )
+
+
+def joint(**changes) -> NoticeDraft:
+    fields = {
+        "title": "关于开展2026年“全国科技工作者日”活动的通知",
+        "issuer_unit_ids": ["wn-kx", "wn-kjj"],
+        "recipient_unit_ids": ["wn-u0", "wn-u1", "wn-u2"],
+        "body": "请各单位认真组织。",
+    }
+    return NoticeDraft(**{**fields, **changes})
+
+
+DRAFTER = actor("wn-kx", Role.issuer, name="白茹")
+SIGNER = actor("wn-kx", Role.signer, name="张主任")
+CO_SIGNER = actor("wn-kjj", Role.signer, name="李局长")
+
+
+async def test_a_joint_notice_is_issued_once_the_lead_and_the_co_issuer_have_signed(tmp):
+    clock = FixedClock(NOW)
+    async with fast_node(tmp, services=("notices",), clock=clock) as node:
+        await directory(node)
+        # Naming a co-issuer no longer issues at once: the co-issuer has not agreed.
+        with pytest.raises(Conflict) as refused:
+            await node.notices.issue(IssueNotice(**joint().model_dump(exclude={"actor"}), actor=DRAFTER))
+        assert refused.value.code == "cosign_required" and refused.value.field == "issuer_unit_ids.1"
+
+        draft = await node.notices.create_draft(CreateDraft(notice=joint(), actor=DRAFTER))
+        assert (draft.status, draft.round, draft.doc_number, draft.notice_id) == ("draft", 0, "", None)
+        assert draft.preview.recipient_count == 3 and draft.viewer.can_edit
+        submitted = await node.notices.submit_draft(SubmitDraft(draft_id=draft.id, actor=DRAFTER))
+        assert submitted.status == "submitted" and [s.unit_id for s in submitted.signatures] == ["wn-kx", "wn-kjj"]
+        with pytest.raises(Conflict):  # with its 签发人 now: the drafter cannot change it
+            await node.notices.update_draft(UpdateDraft(draft_id=draft.id, notice=joint(body="改"), actor=DRAFTER))
+
+        pending = await node.notices.drafts(DraftsQuery(box="pending", actor=CO_SIGNER))
+        assert [(r.id, r.lead, r.status) for r in pending.items] == [(draft.id, False, "pending")]
+        with pytest.raises(Forbidden):  # a drafter is no 签发人
+            await node.notices.approve_draft(ApproveDraft(draft_id=draft.id, actor=DRAFTER))
+        with pytest.raises(NotFound):  # nothing asked of this unit
+            await node.notices.approve_draft(ApproveDraft(draft_id=draft.id, actor=actor("wn-u0", Role.signer)))
+
+        clock.advance(timedelta(hours=2))
+        signed = await node.notices.approve_draft(ApproveDraft(draft_id=draft.id, comment="同意", actor=SIGNER))
+        assert signed.status == "submitted" and signed.signatures[0].status == "signed"
+        with pytest.raises(Conflict):  # the same unit signs once
+            await node.notices.approve_draft(ApproveDraft(draft_id=draft.id, actor=SIGNER))
+
+        clock.advance(timedelta(days=1))
+        done = await node.notices.approve_draft(ApproveDraft(draft_id=draft.id, comment="会签同意", actor=CO_SIGNER))
+        assert done.status == "issued" and done.doc_number and done.notice_id == draft.id
+        assert done.signed_by == "张主任" and done.signed_on == date(2026, 3, 3)  # the last signature's day
+
+        notice = await node.notices.get(NoticeQuery(notice_id=draft.id, actor=DRAFTER))
+        assert notice.signed_by == "张主任" and notice.signed_on == date(2026, 3, 3)
+        assert [(s.unit_id, s.signed_by, s.lead) for s in notice.signatures] == [
+            ("wn-kx", "张主任", True),
+            ("wn-kjj", "李局长", False),
+        ]
+        assert notice.issued_by == "白茹"
+        sent = await node.notices.sent(UnitNoticesQuery(actor=DRAFTER))
+        assert [n.id for n in sent.items] == [draft.id]
+        assert (await node.notices.drafts(DraftsQuery(box="pending", actor=CO_SIGNER))).items == []
+        decided = await node.notices.drafts(DraftsQuery(box="decided", actor=CO_SIGNER))
+        assert [(r.status, r.doc_number) for r in decided.items] == [("signed", done.doc_number)]
+
+
+async def test_a_refusal_returns_the_draft_with_the_reason_and_a_new_round_starts_over(tmp):
+    async with fast_node(tmp, services=("notices",), clock=FixedClock(NOW)) as node:
+        await directory(node, requires_signing=True)
+        alone = joint(issuer_unit_ids=["wn-kx"])
+        with pytest.raises(Conflict) as refused:  # the unit requires 签发
+            await node.notices.issue(IssueNotice(**alone.model_dump(exclude={"actor"}), actor=DRAFTER))
+        assert refused.value.code == "signing_required"
+
+        draft = await node.notices.create_draft(CreateDraft(notice=joint(), actor=DRAFTER))
+        await node.notices.submit_draft(SubmitDraft(draft_id=draft.id, actor=DRAFTER))
+        await node.notices.approve_draft(ApproveDraft(draft_id=draft.id, actor=SIGNER))
+        with pytest.raises(Invalid) as no_reason:
+            await node.notices.reject_draft(RejectDraft(draft_id=draft.id, reason="  ", actor=CO_SIGNER))
+        assert no_reason.value.field == "reason"
+        back = await node.notices.reject_draft(RejectDraft(draft_id=draft.id, reason="请补充报送要求", actor=CO_SIGNER))
+        assert back.status == "returned"
+        mine = await node.notices.get_draft(DraftQuery(draft_id=draft.id, actor=DRAFTER))
+        assert mine.returned.comment == "请补充报送要求" and mine.returned.unit_name == "渭南市科学技术局"
+        assert mine.viewer.can_edit
+
+        edited = await node.notices.update_draft(
+            UpdateDraft(draft_id=draft.id, notice=joint(body="已补充。"), version=mine.version, actor=DRAFTER)
+        )
+        assert edited.version == mine.version + 1 and edited.status == "returned"
+        again = await node.notices.submit_draft(SubmitDraft(draft_id=draft.id, actor=DRAFTER))
+        assert again.round == 2 and all(s.status == "pending" for s in again.signatures)
+        for who in (CO_SIGNER, SIGNER):
+            last = await node.notices.approve_draft(ApproveDraft(draft_id=draft.id, actor=who))
+        assert last.status == "issued" and last.signed_by == "张主任"
+
+
+async def test_a_draft_is_checked_as_issuing_would_check_it(tmp):
+    async with fast_node(tmp, services=("notices",), clock=FixedClock(NOW)) as node:
+        await directory(node)
+        with pytest.raises(Invalid) as unknown:
+            await node.notices.create_draft(
+                CreateDraft(notice=joint(issuer_unit_ids=["wn-kx", "nobody"]), actor=DRAFTER)
+            )
+        assert unknown.value.field == "notice.issuer_unit_ids.1"
+        with pytest.raises(Forbidden):  # another unit's name as the lead
+            await node.notices.create_draft(CreateDraft(notice=joint(), actor=actor("wn-kjj", Role.issuer)))
+        draft = await node.notices.create_draft(CreateDraft(notice=joint(recipient_unit_ids=[]), actor=DRAFTER))
+        with pytest.raises(Invalid) as empty:
+            await node.notices.submit_draft(SubmitDraft(draft_id=draft.id, actor=DRAFTER))
+        assert empty.value.field == "notice.recipient_unit_ids"
+        with pytest.raises(NotFound):  # another unit's draft does not exist for it
+            await node.notices.get_draft(DraftQuery(draft_id=draft.id, actor=actor("wn-u0", Role.issuer)))
+        mine = await node.notices.drafts(DraftsQuery(actor=DRAFTER))
+        assert [(r.id, r.status) for r in mine.items] == [(draft.id, "draft")]
