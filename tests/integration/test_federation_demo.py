@@ -1,5 +1,6 @@
 """`cascade demo`: three nodes on this machine, as a person (and CI) runs it."""
 
+import fcntl
 import os
 import re
 import signal
@@ -8,8 +9,19 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from cascade.processes import REPO_ROOT
+
+
+@pytest.fixture(autouse=True)
+def one_demo_at_a_time(tmp_path_factory):
+    """The demo prefers fixed ports and takes free ones only for those already open: two demos starting at
+    once (two test workers) would both pick the same preferred ports, so the tests here hold a machine-wide lock."""
+    lock = tmp_path_factory.getbasetemp().parent / "cascade-demo.lock"
+    with open(lock, "w") as f:  # closing the file releases the lock
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
 
 
 def demo(*args: str) -> subprocess.Popen:
