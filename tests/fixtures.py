@@ -350,7 +350,7 @@ def liaison_form() -> list[dict]:
 
 def summary_form(max_chars: int | None = None, *, stamped: bool = True) -> list[dict]:
     """A summary report: a limit only where the seed gives one, the stamped files where it asks for them."""
-    text = {"key": "summary", "label": "总结报告", "type": "text"}
+    text: dict[str, str | int] = {"key": "summary", "label": "总结报告", "type": "text"}
     if max_chars:
         text["max_chars"] = max_chars
     return [text, {**STAMPED, "required": False}] if stamped else [text]

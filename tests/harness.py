@@ -26,7 +26,7 @@ from shared import subjects
 from shared.bus import request
 from shared.clock import Clock
 from shared.errors import Unavailable
-from shared.settings import SETTINGS_BY_SERVICE, ServiceSettings
+from shared.settings import SETTINGS_BY_SERVICE, GatewaySettings, ServiceSettings
 
 BACKEND = ("notices", "submissions", "notifications", "reports")
 
@@ -99,7 +99,7 @@ class TestNode:
         return cls(**{**values, **overrides})
 
     async def cleanup(self) -> None:
-        client = AsyncMongoClient(self.servers.mongo_url)
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(self.servers.mongo_url)
         try:
             for service in (*BACKEND, "gateway"):
                 await client.drop_database(f"{self.node_id}_{service}")
@@ -158,7 +158,9 @@ async def gateway(node: TestNode, clock: Clock | None = None, **overrides) -> As
     """
     from services.gateway.app import create_app
 
-    app: FastAPI = create_app(node.settings("gateway", **overrides), clock=clock)
+    settings = node.settings("gateway", **overrides)
+    assert isinstance(settings, GatewaySettings)  # SETTINGS_BY_SERVICE["gateway"]
+    app: FastAPI = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=GATEWAY_BASE) as client:
@@ -176,10 +178,10 @@ GATEWAY_BASE = "http://127.0.0.1"
 
 def _sibling(http: httpx.AsyncClient, **kwargs) -> httpx.AsyncClient:
     """Another client of the same in-process gateway, closed with it."""
-    root = getattr(http, "root", http)
+    root: httpx.AsyncClient = getattr(http, "root", http)
     client = httpx.AsyncClient(transport=root._transport, base_url=GATEWAY_BASE, **kwargs)
-    client.app, client.root = root.app, root  # type: ignore[attr-defined]
-    root.others.append(client)  # type: ignore[attr-defined]
+    client.app, client.root = root.app, root  # type: ignore[attr-defined]  # set on the test client by gateway()
+    root.others.append(client)  # type: ignore[attr-defined]  # set on the test client by gateway()
     return client
 
 

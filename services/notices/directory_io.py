@@ -146,6 +146,7 @@ def parse_csv(text: str) -> tuple[list[ParsedRow], list[RowError]]:
         errors.append(RowError(1, None, "缺少必需的列：unit_id、name、kind（或 单位编号、单位名称、类别）"))
     if errors:
         return [], errors
+    columns = [k for k in keys if k is not None]  # all of them: an unknown column was refused above
     while True:
         line = reader.line_num + 1  # where the record starts (a quoted cell may span lines)
         try:
@@ -163,7 +164,7 @@ def parse_csv(text: str) -> tuple[list[ParsedRow], list[RowError]]:
         raw: dict = {}
         contacts: dict[int, dict] = {}
         bad = False
-        for key, cell in zip(keys, cells, strict=False):
+        for key, cell in zip(columns, cells, strict=False):
             value = cell.strip()
             m = _CONTACT_COLUMN.match(key)
             if m:

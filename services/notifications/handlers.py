@@ -244,7 +244,8 @@ async def send(job: SendJob, d: Deps) -> None:
 
 
 async def _recount_job(job: SendJob, d: Deps) -> None:
-    notice_id, cause = job.notice_id, job.cause
+    notice_id: str | None = job.notice_id
+    cause: str | None = job.cause
     if not cause and job.messages:  # a job queued by an older version names neither: its deliveries do
         first = await d.repo.first(job.messages[0].delivery_id)
         notice_id, cause = (first or {}).get("notice_id"), (first or {}).get("reason")

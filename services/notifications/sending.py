@@ -64,8 +64,8 @@ class OutgoingMessage(Wire):
 
     @classmethod
     def of(cls, delivery: dict) -> "OutgoingMessage":
-        return cls(
-            **{k: delivery.get(k) for k in cls.model_fields if delivery.get(k) is not None}
+        return cls.model_validate(
+            {k: delivery.get(k) for k in cls.model_fields if delivery.get(k) is not None}
             | {"delivery_id": delivery["_id"]}
         )
 
@@ -123,13 +123,13 @@ def send_emails(settings: NotificationsSettings, messages: list[OutgoingMessage]
     """Send over one SMTP connection (blocking: run it in a thread)."""
     results: dict[str, Result] = {}
     timeout = settings.send_timeout_seconds
+    host = settings.smtp_host or ""  # unset: no connection is made (Senders.missing skips e-mails then)
     try:
+        smtp: smtplib.SMTP
         if settings.smtp_security == "tls":
-            smtp = smtplib.SMTP_SSL(
-                settings.smtp_host, settings.smtp_port, timeout=timeout, context=ssl.create_default_context()
-            )
+            smtp = smtplib.SMTP_SSL(host, settings.smtp_port, timeout=timeout, context=ssl.create_default_context())
         else:
-            smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
+            smtp = smtplib.SMTP(host, settings.smtp_port, timeout=timeout)
         with smtp:
             if settings.smtp_security == "starttls":
                 smtp.starttls(context=ssl.create_default_context())

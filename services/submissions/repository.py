@@ -18,6 +18,8 @@ the document is behind it (``domain.applies``, written as a filter), so two
 replicas handling events of one submission at once cannot both move it.
 """
 
+from collections.abc import Sequence
+
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
 from shared import outbox
@@ -98,7 +100,7 @@ class SubmissionsRepository:
         stage: int,
         fields: dict,
         *,
-        events: list[dict] = (),
+        events: Sequence[dict] = (),
         base: dict | None = None,
     ) -> dict | None:
         """Move a submission to (revision, stage) if that is ahead of where it is; returns the new document.

@@ -21,12 +21,12 @@ async def _setup(app, admin) -> str:
     province. Returns the national notice's id."""
     for unit in directory_order(DIRECTORY):
         assert (await admin.put(f"/api/units/{unit.unit_id}", json=unit_json(unit))).status_code == 200
-    for username, unit in [("cast-issuer", "cast"), ("gd-issuer", "gd-kx")]:
+    for username, unit_id in [("cast-issuer", "cast"), ("gd-issuer", "gd-kx")]:
         await app.state.accounts.create(
             None,
             username=username,
             display_name=username,
-            unit_id=unit,
+            unit_id=unit_id,
             roles=["issuer"],
             password=PASSWORD,
             must_change_password=False,

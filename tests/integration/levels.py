@@ -30,25 +30,29 @@ def city(node_id: str | None = None, parent: str | None = "js-kx") -> list[Upser
     """苏州市科协 and 科技局 (hosted on ``node_id``, or the node they are entered on) and the units below them."""
     on = {"node_id": node_id, "runs_own_node": True} if node_id else {}
     return [
-        UpsertUnit(
-            unit_id="su-kx",
-            name="苏州市科学技术协会",
-            kind=UnitKind.kexie,
-            parent_id=parent,
-            departments=CITY_DEPARTMENTS,
-            contacts=[
-                Contact(name="张敏", department="组织人事部", email="zm@sukx.example.cn"),
-                Contact(name="李华", department="学会部", email="lh@sukx.example.cn"),
-                Contact(name="陈静", department="办公室", email="cj@sukx.example.cn"),
-            ],
-            **on,
+        UpsertUnit.model_validate(
+            {
+                "unit_id": "su-kx",
+                "name": "苏州市科学技术协会",
+                "kind": UnitKind.kexie,
+                "parent_id": parent,
+                "departments": CITY_DEPARTMENTS,
+                "contacts": [
+                    Contact(name="张敏", department="组织人事部", email="zm@sukx.example.cn"),
+                    Contact(name="李华", department="学会部", email="lh@sukx.example.cn"),
+                    Contact(name="陈静", department="办公室", email="cj@sukx.example.cn"),
+                ],
+                **on,
+            }
         ),
-        UpsertUnit(
-            unit_id="su-kjj",
-            name="苏州市科学技术局",
-            kind=UnitKind.keji,
-            parent_id="js-kjt" if parent else None,
-            **on,
+        UpsertUnit.model_validate(
+            {
+                "unit_id": "su-kjj",
+                "name": "苏州市科学技术局",
+                "kind": UnitKind.keji,
+                "parent_id": "js-kjt" if parent else None,
+                **on,
+            }
         ),
     ]
 
@@ -56,11 +60,27 @@ def city(node_id: str | None = None, parent: str | None = "js-kx") -> list[Upser
 def county(node_id: str | None = None) -> list[UpsertUnit]:
     on = {"node_id": node_id} if node_id else {}
     return [
-        UpsertUnit(unit_id="wj-kx", name="吴江区科学技术协会", kind=UnitKind.kexie, parent_id="su-kx", **on),
-        UpsertUnit(unit_id="cs-kx", name="常熟市科学技术协会", kind=UnitKind.kexie, parent_id="su-kx", **on),
-        UpsertUnit(unit_id="su-yxh", name="苏州市医学会", kind=UnitKind.society, parent_id="su-kx", **on),
-        UpsertUnit(unit_id="suda-kx", name="苏州大学科学技术协会", kind=UnitKind.university, parent_id="su-kx", **on),
-        UpsertUnit(unit_id="wj-kjj", name="吴江区科学技术局", kind=UnitKind.keji, parent_id="su-kjj", **on),
+        UpsertUnit.model_validate(
+            {"unit_id": "wj-kx", "name": "吴江区科学技术协会", "kind": UnitKind.kexie, "parent_id": "su-kx", **on}
+        ),
+        UpsertUnit.model_validate(
+            {"unit_id": "cs-kx", "name": "常熟市科学技术协会", "kind": UnitKind.kexie, "parent_id": "su-kx", **on}
+        ),
+        UpsertUnit.model_validate(
+            {"unit_id": "su-yxh", "name": "苏州市医学会", "kind": UnitKind.society, "parent_id": "su-kx", **on}
+        ),
+        UpsertUnit.model_validate(
+            {
+                "unit_id": "suda-kx",
+                "name": "苏州大学科学技术协会",
+                "kind": UnitKind.university,
+                "parent_id": "su-kx",
+                **on,
+            }
+        ),
+        UpsertUnit.model_validate(
+            {"unit_id": "wj-kjj", "name": "吴江区科学技术局", "kind": UnitKind.keji, "parent_id": "su-kjj", **on}
+        ),
     ]
 
 

@@ -543,6 +543,8 @@ async def snapshot(w: World, node) -> dict:
         assert r.status_code == 200, (url, r.text)
         return r.json()
 
+    app = w.http.app  # type: ignore[attr-defined]  # gateway() sets it on the test client
+
     return {
         "units": await body(w.admin, "/api/units"),
         "notice": await body(w.issuer, f"/api/notices/{w.notice_id}"),
@@ -553,11 +555,11 @@ async def snapshot(w: World, node) -> dict:
         "inboxes": [await body(c, "/api/inbox") for c in (w.sz_submitter, w.kjj_submitter)],
         "drafts": [await body(w.issuer, f"/api/drafts/{d}") for d in (w.draft_id, w.joint_id)],
         "to_sign": [await body(c, "/api/drafts?box=pending") for c in (w.signer, w.kjt_signer)],
-        "users": [public_user(u) for u in await w.http.app.state.accounts.list()],
+        "users": [public_user(u) for u in await app.state.accounts.list()],
         "channels": await body(w.admin, "/api/admin/channels"),
         "templates": await body(w.admin, "/api/admin/templates"),
         "events": await events_count(node),
-        "audit": len(await w.http.app.state.audit.query(limit=500)),
+        "audit": len(await app.state.audit.query(limit=500)),
     }
 
 

@@ -17,7 +17,7 @@ from services.gateway.features.documents.build import (
 )
 from shared.contracts.notices import NoticeView
 from shared.contracts.submissions import SubmissionTable
-from shared.schemas import Ask, Attachment, ChainLink, UnitRef
+from shared.schemas import Ask, Attachment, ChainLink, UnitKind, UnitRef
 
 pytestmark = pytest.mark.unit
 
@@ -26,7 +26,7 @@ ISSUED = datetime(2020, 5, 19, 20, 0, tzinfo=UTC)  # 2020-05-20 04:00 in Beijing
 
 
 def ref(unit_id: str, name: str, kind: str, mark: str = "") -> UnitRef:
-    return UnitRef(unit_id=unit_id, name=name, kind=kind, node_id="n", mark_name=mark)
+    return UnitRef(unit_id=unit_id, name=name, kind=UnitKind(kind), node_id="n", mark_name=mark)
 
 
 CAST = ref("cast", "中国科学技术协会", "科协", "中国科协")

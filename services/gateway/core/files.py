@@ -11,8 +11,8 @@ import tempfile
 from collections.abc import AsyncIterator
 from urllib.parse import quote
 
-from fastapi import UploadFile
 from fastapi.responses import StreamingResponse
+from starlette.datastructures import UploadFile  # what a form gives; FastAPI's UploadFile is one too
 
 from shared.contracts.common import Actor
 from shared.contracts.notices import AttachmentInfo, BeginUpload, FinishUpload, ReadBlob, UploadPart

@@ -112,6 +112,11 @@ def text(value) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def given(value: object) -> str:
+    """A form value as typed (not stripped); a file or a missing value is ``""``."""
+    return value if isinstance(value, str) else ""
+
+
 def words(value) -> list[str]:
     return [w.strip() for w in _SPLIT.split(text(value)) if w.strip()]
 

@@ -298,7 +298,7 @@ class Accounts:
             raise LoginRefused("用户名或密码错误，或账户已停用")
         await self.store.clear_failures(name)
         await self.store.forget_old_failures(now)
-        fields = {"last_login_at": now}
+        fields: dict[str, datetime | str] = {"last_login_at": now}
         if security.needs_rehash(user["password_hash"]):
             fields["password_hash"] = await asyncio.to_thread(security.hash_password, password)
         user = await self.store.update(name, fields) or user

@@ -99,9 +99,9 @@ async def import_units(cmd: ImportUnits, d: Deps) -> Imported:
         except Invalid as exc:
             errors.append(directory_io.RowError(row.line, exc.field, exc.message))
         parents[unit.unit_id] = unit.parent_id
-    for parent in {r.unit.parent_id for r in rows if r.unit.parent_id and r.unit.parent_id not in parents}:
-        if await known_unit(parent, d) is not None:  # the level above, known from a notice received
-            parents[parent] = None
+    for above in {r.unit.parent_id for r in rows if r.unit.parent_id and r.unit.parent_id not in parents}:
+        if await known_unit(above, d) is not None:  # the level above, known from a notice received
+            parents[above] = None
     for row in rows:
         parent = row.unit.parent_id
         if parent and parent not in parents:

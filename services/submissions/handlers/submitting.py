@@ -76,6 +76,7 @@ async def record_submission(
     )
     updated = await d.repo.advance(doc["_id"], fact.revision, domain.SUBMITTED, fields) or await d.repo.get(doc["_id"])
     await d.repo.flush(d.repo.revisions, revision["_id"], pending)
+    assert updated is not None  # the submission was read above, and submissions are never deleted
     return view(updated, [revision])
 
 

@@ -1,5 +1,7 @@
 """A submission as every reply shows it."""
 
+from collections.abc import Sequence
+
 from shared import outbox
 from shared.contracts.submissions import SubmissionView
 from shared.storage import public
@@ -30,7 +32,7 @@ VIEW_DEFAULTS = {
 }
 
 
-def view_fields(doc: dict, revisions: list[dict | None] = ()) -> dict:
+def view_fields(doc: dict, revisions: Sequence[dict | None] = ()) -> dict:
     out = VIEW_DEFAULTS | public(
         {k: v for k, v in doc.items() if k not in (outbox.FIELD, "stage", "open", "decided", "items_sent")}
     )
@@ -46,5 +48,5 @@ def view_fields(doc: dict, revisions: list[dict | None] = ()) -> dict:
     return out
 
 
-def view(doc: dict, revisions: list[dict | None] = ()) -> SubmissionView:
+def view(doc: dict, revisions: Sequence[dict | None] = ()) -> SubmissionView:
     return SubmissionView.model_validate(view_fields(doc, revisions))

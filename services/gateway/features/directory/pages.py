@@ -1,10 +1,12 @@
 """Directory admin pages (zh-CN, node admin): the org units, one unit's form, CSV/YAML import and export."""
 
 import json
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 
 from shared.contracts.common import Empty
 from shared.contracts.notices import DeleteUnit, UnitQuery, UnitsQuery, UpsertUnit
@@ -27,7 +29,7 @@ async def _directory_page(request: Request, status_code: int = 200, **context) -
     kind = request.query_params.get("kind") or None
     parent_id = request.query_params.get("parent_id") or None
     try:
-        query = UnitsQuery(kind=kind, parent_id=parent_id, page=page_query(request))
+        query = UnitsQuery.model_validate({"kind": kind, "parent_id": parent_id, "page": page_query(request)})
     except ValidationError:
         query = UnitsQuery(page=page_query(request))  # a filter no unit can match: show them all
         kind = parent_id = None
@@ -79,18 +81,20 @@ async def save_unit(request: Request, b: BackendDep, actor: Admin) -> Response:
     }
     new = data.get("new") == "1"
     try:
-        cmd = UpsertUnit(
-            unit_id=forms.text(data.get("unit_id")),
-            name=forms.text(data.get("name")),
-            kind=forms.text(data.get("kind")),
-            parent_id=forms.text(data.get("parent_id")) or None,
-            node_id=forms.text(data.get("node_id")) or None,
-            runs_own_node=bool(data.get("runs_own_node")),
-            requires_signing=bool(data.get("requires_signing")),
-            departments=values["departments"],
-            doc_number_template=forms.text(data.get("doc_number_template")) or None,
-            mark_name=forms.text(data.get("mark_name")) or None,
-            contacts=forms.contacts_of(data.get("contacts")),
+        cmd = UpsertUnit.model_validate(
+            {
+                "unit_id": forms.text(data.get("unit_id")),
+                "name": forms.text(data.get("name")),
+                "kind": forms.text(data.get("kind")),
+                "parent_id": forms.text(data.get("parent_id")) or None,
+                "node_id": forms.text(data.get("node_id")) or None,
+                "runs_own_node": bool(data.get("runs_own_node")),
+                "requires_signing": bool(data.get("requires_signing")),
+                "departments": values["departments"],
+                "doc_number_template": forms.text(data.get("doc_number_template")) or None,
+                "mark_name": forms.text(data.get("mark_name")) or None,
+                "contacts": forms.contacts_of(data.get("contacts")),
+            }
         )
         await send(request, b.notices.upsert_unit, cmd)
     except REFUSALS as exc:
@@ -113,8 +117,8 @@ async def delete_unit(request: Request, unit_id: str, b: BackendDep, actor: Admi
 async def import_units(request: Request, actor: Admin) -> Response:
     form = await request.form()
     upload = form.get("file")
-    fmt = form.get("format") if form.get("format") in ("csv", "yaml") else "csv"
-    if not getattr(upload, "filename", None):
+    fmt: Literal["csv", "yaml"] = "yaml" if form.get("format") == "yaml" else "csv"
+    if not isinstance(upload, UploadFile) or not upload.filename:
         return await _directory_page(request, status_code=422, error="请选择要导入的文件")
     if upload.filename.lower().endswith((".yaml", ".yml")):
         fmt = "yaml"
@@ -124,7 +128,7 @@ async def import_units(request: Request, actor: Admin) -> Response:
         no = refused(request, exc)
         return await _directory_page(request, status_code=no.status, error=no.message)
     if isinstance(result, JSONResponse):  # bad rows: show each with its line
-        rows = json.loads(result.body)["detail"]
+        rows = json.loads(bytes(result.body))["detail"]
         errors = [
             {"line": r["line"], "field": forms.field_label(".".join(str(p) for p in r["loc"][3:])), "message": r["msg"]}
             for r in rows

@@ -17,7 +17,7 @@ from ...core.forms import deadline, nested, number, text, words
 
 # Inputs of the notice editor that repeat their name (check boxes, multiple selects): every value counts.
 MULTI = ("unit_kinds", "recipients", "co_issuers")
-BLANK_ASK = {"fields": [{}, {}, {}], "routes": [{}, {}], "unit_kinds": []}
+BLANK_ASK: dict[str, list] = {"fields": [{}, {}, {}], "routes": [{}, {}], "unit_kinds": []}
 
 
 def notice_form(form: FormData) -> dict:

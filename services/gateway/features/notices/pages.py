@@ -185,17 +185,19 @@ async def compose(request: Request, b: BackendDep, actor: Issuer) -> Response:
     }
     try:
         values["uploaded"] = await _attachments(request, b, form, actor)
-        cmd = (NoticeDraft if drafting.saving(form) else IssueNotice)(
-            title=forms.text(data.get("title")),
-            issuer_unit_ids=[actor.unit_id, *[u for u in data.get("co_issuers") or [] if u != actor.unit_id]],
-            recipient_unit_ids=data.get("recipients") or [],
-            body=forms.text(data.get("body")),
-            doc_number=forms.text(data.get("doc_number")) or None,
-            asks=asks_of(data.get("asks"), tz),
-            **elements_of(data),
-            contacts=forms.contacts_of(data.get("contacts")),
-            attachments=values["uploaded"],
-            actor=actor,
+        cmd = (NoticeDraft if drafting.saving(form) else IssueNotice).model_validate(
+            {
+                "title": forms.text(data.get("title")),
+                "issuer_unit_ids": [actor.unit_id, *[u for u in data.get("co_issuers") or [] if u != actor.unit_id]],
+                "recipient_unit_ids": data.get("recipients") or [],
+                "body": forms.text(data.get("body")),
+                "doc_number": forms.text(data.get("doc_number")) or None,
+                "asks": asks_of(data.get("asks"), tz),
+                **elements_of(data),
+                "contacts": forms.contacts_of(data.get("contacts")),
+                "attachments": values["uploaded"],
+                "actor": actor,
+            }
         )
         created = await drafting.issue_or_draft(request, b, form, notice=cmd)
         if isinstance(created, str):  # kept as a draft (保存草稿, 送签发, or 签发 due first): its page
@@ -262,23 +264,25 @@ async def forward(request: Request, notice_id: str, b: BackendDep, actor: Issuer
     try:
         values["uploaded"] = await _attachments(request, b, form, actor)
         deadlines, unit_kinds = inherited_of(inherit, tz)
-        cmd = (ForwardDraft if drafting.saving(form) else ForwardNotice)(
-            notice_id=notice_id,
-            unit_id=actor.unit_id,
-            co_issuer_unit_ids=[u for u in data.get("co_issuers") or [] if u != actor.unit_id],
-            title=forms.text(data.get("title")) or None,
-            cover_note=forms.text(data.get("cover_note")),
-            recipient_unit_ids=data.get("recipients") or [],
-            doc_number=forms.text(data.get("doc_number")) or None,
-            deadlines=deadlines,
-            unit_kinds=unit_kinds,
-            routes=routes_of(data.get("routes")),
-            extra_asks=asks_of(data.get("extra"), tz, prefix="extra"),
-            **elements_of(data),
-            contacts=forms.contacts_of(data.get("contacts")),
-            attachments=values["uploaded"],
-            upward=upward_of(inherit),
-            actor=actor,
+        cmd = (ForwardDraft if drafting.saving(form) else ForwardNotice).model_validate(
+            {
+                "notice_id": notice_id,
+                "unit_id": actor.unit_id,
+                "co_issuer_unit_ids": [u for u in data.get("co_issuers") or [] if u != actor.unit_id],
+                "title": forms.text(data.get("title")) or None,
+                "cover_note": forms.text(data.get("cover_note")),
+                "recipient_unit_ids": data.get("recipients") or [],
+                "doc_number": forms.text(data.get("doc_number")) or None,
+                "deadlines": deadlines,
+                "unit_kinds": unit_kinds,
+                "routes": routes_of(data.get("routes")),
+                "extra_asks": asks_of(data.get("extra"), tz, prefix="extra"),
+                **elements_of(data),
+                "contacts": forms.contacts_of(data.get("contacts")),
+                "attachments": values["uploaded"],
+                "upward": upward_of(inherit),
+                "actor": actor,
+            }
         )
         created = await drafting.issue_or_draft(request, b, form, forward=cmd)
         if isinstance(created, str):
@@ -371,14 +375,16 @@ async def correct(request: Request, notice_id: str, b: BackendDep, actor: Issuer
         same_day = given == _local_date(ask["deadline"], tz)
         asks.append({**ask, "deadline": ask["deadline"] if not given or same_day else forms.deadline(given, tz)})
     try:
-        cmd = CorrectNotice(
-            notice_id=notice_id,
-            reason=forms.text(data.get("reason")),
-            title=forms.text(data.get("title")) or None,
-            body=data.get("body") if notice["kind"] == "issued" else None,
-            cover_note=data.get("cover_note") if notice["kind"] == "forwarded" else None,
-            asks=asks,
-            actor=actor,
+        cmd = CorrectNotice.model_validate(
+            {
+                "notice_id": notice_id,
+                "reason": forms.text(data.get("reason")),
+                "title": forms.text(data.get("title")) or None,
+                "body": data.get("body") if notice["kind"] == "issued" else None,
+                "cover_note": data.get("cover_note") if notice["kind"] == "forwarded" else None,
+                "asks": asks,
+                "actor": actor,
+            }
         )
         await send(request, b.notices.correct, cmd)
     except REFUSALS as exc:

@@ -7,6 +7,7 @@ checked here.
 """
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -29,6 +30,7 @@ from shared.errors import Invalid, NotFound
 from shared.ids import submission_id as submission_id_of
 from shared.schemas import Commendation
 
+from ...core import forms
 from ...core.backend import Backend
 from ...core.commands import send
 from ...core.departments import UNASSIGNED_TEXT, staffing
@@ -166,15 +168,17 @@ async def _decided(
 @router.post("/submissions/{submission_id}/commend")
 async def commend(request: Request, submission_id: str, b: BackendDep, actor: Reviewer) -> Response:
     form = await request.form()
-    category = form.get("category") if isinstance(form.get("category"), str) else ""
-    note = form.get("note") if isinstance(form.get("note"), str) else ""
+    category = forms.given(form.get("category"))
+    note = forms.given(form.get("note"))
     return await _decided(
         request,
         b,
         submission_id,
         actor,
         b.submissions.commend,
-        lambda: CommendSubmission(submission_id=submission_id, category=category or None, note=note, actor=actor),
+        lambda: CommendSubmission.model_validate(
+            {"submission_id": submission_id, "category": category or None, "note": note, "actor": actor}
+        ),
     )
 
 
@@ -192,8 +196,15 @@ async def review_queue(request: Request, b: BackendDep, actor: Reviewer, page: P
         raise Invalid("状态须为待审核、已采用或已退回", field="status", code="bad_status")
     department = (request.query_params.get("department") or "").strip()[:200] or None
     staff = await staffing(request, b, actor)
-    query = ReviewQuery(
-        notice_id=notice_id, status=status, department=department, unstaffed=staff.unstaffed, page=page, actor=actor
+    query = ReviewQuery.model_validate(
+        {
+            "notice_id": notice_id,
+            "status": status,
+            "department": department,
+            "unstaffed": staff.unstaffed,
+            "page": page,
+            "actor": actor,
+        }
     )
     found = plain(await b.submissions.review(query))
     return render(
@@ -232,7 +243,7 @@ async def accept(request: Request, submission_id: str, b: BackendDep, actor: Rev
 @router.post("/submissions/{submission_id}/return")
 async def return_(request: Request, submission_id: str, b: BackendDep, actor: Reviewer) -> Response:
     form = await request.form()
-    reason = (form.get("reason") or "").strip() if isinstance(form.get("reason"), str) else ""
+    reason = forms.text(form.get("reason"))
     return await _decided(
         request,
         b,
@@ -285,9 +296,9 @@ async def compile_report(request: Request, notice_id: str, ask_id: str, b: Backe
     notice, ask = await _notice_and_ask(b, notice_id, ask_id, actor)
     form = await request.form()
     selected = [v for v in form.getlist("submission_ids") if isinstance(v, str)]
-    note = form.get("note") if isinstance(form.get("note"), str) else ""
+    note = forms.given(form.get("note"))
     uploaded: dict = {}
-    values = {"selected": selected, "note": note, "items": sf.items_of(form, ask, uploaded)}
+    values: dict[str, Any] = {"selected": selected, "note": note, "items": sf.items_of(form, ask, uploaded)}
     try:
         limit = request.app.state.settings.max_upload_bytes
         for where, files in sf.files_to_upload(form, ask).items():
@@ -319,8 +330,8 @@ async def compile_report(request: Request, notice_id: str, ask_id: str, b: Backe
 async def chase(request: Request, notice_id: str, b: BackendDep, actor: Issuer) -> Response:
     """The 催办 form is on the notice page: a refusal goes back there, with its message."""
     form = await request.form()
-    ask_id = form.get("ask_id") if isinstance(form.get("ask_id"), str) and form.get("ask_id") else None
-    note = form.get("note") if isinstance(form.get("note"), str) else ""
+    ask_id = forms.given(form.get("ask_id")) or None
+    note = forms.given(form.get("note"))
     try:
         done = await send(
             request,
