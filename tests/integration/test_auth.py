@@ -219,6 +219,16 @@ async def test_unknown_usernames_lock_the_same_way(node):
         assert answers == [401, 401, 401, 401, 429, 429]
 
 
+async def test_a_name_locked_before_its_account_existed_starts_unlocked(node):
+    """Guesses at a name nobody had are not against the account created under it later."""
+    async with gateway(node, clock=started()) as http:
+        for _ in range(5):
+            await try_login(http, "wangmin", "wrong password!")
+        assert (await try_login(http, "wangmin", PASSWORD)).status_code == 429
+        await create_user(http, "wangmin", "sz-kx", "submitter")
+        assert (await try_login(http, "wangmin", PASSWORD)).status_code == 303
+
+
 # ---------------------------------------------------------------- CSRF
 
 

@@ -369,6 +369,9 @@ class Accounts:
             "created_by": by.user_id if by else "cli",
         }
         await self.store.insert(doc)
+        # Failures are counted for unknown names too (a locked name answers the same whether or not it exists);
+        # those guesses were not against this account, so it starts unlocked.
+        await self.store.clear_failures(name)
         if bootstrap:
             await self.node_unit.claim(unit_id)
         await self.audit.append(
