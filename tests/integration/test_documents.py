@@ -26,7 +26,7 @@ from ..fixtures import (
     seed000_national,
     seed000_notice,
 )
-from ..harness import as_role, eventually, gateway, running
+from ..harness import as_role, eventually, gateway, issue, running
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -94,7 +94,7 @@ async def seed000(http) -> tuple[str, str]:
         "printed_by": "中国科协办公厅",
         "printed_on": "2020-05-12",
     }
-    r = await cast.post("/api/notices", json=national)
+    r = await issue(cast, national)  # a joint notice: a draft, 签发 and 会签
     assert r.status_code == 201, r.text
     nid = r.json()["notice_id"]
     gd = await as_unit(http, "gd-kx")
@@ -239,7 +239,7 @@ async def test_the_blank_form_of_an_ask_as_word_and_excel(node):
     async with running(node, ["notices"]), gateway(node) as http:
         await load_directory(http)
         issuer = await as_role(http, "gd-kx", "issuer")
-        nid = (await issuer.post("/api/notices", json=plan_notice())).json()["notice_id"]
+        nid = (await issue(issuer, plan_notice())).json()["notice_id"]
         sz = await as_role(http, "sz-kx", "submitter")
         await eventually(lambda: _in_inbox(sz, nid))
 
@@ -285,7 +285,7 @@ async def test_the_summary_as_excel_and_word_a_row_per_item_and_the_units_that_o
     async with running(node), gateway(node) as http:
         await load_directory(http)
         issuer = await as_role(http, "gd-kx", "issuer")
-        nid = (await issuer.post("/api/notices", json=plan_notice())).json()["notice_id"]
+        nid = (await issue(issuer, plan_notice())).json()["notice_id"]
         sz, jxxh = [await as_role(http, u, "submitter") for u in ("sz-kx", "gd-jxxh")]
         for client in (sz, jxxh):
             await eventually(lambda c=client: owes(c, nid))
@@ -391,7 +391,7 @@ async def test_the_preview_of_a_notice_renders_it_and_stores_nothing(node):
             "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
         )
         assert (await cast.get("/api/notices")).json()["items"] == []  # nothing issued
-        r = await cast.post("/api/notices", json=body)
+        r = await issue(cast, body)
         assert r.json()["doc_number"] == "科协发组字〔2020〕1号"  # the preview took no number
         # Only for the issuer's own unit, and only for an issuer.
         gd = await as_role(http, "gd-kx", "issuer")
