@@ -4,7 +4,7 @@ done (已转发, by whom, 文号), cannot forward it again to the same units, an
 
 import asyncio
 
-from ..harness import as_role, eventually, gateway, running
+from ..harness import as_role, eventually, gateway, issue_jointly, running
 from .levels import CITY_ROUTES, COUNTY_IDS, PROVINCE, city, county, load, ok, refused, text_ask
 
 JOINT_TO = [u for u in COUNTY_IDS if u != "cs-kx"]
@@ -19,7 +19,7 @@ async def province_notice(http) -> str:
         "recipient_unit_ids": ["su-kx", "su-kjj"],
         "asks": [text_ask("plan", "活动方案", 20)],
     }
-    return (await ok(await js.post("/api/notices", json=body), 201))["notice_id"]
+    return (await ok(await issue_jointly(js, body), 201))["notice_id"]  # 签发 by 省科协, 会签 by 省科技厅
 
 
 async def entry(client, notice_id: str) -> dict | None:
