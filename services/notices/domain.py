@@ -534,9 +534,10 @@ def original_text(notice: NoticeSnapshot, tz: str) -> str:
     lines = [notice.doc_number, "", notice.title, ""]
     lines.append("发文单位：" + "、".join(i.name for i in notice.issuers))
     lines.append("发文时间：" + local_text(notice.issued_at, tz, "%Y年%m月%d日"))
-    names = [r.name for r in notice.recipients]
-    shown = "、".join(names[:50]) + (f"等{len(names)}个单位" if len(names) > 50 else "")
-    lines.append("收文单位：" + shown)
+    # The 主送机关 as the issuer wrote it (or as derived from every recipient when it was issued): the
+    # recipients a node holds of a notice it received are only that node's own units.
+    addressees = notice.addressees.strip() or default_addressees(notice.recipients)
+    lines.append("主送：" + addressees)
     if notice.revision > 1:
         lines.append(f"（第{notice.revision - 1}次更正后版本）")
     lines.append("")

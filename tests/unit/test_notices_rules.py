@@ -154,6 +154,14 @@ def test_original_text_carries_the_notice():
     assert "科技为民、奋斗有我" in text and "要求plan（1-3项，截止 2021-05-10 23:59）" in text and "约3项" in text
 
 
+def test_the_original_names_every_addressee_not_the_units_this_node_holds():
+    """A node holds only its own units of a notice it received; the 原文 a 转发 carries names them all."""
+    written = snapshot([unit("a")], addressees="各地级以上市科协、科技局（委），各省级学会、协会、研究会")
+    assert "主送：各地级以上市科协、科技局（委），各省级学会、协会、研究会\n" in domain.original_text(written, TZ)
+    derived = snapshot([unit("a"), unit("b")])  # stored before the 主送机关 existed: from what is there
+    assert "主送：" in domain.original_text(derived, TZ) and "收文单位" not in domain.original_text(derived, TZ)
+
+
 @pytest.mark.parametrize(
     "ctype, head, ok",
     [
