@@ -164,6 +164,12 @@ class NoticesRepository:
             return False
         return True
 
+    async def doc_number_taken(self, issuer_unit_id: str, doc_number: str) -> bool:
+        """Whether the issuer has a notice under this 文号 already (to refuse it early: the unique ``number_key``
+        still decides at the insert)."""
+        found = await self.notices.find_one({"number_key": f"{issuer_unit_id}:{doc_number}"}, {"_id": 1})
+        return found is not None
+
     async def number_hint(self, issuer_unit_id: str, year: int) -> int:
         """The 文号 sequence to try first: one past the last the issuer took this year."""
         counter = await self.counters.find_one({"_id": f"{issuer_unit_id}:{year}"})

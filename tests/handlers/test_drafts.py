@@ -155,3 +155,32 @@ async def test_a_draft_is_checked_as_issuing_would_check_it(tmp):
             await node.notices.get_draft(DraftQuery(draft_id=draft.id, actor=actor("wn-u0", Role.issuer)))
         mine = await node.notices.drafts(DraftsQuery(actor=DRAFTER))
         assert [(r.id, r.status) for r in mine.items] == [(draft.id, "draft")]
+
+
+async def test_a_taken_doc_number_is_refused_before_anyone_is_asked_to_sign(tmp):
+    """A 文号 the lead has used already: refused with the notice's mistakes (issued at once or saved as a draft),
+    not found only when the last signature issues it."""
+    async with fast_node(tmp, services=("notices",), clock=FixedClock(NOW)) as node:
+        await directory(node)
+        alone = joint(issuer_unit_ids=["wn-kx"], doc_number="渭科协发〔2026〕5号")
+        first = await node.notices.issue(IssueNotice(**alone.model_dump(exclude={"actor"}), actor=DRAFTER))
+        assert first.doc_number == "渭科协发〔2026〕5号"
+
+        taken = joint(doc_number="渭科协发〔2026〕5号")
+        with pytest.raises(Conflict) as at_once:  # a joint notice: its 会签 is not what is wrong with it
+            await node.notices.issue(IssueNotice(**taken.model_dump(exclude={"actor"}), actor=DRAFTER))
+        assert (at_once.value.code, at_once.value.field) == ("duplicate_doc_number", "doc_number")
+        with pytest.raises(Conflict) as saved:
+            await node.notices.create_draft(CreateDraft(notice=taken, actor=DRAFTER))
+        assert (saved.value.code, saved.value.field) == ("duplicate_doc_number", "notice.doc_number")
+
+        draft = await node.notices.create_draft(CreateDraft(notice=joint(), actor=DRAFTER))
+        with pytest.raises(Conflict) as edited:
+            await node.notices.update_draft(UpdateDraft(draft_id=draft.id, notice=taken, actor=DRAFTER))
+        assert edited.value.field == "notice.doc_number"
+        # Another unit's 文号 of the same text is its own.
+        kjj = joint(issuer_unit_ids=["wn-kjj"], doc_number="渭科协发〔2026〕5号")
+        other = await node.notices.issue(
+            IssueNotice(**kjj.model_dump(exclude={"actor"}), actor=actor("wn-kjj", Role.issuer))
+        )
+        assert other.doc_number == "渭科协发〔2026〕5号"

@@ -19,7 +19,7 @@ from ..repository import notice_document, snapshot_of
 from ..upward import check_upward
 from .attachments import checked_attachments
 from .deps import Deps
-from .issuing import insert_numbered, units_and_refs
+from .issuing import check_doc_number, insert_numbered, units_and_refs
 from .joint import claim_recipients, release
 from .propagation import flag_if_changed_meanwhile, link_forward
 
@@ -79,6 +79,7 @@ async def forward(
             or []
         )
         extra_files = await checked_attachments(cmd.attachments, d)
+        await check_doc_number(d, cmd.unit_id, cmd.doc_number)
     issuer_docs = {u.unit_id: units[u.unit_id] for u in issuers}
     if dry_run:
         return Issued(notice_id="", doc_number="", recipients=len(recipients))

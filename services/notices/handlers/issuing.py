@@ -56,6 +56,8 @@ async def issue(
             or []
         )
         attachments = await checked_attachments(cmd.attachments, d)
+        if issuers:
+            await check_doc_number(d, issuers[0].unit_id, cmd.doc_number)
     issuer_docs = {u.unit_id: units[u.unit_id] for u in issuers}
     lead = issuer_docs[issuers[0].unit_id]
     if dry_run:
@@ -97,6 +99,17 @@ async def issue(
     return Issued(notice_id=doc["_id"], doc_number=doc["doc_number"], recipients=len(recipients))
 
 
+def duplicate_doc_number(number: str) -> Conflict:
+    return Conflict(f"文号已存在：{number}", field="doc_number", code="duplicate_doc_number")
+
+
+async def check_doc_number(d: Deps, lead_id: str, manual: str | None) -> None:
+    """A 文号 typed in that the lead issuer has used already is refused with the notice's other mistakes: before
+    its 签发 and 会签 are asked for (a draft) or found due (issued at once), not after they are given."""
+    if manual and await d.repo.doc_number_taken(lead_id, manual):
+        raise duplicate_doc_number(manual)
+
+
 async def insert_numbered(
     d: Deps, lead: dict, manual: str | None, now: datetime, build: Callable[[str], tuple[dict, list[dict]]]
 ) -> dict:
@@ -111,7 +124,7 @@ async def insert_numbered(
     if manual:
         doc, pending = build(manual)
         if not await d.repo.insert_notice(doc, pending, number_key=f"{lead['_id']}:{manual}"):
-            raise Conflict(f"文号已存在：{manual}", field="doc_number", code="duplicate_doc_number")
+            raise duplicate_doc_number(manual)
     else:
         seq = await d.repo.number_hint(lead["_id"], year)
         for _ in range(MAX_NUMBER_ATTEMPTS):
