@@ -264,6 +264,11 @@ class Contribution(Wire):
     unit_name: str
     revision: int = Field(ge=1)
     items: int = Field(ge=0, description="how many of the report's items came from it")
+    contributions: list["Contribution"] = Field(
+        default=[],
+        description="when it was itself a 汇总 (or an item sent up by itself): whose items it held, in order after "
+        "its unit's own, so every level of a 汇总 keeps each item's source unit",
+    )
 
 
 class DraftPreview(Wire):

@@ -20,6 +20,7 @@ from ..fixtures import (
     FIVE_MODULES,
     SEED000_NOW,
     as_unit,
+    deadline,
     load_directory,
     plan_form,
     seed000_forward,
@@ -336,20 +337,49 @@ async def test_the_summary_as_excel_and_word_a_row_per_item_and_the_units_that_o
         assert (await outsider.get(f"/api/notices/{nid}/asks/plan/table.xlsx")).status_code == 404
 
 
-async def test_a_two_level_summary_names_the_source_unit_of_each_item(node):
+async def test_every_level_of_a_summary_names_the_source_unit_of_each_item(node):
+    """中国科协 ← 广东省科协 ← 深圳市科协 ← 南山区科协: each 汇总 sends up its own item and the ones below it."""
     clock = FixedClock(SEED000_NOW)
     async with running(node, clock=clock), gateway(node, clock=clock) as http:
         await load_directory(http)
+        admin = await as_role(http, "cast", "admin")
+        nanshan = {"unit_id": "ns-kx", "name": "南山区科学技术协会", "kind": "科协", "parent_id": "sz-kx"}
+        assert (await admin.put("/api/units/ns-kx", json=nanshan)).status_code == 200
         nid, fid = await seed000(http)
-        sz = await as_role(http, "sz-kx", "submitter")
+        sz = await as_role(http, "sz-kx", "issuer", "submitter", "reviewer")
         await eventually(lambda: owes(sz, fid))
         r = await sz.post(
-            f"/api/notices/{fid}/asks/summary/submission", json={"items": [{"summary": "深圳市活动总结。"}]}
+            f"/api/notices/{fid}/forward",
+            json={"unit_id": "sz-kx", "recipient_unit_ids": ["ns-kx"], "deadlines": {"summary": deadline(2020, 6, 5)}},
+        )
+        assert r.status_code == 201, r.text
+        city = r.json()["notice_id"]
+        ns = await as_role(http, "ns-kx", "submitter")
+        await eventually(lambda: owes(ns, city))
+        r = await ns.post(f"/api/notices/{city}/asks/summary/submission", json={"items": [{"summary": "南山区总结。"}]})
+        assert r.status_code == 201, r.text
+        ns_sid = r.json()["id"]
+        assert (await sz.post(f"/api/submissions/{ns_sid}/accept", json={"revision": 1})).status_code == 200
+        r = await sz.post(
+            f"/api/notices/{city}/asks/summary/compile",
+            json={"submission_ids": [ns_sid], "items": [{"summary": "深圳市活动总结。"}]},
         )
         assert r.status_code == 201, r.text
         sid = r.json()["id"]
         gd = await as_role(http, "gd-kx", "reviewer")
         assert (await gd.post(f"/api/submissions/{sid}/accept", json={"revision": 1})).status_code == 200
+
+        # The province's 汇总表 of its 转发: 深圳's own item, and 南山's through 深圳.
+        r = await gd.get(f"/api/notices/{fid}/asks/summary/table.xlsx")
+        assert r.status_code == 200, r.text
+        ws = load_workbook(io.BytesIO(r.content))["汇总表"]
+        rows = [[c.value for c in row] for row in ws.iter_rows(min_row=5)]
+        sources = {(row[1], row[2]) for row in rows if row[1] and row[3] != "未报送"}
+        assert sources == {
+            ("深圳市科学技术协会", "深圳市科学技术协会"),
+            ("南山区科学技术协会", "深圳市科学技术协会 ← 南山区科学技术协会"),
+        }
+
         r = await gd.post(
             f"/api/notices/{fid}/asks/summary/compile",
             json={"submission_ids": [sid], "items": [{"summary": "广东省科协本级总结。"}]},
@@ -366,9 +396,25 @@ async def test_a_two_level_summary_names_the_source_unit_of_each_item(node):
         assert r.status_code == 200, r.text
         ws = load_workbook(io.BytesIO(r.content))["汇总表"]
         rows = [[c.value for c in row] for row in ws.iter_rows(min_row=5)]
-        sources = {(row[1], row[2]) for row in rows if row[1]}
-        assert ("广东省科学技术协会", "广东省科学技术协会") in sources  # its own item
-        assert ("深圳市科学技术协会", "广东省科学技术协会 ← 深圳市科学技术协会") in sources
+        summary = header_of(ws).index("总结报告")
+        sources = {(row[1], row[2], row[summary]) for row in rows if row[1] and row[3] != "未报送"}
+        assert sources == {
+            ("广东省科学技术协会", "广东省科学技术协会", "广东省科协本级总结。"),
+            ("深圳市科学技术协会", "广东省科学技术协会 ← 深圳市科学技术协会", "深圳市活动总结。"),
+            (
+                "南山区科学技术协会",
+                "广东省科学技术协会 ← 深圳市科学技术协会 ← 南山区科学技术协会",
+                "南山区总结。",
+            ),
+        }
+        r = await cast.get(f"/api/notices/{nid}/asks/summary/table.docx")
+        assert r.status_code == 200, r.text
+        cells = [c.text for row in Document(io.BytesIO(r.content)).tables[0].rows for c in row.cells]
+        assert any("南山区科学技术协会" in c and "深圳市科学技术协会 ← 南山区科学技术协会" in c for c in cells)
+
+
+def header_of(ws) -> list:
+    return [c.value for c in ws[4]]
 
 
 # ---------------------------------------------------------------- preview before issuing

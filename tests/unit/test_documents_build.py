@@ -274,3 +274,51 @@ def test_the_blank_form_is_numbered_as_the_notice_lists_its_asks():
     assert (first.title, first.attachment_label, first.max_items) == ("特色亮点活动筹备方案（样表）", "附件1", 2)
     assert blank_form(notice, second, TZ).title == "联络员回执表"
     assert blank_form(forward(asks=[PLAN]), PLAN, TZ).attachment_label == "附件"
+
+
+def test_every_level_of_a_summary_names_each_items_source_unit():
+    """A national 汇总 of 广东's, which holds 苏州's (holding 昆山's), and an item 深圳 sent up by itself."""
+    kunshan = {"submission_id": "s3", "unit_id": "ks", "unit_name": "昆山市科协", "revision": 1, "items": 2}
+    suzhou = {
+        "submission_id": "s2",
+        "unit_id": "su",
+        "unit_name": "苏州市科协",
+        "revision": 1,
+        "items": 3,
+        "contributions": [kunshan],
+    }
+    table = SubmissionTable.model_validate(
+        {
+            "notice_id": "n0",
+            "title": "关于开展活动的通知",
+            "doc_number": "科协发组字〔2020〕7号",
+            "ask": PLAN,
+            "rows": [
+                row(
+                    "gd-kx",
+                    "广东省科学技术协会",
+                    "accepted",
+                    "已采用",
+                    [{"activity": a} for a in ("省本级", "苏州本级", "昆山一", "昆山二")],
+                    contributions=[suzhou],
+                ),
+                row(
+                    "gd-kx:sz",
+                    "广东省科学技术协会",
+                    "submitted",
+                    "已报送",
+                    [{"activity": "深圳直报"}],
+                    source_unit_id="sz-kx",
+                    source_unit_name="深圳市科学技术协会",
+                ),
+            ],
+        }
+    )
+    summary = summary_table(table, generated_at=ISSUED, timezone=TZ)
+    assert [(r.unit_name, r.source_path, r.values["activity"]) for r in summary.rows] == [
+        ("广东省科学技术协会", [], "省本级"),
+        ("苏州市科协", ["广东省科学技术协会", "苏州市科协"], "苏州本级"),
+        ("昆山市科协", ["广东省科学技术协会", "苏州市科协", "昆山市科协"], "昆山一"),
+        ("昆山市科协", ["广东省科学技术协会", "苏州市科协", "昆山市科协"], "昆山二"),
+        ("深圳市科学技术协会", ["广东省科学技术协会", "深圳市科学技术协会"], "深圳直报"),
+    ]

@@ -69,6 +69,7 @@ async def compile_report(cmd: CompileReport, d: Deps) -> Compiled:
                 unit_name=doc["unit_name"],
                 revision=doc["revision"],
                 items=len(rev["items"]),
+                contributions=rev.get("contributions") or [],  # its own sources: every level keeps them
             )
         )
     now = d.clock.now()

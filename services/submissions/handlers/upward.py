@@ -143,6 +143,7 @@ async def _send(source: dict, notice: dict, target: dict, mode: UpwardMode, by: 
                 unit_name=source["unit_name"],
                 revision=source["revision"],
                 items=len(rev["items"]),
+                contributions=rev.get("contributions") or [],  # a 汇总 or an item from below: its sources
             )
         ],
         late=domain.is_late(now, target["deadline"]),

@@ -14,6 +14,7 @@ the rendering library (``officedocs``); the routes fetch, these map, the library
 """
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +24,7 @@ from pydantic import BaseModel
 from shared.contracts.notices import NoticeView
 from shared.contracts.submissions import SubmissionTable, TableRow
 from shared.document_elements import attachment_labels, default_addressees
-from shared.schemas import Ask, ChainLink, FieldType, FormField
+from shared.schemas import Ask, ChainLink, Contribution, FieldType, FormField
 
 from ...officedocs import (
     BlankForm,
@@ -193,19 +194,24 @@ def _commendation(row: TableRow) -> str:
     return f"{mark.category.value}（{mark.note}）" if mark.note else mark.category.value
 
 
+def _chains(unit: str, count: int, contributions: Sequence[Contribution]) -> list[list[str]]:
+    """For each of ``count`` items held by ``unit``: the units it came through, ``unit`` first, its source last.
+
+    A unit's own items come first, then each contribution's in order (as a 汇总 lists them), each contribution
+    in turn its own first and then its contributions': every level of a 汇总 names where an item came from."""
+    contributed = sum(c.items for c in contributions)
+    out = [[unit]] * max(0, count - contributed)
+    for c in contributions:
+        out += [[unit, *chain] for chain in _chains(c.unit_name, c.items, c.contributions)]
+    return (out + [[unit]] * count)[:count]
+
+
 def _sources(row: TableRow) -> list[tuple[str, list[str]]]:
-    """(unit, source path) for each item of a row: the compiling unit's own first, then each contribution's."""
-    items = row.items
-    source = getattr(row, "source_unit_name", None)  # an item sent up by itself (直接上报/择优上报)
-    if source and source != row.unit_name:
-        return [(source, [row.unit_name, source])] * len(items)
-    out: list[tuple[str, list[str]]] = []
-    contributed = sum(c.items for c in row.contributions)
-    own = max(0, len(items) - contributed)
-    out += [(row.unit_name, [])] * own
-    for c in row.contributions:
-        out += [(c.unit_name, [row.unit_name, c.unit_name])] * c.items
-    return (out + [(row.unit_name, [])] * len(items))[: len(items)]
+    """(source unit, path) for each item of a row; the path is empty for the row's unit's own items."""
+    chains = _chains(row.unit_name, len(row.items), row.contributions)
+    if not row.contributions and row.source_unit_name and row.source_unit_name != row.unit_name:
+        chains = [[row.unit_name, row.source_unit_name]] * len(row.items)  # an item sent up, recorded without them
+    return [(chain[-1], chain if len(chain) > 1 else []) for chain in chains]
 
 
 def summary_table(
