@@ -1,6 +1,7 @@
 """`cascade up` for real: every service its own process, crash one, lose nothing."""
 
 import asyncio
+import contextlib
 import os
 
 import httpx
@@ -34,7 +35,18 @@ async def test_node_starts_all_processes_and_survives_a_service_crash(runtime):
     base = runtime.cfg.gateway_url
     token = await stored_api_token(runtime.store_url, runtime.cfg.node_id, "gd-kx", "admin", "issuer")
     auth = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=base, timeout=10, headers=auth) as http:
+    signers: dict[str, httpx.AsyncClient] = {}
+    clients = contextlib.AsyncExitStack()
+
+    async def signer(unit_id: str) -> httpx.AsyncClient:
+        """A 签发人 of ``unit_id`` on the node's gateway: seed 000 is joint, so each issuer signs it (会签)."""
+        if unit_id not in signers:
+            raw = await stored_api_token(runtime.store_url, runtime.cfg.node_id, unit_id, "signer")
+            client = httpx.AsyncClient(base_url=base, timeout=10, headers={"Authorization": f"Bearer {raw}"})
+            signers[unit_id] = await clients.enter_async_context(client)
+        return signers[unit_id]
+
+    async with clients, httpx.AsyncClient(base_url=base, timeout=10, headers=auth) as http:
         health = (await http.get("/healthz")).json()
         assert health == {"status": "ok", "services": {s: "ok" for s in BACKEND_SERVICES}}
         for unit in GD_UNITS:
@@ -46,7 +58,7 @@ async def test_node_starts_all_processes_and_survives_a_service_crash(runtime):
         for victim in ("reports", "notifications", "submissions"):
             runtime.services[victim].kill()
             for _ in range(3):
-                r = await issue(http, seed000_notice())
+                r = await issue(http, seed000_notice(), signer=signer)
                 assert r.status_code == 201, r.text
                 issued.append(r.json()["notice_id"])
             assert runtime.supervise_once() == [victim]
