@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
 
 from . import subjects
 from .ids import new_id
+from .progress import ProgressFigures, UnitProgress
 from .schemas import (
     AskKind,
     Contribution,
@@ -279,6 +280,41 @@ class NoticeUpstreamChanged(Event):
     revision: int | None = Field(default=None, description="a correction: the changed notice's new revision")
 
 
+class ProgressReported(Event):
+    """下级进度: a level that forwarded a notice reports how its 转发 stands, to the upstream issuer's node.
+
+    Published by the reports service of the node where the 转发 was made,
+    throttled (at most one per 转发 every few seconds, the latest state always
+    sent), to ``issuer_node``; each level passes on the reports of the levels
+    below its own 转发 (same body, its own origin), so the top sees every level.
+    ``sequence`` grows with each report of the 转发: a receiver keeps the
+    highest and ignores an older or repeated one, in any order. A 转发 to
+    many units is reported in ``parts``, each with the figures and a slice
+    of the recipients' rows.
+    """
+
+    type: Literal["progress.reported"] = "progress.reported"
+    version: Literal[1] = 1
+    forward_notice_id: str = Field(description="the 转发 whose recipients' progress this is")
+    notice_id: str = Field(description="the notice it forwards")
+    chain: list[str] = Field(
+        min_length=1, description="notice ids above the 转发, the original first (the last is ``notice_id``)"
+    )
+    issuer_node: Slug = Field(description="node of the issuer of ``notice_id``, where the report must arrive")
+    node_id: Slug = Field(description="the node where the 转发 was made")
+    doc_number: str = Field(description="the 转发's 文号")
+    unit_id: Slug = Field(description="the forwarding unit (the lead one of a joint 转发)")
+    unit_name: str
+    co_forwarders: list[UnitRef] = []
+    sequence: int = Field(ge=1, description="grows with each report of this 转发; the newest wins")
+    as_of: AwareDatetime = Field(description="when the figures were taken")
+    withdrawn: bool = False
+    figures: ProgressFigures
+    part: int = Field(default=1, ge=1)
+    parts: int = Field(default=1, ge=1)
+    units: list[UnitProgress] = Field(default=[], description="this part's slice of the recipients, by name")
+
+
 # ---------------------------------------------------------------- 签发 and 会签 of drafts
 #
 # A draft lives on its drafting unit's node. Sending it for 签发 asks each issuing unit's 签发人 (the lead's
@@ -393,6 +429,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ReportCompiled,
     NoticeForwardReported,
     NoticeUpstreamChanged,
+    ProgressReported,
     DraftSigningRequested,
     DraftSigningDecided,
     DraftSigningClosed,

@@ -129,6 +129,9 @@ class NotificationsSettings(ServiceSettings):
 
 class ReportsSettings(ServiceSettings):
     service: ClassVar[str] = "reports"
+    progress_interval_seconds: float = Field(
+        default=5.0, gt=0, description="下级进度: at most one report per 转发 this often (the latest state always goes)"
+    )
 
 
 class GatewaySettings(ServiceSettings):

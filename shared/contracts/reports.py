@@ -123,6 +123,112 @@ class Statistics(View):
     units: Page[UnitStatistics]
 
 
+class RollupQuery(Wire):
+    """下级进度 of a notice: the latest report of each 转发 made of it (a page, by forwarding unit)."""
+
+    notice_id: str
+    page: PageQuery = PageQuery()
+
+
+class ForwardProgressQuery(Wire):
+    """One 转发's report opened from a notice above it (its own upstream notice, or any notice higher up its
+    chain): its figures, the levels in between, and a page of its recipients."""
+
+    notice_id: str = Field(description="the notice the reader issued, somewhere above the 转发")
+    forward_notice_id: str
+    page: PageQuery = PageQuery()
+
+
+class AskFigures(View):
+    ask_id: str
+    title: str = ""
+    deadline: AwareDatetime
+    owed: int
+    submitted: int
+    accepted: int
+    returned: int
+    late: int
+    pending: int
+    overdue: int = Field(description="逾期: sent late, or not sent and the deadline has passed (as of the reading)")
+
+
+class ProgressFiguresView(View):
+    """签收 x/y, and per ask and summed over the asks: 报送 x/y, 采用, 逾期."""
+
+    recipients: int
+    acknowledged: int
+    asks: list[AskFigures] = []
+    owed: int
+    submitted: int
+    accepted: int
+    returned: int
+    overdue: int
+
+
+class ForwardRow(View):
+    """One 转发 of the notice and how its level stands, as its latest report said."""
+
+    forward_notice_id: str
+    notice_id: str
+    doc_number: str
+    unit_id: str
+    unit_name: str
+    unit_names: list[str] = Field(description="the forwarding units (a joint 转发 names several)")
+    node_id: str
+    sequence: int
+    as_of: AwareDatetime = Field(description="when the level took these figures")
+    received_at: AwareDatetime | None = None
+    withdrawn: bool = False
+    figures: ProgressFiguresView
+
+
+class Rollup(View):
+    """下级进度: for each recipient that forwarded the notice, its level's own progress."""
+
+    notice_id: str
+    forwards: Page[ForwardRow]
+
+
+class AnswerView(View):
+    status: Literal["pending", "returned", "submitted", "accepted"]
+    late: bool = False
+    overdue: bool = False
+
+
+class NestedForward(View):
+    """A recipient's own 转发 of the notice, as its latest report said (open it one level further)."""
+
+    forward_notice_id: str
+    doc_number: str = ""
+    sequence: int
+    withdrawn: bool = False
+    as_of: AwareDatetime
+    figures: ProgressFiguresView
+
+
+class UnitProgressView(View):
+    unit_id: str
+    name: str
+    kind: str = ""
+    node_id: str = ""
+    acknowledged_at: AwareDatetime | None = None
+    answers: dict[str, AnswerView] = Field(default={}, description="ask_id → its state, for the asks it owes")
+    owed: int = 0
+    submitted: int = 0
+    accepted: int = 0
+    overdue: int = 0
+    forward: NestedForward | None = None
+
+
+class ForwardProgress(View):
+    """One 转发's level: its figures, the levels between the notice read and it, and a page of its recipients."""
+
+    notice_id: str
+    forward: ForwardRow
+    path: list[ForwardRow] = Field(default=[], description="the 转发 between the notice read and this one, top first")
+    units: Page[UnitProgressView]
+
+
 class Reports(Contract):
     service = "reports"
 
@@ -134,4 +240,10 @@ class Reports(Contract):
         StatisticsQuery,
         Statistics,
         "办理情况统计: a page of how each recipient unit handled an issuer's notices of a year",
+    )
+    rollup = query(RollupQuery, Rollup, "下级进度: a page of the 转发 made of a notice, each level's latest figures")
+    forward_progress = query(
+        ForwardProgressQuery,
+        ForwardProgress,
+        "下级进度 one level further: a 转发's figures and a page of its recipients' 签收 and 报送",
     )
