@@ -17,6 +17,8 @@ import hmac
 import re
 from dataclasses import dataclass
 
+from shared.contracts.notifications import LINK_TOKEN, is_link_token
+
 # The causes whose messages to contacts carry a personal link: those that ask the unit to do something
 # about a notice (签收, 报送). A withdrawn notice asks nothing; a submission arriving is for reviewers, who log in.
 LINK_CAUSES = frozenset(
@@ -31,9 +33,7 @@ LINK_CAUSES = frozenset(
 )
 LINK_CHANNELS = ("email", "sms")
 PATH = "/r/"
-TOKEN_LENGTH = 22
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{22}$")
-_IN_TEXT = re.compile(r"/r/[A-Za-z0-9_-]{22}")
+_IN_TEXT = re.compile(PATH + LINK_TOKEN.pattern)
 
 
 def token_for(secret: bytes, delivery_id: str) -> str:
@@ -42,7 +42,8 @@ def token_for(secret: bytes, delivery_id: str) -> str:
 
 
 def is_token(value: str) -> bool:
-    return bool(TOKEN_RE.match(value))
+    """Of a token's shape (shared with the gateway, which refuses any other without asking)."""
+    return is_link_token(value)
 
 
 def token_of(link: str) -> str:

@@ -1,6 +1,7 @@
 """The notifications service's contract: the delivery log of a notice and how sending went, and the node admin's
 channels and message templates."""
 
+import re
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, field_validator
@@ -315,6 +316,14 @@ class SendingSummary(View):
 
 
 # ---------------------------------------------------------------- personal links and the units' preferences
+
+# The shape of a personal link's token (services/notifications/tokens.py makes them): 22 base64url characters.
+# What is not of this shape was never a link, so the gateway refuses it without asking the service.
+LINK_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+def is_link_token(value: str) -> bool:
+    return LINK_TOKEN.fullmatch(value) is not None
 
 
 class LinkQuery(Wire):

@@ -47,6 +47,7 @@ def test_a_token_is_22_characters_from_the_delivery_and_the_secret_only():
     assert is_token(t) and t == token_for(SECRET, "01JEV:sz-kx:0:sms")
     assert t != token_for(SECRET, "01JEV:sz-kx:0:email") and t != token_for(b"t" * 32, "01JEV:sz-kx:0:sms")
     assert not is_token(t[:-1]) and not is_token(t + "x") and not is_token("../../etc/passwd-aaaaaaaa")
+    assert not is_token(t + "\n")  # the whole value, not a line of it
 
 
 def test_a_pasted_link_gives_its_token():
