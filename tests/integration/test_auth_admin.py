@@ -29,6 +29,11 @@ async def node_with_admin(node, services=("notices",), clock=None):
         yield http, await login(http, "root")
 
 
+def alone(recipients: list[str] | None = None) -> dict:
+    """Seed 000's notice issued by 广东省科协 alone (a joint one goes through 会签)."""
+    return {**seed000_notice(recipients), "issuer_unit_ids": ["gd-kx"]}
+
+
 def one_time_secret(html: str, element_id: str) -> str:
     match = re.search(rf'id="{element_id}">([^<]+)<', html)
     assert match, html
@@ -77,6 +82,7 @@ async def test_admin_creates_a_user_who_must_change_the_one_time_password(node):
             "display_name": "王敏",
             "unit_id": "sz-kx",
             "roles": ["submitter"],
+            "department": None,  # created without one (issue 12: a user may belong to a department of its unit)
             "via": "session",
         }
         created = (await http.app.state.audit.query(action="user.created", user_id="root"))[0]
@@ -257,12 +263,13 @@ async def test_commands_are_audited_with_who_what_and_when(node):
     async with node_with_admin(node, services=("notices", "reports", "submissions", "notifications")) as (http, admin):
         issuer = await as_role(http, "gd-kx", "issuer")
         submitter = await as_role(http, "sz-kx", "submitter")
-        nid = (await issue(issuer, seed000_notice())).json()["notice_id"]
+        # Issued by 广东省科协 alone: POST /api/notices (a joint notice goes through 拟稿 and 会签, audited as such).
+        nid = (await issue(issuer, alone())).json()["notice_id"]
         await eventually(lambda: _inbox(submitter))
         assert (await submitter.post(f"/api/units/sz-kx/inbox/{nid}/acknowledge")).status_code == 200
         # Refused commands leave no entry.
         assert (await submitter.post(f"/api/units/sz-kx/inbox/{nid}/acknowledge")).status_code == 409
-        assert (await issue(issuer, seed000_notice(["ghost"]))).status_code == 422
+        assert (await issue(issuer, alone(["ghost"]))).status_code == 422
 
         log = http.app.state.audit
         [issued] = await log.query(action="notices.issue")

@@ -34,7 +34,8 @@ async def test_markup_in_every_free_text_field_is_rendered_escaped(node):
         await create_user(http, "issuer", "gd-kx", "issuer", "reviewer", display_name="发文员")
 
         issuer = await login(http, "issuer")
-        notice = {**seed000_notice(["evil-kx", "sz-kx"]), "title": ATTACK}
+        # Issued by 广东省科协 alone, straight away (a joint notice would go through 拟稿 and 会签 first).
+        notice = {**seed000_notice(["evil-kx", "sz-kx"]), "issuer_unit_ids": ["gd-kx"], "title": ATTACK}
         r = await issue(issuer, notice, headers={"X-CSRF-Token": issuer.csrf})
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "title"]
         notice = {**notice, "title": TITLE, "body": ATTACK + "\n第二行" + ATTACK}

@@ -2,6 +2,7 @@
 and deliveries for 更正, 撤回, reminders, missed deadlines and 退回 to the contacts of the units they name."""
 
 import contextlib
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -87,7 +88,10 @@ async def test_deliveries_follow_the_channels_and_templates_the_admin_set(node):
         email = next(d for d in rows if d["unit_id"] == "sz-kx" and d["channel"] == "email")
         assert email["subject"] == "广东省科学技术协会来文：关于转发《中国科协 科技部关于开展20…"
         assert email["body"].startswith("王敏您好，深圳市科学技术协会收到 粤科协联〔")
-        assert email["body"].endswith(f"https://cascade.gdkx.example.cn/notices/{nid}")
+        # The admin's template did not place the contact's personal 签收 link ({{ link_url }}): it comes after.
+        text, link = email["body"].split("\n\n手机上点击链接即可查看并签收（无需登录）：")
+        assert text.endswith(f"https://cascade.gdkx.example.cn/notices/{nid}")
+        assert re.fullmatch(r"https://cascade\.gdkx\.example\.cn/r/[A-Za-z0-9_-]{22}", link), link
         assert email["sender"] == "kx@gdkx.example.cn"
         chat = next(d for d in rows if d["channel"] == "chat")
         assert chat["address"] == HOOK and chat["subject"].startswith("新通知：")
@@ -104,6 +108,9 @@ async def test_deliveries_follow_the_channels_and_templates_the_admin_set(node):
         assert {(r["channel"], r["status"]) for r in rows} == {("email", "skipped"), ("chat", "retrying")}
         assert all("CASCADE_SMTP_HOST" in r["error"] for r in rows if r["channel"] == "email")
         assert all("ConnectError" in r["error"] and r["attempts"] >= 1 for r in rows if r["channel"] == "chat")
+        # The issuer sees what was sent, but not the link's token: with it another unit could sign for sz-kx.
+        shown = next(r for r in rows if r["unit_id"] == "sz-kx")
+        assert link not in shown["body"] and shown["body"].endswith("https://cascade.gdkx.example.cn/r/…")
 
         # Both changes are in the audit log, with who and what.
         log = http.app.state.audit
@@ -181,13 +188,16 @@ async def test_preview_renders_with_sample_values_and_stores_nothing(node):
             json={"body": "{{ unit_name }}第{{ revision }}版被{{ returned_by }}退回：{{ reason }}"},
         )
         assert r.status_code == 200, r.text
-        assert r.json()["body"] == "【广东省科协】深圳市科学技术协会第1版被雷晶退回：请补充活动照片"
+        # The template does not place the personal link ({{ link_url }}): the preview shows it added, a sample one.
+        assert r.json()["body"] == (
+            "【广东省科协】深圳市科学技术协会第1版被雷晶退回：请补充活动照片 查看：https://cascade.example.cn/r/Xk3vQ9pL2mZt7RwE4nYb1A"
+        )
         r = await admin.post("/api/admin/templates/notice.withdrawn/email/preview", json={})  # the current one
         assert r.status_code == 200 and r.json()["subject"].startswith("【通知撤回】关于开展2020年")
         assert "撤回原因：另行通知" in r.json()["body"]
         assert (await admin.get("/api/admin/templates/submission.returned/sms")).json()["is_default"]
         listing = (await admin.get("/api/admin/templates")).json()
-        assert len(listing) == 7 * 3 and all(t["is_default"] and t["variables"] for t in listing)
+        assert len(listing) == 8 * 3 and all(t["is_default"] and t["variables"] for t in listing)
         assert {t["cause"] for t in listing} == {
             "notice.issued",
             "notice.forwarded",
@@ -196,6 +206,7 @@ async def test_preview_renders_with_sample_values_and_stores_nothing(node):
             "deadline.approaching",
             "deadline.missed",
             "submission.returned",
+            "submission.arrived",  # for the department a submission is routed to (issue 12)
         }
         assert len((await admin.get("/api/admin/templates", params={"cause": "deadline.missed"})).json()) == 3
         assert not await http.app.state.audit.query(action="notifications.templates")  # a preview is no change
@@ -225,7 +236,19 @@ async def test_the_admin_pages_set_channels_and_edit_preview_and_reset_a_templat
         assert r.status_code == 303 and r.headers["location"] == "/admin/channels?saved=1"
         saved = (await admin.get("/api/admin/channels")).json()
         assert saved["sms"] == {"enabled": False, "signature": "广东省科协", "server": None}  # unchecked: disabled
-        assert saved["chat"] == {"enabled": True, "webhook_url": HOOK} and saved["updated_by"] == "管理员"
+        # No 机器人类型 chosen: its message format follows the webhook's host.
+        assert saved["chat"] == {"enabled": True, "webhook_url": HOOK, "provider": "auto"}
+        assert saved["updated_by"] == "管理员"
+        r = await root.post(
+            "/admin/channels", data={**form, "chat_webhook_url": HOOK, "chat_provider": "dingtalk"}, headers=HTML
+        )
+        assert r.status_code == 303
+        assert (await admin.get("/api/admin/channels")).json()["chat"]["provider"] == "dingtalk"
+        assert 'value="dingtalk" selected' in (await root.get("/admin/channels")).text
+        r = await root.post(
+            "/admin/channels", data={**form, "chat_webhook_url": HOOK, "chat_provider": "fax"}, headers=HTML
+        )
+        assert r.status_code == 422 and "机器人类型" in r.text
         r = await root.post("/admin/channels", data={k: v for k, v in form.items() if k != "csrf_token"}, headers=HTML)
         assert r.status_code == 403  # no CSRF token
 
@@ -261,7 +284,7 @@ async def test_the_admin_pages_set_channels_and_edit_preview_and_reset_a_templat
         assert (await admin.get("/api/admin/templates/deadline.missed/email")).json()["is_default"]
         assert (await root.get("/admin/templates/no.such/email", headers=HTML)).status_code == 404
         actions = [e["action"] for e in await http.app.state.audit.query(user_id="root")]
-        assert actions.count("notifications.update_channels") == 1
+        assert actions.count("notifications.update_channels") == 2  # the refused saves left no entry
         assert {"notifications.update_template", "notifications.reset_template"} <= set(actions)
 
 
