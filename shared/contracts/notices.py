@@ -31,6 +31,7 @@ from ..schemas import (
 )
 from .base import Contract, command, query
 from .common import Actor, Empty, NoticeQuery, UnitNoticesQuery
+from .intake import DocumentRead, ReadDocument
 from .views import View
 
 # ---------------------------------------------------------------- the directory
@@ -722,3 +723,8 @@ class Notices(Contract):
     )
     get_draft = query(DraftQuery, DraftView, "One draft, as its drafting unit or a unit asked to sign it sees it")
     drafts = query(DraftsQuery, Page[DraftRow], "A page of drafts: the unit's own, 待签发 or decided by its 签发人")
+    read_document = query(
+        ReadDocument,
+        DocumentRead,
+        "导入公文: read a received 公文 (text, or a .txt/.docx/.pdf the unit uploaded) into draft fields; nothing stored",
+    )

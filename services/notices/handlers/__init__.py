@@ -18,6 +18,7 @@ from .deps import Deps
 from .directory import all_units, delete_unit, export_units, get_unit, import_units, units_page, upsert_unit
 from .drafts import create_draft, drafts, get_draft, submit_draft, update_draft
 from .forwarding import forward
+from .intake import read_document
 from .issuing import issue
 from .propagation import (
     on_forward_reported,
@@ -62,6 +63,7 @@ __all__ = [
     "on_upstream_changed",
     "read_attachment",
     "read_blob",
+    "read_document",
     "reject_draft",
     "sent",
     "submit_draft",

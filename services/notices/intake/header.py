@@ -231,7 +231,8 @@ def find_header(lines: list[Line], text: str) -> Header:
             break
         title_lines.append(ln)
         k += 1
-        if _ENDS_KIND.search(compact(f)):
+        # joined: a PDF may wrap the title inside its last word ("…的通" / "知")
+        if _ENDS_KIND.search(compact("".join(x.folded for x in title_lines))):
             found = True
             break
     if not found:
