@@ -72,6 +72,10 @@ async def test_compose_sign_forward_correct_and_withdraw_through_the_pages(node)
         gd_clerk = await person(http, "gd-clerk", "gd-kx", "submitter")
         gd_issuer = await person(http, "gd-issuer", "gd-kx", "issuer")
         city = await person(http, "sz-clerk", "sz-kx", "submitter")
+        signers = [
+            await person(http, "cast-signer", "cast", "signer"),
+            await person(http, "most-signer", "most", "signer"),
+        ]
 
         # Compose: the form renders with the ask editor and the form templates; a bad deadline comes back
         # with the error named and what was typed kept.
@@ -89,11 +93,25 @@ async def test_compose_sign_forward_correct_and_withdraw_through_the_pages(node)
             files={"files": ("实施方案.pdf", PDF, "application/pdf")},
             headers=HTML,
         )
-        nid = notice_id_of(r)
+        # A joint notice is not issued at once: kept as a draft and sent for 签发, its page says so; the 签发人 of
+        # 中国科协 signs it and the one of 科技部 会签 it, each on the draft's page; the last signature issues it.
+        assert r.status_code == 303, r.text
+        draft_url = r.headers["location"]
+        assert draft_url.startswith("/drafts/") and draft_url.endswith("?saved=signing"), draft_url
+        draft_id = draft_url.split("?")[0].rsplit("/", 1)[1]
+        assert "已保存为草稿并送签发" in await page(national, draft_url)
+        for signer in signers:
+            assert 'id="approve"' in await page(signer, f"/drafts/{draft_id}")
+            r = await signer.post(f"/drafts/{draft_id}/approve", data={"csrf_token": signer.csrf}, headers=HTML)
+            assert r.status_code == 303 and r.headers["location"] == f"/drafts/{draft_id}?saved=signed", r.text
+        signed = await page(national, f"/drafts/{draft_id}")
+        assert f'href="/notices/{draft_id}" id="issued-notice"' in signed and "签发人：cast-signer" in signed
+        nid = draft_id  # the notice keeps its draft's id
         detail = await page(national, f"/notices/{nid}")
         assert "科协发组字〔2020〕1号" in detail and "活动总结报告" in detail and "3000字以内" in detail
         assert "团结引领、建家办事、为民服务、开放合作、表彰发布" in detail and "实施方案.pdf" in detail
         assert 'id="receipts"' in detail and "已签收 0 / 3" in detail
+        assert "签发人：cast-signer" in detail and "会签：中华人民共和国科学技术部 most-signer" in detail
         notice = await (await as_unit(http, "cast")).get(f"/api/notices/{nid}")
         [ask] = notice.json()["asks"]
         assert ask["deadline"].startswith("2020-06-20T15:59:59") and ask["unit_kinds"] == ["科协", "学会/协会/研究会"]
