@@ -7,11 +7,13 @@ Every file is read back with the library an office would open it with (python-do
 
 import io
 import re
+import zipfile
 from urllib.parse import unquote
 
 from docx import Document
 from docx.oxml.ns import qn
 from openpyxl import load_workbook
+from PIL import Image
 from pypdf import PdfReader
 
 from shared.clock import FixedClock
@@ -335,6 +337,108 @@ async def test_the_summary_as_excel_and_word_a_row_per_item_and_the_units_that_o
         # Another unit's reviewer who cannot see the notice: 404.
         outsider = await as_role(http, "qh-kx", "reviewer")
         assert (await outsider.get(f"/api/notices/{nid}/asks/plan/table.xlsx")).status_code == 404
+
+
+def photo() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (220, 40, 40)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def media_notice() -> dict:
+    """Seed 000's province notice asking for the 活动总结 with its 影像资料 and stamped PDF."""
+    notice = seed000_notice()
+    notice["asks"][0] |= {
+        "title": "活动总结",
+        "fields": [
+            {"key": "summary", "label": "总结报告", "type": "text"},
+            {"key": "media", "label": "影像资料及盖章文件", "type": "file", "accept": ["jpg", "png", "pdf"]},
+        ],
+    }
+    return notice
+
+
+async def send_files(client, *files: tuple[str, bytes, str]) -> list[dict]:
+    out = []
+    for name, data, kind in files:
+        r = await client.post("/api/submission-files", files={"file": (name, data, kind)})
+        assert r.status_code == 201, r.text
+        out.append(r.json())
+    return out
+
+
+async def test_the_report_and_the_files_of_an_ask(node):
+    async with running(node), gateway(node) as http:
+        await load_directory(http)
+        issuer = await as_role(http, "gd-kx", "issuer")
+        nid = (await issue(issuer, media_notice())).json()["notice_id"]
+        sz, jxxh = [await as_role(http, u, "submitter") for u in ("sz-kx", "gd-jxxh")]
+        for client in (sz, jxxh):
+            await eventually(lambda c=client: owes(c, nid))
+        jpeg, sz_pdf, jx_pdf = photo(), b"%PDF-1.4 sz stamped", b"%PDF-1.4 jxxh stamped"
+        sz_files = await send_files(
+            sz, ("活动照片.jpg", jpeg, "image/jpeg"), ("总结（盖章）.pdf", sz_pdf, "application/pdf")
+        )
+        r = await sz.post(
+            f"/api/notices/{nid}/asks/summary/submission",
+            json={"items": [{"summary": "深圳市活动总结。\n共120人参加。", "media": sz_files}]},
+        )
+        assert r.status_code == 201, r.text
+        sz_sid = r.json()["id"]
+        jx_files = await send_files(jxxh, ("总结（盖章）.pdf", jx_pdf, "application/pdf"))
+        r = await jxxh.post(
+            f"/api/notices/{nid}/asks/summary/submission",
+            json={"items": [{"summary": "学会总结。", "media": jx_files}]},
+        )
+        assert r.status_code == 201, r.text
+        reviewer = await as_role(http, "gd-kx", "reviewer")
+        assert (await reviewer.post(f"/api/submissions/{sz_sid}/accept", json={"revision": 1})).status_code == 200
+
+        # The notice page offers them to the reviewer, with the 汇总表.
+        page = (await reviewer.get(f"/notices/{nid}", headers={"Accept": "text/html"})).text
+        for link in ("table-xlsx-summary", "table-docx-summary", "report-docx-summary", "files-zip-summary"):
+            assert f'id="{link}"' in page, link
+        assert f'href="/api/notices/{nid}/asks/summary/files.zip"' in page
+
+        # The 汇总报告: who submitted and who did not, then the accepted submission with its photo drawn small.
+        r = await reviewer.get(f"/api/notices/{nid}/asks/summary/report.docx")
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"] == DOCX and filename(r).endswith("-活动总结汇总报告.docx")
+        texts, doc = docx_texts(r.content)
+        assert "应报送3个单位：已报送2个（按时2个，逾期0个），未报送1个。" in texts
+        units = [[c.text for c in row.cells] for row in doc.tables[0].rows[1:]]
+        assert {(u[1], u[2]) for u in units} == {
+            ("广东省机械工程学会", "已报送"),
+            ("华南理工大学科协", "未报送"),
+            ("深圳市科学技术协会", "已采用"),
+        }
+        assert "（1）深圳市科学技术协会" in texts and "学会总结。" not in texts  # accepted ones only
+        assert len(doc.inline_shapes) == 1
+        assert any("总结（盖章）.pdf" in t for t in texts) and any("活动照片.jpg" in t for t in texts)
+
+        # Every file, a folder per unit, the names as sent.
+        r = await reviewer.get(f"/api/notices/{nid}/asks/summary/files.zip")
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"] == "application/zip" and filename(r).endswith("-活动总结报送文件.zip")
+        with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+            assert sorted(zf.namelist()) == [
+                "广东省机械工程学会/总结（盖章）.pdf",
+                "深圳市科学技术协会/总结（盖章）.pdf",
+                "深圳市科学技术协会/活动照片.jpg",
+            ]
+            assert all(info.flag_bits & 0x800 for info in zf.infolist())  # UTF-8 names: Chinese in any unzip
+            assert zf.read("深圳市科学技术协会/活动照片.jpg") == jpeg
+            assert zf.read("广东省机械工程学会/总结（盖章）.pdf") == jx_pdf
+
+        # As the 汇总表: reviewers only, of a notice the unit sees; the formats there are.
+        for url in ("report.docx", "files.zip"):
+            assert (await sz.get(f"/api/notices/{nid}/asks/summary/{url}")).status_code == 403
+            outsider = await as_role(http, "qh-kx", "reviewer")
+            assert (await outsider.get(f"/api/notices/{nid}/asks/summary/{url}")).status_code == 404
+        r = await reviewer.get(f"/api/notices/{nid}/asks/summary/report.pdf")
+        assert r.status_code == 404 and r.json()["detail"][0]["type"] == "unknown_format"
+        r = await reviewer.get(f"/api/notices/{nid}/asks/nope/files.zip")
+        assert r.status_code == 404 and r.json()["detail"][0]["msg"] == "报送要求不存在"
 
 
 async def test_every_level_of_a_summary_names_the_source_unit_of_each_item(node):

@@ -1,4 +1,5 @@
-"""Documents an office works with: the 红头 notice (.docx, .pdf), the 汇总 (.xlsx, .docx) and the 样表 (.docx, .xlsx).
+"""Documents an office works with: the 红头 notice (.docx, .pdf), the 汇总 (.xlsx, .docx), the 汇总报告 (.docx)
+and the 样表 (.docx, .xlsx).
 
 A pure library: input models in, bytes out. It imports nothing from the rest
 of the gateway; the routes map notices, asks and submissions onto these models.
@@ -13,11 +14,15 @@ from .models import (
     Issuer,
     OfficialDocument,
     Paragraph,
+    ReportSection,
+    ReportUnit,
     SummaryGap,
     SummaryItem,
+    SummaryReport,
     SummaryTable,
     normalise_doc_number,
 )
+from .report import report_docx
 from .summary import summary_docx, summary_xlsx
 from .text import paragraphs_from_text
 
@@ -27,8 +32,11 @@ __all__ = [
     "Issuer",
     "OfficialDocument",
     "Paragraph",
+    "ReportSection",
+    "ReportUnit",
     "SummaryGap",
     "SummaryItem",
+    "SummaryReport",
     "SummaryTable",
     "document_docx",
     "document_html",
@@ -38,6 +46,7 @@ __all__ = [
     "form_xlsx",
     "normalise_doc_number",
     "paragraphs_from_text",
+    "report_docx",
     "summary_docx",
     "summary_xlsx",
 ]

@@ -192,3 +192,49 @@ class BlankForm(Model):
             f.type not in ("contact", "multi_choice", "file") and (f.max_chars or 0) <= 60 for f in self.fields
         )
         return "rows" if narrow and len(self.fields) <= 8 else "block"
+
+
+# ---------------------------------------------------------------- 汇总报告 ----
+
+
+class ReportUnit(Model):
+    """A unit in the completeness table of a 汇总报告: what it owed and where it stands."""
+
+    unit_name: str
+    source_path: list[str] = Field(default=[], description="as ``SummaryItem.source_path``")
+    status: str = Field(description="as users read it: 已采用, 已报送, 已退回, 未报送")
+    submitted: bool = Field(default=False, description="it sent something (any revision)")
+    submitted_at: datetime | None = None
+    late: bool = Field(default=False, description="sent after the deadline")
+    overdue: bool = Field(default=False, description="sent nothing and the deadline has passed")
+    items: int = 0
+
+
+class ReportSection(Model):
+    """One accepted submission, printed under its unit's heading; a 汇总's items name their source units."""
+
+    unit_name: str
+    status: str = "已采用"
+    submitted_at: datetime | None = None
+    late: bool = False
+    submitted_by: str = ""
+    commendation: str = ""
+    items: list[SummaryItem] = []
+
+
+class SummaryReport(Model):
+    """The 汇总报告 of one ask: who submitted (on time, late) and who did not, then what was accepted."""
+
+    notice_title: str
+    doc_number: str = ""
+    ask_title: str
+    deadline: datetime | None = None
+    generated_at: datetime
+    compiled_by: str = ""
+    timezone: str = "Asia/Shanghai"
+    fields: list[FormField] = []
+    units: list[ReportUnit] = []
+    sections: list[ReportSection] = []
+    images: dict[str, bytes] = Field(
+        default={}, description="sha256 → the bytes of an image file an item holds: shown as a thumbnail"
+    )

@@ -1,28 +1,30 @@
 """Documents an office prints, files or forwards: the notice as its 红头 公文 (.docx, .pdf), an ask's 汇总表
-(.xlsx, .docx) and its blank 样表 (.docx, .xlsx), and the preview of a notice before it is issued.
+(.xlsx, .docx), 汇总报告 (.docx), submitted files (.zip) and blank 样表 (.docx, .xlsx), and the preview of a
+notice before it is issued.
 
-Who may see a notice may download its 公文 and 样表 (the notices service decides, from the actor); the 汇总表
-is for the reviewers of the unit the ask is routed to, as the CSV (the submissions service answers only the
-rows routed to the actor's unit). Rendering runs off the event loop (output.py).
+Who may see a notice may download its 公文 and 样表 (the notices service decides, from the actor); the 汇总表,
+汇总报告 and files are for the reviewers of the unit the ask is routed to, as the CSV (the submissions service
+answers only the rows routed to the actor's unit). Rendering runs off the event loop (output.py).
 """
 
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from shared.contracts.common import Actor, NoticeQuery
 from shared.contracts.notices import ForwardNotice, IssueNotice, NoticeView
-from shared.contracts.submissions import SubmissionTableQuery
+from shared.contracts.submissions import SubmissionTable, SubmissionTableQuery
 from shared.errors import NotFound
 from shared.schemas import Ask, DocumentElements
 
 from ...core.backend import Backend
 from ...core.bodies import body_of
 from ...core.deps import BackendDep, CurrentActor, Issuer, Reviewer
-from ...officedocs import form_docx, form_xlsx, summary_docx, summary_xlsx
-from .build import blank_form, document_filename, summary_table
-from .output import chosen_format, file_response, notice_file, rendered, responses
+from ...officedocs import form_docx, form_xlsx, report_docx, summary_docx, summary_xlsx
+from .build import blank_form, document_filename, files_of, local_time, summary_report, summary_table
+from .files import chunks_of, files_zip, images_of
+from .output import MEDIA, chosen_format, disposition, file_response, notice_file, rendered, responses
 from .preview import preview_notice
 
 router = APIRouter(prefix="/api", tags=["documents"])
@@ -52,6 +54,12 @@ def ask_of(notice: NoticeView, ask_id: str) -> Ask:
     return ask
 
 
+async def _table(b: Backend, notice_id: str, ask_id: str, actor: Actor) -> SubmissionTable:
+    """The rows of an ask that the actor's unit reviews; a notice the unit cannot see has none (404)."""
+    await b.notices.get(NoticeQuery(notice_id=notice_id, actor=actor))
+    return await b.submissions.table(SubmissionTableQuery(notice_id=notice_id, ask_id=ask_id, actor=actor))
+
+
 @router.get(
     "/notices/{notice_id}/asks/{ask_id}/table.{fmt}",
     response_class=Response,
@@ -62,8 +70,7 @@ async def summary_file(
     notice_id: str, ask_id: str, fmt: str, request: Request, b: BackendDep, actor: Reviewer
 ) -> Response:
     kind = chosen_format(fmt, ("xlsx", "docx"))
-    await b.notices.get(NoticeQuery(notice_id=notice_id, actor=actor))  # a notice the unit cannot see has no table
-    table = await b.submissions.table(SubmissionTableQuery(notice_id=notice_id, ask_id=ask_id, actor=actor))
+    table = await _table(b, notice_id, ask_id, actor)
     state = request.app.state
     summary = summary_table(
         table,
@@ -74,6 +81,62 @@ async def summary_file(
     data = await rendered(request, summary_xlsx if kind == "xlsx" else summary_docx, summary)
     name = document_filename(table.doc_number, f"{table.ask.title}汇总表", kind)
     return file_response(data, kind, name, f"table-{ask_id}.{kind}")
+
+
+@router.get(
+    "/notices/{notice_id}/asks/{ask_id}/report.{fmt}",
+    response_class=Response,
+    summary="汇总报告 as .docx: who submitted (on time, late) and who did not, then each accepted submission under "
+    "its unit's heading, images as thumbnails, files listed",
+    responses=responses("docx"),
+)
+async def summary_report_file(
+    notice_id: str, ask_id: str, fmt: str, request: Request, b: BackendDep, actor: Reviewer
+) -> Response:
+    kind = chosen_format(fmt, ("docx",))
+    table = await _table(b, notice_id, ask_id, actor)
+    state = request.app.state
+    report = summary_report(
+        table,
+        generated_at=state.clock.now(),
+        timezone=state.settings.timezone,
+        compiled_by=await state.unit_names.name(actor.unit_id),
+    )
+    files = [f for _, f in files_of([i for s in report.sections for i in s.items], report.fields)]
+    report = report.model_copy(update={"images": await images_of(b, files)})
+    data = await rendered(request, report_docx, report)
+    name = document_filename(table.doc_number, f"{table.ask.title}汇总报告", kind)
+    return file_response(data, kind, name, f"report-{ask_id}.{kind}")
+
+
+@router.get(
+    "/notices/{notice_id}/asks/{ask_id}/files.{fmt}",
+    response_class=Response,
+    summary="Every file submitted for an ask as one .zip: a folder per unit (the source unit of a 汇总's items), "
+    "the files' names kept",
+    responses=responses("zip"),
+)
+async def submitted_files(
+    notice_id: str, ask_id: str, fmt: str, request: Request, b: BackendDep, actor: Reviewer
+) -> Response:
+    kind = chosen_format(fmt, ("zip",))
+    table = await _table(b, notice_id, ask_id, actor)
+    state = request.app.state
+    now = state.clock.now()
+    summary = summary_table(table, generated_at=now, timezone=state.settings.timezone)
+    spool = await files_zip(b, files_of(summary.rows, summary.fields), local_time(now, state.settings.timezone))
+    size = spool.seek(0, 2)
+    spool.seek(0)
+    name = document_filename(table.doc_number, f"{table.ask.title}报送文件", kind)
+    return StreamingResponse(
+        chunks_of(spool),
+        media_type=MEDIA[kind],
+        headers={
+            "Content-Disposition": disposition(name, f"files-{ask_id}.{kind}"),
+            "Content-Length": str(size),
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @router.get(

@@ -30,8 +30,11 @@ from ...officedocs import (
     BlankForm,
     Issuer,
     OfficialDocument,
+    ReportSection,
+    ReportUnit,
     SummaryGap,
     SummaryItem,
+    SummaryReport,
     SummaryTable,
     paragraphs_from_text,
 )
@@ -63,6 +66,11 @@ def xml_safe[M: BaseModel](model: M) -> M:
 
 def local_day(at: datetime, timezone: str) -> date:
     return at.astimezone(ZoneInfo(timezone)).date()
+
+
+def local_time(at: datetime, timezone: str) -> datetime:
+    """The office's wall-clock time, without a zone (what a ZIP entry's date holds)."""
+    return at.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
 
 
 def signed_on(notice: Any, timezone: str) -> date:
@@ -214,6 +222,44 @@ def _sources(row: TableRow) -> list[tuple[str, list[str]]]:
     return [(chain[-1], chain if len(chain) > 1 else []) for chain in chains]
 
 
+def _sent_nothing(r: TableRow) -> bool:
+    """A unit that owes the ask and sent nothing (a level whose items went up by themselves has sent them)."""
+    return (r.status == "pending" or (not r.items and r.revision == 0)) and not r.items_up
+
+
+def _answered_by_items(r: TableRow) -> bool:
+    """A level's own submission upstream answered by its items sent up one by one (直接上报/择优上报)."""
+    return r.status == "pending" and r.items_up > 0
+
+
+def _row_items(r: TableRow) -> list[SummaryItem]:
+    """The items of a unit's latest revision, each with its source unit and path."""
+    items = r.items or [{}]
+    sources = _sources(r) if r.items else [(r.unit_name, [])]
+    return [
+        SummaryItem(
+            unit_name=unit,
+            source_path=path,
+            status=r.status_text,
+            submitted_at=r.submitted_at,
+            late=r.late,
+            accepted=r.status == "accepted",
+            commendation=_commendation(r),
+            item_no=n if len(items) > 1 else None,
+            values=item,
+            submitted_by=r.submitted_by or "",
+        )
+        for n, (item, (unit, path)) in enumerate(zip(items, sources, strict=True), 1)
+    ]
+
+
+def _gap(r: TableRow, now: datetime) -> SummaryGap:
+    note = ""
+    if r.last_reminder is not None:
+        note = {"reminder": "已提醒", "chase": "已催办", "missed": "已逾期提醒"}[r.last_reminder.kind]
+    return SummaryGap(unit_name=r.unit_name, status=r.status_text or "未报送", overdue=r.deadline < now, note=note)
+
+
 def summary_table(
     table: SubmissionTable, *, generated_at: datetime, timezone: str, compiled_by: str = ""
 ) -> SummaryTable:
@@ -221,36 +267,12 @@ def summary_table(
     rows: list[SummaryItem] = []
     gaps: list[SummaryGap] = []
     for r in table.rows:
-        if r.status == "pending" or (not r.items and r.revision == 0):
-            note = ""
-            if r.last_reminder is not None:
-                note = {"reminder": "已提醒", "chase": "已催办", "missed": "已逾期提醒"}[r.last_reminder.kind]
-            gaps.append(
-                SummaryGap(
-                    unit_name=r.unit_name,
-                    status=r.status_text or "未报送",
-                    overdue=r.deadline < generated_at,
-                    note=note,
-                )
-            )
-            continue
-        items = r.items or [{}]
-        sources = _sources(r) if r.items else [(r.unit_name, [])]
-        for n, (item, (unit, path)) in enumerate(zip(items, sources, strict=True), 1):
-            rows.append(
-                SummaryItem(
-                    unit_name=unit,
-                    source_path=path,
-                    status=r.status_text,
-                    submitted_at=r.submitted_at,
-                    late=r.late,
-                    accepted=r.status == "accepted",
-                    commendation=_commendation(r),
-                    item_no=n if len(items) > 1 else None,
-                    values=item,
-                    submitted_by=r.submitted_by or "",
-                )
-            )
+        if _answered_by_items(r):
+            continue  # its items are rows of their own
+        if _sent_nothing(r):
+            gaps.append(_gap(r, generated_at))
+        else:
+            rows += _row_items(r)
     return xml_safe(
         SummaryTable(
             notice_title=table.title,
@@ -265,6 +287,74 @@ def summary_table(
             gaps=gaps,
         )
     )
+
+
+# ---------------------------------------------------------------- 汇总报告
+
+
+def summary_report(
+    table: SubmissionTable, *, generated_at: datetime, timezone: str, compiled_by: str = ""
+) -> SummaryReport:
+    """The 汇总报告 of one ask: every unit that owes it (sent on time, late, or not), then each accepted
+    submission with its items. Images are added by the route (``images``), after the text is made XML-safe."""
+    units: list[ReportUnit] = []
+    sections: list[ReportSection] = []
+    for r in table.rows:
+        if _answered_by_items(r):
+            continue
+        source = r.source_unit_name if r.source_unit_name and r.source_unit_name != r.unit_name else None
+        sent = not _sent_nothing(r)
+        units.append(
+            ReportUnit(
+                unit_name=source or r.unit_name,
+                source_path=[r.unit_name, source] if source else [],
+                status=r.status_text or ("已报送" if sent else "未报送"),
+                submitted=sent,
+                submitted_at=r.submitted_at if sent else None,
+                late=sent and r.late,
+                overdue=not sent and r.deadline < generated_at,
+                items=len(r.items) if sent else 0,
+            )
+        )
+        if r.status == "accepted":
+            sections.append(
+                ReportSection(
+                    unit_name=source or r.unit_name,
+                    status=r.status_text or "已采用",
+                    submitted_at=r.submitted_at,
+                    late=r.late,
+                    submitted_by=r.submitted_by or "",
+                    commendation=_commendation(r),
+                    items=_row_items(r),
+                )
+            )
+    return xml_safe(
+        SummaryReport(
+            notice_title=table.title,
+            doc_number=table.doc_number,
+            ask_title=table.ask.title,
+            deadline=table.ask.deadline,
+            generated_at=generated_at,
+            compiled_by=compiled_by,
+            timezone=timezone,
+            fields=form_fields(table.ask),
+            units=units,
+            sections=sections,
+        )
+    )
+
+
+def files_of(items: list[SummaryItem], fields: list[FormField]) -> list[tuple[str, dict[str, Any]]]:
+    """Every file the items hold, with the unit it came from: (source unit, the file's attachment)."""
+    keys = [f.key for f in fields if f.type == FieldType.file]
+    return [
+        (item.unit_name, f)
+        for item in items
+        for key in keys
+        if isinstance(item.values.get(key), list)
+        for f in item.values[key]
+        if isinstance(f, dict) and f.get("sha256")
+    ]
 
 
 # ---------------------------------------------------------------- 样表

@@ -20,8 +20,9 @@ from .build import document_filename, official_document
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = "application/pdf"
-MEDIA = {"docx": DOCX, "xlsx": XLSX, "pdf": PDF}
-NAMES = {"docx": "Word", "xlsx": "Excel", "pdf": "PDF"}
+ZIP = "application/zip"
+MEDIA = {"docx": DOCX, "xlsx": XLSX, "pdf": PDF, "zip": ZIP}
+NAMES = {"docx": "Word", "xlsx": "Excel", "pdf": "PDF", "zip": "压缩包"}
 CONCURRENT_RENDERS = 2
 
 
