@@ -48,6 +48,7 @@ from .features.notifications import pages as notifications_pages
 from .features.reach import api as reach_api
 from .features.reach import links as reach_links
 from .features.reach import pages as reach_pages
+from .features.rollup import routes as rollup
 from .features.statistics import routes as statistics
 from .features.submissions import api as submissions_api
 from .features.submissions import pages as submissions_pages
@@ -63,6 +64,7 @@ PROTECTED_ROUTERS = (
     submissions_api.router,
     documents_api.router,  # after submissions: its table.csv is matched before table.{fmt}
     statistics.api,
+    rollup.api,
     notifications_api.router,
     notifications_api.deliveries,
     reach_api.router,
@@ -74,6 +76,7 @@ PROTECTED_ROUTERS = (
     submissions_pages.router,
     documents_pages.router,
     statistics.pages,
+    rollup.pages,
     notifications_pages.router,
     reach_pages.router,
     admin_pages.router,

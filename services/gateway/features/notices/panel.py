@@ -3,13 +3,17 @@
 from typing import Any
 
 from shared.contracts.common import Actor, NoticeQuery
+from shared.contracts.reports import RollupQuery
 from shared.contracts.submissions import SubmissionQuery
 from shared.errors import NotFound, Unavailable
 from shared.ids import submission_id
+from shared.paging import PageQuery
 from shared.schemas import Commendation, Role
 
 from ...core.backend import Backend
 from ...core.rendering import plain
+
+ROLLUP_ROWS = 20  # 下级进度 rows on the notice page
 
 
 def commendations(expected: list[dict]) -> dict[str, list[dict]]:
@@ -32,12 +36,20 @@ async def notice_panel(b: Backend, notice: dict, actor: Actor, viewer: dict) -> 
             except NotFound:  # this unit's kind need not answer this ask
                 pass
     completeness: dict[str, dict] = {}
+    rollup: dict[str, Any] | None = None
     if viewer.get("is_issuer") and {Role.issuer, Role.reviewer} & set(actor.roles):
         try:
             view = plain(await b.reports.completeness(NoticeQuery(notice_id=notice["id"])))
             completeness = {a["ask_id"]: a for a in view["asks"]}
         except NotFound:  # the read model is not there yet
             pass
+        # 下级进度: the first forwarding units; the rest on /notices/{id}/rollup (features/rollup).
+        try:
+            rollup = plain(
+                await b.reports.rollup(RollupQuery(notice_id=notice["id"], page=PageQuery(per_page=ROLLUP_ROWS)))
+            )
+        except Unavailable:  # the page still shows the notice; only this table waits for the service
+            rollup = None
     commended: dict[str, list[dict]] = {}
     if any(a.get("accepted") for a in completeness.values()):  # only accepted submissions are commended
         try:
@@ -47,6 +59,7 @@ async def notice_panel(b: Backend, notice: dict, actor: Actor, viewer: dict) -> 
     return {
         "my_submissions": mine,
         "completeness": completeness,
+        "rollup": rollup,
         "commended": commended,
         "can_submit": Role.submitter in actor.roles,
         "can_review": Role.reviewer in actor.roles,
