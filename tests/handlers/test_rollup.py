@@ -5,9 +5,11 @@ so the whole loop — a change, the throttled report, the upstream's copy — ru
 linked nodes: tests/integration/test_rollup_federation.py.
 """
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from shared.bus import publish_event
+from shared.clock import FixedClock
 from shared.contracts.notices import AcknowledgeNotice, ForwardNotice, IssueNotice, UpsertUnit
 from shared.contracts.reports import ForwardProgressQuery, RollupQuery
 from shared.contracts.submissions import AcceptSubmission, SubmitItems
@@ -143,6 +145,55 @@ async def test_each_level_reports_its_progress_and_the_issuer_opens_it_level_by_
             raise AssertionError("a 转发 opens only from a notice above it")
         except NotFound:
             pass
+
+
+async def test_changes_within_the_interval_go_up_in_one_report_once_the_interval_has_passed(tmp):
+    clock = FixedClock(datetime.now(UTC))
+    async with fast_node(tmp, clock=clock, overrides={"reports": {"progress_interval_seconds": 0.4}}) as node:
+        await units(node)
+        top = await node.notices.issue(
+            IssueNotice(
+                title="关于报送活动总结的通知",
+                issuer_unit_ids=["js-kx"],
+                recipient_unit_ids=["sz-kx"],
+                asks=[SUMMARY],
+                actor=actor("js-kx", Role.issuer),
+            )
+        )
+        city = await node.notices.forward(
+            ForwardNotice(
+                notice_id=top.notice_id,
+                unit_id="sz-kx",
+                recipient_unit_ids=["ks-kx", "tc-kx"],
+                actor=actor("sz-kx", Role.issuer),
+            )
+        )
+
+        async def row():
+            items = (await node.reports.rollup(RollupQuery(notice_id=top.notice_id))).forwards.items
+            return items[0] if items else None
+
+        first = await eventually(row)  # the first report goes at once
+        assert (first.sequence, first.figures.acknowledged) == (1, 0)
+        for unit in ("ks-kx", "tc-kx"):
+            await node.notices.acknowledge(
+                AcknowledgeNotice(notice_id=city.notice_id, unit_id=unit, actor=actor(unit, Role.submitter))
+            )
+        await asyncio.sleep(1.0)  # the loop ticks a few times, but the clock has not reached the next report
+        waiting = await node.dbs["reports"]["progress_out"].find_one({"_id": city.notice_id})
+        assert waiting is not None and waiting["pending"] and waiting["sequence"] == 1
+        assert (await row()).sequence == 1
+
+        clock.advance(timedelta(seconds=1))
+
+        async def both():
+            r = await row()
+            return r if r.figures.acknowledged == 2 else None
+
+        second = await eventually(both)
+        assert second.sequence == 2  # both receipts in one report
+        done = await node.dbs["reports"]["progress_out"].find_one({"_id": city.notice_id})
+        assert not done["pending"]
 
 
 def report(
