@@ -41,6 +41,9 @@ from .features.documents import api as documents_api
 from .features.documents import pages as documents_pages
 from .features.drafts import api as drafts_api
 from .features.drafts import pages as drafts_pages
+from .features.imports import api as imports_api
+from .features.imports import pages as imports_pages
+from .features.imports.reviews import ImportReviews
 from .features.notices import api as notices_api
 from .features.notices import pages as notices_pages
 from .features.notifications import api as notifications_api
@@ -60,6 +63,7 @@ PROTECTED_ROUTERS = (
     account_api.router,
     notices_api.router,
     drafts_api.router,
+    imports_api.router,
     directory_api.router,
     submissions_api.router,
     documents_api.router,  # after submissions: its table.csv is matched before table.{fmt}
@@ -72,6 +76,7 @@ PROTECTED_ROUTERS = (
     dead_letters.api,
     notices_pages.router,
     drafts_pages.router,
+    imports_pages.router,
     directory_pages.router,
     submissions_pages.router,
     documents_pages.router,
@@ -113,6 +118,7 @@ def create_app(settings: GatewaySettings, backend: Backend | None = None, clock:
         s.node_unit = NodeUnit(db, settings.org_unit_id)
         s.accounts = Accounts(db, clock=clock, audit=s.audit, policy=policy, sessions=s.sessions, node_unit=s.node_unit)
         s.api_tokens = ApiTokens(s.tokens, audit=s.audit, clock=clock, policy=policy, node_unit=s.node_unit)
+        s.imports = ImportReviews(db, clock)  # what a person has checked of an imported draft (导入公文)
         await s.backend.start()
         try:
             yield

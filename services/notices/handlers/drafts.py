@@ -18,7 +18,7 @@ from shared.contracts.notices import (
     SubmitDraft,
     UpdateDraft,
 )
-from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, one_or_all
 from shared.events import DraftSigningRequested
 from shared.ids import new_id
 from shared.paging import Page, page_of
@@ -72,10 +72,15 @@ async def checked(kind: str, content: Content, actor: Actor | None, d: Deps) -> 
             await issue(cmd, d, dry_run=True)
         else:
             await forward(cmd, d, dry_run=True)
-    except DomainError as exc:
-        field = f"{kind}.{exc.field}" if exc.field else kind
-        raise type(exc)(exc.message, field=field, code=exc.code) from exc
+    except DomainError as exc:  # each problem (``Problems``: several at once) under the draft's kind
+        raise one_or_all([_under(kind, e) for e in exc.all()]) from exc
     return await preview_of(kind, content, d)
+
+
+def _under(kind: str, exc: DomainError) -> DomainError:
+    out = type(exc)(exc.message, field=f"{kind}.{exc.field}" if exc.field else kind, code=exc.code)
+    out.status = exc.status
+    return out
 
 
 async def preview_of(kind: str, content: Content, d: Deps) -> DraftPreview:
