@@ -250,3 +250,11 @@ def test_facets_hold_no_arrays_of_arrays_once_kept():
     for f in fields_of(doc, p, p.content, []):
         assert "facet" not in f or isinstance(f["facet"], str)
     assert facet("notice", p.content, "routes.0", {}, {}) is not None
+
+
+def test_the_import_benchmark_reads_every_seed_exactly(capsys):
+    import importlib
+
+    assert importlib.import_module("bench.import").main(["--formats", "txt"]) == 0
+    out = capsys.readouterr().out
+    assert "seed 003 (txt)" in out and "txt: goals" in out and "met" in out
