@@ -162,16 +162,34 @@ _LINK = "{% if notice_url %}\n\n查看：{{ notice_url }}{% endif %}"
 _SIGN_OFF = "\n\n（本邮件由 Cascade 级联通知系统发送，请勿直接回复。）"
 SIGN_OFF = _SIGN_OFF  # a link added to an e-mail goes before it
 
+# What a message asks the contact to do, one way or the other, never both: with their personal link (the node has a
+# public address), 签收 is one tap on the link, no login; only 报送 needs a login. Without one, they log in for both.
+_SIGN_EMAIL = (
+    "{% if link_url %}\n\n点击下面的链接即可查看并签收（手机上也能打开，无需登录）：\n{{ link_url }}"
+    "{% if ask_count %}\n\n报送材料请登录系统办理{% if notice_url %}：{{ notice_url }}{% else %}。{% endif %}{% endif %}"
+    "{% else %}请及时登录系统签收并办理。" + _LINK + "{% endif %}"
+)
+_SIGN_SMS = (
+    "{% if link_url %}，点击链接查看并签收（无需登录）：{{ link_url }}{% else %}，请及时登录系统签收。{% endif %}"
+)
+# A reminder or a 退回: the link shows the notice (and signs it, if not yet); 报送 itself needs a login.
+_SUBMIT_EMAIL = (
+    "{% if link_url %}\n\n查看通知（无需登录）：{{ link_url }}"
+    "\n报送请登录系统办理{% if notice_url %}：{{ notice_url }}{% else %}。{% endif %}{% else %}" + _LINK + "{% endif %}"
+)
+_SUBMIT_SMS = "{% if link_url %}查看通知：{{ link_url }}{% endif %}"
+
 DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
     ("notice.issued", "email"): (
         "【新通知】{{ notice_title }}",
         "{{ contact_name }}：\n\n{{ issuer_name }}向{{ unit_name }}发来通知《{{ notice_title }}》（{{ doc_number }}）"
         "{% if ask_count %}，有 {{ ask_count }} 项报送要求，最早截止时间为 {{ earliest_deadline }}{% endif %}。"
-        "请及时登录系统签收并办理。" + _LINK + _SIGN_OFF,
+        + _SIGN_EMAIL
+        + _SIGN_OFF,
     ),
     ("notice.issued", "sms"): (
         "",
-        "{{ unit_name }}收到{{ issuer_name }}通知《{{ notice_title | truncate(40) }}》（{{ doc_number }}），请及时登录系统签收。",
+        "{{ unit_name }}收到{{ issuer_name }}通知《{{ notice_title | truncate(40) }}》（{{ doc_number }}）" + _SIGN_SMS,
     ),
     ("notice.issued", "chat"): (
         "新通知：{{ notice_title }}",
@@ -183,11 +201,13 @@ DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
         "{{ contact_name }}：\n\n{{ issuer_name }}向{{ unit_name }}转发了《{{ original_title }}》，"
         "转发文号 {{ doc_number }}"
         "{% if ask_count %}，有 {{ ask_count }} 项报送要求，最早截止时间为 {{ earliest_deadline }}{% endif %}。"
-        "请及时登录系统签收并办理。" + _LINK + _SIGN_OFF,
+        + _SIGN_EMAIL
+        + _SIGN_OFF,
     ),
     ("notice.forwarded", "sms"): (
         "",
-        "{{ issuer_name }}向{{ unit_name }}转发通知《{{ notice_title | truncate(40) }}》（{{ doc_number }}），请及时登录系统签收。",
+        "{{ issuer_name }}向{{ unit_name }}转发通知《{{ notice_title | truncate(40) }}》（{{ doc_number }}）"
+        + _SIGN_SMS,
     ),
     ("notice.forwarded", "chat"): (
         "转发通知：{{ notice_title }}",
@@ -197,12 +217,15 @@ DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
         "【通知更正】{{ notice_title }}",
         "{{ contact_name }}：\n\n{{ issuer_name }}更正了通知《{{ notice_title }}》（{{ doc_number }}）"
         "{% if changed %}，更正内容：{{ changed }}{% endif %}。\n更正原因：{{ reason }}\n\n请以更正后的通知为准。"
+        "{% if link_url %}\n\n点击链接查看更正后的通知（无需登录，未签收的可直接签收）：\n{{ link_url }}{% else %}"
         + _LINK
+        + "{% endif %}"
         + _SIGN_OFF,
     ),
     ("notice.corrected", "sms"): (
         "",
-        "通知《{{ notice_title | truncate(40) }}》（{{ doc_number }}）已更正：{{ reason | truncate(60) }}。请登录系统查看。",
+        "通知《{{ notice_title | truncate(40) }}》（{{ doc_number }}）已更正：{{ reason | truncate(60) }}。"
+        "{% if link_url %}查看：{{ link_url }}{% else %}请登录系统查看。{% endif %}",
     ),
     ("notice.corrected", "chat"): (
         "通知更正：{{ notice_title }}",
@@ -225,13 +248,13 @@ DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
         "{% if manual %}【催办】{% else %}【报送提醒】{% endif %}{{ notice_title }}：{{ ask_title }}",
         "{{ contact_name }}：\n\n《{{ notice_title }}》（{{ doc_number }}）要求的“{{ ask_title }}”将于 {{ deadline }} 截止，"
         "{{ unit_name }}尚未报送，请抓紧报送。{% if note %}\n{{ issuer_name }}说明：{{ note }}{% endif %}"
-        + _LINK
+        + _SUBMIT_EMAIL
         + _SIGN_OFF,
     ),
     ("deadline.approaching", "sms"): (
         "",
         "{% if manual %}催办：{% endif %}《{{ notice_title | truncate(30) }}》的“{{ ask_title | truncate(20) }}”"
-        "将于{{ deadline }}截止，{{ unit_name }}尚未报送，请抓紧报送。",
+        "将于{{ deadline }}截止，{{ unit_name }}尚未报送，请抓紧报送。" + _SUBMIT_SMS,
     ),
     ("deadline.approaching", "chat"): (
         "{% if manual %}催办{% else %}报送提醒{% endif %}：{{ ask_title }}",
@@ -241,12 +264,12 @@ DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
     ("deadline.missed", "email"): (
         "【逾期未报】{{ notice_title }}：{{ ask_title }}",
         "{{ contact_name }}：\n\n《{{ notice_title }}》（{{ doc_number }}）要求的“{{ ask_title }}”已于 {{ deadline }} 截止，"
-        "{{ unit_name }}尚未报送，请尽快报送并说明原因。" + _LINK + _SIGN_OFF,
+        "{{ unit_name }}尚未报送，请尽快报送并说明原因。" + _SUBMIT_EMAIL + _SIGN_OFF,
     ),
     ("deadline.missed", "sms"): (
         "",
         "《{{ notice_title | truncate(30) }}》的“{{ ask_title | truncate(20) }}”已于{{ deadline }}截止，"
-        "{{ unit_name }}尚未报送，请尽快报送。",
+        "{{ unit_name }}尚未报送，请尽快报送。" + _SUBMIT_SMS,
     ),
     ("deadline.missed", "chat"): (
         "逾期未报：{{ ask_title }}",
@@ -256,12 +279,13 @@ DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
         "【退回修改】{{ ask_title }}",
         "{{ contact_name }}：\n\n{{ unit_name }}针对《{{ notice_title }}》报送的“{{ ask_title }}”（第 {{ revision }} 版）"
         "被退回{% if returned_by %}（{{ returned_by }}）{% endif %}。\n退回原因：{{ reason }}\n\n请修改后重新报送。"
-        + _LINK
+        + _SUBMIT_EMAIL
         + _SIGN_OFF,
     ),
     ("submission.returned", "sms"): (
         "",
-        "{{ unit_name }}报送的“{{ ask_title | truncate(20) }}”被退回：{{ reason | truncate(60) }}。请修改后重新报送。",
+        "{{ unit_name }}报送的“{{ ask_title | truncate(20) }}”被退回：{{ reason | truncate(60) }}。请修改后重新报送。"
+        + _SUBMIT_SMS,
     ),
     ("submission.returned", "chat"): (
         "退回修改：{{ ask_title }}",

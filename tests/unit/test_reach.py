@@ -70,6 +70,25 @@ def test_each_message_to_a_contact_carries_its_own_link_and_the_log_hides_it():
     assert all("/r/" not in d["body"] for d in plain) and "登录系统签收" in plain[0]["body"]
 
 
+def test_the_default_words_ask_for_one_way_to_sign_never_both():
+    """With a personal link, 签收 is the link and no login (报送 alone needs one); without, a login for both."""
+    for cause_type in ("notice.issued", "notice.forwarded", "notice.corrected"):
+        for links in (LINKS, None):
+            docs = domain.Messages(channels(), {}, links=links).deliveries(cause(cause_type), UNITS, NOW)
+            for d in docs:
+                if links:
+                    url = LINKS.url(d["_id"])
+                    assert d["body"].count(url) == 1 and "登录系统签收" not in d["body"], d["body"]
+                    assert "请登录系统查看" not in d["body"]
+                else:
+                    assert "/r/" not in d["body"] and "无需登录" not in d["body"], d["body"]
+    [sms] = [d for d in domain.Messages(channels(), {}, links=LINKS).deliveries(cause(), UNITS[1:], NOW)]
+    assert sms["body"].endswith(f"点击链接查看并签收（无需登录）：{LINKS.url(sms['_id'])}")  # the URL last, alone
+    for cause_type in ("deadline.approaching", "deadline.missed", "submission.returned"):
+        for d in domain.Messages(channels(), {}, links=LINKS).deliveries(cause(cause_type), UNITS, NOW):
+            assert d["body"].count(LINKS.url(d["_id"])) == 1 and "签收" not in d["body"], d["body"]
+
+
 def test_a_template_that_places_the_link_gets_it_once_and_withdrawn_notices_get_none():
     templates = {"sms": ("", "{{ unit_name }}：{{ link_url }}")}
     [sms] = domain.Messages(channels(), templates, links=LINKS).deliveries(cause(), UNITS[1:], NOW)
