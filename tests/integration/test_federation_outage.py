@@ -13,6 +13,7 @@ import json
 
 import nats
 import pytest
+from nats.js.errors import NotFoundError
 
 from shared import subjects
 
@@ -165,6 +166,23 @@ def ev(kind: str, origin: FedNode, dest: FedNode) -> str:
     return subjects.event(f"notice.{kind}", origin.id, dest.id)
 
 
+def reported(origin: FedNode, dest: FedNode) -> str:
+    """下级进度 of a 转发 made at ``origin``, for its upstream issuer's node (services/reports/rollup.py)."""
+    return subjects.event("progress.reported", origin.id, dest.id)
+
+
+async def newest_report(node: FedNode, stream: str, subject: str) -> dict | None:
+    """The figures of the newest 下级进度 report ``node`` holds in ``stream`` on ``subject``, or None."""
+    nc = await nats.connect(node.cfg.nats_url)
+    try:
+        data = (await nc.jetstream().get_last_msg(stream, subject)).data
+    except NotFoundError:
+        return None
+    finally:
+        await nc.close()
+    return json.loads(data or b"{}")["figures"]
+
+
 def file_ev(kind: str, origin: FedNode, dest: FedNode) -> str:
     """A file's bytes asked for (``wanted``) across a link (shared/file_sync.py)."""
     return subjects.event(f"blob.{kind}", origin.id, dest.id)
@@ -176,17 +194,20 @@ def forwarded_original(prov: FedNode, city: FedNode) -> dict[str, dict[str, int]
     return {"prov": {file_ev("wanted", city, prov): 1}, "city": {}}
 
 
-async def events_are(node: FedNode, expected: dict[str, int]) -> None:
+async def events_are(node: FedNode, expected: dict[str, int], *, throttled: frozenset[str] = frozenset()) -> None:
     """Every subject in the node's EVENTS stream, with its count: nothing missing, nothing twice, nothing else.
 
     Waits a little for what may still be on its way (a file's pieces follow the notice that names it);
-    a count above the expected one never comes back down, so it fails with that count.
+    a count above the expected one never comes back down, so it fails with that count. ``throttled``:
+    subjects present once or more (下级进度 reports: one per 转发 and one an interval at most after each
+    change, so how many depends on timing; the newest wins).
     """
 
     async def settled():
         got = await node.subjects_in(subjects.events_stream(node.id))
-        assert all(got.get(k, 0) <= n for k, n in expected.items()) and set(got) <= set(expected), got
-        return got == expected
+        exact = {k: n for k, n in got.items() if k not in throttled}
+        assert all(exact.get(k, 0) <= n for k, n in expected.items()) and set(exact) <= set(expected), got
+        return exact == expected and all(got.get(k, 0) >= 1 for k in throttled)
 
     assert await eventually(settled), await node.subjects_in(subjects.events_stream(node.id))
 
@@ -220,14 +241,22 @@ async def test_a_cut_link_loses_nothing_and_delivers_exactly_once_when_it_heals(
         # What could not cross waits in each sender's OUTBOX, for the right neighbour.
         assert await nat.stream_messages(subjects.outbox_stream(nat.id)) == 5  # notices for the province
         assert await city.stream_messages(subjects.outbox_stream(city.id)) == 3  # receipts waiting to go up
-        # The province holds 2 notices + 1 转发 for the city, and its receipt + the 转发's report for national.
-        assert await prov.subjects_in(subjects.outbox_stream(prov.id)) == {
+        # The province holds 2 notices + 1 转发 for the city, and its receipt + the 转发's report + its 下级进度 for
+        # national (one: nothing changes the 转发's progress while the city is cut off).
+        outbox = subjects.outbox_stream(prov.id)
+        assert await eventually(lambda: newest_report(prov, outbox, reported(prov, nat))) == {
+            "recipients": 1,
+            "acknowledged": 0,
+            "asks": [],
+        }
+        assert await prov.subjects_in(outbox) == {
             ev("issued", prov, city): 2,
             ev("forwarded", prov, city): 1,
             ev("acknowledged", prov, nat): 1,
             ev("forward_reported", prov, nat): 1,
+            reported(prov, nat): 1,
         }
-        assert await link_consumer_waiting(prov, city)() == 3 and await link_consumer_waiting(prov, nat)() == 2
+        assert await link_consumer_waiting(prov, city)() == 3 and await link_consumer_waiting(prov, nat)() == 3
 
         await prov.proxy.restore()
         await city.proxy.restore()
@@ -257,8 +286,15 @@ async def test_a_cut_link_loses_nothing_and_delivers_exactly_once_when_it_heals(
         await receipts_match(top.issuer, mid.clerk, "gd-kx", {first})
 
     await events_are(
-        nat, {ev("issued", nat, nat): 6, ev("acknowledged", prov, nat): 1, ev("forward_reported", prov, nat): 1}
+        nat,
+        {ev("issued", nat, nat): 6, ev("acknowledged", prov, nat): 1, ev("forward_reported", prov, nat): 1},
+        throttled=frozenset({reported(prov, nat)}),
     )
+    assert await newest_report(nat, subjects.events_stream(nat.id), reported(prov, nat)) == {
+        "recipients": 1,
+        "acknowledged": 0,
+        "asks": [],
+    }
     files = forwarded_original(prov, city)
     await events_are(
         prov,
@@ -369,11 +405,20 @@ async def test_the_top_node_that_dies_gets_everything_its_children_sent_meanwhil
             await ack(low, "sz-kx", forwarded)
             assert await eventually(acks(mid.issuer, forwarded)) == 1
             await drained((prov, city), (city, prov))  # that link works: nothing waits on it
+            # The 转发's 下级进度 waits for national too, the newest report with the city's 签收 (one or two
+            # reports: the 签收 may come after the first, and the next waits one interval).
+            outbox = subjects.outbox_stream(prov.id)
+            assert await eventually(
+                lambda: all_equal(
+                    lambda: newest_report(prov, outbox, reported(prov, nat)),
+                    {"recipients": 1, "acknowledged": 1, "asks": []},
+                ),
+                timeout=30,
+            )
             await asyncio.sleep(1.0)
-            assert await prov.subjects_in(subjects.outbox_stream(prov.id)) == {
-                ev("acknowledged", prov, nat): 3,
-                ev("forward_reported", prov, nat): 1,
-            }
+            waiting = await prov.subjects_in(outbox)
+            assert waiting.pop(reported(prov, nat), 0) >= 1
+            assert waiting == {ev("acknowledged", prov, nat): 3, ev("forward_reported", prov, nat): 1}
 
             nat.start_nats()
             procs.start(*procs.procs)
@@ -401,8 +446,15 @@ async def test_the_top_node_that_dies_gets_everything_its_children_sent_meanwhil
     finally:
         procs.stop_all()
     await events_are(
-        nat, {ev("issued", nat, nat): 4, ev("acknowledged", prov, nat): 3, ev("forward_reported", prov, nat): 1}
+        nat,
+        {ev("issued", nat, nat): 4, ev("acknowledged", prov, nat): 3, ev("forward_reported", prov, nat): 1},
+        throttled=frozenset({reported(prov, nat)}),
     )
+    assert await newest_report(nat, subjects.events_stream(nat.id), reported(prov, nat)) == {
+        "recipients": 1,
+        "acknowledged": 1,
+        "asks": [],
+    }
     files = forwarded_original(prov, city)
     await events_are(
         prov,

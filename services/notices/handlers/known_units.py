@@ -9,11 +9,9 @@ They are not directory entries: no notice can be addressed to them, nor a user g
 
 from datetime import datetime
 
-from pymongo import UpdateOne
-from pymongo.errors import BulkWriteError
+from pymongo.errors import DuplicateKeyError
 
 from shared.schemas import NoticeSnapshot
-from shared.storage import DUPLICATE_KEY
 
 from .deps import Deps
 
@@ -27,19 +25,19 @@ async def remember(notice: NoticeSnapshot, d: Deps) -> None:
     units = {u.unit_id: u for u in [*notice.route_units, *notice.issuers] if u.node_id != d.node}
     if not units:
         return
-    ops = [
-        UpdateOne(
-            {"_id": u.unit_id, "$or": [{"as_of": {"$lt": notice.issued_at}}, {"as_of": {"$exists": False}}]},
-            {"$set": _doc(u.model_dump(mode="python"), notice.notice_id, notice.issued_at)},
-            upsert=True,
-        )
-        for u in units.values()
-    ]
-    try:
-        await _known(d).bulk_write(ops, ordered=False)
-    except BulkWriteError as exc:  # a newer entry is there already: the upsert met its _id; nothing to do
-        if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
-            raise
+    known = _known(d)
+    for u in units.values():
+        older = {"_id": u.unit_id, "$or": [{"as_of": {"$lt": notice.issued_at}}, {"as_of": {"$exists": False}}]}
+        update = {"$set": _doc(u.model_dump(mode="python"), notice.notice_id, notice.issued_at)}
+        # One update per unit, not a bulk_write: the default store (FerretDB) answers an upsert that meets an
+        # existing _id without "nModified", which PyMongo's bulk_write turns into a KeyError instead of a
+        # BulkWriteError (so a redelivered or older notice failed for ever); update_one raises DuplicateKeyError.
+        try:
+            await known.update_one(older, update, upsert=True)
+        except DuplicateKeyError:
+            # The entry is there: newer than this notice (nothing to do), or made meanwhile by another
+            # notice's handler (then ours may still be the newer one).
+            await known.update_one(older, update)
 
 
 def _doc(ref: dict, notice_id: str, at: datetime) -> dict:
