@@ -258,3 +258,29 @@ def test_the_import_benchmark_reads_every_seed_exactly(capsys):
     assert importlib.import_module("bench.import").main(["--formats", "txt"]) == 0
     out = capsys.readouterr().out
     assert "seed 003 (txt)" in out and "txt: goals" in out and "met" in out
+
+
+def test_any_part_of_a_seed_imported_by_any_unit_plans_a_draft():
+    """Cut, shuffled or partial documents: a plan every time (a refusal is the service's or the save's, never an
+    error of the mapping)."""
+    import random
+
+    rnd = random.Random(13)
+    for _ in range(60):
+        lines = seed_text(rnd.randrange(4)).splitlines()
+        start = rnd.randrange(len(lines))
+        part = lines[start : start + rnd.randrange(1, 120)]
+        if rnd.random() < 0.3:
+            rnd.shuffle(part)
+        text = "\n".join(part)
+        if not text.strip():
+            continue
+        d = with_departments(parse_text(text, directory=directory_of(STORED)), STORED)
+        levels = [level_of(i, lv, text) for i, lv in enumerate(d.chain())]
+        doc = DocumentRead(file_type="text", text=text, recognised=True, levels=levels)
+        me = actor(rnd.choice(["gd-kx", "wn-kx", "cast-bgt", "qh-kx", "wn-lw-kx", "sz-kx"]))
+        forwarding = NATIONAL_000 if rnd.random() < 0.3 else None
+        p = plan(doc, me, UNITS, forwarding=forwarding, explicit=forwarding is not None, source=SOURCE)
+        record = {"kind": p.kind, "ask_ids": p.ask_ids, "own_ids": p.own_ids, "confirmed": []}
+        record["fields"] = fields_of(doc, p, p.content, [])
+        assert len(reviewed(record, p.content)) == len(record["fields"])

@@ -6,7 +6,9 @@ Reading runs in a worker thread (a PDF of a hundred pages takes a while), so the
 """
 
 import asyncio
+import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from shared.contracts.common import Actor
@@ -39,6 +41,8 @@ from ..intake.extract import tidy
 from ..intake.fields import fields_of
 from .deps import Deps
 
+log = logging.getLogger("cascade.notices.intake")
+
 INBOX_SCAN = 5000  # a unit's 收文 of a year read at most to find a notice by its 文号 or title
 
 
@@ -51,7 +55,7 @@ async def read_document(q: ReadDocument, d: Deps) -> DocumentRead:
     if q.attachment_id is not None:
         field = "file"
         data, filename, content_type = await _file(q.attachment_id, q.actor, d)
-        got = await asyncio.to_thread(extract, data, filename, content_type, max_bytes=MAX_DOCUMENT_BYTES)
+        got = await _reading(field, extract, data, filename, content_type, max_bytes=MAX_DOCUMENT_BYTES)
         text, file_type, file_warnings = got.text, got.file_type, list(got.warnings)
     else:
         text = tidy(q.text or "")
@@ -59,10 +63,7 @@ async def read_document(q: ReadDocument, d: Deps) -> DocumentRead:
         raise EmptyDocument("没有可以导入的文字：请粘贴公文的全文", field=field)
     if len(text) > MAX_DOCUMENT_CHARS:
         raise FileTooLarge(f"文字过长（{len(text)}字），一份公文不超过{MAX_DOCUMENT_CHARS}字，无法导入", field=field)
-    try:
-        draft = await asyncio.to_thread(parse_text, text, directory=directory_of(units), tz=d.tz)
-    except IntakeError as exc:
-        raise type(exc)(exc.message, field=field, code=exc.code) from exc
+    draft = await _reading(field, parse_text, text, directory=directory_of(units), tz=d.tz)
     draft = with_departments(draft, units)
     levels = [
         level_of(n, level, text).model_copy(update={"known": await known_notice(level, q.actor, d)})
@@ -77,6 +78,20 @@ async def read_document(q: ReadDocument, d: Deps) -> DocumentRead:
         levels=levels,
         warnings=[DocumentWarning(field=field, message=w) for w in file_warnings],
     )
+
+
+async def _reading[T](field: str, read: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``read`` in a worker thread; its refusals said of ``field``. A reader that fails otherwise is a bug of
+    the reader, logged, and to the person a document that could not be read (a 422, not a 5xx)."""
+    try:
+        return await asyncio.to_thread(read, *args, **kwargs)
+    except IntakeError as exc:
+        raise type(exc)(exc.message, field=field, code=exc.code) from exc
+    except Exception as exc:
+        log.exception("导入公文: the reader failed on a %s", field)
+        raise Invalid(
+            "无法识别这份公文的内容（读取时出错）：请检查文件，或改为粘贴公文的全文", field=field, code="unreadable"
+        ) from exc
 
 
 async def _file(attachment_id: str, actor: Actor | None, d: Deps) -> tuple[bytes, str, str]:

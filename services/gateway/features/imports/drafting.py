@@ -208,8 +208,8 @@ def _routes_to_me(asks: list[dict], me: dict) -> list[dict]:
     out = []
     for a in asks:
         kinds = list(dict.fromkeys(r["unit_kind"] for r in a.get("routes") or []))
-        routes = [{"unit_kind": k, "to_unit_id": me["id"], "department": departments[0]} for k in kinds]
-        out.append({**a, "routes": routes if departments else []})
+        routes = [{"unit_kind": k, "to_unit_id": me["id"], "department": departments[0]} for k in kinds if departments]
+        out.append({**a, "routes": routes})
     return out
 
 
