@@ -209,6 +209,10 @@ async def test_seed002_reviewed_and_signed_is_the_notice_the_seed_describes(node
         assert routes_of(notice["asks"]) == expanded(2)
         assert notice["addressees"].startswith("各全国学会、协会、研究会")
         assert notice["recipient_count"] == 6
+        # the review stays readable once the draft is issued: no editor, a link to the draft
+        page = await clerk.get(f"/imports/{draft_id}", headers=HTML)
+        assert page.status_code == 200 and 'id="compose"' not in page.text and f'href="/drafts/{draft_id}"' in page.text
+        assert (await clerk.get(f"/api/drafts/{draft_id}/import")).json()["pending"] == 0
 
 
 # ---------------------------------------------------------------- a 转发 of the notice received in Cascade
