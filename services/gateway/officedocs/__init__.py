@@ -9,6 +9,7 @@ from .blankform import form_columns, form_docx, form_xlsx
 from .document_docx import document_docx
 from .document_pdf import document_html, document_pdf
 from .fonts import FontsMissing
+from .formread import FilledForm, FormFileError, read_form
 from .models import (
     BlankForm,
     Issuer,
@@ -28,7 +29,9 @@ from .text import paragraphs_from_text
 
 __all__ = [
     "BlankForm",
+    "FilledForm",
     "FontsMissing",
+    "FormFileError",
     "Issuer",
     "OfficialDocument",
     "Paragraph",
@@ -46,6 +49,7 @@ __all__ = [
     "form_xlsx",
     "normalise_doc_number",
     "paragraphs_from_text",
+    "read_form",
     "report_docx",
     "summary_docx",
     "summary_xlsx",

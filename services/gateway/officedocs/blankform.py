@@ -9,7 +9,9 @@ validation for dates, numbers and lengths, and a hidden sheet naming each column
 can be read back.
 """
 
+import hashlib
 import io
+import json
 import math
 
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
@@ -41,6 +43,7 @@ CONTACT_PARTS = [
 ]
 MAX_BLOCKS = 5  # more items than this: one table and 表格可自行复制, as seed 002 says
 FIELDS_SHEET = "_字段"
+SIGNATURE_PREFIX = "cascade-form:"
 
 
 def requirements(form: BlankForm) -> str:
@@ -98,8 +101,18 @@ def _boxes(options: list[str], chars_per_line: float) -> str:
 # ---------------------------------------------------------------- .docx
 
 
+def signature(form: BlankForm) -> str:
+    """Which form a filled 样表 was made from: the ask and a digest of its fields (keys, labels, types, options),
+    so that a 样表 of another ask, or of the form before a 更正 changed it, is told apart when it comes back."""
+    shape = [[f.key, f.label, str(f.type), list(f.options)] for f in form.fields]
+    digest = hashlib.sha256(json.dumps(shape, ensure_ascii=False).encode()).hexdigest()[:12]
+    return f"{SIGNATURE_PREFIX}{form.ask_id}:{digest}"
+
+
 def form_docx(form: BlankForm) -> bytes:
     d = new_document(grid=False, line_pt=None)
+    d.core_properties.title = form.title.replace("\n", "")
+    d.core_properties.identifier = signature(form)  # Word and WPS keep it when the form is filled and saved
     section = d.sections[0]
     page_w, left, right = section.page_width, section.left_margin, section.right_margin
     assert page_w is not None and left is not None and right is not None  # new_document() sets the page
@@ -321,9 +334,8 @@ def form_xlsx(form: BlankForm) -> bytes:
 
     keys = wb.create_sheet(FIELDS_SHEET)
     keys.sheet_state = "hidden"
-    for c, value in enumerate(
-        ["ask_id", form.ask_id, "notice", form.doc_number, "first_row", first, "rows", form.max_items], 1
-    ):
+    about = ["ask_id", form.ask_id, "notice", form.doc_number, "first_row", first, "rows", form.max_items]
+    for c, value in enumerate([*about, "form", signature(form)], 1):
         put(keys, 1, c, value)
     for c, label in enumerate(["column", "key", "part", "label", "type"], 1):
         put(keys, 2, c, label)

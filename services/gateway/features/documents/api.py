@@ -9,21 +9,22 @@ answers only the rows routed to the actor's unit). Rendering runs off the event 
 
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 
 from shared.contracts.common import Actor, NoticeQuery
-from shared.contracts.notices import ForwardNotice, IssueNotice, NoticeView
-from shared.contracts.submissions import SubmissionTable, SubmissionTableQuery
-from shared.errors import NotFound
-from shared.schemas import Ask, DocumentElements
+from shared.contracts.notices import ForwardNotice, IssueNotice
+from shared.contracts.submissions import SubmissionTable, SubmissionTableQuery, SubmissionView
+from shared.schemas import DocumentElements
 
 from ...core.backend import Backend
 from ...core.bodies import body_of
-from ...core.deps import BackendDep, CurrentActor, Issuer, Reviewer
+from ...core.content_routes import MultipartOnly
+from ...core.deps import BackendDep, CurrentActor, Issuer, Reviewer, Submitter
 from ...officedocs import form_docx, form_xlsx, report_docx, summary_docx, summary_xlsx
-from .build import blank_form, document_filename, files_of, local_time, summary_report, summary_table
+from .build import ask_of, blank_form, document_filename, files_of, local_time, summary_report, summary_table
 from .files import chunks_of, files_zip, images_of
+from .filled import submit_filled_form
 from .output import MEDIA, chosen_format, disposition, file_response, notice_file, rendered, responses
 from .preview import preview_notice
 
@@ -45,13 +46,6 @@ async def notice_document(notice_id: str, fmt: str, request: Request, b: Backend
 
 
 # ---------------------------------------------------------------- an ask: 汇总表 and 样表
-
-
-def ask_of(notice: NoticeView, ask_id: str) -> Ask:
-    ask = next((a for a in notice.asks if a.ask_id == ask_id), None)
-    if ask is None:
-        raise NotFound("报送要求不存在", field="ask_id")
-    return ask
 
 
 async def _table(b: Backend, notice_id: str, ask_id: str, actor: Actor) -> SubmissionTable:
@@ -154,6 +148,28 @@ async def blank_form_file(
     data = await rendered(request, form_docx if kind == "docx" else form_xlsx, form)
     name = document_filename(notice.doc_number, form.title, kind)
     return file_response(data, kind, name, f"form-{ask_id}.{kind}")
+
+
+# ---------------------------------------------------------------- 报送 by a filled 样表
+
+
+async def submit_form_file(
+    notice_id: str, ask_id: str, request: Request, b: BackendDep, actor: Submitter, file: UploadFile = File(...)
+) -> SubmissionView:
+    notice = await b.notices.get(NoticeQuery(notice_id=notice_id, actor=actor))
+    return await submit_filled_form(request, b, actor, notice, ask_id, file)
+
+
+# The multipart twin of the submissions feature's JSON route (core/content_routes.py), documented there.
+router.add_api_route(
+    "/notices/{notice_id}/asks/{ask_id}/submission",
+    submit_form_file,
+    methods=["POST"],
+    status_code=201,
+    summary="报送 by the filled 样表 (form.xlsx or form.docx): read into items, submitted as typed ones are",
+    route_class_override=MultipartOnly,
+    include_in_schema=False,
+)
 
 
 # ---------------------------------------------------------------- preview before issuing

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from shared.contracts.notices import NoticeView
 from shared.contracts.submissions import SubmissionTable, TableRow
 from shared.document_elements import attachment_labels, default_addressees
+from shared.errors import NotFound
 from shared.schemas import Ask, ChainLink, Contribution, FieldType, FormField
 
 from ...officedocs import (
@@ -358,6 +359,13 @@ def files_of(items: list[SummaryItem], fields: list[FormField]) -> list[tuple[st
 
 
 # ---------------------------------------------------------------- 样表
+
+
+def ask_of(notice: NoticeView, ask_id: str) -> Ask:
+    ask = next((a for a in notice.asks if a.ask_id == ask_id), None)
+    if ask is None:
+        raise NotFound("报送要求不存在", field="ask_id")
+    return ask
 
 
 def blank_form(notice: NoticeView, ask: Ask, timezone: str) -> BlankForm:

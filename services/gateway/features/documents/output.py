@@ -42,13 +42,23 @@ def disposition(filename: str, fallback: str, *, inline: bool = False) -> str:
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-async def rendered[M](request: Request, render: Callable[[M], bytes], model: M) -> bytes:
-    """``render(model)`` in a worker thread, at most a few at a time per gateway."""
+def _slots(request: Request) -> asyncio.Semaphore:
     state = request.app.state
     slots = getattr(state, "document_slots", None)
     if slots is None:
         slots = state.document_slots = asyncio.Semaphore(CONCURRENT_RENDERS)
-    async with slots:
+    return slots
+
+
+async def off_loop[**P, R](request: Request, work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """``work(...)`` in a worker thread, sharing the renderings' few slots (reading an uploaded 样表)."""
+    async with _slots(request):
+        return await asyncio.to_thread(work, *args, **kwargs)
+
+
+async def rendered[M](request: Request, render: Callable[[M], bytes], model: M) -> bytes:
+    """``render(model)`` in a worker thread, at most a few at a time per gateway."""
+    async with _slots(request):
         try:
             return await asyncio.to_thread(render, model)
         except FontsMissing as exc:

@@ -1,21 +1,30 @@
-"""The preview buttons of 拟稿 and 转发: the form as it stands, posted here, answers the 公文 it would issue (a
-PDF, in a new tab). Nothing is stored, no file is uploaded (the chosen files' names make the 附件说明), no 文号
-is allocated. A form that cannot make a notice yet (an unknown unit, a bad date) answers the error page."""
+"""Pages of the documents feature.
+
+- The preview buttons of 拟稿 and 转发: the form as it stands, posted here, answers the 公文 it would issue (a
+  PDF, in a new tab). Nothing is stored, no file is uploaded (the chosen files' names make the 附件说明), no
+  文号 is allocated. A form that cannot make a notice yet (an unknown unit, a bad date) answers the error page.
+- The 报送 page's upload of a filled 样表: submitted as the typed form would be, or the 报送 page again with
+  every problem, each naming its place in the file."""
 
 import json
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
 
-from shared.contracts.common import Actor
+from shared.contracts.common import Actor, NoticeQuery
+from shared.errors import Invalid
+from shared.ids import submission_id
 from shared.schemas import DocumentElements
 
 from ...core import forms
 from ...core.backend import Backend
-from ...core.deps import BackendDep, Issuer
+from ...core.deps import BackendDep, Issuer, Submitter
 from ...core.document_form import elements_of
 from ...core.forms import REFUSALS, refused
-from ...core.rendering import render
+from ...core.rendering import render, see_other
+from ..submissions.pages import _notice_and_ask, _submission, _submit_page  # the 报送 page, shown again
+from .filled import submit_filled_form
 from .output import chosen_format, notice_file
 from .preview import preview_notice
 
@@ -77,3 +86,21 @@ async def preview_issue(fmt: str, request: Request, b: BackendDep, actor: Issuer
 async def preview_forward(notice_id: str, fmt: str, request: Request, b: BackendDep, actor: Issuer) -> Response:
     """转发's 预览公文: the 转发 the form would issue, with the notice it forwards as 附件."""
     return await _preview(request, b, actor, fmt, notice_id)
+
+
+@router.post("/notices/{notice_id}/asks/{ask_id}/submit/upload")
+async def submit_upload(notice_id: str, ask_id: str, request: Request, b: BackendDep, actor: Submitter) -> Response:
+    """报送 by the filled 样表 (.xlsx or .docx) chosen on the 报送 page."""
+    file = (await request.form()).get("file")
+    try:
+        if not isinstance(file, UploadFile) or not file.filename:
+            raise Invalid("请选择填好的样表文件（.xlsx 或 .docx）", field="file", code="empty_file")
+        notice = await b.notices.get(NoticeQuery(notice_id=notice_id, actor=actor))
+        done = await submit_filled_form(request, b, actor, notice, ask_id, file)
+    except REFUSALS as exc:
+        no = refused(request, exc)
+        shown, ask = await _notice_and_ask(b, notice_id, ask_id, actor)
+        current = await _submission(b, submission_id(notice_id, ask_id, actor.unit_id), actor)
+        last = (current.get("revisions") or [{}])[-1].get("items") or []
+        return await _submit_page(request, b, actor, shown, ask, last, no.problems, status_code=no.status)
+    return see_other(f"/submissions/{done.id}")

@@ -37,6 +37,7 @@ from shared.schemas import Attachment
 from ...core.backend import Backend
 from ...core.bodies import as_command, body_of
 from ...core.commands import send
+from ...core.content_routes import NotMultipart, multipart_body
 from ...core.departments import staffing
 from ...core.deps import BackendDep, CurrentActor, Filer, Issuer, Reviewer, Submitter, Tracker
 from ...core.files import download, upload
@@ -110,11 +111,6 @@ async def submission_file(
     return await download(b, AttachmentInfo.model_validate({**f, "available": here.available}))
 
 
-@router.post(
-    "/notices/{notice_id}/asks/{ask_id}/submission",
-    status_code=status.HTTP_201_CREATED,
-    summary="报送: submit my unit's items for an ask (again after a 退回)",
-)
 async def submit(
     notice_id: str,
     ask_id: str,
@@ -125,6 +121,19 @@ async def submit(
 ) -> SubmissionView:
     cmd = as_command(SubmitItems, body, actor, notice_id=notice_id, ask_id=ask_id, unit_id=actor.unit_id)
     return await send(request, b.submissions.submit, cmd)
+
+
+# The same operation takes the filled 样表 as a file: the documents feature's route answers a multipart request.
+router.add_api_route(
+    "/notices/{notice_id}/asks/{ask_id}/submission",
+    submit,
+    methods=["POST"],
+    status_code=status.HTTP_201_CREATED,
+    summary="报送: submit my unit's items for an ask (again after a 退回); as JSON, or the filled 样表 "
+    "(form.xlsx or form.docx) as a multipart file",
+    route_class_override=NotMultipart,
+    openapi_extra=multipart_body("the ask's filled 样表, form.xlsx or form.docx as downloaded"),
+)
 
 
 @router.get(
