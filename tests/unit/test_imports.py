@@ -284,3 +284,9 @@ def test_any_part_of_a_seed_imported_by_any_unit_plans_a_draft():
         record = {"kind": p.kind, "ask_ids": p.ask_ids, "own_ids": p.own_ids, "confirmed": []}
         record["fields"] = fields_of(doc, p, p.content, [])
         assert len(reviewed(record, p.content)) == len(record["fields"])
+
+
+def test_a_document_the_unit_already_issued_is_said_to_be_imported_again():
+    issued = KnownNotice(notice_id="n2", doc_number="科协办函组字〔2020〕29号", title="t", relation="issued")
+    p = plan(read_of(2, {0: issued}), actor("cast-bgt"), UNITS)
+    assert p.kind == "notice" and "重复导入" in (p.notes[0]["message"] or "")

@@ -98,6 +98,23 @@ def plan(
     """The draft ``actor``'s unit makes of ``read``. ``units``: the directory; ``forwarding``: the notice of
     Cascade to forward (as ``NoticeView``), ``explicit`` when the person chose it; ``source``: the uploaded file
     (an ``Attachment``), attached where the draft carries a document that is not in Cascade."""
+    out = _plan(read, actor, units, forwarding, explicit, source)
+    top = read.levels[0].known
+    if top is not None and top.relation == "issued":
+        out.notes.insert(
+            0, note("doc_number", f"本单位已发出文号相同的通知（{top.doc_number}《{top.title}》）：请核对是否重复导入")
+        )
+    return out
+
+
+def _plan(
+    read: DocumentRead,
+    actor: Actor,
+    units: list[dict[str, Any]],
+    forwarding: dict[str, Any] | None,
+    explicit: bool,
+    source: dict[str, Any] | None,
+) -> Plan:
     levels = read.levels
     me = next((u for u in units if u["id"] == actor.unit_id), {"id": actor.unit_id, "name": actor.unit_id})
     if forwarding is not None:
