@@ -1,6 +1,6 @@
 // The review of an imported draft: mark each input of the notice editor that holds a field not yet checked
-// (（待核对）); typing in it makes the mark say it was changed (saved with the draft). Works without it: the
-// table above the form lists every field and its state.
+// (（待核对）); typing in it makes the mark say it was changed (saved with the draft). 送签发 while fields are
+// still 待核对 asks first. Works without it: the table above the form lists every field and its state.
 "use strict";
 
 (function () {
@@ -23,4 +23,11 @@
     input.addEventListener("input", changed, { once: true });
     input.addEventListener("change", changed, { once: true });
   }
+  const banner = document.getElementById("import-pending");
+  const pending = banner ? Number(banner.dataset.pending || 0) : 0;
+  form.addEventListener("submit", (event) => {
+    const button = event.submitter;
+    if (!pending || !button || button.value !== "submit") return;
+    if (!window.confirm(`还有 ${pending} 项识别结果（待核对）尚未核对，仍要送签发吗？`)) event.preventDefault();
+  });
 })();
