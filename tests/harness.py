@@ -210,30 +210,28 @@ async def as_role(http: httpx.AsyncClient, unit_id: str, *roles: str) -> httpx.A
     return _sibling(http, headers={"Authorization": f"Bearer {token}"})
 
 
+Signer = Callable[[str], Awaitable[httpx.AsyncClient]]
+
+
+def _cosign_required(r: httpx.Response) -> bool:
+    return r.status_code == 409 and r.json()["detail"][0]["type"] == "cosign_required"
+
+
 async def issue(
-    client: httpx.AsyncClient,
-    body: dict,
-    *,
-    signer: Callable[[str], Awaitable[httpx.AsyncClient]] | None = None,
-    **kwargs: Any,
+    client: httpx.AsyncClient, body: dict, *, signer: Signer | None = None, **kwargs: Any
 ) -> httpx.Response:
     """POST /api/notices as ``client`` (an issuer of the lead unit); a joint notice, which may not be issued at once
     (409 ``cosign_required``), goes the way it must: ``issue_jointly``. Answers as POST /api/notices would: 201 with
     the notice's id, 文号 and recipients, or the refusal (a mistake of the notice is refused before its 会签 is
     asked for). ``kwargs`` go with each of ``client``'s requests (a session's CSRF header)."""
     r = await client.post("/api/notices", json=body, **kwargs)
-    if r.status_code != 409 or r.json()["detail"][0]["type"] != "cosign_required":
+    if not _cosign_required(r):
         return r
     return await issue_jointly(client, body, signer=signer, **kwargs)
 
 
 async def issue_jointly(
-    client: httpx.AsyncClient,
-    body: dict,
-    *,
-    signer: Callable[[str], Awaitable[httpx.AsyncClient]] | None = None,
-    timeout: float = 20.0,
-    **kwargs: Any,
+    client: httpx.AsyncClient, body: dict, *, signer: Signer | None = None, timeout: float = 20.0, **kwargs: Any
 ) -> httpx.Response:
     """A joint notice (``body`` as for POST /api/notices) issued through the draft flow, as issue 12 wants it:
     ``client`` (an issuer of the lead unit) drafts it (POST /api/drafts) and sends it for 签发 (submit), then a
@@ -243,13 +241,64 @@ async def issue_jointly(
 
     Answers as POST /api/notices would: 201 with ``notice_id`` (the draft's id), ``doc_number`` and
     ``recipients``. ``kwargs`` go with each of ``client``'s requests (a session's CSRF header)."""
-    draft = await client.post("/api/drafts", json={"notice": body}, **kwargs)
+    issuers = list(body["issuer_unit_ids"])
+    return await _signed_draft(client, {"notice": body}, issuers, signer=signer, timeout=timeout, **kwargs)
+
+
+async def forward(
+    client: httpx.AsyncClient, notice_id: str, body: dict, *, signer: Signer | None = None, **kwargs: Any
+) -> httpx.Response:
+    """POST /api/notices/{notice_id}/forward as ``client`` (an issuer of the forwarding unit); a joint 转发, which may
+    not be made at once (409 ``cosign_required``: its co-forwarders must 会签), goes through a draft:
+    ``forward_jointly``. Answers as the POST would: 201 with the 转发's id, 文号, recipients and warnings, or the
+    refusal (a mistake of the 转发 is refused before its 会签 is asked for)."""
+    r = await client.post(f"/api/notices/{notice_id}/forward", json=body, **kwargs)
+    if not _cosign_required(r):
+        return r
+    return await forward_jointly(client, notice_id, body, signer=signer, **kwargs)
+
+
+async def forward_jointly(
+    client: httpx.AsyncClient,
+    notice_id: str,
+    body: dict,
+    *,
+    signer: Signer | None = None,
+    timeout: float = 20.0,
+    **kwargs: Any,
+) -> httpx.Response:
+    """A joint 转发 (``body`` as for POST /api/notices/{notice_id}/forward, naming ``co_issuer_unit_ids``) made
+    through the draft flow: drafted (POST /api/drafts, ``forward``) and sent for 签发 by ``client``, signed by the
+    forwarding unit's 签发人 and 会签 by each co-forwarder's (``signer`` as for ``issue_jointly``). Answers as the
+    POST would: 201 with ``notice_id`` (the draft's id), ``doc_number``, ``recipients`` and ``warnings``."""
+    issuers = [body["unit_id"], *body.get("co_issuer_unit_ids", [])]
+    content = {"forward": {**body, "notice_id": notice_id}}
+    return await _signed_draft(client, content, issuers, signer=signer, timeout=timeout, **kwargs)
+
+
+async def _signed_draft(
+    client: httpx.AsyncClient,
+    content: dict,
+    issuers: list[str],
+    *,
+    signer: Signer | None,
+    timeout: float,
+    **kwargs: Any,
+) -> httpx.Response:
+    """拟稿 → 送签发 → each issuer's 签发/会签 (the lead first) → issued; answered as the direct POST would be."""
+    draft = await client.post("/api/drafts", json=content, **kwargs)
     assert draft.status_code == 201, draft.text
     draft_id = draft.json()["id"]
     submitted = await client.post(f"/api/drafts/{draft_id}/submit", **kwargs)
     assert submitted.status_code == 200, submitted.text
-    for unit_id in body["issuer_unit_ids"]:
+    for unit_id in issuers:
         signing = await (signer(unit_id) if signer else as_role(client, unit_id, "signer"))
+
+        async def asked(signing: httpx.AsyncClient = signing) -> httpx.Response | None:
+            r = await signing.get(f"/api/drafts/{draft_id}")  # a request across a link arrives when it does
+            return r if r.status_code == 200 else None
+
+        await eventually(asked, timeout=timeout)
         signed = await signing.post(f"/api/drafts/{draft_id}/approve", json={})
         assert signed.status_code == 200, signed.text
 
@@ -259,12 +308,14 @@ async def issue_jointly(
 
     issued = await eventually(settled, timeout=timeout)
     assert issued["status"] == "issued", issued["returned"]
+    notice = await client.get(f"/api/notices/{issued['notice_id']}")
     return httpx.Response(
         201,
         json={
             "notice_id": issued["notice_id"],
             "doc_number": issued["doc_number"],
             "recipients": issued["preview"]["recipient_count"],
+            "warnings": notice.json().get("warnings", []) if notice.status_code == 200 else [],
         },
         request=draft.request,
     )

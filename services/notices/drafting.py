@@ -2,10 +2,11 @@
 
 A draft is issued once every issuing unit's 签发人 has signed it: the lead's 签发 and each co-issuer's 会签.
 Who may issue without a draft: a unit that does not require 签发 (its directory entry's ``requires_signing``),
-for a notice of its own alone. Naming a co-issuer makes it a joint notice, which only its 会签 can make.
+for a notice or a 转发 of its own alone. Naming a co-issuer (a co-forwarder) makes it a joint notice (转发), which
+only its 会签 can make.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -13,25 +14,43 @@ from shared.errors import Conflict
 from shared.schemas import MAX_PREVIEW_NAMES, Ask, ChainLink, DraftPreview, Signature, UnitRef
 
 DRAFTS_HINT = "请先拟稿（POST /api/drafts，或在拟稿页面保存草稿）并送签发"
+FORWARD_DRAFTS_HINT = "请先拟稿（POST /api/drafts，或在转发页面保存草稿）并送签发"
 
 
 def check_direct_issue(lead: dict, issuers: list[UnitRef], *, field: str = "issuer_unit_ids") -> None:
     """A notice issued at once (POST /api/notices): refused where a 签发人 must sign it first."""
-    if len(issuers) > 1:
-        names = "、".join(u.name for u in issuers[1:])
+    _check_cosign(issuers[1:], field=f"{field}.1", what="发文", hint=DRAFTS_HINT)
+    _check_signing(lead, field=f"{field}.0", what="发文", hint=DRAFTS_HINT)
+
+
+def check_direct_forward(
+    unit: dict,
+    co_forwarders: Sequence[UnitRef] = (),
+    *,
+    field: str = "unit_id",
+    co_field: str = "co_issuer_unit_ids",
+) -> None:
+    """A 转发 made at once (POST /api/notices/{id}/forward): refused, as a notice is, where a 签发人 must sign it
+    first — each co-forwarder's (会签: a joint 转发 only goes through a draft), or the unit's own (签发)."""
+    _check_cosign(co_forwarders, field=f"{co_field}.0", what="转发", hint=FORWARD_DRAFTS_HINT)
+    _check_signing(unit, field=field, what="转发", hint=FORWARD_DRAFTS_HINT)
+
+
+def _check_cosign(co_issuers: Sequence[UnitRef], *, field: str, what: str, hint: str) -> None:
+    if co_issuers:
+        names = "、".join(u.name for u in co_issuers)
         raise Conflict(
-            f"联合发文须经联合发文单位（{names}）的签发人会签，不能直接发文：{DRAFTS_HINT}",
-            field=f"{field}.1",
+            f"联合{what}须经联合{what}单位（{names}）的签发人会签，不能直接{what}：{hint}",
+            field=field,
             code="cosign_required",
         )
-    check_direct_forward(lead, field=f"{field}.0")
 
 
-def check_direct_forward(unit: dict, *, field: str = "unit_id") -> None:
+def _check_signing(unit: dict, *, field: str, what: str, hint: str) -> None:
     """A notice or 转发 of a unit that requires 签发 goes through a draft."""
     if unit.get("requires_signing"):
         raise Conflict(
-            f"{unit['name']}的发文须经签发人签发，不能直接发文：{DRAFTS_HINT}", field=field, code="signing_required"
+            f"{unit['name']}的{what}须经签发人签发，不能直接{what}：{hint}", field=field, code="signing_required"
         )
 
 

@@ -12,7 +12,7 @@ from shared.clock import FixedClock
 from shared.schemas import Role
 
 from ..fixtures import DIRECTORY, SEED000_NOW, directory_order, seed000_forward, seed000_national, unit_json
-from ..harness import eventually, issue, running
+from ..harness import eventually, forward, issue, running
 from .serving import served_gateway
 from .test_notice_flow import PASSWORD, log_in
 
@@ -50,7 +50,7 @@ async def test_submit_return_resubmit_accept_and_compile(node, tmp_path, browser
                 return any(e["notice_id"] == national for e in (await gd.get("/api/inbox")).json()["items"])
 
             await eventually(received)
-            r = await gd.post(f"/api/notices/{national}/forward", json=seed000_forward())
+            r = await forward(gd, national, seed000_forward(), signer=signers)  # with 科技厅: 会签 too
             assert r.status_code == 201, r.text
 
         # ---- the city fills in the form built from the ask

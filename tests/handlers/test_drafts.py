@@ -12,6 +12,8 @@ from shared.contracts.notices import (
     CreateDraft,
     DraftQuery,
     DraftsQuery,
+    ForwardDraft,
+    ForwardNotice,
     IssueNotice,
     NoticeDraft,
     RejectDraft,
@@ -184,3 +186,100 @@ async def test_a_taken_doc_number_is_refused_before_anyone_is_asked_to_sign(tmp)
             IssueNotice(**kjj.model_dump(exclude={"actor"}), actor=actor("wn-kjj", Role.issuer))
         )
         assert other.doc_number == "渭科协发〔2026〕5号"
+
+
+# ---------------------------------------------------------------- a joint 转发
+
+
+async def upstream_notice(node) -> str:
+    """陕西省科协's notice to 渭南市科协 and 科技局, to be forwarded jointly."""
+    await node.notices.upsert_unit(UpsertUnit(unit_id="sn-kx", name="陕西省科学技术协会", kind=UnitKind.kexie))
+    top = await node.notices.issue(
+        IssueNotice(
+            title="关于开展2026年“全国科技工作者日”活动的通知",
+            issuer_unit_ids=["sn-kx"],
+            recipient_unit_ids=["wn-kx", "wn-kjj"],
+            actor=actor("sn-kx", Role.issuer),
+        )
+    )
+    return top.notice_id
+
+
+def joint_forward(notice_id: str, **changes) -> dict:
+    fields = {
+        "notice_id": notice_id,
+        "unit_id": "wn-kx",
+        "co_issuer_unit_ids": ["wn-kjj"],
+        "recipient_unit_ids": ["wn-u0", "wn-u1"],
+        "cover_note": "现将通知转发给你们，请认真组织实施。",
+    }
+    return {**fields, **changes}
+
+
+async def test_a_joint_forward_needs_the_co_forwarders_cosign_and_one_refusal_returns_it(tmp):
+    clock = FixedClock(NOW)
+    async with fast_node(tmp, services=("notices",), clock=clock) as node:
+        await directory(node)
+        top = await upstream_notice(node)
+        # Naming a co-forwarder no longer forwards at once: the 科技局 has not agreed. Nothing is forwarded.
+        with pytest.raises(Conflict) as refused:
+            await node.notices.forward(ForwardNotice(**joint_forward(top), actor=DRAFTER))
+        assert (refused.value.code, refused.value.field) == ("cosign_required", "co_issuer_unit_ids.0")
+        assert "渭南市科学技术局" in refused.value.message and "会签" in refused.value.message
+        assert "请先拟稿" in refused.value.message
+        assert (await node.notices.sent(UnitNoticesQuery(actor=DRAFTER))).items == []
+        with pytest.raises(Invalid) as unknown:  # a draft is checked as the 转发 would be, under ``forward.``
+            await node.notices.create_draft(
+                CreateDraft(forward=ForwardDraft(**joint_forward(top, co_issuer_unit_ids=["nobody"])), actor=DRAFTER)
+            )
+        assert unknown.value.field == "forward.co_issuer_unit_ids.0"
+        with pytest.raises(Invalid) as policy:  # the 上报方式 too, not only once it is signed and made
+            bad = joint_forward(top, upward={"nosuch": {"mode": "direct"}})
+            await node.notices.create_draft(CreateDraft(forward=ForwardDraft(**bad), actor=DRAFTER))
+        assert (policy.value.field, policy.value.code) == ("forward.upward.nosuch", "unknown_ask")
+
+        draft = await node.notices.create_draft(CreateDraft(forward=ForwardDraft(**joint_forward(top)), actor=DRAFTER))
+        assert draft.kind == "forward" and [u.unit_id for u in draft.preview.issuers] == ["wn-kx", "wn-kjj"]
+        assert draft.preview.upstream is not None and draft.preview.upstream.notice_id == top
+        submitted = await node.notices.submit_draft(SubmitDraft(draft_id=draft.id, actor=DRAFTER))
+        assert [(s.unit_id, s.lead) for s in submitted.signatures] == [("wn-kx", True), ("wn-kjj", False)]
+        pending = await node.notices.drafts(DraftsQuery(box="pending", actor=CO_SIGNER))
+        assert [(r.id, r.kind, r.lead) for r in pending.items] == [(draft.id, "forward", False)]
+
+        # Round 1: the lead signs, the co-forwarder refuses: the draft goes back with the reason, not forwarded.
+        await node.notices.approve_draft(ApproveDraft(draft_id=draft.id, actor=SIGNER))
+        back = await node.notices.reject_draft(
+            RejectDraft(draft_id=draft.id, reason="请写明科技局承办的内容", actor=CO_SIGNER)
+        )
+        assert back.status == "returned"
+        mine = await node.notices.get_draft(DraftQuery(draft_id=draft.id, actor=DRAFTER))
+        assert mine.returned.comment == "请写明科技局承办的内容" and mine.returned.unit_name == "渭南市科学技术局"
+        assert mine.viewer.can_edit and mine.notice_id is None
+        assert (await node.notices.sent(UnitNoticesQuery(actor=DRAFTER))).items == []
+
+        # Round 2: edited and sent again; both sign, the 科技局 a day later: the 转发 is made, under the draft's id.
+        edited = ForwardDraft(**joint_forward(top, cover_note="现将通知转发给你们，科技局承办科技人才活动。"))
+        await node.notices.update_draft(UpdateDraft(draft_id=draft.id, forward=edited, actor=DRAFTER))
+        again = await node.notices.submit_draft(SubmitDraft(draft_id=draft.id, actor=DRAFTER))
+        assert again.round == 2
+        await node.notices.approve_draft(ApproveDraft(draft_id=draft.id, comment="同意", actor=SIGNER))
+        clock.advance(timedelta(days=1))
+        done = await node.notices.approve_draft(ApproveDraft(draft_id=draft.id, comment="会签同意", actor=CO_SIGNER))
+        assert done.status == "issued" and done.notice_id == draft.id and done.doc_number
+        assert done.signed_by == "张主任" and done.signed_on == date(2026, 3, 3)  # the last signature's day
+
+        forwarded = await node.notices.get(NoticeQuery(notice_id=draft.id, actor=DRAFTER))
+        assert forwarded.kind == "forwarded" and forwarded.parent_notice_id == top
+        assert forwarded.cover_note == "现将通知转发给你们，科技局承办科技人才活动。"
+        assert [u.unit_id for u in forwarded.issuers] == ["wn-kx", "wn-kjj"]
+        assert [(s.unit_id, s.signed_by, s.lead, s.comment) for s in forwarded.signatures] == [
+            ("wn-kx", "张主任", True, "同意"),
+            ("wn-kjj", "李局长", False, "会签同意"),
+        ]
+        assert forwarded.signed_on == date(2026, 3, 3)
+        # The co-forwarder sees it done (已转发) in its 收文, as a joint 转发 made at once would show.
+        inbox = await node.notices.inbox(UnitNoticesQuery(actor=actor("wn-kjj", Role.issuer)))
+        [entry] = [e for e in inbox.items if e.notice_id == top]
+        assert draft.id in entry.forwarded
+        below = await node.notices.inbox(UnitNoticesQuery(actor=actor("wn-u0", Role.submitter)))
+        assert [e.notice_id for e in below.items] == [draft.id]

@@ -1,7 +1,8 @@
 """会签 across a link: the province drafts a joint notice with a city 科协 hosted on the city's node; the request
 to sign and the answer cross the link like any event; a refusal there returns the draft at the province with
 the reason; once the city's 签发人 has signed on the city node, the notice is issued at the province with both
-signatures, and the city sees how its request ended."""
+signatures, and the city sees how its request ended. A joint 转发 the same way, upward: the city 科协 forwards
+the province's notice jointly with the city 科技局, hosted on the province's node, whose 签发人 会签 it there."""
 
 import contextlib
 from datetime import datetime
@@ -38,7 +39,10 @@ def directory(nodes: dict[str, FedNode]) -> dict[str, list[UpsertUnit]]:
     jxxh = UpsertUnit(
         unit_id="gd-jxxh", name="广东省机械工程学会", kind=UnitKind.society, parent_id="gd-kx", node_id=prov
     )
-    return {"prov": [gd, sz, jxxh], "city": [sz]}
+    # The city 科技局 runs no node of its own: the province hosts it (its 签发人 sign on the province's gateway).
+    kjj = UpsertUnit(unit_id="sz-kjj", name="深圳市科学技术局", kind=UnitKind.keji, node_id=prov)
+    ns = UpsertUnit(unit_id="ns-kx", name="南山区科学技术协会", kind=UnitKind.kexie, parent_id="sz-kx", node_id=city)
+    return {"prov": [gd, sz, jxxh, kjj], "city": [sz, kjj, ns]}
 
 
 OWN_UNIT = {"prov": "gd-kx", "city": "sz-kx"}
@@ -141,6 +145,77 @@ async def test_a_city_cosigns_on_its_own_node_and_the_province_issues_with_both_
         assert last == datetime.fromisoformat(notice["signatures"][1]["signed_at"])  # the city's, made last
         # The city learns how its request ended: issued, under which 文号.
         done = await eventually(draft_status(city_signer, draft["id"], "issued"))
+        assert done["doc_number"] == issued["doc_number"]
+
+
+async def test_a_joint_forward_is_cosigned_on_the_co_forwarders_node_and_made_with_both_signatures(fed):
+    async with levels(fed) as lv:
+        (prov_issuer, _), (city_issuer, city_signer) = lv["prov"], lv["city"]
+        r = await prov_issuer.post(
+            "/api/notices",
+            json={
+                "title": "关于开展科技人才活动的通知",
+                "issuer_unit_ids": ["gd-kx"],
+                "recipient_unit_ids": ["sz-kx", "sz-kjj"],
+            },
+        )
+        assert r.status_code == 201, r.text
+        top = r.json()["notice_id"]
+
+        async def received():
+            return any(e["notice_id"] == top for e in (await city_issuer.get("/api/inbox")).json()["items"])
+
+        await eventually(received)
+        body = {
+            "unit_id": "sz-kx",
+            "co_issuer_unit_ids": ["sz-kjj"],
+            "recipient_unit_ids": ["ns-kx"],
+            "cover_note": "请认真组织实施。",
+        }
+        r = await city_issuer.post(f"/api/notices/{top}/forward", json=body)  # the 科技局 has not agreed
+        assert r.status_code == 409 and r.json()["detail"][0]["loc"] == ["body", "co_issuer_unit_ids", "0"], r.text
+
+        draft = (await city_issuer.post("/api/drafts", json={"forward": {**body, "notice_id": top}})).json()
+        submitted = await city_issuer.post(f"/api/drafts/{draft['id']}/submit")
+        assert submitted.status_code == 200, submitted.text
+        assert [(s["unit_id"], s["node_id"]) for s in submitted.json()["signatures"]] == [
+            ("sz-kx", fed["city"].id),
+            ("sz-kjj", fed["prov"].id),
+        ]
+        kjj_signer = await as_role(prov_issuer, "sz-kjj", "signer")  # on the province's gateway
+
+        # Round 1: the request reaches the province's gateway, where the 科技局's 签发人 refuses it.
+        [request] = await eventually(pending_at(kjj_signer, draft["id"]))
+        assert (request["kind"], request["lead"], request["unit_name"]) == ("forward", False, "深圳市科学技术协会")
+        r = await kjj_signer.post(f"/api/drafts/{draft['id']}/reject", json={"reason": "请写明科技局的报送渠道"})
+        assert r.status_code == 200, r.text
+        returned = await eventually(draft_status(city_issuer, draft["id"], "returned"))
+        assert "请写明科技局的报送渠道" in returned["returned"]["comment"]
+
+        # Round 2: sent again; the city signs, the 科技局 会签 on the province's node last: the 转发 is made.
+        assert (await city_issuer.post(f"/api/drafts/{draft['id']}/submit")).status_code == 200
+        assert (await city_signer.post(f"/api/drafts/{draft['id']}/approve", json={})).status_code == 200
+        [request] = await eventually(pending_at(kjj_signer, draft["id"]))
+        assert request["round"] == 2
+        r = await kjj_signer.post(f"/api/drafts/{draft['id']}/approve", json={"comment": "会签同意"})
+        assert r.status_code == 200, r.text
+        issued = await eventually(draft_status(city_issuer, draft["id"], "issued"))
+        made = (await city_issuer.get(f"/api/notices/{issued['notice_id']}")).json()
+        assert made["kind"] == "forwarded" and [i["unit_id"] for i in made["issuers"]] == ["sz-kx", "sz-kjj"]
+        assert [(s["unit_id"], s["lead"], s["comment"]) for s in made["signatures"]] == [
+            ("sz-kx", True, ""),
+            ("sz-kjj", False, "会签同意"),
+        ]
+        last = max(datetime.fromisoformat(s["signed_at"]) for s in made["signatures"])
+        assert made["signed_on"] == local_text(last, "Asia/Shanghai", "%Y-%m-%d")
+
+        # The province learns of the 转发 and both forwarders; the 科技局's request shows how it ended.
+        async def reported():
+            return (await prov_issuer.get(f"/api/notices/{top}")).json()["forwards"].get(issued["notice_id"])
+
+        link = await eventually(reported)
+        assert link["unit_names"] == ["深圳市科学技术协会", "深圳市科学技术局"]
+        done = await eventually(draft_status(kjj_signer, draft["id"], "issued"))
         assert done["doc_number"] == issued["doc_number"]
 
 

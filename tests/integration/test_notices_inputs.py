@@ -21,7 +21,7 @@ from ..fixtures import (
     seed001_forward,
     seed001_notice,
 )
-from ..harness import as_role, eventually, gateway, issue, running
+from ..harness import as_role, eventually, forward, gateway, issue, running
 from .test_slice import stream_count
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -227,9 +227,7 @@ async def test_bad_forward_is_refused_naming_the_field(node, patch, loc, code, s
         nid = await issued(http)
         await eventually(lambda: _in_inbox(http, "gd-kx", nid))
         before = await Store(node).snapshot()
-        r = await (await as_unit(http, "gd-kx")).post(
-            f"/api/notices/{nid}/forward", json={**seed000_forward(), **patch}
-        )
+        r = await forward(await as_unit(http, "gd-kx"), nid, {**seed000_forward(), **patch})  # joint: 会签 if valid
         assert r.status_code == status, r.text
         if status == 201:
             return
@@ -279,13 +277,30 @@ async def test_forward_with_a_taken_doc_number_is_a_conflict(node):
         await eventually(lambda: _in_inbox(http, "gd-kx", nid))
         gd = await as_unit(http, "gd-kx")
         first = seed000_forward(["sz-kx", "sz-kjj"])
-        assert (await gd.post(f"/api/notices/{nid}/forward", json=first)).status_code == 201
+        assert (await forward(gd, nid, first)).status_code == 201  # joint: through a draft and its 会签
         before = await Store(node).snapshot()
-        # Other recipients (the first ones are forwarded it already: test_joint_forwards.py), the same 文号.
+        # Other recipients (the first ones are forwarded it already: test_joint_forwards.py), the same 文号:
+        # refused as the 转发's mistake, before its 会签 is found due.
         r = await gd.post(f"/api/notices/{nid}/forward", json=seed000_forward(["gd-jxxh"]))
         assert r.status_code == 409
         assert r.json()["detail"][0]["loc"] == ["body", "doc_number"]
         assert r.json()["detail"][0]["type"] == "duplicate_doc_number"
+        assert await Store(node).snapshot() == before
+
+
+async def test_a_joint_forward_made_at_once_is_refused_naming_the_co_forwarder(node):
+    """粤科协 and 科技厅 forward jointly: the 科技厅's 签发人 must 会签 it, so it is not made at once (nothing stored,
+    nothing published); the refusal says how to go on (拟稿, 送签发)."""
+    async with running(node, ["notices"], clock=FixedClock(SEED000_NOW)), gateway(node) as http:
+        await load_directory(http)
+        nid = await issued(http)
+        await eventually(lambda: _in_inbox(http, "gd-kx", nid))
+        before = await Store(node).snapshot()
+        r = await (await as_unit(http, "gd-kx")).post(f"/api/notices/{nid}/forward", json=seed000_forward())
+        assert r.status_code == 409, r.text
+        [detail] = r.json()["detail"]
+        assert (detail["loc"], detail["type"]) == (["body", "co_issuer_unit_ids", "0"], "cosign_required")
+        assert "广东省科学技术厅" in detail["msg"] and "会签" in detail["msg"] and "请先拟稿" in detail["msg"]
         assert await Store(node).snapshot() == before
 
 

@@ -24,7 +24,7 @@ from ..fixtures import (
     seed003_forward,
     seed003_national,
 )
-from ..harness import as_role, eventually, gateway, issue, running
+from ..harness import as_role, eventually, forward, gateway, issue, running
 
 
 async def ok(response, status: int = 200):
@@ -82,7 +82,7 @@ async def test_seed000_issue_acknowledge_and_forward_with_routing(node):
         }
 
         # 转发 jointly with the 科技厅, own 文号, deadline 10 days earlier, own routing.
-        fwd = await ok(await gd.post(f"/api/notices/{nid}/forward", json=seed000_forward()), 201)
+        fwd = await ok(await forward(gd, nid, seed000_forward()), 201)
         assert fwd["doc_number"] == "粤科协联〔2020〕9号"
         assert fwd["warnings"] == []  # 6月10日 → 6月20日 leaves 7 working days
         fid = fwd["notice_id"]
@@ -213,9 +213,7 @@ async def test_forward_deadline_later_than_upstream_is_refused_naming_the_ask(no
         # Nothing stored: no forward, no 文号 used (the next forward still gets 1).
         assert (await ok(await gd.get("/api/notices")))["items"] == before
         fwd = {**seed000_forward(), "doc_number": None}
-        assert (await ok(await gd.post(f"/api/notices/{nid}/forward", json=fwd), 201))[
-            "doc_number"
-        ] == "粤科协联〔2020〕1号"
+        assert (await ok(await forward(gd, nid, fwd), 201))["doc_number"] == "粤科协联〔2020〕1号"
 
 
 async def test_forward_by_a_unit_that_did_not_receive_it_is_refused(node):
@@ -324,7 +322,7 @@ async def test_correction_and_withdrawal_reach_recipients_and_flag_forwards(node
         cast, gd, cmes = await as_unit(http, "cast"), await as_unit(http, "gd-kx"), await as_unit(http, "cmes")
         nid = (await ok(await issue(cast, seed000_national()), 201))["notice_id"]
         await eventually(lambda: inbox_has(http, "gd-kx", nid))
-        fid = (await ok(await gd.post(f"/api/notices/{nid}/forward", json=seed000_forward()), 201))["notice_id"]
+        fid = (await ok(await forward(gd, nid, seed000_forward()), 201))["notice_id"]
 
         # 更正: the deadline moves earlier; recipients see the reason and the new title.
         national = seed000_national()

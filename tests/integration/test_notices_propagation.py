@@ -25,7 +25,7 @@ from shared.schemas import UnitKind
 
 from ..fixtures import SEED000_NOW, as_unit, deadline, load_directory, seed000_forward, seed000_national
 from ..harness import TestNode as Node
-from ..harness import create_user, eventually, gateway, issue, login, running
+from ..harness import create_user, eventually, forward, gateway, issue, login, running
 
 HTML = {"Accept": "text/html"}
 SERVICES = ["notices", "submissions", "reports"]  # the notice page shows what is owed and its completeness
@@ -111,7 +111,7 @@ async def test_correction_and_withdrawal_flag_every_level_of_a_chain_on_one_node
 
         nid = (await ok(await issue(cast, seed000_national()), 201))["notice_id"]
         await eventually(lambda: _in_inbox(gd, nid))
-        fid = (await ok(await gd.post(f"/api/notices/{nid}/forward", json=seed000_forward()), 201))["notice_id"]
+        fid = (await ok(await forward(gd, nid, seed000_forward()), 201))["notice_id"]
         await eventually(lambda: _in_inbox(sz, fid))
         second = await ok(
             await sz.post(
@@ -164,7 +164,7 @@ async def test_a_forward_made_after_an_upstream_change_carries_it(node):
         cast, gd, sz = await as_unit(http, "cast"), await as_unit(http, "gd-kx"), await as_unit(http, "sz-kx")
         nid = (await ok(await issue(cast, seed000_national()), 201))["notice_id"]
         await eventually(lambda: _in_inbox(gd, nid))
-        fid = (await ok(await gd.post(f"/api/notices/{nid}/forward", json=seed000_forward()), 201))["notice_id"]
+        fid = (await ok(await forward(gd, nid, seed000_forward()), 201))["notice_id"]
         await ok(await cast.post(f"/api/notices/{nid}/correct", json=correction_body()))
         await eventually(lambda: flag_in_inbox(sz, fid, "corrected"))
 

@@ -18,7 +18,7 @@ import pytest
 from shared.clock import FixedClock
 
 from .. import fixtures as f
-from ..harness import create_user, eventually, gateway, issue, login, running
+from ..harness import create_user, eventually, forward, gateway, issue, login, running
 
 HTML = {"Accept": "text/html"}
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -320,7 +320,7 @@ async def test_seed_is_issued_signed_and_forwarded_one_level_down(node, seed):
         # 转发 one level down, every deadline no later than upstream.
         await eventually(lambda: _in_inbox(fwd, nid))
         body = {**seed.forward, "attachments": [await f.seed003_attachment(fwd)]} if seed.attach else seed.forward
-        r = await fwd.post(f"/api/notices/{nid}/forward", json=body)
+        r = await forward(fwd, nid, body)  # seed 000's is joint: through a draft and the 科技厅's 会签
         assert r.status_code == 201, r.text
         fid = r.json()["notice_id"]
         assert r.json()["doc_number"] == seed.forwarded_number

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from shared.clock import FixedClock
 
 from ..fixtures import SEED000_NOW, as_unit, load_directory, seed000_forward, seed000_national
-from ..harness import as_role, eventually, gateway, issue, running
+from ..harness import as_role, eventually, forward, gateway, issue, running
 
 SUMMARY = "深圳市科协于5月30日组织开展“科技为民、奋斗有我”主题活动，走访慰问一线科技工作者120人。"
 
@@ -29,7 +29,7 @@ async def issue_and_forward(http):
     cast, gd = await as_unit(http, "cast"), await as_unit(http, "gd-kx")
     national = (await ok(await issue(cast, seed000_national()), 201))["notice_id"]
     await eventually(lambda: inbox_has(gd, national))
-    forwarded = (await ok(await gd.post(f"/api/notices/{national}/forward", json=seed000_forward()), 201))["notice_id"]
+    forwarded = (await ok(await forward(gd, national, seed000_forward()), 201))["notice_id"]
     return national, forwarded
 
 

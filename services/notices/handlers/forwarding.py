@@ -29,7 +29,7 @@ async def forward(
 ) -> Issued:
     """``dry_run``: only check (a draft being saved). ``signed``: the signatures of the draft it is issued from
     (签发人, 成文日期, each 会签) and ``as_id`` that draft's id (the notice's); without them, an actor's 转发 is refused
-    where 签发 or 会签 is due (drafting.check_direct_issue)."""
+    where 签发 or 会签 is due (drafting.check_direct_forward: co-forwarders must 会签, as co-issuers do)."""
     now = d.clock.now()
     act_as(cmd.actor, cmd.unit_id, "unit_id")
     upstream_doc = await d.repo.get_notice(cmd.notice_id)
@@ -66,6 +66,7 @@ async def forward(
         asks, warnings = inherited or ([], [])
         taken = [a.ask_id for a in asks] if inherited else [a.ask_id for a in upstream.asks]
         problems.check(domain.check_asks, cmd.extra_asks, now, units, field="extra_asks", taken_ids=taken)
+        upward = problems.check(check_upward, cmd.upward, upstream.asks) or {}  # checked in a draft too
         refused = domain.forward_refusals(issuers, upstream, await _ancestors(issuer_ids, d))
         recipients = (
             problems.check(
@@ -84,8 +85,7 @@ async def forward(
     if dry_run:
         return Issued(notice_id="", doc_number="", recipients=len(recipients))
     if signed is None and cmd.actor is not None:
-        drafting.check_direct_forward(units[cmd.unit_id])
-    upward = check_upward(cmd.upward, upstream.asks)
+        drafting.check_direct_forward(units[cmd.unit_id], issuers[1:])
     route_units = [refs[u] for u in dict.fromkeys(domain.route_unit_ids([*asks, *cmd.extra_asks])) if u in refs]
 
     # The original travels with the 转发 as a file, so every level can read

@@ -5,8 +5,9 @@ or that of ``POST /api/notices/{id}/forward`` under ``forward``), is edited whil
 (``PUT``), sent for 签发 (``submit``: the lead issuer's 签发人 and each co-issuer's, on their own node), then
 signed (``approve``) or sent back (``reject``, with the reason). The last signature issues the notice (its
 id is the draft's, its 文号 is allocated then). A joint notice goes this way only: ``POST /api/notices``
-naming co-issuers is refused (409 ``cosign_required``, naming ``issuer_unit_ids.1``), as is any notice of a
-unit whose directory entry requires 签发 (409 ``signing_required``).
+naming co-issuers is refused (409 ``cosign_required``, naming ``issuer_unit_ids.1``), and so is a joint 转发
+(``POST /api/notices/{id}/forward`` naming ``co_issuer_unit_ids``: ``co_issuer_unit_ids.0``), as is any notice
+or 转发 of a unit whose directory entry requires 签发 (409 ``signing_required``).
 
 Roles here (drafting: 发文 issuer; signing: 签发人 signer); the notices service checks the unit scope.
 """

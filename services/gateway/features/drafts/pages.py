@@ -29,6 +29,11 @@ SAVED = {
     "signed": "已签发。",
     "returned": "已退回拟稿单位。",
 }
+SAVED_FORWARD = {  # a 转发's draft: its co-issuers are co-forwarders
+    **SAVED,
+    "submitted": "已送签发，等待签发人签发（联合转发单位会签）。",
+    "signing": "本单位转发须经签发，或有联合转发单位须会签：已保存为草稿并送签发。",
+}
 
 
 @router.get("/drafts", response_class=HTMLResponse)
@@ -70,7 +75,7 @@ async def draft_page(request: Request, draft_id: str, b: BackendDep, actor: Curr
         can_edit=bool(viewer.get("can_edit")) and has(actor, "issuer"),
         can_sign=(signing or {}).get("status") == "pending" and draft["status"] == "submitted" and has(actor, "signer"),
         edit_url=edit_url(draft),
-        saved=SAVED.get(request.query_params.get("saved") or ""),
+        saved=(SAVED_FORWARD if draft["kind"] == "forward" else SAVED).get(request.query_params.get("saved") or ""),
         error=request.query_params.get("error"),
     )
 

@@ -1,7 +1,7 @@
 """The notice editor (拟稿, 转发) as a draft's editor: 保存草稿 and 送签发 keep what was typed as a draft (a new one,
-or the one being edited: ``draft_id``), and 发文 that must first be signed (the unit requires 签发, or the notice
-names co-issuers who must 会签) keeps it as a draft instead of refusing it. A draft's content back into the
-editor's values, to edit it again.
+or the one being edited: ``draft_id``), and 发文 or 转发 that must first be signed (the unit requires 签发, or the
+notice names co-issuers — the 转发 co-forwarders — who must 会签) keeps it as a draft, sent for 签发, instead of
+refusing it. A draft's content back into the editor's values (a 转发's 上报方式 too), to edit it again.
 """
 
 from datetime import datetime
@@ -122,6 +122,7 @@ KNOWN = {
     "unit_kinds",
     "routes",
     "extra_asks",
+    "upward",
 }
 
 
@@ -158,6 +159,7 @@ async def editor_values(b: Backend, actor: Actor, draft_id: str, tz: str, upstre
             "asks": [ask_values(a, tz) for a in content.get("asks", [])] or [BLANK_ASK],
         }
     deadlines, kinds = content.get("deadlines") or {}, content.get("unit_kinds") or {}
+    upward = content.get("upward") or {}
     inherited = (upstream or {}).get("asks", [])
     return {
         **common,
@@ -168,6 +170,9 @@ async def editor_values(b: Backend, actor: Actor, draft_id: str, tz: str, upstre
                 "ask_id": a["ask_id"],
                 "deadline": _date(deadlines[a["ask_id"]], tz) if a["ask_id"] in deadlines else "",
                 "unit_kinds": kinds.get(a["ask_id"], a.get("unit_kinds", [])),
+                # 本级上报方式, as the draft keeps it (逐级汇总 where it names none)
+                "upward": (upward.get(a["ask_id"]) or {}).get("mode") or "compile",
+                "upward_limit": (upward.get(a["ask_id"]) or {}).get("limit") or "",
             }
             for a in inherited
         ],
