@@ -29,7 +29,7 @@ from ..fixtures import (
     seed000_national,
     seed000_notice,
 )
-from ..harness import as_role, eventually, gateway, issue, running
+from ..harness import as_role, eventually, forward, gateway, issue, running
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -107,14 +107,14 @@ async def seed000(http) -> tuple[str, str]:
         files={"file": ("附件2 活动联络员回执表.txt", "姓名、单位、电话".encode(), "text/plain")},
     )
     assert upload.status_code == 201, upload.text
-    forward = {
+    fwd = {
         **seed000_forward(),
         "attachments": [upload.json()],
         "urgency": "加急",
         "printed_by": "广东省科学技术协会办公室",
         "notes": "此件主动公开",
     }
-    r = await gd.post(f"/api/notices/{nid}/forward", json=forward)
+    r = await forward(gd, nid, fwd)  # a joint 转发: a draft, 签发 and 会签
     assert r.status_code == 201, r.text
     return nid, r.json()["notice_id"]
 
