@@ -17,10 +17,11 @@ from shared.errors import Invalid
 
 from ...core.backend import Backend
 from ...core.deps import BackendDep, Issuer
+from ...core.editor import editor_values
 from ...core.forms import REFUSALS, refused, text
 from ...core.rendering import plain, render, see_other
 from ...core.scope import visible_notice
-from .editor import editor_values, inputs_of
+from .editor import inputs_of
 from .importing import import_and_keep
 from .reviews import view_of
 

@@ -4,13 +4,11 @@ notice names co-issuers — the 转发 co-forwarders — who must 会签) keeps 
 refusing it. A draft's content back into the editor's values (a 转发's 上报方式 too), to edit it again.
 """
 
-from datetime import datetime
 from urllib.parse import quote
 
 from fastapi import Request
 from starlette.datastructures import FormData
 
-from shared.clock import local_text
 from shared.contracts.common import Actor
 from shared.contracts.notices import (
     CreateDraft,
@@ -25,10 +23,10 @@ from shared.contracts.notices import (
 )
 from shared.errors import DomainError
 
+from ...core import editor
 from ...core.backend import Backend
 from ...core.commands import send
 from ...core.forms import number, text
-from .forms import BLANK_ASK
 
 SIGNING_DUE = ("cosign_required", "signing_required")  # the service's refusals of a notice to be signed first
 
@@ -91,91 +89,9 @@ async def _save(
 # ---------------------------------------------------------------- a draft back into the editor
 
 
-def _date(value: str | datetime, tz: str) -> str:
-    return local_text(value if isinstance(value, datetime) else datetime.fromisoformat(value), tz, "%Y-%m-%d")
-
-
-def ask_values(ask: dict, tz: str) -> dict:
-    return {
-        **ask,
-        "deadline": _date(ask["deadline"], tz),
-        "fields": [*ask.get("fields", []), {}],
-        "routes": [*ask.get("routes", []), {}],
-    }
-
-
-KNOWN = {
-    "title",
-    "issuer_unit_ids",
-    "recipient_unit_ids",
-    "body",
-    "doc_number",
-    "asks",
-    "contacts",
-    "attachments",
-    "actor",
-    "notice_id",
-    "unit_id",
-    "co_issuer_unit_ids",
-    "cover_note",
-    "deadlines",
-    "unit_kinds",
-    "routes",
-    "extra_asks",
-    "upward",
-}
-
-
-def _other_inputs(content: dict) -> dict:
-    """Fields the editor shows as plain inputs (the 公文要素): lists one entry a line, as the form reads them."""
-    return {
-        k: "\n".join(str(x) for x in v) if isinstance(v, list) else ("" if v is None else v)
-        for k, v in content.items()
-        if k not in KNOWN and not isinstance(v, dict)
-    }
-
-
 async def editor_values(b: Backend, actor: Actor, draft_id: str, tz: str, upstream: dict | None = None) -> dict:
     """The editor's values for a draft of the actor's unit (its page's 修改)."""
     draft = (await b.notices.get_draft(DraftQuery(draft_id=draft_id, actor=actor))).model_dump(mode="json")
-    content = draft.get("notice") or draft.get("forward")
-    if content is None or not draft["viewer"]["can_edit"]:
+    if (draft.get("notice") or draft.get("forward")) is None or not draft["viewer"]["can_edit"]:
         raise DomainError("该草稿不能修改", field="draft", code="not_editable")
-    common = {
-        **_other_inputs(content),
-        "draft_id": draft["id"],
-        "version": draft["version"],
-        "title": content.get("title") or "",
-        "doc_number": content.get("doc_number") or "",
-        "recipients": content.get("recipient_unit_ids") or [],
-        "contacts": [*content.get("contacts", []), {}],
-        "uploaded": content.get("attachments", []),
-    }
-    if draft["kind"] == "notice":
-        return {
-            **common,
-            "body": content.get("body") or "",
-            "co_issuers": content["issuer_unit_ids"][1:],
-            "asks": [ask_values(a, tz) for a in content.get("asks", [])] or [BLANK_ASK],
-        }
-    deadlines, kinds = content.get("deadlines") or {}, content.get("unit_kinds") or {}
-    upward = content.get("upward") or {}
-    inherited = (upstream or {}).get("asks", [])
-    return {
-        **common,
-        "cover_note": content.get("cover_note") or "",
-        "co_issuers": content.get("co_issuer_unit_ids") or [],
-        "inherit": [
-            {
-                "ask_id": a["ask_id"],
-                "deadline": _date(deadlines[a["ask_id"]], tz) if a["ask_id"] in deadlines else "",
-                "unit_kinds": kinds.get(a["ask_id"], a.get("unit_kinds", [])),
-                # 本级上报方式, as the draft keeps it (逐级汇总 where it names none)
-                "upward": (upward.get(a["ask_id"]) or {}).get("mode") or "compile",
-                "upward_limit": (upward.get(a["ask_id"]) or {}).get("limit") or "",
-            }
-            for a in inherited
-        ],
-        "routes": content.get("routes") or [{}],
-        "extra": [ask_values(a, tz) for a in content.get("extra_asks", [])] or [BLANK_ASK],
-    }
+    return editor.editor_values(draft, tz, upstream)

@@ -13,11 +13,11 @@ import json
 
 from starlette.datastructures import FormData
 
+from ...core.editor import BLANK_ASK as BLANK_ASK  # the blank ask block, with the editor's other values
 from ...core.forms import deadline, nested, number, text, words
 
 # Inputs of the notice editor that repeat their name (check boxes, multiple selects): every value counts.
 MULTI = ("unit_kinds", "recipients", "co_issuers")
-BLANK_ASK: dict[str, list] = {"fields": [{}, {}, {}], "routes": [{}, {}], "unit_kinds": []}
 
 
 def notice_form(form: FormData) -> dict:
