@@ -5,7 +5,9 @@
   "rate limited". A take reads the document, drops the slots older than the window, grants what fits and writes
   under the version it read (compare and set): of two replicas taking at once one write lands and the other
   reads again. So no window of ``rate_window_seconds`` ever holds more than the limit, whoever sends, and a
-  window is never "reset" at a minute's turn where two bursts could meet.
+  window is never "reset" at a minute's turn where two bursts could meet. A slot is counted a little longer than
+  the window (``margin``: a tenth of it, at most a second): it is taken just before its messages are posted, and a
+  robot counts them as they arrive, so the last of a burst may arrive later than the first of the next was taken.
 - ``rate_days``: one document per mobile number with its local ``day`` and count; a take is one conditional
   ``$inc`` (same day, under the limit), a new day resets it; SMS providers count per calendar day.
 
@@ -25,7 +27,12 @@ from pymongo.errors import DuplicateKeyError
 from shared.settings import NotificationsSettings
 
 TRIES = 20
+MARGIN_SHARE, MARGIN_MAX = 0.1, 1.0  # a slot stays counted this much past the window (see above)
 PAUSE_DOUBLINGS = 4  # a server that keeps refusing is left alone up to 16 times the first pause (钉钉: 10 minutes)
+
+
+def margin(window: float) -> float:
+    return min(MARGIN_MAX, window * MARGIN_SHARE)
 
 
 def chat_key(url: str) -> str:
@@ -56,6 +63,7 @@ class Limits:
     async def take(self, key: str, limit: int, want: int) -> Grant:
         """Up to ``want`` sends under ``limit`` per window for ``key``; how many may go now, and when the next may."""
         window = self.settings.rate_window_seconds
+        window += margin(window)
         for _ in range(TRIES):
             doc = await self.windows.find_one({"_id": key}) or {}
             now = self.now()
@@ -92,11 +100,15 @@ class Limits:
         doc = await self.windows.find_one({"_id": key}, {"paused_until": 1, "strikes": 1}) or {}
         now = self.now()
         last = float(doc.get("paused_until") or 0)
-        # Refused again soon after the last pause ended: the server keeps a longer block; wait longer.
-        recent = now - last < base * 2**PAUSE_DOUBLINGS
-        strikes = min(int(doc.get("strikes") or 0) + 1, PAUSE_DOUBLINGS) if recent else 0
-        pause = max(base * 2**strikes, retry_after or 0.0)
-        until = max(last, now + pause)
+        strikes = int(doc.get("strikes") or 0)
+        if last > now:
+            # Paused already: another refusal of the same burst (sent before the pause began) is not a new strike.
+            until = max(last, now + (retry_after or 0.0))
+        else:
+            # Refused again soon after the last pause ended: the server keeps a longer block; wait longer.
+            recent = now - last < base * 2**PAUSE_DOUBLINGS
+            strikes = min(strikes + 1, PAUSE_DOUBLINGS) if recent else 0
+            until = now + max(base * 2**strikes, retry_after or 0.0)
         try:
             await self.windows.update_one(
                 {"_id": key}, {"$set": {"paused_until": until, "strikes": strikes}}, upsert=True

@@ -167,11 +167,24 @@ async def test_a_sliding_window_never_lets_more_than_the_limit_through():
     assert (first.granted, first.wait) == (15, 0.0)
     clock.t += 30
     second = await limits.take(key, 20, 10)
-    assert second.granted == 5 and second.wait == 30.0  # the first 15 leave the window 60 s after they went
-    clock.t += 29.9
+    # The first 15 leave the window 60 s after they went, and a second more: a robot counts them as they arrive.
+    assert second.granted == 5 and second.wait == 31.0
+    clock.t += 30.9
     assert (await limits.take(key, 20, 1)).granted == 0
     clock.t += 0.2
     assert (await limits.take(key, 20, 20)).granted == 15
+
+
+async def test_a_short_window_keeps_a_tenth_of_itself_as_margin():
+    clock = Clock()
+    db = MemoryDatabase("limits")
+    limits = Limits(lambda: db, settings(rate_window_seconds=2), now=clock)
+    grant = await limits.take("chat:x", 3, 5)
+    assert grant.granted == 3 and round(grant.wait, 6) == 2.2
+    clock.t += 2.1
+    assert (await limits.take("chat:x", 3, 1)).granted == 0
+    clock.t += 0.15
+    assert (await limits.take("chat:x", 3, 1)).granted == 1
 
 
 async def test_a_server_that_said_too_many_is_paused_longer_each_time():
@@ -182,6 +195,11 @@ async def test_a_server_that_said_too_many_is_paused_longer_each_time():
     assert (await limits.take("chat:x", 20, 1)).granted == 0 and await limits.paused_for("chat:x") == 10
     clock.t += 10.5
     assert await limits.pause("chat:x") == 20  # refused again right after: longer
+    clock.t += 1
+    # Another message of the same burst (posted before the pause began) refused too: not a new strike.
+    assert await limits.pause("chat:x") == 19
+    clock.t += 19.5
+    assert await limits.pause("chat:x") == 40
     assert await limits.pause("chat:y", retry_after=45) == 45  # the server said how long
 
 
