@@ -4,17 +4,23 @@ FerretDB v1 has no multi-document transactions, so a state change and the
 events it must emit are written in ONE document: the aggregate carries an
 ``_outbox`` list (append to it with ``$push``, never replace it). After the
 write we publish each entry (JetStream drops repeats by ``Nats-Msg-Id``) and
-record that it went out by *inserting* a marker, one per entry, into the
-service's ``outbox_published`` collection. We insert rather than clear the
-list because on FerretDB v1 an update scans the whole collection while an
-insert does not (docs/benchmarks.md, store_ops): the entries stay on the
-aggregate as the record of what it emitted.
+then take the published entries off the aggregate (``$pullAll``): once out,
+an event is the stream's to keep, and an aggregate that carried every event
+it ever emitted grew with its history (a notice to 300 units carried its
+``notice.issued`` parts, as large again as the notice; every read of it paid
+for them). The default store applies the ``$pullAll`` by ``_id`` atomically
+with any ``$push`` of new entries (deploy/ferretdb, patch 0004).
 
 If NATS does not take an entry (down, or too slow to ack), the state change
 still stands — it is written — and ``flush`` keeps trying in the background
 until it goes out. If the process dies before that, ``flush_pending``
-republishes at the next start-up whatever has no marker: nothing is lost, and
-consumers are idempotent on ``event_id`` so nothing is applied twice.
+republishes at the next start-up whatever is still on an aggregate: nothing
+is lost, and consumers are idempotent on ``event_id`` so nothing is applied
+twice.
+
+Before entries were taken off, each published one was recorded by a marker
+in the service's ``outbox_published`` collection and stayed on the aggregate;
+``flush_pending`` takes those off without publishing them again.
 """
 
 import asyncio
@@ -23,7 +29,6 @@ import logging
 from pymongo.asynchronous.collection import AsyncCollection
 
 from .events import Event, parse_event
-from .storage import insert_many_idempotent
 
 FIELD = "_outbox"
 MARKERS = "outbox_published"
@@ -48,13 +53,13 @@ def entries(*pairs: tuple[Event, str | None]) -> list[dict]:
 
 
 async def flush(service, collection: AsyncCollection, doc_id: str, pending: list[dict]) -> None:
-    """Publish the entries the aggregate ``collection/doc_id`` carries, then mark them published.
+    """Publish the entries the aggregate ``collection/doc_id`` carries, then take them off it.
 
     The caller's write is already durable, so a failure here does not fail the
     caller: the entries are retried in the background until they go out.
     """
     try:
-        await _publish_and_mark(service, collection, doc_id, pending)
+        await _publish_and_take_off(service, collection, doc_id, pending)
     except Exception as exc:
         log.warning(
             "publishing %d event(s) of %s/%s failed (%r); retrying in the background",
@@ -73,7 +78,7 @@ async def _retry(service, collection: AsyncCollection, doc_id: str, pending: lis
     while True:
         await asyncio.sleep(delay)
         try:
-            await _publish_and_mark(service, collection, doc_id, pending)
+            await _publish_and_take_off(service, collection, doc_id, pending)
             log.info("published %d event(s) of %s/%s after a retry", len(pending), collection.name, doc_id)
             return
         except Exception as exc:
@@ -81,18 +86,25 @@ async def _retry(service, collection: AsyncCollection, doc_id: str, pending: lis
             log.warning("publishing %s/%s still failing (%r); next try in %.1f s", collection.name, doc_id, exc, delay)
 
 
-async def _publish_and_mark(service, collection: AsyncCollection, doc_id: str, pending: list[dict]) -> None:
+async def _publish_and_take_off(service, collection: AsyncCollection, doc_id: str, pending: list[dict]) -> None:
     for entry in pending:
         await service.publish(parse_event(entry["event"]), entry["dest"])
+    await _take_off(collection, doc_id, pending)
     if pending:
-        await insert_many_idempotent(service.db[MARKERS], [{"_id": entry["id"]} for entry in pending])
         log.debug("published %d event(s) of %s/%s", len(pending), collection.name, doc_id)
 
 
-async def flush_pending(service, collection: AsyncCollection) -> int:
-    """Republish what a crash left unmarked. Scans, so run it at start-up only.
+async def _take_off(collection: AsyncCollection, doc_id: str, entries: list[dict]) -> None:
+    """Remove entries from the aggregate, each by its whole value (as it was pushed and read back)."""
+    if entries:
+        await collection.update_one({"_id": doc_id}, {"$pullAll": {FIELD: entries}})
 
-    Returns how many entries were published.
+
+async def flush_pending(service, collection: AsyncCollection) -> int:
+    """Republish what a crash left on the aggregates. Scans, so run it at start-up only.
+
+    Entries an older version marked as published (``MARKERS``) are only taken
+    off. Returns how many entries were published.
     """
     carriers = [doc async for doc in collection.find({f"{FIELD}.0": {"$exists": True}}, {FIELD: 1})]
     ids = [entry["id"] for doc in carriers for entry in doc[FIELD]]
@@ -102,7 +114,8 @@ async def flush_pending(service, collection: AsyncCollection) -> int:
     count = 0
     for doc in carriers:
         left = [entry for entry in doc[FIELD] if entry["id"] not in done]
+        await _take_off(collection, doc["_id"], [entry for entry in doc[FIELD] if entry["id"] in done])
         if left:
-            await _publish_and_mark(service, collection, doc["_id"], left)
+            await _publish_and_take_off(service, collection, doc["_id"], left)
             count += len(left)
     return count
