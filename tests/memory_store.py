@@ -60,6 +60,7 @@ class MemoryCollection:
         "bulk_write",
         "create_index",
         "drop_index",
+        "index_information",
         "drop",
         "distinct",
         "estimated_document_count",
