@@ -45,6 +45,11 @@ QUERY_WORKERS = 8
 # (the store applies it whole, shared/storage.py), so two commands on one
 # document cannot interleave; fewer than queries, as each holds a write.
 COMMAND_WORKERS = 4
+# Events of one durable consumer handled at once per process. Every event handler is idempotent and commutes with
+# the others (each write one atomic conditional update or an insert with a deterministic ``_id``), which two
+# replicas sharing a durable need anyway; one at a time, a consumer whose handler waits ~10 ms on the store falls
+# behind the commands that emit its events. Jobs (``on_work``) stay one at a time: sending paces itself.
+EVENT_WORKERS = 4
 # How long start-up waits for JetStream to be ready before it gives up (the node runtime starts it again).
 START_WAIT_S = 120.0
 
@@ -164,7 +169,16 @@ class Service:
 
     # ------------------------------------------------------------ wiring
 
-    def on_event(self, event_type: str, name: str, description: str, *, batch_size: int = 50, transient: bool = False):
+    def on_event(
+        self,
+        event_type: str,
+        name: str,
+        description: str,
+        *,
+        batch_size: int = 50,
+        transient: bool = False,
+        workers: int = EVENT_WORKERS,
+    ):
         """Subscribe a handler to an event type arriving on this node, as a durable pull consumer.
 
         Every replica of the service shares the durable, so each event is
@@ -181,6 +195,7 @@ class Service:
             description,
             batch_size=batch_size,
             ack_wait=ACK_WAIT_S,
+            workers=workers,
         )
 
     def consume(
@@ -216,7 +231,17 @@ class Service:
             ack_wait=ack_wait,
         )
 
-    def _durable(self, subject: str, stream: str, name: str, description: str, *, batch_size: int, ack_wait: float):
+    def _durable(
+        self,
+        subject: str,
+        stream: str,
+        name: str,
+        description: str,
+        *,
+        batch_size: int,
+        ack_wait: float,
+        workers: int = 1,
+    ):
         return self.events.subscriber(
             subject,
             stream=JStream(stream, declare=False),
@@ -225,6 +250,7 @@ class Service:
             config=js_api.ConsumerConfig(ack_wait=ack_wait, max_deliver=-1, deliver_policy=js_api.DeliverPolicy.ALL),
             ack_policy=AckPolicy.MANUAL,
             description=description,
+            max_workers=workers,
         )
 
     def serve(self, contract: type[Contract], handlers: object, deps: Any = None) -> None:
