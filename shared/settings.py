@@ -109,6 +109,18 @@ class NotificationsSettings(ServiceSettings):
     chat_per_minute: int = Field(
         default=20, ge=0, description="messages per webhook per window (钉钉, 企业微信, 飞书 robots take 20); 0: none"
     )
+    dingtalk_per_minute: int | None = Field(
+        default=None,
+        ge=0,
+        description="钉钉 robots: per webhook per window (钉钉 takes 20/min, then blocks 10 min); "
+        "unset: chat_per_minute",
+    )
+    wecom_per_minute: int | None = Field(
+        default=None, ge=0, description="企业微信 robots: per webhook per window (20/min); unset: chat_per_minute"
+    )
+    feishu_per_minute: int | None = Field(
+        default=None, ge=0, description="飞书 robots: per webhook per window (100/min); unset: chat_per_minute"
+    )
     sms_per_minute: int = Field(default=0, ge=0, description="SMS the gateway takes per window; 0: no limit")
     email_per_minute: int = Field(default=0, ge=0, description="e-mails the SMTP server takes per window; 0: no limit")
     sms_per_number_per_day: int = Field(
@@ -125,6 +137,13 @@ class NotificationsSettings(ServiceSettings):
         default=0.0, ge=0, description="unanswered after this long, a message goes again on the next channel; 0: off"
     )
     reach_tick_seconds: float = Field(default=30.0, gt=0, description="how often digests and escalations are looked at")
+
+    def chat_limit(self, provider: str | None) -> int:
+        """Messages per window for one robot of ``provider`` (wecom, dingtalk, feishu): its own setting, else
+        ``chat_per_minute``; 0: no limit of ours."""
+        own = {"dingtalk": self.dingtalk_per_minute, "wecom": self.wecom_per_minute, "feishu": self.feishu_per_minute}
+        limit = own.get(provider or "")
+        return self.chat_per_minute if limit is None else limit
 
 
 class ReportsSettings(ServiceSettings):

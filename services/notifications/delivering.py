@@ -24,6 +24,15 @@ async def channel_settings(d: Deps) -> dict:
     out["public_url"] = stored.get("public_url")
     for key, server in d.senders.servers().items():
         out[key]["server"] = server
+    out["escalation"] = escalation.settings_of(stored, d.settings)
+    s = d.settings
+    out["limits"] = {
+        "window_seconds": s.rate_window_seconds,
+        "chat": {p: s.chat_limit(p) for p in ("wecom", "dingtalk", "feishu", "text")},
+        "sms_per_minute": s.sms_per_minute,
+        "email_per_minute": s.email_per_minute,
+        "sms_per_number_per_day": s.sms_per_number_per_day,
+    }
     out["updated_at"] = stored.get("updated_at")
     out["updated_by"] = stored.get("updated_by")
     return out
@@ -80,8 +89,9 @@ async def _deliver(
     if not recipients or not messages.enabled:
         return 0
     now = d.clock.now()
+    hours = escalation.hours(messages.channels)
     if tier is None:
-        tier = escalation.first_tier(cause.type, d)
+        tier = escalation.first_tier(cause.type, hours)
     digesting = await digest.holding(cause, [r.unit_id for r in recipients], d)
     now_units = [r for r in recipients if r.unit_id not in digesting]
     docs = messages.deliveries(cause, now_units, now, tier)
@@ -114,7 +124,7 @@ async def _deliver(
         for channel in dict.fromkeys(doc["channel"] for doc in docs):
             await d.repo.recount(cause.notice_id, cause.type, channel)
     if tier is not None:
-        await escalation.schedule(cause, tier, [r.unit_id for r in now_units], d)
+        await escalation.schedule(cause, tier, [r.unit_id for r in now_units], d, hours)
     return new
 
 

@@ -1,7 +1,8 @@
 """Sending within the providers' limits: what may go now goes, the rest waits for its turn, nothing is dropped.
 
 Before a job's messages are handed to the servers (sending.py), each takes its place under the limits of the
-node's settings (limits.py): ``chat_per_minute`` per webhook, ``sms_per_minute`` and ``email_per_minute`` for
+node's settings (limits.py): per webhook ``chat_per_minute`` (or the robot's kind's own: ``dingtalk_per_minute``,
+``wecom_per_minute``, ``feishu_per_minute``), ``sms_per_minute`` and ``email_per_minute`` for
 the SMS gateway and the SMTP server, ``sms_per_number_per_day`` per mobile number. A message that does not fit
 is a ``retry`` marked ``limited`` with the seconds until its window reopens: the job is offered again then, and
 such a wait never counts towards ``send_give_up_hours``. A server that answers "rate limited" anyway (a robot
@@ -13,6 +14,7 @@ from collections.abc import Iterable
 
 from shared.settings import NotificationsSettings
 
+from . import chat
 from .limits import Grant, Limits, chat_key
 from .sending import RETRY, OutgoingMessage, Result, Senders
 
@@ -39,7 +41,10 @@ class Pacer:
                 by_key.setdefault(chat_key(m.address) if m.channel == "chat" else m.channel, []).append(m)
         for key, queued in by_key.items():
             channel = queued[0].channel
-            limit = {"chat": s.chat_per_minute, "sms": s.sms_per_minute, "email": s.email_per_minute}[channel]
+            if channel == "chat":
+                limit = s.chat_limit(queued[0].provider or chat.provider_of(None, queued[0].address))
+            else:
+                limit = s.sms_per_minute if channel == "sms" else s.email_per_minute
             window = f"{s.rate_window_seconds:g} 秒"
             if limit:
                 grant = await self.limits.take(key, limit, len(queued))

@@ -90,10 +90,12 @@ async def run_digests(d: Deps) -> int:
 async def run_escalations(d: Deps) -> int:
     rounds = 0
     now = d.clock.now()
-    for doc in await d.reach.waiting():
-        if utc(doc["due_at"]) > now:
+    waiting = await d.reach.waiting()
+    off = bool(waiting) and escalation.hours(await channel_settings(d)) <= 0
+    for doc in waiting:
+        if utc(doc["due_at"]) > now and not off:
             continue
-        units = await escalation.unanswered(doc, d)
+        units = [] if off else await escalation.unanswered(doc, d)  # turned off by the admin: the round ends
         if units:
             messages, _chan = await _messages(doc["cause"], d)
             cause = domain.Cause(

@@ -105,12 +105,25 @@ class ChatChannel(Wire):
         return _http_url(v)
 
 
+class EscalationChannel(Wire):
+    """提醒升级: a notice or reminder not answered within ``after_hours`` goes again on the next channel (e-mail →
+    SMS → the group chat)."""
+
+    after_hours: float | None = Field(
+        default=None,
+        ge=0,
+        le=720,
+        description="hours before the next round; 0: off; none: the service's setting (CASCADE_ESCALATE_AFTER_HOURS)",
+    )
+
+
 class UpdateChannels(Wire):
     """The node's notification channels: which are enabled, and their non-secret parameters."""
 
     email: EmailChannel = EmailChannel()
     sms: SmsChannel = SmsChannel()
     chat: ChatChannel = ChatChannel()
+    escalation: EscalationChannel = EscalationChannel()
     public_url: str | None = Field(
         default=None, max_length=200, description="this node's web address, for links in messages (https://…)"
     )
@@ -179,10 +192,31 @@ class ChatSettings(View):
     provider: ChatProvider = "auto"
 
 
+class EscalationSettings(View):
+    """提醒升级 as the admin page shows it: the admin's hours (none: the service's), and what applies."""
+
+    after_hours: float | None = None
+    default_hours: float = Field(default=0.0, description="the service's setting (CASCADE_ESCALATE_AFTER_HOURS)")
+    effective_hours: float = Field(default=0.0, description="what applies now; 0: off")
+
+
+class SendingLimits(View):
+    """The providers' limits the service sends within (its settings, the environment): per window of
+    ``window_seconds``; 0: no limit of ours."""
+
+    window_seconds: float
+    chat: dict[str, int] = Field(description="per robot (webhook), by its kind: wecom, dingtalk, feishu, text")
+    sms_per_minute: int
+    email_per_minute: int
+    sms_per_number_per_day: int
+
+
 class Channels(View):
     email: EmailSettings
     sms: SmsSettings
     chat: ChatSettings
+    escalation: EscalationSettings = EscalationSettings()
+    limits: SendingLimits | None = None
     public_url: str | None = None
     updated_at: AwareDatetime | None = None
     updated_by: str | None = None

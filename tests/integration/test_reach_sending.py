@@ -29,7 +29,7 @@ from shared.events import DeadlineApproaching
 from shared.schemas import Contact, UnitKind
 
 from ..fixtures import GD_UNITS, future
-from ..harness import GATEWAY_BASE, as_role, eventually, gateway, running
+from ..harness import GATEWAY_BASE, as_role, create_user, eventually, gateway, login, running
 from ..local_servers import Endpoint, Mailbox, most_in_any_window, smtp_server
 
 HTML = {"Accept": "text/html"}
@@ -163,7 +163,8 @@ async def test_a_robot_that_says_too_many_gets_every_message_in_time_and_never_m
     is failed or dropped, and no 3 s span ever sees more than 4 (so after the block the robot refused none)."""
     limit, window = 4, 3.0
     robot = Robot(limit, window, blocked_for=1.5)
-    settings = {"chat_per_minute": limit, "rate_window_seconds": window, "rate_limited_pause_seconds": 1.0}
+    # 钉钉's own limit (CASCADE_DINGTALK_PER_MINUTE), the other robots keep chat_per_minute (20).
+    settings = {"dingtalk_per_minute": limit, "rate_window_seconds": window, "rate_limited_pause_seconds": 1.0}
     async with node_with(node, **settings) as n:
         await n.channels(hook=f"{robot.endpoint.url}/robot/send?access_token=t", provider="dingtalk")
         nid = await n.issue("关于开展科技工作者日活动的通知", ["sz-kx", "sz-kjj", "gd-jxxh"])
@@ -397,10 +398,12 @@ async def test_a_notice_not_signed_within_the_hours_goes_out_again_on_sms_then_t
     robot = Endpoint()
     async with (
         servers() as (mailbox, sms, settings),
-        node_with(node, clock=clock, units=[*GD_UNITS, *COUNTIES], escalate_after_hours=2, **settings) as n,
+        node_with(node, clock=clock, units=[*GD_UNITS, *COUNTIES], **settings) as n,
         browser(n.http) as phone,
     ):
         await n.channels(email=True, sms=True, hook=f"{robot.url}/robot/send?access_token=t", provider="dingtalk")
+        # The service's environment leaves escalation off; the node admin turns it on, on the channels page.
+        await escalation_on_the_page(n, "2")
         nid = await n.issue("关于开展科技工作者日活动的通知", ["sz-ns-kx", "sz-ft-kx", "sz-la-kx"])
 
         # Round 0: e-mail only, to each contact; no SMS, nothing to the group yet.
@@ -446,6 +449,32 @@ async def test_a_notice_not_signed_within_the_hours_goes_out_again_on_sms_then_t
             ("sz-ns-kx", "email", 0),
         ]
     robot.close()
+
+
+async def escalation_on_the_page(n: Node, hours: str) -> None:
+    await create_user(n.http, "gd-admin", "gd-kx", "admin")
+    admin = await login(n.http, "gd-admin")
+    page = (await admin.get("/admin/channels", headers=HTML)).text
+    assert 'id="escalation-hours"' in page and "现未启用" in page
+    form = {
+        "csrf_token": admin.csrf,  # type: ignore[attr-defined]
+        "email_enabled": "1",
+        "email_sender": "kx@gdkx.example.cn",
+        "sms_enabled": "1",
+        "sms_signature": "广东省科协",
+        "chat_enabled": "1",
+        "chat_webhook_url": re.search(r'name="chat_webhook_url" value="([^"]*)"', page).group(1),  # type: ignore[union-attr]
+        "chat_provider": "dingtalk",
+        "public_url": PUBLIC_URL,
+    }
+    bad = await admin.post("/admin/channels", data={**form, "escalation_after_hours": "两小时"}, headers=HTML)
+    assert bad.status_code == 422 and "提醒升级间隔（小时）" in bad.text and 'value="两小时"' in bad.text
+    r = await admin.post("/admin/channels", data={**form, "escalation_after_hours": hours}, headers=HTML)
+    assert r.status_code == 303, r.text
+    page = (await admin.get("/admin/channels", headers=HTML)).text
+    assert f'id="escalation-hours" value="{hours}"' in page and f"现为 {hours} 小时" in page
+    escalation = (await n.admin.get("/api/admin/channels")).json()["escalation"]
+    assert escalation == {"after_hours": float(hours), "default_hours": 0.0, "effective_hours": float(hours)}
 
 
 async def _receipts(node, notice_id: str, n: int) -> bool:

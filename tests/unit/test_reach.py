@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from services.notifications import digest, domain
 from services.notifications import templates as tpl
 from services.notifications.limits import Limits, chat_key
+from services.notifications.pacing import Pacer
+from services.notifications.sending import SENT, OutgoingMessage, Result
 from services.notifications.tokens import LinkMaker, is_token, redact, token_for, token_of
 from shared.settings import NotificationsSettings
 from tests.memory_store import MemoryDatabase
@@ -213,3 +215,44 @@ async def test_sms_per_number_per_day_counts_in_the_nodes_calendar_day():
     assert await limits.take_daily("sms:139", 2) == 0.0
     clock.t += 3600
     assert await limits.take_daily("sms:138", 2) == 0.0
+
+
+class Recorder:
+    """Senders that take everything and say so (pacing.py hands them what may go now)."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def missing(self, channel: str) -> str | None:
+        return None
+
+    async def send(self, messages) -> dict[str, Result]:
+        self.sent += [m.delivery_id for m in messages]
+        return {m.delivery_id: Result(SENT) for m in messages}
+
+
+async def test_each_kind_of_robot_has_its_own_limit_and_sms_their_number_per_day():
+    s = settings(chat_per_minute=5, dingtalk_per_minute=2, wecom_per_minute=3, sms_per_number_per_day=1)
+    assert [s.chat_limit(p) for p in ("dingtalk", "wecom", "feishu", "text", None)] == [2, 3, 5, 5, 5]
+    db = MemoryDatabase("limits")
+    senders = Recorder()
+    pacer = Pacer(s, senders, Limits(lambda: db, s, now=Clock()))  # type: ignore[arg-type]
+    hooks = {
+        "dingtalk": "https://oapi.dingtalk.com/robot/send?access_token=a",
+        "wecom": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=b",
+        "feishu": "https://open.feishu.cn/open-apis/bot/v2/hook/c",
+    }
+    messages = [
+        OutgoingMessage(delivery_id=f"{kind}:{i}", channel="chat", address=url, body="x", provider=None)
+        for kind, url in hooks.items()
+        for i in range(6)
+    ] + [OutgoingMessage(delivery_id=f"sms:{i}", channel="sms", address="13800000001", body="x") for i in range(2)]
+    results = await pacer.send(messages)
+    sent = sorted(senders.sent)
+    assert [x.split(":")[0] for x in sent].count("dingtalk") == 2
+    assert [x.split(":")[0] for x in sent].count("wecom") == 3
+    assert [x.split(":")[0] for x in sent].count("feishu") == 5
+    assert [x.split(":")[0] for x in sent].count("sms") == 1
+    waiting = {i: r for i, r in results.items() if r.status != SENT}
+    assert len(waiting) == 4 + 3 + 1 + 1 and all(r.limited and r.retry_after for r in waiting.values())
+    assert "该号码今日短信已达 1 条" in waiting["sms:1"].error

@@ -39,6 +39,7 @@ FIELD_LABELS = {
     "chat.webhook_url": "Webhook 地址",
     "chat.provider": "机器人类型",
     "public_url": "本节点网址",
+    "escalation.after_hours": "提醒升级间隔（小时）",
 }
 
 
@@ -72,6 +73,7 @@ async def save_channels(
     chat_webhook_url: Annotated[str, Form(max_length=1000)] = "",
     chat_provider: Annotated[str, Form(max_length=20)] = "auto",
     public_url: Annotated[str, Form(max_length=1000)] = "",
+    escalation_after_hours: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     typed: dict[str, Any] = {
         "email": {
@@ -87,6 +89,8 @@ async def save_channels(
             "provider": chat_provider.strip() or "auto",
         },
         "public_url": public_url.strip() or None,
+        # Empty: the service's setting (the environment); 0: off. A value that is no number is refused naming it.
+        "escalation": {"after_hours": escalation_after_hours.strip() or None},
     }
     try:
         await send(request, b.notifications.update_channels, UpdateChannels(**typed, actor=actor), target="channels")
@@ -95,6 +99,8 @@ async def save_channels(
         current = plain(await b.notifications.channels(Empty(actor=actor)))
         for key in ("email", "sms"):  # what the environment set stays as it is
             typed[key]["server"] = current[key].get("server")
+        typed["escalation"] = {**current["escalation"], "after_hours": typed["escalation"]["after_hours"]}
+        typed["limits"] = current.get("limits")
         return render(
             request,
             "admin/channels.html",
