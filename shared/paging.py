@@ -54,11 +54,13 @@ class Page[T](BaseModel):
 
 @dataclass(frozen=True)
 class Segment:
-    """One part of a list: its filter and its sort; ``count`` when its size is cheap to know (bounded)."""
+    """One part of a list: its filter and its sort; ``count`` when its size is cheap to know (bounded), or its
+    ``size`` when the caller knows it already (a counter it keeps)."""
 
     query: Mapping[str, Any]
     sort: Sequence[tuple[str, int]]
     count: bool = False
+    size: int | None = None
 
 
 async def read_page(
@@ -75,13 +77,15 @@ async def read_page(
     count. A segment left uncounted must be the last: where a later one
     starts would be unknown.
     """
-    if any(not s.count for s in segments[:-1]):
+    if any(not s.count and s.size is None for s in segments[:-1]):
         raise ValueError("only the last segment may go uncounted")
     docs: list[dict[str, Any]] = []
     skip, want = pq.skip, pq.per_page + 1
     total: int | None = 0
     for seg in segments:
-        size = await collection.count_documents(dict(seg.query)) if seg.count else None
+        size = seg.size
+        if size is None and seg.count:
+            size = await collection.count_documents(dict(seg.query))
         total = None if size is None or total is None else total + size
         if want == 0 or (size is not None and skip >= size):
             skip = max(0, skip - (size or 0))

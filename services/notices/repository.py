@@ -4,12 +4,17 @@ Collections (database ``<node>_notices``):
 - ``units``       directory entries, ``_id`` = unit id
 - ``imports``     a directory import staged whole before it is applied, ``_id`` = import id
 - ``notices``     notices issued here and copies received, ``_id`` = notice id;
-                  ``number_key`` (lead issuer + 文号) is unique
+                  ``number_key`` (lead issuer + 文号) is unique. Without their recipients: those
+                  are in ``recipients`` (a page that shows a notice reads a few KB, not tens)
+- ``recipients``  a notice's recipients, in parts: ``_id`` = ``notice:part``, ``units`` in order
+                  (``RECIPIENTS_PER_PART`` each for a notice issued here; a copy keeps the
+                  parts its events brought). They never change (a 更正 keeps them)
 - ``counters``    last 文号 sequence per issuer and year, ``_id`` = ``issuer:year``
 - ``inbox``       one entry per notice and recipient hosted here, ``_id`` = ``notice:unit``;
                   ``signed`` and ``year`` (in the node's zone) let 收文 page by index
 - ``sent``        发文: one entry per notice issued or forwarded here and each of its
-                  issuer units, ``_id`` = ``notice:unit`` (a joint notice lists under every issuer)
+                  issuer units, ``_id`` = ``notice:unit`` (a joint notice lists under every issuer),
+                  carrying what its row shows (``ROW_FIELDS``): a page never reads the notices
 - ``receipts``    per notice issued here and recipient: its 签收 and the 转发 it made,
                   ``_id`` = ``notice:unit`` (a few hundred bytes per event, never a map of every unit)
 - ``tracking``    per notice issued here: how many recipients signed, ``_id`` = notice id
@@ -39,32 +44,52 @@ INDEXES = [
     Index("imports", [("status", ASCENDING)]),
     Index("notices", [("number_key", ASCENDING)], unique=True),
     Index("notices", [("origin", ASCENDING), ("issued_at", DESCENDING)]),
+    Index("recipients", [("notice_id", ASCENDING), ("part", ASCENDING)]),
     Index("inbox", [("unit_id", ASCENDING), ("signed", ASCENDING), ("issued_at", DESCENDING)]),
     Index("inbox", [("unit_id", ASCENDING), ("year", ASCENDING), ("signed", ASCENDING), ("issued_at", DESCENDING)]),
     Index("inbox", [("notice_id", ASCENDING)]),
     Index("sent", [("unit_id", ASCENDING), ("issued_at", DESCENDING)]),
     Index("sent", [("unit_id", ASCENDING), ("year", ASCENDING), ("issued_at", DESCENDING)]),
-    Index("receipts", [("notice_id", ASCENDING), ("signed", ASCENDING)]),
+    Index("sent", [("notice_id", ASCENDING)]),
+    # The 签收 table: a notice's receipts, not signed first, by name.
+    Index("receipts", [("notice_id", ASCENDING), ("signed", ASCENDING), ("name", ASCENDING), ("unit_id", ASCENDING)]),
 ]
 
-# What a 发文 row shows of a notice; the rest of the document (body, recipients) stays in the store.
-LIST_FIELDS = {
-    "doc_number": 1,
-    "title": 1,
-    "issuers": 1,
-    "issued_at": 1,
-    "recipient_count": 1,
-    "kind": 1,
-    "status": 1,
-    "parent_notice_id": 1,
-    "upstream_change": 1,
-    "revision": 1,
-}
+# What a 发文 row shows of a notice, kept on its ``sent`` entries (``sent_fields``) and brought up to date when the
+# notice changes (``refresh_sent``): a notice to 300 units is tens of KB, which the store decodes whole however
+# little of it a query projects, so a page of 50 read through the notices took seconds.
+ROW_FIELDS = ("doc_number", "title", "kind", "status", "revision", "issued_at", "recipient_count", "parent_notice_id")
+ROW_SOURCE = {**{k: 1 for k in ROW_FIELDS}, "issuers": 1, "issuer_unit_ids": 1, "recipient_unit_ids": 1}
+
+
+def sent_fields(notice: dict) -> dict:
+    """A 发文 row's fields from a notice document."""
+    return {
+        "doc_number": notice["doc_number"],
+        "title": notice["title"],
+        "kind": notice.get("kind", "issued"),
+        "status": notice.get("status", "issued"),
+        "revision": notice.get("revision", 1),
+        "issued_at": notice["issued_at"],
+        "recipient_count": notice.get("recipient_count", len(notice.get("recipient_unit_ids", []))),
+        "parent_notice_id": notice.get("parent_notice_id"),
+        "issuer_name": "、".join(i["name"] for i in notice.get("issuers", [])),
+    }
+
+
+# A notice issued here keeps its recipients in parts of this many: the notice page shows the first part's names.
+RECIPIENTS_PER_PART = 100
+# What a read of a notice without its recipients leaves out (and the outbox, which a read never shows).
+HEAD = {outbox.FIELD: 0, "recipients": 0, "recipients_by_part": 0}
 
 log = logging.getLogger("cascade.notices")
 
 
 def inbox_id(notice_id: str, unit_id: str) -> str:
+    return f"{notice_id}:{unit_id}"
+
+
+def receipt_id(notice_id: str, unit_id: str) -> str:
     return f"{notice_id}:{unit_id}"
 
 
@@ -78,6 +103,7 @@ class NoticesRepository:
             "units",
             "imports",
             "notices",
+            "recipients",
             "counters",
             "inbox",
             "sent",
@@ -156,13 +182,46 @@ class NoticesRepository:
     # ------------------------------------------------------------ notices
 
     async def insert_notice(self, doc: dict, pending: list[dict], *, number_key: str, seq: int | None = None) -> bool:
-        """Store a new notice with its outbox; False if its 文号 is taken (``number_key`` is unique)."""
+        """Store a new notice with its outbox; False if its 文号 is taken (``number_key`` is unique).
+
+        Its recipients go first, in parts of their own (the notice's id is its own whatever the 文号, so a retry
+        under the next number writes the same parts); ``doc`` keeps them for the caller.
+        """
+        recipients = doc.pop("recipients")
+        await self.store_recipients(doc["_id"], recipients)
         doc.update(number_key=number_key, **({"seq": seq} if seq is not None else {}), **{outbox.FIELD: pending})
         try:
             await self.notices.insert_one(doc)
         except DuplicateKeyError:
             return False
+        finally:
+            doc["recipients"] = recipients
         return True
+
+    async def store_recipients(self, notice_id: str, recipients: list[dict]) -> None:
+        """A notice's recipients in parts of ``RECIPIENTS_PER_PART``, replacing any written before (a draft issued
+        again after a crash may have other recipients)."""
+        size = RECIPIENTS_PER_PART
+        docs = [
+            {"_id": f"{notice_id}:{n}", "notice_id": notice_id, "part": n, "units": recipients[i : i + size]}
+            for n, i in enumerate(range(0, len(recipients), size), start=1)
+        ]
+        if await insert_many_idempotent(self.recipients, docs) == len(docs):
+            return
+        await self.recipients.bulk_write([ReplaceOne({"_id": d["_id"]}, d) for d in docs], ordered=False)
+        await self.recipients.delete_many({"notice_id": notice_id, "part": {"$gt": len(docs)}})
+
+    async def recipients_of(self, notice_id: str, limit: int | None = None) -> list[dict]:
+        """A notice's recipients in order, or the first ``limit`` of them (reading only the parts that hold them)."""
+        out: list[dict] = []
+        cursor = self.recipients.find({"notice_id": notice_id}).sort("part", ASCENDING)
+        if limit is not None:
+            cursor = cursor.limit(-(-limit // RECIPIENTS_PER_PART) if limit else 0)
+        if limit == 0:
+            return out
+        async for part in cursor:
+            out += part["units"]
+        return out if limit is None else out[:limit]
 
     async def doc_number_taken(self, issuer_unit_id: str, doc_number: str) -> bool:
         """Whether the issuer has a notice under this 文号 already (to refuse it early: the unique ``number_key``
@@ -196,10 +255,12 @@ class NoticesRepository:
         doc.pop("recipients")
         doc["recipient_unit_ids"] = []
         await insert_if_absent(self.notices, doc)
-        await self.notices.update_one(
-            {"_id": notice.notice_id},
-            {"$set": {f"recipients_by_part.{part}": [r.model_dump(mode="python") for r in notice.recipients]}},
+        units = [r.model_dump(mode="python") for r in notice.recipients]
+        await insert_if_absent(
+            self.recipients,
+            {"_id": f"{notice.notice_id}:{part}", "notice_id": notice.notice_id, "part": part, "units": units},
         )
+        await self.notices.update_one({"_id": notice.notice_id}, {"$set": {f"part_sizes.{part}": len(units)}})
 
     async def apply_correction(self, notice: NoticeSnapshot, fields: dict, part: int, received_at: datetime) -> None:
         """A received copy takes a correction unless it already has the same or a later revision.
@@ -226,10 +287,15 @@ class NoticesRepository:
         update: dict = {"$set": fields}
         if events:
             update["$push"] = {outbox.FIELD: {"$each": events}}
-        return (await self.notices.update_one(query, update)).matched_count == 1
+        done = (await self.notices.update_one(query, update)).matched_count == 1
+        if done and set(fields) & {*ROW_FIELDS, "issuers"}:
+            await self.refresh_sent(notice_id)
+        return done
 
     async def list_sent(self, notice: dict, year: int) -> None:
-        """List a notice made here under each of its issuer units (发文); a second time changes nothing."""
+        """List a notice made here under each of its issuer units (发文) with its row's fields; a second time
+        changes nothing."""
+        row = sent_fields(notice)
         await insert_many_idempotent(
             self.sent,
             [
@@ -237,12 +303,30 @@ class NoticesRepository:
                     "_id": f"{notice['_id']}:{unit_id}",
                     "notice_id": notice["_id"],
                     "unit_id": unit_id,
-                    "issued_at": notice["issued_at"],
                     "year": year,
+                    **row,
                 }
                 for unit_id in notice["issuer_unit_ids"]
             ],
         )
+
+    async def refresh_sent(self, notice_id: str) -> None:
+        """Bring the notice's 发文 rows up to what the notice holds now, unless they show a later state already.
+
+        A notice only moves forward (each 更正 adds a revision, a 撤回 is final), so two refreshes racing each
+        other cannot put an older state over a newer one. Also run when a 更正/撤回 event is consumed here, so
+        that a crash between the notice's write and this one leaves no stale row.
+        """
+        doc = await self.notices.find_one({"_id": notice_id, "origin": "local"}, ROW_SOURCE)
+        if doc is None:
+            return
+        row = sent_fields(doc)
+        older = [
+            {"revision": {"$lt": row["revision"]}},
+            {"revision": {"$exists": False}},
+            *([{"revision": row["revision"], "status": {"$ne": "withdrawn"}}] if row["status"] == "withdrawn" else []),
+        ]
+        await self.sent.update_many({"notice_id": notice_id, "$or": older}, {"$set": row})
 
     async def issued_by(
         self,
@@ -253,20 +337,34 @@ class NoticesRepository:
         """A page of the notices a unit issued (alone or jointly) or forwarded, newest first; every unit's
         for ``unit_id=None``."""
         if unit_id is None:
-            return await read_page(
-                self.notices, [Segment({"origin": "local"}, [("issued_at", DESCENDING)])], pq, projection=LIST_FIELDS
+            docs, more, total = await read_page(
+                self.notices, [Segment({"origin": "local"}, [("issued_at", DESCENDING)])], pq, projection=ROW_SOURCE
             )
+            return [{"notice_id": d["_id"], **sent_fields(d)} for d in docs], more, total
         query = {"unit_id": unit_id, **({"year": year} if year else {})}
-        entries, more, total = await read_page(self.sent, [Segment(query, [("issued_at", DESCENDING)])], pq)
-        found = {
-            d["_id"]: d
-            async for d in self.notices.find({"_id": {"$in": [e["notice_id"] for e in entries]}}, LIST_FIELDS)
-        }
-        return [found[e["notice_id"]] for e in entries if e["notice_id"] in found], more, total
+        return await read_page(self.sent, [Segment(query, [("issued_at", DESCENDING)])], pq)
+
+    async def notice_fields(self, notice_id: str, projection: dict) -> dict | None:
+        """Some fields of a notice."""
+        return await self.notices.find_one({"_id": notice_id}, projection)
 
     async def get_notice(self, notice_id: str) -> dict | None:
+        """A notice with every recipient (``recipients``, ``recipient_unit_ids``, ``recipient_count``)."""
         doc = await self.notices.find_one({"_id": notice_id}, {outbox.FIELD: 0})
-        return normalise(doc) if doc else None
+        if doc is None:
+            return None
+        if "recipients" not in doc and "recipients_by_part" not in doc:  # kept apart (before: inside)
+            doc["recipients"] = await self.recipients_of(notice_id)
+            doc["recipient_unit_ids"] = [r["unit_id"] for r in doc["recipients"]]
+            doc["recipient_count"] = len(doc["recipients"])
+        return normalise(doc)
+
+    async def get_head(self, notice_id: str) -> dict | None:
+        """A notice without its recipients (``recipient_count`` says how many): what a page of it needs."""
+        doc = await self.notices.find_one({"_id": notice_id}, HEAD)
+        if doc is not None and "part_sizes" in doc:  # a copy: as many as the parts that arrived hold
+            doc["recipient_count"] = sum(doc["part_sizes"].values())
+        return doc
 
     async def flush(self, notice_id: str, events: list[dict]) -> None:
         await outbox.flush(self.svc, self.notices, notice_id, events)
@@ -365,9 +463,7 @@ class NoticesRepository:
                         {"_id": e["_id"]},
                         {"$set": {"signed": e.get("acknowledged_at") is not None, "year": year_of(e["issued_at"])}},
                     )
-            async for n in self.notices.find(
-                {"origin": "local"}, {"issuer_unit_ids": 1, "issued_at": 1, "recipient_unit_ids": 1}
-            ):
+            async for n in self.notices.find({"origin": "local"}, ROW_SOURCE):
                 if n.get("issued_at") is None or not n.get("issuer_unit_ids"):
                     continue
                 await self.list_sent(n, year_of(n["issued_at"]))
@@ -383,14 +479,103 @@ class NoticesRepository:
                     {"_id": t["_id"]}, {"_id": t["_id"], "acknowledged": len(t.get("acks", {}))}
                 )
 
-        return await migrate_once(self.svc.db, "paged_lists", run)
+        async def sent_rows() -> None:
+            # 发文 entries made before they carried their rows' fields.
+            ids = {e["notice_id"] async for e in self.sent.find({"revision": {"$exists": False}}, {"notice_id": 1})}
+            for notice_id in sorted(ids):
+                await self.refresh_sent(notice_id)
+
+        async def receipts() -> None:
+            # Notices issued before every recipient had a receipt from the start (the 签收 table pages by them).
+            for notice_id in [n["_id"] async for n in self.notices.find({"origin": "local"}, {"_id": 1})]:
+                n = await self.get_notice(notice_id)
+                refs = [UnitRef.model_validate(r) for r in (n or {}).get("recipients") or []]
+                if refs:
+                    await self.track_recipients(notice_id, refs)
+            if "notice_id_1_signed_1" in await self.receipts.index_information():
+                await self.receipts.drop_index("notice_id_1_signed_1")
+
+        async def recipients_apart() -> None:
+            # Notices that held their recipients inside (issued here) or by part (copies): moved to ``recipients``.
+            inside = {"$or": [{"recipients": {"$exists": True}}, {"recipients_by_part": {"$exists": True}}]}
+            moved = [n["_id"] async for n in self.notices.find(inside, {"_id": 1})]
+            for notice_id in moved:
+                n = await self.notices.find_one({"_id": notice_id}, {"recipients": 1, "recipients_by_part": 1})
+                if n is None:
+                    continue
+                if "recipients" in n:
+                    await self.store_recipients(notice_id, n["recipients"])
+                    unset: dict = {"recipients": ""}
+                    sizes = None
+                else:
+                    parts = n.get("recipients_by_part") or {}
+                    for key, units in parts.items():
+                        await self.recipients.replace_one(
+                            {"_id": f"{notice_id}:{key}"},
+                            {"_id": f"{notice_id}:{key}", "notice_id": notice_id, "part": int(key), "units": units},
+                            upsert=True,
+                        )
+                    unset = {"recipients_by_part": ""}
+                    sizes = {f"part_sizes.{key}": len(units) for key, units in parts.items()}
+                await self.notices.update_one(
+                    {"_id": notice_id}, {"$unset": unset, **({"$set": sizes} if sizes else {})}
+                )
+            if moved:
+                log.warning("moved the recipients of %d notices to their own documents", len(moved))
+
+        done = await migrate_once(self.svc.db, "paged_lists", run)
+        done = await migrate_once(self.svc.db, "sent_rows", sent_rows) or done
+        done = await migrate_once(self.svc.db, "receipts_per_recipient", receipts) or done
+        return await migrate_once(self.svc.db, "recipients_apart", recipients_apart) or done
 
     # ------------------------------------------------------------ tracking (the issuer's side)
 
+    async def track_recipients(self, notice_id: str, recipients: list[UnitRef]) -> None:
+        """A receipt document per recipient of a notice issued here, not signed yet, named as the notice names it
+        (the 签收 table pages by them). One insert_many; a receipt already there (a redelivery, or a 签收 or 转发
+        recorded first) only takes the names."""
+        docs = {
+            receipt_id(notice_id, r.unit_id): {
+                "notice_id": notice_id,
+                "unit_id": r.unit_id,
+                "name": r.name,
+                "kind": r.kind.value,
+                "node_id": r.node_id,
+            }
+            for r in recipients
+        }
+        new = [{"_id": k, **v, "signed": False} for k, v in docs.items()]
+        if await insert_many_idempotent(self.receipts, new) == len(new):
+            return
+        async for taken in self.receipts.find({"_id": {"$in": list(docs)}, "name": {"$exists": False}}, {"_id": 1}):
+            await self.receipts.update_one({"_id": taken["_id"]}, {"$set": docs[taken["_id"]]})
+
     async def record_receipt(self, notice_id: str, unit_id: str, fields: dict) -> None:
         """``$set`` on the recipient's own receipt document: commutes with its other fields and other units'."""
-        await upsert(
-            self.receipts, f"{notice_id}:{unit_id}", {"$set": {"notice_id": notice_id, "unit_id": unit_id, **fields}}
+        update: dict = {"$set": {"notice_id": notice_id, "unit_id": unit_id, **fields}}
+        if "signed" not in fields:  # a 转发 recorded before the receipt was made: not signed yet
+            update["$setOnInsert"] = {"signed": False}
+        await upsert(self.receipts, receipt_id(notice_id, unit_id), update)
+
+    async def receipts_page(self, notice_id: str, pq: PageQuery, *, signed: int, total: int) -> list[dict]:
+        """A page of a notice's receipts: those not signed yet first, then the signed, each by name; ``signed`` and
+        ``total`` are the notice's counts (the segments' sizes)."""
+        by_name = [("name", ASCENDING), ("unit_id", ASCENDING)]
+        docs, _, _ = await read_page(
+            self.receipts,
+            [
+                Segment({"notice_id": notice_id, "signed": False}, by_name, size=total - signed),
+                Segment({"notice_id": notice_id, "signed": True}, by_name, size=signed),
+            ],
+            pq,
+        )
+        return docs
+
+    async def receipt_counts(self, notice_id: str) -> tuple[int, int]:
+        """How many receipts a notice has, and how many of them are signed (two counts on the index)."""
+        query = {"notice_id": notice_id}
+        return await self.receipts.count_documents(query), await self.receipts.count_documents(
+            {**query, "signed": True}
         )
 
     async def count_signed(self, notice_id: str) -> None:
@@ -481,7 +666,8 @@ def notice_document(notice: NoticeSnapshot, *, kind: str, origin: str, **extra) 
 
 
 def normalise(doc: dict) -> dict:
-    """A received copy keeps its recipients in parts; join them so every notice reads the same."""
+    """A received copy stored before recipients were kept apart holds them by part; join them so every notice
+    reads the same."""
     parts = doc.pop("recipients_by_part", None)
     if parts is not None:
         doc["recipients"] = [r for key in sorted(parts, key=int) for r in parts[key]]

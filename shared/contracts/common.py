@@ -39,6 +39,12 @@ class NoticeQuery(Wire):
     """One notice, as the actor may see it (every service answers some question about a notice)."""
 
     notice_id: str
+    recipients: int | None = Field(
+        default=None,
+        ge=0,
+        description="the notice itself: how many of its recipients to list, in order (none given: every one; "
+        "``recipient_count`` says how many there are)",
+    )
     actor: Actor | None = None
 
 

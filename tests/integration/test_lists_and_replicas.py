@@ -272,6 +272,72 @@ async def test_the_directory_and_the_signing_table_page_too(node):
         assert 'rel="next"' in page_html.text
 
 
+async def test_notices_stored_the_old_way_are_moved_once_at_start_up(node):
+    """Before: a notice held its recipients and every event it emitted, a 发文 entry only pointed at its notice,
+    and a receipt existed once its unit had signed. A node upgraded in place moves all that at start-up."""
+    units = city_directory()
+    recipients = [u.unit_id for u in units[1:]]
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(node.servers.mongo_url, tz_aware=True)
+    db = client[f"{node.node_id}_notices"]
+    async with gateway(node) as http:
+        async with running(node):
+            await load_directory(http, units, admin_unit=CITY)
+            admin = await as_role(http, CITY, "admin", "issuer")
+            nid = (await ok(await admin.post("/api/notices", json=notice("旧数据", recipients, ask=False)), 201))[
+                "notice_id"
+            ]
+            signer = await as_role(http, recipients[-1], "submitter")
+            await eventually(lambda: _inbox_has(signer, nid))
+            await ok(await signer.post(f"/api/inbox/{nid}/acknowledge"))
+
+            async def counted():
+                return (await ok(await admin.get(f"/api/notices/{nid}/tracking")))["acknowledged"] == 1
+
+            await eventually(counted)
+
+        # The shape an older version left.
+        everyone = [u async for p in db["recipients"].find({"notice_id": nid}).sort("part", 1) for u in p["units"]]
+        published = {"id": "old-event", "dest": None, "event": {"type": "notice.issued"}}
+        await db["notices"].update_one({"_id": nid}, {"$set": {"recipients": everyone, "_outbox": [published]}})
+        await db["outbox_published"].insert_one({"_id": "old-event"})
+        await db["recipients"].delete_many({"notice_id": nid})
+        row = (
+            "doc_number",
+            "title",
+            "kind",
+            "status",
+            "revision",
+            "recipient_count",
+            "parent_notice_id",
+            "issuer_name",
+        )
+        await db["sent"].update_many({"notice_id": nid}, {"$unset": dict.fromkeys(row, "")})
+        await db["receipts"].delete_many({"notice_id": nid, "signed": False})
+        moved = ["sent_rows", "receipts_per_recipient", "recipients_apart"]
+        await db["migrations"].delete_many({"_id": {"$in": moved}})
+
+        async with running(node):
+            doc = await db["notices"].find_one({"_id": nid})
+            assert "recipients" not in doc and doc["_outbox"] == [] and doc["recipient_count"] == UNITS
+            assert [u["unit_id"] async for p in db["recipients"].find({"notice_id": nid}) for u in p["units"]] == (
+                recipients
+            )
+            [listed] = (await ok(await admin.get("/api/notices")))["items"]
+            assert (listed["title"], listed["recipients"], listed["acknowledged"]) == ("旧数据", UNITS, 1)
+            assert [u["unit_id"] for u in (await ok(await admin.get(f"/api/notices/{nid}")))["recipients"]] == (
+                recipients
+            )
+            t = await ok(await admin.get(f"/api/notices/{nid}/tracking", params={"per_page": 10}))
+            assert (t["total"], t["acknowledged"], t["pending"], len(t["page"]["items"])) == (UNITS, 1, UNITS - 1, 10)
+            assert await db["receipts"].count_documents({"notice_id": nid}) == UNITS
+            assert {m["_id"] async for m in db["migrations"].find({"_id": {"$in": moved}})} == set(moved)
+            # A 撤回 shows in the 发文 row, which no longer reads the notice.
+            await ok(await admin.post(f"/api/notices/{nid}/withdraw", json={"reason": "通知有误，予以撤回。"}))
+            [listed] = (await ok(await admin.get("/api/notices")))["items"]
+            assert listed["status"] == "withdrawn"
+    await client.close()
+
+
 async def _inbox_has(client, nid) -> bool:
     return any(e["notice_id"] == nid for e in (await ok(await client.get("/api/inbox")))["items"])
 

@@ -45,9 +45,10 @@ class Deps:
         return {self.node, *self.settings.linked_nodes}
 
 
-async def visible_notice(notice_id: str, actor: Actor | None, d: Deps) -> dict:
-    """The notice, if the actor's unit issued it or received it; otherwise it does not exist for them."""
-    doc = await d.repo.get_notice(notice_id)
+async def visible_notice(notice_id: str, actor: Actor | None, d: Deps, *, recipients: bool = True) -> dict:
+    """The notice, if the actor's unit issued it or received it; otherwise it does not exist for them.
+    ``recipients=False``: without its recipients (a notice to 300 units is read in a fraction of the time)."""
+    doc = await (d.repo.get_notice(notice_id) if recipients else d.repo.get_head(notice_id))
     if doc is not None and (
         actor is None
         or actor.unit_id in doc.get("issuer_unit_ids", [])

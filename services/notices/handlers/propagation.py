@@ -19,7 +19,7 @@ from shared.events import (
 from shared.schemas import NoticeSnapshot, UnitKind, UnitRef, UpwardPolicy
 
 from .. import domain
-from ..repository import snapshot_of
+from ..repository import ROW_SOURCE, snapshot_of
 from . import known_units
 from .attachments import want_files
 from .deps import Deps
@@ -42,15 +42,12 @@ async def on_notice_arrived(event: NoticeIssued | NoticeForwarded, d: Deps) -> N
             await known_units.remember(notice, d)
     here = [r for r in notice.recipients if r.node_id == d.node]
     await d.repo.deliver_to_inbox(notice, here, kind, now, local_year(notice.issued_at, d.tz))
-    if event.origin_node == d.node and event.part == 1:
-        await d.repo.list_sent(
-            {
-                "_id": notice.notice_id,
-                "issued_at": notice.issued_at,
-                "issuer_unit_ids": [i.unit_id for i in notice.issuers],
-            },
-            local_year(notice.issued_at, d.tz),
-        )
+    if event.origin_node == d.node:  # the issuer's 签收 table: a receipt per recipient of this part
+        await d.repo.track_recipients(notice.notice_id, notice.recipients)
+    if event.origin_node == d.node and event.part == 1:  # listed at the issue already, unless it crashed before
+        listed = await d.repo.notice_fields(notice.notice_id, ROW_SOURCE)
+        if listed is not None:
+            await d.repo.list_sent(listed, local_year(notice.issued_at, d.tz))
     if kind == "forwarded" and event.origin_node == d.node and event.part == 1:
         stored = await d.repo.get_notice(notice.notice_id)  # the whole notice: a part holds a slice of recipients
         if stored is not None:
@@ -75,6 +72,8 @@ async def on_notice_corrected(event: NoticeCorrected, d: Deps) -> None:
         await d.repo.apply_correction(notice, fields, event.part, now)
         if event.part == 1:
             await want_files(notice.attachments, event.origin_node, d)
+    if event.origin_node == d.node and event.part == 1:
+        await d.repo.refresh_sent(notice.notice_id)  # done at the 更正 already, unless it crashed before
     if event.part == 1:
         deadlines = [a.deadline for a in notice.asks]
         await d.repo.mark_inbox(
@@ -97,6 +96,8 @@ async def on_notice_withdrawn(event: NoticeWithdrawn, d: Deps) -> None:
             await release(doc["parent_notice_id"], doc["_id"], doc.get("recipient_unit_ids", []), d)
     if event.origin_node != d.node:
         await d.repo.set_fields(event.notice_id, {"status": "withdrawn", "last_change": change})
+    else:
+        await d.repo.refresh_sent(event.notice_id)  # done at the 撤回 already, unless it crashed before
     await d.repo.mark_inbox(event.notice_id, {"status": "withdrawn", "change": change})
     await flag_forwards(event.notice_id, upstream_change(event.notice_id, event.doc_number, change), d)
 

@@ -296,11 +296,15 @@ async def forward(request: Request, notice_id: str, b: BackendDep, actor: Issuer
 # ---------------------------------------------------------------- detail
 
 
+# How many recipients the notice page names (收文单位：…等 N 个单位); the 签收 table lists them all, a page at a time.
+RECIPIENTS_NAMED = 30
+
+
 @router.get("/notices/{notice_id}", response_class=HTMLResponse)
 async def notice_page(
     request: Request, notice_id: str, b: BackendDep, actor: CurrentActor, page: PageParams
 ) -> HTMLResponse:
-    notice = await visible_notice(b, notice_id, actor)
+    notice = await visible_notice(b, notice_id, actor, recipients=RECIPIENTS_NAMED)
     viewer = notice.get("viewer") or {}
     tracking = sending = None
     if viewer.get("is_issuer") and (has(actor, "issuer") or has(actor, "reviewer")):
