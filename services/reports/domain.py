@@ -29,7 +29,8 @@ from shared.events import (
     SubmissionAccepted,
     SubmissionReviewed,
 )
-from shared.schemas import Ask, NoticeSnapshot, UnitRef
+from shared.ids import submission_id
+from shared.schemas import Ask, NoticeSnapshot, UnitRef, UpwardMode
 
 
 def unit_doc_id(notice_id: str, unit_id: str) -> str:
@@ -161,22 +162,32 @@ def receipt_fields(event: NoticeAcknowledged) -> dict:
     return {"ack": {"at": event.acknowledged_at, "by": event.acknowledged_by, "event_id": event.event_id}}
 
 
+def item_source(event: PlanSubmitted | ReportCompiled | SubmissionReviewed) -> str | None:
+    """An item a level sent up by itself (直接上报, 择优上报): the unit it came from below; None for the unit's own
+    submission or 汇总. An item is its own submission upstream, ``<the unit's submission id>:<source unit>``
+    (services/submissions/handlers/upward.py), so a decision about it names its source too."""
+    own = submission_id(event.notice_id, event.ask_id, event.unit_id) + ":"
+    return event.submission_id.removeprefix(own) if event.submission_id.startswith(own) else None
+
+
 def submission_state(event: PlanSubmitted | ReportCompiled | SubmissionReviewed) -> tuple[str, int, dict]:
-    """Which part of a unit's entry for an ask (``subs.<ask>.<part>``) one event sets, for which revision, to what."""
+    """Which part of a unit's entry for an ask (``subs.<ask>.<part>``; an item's: ``subs.<ask>.up.<source>.<part>``)
+    one event sets, for which revision, to what."""
     if isinstance(event, PlanSubmitted | ReportCompiled):
         at = event.submitted_at if isinstance(event, PlanSubmitted) else event.compiled_at
-        return (
-            "submitted",
-            event.revision,
-            {
-                "submitted_at": at,
-                "late": event.late,
-                "items": len(event.items),
-                "compiled": isinstance(event, ReportCompiled),
-                "to_unit_id": event.to_unit_id,
-                "department": event.department,
-            },
-        )
+        fields = {
+            "submitted_at": at,
+            "late": event.late,
+            "items": len(event.items),
+            "compiled": isinstance(event, ReportCompiled),
+            "to_unit_id": event.to_unit_id,
+            "department": event.department,
+        }
+        if isinstance(event, ReportCompiled) and event.upward != UpwardMode.compile:  # an item, not a 汇总
+            fields.update(compiled=False, upward=event.upward.value)
+            if event.contributions:
+                fields["source_name"] = event.contributions[0].unit_name
+        return "submitted", event.revision, fields
     status = "accepted" if isinstance(event, SubmissionAccepted) else "returned"
     return (
         "reviewed",
@@ -186,7 +197,10 @@ def submission_state(event: PlanSubmitted | ReportCompiled | SubmissionReviewed)
 
 
 def unit_state(entry: dict) -> dict:
-    """A unit's state for an ask: the decision stands if it is about the latest revision submitted."""
+    """A unit's state for an ask: the decision stands if it is about the latest revision submitted. A unit that
+    answered by items sent up by themselves (``up``: 直接上报, 择优上报) stands where its items do together."""
+    if entry.get("up"):
+        return items_state(entry["up"])
     sub, rev = entry.get("submitted") or {}, entry.get("reviewed") or {}
     if not sub and not rev:
         return {"status": "pending", "revision": 0}
@@ -197,6 +211,34 @@ def unit_state(entry: dict) -> dict:
         "status": rev["status"] if decided else "submitted",
         "revision": max(sub.get("revision", 0), rev.get("revision", 0)),
     }
+
+
+def items_state(up: dict[str, dict]) -> dict:
+    """The unit's state from its items (each a submission of its own): submitted while any awaits review, else
+    returned if any was returned (the reasons named by source), else accepted; ``items`` counts them all."""
+    states = [unit_state(entry) for entry in up.values()]
+    for status in ("submitted", "returned", "accepted"):
+        if any(s["status"] == status for s in states):
+            break
+    else:
+        return {"status": "pending", "revision": 0}
+    submitted = [s for s in states if s.get("submitted_at")]
+    returned = [(up[k].get("submitted") or {}, s) for k, s in zip(up, states, strict=True) if s["status"] == "returned"]
+    state = {
+        "status": status,
+        "revision": max(s["revision"] for s in states),
+        "submitted_at": max((s["submitted_at"] for s in submitted), default=None),
+        "late": bool(submitted) and all(s.get("late") for s in submitted),
+        "items": sum(s.get("items", 0) for s in states),
+        "compiled": False,
+        "upward": next((s["upward"] for s in states if s.get("upward")), None),
+        "sent_up": len(states),
+    }
+    if status != "submitted":
+        state["reviewed_at"] = max((s["reviewed_at"] for s in states if s.get("reviewed_at")), default=None)
+    if status == "returned":
+        state["reason"] = "；".join(f"{sub.get('source_name', '')}：{s.get('reason') or ''}" for sub, s in returned)
+    return state
 
 
 def recipients_of(units: list[dict]) -> list[dict]:
@@ -261,6 +303,8 @@ def completeness_view(header: dict, units: list[dict]) -> dict:
                     "submitted_at": s.get("submitted_at"),
                     "late": s.get("late", False),
                     "compiled": s.get("compiled", False),
+                    "upward": s.get("upward"),
+                    "sent_up": s.get("sent_up", 0),
                     "items": s.get("items", 0),
                     "reviewed_at": s.get("reviewed_at"),
                     "reason": s.get("reason"),

@@ -68,7 +68,10 @@ class Reports:
         if issuer_node != self.node:
             return
         part, revision, fields = domain.submission_state(event)
-        _, doc = await self.repo.merge_part(event.notice_id, event.ask_id, event.unit_id, part, revision, fields)
+        source = domain.item_source(event)  # an item sent up by itself: kept apart, under its source unit
+        _, doc = await self.repo.merge_part(
+            event.notice_id, event.ask_id, event.unit_id, part, revision, fields, item_of=source
+        )
         # Refreshed even when the part was not newer: a first delivery may have written it and died before this.
         await self.repo.refresh_rows([doc.get("row")])
 

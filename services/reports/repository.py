@@ -187,16 +187,26 @@ class ReportsRepository:
         )
 
     async def merge_part(
-        self, notice_id: str, ask_id: str, unit_id: str, part: str, revision: int, fields: dict
+        self,
+        notice_id: str,
+        ask_id: str,
+        unit_id: str,
+        part: str,
+        revision: int,
+        fields: dict,
+        *,
+        item_of: str | None = None,
     ) -> tuple[bool, dict]:
-        """Set a unit's ``submitted`` or ``reviewed`` part for an ask if ``revision`` is newer than the part's.
+        """Set a unit's ``submitted`` or ``reviewed`` part for an ask if ``revision`` is newer than the part's;
+        with ``item_of``, the part of its item from that source unit (直接上报, 择优上报: ``up.<source>``).
 
         The two parts are kept apart so that they commute: a decision handled
         before the submission it is about loses neither. One conditional
         upsert: two replicas handling two revisions cannot interleave. Returns
         whether it applied, and the document.
         """
-        doc_id, key = domain.unit_doc_id(notice_id, unit_id), f"subs.{ask_id}.{part}"
+        entry = f"subs.{ask_id}.up.{item_of}" if item_of else f"subs.{ask_id}"
+        doc_id, key = domain.unit_doc_id(notice_id, unit_id), f"{entry}.{part}"
         doc = await set_if(
             self.units,
             doc_id,

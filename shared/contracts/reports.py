@@ -63,6 +63,10 @@ class UnitAnswer(View):
     submitted_at: AwareDatetime | None = None
     late: bool = False
     compiled: bool = False
+    upward: Literal["direct", "select"] | None = Field(
+        default=None, description="answered by items sent up by themselves (直接上报, 择优上报), not one 报送"
+    )
+    sent_up: int = Field(default=0, description="with upward: how many items (one per source unit below)")
     items: int = 0
     reviewed_at: AwareDatetime | None = None
     reason: str | None = None

@@ -156,6 +156,83 @@ def test_completeness_counts_per_ask_from_the_units_documents():
     assert (plan["ask_id"], plan["owed"], [u["unit_id"] for u in plan["units"]]) == ("plan", 1, ["sz-kx"])
 
 
+def test_a_unit_answering_by_items_sent_up_stands_where_its_items_do_together():
+    """直接上报/择优上报: each item is its own submission upstream (``<unit's id>:<source>``), one revision each;
+    they are kept apart, so accepting one does not make the unit's answer accepted while others await review."""
+    from shared.events import ReportCompiled, SubmissionAccepted, SubmissionReturned
+    from shared.schemas import Contribution, UpwardMode
+
+    def item(source: str, name: str, revision: int = 1) -> ReportCompiled:
+        return ReportCompiled(
+            occurred_at=T0,
+            origin_node="sz",
+            report_id=f"r-{source}",
+            submission_id=f"n1:summary:sz-kx:{source}",
+            notice_id="n1",
+            source_notice_id="f1",
+            ask_id="summary",
+            kind=AskKind.summary_report,
+            unit_id="sz-kx",
+            unit_name="名sz-kx",
+            unit_node="sz",
+            issuer_node="gd",
+            to_unit_id="gd-kx",
+            revision=revision,
+            items=[{"text": name}],
+            contributions=[
+                Contribution(submission_id=f"f1:summary:{source}", unit_id=source, unit_name=name, revision=1, items=1)
+            ],
+            compiled_by="审核人",
+            compiled_at=T0,
+            upward=UpwardMode.direct,
+        )
+
+    def decided(cls, source: str, revision: int = 1, **kw):
+        return cls(
+            occurred_at=T0,
+            origin_node="gd",
+            submission_id=f"n1:summary:sz-kx:{source}",
+            notice_id="n1",
+            ask_id="summary",
+            unit_id="sz-kx",
+            to_unit_id="gd-kx",
+            revision=revision,
+            reviewed_by="省审核人",
+            reviewed_at=T0 + timedelta(hours=1),
+            **kw,
+        )
+
+    entry: dict = {}
+
+    def apply(event) -> dict:
+        part, revision, fields = domain.submission_state(event)
+        source = domain.item_source(event)
+        assert source is not None
+        entry.setdefault("up", {}).setdefault(source, {})[part] = {**fields, "revision": revision}
+        return domain.unit_state(entry)
+
+    apply(item("ns-kx", "南山区科协"))
+    state = apply(item("ft-kx", "福田区科协"))
+    assert (state["status"], state["items"], state["sent_up"], state["upward"], state["compiled"]) == (
+        "submitted",
+        2,
+        2,
+        "direct",
+        False,
+    )
+    assert apply(decided(SubmissionAccepted, "ns-kx"))["status"] == "submitted"  # 福田's still awaits review
+    state = apply(decided(SubmissionReturned, "ft-kx", reason="请补充经费预算"))
+    assert (state["status"], state["reason"]) == ("returned", "福田区科协：请补充经费预算")
+    assert apply(item("ft-kx", "福田区科协", revision=2))["status"] == "submitted"  # sent up again
+    assert apply(decided(SubmissionAccepted, "ft-kx", revision=2))["status"] == "accepted"
+    # The unit's own submission (or its 汇总) is no item.
+    own = decided(SubmissionAccepted, "x").model_copy(update={"submission_id": "n1:summary:sz-kx"})
+    assert domain.item_source(own) is None
+    view = domain.completeness_view(header(), units(**{"sz-kx": {"subs": {"summary": entry}}}))
+    [row] = [u for u in view["asks"][1]["units"] if u["unit_id"] == "sz-kx"]
+    assert (row["status"], row["upward"], row["sent_up"], row["items"]) == ("accepted", "direct", 2, 2)
+
+
 def test_a_statistics_row_counts_signing_and_answering_of_its_units_notices():
     later = notice(notice_id="n2", issued_at=T0 + timedelta(days=1), asks=[])
     sz = unit("sz-kx")
