@@ -456,6 +456,9 @@ class NoticeView(View):
     history: list[Change] = []
     last_change: Change | None = None
     forwards: dict[str, ForwardLink] = {}
+    upward: dict[str, UpwardPolicy] = Field(
+        default={}, description="a 转发: ask_id → how this level sends up what it accepts (missing: 逐级汇总)"
+    )
     warnings: list[dict[str, Any]] = []
     received_at: datetime | None = None
     upstream_changes: list[UpstreamChange] = []
