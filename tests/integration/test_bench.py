@@ -152,3 +152,16 @@ def test_year_runs_end_to_end_on_a_tiny_load():
         "flagged against issue 10",
     ):
         assert line in proc.stdout, proc.stdout
+
+
+def test_documents_runs_on_a_tiny_ask():
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "documents", "--submissions", "12", "--gaps", "2", "--rounds", "1"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for line in ("table.xlsx  Cascade", "table.docx  Cascade", "report.docx Cascade", "floor: openpyxl ws.append"):
+        assert line in proc.stdout, proc.stdout

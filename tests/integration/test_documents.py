@@ -23,17 +23,19 @@ from ..fixtures import (
     SEED000_NOW,
     as_unit,
     deadline,
+    liaison_form,
     load_directory,
     plan_form,
     seed000_forward,
     seed000_national,
     seed000_notice,
 )
-from ..harness import as_role, eventually, forward, gateway, issue, running
+from ..harness import as_role, create_user, eventually, forward, gateway, issue, login, running
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 A4_MM = (210, 297)
+HTML = {"Accept": "text/html"}
 
 NATIONAL_ADDRESSEES = (
     "各省、自治区、直辖市科协、科技厅（委、局），新疆生产建设兵团科协、科技局，中国科协所属各全国学会、协会、研究会，"
@@ -265,6 +267,154 @@ async def test_the_blank_form_of_an_ask_as_word_and_excel(node):
         cells = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
         for label in ("主办单位名称", "主题活动名称", "工作方案"):
             assert any(label in c for c in cells), label
+
+
+# ---------------------------------------------------------------- 报送 by a filled 样表
+
+
+def plan_and_liaison_notice() -> dict:
+    notice = plan_notice()
+    liaison = {
+        **notice["asks"][0],
+        "ask_id": "liaison",
+        "kind": "liaison_form",
+        "title": "联络员回执表",
+        "min_items": 1,
+        "max_items": 3,
+        "fields": liaison_form(),
+    }
+    notice["asks"].append(liaison)
+    return notice
+
+
+def fill_xlsx(content: bytes, rows: list[dict], edit=None) -> bytes:
+    wb = load_workbook(io.BytesIO(content))
+    ws = wb["样表"]
+    headers = [c.value for c in ws[3]]
+    for r, row in enumerate(rows, 4):
+        for header, value in row.items():
+            ws.cell(r, headers.index(header) + 1).value = value
+    if edit:
+        edit(ws)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+PLAN_ROW = {
+    "主办单位名称": "深圳市科学技术协会",
+    "主题活动名称": "科技为民 奋斗有我",
+    "主题活动模块：团结引领": "√",
+    "主题活动模块：为民服务": "√",
+    "联系人：姓名": "王敏",
+    "联系人：手机": 13800000001,
+    "工作方案": "5月30日走访慰问一线科技工作者。",
+}
+
+
+async def upload_form(client, nid: str, ask: str, name: str, content: bytes, kind: str = XLSX):
+    return await client.post(f"/api/notices/{nid}/asks/{ask}/submission", files={"file": (name, content, kind)})
+
+
+async def test_a_filled_form_is_a_submission_both_ways_and_a_bad_one_is_refused(node):
+    async with running(node), gateway(node) as http:
+        await load_directory(http)
+        issuer = await as_role(http, "gd-kx", "issuer")
+        nid = (await issue(issuer, plan_and_liaison_notice())).json()["notice_id"]
+        sz = await as_role(http, "sz-kx", "submitter")
+        await eventually(lambda: owes(sz, nid))
+        blank = (await sz.get(f"/api/notices/{nid}/asks/plan/form.xlsx")).content
+
+        # Excel: two rows, two items, as the typed form would have sent them.
+        second = {
+            **PLAN_ROW,
+            "主题活动名称": "科普进社区",
+            "主题活动模块：为民服务": None,
+            "主题活动模块：表彰发布": "√",
+        }
+        r = await upload_form(sz, nid, "plan", "方案.xlsx", fill_xlsx(blank, [PLAN_ROW, second]))
+        assert r.status_code == 201, r.text
+        sid = r.json()["id"]
+        items = (await sz.get(f"/api/submissions/{sid}")).json()["revisions"][-1]["items"]
+        assert [(i["activity"], i["modules"]) for i in items] == [
+            ("科技为民 奋斗有我", ["团结引领", "为民服务"]),
+            ("科普进社区", ["团结引领", "表彰发布"]),
+        ]
+        assert items[0]["contact"] == {"name": "王敏", "mobile": "13800000001"}
+
+        # Refused, each in Chinese naming where, and nothing stored.
+        liaison_blank = (await sz.get(f"/api/notices/{nid}/asks/liaison/form.xlsx")).content
+        refusals = [
+            (fill_xlsx(liaison_blank, [{"姓名": "王敏"}]), 422, "other_ask", "联络员回执表"),
+            (
+                fill_xlsx(blank, [PLAN_ROW], edit=lambda ws: setattr(ws["B3"], "value", "活动名称")),
+                422,
+                "columns_changed",
+                "B3",
+            ),
+            (fill_xlsx(blank, [{**PLAN_ROW, "工作方案": "=1+1"}]), 422, "formula", "公式"),
+            (fill_xlsx(blank, [{**PLAN_ROW, "主题活动名称": "长" * 101}]), 422, "too_long", "第4行 B4 单元格"),
+            (fill_xlsx(blank, [PLAN_ROW, PLAN_ROW, PLAN_ROW]), 422, "item_count", "样表中填写了3项"),
+            (b"%PDF-1.4 a scan", 415, "not_office", "Word"),
+            (b"PK\x03\x04" + b"0" * (11 * 1024 * 1024), 413, "form_too_large", "10 MB"),
+        ]
+        for content, status, code, said in refusals:
+            r = await upload_form(sz, nid, "plan", "样表.xlsx", content)
+            assert r.status_code == status, (code, r.text)
+            [detail] = r.json()["detail"]
+            assert detail["type"] == code and said in detail["msg"], detail
+            assert detail["loc"] == ["body", "file"]
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in detail["msg"])
+        assert (await sz.get(f"/api/submissions/{sid}")).json()["revision"] == 1
+
+        # Word: the first item's table filled, the second left blank.
+        doc = Document(io.BytesIO((await sz.get(f"/api/notices/{nid}/asks/plan/form.docx")).content))
+        table = doc.tables[0]
+        for r_, text in ((0, "深圳市科学技术协会"), (1, "科技工作者日 深圳行"), (7, "活动方案全文。")):
+            table.cell(r_, 1).paragraphs[0].text = text
+        boxes = table.cell(2, 1).paragraphs[0]
+        boxes.text = boxes.text.replace("☐开放合作", "☑开放合作")
+        table.cell(4, 2).paragraphs[0].text = "王敏"
+        table.cell(5, 2).paragraphs[0].text = "13800000001"
+        out = io.BytesIO()
+        doc.save(out)
+        r = await upload_form(sz, nid, "plan", "方案.docx", out.getvalue(), DOCX)
+        assert r.status_code == 201, r.text
+        detail = (await sz.get(f"/api/submissions/{sid}")).json()
+        assert detail["revision"] == 2
+        assert detail["revisions"][-1]["items"] == [
+            {
+                "host_unit": "深圳市科学技术协会",
+                "activity": "科技工作者日 深圳行",
+                "modules": ["开放合作"],
+                "contact": {"name": "王敏", "mobile": "13800000001"},
+                "plan": "活动方案全文。",
+            }
+        ]
+
+        # The JSON submission is still the same operation; a reviewer is no submitter of the file either.
+        r = await sz.post(
+            f"/api/notices/{nid}/asks/liaison/submission",
+            json={"items": [{"name": "王敏", "position": "办公室主任", "phone": "0755-1"}]},
+        )
+        assert r.status_code == 201, r.text
+        reviewer = await as_role(http, "sz-kx", "reviewer")
+        assert (await upload_form(reviewer, nid, "plan", "方案.docx", out.getvalue(), DOCX)).status_code == 403
+
+        # The 报送 page offers the 样表 and takes the filled one back; a refusal comes back on the page.
+        await create_user(http, "wangmin", "sz-kx", "submitter", display_name="王敏")
+        browser = await login(http, "wangmin")
+        page = await browser.get(f"/notices/{nid}/asks/plan/submit", headers=HTML)
+        assert 'id="form-xlsx"' in page.text and 'id="upload-form"' in page.text
+        action = f"/notices/{nid}/asks/plan/submit/upload"
+        form = {"csrf_token": browser.csrf}
+        bad = fill_xlsx(blank, [{**PLAN_ROW, "工作方案": "=1+1"}])
+        r = await browser.post(action, data=form, files={"file": ("方案.xlsx", bad, XLSX)}, headers=HTML)
+        assert r.status_code == 422 and "第4行 N4 单元格“工作方案”：不能使用公式" in r.text, r.text
+        good = fill_xlsx(blank, [PLAN_ROW])
+        r = await browser.post(action, data=form, files={"file": ("方案.xlsx", good, XLSX)}, headers=HTML)
+        assert r.status_code == 303 and r.headers["location"] == f"/submissions/{sid}", r.text
+        assert (await sz.get(f"/api/submissions/{sid}")).json()["revision"] == 3
 
 
 # ---------------------------------------------------------------- the 汇总表

@@ -389,10 +389,10 @@ def _docx_rows(form: BlankForm, doc: Any) -> FilledForm:
     if problems:
         raise FormFileError(problems)
     filled = FilledForm("docx")
-    for r in range(1, len(table.rows)):
+    for r, row in enumerate(list(table.rows)[1:], 1):  # a row's cells: table.cell() walks the table each time
         item = {}
-        for c, f in enumerate(fields):
-            value = _docx_value(f, table.cell(r, c).text)
+        for f, cell in zip(fields, row.cells, strict=False):
+            value = _docx_value(f, cell.text)
             if value is not None:
                 item[f.key] = value
         if item:

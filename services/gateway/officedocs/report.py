@@ -7,11 +7,15 @@ or an image that cannot be read, is listed by name and size.
 """
 
 import io
+from dataclasses import dataclass, field
 from typing import Any
 
-from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.shared import Mm, Pt
+from docx.table import _Cell
+from docx.text.paragraph import Paragraph
 from PIL import Image, ImageOps
 
 from shared.schemas import FieldType, FormField
@@ -20,7 +24,7 @@ from . import layout as L
 from .models import ReportSection, ReportUnit, SummaryReport
 from .summary import GAP_FILL, HEADER_FILL, source_text
 from .text import contact_cell, datetime_text
-from .wordml import fixed_widths, new_document, off_grid, repeat_header, run, save, shade, tidy_table
+from .wordml import TableLook, new_document, off_grid, paragraph_before, run, run_look, save, text_run
 
 THUMB_PX = 480
 THUMB_MM = 45
@@ -67,8 +71,39 @@ def completeness(units: list[ReportUnit]) -> str:
     return text + "。"
 
 
+UNITS_HEADER = ["序号", "单位（来源）", "状态", "报送时间", "按时/逾期", "项数"]
+UNITS_WIDTHS = [30.0, 150.0, 54.0, 96.0, 60.0, TEXT_WIDTH_PT - 390.0]
+ITEM_WIDTHS = [100.0, TEXT_WIDTH_PT - 100.0]
+
+
+@dataclass
+class _Pen:
+    """What the report's many tables and paragraphs are written with, made once (wordml: ``TableLook``,
+    ``run_look``): a report of thousands of submissions is written from copies, not cell by cell."""
+
+    d: DocxDocument
+    report: SummaryReport
+    thumbs: dict[str, bytes | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.cell = run_look(size=10.5)  # 五号 仿宋: a table's cells
+        self.label = run_look(L.FONT_HEITI, 10.5)  # 五号 黑体: a field's label, a header
+        self.text = run_look(size=TEXT_PT)  # 小四 仿宋: a field's text
+        self.units = TableLook(self.d, UNITS_WIDTHS)
+        self.units_header = self.units.row_look(dict.fromkeys(range(6), HEADER_FILL), header=True)
+        self.units_row = self.units.row_look()
+        self.units_gap = self.units.row_look(dict.fromkeys(range(6), GAP_FILL))
+        self.items = TableLook(self.d, ITEM_WIDTHS)
+        self.item_row = self.items.row_look({0: "F2F2F2"}, middle=(0,))
+        self.end = self.d.element.body.sectPr  # new blocks go before it
+
+    def paragraph(self) -> Paragraph:
+        return paragraph_before(self.end, self.d)
+
+
 def report_docx(report: SummaryReport) -> bytes:
     d = new_document(grid=False, body_pt=TEXT_PT, line_pt=None)
+    pen = _Pen(d, report)
     p = d.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     off_grid(p)
@@ -100,18 +135,17 @@ def report_docx(report: SummaryReport) -> bytes:
 
     _heading(d, "一、报送情况")
     run(d.add_paragraph(), completeness(report.units), size=TEXT_PT)
-    _units_table(d, report)
+    _units_table(pen)
 
     _heading(d, "二、已采用的报送")
     if not report.sections:
         run(d.add_paragraph(), "暂无已采用的报送。", size=TEXT_PT)
-    thumbs: dict[str, bytes | None] = {}
     for n, section in enumerate(report.sections, 1):
-        _section(d, n, section, report, thumbs)
+        _section(pen, n, section)
     return save(d)
 
 
-def _heading(d, text: str) -> None:
+def _heading(d: DocxDocument, text: str) -> None:
     p = d.add_paragraph()
     p.paragraph_format.space_before = Pt(12)
     p.paragraph_format.space_after = Pt(6)
@@ -119,20 +153,12 @@ def _heading(d, text: str) -> None:
     run(p, text, L.FONT_HEITI, L.SIZE_4)
 
 
-def _units_table(d, report: SummaryReport) -> None:
-    header = ["序号", "单位（来源）", "状态", "报送时间", "按时/逾期", "项数"]
-    t = d.add_table(rows=1 + len(report.units), cols=len(header))
-    t.style = d.styles["Table Grid"]
-    t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    widths = [30.0, 150.0, 54.0, 96.0, 60.0]
-    fixed_widths(t, [*widths, TEXT_WIDTH_PT - sum(widths)])
-    tidy_table(t)
-    repeat_header(t.rows[0])
-    for c, label in enumerate(header):
-        cell = t.cell(0, c)
-        shade(cell, HEADER_FILL)
-        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run(cell.paragraphs[0], label, L.FONT_HEITI, 10.5)
+def _units_table(pen: _Pen) -> None:
+    report = pen.report
+    t = pen.units.table()
+    for p, label in zip(TableLook.add_row(t, pen.units_header), UNITS_HEADER, strict=True):
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        text_run(p, label, pen.label)
     for i, u in enumerate(report.units, 1):
         unit = u.unit_name if not u.source_path else f"{u.unit_name}\n（{source_text(u.source_path, u.unit_name)}）"
         if u.submitted:
@@ -147,15 +173,14 @@ def _units_table(d, report: SummaryReport) -> None:
             timing,
             str(u.items) if u.submitted else "",
         ]
-        for c, text in enumerate(cells):
-            cell = t.cell(i, c)
-            run(cell.paragraphs[0], text, size=10.5)
-            if not u.submitted:
-                shade(cell, GAP_FILL)
+        look = pen.units_row if u.submitted else pen.units_gap
+        for p, text in zip(TableLook.add_row(t, look), cells, strict=True):
+            text_run(p, text, pen.cell)
 
 
-def _section(d, n: int, section: ReportSection, report: SummaryReport, thumbs: dict[str, bytes | None]) -> None:
-    p = d.add_paragraph()
+def _section(pen: _Pen, n: int, section: ReportSection) -> None:
+    report = pen.report
+    p = pen.paragraph()
     p.paragraph_format.space_before = Pt(10)
     p.paragraph_format.keep_with_next = True
     run(p, f"（{n}）{section.unit_name}", L.FONT_KAITI, L.SIZE_4, bold=True)
@@ -170,44 +195,44 @@ def _section(d, n: int, section: ReportSection, report: SummaryReport, thumbs: d
         )
         if t
     )
-    p = d.add_paragraph()
+    p = pen.paragraph()
     p.paragraph_format.keep_with_next = True
-    run(p, meta, size=10.5)
+    text_run(p, meta, pen.cell)
     many = len(section.items) > 1
     for k, item in enumerate(section.items, 1):
         label = f"第{k}项" if many else ""
         if item.source_path:
             label += f"（来源：{source_text(item.source_path, item.unit_name)}）"
         if label:
-            p = d.add_paragraph()
+            p = pen.paragraph()
             p.paragraph_format.space_before = Pt(4)
             p.paragraph_format.keep_with_next = True
-            run(p, label, L.FONT_HEITI, 10.5)
-        _item_table(d, report.fields, item.values, report.images, thumbs)
+            text_run(p, label, pen.label)
+        _item_table(pen, item.values)
 
 
-def _item_table(
-    d, fields: list[FormField], values: dict[str, Any], images: dict[str, bytes], thumbs: dict[str, bytes | None]
-) -> None:
-    shown = [f for f in fields if values.get(f.key) not in (None, "", [])]
+def _item_table(pen: _Pen, values: dict[str, Any]) -> None:
+    shown = [f for f in pen.report.fields if values.get(f.key) not in (None, "", [])]
     if not shown:
-        run(d.add_paragraph(), "（无内容）", size=10.5)
+        text_run(pen.paragraph(), "（无内容）", pen.cell)
         return
-    t = d.add_table(rows=len(shown), cols=2)
-    t.style = d.styles["Table Grid"]
-    t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    fixed_widths(t, [100.0, TEXT_WIDTH_PT - 100])
-    tidy_table(t)
-    for r, f in enumerate(shown):
-        label, cell = t.cell(r, 0), t.cell(r, 1)
-        label.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-        shade(label, "F2F2F2")
-        run(label.paragraphs[0], f.label, L.FONT_HEITI, 10.5)
+    t = pen.items.table()
+    for f in shown:
+        label, cell = TableLook.add_row(t, pen.item_row)
+        text_run(label, f.label, pen.label)
         value = values[f.key]
         if f.type == FieldType.file and isinstance(value, list):
-            _files(cell, value, images, thumbs)
-        else:
-            _text(cell, _value_text(f, value))
+            _files(pen, _Cell(cell._p.getparent(), t), value)
+            continue
+        for i, line in enumerate(_value_text(f, value).splitlines() or [""]):
+            text_run(cell if i == 0 else _next_paragraph(cell), line, pen.text)
+
+
+def _next_paragraph(p: Paragraph) -> Paragraph:
+    """A new paragraph at the end of the table cell that holds ``p``."""
+    new = OxmlElement("w:p")
+    p._p.getparent().append(new)
+    return Paragraph(new, p._parent)
 
 
 def _value_text(f: FormField, value: Any) -> str:
@@ -220,14 +245,7 @@ def _value_text(f: FormField, value: Any) -> str:
     return str(value)
 
 
-def _text(cell, text: str) -> None:
-    lines = text.splitlines() or [""]
-    for i, line in enumerate(lines):
-        p = cell.paragraphs[0] if i == 0 else cell.add_paragraph()
-        run(p, line, size=TEXT_PT)
-
-
-def _files(cell, files: list[Any], images: dict[str, bytes], thumbs: dict[str, bytes | None]) -> None:
+def _files(pen: _Pen, cell: Any, files: list[Any]) -> None:
     first = True
     for f in files:
         if not isinstance(f, dict):
@@ -235,12 +253,12 @@ def _files(cell, files: list[Any], images: dict[str, bytes], thumbs: dict[str, b
         p = cell.paragraphs[0] if first else cell.add_paragraph()
         first = False
         sha = str(f.get("sha256") or "")
-        if sha in images and sha not in thumbs:
-            thumbs[sha] = thumbnail(images[sha])
-        small = thumbs.get(sha)
+        if sha in pen.report.images and sha not in pen.thumbs:
+            pen.thumbs[sha] = thumbnail(pen.report.images[sha])
+        small = pen.thumbs.get(sha)
         if small is not None:
             p.add_run().add_picture(io.BytesIO(small), width=Mm(THUMB_MM))
             p = cell.add_paragraph()
         size = f.get("size")
         name = str(f.get("filename") or "")
-        run(p, f"{name}（{size_text(size)}）" if isinstance(size, int) else name, size=10.5)
+        text_run(p, f"{name}（{size_text(size)}）" if isinstance(size, int) else name, pen.cell)
