@@ -12,6 +12,7 @@ city shows the province's units and departments by name.
 
 import contextlib
 
+import httpx
 import pytest
 
 from shared.contracts.notices import UpsertUnit
@@ -86,7 +87,7 @@ async def levels(nodes: dict[str, FedNode]):
         yield out
 
 
-async def reviewer(http, username: str, department: str) -> object:
+async def reviewer(http, username: str, department: str) -> httpx.AsyncClient:
     """A 苏州市科协 reviewer of ``department``, logged in (an admin-made user who has set a password)."""
     admin = await as_role(http, "su-kx", "admin")
     body = {
