@@ -72,7 +72,7 @@ def completeness(units: list[ReportUnit]) -> str:
 
 
 UNITS_HEADER = ["序号", "单位（来源）", "状态", "报送时间", "按时/逾期", "项数"]
-UNITS_WIDTHS = [30.0, 150.0, 54.0, 96.0, 60.0, TEXT_WIDTH_PT - 390.0]
+UNITS_WIDTHS = [36.0, 146.0, 50.0, 114.0, 54.0, TEXT_WIDTH_PT - 400.0]  # 序号 to 999, a time on one line
 ITEM_WIDTHS = [100.0, TEXT_WIDTH_PT - 100.0]
 
 

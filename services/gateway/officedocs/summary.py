@@ -275,9 +275,12 @@ def summary_docx(table: SummaryTable) -> bytes:
     rows = _ordered(table)
     usable = (L.PAGE_HEIGHT_MM - 40) * L.PT_PER_MM
     meta_w = [24.0, 96.0, 48.0, 60.0, 48.0, 28.0]
-    rest = max(36.0, (usable - sum(meta_w)) / max(1, len(table.fields)))
+    # The fields share what is left by how much they hold: a 500-character plan wider than a name.
+    weights = [_weight(f) for f in table.fields]
+    rest = max(0.0, usable - sum(meta_w))
+    field_w = [max(36.0, rest * w / sum(weights)) for w in weights]
     # Rows copied from a look made once (wordml.TableLook): thousands of rows, not cell by cell.
-    look = TableLook(d, meta_w + [rest] * len(table.fields))
+    look = TableLook(d, meta_w + field_w)
     every = range(len(header))
     head, plain, gap = (
         look.row_look(dict.fromkeys(every, HEADER_FILL), header=True),
@@ -309,6 +312,15 @@ def summary_docx(table: SummaryTable) -> bytes:
         for p, text in zip(TableLook.add_row(t, gap if isinstance(row, SummaryGap) else plain), cells, strict=True):
             text_run(p, text, cell_run)
     return save(d)
+
+
+def _weight(f: FormField) -> float:
+    """A field's share of the Word table's width."""
+    if f.type == FieldType.contact:
+        return 2.0
+    if f.type == FieldType.text:
+        return min(5.0, max(1.0, (f.max_chars or 100) / 60))
+    return 1.0
 
 
 def _unit_cell(unit: str, path: list[str]) -> str:
