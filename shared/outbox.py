@@ -36,7 +36,7 @@ MARKERS = "outbox_published"
 RETRY_MAX_DELAY_S = 30.0
 
 log = logging.getLogger("cascade.outbox")
-# Retries in flight; held here so the event loop does not drop them.
+# Retries and take-offs in flight; held here so the event loop does not drop them.
 _retries: set[asyncio.Task] = set()
 
 
@@ -87,11 +87,24 @@ async def _retry(service, collection: AsyncCollection, doc_id: str, pending: lis
 
 
 async def _publish_and_take_off(service, collection: AsyncCollection, doc_id: str, pending: list[dict]) -> None:
+    """Publish, then take the entries off in the background: the caller (a command) need not wait for that write,
+    which comes just as the events' consumers start writing to the same database (a notice's events are as large
+    as the notice). Until it lands the entries stay on the aggregate, and a start-up in between publishes them
+    again, which JetStream and the consumers drop."""
     for entry in pending:
         await service.publish(parse_event(entry["event"]), entry["dest"])
-    await _take_off(collection, doc_id, pending)
     if pending:
         log.debug("published %d event(s) of %s/%s", len(pending), collection.name, doc_id)
+        task = asyncio.create_task(_take_off_logged(collection, doc_id, pending))
+        _retries.add(task)
+        task.add_done_callback(_retries.discard)
+
+
+async def _take_off_logged(collection: AsyncCollection, doc_id: str, entries: list[dict]) -> None:
+    try:
+        await _take_off(collection, doc_id, entries)
+    except Exception as exc:  # they stay on the aggregate: the next start-up publishes them again (dropped there)
+        log.warning("taking %d published event(s) off %s/%s failed (%r)", len(entries), collection.name, doc_id, exc)
 
 
 async def _take_off(collection: AsyncCollection, doc_id: str, entries: list[dict]) -> None:

@@ -136,6 +136,7 @@ async def insert_numbered(
             seq += 1
         else:
             raise Conflict("无法分配文号，请稍后再试", field="doc_number", code="doc_number_exhausted")
-    await d.repo.flush(doc["_id"], pending)
+    # Listed before its events go out: their consumers write to the same database at once.
     await d.repo.list_sent(doc, local_year(doc["issued_at"], d.tz))  # again when its event is consumed (crash-safe)
+    await d.repo.flush(doc["_id"], pending)
     return doc
