@@ -42,6 +42,8 @@ INDEXES = [
         for narrow in ([], [("notice_id", ASCENDING)], [("queue", ASCENDING)])
         for flag in ("status", "decided")
     ),
+    # 评选结果 of a notice: its commended submissions (``commended`` mirrors whether ``commendation`` is set).
+    Index("expected", [("notice_id", ASCENDING), ("commended", ASCENDING)]),
     Index("schedule", [("done", ASCENDING), ("deadline", ASCENDING)]),
 ]
 
@@ -143,6 +145,10 @@ class SubmissionsRepository:
         query = {"notice_id": notice_id, **({"ask_id": ask_id} if ask_id else {})}
         return [d async for d in self.expected.find(query, {outbox.FIELD: 0}).sort("_id", ASCENDING)]
 
+    async def commended(self, notice_id: str) -> list[dict]:
+        query = {"notice_id": notice_id, "commended": True}
+        return [d async for d in self.expected.find(query, {outbox.FIELD: 0}).sort("_id", ASCENDING)]
+
     async def for_unit(self, unit_id: str, pq: PageQuery) -> tuple[list[dict], bool, int | None]:
         """报送: a page of what a unit of this node owes, the still-open first (soonest deadline first, counted:
         it is the work outstanding), then the rest (latest deadline first)."""
@@ -234,9 +240,15 @@ class SubmissionsRepository:
                 if name in names:
                     await self.expected.drop_index(name)
 
+        async def commended() -> None:
+            # Commended before ``commended`` was kept beside the commendation (the notice page reads by it).
+            async for doc in self.expected.find({"commendation.category": {"$exists": True}}, {"_id": 1}):
+                await self.expected.update_one({"_id": doc["_id"]}, {"$set": {"commended": True}})
+
         done = await migrate_once(self.svc.db, "paged_lists", run)
         done = await migrate_once(self.svc.db, "department_queues", queues) or done
-        return await migrate_once(self.svc.db, "review_indexes_by_node", review_indexes) or done
+        done = await migrate_once(self.svc.db, "review_indexes_by_node", review_indexes) or done
+        return await migrate_once(self.svc.db, "commended_flag", commended) or done
 
     # ------------------------------------------------------------ reminders
 

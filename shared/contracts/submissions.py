@@ -287,3 +287,4 @@ class Submissions(Contract):
         "汇总表: the submissions of one ask routed to the actor's unit, with their latest items",
     )
     expected = query(NoticeQuery, Expected, "Who owes which submission for a notice, and its state")
+    commended = query(NoticeQuery, Expected, "评选结果: the commended submissions of a notice (a few, read by index)")

@@ -11,7 +11,7 @@ from .arriving import on_corrected, on_notice, on_withdrawn
 from .chasing import chase, on_reminded, send_due_reminders
 from .compiling import compile_report
 from .deps import Deps
-from .reading import expected, get, mine, review, table
+from .reading import commended, expected, get, mine, review, table
 from .reviewing import accept, commend, on_reviewed, return_
 from .submitting import on_compiled, on_submitted, submit
 
@@ -20,6 +20,7 @@ __all__ = [
     "accept",
     "chase",
     "commend",
+    "commended",
     "compile_report",
     "expected",
     "get",

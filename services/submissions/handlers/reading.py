@@ -125,3 +125,8 @@ async def table(q: SubmissionTableQuery, d: Deps) -> SubmissionTable:
 
 async def expected(q: NoticeQuery, d: Deps) -> Expected:
     return Expected(items=[view(doc) for doc in await d.repo.for_notice(q.notice_id)])
+
+
+async def commended(q: NoticeQuery, d: Deps) -> Expected:
+    """评选结果: only the commended submissions of the notice (the notice page shows them by category)."""
+    return Expected(items=[view(doc) for doc in await d.repo.commended(q.notice_id)])

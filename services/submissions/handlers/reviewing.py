@@ -79,7 +79,7 @@ async def commend(cmd: CommendSubmission, d: Deps) -> SubmissionView:
             "by": actor_name(cmd.actor),
             "at": d.clock.now(),
         }
-    await d.repo.set_fields(doc["_id"], {"commendation": mark})
+    await d.repo.set_fields(doc["_id"], {"commendation": mark, "commended": mark is not None})
     return view({**doc, "commendation": mark})
 
 

@@ -34,7 +34,7 @@ VIEW_DEFAULTS = {
 
 def view_fields(doc: dict, revisions: Sequence[dict | None] = ()) -> dict:
     out = VIEW_DEFAULTS | public(
-        {k: v for k, v in doc.items() if k not in (outbox.FIELD, "stage", "open", "decided", "items_sent")}
+        {k: v for k, v in doc.items() if k not in (outbox.FIELD, "stage", "open", "decided", "items_sent", "commended")}
     )
     out["status_text"] = domain.STATUS_TEXT.get(doc["status"], doc["status"])
     sent = doc.get("items_sent") or []

@@ -53,7 +53,9 @@ async def notice_panel(b: Backend, notice: dict, actor: Actor, viewer: dict) -> 
     commended: dict[str, list[dict]] = {}
     if any(a.get("accepted") for a in completeness.values()):  # only accepted submissions are commended
         try:
-            commended = commendations(plain(await b.submissions.expected(NoticeQuery(notice_id=notice["id"])))["items"])
+            commended = commendations(
+                plain(await b.submissions.commended(NoticeQuery(notice_id=notice["id"])))["items"]
+            )
         except Unavailable:  # the page still shows the notice; the 评选结果 wait for the service
             pass
     return {
