@@ -658,20 +658,11 @@ async def listed(cursor) -> list[dict]:
 # The floors below are the reads of the services' repositories (services/*/repository.py) as they stand, written
 # out with plain PyMongo; when a repository changes what a request reads, change its floor here.
 NO_OUTBOX = {"_outbox": 0}
+HEAD = {"_outbox": 0, "recipients": 0, "recipients_by_part": 0}  # a notice without its recipients (kept apart)
 NEWEST = [("issued_at", DESCENDING)]
 NEWEST_SUBMITTED = [("submitted_at", DESCENDING), ("_id", ASCENDING)]
-LIST_FIELDS = {
-    "doc_number": 1,
-    "title": 1,
-    "issuers": 1,
-    "issued_at": 1,
-    "recipient_count": 1,
-    "kind": 1,
-    "status": 1,
-    "parent_notice_id": 1,
-    "upstream_change": 1,
-    "revision": 1,
-}
+BY_NAME = [("name", ASCENDING), ("unit_id", ASCENDING)]
+NAMED_ON_THE_PAGE = 30  # recipients the notice page names (services/gateway/features/notices/pages.py)
 
 
 async def page(collection, *segments: tuple[dict, list, bool], projection: dict | None = NO_OUTBOX) -> list[dict]:
@@ -703,46 +694,61 @@ async def floor_owed(s: Store, p: dict) -> None:
 
 
 async def floor_issued(s: Store, p: dict) -> None:
-    """发文: a page of the issuer's entries, their notices (the listed fields) and their 签收 counts."""
+    """发文: a page of the issuer's entries (each carries its row's fields) and their 签收 counts."""
     entries = await page(s.notices["sent"], ({"unit_id": ISSUER}, NEWEST, False), projection=None)
-    ids = [e["notice_id"] for e in entries]
-    await listed(s.notices["notices"].find({"_id": {"$in": ids}}, LIST_FIELDS))
-    await listed(s.notices["tracking"].find({"_id": {"$in": ids}}))
+    await listed(s.notices["tracking"].find({"_id": {"$in": [e["notice_id"] for e in entries]}}))
 
 
-async def floor_notice(s: Store, p: dict, viewer: str = ISSUER) -> None:
-    """A notice as its API reads it: the document, its upstream changes, the viewer's inbox entry."""
-    await s.notices["notices"].find_one({"_id": p["notice"]}, NO_OUTBOX)
+async def recipients(s: Store, notice_id: str, limit: int | None = None) -> None:
+    """A notice's recipients, from their part documents (100 each): all of them, or the parts holding the first."""
+    cursor = s.notices["recipients"].find({"notice_id": notice_id}).sort("part", ASCENDING)
+    await listed(cursor if limit is None else cursor.limit(-(-limit // 100)))
+
+
+async def floor_notice(s: Store, p: dict, viewer: str = ISSUER, named: int | None = None) -> None:
+    """A notice as its API reads it: the notice, its recipients (all; a page: the first it names), its upstream
+    changes, the viewer's inbox entry."""
+    await s.notices["notices"].find_one({"_id": p["notice"]}, HEAD)
+    if viewer != ISSUER:  # may the viewer see it: its inbox entry
+        await s.notices["inbox"].find_one({"_id": f"{p['notice']}:{viewer}"})
+    await recipients(s, p["notice"], named)
     await s.notices["upstream"].find_one({"_id": p["notice"]})
     await s.notices["inbox"].find_one({"_id": f"{p['notice']}:{viewer}"})
 
 
 async def floor_tracking(s: Store, p: dict) -> None:
-    """签收 table: the notice (its recipients) and every recipient's receipt document."""
-    await s.notices["notices"].find_one({"_id": p["notice"]}, NO_OUTBOX)
-    await listed(s.notices["receipts"].find({"notice_id": p["notice"]}))
+    """签收 table: the notice, two counts of its receipts, a page of them (not signed first, by name)."""
+    await s.notices["notices"].find_one({"_id": p["notice"]}, HEAD)
+    receipts, notice = s.notices["receipts"], {"notice_id": p["notice"]}
+    await receipts.count_documents(notice)
+    await receipts.count_documents({**notice, "signed": True})
+    await page(receipts, ({**notice, "signed": False}, BY_NAME, False), ({**notice, "signed": True}, BY_NAME, False))
 
 
 async def floor_completeness(s: Store, p: dict) -> None:
     """报送情况: the notice (is the caller its issuer?), then its header and one document per recipient."""
-    await s.notices["notices"].find_one({"_id": p["notice"]}, NO_OUTBOX)
+    await s.notices["notices"].find_one({"_id": p["notice"]}, HEAD)
     await s.reports["notice_status"].find_one({"_id": p["notice"]})
     await listed(s.reports["notice_units"].find({"notice_id": p["notice"]}, {"ack": 0}))
 
 
 async def floor_notice_page_issuer(s: Store, p: dict) -> None:
     """The issuer's notice page: the notice, 签收, how sending went, 报送情况, and the 评选 results."""
-    await floor_notice(s, p)
+    await floor_notice(s, p, named=NAMED_ON_THE_PAGE)
     await floor_tracking(s, p)
-    deliveries = await listed(s.notifications["deliveries"].find({"notice_id": p["notice"]}).sort("_id", ASCENDING))
-    await listed(s.notifications["outcomes"].find({"_id": {"$in": [d["_id"] for d in deliveries]}}))
+    # How sending went: the counts kept per cause and channel, the log's size, the first problems.
+    notice = {"notice_id": p["notice"]}
+    await listed(s.notifications["counts"].find(notice))
+    await s.notifications["deliveries"].count_documents(notice)
+    for status in ("failed", "retrying"):
+        await listed(s.notifications["deliveries"].find({**notice, "status": status}).sort("_id", ASCENDING).limit(20))
     await floor_completeness(s, p)
     await listed(s.submissions["expected"].find({"notice_id": p["notice"]}, NO_OUTBOX).sort("_id", ASCENDING))
 
 
 async def floor_notice_page_unit(s: Store, p: dict) -> None:
     """A recipient's notice page: the notice, and its own submission of each ask with their revisions."""
-    await floor_notice(s, p, viewer=p["unit"])
+    await floor_notice(s, p, viewer=p["unit"], named=NAMED_ON_THE_PAGE)
     for ask in p["asks"]:
         doc = await s.submissions["expected"].find_one({"_id": submission_id(p["notice"], ask, p["unit"])})
         await s.submissions["notices"].find_one({"_id": p["notice"]})
@@ -774,11 +780,12 @@ async def floor_statistics(s: Store, p: dict) -> None:
 
 
 async def floor_table(s: Store, p: dict) -> None:
-    """汇总表: the notice, every submission owed for it, the latest revision of the submitted ones."""
-    await s.notices["notices"].find_one({"_id": p["notice"]}, NO_OUTBOX)
+    """汇总表: the notice, every submission owed for the ask, the latest revision of the submitted ones."""
+    await s.notices["notices"].find_one({"_id": p["notice"]}, HEAD)
     await s.submissions["notices"].find_one({"_id": p["notice"]})
-    docs = await listed(s.submissions["expected"].find({"notice_id": p["notice"]}, NO_OUTBOX).sort("_id", ASCENDING))
-    ids = [f"{d['_id']}:{d['revision']}" for d in docs if d["ask_id"] == p["ask"] and d.get("revision")]
+    owed = {"notice_id": p["notice"], "ask_id": p["ask"]}
+    docs = await listed(s.submissions["expected"].find(owed, NO_OUTBOX).sort("_id", ASCENDING))
+    ids = [f"{d['_id']}:{d['revision']}" for d in docs if d.get("revision")]
     await listed(s.submissions["revisions"].find({"_id": {"$in": ids}}, NO_OUTBOX))
 
 
@@ -893,14 +900,20 @@ async def measure_sign(gw: Gateway, s: Store, city: City, rng: random.Random, fi
     record(fig, seconds, r, 200)
     city.tally["签收"] += r is not None and r.status_code == 200
     entry_id = f"{notice_id}:{unit_id}"
-    entry = await s.notices["inbox"].find_one({"_id": entry_id})  # the outbox entry it wrote, to write the same
     now = datetime.now(UTC)
-    outbox = (entry or {}).get("_outbox", [])
-    fig.floor.append((await timed(lambda: raw_sign(s, entry_id, unit_id, now, outbox)))[0])
+    event = {"type": "notice.acknowledged", "notice_id": notice_id, "unit_id": unit_id, "at": now.isoformat()}
+    fig.floor.append((await timed(lambda: raw_sign(s, entry_id, unit_id, now, [stand_in(event)])))[0])
+
+
+def stand_in(event: dict) -> dict:
+    """An outbox entry of about the size of the one the command writes (the product takes it off once published,
+    so it cannot be read back and written again)."""
+    return {"id": f"raw-{time.perf_counter_ns()}", "dest": None, "event": event}
 
 
 async def raw_sign(s: Store, entry_id: str, unit_id: str, now: datetime, outbox: list[dict]) -> None:
-    """签收 as the notices service does it: the inbox entry, the unit, the conditional update, the entry again."""
+    """签收 as the notices service does it: the inbox entry, the unit, the conditional update with its event, the
+    entry again, the event taken off once published."""
     await s.raw["inbox"].find_one({"_id": entry_id})
     await s.notices["units"].find_one({"_id": unit_id})
     await s.raw["inbox"].update_one(
@@ -911,6 +924,7 @@ async def raw_sign(s: Store, entry_id: str, unit_id: str, now: datetime, outbox:
         },
     )
     await s.raw["inbox"].find_one({"_id": entry_id})
+    await s.raw["inbox"].update_one({"_id": entry_id}, {"$pullAll": {"_outbox": outbox}})
 
 
 async def measure_submit(gw: Gateway, s: Store, city: City, rng: random.Random, fig: Figure) -> None:
@@ -932,9 +946,14 @@ async def measure_submit(gw: Gateway, s: Store, city: City, rng: random.Random, 
 
 
 async def raw_submit(s: Store, notice_id: str, sid: str, revision: dict | None, fields: dict) -> None:
+    """报送: the notice, the revision inserted with its event (which carries the items again), the submission
+    moved, the event taken off the revision once published."""
     await s.submissions["notices"].find_one({"_id": notice_id})
-    await s.raw["revisions"].insert_one({**(revision or {}), "_id": f"{sid}:raw"})
+    doc = {k: v for k, v in (revision or {}).items() if k != "_id"}
+    outbox = [stand_in({"type": "plan.submitted", **{k: str(v) for k, v in doc.items()}})]
+    await s.raw["revisions"].insert_one({**doc, "_id": f"{sid}:raw", "_outbox": outbox})
     await raw_advance(s, sid, {"$set": fields})
+    await s.raw["revisions"].update_one({"_id": f"{sid}:raw"}, {"$pullAll": {"_outbox": outbox}})
 
 
 async def measure_accept(gw: Gateway, s: Store, city: City, rng: random.Random, fig: Figure) -> None:
@@ -946,10 +965,15 @@ async def measure_accept(gw: Gateway, s: Store, city: City, rng: random.Random, 
     )
     record(fig, seconds, r, 200)
     city.tally["采用"] += r is not None and r.status_code == 200
-    doc = await s.submissions["expected"].find_one({"_id": sid})  # the outbox entries it wrote, to write the same
     fields = submissions_domain.reviewed_fields(status="accepted", revision=revision, at=datetime.now(UTC), by="bench")
-    update = {"$set": fields, "$push": {"_outbox": {"$each": (doc or {}).get("_outbox", [])[-1:]}}}  # its event
-    fig.floor.append((await timed(lambda: raw_advance(s, sid, update)))[0])
+    outbox = [stand_in({"type": "submission.accepted", "submission_id": sid, **{k: str(v) for k, v in fields.items()}})]
+    update = {"$set": fields, "$push": {"_outbox": {"$each": outbox}}}  # its event, taken off once published
+
+    async def raw_accept() -> None:
+        await raw_advance(s, sid, update)
+        await s.raw["expected"].update_one({"_id": sid}, {"$pullAll": {"_outbox": outbox}})
+
+    fig.floor.append((await timed(raw_accept))[0])
 
 
 def record(fig: Figure, seconds: float, r: httpx.Response | None, ok: int) -> None:
@@ -964,23 +988,27 @@ async def measure_issue(gw: Gateway, js, s: Store, city: City, rng: random.Rando
     figs[0].times.append(created)
     figs[1].times.append(written)
     doc = await s.notices["notices"].find_one({"_id": notice_id}) or {}
+    parts = await listed(s.notices["recipients"].find({"notice_id": notice_id}))
     entries = await listed(s.notices["inbox"].find({"notice_id": notice_id}))
     await quiet(js, gw.node)
     t0 = time.perf_counter()  # the floor: what the issue writes before its 201, then the inbox entries
-    await raw_issue(s, doc, len(figs[0].floor))
+    await raw_issue(s, doc, parts, len(figs[0].floor))
     figs[0].floor.append(time.perf_counter() - t0)
     await s.raw["inbox"].insert_many([{**e, "_id": f"raw{len(figs[1].floor)}:{e['_id']}"} for e in entries])
     figs[1].floor.append(time.perf_counter() - t0)
 
 
-async def raw_issue(s: Store, doc: dict, n: int) -> None:
-    """What issuing reads and writes before its 201: the directory entries, the 文号 counter, the notice and its
-    发文 entry."""
+async def raw_issue(s: Store, doc: dict, parts: list[dict], n: int) -> None:
+    """What issuing reads and writes before its 201: the directory entries, the 文号 counter, the recipients' part
+    documents, the notice with its notice.issued event (which names every recipient) and its 发文 entry."""
     ids = [ISSUER, *doc["recipient_unit_ids"]]
     await listed(s.notices["units"].find({"_id": {"$in": ids}}))
     counter = f"{ISSUER}:{datetime.now(s.tz).year}"
     await s.notices["counters"].find_one({"_id": counter})
-    await s.raw["notices"].insert_one({**doc, "_id": f"raw{n}", "number_key": f"raw{n}"})
+    await s.raw["recipients"].insert_many([{**p, "_id": f"raw{n}:{p['part']}", "notice_id": f"raw{n}"} for p in parts])
+    event = {"type": "notice.issued", "notice": {**doc, "recipients": [u for p in parts for u in p["units"]]}}
+    await s.raw["notices"].insert_one({**doc, "_id": f"raw{n}", "number_key": f"raw{n}", "_outbox": [stand_in(event)]})
+    await s.raw["counters"].update_one({"_id": counter}, {"$max": {"last": 10_000 + n}}, upsert=True)
     await s.raw["sent"].insert_one(
         {
             "_id": f"raw{n}:{ISSUER}",
@@ -988,9 +1016,9 @@ async def raw_issue(s: Store, doc: dict, n: int) -> None:
             "unit_id": ISSUER,
             "issued_at": doc["issued_at"],
             "year": datetime.now(s.tz).year,
+            **{k: doc.get(k) for k in ("doc_number", "title", "kind", "status", "revision", "recipient_count")},
         }
     )
-    await s.raw["counters"].update_one({"_id": counter}, {"$max": {"last": 10_000 + n}}, upsert=True)
 
 
 COMMANDS = (
