@@ -146,3 +146,20 @@ def test_html_keeps_the_layout_numbers():
     assert "margin: 37mm 26mm 35mm 28mm" in css and "size: A4" in css
     assert "@page :right { @bottom-right" in css and "@page :left { @bottom-left" in css
     assert "counter(page)" in css and "line-height: 28.95pt" in css
+
+
+def test_a_node_without_pango_is_told_what_to_install(monkeypatch):
+    """WeasyPrint loads Pango when imported; a node without it gets FontsMissing (a 503 naming the set-up), not
+    an OSError (a 500)."""
+    import builtins
+
+    real = builtins.__import__
+
+    def no_pango(name, *args, **kwargs):
+        if name == "weasyprint":
+            raise OSError("cannot load library 'libpango-1.0-0'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pango)
+    with pytest.raises(fonts.FontsMissing, match=r"system_packages\.py"):
+        document_pdf(seed_003())

@@ -89,7 +89,13 @@ def document_html(doc: OfficialDocument) -> str:
 
 def document_pdf(doc: OfficialDocument) -> bytes:
     """The PDF of a 公文; raises fonts.FontsMissing when the node lacks the fonts (see deploy/system_packages.py)."""
-    from weasyprint import CSS, HTML  # imported on use: it loads Pango, which the other renderings do not need
+    try:
+        from weasyprint import CSS, HTML  # imported on use: it loads Pango, which the other renderings do not need
+    except OSError as exc:  # Pango is not installed: as good as no fonts, and the same set-up installs both
+        raise fonts.FontsMissing(
+            f"WeasyPrint cannot load Pango ({exc}): install the Debian packages {' '.join(fonts.DEBIAN_PACKAGES)} "
+            "libpango-1.0-0 libpangoft2-1.0-0 (python deploy/system_packages.py does)"
+        ) from exc
 
     css = CSS(string=stylesheet(fonts.resolve()))
     return HTML(string=document_html(doc)).write_pdf(stylesheets=[css])

@@ -63,8 +63,8 @@ async def rendered[M](request: Request, render: Callable[[M], bytes], model: M) 
             return await asyncio.to_thread(render, model)
         except FontsMissing as exc:
             raise Unavailable(
-                "本节点缺少排版公文所需的中文字体，暂时无法生成 PDF；请管理员运行 make setup（或 python "
-                "deploy/system_packages.py）安装字体后重试，Word 版可先下载使用",
+                "本节点缺少排版公文所需的中文字体或排版库，暂时无法生成 PDF；请管理员运行 make setup（或 python "
+                "deploy/system_packages.py）安装后重试，Word 版可先下载使用",
                 field="format",
                 code="fonts_missing",
             ) from exc
