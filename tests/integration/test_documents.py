@@ -410,7 +410,7 @@ async def test_a_filled_form_is_a_submission_both_ways_and_a_bad_one_is_refused(
         form = {"csrf_token": browser.csrf}
         bad = fill_xlsx(blank, [{**PLAN_ROW, "工作方案": "=1+1"}])
         r = await browser.post(action, data=form, files={"file": ("方案.xlsx", bad, XLSX)}, headers=HTML)
-        assert r.status_code == 422 and "第4行 N4 单元格“工作方案”：不能使用公式" in r.text, r.text
+        assert r.status_code == 422 and "样表文件</strong>：第4行 N4 单元格“工作方案”：不能使用公式" in r.text, r.text
         good = fill_xlsx(blank, [PLAN_ROW])
         r = await browser.post(action, data=form, files={"file": ("方案.xlsx", good, XLSX)}, headers=HTML)
         assert r.status_code == 303 and r.headers["location"] == f"/submissions/{sid}", r.text

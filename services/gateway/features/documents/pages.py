@@ -99,8 +99,9 @@ async def submit_upload(notice_id: str, ask_id: str, request: Request, b: Backen
         done = await submit_filled_form(request, b, actor, notice, ask_id, file)
     except REFUSALS as exc:
         no = refused(request, exc)
+        problems = [p | {"label": "样表文件"} if p.get("field") == "file" else p for p in no.problems]
         shown, ask = await _notice_and_ask(b, notice_id, ask_id, actor)
         current = await _submission(b, submission_id(notice_id, ask_id, actor.unit_id), actor)
         last = (current.get("revisions") or [{}])[-1].get("items") or []
-        return await _submit_page(request, b, actor, shown, ask, last, no.problems, status_code=no.status)
+        return await _submit_page(request, b, actor, shown, ask, last, problems, status_code=no.status)
     return see_other(f"/submissions/{done.id}")
