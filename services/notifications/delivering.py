@@ -77,6 +77,8 @@ async def _deliver(
     d: Deps,
     messages: domain.Messages,
     tier: int | None = None,
+    *,
+    group: bool = True,
 ) -> int:
     """Record the deliveries of a cause and queue them for sending.
 
@@ -84,7 +86,8 @@ async def _deliver(
     event): the records are not written twice, and a job queued again is
     dropped by JetStream or finds its messages already decided.
     ``tier``: an escalation round (escalation.py); a new cause starts at
-    round 0 when the node escalates.
+    round 0 when the node escalates. ``group=False``: no message to the group
+    chat (a part of a notice event in parts: ``deliver_group`` once all are in).
     """
     if not recipients or not messages.enabled:
         return 0
@@ -94,13 +97,13 @@ async def _deliver(
         tier = escalation.first_tier(cause.type, hours)
     digesting = await digest.holding(cause, [r.unit_id for r in recipients], d)
     now_units = [r for r in recipients if r.unit_id not in digesting]
-    docs = messages.deliveries(cause, now_units, now, tier)
+    docs = messages.deliveries(cause, now_units, now, tier, group=group)
     held: list[dict] = []
     if digesting:
         # Every channel of a digest unit's contacts (no rounds), the group chat left to the others' messages;
         # a cause told only to digest units still reaches the group once.
         later = [r for r in recipients if r.unit_id in digesting]
-        made = messages.deliveries(cause, later, now, None)
+        made = messages.deliveries(cause, later, now, None, group=group)
         mine = [doc for doc in made if doc["channel"] in domain.CONTACT_CHANNELS]
         if not now_units and tier is None:
             docs += [doc for doc in made if doc["channel"] == "chat"]
@@ -125,6 +128,21 @@ async def _deliver(
             await d.repo.recount(cause.notice_id, cause.type, channel)
     if tier is not None:
         await escalation.schedule(cause, tier, [r.unit_id for r in now_units], d, hours)
+    return new
+
+
+async def deliver_group(cause: domain.Cause, names: list[str], d: Deps, messages: domain.Messages) -> int:
+    """The group chat's one message about a notice event that came in parts, naming the units of every part; not
+    when the node escalates (the group hears in the last round, about the units still silent)."""
+    if escalation.first_tier(cause.type, escalation.hours(messages.channels)) is not None:
+        return 0
+    docs = messages.group_delivery(cause, names, d.clock.now())
+    sendable = [doc for doc in docs if not d.senders.missing(doc["channel"])]
+    job_ids(sendable, cause.event_id, d.settings.send_batch_size)
+    new = await d.repo.record(docs)
+    await queue(sendable, cause.event_id, cause.type, cause.notice_id, d)
+    if cause.notice_id and docs:
+        await d.repo.recount(cause.notice_id, cause.type, "chat")
     return new
 
 

@@ -168,11 +168,18 @@ class Messages:
         return subject, with_link(cause.type, channel, body, link, tpl.SIGN_OFF)
 
     def deliveries(
-        self, cause: Cause, recipients: Iterable[Recipient], now: datetime, tier: int | None = None
+        self,
+        cause: Cause,
+        recipients: Iterable[Recipient],
+        now: datetime,
+        tier: int | None = None,
+        *,
+        group: bool = True,
     ) -> list[dict]:
         """The deliveries of a cause: to every contact on each of its channels and once to the group chat; or,
         with ``tier`` (escalation: each round one channel further), to each contact on its ``tier``-th channel
-        (e-mail, then SMS) and, at ``CHAT_TIER``, to the group chat only."""
+        (e-mail, then SMS) and, at ``CHAT_TIER``, to the group chat only. ``group=False``: no group message (one
+        part of a notice event published in parts: the group hears once, when every part is in)."""
         docs = []
         units = list(recipients)
         contact_channels = [c for c in self.enabled if c in CONTACT_CHANNELS]
@@ -195,24 +202,31 @@ class Messages:
                         now,
                     )
                     docs.append(doc | ({"tier": tier} if tier else {}))
-        if "chat" in self.enabled and units and tier in (None, CHAT_TIER):
-            # One message to the group for all the units concerned, not one per unit: a liaisons' group
-            # would drown (and a webhook allows about 20 messages a minute).
-            group = Recipient(GROUP_ID, group_name([u.name for u in units]))
-            subject, body = self.render(cause, "chat", group.name, "")
-            doc = self._doc(
-                cause,
-                group,
-                "chat",
-                delivery_id(cause.event_id, GROUP_ID, "all", "chat"),
-                "",
-                self.channels["chat"]["webhook_url"],
-                subject,
-                body,
-                now,
-            )
-            docs.append(doc | ({"tier": tier} if tier else {}))
+        if group and units and tier in (None, CHAT_TIER):
+            docs += self.group_delivery(cause, [u.name for u in units], now, tier)
         return docs
+
+    def group_delivery(self, cause: Cause, names: list[str], now: datetime, tier: int | None = None) -> list[dict]:
+        """The one message to the group chat about ``cause``, naming the units concerned (none: chat is off).
+
+        One for all the units, not one per unit: a liaisons' group would drown (and a webhook allows about 20
+        messages a minute)."""
+        if "chat" not in self.enabled or not names:
+            return []
+        unit = Recipient(GROUP_ID, group_name(names))
+        subject, body = self.render(cause, "chat", unit.name, "")
+        doc = self._doc(
+            cause,
+            unit,
+            "chat",
+            delivery_id(cause.event_id, GROUP_ID, "all", "chat"),
+            "",
+            self.channels["chat"]["webhook_url"],
+            subject,
+            body,
+            now,
+        )
+        return [doc | ({"tier": tier} if tier else {})]
 
     def _doc(
         self,

@@ -38,7 +38,15 @@ from shared.paging import Page, page_of
 
 from . import digest, domain, escalation
 from . import templates as tpl
-from .delivering import _deliver, _hosted_here, _known_units, _messages, _notice_variables, channel_settings
+from .delivering import (
+    _deliver,
+    _hosted_here,
+    _known_units,
+    _messages,
+    _notice_variables,
+    channel_settings,
+    deliver_group,
+)
 from .deps import Deps, node_admin, stamp
 from .digest import unit_preferences, update_unit_preferences  # noqa: F401 (actions: Service.serve finds them here)
 from .links import link, open_link, revoke_links  # noqa: F401 (actions answered in a module of their own)
@@ -269,7 +277,16 @@ async def on_notice(event: NoticeIssued | NoticeForwarded | NoticeCorrected, d: 
         variables["changed"] = "、".join(CHANGED_LABELS.get(c, c) for c in event.changed)
     cause = domain.Cause(event.event_id, event.type, notice.notice_id, variables)
     here = [domain.Recipient.of(u) for u in _hosted_here(notice.recipients, d)]
-    return await _deliver(cause, here, d, messages)
+    if event.parts == 1:
+        return await _deliver(cause, here, d, messages)
+    # A notice to thousands comes in parts, each with a slice of the recipients: each part tells its contacts, and
+    # the group chat hears once, when the last part is in, naming the units of all of them.
+    made = await _deliver(cause, here, d, messages, group=False)
+    key = f"{notice.notice_id}~{event.type}~r{notice.revision}"
+    names = await d.reach.group_part(key, event.part, event.parts, [u.name for u in here])
+    if names:
+        made += await deliver_group(domain.Cause(key, event.type, notice.notice_id, variables), names, d, messages)
+    return made
 
 
 async def on_withdrawn(event: NoticeWithdrawn, d: Deps) -> int:

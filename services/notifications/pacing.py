@@ -56,8 +56,10 @@ class Pacer:
                 results[m.delivery_id] = _waiting(grant.wait, why)
             queued = queued[: grant.granted]
             if channel == "sms" and s.sms_per_number_per_day:
-                for m in list(queued):
-                    wait = await self.limits.take_daily(f"sms:{m.address}", s.sms_per_number_per_day)
+                waits = await self.limits.take_daily_many(
+                    [f"sms:{m.address}" for m in queued], s.sms_per_number_per_day
+                )
+                for m, wait in zip(list(queued), waits, strict=True):
                     if wait:
                         queued.remove(m)
                         results[m.delivery_id] = _waiting(wait, f"该号码今日短信已达 {s.sms_per_number_per_day} 条")

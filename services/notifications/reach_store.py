@@ -9,6 +9,9 @@
 - ``escalations``  a cause's next round on the next channel, ``_id`` = ``<cause event>~<tier>``; ``state``
                    waiting → done
 - ``receipts``     the units hosted here that signed a notice, ``_id`` = ``<notice>:<unit>`` (notice.acknowledged)
+- ``group_parts``  a notice event published in parts (a notice to thousands): the names of the units each part
+                   brought, ``_id`` = ``<notice>~<type>~r<revision>``, ``seen.<part>``; the group chat hears once,
+                   when every part is in
 - ``rate_windows``, ``rate_days``: the providers' limits (limits.py)
 
 Writes are inserts with deterministic ``_id``s and conditional updates by ``_id``, so events and jobs met twice,
@@ -19,8 +22,10 @@ are here too: the link's side of the delivery log.
 from collections.abc import Iterable
 from datetime import datetime
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
+from shared.bus import RetryLater
 from shared.service import Service
 from shared.storage import Index, insert_if_absent, insert_many_idempotent
 
@@ -155,6 +160,28 @@ class ReachStore:
             )
             out |= {x["unit_id"] async for x in found if x["delivery_id"].startswith(base_event_id)}
         return out
+
+    async def group_part(self, key: str, part: int, parts: int, names: list[str]) -> list[str] | None:
+        """Keep the unit names of one part of a notice event in ``parts``; once every part is in (this one the last,
+        or met again after), all their names in part order, else None. Each update is atomic and returns the
+        document as it left it, so of parts handled at once only the one that completed it sees it whole."""
+        for _ in range(2):
+            try:
+                doc = await self.col("group_parts").find_one_and_update(
+                    {"_id": key},
+                    {"$set": {f"seen.{part}": names, "parts": parts}},
+                    upsert=True,
+                    return_document=ReturnDocument.AFTER,
+                )
+                break
+            except DuplicateKeyError:  # two parts made the document at once: update the one made
+                continue
+        else:
+            raise RetryLater(f"could not record part {part} of {key}")
+        seen = doc.get("seen") or {}
+        if len(seen) < parts:
+            return None
+        return [name for p in sorted(seen, key=int) for name in seen[p]]
 
     async def record_receipt(self, notice_id: str, unit_id: str, at: datetime) -> None:
         await insert_if_absent(self.col("receipts"), {"_id": f"{notice_id}:{unit_id}", "at": at})

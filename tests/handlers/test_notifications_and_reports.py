@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from shared.clock import FixedClock
 from shared.contracts.common import Empty, NoticeQuery
 from shared.contracts.notices import AcknowledgeNotice, IssueNotice, UpsertUnit
-from shared.contracts.notifications import DeliveriesQuery, EmailChannel, UpdateChannels
+from shared.contracts.notifications import ChatChannel, DeliveriesQuery, EmailChannel, UpdateChannels
 from shared.contracts.reports import StatisticsQuery
 from shared.errors import Forbidden
 from shared.schemas import Contact, Role, UnitKind
@@ -74,3 +74,40 @@ async def test_statistics_count_each_units_receipts_of_the_year(tmp):
         rows = {r.unit_id: r for r in stats.units.items}
         assert stats.notices == 2 and stats.units.total == 3
         assert [(rows[u].notices, rows[u].acknowledged) for u in units] == [(2, 1), (2, 1), (2, 0)]
+
+
+async def test_a_notice_in_parts_tells_each_contact_and_the_group_chat_once_naming_every_unit(tmp):
+    overrides = {"notices": {"recipients_per_event": 2}}
+    async with fast_node(tmp, ("notices", "notifications"), FixedClock(NOW), overrides) as node:
+        await node.notices.upsert_unit(UpsertUnit(unit_id="zj-kx", name="湛江市科学技术协会", kind=UnitKind.kexie))
+        for i in range(5):
+            await node.notices.upsert_unit(
+                UpsertUnit(
+                    unit_id=f"zj-u{i}",
+                    name=f"湛江市第{i}学会",
+                    kind=UnitKind.society,
+                    parent_id="zj-kx",
+                    contacts=[Contact(name=f"联系人{i}", email=f"u{i}@example.cn")],
+                )
+            )
+        hook = "https://oapi.dingtalk.com/robot/send?access_token=t"
+        await node.notifications.update_channels(
+            UpdateChannels(
+                email=EmailChannel(sender="kx@zj.example.cn"),
+                chat=ChatChannel(enabled=True, webhook_url=hook),
+                actor=actor("zj-kx", Role.admin),
+            )
+        )
+        issued = await node.notices.issue(
+            IssueNotice(
+                title="关于开展科普月活动的通知",
+                issuer_unit_ids=["zj-kx"],
+                recipient_unit_ids=[f"zj-u{i}" for i in range(5)],
+                actor=actor("zj-kx", Role.issuer),
+            )
+        )
+        log = (await node.notifications.deliveries(DeliveriesQuery(notice_id=issued.notice_id))).items
+        # Three parts (2 + 2 + 1 recipients): an e-mail to each contact, and one group message naming all five.
+        assert sorted(d.unit_id for d in log if d.channel == "email") == [f"zj-u{i}" for i in range(5)]
+        [group] = [d for d in log if d.channel == "chat"]
+        assert group.unit_name == "、".join(f"湛江市第{i}学会" for i in range(5))

@@ -10,7 +10,7 @@ from services.notifications.pacing import Pacer
 from services.notifications.sending import SENT, OutgoingMessage, Result
 from services.notifications.tokens import LinkMaker, is_token, redact, token_for, token_of
 from shared.settings import NotificationsSettings
-from tests.memory_store import MemoryDatabase
+from tests.memory_store import MemoryCursor, MemoryDatabase
 
 NOW = datetime(2020, 5, 6, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
 SECRET = b"s" * 32
@@ -215,6 +215,45 @@ async def test_sms_per_number_per_day_counts_in_the_nodes_calendar_day():
     assert await limits.take_daily("sms:139", 2) == 0.0
     clock.t += 3600
     assert await limits.take_daily("sms:138", 2) == 0.0
+
+
+async def test_a_jobs_sms_take_their_numbers_days_together():
+    clock = Clock()
+    clock.t = datetime(2020, 5, 6, 15, 0, tzinfo=UTC).timestamp()  # 23:00 in Shanghai
+    db = MemoryDatabase("limits")
+    limits = Limits(lambda: db, settings(), now=clock)
+    assert await limits.take_daily("sms:137", 2) == 0.0
+    # New numbers in one insert (139 twice: two contacts share it, and the limit takes 2 of its 3), 137 one by one.
+    keys = ["sms:138", "sms:139", "sms:139", "sms:137", "sms:139", "sms:137"]
+    assert await limits.take_daily_many(keys, 2) == [0.0, 0.0, 0.0, 0.0, 3600.0, 3600.0]
+    assert await limits.take_daily_many(["sms:138", "sms:140"], 2) == [0.0, 0.0]
+    assert await limits.take_daily("sms:138", 2) == 3600.0
+
+
+class Racing(Limits):
+    """Another sender inserts every number between this one's read and its insert: the read finds none."""
+
+    @property
+    def days(self):
+        real = super().days
+
+        class Unseen:
+            def find(self, *args, **kwargs):
+                return MemoryCursor(iter([]))
+
+            def __getattr__(self, name):
+                return getattr(real, name)
+
+        return Unseen()
+
+
+async def test_numbers_another_sender_inserted_meanwhile_take_their_turn_one_by_one():
+    clock = Clock()
+    db = MemoryDatabase("limits")
+    await Limits(lambda: db, settings(), now=clock).take_daily("sms:137", 1)
+    racing = Racing(lambda: db, settings(), now=clock)
+    waits = await racing.take_daily_many(["sms:137", "sms:138"], 1)
+    assert waits[0] > 0 and waits[1] == 0.0  # 137 had its one today; 138 was new
 
 
 class Recorder:
