@@ -9,6 +9,9 @@ Three kinds of documents (repository.py has the collections):
   ``<notice_id>:<unit_id>``: the unit's name/kind/node, its receipt, its
   submitted/reviewed parts per ask, and what the statistics need (issuer,
   year, which asks it owes, the statistics row it counts in, withdrawn);
+- one **answer** per (notice, ask, unit that owes it): where the unit stands on
+  the ask (``answer_docs``), derived from its unit document whenever that
+  changes, so that 报送情况 counts by index and reads a page of units;
 - one **statistics row** per (issuer unit, year, recipient unit), recomputed
   from that unit's documents of that issuer and year.
 
@@ -17,6 +20,8 @@ Every event changes a few fields of a few small documents with keyed
 not undo a newer one (a 更正, a submission's revision) the write carries the
 revision in its filter.
 """
+
+from collections.abc import Iterable
 
 from shared.clock import local_year
 from shared.events import (
@@ -241,6 +246,80 @@ def items_state(up: dict[str, dict]) -> dict:
     return state
 
 
+# 报送情况 lists each ask's units in this order of where they stand (then by unit id).
+ANSWER_ORDER = ("pending", "returned", "submitted", "accepted")
+
+
+def answer_id(notice_id: str, unit_id: str, ask_id: str) -> str:
+    return f"{notice_id}:{unit_id}:{ask_id}"
+
+
+def answer_docs(unit: dict, ask_ids: Iterable[str]) -> list[dict]:
+    """Where a unit stands on each of these asks, from its unit document; ``v`` is that document's version (a
+    newer derivation replaces an older one, never the other way round). ``owed``: the unit is a recipient whose
+    kind the ask asks of (a 更正 may change it)."""
+    owes = set(unit.get("owes") or [])
+    out = []
+    for ask_id in ask_ids:
+        s = unit_state((unit.get("subs") or {}).get(ask_id, {}))
+        out.append(
+            {
+                "_id": answer_id(unit["notice_id"], unit["unit_id"], ask_id),
+                "notice_id": unit["notice_id"],
+                "ask_id": ask_id,
+                "unit_id": unit["unit_id"],
+                "name": unit.get("name", unit["unit_id"]),
+                "kind": unit.get("kind", ""),
+                "node_id": unit.get("node_id", ""),
+                "owed": bool(unit.get("recipient")) and ask_id in owes,
+                "v": unit.get("v", 0),
+                "status": s.get("status", "pending"),
+                "revision": s.get("revision", 0),
+                "submitted_at": s.get("submitted_at"),
+                "late": s.get("late", False),
+                "compiled": s.get("compiled", False),
+                "upward": s.get("upward"),
+                "sent_up": s.get("sent_up", 0),
+                "items": s.get("items", 0),
+                "reviewed_at": s.get("reviewed_at"),
+                "reason": s.get("reason"),
+            }
+        )
+    return out
+
+
+ANSWER_FIELDS = (
+    "unit_id",
+    "name",
+    "kind",
+    "node_id",
+    "status",
+    "revision",
+    "submitted_at",
+    "late",
+    "compiled",
+    "upward",
+    "sent_up",
+    "items",
+    "reviewed_at",
+    "reason",
+)
+
+
+def ask_completeness(ask_id: str, ask: dict, header: dict, counts: dict, late: int, units: list[dict]) -> dict:
+    """One ask of 报送情况: its counts over every unit that owes it, and a page of those units."""
+    chases = sorted(header.get("chases", {}).get(ask_id, {}).values(), key=lambda c: c["at"])
+    return {
+        "ask_id": ask_id,
+        **ask,
+        "owed": sum(counts.values()),
+        **counts,
+        "late": late,
+        "chases": chases,
+        "units": [{k: u.get(k) for k in ANSWER_FIELDS} for u in units],
+    }
+
+
 def recipients_of(units: list[dict]) -> list[dict]:
     """The unit documents of actual recipients: a receipt or submission can name a unit before (or without)
     the notice naming it."""
@@ -283,48 +362,19 @@ def status_view(header: dict, units: list[dict]) -> dict:
 
 
 def completeness_view(header: dict, units: list[dict]) -> dict:
-    """Per ask, every unit that owes it: not yet, submitted (on time or late), accepted, returned."""
+    """Per ask, every unit that owes it: not yet, submitted (on time or late), accepted, returned. From the unit
+    documents, as the answers are derived from them (the service reads the answers: ``ask_completeness``)."""
     recipients = recipients_of(units)
     asks = []
     for ask_id, ask in header.get("asks", {}).items():
-        rows = []
-        for u in recipients:
-            if not owes(ask, u):
-                continue
-            s = unit_state((u.get("subs") or {}).get(ask_id, {}))
-            rows.append(
-                {
-                    "unit_id": u["unit_id"],
-                    "name": u["name"],
-                    "kind": u["kind"],
-                    "node_id": u["node_id"],
-                    "status": s.get("status", "pending"),
-                    "revision": s.get("revision", 0),
-                    "submitted_at": s.get("submitted_at"),
-                    "late": s.get("late", False),
-                    "compiled": s.get("compiled", False),
-                    "upward": s.get("upward"),
-                    "sent_up": s.get("sent_up", 0),
-                    "items": s.get("items", 0),
-                    "reviewed_at": s.get("reviewed_at"),
-                    "reason": s.get("reason"),
-                }
-            )
-        order = {"pending": 0, "returned": 1, "submitted": 2, "accepted": 3}
-        rows.sort(key=lambda row: (order[row["status"]], row["unit_id"]))
-        counts = {k: sum(1 for row in rows if row["status"] == k) for k in order}
-        chases = sorted(header.get("chases", {}).get(ask_id, {}).values(), key=lambda c: c["at"])
-        asks.append(
-            {
-                "ask_id": ask_id,
-                **ask,
-                "owed": len(rows),
-                **counts,
-                "late": sum(1 for row in rows if row["late"]),
-                "chases": chases,
-                "units": rows,
-            }
-        )
+        rows = [a for u in recipients for a in answer_docs(u, [ask_id]) if a["owed"]]
+        rows.sort(key=lambda row: (ANSWER_ORDER.index(row["status"]), row["unit_id"]))
+        counts = {k: sum(1 for row in rows if row["status"] == k) for k in ANSWER_ORDER}
+        asks.append(ask_completeness(ask_id, ask, header, counts, sum(1 for row in rows if row["late"]), rows))
+    return completeness_head(header, asks)
+
+
+def completeness_head(header: dict, asks: list[dict]) -> dict:
     asks.sort(key=lambda a: (a["deadline"], a["ask_id"]))
     head = header_view(header)
     return {

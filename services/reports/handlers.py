@@ -3,7 +3,14 @@ rows it changed. Every handler is idempotent and commutes with the others (event
 than once, and on several replicas at once)."""
 
 from shared.contracts.common import NoticeQuery
-from shared.contracts.reports import Completeness, NoticeStatus, Statistics, StatisticsQuery, UnitStatistics
+from shared.contracts.reports import (
+    Completeness,
+    CompletenessQuery,
+    NoticeStatus,
+    Statistics,
+    StatisticsQuery,
+    UnitStatistics,
+)
 from shared.errors import NotFound
 from shared.events import (
     DeadlineApproaching,
@@ -41,7 +48,7 @@ class Reports:
                 domain.part_fields(event.part, len(notice.recipients)),
             )
         docs = [domain.unit_fields(notice, r, self.tz) for r in notice.recipients]
-        await self.repo.fan_out(docs)
+        await self.repo.fan_out(docs, [a.ask_id for a in notice.asks])
         if isinstance(event, NoticeCorrected) and event.changed and "asks" not in event.changed:
             return  # a new title or text changes no unit's figures
         await self.repo.refresh_rows(d["row"] for d in docs)
@@ -89,11 +96,17 @@ class Reports:
             domain.status_view(header, await self.repo.units_of(q.notice_id, {"subs": 0}))
         )
 
-    async def completeness(self, q: NoticeQuery) -> Completeness:
+    async def completeness(self, q: CompletenessQuery) -> Completeness:
+        """报送情况: per ask the counts over every unit that owes it and one page of those units (``q.page``; the
+        same page of every ask), pending first."""
         header = await self.notice(q.notice_id)
-        return Completeness.model_validate(
-            domain.completeness_view(header, await self.repo.units_of(q.notice_id, {"ack": 0}))
-        )
+        asks = []
+        for ask_id, ask in header.get("asks", {}).items():
+            counts, late, units = await self.repo.ask_answers(q.notice_id, ask_id, q.page)
+            view = domain.ask_completeness(ask_id, ask, header, counts, late, units)
+            view["more"] = q.page.skip + q.page.per_page < view["owed"]
+            asks.append(view)
+        return Completeness.model_validate(domain.completeness_head(header, asks))
 
     async def unit_statistics(self, q: StatisticsQuery) -> Statistics:
         """One page of the issuer unit's rows of the year (units by name), and how many notices it sent."""

@@ -22,6 +22,7 @@ from . import domain
 from .repository import ReportsRepository
 
 SPLIT_STATUS = "2026-12-split-notice-status"
+ANSWERS_DERIVED = "2026-12-notice-answers"
 OLD_MAPS = ("recipients", "acks", "subs")
 OLD_INDEX = "issuer_unit_id_1_issued_at_1"  # the old statistics query's; nothing reads by it now
 
@@ -29,8 +30,22 @@ log = logging.getLogger("cascade.reports.migration")
 
 
 async def split_notice_status(repo: ReportsRepository, tz: str) -> bool:
-    """Split every old-shape status document, once per database; returns whether it ran."""
-    return await migrate_once(repo.db, SPLIT_STATUS, lambda: split_all(repo, tz))
+    """Split every old-shape status document, once per database; then derive the answers of notices stored
+    before 报送情况 was read from them. Returns whether the split ran."""
+    done = await migrate_once(repo.db, SPLIT_STATUS, lambda: split_all(repo, tz))
+    await migrate_once(repo.db, ANSWERS_DERIVED, lambda: derive_all(repo))
+    return done
+
+
+async def derive_all(repo: ReportsRepository) -> None:
+    """Answers for every notice whose unit documents were written before answers were kept (idempotent)."""
+    count = 0
+    async for header in repo.headers.find({}, {"asks": 1}):
+        if header.get("asks"):
+            await repo.derive_answers(header["_id"], list(header["asks"]))
+            count += 1
+    if count:
+        log.warning("derived the answers of %d notices for 报送情况", count)
 
 
 async def split_all(repo: ReportsRepository, tz: str) -> None:
@@ -70,7 +85,7 @@ async def split_one(repo: ReportsRepository, old: dict, tz: str) -> set[str]:
         if issuer and year is not None:
             doc.update(issuer_unit_id=issuer, year=year, issued_at=issued_at, row=domain.row_id(issuer, year, unit_id))
         docs.append(doc)
-    await repo.fan_out(docs)
+    await repo.fan_out(docs, list(asks))
     for unit_id, ack in (old.get("acks") or {}).items():
         await repo.merge_unit(notice_id, unit_id, {"ack": ack})
     for ask_id, units in (old.get("subs") or {}).items():

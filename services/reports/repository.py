@@ -4,6 +4,9 @@
   fields, asks, deadlines, status, chases, recipients per part). Never per-unit state.
 - ``notice_units``: one document per (notice, recipient unit), ``_id`` = ``<notice_id>:<unit_id>``
   (domain.unit_fields): receipt, submitted/reviewed parts per ask, what the statistics need.
+- ``notice_answers``: one document per (notice, unit, ask), ``_id`` = domain.answer_id: where the unit
+  stands on the ask (domain.answer_docs), derived from its unit document each time that changes (``v``
+  is the unit document's version), so that 报送情况 counts by index and reads one page of units.
 - ``unit_statistics``: one row per (issuer unit, year, recipient unit), ``_id`` = domain.row_id,
   recomputed from that unit's ``notice_units`` of the issuer and year (``refresh_row``).
 - ``migrations``: one-time start-up steps done (migration.py).
@@ -29,6 +32,7 @@ from shared.storage import DUPLICATE_KEY, Index
 from . import domain
 
 HEADERS, UNITS, ROWS, MIGRATIONS = "notice_status", "notice_units", "unit_statistics", "migrations"
+ANSWERS = "notice_answers"
 
 INDEXES = [
     # A notice's recipients (completeness, notice_status, a withdrawal): bounded by the notice.
@@ -46,6 +50,18 @@ INDEXES = [
             ("_id", ASCENDING),
         ],
     ),
+    # 报送情况 of an ask: how many units stand where (a count each), a page of them in that order, how many late.
+    Index(
+        ANSWERS,
+        [
+            ("notice_id", ASCENDING),
+            ("ask_id", ASCENDING),
+            ("owed", ASCENDING),
+            ("status", ASCENDING),
+            ("unit_id", ASCENDING),
+        ],
+    ),
+    Index(ANSWERS, [("notice_id", ASCENDING), ("ask_id", ASCENDING), ("owed", ASCENDING), ("late", ASCENDING)]),
     # How many notices the issuer sent that year, and how many of them were withdrawn (two counts).
     Index(HEADERS, [("issuer_unit_id", ASCENDING), ("year", ASCENDING)]),
     Index(HEADERS, [("issuer_unit_id", ASCENDING), ("year", ASCENDING), ("withdrawn", ASCENDING)]),
@@ -64,32 +80,35 @@ def older(path: str, revision: int, *, or_equal: bool = False) -> dict:
     return {"$or": [{path: {"$lte" if or_equal else "$lt": revision}}, {path: {"$exists": False}}]}
 
 
-async def set_if(collection, doc_id: str, condition: Mapping[str, Any], fields: dict) -> dict | None:
+async def set_if(
+    collection, doc_id: str, condition: Mapping[str, Any], fields: dict, *, versioned: bool = False
+) -> dict | None:
     """``$set`` ``fields`` on ``doc_id`` if ``condition`` holds, creating the document if absent: one
     conditional upsert, so two writers cannot interleave a read and a write. The document after, or None when
     the condition did not hold.
 
     A ``DuplicateKeyError`` is the upsert finding the ``_id`` taken: the document is there and the condition
     fails, or another writer created it a moment ago. Without upsert the condition alone decides.
+    ``versioned``: the write also adds one to the document's ``v`` (a unit document's version).
     """
     query = {"_id": doc_id, **condition}
+    update: dict = {"$set": fields, **({"$inc": {"v": 1}} if versioned else {})}
     try:
-        return await collection.find_one_and_update(
-            query, {"$set": fields}, upsert=True, return_document=ReturnDocument.AFTER
-        )
+        return await collection.find_one_and_update(query, update, upsert=True, return_document=ReturnDocument.AFTER)
     except DuplicateKeyError:
-        return await collection.find_one_and_update(query, {"$set": fields}, return_document=ReturnDocument.AFTER)
+        return await collection.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
 
 
-async def merge(collection, doc_id: str, fields: dict) -> dict:
-    """``$set`` ``fields`` on ``doc_id``, creating it if absent; the document after."""
+async def merge(collection, doc_id: str, fields: dict, *, versioned: bool = False) -> dict:
+    """``$set`` ``fields`` on ``doc_id``, creating it if absent; the document after. ``versioned``: as set_if."""
+    update: dict = {"$set": fields, **({"$inc": {"v": 1}} if versioned else {})}
     try:
         return await collection.find_one_and_update(
-            {"_id": doc_id}, {"$set": fields}, upsert=True, return_document=ReturnDocument.AFTER
+            {"_id": doc_id}, update, upsert=True, return_document=ReturnDocument.AFTER
         )
     except DuplicateKeyError:  # two writers created it at once (MongoDB retries that itself; not every store)
         return await collection.find_one_and_update(
-            {"_id": doc_id}, {"$set": fields}, upsert=True, return_document=ReturnDocument.AFTER
+            {"_id": doc_id}, update, upsert=True, return_document=ReturnDocument.AFTER
         )
 
 
@@ -123,6 +142,10 @@ class ReportsRepository:
     @property
     def rows(self):
         return self.db[ROWS]
+
+    @property
+    def answers(self):
+        return self.db[ANSWERS]
 
     @property
     def migrations(self):
@@ -159,31 +182,68 @@ class ReportsRepository:
 
     # ------------------------------------------------------------ unit documents
 
-    async def fan_out(self, docs: list[dict]) -> None:
+    async def fan_out(self, docs: list[dict], ask_ids: list[str]) -> None:
         """A notice's unit documents from one snapshot: ``insert_many`` with their deterministic ``_id``s; those
         already there (a receipt came first, a redelivery, another revision) get the snapshot's fields by
-        one conditional upsert each, if the snapshot is newer than what made them."""
+        one conditional upsert each, if the snapshot is newer than what made them. Then each unit's answers
+        to ``ask_ids`` (the snapshot's asks): inserted at once for new documents, derived one by one for the
+        others (a 更正 may have changed which asks a unit owes)."""
         if not docs:
             return
+        docs = [{**d, "v": 1} for d in docs]
         try:
             await self.units.insert_many(docs, ordered=False)
-            return
+            taken: list[dict] = []
         except BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])
             if any(e.get("code") != DUPLICATE_KEY for e in errors):
                 raise
             taken = [docs[e["index"]] for e in errors]
+        made = {d["_id"] for d in taken}
+        fresh = [a for d in docs if d["_id"] not in made for a in domain.answer_docs(d, ask_ids) if a["owed"]]
+        await self.put_answers(await self._insert_answers(fresh))  # any already there: by version
+        if not taken:
+            return
+        fields = [{k: v for k, v in d.items() if k not in ("_id", "v")} for d in taken]
+        after = await bounded(
+            set_if(self.units, d["_id"], older("notice_rev", d["notice_rev"]), f, versioned=True)
+            for d, f in zip(taken, fields, strict=True)
+        )
+        # Not newer (a redelivery, or a newer revision came first): derived again from what is there, in case
+        # the delivery that wrote it stopped before its answers.
+        stale = [d["_id"] for d, a in zip(taken, after, strict=True) if a is None]
+        current = [a for a in after if a is not None]
+        if stale:
+            current += [d async for d in self.units.find({"_id": {"$in": stale}})]
+        await self.put_answers([a for u in current for a in domain.answer_docs(u, ask_ids)])
+
+    async def _insert_answers(self, answers: list[dict]) -> list[dict]:
+        """Insert new answers at once; returns those already there (to be put by version)."""
+        if not answers:
+            return []
+        try:
+            await self.answers.insert_many(answers, ordered=False)
+            return []
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            return [answers[e["index"]] for e in errors]
+
+    async def put_answers(self, answers: list[dict]) -> None:
+        """Each answer unless one derived from a newer version of its unit document is there already."""
         await bounded(
-            set_if(
-                self.units, d["_id"], older("notice_rev", d["notice_rev"]), {k: v for k, v in d.items() if k != "_id"}
-            )
-            for d in taken
+            set_if(self.answers, a["_id"], older("v", a["v"]), {k: v for k, v in a.items() if k != "_id"})
+            for a in answers
         )
 
     async def merge_unit(self, notice_id: str, unit_id: str, fields: dict) -> dict:
         """Keyed ``$set`` on a unit's document (created if the notice has not arrived yet); the document after."""
         return await merge(
-            self.units, domain.unit_doc_id(notice_id, unit_id), {"notice_id": notice_id, "unit_id": unit_id, **fields}
+            self.units,
+            domain.unit_doc_id(notice_id, unit_id),
+            {"notice_id": notice_id, "unit_id": unit_id, **fields},
+            versioned=True,
         )
 
     async def merge_part(
@@ -212,10 +272,14 @@ class ReportsRepository:
             doc_id,
             older(f"{key}.revision", revision),
             {"notice_id": notice_id, "unit_id": unit_id, key: {**fields, "revision": revision}},
+            versioned=True,
         )
-        if doc is not None:
-            return True, doc
-        return False, await self.units.find_one({"_id": doc_id}) or {}
+        applied = doc is not None
+        if doc is None:  # not newer: derived again all the same (the delivery that wrote it may have stopped)
+            doc = await self.units.find_one({"_id": doc_id}) or {}
+        if doc:
+            await self.put_answers(domain.answer_docs(doc, [ask_id]))
+        return applied, doc
 
     async def mark_withdrawn(self, notice_id: str, unit_ids: list[str]) -> None:
         """Each unit's document says so, created if need be: a 下发 handled later keeps the mark (its fallback
@@ -225,6 +289,22 @@ class ReportsRepository:
     async def units_of(self, notice_id: str, projection: Mapping[str, Any] | None = None) -> list[dict]:
         """Every unit document of one notice (by the indexed ``notice_id``): bounded by its recipients."""
         return [d async for d in self.units.find({"notice_id": notice_id}, projection)]
+
+    async def ask_answers(self, notice_id: str, ask_id: str, pq: PageQuery) -> tuple[dict[str, int], int, list[dict]]:
+        """报送情况 of one ask: how many owing units stand where, how many submitted late, and page ``pq`` of the
+        units (pending first, then returned, submitted, accepted; each by unit id). Counts on the index and one
+        page of documents, whatever the number of recipients."""
+        owed = {"notice_id": notice_id, "ask_id": ask_id, "owed": True}
+        counts = {s: await self.answers.count_documents({**owed, "status": s}) for s in domain.ANSWER_ORDER}
+        late = await self.answers.count_documents({**owed, "late": True})
+        by_unit = [("unit_id", ASCENDING)]
+        segments = [Segment({**owed, "status": s}, by_unit, size=counts[s]) for s in domain.ANSWER_ORDER]
+        units, _, _ = await read_page(self.answers, segments, pq)
+        return counts, late, units
+
+    async def derive_answers(self, notice_id: str, ask_ids: list[str]) -> None:
+        """Every unit's answers of a notice derived afresh from the unit documents (data made before answers)."""
+        await self.put_answers([a for u in await self.units_of(notice_id) for a in domain.answer_docs(u, ask_ids)])
 
     async def rows_of_notice(self, notice_id: str) -> set[str]:
         return {d["row"] for d in await self.units_of(notice_id, {"row": 1}) if d.get("row")}

@@ -45,6 +45,12 @@ class NoticeStatus(View):
     recipients: list[StatusRow]
 
 
+class CompletenessQuery(NoticeQuery):
+    """报送情况 of a notice: per ask its counts, and this page of the units that owe it (the same page of each)."""
+
+    page: PageQuery = PageQuery()
+
+
 class Chase(View):
     at: AwareDatetime
     manual: bool = False
@@ -85,11 +91,14 @@ class AskCompleteness(View):
     accepted: int
     late: int
     chases: list[Chase] = []
-    units: list[UnitAnswer]
+    units: list[UnitAnswer] = Field(
+        description="a page of the units that owe it: not yet, returned, submitted, accepted, each by unit id"
+    )
+    more: bool = Field(default=False, description="more units than this page, and those before it, list")
 
 
 class Completeness(View):
-    """报送情况: per ask, every unit that owes it and where it stands, with the counts."""
+    """报送情况: per ask, its counts over every unit that owes it, and a page of those units."""
 
     notice_id: str
     doc_number: str
@@ -237,7 +246,9 @@ class Reports(Contract):
     service = "reports"
 
     completeness = query(
-        NoticeQuery, Completeness, "报送情况: per ask, who owes, submitted (on time or late), accepted, returned"
+        CompletenessQuery,
+        Completeness,
+        "报送情况: per ask, how many owe, submitted (on time or late), accepted, returned, and a page of them",
     )
     notice_status = query(NoticeQuery, NoticeStatus, "Per-notice status: who has and has not acknowledged")
     unit_statistics = query(

@@ -3,8 +3,9 @@
 from datetime import UTC, datetime
 
 from shared.clock import FixedClock
-from shared.contracts.common import NoticeQuery, UnitNoticesQuery
+from shared.contracts.common import UnitNoticesQuery
 from shared.contracts.notices import IssueNotice
+from shared.contracts.reports import CompletenessQuery
 from shared.contracts.submissions import AcceptSubmission, ReturnSubmission, ReviewQuery, SubmitItems
 from shared.errors import Conflict, Invalid
 from shared.schemas import Ask, AskKind, FieldType, FormField, Role, Route, UnitKind
@@ -82,7 +83,7 @@ async def test_a_submission_is_reviewed_and_counted_where_it_was_asked(tmp):
         except Conflict as exc:
             assert exc.code == "already_reviewed"
 
-        completeness = await node.reports.completeness(NoticeQuery(notice_id=issued.notice_id))
+        completeness = await node.reports.completeness(CompletenessQuery(notice_id=issued.notice_id))
         [ask] = completeness.asks
         assert (ask.owed, ask.accepted, ask.pending) == (5, 1, 4)
         assert {u.unit_id: u.status for u in ask.units}[units[0]] == "accepted"

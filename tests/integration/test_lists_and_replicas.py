@@ -272,6 +272,62 @@ async def test_the_directory_and_the_signing_table_page_too(node):
         assert 'rel="next"' in page_html.text
 
 
+async def test_completeness_counts_every_unit_and_lists_a_page_of_them(node):
+    """报送情况 of an ask to more units than a page: counts over all of them, the units pending first a page at a
+    time; answers derived again at start-up for data written before they were kept."""
+    units = city_directory()
+    recipients = [u.unit_id for u in units[1:]]
+    late, answering = recipients[0], sorted(recipients)[-1]
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(node.servers.mongo_url, tz_aware=True)
+    db = client[f"{node.node_id}_reports"]
+    async with gateway(node) as http:
+        async with running(node):
+            await load_directory(http, units, admin_unit=CITY)
+            issuer = await as_role(http, CITY, "issuer", "reviewer")
+            nid = (await ok(await issuer.post("/api/notices", json=notice("报送情况分页", recipients)), 201))[
+                "notice_id"
+            ]
+            for unit_id in (late, answering):
+                me = await as_role(http, unit_id, "submitter")
+
+                async def owed(me=me):
+                    return any(r["notice_id"] == nid for r in await all_pages(me, "/api/submissions", 50))
+
+                await eventually(owed)
+                await ok(
+                    await me.post(f"/api/notices/{nid}/asks/summary/submission", json={"items": [{"summary": "总结"}]}),
+                    201,
+                )
+
+            async def both_counted():
+                view = await ok(await issuer.get(f"/api/notices/{nid}/completeness", params={"per_page": 10}))
+                return view if view["asks"][0]["submitted"] == 2 else None
+
+            [ask] = (await eventually(both_counted))["asks"]
+        assert (ask["owed"], ask["pending"], ask["submitted"], ask["more"], len(ask["units"])) == (
+            UNITS,
+            UNITS - 2,
+            2,
+            True,
+            10,
+        )
+        pending = sorted(u for u in recipients if u not in (late, answering))
+        assert [u["unit_id"] for u in ask["units"]] == pending[:10]
+
+        # Written before answers were kept: derived once at the next start.
+        await db["notice_answers"].delete_many({"notice_id": nid})
+        await db["migrations"].delete_one({"_id": "2026-12-notice-answers"})
+        async with running(node):
+            last = await ok(await issuer.get(f"/api/notices/{nid}/completeness", params={"per_page": 10, "page": 4}))
+            [ask] = last["asks"]
+            assert (ask["owed"], ask["submitted"], ask["more"]) == (UNITS, 2, False)
+            assert [u["unit_id"] for u in ask["units"]] == [*pending[30:], *sorted([late, answering])]
+            assert [u["status"] for u in ask["units"][-2:]] == ["submitted", "submitted"]
+            page = await issuer.get(f"/notices/{nid}", params={"per_page": 10}, headers={"accept": "text/html"})
+            assert page.status_code == 200 and page.text.count('data-unit="') >= 10
+    await client.close()
+
+
 async def test_notices_stored_the_old_way_are_moved_once_at_start_up(node):
     """Before: a notice held its recipients and every event it emitted, a 发文 entry only pointed at its notice,
     and a receipt existed once its unit had signed. A node upgraded in place moves all that at start-up."""

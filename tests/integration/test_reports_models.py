@@ -21,7 +21,7 @@ from services.reports.handlers import Reports
 from services.reports.migration import SPLIT_STATUS, split_notice_status
 from services.reports.repository import HEADERS, INDEXES, ROWS, UNITS, ReportsRepository
 from shared.contracts.common import NoticeQuery
-from shared.contracts.reports import StatisticsQuery
+from shared.contracts.reports import CompletenessQuery, StatisticsQuery
 from shared.events import (
     DeadlineApproaching,
     NoticeAcknowledged,
@@ -207,8 +207,8 @@ async def reports_on(client: AsyncMongoClient, node) -> Reports:
 async def views(reports: Reports) -> dict:
     return {
         "status": (await reports.notice_status(NoticeQuery(notice_id="n1"))).model_dump(),
-        "completeness": (await reports.completeness(NoticeQuery(notice_id="n1"))).model_dump(),
-        "corrected": (await reports.completeness(NoticeQuery(notice_id="n3"))).model_dump(),
+        "completeness": (await reports.completeness(CompletenessQuery(notice_id="n1"))).model_dump(),
+        "corrected": (await reports.completeness(CompletenessQuery(notice_id="n3"))).model_dump(),
         "statistics": await statistics(reports, "gd-kx", 2020),
     }
 
@@ -499,7 +499,8 @@ async def test_status_documents_of_the_old_shape_are_split_once_at_start_up(node
         status = (await reports.notice_status(NoticeQuery(notice_id="old1"))).model_dump()
         assert (status["total"], status["acknowledged"], status["recipients"][-1]["acknowledged_at"]) == (2, 1, ack_at)
         ask = {
-            a["ask_id"]: a for a in ((await reports.completeness(NoticeQuery(notice_id="old1"))).model_dump())["asks"]
+            a["ask_id"]: a
+            for a in ((await reports.completeness(CompletenessQuery(notice_id="old1"))).model_dump())["asks"]
         }
         assert (ask["summary"]["accepted"], ask["summary"]["late"], len(ask["summary"]["chases"])) == (1, 1, 1)
         [row] = [r for r in (await statistics(reports, "gd-kx", 2020))["units"] if r["unit_id"] == "sz-kx"]

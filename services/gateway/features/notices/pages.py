@@ -336,7 +336,7 @@ async def notice_page(
         can_issue=has(actor, "issuer"),
         error=request.query_params.get("error"),
         chased=request.query_params.get("chased"),
-        **await notice_panel(b, notice, actor, viewer),
+        **await notice_panel(b, notice, actor, viewer, page),
     )
 
 

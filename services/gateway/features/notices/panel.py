@@ -3,7 +3,7 @@
 from typing import Any
 
 from shared.contracts.common import Actor, NoticeQuery
-from shared.contracts.reports import RollupQuery
+from shared.contracts.reports import CompletenessQuery, RollupQuery
 from shared.contracts.submissions import SubmissionQuery
 from shared.errors import NotFound, Unavailable
 from shared.ids import submission_id
@@ -25,8 +25,11 @@ def commendations(expected: list[dict]) -> dict[str, list[dict]]:
     return {category: rows for category, rows in out.items() if rows}
 
 
-async def notice_panel(b: Backend, notice: dict, actor: Actor, viewer: dict) -> dict[str, Any]:
-    """What the notice page shows of submissions: the viewer's own per ask, and, for its issuer, completeness."""
+async def notice_panel(
+    b: Backend, notice: dict, actor: Actor, viewer: dict, page: PageQuery | None = None
+) -> dict[str, Any]:
+    """What the notice page shows of submissions: the viewer's own per ask, and, for its issuer, completeness (its
+    counts, and ``page`` of each ask's units, the page the 签收 table shows)."""
     mine: dict[str, dict] = {}
     if viewer.get("inbox"):
         for ask in notice["asks"]:
@@ -39,8 +42,11 @@ async def notice_panel(b: Backend, notice: dict, actor: Actor, viewer: dict) -> 
     rollup: dict[str, Any] | None = None
     if viewer.get("is_issuer") and {Role.issuer, Role.reviewer} & set(actor.roles):
         try:
-            view = plain(await b.reports.completeness(NoticeQuery(notice_id=notice["id"])))
+            pq = page or PageQuery()
+            view = plain(await b.reports.completeness(CompletenessQuery(notice_id=notice["id"], page=pq)))
             completeness = {a["ask_id"]: a for a in view["asks"]}
+            for a in completeness.values():  # each ask's table pages with the 签收 table (_pager.html)
+                a["pager"] = {"page": pq.page, "per_page": pq.per_page, "has_more": a["more"], "total": a["owed"]}
         except NotFound:  # the read model is not there yet
             pass
         # 下级进度: the first forwarding units; the rest on /notices/{id}/rollup (features/rollup).

@@ -13,7 +13,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from shared.contracts.common import Actor, NoticeQuery, UnitNoticesQuery
 from shared.contracts.notices import AttachmentInfo, ReadBlob
-from shared.contracts.reports import Completeness
+from shared.contracts.reports import Completeness, CompletenessQuery
 from shared.contracts.submissions import (
     AcceptSubmission,
     Chased,
@@ -256,11 +256,11 @@ async def table_csv(notice_id: str, ask_id: str, request: Request, b: BackendDep
 
 @router.get(
     "/notices/{notice_id}/completeness",
-    summary="Per ask: who owes, who submitted (on time or late), what was accepted or returned",
+    summary="Per ask: how many owe, submitted (on time or late), were accepted or returned; a page of those units",
 )
-async def completeness(notice_id: str, b: BackendDep, actor: Tracker) -> Completeness:
+async def completeness(notice_id: str, b: BackendDep, actor: Tracker, page: PageParams) -> Completeness:
     await issued_by_own_unit(b, notice_id, actor)
-    return await b.reports.completeness(NoticeQuery(notice_id=notice_id))
+    return await b.reports.completeness(CompletenessQuery(notice_id=notice_id, page=page))
 
 
 @router.get("/notices/{notice_id}/expected", summary="Submissions owed for a notice")
