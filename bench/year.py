@@ -726,10 +726,18 @@ async def floor_tracking(s: Store, p: dict) -> None:
 
 
 async def floor_completeness(s: Store, p: dict) -> None:
-    """报送情况: the notice (is the caller its issuer?), then its header and one document per recipient."""
+    """报送情况: the notice (is the caller its issuer?), then its header and, per ask, five counts of its answers
+    (where the units stand, how many late) and the first page of them (pending first)."""
     await s.notices["notices"].find_one({"_id": p["notice"]}, HEAD)
-    await s.reports["notice_status"].find_one({"_id": p["notice"]})
-    await listed(s.reports["notice_units"].find({"notice_id": p["notice"]}, {"ack": 0}))
+    header = await s.reports["notice_status"].find_one({"_id": p["notice"]}) or {}
+    answers = s.reports["notice_answers"]
+    for ask_id in header.get("asks", {}):
+        owed = {"notice_id": p["notice"], "ask_id": ask_id, "owed": True}
+        statuses = ("pending", "returned", "submitted", "accepted")
+        for status in statuses:
+            await answers.count_documents({**owed, "status": status})
+        await answers.count_documents({**owed, "late": True})
+        await page(answers, *[({**owed, "status": st}, [("unit_id", ASCENDING)], False) for st in statuses])
 
 
 async def floor_notice_page_issuer(s: Store, p: dict) -> None:
