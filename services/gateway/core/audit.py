@@ -53,6 +53,7 @@ ACTION_LABELS = {
     "notices.submit_draft": "送签发",
     "notices.approve_draft": "签发",
     "notices.reject_draft": "退回草稿",
+    "drafts.import": "导入公文",
     "submissions.submit": "报送",
     "submissions.return_": "退回",
     "submissions.accept": "采用",
