@@ -8,7 +8,9 @@
   stands on the ask (domain.answer_docs), derived from its unit document each time that changes (``v``
   is the unit document's version), so that 报送情况 counts by index and reads one page of units.
 - ``unit_statistics``: one row per (issuer unit, year, recipient unit), ``_id`` = domain.row_id,
-  recomputed from that unit's ``notice_units`` of the issuer and year (``refresh_row``).
+  recomputed from that unit's ``notice_units`` of the issuer and year (``refresh_row``). An event only
+  marks the rows it changed (``mark_rows``: ``dirty``); they are recomputed in the background, and any
+  still marked when the issuer's statistics are read are recomputed then (``refresh_dirty``).
 - ``migrations``: one-time start-up steps done (migration.py).
 
 No in-process locks: every write is one single-document operation (the
@@ -62,6 +64,9 @@ INDEXES = [
         ],
     ),
     Index(ANSWERS, [("notice_id", ASCENDING), ("ask_id", ASCENDING), ("owed", ASCENDING), ("late", ASCENDING)]),
+    # Rows an event changed, to recompute: all of them (the background), or an issuer's of a year (a read).
+    Index(ROWS, [("dirty", ASCENDING)]),
+    Index(ROWS, [("issuer_unit_id", ASCENDING), ("year", ASCENDING), ("dirty", ASCENDING)]),
     # How many notices the issuer sent that year, and how many of them were withdrawn (two counts).
     Index(HEADERS, [("issuer_unit_id", ASCENDING), ("year", ASCENDING)]),
     Index(HEADERS, [("issuer_unit_id", ASCENDING), ("year", ASCENDING), ("withdrawn", ASCENDING)]),
@@ -326,33 +331,58 @@ class ReportsRepository:
         one. If the process dies in between, the event is redelivered and
         recomputes again.
         """
+        counter = await self._new_version(row)
+        return await self.recompute(row, counter["version"])
+
+    async def _new_version(self, row: str, extra: dict | None = None) -> dict:
+        """Take the row's next version (``$inc``, creating the row if need be), with ``extra`` set alike."""
         issuer, year, unit = domain.row_key(row)
+        update = {
+            "$inc": {"version": 1},
+            "$setOnInsert": {"issuer_unit_id": issuer, "year": year, "unit_id": unit, "listed": False},
+            **({"$set": extra} if extra else {}),
+        }
         for attempt in range(3):
             try:
-                counter = await self.rows.find_one_and_update(
-                    {"_id": row},
-                    {
-                        "$inc": {"version": 1},
-                        "$setOnInsert": {"issuer_unit_id": issuer, "year": year, "unit_id": unit, "listed": False},
-                    },
-                    upsert=True,
-                    return_document=ReturnDocument.AFTER,
+                return await self.rows.find_one_and_update(
+                    {"_id": row}, update, upsert=True, return_document=ReturnDocument.AFTER
                 )
-                break
-            except DuplicateKeyError:  # created by another recompute a moment ago: now it is an update
+            except DuplicateKeyError:  # created by another writer a moment ago: now it is an update
                 if attempt == 2:
                     raise
+        raise AssertionError("not reached")
+
+    async def recompute(self, row: str, version: int) -> bool:
+        """Recompute a row from its unit documents read now, and write it if the row is still at ``version``
+        (clearing its mark): otherwise a later change took a newer version, and the row stays marked."""
         docs = [d async for d in self.units.find({"row": row}, ROW_INPUTS)]
         result = await self.rows.update_one(
-            {"_id": row, "version": counter["version"]}, {"$set": domain.row_figures(docs)}
+            {"_id": row, "version": version}, {"$set": {**domain.row_figures(docs), "dirty": False}}
         )
         return result.matched_count == 1
 
     async def refresh_rows(self, rows: Iterable[str | None]) -> None:
         await bounded(self.refresh_row(r) for r in sorted({r for r in rows if r}))
 
+    async def mark_rows(self, rows: Iterable[str | None]) -> None:
+        """These rows changed: a new version each, marked for recomputing (one small write each, whereas a
+        recompute reads every notice of the issuer's year the unit received; the next event for the same unit
+        would often recompute it again a moment later)."""
+        await bounded(self._new_version(r, {"dirty": True}) for r in sorted({r for r in rows if r}))
+
+    async def refresh_dirty(self, issuer_unit_id: str | None = None, year: int | None = None) -> int:
+        """Recompute the rows marked (an issuer's of a year, or all); how many were read."""
+        query: dict = {"dirty": True}
+        if issuer_unit_id is not None:
+            query.update(issuer_unit_id=issuer_unit_id, year=year)
+        marked = [d async for d in self.rows.find(query, {"version": 1})]
+        await bounded(self.recompute(d["_id"], d["version"]) for d in marked)
+        return len(marked)
+
     async def statistics_page(self, unit_id: str, year: int, pq: PageQuery) -> tuple[list[dict], bool, int | None]:
-        """One page of an issuer's rows of a year, by unit name: an indexed filter, sort and skip/limit."""
+        """One page of an issuer's rows of a year, by unit name: an indexed filter, sort and skip/limit; rows
+        still marked are recomputed first."""
+        await self.refresh_dirty(unit_id, year)
         segment = Segment(
             {"issuer_unit_id": unit_id, "year": year, "listed": True},
             [("name", ASCENDING), ("_id", ASCENDING)],
