@@ -6,6 +6,7 @@ and what was typed (core/forms.py ``refused``). The notices service decides
 what a unit may see and do; the roles are checked here.
 """
 
+import asyncio
 from datetime import datetime
 from urllib.parse import quote
 
@@ -306,16 +307,29 @@ async def notice_page(
 ) -> HTMLResponse:
     notice = await visible_notice(b, notice_id, actor, recipients=RECIPIENTS_NAMED)
     viewer = notice.get("viewer") or {}
-    tracking = sending = None
-    if viewer.get("is_issuer") and (has(actor, "issuer") or has(actor, "reviewer")):
+
+    async def tracked() -> dict | None:
         try:
-            tracking = plain(await b.notices.tracking(TrackingQuery(notice_id=notice_id, page=page, actor=actor)))
+            return plain(await b.notices.tracking(TrackingQuery(notice_id=notice_id, page=page, actor=actor)))
         except Forbidden:
-            tracking = None
+            return None
+
+    async def sent() -> dict | None:
         try:
-            sending = plain(await b.notifications.deliveries_summary(NoticeQuery(notice_id=notice_id)))
+            return plain(await b.notifications.deliveries_summary(NoticeQuery(notice_id=notice_id)))
         except Unavailable:  # the page still shows the notice; only this panel waits for the service
-            sending = {"unavailable": True}
+            return {"unavailable": True}
+
+    async def nothing() -> None:
+        return None
+
+    # The issuer's panels come from three services: asked at once.
+    issuer = viewer.get("is_issuer") and (has(actor, "issuer") or has(actor, "reviewer"))
+    tracking, sending, panel = await asyncio.gather(
+        tracked() if issuer else nothing(),
+        sent() if issuer else nothing(),
+        notice_panel(b, notice, actor, viewer, page),
+    )
     names = request.app.state.unit_names
     # Route targets by name: as the notice carries them (a unit of another level), else from the directory.
     carried = {u["unit_id"]: u["name"] for u in [*notice.get("route_units", []), *notice["issuers"]]}
@@ -336,7 +350,7 @@ async def notice_page(
         can_issue=has(actor, "issuer"),
         error=request.query_params.get("error"),
         chased=request.query_params.get("chased"),
-        **await notice_panel(b, notice, actor, viewer, page),
+        **panel,
     )
 
 

@@ -226,7 +226,7 @@ async def chase(
 
 
 async def submissions_table(b: Backend, notice_id: str, ask_id: str, actor: Actor) -> SubmissionTable:
-    await visible_notice(b, notice_id, actor)  # a notice the unit cannot see has no table for it either
+    await visible_notice(b, notice_id, actor, recipients=0)  # a notice the unit cannot see has no table either
     return await b.submissions.table(SubmissionTableQuery(notice_id=notice_id, ask_id=ask_id, actor=actor))
 
 
