@@ -23,7 +23,7 @@ from ...core.deps import BackendDep, Issuer, Submitter
 from ...core.document_form import elements_of
 from ...core.forms import REFUSALS, refused
 from ...core.rendering import render, see_other
-from ..submissions.pages import _notice_and_ask, _submission, _submit_page  # the 报送 page, shown again
+from ...core.submit_page import notice_and_ask, submission_of, submit_page
 from .filled import submit_filled_form
 from .output import chosen_format, notice_file
 from .preview import preview_notice
@@ -100,8 +100,8 @@ async def submit_upload(notice_id: str, ask_id: str, request: Request, b: Backen
     except REFUSALS as exc:
         no = refused(request, exc)
         problems = [p | {"label": "样表文件"} if p.get("field") == "file" else p for p in no.problems]
-        shown, ask = await _notice_and_ask(b, notice_id, ask_id, actor)
-        current = await _submission(b, submission_id(notice_id, ask_id, actor.unit_id), actor)
+        shown, ask = await notice_and_ask(b, notice_id, ask_id, actor)
+        current = await submission_of(b, submission_id(notice_id, ask_id, actor.unit_id), actor)
         last = (current.get("revisions") or [{}])[-1].get("items") or []
-        return await _submit_page(request, b, actor, shown, ask, last, problems, status_code=no.status)
+        return await submit_page(request, b, actor, shown, ask, last, problems, status_code=no.status)
     return see_other(f"/submissions/{done.id}")

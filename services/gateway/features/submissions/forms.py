@@ -15,14 +15,6 @@ from starlette.datastructures import FormData, UploadFile
 CONTACT_PARTS = ("name", "office_phone", "mobile", "email")
 
 
-def blocks(ask: dict, previous: list[dict] | None) -> list[dict]:
-    """The item blocks to show: what was submitted (or typed) before, padded to the ask's maximum."""
-    items = list(previous or [])
-    while len(items) < max(ask.get("max_items", 1), 1):
-        items.append({})
-    return items
-
-
 def files_to_upload(form: FormData, ask: dict) -> dict[tuple[int, str], list[UploadFile]]:
     out: dict[tuple[int, str], list[UploadFile]] = {}
     for n in range(ask.get("max_items", 1)):

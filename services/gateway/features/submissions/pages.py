@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
-from shared.contracts.common import Actor, NoticeQuery, UnitNoticesQuery
+from shared.contracts.common import Actor, UnitNoticesQuery
 from shared.contracts.submissions import (
     AcceptSubmission,
     ChaseSubmissions,
@@ -22,11 +22,10 @@ from shared.contracts.submissions import (
     CompileReport,
     ReturnSubmission,
     ReviewQuery,
-    SubmissionQuery,
     SubmissionTableQuery,
     SubmitItems,
 )
-from shared.errors import Invalid, NotFound
+from shared.errors import Invalid
 from shared.ids import submission_id as submission_id_of
 from shared.schemas import Commendation
 
@@ -39,21 +38,10 @@ from ...core.files import upload
 from ...core.forms import REFUSALS, refused
 from ...core.paging import PageParams
 from ...core.rendering import plain, render, see_other
+from ...core.submit_page import blocks, notice_and_ask, submission_of, submit_page
 from . import forms as sf
 
 router = APIRouter(include_in_schema=False)
-
-
-async def _submission(b: Backend, submission_id: str, actor: Actor) -> dict:
-    return plain(await b.submissions.get(SubmissionQuery(submission_id=submission_id, actor=actor)))
-
-
-async def _notice_and_ask(b: Backend, notice_id: str, ask_id: str, actor: Actor) -> tuple[dict, dict]:
-    notice = plain(await b.notices.get(NoticeQuery(notice_id=notice_id, actor=actor)))
-    ask = next((a for a in notice["asks"] if a["ask_id"] == ask_id), None)
-    if ask is None:
-        raise NotFound("该通知没有这项报送要求", field="ask_id")
-    return notice, ask
 
 
 async def _names(request: Request, unit_ids: set[str]) -> dict[str, str]:
@@ -77,40 +65,17 @@ async def my_submissions(request: Request, b: BackendDep, actor: CurrentActor, p
     )
 
 
-async def _submit_page(
-    request: Request,
-    b: Backend,
-    actor: Actor,
-    notice: dict,
-    ask: dict,
-    items: list[dict],
-    errors: list[dict],
-    status_code: int = 200,
-) -> HTMLResponse:
-    current = await _submission(b, submission_id_of(notice["id"], ask["ask_id"], actor.unit_id), actor)
-    return render(
-        request,
-        "submit.html",
-        status_code=status_code,
-        notice=notice,
-        ask=ask,
-        current=current,
-        blocks=sf.blocks(ask, items),
-        errors=errors,
-    )
-
-
 @router.get("/notices/{notice_id}/asks/{ask_id}/submit", response_class=HTMLResponse)
 async def submit_form(request: Request, notice_id: str, ask_id: str, b: BackendDep, actor: Submitter) -> HTMLResponse:
-    notice, ask = await _notice_and_ask(b, notice_id, ask_id, actor)
-    current = await _submission(b, submission_id_of(notice_id, ask_id, actor.unit_id), actor)
+    notice, ask = await notice_and_ask(b, notice_id, ask_id, actor)
+    current = await submission_of(b, submission_id_of(notice_id, ask_id, actor.unit_id), actor)
     last = (current.get("revisions") or [{}])[-1].get("items")
-    return await _submit_page(request, b, actor, notice, ask, last or [], [])
+    return await submit_page(request, b, actor, notice, ask, last or [], [])
 
 
 @router.post("/notices/{notice_id}/asks/{ask_id}/submit", response_class=HTMLResponse)
 async def submit(request: Request, notice_id: str, ask_id: str, b: BackendDep, actor: Submitter) -> Response:
-    notice, ask = await _notice_and_ask(b, notice_id, ask_id, actor)
+    notice, ask = await notice_and_ask(b, notice_id, ask_id, actor)
     form = await request.form()
     limit = request.app.state.settings.max_upload_bytes
     uploaded: dict = {}
@@ -126,13 +91,13 @@ async def submit(request: Request, notice_id: str, ask_id: str, b: BackendDep, a
         )
     except REFUSALS as exc:
         no = refused(request, exc)
-        return await _submit_page(request, b, actor, notice, ask, items, no.problems, status_code=no.status)
+        return await submit_page(request, b, actor, notice, ask, items, no.problems, status_code=no.status)
     return see_other(f"/submissions/{done.id}")
 
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)
 async def submission_page(request: Request, submission_id: str, b: BackendDep, actor: CurrentActor) -> HTMLResponse:
-    sub = await _submission(b, submission_id, actor)
+    sub = await submission_of(b, submission_id, actor)
     return await _submission_page(request, sub, actor, error=request.query_params.get("error"))
 
 
@@ -160,7 +125,7 @@ async def _decided(
         await send(request, action, command())
     except REFUSALS as exc:
         no = refused(request, exc)
-        sub = await _submission(b, submission_id, actor)
+        sub = await submission_of(b, submission_id, actor)
         return await _submission_page(request, sub, actor, error=no.message, status_code=no.status)
     return see_other(f"/submissions/{submission_id}")
 
@@ -280,20 +245,20 @@ async def _compile_page(
         ask=ask,
         rows=rows,
         values=values,
-        blocks=sf.blocks(ask, values.get("items")),
+        blocks=blocks(ask, values.get("items")),
         errors=errors,
     )
 
 
 @router.get("/notices/{notice_id}/asks/{ask_id}/compile", response_class=HTMLResponse)
 async def compile_form(request: Request, notice_id: str, ask_id: str, b: BackendDep, actor: Reviewer) -> HTMLResponse:
-    notice, ask = await _notice_and_ask(b, notice_id, ask_id, actor)
+    notice, ask = await notice_and_ask(b, notice_id, ask_id, actor)
     return await _compile_page(request, b, actor, notice, ask, {"selected": None}, [])
 
 
 @router.post("/notices/{notice_id}/asks/{ask_id}/compile", response_class=HTMLResponse)
 async def compile_report(request: Request, notice_id: str, ask_id: str, b: BackendDep, actor: Reviewer) -> Response:
-    notice, ask = await _notice_and_ask(b, notice_id, ask_id, actor)
+    notice, ask = await notice_and_ask(b, notice_id, ask_id, actor)
     form = await request.form()
     selected = [v for v in form.getlist("submission_ids") if isinstance(v, str)]
     note = forms.given(form.get("note"))
