@@ -27,7 +27,9 @@ SUMMARY_FIELDS = (
     "cause",
     "channel",
 )
-RESULT_FIELDS = ("notice_id", "doc_number", "submission_id", "report_id", "recipients")
+# From what it answered, when the command did not say: a draft's 送签发, 签发 and 退回 name only the draft, and its
+# view names the notice (title, and notice_id and 文号 once issued).
+RESULT_FIELDS = ("notice_id", "doc_number", "title", "submission_id", "report_id", "recipients")
 
 
 def _summary(command: Any, result: Any) -> dict:
