@@ -71,6 +71,20 @@ def create_app(
         d,
     )
     svc.consume(
+        NoticeIssued,
+        "tracking_issued",
+        "A notice issued here: a receipt per recipient (the 签收 table) and its 发文 entries",
+        h.on_notice_issued_here,
+        d,
+    )
+    svc.consume(
+        NoticeForwarded,
+        "tracking_forwarded",
+        "A 转发 made here: a receipt per recipient (the 签收 table) and its 发文 entries",
+        h.on_notice_issued_here,
+        d,
+    )
+    svc.consume(
         NoticeAcknowledged, "receipts", "Record 签收 of notices issued on this node", h.on_notice_acknowledged, d
     )
     svc.consume(

@@ -24,6 +24,7 @@ from .propagation import (
     on_forward_reported,
     on_notice_arrived,
     on_notice_corrected,
+    on_notice_issued_here,
     on_notice_withdrawn,
     on_upstream_changed,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "on_notice_acknowledged",
     "on_notice_arrived",
     "on_notice_corrected",
+    "on_notice_issued_here",
     "on_notice_withdrawn",
     "on_signing_closed",
     "on_signing_decided",

@@ -42,16 +42,24 @@ async def on_notice_arrived(event: NoticeIssued | NoticeForwarded, d: Deps) -> N
             await known_units.remember(notice, d)
     here = [r for r in notice.recipients if r.node_id == d.node]
     await d.repo.deliver_to_inbox(notice, here, kind, now, local_year(notice.issued_at, d.tz))
-    if event.origin_node == d.node:  # the issuer's 签收 table: a receipt per recipient of this part
-        await d.repo.track_recipients(notice.notice_id, notice.recipients)
-    if event.origin_node == d.node and event.part == 1:  # listed at the issue already, unless it crashed before
-        listed = await d.repo.notice_fields(notice.notice_id, ROW_SOURCE)
-        if listed is not None:
-            await d.repo.list_sent(listed, local_year(notice.issued_at, d.tz))
     if kind == "forwarded" and event.origin_node == d.node and event.part == 1:
         stored = await d.repo.get_notice(notice.notice_id)  # the whole notice: a part holds a slice of recipients
         if stored is not None:
             await link_forward(snapshot_of(stored), d)
+
+
+async def on_notice_issued_here(event: NoticeIssued | NoticeForwarded, d: Deps) -> None:
+    """The issuer's side of a notice made on this node (a consumer of its own, apart from the inboxes): a receipt
+    per recipient of this part for the 签收 table, and its 发文 entries (made at the issue already, unless it
+    crashed before)."""
+    if event.origin_node != d.node:
+        return
+    notice = event.notice
+    await d.repo.track_recipients(notice.notice_id, notice.recipients)
+    if event.part == 1:
+        listed = await d.repo.notice_fields(notice.notice_id, ROW_SOURCE)
+        if listed is not None:
+            await d.repo.list_sent(listed, local_year(notice.issued_at, d.tz))
 
 
 async def on_notice_corrected(event: NoticeCorrected, d: Deps) -> None:
