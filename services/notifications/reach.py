@@ -25,6 +25,7 @@ from .delivering import _deliver, _known_units, _messages, channel_settings, job
 from .deps import Deps
 
 log = logging.getLogger("cascade.notifications.reach")
+PARTS_TOGETHER = timedelta(minutes=5)  # the parts of one notice are handled within moments: their last rounds too
 
 
 def _hash(*parts: str) -> str:
@@ -88,14 +89,30 @@ async def run_digests(d: Deps) -> int:
 
 
 async def run_escalations(d: Deps) -> int:
+    """The rounds whose time has come, for the units still silent. The last round of a notice that came in parts
+    (a round per part, due within moments of each other) goes as one group message for all of them."""
     rounds = 0
     now = d.clock.now()
     waiting = await d.reach.waiting()
     off = bool(waiting) and escalation.hours(await channel_settings(d)) <= 0
+    taken: set[str] = set()
     for doc in waiting:
-        if utc(doc["due_at"]) > now and not off:
+        if doc["_id"] in taken or (utc(doc["due_at"]) > now and not off):
             continue
-        units = [] if off else await escalation.unanswered(doc, d)  # turned off by the admin: the round ends
+        together = [doc]
+        if doc["tier"] >= domain.CHAT_TIER and doc["cause"].startswith("notice."):
+            together += [
+                x
+                for x in waiting
+                if x["_id"] != doc["_id"]
+                and x["_id"] not in taken
+                and (x["notice_id"], x["cause"], x["tier"]) == (doc["notice_id"], doc["cause"], doc["tier"])
+                and utc(x["due_at"]) <= now + PARTS_TOGETHER
+            ]
+        units: list[str] = []
+        if not off:  # turned off by the admin: the rounds end
+            for x in together:
+                units += [u for u in await escalation.unanswered(x, d) if u not in units]
         if units:
             messages, _chan = await _messages(doc["cause"], d)
             cause = domain.Cause(
@@ -107,7 +124,9 @@ async def run_escalations(d: Deps) -> int:
             )
             await _deliver(cause, await _known_units(units, d), d, messages, tier=doc["tier"])
             rounds += 1
-        await d.reach.finish(doc["_id"], now)
+        for x in together:
+            await d.reach.finish(x["_id"], now)
+            taken.add(x["_id"])
     return rounds
 
 

@@ -1,11 +1,18 @@
 """Deliveries recorded for a notice, the admin's channels, and the statistics rows, with no server."""
 
-from datetime import UTC, datetime
+import asyncio
+from datetime import UTC, datetime, timedelta
 
 from shared.clock import FixedClock
 from shared.contracts.common import Empty, NoticeQuery
 from shared.contracts.notices import AcknowledgeNotice, IssueNotice, UpsertUnit
-from shared.contracts.notifications import ChatChannel, DeliveriesQuery, EmailChannel, UpdateChannels
+from shared.contracts.notifications import (
+    ChatChannel,
+    DeliveriesQuery,
+    EmailChannel,
+    EscalationChannel,
+    UpdateChannels,
+)
 from shared.contracts.reports import StatisticsQuery
 from shared.errors import Forbidden
 from shared.schemas import Contact, Role, UnitKind
@@ -111,3 +118,58 @@ async def test_a_notice_in_parts_tells_each_contact_and_the_group_chat_once_nami
         assert sorted(d.unit_id for d in log if d.channel == "email") == [f"zj-u{i}" for i in range(5)]
         [group] = [d for d in log if d.channel == "chat"]
         assert group.unit_name == "、".join(f"湛江市第{i}学会" for i in range(5))
+
+
+async def test_the_last_round_of_a_notice_in_parts_goes_to_the_group_once_naming_every_silent_unit(tmp):
+    clock = FixedClock(NOW)
+    overrides = {"notices": {"recipients_per_event": 2}, "notifications": {"reach_tick_seconds": 0.05}}
+    async with fast_node(tmp, ("notices", "notifications"), clock, overrides) as node:
+        await node.notices.upsert_unit(UpsertUnit(unit_id="zj-kx", name="湛江市科学技术协会", kind=UnitKind.kexie))
+        for i in range(5):
+            contact = Contact(name=f"联系人{i}", email=f"u{i}@example.cn", mobile=f"1380000000{i}")
+            await node.notices.upsert_unit(
+                UpsertUnit(
+                    unit_id=f"zj-u{i}",
+                    name=f"湛江市第{i}学会",
+                    kind=UnitKind.society,
+                    parent_id="zj-kx",
+                    contacts=[contact],
+                )
+            )
+        await node.notifications.update_channels(
+            UpdateChannels(
+                email=EmailChannel(sender="kx@zj.example.cn"),
+                chat=ChatChannel(enabled=True, webhook_url="https://oapi.dingtalk.com/robot/send?access_token=t"),
+                escalation=EscalationChannel(after_hours=1),
+                actor=actor("zj-kx", Role.admin),
+            )
+        )
+        issued = await node.notices.issue(
+            IssueNotice(
+                title="关于开展科普月活动的通知",
+                issuer_unit_ids=["zj-kx"],
+                recipient_unit_ids=[f"zj-u{i}" for i in range(5)],
+                actor=actor("zj-kx", Role.issuer),
+            )
+        )
+        await node.notices.acknowledge(
+            AcknowledgeNotice(notice_id=issued.notice_id, unit_id="zj-u0", actor=actor("zj-u0", Role.submitter))
+        )
+
+        async def log(channel: str, n: int) -> list:
+            for _ in range(100):
+                rows = (await node.notifications.deliveries(DeliveriesQuery(notice_id=issued.notice_id))).items
+                mine = [d for d in rows if d.channel == channel]
+                if len(mine) >= n:
+                    return mine
+                await asyncio.sleep(0.05)
+            raise AssertionError(f"fewer than {n} {channel} deliveries: {rows}")
+
+        assert len(await log("email", 5)) == 5 and not await log("sms", 0)
+        clock.advance(timedelta(hours=1, minutes=1))
+        assert sorted(d.unit_id for d in await log("sms", 4)) == [f"zj-u{i}" for i in range(1, 5)]  # zj-u0 signed
+        clock.advance(timedelta(hours=1, minutes=1))
+        [group] = await log("chat", 1)
+        await asyncio.sleep(0.3)  # a few more ticks: still one
+        assert len(await log("chat", 1)) == 1
+        assert group.unit_name == "、".join(f"湛江市第{i}学会" for i in range(1, 5))
