@@ -92,6 +92,8 @@ async def on_reviewed(event: SubmissionReviewed, d: Deps) -> None:
         by=event.reviewed_by,
         reason=getattr(event, "reason", None),
     )
-    await d.repo.advance(event.submission_id, event.revision, domain.REVIEWED, fields)
+    # The reviewer's own decision comes back here applied already: one read says so.
+    if domain.applies(await d.repo.get(event.submission_id), event.revision, domain.REVIEWED):
+        await d.repo.advance(event.submission_id, event.revision, domain.REVIEWED, fields)
     if isinstance(event, SubmissionAccepted):
         await upward.on_accepted(event, d)  # 直接上报: accepted here, it goes up by itself

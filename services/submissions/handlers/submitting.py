@@ -127,6 +127,10 @@ async def on_compiled(event: ReportCompiled, d: Deps) -> None:
 
 
 async def _apply_submission(event: PlanSubmitted | ReportCompiled, d: Deps, *, compiled: bool) -> None:
+    # The submitter's own fact comes back here applied already (its revision, any items reserved, files where
+    # they were made): one read says so, where the writes below would each find nothing to change.
+    if not domain.applies(await d.repo.get(event.submission_id), event.revision, domain.SUBMITTED):
+        return
     await d.repo.add_revision(_revision_from(event))
     # The files it names were uploaded where it was made: ask that node for them (shared/file_sync.py).
     await file_sync.want(
