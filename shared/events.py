@@ -152,6 +152,11 @@ class SubmissionReturned(SubmissionReviewed):
     type: Literal["submission.returned"] = "submission.returned"
     version: Literal[1] = 1
     reason: str = Field(min_length=1, max_length=2000)
+    reopened: bool = Field(
+        default=False,
+        description="退回下级: an accepted revision reopened to its unit because the level above returned the "
+        "item it went up as (直接上报/择优上报); the reason carries the level above's",
+    )
 
 
 class SubmissionAccepted(SubmissionReviewed):

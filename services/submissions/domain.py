@@ -16,8 +16,9 @@ from shared.errors import Conflict, Invalid
 from shared.ids import submission_id
 from shared.schemas import Ask, NoticeSnapshot, UnitRef
 
-# Stages of one revision: submitted, then reviewed (accepted or returned).
-PENDING, SUBMITTED, REVIEWED = 0, 1, 2
+# Stages of one revision: submitted, then reviewed (accepted or returned), then perhaps reopened (退回下级: an
+# accepted revision returned to its unit after the level above returned the item it went up as).
+PENDING, SUBMITTED, REVIEWED, REOPENED = 0, 1, 2, 3
 OPEN = ("pending", "returned")  # still owed: chased, counted as missing at the deadline
 STATUS_TEXT = {"pending": "未报送", "submitted": "已报送", "returned": "已退回", "accepted": "已采用"}
 
@@ -185,6 +186,26 @@ def reviewed_fields(*, status: str, revision: int, at: datetime, by: str, reason
         "reviewed_by": by,
         "return_reason": reason,
     }
+
+
+def reopened_fields(*, revision: int, at: datetime, by: str, reason: str) -> dict:
+    """退回下级: an accepted revision back with its unit, which submits again; no longer sent up."""
+    return {
+        **reviewed_fields(status="returned", revision=revision, at=at, by=by, reason=reason),
+        "stage": REOPENED,
+        "compiled_in": None,
+    }
+
+
+UPPER_RETURN = "上级退回："
+
+
+def reason_down(upper_reason: str | None, note: str = "") -> str:
+    """The reason a 退回下级 gives: the level above's, then what the level's reviewer adds (at most 2000)."""
+    reason = UPPER_RETURN + (upper_reason or "").strip()
+    if note.strip():
+        reason += f"；{note.strip()}"
+    return reason[:2000]
 
 
 # ---------------------------------------------------------------- reminders (催办)

@@ -125,13 +125,21 @@ class SubmissionsRepository:
 
     async def reserve_items(self, target_id: str, unit_ids: list[str], *, limit: int | None, mode: str) -> bool:
         """Record that these source units' submissions go up as items of a level's own submission (直接上报,
-        择优上报), in one conditional update: with ``limit``, only while the items stay within it. Its own
-        submission is then answered (``open`` false: not owed, not chased)."""
+        择优上报), in one conditional update: with ``limit``, only while the items held (sent and not returned
+        by the level above: ``items_held``) stay within it. Its own submission is then answered (``open``
+        false: not owed, not chased); ``items_sent`` keeps every source unit that ever went up."""
         query: dict = {"_id": target_id}
         if limit is not None:
-            query[f"items_sent.{limit - len(unit_ids)}"] = {"$exists": False}  # fewer than limit - n so far
-        update = {"$addToSet": {"items_sent": {"$each": unit_ids}}, "$set": {"upward": mode, "open": False}}
+            query[f"items_held.{limit - len(unit_ids)}"] = {"$exists": False}  # fewer than limit - n held
+        update = {
+            "$addToSet": {"items_sent": {"$each": unit_ids}, "items_held": {"$each": unit_ids}},
+            "$set": {"upward": mode, "open": False},
+        }
         return (await self.expected.update_one(query, update)).matched_count == 1
+
+    async def release_item(self, target_id: str, unit_id: str) -> None:
+        """The level above returned this source unit's item: it no longer counts against a 择优上报 limit."""
+        await self.expected.update_one({"_id": target_id}, {"$pull": {"items_held": unit_id}})
 
     async def set_fields(self, submission_id: str, fields: dict) -> None:
         await self.expected.update_one({"_id": submission_id}, {"$set": fields})

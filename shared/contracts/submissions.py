@@ -42,6 +42,15 @@ class ReturnSubmission(Wire):
     actor: Actor | None = None
 
 
+class ReturnDown(Wire):
+    """退回下级: the level above returned an item this level sent up by itself (直接上报/择优上报); the level's
+    reviewer reopens the accepted submission it came from to its unit, with the level above's reason."""
+
+    submission_id: str = Field(min_length=1, max_length=200, description="the item the level above returned")
+    note: str = Field(default="", max_length=500, description="what the level's reviewer adds to the reason")
+    actor: Actor | None = None
+
+
 class CommendSubmission(Wire):
     """评选: the unit an accepted submission is routed to commends it (``category`` None: takes it back)."""
 
@@ -129,12 +138,15 @@ class CommendationMark(View):
 
 
 class CompiledIn(View):
-    """The 汇总 an accepted submission went up in."""
+    """The 汇总 an accepted submission went up in, or the item it went up as by itself (``upward``)."""
 
     submission_id: str
     revision: int
     report_id: str
     at: AwareDatetime
+    upward: Literal["direct", "select"] | None = Field(
+        default=None, description="went up by itself: 直接上报 (direct) or 择优上报 (select); None: in a 汇总"
+    )
 
 
 class Revision(View):
@@ -181,6 +193,9 @@ class SubmissionView(View):
         default=None, description="how it went up: 汇总 (compile), 直接上报 (direct), 择优上报 (select)"
     )
     items_up: int = Field(default=0, description="the unit's own: how many items it sent up by themselves")
+    returned_down: int | None = Field(
+        default=None, description="an item returned by the level above: the revision whose source was 退回下级"
+    )
     deadline: AwareDatetime
     status: Literal["pending", "submitted", "returned", "accepted"]
     status_text: str
@@ -206,6 +221,9 @@ class SubmissionDetail(SubmissionView):
     ask: Ask | None = None
     can_review: bool = False
     can_commend: bool = False
+    can_return_down: bool = Field(
+        default=False, description="an item the level above returned, whose source the caller may 退回下级"
+    )
 
 
 class Compiled(SubmissionView):
@@ -255,6 +273,12 @@ class Submissions(Contract):
     )
     return_ = command(
         ReturnSubmission, SubmissionView, "退回: return the latest revision with a reason; publish submission.returned"
+    )
+    return_down = command(
+        ReturnDown,
+        SubmissionView,
+        "退回下级: reopen the accepted submission an item returned from above came from; publish "
+        "submission.returned (reopened)",
     )
     commend = command(
         CommendSubmission, SubmissionView, "评选: commend an accepted submission for the 通报表扬, or take it back"

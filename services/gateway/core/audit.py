@@ -56,6 +56,7 @@ ACTION_LABELS = {
     "drafts.import": "导入公文",
     "submissions.submit": "报送",
     "submissions.return_": "退回",
+    "submissions.return_down": "退回下级",
     "submissions.accept": "采用",
     "submissions.chase": "催办",
     "submissions.compile_report": "汇总上报",

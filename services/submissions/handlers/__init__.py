@@ -14,6 +14,7 @@ from .deps import Deps
 from .reading import commended, expected, get, mine, review, table
 from .reviewing import accept, commend, on_reviewed, return_
 from .submitting import on_compiled, on_submitted, submit
+from .upward import return_down
 
 __all__ = [
     "Deps",
@@ -33,6 +34,7 @@ __all__ = [
     "on_submitted",
     "on_withdrawn",
     "return_",
+    "return_down",
     "review",
     "send_due_reminders",
     "submit",

@@ -1,7 +1,7 @@
 """Notices arriving, corrected or withdrawn: what each recipient owes, by when, and the reminders to send."""
 
 from shared.events import NoticeCorrected, NoticeForwarded, NoticeIssued, NoticeWithdrawn
-from shared.schemas import Ask
+from shared.schemas import Ask, NoticeSnapshot, UpwardMode
 
 from .. import domain
 from .deps import Deps
@@ -14,6 +14,23 @@ async def on_notice(event: NoticeIssued | NoticeForwarded, d: Deps) -> None:
     await d.repo.expect(domain.expectations(notice, d.node, event.origin_node))
     if domain.keeps_all(event.origin_node, d.node) and event.part == 1:
         await d.repo.schedule_asks([schedule_doc(notice.notice_id, a) for a in notice.asks])
+    if isinstance(event, NoticeForwarded) and event.part == 1:
+        await mark_upward(notice, d)
+
+
+async def mark_upward(notice: NoticeSnapshot, d: Deps) -> None:
+    """A 转发 that sends an ask up by items (直接上报/择优上报): each forwarder's own submission upstream, kept
+    here, says so, so the forwarder is not asked for an answer of its own as well (submitting.submit)."""
+    if not notice.parent_notice_id:
+        return
+    for ask_id, policy in notice.upward.items():
+        if policy.mode == UpwardMode.compile:
+            continue
+        for issuer in notice.issuers:
+            sid = domain.expectation_id(notice.parent_notice_id, ask_id, issuer.unit_id)
+            target = await d.repo.get(sid)
+            if target is not None and target["unit_node"] == d.node and not target.get("upward"):
+                await d.repo.set_fields(sid, {"upward": policy.mode.value})
 
 
 def schedule_doc(notice_id: str, ask: Ask) -> dict:

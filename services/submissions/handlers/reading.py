@@ -20,6 +20,7 @@ from shared.schemas import Role
 from shared.scope import act_as
 
 from .deps import Deps, notice_of, reviews, visible
+from .upward import sends_up
 from .views import view, view_fields
 
 
@@ -31,6 +32,14 @@ async def get(q: SubmissionQuery, d: Deps) -> SubmissionDetail:
     out["notice_status"] = (notice or {}).get("status", "issued")
     out["can_review"] = reviews(q.actor, doc, d.node) and doc["status"] == "submitted"
     out["can_commend"] = reviews(q.actor, doc, d.node) and doc["status"] == "accepted"
+    out["can_return_down"] = (
+        bool(doc.get("parent_submission_id"))
+        and doc["unit_node"] == d.node
+        and doc["status"] == "returned"
+        and doc.get("returned_down") != doc["revision"]
+        and q.actor is not None
+        and sends_up(q.actor, doc)
+    )
     return SubmissionDetail.model_validate(out)
 
 

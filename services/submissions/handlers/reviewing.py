@@ -84,6 +84,12 @@ async def commend(cmd: CommendSubmission, d: Deps) -> SubmissionView:
 
 
 async def on_reviewed(event: SubmissionReviewed, d: Deps) -> None:
+    if isinstance(event, SubmissionReturned) and event.reopened:  # 退回下级: after the acceptance it reopens
+        fields = domain.reopened_fields(
+            revision=event.revision, at=event.reviewed_at, by=event.reviewed_by, reason=event.reason
+        )
+        await d.repo.advance(event.submission_id, event.revision, domain.REOPENED, fields)
+        return
     status = "accepted" if isinstance(event, SubmissionAccepted) else "returned"
     fields = domain.reviewed_fields(
         status=status,
@@ -97,3 +103,5 @@ async def on_reviewed(event: SubmissionReviewed, d: Deps) -> None:
         await d.repo.advance(event.submission_id, event.revision, domain.REVIEWED, fields)
     if isinstance(event, SubmissionAccepted):
         await upward.on_accepted(event, d)  # 直接上报: accepted here, it goes up by itself
+    elif isinstance(event, SubmissionReturned):
+        await upward.on_returned(event, d)  # an item returned from above no longer counts against 择优上报

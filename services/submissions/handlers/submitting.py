@@ -11,6 +11,7 @@ from shared.contracts.notices import ReadAttachment
 from shared.contracts.submissions import SubmissionView, SubmitItems
 from shared.errors import Conflict, Invalid, NotFound
 from shared.events import PlanSubmitted, ReportCompiled
+from shared.schemas import UpwardMode
 from shared.scope import act_as, actor_name
 
 from .. import domain, forms
@@ -27,6 +28,12 @@ async def submit(cmd: SubmitItems, d: Deps) -> SubmissionView:
     doc = await d.repo.get(sid)
     if doc is None or doc["unit_node"] != d.node:
         raise NotFound("本单位无需报送这项", field="ask_id", code="not_owed")
+    if doc.get("upward") == UpwardMode.direct.value:
+        raise Invalid(
+            "本单位转发时对这项报送要求选择了直接上报：下级报送采用后即逐项自动上报，不能再报送本单位的内容",
+            field="ask_id",
+            code="direct_upward",
+        )
     revision = domain.can_submit(doc, notice.get("status", "issued"))
     items = forms.check_items(ask, cmd.items)
     await check_files(items, cmd.actor, d)

@@ -14,13 +14,20 @@ item like any submission and sees the source unit "via" the forwarding level; de
 
 The level's own submission upstream is then answered by its items: it leaves the 报送 still owed (``open``
 false), nobody chases it, and it shows how many went up.
+
+An item returned from above (退回) is not a dead end. It no longer counts against a 择优上报 limit
+(``items_held``, ``on_returned``); the level's reviewer may 退回下级 (``return_down``): the accepted
+submission it came from goes back to its unit with the level above's reason, and once corrected and accepted
+again it goes up as the item's next revision (直接上报 at once, 择优上报 when picked again). The revision
+counter is the item's own, kept here, so upstream applies each revision once, in order, across outages.
 """
 
 from shared import outbox
-from shared.contracts.submissions import Compiled, CompileReport
+from shared.contracts.common import Actor
+from shared.contracts.submissions import Compiled, CompileReport, ReturnDown, SubmissionView
 from shared.errors import Conflict, Invalid, NotFound
-from shared.events import ReportCompiled, SubmissionAccepted
-from shared.schemas import Contribution, UpwardMode, UpwardPolicy
+from shared.events import ReportCompiled, SubmissionAccepted, SubmissionReturned
+from shared.schemas import Contribution, Role, UpwardMode, UpwardPolicy
 from shared.scope import actor_name
 
 from .. import domain
@@ -47,8 +54,14 @@ async def on_accepted(event: SubmissionAccepted, d: Deps) -> None:
     notice = await d.repo.get_notice(event.notice_id)
     if doc is None or notice is None or policy_of(notice, event.ask_id).mode != UpwardMode.direct:
         return
+    if (doc["status"], doc["revision"]) != ("accepted", event.revision):  # reopened (退回下级) or moved on since
+        return
     target = await _target(notice, event.ask_id, doc["to_unit_id"], d)
     if target is None:  # the unit it was routed to does not answer upstream (a route to another unit)
+        return
+    try:
+        await _next_revision(target, doc, d)
+    except Conflict:  # a redelivery after the level above returned it: nothing goes up until corrected
         return
     if await d.repo.reserve_items(target["_id"], [doc["unit_id"]], limit=None, mode=UpwardMode.direct.value):
         await _send(doc, notice, target, UpwardMode.direct, event.reviewed_by, d)
@@ -75,12 +88,14 @@ async def select(cmd: CompileReport, source: dict, policy: UpwardPolicy, d: Deps
         if doc["status"] != "accepted":
             raise Invalid(f"{doc['unit_name']}的报送尚未采用", field=f"submission_ids.{i}", code="not_accepted")
         picked.append(doc)
+    for i, doc in enumerate(picked):  # one the level above returned goes up again only corrected (退回下级)
+        await _next_revision(target, doc, d, field=f"submission_ids.{i}")
     limit = policy.limit or domain.ask_of(source, cmd.ask_id).max_items
-    sent = set(target.get("items_sent") or [])
-    new = [doc for doc in picked if doc["unit_id"] not in sent]
-    if len(sent) + len(new) > limit:
+    held = set(target.get("items_held") or [])  # sent up and not returned: what counts against the limit
+    new = [doc for doc in picked if doc["unit_id"] not in held]
+    if len(held) + len(new) > limit:
         raise Invalid(
-            f"择优上报最多{limit}项：已上报{len(sent)}项，本次又选了{len(new)}项",
+            f"择优上报最多{limit}项：已上报{len(held)}项（不含上级退回的），本次又选了{len(new)}项",
             field="submission_ids",
             code="over_limit",
         )
@@ -104,8 +119,31 @@ async def _target(notice: dict, ask_id: str, unit_id: str, d: Deps) -> dict | No
     return target if target is not None and target["unit_node"] == d.node else None
 
 
+async def _next_revision(target: dict, source: dict, d: Deps, field: str = "submission_ids") -> int:
+    """The item's revision that carries ``source``'s accepted revision: the one that already does (sent before:
+    published again), else the next one. Refused while the item awaits the level above or was accepted there,
+    and when the level above returned it and the source was not corrected since (退回下级 first)."""
+    item = await d.repo.get(item_id(target["_id"], source["unit_id"]))
+    if item is None or not item.get("revision"):
+        return 1
+    last = await d.repo.revision(item["_id"], item["revision"])
+    carried = ((last or {}).get("contributions") or [{}])[0]
+    if (carried.get("submission_id"), carried.get("revision")) == (source["_id"], source["revision"]):
+        if item["status"] == "returned":
+            raise Conflict(
+                f"上级已退回{source['unit_name']}的这项报送，请先退回下级，修改并采用后再上报",
+                field=field,
+                code="returned_above",
+            )
+        return item["revision"]
+    if item["status"] not in ("pending", "returned"):
+        raise Conflict(f"{source['unit_name']}的上一版报送上级尚未退回，不能再次上报", field=field, code="already_sent")
+    return item["revision"] + 1
+
+
 async def _send(source: dict, notice: dict, target: dict, mode: UpwardMode, by: str, d: Deps):
-    """Make the item and publish it (once: its ids are deterministic; a second call publishes it again)."""
+    """Make the item's next revision carrying ``source`` and publish it (once: its ids are deterministic, so a
+    second call for the same source revision publishes the same revision again)."""
     rev = await d.repo.revision(source["_id"], source["revision"])
     if rev is None:
         raise Conflict(
@@ -116,13 +154,15 @@ async def _send(source: dict, notice: dict, target: dict, mode: UpwardMode, by: 
         raise NotFound("上级通知不存在", field="notice_id")
     ask = domain.ask_of(upstream, target["ask_id"])
     sid = item_id(target["_id"], source["unit_id"])
+    await d.repo.expect([item_doc(target, sid, source, mode)])
+    n = await _next_revision(target, source, d)
     now = d.clock.now()
     fact = ReportCompiled(
-        event_id=domain.derived_id(sid, "1"),
+        event_id=domain.derived_id(sid, str(n)),
         occurred_at=now,
         origin_node=d.node,
         root_notice_id=upstream.get("root_notice_id"),
-        report_id=domain.derived_id(sid, "report"),
+        report_id=domain.derived_id(sid, "report") if n == 1 else domain.derived_id(sid, "report", str(n)),
         submission_id=sid,
         notice_id=target["notice_id"],
         source_notice_id=notice["_id"],
@@ -134,7 +174,7 @@ async def _send(source: dict, notice: dict, target: dict, mode: UpwardMode, by: 
         issuer_node=target["issuer_node"],
         to_unit_id=target["to_unit_id"],
         department=target.get("department"),
-        revision=1,
+        revision=n,
         items=rev["items"],
         contributions=[
             Contribution(
@@ -151,12 +191,11 @@ async def _send(source: dict, notice: dict, target: dict, mode: UpwardMode, by: 
         compiled_at=now,
         upward=mode,
     )
-    await d.repo.expect([item_doc(target, sid, source, mode)])
-    pending = outbox.entries((fact, None), *((fact, n) for n in d.copy_to(target["issuer_node"])))
+    pending = outbox.entries((fact, None), *((fact, node) for node in d.copy_to(target["issuer_node"])))
     revision = {
-        "_id": revision_id(sid, 1),
+        "_id": revision_id(sid, n),
         "submission_id": sid,
-        "revision": 1,
+        "revision": n,
         "items": fact.items,
         "submitted_at": now,
         "submitted_by": by,
@@ -168,23 +207,99 @@ async def _send(source: dict, notice: dict, target: dict, mode: UpwardMode, by: 
         outbox.FIELD: pending,
     }
     if not await d.repo.add_revision(revision):  # made before (a redelivery): publish what it carries
-        revision = await d.repo.revision(sid, 1) or revision
+        revision = await d.repo.revision(sid, n) or revision
     fields = domain.submitted_fields(
-        revision=1, at=revision["submitted_at"], by=by, late=fact.late, items=len(fact.items), compiled=True
+        revision=n, at=revision["submitted_at"], by=by, late=fact.late, items=len(fact.items), compiled=True
     )
-    updated = await d.repo.advance(sid, 1, domain.SUBMITTED, fields) or await d.repo.get(sid)
+    updated = await d.repo.advance(sid, n, domain.SUBMITTED, fields) or await d.repo.get(sid)
     await d.repo.flush(d.repo.revisions, revision["_id"], revision.get(outbox.FIELD) or [])
-    await d.repo.set_fields(
-        source["_id"],
-        {"compiled_in": {"submission_id": sid, "revision": 1, "report_id": fact.report_id, "at": now}},
-    )
+    compiled_in = {"submission_id": sid, "revision": n, "report_id": fact.report_id, "at": now, "upward": mode.value}
+    await d.repo.set_fields(source["_id"], {"compiled_in": compiled_in})
     return view(updated or {})
+
+
+async def on_returned(event: SubmissionReturned, d: Deps) -> None:
+    """The level above returned an item sent up from here: it no longer counts against a 择优上报 limit."""
+    item = await d.repo.get(event.submission_id)
+    if (
+        item is not None
+        and item.get("parent_submission_id")
+        and item["unit_node"] == d.node
+        and (item["status"], item["revision"]) == ("returned", event.revision)
+    ):
+        await d.repo.release_item(item["parent_submission_id"], item["source_unit_id"])
+
+
+def sends_up(actor: Actor | None, item: dict) -> bool:
+    """The actor reviews for the level that sent the item up (its own unit's, kept here)."""
+    return actor is None or (actor.unit_id == item["unit_id"] and Role.reviewer in actor.roles)
+
+
+async def return_down(cmd: ReturnDown, d: Deps) -> SubmissionView:
+    """退回下级: the level above returned an item; the accepted submission it came from goes back to its unit,
+    with the level above's reason. Corrected and accepted again, it goes up as the item's next revision."""
+    item = await d.repo.get(cmd.submission_id)
+    if (
+        item is None
+        or not item.get("parent_submission_id")
+        or item["unit_node"] != d.node
+        or not sends_up(cmd.actor, item)
+    ):
+        raise NotFound("没有本单位逐项上报的这项报送", field="submission_id")
+    if item["status"] != "returned":
+        raise Conflict(
+            f"该项上报当前为“{domain.STATUS_TEXT[item['status']]}”，未被上级退回，不能退回下级",
+            field="submission_id",
+            code="not_returned",
+        )
+    last = await d.repo.revision(item["_id"], item["revision"])
+    carried = ((last or {}).get("contributions") or [None])[0]
+    source = await d.repo.get(carried["submission_id"]) if carried else None
+    if source is None or carried is None or source["issuer_node"] != d.node:
+        raise NotFound("这项上报的来源报送不在本节点", field="submission_id", code="source_missing")
+    if source["revision"] != carried["revision"] or source["status"] not in ("accepted", "returned"):
+        raise Conflict(
+            f"{source['unit_name']}已重新报送第{source['revision']}版，请到审核页面处理",
+            field="submission_id",
+            code="resubmitted",
+        )
+    if source["status"] == "returned":
+        raise Conflict(
+            f"已退回下级，等待{source['unit_name']}修改后重新报送", field="submission_id", code="already_returned_down"
+        )
+    now = d.clock.now()
+    fact = SubmissionReturned(
+        occurred_at=now,
+        origin_node=d.node,
+        submission_id=source["_id"],
+        notice_id=source["notice_id"],
+        ask_id=source["ask_id"],
+        unit_id=source["unit_id"],
+        to_unit_id=source["to_unit_id"],
+        revision=source["revision"],
+        reviewed_by=actor_name(cmd.actor),
+        reviewed_at=now,
+        reason=domain.reason_down(item.get("return_reason"), cmd.note),
+        reopened=True,
+    )
+    pending = outbox.entries((fact, None), *((fact, node) for node in d.copy_to(source["unit_node"])))
+    fields = domain.reopened_fields(revision=fact.revision, at=now, by=fact.reviewed_by, reason=fact.reason)
+    updated = await d.repo.advance(source["_id"], fact.revision, domain.REOPENED, fields, events=pending)
+    if updated is None:
+        raise Conflict("该项刚被他人退回下级或重新报送，请刷新后重试", field="submission_id", code="concurrent_change")
+    await d.repo.flush(d.repo.expected, source["_id"], pending)
+    await d.repo.set_fields(item["_id"], {"returned_down": item["revision"]})
+    return view(updated)
 
 
 def item_doc(target: dict, sid: str, source: dict, mode: UpwardMode) -> dict:
     """The item as a submission: the level's own upstream, answering the target's ask, from ``source``."""
     return {
-        **{k: v for k, v in target.items() if k not in (outbox.FIELD, "items_sent", "compiled_in", "upward")},
+        **{
+            k: v
+            for k, v in target.items()
+            if k not in (outbox.FIELD, "items_sent", "items_held", "compiled_in", "upward", "returned_down")
+        },
         "_id": sid,
         "status": "pending",
         **domain.listing_flags("pending"),

@@ -29,12 +29,17 @@ VIEW_DEFAULTS = {
     "source_unit_name": None,
     "upward": None,
     "items_up": 0,
+    "returned_down": None,
 }
 
 
 def view_fields(doc: dict, revisions: Sequence[dict | None] = ()) -> dict:
     out = VIEW_DEFAULTS | public(
-        {k: v for k, v in doc.items() if k not in (outbox.FIELD, "stage", "open", "decided", "items_sent", "commended")}
+        {
+            k: v
+            for k, v in doc.items()
+            if k not in (outbox.FIELD, "stage", "open", "decided", "items_sent", "items_held", "commended")
+        }
     )
     out["status_text"] = domain.STATUS_TEXT.get(doc["status"], doc["status"])
     sent = doc.get("items_sent") or []

@@ -21,6 +21,7 @@ from shared.contracts.submissions import (
     CommendSubmission,
     Compiled,
     CompileReport,
+    ReturnDown,
     ReturnSubmission,
     ReviewQuery,
     SubmissionDetail,
@@ -54,6 +55,7 @@ if TYPE_CHECKING:  # to the type checker a body is its command (core/bodies.py)
     ChaseBody = ChaseSubmissions
     AcceptBody = AcceptSubmission
     ReturnBody = ReturnSubmission
+    ReturnDownBody = ReturnDown
     CommendBody = CommendSubmission
 else:
     SubmitBody = body_of(SubmitItems, "notice_id", "ask_id", "unit_id")
@@ -61,6 +63,7 @@ else:
     ChaseBody = body_of(ChaseSubmissions, "notice_id")
     AcceptBody = body_of(AcceptSubmission, "submission_id")
     ReturnBody = body_of(ReturnSubmission, "submission_id")
+    ReturnDownBody = body_of(ReturnDown, "submission_id")
     CommendBody = body_of(CommendSubmission, "submission_id")
 
 
@@ -179,6 +182,21 @@ async def return_(
 ) -> SubmissionView:
     cmd = as_command(ReturnSubmission, body, actor, submission_id=submission_id)
     return await send(request, b.submissions.return_, cmd)
+
+
+@router.post(
+    "/submissions/{submission_id}/return-down",
+    summary="退回下级: the level above returned this item; reopen the accepted submission it came from",
+)
+async def return_down(
+    submission_id: str,
+    body: ReturnDownBody,
+    request: Request,
+    b: BackendDep,
+    actor: Reviewer,
+) -> SubmissionView:
+    cmd = as_command(ReturnDown, body, actor, submission_id=submission_id)
+    return await send(request, b.submissions.return_down, cmd)
 
 
 @router.post(

@@ -20,6 +20,7 @@ from shared.contracts.submissions import (
     ChaseSubmissions,
     CommendSubmission,
     CompileReport,
+    ReturnDown,
     ReturnSubmission,
     ReviewQuery,
     SubmissionTableQuery,
@@ -61,6 +62,7 @@ async def my_submissions(request: Request, b: BackendDep, actor: CurrentActor, p
         rows=rows,
         page=found,
         can_submit=has(actor, "submitter"),
+        can_return_down=has(actor, "reviewer"),
         names=await _names(request, {r["to_unit_id"] for r in rows}),
     )
 
@@ -111,6 +113,7 @@ async def _submission_page(
         sub=sub,
         can_review=sub["can_review"] and has(actor, "reviewer"),
         can_commend=sub.get("can_commend") and has(actor, "reviewer"),
+        can_return_down=sub.get("can_return_down") and has(actor, "reviewer"),
         categories=list(Commendation),
         names=await _names(request, {sub["to_unit_id"]}),
         error=error,
@@ -216,6 +219,21 @@ async def return_(request: Request, submission_id: str, b: BackendDep, actor: Re
         actor,
         b.submissions.return_,
         lambda: ReturnSubmission(submission_id=submission_id, revision=_revision(form), reason=reason, actor=actor),
+    )
+
+
+@router.post("/submissions/{submission_id}/return-down")
+async def return_down(request: Request, submission_id: str, b: BackendDep, actor: Reviewer) -> Response:
+    """退回下级 from the page of an item the level above returned: back to that page, or with why not."""
+    form = await request.form()
+    note = forms.text(form.get("note"))
+    return await _decided(
+        request,
+        b,
+        submission_id,
+        actor,
+        b.submissions.return_down,
+        lambda: ReturnDown(submission_id=submission_id, note=note, actor=actor),
     )
 
 
