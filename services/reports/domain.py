@@ -32,6 +32,7 @@ from shared.events import (
     PlanSubmitted,
     ReportCompiled,
     SubmissionAccepted,
+    SubmissionReturned,
     SubmissionReviewed,
 )
 from shared.ids import submission_id
@@ -193,6 +194,8 @@ def submission_state(event: PlanSubmitted | ReportCompiled | SubmissionReviewed)
             if event.contributions:
                 fields["source_name"] = event.contributions[0].unit_name
         return "submitted", event.revision, fields
+    if isinstance(event, SubmissionReturned) and event.reopened:  # 退回下级: after the acceptance, a part of its own
+        return "reopened", event.revision, {"reviewed_at": event.reviewed_at, "reason": event.reason}
     status = "accepted" if isinstance(event, SubmissionAccepted) else "returned"
     return (
         "reviewed",
@@ -210,12 +213,16 @@ def unit_state(entry: dict) -> dict:
     if not sub and not rev:
         return {"status": "pending", "revision": 0}
     decided = rev.get("revision", 0) >= sub.get("revision", 0)
-    return {
+    state = {
         **sub,
         **(rev if decided else {}),
         "status": rev["status"] if decided else "submitted",
         "revision": max(sub.get("revision", 0), rev.get("revision", 0)),
     }
+    reopened = entry.get("reopened") or {}
+    if decided and reopened.get("revision", 0) >= state["revision"]:  # 退回下级 the accepted revision
+        state.update(status="returned", reviewed_at=reopened["reviewed_at"], reason=reopened["reason"])
+    return state
 
 
 def items_state(up: dict[str, dict]) -> dict:

@@ -10,6 +10,7 @@ import pytest
 from shared.clock import FixedClock
 from shared.contracts.common import UnitNoticesQuery
 from shared.contracts.notices import ForwardNotice, IssueNotice, UpsertUnit
+from shared.contracts.reports import CompletenessQuery
 from shared.contracts.submissions import (
     AcceptSubmission,
     CompileReport,
@@ -143,6 +144,13 @@ async def test_a_returned_direct_item_goes_back_down_and_up_again_as_its_next_re
         assert twice.value.code == "already_returned_down"
         after = await item(node, top, "plan", "zj-u0", status="returned")
         assert (after.returned_down, after.can_return_down) == (1, False)
+
+        async def city_sees_it_returned():  # the city's 报送情况: back with its unit, the reason named
+            asks = (await node.reports.completeness(CompletenessQuery(notice_id=mid))).asks
+            [row] = [u for a in asks if a.ask_id == "plan" for u in a.units if u.unit_id == "zj-u0"]
+            return row if row.status == "returned" else None
+
+        assert (await until(city_sees_it_returned)).reason == "上级退回：请补充经费预算；请于本周内修改"
 
         # The county unit sees it returned with the reason, corrects it; the city accepts: revision 2 goes up.
         county = actor("zj-u0", Role.submitter)

@@ -137,6 +137,21 @@ def test_a_units_state_for_an_ask_takes_the_decision_only_about_the_latest_revis
     assert (unit_state(early)["status"], unit_state(early)["revision"]) == ("accepted", 2)
 
 
+def test_an_accepted_revision_sent_back_down_stands_returned_until_submitted_again():
+    """退回下级: the level above returned the item it went up as; the accepted revision is returned to its unit
+    (its own part, ``reopened``, so it commutes with the acceptance) until the unit submits again."""
+    from services.reports.domain import unit_state
+
+    accepted = {"submitted": {"revision": 1}, "reviewed": {"revision": 1, "status": "accepted"}}
+    reopened = {**accepted, "reopened": {"revision": 1, "reviewed_at": T0, "reason": "上级退回：请补充"}}
+    state = unit_state(reopened)
+    assert (state["status"], state["revision"], state["reason"]) == ("returned", 1, "上级退回：请补充")
+    again = {**reopened, "submitted": {"revision": 2}}
+    assert (unit_state(again)["status"], unit_state(again)["revision"]) == ("submitted", 2)
+    decided = {**again, "reviewed": {"revision": 2, "status": "accepted"}}
+    assert unit_state(decided)["status"] == "accepted"
+
+
 def test_completeness_counts_per_ask_from_the_units_documents():
     subs = {
         "summary": {
