@@ -22,6 +22,7 @@ from ..federation_harness import FedNode, build, teardown
 from ..fixtures import unit_json
 from ..harness import as_role, create_user, eventually, forward, gateway, issue, login, running
 from .levels import CITY_DEPARTMENTS, CITY_ROUTES, PROVINCE, city, county, later, load, ok, text_ask
+from .levels import refused as refusal
 
 SHAPE = {"prov": None, "city": "prov"}
 FAST = {"reports": {"progress_interval_seconds": 0.3}}  # 下级进度 goes up at most this often per 转发
@@ -327,6 +328,49 @@ async def test_the_forwarding_pair_runs_end_to_end_across_two_nodes(fed):
         assert (item["return_reason"], item["source_unit_name"]) == ("请补充经费预算", "苏州大学科学技术协会")
         listed = await su.get("/submissions")
         assert "苏州大学科学技术协会的报送（直接上报）" in listed.text and "请补充经费预算" in listed.text
+        assert f'action="/submissions/{by_source["suda-kx"]}/return-down"' in listed.text  # the city's reviewer
+
+        # 11. 退回下级: the city sends the province's 退回 down to 苏州大学; corrected and accepted at the city, it
+        #     goes up by itself again as the item's revision 2, which the province reviews.
+        early = await su.post(f"/api/submissions/{by_source['wj-kx']}/return-down", json={})
+        detail = refusal(early, 409, "submission_id")
+        assert detail["type"] == "not_returned" and "未被上级退回" in detail["msg"]
+        page = await su.get(f"/submissions/{by_source['suda-kx']}")
+        assert 'id="return-down-form"' in page.text
+        reopened = await ok(await su.post(f"/api/submissions/{by_source['suda-kx']}/return-down", json={}))
+        assert (reopened["id"], reopened["status"]) == (sent["suda-kx", "plan"], "returned")
+        assert reopened["return_reason"] == "上级退回：请补充经费预算"
+        twice = await su.post(f"/api/submissions/{by_source['suda-kx']}/return-down", json={})
+        assert refusal(twice, 409, "submission_id")["type"] == "already_returned_down"
+        suda = county_clients["suda-kx"]
+        mine = await ok(await suda.get(f"/api/submissions/{sent['suda-kx', 'plan']}"))
+        assert (mine["status"], mine["return_reason"]) == ("returned", "上级退回：请补充经费预算")
+        items = [{"text": "suda-kx的plan（含经费预算）"}]
+        again = await ok(await suda.post(f"/api/notices/{mid}/asks/plan/submission", json={"items": items}), 201)
+        assert again["revision"] == 2
+        headers = {"X-CSRF-Token": zx.csrf}
+        url = f"/api/submissions/{again['id']}/accept"
+        await ok(await zx.post(url, json={"revision": 2}, headers=headers))
+
+        async def second_revision():
+            r = await js.get(f"/api/submissions/{by_source['suda-kx']}")
+            body = r.json() if r.status_code == 200 else {}
+            return body if body.get("revision") == 2 and body.get("status") == "submitted" else None
+
+        up = await eventually(second_revision, timeout=30)
+        assert up["source_unit_name"] == "苏州大学科学技术协会"
+        assert [(r["revision"], r["items"]) for r in up["revisions"]][-1] == (2, items)
+        assert up["revisions"][-1]["contributions"][0]["revision"] == 2
+        await ok(await js.post(f"/api/submissions/{by_source['suda-kx']}/accept", json={"revision": 2}))
+
+        async def accepted_at_the_city():
+            r = await su.get(f"/api/submissions/{by_source['suda-kx']}")
+            body = r.json() if r.status_code == 200 else {}
+            return body if (body.get("status"), body.get("revision")) == ("accepted", 2) else None
+
+        await eventually(accepted_at_the_city, timeout=30)
+        source_page = await su.get(f"/submissions/{sent['suda-kx', 'plan']}")
+        assert "已直接上报" in source_page.text and "已汇总上报" not in source_page.text
 
 
 # ---------------------------------------------------------------- one node: the pages of 择优上报 and 直接上报
