@@ -5,6 +5,7 @@
 Every file is read back with the library an office would open it with (python-docx, openpyxl, pypdf).
 """
 
+import csv
 import io
 import re
 import zipfile
@@ -665,6 +666,12 @@ async def test_every_level_of_a_summary_names_the_source_unit_of_each_item(node)
         assert r.status_code == 200, r.text
         cells = [c.text for row in Document(io.BytesIO(r.content)).tables[0].rows for c in row.cells]
         assert any("南山区科学技术协会" in c and "深圳市科学技术协会 ← 南山区科学技术协会" in c for c in cells)
+        r = await cast.get(f"/api/notices/{nid}/asks/summary/table.csv")  # the CSV names them the same way
+        assert r.status_code == 200, r.text
+        csv_rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+        assert ["南山区科学技术协会", "广东省科学技术协会 ← 深圳市科学技术协会 ← 南山区科学技术协会", "gd-kx"] in [
+            row[1:4] for row in csv_rows
+        ]
 
 
 def header_of(ws) -> list:

@@ -92,7 +92,8 @@ async def test_the_table_lists_every_unit_routed_here_one_row_per_item_with_the_
         assert header == [
             "序号",
             "单位",
-            "单位代码",
+            "来源（逐级）",
+            "报送单位代码",
             "状态",
             "报送时间",
             "报送人",
@@ -110,7 +111,7 @@ async def test_the_table_lists_every_unit_routed_here_one_row_per_item_with_the_
         ]
         by_unit = {}
         for row in rows:
-            by_unit.setdefault(row[2], []).append(dict(zip(header, row, strict=True)))
+            by_unit.setdefault(row[3], []).append(dict(zip(header, row, strict=True)))
         assert sorted(by_unit) == ["gd-jxxh", "scut-kx", "sz-kx"]
         first, second = by_unit["sz-kx"]
         assert (first["状态"], first["版本"], first["第几项"], second["第几项"]) == ("已采用", "1", "1", "2")
@@ -118,6 +119,7 @@ async def test_the_table_lists_every_unit_routed_here_one_row_per_item_with_the_
         assert first["联系人"] == "王敏 13800000001 szkx@example.cn"
         assert second["主题活动名称"] == "'" + FORMULA  # never a formula in the spreadsheet
         assert first["报送时间"] and first["逾期"] == ""
+        assert first["单位"] == first["来源（逐级）"] == "深圳市科学技术协会"  # its own items: the unit alone
         [gap] = by_unit["scut-kx"]
         assert (gap["状态"], gap["报送时间"], gap["主题活动名称"]) == ("未报送", "", "")
 

@@ -14,7 +14,6 @@ the rendering library (``officedocs``); the routes fetch, these map, the library
 """
 
 import re
-from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,8 +24,9 @@ from shared.contracts.notices import NoticeView
 from shared.contracts.submissions import SubmissionTable, TableRow
 from shared.document_elements import attachment_labels, default_addressees
 from shared.errors import NotFound
-from shared.schemas import Ask, ChainLink, Contribution, FieldType, FormField
+from shared.schemas import Ask, ChainLink, FieldType, FormField
 
+from ...core.item_sources import item_sources
 from ...officedocs import (
     BlankForm,
     Issuer,
@@ -203,26 +203,6 @@ def _commendation(row: TableRow) -> str:
     return f"{mark.category.value}（{mark.note}）" if mark.note else mark.category.value
 
 
-def _chains(unit: str, count: int, contributions: Sequence[Contribution]) -> list[list[str]]:
-    """For each of ``count`` items held by ``unit``: the units it came through, ``unit`` first, its source last.
-
-    A unit's own items come first, then each contribution's in order (as a 汇总 lists them), each contribution
-    in turn its own first and then its contributions': every level of a 汇总 names where an item came from."""
-    contributed = sum(c.items for c in contributions)
-    out = [[unit]] * max(0, count - contributed)
-    for c in contributions:
-        out += [[unit, *chain] for chain in _chains(c.unit_name, c.items, c.contributions)]
-    return (out + [[unit]] * count)[:count]
-
-
-def _sources(row: TableRow) -> list[tuple[str, list[str]]]:
-    """(source unit, path) for each item of a row; the path is empty for the row's unit's own items."""
-    chains = _chains(row.unit_name, len(row.items), row.contributions)
-    if not row.contributions and row.source_unit_name and row.source_unit_name != row.unit_name:
-        chains = [[row.unit_name, row.source_unit_name]] * len(row.items)  # an item sent up, recorded without them
-    return [(chain[-1], chain if len(chain) > 1 else []) for chain in chains]
-
-
 def _sent_nothing(r: TableRow) -> bool:
     """A unit that owes the ask and sent nothing (a level whose items went up by themselves has sent them)."""
     return (r.status == "pending" or (not r.items and r.revision == 0)) and not r.items_up
@@ -236,7 +216,7 @@ def _answered_by_items(r: TableRow) -> bool:
 def _row_items(r: TableRow) -> list[SummaryItem]:
     """The items of a unit's latest revision, each with its source unit and path."""
     items = r.items or [{}]
-    sources = _sources(r) if r.items else [(r.unit_name, [])]
+    sources = item_sources(r) if r.items else [(r.unit_name, [])]
     return [
         SummaryItem(
             unit_name=unit,

@@ -1,12 +1,14 @@
 """The 汇总表 of an ask as CSV: one row per item of each unit's latest submission, the ask's form fields as
-columns, and the units that have not submitted as rows of their own, so the compiling level sees the gaps
-beside the answers."""
+columns, each item's source unit through every level, and the units that have not submitted as rows of their
+own, so the compiling level sees the gaps beside the answers."""
 
 from datetime import datetime
 from typing import Any
 
 from shared.clock import local_text
+from shared.contracts.submissions import TableRow
 
+from ...core.item_sources import item_sources
 from ...core.spreadsheet import csv_text
 
 
@@ -27,7 +29,8 @@ def submissions_csv(table: dict, timezone: str) -> str:
     header = [
         "序号",
         "单位",
-        "单位代码",
+        "来源（逐级）",
+        "报送单位代码",
         "状态",
         "报送时间",
         "报送人",
@@ -43,10 +46,7 @@ def submissions_csv(table: dict, timezone: str) -> str:
         when = local_text(datetime.fromisoformat(at) if isinstance(at, str) else at, timezone) if at else ""
         mark = r.get("commendation") or {}
         commended = f"{mark['category']}（{mark['note']}）" if mark.get("note") else mark.get("category", "")
-        head = [
-            n,
-            r["unit_name"],
-            r["unit_id"],
+        state = [
             r["status_text"],
             when,
             r.get("submitted_by") or "",
@@ -54,6 +54,11 @@ def submissions_csv(table: dict, timezone: str) -> str:
             r.get("revision") or "",
             commended,
         ]
-        for i, item in enumerate(r["items"] or [{}], 1):
-            rows.append([*head, i if r["items"] else "", *[field_text(item.get(f["key"])) for f in fields]])
+        # Each item names the unit it came from and its way up through every level (苏州市科协 ← 昆山市科协);
+        # the unit's own items, and a unit that owes the ask, name the unit alone.
+        sources = item_sources(TableRow.model_validate(r)) if r["items"] else [(r["unit_name"], [])]
+        for i, (item, (source, path)) in enumerate(zip(r["items"] or [{}], sources, strict=True), 1):
+            origin = [source, " ← ".join(path or [source]), r["unit_id"]]
+            cells = [field_text(item.get(f["key"])) for f in fields]
+            rows.append([n, *origin, *state, i if r["items"] else "", *cells])
     return csv_text(rows)
