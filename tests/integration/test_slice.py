@@ -202,11 +202,11 @@ async def test_unparseable_message_is_dead_lettered_and_consumer_keeps_running(n
 
         async def dead_letters():
             info = await js.stream_info(subjects.deadletter_stream(node.node_id))
-            return info.state.messages >= 4 or None  # 2 bad messages × 2 consumers (reports, notices)
+            return info.state.messages >= 6 or None  # 2 bad messages × 3 consumers (reports, notices × 2)
 
         await eventually(dead_letters)
         sub = await js.pull_subscribe("dlq.>", stream=subjects.deadletter_stream(node.node_id))
-        msgs = await sub.fetch(4, timeout=5)
+        msgs = await sub.fetch(6, timeout=5)
         bodies = {m.data for m in msgs}
         assert b"this is not json" in bodies
         for m in msgs:
@@ -215,6 +215,7 @@ async def test_unparseable_message_is_dead_lettered_and_consumer_keeps_running(n
         assert {m.headers["Cascade-Consumer"] for m in msgs} == {
             subjects.durable(node.node_id, "reports", "status_issued"),
             subjects.durable(node.node_id, "notices", "inbox_issued"),
+            subjects.durable(node.node_id, "notices", "tracking_issued"),
         }
         await nc.close()
 
