@@ -1,7 +1,5 @@
 """Wiring of the reports service."""
 
-import asyncio
-
 from faststream import FastStream
 from faststream.nats import NatsBroker
 from pymongo.asynchronous.database import AsyncDatabase
@@ -30,9 +28,6 @@ from .repository import INDEXES, ReportsRepository
 from .rollup import INDEXES as ROLLUP_INDEXES
 from .rollup import Answers, Progress, RollupStore
 
-# How often the rows events marked are recomputed in the background.
-ROWS_TICK_S = 1.0
-
 
 def create_app(
     settings: ReportsSettings,
@@ -60,16 +55,6 @@ def create_app(
         await split_notice_status(reports.repo, settings.timezone)
 
     svc.background(progress.run)
-
-    @svc.background
-    async def statistics_rows() -> None:
-        """Recompute the 办理情况统计 rows events marked (a read recomputes what is still marked of its issuer)."""
-        while True:
-            try:
-                await reports.repo.refresh_dirty()
-            except Exception:  # the store is away for a moment: the marks stay, try again next tick
-                svc.log.exception("recomputing statistics rows failed")
-            await asyncio.sleep(ROWS_TICK_S)
 
     svc.serve(ReportsContract, Answers(reports, progress))
     svc.consume(

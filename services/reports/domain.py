@@ -406,32 +406,47 @@ def row_figures(docs: list[dict]) -> dict:
     withdrawn notices are left out. ``listed`` says whether the row has
     anything to show (a unit addressed only by withdrawn notices has not).
     """
-    counted = [d for d in recipients_of(docs) if not d.get("withdrawn")]
-    row: dict = {k: 0 for k in ROW_FIGURES}
-    hours: list[float] = []
-    for d in counted:
-        row["notices"] += 1
-        ack, issued_at = d.get("ack"), d.get("issued_at")
-        if ack:
-            row["acknowledged"] += 1
-            if issued_at and ack.get("at"):
-                hours.append(max((ack["at"] - issued_at).total_seconds() / 3600, 0.0))
-        for ask_id in d.get("owes", []):
-            row["owed"] += 1
-            state = unit_state((d.get("subs") or {}).get(ask_id, {}))
-            if state["status"] == "pending":
-                row["pending"] += 1
-                continue
-            row["submitted"] += 1
-            row["late" if state.get("late") else "on_time"] += 1
-            if state["status"] in ("accepted", "returned"):
-                row[state["status"]] += 1
+    return row_totals([contribution(d) for d in docs])
+
+
+def contribution(doc: dict) -> dict:
+    """What one unit document adds to its statistics row (all zero for a notice withdrawn, or a document made
+    by an event before the notice named the unit). The row is the sum of its documents' contributions
+    (``row_totals``), so a change of one document changes the row by what it adds, without reading the others."""
+    c: dict = {k: 0 for k in ROW_FIGURES} | {"hours": 0.0, "timed": 0}
+    if not doc.get("recipient") or doc.get("withdrawn"):
+        return c
+    c["notices"] = 1
+    ack, issued_at = doc.get("ack"), doc.get("issued_at")
+    if ack:
+        c["acknowledged"] = 1
+        if issued_at and ack.get("at"):
+            c["hours"], c["timed"] = max((ack["at"] - issued_at).total_seconds() / 3600, 0.0), 1
+    for ask_id in doc.get("owes", []):
+        c["owed"] += 1
+        state = unit_state((doc.get("subs") or {}).get(ask_id, {}))
+        if state["status"] == "pending":
+            c["pending"] += 1
+            continue
+        c["submitted"] += 1
+        c["late" if state.get("late") else "on_time"] += 1
+        if state["status"] in ("accepted", "returned"):
+            c[state["status"]] += 1
+    c.update(name=doc.get("name"), kind=doc.get("kind"), issued_at=issued_at, notice_id=doc.get("notice_id"))
+    return c
+
+
+def row_totals(parts: list[dict]) -> dict:
+    """A statistics row from its documents' contributions."""
+    counted = [p for p in parts if p.get("notices")]
+    row: dict = {k: sum(p.get(k, 0) for p in counted) for k in ROW_FIGURES}
+    timed = sum(p.get("timed", 0) for p in counted)
     row["ack_rate"] = round(row["acknowledged"] / row["notices"], 3) if row["notices"] else None
-    row["avg_ack_hours"] = round(sum(hours) / len(hours), 1) if hours else None
+    row["avg_ack_hours"] = round(sum(p.get("hours", 0.0) for p in counted) / timed, 1) if timed else None
     row["on_time_rate"] = round(row["on_time"] / row["owed"], 3) if row["owed"] else None
     row["listed"] = bool(counted)
     if counted:  # the name the unit had on the issuer's latest notice to it
-        latest = max(counted, key=lambda d: (d["issued_at"], d["_id"]))
+        latest = max(counted, key=lambda p: (p["issued_at"], p["notice_id"]))
         row["name"], row["kind"] = latest["name"], latest["kind"]
     return row
 

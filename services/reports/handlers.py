@@ -48,20 +48,20 @@ class Reports:
                 domain.part_fields(event.part, len(notice.recipients)),
             )
         docs = [domain.unit_fields(notice, r, self.tz) for r in notice.recipients]
-        await self.repo.fan_out(docs, [a.ask_id for a in notice.asks])
+        after = await self.repo.fan_out(docs, [a.ask_id for a in notice.asks])
         if isinstance(event, NoticeCorrected) and event.changed and "asks" not in event.changed:
             return  # a new title or text changes no unit's figures
-        await self.repo.mark_rows(d["row"] for d in docs)
+        await self.repo.count_into_rows(after)
 
     async def acknowledged(self, event: NoticeAcknowledged) -> None:
         doc = await self.repo.merge_unit(event.notice_id, event.unit_id, domain.receipt_fields(event))
-        await self.repo.mark_rows([doc.get("row")])
+        await self.repo.count_into_rows([doc])
 
     async def withdrawn(self, event: NoticeWithdrawn) -> None:
         await self.repo.merge_header(event.notice_id, domain.withdrawal_fields(event))
-        await self.repo.mark_withdrawn(event.notice_id, event.recipient_unit_ids)
-        # Read after the marks: a unit document that has no row yet gets it from the 下发, which then refreshes.
-        await self.repo.mark_rows(await self.repo.rows_of_notice(event.notice_id))
+        # A unit document that has no row yet (the 下发 not handled here yet) is counted when it comes, withdrawn.
+        marked = await self.repo.mark_withdrawn(event.notice_id, event.recipient_unit_ids)
+        await self.repo.count_into_rows(marked)
 
     async def chased(self, event: DeadlineApproaching) -> None:
         if event.origin_node == self.node:
@@ -79,8 +79,8 @@ class Reports:
         _, doc = await self.repo.merge_part(
             event.notice_id, event.ask_id, event.unit_id, part, revision, fields, item_of=source
         )
-        # Marked even when the part was not newer: a first delivery may have written it and died before this.
-        await self.repo.mark_rows([doc.get("row")])
+        # Counted even when the part was not newer: a first delivery may have written it and died before this.
+        await self.repo.count_into_rows([doc])
 
     # ------------------------------------------------------------ queries
 

@@ -23,6 +23,7 @@ from .repository import ReportsRepository
 
 SPLIT_STATUS = "2026-12-split-notice-status"
 ANSWERS_DERIVED = "2026-12-notice-answers"
+ROW_PARTS_BUILT = "2026-12-statistics-parts"
 OLD_MAPS = ("recipients", "acks", "subs")
 OLD_INDEX = "issuer_unit_id_1_issued_at_1"  # the old statistics query's; nothing reads by it now
 
@@ -34,7 +35,16 @@ async def split_notice_status(repo: ReportsRepository, tz: str) -> bool:
     before 报送情况 was read from them. Returns whether the split ran."""
     done = await migrate_once(repo.db, SPLIT_STATUS, lambda: split_all(repo, tz))
     await migrate_once(repo.db, ANSWERS_DERIVED, lambda: derive_all(repo))
+    await migrate_once(repo.db, ROW_PARTS_BUILT, lambda: rows_from_parts(repo))
     return done
+
+
+async def rows_from_parts(repo: ReportsRepository) -> None:
+    """Statistics rows computed before they were kept as the sum of their parts: parts and rows built once."""
+    rows = {d["row"] async for d in repo.units.find({}, {"row": 1}) if d.get("row")}
+    await repo.refresh_rows(rows)
+    if rows:
+        log.warning("rebuilt %d statistics rows from their parts", len(rows))
 
 
 async def derive_all(repo: ReportsRepository) -> None:

@@ -7,10 +7,10 @@
 - ``notice_answers``: one document per (notice, unit, ask), ``_id`` = domain.answer_id: where the unit
   stands on the ask (domain.answer_docs), derived from its unit document each time that changes (``v``
   is the unit document's version), so that 报送情况 counts by index and reads one page of units.
-- ``unit_statistics``: one row per (issuer unit, year, recipient unit), ``_id`` = domain.row_id,
-  recomputed from that unit's ``notice_units`` of the issuer and year (``refresh_row``). An event only
-  marks the rows it changed (``mark_rows``: ``dirty``); they are recomputed in the background, and any
-  still marked when the issuer's statistics are read are recomputed then (``refresh_dirty``).
+- ``unit_statistics``: one row per (issuer unit, year, recipient unit), ``_id`` = domain.row_id: the sum
+  of what that unit's ``notice_units`` of the issuer and year contribute (domain.contribution), kept by
+  notice in ``statistics_parts`` (``_id`` = the row's): an event writes one part and the row
+  (``count_into_rows``), never reading the unit's other notices.
 - ``migrations``: one-time start-up steps done (migration.py).
 
 No in-process locks: every write is one single-document operation (the
@@ -34,7 +34,7 @@ from shared.storage import DUPLICATE_KEY, Index
 from . import domain
 
 HEADERS, UNITS, ROWS, MIGRATIONS = "notice_status", "notice_units", "unit_statistics", "migrations"
-ANSWERS = "notice_answers"
+ANSWERS, ROW_PARTS = "notice_answers", "statistics_parts"
 
 INDEXES = [
     # A notice's recipients (completeness, notice_status, a withdrawal): bounded by the notice.
@@ -64,9 +64,6 @@ INDEXES = [
         ],
     ),
     Index(ANSWERS, [("notice_id", ASCENDING), ("ask_id", ASCENDING), ("owed", ASCENDING), ("late", ASCENDING)]),
-    # Rows an event changed, to recompute: all of them (the background), or an issuer's of a year (a read).
-    Index(ROWS, [("dirty", ASCENDING)]),
-    Index(ROWS, [("issuer_unit_id", ASCENDING), ("year", ASCENDING), ("dirty", ASCENDING)]),
     # How many notices the issuer sent that year, and how many of them were withdrawn (two counts).
     Index(HEADERS, [("issuer_unit_id", ASCENDING), ("year", ASCENDING)]),
     Index(HEADERS, [("issuer_unit_id", ASCENDING), ("year", ASCENDING), ("withdrawn", ASCENDING)]),
@@ -77,7 +74,9 @@ INDEXES = [
 CONCURRENCY = 16
 
 # What a statistics row is recomputed from; the rest of a unit document is not needed.
-ROW_INPUTS = {k: 1 for k in ("recipient", "withdrawn", "issued_at", "ack", "owes", "subs", "name", "kind")}
+ROW_INPUTS = {
+    k: 1 for k in ("recipient", "withdrawn", "issued_at", "ack", "owes", "subs", "name", "kind", "notice_id", "v")
+}
 
 
 def older(path: str, revision: int, *, or_equal: bool = False) -> dict:
@@ -153,6 +152,10 @@ class ReportsRepository:
         return self.db[ANSWERS]
 
     @property
+    def row_parts(self):
+        return self.db[ROW_PARTS]
+
+    @property
     def migrations(self):
         return self.db[MIGRATIONS]
 
@@ -187,14 +190,14 @@ class ReportsRepository:
 
     # ------------------------------------------------------------ unit documents
 
-    async def fan_out(self, docs: list[dict], ask_ids: list[str]) -> None:
+    async def fan_out(self, docs: list[dict], ask_ids: list[str]) -> list[dict]:
         """A notice's unit documents from one snapshot: ``insert_many`` with their deterministic ``_id``s; those
         already there (a receipt came first, a redelivery, another revision) get the snapshot's fields by
         one conditional upsert each, if the snapshot is newer than what made them. Then each unit's answers
         to ``ask_ids`` (the snapshot's asks): inserted at once for new documents, derived one by one for the
-        others (a 更正 may have changed which asks a unit owes)."""
+        others (a 更正 may have changed which asks a unit owes). Returns the unit documents as they are now."""
         if not docs:
-            return
+            return []
         docs = [{**d, "v": 1} for d in docs]
         try:
             await self.units.insert_many(docs, ordered=False)
@@ -208,7 +211,7 @@ class ReportsRepository:
         fresh = [a for d in docs if d["_id"] not in made for a in domain.answer_docs(d, ask_ids) if a["owed"]]
         await self.put_answers(await self._insert_answers(fresh))  # any already there: by version
         if not taken:
-            return
+            return docs
         fields = [{k: v for k, v in d.items() if k not in ("_id", "v")} for d in taken]
         after = await bounded(
             set_if(self.units, d["_id"], older("notice_rev", d["notice_rev"]), f, versioned=True)
@@ -221,6 +224,7 @@ class ReportsRepository:
         if stale:
             current += [d async for d in self.units.find({"_id": {"$in": stale}})]
         await self.put_answers([a for u in current for a in domain.answer_docs(u, ask_ids)])
+        return [d for d in docs if d["_id"] not in made] + current
 
     async def _insert_answers(self, answers: list[dict]) -> list[dict]:
         """Insert new answers at once; returns those already there (to be put by version)."""
@@ -286,10 +290,10 @@ class ReportsRepository:
             await self.put_answers(domain.answer_docs(doc, [ask_id]))
         return applied, doc
 
-    async def mark_withdrawn(self, notice_id: str, unit_ids: list[str]) -> None:
+    async def mark_withdrawn(self, notice_id: str, unit_ids: list[str]) -> list[dict]:
         """Each unit's document says so, created if need be: a 下发 handled later keeps the mark (its fallback
-        sets only the notice's fields), so the order of the two does not matter."""
-        await bounded(self.merge_unit(notice_id, u, {"withdrawn": True}) for u in unit_ids)
+        sets only the notice's fields), so the order of the two does not matter. The documents after."""
+        return await bounded(self.merge_unit(notice_id, u, {"withdrawn": True}) for u in unit_ids)
 
     async def units_of(self, notice_id: str, projection: Mapping[str, Any] | None = None) -> list[dict]:
         """Every unit document of one notice (by the indexed ``notice_id``): bounded by its recipients."""
@@ -311,78 +315,58 @@ class ReportsRepository:
         """Every unit's answers of a notice derived afresh from the unit documents (data made before answers)."""
         await self.put_answers([a for u in await self.units_of(notice_id) for a in domain.answer_docs(u, ask_ids)])
 
-    async def rows_of_notice(self, notice_id: str) -> set[str]:
-        return {d["row"] for d in await self.units_of(notice_id, {"row": 1}) if d.get("row")}
-
     # ------------------------------------------------------------ statistics rows
 
-    async def refresh_row(self, row: str) -> bool:
-        """Recompute one statistics row from the unit's documents of that issuer and year (≤ the issuer's
-        notices of a year). Returns whether this recompute was written (a newer one supersedes it otherwise).
+    async def count_into_rows(self, docs: Iterable[dict]) -> None:
+        """Bring the statistics rows of these unit documents (each as it is after a change) up to date.
 
-        Concurrency: every change to a unit document is followed by this
-        call. It first takes a new version (``$inc``, atomic), then reads, then
-        writes only if the row still has that version. The write that lands
-        last therefore belongs to the highest version taken so far; that
-        recompute read after its own ``$inc``, and every change that led to
-        an earlier ``$inc`` had been written before that ``$inc``: it has
-        seen them all. A recompute that read earlier finds the version moved
-        on and writes nothing, so a stale figure never overwrites a newer
-        one. If the process dies in between, the event is redelivered and
-        recomputes again.
+        A row is the sum of what each of its unit documents contributes (``domain.contribution``), kept by notice
+        in the row's parts document (``ROW_PARTS``): a change writes its document's part there, unless a part
+        from a newer version of that document is there already (one atomic conditional upsert, which also takes
+        the parts document's next version), and the row is then written from all the parts as they were after
+        that write, unless a row from a later version of the parts is there already. So an event costs two
+        small writes whatever the number of notices the unit received, two events of one row cannot leave an
+        older sum last, and a redelivered event writes its part again (unchanged) and then the row.
         """
-        counter = await self._new_version(row)
-        return await self.recompute(row, counter["version"])
+        await bounded(self._count_into_row(d) for d in docs if d.get("row") and d.get("notice_id"))
 
-    async def _new_version(self, row: str, extra: dict | None = None) -> dict:
-        """Take the row's next version (``$inc``, creating the row if need be), with ``extra`` set alike."""
+    async def _count_into_row(self, doc: dict) -> None:
+        row, key = doc["row"], f"parts.{doc['notice_id']}"
+        part = {**domain.contribution(doc), "v": doc.get("v", 0)}
+        parts = await set_if(self.row_parts, row, older(f"{key}.v", part["v"]), {key: part}, versioned=True)
+        if parts is None:  # a newer part is there: the row is written from what is there (a first try may have
+            parts = await self.row_parts.find_one({"_id": row})  # stopped before the row)
+        if parts is not None:
+            await self._write_row(row, parts)
+
+    async def _write_row(self, row: str, parts: dict) -> None:
         issuer, year, unit = domain.row_key(row)
-        update = {
-            "$inc": {"version": 1},
-            "$setOnInsert": {"issuer_unit_id": issuer, "year": year, "unit_id": unit, "listed": False},
-            **({"$set": extra} if extra else {}),
-        }
-        for attempt in range(3):
-            try:
-                return await self.rows.find_one_and_update(
-                    {"_id": row}, update, upsert=True, return_document=ReturnDocument.AFTER
-                )
-            except DuplicateKeyError:  # created by another writer a moment ago: now it is an update
-                if attempt == 2:
-                    raise
-        raise AssertionError("not reached")
-
-    async def recompute(self, row: str, version: int) -> bool:
-        """Recompute a row from its unit documents read now, and write it if the row is still at ``version``
-        (clearing its mark): otherwise a later change took a newer version, and the row stays marked."""
-        docs = [d async for d in self.units.find({"row": row}, ROW_INPUTS)]
-        result = await self.rows.update_one(
-            {"_id": row, "version": version}, {"$set": {**domain.row_figures(docs), "dirty": False}}
+        figures = domain.row_totals(list((parts.get("parts") or {}).values()))
+        await set_if(
+            self.rows,
+            row,
+            older("parts_v", parts.get("v", 0)),
+            {**figures, "issuer_unit_id": issuer, "year": year, "unit_id": unit, "parts_v": parts.get("v", 0)},
         )
-        return result.matched_count == 1
+
+    async def refresh_row(self, row: str) -> None:
+        """Rebuild one row's parts and the row from every unit document of that issuer, year and unit (at
+        start-up: ``count_into_rows`` keeps them afterwards; this replaces the parts whole)."""
+        docs = [d async for d in self.units.find({"row": row}, ROW_INPUTS)]
+        parts = {d["notice_id"]: {**domain.contribution(d), "v": d.get("v", 0)} for d in docs if d.get("notice_id")}
+        after = await self.row_parts.find_one_and_update(
+            {"_id": row},
+            {"$set": {"parts": parts}, "$inc": {"v": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        await self._write_row(row, after)
 
     async def refresh_rows(self, rows: Iterable[str | None]) -> None:
         await bounded(self.refresh_row(r) for r in sorted({r for r in rows if r}))
 
-    async def mark_rows(self, rows: Iterable[str | None]) -> None:
-        """These rows changed: a new version each, marked for recomputing (one small write each, whereas a
-        recompute reads every notice of the issuer's year the unit received; the next event for the same unit
-        would often recompute it again a moment later)."""
-        await bounded(self._new_version(r, {"dirty": True}) for r in sorted({r for r in rows if r}))
-
-    async def refresh_dirty(self, issuer_unit_id: str | None = None, year: int | None = None) -> int:
-        """Recompute the rows marked (an issuer's of a year, or all); how many were read."""
-        query: dict = {"dirty": True}
-        if issuer_unit_id is not None:
-            query.update(issuer_unit_id=issuer_unit_id, year=year)
-        marked = [d async for d in self.rows.find(query, {"version": 1})]
-        await bounded(self.recompute(d["_id"], d["version"]) for d in marked)
-        return len(marked)
-
     async def statistics_page(self, unit_id: str, year: int, pq: PageQuery) -> tuple[list[dict], bool, int | None]:
-        """One page of an issuer's rows of a year, by unit name: an indexed filter, sort and skip/limit; rows
-        still marked are recomputed first."""
-        await self.refresh_dirty(unit_id, year)
+        """One page of an issuer's rows of a year, by unit name: an indexed filter, sort and skip/limit."""
         segment = Segment(
             {"issuer_unit_id": unit_id, "year": year, "listed": True},
             [("name", ASCENDING), ("_id", ASCENDING)],
