@@ -181,14 +181,17 @@ class NoticesRepository:
 
     # ------------------------------------------------------------ notices
 
-    async def insert_notice(self, doc: dict, pending: list[dict], *, number_key: str, seq: int | None = None) -> bool:
+    async def insert_notice(
+        self, doc: dict, pending: list[dict], *, number_key: str, seq: int | None = None, first: bool = True
+    ) -> bool:
         """Store a new notice with its outbox; False if its 文号 is taken (``number_key`` is unique).
 
-        Its recipients go first, in parts of their own (the notice's id is its own whatever the 文号, so a retry
-        under the next number writes the same parts); ``doc`` keeps them for the caller.
+        Its recipients go first, in parts of their own, on the ``first`` try (the notice's id is its own
+        whatever the 文号: a retry under the next number has them already); ``doc`` keeps them for the caller.
         """
         recipients = doc.pop("recipients")
-        await self.store_recipients(doc["_id"], recipients)
+        if first:
+            await self.store_recipients(doc["_id"], recipients)
         doc.update(number_key=number_key, **({"seq": seq} if seq is not None else {}), **{outbox.FIELD: pending})
         try:
             await self.notices.insert_one(doc)

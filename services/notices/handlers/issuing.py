@@ -127,10 +127,11 @@ async def insert_numbered(
             raise duplicate_doc_number(manual)
     else:
         seq = await d.repo.number_hint(lead["_id"], year)
-        for _ in range(MAX_NUMBER_ATTEMPTS):
+        for attempt in range(MAX_NUMBER_ATTEMPTS):
             number = domain.format_doc_number(lead.get("doc_number_template"), prefix=lead["name"], year=year, seq=seq)
             doc, pending = build(number)
-            if await d.repo.insert_notice(doc, pending, number_key=f"{lead['_id']}:{number}", seq=seq):
+            key = f"{lead['_id']}:{number}"
+            if await d.repo.insert_notice(doc, pending, number_key=key, seq=seq, first=attempt == 0):
                 await d.repo.advance_number_hint(lead["_id"], year, seq)
                 break
             seq += 1
