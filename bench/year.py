@@ -778,7 +778,6 @@ async def floor_review(s: Store, p: dict) -> None:
 async def floor_statistics(s: Store, p: dict) -> None:
     """办理情况统计: a page of the issuer's rows of this year by unit name, and how many notices it sent."""
     year = {"issuer_unit_id": ISSUER, "year": datetime.now(s.tz).year}
-    await listed(s.reports["unit_statistics"].find({**year, "dirty": True}, {"version": 1}))  # rows to recompute
     await page(
         s.reports["unit_statistics"],
         ({**year, "listed": True}, [("name", ASCENDING), ("_id", ASCENDING)], True),
