@@ -26,7 +26,9 @@ and an ``update_one`` by ``_id`` of the submission document (the same ``$set``)
 on a copy of the ``expected`` collection in the same store, and
 a nats-py JetStream ``publish`` of the same ``plan.submitted`` bytes with
 ``Nats-Msg-Id`` to a file stream on the same nats-server; per acceptance the
-same update (with the ``$push`` of its outbox entry) and publish. Figures: docs/benchmarks.md.
+same update (with the ``$push`` of its outbox entry) and publish. Each entry is
+then taken off (``$pullAll``), as the outbox does once it is published.
+Figures: docs/benchmarks.md.
 
     python -m bench submission_throughput [--units N] [--concurrency C] [-h]
 """
@@ -256,7 +258,13 @@ async def run_raw(rt: NodeRuntime, notice_id: str, concurrency: int, rounds: int
                         got[json.loads(m.data)["submission_id"]] = m.data
             finally:
                 await sub.unsubscribe()
-        entries = {d["_id"]: {e["event"]["type"]: e for e in d[outbox.FIELD]} for d in docs}
+        # The outbox entries the slice wrote (taken off its documents once published): rebuilt from the events.
+        entries = {
+            event_type: {
+                sid: {"id": (e := json.loads(data))["event_id"], "dest": None, "event": e} for sid, data in got.items()
+            }
+            for event_type, got in events.items()
+        }
         sids = [d["_id"] for d in docs]
 
         await js.add_stream(
@@ -284,15 +292,17 @@ async def run_raw(rt: NodeRuntime, notice_id: str, concurrency: int, rounds: int
                 items=len(rev["items"]),
                 compiled=False,
             )
-            await raw["revisions"].insert_one(dict(rev, _id=f"{key}:{rev['_id']}"))
-            await raw["expected"].update_one({"_id": sid}, {"$set": fields})  # the event is in the revision
+            entry, rid = entries["plan.submitted"][sid], f"{key}:{rev['_id']}"
+            await raw["revisions"].insert_one(dict(rev, _id=rid, **{outbox.FIELD: [entry]}))  # the event in it
+            await raw["expected"].update_one({"_id": sid}, {"$set": fields})
             await js.publish(
                 f"bench.raw.{node}", events["plan.submitted"][sid], headers={"Nats-Msg-Id": f"{key}:{sid}"}
             )
+            await raw["revisions"].update_one({"_id": rid}, {"$pullAll": {outbox.FIELD: [entry]}})  # published
 
         async def accept(key: str, i: int) -> None:
             sid = sids[i]
-            entry = entries[sid]["submission.accepted"]
+            entry = entries["submission.accepted"][sid]
             fields = domain.reviewed_fields(
                 status="accepted",
                 revision=1,
@@ -303,6 +313,7 @@ async def run_raw(rt: NodeRuntime, notice_id: str, concurrency: int, rounds: int
             await js.publish(
                 f"bench.raw.{node}", events["submission.accepted"][sid], headers={"Nats-Msg-Id": f"{key}:{sid}"}
             )
+            await raw["expected"].update_one({"_id": sid}, {"$pullAll": {outbox.FIELD: [entry]}})  # published
 
         out: tuple[list[Phase], list[Phase]] = ([], [])
         n = len(sids)
