@@ -5,6 +5,7 @@ submits only for itself; a submission is seen by its unit and by the
 reviewers of the unit it is routed to).
 """
 
+import asyncio
 from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import quote
 
@@ -244,8 +245,16 @@ async def chase(
 
 
 async def submissions_table(b: Backend, notice_id: str, ask_id: str, actor: Actor) -> SubmissionTable:
-    await visible_notice(b, notice_id, actor, recipients=0)  # a notice the unit cannot see has no table either
-    return await b.submissions.table(SubmissionTableQuery(notice_id=notice_id, ask_id=ask_id, actor=actor))
+    # A notice the unit cannot see has no table either: both asked at once, the notice's answer deciding first.
+    query = SubmissionTableQuery(notice_id=notice_id, ask_id=ask_id, actor=actor)
+    seen, table = await asyncio.gather(
+        visible_notice(b, notice_id, actor, recipients=0), b.submissions.table(query), return_exceptions=True
+    )
+    for outcome in (seen, table):
+        if isinstance(outcome, BaseException):
+            raise outcome
+    assert isinstance(table, SubmissionTable)
+    return table
 
 
 @router.get(
