@@ -445,8 +445,9 @@ def row_totals(parts: list[dict]) -> dict:
     row["avg_ack_hours"] = round(sum(p.get("hours", 0.0) for p in counted) / timed, 1) if timed else None
     row["on_time_rate"] = round(row["on_time"] / row["owed"], 3) if row["owed"] else None
     row["listed"] = bool(counted)
-    if counted:  # the name the unit had on the issuer's latest notice to it
-        latest = max(counted, key=lambda p: (p["issued_at"], p["notice_id"]))
+    named = [p for p in counted if "name" in p]  # parts kept by the service carry numbers only
+    if named:  # the name the unit had on the issuer's latest notice to it
+        latest = max(named, key=lambda p: (p["issued_at"], p["notice_id"]))
         row["name"], row["kind"] = latest["name"], latest["kind"]
     return row
 

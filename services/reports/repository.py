@@ -126,6 +126,23 @@ async def bounded(calls: Iterable[Awaitable[Any]], limit: int = CONCURRENCY) -> 
     return await asyncio.gather(*(one(c) for c in calls))
 
 
+# A statistics row's part for one notice, kept small (a busy issuer sends hundreds of notices a year): the unit
+# document's version and its contribution's numbers in this order, hours in hundredths, the issue as epoch ms.
+PART_FIGURES = (*domain.ROW_FIGURES, "timed")
+PART_HOURS, PART_ISSUED = len(PART_FIGURES), len(PART_FIGURES) + 1
+
+
+def pack_part(c: dict, version: int) -> dict:
+    issued = c.get("issued_at")
+    numbers = [c[k] for k in PART_FIGURES] + [round(c["hours"] * 100), int(issued.timestamp() * 1000) if issued else 0]
+    return {"v": version, "c": numbers}
+
+
+def unpack_part(part: dict) -> dict:
+    numbers = part["c"]
+    return {**dict(zip(PART_FIGURES, numbers, strict=False)), "hours": numbers[PART_HOURS] / 100}
+
+
 class ReportsRepository:
     def __init__(self, source) -> None:
         """``source``: anything with a ``db`` (the Service, whose database exists only once started)."""
@@ -332,16 +349,22 @@ class ReportsRepository:
 
     async def _count_into_row(self, doc: dict) -> None:
         row, key = doc["row"], f"parts.{doc['notice_id']}"
-        part = {**domain.contribution(doc), "v": doc.get("v", 0)}
+        part = pack_part(domain.contribution(doc), doc.get("v", 0))
         parts = await set_if(self.row_parts, row, older(f"{key}.v", part["v"]), {key: part}, versioned=True)
         if parts is None:  # a newer part is there: the row is written from what is there (a first try may have
             parts = await self.row_parts.find_one({"_id": row})  # stopped before the row)
         if parts is not None:
-            await self._write_row(row, parts)
+            await self._write_row(row, parts, doc)
 
-    async def _write_row(self, row: str, parts: dict) -> None:
+    async def _write_row(self, row: str, parts: dict, named_by: dict | None) -> None:
+        """The row from its parts; the unit's name and kind from ``named_by`` (a unit document) if that is the
+        issuer's latest notice to it among the parts."""
         issuer, year, unit = domain.row_key(row)
-        figures = domain.row_totals(list((parts.get("parts") or {}).values()))
+        by_notice = parts.get("parts") or {}
+        figures = domain.row_totals([unpack_part(p) for p in by_notice.values()])
+        counted = {nid: p["c"][PART_ISSUED] for nid, p in by_notice.items() if p["c"][0]}
+        if named_by and counted and max(counted.items(), key=lambda kv: (kv[1], kv[0]))[0] == named_by["notice_id"]:
+            figures.update(name=named_by.get("name"), kind=named_by.get("kind"))
         await set_if(
             self.rows,
             row,
@@ -352,15 +375,17 @@ class ReportsRepository:
     async def refresh_row(self, row: str) -> None:
         """Rebuild one row's parts and the row from every unit document of that issuer, year and unit (at
         start-up: ``count_into_rows`` keeps them afterwards; this replaces the parts whole)."""
-        docs = [d async for d in self.units.find({"row": row}, ROW_INPUTS)]
-        parts = {d["notice_id"]: {**domain.contribution(d), "v": d.get("v", 0)} for d in docs if d.get("notice_id")}
+        docs = [d async for d in self.units.find({"row": row}, ROW_INPUTS) if d.get("notice_id")]
+        parts = {d["notice_id"]: pack_part(domain.contribution(d), d.get("v", 0)) for d in docs}
         after = await self.row_parts.find_one_and_update(
             {"_id": row},
             {"$set": {"parts": parts}, "$inc": {"v": 1}},
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
-        await self._write_row(row, after)
+        counted = [d for d in docs if domain.contribution(d)["notices"]]
+        latest = max(counted, key=lambda d: (d["issued_at"], d["notice_id"])) if counted else None
+        await self._write_row(row, after, latest)
 
     async def refresh_rows(self, rows: Iterable[str | None]) -> None:
         await bounded(self.refresh_row(r) for r in sorted({r for r in rows if r}))
