@@ -25,6 +25,7 @@ Collections (database ``<node>_notices``):
 """
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -77,6 +78,9 @@ def sent_fields(notice: dict) -> dict:
     }
 
 
+# The directory's version (``directory`` collection) and how long entries read under one are kept at most.
+DIRECTORY_VERSION = "version"
+DIRECTORY_KEPT_S = 60.0
 # A notice issued here keeps its recipients in parts of this many: the notice page shows the first part's names.
 RECIPIENTS_PER_PART = 100
 # What a read of a notice without its recipients leaves out (and the outbox, which a read never shows).
@@ -96,11 +100,17 @@ def receipt_id(notice_id: str, unit_id: str) -> str:
 class NoticesRepository:
     def __init__(self, service: Service) -> None:
         self.svc = service
+        # Directory entries read lately, valid while the directory's version is the one they were read under
+        # (``units_by_id``): issuing to 300 units read their 300 entries from the store every time.
+        self._known: dict[str, dict] = {}
+        self._known_version: int | None = None
+        self._known_since = 0.0
 
     def __getattr__(self, name: str):
         # self.units, self.notices, … are the collections of the same name.
         if name in (
             "units",
+            "directory",
             "imports",
             "notices",
             "recipients",
@@ -120,17 +130,43 @@ class NoticesRepository:
 
     async def upsert_unit(self, doc: dict) -> None:
         await self.units.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+        await self._directory_changed()
 
     async def delete_unit(self, unit_id: str) -> bool:
-        return (await self.units.delete_one({"_id": unit_id})).deleted_count == 1
+        deleted = (await self.units.delete_one({"_id": unit_id})).deleted_count == 1
+        await self._directory_changed()
+        return deleted
 
     async def get_unit(self, unit_id: str) -> dict | None:
         return await self.units.find_one({"_id": unit_id})
 
+    async def _directory_changed(self) -> None:
+        """A new version of the directory, after every change to it: entries read before are read again."""
+        await upsert(self.directory, DIRECTORY_VERSION, {"$inc": {"v": 1}})
+
     async def units_by_id(self, unit_ids: list[str]) -> dict[str, dict]:
+        """The directory entries of these units (those it has), as copies.
+
+        Entries read before are kept while the directory's version is the one they were read under (every
+        change takes a new version after it is written: ``_directory_changed``), and at most
+        ``DIRECTORY_KEPT_S``, which bounds how long a change whose version was never taken (a crash between
+        the two) can go unseen. The version is read first, so an entry read under it is at least that new.
+        """
         if not unit_ids:
             return {}
-        return {d["_id"]: d async for d in self.units.find({"_id": {"$in": list(set(unit_ids))}})}
+        wanted = set(unit_ids)
+        version = ((await self.directory.find_one({"_id": DIRECTORY_VERSION})) or {}).get("v", 0)
+        now = time.monotonic()
+        if version != self._known_version or now - self._known_since > DIRECTORY_KEPT_S:
+            self._known, self._known_version, self._known_since = {}, version, now
+        # The entries of the version read above (no await since): another call may start a newer set meanwhile,
+        # and what this one reads then goes only into this one.
+        known = self._known
+        missing = [u for u in wanted if u not in known]
+        if missing:
+            async for d in self.units.find({"_id": {"$in": missing}}):
+                known[d["_id"]] = d
+        return {u: dict(known[u]) for u in wanted if u in known}
 
     async def list_units(self) -> list[dict]:
         """The whole directory: pickers and exports (it grows with the organisation, not with history)."""
@@ -163,12 +199,15 @@ class NoticesRepository:
         next start-up (``apply_pending_imports``): all rows or none, in effect.
         """
         docs = import_doc["units"]
-        existing = await self.units_by_id([d["_id"] for d in docs])
+        ids = [d["_id"] for d in docs]
+        existing = {d["_id"]: d async for d in self.units.find({"_id": {"$in": ids}})} if ids else {}
         new = [d for d in docs if d["_id"] not in existing]
         changed = [d for d in docs if d["_id"] in existing and existing[d["_id"]] != d]
         await insert_many_idempotent(self.units, new)
         if changed:
             await self.units.bulk_write([ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in changed], ordered=False)
+        if new or changed:
+            await self._directory_changed()
         await self.imports.update_one({"_id": import_doc["_id"]}, {"$set": {"status": "applied", "units": []}})
         return len(new) + len(changed)
 

@@ -272,6 +272,26 @@ async def test_the_directory_and_the_signing_table_page_too(node):
         assert 'rel="next"' in page_html.text
 
 
+async def test_a_directory_change_on_one_replica_is_seen_by_the_other_at_the_next_issue(node):
+    """Issuing reads the recipients' directory entries as they were last read, while the directory's version is
+    unchanged: a rename through either replica is in every notice issued after it."""
+    units = city_directory()
+    renamed = units[1].unit_id
+    async with two_replicas(node), gateway(node) as http:
+        await load_directory(http, units, admin_unit=CITY)
+        admin = await as_role(http, CITY, "admin", "issuer")
+        for i in range(4):  # each replica reads the entries (queue group: either answers)
+            await ok(await admin.post("/api/notices", json=notice(f"改名前{i}", [renamed], ask=False)), 201)
+        entry = units[1].model_dump(mode="json") | {"name": "湛江市改名后的学会"}
+        await ok(await admin.put(f"/api/units/{renamed}", json=entry))
+        for i in range(4):
+            nid = (await ok(await admin.post("/api/notices", json=notice(f"改名后{i}", [renamed], ask=False)), 201))[
+                "notice_id"
+            ]
+            [recipient] = (await ok(await admin.get(f"/api/notices/{nid}")))["recipients"]
+            assert recipient["name"] == "湛江市改名后的学会"
+
+
 async def test_completeness_counts_every_unit_and_lists_a_page_of_them(node):
     """报送情况 of an ask to more units than a page: counts over all of them, the units pending first a page at a
     time; answers derived again at start-up for data written before they were kept."""
