@@ -1007,10 +1007,10 @@ async def measure_issue(gw: Gateway, js, s: Store, city: City, rng: random.Rando
 
 
 async def raw_issue(s: Store, doc: dict, parts: list[dict], n: int) -> None:
-    """What issuing reads and writes before its 201: the directory entries, the 文号 counter, the recipients' part
-    documents, the notice with its notice.issued event (which names every recipient) and its 发文 entry."""
-    ids = [ISSUER, *doc["recipient_unit_ids"]]
-    await listed(s.notices["units"].find({"_id": {"$in": ids}}))
+    """What issuing reads and writes before its 201: the directory's version (its entries are kept by the service
+    while that is unchanged), the 文号 counter, the recipients' part documents, the notice with its notice.issued
+    event (which names every recipient) and its 发文 entry."""
+    await s.notices["directory"].find_one({"_id": "version"})
     counter = f"{ISSUER}:{datetime.now(s.tz).year}"
     await s.notices["counters"].find_one({"_id": counter})
     await s.raw["recipients"].insert_many([{**p, "_id": f"raw{n}:{p['part']}", "notice_id": f"raw{n}"} for p in parts])
