@@ -6,8 +6,10 @@
   under the version it read (compare and set): of two replicas taking at once one write lands and the other
   reads again. So no window of ``rate_window_seconds`` ever holds more than the limit, whoever sends, and a
   window is never "reset" at a minute's turn where two bursts could meet. A slot is counted a little longer than
-  the window (``margin``: a tenth of it, at most a second): it is taken just before its messages are posted, and a
-  robot counts them as they arrive, so the last of a burst may arrive later than the first of the next was taken.
+  the window (``margin``: a tenth of it, at most a second), and once its messages have been answered it is moved
+  to that moment (``settle``): it is taken before they are posted, one after the other, and a robot counts each
+  as it arrives, so without the move the last of a slow burst would still be in the robot's window when the first
+  of the next, a window after the take, arrived.
 - ``rate_days``: one document per mobile number with its local ``day`` and count; a take is one conditional
   ``$inc`` (same day, under the limit), a new day resets it; SMS providers count per calendar day. A job's SMS
   take their numbers' days together (``take_daily_many``): one read, one insert of the numbers not seen yet (a
@@ -47,6 +49,7 @@ def chat_key(url: str) -> str:
 class Grant:
     granted: int
     wait: float = 0.0  # seconds until one more may go (0: all that were asked for went)
+    at: float = 0.0  # the slot taken (its time), for ``settle`` once its messages are answered
 
 
 class Limits:
@@ -89,8 +92,24 @@ class Limits:
             if done.matched_count or done.upserted_id is not None:
                 full = granted == free
                 wait = max(0.05, slots[0]["t"] + window - now) if full and granted < want else 0.0
-                return Grant(granted, wait)
+                return Grant(granted, wait, at=now)
         return Grant(0, 1.0)  # many senders at once: try again in a moment
+
+    async def settle(self, key: str, at: float) -> None:
+        """The slot taken at ``at`` counts from now on: its messages have all been answered (so have arrived)."""
+        for _ in range(TRIES):
+            doc = await self.windows.find_one({"_id": key}) or {}
+            slots = doc.get("slots") or []
+            if not any(slot["t"] == at for slot in slots):
+                return  # already out of the window, or moved
+            now = self.now()
+            moved = [{**slot, "t": max(now, at)} if slot["t"] == at else slot for slot in slots]
+            version = int(doc.get("version") or 0)
+            done = await self.windows.update_one(
+                {"_id": key, "version": version}, {"$set": {"slots": moved, "version": version + 1}}
+            )
+            if done.matched_count:
+                return
 
     async def paused_for(self, key: str) -> float:
         """Seconds ``key`` is still paused for (0: not paused)."""

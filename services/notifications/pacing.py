@@ -34,6 +34,7 @@ class Pacer:
         results: dict[str, Result] = {}
         go: list[OutgoingMessage] = []
         by_key: dict[str, list[OutgoingMessage]] = {}
+        taken: dict[str, float] = {}  # the slot each key took, settled once its messages are answered
         for m in messages:
             if self.senders.missing(m.channel):
                 go.append(m)  # not sent at all (no server): Senders says so; it takes no place in a window
@@ -49,6 +50,8 @@ class Pacer:
             if limit:
                 grant = await self.limits.take(key, limit, len(queued))
                 why = f"{_NAMES[channel]}每 {window}最多 {limit} 条"
+                if grant.granted:
+                    taken[key] = grant.at
             else:  # no limit of ours, but a server that said "too many" is still left alone for a while
                 wait = await self.limits.paused_for(key)
                 grant, why = Grant(0 if wait else len(queued), wait), f"{_NAMES[channel]}提示发送过快"
@@ -66,6 +69,8 @@ class Pacer:
             go.extend(queued)
         for delivery_id, result in (await self.senders.send(go)).items():
             results[delivery_id] = result
+        for key, at in taken.items():
+            await self.limits.settle(key, at)
         await self._pause_refusing(go, results)
         return results
 

@@ -189,6 +189,22 @@ async def test_a_short_window_keeps_a_tenth_of_itself_as_margin():
     assert (await limits.take("chat:x", 3, 1)).granted == 1
 
 
+async def test_a_slot_counts_from_when_its_messages_were_answered():
+    """A slow burst (posted one after the other) stays in the window from its last answer, not from its take."""
+    clock = Clock()
+    db = MemoryDatabase("limits")
+    limits = Limits(lambda: db, settings(rate_window_seconds=2), now=clock)
+    grant = await limits.take("chat:x", 3, 3)
+    clock.t += 1.5  # the three took 1.5 s to post: the robot counted the last at 1,001.5
+    await limits.settle("chat:x", grant.at)
+    clock.t += 2.1  # 2.1 s after the answer: inside window + margin of the settled slot
+    assert (await limits.take("chat:x", 3, 1)).granted == 0
+    clock.t += 0.15
+    assert (await limits.take("chat:x", 3, 1)).granted == 1
+    await limits.settle("chat:x", grant.at)  # a slot already gone: nothing to move
+    assert (await limits.take("chat:x", 3, 3)).granted == 2
+
+
 async def test_a_server_that_said_too_many_is_paused_longer_each_time():
     clock = Clock()
     db = MemoryDatabase("limits")
