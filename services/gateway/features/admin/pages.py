@@ -1,7 +1,8 @@
 """The node admin's pages (zh-CN): users, API tokens, the audit log."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
@@ -51,6 +52,35 @@ def _search(filters: dict[str, str]) -> dict[str, str | None]:
     return {"search": filters["q"] or None, "unit_id": filters["unit_id"] or None}
 
 
+async def _holders_page(
+    request: Request,
+    template: str,
+    store: Any,
+    pq: PageQuery,
+    status_code: int,
+    listed: str,
+    public: Callable[[dict], dict],
+    **shown: Any,
+) -> HTMLResponse:
+    """用户 and 接口令牌 alike: a page of the store's entries (as ``listed``, each shown as ``public`` gives it)
+    under the list's filters, with the units to choose."""
+    units = await units_here(request)
+    filters = list_filters(request)
+    found, more, total = await store.page(pq, **_search(filters))
+    shown[listed] = [public(x) for x in found]
+    return render(
+        request,
+        template,
+        status_code,
+        page=page_of([], pq, more, total),
+        filters=filters,
+        units=units,
+        unit_names=names_of(units),
+        roles=list(Role),
+        **shown,
+    )
+
+
 async def users_page(
     request: Request,
     status_code: int = 200,
@@ -60,19 +90,14 @@ async def users_page(
     created: dict | None = None,
     pq: PageQuery = PageQuery(),
 ) -> HTMLResponse:
-    units = await units_here(request)
-    filters = list_filters(request)
-    found, more, total = await request.app.state.accounts.page(pq, **_search(filters))
-    return render(
+    return await _holders_page(
         request,
         "admin/users.html",
+        request.app.state.accounts,
+        pq,
         status_code,
-        users=[public_user(u) for u in found],
-        page=page_of([], pq, more, total),
-        filters=filters,
-        units=units,
-        unit_names=names_of(units),
-        roles=list(Role),
+        "users",
+        public_user,
         error=error,
         form=form or {"roles": []},
         created=created,
@@ -212,19 +237,14 @@ async def tokens_page(
     created: dict | None = None,
     pq: PageQuery = PageQuery(),
 ) -> HTMLResponse:
-    units = await units_here(request)
-    filters = list_filters(request)
-    found, more, total = await request.app.state.api_tokens.page(pq, **_search(filters))
-    return render(
+    return await _holders_page(
         request,
         "admin/tokens.html",
+        request.app.state.api_tokens,
+        pq,
         status_code,
-        tokens=[public_token(t) for t in found],
-        page=page_of([], pq, more, total),
-        filters=filters,
-        units=units,
-        unit_names=names_of(units),
-        roles=list(Role),
+        "tokens",
+        public_token,
         lifetimes=TOKEN_LIFETIMES,
         error=error,
         form=form or {"roles": [], "lifetime": "90"},
