@@ -137,6 +137,9 @@ class NotificationsSettings(ServiceSettings):
         default=0.0, ge=0, description="unanswered after this long, a message goes again on the next channel; 0: off"
     )
     reach_tick_seconds: float = Field(default=30.0, gt=0, description="how often digests and escalations are looked at")
+    recount_delay_seconds: float = Field(
+        default=1.0, gt=0, description="a notice's delivery counts are recounted at most this often (recounts.py)"
+    )
 
     def chat_limit(self, provider: str | None) -> int:
         """Messages per window for one robot of ``provider`` (wecom, dingtalk, feishu): its own setting, else

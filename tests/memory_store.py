@@ -73,7 +73,8 @@ class MemoryCollection:
     def find(self, *args: Any, **kwargs: Any) -> MemoryCursor:
         return MemoryCursor(self._collection.find(*args, **kwargs))
 
-    def aggregate(self, pipeline: list[dict], **kwargs: Any) -> MemoryCursor:
+    async def aggregate(self, pipeline: list[dict], **kwargs: Any) -> MemoryCursor:
+        # PyMongo's async aggregate is a coroutine that returns the cursor.
         return MemoryCursor(iter(self._collection.aggregate(pipeline, **kwargs)))
 
     def __getattr__(self, name: str) -> Any:

@@ -28,6 +28,7 @@ from .limits import Limits
 from .pacing import Pacer
 from .reach_store import INDEXES as REACH_INDEXES
 from .reach_store import ReachStore
+from .recounts import Recounts
 from .repository import INDEXES, DeliveriesRepository
 from .sending import Senders, SendJob
 
@@ -41,14 +42,16 @@ def create_app(
 ) -> FastStream:
     svc = Service(settings, indexes=[*INDEXES, *REACH_INDEXES], clock=clock, broker=broker, db=db)
     senders = Senders(settings)
+    repo = DeliveriesRepository(svc)
     d = h.Deps(
-        repo=DeliveriesRepository(svc),
+        repo=repo,
         settings=settings,
         clock=svc.clock,
         senders=senders,
         queue_work=svc.queue_work,
         reach=ReachStore(svc),
         pacer=Pacer(settings, senders, Limits(lambda: svc.db, settings)),
+        recounts=Recounts(repo, settings.recount_delay_seconds),
     )
 
     @svc.on_startup
@@ -103,6 +106,10 @@ def create_app(
     @svc.background
     async def reaching() -> None:
         await reach.run(d)
+
+    @svc.background
+    async def recounting() -> None:
+        await d.recounts.run()
 
     # Sending: jobs the handlers above queued, taken by one replica each.
     @svc.on_work("send", "Send a job's e-mails, SMS and chat messages; record how each ended")

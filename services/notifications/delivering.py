@@ -123,9 +123,7 @@ async def _deliver(
     await links.record(docs, messages.links, d)  # before any job: a link works once its message can arrive
     await d.reach.hold(held)
     await queue(sendable, cause.event_id, cause.type, cause.notice_id, d)
-    if cause.notice_id:
-        for channel in dict.fromkeys(doc["channel"] for doc in docs):
-            await d.repo.recount(cause.notice_id, cause.type, channel)
+    d.recounts.soon(cause.notice_id, cause.type, {doc["channel"] for doc in docs})
     if tier is not None:
         await escalation.schedule(cause, tier, [r.unit_id for r in now_units], d, hours)
     return new
@@ -141,8 +139,8 @@ async def deliver_group(cause: domain.Cause, names: list[str], d: Deps, messages
     job_ids(sendable, cause.event_id, d.settings.send_batch_size)
     new = await d.repo.record(docs)
     await queue(sendable, cause.event_id, cause.type, cause.notice_id, d)
-    if cause.notice_id and docs:
-        await d.repo.recount(cause.notice_id, cause.type, "chat")
+    if docs:
+        d.recounts.soon(cause.notice_id, cause.type, ["chat"])
     return new
 
 

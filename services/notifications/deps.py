@@ -13,6 +13,7 @@ from shared.settings import NotificationsSettings
 
 from .pacing import Pacer
 from .reach_store import ReachStore
+from .recounts import Recounts
 from .repository import DeliveriesRepository
 from .sending import Senders
 
@@ -33,6 +34,7 @@ class Deps:
     queue_work: Callable[[str, BaseModel, str], Awaitable[None]]
     reach: ReachStore
     pacer: Pacer
+    recounts: Recounts
     keys: Keys = field(default_factory=Keys)
 
     @property

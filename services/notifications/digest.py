@@ -142,5 +142,5 @@ async def settle_members(cause: str, changes: dict[str, dict], d: Deps) -> None:
             moved[m["id"]] = {**final[digest_id], "digest_id": digest_id}
             counted.add((m["notice_id"], m["cause"], m["channel"]))
     await d.repo.settle(moved)
-    for notice_id, member_cause, channel in sorted(counted):
-        await d.repo.recount(notice_id, member_cause, channel)
+    for notice_id, member_cause, channel in counted:
+        d.recounts.soon(notice_id, member_cause, [channel])

@@ -184,20 +184,22 @@ async def deliveries_summary(q: NoticeQuery, d: Deps) -> SendingSummary:
     """Counts per cause and channel (a few small documents kept as the sending goes), and the first problems.
 
     Counts that can still move (pending, retrying), or that disagree with the size of the log (the notice
-    is being recorded right now; or, on a store whose updates are not atomic, a recount lost to another),
-    are counted afresh for this view, by indexed counts. Once a notice's sending is settled, a view reads
+    is being recorded right now, or its recount is still to come: recounts.py) are counted afresh for this
+    view, by indexed counts, and written back. Once a notice's sending is settled and counted, a view reads
     the counts documents, one count and at most ``PROBLEMS_SHOWN`` deliveries, however big the notice.
     """
     notice_id = q.notice_id
     counted = await d.repo.counted(notice_id)
     kept = sum(sum(c["counts"].values()) for c in counted)
-    recheck = (
-        counted
-        if kept != await d.repo.total(notice_id)
-        else [c for c in counted if any(c["counts"].get(s) for s in OPEN)]
-    )
+    if kept != await d.repo.total(notice_id):
+        known = {(c["cause"], c["channel"]) for c in counted}
+        fresh = [p for p in await d.repo.pairs(notice_id) if p not in known]
+        counted += [{"cause": cause, "channel": channel} for cause, channel in fresh]
+        recheck = counted
+    else:
+        recheck = [c for c in counted if any(c["counts"].get(s) for s in OPEN)]
     for c in recheck:
-        c["counts"], c["skipped_reason"] = await d.repo.count(notice_id, c["cause"], c["channel"])
+        c.update(await d.repo.recount(notice_id, c["cause"], c["channel"]))
     problems = await d.repo.of_status(notice_id, "failed", domain.PROBLEMS_SHOWN)
     if len(problems) < domain.PROBLEMS_SHOWN:
         problems += await d.repo.of_status(notice_id, "retrying", domain.PROBLEMS_SHOWN - len(problems))
@@ -257,9 +259,7 @@ async def _recount_job(job: SendJob, d: Deps) -> None:
     if not cause and job.messages:  # a job queued by an older version names neither: its deliveries do
         first = await d.repo.first(job.messages[0].delivery_id)
         notice_id, cause = (first or {}).get("notice_id"), (first or {}).get("reason")
-    if notice_id and cause:
-        for channel in dict.fromkeys(m.channel for m in job.messages):
-            await d.repo.recount(notice_id, cause, channel)
+    d.recounts.soon(notice_id, cause, {m.channel for m in job.messages})
 
 
 async def on_notice(event: NoticeIssued | NoticeForwarded | NoticeCorrected, d: Deps) -> int:

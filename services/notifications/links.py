@@ -103,7 +103,10 @@ async def open_link(q: LinkQuery, d: Deps) -> LinkView:
         doc["opened_at"] = now
     # Each time, not only the first: a crash between the marks must not leave the delivery unread for good.
     await d.reach.mark_read(doc["delivery_id"], doc.get("opened_at") or now)
-    await d.reach.keep_read_count(doc["notice_id"], doc["cause"], doc["channel"])
+    key = (doc["notice_id"], doc["cause"], doc["channel"])
+    if not await d.reach.keep_read_count(*key):  # opened before its counts were first made: make them now
+        await d.repo.recount(*key)
+        await d.reach.keep_read_count(*key)
     return view(doc)
 
 

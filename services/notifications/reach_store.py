@@ -76,16 +76,17 @@ class ReachStore:
         """``$min``: a later opening (another link of the same delivery cannot be, but a replay can) keeps the first."""
         await self.col("deliveries").update_one({"_id": delivery_id}, {"$min": {"read_at": at}})
 
-    async def keep_read_count(self, notice_id: str, cause: str, channel: str) -> None:
+    async def keep_read_count(self, notice_id: str, cause: str, channel: str) -> bool:
         """The summary's count of links opened: ``$max`` of a recount after the (idempotent) mark, so two
         openings at once, in either order, leave the larger; the document is the sending counts' (recount keeps
-        the field)."""
+        the field). False: that document is not made yet (its first recount is still to come)."""
         n = await self.col("links").count_documents(
             {"notice_id": notice_id, "cause": cause, "channel": channel, "opened": True}
         )
-        await self.col("delivery_counts").update_one(
+        done = await self.col("delivery_counts").update_one(
             {"_id": counts_id(notice_id, cause, channel)}, {"$max": {"read": n}}
         )
+        return done.matched_count > 0
 
     async def links_of(self, notice_id: str, unit_id: str) -> list[dict]:
         return [x async for x in self.col("links").find({"notice_id": notice_id, "unit_id": unit_id})]

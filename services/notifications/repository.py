@@ -149,13 +149,13 @@ class DeliveriesRepository:
 
         Why counts are kept, and how: the issuer's notice page shows them on every view, and a notice to
         thousands of units has thousands of deliveries per channel, so the page reads these small documents
-        instead. A number kept with ``$inc`` would count a redelivered job twice, so each write that moves
-        deliveries (recording them, a sending job) recounts what it touched, by ``count_documents`` on an
-        indexed equality (notice, cause, channel, status; cheap on the store and on MongoDB), and writes the
-        counts guarded by the document's ``version``: a write made from counts taken before another write
-        landed finds the version moved on and counts again, so the last write holds counts taken after every
-        change before it. A crash between a change and its recount leaves the handler unacknowledged; it runs
-        again and recounts.
+        instead. A number kept with ``$inc`` would count a redelivered job twice, so what moves deliveries
+        (recording them, a sending job) has what it touched recounted (soon after, coalesced: recounts.py), by
+        ``count_documents`` on an indexed equality (notice, cause, channel, status; cheap on the store and on
+        MongoDB), and the counts are written guarded by the document's ``version``: a write made from counts
+        taken before another write landed finds the version moved on and counts again, so the last write holds
+        counts taken after every change before it. A recount lost to a crash is made by the summary's next view,
+        which checks the counts before it trusts them (``handlers.deliveries_summary``).
         """
         _id = counts_id(notice_id, cause, channel)
         for _ in range(RECOUNT_TRIES):
@@ -196,6 +196,14 @@ class DeliveriesRepository:
 
     async def total(self, notice_id: str) -> int:
         return await self.deliveries.count_documents({"notice_id": notice_id})
+
+    async def pairs(self, notice_id: str) -> list[tuple[str, str]]:
+        """The causes and channels a notice's deliveries were made for (to count those not counted yet)."""
+        pipeline = [
+            {"$match": {"notice_id": notice_id}},
+            {"$group": {"_id": {"cause": "$reason", "channel": "$channel"}}},
+        ]
+        return [(g["_id"]["cause"], g["_id"]["channel"]) async for g in await self.deliveries.aggregate(pipeline)]
 
     # ------------------------------------------------------------ settings and templates
 

@@ -61,6 +61,40 @@ async def test_a_notice_records_a_delivery_per_contact_and_channel_and_a_node_wi
         assert (await node.notifications.channels(Empty(actor=admin))).email.sender_name == "湛江市科协"
 
 
+async def test_counts_not_made_yet_are_counted_by_the_summary_and_kept(tmp):
+    """Recounts wait (recounts.py); one lost to a stop before it ran is made by the summary's next view."""
+    overrides = {"notifications": {"recount_delay_seconds": 3600}}
+    async with fast_node(
+        tmp, services=("notices", "notifications"), clock=FixedClock(NOW), overrides=overrides
+    ) as node:
+        await node.notices.upsert_unit(UpsertUnit(unit_id="zj-kx", name="湛江市科学技术协会", kind=UnitKind.kexie))
+        contacts = [Contact(name="李明", email="li@example.cn", mobile="13800000001")]
+        for i in range(3):
+            await node.notices.upsert_unit(
+                UpsertUnit(
+                    unit_id=f"zj-u{i}",
+                    name=f"湛江第{i}学会",
+                    kind=UnitKind.society,
+                    parent_id="zj-kx",
+                    contacts=contacts,
+                )
+            )
+        issued = await node.notices.issue(
+            IssueNotice(
+                title="关于开展科普月活动的通知",
+                issuer_unit_ids=["zj-kx"],
+                recipient_unit_ids=["zj-u0", "zj-u1", "zj-u2"],
+                actor=actor("zj-kx", Role.issuer),
+            )
+        )
+        counts = node.dbs["notifications"]["delivery_counts"]
+        assert await counts.count_documents({"notice_id": issued.notice_id}) == 0  # the recount still waits
+        summary = await node.notifications.deliveries_summary(NoticeQuery(notice_id=issued.notice_id))
+        assert (summary.total, summary.sent) == (6, 0)
+        kept = {d["channel"]: d["counts"]["skipped"] async for d in counts.find({"notice_id": issued.notice_id})}
+        assert kept == {"email": 3, "sms": 3}
+
+
 async def test_statistics_count_each_units_receipts_of_the_year(tmp):
     async with fast_node(tmp, services=("notices", "reports"), clock=FixedClock(NOW)) as node:
         await node.notices.upsert_unit(UpsertUnit(unit_id="zj-kx", name="湛江市科学技术协会", kind=UnitKind.kexie))
