@@ -45,7 +45,8 @@ $(VENV)/.installed: pyproject.toml
 # for why not `go install .../cmd/ferretdb`), with the patches in deploy/ferretdb/patches applied
 # at build time (deploy/ferretdb/README.md). Built once; rebuilt when the program or a patch changes.
 $(FERRETDB): deploy/ferretdb/main.go deploy/ferretdb/go.mod deploy/ferretdb/go.sum deploy/ferretdb/build.sh \
-		deploy/ferretdb/patches $(wildcard deploy/ferretdb/patches/*.patch)
+		deploy/ferretdb/patches $(wildcard deploy/ferretdb/patches/*.patch) \
+		deploy/ferretdb/patches/modernc-sqlite $(wildcard deploy/ferretdb/patches/modernc-sqlite/*.patch)
 	@command -v go >/dev/null || { echo "Go >= 1.24 is needed once, to build FerretDB (deploy/ferretdb); install it and run make again"; exit 1; }
 	@command -v patch >/dev/null || { echo "patch is needed once, to build FerretDB (deploy/ferretdb); install it and run make again"; exit 1; }
 	deploy/ferretdb/build.sh $(FERRETDB)

@@ -11,7 +11,9 @@ are FerretDB's and are skipped there):
   the index can't order (embedded documents) is still right;
 - 0004 atomic read-modify-write: concurrent ``$set``, ``$inc``, upserts and deletes lose nothing; a unique index
   violated by an update is a ``DuplicateKeyError``;
-- 0005 counting: ``count_documents`` on an indexed equality is answered by index and is exact.
+- 0005 counting: ``count_documents`` on an indexed equality is answered by index and is exact;
+- modernc-sqlite 0001 statements kept per connection: the same queries and updates, repeated across index
+  changes and a dropped and re-made collection, answer as they would prepared afresh.
 """
 
 import asyncio
@@ -462,6 +464,38 @@ def unpatched_data_dir(path, docs: list[dict]) -> None:
     con.executemany('INSERT INTO "c_e60c2c52" VALUES (?)', [(sjson(d),) for d in docs])
     con.commit()
     con.close()
+
+
+async def test_statements_repeated_across_schema_changes_answer_afresh(db):
+    """The store keeps each prepared statement for the next use of its SQL (patches/modernc-sqlite): a kept
+    statement must see indexes made and dropped, a collection dropped and made again, and new values each time."""
+    coll = db["kept"]
+
+    async def rounds(tag: str) -> None:
+        for i in range(30):
+            await coll.update_one({"_id": f"d{i}"}, {"$set": {"v": f"{tag}{i}", "n": i}}, upsert=True)
+        for i in range(0, 30, 7):
+            doc = await coll.find_one({"_id": f"d{i}"})
+            assert doc is not None and doc["v"] == f"{tag}{i}"
+            assert await coll.count_documents({"v": f"{tag}{i}"}) == 1
+            assert [d["_id"] async for d in coll.find({"n": {"$gte": 27}}).sort("n", ASCENDING)] == [
+                "d27",
+                "d28",
+                "d29",
+            ]
+
+    await rounds("a")
+    await coll.create_index([("v", ASCENDING)])
+    await rounds("b")
+    await coll.drop_index("v_1")
+    await rounds("c")
+    await coll.drop()
+    assert await coll.find_one({"_id": "d1"}) is None
+    await coll.create_index([("n", ASCENDING)], unique=True)
+    await rounds("d")
+    with pytest.raises(DuplicateKeyError):
+        await coll.update_one({"_id": "d1"}, {"$set": {"n": 2}})
+    assert (await coll.find_one({"_id": "d1"}))["n"] == 1  # type: ignore[index]
 
 
 async def test_a_data_dir_of_the_unpatched_store_is_migrated_on_open(tmp_path):
