@@ -788,13 +788,25 @@ async def floor_statistics(s: Store, p: dict) -> None:
 
 
 async def floor_table(s: Store, p: dict) -> None:
-    """汇总表: the notice, every submission owed for the ask, the latest revision of the submitted ones."""
+    """汇总表: the notice, every submission owed for the ask, the latest revision of the submitted ones (each batch
+    of 100 submissions' revisions looked up while the next batch is read, as the repository does)."""
     await s.notices["notices"].find_one({"_id": p["notice"]}, HEAD)
     await s.submissions["notices"].find_one({"_id": p["notice"]})
     owed = {"notice_id": p["notice"], "ask_id": p["ask"]}
-    docs = await listed(s.submissions["expected"].find(owed, NO_OUTBOX).sort("_id", ASCENDING))
-    ids = [f"{d['_id']}:{d['revision']}" for d in docs if d.get("revision")]
-    await listed(s.submissions["revisions"].find({"_id": {"$in": ids}}, NO_OUTBOX))
+    revisions = s.submissions["revisions"]
+
+    async def latest(batch: list[dict]) -> None:
+        ids = [f"{d['_id']}:{d['revision']}" for d in batch if d.get("revision")]
+        if ids:
+            await listed(revisions.find({"_id": {"$in": ids}}, NO_OUTBOX))
+
+    lookups, batch = [], []
+    async for doc in s.submissions["expected"].find(owed, NO_OUTBOX).batch_size(100):
+        batch.append(doc)
+        if len(batch) == 100:
+            lookups.append(asyncio.create_task(latest(batch)))
+            batch = []
+    await asyncio.gather(latest(batch), *lookups)
 
 
 # ---------------------------------------------------------------- what is measured: reads

@@ -18,6 +18,7 @@ the document is behind it (``domain.applies``, written as a filter), so two
 replicas handling events of one submission at once cannot both move it.
 """
 
+import asyncio
 from collections.abc import Sequence
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -30,6 +31,8 @@ from shared.storage import Index, insert_if_absent, insert_many_idempotent, migr
 from . import domain
 
 NEWEST = [("submitted_at", DESCENDING), ("_id", ASCENDING)]
+# Submissions read per batch for the 汇总表, each batch's revisions looked up while the next is read.
+TABLE_BATCH = 100
 
 INDEXES = [
     Index("expected", [("notice_id", ASCENDING)]),
@@ -221,6 +224,26 @@ class SubmissionsRepository:
 
     async def revision(self, submission_id: str, n: int) -> dict | None:
         return await self.revisions.find_one({"_id": revision_id(submission_id, n)})
+
+    async def with_latest(self, notice_id: str, ask_id: str) -> tuple[list[dict], dict[str, dict]]:
+        """Every submission owed for an ask and each one's latest revision (the 汇总表), the two reads overlapped:
+        each batch of submissions read has its revisions looked up while the next batch is read, so the store
+        decodes the two collections on both cores instead of one after the other (a whole ask is ~300 + ~300
+        documents of a few KB: most of the export's time)."""
+        cursor = self.expected.find({"notice_id": notice_id, "ask_id": ask_id}, {outbox.FIELD: 0})
+        docs: list[dict] = []
+        lookups: list[asyncio.Task[dict[str, dict]]] = []
+        batch: list[dict] = []
+        async for doc in cursor.batch_size(TABLE_BATCH):
+            docs.append(doc)
+            batch.append(doc)
+            if len(batch) == TABLE_BATCH:
+                lookups.append(asyncio.create_task(self.latest_revisions(batch)))
+                batch = []
+        latest = await self.latest_revisions(batch)
+        for found in await asyncio.gather(*lookups):
+            latest |= found
+        return docs, latest
 
     async def latest_revisions(self, docs: list[dict]) -> dict[str, dict]:
         """submission id → its latest revision, for many submissions in one read."""

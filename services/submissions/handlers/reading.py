@@ -107,8 +107,8 @@ async def table(q: SubmissionTableQuery, d: Deps) -> SubmissionTable:
     ask = next((a for a in notice.get("asks", []) if a["ask_id"] == q.ask_id), None)
     if ask is None:
         raise NotFound("报送要求不存在", field="ask_id")
-    docs = [doc for doc in await d.repo.for_notice(q.notice_id, q.ask_id) if reviews(q.actor, doc, d.node)]
-    latest_of = await d.repo.latest_revisions(docs)
+    owed, latest_of = await d.repo.with_latest(q.notice_id, q.ask_id)
+    docs = [doc for doc in owed if reviews(q.actor, doc, d.node)]
     rows = []
     for doc in sorted(docs, key=lambda x: (x["unit_name"], x["unit_id"])):
         latest = latest_of.get(doc["_id"])
