@@ -272,8 +272,8 @@ async def table_json(notice_id: str, ask_id: str, b: BackendDep, actor: Reviewer
     responses={200: {"content": {"text/csv": {}}}},
 )
 async def table_csv(notice_id: str, ask_id: str, request: Request, b: BackendDep, actor: Reviewer) -> Response:
-    table = plain(await submissions_table(b, notice_id, ask_id, actor))
-    name = f"汇总表-{table['doc_number'] or notice_id}-{table['ask'].get('title') or ask_id}.csv"
+    table = await submissions_table(b, notice_id, ask_id, actor)
+    name = f"汇总表-{table.doc_number or notice_id}-{table.ask.title or ask_id}.csv"
     return Response(
         submissions_csv(table, request.app.state.settings.timezone),
         media_type="text/csv; charset=utf-8",
