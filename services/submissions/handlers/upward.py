@@ -50,9 +50,11 @@ async def on_accepted(event: SubmissionAccepted, d: Deps) -> None:
     """直接上报: a submission the level accepted here goes up by itself, at once."""
     if event.origin_node != d.node:
         return
+    notice = await d.repo.get_notice(event.notice_id)  # most asks are 逐级汇总: then the submission is not read
+    if notice is None or policy_of(notice, event.ask_id).mode != UpwardMode.direct:
+        return
     doc = await d.repo.get(event.submission_id)
-    notice = await d.repo.get_notice(event.notice_id)
-    if doc is None or notice is None or policy_of(notice, event.ask_id).mode != UpwardMode.direct:
+    if doc is None:
         return
     if (doc["status"], doc["revision"]) != ("accepted", event.revision):  # reopened (退回下级) or moved on since
         return
