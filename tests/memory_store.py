@@ -103,3 +103,6 @@ class MemoryDatabase:
 
     async def list_collection_names(self) -> list[str]:
         return self._db.list_collection_names()
+
+    async def drop_collection(self, name: str) -> None:
+        self._db.drop_collection(name)

@@ -19,11 +19,12 @@ from shared.clock import local_year
 from shared.storage import migrate_once
 
 from . import domain
-from .repository import ReportsRepository
+from .repository import OLD_ROW_PARTS, ReportsRepository
 
 SPLIT_STATUS = "2026-12-split-notice-status"
 ANSWERS_DERIVED = "2026-12-notice-answers"
-ROW_PARTS_BUILT = "2026-12-statistics-parts"
+# Rows kept as the sum of parts, the parts one document per notice (they were one document per row before).
+ROW_PARTS_BUILT = "2026-12-statistics-part-documents"
 OLD_MAPS = ("recipients", "acks", "subs")
 OLD_INDEX = "issuer_unit_id_1_issued_at_1"  # the old statistics query's; nothing reads by it now
 
@@ -40,9 +41,11 @@ async def split_notice_status(repo: ReportsRepository, tz: str) -> bool:
 
 
 async def rows_from_parts(repo: ReportsRepository) -> None:
-    """Statistics rows computed before they were kept as the sum of their parts: parts and rows built once."""
+    """Statistics rows computed before they were kept as the sum of their parts, or whose parts were kept in one
+    document per row: parts (one per notice) and rows built once; the old parts documents dropped."""
     rows = {d["row"] async for d in repo.units.find({}, {"row": 1}) if d.get("row")}
     await repo.refresh_rows(rows)
+    await repo.db.drop_collection(OLD_ROW_PARTS)
     if rows:
         log.warning("rebuilt %d statistics rows from their parts", len(rows))
 

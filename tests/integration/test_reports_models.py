@@ -18,8 +18,16 @@ from pymongo import AsyncMongoClient
 
 from services.reports import domain
 from services.reports.handlers import Reports
-from services.reports.migration import SPLIT_STATUS, split_notice_status
-from services.reports.repository import HEADERS, INDEXES, ROWS, UNITS, ReportsRepository
+from services.reports.migration import ROW_PARTS_BUILT, SPLIT_STATUS, split_notice_status
+from services.reports.repository import (
+    HEADERS,
+    INDEXES,
+    OLD_ROW_PARTS,
+    ROW_PARTS,
+    ROWS,
+    UNITS,
+    ReportsRepository,
+)
 from shared.contracts.common import NoticeQuery
 from shared.contracts.reports import CompletenessQuery, StatisticsQuery
 from shared.events import (
@@ -400,6 +408,9 @@ async def test_an_event_writes_small_documents_whatever_the_recipients_and_the_h
     assert size(unit_doc) < 1536, unit_doc
     row = await db[ROWS].find_one({"_id": domain.row_id("gd-kx", 2020, "sz-kx")})
     assert size(row) < 1024 and row["accepted"] == 1
+    # The row is summed from one small part per notice of the unit, not rewritten with every notice's part.
+    parts = [d async for d in db[ROW_PARTS].find({"row": row["_id"]})]
+    assert {d["notice_id"] for d in parts} == {"small"} and all(size(d) < 256 for d in parts)
     assert size(await db[HEADERS].find_one({"_id": "small"})) < 4096  # five chases kept, nothing per unit
 
 
@@ -454,6 +465,35 @@ async def test_statistics_come_a_page_at_a_time_and_the_csv_has_every_unit(node,
         assert r.status_code == 200 and r.content.startswith("\ufeff".encode())
         header, *table = list(csv.reader(io.StringIO(r.content.decode()[1:])))
         assert header[0] == "单位" and [row[0] for row in table] == [UNITS_BY_ID[u].name for u in by_name]
+
+
+async def test_statistics_parts_kept_in_one_document_per_row_become_one_per_notice_at_start_up(node, mongo):
+    reports = await reports_on(mongo, node)
+    db = mongo[f"{node.node_id}_reports"]
+    ev = Events(node.node_id)
+    for nid in ("n1", "n2"):
+        for event in [*ev.issued(snapshot(nid, ["sz-kx", "gd-jxxh"], [summary()])), ev.ack(nid, "sz-kx", T0)]:
+            await apply(reports, event)
+    row_id = domain.row_id("gd-kx", 2020, "sz-kx")
+    right = await db[ROWS].find_one({"_id": row_id})
+    # As the previous version left it: the parts in one document per row, the row guarded by that document's
+    # version (larger than any sum of the new parts' versions), and no part documents yet.
+    await db[ROW_PARTS].delete_many({})
+    await db[OLD_ROW_PARTS].insert_one({"_id": row_id, "v": 10_000, "parts": {"n1": {"v": 3, "c": [1]}}})
+    await db[ROWS].update_one({"_id": row_id}, {"$set": {"parts_v": 10_000, "acknowledged": 7}})
+    await db["migrations"].delete_one({"_id": ROW_PARTS_BUILT})
+
+    async with running(node, ["reports"]):
+        reports = await reports_on(mongo, node)
+        [row] = [r for r in (await statistics(reports, "gd-kx", 2020))["units"] if r["unit_id"] == "sz-kx"]
+        assert (row["notices"], row["acknowledged"]) == (right["notices"], right["acknowledged"]) == (2, 2)
+        assert OLD_ROW_PARTS not in await db.list_collection_names()
+        assert {d["notice_id"] async for d in db[ROW_PARTS].find({"row": row_id})} == {"n1", "n2"}
+        # Later events count again: the row's old guard no longer stands in their way.
+        for event in [*ev.issued(snapshot("n3", ["sz-kx"], [summary()])), ev.ack("n3", "sz-kx", T0)]:
+            await apply(reports, event)
+        stored = await db[ROWS].find_one({"_id": row_id})
+        assert (stored["notices"], stored["acknowledged"]) == (3, 3)
 
 
 async def test_status_documents_of_the_old_shape_are_split_once_at_start_up(node, mongo):
