@@ -154,6 +154,9 @@ class ReportsSettings(ServiceSettings):
     progress_interval_seconds: float = Field(
         default=5.0, gt=0, description="下级进度: at most one report per 转发 this often (the latest state always goes)"
     )
+    statistics_interval_seconds: float = Field(
+        default=1.0, gt=0, description="办理情况统计: rows changed by events are summed again this often (and on read)"
+    )
 
 
 class GatewaySettings(ServiceSettings):

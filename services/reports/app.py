@@ -1,5 +1,8 @@
 """Wiring of the reports service."""
 
+import asyncio
+import logging
+
 from faststream import FastStream
 from faststream.nats import NatsBroker
 from pymongo.asynchronous.database import AsyncDatabase
@@ -28,6 +31,8 @@ from .repository import INDEXES, ReportsRepository
 from .rollup import INDEXES as ROLLUP_INDEXES
 from .rollup import Answers, Progress, RollupStore
 
+log = logging.getLogger("cascade.reports")
+
 
 def create_app(
     settings: ReportsSettings,
@@ -55,6 +60,16 @@ def create_app(
         await split_notice_status(reports.repo, settings.timezone)
 
     svc.background(progress.run)
+
+    @svc.background
+    async def summing() -> None:
+        """办理情况统计: the rows events marked, summed once for many events (repository.count_into_rows)."""
+        while True:
+            await asyncio.sleep(settings.statistics_interval_seconds)
+            try:
+                await reports.repo.sum_rows()
+            except Exception:  # the store away for a moment: the marks stay, the next round sums them
+                log.exception("summing statistics rows failed")
 
     svc.serve(ReportsContract, Answers(reports, progress))
     svc.consume(

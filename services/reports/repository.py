@@ -9,8 +9,9 @@
   is the unit document's version), so that 报送情况 counts by index and reads one page of units.
 - ``unit_statistics``: one row per (issuer unit, year, recipient unit), ``_id`` = domain.row_id: the sum
   of what that unit's ``notice_units`` of the issuer and year contribute (domain.contribution), kept by
-  notice in ``statistics_parts`` (``_id`` = the row's): an event writes one part and the row
-  (``count_into_rows``), never reading the unit's other notices.
+  notice in ``statistics_row_parts`` (one small document per row and notice): an event writes its part and
+  marks the row to be summed again (``count_into_rows``); rows are summed in the background and before
+  any read of them (``sum_rows``).
 - ``migrations``: one-time start-up steps done (migration.py).
 
 No in-process locks: every write is one single-document operation (the
@@ -45,6 +46,8 @@ INDEXES = [
     Index(UNITS, [("row", ASCENDING)]),
     # A statistics row's parts, one per notice: what the row is summed from.
     Index(ROW_PARTS, [("row", ASCENDING)]),
+    # Rows changed since they were last summed: few at any time.
+    Index(ROWS, [("dirty", ASCENDING)]),
     # 办理情况统计: an issuer's rows of a year, one page sorted by unit name (filter, then sort).
     Index(
         ROWS,
@@ -142,13 +145,21 @@ def pack_part(c: dict, version: int) -> dict:
     return {"v": version, "c": numbers}
 
 
+# A row marked again while it was being summed is summed again at once, this many times at most (then next round).
+SUM_TRIES = 3
+
+
 def part_id(row: str, notice_id: str) -> str:
     return f"{row}|{notice_id}"
 
 
 def unpack_part(part: dict) -> dict:
+    """A part's contribution again; with the unit's name and kind as that notice named it, when kept."""
     numbers = part["c"]
-    return {**dict(zip(PART_FIGURES, numbers, strict=False)), "hours": numbers[PART_HOURS] / 100}
+    c = {**dict(zip(PART_FIGURES, numbers, strict=False)), "hours": numbers[PART_HOURS] / 100}
+    if part.get("name") is not None:
+        c.update(name=part["name"], kind=part.get("kind"), issued_at=numbers[PART_ISSUED], notice_id=part["notice_id"])
+    return c
 
 
 class ReportsRepository:
@@ -347,58 +358,70 @@ class ReportsRepository:
 
         A row is the sum of what each of its unit documents contributes (``domain.contribution``), one small part
         document per notice (``ROW_PARTS``): a change writes its document's part, unless a part from a newer
-        version of that document is there already (one conditional upsert), and the row is then summed from its
-        parts as they are after that write and written unless a row summed from later parts is there already:
-        ``parts_v``, the sum of the parts' versions, grows with every part written, so two events of one row
-        cannot leave an older sum last, and a redelivered event writes its part again (unchanged) and then the
-        row. An event writes a few hundred bytes; it reads the row's parts, one per notice of that unit, issuer
-        and year (small documents, by index).
+        version of that document is there already (one conditional upsert), then marks the row to be summed
+        again (``dirty``, and ``dirty_v`` one more). Summing reads the row's parts, one per notice of the unit,
+        issuer and year: done per event, that read grew with the year (a unit receiving hundreds of notices), so
+        rows are summed once for many events, in the background and before any read of them (``sum_rows``). An
+        event writes a few hundred bytes; a redelivered one writes its part again (unchanged) and marks the row.
         """
         await bounded(self._count_into_row(d) for d in docs if d.get("row") and d.get("notice_id"))
 
     async def _count_into_row(self, doc: dict) -> None:
         row, notice_id = doc["row"], doc["notice_id"]
         part = pack_part(domain.contribution(doc), doc.get("v", 0))
-        fields = {"row": row, "notice_id": notice_id, **part}
+        fields = {"row": row, "notice_id": notice_id, **part, "name": doc.get("name"), "kind": doc.get("kind")}
         await set_if(self.row_parts, part_id(row, notice_id), older("v", part["v"]), fields)
-        await self._write_row(row, doc)
-
-    async def _write_row(self, row: str, named_by: dict | None, *, rebuilt: bool = False) -> None:
-        """The row from its parts; the unit's name and kind from ``named_by`` (a unit document) if that is the
-        issuer's latest notice to it among the parts. ``rebuilt``: its parts were just rebuilt whole (some may be
-        gone, or the row summed by an older version), so the row is written whatever ``parts_v`` it holds."""
-        parts = [p async for p in self.row_parts.find({"row": row}, {"notice_id": 1, "v": 1, "c": 1})]
-        if not parts:
-            return
         issuer, year, unit = domain.row_key(row)
-        figures = domain.row_totals([unpack_part(p) for p in parts])
-        counted = {p["notice_id"]: p["c"][PART_ISSUED] for p in parts if p["c"][0]}
-        if named_by and counted and max(counted.items(), key=lambda kv: (kv[1], kv[0]))[0] == named_by["notice_id"]:
-            figures.update(name=named_by.get("name"), kind=named_by.get("kind"))
-        version = sum(p["v"] for p in parts) + len(parts)  # a new part (v ≥ 0) adds one at least
-        fields = {**figures, "issuer_unit_id": issuer, "year": year, "unit_id": unit, "parts_v": version}
-        if rebuilt:
-            await merge(self.rows, row, fields)
-        else:
-            await set_if(self.rows, row, older("parts_v", version, or_equal=True), fields)
+        await self.rows.update_one(
+            {"_id": row},
+            {"$set": {"dirty": True, "issuer_unit_id": issuer, "year": year, "unit_id": unit}, "$inc": {"dirty_v": 1}},
+            upsert=True,
+        )
+
+    async def sum_rows(self, issuer_unit_id: str | None = None, year: int | None = None) -> int:
+        """Sum again every row marked since it was last summed (of one issuer and year, if given); how many."""
+        query: dict = {"dirty": True}
+        if issuer_unit_id is not None:
+            query.update(issuer_unit_id=issuer_unit_id, year=year)
+        rows = [d["_id"] async for d in self.rows.find(query, {"_id": 1})]
+        return sum(await bounded(self.sum_row(r) for r in rows))
+
+    async def sum_row(self, row: str, *, rebuilt: bool = False) -> bool:
+        """Write the row's figures from its parts, unless it was marked again meanwhile (it is summed then on the
+        next round: a sum read before the latest part never lands last). ``rebuilt``: its parts were just rebuilt
+        whole, and it is written whatever mark it has. The unit's name and kind are those of the issuer's latest
+        notice to it (domain.row_totals)."""
+        for _ in range(SUM_TRIES):
+            marked = await self.rows.find_one({"_id": row}, {"dirty_v": 1})
+            parts = [p async for p in self.row_parts.find({"row": row}, {"_id": 0})]
+            figures = {**domain.row_totals([unpack_part(p) for p in parts]), "dirty": False}
+            if rebuilt or marked is None:
+                issuer, year, unit = domain.row_key(row)
+                await merge(self.rows, row, {**figures, "issuer_unit_id": issuer, "year": year, "unit_id": unit})
+                return True
+            done = await self.rows.update_one({"_id": row, "dirty_v": marked.get("dirty_v", 0)}, {"$set": figures})
+            if done.matched_count:
+                return True
+        return False
 
     async def refresh_row(self, row: str) -> None:
         """Rebuild one row's parts and the row from every unit document of that issuer, year and unit (at
         start-up: ``count_into_rows`` keeps them afterwards)."""
         docs = [d async for d in self.units.find({"row": row}, ROW_INPUTS) if d.get("notice_id")]
         for d in docs:
-            fields = {"row": row, "notice_id": d["notice_id"], **pack_part(domain.contribution(d), d.get("v", 0))}
+            part = pack_part(domain.contribution(d), d.get("v", 0))
+            fields = {"row": row, "notice_id": d["notice_id"], **part, "name": d.get("name"), "kind": d.get("kind")}
             await self.row_parts.replace_one({"_id": part_id(row, d["notice_id"])}, fields, upsert=True)
         await self.row_parts.delete_many({"row": row, "notice_id": {"$nin": [d["notice_id"] for d in docs]}})
-        counted = [d for d in docs if domain.contribution(d)["notices"]]
-        latest = max(counted, key=lambda d: (d["issued_at"], d["notice_id"])) if counted else None
-        await self._write_row(row, latest, rebuilt=True)
+        await self.sum_row(row, rebuilt=True)
 
     async def refresh_rows(self, rows: Iterable[str | None]) -> None:
         await bounded(self.refresh_row(r) for r in sorted({r for r in rows if r}))
 
     async def statistics_page(self, unit_id: str, year: int, pq: PageQuery) -> tuple[list[dict], bool, int | None]:
-        """One page of an issuer's rows of a year, by unit name: an indexed filter, sort and skip/limit."""
+        """One page of an issuer's rows of a year, by unit name: an indexed filter, sort and skip/limit; the rows
+        changed since they were last summed are summed first (a read sees every event handled before it)."""
+        await self.sum_rows(unit_id, year)
         segment = Segment(
             {"issuer_unit_id": unit_id, "year": year, "listed": True},
             [("name", ASCENDING), ("_id", ASCENDING)],
