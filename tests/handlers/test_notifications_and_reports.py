@@ -23,6 +23,18 @@ from .test_notices_flow import actor
 NOW = datetime(2026, 3, 2, 1, tzinfo=UTC)
 
 
+async def zhanjiang(node, count: int, contacts=lambda i: [], name: str = "湛江第{}学会") -> list[str]:
+    """湛江市科协 and ``count`` societies under it (``contacts(i)`` each, named by ``name``); their ids."""
+    await node.notices.upsert_unit(UpsertUnit(unit_id="zj-kx", name="湛江市科学技术协会", kind=UnitKind.kexie))
+    for i in range(count):
+        await node.notices.upsert_unit(
+            UpsertUnit(
+                unit_id=f"zj-u{i}", name=name.format(i), kind=UnitKind.society, parent_id="zj-kx", contacts=contacts(i)
+            )
+        )
+    return [f"zj-u{i}" for i in range(count)]
+
+
 async def test_a_notice_records_a_delivery_per_contact_and_channel_and_a_node_without_mail_skips_them(tmp):
     async with fast_node(tmp, services=("notices", "notifications"), clock=FixedClock(NOW)) as node:
         await node.notices.upsert_unit(UpsertUnit(unit_id="zj-kx", name="湛江市科学技术协会", kind=UnitKind.kexie))
@@ -67,23 +79,12 @@ async def test_counts_not_made_yet_are_counted_by_the_summary_and_kept(tmp):
     async with fast_node(
         tmp, services=("notices", "notifications"), clock=FixedClock(NOW), overrides=overrides
     ) as node:
-        await node.notices.upsert_unit(UpsertUnit(unit_id="zj-kx", name="湛江市科学技术协会", kind=UnitKind.kexie))
-        contacts = [Contact(name="李明", email="li@example.cn", mobile="13800000001")]
-        for i in range(3):
-            await node.notices.upsert_unit(
-                UpsertUnit(
-                    unit_id=f"zj-u{i}",
-                    name=f"湛江第{i}学会",
-                    kind=UnitKind.society,
-                    parent_id="zj-kx",
-                    contacts=contacts,
-                )
-            )
+        units = await zhanjiang(node, 3, lambda i: [Contact(name="李明", email="li@example.cn", mobile="13800000001")])
         issued = await node.notices.issue(
             IssueNotice(
                 title="关于开展科普月活动的通知",
                 issuer_unit_ids=["zj-kx"],
-                recipient_unit_ids=["zj-u0", "zj-u1", "zj-u2"],
+                recipient_unit_ids=units,
                 actor=actor("zj-kx", Role.issuer),
             )
         )
@@ -97,12 +98,7 @@ async def test_counts_not_made_yet_are_counted_by_the_summary_and_kept(tmp):
 
 async def test_statistics_count_each_units_receipts_of_the_year(tmp):
     async with fast_node(tmp, services=("notices", "reports"), clock=FixedClock(NOW)) as node:
-        await node.notices.upsert_unit(UpsertUnit(unit_id="zj-kx", name="湛江市科学技术协会", kind=UnitKind.kexie))
-        units = [f"zj-u{i}" for i in range(3)]
-        for i, unit_id in enumerate(units):
-            await node.notices.upsert_unit(
-                UpsertUnit(unit_id=unit_id, name=f"湛江第{i}学会", kind=UnitKind.society, parent_id="zj-kx")
-            )
+        units = await zhanjiang(node, 3)
         issuer = actor("zj-kx", Role.issuer)
         for n in range(2):
             issued = await node.notices.issue(
@@ -120,17 +116,7 @@ async def test_statistics_count_each_units_receipts_of_the_year(tmp):
 async def test_a_notice_in_parts_tells_each_contact_and_the_group_chat_once_naming_every_unit(tmp):
     overrides = {"notices": {"recipients_per_event": 2}}
     async with fast_node(tmp, ("notices", "notifications"), FixedClock(NOW), overrides) as node:
-        await node.notices.upsert_unit(UpsertUnit(unit_id="zj-kx", name="湛江市科学技术协会", kind=UnitKind.kexie))
-        for i in range(5):
-            await node.notices.upsert_unit(
-                UpsertUnit(
-                    unit_id=f"zj-u{i}",
-                    name=f"湛江市第{i}学会",
-                    kind=UnitKind.society,
-                    parent_id="zj-kx",
-                    contacts=[Contact(name=f"联系人{i}", email=f"u{i}@example.cn")],
-                )
-            )
+        await zhanjiang(node, 5, lambda i: [Contact(name=f"联系人{i}", email=f"u{i}@example.cn")], "湛江市第{}学会")
         hook = "https://oapi.dingtalk.com/robot/send?access_token=t"
         await node.notifications.update_channels(
             UpdateChannels(
@@ -158,18 +144,12 @@ async def test_the_last_round_of_a_notice_in_parts_goes_to_the_group_once_naming
     clock = FixedClock(NOW)
     overrides = {"notices": {"recipients_per_event": 2}, "notifications": {"reach_tick_seconds": 0.05}}
     async with fast_node(tmp, ("notices", "notifications"), clock, overrides) as node:
-        await node.notices.upsert_unit(UpsertUnit(unit_id="zj-kx", name="湛江市科学技术协会", kind=UnitKind.kexie))
-        for i in range(5):
-            contact = Contact(name=f"联系人{i}", email=f"u{i}@example.cn", mobile=f"1380000000{i}")
-            await node.notices.upsert_unit(
-                UpsertUnit(
-                    unit_id=f"zj-u{i}",
-                    name=f"湛江市第{i}学会",
-                    kind=UnitKind.society,
-                    parent_id="zj-kx",
-                    contacts=[contact],
-                )
-            )
+        await zhanjiang(
+            node,
+            5,
+            lambda i: [Contact(name=f"联系人{i}", email=f"u{i}@example.cn", mobile=f"1380000000{i}")],
+            "湛江市第{}学会",
+        )
         await node.notifications.update_channels(
             UpdateChannels(
                 email=EmailChannel(sender="kx@zj.example.cn"),
