@@ -314,6 +314,7 @@ async def test_bad_documents_are_refused_naming_the_field_and_why(node):
         assert "类型" in refusal(await upload("程序.exe", b"MZ" * 100), 415, "file")
         big = await upload("大文件.pdf", b"%PDF-1.4\n" + b"0" * (50 * 1024 * 1024), "application/pdf")
         assert big.status_code == 413 and chinese(big.json()["detail"][0]["msg"]), big.text[:300]
+        assert big.json()["detail"][0]["loc"] == ["body", "file"]
         not_a_notice = "今天天气很好，我们去公园散步，看到很多人在放风筝。晚上回家吃饭。" * 5
         r = await clerk.post("/api/drafts/import", json={"text": not_a_notice})
         assert "不像一份公文" in refusal(r, 422, "text")

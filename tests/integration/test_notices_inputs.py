@@ -374,6 +374,7 @@ async def test_gateway_refuses_an_upload_over_its_own_limit(node):
         # Over the request limit: refused before the body is read.
         r = await issuer.post("/api/attachments", files={"file": ("a.pdf", PDF + b"0" * 100_000, "application/pdf")})
         assert r.status_code == 413 and r.json()["detail"][0]["type"] == "too_large"
+        assert r.json()["detail"][0]["loc"] == ["body", "file"] and "上传的文件" in r.json()["detail"][0]["msg"]
         # Within the request's slack for form fields, but the file itself over the limit.
         r = await issuer.post("/api/attachments", files={"file": ("a.pdf", PDF + b"0" * 5000, "application/pdf")})
         assert r.status_code == 413 and r.json()["detail"][0]["loc"] == ["body", "file"]

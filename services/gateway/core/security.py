@@ -161,16 +161,23 @@ class SecurityHeaders:
 # ---------------------------------------------------------------- request size
 
 
-def too_large_detail(limit: int) -> list[dict]:
+def too_large_detail(limit: int, upload: bool = False) -> list[dict]:
+    """``upload``: a multipart body, whose size is the file's (every upload route names it ``file``)."""
     size = f"{limit / (1024 * 1024):.0f} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+    if upload:
+        return [{"loc": ["body", "file"], "msg": f"上传的文件超过大小上限（{size}）", "type": "too_large"}]
     return [{"loc": ["body"], "msg": f"请求内容超过大小上限（{size}）", "type": "too_large"}]
+
+
+def is_upload(scope: Scope) -> bool:
+    return dict(scope["headers"]).get(b"content-type", b"").startswith(b"multipart/form-data")
 
 
 class BodyTooLarge(HTTPException):
     """Raised from ``receive``: an HTTPException so FastAPI's body parsing passes it on as 413."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(status_code=413, detail=too_large_detail(limit))
+    def __init__(self, limit: int, upload: bool) -> None:
+        super().__init__(status_code=413, detail=too_large_detail(limit, upload))
 
 
 class BodyLimit:
@@ -190,8 +197,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         length = dict(scope["headers"]).get(b"content-length")
+        upload = is_upload(scope)
         if length is not None and (not length.isdigit() or int(length) > self.limit):
-            await self._refuse(send)
+            await self._refuse(send, upload)
             return
         received = 0
         started = False
@@ -202,7 +210,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
-                    raise BodyTooLarge(self.limit)
+                    raise BodyTooLarge(self.limit, upload)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -214,10 +222,10 @@ class BodyLimit:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._refuse(send)
+                await self._refuse(send, upload)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps({"detail": too_large_detail(self.limit)}, ensure_ascii=False).encode()
+    async def _refuse(self, send: Send, upload: bool) -> None:
+        body = json.dumps({"detail": too_large_detail(self.limit, upload)}, ensure_ascii=False).encode()
         await send(
             {
                 "type": "http.response.start",
