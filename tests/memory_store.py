@@ -6,10 +6,13 @@ The integration tier runs the same code on the real store; this tier only
 makes a handler's test take milliseconds instead of servers.
 """
 
+from types import SimpleNamespace
 from typing import Any
 
 import mongomock
+from pymongo import InsertOne, UpdateOne
 from pymongo.database import Database
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 
 class MemoryCursor:
@@ -57,7 +60,6 @@ class MemoryCollection:
         "find_one_and_update",
         "find_one_and_replace",
         "find_one_and_delete",
-        "bulk_write",
         "create_index",
         "drop_index",
         "index_information",
@@ -72,6 +74,26 @@ class MemoryCollection:
 
     def find(self, *args: Any, **kwargs: Any) -> MemoryCursor:
         return MemoryCursor(self._collection.find(*args, **kwargs))
+
+    async def bulk_write(self, requests: list[Any], ordered: bool = True) -> SimpleNamespace:
+        """One request at a time (mongomock's bulk API does not take this PyMongo's UpdateOne), failing as
+        PyMongo's does: a duplicate key is a ``BulkWriteError`` naming each refused request's index."""
+        errors, matched = [], 0
+        for i, r in enumerate(requests):
+            try:
+                if isinstance(r, UpdateOne):
+                    matched += self._collection.update_one(r._filter, r._doc, upsert=bool(r._upsert)).matched_count
+                elif isinstance(r, InsertOne):
+                    self._collection.insert_one(r._doc)
+                else:
+                    raise TypeError(f"bulk_write: {type(r).__name__} is not supported here")
+            except DuplicateKeyError as exc:
+                errors.append({"index": i, "code": 11000, "errmsg": str(exc)})
+                if ordered:
+                    break
+        if errors:
+            raise BulkWriteError({"writeErrors": errors, "nInserted": 0, "nUpserted": 0})
+        return SimpleNamespace(matched_count=matched)
 
     async def aggregate(self, pipeline: list[dict], **kwargs: Any) -> MemoryCursor:
         # PyMongo's async aggregate is a coroutine that returns the cursor.

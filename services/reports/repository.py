@@ -26,7 +26,7 @@ import asyncio
 from collections.abc import Awaitable, Iterable, Mapping
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from shared.paging import PageQuery, Segment, read_page
@@ -123,6 +123,33 @@ async def merge(collection, doc_id: str, fields: dict, *, versioned: bool = Fals
         )
 
 
+async def _insert_new(collection, docs: list[dict]) -> list[dict]:
+    """Insert the documents whose ``_id`` is free, at once; returns those already there."""
+    if not docs:
+        return []
+    try:
+        await collection.insert_many(docs, ordered=False)
+        return []
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
+        return [docs[e["index"]] for e in errors]
+
+
+async def _bulk_upserts(collection, updates: list[UpdateOne]) -> list[UpdateOne]:
+    """Plain upserts in one bulk write; returns those refused because another writer created the document a
+    moment before (MongoDB may; the default store applies concurrent upserts of one ``_id`` in turn)."""
+    try:
+        await collection.bulk_write(updates, ordered=False)
+        return []
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
+        return [updates[e["index"]] for e in errors]
+
+
 async def bounded(calls: Iterable[Awaitable[Any]], limit: int = CONCURRENCY) -> list[Any]:
     gate = asyncio.Semaphore(limit)
 
@@ -145,8 +172,8 @@ def pack_part(c: dict, version: int) -> dict:
     return {"v": version, "c": numbers}
 
 
-# A row marked again while it was being summed is summed again at once, this many times at most (then next round).
-SUM_TRIES = 3
+# Statistics rows summed per read of their parts and per bulk write.
+SUM_BATCH = 200
 
 
 def part_id(row: str, notice_id: str) -> str:
@@ -245,7 +272,7 @@ class ReportsRepository:
             taken = [docs[e["index"]] for e in errors]
         made = {d["_id"] for d in taken}
         fresh = [a for d in docs if d["_id"] not in made for a in domain.answer_docs(d, ask_ids) if a["owed"]]
-        await self.put_answers(await self._insert_answers(fresh))  # any already there: by version
+        await self.put_answers(await _insert_new(self.answers, fresh))  # any already there: by version
         if not taken:
             return docs
         fields = [{k: v for k, v in d.items() if k not in ("_id", "v")} for d in taken]
@@ -261,19 +288,6 @@ class ReportsRepository:
             current += [d async for d in self.units.find({"_id": {"$in": stale}})]
         await self.put_answers([a for u in current for a in domain.answer_docs(u, ask_ids)])
         return [d for d in docs if d["_id"] not in made] + current
-
-    async def _insert_answers(self, answers: list[dict]) -> list[dict]:
-        """Insert new answers at once; returns those already there (to be put by version)."""
-        if not answers:
-            return []
-        try:
-            await self.answers.insert_many(answers, ordered=False)
-            return []
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(e.get("code") != DUPLICATE_KEY for e in errors):
-                raise
-            return [answers[e["index"]] for e in errors]
 
     async def put_answers(self, answers: list[dict]) -> None:
         """Each answer unless one derived from a newer version of its unit document is there already."""
@@ -364,45 +378,67 @@ class ReportsRepository:
         rows are summed once for many events, in the background and before any read of them (``sum_rows``). An
         event writes a few hundred bytes; a redelivered one writes its part again (unchanged) and marks the row.
         """
-        await bounded(self._count_into_row(d) for d in docs if d.get("row") and d.get("notice_id"))
-
-    async def _count_into_row(self, doc: dict) -> None:
-        row, notice_id = doc["row"], doc["notice_id"]
-        part = pack_part(domain.contribution(doc), doc.get("v", 0))
-        fields = {"row": row, "notice_id": notice_id, **part, "name": doc.get("name"), "kind": doc.get("kind")}
-        await set_if(self.row_parts, part_id(row, notice_id), older("v", part["v"]), fields)
-        issuer, year, unit = domain.row_key(row)
-        await self.rows.update_one(
-            {"_id": row},
-            {"$set": {"dirty": True, "issuer_unit_id": issuer, "year": year, "unit_id": unit}, "$inc": {"dirty_v": 1}},
-            upsert=True,
-        )
+        docs = [d for d in docs if d.get("row") and d.get("notice_id")]
+        if not docs:
+            return
+        # Many at once (a notice's part names hundreds of units): two bulk writes, not two round trips per unit.
+        parts = []
+        for doc in docs:
+            part = pack_part(domain.contribution(doc), doc.get("v", 0))
+            parts.append(
+                {
+                    "_id": part_id(doc["row"], doc["notice_id"]),
+                    "row": doc["row"],
+                    "notice_id": doc["notice_id"],
+                    **part,
+                    "name": doc.get("name"),
+                    "kind": doc.get("kind"),
+                }
+            )
+        # New parts inserted at once; those already there replaced where this one is newer (no upsert: a bulk
+        # whose conditional upsert fails is answered by the default store without the counts PyMongo reads).
+        there = await _insert_new(self.row_parts, parts)
+        newer = [UpdateOne({"_id": p["_id"], **older("v", p["v"])}, {"$set": p}) for p in there]
+        if newer:
+            await self.row_parts.bulk_write(newer, ordered=False)
+        marks = []
+        for row in dict.fromkeys(d["row"] for d in docs):
+            issuer, year, unit = domain.row_key(row)
+            mark = {"dirty": True, "issuer_unit_id": issuer, "year": year, "unit_id": unit}
+            marks.append(UpdateOne({"_id": row}, {"$set": mark, "$inc": {"dirty_v": 1}}, upsert=True))
+        while marks := await _bulk_upserts(self.rows, marks):  # two upserts of one new row at once: the loser again
+            pass
 
     async def sum_rows(self, issuer_unit_id: str | None = None, year: int | None = None) -> int:
-        """Sum again every row marked since it was last summed (of one issuer and year, if given); how many."""
+        """Sum again every row marked since it was last summed (of one issuer and year, if given); how many.
+
+        A batch of rows at a time: their marks, their parts (one read for the batch) and their figures (one bulk
+        write), each written only if its mark did not move meanwhile, so a sum read before a later part never
+        lands last; a row marked again is summed on the next round. The unit's name and kind are those of the
+        issuer's latest notice to it (domain.row_totals)."""
         query: dict = {"dirty": True}
         if issuer_unit_id is not None:
             query.update(issuer_unit_id=issuer_unit_id, year=year)
-        rows = [d["_id"] async for d in self.rows.find(query, {"_id": 1})]
-        return sum(await bounded(self.sum_row(r) for r in rows))
+        marked = [(d["_id"], d.get("dirty_v", 0)) async for d in self.rows.find(query, {"dirty_v": 1})]
+        summed = 0
+        for start in range(0, len(marked), SUM_BATCH):
+            batch = dict(marked[start : start + SUM_BATCH])
+            parts: dict[str, list[dict]] = {row: [] for row in batch}
+            async for part in self.row_parts.find({"row": {"$in": list(batch)}}, {"_id": 0}):
+                parts[part["row"]].append(unpack_part(part))
+            figures = [
+                UpdateOne({"_id": row, "dirty_v": v}, {"$set": {**domain.row_totals(parts[row]), "dirty": False}})
+                for row, v in batch.items()
+            ]
+            summed += (await self.rows.bulk_write(figures, ordered=False)).matched_count
+        return summed
 
-    async def sum_row(self, row: str, *, rebuilt: bool = False) -> bool:
-        """Write the row's figures from its parts, unless it was marked again meanwhile (it is summed then on the
-        next round: a sum read before the latest part never lands last). ``rebuilt``: its parts were just rebuilt
-        whole, and it is written whatever mark it has. The unit's name and kind are those of the issuer's latest
-        notice to it (domain.row_totals)."""
-        for _ in range(SUM_TRIES):
-            marked = await self.rows.find_one({"_id": row}, {"dirty_v": 1})
-            parts = [p async for p in self.row_parts.find({"row": row}, {"_id": 0})]
-            figures = {**domain.row_totals([unpack_part(p) for p in parts]), "dirty": False}
-            if rebuilt or marked is None:
-                issuer, year, unit = domain.row_key(row)
-                await merge(self.rows, row, {**figures, "issuer_unit_id": issuer, "year": year, "unit_id": unit})
-                return True
-            done = await self.rows.update_one({"_id": row, "dirty_v": marked.get("dirty_v", 0)}, {"$set": figures})
-            if done.matched_count:
-                return True
-        return False
+    async def rebuild_row_figures(self, row: str) -> None:
+        """Write the row's figures from its parts whatever mark it has (its parts were just rebuilt whole)."""
+        parts = [unpack_part(p) async for p in self.row_parts.find({"row": row}, {"_id": 0})]
+        issuer, year, unit = domain.row_key(row)
+        fields = {**domain.row_totals(parts), "dirty": False, "issuer_unit_id": issuer, "year": year, "unit_id": unit}
+        await merge(self.rows, row, fields)
 
     async def refresh_row(self, row: str) -> None:
         """Rebuild one row's parts and the row from every unit document of that issuer, year and unit (at
@@ -413,7 +449,7 @@ class ReportsRepository:
             fields = {"row": row, "notice_id": d["notice_id"], **part, "name": d.get("name"), "kind": d.get("kind")}
             await self.row_parts.replace_one({"_id": part_id(row, d["notice_id"])}, fields, upsert=True)
         await self.row_parts.delete_many({"row": row, "notice_id": {"$nin": [d["notice_id"] for d in docs]}})
-        await self.sum_row(row, rebuilt=True)
+        await self.rebuild_row_figures(row)
 
     async def refresh_rows(self, rows: Iterable[str | None]) -> None:
         await bounded(self.refresh_row(r) for r in sorted({r for r in rows if r}))
