@@ -123,31 +123,28 @@ async def merge(collection, doc_id: str, fields: dict, *, versioned: bool = Fals
         )
 
 
-async def _insert_new(collection, docs: list[dict]) -> list[dict]:
-    """Insert the documents whose ``_id`` is free, at once; returns those already there."""
-    if not docs:
-        return []
+async def _taken(write: Awaitable[Any], items: list) -> list:
+    """Run an unordered bulk write of ``items``; those it refused because their ``_id`` was taken (any other
+    error is raised)."""
     try:
-        await collection.insert_many(docs, ordered=False)
+        await write
         return []
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
         if any(e.get("code") != DUPLICATE_KEY for e in errors):
             raise
-        return [docs[e["index"]] for e in errors]
+        return [items[e["index"]] for e in errors]
+
+
+async def _insert_new(collection, docs: list[dict]) -> list[dict]:
+    """Insert the documents whose ``_id`` is free, at once; returns those already there."""
+    return await _taken(collection.insert_many(docs, ordered=False), docs) if docs else []
 
 
 async def _bulk_upserts(collection, updates: list[UpdateOne]) -> list[UpdateOne]:
     """Plain upserts in one bulk write; returns those refused because another writer created the document a
     moment before (MongoDB may; the default store applies concurrent upserts of one ``_id`` in turn)."""
-    try:
-        await collection.bulk_write(updates, ordered=False)
-        return []
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(e.get("code") != DUPLICATE_KEY for e in errors):
-            raise
-        return [updates[e["index"]] for e in errors]
+    return await _taken(collection.bulk_write(updates, ordered=False), updates)
 
 
 async def bounded(calls: Iterable[Awaitable[Any]], limit: int = CONCURRENCY) -> list[Any]:
