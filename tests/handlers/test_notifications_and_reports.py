@@ -35,6 +35,18 @@ async def zhanjiang(node, count: int, contacts=lambda i: [], name: str = "湛江
     return [f"zj-u{i}" for i in range(count)]
 
 
+async def issue_from_zhanjiang(node, units: list[str]):
+    """湛江市科协's issuer sends its 科普月 notice to ``units``."""
+    return await node.notices.issue(
+        IssueNotice(
+            title="关于开展科普月活动的通知",
+            issuer_unit_ids=["zj-kx"],
+            recipient_unit_ids=units,
+            actor=actor("zj-kx", Role.issuer),
+        )
+    )
+
+
 async def test_a_notice_records_a_delivery_per_contact_and_channel_and_a_node_without_mail_skips_them(tmp):
     async with fast_node(tmp, services=("notices", "notifications"), clock=FixedClock(NOW)) as node:
         await node.notices.upsert_unit(UpsertUnit(unit_id="zj-kx", name="湛江市科学技术协会", kind=UnitKind.kexie))
@@ -47,14 +59,7 @@ async def test_a_notice_records_a_delivery_per_contact_and_channel_and_a_node_wi
                 contacts=[Contact(name="李明", email="li@example.cn", mobile="13800000001")],
             )
         )
-        issued = await node.notices.issue(
-            IssueNotice(
-                title="关于开展科普月活动的通知",
-                issuer_unit_ids=["zj-kx"],
-                recipient_unit_ids=["zj-u0"],
-                actor=actor("zj-kx", Role.issuer),
-            )
-        )
+        issued = await issue_from_zhanjiang(node, ["zj-u0"])
         log = await node.notifications.deliveries(DeliveriesQuery(notice_id=issued.notice_id))
         assert sorted((d.channel, d.status) for d in log.items) == [("email", "skipped"), ("sms", "skipped")]
         summary = await node.notifications.deliveries_summary(NoticeQuery(notice_id=issued.notice_id))
@@ -80,14 +85,7 @@ async def test_counts_not_made_yet_are_counted_by_the_summary_and_kept(tmp):
         tmp, services=("notices", "notifications"), clock=FixedClock(NOW), overrides=overrides
     ) as node:
         units = await zhanjiang(node, 3, lambda i: [Contact(name="李明", email="li@example.cn", mobile="13800000001")])
-        issued = await node.notices.issue(
-            IssueNotice(
-                title="关于开展科普月活动的通知",
-                issuer_unit_ids=["zj-kx"],
-                recipient_unit_ids=units,
-                actor=actor("zj-kx", Role.issuer),
-            )
-        )
+        issued = await issue_from_zhanjiang(node, units)
         counts = node.dbs["notifications"]["delivery_counts"]
         assert await counts.count_documents({"notice_id": issued.notice_id}) == 0  # the recount still waits
         summary = await node.notifications.deliveries_summary(NoticeQuery(notice_id=issued.notice_id))
@@ -125,14 +123,7 @@ async def test_a_notice_in_parts_tells_each_contact_and_the_group_chat_once_nami
                 actor=actor("zj-kx", Role.admin),
             )
         )
-        issued = await node.notices.issue(
-            IssueNotice(
-                title="关于开展科普月活动的通知",
-                issuer_unit_ids=["zj-kx"],
-                recipient_unit_ids=[f"zj-u{i}" for i in range(5)],
-                actor=actor("zj-kx", Role.issuer),
-            )
-        )
+        issued = await issue_from_zhanjiang(node, [f"zj-u{i}" for i in range(5)])
         log = (await node.notifications.deliveries(DeliveriesQuery(notice_id=issued.notice_id))).items
         # Three parts (2 + 2 + 1 recipients): an e-mail to each contact, and one group message naming all five.
         assert sorted(d.unit_id for d in log if d.channel == "email") == [f"zj-u{i}" for i in range(5)]
@@ -158,14 +149,7 @@ async def test_the_last_round_of_a_notice_in_parts_goes_to_the_group_once_naming
                 actor=actor("zj-kx", Role.admin),
             )
         )
-        issued = await node.notices.issue(
-            IssueNotice(
-                title="关于开展科普月活动的通知",
-                issuer_unit_ids=["zj-kx"],
-                recipient_unit_ids=[f"zj-u{i}" for i in range(5)],
-                actor=actor("zj-kx", Role.issuer),
-            )
-        )
+        issued = await issue_from_zhanjiang(node, [f"zj-u{i}" for i in range(5)])
         await node.notices.acknowledge(
             AcknowledgeNotice(notice_id=issued.notice_id, unit_id="zj-u0", actor=actor("zj-u0", Role.submitter))
         )
