@@ -242,7 +242,7 @@ async def run_slice(rt: NodeRuntime, n: int, concurrency: int, warmup: int, sing
             msg = await nc.request(
                 subject, json.dumps(notice_payload(base + single + i, deadline)).encode(), timeout=30
             )
-            reply = Reply.model_validate_json(msg.data)
+            reply: Reply[Any] = Reply.model_validate_json(msg.data)
             if not reply.ok:
                 raise RuntimeError(f"{subject} answered {reply.error}")
 

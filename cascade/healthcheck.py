@@ -10,6 +10,7 @@ asks every backend service).
 
 import asyncio
 import sys
+from typing import Any
 
 import httpx
 import nats
@@ -35,7 +36,7 @@ async def check_backend(settings: ServiceSettings, timeout: float = TIMEOUT_S) -
         msg = await nc.request(
             subjects.rpc(settings.node_id, settings.service, Contract.health.name), b"{}", timeout=timeout
         )
-        reply = Reply.model_validate_json(msg.data)
+        reply: Reply[Any] = Reply.model_validate_json(msg.data)
         return None if reply.ok else f"unhealthy reply: {reply.error}"
     except Exception as exc:  # no responders, timeout, garbage
         return f"no health reply: {exc!r}"

@@ -28,8 +28,8 @@ from nats.js.errors import APIError, NotFoundError
 from pydantic import BaseModel, ValidationError
 
 from . import subjects
-from .contracts.common import Reply
-from .errors import DomainError, Problem, Unavailable, from_problem
+from .contracts.common import Reply, reply_bytes
+from .errors import DomainError, Problem, Unavailable
 from .events import Event
 from .messages import described, said_of
 
@@ -174,8 +174,8 @@ async def publish_to_stream(broker: NatsBroker, body: Any, subject: str, *, stre
             log.warning("no ack from %s for %s (attempt %d), publishing again", stream, subject, attempt)
 
 
-async def request(broker: NatsBroker, subject: str, command: BaseModel | dict, timeout: float = 10.0) -> Any:
-    """Send a command or query; return the reply's data or raise its ``DomainError``."""
+async def request_body(broker: NatsBroker, subject: str, command: BaseModel | dict, timeout: float = 10.0) -> bytes:
+    """Send a command or query; return the reply's body, the JSON of a ``Reply`` (the typed clients read it)."""
     try:
         msg = await broker.request(command, subject, timeout=timeout)
     except TimeoutError as exc:
@@ -184,10 +184,12 @@ async def request(broker: NatsBroker, subject: str, command: BaseModel | dict, t
         if "no responders" in str(exc).lower() or exc.__class__.__name__ == "NoRespondersError":
             raise Unavailable(f"服务不可用（{subject}）", code="no_responders") from exc
         raise
-    reply = Reply.model_validate(await msg.decode())
-    if not reply.ok:
-        raise from_problem(reply.error or Problem(status=500, code="internal", message="unknown error"))
-    return reply.data
+    return msg.body
+
+
+async def request(broker: NatsBroker, subject: str, command: BaseModel | dict, timeout: float = 10.0) -> Any:
+    """Send a command or query; return the reply's data as parsed (untyped), or raise its ``DomainError``."""
+    return Reply.model_validate_json(await request_body(broker, subject, command, timeout)).result()
 
 
 class BusCaller:
@@ -198,8 +200,8 @@ class BusCaller:
         self.node = node
         self.timeout = timeout
 
-    async def call(self, service: str, action: Any, payload: BaseModel, timeout: float | None = None) -> Any:
-        return await request(
+    async def call(self, service: str, action: Any, payload: BaseModel, timeout: float | None = None) -> bytes:
+        return await request_body(
             self.broker, subjects.rpc(self.node, service, action.name), payload, timeout=timeout or self.timeout
         )
 
@@ -372,14 +374,6 @@ def _forged_origin(subject: str, data: bytes, node: str) -> str | None:
     return None
 
 
-def _jsonable(data: Any) -> Any:
-    if isinstance(data, BaseModel):
-        return data.model_dump(mode="json")
-    if isinstance(data, list):
-        return [_jsonable(d) for d in data]
-    return data
-
-
 class RpcReplies(BaseMiddleware):
     async def consume_scope(self, call_next, msg):  # type: ignore[override]
         try:
@@ -393,4 +387,4 @@ class RpcReplies(BaseMiddleware):
             return Reply(ok=False, error=Problem(status=500, code="internal", message=type(exc).__name__))
         if isinstance(result, Reply):
             return result
-        return Reply(ok=True, data=_jsonable(result))
+        return reply_bytes(result)

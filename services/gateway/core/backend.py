@@ -11,7 +11,7 @@ from faststream.nats import NatsBroker
 from pydantic import BaseModel
 
 from shared import subjects
-from shared.bus import request
+from shared.bus import request_body
 from shared.contracts.base import Action, Nothing
 from shared.contracts.notices import Notices
 from shared.contracts.notifications import Notifications
@@ -47,9 +47,9 @@ class Backend:
 
     async def call(
         self, service: str, action: Action[Any, Any], payload: BaseModel, timeout: float | None = None
-    ) -> Any:
+    ) -> bytes:
         """What the typed clients send through (contracts/base.py ``Caller``)."""
-        return await request(
+        return await request_body(
             self.broker,
             subjects.rpc(self.node, service, action.name),
             payload,

@@ -5,7 +5,7 @@ A unit sees only notices addressed to it or issued by it, and acts only as
 itself. ``actor=None`` is a trusted internal caller (the node's own tools).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.blobs import BlobStore
 from shared.clock import Clock
@@ -15,6 +15,7 @@ from shared.service import Service
 from shared.settings import NoticesSettings
 
 from ..drafts_store import DraftsRepository
+from ..numbering import Numbering
 from ..repository import NoticesRepository
 
 
@@ -25,6 +26,7 @@ class Deps:
     settings: NoticesSettings
     clock: Clock
     blobs: BlobStore
+    numbering: Numbering = field(default_factory=Numbering)
 
     @property
     def drafts(self) -> DraftsRepository:

@@ -116,9 +116,10 @@ async def insert_numbered(
     """Store a notice under the next free 文号 of its lead issuer and year (or the one given), then publish it.
 
     The number is taken only by the insert itself (``number_key`` is unique),
-    so a failed issue consumes no number: never reused, never skipped. The
-    counter is a hint to start from; if another replica took the number
-    first, the insert fails and the next one is tried.
+    so a failed issue consumes no number: never reused, never skipped. Where to
+    start is a hint (the counter in the store, or the last number this process
+    took); if another replica took the number first, the insert fails and the
+    next one is tried.
     """
     year = local_year(now, d.tz)
     if manual:
@@ -126,18 +127,33 @@ async def insert_numbered(
         if not await d.repo.insert_notice(doc, pending, number_key=f"{lead['_id']}:{manual}"):
             raise duplicate_doc_number(manual)
     else:
-        seq = await d.repo.number_hint(lead["_id"], year)
-        for attempt in range(MAX_NUMBER_ATTEMPTS):
-            number = domain.format_doc_number(lead.get("doc_number_template"), prefix=lead["name"], year=year, seq=seq)
-            doc, pending = build(number)
-            key = f"{lead['_id']}:{number}"
-            if await d.repo.insert_notice(doc, pending, number_key=key, seq=seq, first=attempt == 0):
-                await d.repo.advance_number_hint(lead["_id"], year, seq)
-                break
-            seq += 1
-        else:
-            raise Conflict("无法分配文号，请稍后再试", field="doc_number", code="doc_number_exhausted")
+        doc, pending = await _insert_next_number(d, lead, year, build)
     # Listed before its events go out: their consumers write to the same database at once.
     await d.repo.list_sent(doc, local_year(doc["issued_at"], d.tz))  # again when its event is consumed (crash-safe)
     await d.repo.flush(doc["_id"], pending)
     return doc
+
+
+async def _insert_next_number(
+    d: Deps, lead: dict, year: int, build: Callable[[str], tuple[dict, list[dict]]]
+) -> tuple[dict, list[dict]]:
+    """One issue at a time per lead issuer and year in this process: clerks issuing at once would otherwise all
+    start from the same hint and each insert the whole notice under numbers the others take first (measured: 2.75
+    inserts per notice at 8 at once). The process remembers the number it took last, so the counter is read only
+    for the first notice; other replicas still meet at the unique key, and step over what they find taken."""
+    key = (lead["_id"], year)
+    async with d.numbering.lock(key):
+        seq = d.numbering.next(key) or await d.repo.number_hint(lead["_id"], year)
+        for attempt in range(MAX_NUMBER_ATTEMPTS):
+            number = domain.format_doc_number(lead.get("doc_number_template"), prefix=lead["name"], year=year, seq=seq)
+            doc, pending = build(number)
+            if await d.repo.insert_notice(
+                doc, pending, number_key=f"{lead['_id']}:{number}", seq=seq, first=attempt == 0
+            ):
+                d.numbering.took(key, seq)
+                break
+            seq += 1
+        else:
+            raise Conflict("无法分配文号，请稍后再试", field="doc_number", code="doc_number_exhausted")
+    await d.repo.advance_number_hint(lead["_id"], year, seq)
+    return doc, pending
