@@ -1,7 +1,9 @@
 """Issuing, 签收 and the lists that follow, through the notices contract with no server."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
+from services.notices.repository import NoticesRepository
 from shared.clock import FixedClock
 from shared.contracts.common import Actor, UnitNoticesQuery
 from shared.contracts.notices import AcknowledgeNotice, IssueNotice, TrackingQuery, UpsertUnit
@@ -97,3 +99,39 @@ async def test_a_unit_sees_only_its_own_inbox_and_numbers_follow_each_other(tmp)
             raise AssertionError("an unknown notice must be refused")
         except NotFound as exc:
             assert exc.field == "notice_id"
+
+
+async def test_clerks_issuing_at_once_each_insert_once_and_a_number_taken_elsewhere_is_stepped_over(tmp, monkeypatch):
+    """8 issues at once: 文号 1..8 with one insert each (each attempt yields to the others first, as a store round
+    trip does). Then a number taken by a manual 文号 (as another replica would) is stepped over."""
+    attempts: list[str] = []
+    insert = NoticesRepository.insert_notice
+
+    async def counted(self, doc, pending, **kw):
+        attempts.append(kw["number_key"])
+        await asyncio.sleep(0)
+        return await insert(self, doc, pending, **kw)
+
+    monkeypatch.setattr(NoticesRepository, "insert_notice", counted)
+    async with fast_node(tmp, services=("notices",), clock=FixedClock(NOW)) as node:
+        units = await directory(node)
+        issuer = actor("zj-kx", Role.issuer)
+
+        def notice(n: int, number: str | None = None) -> IssueNotice:
+            return IssueNotice(
+                title=f"第{n}份通知",
+                issuer_unit_ids=["zj-kx"],
+                recipient_unit_ids=units[:2],
+                doc_number=number,
+                actor=issuer,
+            )
+
+        issued = await asyncio.gather(*(node.notices.issue(notice(n)) for n in range(8)))
+        numbers = sorted(int(i.doc_number.rsplit("〕", 1)[1].removesuffix("号")) for i in issued)
+        assert numbers == list(range(1, 9)) and len(attempts) == 8
+
+        taken = issued[0].doc_number.rsplit("〕", 1)[0] + "〕9号"
+        await node.notices.issue(notice(8, taken))
+        attempts.clear()
+        after = await node.notices.issue(notice(9))
+        assert after.doc_number.endswith("〕10号") and len(attempts) == 2  # 9 tried, found taken, then 10
