@@ -12,6 +12,9 @@ are FerretDB's and are skipped there):
 - 0004 atomic read-modify-write: concurrent ``$set``, ``$inc``, upserts and deletes lose nothing; a unique index
   violated by an update is a ``DuplicateKeyError``;
 - 0005 counting: ``count_documents`` on an indexed equality is answered by index and is exact;
+- 0006 and 0007 reading documents (plain strings taken as they are, one pass over a document, schemas kept):
+  documents of every BSON type, with escapes in keys and values, come back exactly, one at a time and in pages
+  where many share a schema and others differ;
 - modernc-sqlite 0001 statements kept per connection: the same queries and updates, repeated across index
   changes and a dropped and re-made collection, answer as they would prepared afresh.
 """
@@ -464,6 +467,41 @@ def unpatched_data_dir(path, docs: list[dict]) -> None:
     con.executemany('INSERT INTO "c_e60c2c52" VALUES (?)', [(sjson(d),) for d in docs])
     con.commit()
     con.close()
+
+
+def every_type(i: int) -> dict:
+    """A document of every type the services store, with what a decoder could trip on."""
+    return {
+        "_id": f"doc-{i:04d}",
+        "n": i,
+        "big": Int64(2**53 + i),
+        "neg": -i,
+        "ratio": i / 7,
+        "zero": -0.0,
+        "flag": i % 2 == 0,
+        "none": None,
+        "at": datetime(2026, 12, 7, 4, 8, 9, (i % 1000) * 1000, tzinfo=UTC),
+        "oid": ObjectId(f"{i:024x}"),
+        "bin": b"\x00\xff" * (i % 3),
+        "text": f"关于开展2020年“全国科技工作者日”活动的通知 {i} \"quoted\" tab\t newline\n </script> 😀",
+        "plain": "广东省科学技术协会",
+        "items": [1, "two", 3.5, None, True, {"in": [i, {"k": [i]}]}, {"k": "v"}, datetime(2020, 5, 30, tzinfo=UTC)][: i % 9],
+        "nested": {"a<b>&c": i, 'quote"key': "x", "back\\slash": [], "名称": {"深": {"层": i}}, "empty": {}},
+    }
+
+
+async def test_documents_of_every_type_come_back_exactly(db):
+    docs = [every_type(i) for i in range(200)]
+    await db.docs.insert_many(docs)
+    for i in (0, 1, 7, 99, 199):
+        assert await db.docs.find_one({"_id": f"doc-{i:04d}"}) == docs[i]
+    assert [d async for d in db.docs.find().sort("_id", ASCENDING)] == docs  # 200 read at once, schemas kept
+    await db.docs.update_one({"_id": "doc-0003"}, {"$set": {"nested.名称.深.层": "changed", "items": []}})
+    changed = await db.docs.find_one({"_id": "doc-0003"})
+    assert changed["nested"]["名称"] == {"深": {"层": "changed"}} and changed["items"] == []
+    assert {k: v for k, v in changed.items() if k not in ("nested", "items")} == {
+        k: v for k, v in docs[3].items() if k not in ("nested", "items")
+    }
 
 
 async def test_statements_repeated_across_schema_changes_answer_afresh(db):
