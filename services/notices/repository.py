@@ -352,6 +352,11 @@ class NoticesRepository:
             ],
         )
 
+    async def is_listed(self, notice_id: str, issuer_unit_ids: list[str]) -> bool:
+        """Whether the notice has its 发文 entry under each of its issuers (made at the issue, unless it crashed)."""
+        ids = [f"{notice_id}:{unit_id}" for unit_id in issuer_unit_ids]
+        return await self.sent.count_documents({"_id": {"$in": ids}}) == len(ids)
+
     async def refresh_sent(self, notice_id: str) -> None:
         """Bring the notice's 发文 rows up to what the notice holds now, unless they show a later state already.
 

@@ -1,5 +1,6 @@
 """发文: issuing a notice under the next 文号 of its lead issuer."""
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
@@ -122,21 +123,26 @@ async def insert_numbered(
     next one is tried.
     """
     year = local_year(now, d.tz)
+    listed = d.repo.list_sent  # again when its event is consumed, unless listed here (crash-safe)
     if manual:
         doc, pending = build(manual)
         if not await d.repo.insert_notice(doc, pending, number_key=f"{lead['_id']}:{manual}"):
             raise duplicate_doc_number(manual)
+        await listed(doc, local_year(doc["issued_at"], d.tz))
     else:
-        doc, pending = await _insert_next_number(d, lead, year, build)
+        doc, pending, seq = await _insert_next_number(d, lead, year, build)
+        # The counter is only a hint for the next issue: moved up while the notice is listed, not after.
+        await asyncio.gather(
+            listed(doc, local_year(doc["issued_at"], d.tz)), d.repo.advance_number_hint(lead["_id"], year, seq)
+        )
     # Listed before its events go out: their consumers write to the same database at once.
-    await d.repo.list_sent(doc, local_year(doc["issued_at"], d.tz))  # again when its event is consumed (crash-safe)
     await d.repo.flush(doc["_id"], pending)
     return doc
 
 
 async def _insert_next_number(
     d: Deps, lead: dict, year: int, build: Callable[[str], tuple[dict, list[dict]]]
-) -> tuple[dict, list[dict]]:
+) -> tuple[dict, list[dict], int]:
     """One issue at a time per lead issuer and year in this process: clerks issuing at once would otherwise all
     start from the same hint and each insert the whole notice under numbers the others take first (measured: 2.75
     inserts per notice at 8 at once). The process remembers the number it took last, so the counter is read only
@@ -155,5 +161,4 @@ async def _insert_next_number(
             seq += 1
         else:
             raise Conflict("无法分配文号，请稍后再试", field="doc_number", code="doc_number_exhausted")
-    await d.repo.advance_number_hint(lead["_id"], year, seq)
-    return doc, pending
+    return doc, pending, seq

@@ -56,7 +56,8 @@ async def on_notice_issued_here(event: NoticeIssued | NoticeForwarded, d: Deps) 
         return
     notice = event.notice
     await d.repo.track_recipients(notice.notice_id, notice.recipients)
-    if event.part == 1:
+    issuers = [u.unit_id for u in notice.issuers]
+    if event.part == 1 and not await d.repo.is_listed(notice.notice_id, issuers):
         listed = await d.repo.notice_fields(notice.notice_id, ROW_SOURCE)
         if listed is not None:
             await d.repo.list_sent(listed, local_year(notice.issued_at, d.tz))
