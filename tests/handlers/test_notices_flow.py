@@ -135,3 +135,29 @@ async def test_clerks_issuing_at_once_each_insert_once_and_a_number_taken_elsewh
         attempts.clear()
         after = await node.notices.issue(notice(9))
         assert after.doc_number.endswith("〕10号") and len(attempts) == 2  # 9 tried, found taken, then 10
+
+
+async def test_a_notice_not_listed_at_its_issue_is_listed_when_its_event_is_consumed(tmp, monkeypatch):
+    """The 发文 entry is written at the issue; had the process stopped just before, the notice's own event (it
+    is published from the stored notice at the next start) lists it."""
+    list_sent = NoticesRepository.list_sent
+    calls = []
+
+    async def stopped_before_the_first(self, notice, year):
+        calls.append(notice["_id"])
+        if len(calls) > 1:
+            await list_sent(self, notice, year)
+
+    monkeypatch.setattr(NoticesRepository, "list_sent", stopped_before_the_first)
+    async with fast_node(tmp, services=("notices",), clock=FixedClock(NOW)) as node:
+        units = await directory(node)
+        issuer = actor("zj-kx", Role.issuer)
+        issued = await node.notices.issue(
+            IssueNotice(
+                title="关于报送年度总结的通知", issuer_unit_ids=["zj-kx"], recipient_unit_ids=units, actor=issuer
+            )
+        )
+        sent = await node.notices.sent(UnitNoticesQuery(actor=issuer))
+        assert calls == [issued.notice_id, issued.notice_id]  # skipped at the issue, made by the consumer
+        assert [n.id for n in sent.items] == [issued.notice_id]
+        assert await node.dbs["notices"]["sent"].count_documents({"notice_id": issued.notice_id}) == 1
