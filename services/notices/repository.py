@@ -450,6 +450,11 @@ class NoticesRepository:
         ]
         return await insert_many_idempotent(self.inbox, docs)
 
+    async def in_inboxes(self, notice_id: str, units: list[UnitRef]) -> bool:
+        """Whether each of these units has the notice's inbox entry."""
+        ids = [inbox_id(notice_id, u.unit_id) for u in units]
+        return await self.inbox.count_documents({"_id": {"$in": ids}}) == len(ids)
+
     async def inbox_entry(self, notice_id: str, unit_id: str) -> dict | None:
         return await self.inbox.find_one({"_id": inbox_id(notice_id, unit_id)})
 

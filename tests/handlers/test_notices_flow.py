@@ -161,3 +161,36 @@ async def test_a_notice_not_listed_at_its_issue_is_listed_when_its_event_is_cons
         assert calls == [issued.notice_id, issued.notice_id]  # skipped at the issue, made by the consumer
         assert [n.id for n in sent.items] == [issued.notice_id]
         assert await node.dbs["notices"]["sent"].count_documents({"notice_id": issued.notice_id}) == 1
+
+
+async def test_the_inboxes_here_are_written_with_the_notice_and_by_its_consumer_only_if_the_issue_stopped(
+    tmp, monkeypatch
+):
+    deliver = NoticesRepository.deliver_to_inbox
+    calls: list[tuple[str, int]] = []
+    stop_once = [False]
+
+    async def counted(self, notice, units, kind, at, year):
+        calls.append((notice.notice_id, len(units)))
+        if stop_once[0]:
+            stop_once[0] = False
+            return 0  # the issue stopped before writing them
+        return await deliver(self, notice, units, kind, at, year)
+
+    monkeypatch.setattr(NoticesRepository, "deliver_to_inbox", counted)
+    async with fast_node(tmp, services=("notices",), clock=FixedClock(NOW)) as node:
+        units = await directory(node)
+        issuer = actor("zj-kx", Role.issuer)
+
+        async def issue(title: str) -> str:
+            cmd = IssueNotice(title=title, issuer_unit_ids=["zj-kx"], recipient_unit_ids=units, actor=issuer)
+            return (await node.notices.issue(cmd)).notice_id
+
+        first = await issue("关于开展年度总结的通知")
+        assert calls == [(first, 5)]  # by the issue; its consumer found every entry there
+        stop_once[0] = True
+        second = await issue("关于报送年度计划的通知")
+        assert calls == [(first, 5), (second, 5), (second, 5)]  # the consumer made what the issue did not
+        for unit_id in units:
+            inbox = await node.notices.inbox(UnitNoticesQuery(actor=actor(unit_id, Role.submitter)))
+            assert {e.notice_id for e in inbox.items} == {first, second}

@@ -11,7 +11,7 @@ from shared.contracts.notices import (
 from shared.errors import Conflict, Invalid, NotFound, gather
 from shared.events import NoticeForwarded, NoticeForwardReported
 from shared.ids import new_id
-from shared.schemas import Attachment
+from shared.schemas import Attachment, NoticeSnapshot
 from shared.scope import act_as, actor_name
 
 from .. import domain, drafting
@@ -102,7 +102,7 @@ async def forward(
     )
     notice_id = as_id or new_id()
 
-    def build(number: str) -> tuple[dict, list[dict]]:
+    def build(number: str) -> tuple[NoticeSnapshot, dict, list[dict]]:
         notice = domain.forwarded_snapshot(
             upstream,
             notice_id=notice_id,
@@ -153,7 +153,11 @@ async def forward(
             upward=upward,
         )
         events += [(report, None)] + ([(report, upstream_node)] if upstream_node != d.node else [])
-        return notice_document(notice, kind="forwarded", origin="local", warnings=warnings), outbox.entries(*events)
+        return (
+            notice,
+            notice_document(notice, kind="forwarded", origin="local", warnings=warnings),
+            outbox.entries(*events),
+        )
 
     upstream_node = upstream.issuers[0].node_id
     # Each recipient is forwarded this notice once (joint forwarders included): claimed before it is stored.

@@ -67,7 +67,7 @@ async def issue(
         drafting.check_direct_issue(lead, issuers)
     notice_id = as_id or new_id()
 
-    def build(number: str) -> tuple[dict, list[dict]]:
+    def build(number: str) -> tuple[NoticeSnapshot, dict, list[dict]]:
         notice = NoticeSnapshot(
             **domain.document_elements(cmd, recipients).model_dump(),
             notice_id=notice_id,
@@ -94,7 +94,7 @@ async def issue(
             d.node,
             d.settings.recipients_per_event,
         )
-        return notice_document(notice, kind="issued", origin="local", warnings=[]), outbox.entries(*events)
+        return notice, notice_document(notice, kind="issued", origin="local", warnings=[]), outbox.entries(*events)
 
     doc = await insert_numbered(d, lead, cmd.doc_number, now, build)
     return Issued(notice_id=doc["_id"], doc_number=doc["doc_number"], recipients=len(recipients))
@@ -111,9 +111,10 @@ async def check_doc_number(d: Deps, lead_id: str, manual: str | None) -> None:
         raise duplicate_doc_number(manual)
 
 
-async def insert_numbered(
-    d: Deps, lead: dict, manual: str | None, now: datetime, build: Callable[[str], tuple[dict, list[dict]]]
-) -> dict:
+Build = Callable[[str], tuple[NoticeSnapshot, dict, list[dict]]]  # 文号 → the notice, its document, its events
+
+
+async def insert_numbered(d: Deps, lead: dict, manual: str | None, now: datetime, build: Build) -> dict:
     """Store a notice under the next free 文号 of its lead issuer and year (or the one given), then publish it.
 
     The number is taken only by the insert itself (``number_key`` is unique),
@@ -123,26 +124,36 @@ async def insert_numbered(
     next one is tried.
     """
     year = local_year(now, d.tz)
-    listed = d.repo.list_sent  # again when its event is consumed, unless listed here (crash-safe)
     if manual:
-        doc, pending = build(manual)
+        notice, doc, pending = build(manual)
         if not await d.repo.insert_notice(doc, pending, number_key=f"{lead['_id']}:{manual}"):
             raise duplicate_doc_number(manual)
-        await listed(doc, local_year(doc["issued_at"], d.tz))
+        hint = None
     else:
-        doc, pending, seq = await _insert_next_number(d, lead, year, build)
-        # The counter is only a hint for the next issue: moved up while the notice is listed, not after.
-        await asyncio.gather(
-            listed(doc, local_year(doc["issued_at"], d.tz)), d.repo.advance_number_hint(lead["_id"], year, seq)
-        )
-    # Listed before its events go out: their consumers write to the same database at once.
+        notice, doc, pending, seq = await _insert_next_number(d, lead, year, build)
+        hint = d.repo.advance_number_hint(lead["_id"], year, seq)  # only a hint for the next issue
+    # Its 发文 entry, and the inboxes of the recipients hosted here, before its events go out (their consumers
+    # write to the same database at once), each made again by its consumer if this stops before (crash-safe). The
+    # inboxes here are written with the notice so its recipients see it when the issuer does; a notice in parts
+    # (thousands of recipients) leaves them to the consumer, part by part, rather than hold its 201 for them all.
+    here = [r for r in notice.recipients if r.node_id == d.node]
+    inboxes = len(notice.recipients) <= d.settings.recipients_per_event and here
+    await asyncio.gather(
+        d.repo.list_sent(doc, local_year(doc["issued_at"], d.tz)),
+        *([hint] if hint else []),
+        *(
+            [d.repo.deliver_to_inbox(notice, here, doc["kind"], now, local_year(notice.issued_at, d.tz))]
+            if inboxes
+            else []
+        ),
+    )
     await d.repo.flush(doc["_id"], pending)
     return doc
 
 
 async def _insert_next_number(
-    d: Deps, lead: dict, year: int, build: Callable[[str], tuple[dict, list[dict]]]
-) -> tuple[dict, list[dict], int]:
+    d: Deps, lead: dict, year: int, build: Build
+) -> tuple[NoticeSnapshot, dict, list[dict], int]:
     """One issue at a time per lead issuer and year in this process: clerks issuing at once would otherwise all
     start from the same hint and each insert the whole notice under numbers the others take first (measured: 2.75
     inserts per notice at 8 at once). The process remembers the number it took last, so the counter is read only
@@ -152,7 +163,7 @@ async def _insert_next_number(
         seq = d.numbering.next(key) or await d.repo.number_hint(lead["_id"], year)
         for attempt in range(MAX_NUMBER_ATTEMPTS):
             number = domain.format_doc_number(lead.get("doc_number_template"), prefix=lead["name"], year=year, seq=seq)
-            doc, pending = build(number)
+            notice, doc, pending = build(number)
             if await d.repo.insert_notice(
                 doc, pending, number_key=f"{lead['_id']}:{number}", seq=seq, first=attempt == 0
             ):
@@ -161,4 +172,4 @@ async def _insert_next_number(
             seq += 1
         else:
             raise Conflict("无法分配文号，请稍后再试", field="doc_number", code="doc_number_exhausted")
-    return doc, pending, seq
+    return notice, doc, pending, seq

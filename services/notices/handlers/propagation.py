@@ -41,7 +41,10 @@ async def on_notice_arrived(event: NoticeIssued | NoticeForwarded, d: Deps) -> N
             await want_files(notice.attachments, event.origin_node, d)
             await known_units.remember(notice, d)
     here = [r for r in notice.recipients if r.node_id == d.node]
-    await d.repo.deliver_to_inbox(notice, here, kind, now, local_year(notice.issued_at, d.tz))
+    # Made here, the issue wrote the inboxes already (issuing.insert_numbered), unless it stopped before: a count
+    # by _id says so, where inserting every entry again would cost as much as the first time.
+    if event.origin_node != d.node or not await d.repo.in_inboxes(notice.notice_id, here):
+        await d.repo.deliver_to_inbox(notice, here, kind, now, local_year(notice.issued_at, d.tz))
     if kind == "forwarded" and event.origin_node == d.node and event.part == 1:
         stored = await d.repo.get_notice(notice.notice_id)  # the whole notice: a part holds a slice of recipients
         if stored is not None:
