@@ -26,6 +26,7 @@ from nats.errors import NotJSMessageError
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 from pydantic import BaseModel, ValidationError
+from pydantic_core import to_json
 
 from . import subjects
 from .contracts.common import Reply, reply_bytes
@@ -145,21 +146,26 @@ class RetryLater(Exception):
         self.delay = delay
 
 
-async def publish_event(broker: NatsBroker, event: Event, dest: str | None = None) -> None:
+async def publish_event(broker: NatsBroker, event: Event | dict, dest: str | None = None) -> None:
     """Publish an event to the stream that must hold it, deduplicated by ``event_id``.
 
     ``dest`` is the node the event is addressed to; ``None`` (or the origin
-    itself) keeps it on this node.
+    itself) keeps it on this node. An event may come as the JSON-ready dict an
+    outbox entry holds (``model_dump(mode="json")``): it is sent as it is, with
+    no model made in between (a notice's event names every recipient).
     """
-    node = event.origin_node
+    fields = event if isinstance(event, dict) else {"origin_node": event.origin_node, "event_id": event.event_id}
+    node, event_id = fields["origin_node"], fields["event_id"]
     local = dest in (None, node)
-    await publish_to_stream(
-        broker,
-        event,
-        event.subject(dest),
-        stream=subjects.events_stream(node) if local else subjects.outbox_stream(node),
-        headers={"Nats-Msg-Id": event.event_id if local else f"{event.event_id}:{dest}"},
-    )
+    headers = {"Nats-Msg-Id": event_id if local else f"{event_id}:{dest}"}
+    if isinstance(event, dict):
+        body: Any = to_json(event)
+        subject = subjects.event(event["type"], node, dest)
+        headers["content-type"] = "application/json"
+    else:
+        body, subject = event, event.subject(dest)
+    stream = subjects.events_stream(node) if local else subjects.outbox_stream(node)
+    await publish_to_stream(broker, body, subject, stream=stream, headers=headers)
 
 
 async def publish_to_stream(broker: NatsBroker, body: Any, subject: str, *, stream: str, headers: dict) -> None:

@@ -28,7 +28,7 @@ import logging
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-from .events import Event, parse_event
+from .events import Event
 
 FIELD = "_outbox"
 MARKERS = "outbox_published"
@@ -93,7 +93,7 @@ async def _publish_and_take_off(service, collection: AsyncCollection, doc_id: st
     again, which JetStream and the consumers drop."""
     # All at once: consumers never relied on the order of one write's events (they run 4 at a time and apply a
     # change only if it is ahead), and a notice's parts then cost one round trip to JetStream, not one each.
-    await asyncio.gather(*(service.publish(parse_event(entry["event"]), entry["dest"]) for entry in pending))
+    await asyncio.gather(*(service.publish(entry["event"], entry["dest"]) for entry in pending))
     if pending:
         log.debug("published %d event(s) of %s/%s", len(pending), collection.name, doc_id)
         task = asyncio.create_task(_take_off_logged(collection, doc_id, pending))

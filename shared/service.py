@@ -279,7 +279,8 @@ class Service:
             max_workers=QUERY_WORKERS if query else COMMAND_WORKERS,
         )
 
-    async def publish(self, event: Event, dest: str | None = None) -> None:
+    async def publish(self, event: Event | dict, dest: str | None = None) -> None:
+        """Publish an event (or an outbox entry's event as stored: ``publish_event``)."""
         await publish_event(self.broker, event, dest)
 
     async def queue_work(self, job: str, payload: BaseModel, job_id: str) -> None:

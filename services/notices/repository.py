@@ -103,6 +103,7 @@ class NoticesRepository:
         # Directory entries read lately, valid while the directory's version is the one they were read under
         # (``units_by_id``): issuing to 300 units read their 300 entries from the store every time.
         self._known: dict[str, dict] = {}
+        self._known_refs: dict[str, UnitRef] = {}  # the same entries as a notice names them, made once each
         self._known_version: int | None = None
         self._known_since = 0.0
 
@@ -152,21 +153,34 @@ class NoticesRepository:
         ``DIRECTORY_KEPT_S``, which bounds how long a change whose version was never taken (a crash between
         the two) can go unseen. The version is read first, so an entry read under it is at least that new.
         """
+        units, _ = await self._entries(unit_ids)
+        return units
+
+    async def units_and_refs(
+        self, unit_ids: list[str], ref: Callable[[dict], UnitRef]
+    ) -> tuple[dict[str, dict], dict[str, UnitRef]]:
+        """``units_by_id``, and each entry as ``ref`` makes it (a ``UnitRef``), kept with the entry: a notice to
+        300 units built 300 models from the same entries at every issue."""
+        units, refs = await self._entries(unit_ids)
+        return units, {u: refs[u] if u in refs else refs.setdefault(u, ref(doc)) for u, doc in units.items()}
+
+    async def _entries(self, unit_ids: list[str]) -> tuple[dict[str, dict], dict[str, UnitRef]]:
         if not unit_ids:
-            return {}
+            return {}, {}
         wanted = set(unit_ids)
         version = ((await self.directory.find_one({"_id": DIRECTORY_VERSION})) or {}).get("v", 0)
         now = time.monotonic()
         if version != self._known_version or now - self._known_since > DIRECTORY_KEPT_S:
-            self._known, self._known_version, self._known_since = {}, version, now
+            self._known, self._known_refs = {}, {}
+            self._known_version, self._known_since = version, now
         # The entries of the version read above (no await since): another call may start a newer set meanwhile,
         # and what this one reads then goes only into this one.
-        known = self._known
+        known, refs = self._known, self._known_refs
         missing = [u for u in wanted if u not in known]
         if missing:
             async for d in self.units.find({"_id": {"$in": missing}}):
                 known[d["_id"]] = d
-        return {u: dict(known[u]) for u in wanted if u in known}
+        return {u: dict(known[u]) for u in wanted if u in known}, refs
 
     async def list_units(self) -> list[dict]:
         """The whole directory: pickers and exports (it grows with the organisation, not with history)."""

@@ -25,8 +25,7 @@ MAX_NUMBER_ATTEMPTS = 100
 
 
 async def units_and_refs(d: Deps, ids: list[str]) -> tuple[dict[str, dict], dict[str, UnitRef]]:
-    units = await d.repo.units_by_id(ids)
-    return units, {uid: domain.unit_ref(doc, d.node) for uid, doc in units.items()}
+    return await d.repo.units_and_refs(ids, lambda doc: domain.unit_ref(doc, d.node))
 
 
 async def issue(
