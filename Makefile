@@ -46,7 +46,8 @@ $(VENV)/.installed: pyproject.toml
 # at build time (deploy/ferretdb/README.md). Built once; rebuilt when the program or a patch changes.
 $(FERRETDB): deploy/ferretdb/main.go deploy/ferretdb/go.mod deploy/ferretdb/go.sum deploy/ferretdb/build.sh \
 		deploy/ferretdb/patches $(wildcard deploy/ferretdb/patches/*.patch) \
-		deploy/ferretdb/patches/modernc-sqlite $(wildcard deploy/ferretdb/patches/modernc-sqlite/*.patch)
+		deploy/ferretdb/patches/modernc-sqlite $(wildcard deploy/ferretdb/patches/modernc-sqlite/*.patch) \
+		deploy/ferretdb/patches/modernc-libc $(wildcard deploy/ferretdb/patches/modernc-libc/*.patch)
 	@command -v go >/dev/null || { echo "Go >= 1.24 is needed once, to build FerretDB (deploy/ferretdb); install it and run make again"; exit 1; }
 	@command -v patch >/dev/null || { echo "patch is needed once, to build FerretDB (deploy/ferretdb); install it and run make again"; exit 1; }
 	deploy/ferretdb/build.sh $(FERRETDB)

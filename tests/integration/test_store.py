@@ -15,7 +15,8 @@ are FerretDB's and are skipped there):
 - 0006 and 0007 reading documents (plain strings taken as they are, one pass over a document, schemas kept):
   documents of every BSON type, with escapes in keys and values, come back exactly, one at a time and in pages
   where many share a schema and others differ;
-- 0008 (statement logs only at debug level) changes CPU time only: its test is Go's (deploy/ferretdb/README.md);
+- 0008 (statement logs only at debug level) and modernc-libc 0001 (memcmp a block at a time) change CPU time only:
+  their tests are Go's (deploy/ferretdb/README.md), and every test here runs on them;
 - modernc-sqlite 0001 statements kept per connection: the same queries and updates, repeated across index
   changes and a dropped and re-made collection, answer as they would prepared afresh.
 """
