@@ -12,7 +12,8 @@ are FerretDB's and are skipped there):
 - 0004 atomic read-modify-write: concurrent ``$set``, ``$inc``, upserts and deletes lose nothing; a unique index
   violated by an update is a ``DuplicateKeyError``;
 - 0005 counting: ``count_documents`` on an indexed equality is answered by index and is exact;
-- 0006 and 0007 reading documents (plain strings taken as they are, one pass over a document, schemas kept):
+- 0006, 0007 and 0009 reading and writing documents (plain strings taken and written as they are, one pass over a
+  document, schemas kept):
   documents of every BSON type, with escapes in keys and values, come back exactly, one at a time and in pages
   where many share a schema and others differ;
 - 0008 (statement logs only at debug level) and modernc-libc 0001 (memcmp a block at a time) change CPU time only:
