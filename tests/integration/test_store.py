@@ -486,9 +486,11 @@ def every_type(i: int) -> dict:
         "at": datetime(2026, 12, 7, 4, 8, 9, (i % 1000) * 1000, tzinfo=UTC),
         "oid": ObjectId(f"{i:024x}"),
         "bin": b"\x00\xff" * (i % 3),
-        "text": f"关于开展2020年“全国科技工作者日”活动的通知 {i} \"quoted\" tab\t newline\n </script> 😀",
+        "text": f'关于开展2020年“全国科技工作者日”活动的通知 {i} "quoted" tab\t newline\n </script> 😀',
         "plain": "广东省科学技术协会",
-        "items": [1, "two", 3.5, None, True, {"in": [i, {"k": [i]}]}, {"k": "v"}, datetime(2020, 5, 30, tzinfo=UTC)][: i % 9],
+        "items": [1, "two", 3.5, None, True, {"in": [i, {"k": [i]}]}, {"k": "v"}, datetime(2020, 5, 30, tzinfo=UTC)][
+            : i % 9
+        ],
         "nested": {"a<b>&c": i, 'quote"key': "x", "back\\slash": [], "名称": {"深": {"层": i}}, "empty": {}},
     }
 
