@@ -154,18 +154,20 @@ async def publish_event(broker: NatsBroker, event: Event | dict, dest: str | Non
     outbox entry holds (``model_dump(mode="json")``): it is sent as it is, with
     no model made in between (a notice's event names every recipient).
     """
-    fields = event if isinstance(event, dict) else {"origin_node": event.origin_node, "event_id": event.event_id}
-    node, event_id = fields["origin_node"], fields["event_id"]
-    local = dest in (None, node)
-    headers = {"Nats-Msg-Id": event_id if local else f"{event_id}:{dest}"}
+    body: Any
     if isinstance(event, dict):
-        body: Any = to_json(event)
-        subject = subjects.event(event["type"], node, dest)
-        headers["content-type"] = "application/json"
+        kind, node, event_id, body = event["type"], event["origin_node"], event["event_id"], to_json(event)
     else:
-        body, subject = event, event.subject(dest)
-    stream = subjects.events_stream(node) if local else subjects.outbox_stream(node)
-    await publish_to_stream(broker, body, subject, stream=stream, headers=headers)
+        kind, node, event_id, body = event.type, event.origin_node, event.event_id, event
+    local = dest in (None, node)
+    await publish_to_stream(
+        broker,
+        body,
+        subjects.event(kind, node, dest),
+        stream=subjects.events_stream(node) if local else subjects.outbox_stream(node),
+        # The content type FastStream gives a model: consumers decode both alike.
+        headers={"Nats-Msg-Id": event_id if local else f"{event_id}:{dest}", "content-type": "application/json"},
+    )
 
 
 async def publish_to_stream(broker: NatsBroker, body: Any, subject: str, *, stream: str, headers: dict) -> None:

@@ -64,6 +64,12 @@ async def insert_many_idempotent(collection, docs: list[dict]) -> int:
         return exc.details.get("nInserted", len(docs) - len(errors))
 
 
+async def all_present(collection, ids: list[str]) -> bool:
+    """Whether a document with each of these ``_id``s is there: one count by the ``_id`` index (a consumer checking
+    what a command wrote already, instead of writing it all again)."""
+    return await collection.count_documents({"_id": {"$in": ids}}) == len(ids)
+
+
 async def insert_if_absent(collection, doc: dict) -> bool:
     try:
         await collection.insert_one(doc)

@@ -36,7 +36,7 @@ from shared import outbox
 from shared.paging import PageQuery, Segment, read_page
 from shared.schemas import NoticeSnapshot, UnitRef
 from shared.service import Service
-from shared.storage import Index, insert_if_absent, insert_many_idempotent, migrate_once, upsert
+from shared.storage import Index, all_present, insert_if_absent, insert_many_idempotent, migrate_once, upsert
 
 INDEXES = [
     Index("units", [("parent_id", ASCENDING)]),
@@ -368,8 +368,7 @@ class NoticesRepository:
 
     async def is_listed(self, notice_id: str, issuer_unit_ids: list[str]) -> bool:
         """Whether the notice has its 发文 entry under each of its issuers (made at the issue, unless it crashed)."""
-        ids = [f"{notice_id}:{unit_id}" for unit_id in issuer_unit_ids]
-        return await self.sent.count_documents({"_id": {"$in": ids}}) == len(ids)
+        return await all_present(self.sent, [f"{notice_id}:{unit_id}" for unit_id in issuer_unit_ids])
 
     async def refresh_sent(self, notice_id: str) -> None:
         """Bring the notice's 发文 rows up to what the notice holds now, unless they show a later state already.
@@ -466,8 +465,7 @@ class NoticesRepository:
 
     async def in_inboxes(self, notice_id: str, units: list[UnitRef]) -> bool:
         """Whether each of these units has the notice's inbox entry."""
-        ids = [inbox_id(notice_id, u.unit_id) for u in units]
-        return await self.inbox.count_documents({"_id": {"$in": ids}}) == len(ids)
+        return await all_present(self.inbox, [inbox_id(notice_id, u.unit_id) for u in units])
 
     async def inbox_entry(self, notice_id: str, unit_id: str) -> dict | None:
         return await self.inbox.find_one({"_id": inbox_id(notice_id, unit_id)})

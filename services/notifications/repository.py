@@ -95,6 +95,14 @@ class Kept:
         self.generation += 1
         self.values.clear()
 
+    async def saving[T](self, write: Awaitable[T]) -> T:
+        """A write of what is kept: dropped before (a read in flight is not kept) and after (nor one made meanwhile)."""
+        self.drop()
+        try:
+            return await write
+        finally:
+            self.drop()
+
 
 class DeliveriesRepository:
     def __init__(self, service: Service, settings_kept_s: float = SETTINGS_KEPT_S) -> None:
@@ -246,9 +254,7 @@ class DeliveriesRepository:
         return await self.kept.get(CHANNELS_ID, lambda: self.db["settings"].find_one({"_id": CHANNELS_ID}))
 
     async def save_channels(self, doc: dict) -> None:
-        self.kept.drop()
-        await _put(self.db["settings"], {**doc, "_id": CHANNELS_ID})
-        self.kept.drop()
+        await self.kept.saving(_put(self.db["settings"], {**doc, "_id": CHANNELS_ID}))
 
     async def templates(self) -> dict[str, dict]:
         return {d["_id"]: d async for d in self.db["templates"].find({})}
@@ -266,15 +272,11 @@ class DeliveriesRepository:
         return await self.db["templates"].find_one({"_id": f"{cause}:{channel}"})
 
     async def save_template(self, doc: dict) -> None:
-        self.kept.drop()
-        await _put(self.db["templates"], doc)
-        self.kept.drop()
+        await self.kept.saving(_put(self.db["templates"], doc))
 
     async def delete_template(self, cause: str, channel: str) -> bool:
-        self.kept.drop()
-        deleted = (await self.db["templates"].delete_one({"_id": f"{cause}:{channel}"})).deleted_count > 0
-        self.kept.drop()
-        return deleted
+        deleted = await self.kept.saving(self.db["templates"].delete_one({"_id": f"{cause}:{channel}"}))
+        return deleted.deleted_count > 0
 
     # ------------------------------------------------------------ read models
 

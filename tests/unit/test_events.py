@@ -6,6 +6,10 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
+from shared.bus import publish_event
+from shared.contracts.common import Reply, reply_bytes
+from shared.contracts.notices import Issued, Notices
+from shared.errors import Conflict, Problem
 from shared.events import (
     ALL_EVENTS,
     EVENT_TYPES,
@@ -144,3 +148,44 @@ def test_manual_chase_defaults_to_automatic():
     )
     assert e.manual is False
     assert parse_event(e.model_dump(mode="json")) == e
+
+
+class RecordingBroker:
+    def __init__(self) -> None:
+        self.sent: list[tuple[bytes, str, str, dict]] = []
+
+    async def publish(self, body, subject, *, headers, stream, timeout):
+        raw = body if isinstance(body, bytes) else body.model_dump_json().encode()
+        self.sent.append((json.loads(raw), subject, stream, headers))
+
+
+@pytest.mark.parametrize("dest", [None, "sz"])
+async def test_an_event_as_an_outbox_entry_holds_it_is_published_as_its_model_is(dest):
+    """The outbox publishes the JSON-ready dict it stored (no model made again): same subject, stream,
+    deduplication id, content type and body as publishing the model."""
+    e = issued()
+    as_model, as_stored = RecordingBroker(), RecordingBroker()
+    await publish_event(as_model, e, dest)  # type: ignore[arg-type]
+    await publish_event(as_stored, e.model_dump(mode="json"), dest)  # type: ignore[arg-type]
+    assert as_model.sent == as_stored.sent
+    body, subject, stream, headers = as_stored.sent[0]
+    assert subject == e.subject(dest) and stream == ("EVENTS_gd" if dest is None else "OUTBOX_gd")
+    assert headers["Nats-Msg-Id"] == (e.event_id if dest is None else f"{e.event_id}:sz")
+    assert parse_event(body) == e
+
+
+def test_a_typed_reply_is_read_from_its_bytes_and_an_error_reply_raises_its_domain_error():
+    data = Issued(notice_id="n1", doc_number="渭科协发〔2026〕1号", recipients=3)
+    assert Notices.issue.parse_reply(reply_bytes(data)) == data
+    refused = Reply(
+        ok=False, error=Problem(status=409, code="duplicate_doc_number", field="doc_number", message="文号已存在")
+    )
+    with pytest.raises(Conflict) as caught:
+        Notices.issue.parse_reply(refused.model_dump_json().encode())
+    assert (caught.value.field, caught.value.code, str(caught.value)) == (
+        "doc_number",
+        "duplicate_doc_number",
+        "文号已存在",
+    )
+    with pytest.raises(ValidationError):  # a reply that is not what the action answers
+        Notices.issue.parse_reply(reply_bytes({"notice_id": "n1"}))
