@@ -25,6 +25,7 @@ in the service's ``outbox_published`` collection and stayed on the aggregate;
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -34,6 +35,9 @@ FIELD = "_outbox"
 MARKERS = "outbox_published"
 
 RETRY_MAX_DELAY_S = 30.0
+
+# (aggregate _id, the entries it carries) → the entries to publish, one per entry and in order.
+Expand = Callable[[str, list[dict]], Awaitable[list[dict]]]
 
 log = logging.getLogger("cascade.outbox")
 # Retries and take-offs in flight; held here so the event loop does not drop them.
@@ -52,14 +56,18 @@ def entries(*pairs: tuple[Event, str | None]) -> list[dict]:
     ]
 
 
-async def flush(service, collection: AsyncCollection, doc_id: str, pending: list[dict]) -> None:
+async def flush(
+    service, collection: AsyncCollection, doc_id: str, pending: list[dict], carried: list[dict] | None = None
+) -> None:
     """Publish the entries the aggregate ``collection/doc_id`` carries, then take them off it.
 
-    The caller's write is already durable, so a failure here does not fail the
-    caller: the entries are retried in the background until they go out.
+    ``carried``: the entries as the aggregate holds them, when it holds a smaller form of what is published (one
+    per entry, in order; see ``flush_pending``'s ``expand``). The caller's write is already durable, so a failure
+    here does not fail the caller: the entries are retried in the background until they go out.
     """
+    carried = pending if carried is None else carried
     try:
-        await _publish_and_take_off(service, collection, doc_id, pending)
+        await _publish_and_take_off(service, collection, doc_id, pending, carried)
     except Exception as exc:
         log.warning(
             "publishing %d event(s) of %s/%s failed (%r); retrying in the background",
@@ -68,17 +76,17 @@ async def flush(service, collection: AsyncCollection, doc_id: str, pending: list
             doc_id,
             exc,
         )
-        task = asyncio.create_task(_retry(service, collection, doc_id, pending))
+        task = asyncio.create_task(_retry(service, collection, doc_id, pending, carried))
         _retries.add(task)
         task.add_done_callback(_retries.discard)
 
 
-async def _retry(service, collection: AsyncCollection, doc_id: str, pending: list[dict]) -> None:
+async def _retry(service, collection: AsyncCollection, doc_id: str, pending: list[dict], carried: list[dict]) -> None:
     delay = 0.5
     while True:
         await asyncio.sleep(delay)
         try:
-            await _publish_and_take_off(service, collection, doc_id, pending)
+            await _publish_and_take_off(service, collection, doc_id, pending, carried)
             log.info("published %d event(s) of %s/%s after a retry", len(pending), collection.name, doc_id)
             return
         except Exception as exc:
@@ -86,7 +94,9 @@ async def _retry(service, collection: AsyncCollection, doc_id: str, pending: lis
             log.warning("publishing %s/%s still failing (%r); next try in %.1f s", collection.name, doc_id, exc, delay)
 
 
-async def _publish_and_take_off(service, collection: AsyncCollection, doc_id: str, pending: list[dict]) -> None:
+async def _publish_and_take_off(
+    service, collection: AsyncCollection, doc_id: str, pending: list[dict], carried: list[dict]
+) -> None:
     """Publish, then take the entries off in the background: the caller (a command) need not wait for that write,
     which comes just as the events' consumers start writing to the same database (a notice's events are as large
     as the notice). Until it lands the entries stay on the aggregate, and a start-up in between publishes them
@@ -96,7 +106,7 @@ async def _publish_and_take_off(service, collection: AsyncCollection, doc_id: st
     await asyncio.gather(*(service.publish(entry["event"], entry["dest"]) for entry in pending))
     if pending:
         log.debug("published %d event(s) of %s/%s", len(pending), collection.name, doc_id)
-        task = asyncio.create_task(_take_off_logged(collection, doc_id, pending))
+        task = asyncio.create_task(_take_off_logged(collection, doc_id, carried))
         _retries.add(task)
         task.add_done_callback(_retries.discard)
 
@@ -114,11 +124,12 @@ async def _take_off(collection: AsyncCollection, doc_id: str, entries: list[dict
         await collection.update_one({"_id": doc_id}, {"$pullAll": {FIELD: entries}})
 
 
-async def flush_pending(service, collection: AsyncCollection) -> int:
+async def flush_pending(service, collection: AsyncCollection, expand: Expand | None = None) -> int:
     """Republish what a crash left on the aggregates. Scans, so run it at start-up only.
 
-    Entries an older version marked as published (``MARKERS``) are only taken
-    off. Returns how many entries were published.
+    ``expand``: makes the entries to publish from those an aggregate carries (``flush``'s ``carried``), given the
+    aggregate's ``_id``. Entries an older version marked as published (``MARKERS``) are only taken off. Returns
+    how many entries were published.
     """
     carriers = [doc async for doc in collection.find({f"{FIELD}.0": {"$exists": True}}, {FIELD: 1})]
     ids = [entry["id"] for doc in carriers for entry in doc[FIELD]]
@@ -130,6 +141,7 @@ async def flush_pending(service, collection: AsyncCollection) -> int:
         left = [entry for entry in doc[FIELD] if entry["id"] not in done]
         await _take_off(collection, doc["_id"], [entry for entry in doc[FIELD] if entry["id"] in done])
         if left:
-            await _publish_and_take_off(service, collection, doc["_id"], left)
+            publish = await expand(doc["_id"], left) if expand else left
+            await _publish_and_take_off(service, collection, doc["_id"], publish, left)
             count += len(left)
     return count

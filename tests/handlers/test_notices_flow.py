@@ -2,6 +2,7 @@
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 from services.notices.repository import NoticesRepository
 from shared.clock import FixedClock
@@ -13,6 +14,7 @@ from shared.schemas import Role, UnitKind
 from .conftest import fast_node
 
 NOW = datetime(2026, 3, 2, 1, tzinfo=UTC)
+PARTS_OF_2 = {"notices": {"recipients_per_event": 2}}
 
 
 def actor(unit_id: str, *roles: Role) -> Actor:
@@ -194,3 +196,35 @@ async def test_the_inboxes_here_are_written_with_the_notice_and_by_its_consumer_
         for unit_id in units:
             inbox = await node.notices.inbox(UnitNoticesQuery(actor=actor(unit_id, Role.submitter)))
             assert {e.notice_id for e in inbox.items} == {first, second}
+
+
+async def test_a_notice_carries_its_events_without_their_recipients_and_a_restart_publishes_them_whole(
+    tmp, monkeypatch
+):
+    """The notice document holds its events until they are out, naming the recipients by id only (their
+    snapshots are in its recipient parts); what a start-up after a crash publishes is what the issue would have."""
+    published: list[list[dict]] = []
+
+    async def crashed_before_publishing(self, notice_id, events):
+        published.append(events)
+
+    monkeypatch.setattr(NoticesRepository, "flush", crashed_before_publishing)
+    async with fast_node(tmp, services=("notices",), clock=FixedClock(NOW), overrides=PARTS_OF_2) as node:
+        units = await directory(node)
+        issued = await node.notices.issue(
+            IssueNotice(
+                title="关于开展年度总结的通知",
+                issuer_unit_ids=["zj-kx"],
+                recipient_unit_ids=units,
+                actor=actor("zj-kx", Role.issuer),
+            )
+        )
+        doc = await node.dbs["notices"]["notices"].find_one({"_id": issued.notice_id})
+        carried, whole = doc["_outbox"], published[0]
+        assert [e["id"] for e in carried] == [e["id"] for e in whole] and len(whole) == 3  # 5 units, 2 an event
+        assert all(e["event"]["notice"]["recipients"] == [] for e in carried)
+        assert [u for e in carried for u in e["recipient_ids"]] == units
+        assert [u["unit_id"] for e in whole for u in e["event"]["notice"]["recipients"]] == units
+
+        repo = NoticesRepository(SimpleNamespace(db=node.dbs["notices"]))
+        assert await repo.expanded(issued.notice_id, carried) == whole
