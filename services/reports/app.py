@@ -63,12 +63,12 @@ def create_app(
 
     @svc.background
     async def summing() -> None:
-        """办理情况统计: the rows events marked, summed once for many events (repository.count_into_rows)."""
+        """办理情况统计: what events changed, added to the rows once for many events (repository.sum_rows)."""
         while True:
             await asyncio.sleep(settings.statistics_interval_seconds)
             try:
                 await reports.repo.sum_rows()
-            except Exception:  # the store away for a moment: the marks stay, the next round sums them
+            except Exception:  # the store away for a moment: the parts stay pending, the next round adds them
                 log.exception("summing statistics rows failed")
 
     svc.serve(ReportsContract, Answers(reports, progress))

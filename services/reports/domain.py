@@ -439,16 +439,25 @@ def contribution(doc: dict) -> dict:
 def row_totals(parts: list[dict]) -> dict:
     """A statistics row from its documents' contributions."""
     counted = [p for p in parts if p.get("notices")]
-    row: dict = {k: sum(p.get(k, 0) for p in counted) for k in ROW_FIGURES}
-    timed = sum(p.get("timed", 0) for p in counted)
-    row["ack_rate"] = round(row["acknowledged"] / row["notices"], 3) if row["notices"] else None
-    row["avg_ack_hours"] = round(sum(p.get("hours", 0.0) for p in counted) / timed, 1) if timed else None
-    row["on_time_rate"] = round(row["on_time"] / row["owed"], 3) if row["owed"] else None
-    row["listed"] = bool(counted)
+    row = with_rates(
+        {k: sum(p.get(k, 0) for p in counted) for k in ROW_FIGURES},
+        timed=sum(p.get("timed", 0) for p in counted),
+        hours=sum(p.get("hours", 0.0) for p in counted),
+    )
     named = [p for p in counted if "name" in p]  # parts kept by the service carry numbers only
     if named:  # the name the unit had on the issuer's latest notice to it
         latest = max(named, key=lambda p: (p["issued_at"], p["notice_id"]))
         row["name"], row["kind"] = latest["name"], latest["kind"]
+    return row
+
+
+def with_rates(row: dict, timed: int, hours: float) -> dict:
+    """A row's figures (``ROW_FIGURES``) with its rates: of 签收, hours to 签收 on average (over the ``timed``
+    ones, ``hours`` in all), 报送 on time; and whether it has anything to show (``listed``)."""
+    row["ack_rate"] = round(row["acknowledged"] / row["notices"], 3) if row["notices"] else None
+    row["avg_ack_hours"] = round(hours / timed, 1) if timed else None
+    row["on_time_rate"] = round(row["on_time"] / row["owed"], 3) if row["owed"] else None
+    row["listed"] = bool(row["notices"])
     return row
 
 

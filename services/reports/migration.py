@@ -25,6 +25,8 @@ SPLIT_STATUS = "2026-12-split-notice-status"
 ANSWERS_DERIVED = "2026-12-notice-answers"
 # Rows kept as the sum of parts, the parts one document per notice (they were one document per row before).
 ROW_PARTS_BUILT = "2026-12-statistics-part-documents"
+# Rows that keep their sums, parts what their row holds of them (repository.sum_rows adds differences since).
+ROW_SUMS_KEPT = "2026-12-statistics-row-sums"
 OLD_MAPS = ("recipients", "acks", "subs")
 OLD_INDEX = "issuer_unit_id_1_issued_at_1"  # the old statistics query's; nothing reads by it now
 
@@ -37,6 +39,7 @@ async def split_notice_status(repo: ReportsRepository, tz: str) -> bool:
     done = await migrate_once(repo.db, SPLIT_STATUS, lambda: split_all(repo, tz))
     await migrate_once(repo.db, ANSWERS_DERIVED, lambda: derive_all(repo))
     await migrate_once(repo.db, ROW_PARTS_BUILT, lambda: rows_from_parts(repo))
+    await migrate_once(repo.db, ROW_SUMS_KEPT, lambda: rows_from_parts(repo))
     return done
 
 

@@ -16,17 +16,19 @@ import bson
 import pytest
 from pymongo import AsyncMongoClient
 
-from services.reports import domain
+from services.reports import domain, repository
 from services.reports.handlers import Reports
 from services.reports.migration import ROW_PARTS_BUILT, SPLIT_STATUS, split_notice_status
 from services.reports.repository import (
     HEADERS,
     INDEXES,
     OLD_ROW_PARTS,
+    ROUNDS,
     ROW_PARTS,
     ROWS,
     UNITS,
     ReportsRepository,
+    part_id,
 )
 from shared.contracts.common import NoticeQuery
 from shared.contracts.reports import CompletenessQuery, StatisticsQuery
@@ -348,7 +350,9 @@ async def test_a_units_statistics_row_is_right_after_many_concurrent_events_on_t
                 events.append(ev.withdrawn(n))
         events *= 2
         random.Random(7).shuffle(events)
-        await asyncio.gather(*(apply(replicas[k % 2], e) for k, e in enumerate(events)))
+        # Both replicas also sum their rows all along (each adds differences: one at a time, by the lease).
+        summers = [r.repo.sum_rows(wait=1.0) for r in replicas for _ in range(8)]
+        await asyncio.gather(*(apply(replicas[k % 2], e) for k, e in enumerate(events)), *summers)
 
         rows = {r["unit_id"]: r for r in (await statistics(replicas[0], "gd-kx", 2020))["units"]}
         sz, jx = rows["sz-kx"], rows["gd-jxxh"]
@@ -406,12 +410,13 @@ async def test_an_event_writes_small_documents_whatever_the_recipients_and_the_h
     unit_doc = await db[UNITS].find_one({"_id": "small:sz-kx"})
     assert unit_doc["subs"]["summary"]["submitted"]["revision"] == 20
     assert size(unit_doc) < 1536, unit_doc
-    assert await reports.repo.sum_rows() >= 1  # events mark the rows; they are summed once for many events
+    assert await reports.repo.sum_rows() >= 1  # events flag their parts; rows take them in once for many events
     row = await db[ROWS].find_one({"_id": domain.row_id("gd-kx", 2020, "sz-kx")})
     assert size(row) < 1024 and row["accepted"] == 1
     # The row is summed from one small part per notice of the unit, not rewritten with every notice's part.
     parts = [d async for d in db[ROW_PARTS].find({"row": row["_id"]})]
-    assert {d["notice_id"] for d in parts} == {"small"} and all(size(d) < 256 for d in parts)
+    # (each part keeps its numbers and what its row holds of them: ~330 bytes whatever the history)
+    assert {d["notice_id"] for d in parts} == {"small"} and all(size(d) < 384 for d in parts)
     assert size(await db[HEADERS].find_one({"_id": "small"})) < 4096  # five chases kept, nothing per unit
 
 
@@ -498,10 +503,9 @@ async def test_statistics_parts_kept_in_one_document_per_row_become_one_per_noti
         # Summed by the running service in the background, with no read asking for it.
         async def summed():
             row = await db[ROWS].find_one({"_id": row_id})
-            return row if not row.get("dirty") else None
+            return (row["notices"], row["acknowledged"]) == (3, 3) and not row.get("dirty")
 
-        stored = await eventually(summed, timeout=10)
-        assert (stored["notices"], stored["acknowledged"]) == (3, 3)
+        assert await eventually(summed, timeout=10)
 
 
 async def test_status_documents_of_the_old_shape_are_split_once_at_start_up(node, mongo):
@@ -560,3 +564,84 @@ async def test_status_documents_of_the_old_shape_are_split_once_at_start_up(node
         assert await db["migrations"].find_one({"_id": SPLIT_STATUS})
         # Recorded: a later start (or a replica starting beside it) does not run it again.
         assert await split_notice_status(reports.repo, TZ) is False
+
+
+async def row_and_oracle(db, row_id: str) -> tuple[dict, dict]:
+    """A statistics row as stored, and what its unit's documents say it must be."""
+    row = await db[ROWS].find_one({"_id": row_id})
+    docs = [d async for d in db[UNITS].find({"row": row_id})]
+    expected = {k: v for k, v in domain.row_figures(docs).items() if k != "listed"}
+    return {k: row[k] for k in domain.ROW_FIELDS if k != "unit_id"}, expected
+
+
+async def test_summing_takes_in_only_what_changed_and_a_summer_stopped_halfway_is_finished_not_added_twice(
+    node, mongo, monkeypatch
+):
+    reports = await reports_on(mongo, node)
+    db = mongo[f"{node.node_id}_reports"]
+    ev = Events(node.node_id)
+    row_id = domain.row_id("gd-kx", 2020, "sz-kx")
+    for i in range(30):  # a unit's year: 30 notices of the issuer, each signed
+        n = snapshot(f"y{i:02d}", ["sz-kx", "gd-jxxh"], [summary()], issued_at=T0 + timedelta(days=i))
+        for event in [*ev.issued(n), ev.ack(n.notice_id, "sz-kx", n.issued_at + timedelta(hours=i % 5))]:
+            await apply(reports, event)
+    assert await reports.repo.sum_rows() == 60  # a part per notice and unit
+    stored, expected = await row_and_oracle(db, row_id)
+    assert stored == expected and stored["notices"] == 30
+
+    # One more 报送: the round takes in that one part, whatever the year holds.
+    await apply(reports, ev.submitted("y07", "sz-kx", 1))
+    assert await db[ROW_PARTS].count_documents({"pending": True}) == 1
+    assert await reports.repo.sum_rows() == 1
+    stored, expected = await row_and_oracle(db, row_id)
+    assert stored == expected and stored["submitted"] == 1
+
+    # A summer stops after writing the row, before marking the parts it took in: its round is left behind, and
+    # the next one marks them instead of adding them again.
+    await apply(reports, ev.submitted("y08", "sz-kx", 1, late=True))
+    mark = ReportsRepository._mark
+    monkeypatch.setattr(ReportsRepository, "_mark", lambda self, doing: _stopped())
+    with pytest.raises(ConnectionError):
+        await reports.repo.sum_rows()
+    monkeypatch.setattr(ReportsRepository, "_mark", mark)
+    [stopped] = [r async for r in db[ROUNDS].find({})]
+    assert [d["id"] for d in stopped["parts"]] == [part_id(row_id, "y08")]
+    assert (await db[ROWS].find_one({"_id": row_id}))["submitted"] == 2  # written, its part still pending
+    assert await db[ROW_PARTS].count_documents({"pending": True}) == 1
+    assert await reports.repo.sum_rows() == 0  # finished: nothing was left to add
+    stored, expected = await row_and_oracle(db, row_id)
+    assert stored == expected and (stored["submitted"], stored["late"]) == (2, 1)
+    assert await db[ROUNDS].count_documents({}) == 0 and await db[ROW_PARTS].count_documents({"pending": True}) == 0
+
+    # One that stops before writing the row: the next round adds the part (it was never added).
+    await apply(reports, ev.submitted("y09", "sz-kx", 1))
+    monkeypatch.setattr(repository, "_bulk_upserts", lambda collection, updates: _stopped())
+    with pytest.raises(ConnectionError):
+        await reports.repo.sum_rows()
+    monkeypatch.undo()
+    assert await reports.repo.sum_rows() == 1
+    stored, expected = await row_and_oracle(db, row_id)
+    assert stored == expected and stored["submitted"] == 3
+
+
+async def _stopped():
+    raise ConnectionError("the summer's process stopped here")
+
+
+async def test_a_row_is_named_by_its_latest_notice_and_by_the_one_before_once_that_is_withdrawn(node, mongo):
+    reports = await reports_on(mongo, node)
+    db = mongo[f"{node.node_id}_reports"]
+    ev = Events(node.node_id)
+    renamed = UNITS_BY_ID["sz-kx"].model_copy(update={"name": "深圳市科学技术协会（新）"})
+    first = snapshot("old-name", ["sz-kx"], [summary()])
+    later = snapshot("new-name", ["sz-kx"], [summary()], issued_at=T0 + timedelta(days=3))
+    later = later.model_copy(update={"recipients": [renamed]})
+    for event in [*ev.issued(first), *ev.issued(later)]:
+        await apply(reports, event)
+    row_id = domain.row_id("gd-kx", 2020, "sz-kx")
+    await reports.repo.sum_rows()
+    assert (await db[ROWS].find_one({"_id": row_id}))["name"] == "深圳市科学技术协会（新）"
+    await apply(reports, ev.withdrawn(later))
+    await reports.repo.sum_rows()
+    stored, expected = await row_and_oracle(db, row_id)
+    assert stored == expected and (stored["name"], stored["notices"]) == (UNITS_BY_ID["sz-kx"].name, 1)
