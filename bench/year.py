@@ -1067,13 +1067,14 @@ async def measure_issue(gw: Gateway, js, s: Store, city: City, rng: random.Rando
 async def raw_issue(s: Store, doc: dict, parts: list[dict], n: int) -> None:
     """What issuing reads and writes before its 201: the directory's version (its entries are kept by the service
     while that is unchanged), the 文号 counter, the recipients' part documents, the notice with its notice.issued
-    event (which names every recipient) and its 发文 entry."""
+    event (which names every recipient by id: their snapshots are in the parts) and its 发文 entry."""
     await s.notices["directory"].find_one({"_id": "version"})
     counter = f"{ISSUER}:{datetime.now(s.tz).year}"
     await s.notices["counters"].find_one({"_id": counter})
     await s.raw["recipients"].insert_many([{**p, "_id": f"raw{n}:{p['part']}", "notice_id": f"raw{n}"} for p in parts])
-    event = {"type": "notice.issued", "notice": {**doc, "recipients": [u for p in parts for u in p["units"]]}}
-    await s.raw["notices"].insert_one({**doc, "_id": f"raw{n}", "number_key": f"raw{n}", "_outbox": [stand_in(event)]})
+    event = {"type": "notice.issued", "notice": {**doc, "recipients": []}}
+    entry = {**stand_in(event), "recipient_ids": [u["unit_id"] for p in parts for u in p["units"]]}
+    await s.raw["notices"].insert_one({**doc, "_id": f"raw{n}", "number_key": f"raw{n}", "_outbox": [entry]})
     await s.raw["counters"].update_one({"_id": counter}, {"$max": {"last": 10_000 + n}}, upsert=True)
     await s.raw["sent"].insert_one(
         {

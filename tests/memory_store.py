@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import mongomock
-from pymongo import InsertOne, UpdateOne
+from pymongo import InsertOne, UpdateMany, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
@@ -83,6 +83,8 @@ class MemoryCollection:
             try:
                 if isinstance(r, UpdateOne):
                     matched += self._collection.update_one(r._filter, r._doc, upsert=bool(r._upsert)).matched_count
+                elif isinstance(r, UpdateMany):
+                    matched += self._collection.update_many(r._filter, r._doc, upsert=bool(r._upsert)).matched_count
                 elif isinstance(r, InsertOne):
                     self._collection.insert_one(r._doc)
                 else:
