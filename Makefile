@@ -44,7 +44,7 @@ $(VENV)/.installed: pyproject.toml
 # FerretDB v1.24.2 embedded in a small program of ours (see deploy/ferretdb/main.go
 # for why not `go install .../cmd/ferretdb`), with the patches in deploy/ferretdb/patches applied
 # at build time (deploy/ferretdb/README.md). Built once; rebuilt when the program or a patch changes.
-$(FERRETDB): deploy/ferretdb/main.go deploy/ferretdb/go.mod deploy/ferretdb/go.sum deploy/ferretdb/build.sh \
+$(FERRETDB): $(wildcard deploy/ferretdb/*.go) deploy/ferretdb/go.mod deploy/ferretdb/go.sum deploy/ferretdb/build.sh \
 		deploy/ferretdb/patches $(wildcard deploy/ferretdb/patches/*.patch) \
 		deploy/ferretdb/patches/modernc-sqlite $(wildcard deploy/ferretdb/patches/modernc-sqlite/*.patch) \
 		deploy/ferretdb/patches/modernc-libc $(wildcard deploy/ferretdb/patches/modernc-libc/*.patch)
