@@ -13,8 +13,13 @@ package main
 // client's write waits for it.
 //
 // A PASSIVE checkpoint never blocks readers or writers; it copies what no open read still needs, and the
-// next write starts the log again from its beginning once all of it is copied (journal_size_limit then
-// truncates the file). If this loop stopped, the logs would only grow: it logs every failure and goes on.
+// next write starts the log again from its beginning once all of it is copied and no read still uses it.
+// Under steady load some read nearly always does, so one attempt a second rarely lets the log start again
+// (SQLite's own attempt in every commit past 1000 pages did, by sheer number): the logs grew to hundreds of MB
+// between restarts, and the data dir of a year's node past 1 GB. So a log found over truncateOver after its
+// checkpoint is checkpointed again in TRUNCATE mode, which waits (up to the connection's busy timeout) for the
+// reads still using the log to end, holding off writers meanwhile, and empties the file. If this loop stopped,
+// the logs would only grow: it logs every failure and goes on.
 
 import (
 	"context"
@@ -29,6 +34,10 @@ import (
 
 // checkpointEvery is how often the logs are checkpointed.
 const checkpointEvery = time.Second
+
+// truncateOver is the size of a log past which it is emptied, waiting for the reads that use it (a variable for
+// the test).
+var truncateOver int64 = 16 << 20
 
 // checkpointLoop checkpoints the logs of dir's databases every interval until ctx ends.
 func checkpointLoop(ctx context.Context, dir string, every time.Duration, logger *slog.Logger) {
@@ -55,7 +64,7 @@ func checkpointAll(ctx context.Context, dir string, logger *slog.Logger) {
 	}
 
 	for _, file := range files {
-		if info, err := os.Stat(file + "-wal"); err != nil || info.Size() == 0 {
+		if walSize(file) == 0 {
 			continue
 		}
 
@@ -65,9 +74,19 @@ func checkpointAll(ctx context.Context, dir string, logger *slog.Logger) {
 	}
 }
 
-// checkpoint runs one PASSIVE checkpoint of file's log on a connection of its own, closed afterwards: FerretDB's
-// connections stay open, so closing this one never is the last close (which would checkpoint fully and remove
-// the log), and a database dropped meanwhile is not held open.
+// walSize is the size of file's log, 0 if it has none.
+func walSize(file string) int64 {
+	info, err := os.Stat(file + "-wal")
+	if err != nil {
+		return 0
+	}
+
+	return info.Size()
+}
+
+// checkpoint runs one PASSIVE checkpoint of file's log (then a TRUNCATE one if the log is over truncateOver) on a
+// connection of its own, closed afterwards: FerretDB's connections stay open, so closing this one never is the
+// last close (which would checkpoint fully and remove the log), and a database dropped meanwhile is not held.
 func checkpoint(ctx context.Context, file string) error {
 	db, err := sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(1000)")
 	if err != nil {
@@ -75,7 +94,11 @@ func checkpoint(ctx context.Context, file string) error {
 	}
 	defer db.Close()
 
-	_, err = db.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+	if _, err = db.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil || walSize(file) <= truncateOver {
+		return err
+	}
+
+	_, err = db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
 
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // rowsInFile counts t's rows as the database file alone holds them: immutable=1 reads the file and never its log.
@@ -77,4 +78,57 @@ func TestCheckpointAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkpointAll(context.Background(), dir, logger)
+}
+
+// TestCheckpointTruncates: a log still used by a read cannot start again; past truncateOver the turn waits for
+// that read to end and empties the log, and nothing written is lost.
+func TestCheckpointTruncates(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "db.sqlite")
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	defer func(old int64) { truncateOver = old }(truncateOver)
+	truncateOver = 64 << 10
+
+	writer, err := sql.Open("sqlite", "file:"+file+"?_pragma=journal_mode(wal)&_pragma=wal_autocheckpoint(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	writer.SetMaxOpenConns(1)
+	reader, err := sql.Open("sqlite", "file:"+file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+
+	if _, err := writer.Exec("CREATE TABLE t (v TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 500; i++ {
+		if _, err := writer.Exec("INSERT INTO t VALUES (?)", "a value of some length, written many times"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if walSize(file) <= truncateOver {
+		t.Fatalf("the log should be over %d bytes: %d", truncateOver, walSize(file))
+	}
+
+	// A read in progress (a transaction holding its snapshot), ended a moment after the turn began.
+	tx, err := reader.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := tx.QueryRow("SELECT count(*) FROM t").Scan(&n); err != nil || n != 500 {
+		t.Fatal(n, err)
+	}
+	go func() { time.Sleep(100 * time.Millisecond); _ = tx.Rollback() }()
+
+	checkpointAll(context.Background(), dir, logger)
+	if size := walSize(file); size != 0 {
+		t.Fatalf("the log should be emptied, it holds %d bytes", size)
+	}
+	if n := rowsInFile(t, file); n != 500 {
+		t.Fatalf("the file should hold the 500 rows, it holds %d", n)
+	}
 }

@@ -29,6 +29,7 @@ ROW_PARTS_BUILT = "2026-12-statistics-part-documents"
 ROW_SUMS_KEPT = "2026-12-statistics-row-sums"
 OLD_MAPS = ("recipients", "acks", "subs")
 OLD_INDEX = "issuer_unit_id_1_issued_at_1"  # the old statistics query's; nothing reads by it now
+OLD_MARKS_INDEX = "dirty_1"  # rows marked to be summed again, before rows kept their sums
 
 log = logging.getLogger("cascade.reports.migration")
 
@@ -39,8 +40,19 @@ async def split_notice_status(repo: ReportsRepository, tz: str) -> bool:
     done = await migrate_once(repo.db, SPLIT_STATUS, lambda: split_all(repo, tz))
     await migrate_once(repo.db, ANSWERS_DERIVED, lambda: derive_all(repo))
     await migrate_once(repo.db, ROW_PARTS_BUILT, lambda: rows_from_parts(repo))
-    await migrate_once(repo.db, ROW_SUMS_KEPT, lambda: rows_from_parts(repo))
+    await migrate_once(repo.db, ROW_SUMS_KEPT, lambda: rows_with_sums(repo))
     return done
+
+
+async def rows_with_sums(repo: ReportsRepository) -> None:
+    """Rows summed from all their parts at every mark (before they kept their sums): rebuilt once with their sums,
+    the marks and their index dropped (nothing reads them; each row write kept the index up to date)."""
+    await rows_from_parts(repo)
+    await repo.rows.update_many({"dirty": {"$exists": True}}, {"$unset": {"dirty": "", "dirty_v": ""}})
+    try:
+        await repo.rows.drop_index(OLD_MARKS_INDEX)
+    except OperationFailure:  # a node that never marked rows
+        pass
 
 
 async def rows_from_parts(repo: ReportsRepository) -> None:

@@ -18,7 +18,7 @@ from pymongo import AsyncMongoClient
 
 from services.reports import domain, repository
 from services.reports.handlers import Reports
-from services.reports.migration import ROW_PARTS_BUILT, SPLIT_STATUS, split_notice_status
+from services.reports.migration import ROW_PARTS_BUILT, ROW_SUMS_KEPT, SPLIT_STATUS, split_notice_status
 from services.reports.repository import (
     HEADERS,
     INDEXES,
@@ -645,3 +645,29 @@ async def test_a_row_is_named_by_its_latest_notice_and_by_the_one_before_once_th
     await reports.repo.sum_rows()
     stored, expected = await row_and_oracle(db, row_id)
     assert stored == expected and (stored["name"], stored["notices"]) == (UNITS_BY_ID["sz-kx"].name, 1)
+
+
+async def test_rows_summed_from_all_their_parts_before_are_rebuilt_with_their_sums_once(node, mongo):
+    reports = await reports_on(mongo, node)
+    db = mongo[f"{node.node_id}_reports"]
+    ev = Events(node.node_id)
+    for nid in ("m1", "m2"):
+        for event in [*ev.issued(snapshot(nid, ["sz-kx"], [summary()])), ev.ack(nid, "sz-kx", T0)]:
+            await apply(reports, event)
+    await reports.repo.sum_rows()
+    row_id = domain.row_id("gd-kx", 2020, "sz-kx")
+    # As the previous version left it: rows marked to be summed (their index too), no sums, parts not flagged.
+    await db[ROWS].update_one({"_id": row_id}, {"$set": {"dirty": True, "dirty_v": 9}, "$unset": {"sums": ""}})
+    await db[ROWS].create_index("dirty")
+    await db[ROW_PARTS].update_many({}, {"$unset": {"a": "", "pending": ""}})
+    await db["migrations"].delete_one({"_id": ROW_SUMS_KEPT})
+
+    await split_notice_status(reports.repo, TZ)
+    row = await db[ROWS].find_one({"_id": row_id})
+    assert "dirty" not in row and "dirty_v" not in row and row["sums"][:2] == [2, 2]
+    assert "dirty_1" not in await db[ROWS].index_information()
+    # Later events add to the sums kept.
+    await apply(reports, ev.submitted("m1", "sz-kx", 1))
+    assert await reports.repo.sum_rows() == 1
+    stored, expected = await row_and_oracle(db, row_id)
+    assert stored == expected and (stored["notices"], stored["submitted"]) == (2, 1)
