@@ -71,8 +71,6 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	go checkpointLoop(ctx, abs, checkpointEvery, logger) // see checkpoint.go
-
 	fmt.Fprintf(os.Stderr, "ferretdb: listening on %s, data in %s\n", *listen, abs)
 	if err := f.Run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "ferretdb:", err)
@@ -85,10 +83,9 @@ func main() {
 // FerretDB adds busy_timeout(10000), journal_mode(wal) and auto_vacuum(none) to it.
 // journal_size_limit truncates each database's write-ahead log back to 64 MiB whenever
 // a checkpoint lets SQLite start it again: without it the file keeps the largest size it ever
-// reached (the reports database's WAL stayed at ~440 MB). Reads that answer by index are short,
-// so the log can start again soon after each checkpoint.
-//
-// wal_autocheckpoint(0): no commit checkpoints the log; checkpointLoop does, once a second (checkpoint.go).
+// reached (the reports database's WAL stayed at ~440 MB). SQLite checkpoints by itself every
+// 1000 pages (wal_autocheckpoint, ~4 MB); reads that answer by index are short, so the log
+// can start again soon after.
 //
 // synchronous(NORMAL): in WAL mode SQLite then syncs the log at checkpoints, not at every commit.
 // A commit survives a crash of the store or of any process; only a power cut or an OS crash can take
@@ -96,5 +93,5 @@ func main() {
 // node's bus already gives (JetStream file streams sync every 2 minutes by default), and a sync per
 // commit cost 7 % of the store's CPU and a disk flush in every write's latency.
 func sqliteURL(dir string) string {
-	return "file:" + dir + "/?_pragma=journal_size_limit(67108864)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)"
+	return "file:" + dir + "/?_pragma=journal_size_limit(67108864)&_pragma=synchronous(NORMAL)"
 }

@@ -18,7 +18,6 @@ are FerretDB's and are skipped there):
   where many share a schema and others differ;
 - 0008 (statement logs only at debug level) and modernc-libc 0001 (memcmp a block at a time) change CPU time only:
   their tests are Go's (deploy/ferretdb/README.md), and every test here runs on them;
-- main.go and checkpoint.go: the logs checkpointed in the background, a write reaches its database file;
 - modernc-sqlite 0001 statements kept per connection: the same queries and updates, repeated across index
   changes and a dropped and re-made collection, answer as they would prepared afresh.
 """
@@ -567,24 +566,3 @@ async def test_a_data_dir_of_the_unpatched_store_is_migrated_on_open(tmp_path):
     finally:
         proc.stop()
         shutil.rmtree(data, ignore_errors=True)
-
-
-async def test_a_write_reaches_the_database_file_by_the_background_checkpoint(client, db, servers):
-    """main.go: no write checkpoints the log itself (wal_autocheckpoint(0)); checkpoint.go copies every database's
-    log into its file once a second. One small write (far below the 1000 pages after which SQLite would checkpoint
-    by itself) is in the file within a few seconds, while the store keeps answering."""
-    if not await is_ferretdb(client):
-        pytest.skip("the write-ahead log is FerretDB's (SQLite's)")
-    marker = "checkpointed-" + secrets.token_hex(8)
-    await db["c"].insert_one({"_id": "m", "v": marker})
-    file = servers.workdir / "ferretdb" / f"{db.name}.sqlite"
-
-    async def in_file() -> bool:
-        return marker.encode() in file.read_bytes()
-
-    for _ in range(100):
-        if await in_file():
-            break
-        await asyncio.sleep(0.05)
-    assert await in_file(), "the write is still only in the log after 5 s"
-    assert (await db["c"].find_one({"_id": "m"}))["v"] == marker
