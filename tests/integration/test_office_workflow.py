@@ -309,8 +309,9 @@ async def test_the_forwarding_pair_runs_end_to_end_across_two_nodes(fed):
 
         async def answer_of(unit: str, **wanted):
             asks = (await ok(await js.get(f"/api/notices/{top_id}/completeness")))["asks"]
-            [row] = [u for a in asks if a["ask_id"] == "plan" for u in a["units"] if u["unit_id"] == unit]
-            return row if all(row[k] == v for k, v in wanted.items()) else None
+            rows = [u for a in asks if a["ask_id"] == "plan" for u in a["units"] if u["unit_id"] == unit]
+            assert len(rows) <= 1, rows
+            return rows[0] if rows and all(rows[0][k] == v for k, v in wanted.items()) else None
 
         row = await eventually(lambda: answer_of("su-kx", status="submitted", items=3))  # 医学会's awaits review
         assert (row["upward"], row["sent_up"], row["compiled"]) == ("direct", 3, False)
