@@ -11,6 +11,10 @@ store (FerretDB, or the MongoDB that MONGO_URL names) and the same ``notice.issu
 JetStream stream on the same nats-server, with the same concurrency: the
 floor that one store write and one publish per notice cost on this machine.
 
+HTTP floor: the same POSTs, client and concurrency, to a server that only
+parses the body and answers 201 (bench/_http_floor.py): the most any slice
+behind HTTP could reach on this machine.
+
 It also issues a few notices one at a time, through HTTP and straight to the
 notices service over NATS, to show where a single request's time goes, and
 prints the CPU seconds each process spent. Figures: docs/benchmarks.md.
@@ -40,6 +44,7 @@ from shared.contracts.common import Reply
 from shared.contracts.notices import UpsertUnit
 from shared.schemas import Contact, UnitKind
 
+from ._http_floor import floor_server
 from ._load import bounded, deadline_in
 from ._node import CpuMeter, cpu_parts, machine, percentile, processes, running_node, store
 
@@ -303,12 +308,41 @@ async def run_raw(rt: NodeRuntime, n: int, concurrency: int, warmup: int, rounds
         await client.close()
 
 
-def report(run: SliceRun, raws: list[Result], concurrency: int) -> None:
+async def run_http_floor(url: str, pid: int, n: int, concurrency: int, warmup: int, rounds: int) -> list[Result]:
+    """The slice's POSTs, same client, payloads and concurrency, to a server that only parses them (_http_floor)."""
+    deadline = deadline_in(30)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=url, timeout=60.0, limits=limits, headers={"Authorization": "Bearer -"}
+    ) as http:
+
+        async def post(i: int) -> None:
+            r = await http.post("/api/notices", json=notice_payload(i, deadline))
+            if r.status_code != 201:
+                raise RuntimeError(f"the HTTP floor answered {r.status_code}")
+
+        await bounded(warmup, concurrency, post)
+        results = []
+        for _ in range(rounds):
+            meter = CpuMeter({"http server": pid, "bench client": os.getpid()})
+            meter.start()
+            t0 = time.perf_counter()
+            latencies = await bounded(n, concurrency, post)
+            results.append(Result(n, time.perf_counter() - t0, latencies, cpu=meter.stop()))
+        return results
+
+
+def median_round(results: list[Result]) -> Result:
+    return sorted(results, key=lambda r: r.rate)[len(results) // 2]
+
+
+def report(run: SliceRun, raws: list[Result], floors: list[Result], concurrency: int) -> None:
     ms = lambda v: f"{v * 1000:.1f} ms"  # noqa: E731
     slice_ = run.measured
     accepted = slice_.accepted_seconds
     assert accepted is not None  # run_slice() measures it
-    raw = sorted(raws, key=lambda r: r.rate)[len(raws) // 2]  # the median round
+    raw = median_round(raws)
+    floor = median_round(floors)
     print(
         f"\n{slice_.notices} notices, concurrency {concurrency}, {len(RECIPIENTS)} recipients and "
         f"{DELIVERIES_PER_NOTICE} deliveries each"
@@ -333,10 +367,22 @@ def report(run: SliceRun, raws: list[Result], concurrency: int) -> None:
     )
     print(f"    per notice:        p50 {ms(percentile(raw.latencies, 50))}  p95 {ms(percentile(raw.latencies, 95))}")
     print(f"\n  ratio slice / raw:   {slice_.rate / raw.rate:8.3f}   (raw is {raw.rate / slice_.rate:.1f}× faster)")
-    for title, r in (("slice", slice_), ("median raw", raw)):
+    print("\n  HTTP floor (the same POSTs, client and concurrency; the server only parses the body and answers 201)")
+    print(
+        f"    throughput:        {floor.rate:8.1f} requests/s   (median of {len(floors)} rounds: "
+        f"{', '.join(f'{r.rate:.0f}' for r in floors)})"
+    )
+    print(
+        f"    slice / floor:     {slice_.rate / floor.rate:8.3f}   (a slice / raw of 0.3 would be "
+        f"{0.3 * raw.rate:.0f} notices/s: {0.3 * raw.rate / floor.rate:.2f}× what HTTP alone carries here)"
+    )
+    for title, r in (("slice", slice_), ("median raw", raw), ("median HTTP floor", floor)):
         total = sum(r.cpu.values())
         parts = cpu_parts(r.cpu)
-        print(f"\n  CPU seconds during the {title} run ({total:.1f} s in {r.seconds:.1f} s wall): {parts}")
+        print(
+            f"\n  CPU seconds during the {title} run ({total:.1f} s in {r.seconds:.1f} s wall, "
+            f"{total / r.notices * 1000:.1f} ms a notice): {parts}"
+        )
 
 
 def main(argv: list[str]) -> int:
@@ -353,5 +399,7 @@ def main(argv: list[str]) -> int:
         print(f"store: {store(rt)}", flush=True)
         run = asyncio.run(run_slice(rt, args.notices, args.concurrency, args.warmup, args.single))
         raws = asyncio.run(run_raw(rt, args.notices, args.concurrency, args.warmup, args.rounds))
-    report(run, raws, args.concurrency)
+        with floor_server() as (url, pid):
+            floors = asyncio.run(run_http_floor(url, pid, args.notices, args.concurrency, args.warmup, args.rounds))
+    report(run, raws, floors, args.concurrency)
     return 0

@@ -38,8 +38,16 @@ def test_issue_throughput_runs_end_to_end_on_a_tiny_load():
         timeout=180,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    for line in ("end to end:", "accepted by HTTP:", "raw baseline", "ratio slice / raw:", "CPU seconds"):
+    for line in (
+        "end to end:",
+        "accepted by HTTP:",
+        "raw baseline",
+        "ratio slice / raw:",
+        "HTTP floor",
+        "slice / floor:",
+    ):
         assert line in proc.stdout, proc.stdout
+    assert "CPU seconds during the median HTTP floor run" in proc.stdout, proc.stdout
 
 
 def test_unknown_benchmark_is_refused():
