@@ -44,13 +44,15 @@ $(VENV)/.installed: pyproject.toml
 # FerretDB v1.24.2 embedded in a small program of ours (see deploy/ferretdb/main.go
 # for why not `go install .../cmd/ferretdb`), with the patches in deploy/ferretdb/patches applied
 # at build time (deploy/ferretdb/README.md). Built once; rebuilt when the program or a patch changes.
+# `patch` is installed when missing (system_packages.py --build, stdlib only: run before the venv exists), and
+# without a Go >= 1.24 on PATH build.sh fetches Go's toolchain once into bin/ (deploy/ferretdb/go.sh).
 $(FERRETDB): $(wildcard deploy/ferretdb/*.go) deploy/ferretdb/go.mod deploy/ferretdb/go.sum deploy/ferretdb/build.sh \
+		deploy/ferretdb/go.sh \
 		deploy/ferretdb/patches $(wildcard deploy/ferretdb/patches/*.patch) \
 		deploy/ferretdb/patches/modernc-sqlite $(wildcard deploy/ferretdb/patches/modernc-sqlite/*.patch) \
 		deploy/ferretdb/patches/modernc-libc $(wildcard deploy/ferretdb/patches/modernc-libc/*.patch)
-	@command -v go >/dev/null || { echo "Go >= 1.24 is needed once, to build FerretDB (deploy/ferretdb); install it and run make again"; exit 1; }
-	@command -v patch >/dev/null || { echo "patch is needed once, to build FerretDB (deploy/ferretdb); install it and run make again"; exit 1; }
-	deploy/ferretdb/build.sh $(FERRETDB)
+	$(or $(PYTHON),python3) deploy/system_packages.py --build
+	PYTHON=$(or $(PYTHON),python3) deploy/ferretdb/build.sh $(FERRETDB)
 
 run: setup
 	$(VENV)/bin/cascade up --config $(NODE)

@@ -1,4 +1,5 @@
-"""Install the Debian packages a node needs beyond Python: what the office documents render with.
+"""Install the Debian packages Cascade needs beyond Python: what the office documents render with, and what
+building FerretDB takes.
 
 WeasyPrint (from PyPI) draws the 公文 PDF with the system's Pango and finds
 fonts through fontconfig. Debian packages, installed when missing:
@@ -11,8 +12,16 @@ fonts through fontconfig. Debian packages, installed when missing:
   ~30 s per CJK font to subset instead of well under a second;
 - poppler-utils: pdftotext and pdftoppm, to check a PDF's text and look at its pages.
 
-    python deploy/system_packages.py          install what is missing (as root, or with sudo)
-    python deploy/system_packages.py --check  list what is missing; exit 1 if anything is
+With --build, instead, what deploy/ferretdb/build.sh needs (missing when its command is not on PATH):
+
+- patch: applies Cascade's patches to FerretDB, its SQLite driver and that driver's C library.
+
+The Makefile's bin/ferretdb runs `--build` with the Python it found, before the virtual environment exists:
+this file uses the standard library only.
+
+    python deploy/system_packages.py                    install what is missing (as root, or with sudo)
+    python deploy/system_packages.py --check            list what is missing; exit 1 if anything is
+    python deploy/system_packages.py --build [--check]  the same for what building FerretDB needs
 
 Does nothing when everything is there, so every set-up may call it.
 """
@@ -31,6 +40,8 @@ PACKAGES = [
     "libharfbuzz-subset0",
     "poppler-utils",
 ]
+# Debian package: the command build.sh runs from it
+BUILD_PACKAGES = {"patch": "patch"}
 
 
 def missing(packages: list[str] = PACKAGES) -> list[str]:
@@ -44,7 +55,9 @@ def missing(packages: list[str] = PACKAGES) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    need = missing()
+    build = "--build" in argv
+    need = [p for p, command in BUILD_PACKAGES.items() if shutil.which(command) is None] if build else missing()
+    purpose = "to build FerretDB" if build else "for the office documents"
     if "--check" in argv:
         if need:
             print("missing Debian packages: " + " ".join(need), file=sys.stderr)
@@ -52,11 +65,11 @@ def main(argv: list[str]) -> int:
     if not need:
         return 0
     if shutil.which("apt-get") is None:
-        print(f"the office documents need {' '.join(need)}; install them with your package manager", file=sys.stderr)
+        print(f"{' '.join(need)} needed {purpose}: install them with your package manager", file=sys.stderr)
         return 1
     sudo = [] if os.geteuid() == 0 else ["sudo"]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    print(f"installing {' '.join(need)} for the office documents…", flush=True)
+    print(f"installing {' '.join(need)} {purpose}…", flush=True)
     subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
     subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *need], check=True, env=env)
     return 0

@@ -10,9 +10,16 @@
 # released module. The SQLite driver FerretDB uses (modernc.org/sqlite) and the C library it runs on
 # (modernc.org/libc) are copied to build/sqlite and build/libc and patched the same way from
 # patches/modernc-sqlite/ and patches/modernc-libc/. See README.md.
+#
+# Go is `go` on PATH when it is at least go.mod's version (1.24); otherwise go.sh fetches Go's toolchain
+# once into bin/ and the build uses that.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+goroot=$("$here/go.sh")
+if [[ -n "$goroot" ]]; then
+	export GOROOT="$goroot" PATH="$goroot/bin:$PATH"
+fi
 patched=1
 if [[ "${1:-}" == "--unpatched" ]]; then
 	patched=0
