@@ -4,6 +4,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
+from services.notices import repository
 from services.notices.repository import NoticesRepository
 from shared.clock import FixedClock
 from shared.contracts.common import Actor, UnitNoticesQuery
@@ -228,3 +229,10 @@ async def test_a_notice_carries_its_events_without_their_recipients_and_a_restar
 
         repo = NoticesRepository(SimpleNamespace(db=node.dbs["notices"]))
         assert await repo.expanded(issued.notice_id, carried) == whole
+
+        # A recipient id with no part (not expected: parts are written before their notice) is left out and said.
+        warned: list[tuple] = []
+        monkeypatch.setattr(repository.log, "warning", lambda *args: warned.append(args))
+        ghost = [{**carried[0], "recipient_ids": [*carried[0]["recipient_ids"], "no-such-unit"]}, *carried[1:]]
+        assert await repo.expanded(issued.notice_id, ghost) == whole
+        assert [w[1:] for w in warned] == [(issued.notice_id, 1, carried[0]["id"])]
