@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import uvloop
 from faststream import FastStream
 from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
@@ -322,4 +323,5 @@ def run(create_app: Callable[[Any], FastStream], settings_cls: type[ServiceSetti
         await stop.wait()
         await app.stop()
 
-    asyncio.run(main())
+    # uvloop: its sockets and callbacks are C; the services' own CPU per event drops by ~15 % (docs/benchmarks.md).
+    asyncio.run(main(), loop_factory=uvloop.new_event_loop)
