@@ -341,6 +341,18 @@ def shown_address(delivery: Mapping[str, Any]) -> str:
 
 
 STATUS_LABELS = {"sent": "已发送", "pending": "待发送", "retrying": "重试中", "failed": "发送失败", "skipped": "未发送"}
+
+
+def tally(deliveries: list[dict]) -> tuple[dict[str, int], str]:
+    """How many of these deliveries are in each status, and why the first skipped one was not sent."""
+    counts = dict.fromkeys(STATUS_LABELS, 0)
+    skipped = ""
+    for d in deliveries:
+        if d["status"] in counts:
+            counts[d["status"]] += 1
+        if d["status"] == "skipped" and not skipped:
+            skipped = d.get("error") or ""
+    return counts, skipped
 PROBLEMS_SHOWN = 20  # on the notice page; the delivery log has them all, a page at a time
 
 

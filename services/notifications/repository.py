@@ -72,6 +72,18 @@ def counts_id(notice_id: str, cause: str, channel: str) -> str:
     return f"{notice_id}|{cause}|{channel}"
 
 
+def counts_doc(notice_id: str, cause: str, channel: str, counts: dict[str, int], skipped: str, version: int) -> dict:
+    """A ``delivery_counts`` document but its ``_id``."""
+    return {
+        "notice_id": notice_id,
+        "cause": cause,
+        "channel": channel,
+        "counts": counts,
+        "skipped_reason": skipped,
+        "version": version,
+    }
+
+
 class Kept:
     """Values read from the store, kept ``ttl`` seconds; ``drop`` forgets them all (a read in flight while a
     save drops them is not kept: it may hold what the save replaced)."""
@@ -202,14 +214,7 @@ class DeliveriesRepository:
             stored = await self.counts.find_one({"_id": _id}, {"version": 1})
             version = stored["version"] if stored else 0
             counts, skipped = await self.count(notice_id, cause, channel)
-            doc = {
-                "notice_id": notice_id,
-                "cause": cause,
-                "channel": channel,
-                "counts": counts,
-                "skipped_reason": skipped,
-                "version": version + 1,
-            }
+            doc = counts_doc(notice_id, cause, channel, counts, skipped, version + 1)
             try:
                 if stored is None:
                     await self.counts.insert_one({"_id": _id, **doc})
@@ -220,6 +225,35 @@ class DeliveriesRepository:
             except DuplicateKeyError:
                 pass  # another writer made the document first: count again against it
         raise RetryLater(f"delivery counts {_id} kept changing while being recounted")
+
+    async def count_recorded(self, docs: list[dict]) -> set[str]:
+        """The first counts of a cause's deliveries, taken from the documents just recorded (every one of them
+        new) instead of read back: one insert for all their channels. Returns the channels counted so.
+
+        Sound because counts inserted here are version 1 and only where none are kept yet: the deliveries can
+        only have moved since by a sending job, which has them recounted afterwards (``recount``, which finds
+        this version and counts again). Where counts are kept already (a notice in parts, an escalation round)
+        the insert fails and the caller has the channel recounted as before."""
+        groups: dict[tuple[str, str, str], list[dict]] = {}
+        for doc in docs:
+            if doc.get("notice_id") and doc.get("reason"):
+                groups.setdefault((doc["notice_id"], doc["reason"], doc["channel"]), []).append(doc)
+        if not groups:
+            return set()
+        keys = list(groups)
+        firsts = [
+            {"_id": counts_id(*key), **counts_doc(*key, *domain.tally(group), version=1)}
+            for key, group in groups.items()
+        ]
+        try:
+            await self.counts.insert_many(firsts, ordered=False)
+            return {channel for _, _, channel in keys}
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            taken = {e["index"] for e in errors}
+            return {keys[i][2] for i in range(len(keys)) if i not in taken}
 
     async def count(self, notice_id: str, cause: str, channel: str) -> tuple[dict[str, int], str]:
         """Deliveries of a notice, cause and channel per status, and why the skipped ones were not sent."""
