@@ -353,6 +353,8 @@ def tally(deliveries: list[dict]) -> tuple[dict[str, int], str]:
         if d["status"] == "skipped" and not skipped:
             skipped = d.get("error") or ""
     return counts, skipped
+
+
 PROBLEMS_SHOWN = 20  # on the notice page; the delivery log has them all, a page at a time
 
 
