@@ -5,7 +5,8 @@ digest settled) must recount what it touched (``DeliveriesRepository.recount``: 
 guarded write). Done in the handler, a notice answered by 300 units recounted its ``submission.arrived``
 counts twice per 报送 (recorded, then sent): about half of what a 报送 cost the whole node. Here a handler
 only names what it touched; a background task recounts each named key once every ``recount_delay_seconds``,
-however many events touched it meanwhile.
+however many events touched it meanwhile. A cause's first deliveries need none: their counts are written with
+them, from the documents just recorded (``DeliveriesRepository.count_recorded``).
 
 Why that is safe: the counts are a view the sending summary checks before it trusts them (counts that can
 still move or that disagree with the size of the log are counted afresh there, and written back), so a
