@@ -343,6 +343,11 @@ def shown_address(delivery: Mapping[str, Any]) -> str:
 STATUS_LABELS = {"sent": "已发送", "pending": "待发送", "retrying": "重试中", "failed": "发送失败", "skipped": "未发送"}
 
 
+def counts_id(notice_id: str, cause: str, channel: str) -> str:
+    """The ``_id`` of a ``delivery_counts`` document (the sending's counts, and the links opened beside them)."""
+    return f"{notice_id}|{cause}|{channel}"
+
+
 def tally(deliveries: list[dict]) -> tuple[dict[str, int], str]:
     """How many of these deliveries are in each status, and why the first skipped one was not sent."""
     counts = dict.fromkeys(STATUS_LABELS, 0)

@@ -29,6 +29,8 @@ from shared.bus import RetryLater
 from shared.service import Service
 from shared.storage import Index, insert_if_absent, insert_many_idempotent
 
+from . import domain
+
 INDEXES = [
     Index("links", [("notice_id", ASCENDING), ("cause", ASCENDING), ("channel", ASCENDING), ("opened", ASCENDING)]),
     Index("links", [("notice_id", ASCENDING), ("unit_id", ASCENDING)]),
@@ -36,10 +38,6 @@ INDEXES = [
     Index("escalations", [("state", ASCENDING)]),
 ]
 SECRET_ID = "link_secret"
-
-
-def counts_id(notice_id: str, cause: str, channel: str) -> str:
-    return f"{notice_id}|{cause}|{channel}"  # as repository.counts_id: the same documents
 
 
 class ReachStore:
@@ -84,7 +82,7 @@ class ReachStore:
             {"notice_id": notice_id, "cause": cause, "channel": channel, "opened": True}
         )
         done = await self.col("delivery_counts").update_one(
-            {"_id": counts_id(notice_id, cause, channel)}, {"$max": {"read": n}}
+            {"_id": domain.counts_id(notice_id, cause, channel)}, {"$max": {"read": n}}
         )
         return done.matched_count > 0
 

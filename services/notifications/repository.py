@@ -68,10 +68,6 @@ async def _put(collection, doc: dict) -> None:
         await collection.replace_one({"_id": doc["_id"]}, doc, upsert=True)
 
 
-def counts_id(notice_id: str, cause: str, channel: str) -> str:
-    return f"{notice_id}|{cause}|{channel}"
-
-
 def counts_doc(notice_id: str, cause: str, channel: str, counts: dict[str, int], skipped: str, version: int) -> dict:
     """A ``delivery_counts`` document but its ``_id``."""
     return {
@@ -209,7 +205,7 @@ class DeliveriesRepository:
         counts taken after every change before it. A recount lost to a crash is made by the summary's next view,
         which checks the counts before it trusts them (``handlers.deliveries_summary``).
         """
-        _id = counts_id(notice_id, cause, channel)
+        _id = domain.counts_id(notice_id, cause, channel)
         for _ in range(RECOUNT_TRIES):
             stored = await self.counts.find_one({"_id": _id}, {"version": 1})
             version = stored["version"] if stored else 0
@@ -242,7 +238,7 @@ class DeliveriesRepository:
             return set()
         keys = list(groups)
         firsts = [
-            {"_id": counts_id(*key), **counts_doc(*key, *domain.tally(group), version=1)}
+            {"_id": domain.counts_id(*key), **counts_doc(*key, *domain.tally(group), version=1)}
             for key, group in groups.items()
         ]
         try:
@@ -394,7 +390,7 @@ class DeliveriesRepository:
         ):
             pairs.add((d["notice_id"], d["reason"], d["channel"]))
         for notice_id, cause, channel in pairs:
-            if not await self.counts.find_one({"_id": counts_id(notice_id, cause, channel)}, {"_id": 1}):
+            if not await self.counts.find_one({"_id": domain.counts_id(notice_id, cause, channel)}, {"_id": 1}):
                 await self.recount(notice_id, cause, channel)
         await insert_if_absent(marks, {"_id": "delivery_status"})
 
