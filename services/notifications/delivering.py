@@ -120,12 +120,10 @@ async def _deliver(
             sendable.append(doc)
     job_ids(sendable, cause.event_id, d.settings.send_batch_size)
     new = await d.repo.record(docs)
-    # All new (not a redelivery): their first counts are what was just written, before any job can move them.
-    counted = await d.repo.count_recorded(docs) if new == len(docs) else set()
+    await d.recounts.recorded(cause.notice_id, cause.type, docs, all_new=new == len(docs))  # before any job
     await links.record(docs, messages.links, d)  # before any job: a link works once its message can arrive
     await d.reach.hold(held)
     await queue(sendable, cause.event_id, cause.type, cause.notice_id, d)
-    d.recounts.soon(cause.notice_id, cause.type, {doc["channel"] for doc in docs} - counted)
     if tier is not None:
         await escalation.schedule(cause, tier, [r.unit_id for r in now_units], d, hours)
     return new
