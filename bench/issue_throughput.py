@@ -381,7 +381,7 @@ def report(run: SliceRun, raws: list[Result], floors: list[Result], concurrency:
         parts = cpu_parts(r.cpu)
         print(
             f"\n  CPU seconds during the {title} run ({total:.1f} s in {r.seconds:.1f} s wall, "
-            f"{total / r.notices * 1000:.1f} ms a notice): {parts}"
+            f"{total / r.notices * 1000:.1f} ms each): {parts}"
         )
 
 
